@@ -1,0 +1,116 @@
+"""A day's forecast (one CSV row per interval) and its per-interval staffing plan."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from callsim.analytics.staffing import Staffing, Target, required_agents
+from callsim.errors import InputError
+
+REQUIRED = ("interval_start", "calls", "aht_s")
+OPTIONAL = ("patience_s",)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    start: str  # "HH:MM" as written
+    calls: float
+    aht_s: float
+    patience_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    interval: Interval
+    staffing: Staffing
+
+
+def load_forecast(path: Path) -> list[Interval]:
+    """Read ``interval_start, calls, aht_s[, patience_s]`` rows; errors name file, row, column."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the forecast ({exc.strerror or exc})") from exc
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(
+            f"{path}: missing column {missing[0]!r} (expected columns: "
+            f"{', '.join(REQUIRED)}, optional {', '.join(OPTIONAL)}; "
+            f"found: {', '.join(header) or 'none'})"
+        )
+    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise InputError(
+            f"{path}: unknown column {unknown[0]!r} (expected: {', '.join(REQUIRED + OPTIONAL)})"
+        )
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        if not any(row.values()):
+            continue
+        start = row["interval_start"]
+        if not _is_hhmm(start):
+            raise InputError(f"{path}: row {line}: interval_start {start!r} is not a time HH:MM")
+        patience = row.get("patience_s", "")
+        rows.append(
+            Interval(
+                start=start,
+                calls=_number(path, line, "calls", row["calls"], positive=False),
+                aht_s=_number(path, line, "aht_s", row["aht_s"], positive=True),
+                patience_s=_number(path, line, "patience_s", patience, positive=True)
+                if patience
+                else None,
+            )
+        )
+    if not rows:
+        raise InputError(f"{path}: no interval rows (expected one row per interval)")
+    return rows
+
+
+def _is_hhmm(value: str) -> bool:
+    hh, sep, mm = value.partition(":")
+    return (
+        bool(sep)
+        and hh.isdigit()
+        and mm.isdigit()
+        and int(hh) < 24
+        and int(mm) < 60
+        and len(mm) == 2
+    )
+
+
+def _number(path: Path, line: int, column: str, value: str, *, positive: bool) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        expected = "a positive number" if positive else "a number >= 0"
+        raise InputError(f"{path}: row {line}: {column} {value!r} is not {expected}")
+    return number
+
+
+def plan_day(
+    intervals: list[Interval],
+    interval_min: float,
+    target: Target,
+    *,
+    model: str = "c",
+    patience_s: float | None = None,
+) -> list[PlanRow]:
+    """Staff every interval; a row's own ``patience_s`` overrides the default for model a."""
+    if not (math.isfinite(interval_min) and interval_min > 0):
+        raise InputError(f"--interval-min: {interval_min!r} is not a positive number")
+    plan = []
+    for iv in intervals:
+        rate = iv.calls / (interval_min * 60.0)
+        patience = iv.patience_s if iv.patience_s is not None else patience_s
+        plan.append(
+            PlanRow(iv, required_agents(rate, iv.aht_s, target, model=model, patience_s=patience))
+        )
+    return plan

@@ -1,0 +1,1 @@
+"""Command-line adapter: typer commands over the analytics, simulator and core."""

@@ -1,0 +1,94 @@
+"""The ``callsim`` command: a typer app and the one place errors become exit codes.
+
+Exit codes: 0 ok, 1 domain failure, 2 usage or input error. Errors print one line,
+``Error: <what>``, on stderr; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from callsim import __version__
+from callsim.cli.console import error_line, print_table
+from callsim.core import STRATEGIES
+from callsim.errors import CallsimError, InputError
+
+app = typer.Typer(
+    name="callsim",
+    help="Inbound call-centre simulator, Erlang analytics and load-testing toolkit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+_state = {"debug": False}
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"callsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks instead of one-line errors."
+    ),
+) -> None:
+    """Inbound call-centre simulator, Erlang analytics and load-testing toolkit."""
+    _state["debug"] = debug
+
+
+@app.command()
+def strategies() -> None:
+    """List the routing strategies (the names scenario files, CLI and API use)."""
+    print_table(
+        "Routing strategies",
+        ["strategy", "rule"],
+        [(s.name, s.rule) for s in STRATEGIES.values()],
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``callsim`` console script."""
+    _state["debug"] = False
+    try:
+        app(
+            args=list(argv) if argv is not None else None,
+            prog_name="callsim",
+            standalone_mode=False,
+        )
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # typer's usage errors: one line, exit 2
+        code = int(getattr(exc, "exit_code", 2))
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        error_line(f"{exc.format_message()}{hint}")
+        sys.exit(code)
+    except (typer.Abort, KeyboardInterrupt):
+        error_line("interrupted.")
+        sys.exit(130)
+    except CallsimError as exc:
+        if _state["debug"]:
+            raise
+        error_line(str(exc))
+        sys.exit(2 if isinstance(exc, InputError) else 1)
+    sys.exit(0)
+
+
+# Command modules register themselves on ``app`` when imported (after ``app`` exists).
+from callsim.cli import erlang  # noqa: E402, F401  (registers its commands on ``app``)

@@ -1,0 +1,274 @@
+"""``callsim erlang b|c|a`` and ``callsim staff``: closed-form analytics from the terminal."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c
+from callsim.analytics.forecast import load_forecast, plan_day
+from callsim.analytics.staffing import Staffing, Target, required_agents
+from callsim.cli.app import app
+from callsim.cli.console import err, print_table
+from callsim.errors import InputError
+from callsim.report.files import json_text, run_dir, write_csv, write_json
+
+erlang_app = typer.Typer(
+    help="Exact Erlang B (loss), C (infinite patience) and A (exponential patience) metrics.",
+    no_args_is_help=True,
+)
+app.add_typer(erlang_app, name="erlang")
+
+_CALLS = typer.Option(None, "--calls", help="Calls offered per interval (with --interval-min).")
+_INTERVAL = typer.Option(30.0, "--interval-min", help="Interval length, minutes.")
+_RATE = typer.Option(None, "--rate-per-hour", help="Calls per hour (instead of --calls).")
+_AHT = typer.Option(..., "--aht-s", help="Average handling time, seconds.")
+_AGENTS = typer.Option(..., "--agents", help="Agents on the phones.")
+_THRESHOLD = typer.Option(20.0, "--sl-threshold-s", help="Service-level threshold, seconds.")
+_PATIENCE = typer.Option(..., "--patience-s", help="Mean caller patience, seconds (exponential).")
+_JSON = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
+
+
+def _positive(**flags: float | None) -> None:
+    """Reject flags that must be > 0, naming the flag and the value."""
+    for name, value in flags.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise InputError(f"--{name.replace('_', '-')}: {value!r} is not a positive number")
+
+
+def _not_negative(**flags: float | None) -> None:
+    """Reject flags that must be >= 0, naming the flag and the value."""
+    for name, value in flags.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise InputError(f"--{name.replace('_', '-')}: {value!r} is not a number >= 0")
+
+
+def _rate_per_s(calls: float | None, interval_min: float, rate_per_hour: float | None) -> float:
+    if (calls is None) == (rate_per_hour is None):
+        raise InputError(
+            "--calls/--rate-per-hour: give exactly one of them (e.g. --calls 100 --interval-min 30)"
+        )
+    if rate_per_hour is not None:
+        return rate_per_hour / 3600.0
+    assert calls is not None
+    return calls / (interval_min * 60.0)
+
+
+def _show(title: str, result: Any, as_json: bool) -> None:
+    data = dataclasses.asdict(result)
+    if as_json:
+        typer.echo(json_text(data), nl=False)
+    else:
+        print_table(
+            title, ["metric", "value"], [(k, "-" if v is None else v) for k, v in data.items()]
+        )
+
+
+@erlang_app.command("b")
+def erlang_b_cmd(
+    traffic_erl: float = typer.Option(..., "--traffic-erl", help="Offered traffic, Erlangs."),
+    agents: int = typer.Option(..., "--agents", help="Lines or agents."),
+    as_json: bool = _JSON,
+) -> None:
+    """Erlang B: share of calls blocked when all lines are busy (no queue)."""
+    _not_negative(traffic_erl=traffic_erl, agents=agents)
+    _show("Erlang B", erlang_b(traffic_erl, agents), as_json)
+
+
+@erlang_app.command("c")
+def erlang_c_cmd(
+    aht_s: float = _AHT,
+    agents: int = _AGENTS,
+    calls: float | None = _CALLS,
+    interval_min: float = _INTERVAL,
+    rate_per_hour: float | None = _RATE,
+    sl_threshold_s: float = _THRESHOLD,
+    as_json: bool = _JSON,
+) -> None:
+    """Erlang C (M/M/n): callers wait forever. P(wait), service level, ASA, occupancy."""
+    _positive(aht_s=aht_s, interval_min=interval_min)
+    _not_negative(
+        agents=agents, calls=calls, rate_per_hour=rate_per_hour, sl_threshold_s=sl_threshold_s
+    )
+    rate = _rate_per_s(calls, interval_min, rate_per_hour)
+    _show("Erlang C", erlang_c(rate, aht_s, agents, sl_threshold_s), as_json)
+
+
+@erlang_app.command("a")
+def erlang_a_cmd(
+    aht_s: float = _AHT,
+    agents: int = _AGENTS,
+    patience_s: float = _PATIENCE,
+    calls: float | None = _CALLS,
+    interval_min: float = _INTERVAL,
+    rate_per_hour: float | None = _RATE,
+    sl_threshold_s: float = _THRESHOLD,
+    as_json: bool = _JSON,
+) -> None:
+    """Erlang A (M/M/n+M): callers abandon after an exponential patience."""
+    _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
+    _not_negative(
+        agents=agents, calls=calls, rate_per_hour=rate_per_hour, sl_threshold_s=sl_threshold_s
+    )
+    rate = _rate_per_s(calls, interval_min, rate_per_hour)
+    _show("Erlang A", erlang_a(rate, aht_s, patience_s, agents, sl_threshold_s), as_json)
+
+
+_PLAN_COLUMNS = [
+    "interval_start", "calls", "aht_s", "traffic_erl", "agents", "agents_fractional",
+    "agents_scheduled", "service_level", "p_wait", "asa_s", "occupancy", "p_abandon",
+]  # fmt: skip
+
+
+def _staffing_dict(s: Staffing) -> dict[str, Any]:
+    data = dataclasses.asdict(s)
+    if s.p_abandon is None:
+        del data["p_abandon"]
+    return data
+
+
+@app.command()
+def staff(
+    target_sl: float = typer.Option(
+        0.8, "--target-sl", help="Service-level target, a fraction in (0, 1)."
+    ),
+    sl_threshold_s: float = _THRESHOLD,
+    aht_s: float | None = typer.Option(
+        None, "--aht-s", help="Average handling time, seconds (not with --forecast)."
+    ),
+    calls: float | None = _CALLS,
+    interval_min: float = _INTERVAL,
+    rate_per_hour: float | None = _RATE,
+    model: str = typer.Option(
+        "c", "--model", help="c: Erlang C (no abandonment); a: Erlang A (needs --patience-s)."
+    ),
+    patience_s: float | None = typer.Option(
+        None, "--patience-s", help="Mean caller patience, seconds (model a)."
+    ),
+    max_abandon: float | None = typer.Option(
+        None, "--max-abandon", help="Highest acceptable abandon rate, fraction (model a)."
+    ),
+    max_occupancy: float | None = typer.Option(
+        None, "--max-occupancy", help="Highest acceptable occupancy, fraction."
+    ),
+    shrinkage: float = typer.Option(
+        0.0, "--shrinkage", help="Share of paid time off the phones, fraction in [0, 1)."
+    ),
+    forecast: Path | None = typer.Option(
+        None,
+        "--forecast",
+        help="CSV with interval_start, calls, aht_s[, patience_s]: plan a whole day.",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Directory for plan.csv, plan.json and plan.png (default results/staff-<time>/).",
+    ),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw the PNG plot."),
+    as_json: bool = _JSON,
+) -> None:
+    """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
+
+    One interval from --calls/--rate-per-hour and --aht-s, or a whole day with --forecast.
+    """
+    _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
+    _not_negative(calls=calls, rate_per_hour=rate_per_hour, sl_threshold_s=sl_threshold_s)
+    target = Target(target_sl, sl_threshold_s, max_abandon, max_occupancy, shrinkage)
+    target.check()
+    if model not in ("c", "a"):
+        raise InputError(f"--model: {model!r} is not one of c, a")
+    if forecast is not None:
+        _staff_day(forecast, interval_min, target, model, patience_s, out, no_plots, as_json)
+        return
+    if aht_s is None:
+        raise InputError("--aht-s: missing (or give --forecast FILE)")
+    if model == "a" and patience_s is None:
+        raise InputError("--patience-s: model a (Erlang A) needs the mean patience")
+    rate = _rate_per_s(calls, interval_min, rate_per_hour)
+    result = required_agents(rate, aht_s, target, model=model, patience_s=patience_s)
+    data = _staffing_dict(result)
+    if as_json:
+        typer.echo(json_text(data), nl=False)
+    else:
+        print_table(
+            "Staffing", ["metric", "value"], [(k, "-" if v is None else v) for k, v in data.items()]
+        )
+
+
+def _staff_day(
+    forecast: Path,
+    interval_min: float,
+    target: Target,
+    model: str,
+    patience_s: float | None,
+    out: Path | None,
+    no_plots: bool,
+    as_json: bool,
+) -> None:
+    intervals = load_forecast(forecast)
+    if model == "a" and patience_s is None and any(iv.patience_s is None for iv in intervals):
+        raise InputError(f"{forecast}: model a needs a patience_s column or --patience-s")
+    plan = plan_day(intervals, interval_min, target, model=model, patience_s=patience_s)
+    rows = [
+        [
+            p.interval.start, p.interval.calls, p.interval.aht_s, p.staffing.traffic_erl,
+            p.staffing.agents, p.staffing.agents_fractional, p.staffing.agents_scheduled,
+            p.staffing.service_level, p.staffing.p_wait, p.staffing.asa_s, p.staffing.occupancy,
+            p.staffing.p_abandon,
+        ]
+        for p in plan
+    ]  # fmt: skip
+    folder = run_dir(out, "staff")
+    write_csv(folder / "plan.csv", _PLAN_COLUMNS, rows)
+    summary = {
+        "forecast": str(forecast),
+        "model": model,
+        "interval_min": interval_min,
+        "target": dataclasses.asdict(target),
+        "total_agent_hours": sum(p.staffing.agents for p in plan) * interval_min / 60.0,
+        "total_scheduled_hours": sum(p.staffing.agents_scheduled for p in plan)
+        * interval_min
+        / 60.0,
+        "intervals": [dict(zip(_PLAN_COLUMNS, r, strict=True)) for r in rows],
+    }
+    write_json(folder / "plan.json", summary)
+    if not no_plots:
+        from callsim.report.plot import plot_staffing_day
+
+        plot_staffing_day(
+            folder / "plan.png",
+            [p.interval.start for p in plan],
+            [p.staffing.agents for p in plan],
+            [p.staffing.agents_scheduled for p in plan],
+            [p.staffing.service_level for p in plan],
+            target.service_level,
+            f"Staffing plan: {forecast.name} (Erlang {model.upper()}, "
+            f"{target.service_level:.0%} in {target.sl_threshold_s:g} s)",
+        )
+    if as_json:
+        typer.echo(json_text(summary), nl=False)
+    else:
+        shown = [r[:1] + r[1:2] + r[4:5] + r[6:8] + r[9:11] + r[11:12] for r in rows]
+        cols = [
+            "interval",
+            "calls",
+            "agents",
+            "scheduled",
+            "service_level",
+            "asa_s",
+            "occupancy",
+            "p_abandon",
+        ]
+        print_table(
+            f"Staffing plan ({forecast.name})",
+            cols,
+            [["-" if v is None else v for v in r] for r in shown],
+        )
+        err.print(
+            f"Agent-hours on phones: {summary['total_agent_hours']:.1f}; "
+            f"wrote {folder}/plan.csv, plan.json" + ("" if no_plots else ", plan.png")
+        )

@@ -1,0 +1,830 @@
+"""The ACD: a sans-I/O state machine. Events and the current time in; commands out.
+
+It never reads a clock, sleeps, logs or opens files; the only randomness comes from the
+injected ``random.Random`` (random strategies). The SimPy simulator and the live service
+drive this same object, so they route identically.
+
+Invariants kept after every event (and tested as properties):
+
+- an agent holds at most one call (ringing, talking or in wrap-up);
+- a call that waits has no idle qualified agent (it would have been offered);
+- within a queue and a priority, calls leave the queue in the order they entered;
+- every call ends in exactly one ``Outcome`` and gets exactly one ``CallRecord``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from callsim.core.agent import Agent, AgentState
+from callsim.core.call import Call, CallState
+from callsim.core.command import (
+    CancelRing,
+    Command,
+    Connect,
+    End,
+    Enqueue,
+    Forward,
+    PauseAgent,
+    PlayMessage,
+    Ring,
+    SendToVoicemail,
+    StartTimer,
+    TakeNote,
+)
+from callsim.core.config import AcdConfig, Action, ActionKind
+from callsim.core.event import (
+    AgentAnswered,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    AgentRejected,
+    CallArrived,
+    CallEnded,
+    CallerHungUp,
+    CallId,
+    Event,
+    Party,
+    RingTimedOut,
+    ServiceStopped,
+    SkillsChanged,
+    Timer,
+    TimerExpired,
+    TimerKind,
+)
+from callsim.core.queue import QueueState
+from callsim.core.record import (
+    CallRecord,
+    Candidate,
+    Decision,
+    JournalEntry,
+    JournalKind,
+    Offer,
+    OfferResult,
+    Outcome,
+)
+from callsim.core.strategy import STRATEGIES
+from callsim.errors import InvalidEventError, UnknownAgentError, UnknownCallError
+
+_TERMINAL = {
+    ActionKind.VOICEMAIL: (Outcome.VOICEMAIL, JournalKind.VOICEMAIL),
+    ActionKind.NOTE: (Outcome.NOTE, JournalKind.NOTE),
+    ActionKind.FORWARD: (Outcome.FORWARDED, JournalKind.FORWARD),
+    ActionKind.CLOSE: (Outcome.CLOSED, JournalKind.CLOSED),
+}
+_AGENT_RULE = "agent became available: highest priority, then longest waiting, across its queues"
+
+Out = list[Command]
+
+
+class Acd:
+    """The routing and ACD engine. See the module docstring.
+
+    ``journal=True`` keeps the typed event stream in ``self.journal`` (export it with
+    ``callsim.core.queue_log``); ``trace=True`` keeps a ``Decision`` per offer in
+    ``self.decisions``. Finished calls accumulate in ``self.records``; a long-running
+    shell takes them with ``take_records()``.
+    """
+
+    def __init__(
+        self,
+        config: AcdConfig,
+        rng: random.Random | None = None,
+        *,
+        journal: bool = False,
+        trace: bool = False,
+    ) -> None:
+        config.check()
+        self.config = config
+        self.routing = config.routing
+        self._rng = rng if rng is not None else random.Random(0)
+        self.queues: dict[str, QueueState] = {}
+        self._queues_by_skill: dict[str, list[QueueState]] = {}
+        self._queue_order: dict[str, int] = {}
+        for i, qc in enumerate(config.queues):
+            strategy = STRATEGIES[qc.strategy or self.routing.strategy]
+            prefix = _proficiency_key(qc.skills) if self.routing.use_proficiency else None
+            queue = QueueState(qc, strategy, strategy.make_pool(prefix, self._rng))
+            self.queues[qc.name] = queue
+            self._queue_order[qc.name] = i
+            for skill in qc.skills:
+                self._queues_by_skill.setdefault(skill, []).append(queue)
+        self.agents: dict[str, Agent] = {}
+        self._next_position = 0
+        for ac in config.agents:
+            self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
+        self.calls: dict[CallId, Call] = {}
+        self.records: list[CallRecord] = []
+        self.journal: list[JournalEntry] | None = [] if journal else None
+        self.decisions: list[Decision] | None = [] if trace else None
+        self._handlers: dict[type, Callable[[Any, float, Out], None]] = {
+            CallArrived: self._on_call_arrived,
+            AgentLoggedIn: self._on_logged_in,
+            AgentReady: self._on_ready,
+            AgentPaused: self._on_paused,
+            AgentLoggedOut: self._on_logged_out,
+            SkillsChanged: self._on_skills_changed,
+            AgentAnswered: self._on_answered,
+            AgentRejected: self._on_rejected,
+            RingTimedOut: self._on_ring_timed_out,
+            CallerHungUp: self._on_hung_up,
+            CallEnded: self._on_call_ended,
+            TimerExpired: self._on_timer,
+            ServiceStopped: self._on_stopped,
+        }
+
+    # -- public surface -----------------------------------------------------------------
+
+    def handle(self, event: Event, now: float) -> list[Command]:
+        """Apply one event at time ``now`` (seconds, never decreasing); return commands."""
+        out: Out = []
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise InvalidEventError(f"event: {event!r} is not an ACD event")
+        handler(event, now, out)
+        return out
+
+    def take_records(self) -> list[CallRecord]:
+        """Return the records written since the last call and forget them."""
+        records, self.records = self.records, []
+        return records
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def _agent(self, name: str) -> Agent:
+        agent = self.agents.get(name)
+        if agent is None:
+            raise UnknownAgentError(f"agent {name!r} is not known")
+        return agent
+
+    def _call(self, call_id: CallId) -> Call:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise UnknownCallError(f"call {call_id!r} is not in progress")
+        return call
+
+    def _log(
+        self,
+        now: float,
+        call: CallId | None,
+        queue: str | None,
+        agent: str | None,
+        kind: JournalKind,
+        *data: str | int | float,
+    ) -> None:
+        if self.journal is not None:
+            self.journal.append(JournalEntry(now, call, queue, agent, kind, data))
+
+    # -- agents: creation and skills ----------------------------------------------------
+
+    def _create_agent(
+        self,
+        name: str,
+        skills: Mapping[str, int],
+        position: int | None = None,
+        weight: float = 1.0,
+        extension: str = "",
+    ) -> Agent:
+        _check_skills(name, skills)
+        if position is None:
+            position = self._next_position
+        self._next_position = max(self._next_position, position + 1)
+        agent = Agent(name, skills, position, weight, extension)
+        self.agents[name] = agent
+        self._index(agent)
+        return agent
+
+    def _index(self, agent: Agent) -> None:
+        """Recompute the queues the agent qualifies for (all of a queue's skills)."""
+        found: dict[str, QueueState] = {}
+        for skill in agent.skills:
+            for q in self._queues_by_skill.get(skill, ()):
+                if q.name not in found and all(s in agent.skills for s in q.skills):
+                    found[q.name] = q
+        agent.queues = sorted(found.values(), key=lambda q: self._queue_order[q.name])
+        agent.pools = [q.pool for q in agent.queues]
+
+    def _set_skills(self, agent: Agent, skills: Mapping[str, int], now: float, out: Out) -> None:
+        _check_skills(agent.name, skills)
+        was_idle = agent.state is AgentState.READY
+        if was_idle:
+            self._leave_idle(agent)
+        old = agent.queues
+        agent.skills = dict(skills)
+        agent.n_skills = len(agent.skills)
+        self._index(agent)
+        if agent.state is not AgentState.OFFLINE:
+            for q in old:
+                q.n_logged_in -= 1
+            for q in agent.queues:
+                q.n_logged_in += 1
+            for q in old:
+                if q.n_logged_in == 0 and q.config.leave_when_empty:
+                    self._empty(q, now, out)
+        if was_idle:
+            self._available(agent, now, out)
+
+    # -- agents: availability -----------------------------------------------------------
+
+    def _leave_idle(self, agent: Agent) -> None:
+        for pool in agent.pools:
+            pool.discard(agent)
+        agent.idle_token += 1
+
+    def _available(self, agent: Agent, now: float, out: Out) -> None:
+        """The agent (not in any idle pool) can take a call: the best waiting call across
+        its queues, else the agent becomes idle in its queues' pools."""
+        best: Call | None = None
+        best_queue: QueueState | None = None
+        for q in agent.queues:
+            if q.n_waiting:
+                call = q.head()
+                if call is not None and (
+                    best is None
+                    or call.priority > best.priority
+                    or (call.priority == best.priority and call.queued_s < best.queued_s)
+                ):
+                    best, best_queue = call, q
+        if best is not None and best_queue is not None:
+            self._ring(best, best_queue, [agent], now, out, _AGENT_RULE)
+            return
+        agent.state = AgentState.READY
+        agent.idle_since = now
+        agent.idle_token += 1
+        for pool in agent.pools:
+            pool.add(agent)
+
+    def _release(self, agent: Agent, now: float, out: Out) -> None:
+        """The agent is done with its ring or call: pending logout, pending pause, or work."""
+        agent.call = None
+        if agent.pending_logout:
+            self._go_offline(agent, now, out)
+        elif agent.pending_pause is not None:
+            agent.state = AgentState.PAUSED
+            agent.pause_reason, agent.pending_pause = agent.pending_pause, None
+            self._log(now, None, None, agent.name, JournalKind.PAUSE, agent.pause_reason)
+        else:
+            self._available(agent, now, out)
+
+    def _go_offline(self, agent: Agent, now: float, out: Out) -> None:
+        agent.state = AgentState.OFFLINE
+        agent.pending_logout = False
+        agent.pending_pause = None
+        agent.pause_reason = None
+        self._log(now, None, None, agent.name, JournalKind.AGENTLOGOFF)
+        for q in agent.queues:
+            q.n_logged_in -= 1
+            if q.n_logged_in == 0 and q.config.leave_when_empty:
+                self._empty(q, now, out)
+
+    # -- calls: queueing, hunting, offering ---------------------------------------------
+
+    def _enter(self, call: Call, queue: QueueState, now: float, out: Out) -> None:
+        """The call joins ``queue`` as its primary queue."""
+        call.queue = queue
+        call.queues = [queue]
+        call.entered_s = now
+        call.queue_token += 1
+        call.timers_started = False
+        call.orig_position = queue.n_waiting + 1
+        if self.journal is not None:
+            self._log(now, call.id, queue.name, None, JournalKind.ENTERQUEUE, "", call.ani)
+        if not queue.config.join_empty and queue.n_logged_in == 0:
+            self._log(now, call.id, queue.name, None, JournalKind.JOINEMPTY)
+            self._apply(call, queue.config.on_empty, now, out)
+        elif not self._hunt(call, now, out):
+            self._wait(call, now, out)
+
+    def _wait(self, call: Call, now: float, out: Out, front: bool = False) -> None:
+        call.state = CallState.WAITING
+        call.wait_token += 1
+        call.tried.clear()
+        position = 0
+        for q in call.queues:
+            p = q.push(call, front)
+            if q is call.queue:
+                position = p
+        out.append(Enqueue(call.id, call.queue.name, position))
+        if not call.timers_started:
+            call.timers_started = True
+            cfg = call.queue.config
+            waited = now - call.entered_s
+            if cfg.max_wait_s is not None:
+                timer = Timer(TimerKind.MAX_WAIT, call.id, call.queue_token)
+                out.append(StartTimer(timer, max(0.0, cfg.max_wait_s - waited)))
+            if cfg.overflow_after_s is not None and cfg.overflow_to:
+                timer = Timer(TimerKind.OVERFLOW, call.id, call.queue_token)
+                out.append(StartTimer(timer, max(0.0, cfg.overflow_after_s - waited)))
+
+    def _unwait(self, call: Call) -> None:
+        call.wait_token += 1
+        for q in call.queues:
+            q.left(call)
+
+    def _hunt(self, call: Call, now: float, out: Out) -> bool:
+        """Offer the call to the best untried idle agent of its queues, primary first."""
+        for q in call.queues:
+            pool = q.pool
+            if pool.live <= 0:
+                continue
+            if q.strategy.rings_all:
+                agents = [a for a in pool.members() if a.name not in call.tried]
+                if agents:
+                    self._ring(call, q, agents, now, out)
+                    return True
+                continue
+            agent = pool.pick(call.tried)
+            if agent is not None:
+                self._ring(call, q, [agent], now, out)
+                return True
+        return False
+
+    def _ring(
+        self,
+        call: Call,
+        queue: QueueState,
+        agents: list[Agent],
+        now: float,
+        out: Out,
+        rule: str | None = None,
+    ) -> None:
+        if self.decisions is not None:
+            self._decide(call, queue, agents, now, rule)
+        if call.state is CallState.WAITING:
+            self._unwait(call)
+        call.state = CallState.RINGING
+        timeout = self.routing.ring_timeout_s
+        for agent in agents:
+            if agent.state is AgentState.READY:
+                self._leave_idle(agent)
+            agent.state = AgentState.RINGING
+            agent.call = call.id
+            call.ringing[agent.name] = now
+            call.tried.add(agent.name)
+            out.append(Ring(call.id, agent.name, timeout))
+
+    def _decide(
+        self, call: Call, queue: QueueState, agents: list[Agent], now: float, rule: str | None
+    ) -> None:
+        assert self.decisions is not None
+        pool = queue.pool
+        members = pool.members() if rule is None else agents
+        self.decisions.append(
+            Decision(
+                at_s=now,
+                call=call.id,
+                queue=queue.name,
+                strategy=queue.strategy.name,
+                candidates=tuple(
+                    Candidate(a.name, pool.score(a)) for a in members if a.name not in call.tried
+                ),
+                excluded=tuple(
+                    (a.name, "already offered in this hunt")
+                    for a in members
+                    if a.name in call.tried
+                ),
+                chosen=tuple(a.name for a in agents),
+                rule=rule or queue.strategy.rule,
+            )
+        )
+
+    def _cancel_rings(self, call: Call, now: float, out: Out) -> list[Agent]:
+        """Stop every ring of the call; returns the agents to release."""
+        freed = []
+        for name, start in call.ringing.items():
+            out.append(CancelRing(call.id, name))
+            call.offers.append(Offer(start, name, OfferResult.CANCELLED, now - start))
+            self._log(now, call.id, call.queue.name, name, JournalKind.RINGCANCELED)
+            freed.append(self.agents[name])
+        call.ringing = {}
+        return freed
+
+    def _after_miss(self, call: Call, now: float, out: Out) -> None:
+        """Nobody rings for the call any more: hunt on, else the exhausted-hunt action."""
+        if self._hunt(call, now, out):
+            return
+        action = self.routing.on_hunt_exhausted
+        if action.kind is ActionKind.REQUEUE:
+            call.tried.clear()  # a new round: every idle agent may be offered again
+            if not self._hunt(call, now, out):
+                self._wait(call, now, out, front=True)
+        else:
+            self._apply(call, action, now, out)
+
+    def _apply(self, call: Call, action: Action, now: float, out: Out) -> None:
+        """Take the call out of the queue flow: to another queue or to an end."""
+        freed: list[Agent] = []
+        if call.state is CallState.WAITING:
+            self._unwait(call)
+        elif call.state is CallState.RINGING:
+            freed = self._cancel_rings(call, now, out)
+        call.state = CallState.DONE
+        if action.message:
+            out.append(PlayMessage(call.id, action.message))
+        if action.kind is ActionKind.QUEUE:
+            assert action.target is not None  # AcdConfig.check
+            call.state = CallState.NEW
+            self._enter(call, self.queues[action.target], now, out)
+        else:
+            outcome, kind = _TERMINAL[action.kind]
+            self._log(now, call.id, call.queue.name, None, kind, action.target or "")
+            if action.kind is ActionKind.VOICEMAIL:
+                out.append(SendToVoicemail(call.id, call.queue.name))
+            elif action.kind is ActionKind.NOTE:
+                out.append(TakeNote(call.id, call.queue.name))
+            elif action.kind is ActionKind.FORWARD:
+                out.append(Forward(call.id, action.target or ""))
+            self._finish(call, outcome, now, out)
+        for agent in freed:
+            self._release(agent, now, out)
+
+    def _finish(self, call: Call, outcome: Outcome, now: float, out: Out) -> None:
+        """An unanswered call ends."""
+        call.state = CallState.DONE
+        call.end_s = now
+        del self.calls[call.id]
+        out.append(End(call.id, outcome))
+        self.records.append(self._record(call, outcome, 0.0))
+
+    def _record(self, call: Call, outcome: Outcome, wrap_up_s: float) -> CallRecord:
+        answered = call.answer_s is not None
+        stop = call.answer_s if call.answer_s is not None else call.end_s
+        return CallRecord(
+            call=call.id,
+            queue=call.first_queue,
+            final_queue=call.queue.name,
+            ani=call.ani,
+            dnis=call.dnis,
+            priority=call.priority,
+            arrival_s=call.arrival_s,
+            queued_s=call.queued_s,
+            offers=tuple(call.offers),
+            answer_s=call.answer_s,
+            end_s=call.end_s,
+            outcome=outcome,
+            agent=call.agent.name if call.agent is not None else None,
+            wait_s=stop - call.queued_s,
+            talk_s=call.end_s - stop if answered else 0.0,
+            wrap_up_s=wrap_up_s,
+            ended_by=call.ended_by,
+        )
+
+    def _end_talk(
+        self, call: Call, by: Party, wrap_up_s: float | None, now: float, out: Out
+    ) -> None:
+        agent = call.agent
+        assert agent is not None
+        assert call.answer_s is not None
+        call.state = CallState.WRAP_UP
+        call.end_s = now
+        call.ended_by = by.value
+        talk = now - call.answer_s
+        agent.talk_s_total += talk
+        out.append(End(call.id, Outcome.ANSWERED))
+        if self.journal is not None:
+            kind = JournalKind.COMPLETEAGENT if by is Party.AGENT else JournalKind.COMPLETECALLER
+            hold = round(call.answer_s - call.entered_s)
+            self._log(
+                now,
+                call.id,
+                call.queue.name,
+                agent.name,
+                kind,
+                hold,
+                round(talk),
+                call.orig_position,
+            )
+        wrap = wrap_up_s if wrap_up_s is not None else call.queue.config.wrap_up_s
+        agent.state = AgentState.WRAP_UP
+        agent.wrap_started_s = now
+        agent.wrap_token += 1
+        if wrap is None:
+            return  # open-ended: the agent says when they are ready
+        if wrap <= 0:
+            self._end_wrap(agent, now, out)
+        else:
+            out.append(StartTimer(Timer(TimerKind.WRAP_UP, agent.name, agent.wrap_token), wrap))
+
+    def _end_wrap(self, agent: Agent, now: float, out: Out) -> None:
+        assert agent.call is not None
+        call = self.calls.pop(agent.call)
+        call.state = CallState.DONE
+        wrap = now - agent.wrap_started_s
+        if self.journal is not None and wrap > 0:
+            self._log(now, call.id, call.queue.name, agent.name, JournalKind.WRAPUPEND, round(wrap))
+        self.records.append(self._record(call, Outcome.ANSWERED, wrap))
+        self._release(agent, now, out)
+
+    def _overflow(self, call: Call, now: float, out: Out) -> None:
+        """The call is also offered to the agents of the overflow queues."""
+        added = [
+            self.queues[name]
+            for name in call.queue.config.overflow_to
+            if self.queues[name] not in call.queues
+        ]
+        if not added:
+            return
+        self._log(
+            now,
+            call.id,
+            call.queue.name,
+            None,
+            JournalKind.OVERFLOW,
+            ",".join(q.name for q in added),
+        )
+        call.queues.extend(added)
+        if call.state is CallState.WAITING:
+            for q in added:
+                q.push(call)
+            self._hunt(call, now, out)
+
+    def _empty(self, queue: QueueState, now: float, out: Out) -> None:
+        """The queue's last agent left: waiting calls with no staffed queue get on_empty."""
+        calls = []
+        for p in queue.priorities:
+            for call, token in queue.waiting[p]:
+                if call.wait_token == token and all(q.n_logged_in == 0 for q in call.queues):
+                    calls.append(call)
+        for call in calls:
+            if self.journal is not None:
+                pos = queue.position(call)
+                waited = round(now - call.entered_s)
+                self._log(
+                    now,
+                    call.id,
+                    queue.name,
+                    None,
+                    JournalKind.EXITEMPTY,
+                    pos,
+                    call.orig_position,
+                    waited,
+                )
+            self._apply(call, queue.config.on_empty, now, out)
+
+    # -- event handlers -----------------------------------------------------------------
+
+    def _on_call_arrived(self, ev: CallArrived, now: float, out: Out) -> None:
+        if ev.call in self.calls:
+            raise InvalidEventError(f"call {ev.call!r} is already in progress")
+        queue = self.queues.get(ev.queue)
+        if queue is None:
+            known = ", ".join(self.queues)
+            raise InvalidEventError(f"queue {ev.queue!r} is not configured (queues: {known})")
+        priority = ev.priority if ev.priority is not None else queue.config.priority
+        call = Call(ev.call, queue, ev.ani, ev.dnis, priority, now)
+        self.calls[ev.call] = call
+        self._enter(call, queue, now, out)
+
+    def _on_answered(self, ev: AgentAnswered, now: float, out: Out) -> None:
+        call = self._call(ev.call)
+        agent = self._agent(ev.agent)
+        if call.state is not CallState.RINGING or ev.agent not in call.ringing:
+            raise InvalidEventError(
+                f"agent {ev.agent!r} answered call {ev.call!r}, which is not ringing them "
+                f"(call is {call.state.value})"
+            )
+        start = call.ringing.pop(ev.agent)
+        call.offers.append(Offer(start, ev.agent, OfferResult.ANSWERED, now - start))
+        call.state = CallState.TALKING
+        call.answer_s = now
+        call.agent = agent
+        agent.state = AgentState.TALKING
+        agent.misses = 0
+        agent.calls_taken += 1
+        out.append(Connect(call.id, agent.name))
+        if self.journal is not None:
+            hold = round(now - call.entered_s)
+            self._log(
+                now,
+                call.id,
+                call.queue.name,
+                agent.name,
+                JournalKind.CONNECT,
+                hold,
+                "",
+                round(now - start),
+            )
+        if call.ringing:  # ring_all: the others stop ringing
+            for other in self._cancel_rings(call, now, out):
+                self._release(other, now, out)
+
+    def _on_rejected(self, ev: AgentRejected, now: float, out: Out) -> None:
+        call = self._call(ev.call)
+        if call.state is not CallState.RINGING or ev.agent not in call.ringing:
+            raise InvalidEventError(
+                f"agent {ev.agent!r} rejected call {ev.call!r}, which is not ringing them "
+                f"(call is {call.state.value})"
+            )
+        self._missed(call, self._agent(ev.agent), OfferResult.REJECTED, now, out)
+
+    def _on_ring_timed_out(self, ev: RingTimedOut, now: float, out: Out) -> None:
+        call = self.calls.get(ev.call)
+        if call is None or call.state is not CallState.RINGING or ev.agent not in call.ringing:
+            return  # late: the offer was answered, cancelled or the call left
+        self._missed(call, self._agent(ev.agent), OfferResult.NO_ANSWER, now, out)
+
+    def _missed(self, call: Call, agent: Agent, result: OfferResult, now: float, out: Out) -> None:
+        start = call.ringing.pop(agent.name)
+        call.offers.append(Offer(start, agent.name, result, now - start))
+        if self.journal is not None:
+            self._log(
+                now,
+                call.id,
+                call.queue.name,
+                agent.name,
+                JournalKind.RINGNOANSWER,
+                round((now - start) * 1000),
+            )
+        agent.misses += 1
+        limit = self.routing.max_no_answer
+        if limit and agent.misses >= limit:
+            agent.misses = 0
+            agent.pending_pause = "no_answer"
+            out.append(PauseAgent(agent.name, "no_answer"))
+        agent.state = AgentState.PAUSED  # off the pools until released below
+        if not call.ringing:
+            self._after_miss(call, now, out)
+        self._release(agent, now, out)
+
+    def _on_hung_up(self, ev: CallerHungUp, now: float, out: Out) -> None:
+        call = self._call(ev.call)
+        state = call.state
+        if state is CallState.TALKING:
+            self._end_talk(call, Party.CALLER, None, now, out)
+            return
+        if state is CallState.WRAP_UP:
+            return  # the talk is already over
+        if self.journal is not None:
+            pos = call.queue.position(call) if state is CallState.WAITING else 0
+            waited = round(now - call.entered_s)
+            self._log(
+                now,
+                call.id,
+                call.queue.name,
+                None,
+                JournalKind.ABANDON,
+                pos,
+                call.orig_position,
+                waited,
+            )
+        freed: list[Agent] = []
+        if state is CallState.WAITING:
+            self._unwait(call)
+        elif state is CallState.RINGING:
+            freed = self._cancel_rings(call, now, out)
+        self._finish(call, Outcome.ABANDONED, now, out)
+        for agent in freed:
+            self._release(agent, now, out)
+
+    def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
+        call = self._call(ev.call)
+        if call.state is not CallState.TALKING:
+            raise InvalidEventError(f"call {ev.call!r} is not connected (it is {call.state.value})")
+        self._end_talk(call, ev.ended_by, ev.wrap_up_s, now, out)
+
+    def _on_timer(self, ev: TimerExpired, now: float, out: Out) -> None:
+        timer = ev.timer
+        if timer.kind is TimerKind.WRAP_UP:
+            agent = self.agents.get(str(timer.subject))
+            if (
+                agent is not None
+                and agent.state is AgentState.WRAP_UP
+                and agent.wrap_token == timer.token
+            ):
+                self._end_wrap(agent, now, out)
+            return
+        call = self.calls.get(timer.subject)
+        if call is None or call.queue_token != timer.token:
+            return
+        if call.state not in (CallState.WAITING, CallState.RINGING):
+            return
+        if timer.kind is TimerKind.MAX_WAIT:
+            if self.journal is not None:
+                pos = call.queue.position(call) if call.state is CallState.WAITING else 0
+                waited = round(now - call.entered_s)
+                self._log(
+                    now,
+                    call.id,
+                    call.queue.name,
+                    None,
+                    JournalKind.EXITWITHTIMEOUT,
+                    pos,
+                    call.orig_position,
+                    waited,
+                )
+            self._apply(call, call.queue.config.on_max_wait, now, out)
+        else:
+            self._overflow(call, now, out)
+
+    def _on_logged_in(self, ev: AgentLoggedIn, now: float, out: Out) -> None:
+        agent = self.agents.get(ev.agent)
+        if agent is None:
+            if ev.skills is None:
+                raise UnknownAgentError(
+                    f"agent {ev.agent!r} is not known; give skills to create it"
+                )
+            agent = self._create_agent(ev.agent, ev.skills)
+        elif ev.skills is not None:
+            self._set_skills(agent, ev.skills, now, out)
+        if agent.state is not AgentState.OFFLINE:
+            agent.pending_logout = False
+            return
+        for q in agent.queues:
+            q.n_logged_in += 1
+        self._log(now, None, None, agent.name, JournalKind.AGENTLOGIN)
+        if ev.paused_reason is not None:
+            agent.state = AgentState.PAUSED
+            agent.pause_reason = ev.paused_reason
+            self._log(now, None, None, agent.name, JournalKind.PAUSE, ev.paused_reason)
+        else:
+            self._available(agent, now, out)
+
+    def _on_ready(self, ev: AgentReady, now: float, out: Out) -> None:
+        agent = self._agent(ev.agent)
+        state = agent.state
+        if state is AgentState.OFFLINE:
+            raise InvalidEventError(f"agent {ev.agent!r} is logged out; log in first")
+        agent.pending_pause = None
+        if state is AgentState.PAUSED:
+            agent.pause_reason = None
+            agent.misses = 0
+            self._log(now, None, None, agent.name, JournalKind.UNPAUSE)
+            self._available(agent, now, out)
+        elif state is AgentState.WRAP_UP:
+            self._end_wrap(agent, now, out)
+
+    def _on_paused(self, ev: AgentPaused, now: float, out: Out) -> None:
+        agent = self._agent(ev.agent)
+        state = agent.state
+        if state is AgentState.OFFLINE:
+            raise InvalidEventError(f"agent {ev.agent!r} is logged out; log in first")
+        if state is AgentState.READY:
+            self._leave_idle(agent)
+            agent.state = AgentState.PAUSED
+        if agent.state is AgentState.PAUSED:
+            agent.pause_reason = ev.reason
+            self._log(now, None, None, agent.name, JournalKind.PAUSE, ev.reason)
+        else:
+            agent.pending_pause = ev.reason
+
+    def _on_logged_out(self, ev: AgentLoggedOut, now: float, out: Out) -> None:
+        agent = self._agent(ev.agent)
+        state = agent.state
+        if state is AgentState.READY:
+            self._leave_idle(agent)
+            self._go_offline(agent, now, out)
+        elif state is AgentState.PAUSED:
+            self._go_offline(agent, now, out)
+        elif state is AgentState.RINGING:
+            assert agent.call is not None
+            call = self.calls[agent.call]
+            start = call.ringing.pop(agent.name)
+            call.offers.append(Offer(start, agent.name, OfferResult.CANCELLED, now - start))
+            out.append(CancelRing(call.id, agent.name))
+            agent.call = None
+            self._go_offline(agent, now, out)
+            if not call.ringing and call.state is CallState.RINGING:
+                self._after_miss(call, now, out)
+        elif state is not AgentState.OFFLINE:
+            agent.pending_logout = True
+
+    def _on_skills_changed(self, ev: SkillsChanged, now: float, out: Out) -> None:
+        self._set_skills(self._agent(ev.agent), ev.skills, now, out)
+
+    def _on_stopped(self, ev: ServiceStopped, now: float, out: Out) -> None:
+        freed: list[Agent] = []
+        for call in list(self.calls.values()):
+            state = call.state
+            if state is CallState.WAITING:
+                self._unwait(call)
+            elif state is CallState.RINGING:
+                freed.extend(self._cancel_rings(call, now, out))
+            elif state is CallState.TALKING:
+                assert call.agent is not None
+                assert call.answer_s is not None
+                call.agent.talk_s_total += now - call.answer_s
+                freed.append(call.agent)
+            else:
+                continue  # wrap-up: the call is over, its record comes when wrap-up ends
+            self._log(now, call.id, call.queue.name, None, JournalKind.INTERRUPTED)
+            self._finish(call, Outcome.INTERRUPTED, now, out)
+        for agent in freed:
+            self._release(agent, now, out)
+
+
+def _proficiency_key(skills: tuple[str, ...]) -> Callable[[Agent], tuple[float, ...]]:
+    def key(agent: Agent) -> tuple[float, ...]:
+        return (-agent.proficiency(skills),)
+
+    return key
+
+
+def _check_skills(agent: str, skills: Mapping[str, int]) -> None:
+    for skill, level in skills.items():
+        if not isinstance(level, int) or not 1 <= level <= 5:
+            raise InvalidEventError(
+                f"agent {agent!r}: skill {skill!r} has proficiency {level!r}; expected 1-5"
+            )

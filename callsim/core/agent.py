@@ -1,0 +1,86 @@
+"""An agent's live state inside the ACD (read it; change it only through events)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from callsim.core.event import CallId
+
+if TYPE_CHECKING:
+    from callsim.core.pool import Pool
+    from callsim.core.queue import QueueState
+
+
+class AgentState(enum.Enum):
+    OFFLINE = "offline"
+    READY = "ready"
+    RINGING = "ringing"
+    TALKING = "talking"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+
+
+class Agent:
+    """Mutable per-agent state. ``idle_token`` changes whenever the agent enters or leaves
+    the idle pools, so stale pool entries are recognised and skipped (lazy deletion)."""
+
+    __slots__ = (
+        "call",
+        "calls_taken",
+        "extension",
+        "idle_since",
+        "idle_token",
+        "misses",
+        "n_skills",
+        "name",
+        "pause_reason",
+        "pending_logout",
+        "pending_pause",
+        "pools",
+        "position",
+        "queues",
+        "skills",
+        "state",
+        "talk_s_total",
+        "weight",
+        "wrap_started_s",
+        "wrap_token",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        skills: Mapping[str, int],
+        position: int,
+        weight: float = 1.0,
+        extension: str = "",
+    ) -> None:
+        self.name = name
+        self.skills: dict[str, int] = dict(skills)
+        self.n_skills = len(self.skills)
+        self.position = position
+        self.weight = weight
+        self.extension = extension
+        self.state = AgentState.OFFLINE
+        self.pause_reason: str | None = None
+        self.pending_pause: str | None = None
+        self.pending_logout = False
+        self.idle_since = 0.0
+        self.idle_token = 0
+        self.calls_taken = 0
+        self.talk_s_total = 0.0
+        self.misses = 0
+        self.call: CallId | None = None
+        self.wrap_started_s = 0.0
+        self.wrap_token = 0
+        self.queues: list[QueueState] = []
+        self.pools: list[Pool] = []
+
+    def __repr__(self) -> str:
+        return f"Agent({self.name!r}, {self.state.value}, skills={self.skills})"
+
+    def proficiency(self, skills: tuple[str, ...]) -> int:
+        """The agent's lowest proficiency over ``skills`` (0 if one is missing)."""
+        return min((self.skills.get(s, 0) for s in skills), default=0)

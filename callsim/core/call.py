@@ -1,0 +1,75 @@
+"""A call's live state inside the ACD."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from callsim.core.event import CallId
+from callsim.core.record import Offer
+
+if TYPE_CHECKING:
+    from callsim.core.agent import Agent
+    from callsim.core.queue import QueueState
+
+
+class CallState(enum.Enum):
+    NEW = "new"  # not yet offered nor waiting (arriving, or moving between queues)
+    WAITING = "waiting"
+    RINGING = "ringing"
+    TALKING = "talking"
+    WRAP_UP = "wrap_up"  # talk is over; the record is written when the agent's wrap-up ends
+    DONE = "done"
+
+
+class Call:
+    __slots__ = (
+        "agent",
+        "ani",
+        "answer_s",
+        "arrival_s",
+        "dnis",
+        "end_s",
+        "ended_by",
+        "entered_s",
+        "first_queue",
+        "id",
+        "offers",
+        "orig_position",
+        "priority",
+        "queue",
+        "queue_token",
+        "queued_s",
+        "queues",
+        "ringing",
+        "state",
+        "timers_started",
+        "tried",
+        "wait_token",
+    )
+
+    def __init__(
+        self, call_id: CallId, queue: QueueState, ani: str, dnis: str, priority: int, now: float
+    ) -> None:
+        self.id = call_id
+        self.queue = queue  # current primary queue
+        self.first_queue = queue.name
+        self.queues: list[QueueState] = [queue]  # primary plus overflow queues
+        self.ani = ani
+        self.dnis = dnis
+        self.priority = priority
+        self.arrival_s = now
+        self.queued_s = now  # first queue entry: "longest waiting" is measured from here
+        self.entered_s = now  # entry into the current primary queue (max wait, overflow)
+        self.state = CallState.NEW
+        self.wait_token = 0
+        self.queue_token = 0
+        self.ringing: dict[str, float] = {}  # agent -> ring start
+        self.tried: set[str] = set()
+        self.offers: list[Offer] = []
+        self.answer_s: float | None = None
+        self.agent: Agent | None = None
+        self.end_s = 0.0
+        self.ended_by: str | None = None
+        self.orig_position = 0
+        self.timers_started = False

@@ -1,0 +1,171 @@
+"""The ACD configuration: agents, queues and routing, as frozen dataclasses.
+
+Validation of people's input happens at the edges (the scenario models, the API);
+``AcdConfig.check`` only rejects configurations that contradict themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from callsim.errors import ConfigError
+
+
+class ActionKind(enum.Enum):
+    """What happens to a call that leaves the normal queue flow."""
+
+    REQUEUE = "requeue"  # wait again in the same queue(s), hunt starts afresh
+    QUEUE = "queue"  # move to another queue (``Action.target``)
+    VOICEMAIL = "voicemail"
+    NOTE = "note"  # a message is taken for the caller
+    FORWARD = "forward"  # forward to an outside number (``Action.target``)
+    CLOSE = "close"  # the call is ended by the system (outcome ``closed``)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A fallback action; ``target`` is the queue for QUEUE and the number for FORWARD.
+
+    ``message``, when set, is played to the caller first (e.g. "we are closed").
+    """
+
+    kind: ActionKind
+    target: str | None = None
+    message: str | None = None
+
+
+REQUEUE = Action(ActionKind.REQUEUE)
+VOICEMAIL = Action(ActionKind.VOICEMAIL)
+CLOSE = Action(ActionKind.CLOSE)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    """An agent known to the ACD.
+
+    ``skills`` maps a skill (tag) to a proficiency level 1-5. ``position`` orders agents
+    for the ``linear`` and ``round_robin`` strategies (default: order of declaration);
+    ``weight`` is the relative chance under ``weighted_random``.
+    """
+
+    name: str
+    skills: Mapping[str, int]
+    position: int | None = None
+    weight: float = 1.0
+    extension: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    """A queue: calls in it need every skill in ``skills``.
+
+    - ``strategy``: overrides the routing strategy for this queue.
+    - ``priority``: default caller priority for calls that arrive without one.
+    - ``max_wait_s`` / ``on_max_wait``: after this wait the call leaves the queue
+      (voicemail, note, forward, close, or QUEUE to another queue).
+    - ``overflow_after_s`` / ``overflow_to``: after this wait the call is also offered to
+      the agents of the other queues, while keeping its place here.
+    - ``join_empty``: a call may join while no qualified agent is logged in; if False it
+      gets ``on_empty`` at once. ``leave_when_empty``: waiting calls get ``on_empty``
+      when the last qualified agent logs out.
+    - ``wrap_up_s``: wrap-up after each call when the end-of-call event names none;
+      None means the agent stays in wrap-up until they say they are ready.
+    """
+
+    name: str
+    skills: tuple[str, ...]
+    strategy: str | None = None
+    priority: int = 0
+    max_wait_s: float | None = None
+    on_max_wait: Action = VOICEMAIL
+    overflow_after_s: float | None = None
+    overflow_to: tuple[str, ...] = ()
+    join_empty: bool = True
+    leave_when_empty: bool = False
+    on_empty: Action = CLOSE
+    wrap_up_s: float | None = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingConfig:
+    """Centre-wide routing rules.
+
+    - ``strategy``: a registered strategy name (see ``callsim.core.strategy.STRATEGIES``).
+    - ``ring_timeout_s``: how long one offer rings before the hunt moves on.
+    - ``max_no_answer``: after this many consecutive missed offers the agent is paused
+      with reason ``no_answer`` (0 = never).
+    - ``on_hunt_exhausted``: when no untried idle agent is left after a miss:
+      REQUEUE (wait again), VOICEMAIL, NOTE, FORWARD or CLOSE.
+    - ``use_proficiency``: rank candidates by their lowest proficiency in the queue's
+      skills (highest first) before the strategy's own order.
+    """
+
+    strategy: str = "longest_idle"
+    ring_timeout_s: float = 15.0
+    max_no_answer: int = 3
+    on_hunt_exhausted: Action = REQUEUE
+    use_proficiency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AcdConfig:
+    """Everything the ACD core needs to route."""
+
+    queues: tuple[QueueConfig, ...]
+    agents: tuple[AgentConfig, ...] = ()
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+
+    def check(self) -> None:
+        """Raise ConfigError if the configuration contradicts itself."""
+        from callsim.core.strategy import STRATEGIES  # local: strategy imports config
+
+        names = [q.name for q in self.queues]
+        if not names:
+            raise ConfigError("queues: at least one queue is required")
+        if dup := _first_duplicate(names):
+            raise ConfigError(f"queues: duplicate queue name {dup!r}")
+        known = ", ".join(sorted(STRATEGIES))
+        for where, strategy in [("routing.strategy", self.routing.strategy)] + [
+            (f"queues[{i}].strategy", q.strategy) for i, q in enumerate(self.queues)
+        ]:
+            if strategy is not None and strategy not in STRATEGIES:
+                raise ConfigError(f"{where}: unknown strategy {strategy!r} (known: {known})")
+        for i, q in enumerate(self.queues):
+            if not q.skills:
+                raise ConfigError(f"queues[{i}].skills: queue {q.name!r} needs at least one skill")
+            targets = [(f"queues[{i}].overflow_to", t) for t in q.overflow_to]
+            for what, action in (("on_max_wait", q.on_max_wait), ("on_empty", q.on_empty)):
+                if action.kind is ActionKind.QUEUE:
+                    targets.append((f"queues[{i}].{what}", action.target or ""))
+                if action.kind is ActionKind.REQUEUE:
+                    raise ConfigError(
+                        f"queues[{i}].{what}: 'requeue' is only for on_hunt_exhausted"
+                    )
+            for where, target in targets:
+                if target not in names or target == q.name:
+                    raise ConfigError(
+                        f"{where}: {target!r} is not another queue (queues: {', '.join(names)})"
+                    )
+        if self.routing.on_hunt_exhausted.kind is ActionKind.QUEUE:
+            raise ConfigError("routing.on_hunt_exhausted: 'queue' is not allowed here")
+        if self.routing.ring_timeout_s <= 0:
+            raise ConfigError(f"routing.ring_timeout_s: {self.routing.ring_timeout_s} is not > 0")
+        if dup := _first_duplicate([a.name for a in self.agents]):
+            raise ConfigError(f"agents: duplicate agent name {dup!r}")
+        for i, a in enumerate(self.agents):
+            for skill, level in a.skills.items():
+                if not 1 <= level <= 5:
+                    raise ConfigError(
+                        f"agents[{i}].skills.{skill}: proficiency {level} is not within 1-5"
+                    )
+
+
+def _first_duplicate(names: list[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None

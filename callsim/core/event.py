@@ -1,0 +1,154 @@
+"""Events the shells feed into the ACD core, with the time they happen at.
+
+A shell calls ``Acd.handle(event, now)``. Events that may arrive late (a ring timeout
+after the agent answered, a timer for a call that already left) are ignored; events that
+contradict the state (an answer from an agent who is not ringing) raise InvalidEventError.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+CallId = int | str
+
+
+class Party(enum.Enum):
+    AGENT = "agent"
+    CALLER = "caller"
+
+
+class TimerKind(enum.Enum):
+    MAX_WAIT = "max_wait"
+    OVERFLOW = "overflow"
+    WRAP_UP = "wrap_up"
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A timer the core asked for (``StartTimer``); the shell returns it in ``TimerExpired``.
+
+    ``token`` lets the core drop timers that no longer apply (lazy cancellation): shells
+    never need to cancel one.
+    """
+
+    kind: TimerKind
+    subject: CallId  # the call (MAX_WAIT, OVERFLOW) or the agent name (WRAP_UP)
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    """A call enters the ACD for ``queue``. ``priority`` None takes the queue's priority."""
+
+    call: CallId
+    queue: str
+    ani: str = ""
+    dnis: str = ""
+    priority: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    """An agent logs in (ready, or paused with ``paused_reason``).
+
+    An agent not in the configuration is created if ``skills`` is given.
+    """
+
+    agent: str
+    skills: Mapping[str, int] | None = None
+    paused_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    """The agent is ready for calls (ends a pause or an open-ended wrap-up)."""
+
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    """The agent pauses; during a call, the pause starts after its wrap-up."""
+
+    agent: str
+    reason: str = "break"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    """The agent logs out; during a call, after it and its wrap-up."""
+
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkillsChanged:
+    """The agent's skills (skill -> proficiency 1-5) are replaced, at any time."""
+
+    agent: str
+    skills: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAnswered:
+    agent: str
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRejected:
+    agent: str
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class RingTimedOut:
+    """The offer rang ``ring_timeout_s`` without an answer (the agent did not answer)."""
+
+    agent: str
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp:
+    """The caller hangs up: an abandon before an answer, the end of talk after it."""
+
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """A connected call ends. ``wrap_up_s`` None takes the queue's wrap-up setting."""
+
+    call: CallId
+    ended_by: Party = Party.AGENT
+    wrap_up_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimerExpired:
+    timer: Timer
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStopped:
+    """The service stops: every unfinished call ends with outcome ``interrupted``."""
+
+
+Event = (
+    CallArrived
+    | AgentLoggedIn
+    | AgentReady
+    | AgentPaused
+    | AgentLoggedOut
+    | SkillsChanged
+    | AgentAnswered
+    | AgentRejected
+    | RingTimedOut
+    | CallerHungUp
+    | CallEnded
+    | TimerExpired
+    | ServiceStopped
+)

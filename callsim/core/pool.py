@@ -1,0 +1,192 @@
+"""Indexes of idle agents, one per queue, so a routing decision never scans all agents.
+
+- ``HeapPool``: agents ordered by a key fixed when they became idle (longest idle,
+  fewest skills, least talk time, fewest calls, linear order). O(log n) add and pick;
+  agents that leave idle are dropped lazily when they surface.
+- ``CyclicPool``: round robin with memory: the next idle agent after the last one
+  offered, in position order. O(log n) search in a sorted list.
+- ``ArrayPool``: unordered, for random, weighted random (rejection sampling, O(1)
+  expected) and ring-all (every idle agent).
+
+A pool holds an agent while ``agent.idle_token`` equals the token it was added with.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import random
+from collections.abc import Callable, Collection
+
+from callsim.core.agent import Agent, AgentState
+
+Key = Callable[[Agent], tuple[float, ...]]
+
+
+def _valid(agent: Agent, token: int) -> bool:
+    return agent.idle_token == token and agent.state is AgentState.READY
+
+
+class Pool:
+    """The interface the ACD uses; ``live`` counts the idle agents held."""
+
+    __slots__ = ("live",)
+
+    def __init__(self) -> None:
+        self.live = 0
+
+    def add(self, agent: Agent) -> None:
+        raise NotImplementedError
+
+    def discard(self, agent: Agent) -> None:
+        """The agent left idle (called before its token changes)."""
+        self.live -= 1
+
+    def pick(self, exclude: Collection[str]) -> Agent | None:
+        """The agent to offer to next, skipping names in ``exclude``; not removed."""
+        raise NotImplementedError
+
+    def members(self) -> list[Agent]:
+        """Every idle agent held, best first (O(n): for ring-all and decision traces)."""
+        raise NotImplementedError
+
+    def score(self, agent: Agent) -> tuple[float, ...]:
+        """The agent's sort key (lower is offered first), for decision traces."""
+        return ()
+
+
+class HeapPool(Pool):
+    __slots__ = ("_heap", "_key", "_seq")
+
+    def __init__(self, key: Key) -> None:
+        super().__init__()
+        self._heap: list[tuple[tuple[float, ...], int, int, Agent]] = []
+        self._key = key
+        self._seq = 0
+
+    def add(self, agent: Agent) -> None:
+        self.live += 1
+        self._seq += 1
+        heapq.heappush(self._heap, (self._key(agent), self._seq, agent.idle_token, agent))
+        if len(self._heap) > 2 * self.live + 64:  # too many stale entries: compact
+            self._heap = [e for e in self._heap if _valid(e[3], e[2])]
+            heapq.heapify(self._heap)
+
+    def pick(self, exclude: Collection[str]) -> Agent | None:
+        heap = self._heap
+        while heap and not _valid(heap[0][3], heap[0][2]):
+            heapq.heappop(heap)
+        if not heap:
+            return None
+        if not exclude or heap[0][3].name not in exclude:
+            return heap[0][3]
+        skipped = []
+        found = None
+        while heap:
+            entry = heapq.heappop(heap)
+            if not _valid(entry[3], entry[2]):
+                continue
+            skipped.append(entry)
+            if entry[3].name not in exclude:
+                found = entry[3]
+                break
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+        return found
+
+    def members(self) -> list[Agent]:
+        return [e[3] for e in sorted(self._heap) if _valid(e[3], e[2])]
+
+    def score(self, agent: Agent) -> tuple[float, ...]:
+        return self._key(agent)
+
+
+class CyclicPool(Pool):
+    __slots__ = ("_agents", "_positions", "last")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._positions: list[int] = []
+        self._agents: dict[int, Agent] = {}
+        self.last = -1  # position of the agent offered last (the memory)
+
+    def add(self, agent: Agent) -> None:
+        self.live += 1
+        bisect.insort(self._positions, agent.position)
+        self._agents[agent.position] = agent
+
+    def discard(self, agent: Agent) -> None:
+        self.live -= 1
+        i = bisect.bisect_left(self._positions, agent.position)
+        del self._positions[i]
+        del self._agents[agent.position]
+
+    def pick(self, exclude: Collection[str]) -> Agent | None:
+        positions = self._positions
+        n = len(positions)
+        start = bisect.bisect_right(positions, self.last)
+        for k in range(n):
+            agent = self._agents[positions[(start + k) % n]]
+            if agent.name not in exclude:
+                self.last = agent.position
+                return agent
+        return None
+
+    def members(self) -> list[Agent]:
+        start = bisect.bisect_right(self._positions, self.last)
+        order = self._positions[start:] + self._positions[:start]
+        return [self._agents[p] for p in order]
+
+    def score(self, agent: Agent) -> tuple[float, ...]:
+        # distance after the memory position, cyclically
+        return ((agent.position - self.last - 1) % (1 << 62),)
+
+
+class ArrayPool(Pool):
+    __slots__ = ("_entries", "_max_weight", "_rng", "_weighted")
+
+    def __init__(self, rng: random.Random, weighted: bool = False) -> None:
+        super().__init__()
+        self._entries: list[tuple[int, Agent]] = []
+        self._rng = rng
+        self._weighted = weighted
+        self._max_weight = 0.0
+
+    def add(self, agent: Agent) -> None:
+        self.live += 1
+        self._entries.append((agent.idle_token, agent))
+        self._max_weight = max(self._max_weight, agent.weight)
+        if len(self._entries) > 2 * self.live + 64:
+            self._entries = [e for e in self._entries if _valid(e[1], e[0])]
+
+    def _drop(self, i: int) -> None:
+        entries = self._entries
+        entries[i] = entries[-1]
+        entries.pop()
+
+    def pick(self, exclude: Collection[str]) -> Agent | None:
+        if self.live <= 0:
+            return None
+        if exclude:  # during a hunt: choose among the untried agents explicitly
+            pool = [a for a in self.members() if a.name not in exclude]
+            if not pool:
+                return None
+            if self._weighted:
+                return self._rng.choices(pool, weights=[a.weight for a in pool])[0]
+            return self._rng.choice(pool)
+        entries = self._entries
+        rng = self._rng
+        while True:
+            i = int(rng.random() * len(entries))
+            token, agent = entries[i]
+            if not _valid(agent, token):
+                self._drop(i)
+                continue
+            if not self._weighted or rng.random() * self._max_weight < agent.weight:
+                return agent
+
+    def members(self) -> list[Agent]:
+        return [a for t, a in self._entries if _valid(a, t)]
+
+    def score(self, agent: Agent) -> tuple[float, ...]:
+        return (-agent.weight,) if self._weighted else ()

@@ -1,0 +1,123 @@
+"""What the ACD core writes down: one flat record per call, a journal, decision traces."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from callsim.core.event import CallId
+
+
+class Outcome(enum.Enum):
+    """How a call ended; every call ends in exactly one."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    VOICEMAIL = "voicemail"
+    NOTE = "note"
+    FORWARDED = "forwarded"
+    BLOCKED = "blocked"  # screened out before the queue (advertising blocking)
+    DEFLECTED = "deflected"  # ended in self-service before the queue
+    CLOSED = "closed"  # ended by the system: queue empty or closed
+    INTERRUPTED = "interrupted"  # the service stopped while the call was open
+
+
+class OfferResult(enum.Enum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"  # another agent answered first, or the caller left
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    at_s: float
+    agent: str
+    result: OfferResult
+    ring_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One call, written when the call and its agent's wrap-up are over.
+
+    Times are seconds on the shell's clock. ``wait_s`` runs from queue entry to answer
+    (or to the end for unanswered calls), ``talk_s`` from answer to the end of talk.
+    """
+
+    call: CallId
+    queue: str
+    final_queue: str
+    ani: str
+    dnis: str
+    priority: int
+    arrival_s: float
+    queued_s: float
+    offers: tuple[Offer, ...]
+    answer_s: float | None
+    end_s: float
+    outcome: Outcome
+    agent: str | None
+    wait_s: float
+    talk_s: float
+    wrap_up_s: float
+    ended_by: str | None  # "agent" or "caller" for answered calls
+
+
+class JournalKind(enum.Enum):
+    """Journal entry kinds; the names of Asterisk's queue_log where one exists."""
+
+    ENTERQUEUE = "ENTERQUEUE"
+    RINGNOANSWER = "RINGNOANSWER"
+    RINGCANCELED = "RINGCANCELED"
+    CONNECT = "CONNECT"
+    COMPLETEAGENT = "COMPLETEAGENT"
+    COMPLETECALLER = "COMPLETECALLER"
+    ABANDON = "ABANDON"
+    EXITWITHTIMEOUT = "EXITWITHTIMEOUT"
+    EXITEMPTY = "EXITEMPTY"
+    JOINEMPTY = "JOINEMPTY"
+    OVERFLOW = "OVERFLOW"
+    VOICEMAIL = "VOICEMAIL"
+    NOTE = "NOTE"
+    FORWARD = "FORWARD"
+    CLOSED = "CLOSED"
+    INTERRUPTED = "INTERRUPTED"
+    AGENTLOGIN = "AGENTLOGIN"
+    AGENTLOGOFF = "AGENTLOGOFF"
+    PAUSE = "PAUSE"
+    UNPAUSE = "UNPAUSE"
+    WRAPUPEND = "WRAPUPEND"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One entry of the typed event stream. ``data`` are the kind's parameters in
+    Asterisk's order (e.g. CONNECT: holdtime, channel, ringtime)."""
+
+    at_s: float
+    call: CallId | None
+    queue: str | None
+    agent: str | None
+    kind: JournalKind
+    data: tuple[str | int | float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    agent: str
+    score: tuple[float, ...]  # the strategy's sort key: lower is offered first
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why an offer went where it went (only when the ACD is created with ``trace=True``)."""
+
+    at_s: float
+    call: CallId
+    queue: str
+    strategy: str
+    candidates: tuple[Candidate, ...]  # idle qualified agents, best first
+    excluded: tuple[tuple[str, str], ...]  # (agent, reason), e.g. already tried in this hunt
+    chosen: tuple[str, ...]
+    rule: str  # the ordering and tie-break that decided

@@ -1,0 +1,1 @@
+"""Result writers (JSON, CSV) and PNG plots (matplotlib, imported lazily)."""

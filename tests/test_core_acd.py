@@ -1,0 +1,276 @@
+"""Queue flows of the ACD core: waits, timers, fallbacks, agent states, records, journal."""
+
+from __future__ import annotations
+
+import pytest
+
+from callsim.core import (
+    Action,
+    ActionKind,
+    AgentAnswered,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    CallArrived,
+    CallEnded,
+    CallerHungUp,
+    End,
+    Enqueue,
+    Outcome,
+    Party,
+    PauseAgent,
+    PlayMessage,
+    QueueConfig,
+    RingTimedOut,
+    ServiceStopped,
+    SkillsChanged,
+    StartTimer,
+    TakeNote,
+    TimerExpired,
+    TimerKind,
+    queue_log_lines,
+)
+from callsim.errors import (
+    CallsimError,
+    ConfigError,
+    InvalidEventError,
+    UnknownAgentError,
+    UnknownCallError,
+)
+from tests.conftest import arrive_and_answer, make_acd, rung
+
+
+def timers(out: list[object]) -> dict[TimerKind, StartTimer]:
+    return {c.timer.kind: c for c in out if isinstance(c, StartTimer)}
+
+
+def test_a_call_waits_then_goes_to_the_next_free_agent() -> None:
+    acd = make_acd({"a": ["general"]})
+    arrive_and_answer(acd, 1, "general", 10)
+    out = acd.handle(CallArrived(2, "general", ani="+4711"), 11)
+    assert out == [Enqueue(2, "general", 1)]
+    assert rung(acd.handle(CallEnded(1), 70)) == ["a"]
+    acd.handle(AgentAnswered("a", 2), 72)
+    acd.handle(CallEnded(2, Party.CALLER), 100)
+    first, second = acd.take_records()
+    assert (first.outcome, first.wait_s, first.talk_s) == (Outcome.ANSWERED, 0, 60)
+    assert (second.wait_s, second.talk_s, second.ani, second.ended_by) == (
+        61,
+        28,
+        "+4711",
+        "caller",
+    )
+
+
+def test_abandon_while_waiting_and_while_ringing() -> None:
+    acd = make_acd({"a": ["general"]})
+    arrive_and_answer(acd, 1, "general", 0)
+    acd.handle(CallArrived(2, "general"), 5)
+    assert acd.handle(CallerHungUp(2), 50) == [End(2, Outcome.ABANDONED)]
+    acd.handle(CallEnded(1), 60)
+    acd.handle(CallArrived(3, "general"), 61)
+    out = acd.handle(CallerHungUp(3), 63)
+    assert any(getattr(c, "agent", None) == "a" for c in out)  # the ring is cancelled
+    records = {r.call: r for r in acd.take_records()}
+    assert records[2].outcome is Outcome.ABANDONED
+    assert records[2].wait_s == 45
+    assert records[3].outcome is Outcome.ABANDONED
+    assert acd.agents["a"].state.value == "ready"
+    with pytest.raises(UnknownCallError):
+        acd.handle(CallerHungUp(3), 64)
+
+
+def test_max_wait_sends_to_voicemail_note_or_another_queue() -> None:
+    queues = [
+        QueueConfig("vm", ("x",), max_wait_s=60),
+        QueueConfig(
+            "nt", ("x",), max_wait_s=30, on_max_wait=Action(ActionKind.NOTE, message="busy")
+        ),
+        QueueConfig("mv", ("x",), max_wait_s=10, on_max_wait=Action(ActionKind.QUEUE, "backup")),
+        QueueConfig("backup", ("y",)),
+    ]
+    acd = make_acd({"x1": ["x"], "y1": ["y"]}, queues)
+    arrive_and_answer(acd, 0, "vm", 0)  # x1 busy
+    t_vm = timers(acd.handle(CallArrived(1, "vm"), 1))[TimerKind.MAX_WAIT]
+    t_nt = timers(acd.handle(CallArrived(2, "nt"), 2))[TimerKind.MAX_WAIT]
+    t_mv = timers(acd.handle(CallArrived(3, "mv"), 3))[TimerKind.MAX_WAIT]
+    assert (t_vm.delay_s, t_nt.delay_s, t_mv.delay_s) == (60, 30, 10)
+    assert rung(acd.handle(TimerExpired(t_mv.timer), 13)) == ["y1"]  # moved to backup
+    out = acd.handle(TimerExpired(t_nt.timer), 32)
+    assert PlayMessage(2, "busy") in out
+    assert TakeNote(2, "nt") in out
+    out = acd.handle(TimerExpired(t_vm.timer), 61)
+    assert End(1, Outcome.VOICEMAIL) in out
+    assert acd.handle(TimerExpired(t_vm.timer), 62) == []  # late timers are ignored
+    records = {r.call: r for r in acd.take_records()}
+    assert records[1].outcome is Outcome.VOICEMAIL
+    assert records[1].wait_s == 60
+    assert records[2].outcome is Outcome.NOTE
+    assert acd.calls[3].queue.name == "backup"
+
+
+def test_overflow_offers_to_backup_agents_and_keeps_the_place() -> None:
+    queues = [
+        QueueConfig("sales", ("sales",), overflow_after_s=30, overflow_to=("support",)),
+        QueueConfig("support", ("support",)),
+    ]
+    acd = make_acd({"s": ["sales"], "t": ["support"]}, queues)
+    arrive_and_answer(acd, 1, "sales", 0)
+    arrive_and_answer(acd, 2, "support", 0)
+    overflow = timers(acd.handle(CallArrived(3, "sales"), 5))[TimerKind.OVERFLOW]
+    assert overflow.delay_s == 30
+    assert acd.handle(TimerExpired(overflow.timer), 35) == []  # nobody free in support either
+    assert acd.queues["support"].n_waiting == 1
+    assert acd.queues["sales"].n_waiting == 1
+    assert rung(acd.handle(CallEnded(2), 40)) == ["t"]  # a support agent takes it
+    assert acd.queues["sales"].n_waiting == 0  # and it left sales too
+    assert rung(acd.handle(CallEnded(1), 41)) == []
+
+
+def test_join_empty_and_leave_when_empty() -> None:
+    closed = Action(ActionKind.CLOSE, message="closed")
+    queues = [
+        QueueConfig("strict", ("x",), join_empty=False, on_empty=closed),
+        QueueConfig("leave", ("y",), leave_when_empty=True, on_empty=Action(ActionKind.VOICEMAIL)),
+    ]
+    acd = make_acd({"y1": ["y"]}, queues)
+    out = acd.handle(CallArrived(1, "strict"), 1)
+    assert PlayMessage(1, "closed") in out
+    assert End(1, Outcome.CLOSED) in out
+    arrive_and_answer(acd, 2, "leave", 2)
+    acd.handle(CallArrived(3, "leave"), 3)
+    acd.handle(AgentLoggedOut("y1"), 4)  # pending until the call and wrap-up are over
+    assert acd.agents["y1"].state.value == "talking"
+    out = acd.handle(CallEnded(2), 10)
+    assert End(3, Outcome.VOICEMAIL) in out
+    assert acd.agents["y1"].state.value == "offline"
+
+
+def test_max_no_answer_pauses_the_agent() -> None:
+    acd = make_acd({"a": ["general"]}, max_no_answer=2)
+    acd.handle(CallArrived(1, "general"), 0)
+    out = acd.handle(RingTimedOut("a", 1), 15)  # requeue, a rings again
+    assert rung(out) == ["a"]
+    out = acd.handle(RingTimedOut("a", 1), 30)
+    assert PauseAgent("a", "no_answer") in out
+    assert acd.agents["a"].state.value == "paused"
+    assert acd.agents["a"].pause_reason == "no_answer"
+    assert acd.calls[1].state.value == "waiting"
+    assert rung(acd.handle(AgentReady("a"), 40)) == ["a"]
+
+
+def test_pause_and_logout_wait_for_the_call_to_end() -> None:
+    acd = make_acd({"a": ["general"]}, [QueueConfig("general", ("general",), wrap_up_s=30)])
+    arrive_and_answer(acd, 1, "general", 0)
+    acd.handle(AgentPaused("a", "lunch"), 5)
+    out = acd.handle(CallEnded(1), 10)
+    wrap = timers(out)[TimerKind.WRAP_UP]
+    assert wrap.delay_s == 30
+    assert acd.agents["a"].state.value == "wrap_up"
+    acd.handle(CallArrived(2, "general"), 20)
+    assert acd.handle(TimerExpired(wrap.timer), 40) == []
+    assert acd.agents["a"].pause_reason == "lunch"
+    assert rung(acd.handle(AgentReady("a"), 50)) == ["a"]
+    (record,) = acd.take_records()
+    assert record.wrap_up_s == 30
+
+
+def test_wrap_up_holds_across_all_queues_of_the_agent() -> None:
+    queues = [
+        QueueConfig("sales", ("sales",), wrap_up_s=60),
+        QueueConfig("support", ("support",), wrap_up_s=0),
+    ]
+    acd = make_acd({"a": ["sales", "support"]}, queues)
+    arrive_and_answer(acd, 1, "sales", 0)
+    acd.handle(CallEnded(1), 10)
+    assert acd.handle(CallArrived(2, "support"), 11) == [Enqueue(2, "support", 1)]
+
+
+def test_skills_change_during_shift_reindexes_the_agent() -> None:
+    queues = [QueueConfig("sales", ("sales",)), QueueConfig("support", ("support",))]
+    acd = make_acd({"a": ["sales"]}, queues)
+    acd.handle(CallArrived(1, "support"), 1)
+    assert rung(acd.handle(SkillsChanged("a", {"sales": 1, "support": 2}), 2)) == ["a"]
+    assert [q.name for q in acd.agents["a"].queues] == ["sales", "support"]
+    with pytest.raises(InvalidEventError, match="proficiency 9"):
+        acd.handle(SkillsChanged("a", {"sales": 9}), 3)
+
+
+def test_new_agent_logs_in_with_skills() -> None:
+    acd = make_acd({})
+    acd.handle(CallArrived(1, "general"), 0)
+    with pytest.raises(UnknownAgentError):
+        acd.handle(AgentLoggedIn("new"), 1)
+    assert rung(acd.handle(AgentLoggedIn("new", {"general": 3}), 2)) == ["new"]
+
+
+def test_service_stop_interrupts_every_open_call() -> None:
+    acd = make_acd({"a": ["general"], "b": ["general"]})
+    arrive_and_answer(acd, 1, "general", 0)
+    acd.handle(CallArrived(2, "general"), 1)  # rings b
+    acd.handle(CallArrived(3, "general"), 2)  # waits
+    acd.handle(ServiceStopped(), 10)
+    outcomes = {r.call: r.outcome for r in acd.take_records()}
+    assert outcomes == {1: Outcome.INTERRUPTED, 2: Outcome.INTERRUPTED, 3: Outcome.INTERRUPTED}
+    assert not acd.calls
+    assert {a.state.value for a in acd.agents.values()} == {"ready"}
+
+
+def test_bad_events_raise_typed_errors_and_change_nothing() -> None:
+    acd = make_acd({"a": ["general"]})
+    with pytest.raises(InvalidEventError, match="queue 'nope' is not configured"):
+        acd.handle(CallArrived(1, "nope"), 0)
+    acd.handle(CallArrived(1, "general"), 0)
+    with pytest.raises(InvalidEventError, match="already in progress"):
+        acd.handle(CallArrived(1, "general"), 0)
+    with pytest.raises(UnknownAgentError):
+        acd.handle(AgentAnswered("ghost", 1), 1)
+    with pytest.raises(InvalidEventError, match="not connected"):
+        acd.handle(CallEnded(1), 1)
+    with pytest.raises(CallsimError):
+        acd.handle(AgentReady("ghost"), 1)
+    acd.handle(AgentAnswered("a", 1), 2)  # still works afterwards
+    assert acd.agents["a"].state.value == "talking"
+
+
+def test_config_contradictions_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="unknown strategy 'fastest'"):
+        make_acd({"a": ["general"]}, strategy="fastest")
+    with pytest.raises(ConfigError, match="'ghost' is not another queue"):
+        make_acd({}, [QueueConfig("q", ("x",), overflow_after_s=5, overflow_to=("ghost",))])
+
+
+def test_journal_exports_asterisk_queue_log() -> None:
+    acd = make_acd({"a": ["general"]}, journal=True, max_no_answer=0)
+    acd.handle(CallArrived("c1", "general", ani="555"), 100)
+    acd.handle(RingTimedOut("a", "c1"), 115)
+    acd.handle(AgentAnswered("a", "c1"), 118)
+    acd.handle(CallEnded("c1", Party.CALLER), 200)
+    acd.handle(CallArrived("c2", "general"), 201)
+    acd.handle(AgentAnswered("a", "c2"), 202)
+    acd.handle(CallArrived("c3", "general"), 203)
+    acd.handle(CallerHungUp("c3"), 240)
+    assert acd.journal is not None
+    lines = [line for line in queue_log_lines(acd.journal, epoch_s=1_700_000_000) if "|c" in line]
+    assert lines[:4] == [
+        "1700000100|c1|general|NONE|ENTERQUEUE||555",
+        "1700000115|c1|general|a|RINGNOANSWER|15000",
+        "1700000118|c1|general|a|CONNECT|18||3",
+        "1700000200|c1|general|a|COMPLETECALLER|18|82|1",
+    ]
+    assert lines[-1] == "1700000240|c3|general|NONE|ABANDON|1|1|37"
+
+
+def test_decision_trace_explains_the_choice() -> None:
+    agents = {"gen": ["general", "x"], "spec": ["general"]}
+    acd = make_acd(agents, trace=True, strategy="fewest_skills_first", max_no_answer=0)
+    acd.handle(CallArrived(1, "general"), 10)
+    acd.handle(RingTimedOut("spec", 1), 25)
+    assert acd.decisions is not None
+    first, second = acd.decisions
+    assert first.chosen == ("spec",)
+    assert [c.agent for c in first.candidates] == ["spec", "gen"]
+    assert first.candidates[0].score == (1, 1.0)
+    assert "fewest skills" in first.rule
+    assert second.chosen == ("gen",)
