@@ -209,9 +209,8 @@ class Acd:
 
     def _set_skills(self, agent: Agent, skills: Mapping[str, int], now: float, out: Out) -> None:
         _check_skills(agent.name, skills)
-        was_idle = agent.state is AgentState.READY
-        if was_idle:
-            self._leave_idle(agent)
+        was_idle = agent.in_pools
+        self._leave_idle(agent)
         old = agent.queues
         agent.skills = dict(skills)
         agent.n_skills = len(agent.skills)
@@ -230,9 +229,11 @@ class Acd:
     # -- agents: availability -----------------------------------------------------------
 
     def _leave_idle(self, agent: Agent) -> None:
-        for pool in agent.pools:
-            pool.discard(agent)
-        agent.idle_token += 1
+        if agent.in_pools:
+            for pool in agent.pools:
+                pool.discard(agent)
+            agent.in_pools = False
+            agent.idle_token += 1
 
     def _available(self, agent: Agent, now: float, out: Out) -> None:
         """The agent (not in any idle pool) can take a call: the best waiting call across
@@ -254,6 +255,7 @@ class Acd:
         agent.state = AgentState.READY
         agent.idle_since = now
         agent.idle_token += 1
+        agent.in_pools = True
         for pool in agent.pools:
             pool.add(agent)
 
@@ -358,8 +360,7 @@ class Acd:
         call.state = CallState.RINGING
         timeout = self.routing.ring_timeout_s
         for agent in agents:
-            if agent.state is AgentState.READY:
-                self._leave_idle(agent)
+            self._leave_idle(agent)
             agent.state = AgentState.RINGING
             agent.call = call.id
             call.ringing[agent.name] = now

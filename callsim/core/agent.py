@@ -32,6 +32,7 @@ class Agent:
         "extension",
         "idle_since",
         "idle_token",
+        "in_pools",
         "misses",
         "n_skills",
         "name",
@@ -69,6 +70,7 @@ class Agent:
         self.pending_logout = False
         self.idle_since = 0.0
         self.idle_token = 0
+        self.in_pools = False  # held by its queues' idle pools (state READY)
         self.calls_taken = 0
         self.talk_s_total = 0.0
         self.misses = 0

@@ -1,0 +1,370 @@
+"""Invariants of the ACD core over random configurations and random event sequences.
+
+Checked after every event, against ground truth computed from agent and call states
+(not from the idle pools under test):
+
+- an agent never holds two calls, and its state matches what it holds;
+- no call waits while an idle agent qualified for one of its queues exists;
+- FIFO within priority per queue;
+- ``fewest_skills_first`` never passes over an idle qualified agent with fewer skills;
+- a ring never reaches an agent that was busy, in wrap-up, paused or offline (wrap-up is
+  honoured across all queues), unless the event freed that agent;
+- ``ring_all`` (any strategy) never connects two agents to one call;
+- in the end every call has exactly one record with one outcome.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callsim.core import (
+    STRATEGIES,
+    Acd,
+    AcdConfig,
+    Action,
+    ActionKind,
+    AgentAnswered,
+    AgentConfig,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    AgentRejected,
+    AgentState,
+    CallArrived,
+    CallEnded,
+    CallerHungUp,
+    CallState,
+    CancelRing,
+    Connect,
+    End,
+    Event,
+    Party,
+    QueueConfig,
+    Ring,
+    RingTimedOut,
+    RoutingConfig,
+    ServiceStopped,
+    SkillsChanged,
+    StartTimer,
+    TimerExpired,
+    TimerKind,
+)
+
+SKILLS = ("s1", "s2", "s3")
+BUSY = (AgentState.RINGING, AgentState.TALKING, AgentState.WRAP_UP)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> AcdConfig:
+    n_queues = draw(st.integers(1, 3))
+    names = [f"q{i}" for i in range(n_queues)]
+    queues = []
+    for name in names:
+        skills = tuple(sorted(draw(st.sets(st.sampled_from(SKILLS), min_size=1, max_size=2))))
+        others = [n for n in names if n != name]
+        overflow = tuple(draw(st.sets(st.sampled_from(others)))) if others else ()
+        queues.append(
+            QueueConfig(
+                name=name,
+                skills=skills,
+                strategy=draw(st.none() | st.sampled_from(sorted(STRATEGIES))),
+                priority=draw(st.integers(0, 1)),
+                max_wait_s=draw(st.none() | st.floats(1, 100)),
+                on_max_wait=draw(
+                    st.sampled_from([Action(ActionKind.VOICEMAIL), Action(ActionKind.NOTE)])
+                ),
+                overflow_after_s=draw(st.none() | st.floats(0, 50)) if overflow else None,
+                overflow_to=overflow,
+                join_empty=draw(st.booleans()),
+                leave_when_empty=draw(st.booleans()),
+                wrap_up_s=draw(st.sampled_from([0.0, 5.0, None])),
+            )
+        )
+    agents = tuple(
+        AgentConfig(
+            f"a{i}",
+            {
+                s: draw(st.integers(1, 5))
+                for s in draw(st.sets(st.sampled_from(SKILLS), min_size=1))
+            },
+            weight=draw(st.sampled_from([0.5, 1.0, 3.0])),
+        )
+        for i in range(draw(st.integers(1, 6)))
+    )
+    routing = RoutingConfig(
+        strategy=draw(st.sampled_from(sorted(STRATEGIES))),
+        ring_timeout_s=15,
+        max_no_answer=draw(st.integers(0, 3)),
+        on_hunt_exhausted=draw(
+            st.sampled_from(
+                [Action(ActionKind.REQUEUE), Action(ActionKind.VOICEMAIL), Action(ActionKind.NOTE)]
+            )
+        ),
+        use_proficiency=draw(st.booleans()),
+    )
+    return AcdConfig(tuple(queues), agents, routing)
+
+
+def qualified(agent: Any, queue: Any) -> bool:
+    return all(s in agent.skills for s in queue.skills)
+
+
+class Harness:
+    def __init__(self, acd: Acd) -> None:
+        self.acd = acd
+        self.now = 0.0
+        self.timers: list[Any] = []
+        self.arrived: list[Any] = []
+        self.connects: dict[Any, int] = {}
+        self.arrival_seq: dict[Any, int] = {}
+
+    def ringing_pairs(self) -> list[tuple[Any, str]]:
+        return [(c.id, a) for c in self.acd.calls.values() for a in sorted(c.ringing)]
+
+    def step(self, event: Event) -> list[Any]:
+        acd = self.acd
+        before_state = {n: a.state for n, a in acd.agents.items()}
+        before_waiting = {c.id for c in acd.calls.values() if c.state is CallState.WAITING}
+        idle_by_queue = {
+            q.name: [
+                a for a in acd.agents.values() if a.state is AgentState.READY and qualified(a, q)
+            ]
+            for q in acd.queues.values()
+        }
+        if isinstance(event, CallArrived):
+            self.arrived.append(event.call)
+            self.arrival_seq[event.call] = len(self.arrived)
+        out = acd.handle(event, self.now)
+        self.timers.extend(c.timer for c in out if isinstance(c, StartTimer))
+        for c in out:
+            if isinstance(c, Connect):
+                self.connects[c.call] = self.connects.get(c.call, 0) + 1
+                assert self.connects[c.call] == 1, f"call {c.call} connected twice"
+        self.check_rings(event, out, before_state)
+        if isinstance(event, CallArrived):
+            self.check_fewest_skills(event, out, idle_by_queue)
+        self.check_fifo(out, before_waiting)
+        self.check_invariants()
+        return out
+
+    def check_rings(self, event: Event, out: list[Any], before: dict[str, AgentState]) -> None:
+        """A ring reaches only an agent that was ready, or that this very step freed."""
+        freed: set[str] = set()
+        subject = getattr(event, "agent", None)
+        if subject is not None:
+            freed.add(subject)
+        if isinstance(event, TimerExpired) and event.timer.kind is TimerKind.WRAP_UP:
+            freed.add(str(event.timer.subject))
+        ended = {c.call for c in out if isinstance(c, End)}
+        freed.update(c.agent for c in out if isinstance(c, CancelRing))
+        freed.update(
+            r.agent for r in self.acd.records if r.call in ended and r.agent is not None
+        )  # an answered call ended with wrap-up 0 frees its agent
+        if isinstance(event, RingTimedOut | AgentRejected):
+            freed.add(event.agent)
+        for c in out:
+            if isinstance(c, Ring) and c.agent not in freed:
+                assert before.get(c.agent) is AgentState.READY, (
+                    f"{c.agent} rung while {before.get(c.agent)}"
+                )
+
+    def check_fewest_skills(
+        self, event: CallArrived, out: list[Any], idle: dict[str, list[Any]]
+    ) -> None:
+        queue = self.acd.queues[event.queue]
+        rings = [c for c in out if isinstance(c, Ring) and c.call == event.call]
+        if queue.strategy.name != "fewest_skills_first" or not rings:
+            return
+        chosen = self.acd.agents[rings[0].agent]
+        candidates = idle[queue.name]
+        if self.acd.routing.use_proficiency:
+            best = max(a.proficiency(queue.skills) for a in candidates)
+            candidates = [a for a in candidates if a.proficiency(queue.skills) == best]
+        assert chosen in candidates
+        assert chosen.n_skills == min(a.n_skills for a in candidates)
+
+    def check_fifo(self, out: list[Any], before_waiting: set[Any]) -> None:
+        calls = self.acd.calls
+        for c in out:
+            if not isinstance(c, Ring) or c.call not in before_waiting or c.call not in calls:
+                continue
+            offered = calls[c.call]
+            agent = self.acd.agents[c.agent]
+            for other in calls.values():
+                if (
+                    other.state is CallState.WAITING
+                    and other.priority == offered.priority
+                    and other.queue is offered.queue
+                    and qualified(agent, offered.queue)
+                ):
+                    assert self.arrival_seq[other.id] > self.arrival_seq[offered.id], (
+                        f"call {offered.id} offered before earlier call {other.id} in {offered.queue.name}"
+                    )
+
+    def check_invariants(self) -> None:
+        acd = self.acd
+        for agent in acd.agents.values():
+            holding = [
+                c
+                for c in acd.calls.values()
+                if agent.name in c.ringing
+                or (c.agent is agent and c.state in (CallState.TALKING, CallState.WRAP_UP))
+            ]
+            assert len(holding) <= 1, f"{agent.name} holds {[c.id for c in holding]}"
+            if agent.state in BUSY:
+                assert len(holding) == 1 and agent.call == holding[0].id
+            else:
+                assert not holding and agent.call is None
+        for call in acd.calls.values():
+            if call.state is CallState.WAITING:
+                for q in call.queues:
+                    idle = [
+                        a.name
+                        for a in acd.agents.values()
+                        if a.state is AgentState.READY and qualified(a, q)
+                    ]
+                    assert not idle, f"call {call.id} waits in {q.name} while {idle} are idle"
+            if call.state is CallState.RINGING:
+                assert call.ringing
+        for q in acd.queues.values():
+            idle = sum(
+                1 for a in acd.agents.values() if a.state is AgentState.READY and qualified(a, q)
+            )
+            assert q.pool.live == idle
+            waiting = sum(
+                1 for c in acd.calls.values() if c.state is CallState.WAITING and q in c.queues
+            )
+            assert q.n_waiting == waiting
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs(), st.data())
+def test_invariants_hold_over_random_event_sequences(
+    config: AcdConfig, data: st.DataObject
+) -> None:
+    acd = Acd(config, random.Random(data.draw(st.integers(0, 2**16))))
+    h = Harness(acd)
+    names = [a.name for a in config.agents]
+    queues = [q.name for q in config.queues]
+    for name in names:
+        if data.draw(st.booleans()):
+            h.step(AgentLoggedIn(name))
+    next_call = 0
+    for _ in range(data.draw(st.integers(5, 60))):
+        h.now += data.draw(st.sampled_from([0.0, 0.5, 3.0, 20.0]))
+        kind = data.draw(
+            st.sampled_from(
+                ["arrive"] * 4 + ["answer"] * 3 + ["reject", "timeout"] * 2 + ["hangup"] + ["end"] * 2
+                + ["timer"] * 2 + ["ready", "pause", "logout", "login", "skills"]
+            )
+        )  # fmt: skip
+        event: Event | None = None
+        pairs = h.ringing_pairs()
+        if kind == "arrive":
+            next_call += 1
+            event = CallArrived(
+                next_call,
+                data.draw(st.sampled_from(queues)),
+                priority=data.draw(st.none() | st.integers(0, 2)),
+            )
+        elif kind in ("answer", "reject", "timeout") and pairs:
+            call, agent = data.draw(st.sampled_from(pairs))
+            event = {"answer": AgentAnswered, "reject": AgentRejected, "timeout": RingTimedOut}[
+                kind
+            ](agent, call)
+        elif kind == "hangup":
+            open_calls = sorted(
+                c.id for c in acd.calls.values() if c.state is not CallState.WRAP_UP
+            )
+            if open_calls:
+                event = CallerHungUp(data.draw(st.sampled_from(open_calls)))
+        elif kind == "end":
+            talking = sorted(c.id for c in acd.calls.values() if c.state is CallState.TALKING)
+            if talking:
+                event = CallEnded(
+                    data.draw(st.sampled_from(talking)),
+                    data.draw(st.sampled_from(list(Party))),
+                    data.draw(st.sampled_from([None, 0.0, 10.0])),
+                )
+        elif kind == "timer" and h.timers:
+            event = TimerExpired(h.timers.pop(data.draw(st.integers(0, len(h.timers) - 1))))
+        elif kind == "ready":
+            agent = acd.agents[data.draw(st.sampled_from(names))]
+            if agent.state is not AgentState.OFFLINE:
+                event = AgentReady(agent.name)
+        elif kind == "pause":
+            agent = acd.agents[data.draw(st.sampled_from(names))]
+            if agent.state is not AgentState.OFFLINE:
+                event = AgentPaused(agent.name, "break")
+        elif kind == "logout":
+            event = AgentLoggedOut(data.draw(st.sampled_from(names)))
+        elif kind == "login":
+            event = AgentLoggedIn(data.draw(st.sampled_from(names)))
+        elif kind == "skills":
+            skills = data.draw(st.sets(st.sampled_from(SKILLS), min_size=1))
+            event = SkillsChanged(data.draw(st.sampled_from(names)), dict.fromkeys(skills, 2))
+        if event is not None:
+            h.step(event)
+    # the end: stop the service, finish every wrap-up; each call has exactly one record
+    h.now += 1
+    h.step(ServiceStopped())
+    for agent in acd.agents.values():
+        if agent.state is AgentState.WRAP_UP:
+            h.step(AgentReady(agent.name))
+    assert not acd.calls
+    records = acd.take_records()
+    assert sorted(r.call for r in records) == sorted(h.arrived)
+    for r in records:
+        assert (r.answer_s is not None) == (r.agent is not None)
+        assert r.wait_s >= 0 and r.talk_s >= 0
+
+
+ORACLE_KEYS = {
+    "fewest_skills_first": lambda a: (a.n_skills, a.idle_since),
+    "longest_idle": lambda a: (a.idle_since,),
+    "least_talk_time": lambda a: (a.talk_s_total, a.idle_since),
+    "fewest_calls": lambda a: (a.calls_taken, a.idle_since),
+    "linear": lambda a: (a.position,),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    strategy=st.sampled_from(sorted(ORACLE_KEYS)),
+    agent_skills=st.lists(
+        st.sets(st.sampled_from(SKILLS + ("s4", "s5")), min_size=1), min_size=2, max_size=8
+    ),
+    steps=st.lists(
+        st.tuples(st.sampled_from(SKILLS), st.integers(0, 3), st.sampled_from([0.0, 1.0, 7.0])),
+        max_size=40,
+    ),
+)
+def test_ordered_strategies_choose_what_a_brute_force_oracle_chooses(
+    strategy: str, agent_skills: list[set[str]], steps: list[tuple[str, int, float]]
+) -> None:
+    """Every offer on arrival goes to the idle qualified agent ranked first by a full scan."""
+    queues = tuple(QueueConfig(s, (s,), strategy=strategy) for s in SKILLS)
+    agents = tuple(AgentConfig(f"a{i}", dict.fromkeys(sk, 1)) for i, sk in enumerate(agent_skills))
+    acd = Acd(AcdConfig(queues, agents, RoutingConfig(max_no_answer=0)), random.Random(0))
+    now = 0.0
+    for a in agents:
+        acd.handle(AgentLoggedIn(a.name), now)
+        now += 1
+    talking: list[Any] = []
+    for call, (skill, action, dt) in enumerate(steps):
+        now += dt
+        idle = [a for a in acd.agents.values() if a.state is AgentState.READY and skill in a.skills]
+        rings = [c for c in acd.handle(CallArrived(call, skill), now) if isinstance(c, Ring)]
+        if idle:
+            best = min(idle, key=ORACLE_KEYS[strategy])
+            assert rings and acd.agents[rings[0].agent] is best
+        if rings and action:  # answer it, and maybe end an older call
+            acd.handle(AgentAnswered(rings[0].agent, call), now)
+            talking.append(call)
+        if talking and action >= 2:
+            acd.handle(CallEnded(talking.pop(0)), now)
