@@ -203,7 +203,8 @@ class Harness:
                     and qualified(agent, offered.queue)
                 ):
                     assert self.arrival_seq[other.id] > self.arrival_seq[offered.id], (
-                        f"call {offered.id} offered before earlier call {other.id} in {offered.queue.name}"
+                        f"call {offered.id} offered before earlier call {other.id} "
+                        f"in {offered.queue.name}"
                     )
 
     def check_invariants(self) -> None:
@@ -217,9 +218,11 @@ class Harness:
             ]
             assert len(holding) <= 1, f"{agent.name} holds {[c.id for c in holding]}"
             if agent.state in BUSY:
-                assert len(holding) == 1 and agent.call == holding[0].id
+                assert len(holding) == 1
+                assert agent.call == holding[0].id
             else:
-                assert not holding and agent.call is None
+                assert not holding
+                assert agent.call is None
         for call in acd.calls.values():
             if call.state is CallState.WAITING:
                 for q in call.queues:
@@ -259,7 +262,8 @@ def test_invariants_hold_over_random_event_sequences(
         h.now += data.draw(st.sampled_from([0.0, 0.5, 3.0, 20.0]))
         kind = data.draw(
             st.sampled_from(
-                ["arrive"] * 4 + ["answer"] * 3 + ["reject", "timeout"] * 2 + ["hangup"] + ["end"] * 2
+                ["arrive"] * 4 + ["answer"] * 3 + ["reject", "timeout"] * 2 + ["hangup"]
+                + ["end"] * 2
                 + ["timer"] * 2 + ["ready", "pause", "logout", "login", "skills"]
             )
         )  # fmt: skip
@@ -321,7 +325,8 @@ def test_invariants_hold_over_random_event_sequences(
     assert sorted(r.call for r in records) == sorted(h.arrived)
     for r in records:
         assert (r.answer_s is not None) == (r.agent is not None)
-        assert r.wait_s >= 0 and r.talk_s >= 0
+        assert r.wait_s >= 0
+        assert r.talk_s >= 0
 
 
 ORACLE_KEYS = {
@@ -337,7 +342,7 @@ ORACLE_KEYS = {
 @given(
     strategy=st.sampled_from(sorted(ORACLE_KEYS)),
     agent_skills=st.lists(
-        st.sets(st.sampled_from(SKILLS + ("s4", "s5")), min_size=1), min_size=2, max_size=8
+        st.sets(st.sampled_from((*SKILLS, "s4", "s5")), min_size=1), min_size=2, max_size=8
     ),
     steps=st.lists(
         st.tuples(st.sampled_from(SKILLS), st.integers(0, 3), st.sampled_from([0.0, 1.0, 7.0])),
@@ -360,9 +365,10 @@ def test_ordered_strategies_choose_what_a_brute_force_oracle_chooses(
         now += dt
         idle = [a for a in acd.agents.values() if a.state is AgentState.READY and skill in a.skills]
         rings = [c for c in acd.handle(CallArrived(call, skill), now) if isinstance(c, Ring)]
-        if idle:
-            best = min(idle, key=ORACLE_KEYS[strategy])
-            assert rings and acd.agents[rings[0].agent] is best
+        if idle:  # ties (same key) may go either way
+            key = ORACLE_KEYS[strategy]
+            assert rings
+            assert key(acd.agents[rings[0].agent]) == min(key(a) for a in idle)
         if rings and action:  # answer it, and maybe end an older call
             acd.handle(AgentAnswered(rings[0].agent, call), now)
             talking.append(call)
