@@ -1,0 +1,199 @@
+"""The callsim command: in-process (main with argv) and as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callsim import __version__
+from callsim.cli.app import main
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert (code, out.strip()) == (0, f"callsim {__version__}")
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("erlang", "staff", "strategies"):
+        assert command in out
+
+
+def test_erlang_commands_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "erlang", "b", "--traffic-erl", "25", "--agents", "30", "--json")
+    assert code == 0
+    assert set(json.loads(out)) == {"model", "traffic_erl", "agents", "p_block"}
+    args = [
+        "--calls",
+        "100",
+        "--interval-min",
+        "30",
+        "--aht-s",
+        "180",
+        "--agents",
+        "14",
+        "--sl-threshold-s",
+        "20",
+        "--json",
+    ]
+    code, out, _ = run(capsys, "erlang", "c", *args)
+    c = json.loads(out)
+    assert set(c) == {
+        "model",
+        "traffic_erl",
+        "agents",
+        "p_wait",
+        "service_level",
+        "asa_s",
+        "occupancy",
+    }
+    assert round(c["service_level"], 5) == 0.88835
+    code, out, _ = run(capsys, "erlang", "a", *args, "--patience-s", "300")
+    a = json.loads(out)
+    assert set(c) | {"p_abandon", "mean_wait_s", "service_level_answered", "mean_queue"} == set(a)
+    code, out, _ = run(
+        capsys,
+        "erlang",
+        "c",
+        "--rate-per-hour",
+        "200",
+        "--aht-s",
+        "180",
+        "--agents",
+        "14",
+        "--json",
+    )
+    assert json.loads(out)["traffic_erl"] == pytest.approx(10)
+
+
+def test_staff_json_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    base = [
+        "staff",
+        "--calls",
+        "100",
+        "--interval-min",
+        "30",
+        "--aht-s",
+        "180",
+        "--target-sl",
+        "0.8",
+        "--sl-threshold-s",
+        "20",
+        "--json",
+    ]
+    code, out, _ = run(capsys, *base)
+    data = json.loads(out)
+    assert code == 0
+    assert data["agents"] == 14
+    assert {
+        "agents",
+        "agents_fractional",
+        "agents_scheduled",
+        "service_level",
+        "p_wait",
+        "asa_s",
+        "occupancy",
+    } <= set(data)
+    code, out, _ = run(
+        capsys, *base, "--model", "a", "--patience-s", "300", "--max-abandon", "0.02"
+    )
+    assert "p_abandon" in json.loads(out)
+
+
+def test_staff_forecast_writes_table_csv_json_and_plot(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(
+        capsys,
+        "staff",
+        "--forecast",
+        str(SCENARIOS / "bank-weekday-forecast.csv"),
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    assert "Staffing plan" in out
+    assert "07:00" in out
+    assert (tmp_path / "plan.png").stat().st_size > 10_000
+    rows = (tmp_path / "plan.csv").read_text().splitlines()
+    assert len(rows) == 35
+    assert rows[0].startswith("interval_start,calls,aht_s,traffic_erl,agents")
+    assert len(json.loads((tmp_path / "plan.json").read_text())["intervals"]) == 34
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["erlang", "c", "--calls", "-3", "--aht-s", "180", "--agents", "14"],
+            "--calls: -3.0 is not a number >= 0",
+        ),
+        (["erlang", "c", "--calls", "3", "--aht-s", "abc", "--agents", "14"], "'--aht-s'"),
+        (["erlang", "c", "--aht-s", "180", "--agents", "14"], "--calls/--rate-per-hour"),
+        (
+            ["staff", "--calls", "100", "--aht-s", "180", "--target-sl", "1.5"],
+            "--target-sl: 1.5 is not within (0, 1)",
+        ),
+        (["staff", "--calls", "100", "--aht-s", "180", "--model", "b"], "--model: 'b'"),
+        (["staff", "--forecast", "missing.csv"], "missing.csv: cannot read"),
+        (["erlang", "c", "--bogus"], "No such option: --bogus"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("Error: ")
+    assert err.count("\n") == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from callsim.errors import InputError
+
+    with pytest.raises(InputError):
+        main(["--debug", "staff", "--calls", "1", "--aht-s", "100", "--target-sl", "2"])
+
+
+def test_strategies_lists_every_name(capsys: pytest.CaptureFixture[str]) -> None:
+    from callsim.core import STRATEGIES
+
+    code, out, _ = run(capsys, "strategies")
+    assert code == 0
+    assert all(name in out for name in STRATEGIES)
+
+
+def test_subprocess_console_script(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "callsim"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "callsim"]
+    ok = subprocess.run(
+        [*cmd, "erlang", "b", "--traffic-erl", "25", "--agents", "30", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout)["p_block"] == pytest.approx(0.0526, abs=1e-4)
+    bad = subprocess.run(
+        [*cmd, "staff", "--forecast", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("Error: ")
+    assert bad.stdout == ""

@@ -1,0 +1,131 @@
+"""Staffing: published answers, minimality (no smaller feasible staff), constraints, plans."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callsim.analytics.erlang import erlang_a, erlang_c
+from callsim.analytics.forecast import load_forecast, plan_day
+from callsim.analytics.staffing import Target, required_agents
+from callsim.errors import InputError
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def test_published_staffing() -> None:
+    r = required_agents(100 / 1800, 180, Target(0.8, 20))
+    assert (r.agents, r.service_level, r.p_wait) == (
+        14,
+        pytest.approx(0.88835, abs=5e-6),
+        pytest.approx(0.17413, abs=5e-6),
+    )
+    assert required_agents(100 / 1800, 180, Target(0.9, 20)).agents == 15
+    assert required_agents(200 / 1800, 180, Target(0.8, 60)).agents == 23
+
+
+def test_fractional_and_scheduled() -> None:
+    r = required_agents(100 / 1800, 180, Target(0.8, 20, shrinkage=0.3))
+    assert 13 < r.agents_fractional <= 14
+    assert r.agents_scheduled == math.ceil(14 / 0.7)
+    occ = required_agents(100 / 1800, 180, Target(0.5, 20, max_occupancy=0.6))
+    assert occ.agents == 17
+    assert occ.occupancy <= 0.6
+    assert occ.agents_fractional == pytest.approx(10 / 0.6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.floats(0.2, 400),
+    st.floats(20, 600),
+    st.floats(0.5, 0.95),
+    st.floats(0, 60),
+    st.sampled_from(["c", "a"]),
+    st.floats(10, 2000),
+    st.none() | st.floats(0.01, 0.2),
+)
+def test_staffing_is_the_smallest_feasible(
+    traffic: float,
+    aht: float,
+    sl: float,
+    t: float,
+    model: str,
+    patience: float,
+    max_ab: float | None,
+) -> None:
+    rate = traffic / aht
+    if model == "c":
+        max_ab = None
+    target = Target(sl, t, max_abandon=max_ab)
+    r = required_agents(rate, aht, target, model=model, patience_s=patience)
+
+    def ok(n: int) -> bool:
+        if n <= 0:
+            return False
+        if model == "c":
+            return erlang_c(rate, aht, n, t).service_level >= sl
+        m = erlang_a(rate, aht, patience, n, t)
+        return m.service_level >= sl and (max_ab is None or m.p_abandon <= max_ab)
+
+    assert ok(r.agents)
+    assert not ok(r.agents - 1)
+    assert r.agents - 1 <= r.agents_fractional <= r.agents
+
+
+def test_ten_thousand_erlangs() -> None:
+    r = required_agents(10_000 / 240, 240, Target(0.8, 20))
+    assert r.agents > 10_000
+    assert r.service_level >= 0.8
+    assert erlang_c(10_000 / 240, 240, r.agents - 1, 20).service_level < 0.8
+
+
+def test_bad_targets_name_the_flag() -> None:
+    with pytest.raises(InputError, match=r"--target-sl: 1.5"):
+        required_agents(0.1, 100, Target(1.5))
+    with pytest.raises(InputError, match="--shrinkage"):
+        required_agents(0.1, 100, Target(0.8, shrinkage=1.0))
+    with pytest.raises(InputError, match="max_abandon"):
+        required_agents(0.1, 100, Target(0.8, max_abandon=0.05))
+    with pytest.raises(InputError, match="patience_s"):
+        required_agents(0.1, 100, Target(0.8), model="a")
+
+
+def test_shipped_forecast_plans_every_interval() -> None:
+    intervals = load_forecast(SCENARIOS / "bank-weekday-forecast.csv")
+    assert len(intervals) == 34
+    assert intervals[0].start == "07:00"
+    plan = plan_day(intervals, 30, Target(0.8, 20), model="a")
+    assert all(p.staffing.service_level >= 0.8 for p in plan)
+    peak = max(plan, key=lambda p: p.staffing.traffic_erl)  # the heaviest workload
+    assert peak.staffing.agents == max(p.staffing.agents for p in plan)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("interval_start,calls\n08:00,3\n", "missing column 'aht_s'"),
+        (
+            "interval_start,calls,aht_s\n08:00,3,100\n08:30,x,100\n",
+            "row 3: calls 'x' is not a number >= 0",
+        ),
+        (
+            "interval_start,calls,aht_s\n8h,3,100\n",
+            "row 2: interval_start '8h' is not a time HH:MM",
+        ),
+        ("interval_start,calls,aht_s\n08:00,3,0\n", "row 2: aht_s '0' is not a positive number"),
+        ("interval_start,calls,aht_s,colour\n", "unknown column 'colour'"),
+        ("interval_start,calls,aht_s\n", "no interval rows"),
+    ],
+)
+def test_forecast_errors_name_file_row_column_and_value(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "day.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message) as info:
+        load_forecast(path)
+    assert str(path) in str(info.value)
