@@ -117,6 +117,7 @@ class Acd:
         for ac in config.agents:
             self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
         self.calls: dict[CallId, Call] = {}
+        self._entries = 0  # entry numbers into queues: FIFO order within a priority
         self.records: list[CallRecord] = []
         self.journal: list[JournalEntry] | None = [] if journal else None
         self.decisions: list[Decision] | None = [] if trace else None
@@ -292,6 +293,8 @@ class Acd:
         call.queue_token += 1
         call.timers_started = False
         call.orig_position = queue.n_waiting + 1
+        self._entries += 1  # the place in line is taken on entry and kept while ringing
+        call.entries[queue.name] = self._entries
         if self.journal is not None:
             self._log(now, call.id, queue.name, None, JournalKind.ENTERQUEUE, "", call.ani)
         if not queue.config.join_empty and queue.n_logged_in == 0:
@@ -300,13 +303,21 @@ class Acd:
         elif not self._hunt(call, now, out):
             self._wait(call, now, out)
 
-    def _wait(self, call: Call, now: float, out: Out, front: bool = False) -> None:
+    def _entry(self, call: Call, queue: QueueState) -> int:
+        """The call's entry number into ``queue``: new on first entry, kept on requeue."""
+        entry = call.entries.get(queue.name)
+        if entry is None:
+            self._entries += 1
+            entry = call.entries[queue.name] = self._entries
+        return entry
+
+    def _wait(self, call: Call, now: float, out: Out) -> None:
         call.state = CallState.WAITING
         call.wait_token += 1
         call.tried.clear()
         position = 0
         for q in call.queues:
-            p = q.push(call, front)
+            p = q.push(call, self._entry(call, q))
             if q is call.queue:
                 position = p
         out.append(Enqueue(call.id, call.queue.name, position))
@@ -411,7 +422,7 @@ class Acd:
         if action.kind is ActionKind.REQUEUE:
             call.tried.clear()  # a new round: every idle agent may be offered again
             if not self._hunt(call, now, out):
-                self._wait(call, now, out, front=True)
+                self._wait(call, now, out)  # back in its place: entry order is kept
         else:
             self._apply(call, action, now, out)
 
@@ -539,16 +550,16 @@ class Acd:
         call.queues.extend(added)
         if call.state is CallState.WAITING:
             for q in added:
-                q.push(call)
+                q.push(call, self._entry(call, q))
             self._hunt(call, now, out)
 
     def _empty(self, queue: QueueState, now: float, out: Out) -> None:
         """The queue's last agent left: waiting calls with no staffed queue get on_empty."""
-        calls = []
-        for p in queue.priorities:
-            for call, token in queue.waiting[p]:
-                if call.wait_token == token and all(q.n_logged_in == 0 for q in call.queues):
-                    calls.append(call)
+        calls = [
+            e[3]
+            for e in sorted(queue.heap)
+            if e[3].wait_token == e[2] and all(q.n_logged_in == 0 for q in e[3].queues)
+        ]
         for call in calls:
             if self.journal is not None:
                 pos = queue.position(call)

@@ -32,6 +32,7 @@ class Call:
         "end_s",
         "ended_by",
         "entered_s",
+        "entries",
         "first_queue",
         "id",
         "offers",
@@ -73,3 +74,4 @@ class Call:
         self.ended_by: str | None = None
         self.orig_position = 0
         self.timers_started = False
+        self.entries: dict[str, int] = {}  # queue name -> entry number into that queue

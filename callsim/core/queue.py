@@ -1,8 +1,8 @@
-"""A queue's live state: waiting calls by priority (FIFO within one), its idle-agent pool."""
+"""A queue's live state: waiting calls in priority then entry order, and its idle pool."""
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from typing import TYPE_CHECKING
 
 from callsim.core.config import QueueConfig
@@ -14,20 +14,22 @@ if TYPE_CHECKING:
 
 
 class QueueState:
-    """Waiting calls live in one deque per priority as ``(call, token)``; an entry whose
-    token no longer equals ``call.wait_token`` is stale and skipped (lazy deletion)."""
+    """Waiting calls live in a heap of ``(-priority, entry, token, call)``. ``entry`` is
+    the call's entry number into this queue, kept when the call waits again after a
+    failed hunt, so it returns to its place. An entry whose token no longer equals
+    ``call.wait_token`` is stale and skipped (lazy deletion)."""
 
     __slots__ = (
         "config",
         "counts",
+        "heap",
+        "last_entry",
         "n_logged_in",
         "n_waiting",
         "name",
         "pool",
-        "priorities",
         "skills",
         "strategy",
-        "waiting",
     )
 
     def __init__(self, config: QueueConfig, strategy: Strategy, pool: Pool) -> None:
@@ -36,29 +38,25 @@ class QueueState:
         self.skills = config.skills
         self.strategy = strategy
         self.pool = pool
-        self.waiting: dict[int, deque[tuple[Call, int]]] = {}
-        self.priorities: list[int] = []  # highest first
+        self.heap: list[tuple[int, int, int, Call]] = []
         self.counts: dict[int, int] = {}  # live waiting calls per priority
         self.n_waiting = 0
         self.n_logged_in = 0
+        self.last_entry = 0
 
-    def push(self, call: Call, front: bool = False) -> int:
-        """Add a waiting call; returns its 1-based position."""
+    def push(self, call: Call, entry: int) -> int:
+        """Add a waiting call with its entry number; returns its 1-based position."""
         p = call.priority
-        dq = self.waiting.get(p)
-        if dq is None:
-            dq = self.waiting[p] = deque()
-            self.counts[p] = 0
-            self.priorities = sorted(self.waiting, reverse=True)
-        if front:
-            dq.appendleft((call, call.wait_token))
-        else:
-            dq.append((call, call.wait_token))
-        self.counts[p] += 1
+        heapq.heappush(self.heap, (-p, entry, call.wait_token, call))
+        self.counts[p] = self.counts.get(p, 0) + 1
         self.n_waiting += 1
-        if front:
-            return sum(c for q, c in self.counts.items() if q > p) + 1
-        return sum(c for q, c in self.counts.items() if q >= p)
+        if len(self.heap) > 2 * self.n_waiting + 64:  # many stale entries: compact
+            self.heap = [e for e in self.heap if e[3].wait_token == e[2]]
+            heapq.heapify(self.heap)
+        if entry > self.last_entry:  # a new arrival: behind every call of its priority
+            self.last_entry = entry
+            return sum(c for q, c in self.counts.items() if q >= p)
+        return self.position(call)  # a call back in its old place (rare)
 
     def left(self, call: Call) -> None:
         """Bookkeeping when a waiting call leaves (its entry goes stale by token)."""
@@ -67,24 +65,18 @@ class QueueState:
 
     def head(self) -> Call | None:
         """The first live waiting call (highest priority, then first in)."""
-        if not self.n_waiting:
-            return None
-        for p in self.priorities:
-            dq = self.waiting[p]
-            while dq:
-                call, token = dq[0]
-                if call.wait_token == token:
-                    return call
-                dq.popleft()
+        heap = self.heap
+        while heap:
+            _, _, token, call = heap[0]
+            if call.wait_token == token:
+                return call
+            heapq.heappop(heap)
         return None
 
     def position(self, call: Call) -> int:
-        """The call's current 1-based position (O(n): journal only)."""
-        pos = 0
-        for p in self.priorities:
-            for c, token in self.waiting[p]:
-                if c.wait_token == token:
-                    pos += 1
-                    if c is call:
-                        return pos
-        return pos
+        """The call's current 1-based position (O(n log n): journal and requeues only)."""
+        live = sorted(e[:2] for e in self.heap if e[3].wait_token == e[2])
+        for i, (_, entry) in enumerate(live, start=1):
+            if entry == call.entries.get(self.name):
+                return i
+        return len(live)
