@@ -100,6 +100,7 @@ class Acd:
         config.check()
         self.config = config
         self.routing = config.routing
+        self._auto_answer = config.routing.auto_answer
         self._rng = rng if rng is not None else random.Random(0)
         self.queues: dict[str, QueueState] = {}
         self._queues_by_skill: dict[str, list[QueueState]] = {}
@@ -368,6 +369,9 @@ class Acd:
             self._decide(call, queue, agents, now, rule)
         if call.state is CallState.WAITING:
             self._unwait(call)
+        if self._auto_answer:
+            self._connect(call, agents[0], now, now, out)
+            return
         call.state = CallState.RINGING
         timeout = self.routing.ring_timeout_s
         for agent in agents:
@@ -377,6 +381,25 @@ class Acd:
             call.ringing[agent.name] = now
             call.tried.add(agent.name)
             out.append(Ring(call.id, agent.name, timeout))
+
+    def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
+        """The agent answers the call (offered since ``rang_s``)."""
+        self._leave_idle(agent)
+        call.offers.append(Offer(rang_s, agent.name, OfferResult.ANSWERED, now - rang_s))
+        call.state = CallState.TALKING
+        call.answer_s = now
+        call.agent = agent
+        agent.state = AgentState.TALKING
+        agent.call = call.id
+        agent.misses = 0
+        agent.calls_taken += 1
+        out.append(Connect(call.id, agent.name))
+        if self.journal is not None:
+            hold = round(now - call.entered_s)
+            ring = round(now - rang_s)
+            self._log(
+                now, call.id, call.queue.name, agent.name, JournalKind.CONNECT, hold, "", ring
+            )
 
     def _decide(
         self, call: Call, queue: QueueState, agents: list[Agent], now: float, rule: str | None
@@ -465,23 +488,23 @@ class Acd:
         answered = call.answer_s is not None
         stop = call.answer_s if call.answer_s is not None else call.end_s
         return CallRecord(
-            call=call.id,
-            queue=call.first_queue,
-            final_queue=call.queue.name,
-            ani=call.ani,
-            dnis=call.dnis,
-            priority=call.priority,
-            arrival_s=call.arrival_s,
-            queued_s=call.queued_s,
-            offers=tuple(call.offers),
-            answer_s=call.answer_s,
-            end_s=call.end_s,
-            outcome=outcome,
-            agent=call.agent.name if call.agent is not None else None,
-            wait_s=stop - call.queued_s,
-            talk_s=call.end_s - stop if answered else 0.0,
-            wrap_up_s=wrap_up_s,
-            ended_by=call.ended_by,
+            call.id,
+            call.first_queue,
+            call.queue.name,
+            call.ani,
+            call.dnis,
+            call.priority,
+            call.arrival_s,
+            call.queued_s,
+            tuple(call.offers),
+            call.answer_s,
+            call.end_s,
+            outcome,
+            call.agent.name if call.agent is not None else None,
+            stop - call.queued_s,  # wait_s
+            call.end_s - stop if answered else 0.0,  # talk_s
+            wrap_up_s,
+            call.ended_by,
         )
 
     def _end_talk(
@@ -492,7 +515,7 @@ class Acd:
         assert call.answer_s is not None
         call.state = CallState.WRAP_UP
         call.end_s = now
-        call.ended_by = by.value
+        call.ended_by = "agent" if by is Party.AGENT else "caller"
         talk = now - call.answer_s
         agent.talk_s_total += talk
         out.append(End(call.id, Outcome.ANSWERED))
@@ -598,27 +621,7 @@ class Acd:
                 f"agent {ev.agent!r} answered call {ev.call!r}, which is not ringing them "
                 f"(call is {call.state.value})"
             )
-        start = call.ringing.pop(ev.agent)
-        call.offers.append(Offer(start, ev.agent, OfferResult.ANSWERED, now - start))
-        call.state = CallState.TALKING
-        call.answer_s = now
-        call.agent = agent
-        agent.state = AgentState.TALKING
-        agent.misses = 0
-        agent.calls_taken += 1
-        out.append(Connect(call.id, agent.name))
-        if self.journal is not None:
-            hold = round(now - call.entered_s)
-            self._log(
-                now,
-                call.id,
-                call.queue.name,
-                agent.name,
-                JournalKind.CONNECT,
-                hold,
-                "",
-                round(now - start),
-            )
+        self._connect(call, agent, call.ringing.pop(ev.agent), now, out)
         if call.ringing:  # ring_all: the others stop ringing
             for other in self._cancel_rings(call, now, out):
                 self._release(other, now, out)

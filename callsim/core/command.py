@@ -13,20 +13,20 @@ from callsim.core.event import CallId, Timer
 from callsim.core.record import Outcome
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ring:
     call: CallId
     agent: str
     timeout_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CancelRing:
     call: CallId
     agent: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Enqueue:
     """The call waits in ``queue`` at 1-based ``position`` (play hold music)."""
 
@@ -35,37 +35,37 @@ class Enqueue:
     position: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlayMessage:
     call: CallId
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendToVoicemail:
     call: CallId
     queue: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TakeNote:
     call: CallId
     queue: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Forward:
     call: CallId
     target: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Connect:
     call: CallId
     agent: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class End:
     """The call is finished for the ACD with ``outcome``; release the line."""
 
@@ -73,7 +73,7 @@ class End:
     outcome: Outcome
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PauseAgent:
     """The core paused an agent by itself (e.g. ``no_answer`` after missed offers)."""
 
@@ -81,7 +81,7 @@ class PauseAgent:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StartTimer:
     timer: Timer
     delay_s: float

@@ -100,6 +100,8 @@ class RoutingConfig:
       REQUEUE (wait again), VOICEMAIL, NOTE, FORWARD or CLOSE.
     - ``use_proficiency``: rank candidates by their lowest proficiency in the queue's
       skills (highest first) before the strategy's own order.
+    - ``auto_answer``: agents' phones answer offers themselves (headset auto-answer): an
+      offer connects at once, with no ring and no ``Ring`` command.
     """
 
     strategy: str = "longest_idle"
@@ -107,6 +109,7 @@ class RoutingConfig:
     max_no_answer: int = 3
     on_hunt_exhausted: Action = REQUEUE
     use_proficiency: bool = False
+    auto_answer: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,9 @@
 """Events the shells feed into the ACD core, with the time they happen at.
 
+Events and commands are slotted dataclasses that nobody mutates: the core copies what it
+needs and keeps no reference. They are not ``frozen`` because a frozen dataclass costs
+five times as much to create, and a simulated day creates millions of them.
+
 A shell calls ``Acd.handle(event, now)``. Events that may arrive late (a ring timeout
 after the agent answered, a timer for a call that already left) are ignored; events that
 contradict the state (an answer from an agent who is not ringing) raise InvalidEventError.
@@ -25,7 +29,7 @@ class TimerKind(enum.Enum):
     WRAP_UP = "wrap_up"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Timer:
     """A timer the core asked for (``StartTimer``); the shell returns it in ``TimerExpired``.
 
@@ -38,7 +42,7 @@ class Timer:
     token: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallArrived:
     """A call enters the ACD for ``queue``. ``priority`` None takes the queue's priority."""
 
@@ -49,7 +53,7 @@ class CallArrived:
     priority: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentLoggedIn:
     """An agent logs in (ready, or paused with ``paused_reason``).
 
@@ -61,14 +65,14 @@ class AgentLoggedIn:
     paused_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentReady:
     """The agent is ready for calls (ends a pause or an open-ended wrap-up)."""
 
     agent: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentPaused:
     """The agent pauses; during a call, the pause starts after its wrap-up."""
 
@@ -76,14 +80,14 @@ class AgentPaused:
     reason: str = "break"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentLoggedOut:
     """The agent logs out; during a call, after it and its wrap-up."""
 
     agent: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SkillsChanged:
     """The agent's skills (skill -> proficiency 1-5) are replaced, at any time."""
 
@@ -91,19 +95,19 @@ class SkillsChanged:
     skills: Mapping[str, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentAnswered:
     agent: str
     call: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentRejected:
     agent: str
     call: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RingTimedOut:
     """The offer rang ``ring_timeout_s`` without an answer (the agent did not answer)."""
 
@@ -111,14 +115,14 @@ class RingTimedOut:
     call: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallerHungUp:
     """The caller hangs up: an abandon before an answer, the end of talk after it."""
 
     call: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallEnded:
     """A connected call ends. ``wrap_up_s`` None takes the queue's wrap-up setting."""
 
@@ -127,12 +131,12 @@ class CallEnded:
     wrap_up_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimerExpired:
     timer: Timer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ServiceStopped:
     """The service stops: every unfinished call ends with outcome ``interrupted``."""
 

@@ -1,0 +1,417 @@
+"""The scenario file format: pydantic models that are the schema.
+
+Every field has a description, a unit where it has one, and an example; unknown keys are
+errors. ``callsim schema`` prints the JSON Schema generated from these models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callsim.core import STRATEGIES
+
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def minutes(hhmm: str) -> int:
+    """Minutes after midnight of an "HH:MM" string (already validated)."""
+    hh, mm = hhmm.split(":")
+    return int(hh) * 60 + int(mm)
+
+
+# -- distributions ------------------------------------------------------------------------
+
+
+class Exponential(Strict):
+    """Exponential with the given mean (cv = 1): the Erlang models' assumption."""
+
+    dist: Literal["exponential"]
+    mean: float = Field(gt=0, description="Mean, seconds.", examples=[240])
+
+
+class Lognormal(Strict):
+    """Lognormal with the given mean and coefficient of variation: real talk times."""
+
+    dist: Literal["lognormal"]
+    mean: float = Field(gt=0, description="Mean, seconds.", examples=[240])
+    cv: float = Field(gt=0, description="Coefficient of variation (sd / mean).", examples=[0.8])
+
+
+class Gamma(Strict):
+    """Gamma with the given mean and coefficient of variation."""
+
+    dist: Literal["gamma"]
+    mean: float = Field(gt=0, description="Mean, seconds.", examples=[240])
+    cv: float = Field(gt=0, description="Coefficient of variation (sd / mean).", examples=[0.8])
+
+
+class Constant(Strict):
+    """Always the same value."""
+
+    dist: Literal["constant"]
+    value: float = Field(ge=0, description="The value, seconds.", examples=[30])
+
+
+class Uniform(Strict):
+    """Uniform between low and high."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0, description="Lowest value, seconds.", examples=[10])
+    high: float = Field(ge=0, description="Highest value, seconds.", examples=[50])
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high {self.high} is below low {self.low}")
+        return self
+
+
+class Empirical(Strict):
+    """Resampled observed durations: inline ``values`` or a ``file`` (one number per line,
+    or a CSV whose first column holds them; path relative to the scenario file)."""
+
+    dist: Literal["empirical"]
+    values: list[float] | None = Field(
+        None, min_length=1, description="Observed durations, seconds.", examples=[[12.5, 40, 95]]
+    )
+    file: str | None = Field(
+        None,
+        description="File of observed durations, relative to the scenario.",
+        examples=["talk_times.csv"],
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Empirical:
+        if (self.values is None) == (self.file is None):
+            raise ValueError("give exactly one of 'values' or 'file'")
+        if self.values is not None and any(v < 0 for v in self.values):
+            raise ValueError("values must be >= 0")
+        return self
+
+
+Distribution = Annotated[
+    Exponential | Lognormal | Gamma | Constant | Uniform | Empirical,
+    Field(discriminator="dist"),
+]
+
+
+# -- the centre ---------------------------------------------------------------------------
+
+
+class Horizon(Strict):
+    """The simulated day. Calls arriving from ``start`` to ``end`` are counted, each in the
+    interval it arrived in; the run starts ``warmup_min`` earlier (those calls fill the
+    system and are not counted) and follows every counted call to its outcome."""
+
+    start: str = Field(pattern=HHMM, description="First counted minute, HH:MM.", examples=["08:00"])
+    end: str = Field(
+        pattern=HHMM, description="End of arrivals, HH:MM (after start).", examples=["16:00"]
+    )
+    interval_min: int = Field(
+        30, gt=0, le=1440, description="Reporting interval, minutes.", examples=[30]
+    )
+    warmup_min: int = Field(
+        0, ge=0, le=1440, description="Warm-up before start, minutes.", examples=[60]
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if minutes(self.end) <= minutes(self.start):
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        if (minutes(self.end) - minutes(self.start)) % self.interval_min:
+            raise ValueError(
+                f"the day {self.start}-{self.end} is not a whole number of "
+                f"{self.interval_min}-minute intervals"
+            )
+        return self
+
+
+class ServiceLevel(Strict):
+    """Service level = calls answered within ``threshold_s`` / calls offered."""
+
+    threshold_s: float = Field(
+        20, ge=0, description="Answer-time threshold, seconds.", examples=[20]
+    )
+    target: float = Field(0.8, gt=0, lt=1, description="Target share, fraction.", examples=[0.8])
+    short_abandon_s: float = Field(
+        0,
+        ge=0,
+        description="Abandons within this many seconds are not counted as offered.",
+        examples=[5],
+    )
+
+
+class Routing(Strict):
+    """Centre-wide routing and agent answering behaviour."""
+
+    strategy: str = Field(
+        "longest_idle", description="Routing strategy name.", examples=["fewest_skills_first"]
+    )
+    ring_timeout_s: float = Field(
+        15, gt=0, description="Ring time per offer, seconds.", examples=[15]
+    )
+    max_no_answer: int = Field(
+        3,
+        ge=0,
+        description="Consecutive missed offers before an agent is paused (0 = never).",
+        examples=[3],
+    )
+    on_hunt_exhausted: Literal["requeue", "voicemail", "note"] = Field(
+        "requeue", description="What happens when no untried agent is left after a miss."
+    )
+    use_proficiency: bool = Field(False, description="Rank agents by skill proficiency first.")
+    answer_probability: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Chance that an agent answers a ring (else it rings out).",
+        examples=[0.95],
+    )
+    answer_delay_s: Distribution | None = Field(
+        None,
+        description="Time an agent takes to pick up a ring; none = at once.",
+        examples=[{"dist": "uniform", "low": 1, "high": 6}],
+    )
+
+    @field_validator("strategy")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in STRATEGIES:
+            raise ValueError(f"unknown strategy {v!r} (known: {', '.join(sorted(STRATEGIES))})")
+        return v
+
+
+class ToQueue(Strict):
+    """Move the call to another queue."""
+
+    queue: str = Field(description="Target queue name.", examples=["backup"])
+
+
+Fallback = Literal["voicemail", "note", "close"] | ToQueue
+
+
+class Overflow(Strict):
+    """After waiting ``after_s`` the call is also offered to the agents of ``to``."""
+
+    after_s: float = Field(ge=0, description="Wait before overflow, seconds.", examples=[60])
+    to: list[str] = Field(
+        min_length=1, description="Queues whose agents may also take it.", examples=[["support"]]
+    )
+
+
+class Queue(Strict):
+    """A queue; its calls need every skill in ``skills``."""
+
+    name: Name = Field(description="Queue name.", examples=["support"])
+    skills: list[str] = Field(
+        min_length=1,
+        description="Skills a call here needs (all of them).",
+        examples=[["support", "en"]],
+    )
+    strategy: str | None = Field(
+        None, description="Routing strategy for this queue only.", examples=["ring_all"]
+    )
+    priority: int = Field(
+        0, ge=0, le=100, description="Caller priority (higher first).", examples=[1]
+    )
+    max_wait_s: float | None = Field(
+        None, gt=0, description="Longest wait, seconds; none = no limit.", examples=[300]
+    )
+    on_max_wait: Fallback = Field(
+        "voicemail", description="After max_wait_s: voicemail, note, close or {queue: X}."
+    )
+    overflow: Overflow | None = Field(
+        None, description="Offer to other queues' agents after a wait."
+    )
+    join_empty: bool = Field(
+        True, description="Calls may join while no qualified agent is logged in."
+    )
+    leave_when_empty: bool = Field(
+        False, description="Waiting calls leave when the last qualified agent logs out."
+    )
+    on_empty: Fallback = Field(
+        "close", description="What happens to callers turned away by the two flags above."
+    )
+
+    @field_validator("strategy")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in STRATEGIES:
+            raise ValueError(f"unknown strategy {v!r} (known: {', '.join(sorted(STRATEGIES))})")
+        return v
+
+
+class ProfilePoint(Strict):
+    at: str = Field(pattern=HHMM, description="From this time on, HH:MM.", examples=["08:00"])
+    per_hour: float = Field(ge=0, description="Arrival rate, calls per hour.", examples=[300])
+
+
+class Arrivals(Strict):
+    """Poisson arrivals: a constant ``per_hour`` or a piecewise-constant ``profile``."""
+
+    per_hour: float | None = Field(
+        None, ge=0, description="Constant arrival rate, calls per hour.", examples=[6000]
+    )
+    profile: list[ProfilePoint] | None = Field(
+        None,
+        min_length=1,
+        description="Rate from each `at` until the next (the first also before it).",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Arrivals:
+        if (self.per_hour is None) == (self.profile is None):
+            raise ValueError("give exactly one of 'per_hour' or 'profile'")
+        if self.profile is not None:
+            times = [minutes(p.at) for p in self.profile]
+            if times != sorted(set(times)):
+                raise ValueError("profile times must be increasing")
+        return self
+
+
+class Retrial(Strict):
+    """Abandoned callers call back with ``probability`` after ``delay_s``."""
+
+    probability: float = Field(
+        ge=0, le=1, description="Chance an abandoned caller retries.", examples=[0.3]
+    )
+    delay_s: Distribution = Field(
+        description="Time until the retry, seconds.",
+        examples=[{"dist": "exponential", "mean": 600}],
+    )
+
+
+class CallStream(Strict):
+    """Calls to one queue."""
+
+    queue: str = Field(description="The queue these calls go to.", examples=["general"])
+    arrivals: Arrivals
+    handle_s: Distribution = Field(
+        description="Talk time, seconds.", examples=[{"dist": "lognormal", "mean": 240, "cv": 0.8}]
+    )
+    patience_s: Distribution | None = Field(
+        None,
+        description="How long a caller waits before hanging up; none = forever.",
+        examples=[{"dist": "exponential", "mean": 180}],
+    )
+    wrap_up_s: Distribution | None = Field(
+        None,
+        description="After-call work of the agent, seconds; none = no wrap-up.",
+        examples=[{"dist": "constant", "value": 30}],
+    )
+    retrial: Retrial | None = Field(None, description="Callbacks of abandoned callers.")
+    priority: int | None = Field(
+        None, ge=0, le=100, description="Caller priority; none = the queue's."
+    )
+
+
+class Shift(Strict):
+    start: str = Field(pattern=HHMM, description="Log-in time, HH:MM.", examples=["07:00"])
+    end: str = Field(
+        pattern=HHMM,
+        description="Log-out time, HH:MM (a call in progress is finished first).",
+        examples=["15:30"],
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Shift:
+        if minutes(self.end) <= minutes(self.start):
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class Break(Strict):
+    start: str = Field(pattern=HHMM, description="Break start, HH:MM.", examples=["10:00"])
+    minutes: int = Field(gt=0, le=600, description="Break length, minutes.", examples=[15])
+
+
+class AgentGroup(Strict):
+    """``count`` identical agents. Skills as a list (proficiency 1) or skill: level 1-5."""
+
+    name: Name = Field(description="Group name; agents are named <name>-<n>.", examples=["team"])
+    count: int = Field(gt=0, le=100_000, description="Number of agents.", examples=[420])
+    skills: list[str] | dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        min_length=1,
+        description="Skills, or skill: proficiency 1-5.",
+        examples=[["general"], {"sales": 5, "en": 3}],
+    )
+    shift: Shift | None = Field(None, description="Working hours; none = the whole run.")
+    breaks: list[Break] = Field(default_factory=list, description="Pauses during the shift.")
+    answer_probability: float | None = Field(
+        None, ge=0, le=1, description="Overrides routing.answer_probability."
+    )
+    weight: float = Field(
+        1.0, gt=0, description="Relative chance under weighted_random.", examples=[2]
+    )
+
+    def skill_levels(self) -> dict[str, int]:
+        return dict.fromkeys(self.skills, 1) if isinstance(self.skills, list) else dict(self.skills)
+
+
+class Scenario(Strict):
+    """An inbound call centre to simulate."""
+
+    name: Name = Field(
+        description="Scenario name (used for result folders).", examples=["erlang-a-large"]
+    )
+    description: str = Field("", description="Free text for people.")
+    horizon: Horizon
+    service_level: ServiceLevel = Field(default_factory=ServiceLevel)  # type: ignore[arg-type]
+    routing: Routing = Field(default_factory=Routing)  # type: ignore[arg-type]
+    queues: list[Queue] = Field(min_length=1, description="The queues.")
+    calls: list[CallStream] = Field(min_length=1, description="The call streams.")
+    agents: list[AgentGroup] = Field(min_length=1, description="The agent groups.")
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        names = [q.name for q in self.queues]
+        declared = sorted({s for q in self.queues for s in q.skills})
+        if len(set(names)) != len(names):
+            raise ValueError(f"queue names must be unique (got {names})")
+        for i, q in enumerate(self.queues):
+            targets = [("overflow.to", t) for t in (q.overflow.to if q.overflow else [])]
+            for field in ("on_max_wait", "on_empty"):
+                action = getattr(q, field)
+                if isinstance(action, ToQueue):
+                    targets.append((f"{field}.queue", action.queue))
+            for where, target in targets:
+                if target not in names or target == q.name:
+                    raise _at(
+                        f"queues[{i}].{where}",
+                        f"{target!r} is not another queue (queues: {', '.join(names)})",
+                    )
+        for i, c in enumerate(self.calls):
+            if c.queue not in names:
+                raise _at(
+                    f"calls[{i}].queue", f"unknown queue {c.queue!r} (queues: {', '.join(names)})"
+                )
+        groups = [g.name for g in self.agents]
+        if len(set(groups)) != len(groups):
+            raise ValueError(f"agent group names must be unique (got {groups})")
+        for i, g in enumerate(self.agents):
+            for j, skill in enumerate(g.skill_levels()):
+                if skill not in declared:
+                    raise _at(
+                        f"agents[{i}].skills[{j}]",
+                        f"unknown skill {skill!r} (declared: {', '.join(declared)})",
+                    )
+        return self
+
+
+class _LocatedError(ValueError):
+    """A cross-field error that knows the field path it belongs to."""
+
+    def __init__(self, loc: str, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _at(loc: str, message: str) -> _LocatedError:
+    return _LocatedError(loc, message)

@@ -1,0 +1,245 @@
+"""One replication: SimPy's clock drives the ACD core's events and carries out its commands.
+
+No per-call process: every happening is a ``simpy.Timeout`` with one callback. Per-call
+attributes (arrival, talk, patience, wrap-up) are drawn up front in numpy from named
+streams; a caller's patience timer is set only when the call has to wait, and a late one
+(after the answer) is dropped when it fires (lazy cancellation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from callsim.core import (
+    Acd,
+    AgentAnswered,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    CallArrived,
+    CallEnded,
+    CallerHungUp,
+    CallRecord,
+    Connect,
+    Enqueue,
+    Party,
+    Ring,
+    RingTimedOut,
+    ServiceStopped,
+    StartTimer,
+    TimerExpired,
+)
+from callsim.core.call import CallState
+from callsim.sim.plan import SimPlan
+from callsim.sim.sample import Streams
+
+
+class Replication:
+    """Runs one replication of a plan and returns the ACD's call records."""
+
+    def __init__(self, plan: SimPlan, seed: int, replication: int) -> None:
+        self.plan = plan
+        streams = Streams(seed, replication)
+        self.acd = Acd(plan.acd, streams.python("tie_break"))
+        self.env = simpy.Environment()
+        self._answer_rng = streams.python("answer")
+        self._retrial_rng = streams.python("retrial")
+        self._np = {
+            name: streams.numpy(name) for name in ("handle", "patience", "wrap_up", "retrial")
+        }
+        self._delay_rng = streams.numpy("answer")
+        self._p_answer = {s.agent: s.answer_probability for s in plan.shifts}
+        self._immediate = plan.answer_delay is None and all(
+            p >= 1.0 for p in self._p_answer.values()
+        )
+        self.retrials = 0
+        self._draw_calls(streams.numpy("arrivals"))
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _draw_calls(self, rng: np.random.Generator) -> None:
+        times, stream_of = [], []
+        for k, s in enumerate(self.plan.streams):
+            t = _poisson(rng, s.pieces)
+            times.append(t)
+            stream_of.append(np.full(len(t), k, dtype=np.int32))
+        t_all = np.concatenate(times) if times else np.empty(0)
+        k_all = np.concatenate(stream_of) if stream_of else np.empty(0, dtype=np.int32)
+        order = np.argsort(t_all, kind="stable")
+        t_all, k_all = t_all[order], k_all[order]
+        n = len(t_all)
+        handle = np.empty(n)
+        patience = np.full(n, np.inf)
+        wrap = np.zeros(n)
+        for k, s in enumerate(self.plan.streams):
+            mask = k_all == k
+            m = int(mask.sum())
+            handle[mask] = s.handle(self._np["handle"], m)
+            if s.patience is not None:
+                patience[mask] = s.patience(self._np["patience"], m)
+            if s.wrap_up is not None:
+                wrap[mask] = s.wrap_up(self._np["wrap_up"], m)
+        self.arrival: list[float] = t_all.tolist()
+        self.stream: list[int] = k_all.tolist()
+        self.handle: list[float] = handle.tolist()
+        self.patience: list[float] = patience.tolist()
+        self.wrap: list[float] = wrap.tolist()
+        self.answered = [False] * n
+        self.n_first = n
+        queue_of = [s.queue for s in self.plan.streams]
+        prio_of = [s.priority for s in self.plan.streams]
+        self.queue = [queue_of[k] for k in self.stream]
+        self.priority = [prio_of[k] for k in self.stream]
+
+    def _new_retrial(self, of: int, at: float) -> int:
+        s = self.plan.streams[self.stream[of]]
+        rng = self._np
+        cid = len(self.arrival)
+        self.arrival.append(at)
+        self.stream.append(self.stream[of])
+        self.handle.append(float(s.handle(rng["handle"], 1)[0]))
+        self.patience.append(
+            float(s.patience(rng["patience"], 1)[0]) if s.patience else float("inf")
+        )
+        self.wrap.append(float(s.wrap_up(rng["wrap_up"], 1)[0]) if s.wrap_up else 0.0)
+        self.answered.append(False)
+        self.queue.append(self.queue[of])
+        self.priority.append(self.priority[of])
+        self.retrials += 1
+        return cid
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def _at(self, delay: float, fn: Callable[[Any], None], value: Any) -> None:
+        Timeout(self.env, delay, value).callbacks.append(fn)
+
+    def run(self) -> list[CallRecord]:
+        env = self.env
+        for shift in self.plan.shifts:
+            for at, kind in shift.steps:
+                self._at(at, self._agent_step, (shift.agent, kind))
+        if self.arrival:
+            self._at(self.arrival[0], self._arrive, 0)
+        env.run()
+        self._do(self.acd.handle(ServiceStopped(), env.now))
+        return self.acd.take_records()
+
+    # -- callbacks ------------------------------------------------------------------------
+
+    def _arrive(self, ev: Timeout) -> None:
+        cid: int = ev._value
+        env = self.env
+        now = env._now
+        self._do(
+            self.acd.handle(CallArrived(cid, self.queue[cid], priority=self.priority[cid]), now)
+        )
+        nxt = cid + 1
+        if nxt < self.n_first:
+            Timeout(env, self.arrival[nxt] - now, nxt).callbacks.append(self._arrive)
+
+    def _arrive_retrial(self, ev: Timeout) -> None:
+        cid: int = ev._value
+        self._do(
+            self.acd.handle(
+                CallArrived(cid, self.queue[cid], priority=self.priority[cid]), self.env._now
+            )
+        )
+
+    def _give_up(self, ev: Timeout) -> None:
+        cid: int = ev._value
+        if self.answered[cid]:
+            return  # answered before the caller ran out of patience
+        call = self.acd.calls.get(cid)
+        if call is None or call.state not in (CallState.WAITING, CallState.RINGING):
+            return
+        now = self.env.now
+        self._do(self.acd.handle(CallerHungUp(cid), now))
+        s = self.plan.streams[self.stream[cid]]
+        if s.retrial_p > 0 and self._retrial_rng.random() < s.retrial_p:
+            assert s.retrial_delay is not None
+            delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
+            retry = self._new_retrial(cid, now + delay)
+            self._at(delay, self._arrive_retrial, retry)
+
+    def _talk_end(self, ev: Timeout) -> None:
+        cid: int = ev._value
+        self._do(self.acd.handle(CallEnded(cid, Party.AGENT, self.wrap[cid]), self.env._now))
+
+    def _timer(self, ev: Timeout) -> None:
+        self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
+
+    def _answer(self, ev: Timeout) -> None:
+        cid, agent = ev._value
+        call = self.acd.calls.get(cid)
+        if call is not None and agent in call.ringing:
+            self._do(self.acd.handle(AgentAnswered(agent, cid), self.env.now))
+
+    def _ring_out(self, ev: Timeout) -> None:
+        cid, agent = ev._value
+        self._do(self.acd.handle(RingTimedOut(agent, cid), self.env.now))
+
+    def _agent_step(self, ev: Timeout) -> None:
+        agent, kind = ev._value
+        acd, now = self.acd, self.env.now
+        if kind == "login":
+            self._do(acd.handle(AgentLoggedIn(agent), now))
+        elif kind == "logout":
+            self._do(acd.handle(AgentLoggedOut(agent), now))
+        elif kind == "pause":
+            if acd.agents[agent].state.value != "offline":
+                self._do(acd.handle(AgentPaused(agent, "break"), now))
+        elif acd.agents[agent].state.value == "paused":
+            self._do(acd.handle(AgentReady(agent), now))
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _do(self, commands: list[Any]) -> None:
+        for cmd in commands:
+            kind = type(cmd)
+            if kind is Connect:
+                cid = cmd.call
+                self.answered[cid] = True
+                Timeout(self.env, self.handle[cid], cid).callbacks.append(self._talk_end)
+            elif kind is Ring:
+                self._ring(cmd)
+            elif kind is Enqueue:
+                cid = cmd.call
+                patience = self.patience[cid]
+                if patience != float("inf"):
+                    self._at(
+                        max(0.0, self.arrival[cid] + patience - self.env.now), self._give_up, cid
+                    )
+                    self.patience[cid] = float("inf")  # set once per call
+            elif kind is StartTimer:
+                self._at(cmd.delay_s, self._timer, cmd.timer)
+
+    def _ring(self, ring: Ring) -> None:
+        if self._immediate:
+            self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))
+            return
+        timeout = ring.timeout_s
+        if self._answer_rng.random() < self._p_answer[ring.agent]:
+            delay = 0.0
+            if self.plan.answer_delay is not None:
+                delay = float(self.plan.answer_delay(self._delay_rng, 1)[0])
+            if delay < timeout:
+                if delay == 0.0:
+                    self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))
+                else:
+                    self._at(delay, self._answer, (ring.call, ring.agent))
+                return
+        self._at(timeout, self._ring_out, (ring.call, ring.agent))
+
+
+def _poisson(
+    rng: np.random.Generator, pieces: tuple[tuple[float, float, float], ...]
+) -> np.ndarray:
+    from callsim.sim.sample import poisson_times
+
+    return poisson_times(rng, pieces)

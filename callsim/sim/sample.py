@@ -1,0 +1,81 @@
+"""Random draws for the simulator: distributions, arrival times and named random streams."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from callsim.scenario.model import Constant, Empirical, Exponential, Gamma, Lognormal, Uniform
+
+Dist = Exponential | Lognormal | Gamma | Constant | Uniform | Empirical
+STREAMS = ("arrivals", "handle", "patience", "wrap_up", "retrial", "answer", "tie_break")
+
+
+class Streams:
+    """One seed fanned out into independent named streams per replication: the same seed
+    and replication number give the same draws however many workers run."""
+
+    def __init__(self, seed: int, replication: int) -> None:
+        self._seqs = {
+            name: np.random.SeedSequence(entropy=seed, spawn_key=(replication, i))
+            for i, name in enumerate(STREAMS)
+        }
+
+    def numpy(self, name: str) -> np.random.Generator:
+        return np.random.default_rng(self._seqs[name])
+
+    def python(self, name: str) -> random.Random:
+        return random.Random(int(self._seqs[name].generate_state(1)[0]))
+
+
+def sampler(dist: Dist) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """A function drawing ``n`` values of ``dist`` (seconds) from a generator."""
+    if isinstance(dist, Exponential):
+        mean = dist.mean
+        return lambda rng, n: rng.exponential(mean, n)
+    if isinstance(dist, Lognormal):
+        sigma2 = math.log1p(dist.cv**2)
+        mu, sigma = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
+        return lambda rng, n: rng.lognormal(mu, sigma, n)
+    if isinstance(dist, Gamma):
+        shape = 1.0 / dist.cv**2
+        scale = dist.mean / shape
+        return lambda rng, n: rng.gamma(shape, scale, n)
+    if isinstance(dist, Constant):
+        value = dist.value
+        return lambda rng, n: np.full(n, value)
+    if isinstance(dist, Uniform):
+        low, high = dist.low, dist.high
+        return lambda rng, n: rng.uniform(low, high, n)
+    values = np.asarray(dist.values, dtype=float)
+    return lambda rng, n: rng.choice(values, n)
+
+
+def dist_mean(dist: Dist) -> float:
+    if isinstance(dist, Constant):
+        return dist.value
+    if isinstance(dist, Uniform):
+        return (dist.low + dist.high) / 2
+    if isinstance(dist, Empirical):
+        return float(np.mean(dist.values or [0.0]))
+    return dist.mean
+
+
+def poisson_times(
+    rng: np.random.Generator, pieces: Sequence[tuple[float, float, float]]
+) -> np.ndarray:
+    """Arrival times of a Poisson process with a piecewise-constant rate.
+
+    ``pieces`` are ``(start_s, end_s, rate_per_s)``; in each piece the count is Poisson and
+    the times are uniform order statistics, which is exactly a Poisson process.
+    """
+    chunks = []
+    for start, end, rate in pieces:
+        if end <= start or rate <= 0:
+            continue
+        n = rng.poisson(rate * (end - start))
+        chunks.append(np.sort(rng.uniform(start, end, n)))
+    return np.concatenate(chunks) if chunks else np.empty(0)
