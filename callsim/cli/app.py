@@ -91,4 +91,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # Command modules register themselves on ``app`` when imported (after ``app`` exists).
-from callsim.cli import erlang  # noqa: E402, F401  (registers its commands on ``app``)
+from callsim.cli import erlang, simulate  # noqa: E402, F401  (they register their commands)

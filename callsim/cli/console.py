@@ -45,7 +45,7 @@ def _cell(value: Any) -> str:
 
 
 @contextmanager
-def progress(description: str, total: int) -> Iterator[Progress]:
+def progress(description: str, total: int, *, enabled: bool = True) -> Iterator[Progress]:
     """A progress bar on stderr; silent when stderr is not a terminal."""
     bar = Progress(
         TextColumn("{task.description}"),
@@ -54,7 +54,7 @@ def progress(description: str, total: int) -> Iterator[Progress]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
-        disable=not err.is_terminal,
+        disable=not (enabled and err.is_terminal),
         transient=True,
     )
     with bar:

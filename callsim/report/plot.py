@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,74 @@ def plot_staffing_day(
         fontsize=9,
         framealpha=0.9,
     )
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_day(
+    path: Path,
+    labels: Sequence[str],
+    series: Mapping[str, tuple[Sequence[float | None], Sequence[float | None]]],
+    *,
+    title: str,
+    ylabel: str,
+    target: float | None = None,
+) -> Path:
+    """One line per series over the day's intervals, with its 95 % band (mean, half-width)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(11, 4.5), constrained_layout=True)
+    x = list(range(len(labels)))
+    for name, (mean, half) in series.items():
+        m = [float("nan") if v is None else v for v in mean]
+        h = [0.0 if v is None else v for v in half]
+        ax.plot(x, m, "o-", markersize=3, label=name)
+        ax.fill_between(
+            x,
+            [a - b for a, b in zip(m, h, strict=True)],
+            [a + b for a, b in zip(m, h, strict=True)],
+            alpha=0.2,
+        )
+    if target is not None:
+        ax.axhline(target, color="grey", linestyle=":", label=f"target {target:g}")
+    step = max(1, len(labels) // 16)
+    ax.set_xticks(x[::step], list(labels)[::step], rotation=45, ha="right")
+    ax.set_xlabel("interval start")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="best")
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_waits(
+    path: Path, bins: Sequence[float], counts: Sequence[float], threshold_s: float, title: str
+) -> Path:
+    """Distribution of answered calls' waits (share of answered calls per bin)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
+    edges = [min(b, 1800.0) for b in bins]
+    total = sum(counts) or 1.0
+    widths = [max(edges[i + 1] - edges[i], 1.0) for i in range(len(counts))]
+    ax.bar(
+        edges[:-1],
+        [c / total for c in counts],
+        width=widths,
+        align="edge",
+        color="tab:blue",
+        alpha=0.8,
+    )
+    ax.axvline(threshold_s, color="tab:red", linestyle="--", label=f"threshold {threshold_s:g} s")
+    last = max((edges[i + 1] for i, c in enumerate(counts) if c > 0), default=60.0)
+    ax.set_xlim(0, max(60.0, last))
+    ax.set_yscale("log")
+    ax.set_xlabel("wait of answered calls, s")
+    ax.set_ylabel("share of answered calls")
+    ax.legend(fontsize=9)
     ax.set_title(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)

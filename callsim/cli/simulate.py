@@ -1,0 +1,174 @@
+"""``callsim run``, ``callsim validate`` and ``callsim schema``: scenarios from the terminal."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callsim.cli.app import app
+from callsim.cli.console import err, print_table, progress
+from callsim.errors import InputError
+from callsim.report.files import json_text, run_dir, write_csv, write_json
+from callsim.scenario import Scenario, load_scenario
+from callsim.sim import DEFAULT_REPLICATIONS, SimulationResult, simulate
+
+_SHOWN = (
+    "offered",
+    "answered",
+    "abandoned",
+    "service_level",
+    "abandon_rate",
+    "asa_s",
+    "aht_s",
+    "occupancy",
+    "p_wait",
+)
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
+    replications: int = typer.Option(
+        DEFAULT_REPLICATIONS, "--replications", "-n", help="Independent simulated days."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Parallel processes (default: all cores)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Result folder (default results/<name>-<time>/)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print summary.json on stdout instead of tables."
+    ),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw PNG plots."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar and no tables."),
+) -> None:
+    """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
+    sc = load_scenario(scenario)
+    if replications < 1:
+        raise InputError(f"--replications: {replications} is not >= 1")
+    with progress(f"simulating {sc.name}", replications, enabled=not quiet) as bar:
+        task = bar.task_ids[0]
+        result = simulate(
+            sc,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            progress=lambda k: bar.advance(task, k),
+        )
+    folder = run_dir(out, sc.name)
+    written = write_results(folder, sc, result, plots=not no_plots)
+    if as_json:
+        typer.echo(json_text(result.summary), nl=False)
+        return
+    if not quiet:
+        show(result)
+        err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+def write_results(
+    folder: Path, sc: Scenario, result: SimulationResult, *, plots: bool
+) -> list[Path]:
+    summary = result.summary | {"written": datetime.now().isoformat(timespec="seconds")}
+    files = [write_json(folder / "summary.json", summary)]
+    rows = result.interval_rows
+    files.append(
+        write_csv(folder / "intervals.csv", list(rows[0]), [list(r.values()) for r in rows])
+    )
+    agents = result.agent_rows
+    files.append(
+        write_csv(folder / "agents.csv", list(agents[0]), [list(r.values()) for r in agents])
+    )
+    if plots:
+        from callsim.report.plot import plot_day, plot_waits
+
+        total = _by_interval(result)
+        sl = {"service level": total["service_level"], "abandon rate": total["abandon_rate"]}
+        threshold = sc.service_level.threshold_s
+        files.append(
+            plot_day(folder / "service_level.png", result.labels, sl,
+                     title=f"{sc.name}: service level ({threshold:g} s) and abandonment",
+                     ylabel="share of offered calls", target=sc.service_level.target)
+        )  # fmt: skip
+        files.append(
+            plot_day(folder / "occupancy.png", result.labels, {"occupancy": total["occupancy"]},
+                     title=f"{sc.name}: agent occupancy", ylabel="occupancy")
+        )  # fmt: skip
+        files.append(
+            plot_waits(folder / "waits.png", result.wait_bins.tolist(), result.wait_hist.tolist(),
+                       sc.service_level.threshold_s, f"{sc.name}: waits of answered calls")
+        )  # fmt: skip
+    return files
+
+
+def _by_interval(result: SimulationResult) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Per-interval series of the first queue when there is one, else offered-weighted."""
+    series: dict[str, tuple[list[Any], list[Any]]] = {}
+    for metric in ("service_level", "abandon_rate", "occupancy"):
+        means, halves = [], []
+        for label in result.labels:
+            rows = [r for r in result.interval_rows if r["interval_start"] == label]
+            weight = (
+                [r["offered"] or 0.0 for r in rows]
+                if metric != "occupancy"
+                else [r["agents_staffed"] or 0.0 for r in rows]
+            )
+            total = sum(weight) or 1.0
+            means.append(
+                sum((r[metric] or 0.0) * w for r, w in zip(rows, weight, strict=True)) / total
+            )
+            halves.append(
+                sum((r.get(f"{metric}_ci95") or 0.0) * w for r, w in zip(rows, weight, strict=True))
+                / total
+            )
+        series[metric] = (means, halves)
+    return series
+
+
+def show(result: SimulationResult) -> None:
+    s = result.summary
+    queues = list(s["queues"]) if len(s["queues"]) > 1 else []
+    rows = [[m, _pm(s["totals"][m]), *(_pm(s["queues"][q][m]) for q in queues)] for m in _SHOWN]
+    print_table(
+        f"{s['scenario']}: {s['replications']} replications, seed {s['seed']}; "
+        "mean ± 95 % CI half-width",
+        ["metric", "all queues", *queues],
+        rows,
+    )
+    err.print(
+        f"{s['calls_simulated']:,} calls simulated in {s['wall_time_s']:.1f} s "
+        f"({s['calls_per_s'] or 0:,} calls/s); scenario hash {s['scenario_hash']}"
+    )
+
+
+def _pm(v: dict[str, float | None]) -> str:
+    mean, half = v["mean"], v["ci95"]
+    if mean is None:
+        return "-"
+    fmt = ".0f" if abs(mean) >= 100 else ".4f" if abs(mean) < 1 else ".2f"
+    return f"{mean:{fmt}}" + ("" if half is None else f" ± {half:{fmt}}")
+
+
+@app.command()
+def validate(scenario: Path = typer.Argument(..., help="Scenario file (YAML).")) -> None:
+    """Check a scenario file; prints one line naming the problem, or 'ok'."""
+    sc = load_scenario(scenario)
+    agents = sum(g.count for g in sc.agents)
+    typer.echo(
+        f"{scenario}: ok ({len(sc.queues)} queues, {len(sc.calls)} call streams, {agents} agents)"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (every field with description and unit)."""
+    typer.echo(json.dumps(scenario_schema(), indent=2))
+
+
+def scenario_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema()

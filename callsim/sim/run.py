@@ -1,0 +1,169 @@
+"""``simulate``: replications of a scenario, in parallel, combined with confidence intervals.
+
+Replication r draws from streams seeded by (seed, r) only, so results are the same for
+any number of workers. Workers return small per-replication summaries, never the calls,
+so memory stays flat however many replications run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from callsim import __version__
+from callsim.errors import InputError
+from callsim.scenario import Scenario, scenario_hash
+from callsim.sim.engine import Replication
+from callsim.sim.plan import SimPlan, build_plan
+from callsim.sim.stats import (
+    METRICS,
+    OUTCOMES,
+    WAIT_BINS,
+    ReplicationStats,
+    mean_ci,
+    metric_samples,
+    reduce_replication,
+    summarize,
+)
+
+DEFAULT_REPLICATIONS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    summary: dict[str, Any]  # the --json document
+    interval_rows: list[dict[str, Any]]  # one per interval and queue
+    agent_rows: list[dict[str, Any]]
+    wait_bins: np.ndarray
+    wait_hist: np.ndarray  # mean count per replication
+    labels: list[str] = field(default_factory=list)
+
+
+def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
+    rep = Replication(plan, seed, replication)
+    records = rep.run()
+    return reduce_replication(plan, records, rep.retrials, rep.env.now)
+
+
+def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:
+    plan = build_plan(Scenario.model_validate_json(scenario_json))
+    return [(r, run_replication(plan, seed, r)) for r in reps]
+
+
+def _chunks(n: int, size: int) -> Iterator[list[int]]:
+    for start in range(0, n, size):
+        yield list(range(start, min(n, start + size)))
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = 1,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """Run ``replications`` independent days of ``scenario`` and combine them."""
+    if replications < 1:
+        raise InputError(f"--replications: {replications} is not >= 1")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: {workers} is not >= 1")
+    plan = build_plan(scenario)
+    workers = min(workers or os.cpu_count() or 1, replications)
+    started = time.perf_counter()
+    results: dict[int, ReplicationStats] = {}
+    if workers == 1:
+        for r in range(replications):
+            results[r] = run_replication(plan, seed, r)
+            if progress:
+                progress(1)
+    else:
+        size = max(1, math.ceil(replications / (workers * 4)))
+        blob = scenario.model_dump_json()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(_chunk, blob, seed, reps) for reps in _chunks(replications, size)
+            ]
+            for future in as_completed(futures):
+                for r, stats in future.result():
+                    results[r] = stats
+                if progress:
+                    progress(len(future.result()))
+    reps = [results[r] for r in range(replications)]
+    return _combine(scenario, plan, reps, seed, time.perf_counter() - started)
+
+
+def _combine(
+    scenario: Scenario, plan: SimPlan, reps: list[ReplicationStats], seed: int, wall_s: float
+) -> SimulationResult:
+    totals = summarize(metric_samples(reps, (0, 1)))
+    per_queue = metric_samples(reps, (0,))
+    queues = {}
+    for j, q in enumerate(plan.queues):
+        queues[q] = summarize({m: per_queue[m][:, j] for m in METRICS})
+        outcome_counts = np.stack([r.outcomes[:, j, :].sum(axis=0) for r in reps]).mean(axis=0)
+        queues[q]["outcomes"] = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
+    calls = sum(r.calls_simulated for r in reps)
+    summary = {
+        "scenario": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "callsim_version": __version__,
+        "seed": seed,
+        "replications": len(reps),
+        "calls_simulated": calls,
+        "retrials": sum(r.retrials for r in reps),
+        "wall_time_s": round(wall_s, 3),
+        "calls_per_s": round(calls / wall_s) if wall_s > 0 else None,
+        "horizon": scenario.horizon.model_dump(),
+        "service_level_threshold_s": scenario.service_level.threshold_s,
+        "service_level_target": scenario.service_level.target,
+        "totals": totals,
+        "queues": queues,
+    }
+
+    labels = plan.interval_labels()
+    per_cell = metric_samples(reps, None)
+    means = {m: mean_ci(per_cell[m]) for m in METRICS}
+    staffed = np.stack([r.staffed_s for r in reps]).mean(axis=0) / plan.interval_s
+    rows = []
+    for i, label in enumerate(labels):
+        for j, q in enumerate(plan.queues):
+            row: dict[str, Any] = {"interval_start": label, "queue": q}
+            for m in METRICS:
+                mean, half = means[m]
+                row[m] = _num(mean[i, j])
+                if m in ("service_level", "abandon_rate", "asa_s", "occupancy"):
+                    row[f"{m}_ci95"] = _num(half[i, j])
+            row["agents_staffed"] = _num(staffed[i, j])
+            rows.append(row)
+
+    agents = []
+    names = ("agent_calls", "agent_talk_s", "agent_wrap_s", "agent_busy_s", "agent_staffed_s")
+    stack = {name: np.stack([getattr(r, name) for r in reps]).mean(axis=0) for name in names}
+    for i, shift in enumerate(plan.shifts):
+        staffed_s = stack["agent_staffed_s"][i]
+        agents.append(
+            {
+                "agent": shift.agent,
+                "group": shift.group,
+                "calls": _num(stack["agent_calls"][i]),
+                "talk_s": _num(stack["agent_talk_s"][i]),
+                "wrap_up_s": _num(stack["agent_wrap_s"][i]),
+                "staffed_h": _num(staffed_s / 3600),
+                "occupancy": _num(stack["agent_busy_s"][i] / staffed_s) if staffed_s > 0 else None,
+            }
+        )
+    hist = np.stack([r.wait_hist for r in reps]).mean(axis=0)
+    return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x

@@ -1,0 +1,251 @@
+"""From one replication's call records to per-interval, per-queue counts and sums, and
+from many replications to means with 95 % confidence half-widths.
+
+Definitions (each call counts in the interval it arrived in; warm-up calls are out):
+service_level = answered within the threshold / offered; abandon_rate = abandoned /
+offered; asa_s = mean wait of answered calls; aht_s = mean talk + wrap-up of answered
+calls; p_wait = share of offered calls that waited in queue (time ringing an agent
+does not count: with auto-answer it is the Erlang P(wait)); occupancy = agent time
+busy with calls (talk + wrap-up) / agent time staffed (logged in, not on break), by
+clock time; for a queue, over the agents qualified for it. Abandons quicker than
+``short_abandon_s`` are not offered calls.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scistats
+
+from callsim.core import CallRecord, Outcome
+from callsim.sim.plan import SimPlan
+
+OUTCOMES = [o.value for o in Outcome]
+_OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
+WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationStats:
+    """Everything a replication contributes; arrays are [interval, queue]."""
+
+    offered: np.ndarray
+    answered: np.ndarray
+    abandoned: np.ndarray
+    within: np.ndarray
+    waited: np.ndarray
+    wait_answered_s: np.ndarray
+    handle_s: np.ndarray
+    outcomes: np.ndarray  # [interval, queue, outcome]
+    busy_s: np.ndarray
+    staffed_s: np.ndarray
+    busy_total_s: np.ndarray  # [interval]
+    staffed_total_s: np.ndarray  # [interval]
+    wait_hist: np.ndarray  # answered calls' waits over WAIT_BINS
+    agent_calls: np.ndarray  # [agent], over the counted day
+    agent_talk_s: np.ndarray
+    agent_wrap_s: np.ndarray
+    agent_busy_s: np.ndarray
+    agent_staffed_s: np.ndarray
+    calls_simulated: int
+    retrials: int
+
+
+def _overlap(start: np.ndarray, stop: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Time each [start, stop) spends in each interval [bounds[j], bounds[j+1]): [n, k]."""
+    lo = np.maximum(start[:, None], bounds[None, :-1])
+    hi = np.minimum(stop[:, None], bounds[None, 1:])
+    return np.asarray(np.clip(hi - lo, 0.0, None))
+
+
+def _staffed_periods(plan: SimPlan, run_end: float) -> list[list[tuple[float, float]]]:
+    periods = []
+    for shift in plan.shifts:
+        spans, on = [], None
+        for at, kind in shift.steps:
+            if kind in ("login", "ready") and on is None:
+                on = at
+            elif kind in ("pause", "logout") and on is not None:
+                spans.append((on, at))
+                on = None
+        if on is not None:
+            spans.append((on, run_end))
+        periods.append(spans)
+    return periods
+
+
+def reduce_replication(
+    plan: SimPlan, records: list[CallRecord], retrials: int, run_end: float
+) -> ReplicationStats:
+    n_int, n_q = plan.n_intervals, len(plan.queues)
+    bounds = plan.count_from_s + plan.interval_s * np.arange(n_int + 1)
+    qidx = {q: i for i, q in enumerate(plan.queues)}
+    agents = [s.agent for s in plan.shifts]
+    aidx = {a: i for i, a in enumerate(agents)}
+    n = len(records)
+    cols = list(zip(*records, strict=True)) if records else [()] * len(CallRecord._fields)
+    f = CallRecord._fields
+    arrival = np.asarray(cols[f.index("arrival_s")], dtype=float)
+    queue = np.fromiter((qidx[q] for q in cols[f.index("queue")]), dtype=np.intp, count=n)
+    outcome = np.fromiter(
+        (_OUTCOME_INDEX[o] for o in cols[f.index("outcome")]), dtype=np.intp, count=n
+    )
+    wait = np.asarray(cols[f.index("wait_s")], dtype=float)
+    ringing = np.fromiter(
+        (sum(o.ring_s for o in offers) for offers in cols[f.index("offers")]), float, n
+    )
+    queued = wait - ringing > 1e-9  # waited in queue (ringing time is not queueing)
+    talk = np.asarray(cols[f.index("talk_s")], dtype=float)
+    wrap = np.asarray(cols[f.index("wrap_up_s")], dtype=float)
+    answer = np.asarray(
+        [a if a is not None else np.nan for a in cols[f.index("answer_s")]], dtype=float
+    )
+    agent = np.fromiter(
+        (aidx.get(a, -1) if a else -1 for a in cols[f.index("agent")]), dtype=np.intp, count=n
+    )
+
+    answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
+    abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
+    short = abandoned & (wait < plan.short_abandon_s)
+    k = np.floor((arrival - plan.count_from_s) / plan.interval_s).astype(np.intp)
+    counted = (k >= 0) & (k < n_int) & ~short
+
+    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        m = counted & mask
+        out = np.zeros((n_int, n_q))
+        np.add.at(out, (k[m], queue[m]), 1.0 if weights is None else weights[m])
+        return out
+
+    everything = np.ones(n, dtype=bool)
+    outcomes = np.zeros((n_int, n_q, len(OUTCOMES)))
+    np.add.at(outcomes, (k[counted], queue[counted], outcome[counted]), 1.0)
+
+    # busy time by clock, over every answered call (warm-up calls keep agents busy too)
+    start = answer[answered]
+    stop = start + talk[answered] + wrap[answered]
+    over = _overlap(start, stop, bounds)  # [calls, intervals]
+    busy = np.zeros((n_int, n_q))
+    np.add.at(busy.T, queue[answered], over)
+    staffed = np.zeros((n_int, n_q))
+    staffed_total = np.zeros(n_int)
+    agent_staffed = np.zeros(len(agents))
+    qualified = _qualified(plan)
+    for i, spans in enumerate(_staffed_periods(plan, run_end)):
+        if not spans:
+            continue
+        s = np.array(spans)
+        per_interval = _overlap(s[:, 0], s[:, 1], bounds).sum(axis=0)
+        staffed_total += per_interval
+        agent_staffed[i] = per_interval.sum()
+        for q in qualified[i]:
+            staffed[:, q] += per_interval
+
+    day = np.array([bounds[0], bounds[-1]])
+    in_day = _overlap(start, stop, day)[:, 0]
+    ans_agent = agent[answered]
+    ans_in_day = (start >= bounds[0]) & (start < bounds[-1])
+    n_agents = len(agents)
+    return ReplicationStats(
+        offered=count(everything),
+        answered=count(answered),
+        abandoned=count(abandoned),
+        within=count(answered & (wait <= plan.sl_threshold_s)),
+        waited=count(queued),
+        wait_answered_s=count(answered, wait),
+        handle_s=count(answered, talk + wrap),
+        outcomes=outcomes,
+        busy_s=busy,
+        staffed_s=staffed,
+        busy_total_s=busy.sum(axis=1),
+        staffed_total_s=staffed_total,
+        wait_hist=np.histogram(wait[counted & answered], bins=WAIT_BINS)[0].astype(float),
+        agent_calls=np.bincount(ans_agent[ans_in_day], minlength=n_agents).astype(float),
+        agent_talk_s=np.bincount(ans_agent[ans_in_day], talk[answered][ans_in_day], n_agents),
+        agent_wrap_s=np.bincount(ans_agent[ans_in_day], wrap[answered][ans_in_day], n_agents),
+        agent_busy_s=np.bincount(ans_agent, in_day, n_agents),
+        agent_staffed_s=agent_staffed,
+        calls_simulated=n,
+        retrials=retrials,
+    )
+
+
+def _qualified(plan: SimPlan) -> list[list[int]]:
+    """For each agent, the queues whose skills it has all of."""
+    queues = [(i, set(q.skills)) for i, q in enumerate(plan.acd.queues)]
+    return [[i for i, need in queues if need <= set(a.skills)] for a in plan.acd.agents]
+
+
+# -- across replications ------------------------------------------------------------------
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def mean_ci(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and 95 % confidence half-width over axis 0 (replications), ignoring NaN
+    (an interval without calls has no service level); NaN where undefined."""
+    ok = ~np.isnan(samples)
+    valid = ok.sum(axis=0)
+    filled = np.where(ok, samples, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(valid > 0, filled.sum(axis=0) / np.maximum(valid, 1), np.nan)
+        dev = np.where(ok, samples - mean, 0.0)
+        var = (dev**2).sum(axis=0) / np.maximum(valid - 1, 1)
+        t = scistats.t.ppf(0.975, np.maximum(valid - 1, 1))
+        half = np.where(valid > 1, t * np.sqrt(var / np.maximum(valid, 1)), np.nan)
+    return mean, half
+
+
+METRICS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "service_level",
+    "abandon_rate",
+    "asa_s",
+    "aht_s",
+    "occupancy",
+    "p_wait",
+)
+
+
+def metric_samples(
+    reps: list[ReplicationStats], axis: tuple[int, ...] | None
+) -> dict[str, np.ndarray]:
+    """Per-replication values of every metric, summed over ``axis`` of [interval, queue]
+    first (None: keep both). Occupancy uses busy and staffed time."""
+
+    def stack(name: str) -> np.ndarray:
+        arr = np.stack([getattr(r, name) for r in reps])
+        return arr.sum(axis=tuple(a + 1 for a in axis)) if axis else arr
+
+    offered, answered, abandoned = stack("offered"), stack("answered"), stack("abandoned")
+    if axis == (0, 1):
+        busy = np.stack([r.busy_total_s.sum() for r in reps])
+        staffed = np.stack([r.staffed_total_s.sum() for r in reps])
+    else:
+        busy, staffed = stack("busy_s"), stack("staffed_s")
+    return {
+        "offered": offered,
+        "answered": answered,
+        "abandoned": abandoned,
+        "service_level": _ratio(stack("within"), offered),
+        "abandon_rate": _ratio(abandoned, offered),
+        "asa_s": _ratio(stack("wait_answered_s"), answered),
+        "aht_s": _ratio(stack("handle_s"), answered),
+        "occupancy": _ratio(busy, staffed),
+        "p_wait": _ratio(stack("waited"), offered),
+    }
+
+
+def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for name in METRICS:
+        mean, half = mean_ci(samples[name][:, None] if samples[name].ndim == 1 else samples[name])
+        m, h = float(np.ravel(mean)[0]), float(np.ravel(half)[0])
+        out[name] = {"mean": None if math.isnan(m) else m, "ci95": None if math.isnan(h) else h}
+    return out

@@ -1,0 +1,125 @@
+"""``callsim run``, ``validate`` and ``schema``, in-process and as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import run
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+TWIN = str(SCENARIOS / "erlang-c-twin.yaml")
+
+
+def test_run_json_and_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(
+        capsys,
+        "run",
+        TWIN,
+        "-n",
+        "2",
+        "--workers",
+        "1",
+        "--seed",
+        "5",
+        "--out",
+        str(tmp_path),
+        "--json",
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    for key in (
+        "scenario",
+        "seed",
+        "replications",
+        "calls_simulated",
+        "totals",
+        "queues",
+        "scenario_hash",
+        "callsim_version",
+    ):
+        assert key in summary
+    for metric in (
+        "offered",
+        "answered",
+        "abandoned",
+        "service_level",
+        "abandon_rate",
+        "asa_s",
+        "aht_s",
+        "occupancy",
+        "p_wait",
+    ):
+        assert set(summary["totals"][metric]) == {"mean", "ci95"}
+        assert set(summary["queues"]["general"][metric]) == {"mean", "ci95"}
+    assert (summary["seed"], summary["replications"]) == (5, 2)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {
+        "summary.json",
+        "intervals.csv",
+        "agents.csv",
+        "service_level.png",
+        "occupancy.png",
+        "waits.png",
+    } <= names
+    header = (tmp_path / "intervals.csv").read_text().splitlines()[0].split(",")
+    for column in (
+        "interval_start",
+        "queue",
+        "offered",
+        "answered",
+        "abandoned",
+        "service_level",
+        "asa_s",
+        "aht_s",
+        "occupancy",
+        "agents_staffed",
+    ):
+        assert column in header
+
+
+def test_run_table_and_no_plots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(
+        capsys, "run", TWIN, "-n", "2", "--workers", "1", "--out", str(tmp_path), "--no-plots"
+    )
+    assert code == 0
+    assert "service_level" in out
+    assert "±" in out
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_validate_and_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "validate", TWIN)
+    assert code == 0
+    assert "ok" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((SCENARIOS / "erlang-c-twin.yaml").read_text().replace("count: 55", "count: -1"))
+    code, _, err = run(capsys, "validate", str(bad))
+    assert code == 2
+    assert err == f"Error: {bad}: agents[0].count: Input should be greater than 0 (got -1)\n"
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    assert json.loads(out)["title"] == "Scenario"
+
+
+def test_run_subprocess(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "callsim"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "callsim"]
+    done = subprocess.run(
+        [*cmd, "run", TWIN, "-n", "2", "--quiet", "--no-plots", "--out", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["replications"] == 2
+    missing = subprocess.run(
+        [*cmd, "run", str(tmp_path / "none.yaml")], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("Error: ")
+    assert "cannot read" in missing.stderr
