@@ -1,0 +1,145 @@
+"""Simulator speed: calls simulated per second on the Erlang-A day (~54,000 calls), side by
+side in one run with the idiomatic SimPy model (one process per call) and, when installed,
+the Ciw queueing library on the same case; cost per call for 6 vs 420 agents; memory over
+replications. Run: ``pytest benchmarks --benchmark-only``.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from benchmarks.idiomatic_simpy import simulate_idiomatic
+from callsim.scenario import load_scenario
+from callsim.sim import simulate
+from callsim.sim.engine import Replication
+from callsim.sim.plan import build_plan
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "erlang-a-large.yaml"
+HOURS = 9.0  # 8-hour day plus 1 hour warm-up, as the scenario runs
+_rates: dict[str, float] = {}
+
+
+def _callsim_day(seed: int) -> int:
+    return len(Replication(build_plan(load_scenario(SCENARIO)), seed, 0).run())
+
+
+def test_callsim_erlang_a_day(benchmark) -> None:
+    benchmark.group = "simulator: Erlang-A day, 6,000 calls/h, 420 agents"
+    counter = iter(range(1_000_000))
+    calls = benchmark.pedantic(lambda: _callsim_day(next(counter)), rounds=3, warmup_rounds=1)
+    _rates["callsim"] = calls / benchmark.stats.stats.min
+    benchmark.extra_info["calls_per_s"] = round(_rates["callsim"])
+
+
+def test_idiomatic_simpy_erlang_a_day(benchmark) -> None:
+    benchmark.group = "simulator: Erlang-A day, 6,000 calls/h, 420 agents"
+    stats = benchmark.pedantic(simulate_idiomatic, args=(6000, 420, 240, 180, HOURS, 1), rounds=3)
+    _rates["simpy"] = stats["offered"] / benchmark.stats.stats.min
+    benchmark.extra_info["calls_per_s"] = round(_rates["simpy"])
+
+
+def test_ciw_erlang_a_two_hours(benchmark) -> None:
+    ciw = pytest.importorskip("ciw")
+    benchmark.group = "simulator: Erlang-A day, 6,000 calls/h, 420 agents"
+
+    def run() -> int:
+        network = ciw.create_network(
+            arrival_distributions=[ciw.dists.Exponential(rate=6000 / 3600)],
+            service_distributions=[ciw.dists.Exponential(rate=1 / 240)],
+            number_of_servers=[420],
+            reneging_time_distributions=[ciw.dists.Exponential(rate=1 / 180)],
+        )
+        ciw.seed(1)
+        sim = ciw.Simulation(network)
+        sim.simulate_until_max_time(2 * 3600)  # Ciw is slow: two hours
+        return len(sim.get_all_records())
+
+    calls = benchmark.pedantic(run, rounds=2)
+    _rates["ciw"] = calls / benchmark.stats.stats.min
+    benchmark.extra_info["calls_per_s"] = round(_rates["ciw"])
+
+
+def test_speed_ratios_in_this_run(benchmark) -> None:
+    """callsim against the baselines measured above in this same run.
+
+    The issue's targets are 3x idiomatic SimPy and 12x Ciw; measured so far ~1.6-2.3x and
+    ~7-8x (see docs/simulator.md). The floor asserted here only guards against regressions
+    until the hot path is restructured to reach the targets."""
+    if "callsim" not in _rates or "simpy" not in _rates:
+        pytest.skip("run the whole module")
+    benchmark.group = "simulator: ratios"
+    benchmark(lambda: None)
+    benchmark.extra_info["x_idiomatic_simpy"] = round(_rates["callsim"] / _rates["simpy"], 2)
+    if "ciw" in _rates:
+        benchmark.extra_info["x_ciw"] = round(_rates["callsim"] / _rates["ciw"], 2)
+    assert _rates["callsim"] / _rates["simpy"] >= 1.3
+
+
+def _per_call_s(text: str) -> float:
+    plan = build_plan(load_scenario_text(text))
+    best = float("inf")
+    for seed in range(3):
+        rep = Replication(plan, seed, 0)
+        start = time.perf_counter()
+        n = len(rep.run())
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+
+def load_scenario_text(text: str):  # type: ignore[no-untyped-def]
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+        fh.write(text)
+    return load_scenario(fh.name)
+
+
+def _erlang_a(agents: int, per_hour: float, hours: int) -> str:
+    return f"""
+name: scale-{agents}
+horizon: {{start: "00:00", end: "{hours:02d}:00", interval_min: 60}}
+queues: [{{name: general, skills: [general]}}]
+calls:
+  - queue: general
+    arrivals: {{per_hour: {per_hour}}}
+    handle_s: {{dist: exponential, mean: 240}}
+    patience_s: {{dist: exponential, mean: 180}}
+agents: [{{name: team, count: {agents}, skills: [general]}}]
+"""
+
+
+def test_cost_per_call_does_not_grow_with_agents(benchmark) -> None:
+    """Same load per agent (~95 % busy) and about the same number of calls (~2,000):
+    6 agents for 23 hours against 420 agents for 20 minutes."""
+    small = _per_call_s(_erlang_a(6, 6000 * 6 / 420, 23))
+    benchmark.group = "simulator: cost per call, 6 vs 420 agents"
+    large_text = _erlang_a(420, 6000, 1).replace(
+        'end: "01:00", interval_min: 60', 'end: "00:20", interval_min: 20'
+    )
+    benchmark.pedantic(lambda: _per_call_s(large_text), rounds=1)
+    large = _per_call_s(large_text)
+    benchmark.extra_info["us_per_call_6_agents"] = round(small * 1e6, 2)
+    benchmark.extra_info["us_per_call_420_agents"] = round(large * 1e6, 2)
+    assert large <= 1.3 * small
+
+
+def test_memory_stays_flat_over_replications(benchmark) -> None:
+    scenario = load_scenario(SCENARIO.with_name("erlang-c-twin.yaml"))
+
+    def peak(replications: int) -> int:
+        tracemalloc.start()
+        simulate(scenario, replications=replications, seed=1, workers=1)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    two = peak(2)
+    benchmark.group = "simulator: memory"
+    six = benchmark.pedantic(lambda: peak(6), rounds=1)
+    benchmark.extra_info["peak_mb_2_replications"] = round(two / 2**20, 1)
+    benchmark.extra_info["peak_mb_6_replications"] = round(six / 2**20, 1)
+    assert six <= 1.25 * two
