@@ -695,7 +695,9 @@ class Acd:
             self._release(agent, now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
-        call = self._call(ev.call)
+        call = self.calls.get(ev.call)
+        if call is None:
+            raise UnknownCallError(f"call {ev.call!r} is not in progress")
         if call.state is not CallState.TALKING:
             raise InvalidEventError(f"call {ev.call!r} is not connected (it is {call.state.value})")
         self._end_talk(call, ev.ended_by, ev.wrap_up_s, now, out)

@@ -74,12 +74,17 @@ class HeapPool(Pool):
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         heap = self._heap
-        while heap and not _valid(heap[0][3], heap[0][2]):
+        ready = AgentState.READY
+        while heap:
+            top = heap[0]
+            agent = top[3]
+            if agent.idle_token == top[2] and agent.state is ready:
+                break
             heapq.heappop(heap)
-        if not heap:
+        else:
             return None
-        if not exclude or heap[0][3].name not in exclude:
-            return heap[0][3]
+        if not exclude or agent.name not in exclude:
+            return agent
         skipped = []
         found = None
         while heap:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
-from callsim.core.agent import Agent
 from callsim.core.pool import ArrayPool, CyclicPool, HeapPool, Key, Pool
 
 
@@ -27,29 +27,17 @@ def _heap(key: Key) -> Callable[[Key | None, random.Random], Pool]:
     def make(prefix: Key | None, rng: random.Random) -> Pool:
         if prefix is None:
             return HeapPool(key)
-        return HeapPool(lambda a: prefix(a) + key(a))
+        return HeapPool(lambda a: (*prefix(a), *key(a)))
 
     return make
 
 
-def _longest_idle(a: Agent) -> tuple[float, ...]:
-    return (a.idle_since,)
-
-
-def _fewest_skills(a: Agent) -> tuple[float, ...]:
-    return (a.n_skills, a.idle_since)
-
-
-def _least_talk(a: Agent) -> tuple[float, ...]:
-    return (a.talk_s_total, a.idle_since)
-
-
-def _fewest_calls(a: Agent) -> tuple[float, ...]:
-    return (a.calls_taken, a.idle_since)
-
-
-def _linear(a: Agent) -> tuple[float, ...]:
-    return (a.position,)
+# C-level getters: the sort key is read when an agent becomes idle, on every call.
+_longest_idle: Key = attrgetter("idle_since", "idle_token")
+_fewest_skills: Key = attrgetter("n_skills", "idle_since")
+_least_talk: Key = attrgetter("talk_s_total", "idle_since")
+_fewest_calls: Key = attrgetter("calls_taken", "idle_since")
+_linear: Key = attrgetter("position", "idle_since")
 
 
 STRATEGIES: dict[str, Strategy] = {

@@ -1,6 +1,6 @@
 """One replication: SimPy's clock drives the ACD core's events and carries out its commands.
 
-No per-call process: every happening is a ``simpy.Timeout`` with one callback. Per-call
+No per-call process: every happening is one lean SimPy event with one callback. Per-call
 attributes (arrival, talk, patience, wrap-up) are drawn up front in numpy from named
 streams; a caller's patience timer is set only when the call has to wait, and a late one
 (after the answer) is dropped when it fires (lazy cancellation).
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL, Event
 
 from callsim.core import (
     Acd,
@@ -28,6 +28,7 @@ from callsim.core import (
     CallerHungUp,
     CallRecord,
     Connect,
+    End,
     Enqueue,
     Party,
     Ring,
@@ -39,6 +40,19 @@ from callsim.core import (
 from callsim.core.call import CallState
 from callsim.sim.plan import SimPlan
 from callsim.sim.sample import Streams
+
+
+class _At(Event):
+    """A happening at a set time with one callback: a Timeout without its extras."""
+
+    def __init__(
+        self, env: simpy.Environment, delay: float, value: Any, callback: Callable[[Any], None]
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
 
 
 class Replication:
@@ -118,7 +132,7 @@ class Replication:
     # -- scheduling -----------------------------------------------------------------------
 
     def _at(self, delay: float, fn: Callable[[Any], None], value: Any) -> None:
-        Timeout(self.env, delay, value).callbacks.append(fn)
+        _At(self.env, delay, value, fn)
 
     def run(self) -> list[CallRecord]:
         """Simulate the day. The cyclic garbage collector is paused meanwhile: calls and
@@ -145,26 +159,26 @@ class Replication:
 
     # -- callbacks ------------------------------------------------------------------------
 
-    def _arrive(self, ev: Timeout) -> None:
+    def _arrive(self, ev: _At) -> None:
         cid: int = ev._value
         env = self.env
         now = env._now
         self._do(
-            self.acd.handle(CallArrived(cid, self.queue[cid], priority=self.priority[cid]), now)
+            self.acd.handle(CallArrived(cid, self.queue[cid], "", "", self.priority[cid]), now)
         )
         nxt = cid + 1
         if nxt < self.n_first:
-            Timeout(env, self.arrival[nxt] - now, nxt).callbacks.append(self._arrive)
+            _At(env, self.arrival[nxt] - now, nxt, self._arrive)
 
-    def _arrive_retrial(self, ev: Timeout) -> None:
+    def _arrive_retrial(self, ev: _At) -> None:
         cid: int = ev._value
         self._do(
             self.acd.handle(
-                CallArrived(cid, self.queue[cid], priority=self.priority[cid]), self.env._now
+                CallArrived(cid, self.queue[cid], "", "", self.priority[cid]), self.env._now
             )
         )
 
-    def _give_up(self, ev: Timeout) -> None:
+    def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
         if self.answered[cid]:
             return  # answered before the caller ran out of patience
@@ -180,24 +194,24 @@ class Replication:
             retry = self._new_retrial(cid, now + delay)
             self._at(delay, self._arrive_retrial, retry)
 
-    def _talk_end(self, ev: Timeout) -> None:
+    def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
         self._do(self.acd.handle(CallEnded(cid, Party.AGENT, self.wrap[cid]), self.env._now))
 
-    def _timer(self, ev: Timeout) -> None:
+    def _timer(self, ev: _At) -> None:
         self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
 
-    def _answer(self, ev: Timeout) -> None:
+    def _answer(self, ev: _At) -> None:
         cid, agent = ev._value
         call = self.acd.calls.get(cid)
         if call is not None and agent in call.ringing:
             self._do(self.acd.handle(AgentAnswered(agent, cid), self.env.now))
 
-    def _ring_out(self, ev: Timeout) -> None:
+    def _ring_out(self, ev: _At) -> None:
         cid, agent = ev._value
         self._do(self.acd.handle(RingTimedOut(agent, cid), self.env.now))
 
-    def _agent_step(self, ev: Timeout) -> None:
+    def _agent_step(self, ev: _At) -> None:
         agent, kind = ev._value
         acd, now = self.acd, self.env.now
         if kind == "login":
@@ -215,10 +229,12 @@ class Replication:
     def _do(self, commands: list[Any]) -> None:
         for cmd in commands:
             kind = type(cmd)
+            if kind is End:
+                continue
             if kind is Connect:
                 cid = cmd.call
                 self.answered[cid] = True
-                Timeout(self.env, self.handle[cid], cid).callbacks.append(self._talk_end)
+                _At(self.env, self.handle[cid], cid, self._talk_end)
             elif kind is Ring:
                 self._ring(cmd)
             elif kind is Enqueue:
