@@ -6,6 +6,8 @@
     ├── InputError(ValueError)         bad input from a person: flag, file, row or field
     │   └── ScenarioError              a scenario file that does not validate
     ├── ConfigError(ValueError)        an ACD configuration that contradicts itself
+    ├── PolicyError(ValueError)        a handling rule refuses an action (callback guard, ...)
+    │   └── InvalidTransitionError     a ticket status change that is not allowed
     └── RoutingError                   an event the ACD core cannot accept in its state
         ├── UnknownCallError(KeyError)
         ├── UnknownAgentError(KeyError)
@@ -36,6 +38,14 @@ class ScenarioError(InputError):
 
 class ConfigError(CallsimError, ValueError):
     """An ACD configuration that contradicts itself (unknown queue in an overflow, ...)."""
+
+
+class PolicyError(CallsimError, ValueError):
+    """A client's handling rule refuses an action, e.g. a callback to the client itself."""
+
+
+class InvalidTransitionError(PolicyError):
+    """A ticket status change that the ticket's life cycle does not allow."""
 
 
 class RoutingError(CallsimError):

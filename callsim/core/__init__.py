@@ -3,6 +3,23 @@
 from callsim.core.acd import Acd
 from callsim.core.agent import AgentState
 from callsim.core.call import CallState
+from callsim.core.client import (
+    BusinessHours,
+    Client,
+    ClientBook,
+    CurrentException,
+    Employee,
+    EmployeeDirectory,
+    FaqNode,
+    Instruction,
+    Tone,
+    Treatment,
+    TreatmentKind,
+    check_callback,
+    forward,
+    instruction_for,
+    screen,
+)
 from callsim.core.command import (
     CancelRing,
     Command,
@@ -25,6 +42,7 @@ from callsim.core.config import (
     QueueConfig,
     RoutingConfig,
 )
+from callsim.core.contact import Category, Contact, ContactBook, ScreenPop, screen_pop
 from callsim.core.event import (
     AgentAnswered,
     AgentLoggedIn,
@@ -45,6 +63,7 @@ from callsim.core.event import (
     TimerExpired,
     TimerKind,
 )
+from callsim.core.ivr import IvrSession, Menu, Option
 from callsim.core.queue_log import queue_log_lines
 from callsim.core.record import (
     CallRecord,
@@ -57,6 +76,7 @@ from callsim.core.record import (
     Outcome,
 )
 from callsim.core.strategy import STRATEGIES
+from callsim.core.ticket import Status, TicketBook
 
 __all__ = [
     "STRATEGIES",
@@ -72,6 +92,7 @@ __all__ = [
     "AgentReady",
     "AgentRejected",
     "AgentState",
+    "BusinessHours",
     "CallArrived",
     "CallEnded",
     "CallId",
@@ -80,17 +101,30 @@ __all__ = [
     "CallerHungUp",
     "CancelRing",
     "Candidate",
+    "Category",
+    "Client",
+    "ClientBook",
     "Command",
     "Connect",
+    "Contact",
+    "ContactBook",
+    "CurrentException",
     "Decision",
+    "Employee",
+    "EmployeeDirectory",
     "End",
     "Enqueue",
     "Event",
+    "FaqNode",
     "Forward",
+    "Instruction",
+    "IvrSession",
     "JournalEntry",
     "JournalKind",
+    "Menu",
     "Offer",
     "OfferResult",
+    "Option",
     "Outcome",
     "Party",
     "PauseAgent",
@@ -99,13 +133,24 @@ __all__ = [
     "Ring",
     "RingTimedOut",
     "RoutingConfig",
+    "ScreenPop",
     "SendToVoicemail",
     "ServiceStopped",
     "SkillsChanged",
     "StartTimer",
+    "Status",
     "TakeNote",
+    "TicketBook",
     "Timer",
     "TimerExpired",
     "TimerKind",
+    "Tone",
+    "Treatment",
+    "TreatmentKind",
+    "check_callback",
+    "forward",
+    "instruction_for",
     "queue_log_lines",
+    "screen",
+    "screen_pop",
 ]

@@ -1,0 +1,311 @@
+"""Answering-service clients: who a dialed number belongs to, and what the agent must do.
+
+A ``Client`` carries the greeting and tone, the standard treatment (note, or forward to
+target 1 then 2 then a note), business hours in its own time zone with holidays and an
+off-hours treatment, current exceptions valid in a time window, an employee directory,
+an FAQ tree, advertising blocking and its own phone numbers (the callback guard).
+
+``instruction_for(client, at)`` resolves all of it for one call at an aware datetime.
+Pure: time zones arrive as ``tzinfo`` objects built at the edges; nothing reads a clock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+
+from callsim.errors import ConfigError, PolicyError
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class Tone(enum.Enum):
+    FORMAL = "formal"  # names spelled back, number repeated: longer calls
+    INFORMAL = "informal"
+
+
+class TreatmentKind(enum.Enum):
+    NOTE = "note"  # give the client's information, write a call note to the client
+    FORWARD = "forward"  # announce and forward: target 1, then 2, then a note
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    kind: TreatmentKind
+    targets: tuple[str, ...] = ()  # FORWARD: one or two numbers, tried in order
+    info: str = ""  # what the agent tells the caller
+
+    def __post_init__(self) -> None:
+        if self.kind is TreatmentKind.FORWARD and not 1 <= len(self.targets) <= 2:
+            raise ConfigError(
+                f"forward treatment needs 1 or 2 target numbers, got {len(self.targets)}"
+            )
+
+
+NOTE = Treatment(TreatmentKind.NOTE)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardResult:
+    """What came of a forward: the target that took the call, or a note after all."""
+
+    target: str | None
+    attempts: tuple[str, ...]
+    note: bool
+
+
+def forward(treatment: Treatment, answered: Mapping[str, bool]) -> ForwardResult:
+    """Try the targets in order; ``answered[target]`` says whether it took the call."""
+    tried = []
+    for target in treatment.targets:
+        tried.append(target)
+        if answered.get(target, False):
+            return ForwardResult(target, tuple(tried), note=False)
+    return ForwardResult(None, tuple(tried), note=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    """Opening hours per weekday (0 = Monday) in ``tz``, and holidays (local dates)."""
+
+    tz: tzinfo
+    weekly: Mapping[int, tuple[tuple[time, time], ...]]
+    holidays: frozenset[date] = frozenset()
+
+    def is_open(self, at: datetime) -> bool:
+        local = _local(at, self.tz)
+        if local.date() in self.holidays:
+            return False
+        now = local.time()
+        return any(start <= now < end for start, end in self.weekly.get(local.weekday(), ()))
+
+    def text(self) -> str:
+        """The hours as an agent reads them: "Mon-Fri 08:00-16:00; Sat 10:00-14:00"."""
+        spans: list[tuple[int, int, str]] = []
+        for day in range(7):
+            windows = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.weekly.get(day, ()))
+            if not windows:
+                continue
+            if spans and spans[-1][1] == day - 1 and spans[-1][2] == windows:
+                spans[-1] = (spans[-1][0], day, windows)
+            else:
+                spans.append((day, day, windows))
+        parts = [
+            (DAYS[a] if a == b else f"{DAYS[a]}-{DAYS[b]}") + f" {windows}"
+            for a, b, windows in spans
+        ]
+        closed = "; closed on public holidays" if self.holidays else ""
+        return ("; ".join(parts) or "closed") + closed
+
+
+ALWAYS_OPEN: Mapping[int, tuple[tuple[time, time], ...]] = {
+    d: ((time(0), time.max),) for d in range(7)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentException:
+    """A temporary deviation valid in [start, end): overrides the treatment if it has one,
+    and in any case adds its message for every caller."""
+
+    start: datetime
+    end: datetime
+    message: str = ""
+    treatment: Treatment | None = None
+
+    def active(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Employee:
+    name: str
+    department: str = ""
+    treatment: Treatment = NOTE
+
+
+class EmployeeDirectory:
+    """Employees and departments, searched by the start of any word of their name or
+    department, accents and case ignored: O(log n + matches) for thousands of entries."""
+
+    __slots__ = ("_index", "employees")
+
+    def __init__(self, employees: Iterable[Employee] = ()) -> None:
+        self.employees: tuple[Employee, ...] = tuple(employees)
+        index = []
+        for i, e in enumerate(self.employees):
+            for word in set(_fold(f"{e.name} {e.department}").split()):
+                index.append((word, i))
+        index.sort()
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self.employees)
+
+    def search(self, text: str, limit: int = 20) -> list[Employee]:
+        """Employees matching every word of ``text`` as a word prefix, exact words first."""
+        words = _fold(text).split()
+        if not words:
+            return []
+        found: set[int] | None = None
+        exact: set[int] = set()
+        for w in words:
+            hits: set[int] = set()
+            i = bisect.bisect_left(self._index, (w, -1))
+            while i < len(self._index) and self._index[i][0].startswith(w):
+                hits.add(self._index[i][1])
+                if self._index[i][0] == w:
+                    exact.add(self._index[i][1])
+                i += 1
+            found = hits if found is None else found & hits
+        ranked = sorted(found or (), key=lambda i: (i not in exact, self.employees[i].name))
+        return [self.employees[i] for i in ranked[:limit]]
+
+
+# letters that Unicode does not decompose into a base letter and an accent
+_FOLD = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d"})
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True, slots=True)
+class FaqNode:
+    """A node of the FAQ tree: children to choose from, or a leaf with information for
+    the caller and/or a treatment."""
+
+    title: str
+    children: tuple[FaqNode, ...] = ()
+    info: str = ""
+    treatment: Treatment | None = None
+
+    def walk(self, path: Sequence[str]) -> FaqNode:
+        """Follow child titles from this node (case-insensitive)."""
+        node = self
+        for step in path:
+            match = [c for c in node.children if c.title.casefold() == step.casefold()]
+            if not match:
+                options = ", ".join(c.title for c in node.children) or "none"
+                raise PolicyError(f"FAQ {node.title!r}: no entry {step!r} (entries: {options})")
+            node = match[0]
+        return node
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """One business the service answers for."""
+
+    name: str
+    numbers: tuple[str, ...]  # dialed numbers (DNIS) that select this client
+    welcome: str = "Welcome to {client}, how may I help you?"
+    tone: Tone = Tone.FORMAL
+    treatment: Treatment = NOTE
+    hours: BusinessHours | None = None  # None: always open
+    off_hours: Treatment = NOTE
+    exceptions: tuple[CurrentException, ...] = ()
+    employees: EmployeeDirectory = field(default_factory=EmployeeDirectory)
+    faq: FaqNode | None = None
+    block_advertising: bool = False
+    own_numbers: tuple[str, ...] = ()  # the client's phones: never a callback number
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """What the agent sees and does for one call."""
+
+    client: str
+    greeting: str
+    tone: Tone
+    treatment: Treatment
+    messages: tuple[str, ...]
+    in_hours: bool
+    hours_text: str
+    exception: bool  # a current exception changed the treatment
+
+
+def instruction_for(client: Client, at: datetime, **greeting_fields: str) -> Instruction:
+    """The greeting, treatment and messages for a call to ``client`` at ``at`` (aware)."""
+    if at.tzinfo is None:
+        raise PolicyError(f"client {client.name!r}: the call time {at} has no time zone")
+    active = [e for e in client.exceptions if e.active(at)]
+    in_hours = client.hours.is_open(at) if client.hours else True
+    treatment = client.treatment if in_hours else client.off_hours
+    override = next((e.treatment for e in active if e.treatment is not None), None)
+    greeting = client.welcome.format_map(_Fields(client=client.name, **greeting_fields))
+    return Instruction(
+        client=client.name,
+        greeting=greeting,
+        tone=client.tone,
+        treatment=override or treatment,
+        messages=tuple(e.message for e in active if e.message),
+        in_hours=in_hours,
+        hours_text=client.hours.text() if client.hours else "always open",
+        exception=override is not None,
+    )
+
+
+class _Fields(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # unknown placeholders stay visible rather than failing
+
+
+def screen(client: Client, advertising: bool) -> bool:
+    """True if the call may reach an agent (advertising blocking rejects rated ads)."""
+    return not (client.block_advertising and advertising)
+
+
+def check_callback(client: Client, number: str) -> str:
+    """Return the normalised callback number of a call note, refusing the client's own."""
+    normal = normalise_number(number)
+    own = {normalise_number(n) for n in (*client.own_numbers, *client.numbers)}
+    if not normal:
+        raise PolicyError(
+            f"call note for {client.name!r}: callback number {number!r} has no digits"
+        )
+    if normal in own:
+        raise PolicyError(
+            f"call note for {client.name!r}: callback number {number!r} is the client's own "
+            "number; ask the caller for their number"
+        )
+    return normal
+
+
+def normalise_number(number: str) -> str:
+    """Digits with a leading '+' kept: '+47 22 00-00 00' -> '+4722000000'."""
+    digits = "".join(c for c in number if c.isdigit())
+    return ("+" + digits) if number.strip().startswith("+") and digits else digits
+
+
+class ClientBook:
+    """Clients by dialed number; one client may own several numbers."""
+
+    __slots__ = ("_by_number", "clients")
+
+    def __init__(self, clients: Iterable[Client]) -> None:
+        self.clients = {c.name: c for c in clients}
+        self._by_number: dict[str, Client] = {}
+        for c in self.clients.values():
+            for n in c.numbers:
+                key = normalise_number(n)
+                other = self._by_number.get(key)
+                if other is not None and other is not c:
+                    raise ConfigError(f"number {n!r} belongs to both {other.name!r} and {c.name!r}")
+                self._by_number[key] = c
+
+    def for_dnis(self, dnis: str) -> Client:
+        client = self._by_number.get(normalise_number(dnis))
+        if client is None:
+            raise PolicyError(f"dialed number {dnis!r} belongs to no client")
+        return client
+
+
+def _local(at: datetime, tz: tzinfo) -> datetime:
+    if at.tzinfo is None:
+        raise PolicyError(f"time {at} has no time zone")
+    return at.astimezone(tz)

@@ -1,0 +1,172 @@
+"""Contacts (the CRM side) and the screen pop an agent sees when a call rings.
+
+``ContactBook.identify(number)`` finds the caller by number; an unknown number creates a
+contact holding only the number, which the agent completes during the call. A known
+contact calling from a new number gets it attached (``attach_number``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from callsim.core.client import Instruction, normalise_number
+from callsim.errors import PolicyError
+
+PHOTO_PLACEHOLDER = "placeholder:person"
+
+
+class Category(enum.Enum):
+    REGULAR = "regular"
+    VIP = "vip"
+    PROBLEM = "problem"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    reference: str
+    stage: str
+    responsible: str  # the employee who owns it
+    outstanding_debt: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    at: datetime
+    direction: str  # "inbound" or "outbound"
+    agent: str
+    summary: str
+
+
+@dataclass(slots=True)
+class Contact:
+    """A person or company in the CRM (mutable: the agent completes and updates it)."""
+
+    id: int
+    numbers: list[str]
+    name: str = ""
+    company: str = ""
+    category: Category = Category.REGULAR
+    note: str = ""  # free-text warning shown on the screen pop
+    orders: list[Order] = field(default_factory=list)
+    city: str = ""
+    country: str = ""
+    language: str = ""
+    photo: str | None = None
+    last_agent: str | None = None
+    history: list[Interaction] = field(default_factory=list)
+
+
+class ContactBook:
+    """Contacts indexed by every number they call from."""
+
+    __slots__ = ("_by_number", "_next_id", "contacts")
+
+    def __init__(self) -> None:
+        self.contacts: dict[int, Contact] = {}
+        self._by_number: dict[str, int] = {}
+        self._next_id = 1
+
+    def add(self, numbers: list[str], **fields: object) -> Contact:
+        contact = Contact(self._next_id, [], **fields)  # type: ignore[arg-type]
+        self._next_id += 1
+        self.contacts[contact.id] = contact
+        for n in numbers:
+            self.attach_number(contact.id, n)
+        return contact
+
+    def identify(self, number: str) -> tuple[Contact, bool]:
+        """The contact calling from ``number``; a new one holding only the number if unknown.
+        Returns (contact, created)."""
+        key = normalise_number(number)
+        if not key:
+            raise PolicyError(
+                f"caller number {number!r} has no digits (withheld numbers are not looked up)"
+            )
+        cid = self._by_number.get(key)
+        if cid is not None:
+            return self.contacts[cid], False
+        return self.add([number]), True
+
+    def attach_number(self, contact_id: int, number: str) -> Contact:
+        """Attach a new number to a known contact (it calls from a new phone)."""
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            raise PolicyError(f"contact {contact_id} does not exist")
+        key = normalise_number(number)
+        owner = self._by_number.get(key)
+        if owner is not None and owner != contact_id:
+            raise PolicyError(f"number {number!r} already belongs to contact {owner}")
+        if key not in contact.numbers:
+            contact.numbers.append(key)
+        self._by_number[key] = contact_id
+        return contact
+
+    def record(self, contact_id: int, interaction: Interaction) -> None:
+        contact = self.contacts[contact_id]
+        contact.history.append(interaction)
+        if interaction.agent:
+            contact.last_agent = interaction.agent
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenPop:
+    """The client card shown when the call rings (DOMAIN.md section 4)."""
+
+    client: str  # shown prominently
+    at: datetime
+    direction: str  # INBOUND / OUTBOUND
+    caller_number: str
+    contact_name: str
+    company: str
+    category: str
+    warning: str
+    orders: tuple[Order, ...]
+    location: str
+    history: tuple[Interaction, ...]  # newest first
+    agent_extension: str
+    agent_name: str
+    photo: str
+    greeting: str
+    treatment: str
+    messages: tuple[str, ...]
+    hours_text: str
+    new_caller: bool
+
+
+def screen_pop(
+    instruction: Instruction,
+    contact: Contact,
+    caller_number: str,
+    at: datetime,
+    agent_name: str,
+    agent_extension: str = "",
+    *,
+    new_caller: bool = False,
+    direction: str = "INBOUND",
+    history_items: int = 5,
+) -> ScreenPop:
+    """Assemble the card. A new caller's card shows only the number."""
+    location = ", ".join(p for p in (contact.city, contact.country) if p)
+    return ScreenPop(
+        client=instruction.client,
+        at=at,
+        direction=direction,
+        caller_number=caller_number,
+        contact_name=contact.name,
+        company=contact.company,
+        category=contact.category.value,
+        warning=contact.note,
+        orders=tuple(contact.orders),
+        location=location,
+        history=tuple(reversed(contact.history[-history_items:])),
+        agent_extension=agent_extension,
+        agent_name=agent_name,
+        photo=contact.photo or PHOTO_PLACEHOLDER,
+        greeting=instruction.greeting,
+        treatment=instruction.treatment.kind.value,
+        messages=instruction.messages,
+        hours_text=instruction.hours_text,
+        new_caller=new_caller,
+    )

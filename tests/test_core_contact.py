@@ -1,0 +1,149 @@
+"""Contacts, caller identification, the screen pop, tickets and IVR menus."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from callsim.core.client import Client, instruction_for
+from callsim.core.contact import (
+    PHOTO_PLACEHOLDER,
+    Category,
+    ContactBook,
+    Interaction,
+    Order,
+    screen_pop,
+)
+from callsim.core.ivr import Exit, IvrSession, Menu, Option
+from callsim.core.ticket import Status, TicketBook
+from callsim.errors import ConfigError, InvalidTransitionError, PolicyError
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def test_unknown_number_creates_a_contact_with_only_the_number() -> None:
+    book = ContactBook()
+    contact, created = book.identify("+47 400 00 000")
+    assert created
+    assert contact.numbers == ["+4740000000"]
+    assert contact.name == ""
+    again, created_again = book.identify("+4740000000")
+    assert again is contact
+    assert not created_again
+    with pytest.raises(PolicyError, match="no digits"):
+        book.identify("anonymous")
+
+
+def test_known_contact_from_a_new_number_gets_it_attached() -> None:
+    book = ContactBook()
+    kari = book.add(["+4740000000"], name="Kari Nordmann", category=Category.VIP)
+    book.attach_number(kari.id, "+47 900 00 000")
+    assert book.identify("+4790000000") == (kari, False)
+    other = book.add(["+4711111111"], name="Other")
+    with pytest.raises(PolicyError, match="already belongs to contact"):
+        book.attach_number(other.id, "+4790000000")
+
+
+def test_screen_pop_holds_every_field() -> None:
+    book = ContactBook()
+    c = book.add(
+        ["+4740000000"],
+        name="Kari Nordmann",
+        company="Nordmann AS",
+        category=Category.PROBLEM,
+        note="Disputes every invoice",
+        city="Oslo",
+        country="Norway",
+        orders=[Order("SO-17", "delivery", "Per", 1200.0)],
+    )
+    for i in range(7):
+        book.record(
+            c.id, Interaction(T0 - timedelta(days=7 - i), "inbound", f"agent{i}", f"call {i}")
+        )
+    instr = instruction_for(Client("Acme", ("+4722000001",)), T0)
+    pop = screen_pop(instr, c, "+4740000000", T0, "Ann", "2001")
+    assert pop.client == "Acme"
+    assert pop.direction == "INBOUND"
+    assert pop.at == T0
+    assert (pop.contact_name, pop.company, pop.category, pop.warning) == (
+        "Kari Nordmann",
+        "Nordmann AS",
+        "problem",
+        "Disputes every invoice",
+    )
+    assert pop.orders[0].outstanding_debt == 1200.0
+    assert pop.location == "Oslo, Norway"
+    assert [h.summary for h in pop.history] == ["call 6", "call 5", "call 4", "call 3", "call 2"]
+    assert (pop.agent_name, pop.agent_extension, pop.photo) == ("Ann", "2001", PHOTO_PLACEHOLDER)
+    assert pop.greeting.startswith("Welcome to Acme")
+    assert pop.treatment == "note"
+    assert c.last_agent == "agent6"
+    new, created = book.identify("+4799999999")
+    new_pop = screen_pop(instr, new, "+4799999999", T0, "Ann", new_caller=created)
+    assert new_pop.new_caller
+    assert new_pop.contact_name == ""
+    assert new_pop.orders == ()
+    assert new_pop.history == ()
+
+
+def test_ticket_life_cycle_and_feedback() -> None:
+    book = TicketBook()
+    t = book.open(contact=1, subject="Leaking tap", at=T0, by="ann")
+    with pytest.raises(InvalidTransitionError, match="cannot go from open to closed"):
+        book.change(t.id, Status.CLOSED, T0, "ann")
+    with pytest.raises(PolicyError, match="due time"):
+        book.change(t.id, Status.NEEDS_FOLLOW_UP, T0, "ann")
+    book.change(t.id, Status.NEEDS_FOLLOW_UP, T0, "ann", follow_up_due=T0 + timedelta(days=1))
+    assert book.due(T0) == []
+    assert book.due(T0 + timedelta(days=1)) == [t]
+    assert book.open_for(1) == [t]
+    book.change(t.id, Status.RESOLVED, T0 + timedelta(days=1), "bob")
+    assert t.follow_up_due is None
+    book.change(t.id, Status.CLOSED, T0 + timedelta(days=2), "bob", feedback_channel="call")
+    assert [(f.ticket, f.channel) for f in book.feedback] == [(t.id, "call")]
+    assert book.open_for(1) == []
+    with pytest.raises(InvalidTransitionError, match=r"allowed: none"):
+        book.change(t.id, Status.OPEN, T0 + timedelta(days=3), "bob")
+    assert [c.status for c in t.changes] == [
+        Status.OPEN,
+        Status.NEEDS_FOLLOW_UP,
+        Status.RESOLVED,
+        Status.CLOSED,
+    ]
+
+
+def test_ivr_menu_tree() -> None:
+    billing = Menu("Billing: 1 for invoices, 2 to hear your balance.", {
+        "1": Option(Exit.QUEUE, queue="billing"),
+        "2": Option(Exit.SELF_SERVICE, message="Your balance is read out."),
+    })  # fmt: skip
+    main = Menu(
+        "1 sales, 2 support, 3 billing, 9 leave a message, 0 opening hours.",
+        {
+            "1": Option(Exit.QUEUE, queue="sales"),
+            "2": Option(Exit.QUEUE, queue="support"),
+            "3": Option(Exit.SUBMENU, submenu=billing),
+            "9": Option(Exit.VOICEMAIL),
+            "0": Option(Exit.MESSAGE, message="We are open 8 to 16."),
+        },
+        default=Option(Exit.QUEUE, queue="support"),
+    )
+    s = IvrSession(main)
+    assert s.start().prompt.startswith("1 sales")
+    assert s.press("3").prompt.startswith("Billing")
+    step = s.press("2")
+    assert step.done
+    assert step.option is not None
+    assert step.option.exit is Exit.SELF_SERVICE
+    lost = IvrSession(main)
+    assert not lost.press("7").done
+    assert not lost.press("8").done
+    fallback = lost.press("5")
+    assert fallback.done
+    assert fallback.option is not None
+    assert fallback.option.queue == "support"
+    with pytest.raises(ConfigError, match="not a keypad key"):
+        Menu("x", {"12": Option(Exit.VOICEMAIL)})
+    with pytest.raises(ConfigError, match="queue name"):
+        Option(Exit.QUEUE)
