@@ -274,3 +274,58 @@ def test_decision_trace_explains_the_choice() -> None:
     assert first.candidates[0].score == (1, 1.0)
     assert "fewest skills" in first.rule
     assert second.chosen == ("gen",)
+
+
+def test_preferred_agent_idle_gets_the_call_first() -> None:
+    acd = make_acd({"a": ["general"], "b": ["general"]})  # a has been idle longest
+    out = acd.handle(CallArrived(1, "general", preferred_agent="b", preferred_wait_s=60), 10)
+    assert rung(out) == ["b"]
+
+
+def test_preferred_agent_busy_the_call_waits_for_them_then_for_anyone() -> None:
+    acd = make_acd({"a": ["general"], "b": ["general"]})
+    arrive_and_answer(acd, 1, "general", 5)  # a
+    arrive_and_answer(acd, 2, "general", 6)  # b
+    out = acd.handle(CallArrived(3, "general", preferred_agent="b", preferred_wait_s=60), 10)
+    preferred = timers(out)[TimerKind.PREFERRED]
+    assert preferred.delay_s == 60
+    assert acd.handle(CallEnded(1), 20) == [End(1, Outcome.ANSWERED)]  # a is free: not for a
+    assert acd.agents["a"].state.value == "ready"
+    assert rung(acd.handle(CallEnded(2), 30)) == ["b"]  # b is free within the window: b
+
+
+def test_preferred_window_expires_then_any_agent_takes_the_call() -> None:
+    acd = make_acd({"a": ["general"], "b": ["general"]})
+    arrive_and_answer(acd, 1, "general", 5)
+    arrive_and_answer(acd, 2, "general", 6)
+    preferred = timers(
+        acd.handle(CallArrived(3, "general", preferred_agent="b", preferred_wait_s=60), 10)
+    )[TimerKind.PREFERRED]
+    acd.handle(CallEnded(1), 20)  # a idle, the call still waits for b
+    assert rung(acd.handle(TimerExpired(preferred.timer), 70)) == ["a"]
+    acd.handle(AgentAnswered("a", 3), 71)
+    acd.handle(CallEnded(3), 100)
+    record = next(r for r in acd.take_records() if r.call == 3)
+    assert (record.agent, record.wait_s) == ("a", 61)
+
+
+def test_preferred_call_keeps_its_place_and_leaves_when_the_agent_logs_out() -> None:
+    acd = make_acd({"a": ["general"], "b": ["general"]})
+    arrive_and_answer(acd, 1, "general", 5)
+    arrive_and_answer(acd, 2, "general", 6)
+    acd.handle(CallArrived(3, "general", preferred_agent="b", preferred_wait_s=600), 10)
+    acd.handle(CallArrived(4, "general"), 11)
+    acd.handle(AgentLoggedOut("b"), 12)  # pending: b is talking
+    out = acd.handle(CallEnded(2), 13)  # b leaves; call 3 waits for anyone, ahead of call 4
+    assert acd.agents["b"].state.value == "offline"
+    assert rung(out) == []
+    assert rung(acd.handle(CallEnded(1), 14)) == ["a"]
+    assert acd.calls[3].state.value == "ringing"
+
+
+def test_caller_hangs_up_while_waiting_for_the_preferred_agent() -> None:
+    acd = make_acd({"a": ["general"]})
+    arrive_and_answer(acd, 1, "general", 5)
+    acd.handle(CallArrived(2, "general", preferred_agent="a", preferred_wait_s=60), 10)
+    assert acd.handle(CallerHungUp(2), 30) == [End(2, Outcome.ABANDONED)]
+    assert rung(acd.handle(CallEnded(1), 40)) == []

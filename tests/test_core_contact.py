@@ -147,3 +147,44 @@ def test_ivr_menu_tree() -> None:
         Menu("x", {"12": Option(Exit.VOICEMAIL)})
     with pytest.raises(ConfigError, match="queue name"):
         Option(Exit.QUEUE)
+
+
+def test_routing_inputs_from_the_contact_drive_the_acd() -> None:
+    from callsim.core import CallArrived, QueueConfig, Ring, routing_inputs
+    from tests.conftest import make_acd
+
+    book = ContactBook()
+    vip = book.add(["+4740000000"], name="Kari", category=Category.VIP, language="de")
+    book.record(vip.id, Interaction(T0, "inbound", "b", "asked about invoice"))
+    plain = book.add(["+4741111111"], name="Per")
+    inputs = routing_inputs(vip, "support-en", language_queues={"de": "support-de"})
+    assert (inputs.queue, inputs.priority, inputs.preferred_agent, inputs.preferred_wait_s) == (
+        "support-de",
+        5,
+        "b",
+        30.0,
+    )
+    assert (
+        routing_inputs(plain, "support-en", language_queues={"de": "support-de"}).priority is None
+    )
+    assert routing_inputs(plain, "support-en").preferred_agent is None
+
+    queues = [
+        QueueConfig("support-en", ("support", "en")),
+        QueueConfig("support-de", ("support", "de")),
+    ]
+    acd = make_acd({"a": ["support", "de"], "b": ["support", "de", "en"]}, queues)
+    out = acd.handle(
+        CallArrived(
+            1,
+            inputs.queue,
+            priority=inputs.priority,
+            preferred_agent=inputs.preferred_agent,
+            preferred_wait_s=inputs.preferred_wait_s,
+        ),
+        10,
+    )
+    assert [c.agent for c in out if isinstance(c, Ring)] == [
+        "b"
+    ]  # a was idle longer; b is preferred
+    assert acd.calls[1].priority == 5

@@ -122,6 +122,7 @@ class Harness:
         self.arrived: list[Any] = []
         self.connects: dict[Any, int] = {}
         self.arrival_seq: dict[Any, int] = {}
+        self.reserved_before: set[Any] = set()
 
     def ringing_pairs(self) -> list[tuple[Any, str]]:
         return [(c.id, a) for c in self.acd.calls.values() for a in sorted(c.ringing)]
@@ -130,6 +131,7 @@ class Harness:
         acd = self.acd
         before_state = {n: a.state for n, a in acd.agents.items()}
         before_waiting = {c.id for c in acd.calls.values() if c.state is CallState.WAITING}
+        self.reserved_before = {c.id for c in acd.calls.values() if c.reserved_for is not None}
         idle_by_queue = {
             q.name: [
                 a for a in acd.agents.values() if a.state is AgentState.READY and qualified(a, q)
@@ -178,7 +180,7 @@ class Harness:
     ) -> None:
         queue = self.acd.queues[event.queue]
         rings = [c for c in out if isinstance(c, Ring) and c.call == event.call]
-        if queue.strategy.name != "fewest_skills_first" or not rings:
+        if queue.strategy.name != "fewest_skills_first" or not rings or event.preferred_agent:
             return
         chosen = self.acd.agents[rings[0].agent]
         candidates = idle[queue.name]
@@ -198,6 +200,8 @@ class Harness:
             for other in calls.values():
                 if (
                     other.state is CallState.WAITING
+                    and other.reserved_for is None
+                    and offered.id not in self.reserved_before
                     and other.priority == offered.priority
                     and other.queue is offered.queue
                     and qualified(agent, offered.queue)
@@ -224,7 +228,7 @@ class Harness:
                 assert not holding
                 assert agent.call is None
         for call in acd.calls.values():
-            if call.state is CallState.WAITING:
+            if call.state is CallState.WAITING and call.reserved_for is None:
                 for q in call.queues:
                     idle = [
                         a.name
@@ -240,7 +244,9 @@ class Harness:
             )
             assert q.pool.live == idle
             waiting = sum(
-                1 for c in acd.calls.values() if c.state is CallState.WAITING and q in c.queues
+                1
+                for c in acd.calls.values()
+                if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
             )
             assert q.n_waiting == waiting
 
@@ -271,10 +277,13 @@ def test_invariants_hold_over_random_event_sequences(
         pairs = h.ringing_pairs()
         if kind == "arrive":
             next_call += 1
+            preferred = data.draw(st.none() | st.sampled_from(names))
             event = CallArrived(
                 next_call,
                 data.draw(st.sampled_from(queues)),
                 priority=data.draw(st.none() | st.integers(0, 2)),
+                preferred_agent=preferred,
+                preferred_wait_s=data.draw(st.sampled_from([0.0, 30.0])) if preferred else 0.0,
             )
         elif kind in ("answer", "reject", "timeout") and pairs:
             call, agent = data.draw(st.sampled_from(pairs))

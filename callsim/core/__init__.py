@@ -42,7 +42,15 @@ from callsim.core.config import (
     QueueConfig,
     RoutingConfig,
 )
-from callsim.core.contact import Category, Contact, ContactBook, ScreenPop, screen_pop
+from callsim.core.contact import (
+    Category,
+    Contact,
+    ContactBook,
+    RoutingInputs,
+    ScreenPop,
+    routing_inputs,
+    screen_pop,
+)
 from callsim.core.event import (
     AgentAnswered,
     AgentLoggedIn,
@@ -133,6 +141,7 @@ __all__ = [
     "Ring",
     "RingTimedOut",
     "RoutingConfig",
+    "RoutingInputs",
     "ScreenPop",
     "SendToVoicemail",
     "ServiceStopped",
@@ -151,6 +160,7 @@ __all__ = [
     "forward",
     "instruction_for",
     "queue_log_lines",
+    "routing_inputs",
     "screen",
     "screen_pop",
 ]

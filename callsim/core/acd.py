@@ -76,6 +76,7 @@ _TERMINAL = {
     ActionKind.CLOSE: (Outcome.CLOSED, JournalKind.CLOSED),
 }
 _AGENT_RULE = "agent became available: highest priority, then longest waiting, across its queues"
+_PREFERRED_RULE = "the caller's preferred agent first"
 
 Out = list[Command]
 
@@ -240,6 +241,12 @@ class Acd:
     def _available(self, agent: Agent, now: float, out: Out) -> None:
         """The agent (not in any idle pool) can take a call: the best waiting call across
         its queues, else the agent becomes idle in its queues' pools."""
+        reserved = agent.reserved
+        while reserved:
+            waiting, token = reserved.popleft()
+            if waiting.wait_token == token and waiting.state is CallState.WAITING:
+                self._ring(waiting, waiting.queue, [agent], now, out, _PREFERRED_RULE)
+                return
         best: Call | None = None
         best_queue: QueueState | None = None
         for q in agent.queues:
@@ -275,6 +282,10 @@ class Acd:
 
     def _go_offline(self, agent: Agent, now: float, out: Out) -> None:
         agent.state = AgentState.OFFLINE
+        while agent.reserved:  # nobody waits for an agent who has left
+            call, token = agent.reserved.popleft()
+            if call.wait_token == token and call.state is CallState.WAITING:
+                self._stop_reserving(call, now, out)
         agent.pending_logout = False
         agent.pending_pause = None
         agent.pause_reason = None
@@ -301,7 +312,36 @@ class Acd:
         if not queue.config.join_empty and queue.n_logged_in == 0:
             self._log(now, call.id, queue.name, None, JournalKind.JOINEMPTY)
             self._apply(call, queue.config.on_empty, now, out)
+        elif call.preferred is not None and self._prefer(call, now, out):
+            return
         elif not self._hunt(call, now, out):
+            self._wait(call, now, out)
+
+    def _prefer(self, call: Call, now: float, out: Out) -> bool:
+        """Offer the call to its preferred agent, or let it wait for that agent alone."""
+        agent = call.preferred
+        assert agent is not None
+        call.preferred = None  # one shot
+        if agent.in_pools:
+            self._ring(call, call.queue, [agent], now, out, _PREFERRED_RULE)
+            return True
+        if call.preferred_wait_s <= 0 or agent.state is AgentState.OFFLINE:
+            return False
+        call.state = CallState.WAITING
+        call.wait_token += 1
+        call.reserved_for = agent
+        agent.reserved.append((call, call.wait_token))
+        out.append(Enqueue(call.id, call.queue.name, 1))
+        timer = Timer(TimerKind.PREFERRED, call.id, call.queue_token)
+        out.append(StartTimer(timer, call.preferred_wait_s))
+        self._start_timers(call, now, out)
+        return True
+
+    def _stop_reserving(self, call: Call, now: float, out: Out) -> None:
+        """A call waiting for one agent now waits for any qualified agent, in its place."""
+        self._unwait(call)
+        call.state = CallState.NEW  # in no queue until it is offered or waits again
+        if not self._hunt(call, now, out):
             self._wait(call, now, out)
 
     def _entry(self, call: Call, queue: QueueState) -> int:
@@ -322,19 +362,27 @@ class Acd:
             if q is call.queue:
                 position = p
         out.append(Enqueue(call.id, call.queue.name, position))
-        if not call.timers_started:
-            call.timers_started = True
-            cfg = call.queue.config
-            waited = now - call.entered_s
-            if cfg.max_wait_s is not None:
-                timer = Timer(TimerKind.MAX_WAIT, call.id, call.queue_token)
-                out.append(StartTimer(timer, max(0.0, cfg.max_wait_s - waited)))
-            if cfg.overflow_after_s is not None and cfg.overflow_to:
-                timer = Timer(TimerKind.OVERFLOW, call.id, call.queue_token)
-                out.append(StartTimer(timer, max(0.0, cfg.overflow_after_s - waited)))
+        self._start_timers(call, now, out)
+
+    def _start_timers(self, call: Call, now: float, out: Out) -> None:
+        """The queue's max-wait and overflow timers, once per queue entry."""
+        if call.timers_started:
+            return
+        call.timers_started = True
+        cfg = call.queue.config
+        waited = now - call.entered_s
+        if cfg.max_wait_s is not None:
+            timer = Timer(TimerKind.MAX_WAIT, call.id, call.queue_token)
+            out.append(StartTimer(timer, max(0.0, cfg.max_wait_s - waited)))
+        if cfg.overflow_after_s is not None and cfg.overflow_to:
+            timer = Timer(TimerKind.OVERFLOW, call.id, call.queue_token)
+            out.append(StartTimer(timer, max(0.0, cfg.overflow_after_s - waited)))
 
     def _unwait(self, call: Call) -> None:
         call.wait_token += 1
+        if call.reserved_for is not None:  # it waited for one agent, in no queue
+            call.reserved_for = None
+            return
         for q in call.queues:
             q.left(call)
 
@@ -610,6 +658,11 @@ class Acd:
             raise InvalidEventError(f"queue {ev.queue!r} is not configured (queues: {known})")
         priority = ev.priority if ev.priority is not None else queue.config.priority
         call = Call(ev.call, queue, ev.ani, ev.dnis, priority, now)
+        if ev.preferred_agent is not None:
+            preferred = self.agents.get(ev.preferred_agent)
+            if preferred is not None and queue in preferred.queues:
+                call.preferred = preferred
+                call.preferred_wait_s = ev.preferred_wait_s
         self.calls[ev.call] = call
         self._enter(call, queue, now, out)
 
@@ -717,6 +770,10 @@ class Acd:
         if call is None or call.queue_token != timer.token:
             return
         if call.state not in (CallState.WAITING, CallState.RINGING):
+            return
+        if timer.kind is TimerKind.PREFERRED:
+            if call.reserved_for is not None and call.state is CallState.WAITING:
+                self._stop_reserving(call, now, out)
             return
         if timer.kind is TimerKind.MAX_WAIT:
             if self.journal is not None:

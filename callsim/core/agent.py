@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from callsim.core.event import CallId
 
 if TYPE_CHECKING:
+    from callsim.core.call import Call
     from callsim.core.pool import Pool
     from callsim.core.queue import QueueState
 
@@ -42,6 +44,7 @@ class Agent:
         "pools",
         "position",
         "queues",
+        "reserved",
         "skills",
         "state",
         "talk_s_total",
@@ -78,6 +81,7 @@ class Agent:
         self.wrap_started_s = 0.0
         self.wrap_token = 0
         self.queues: list[QueueState] = []
+        self.reserved: deque[tuple[Call, int]] = deque()  # calls waiting for this agent alone
         self.pools: list[Pool] = []
 
     def __repr__(self) -> str:

@@ -37,11 +37,14 @@ class Call:
         "id",
         "offers",
         "orig_position",
+        "preferred",
+        "preferred_wait_s",
         "priority",
         "queue",
         "queue_token",
         "queued_s",
         "queues",
+        "reserved_for",
         "ringing",
         "state",
         "timers_started",
@@ -75,3 +78,6 @@ class Call:
         self.orig_position = 0
         self.timers_started = False
         self.entries: dict[str, int] = {}  # queue name -> entry number into that queue
+        self.preferred: Agent | None = None  # to offer first (one shot)
+        self.preferred_wait_s = 0.0
+        self.reserved_for: Agent | None = None  # waiting for this agent alone

@@ -8,6 +8,7 @@ contact calling from a new number gets it attached (``attach_number``).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -169,4 +170,34 @@ def screen_pop(
         messages=instruction.messages,
         hours_text=instruction.hours_text,
         new_caller=new_caller,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingInputs:
+    """What the contact changes about routing; the shell puts it into ``CallArrived``."""
+
+    queue: str
+    priority: int | None
+    preferred_agent: str | None
+    preferred_wait_s: float
+
+
+def routing_inputs(
+    contact: Contact,
+    queue: str,
+    *,
+    language_queues: Mapping[str, str] | None = None,
+    vip_priority: int = 5,
+    preferred_wait_s: float = 30.0,
+) -> RoutingInputs:
+    """VIP callers get ``vip_priority``; the contact's language picks the queue that needs
+    that language skill (``language_queues``: language -> queue); the last agent who
+    served the contact is preferred for ``preferred_wait_s`` (0: only if idle)."""
+    chosen = (language_queues or {}).get(contact.language, queue)
+    return RoutingInputs(
+        queue=chosen,
+        priority=vip_priority if contact.category is Category.VIP else None,
+        preferred_agent=contact.last_agent,
+        preferred_wait_s=preferred_wait_s if contact.last_agent else 0.0,
     )

@@ -27,6 +27,7 @@ class TimerKind(enum.Enum):
     MAX_WAIT = "max_wait"
     OVERFLOW = "overflow"
     WRAP_UP = "wrap_up"
+    PREFERRED = "preferred"  # a call stops waiting for its preferred agent
 
 
 @dataclass(slots=True)
@@ -44,13 +45,20 @@ class Timer:
 
 @dataclass(slots=True)
 class CallArrived:
-    """A call enters the ACD for ``queue``. ``priority`` None takes the queue's priority."""
+    """A call enters the ACD for ``queue``. ``priority`` None takes the queue's priority.
+
+    ``preferred_agent`` (e.g. the caller's last agent) is offered the call first if idle;
+    if busy, the call waits for that agent alone up to ``preferred_wait_s``, then for any
+    qualified agent, keeping its place in line.
+    """
 
     call: CallId
     queue: str
     ani: str = ""
     dnis: str = ""
     priority: int | None = None
+    preferred_agent: str | None = None
+    preferred_wait_s: float = 0.0
 
 
 @dataclass(slots=True)
