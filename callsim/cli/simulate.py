@@ -14,19 +14,7 @@ from callsim.cli.console import err, print_table, progress
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import Scenario, load_scenario
-from callsim.sim import DEFAULT_REPLICATIONS, SimulationResult, simulate
-
-_SHOWN = (
-    "offered",
-    "answered",
-    "abandoned",
-    "service_level",
-    "abandon_rate",
-    "asa_s",
-    "aht_s",
-    "occupancy",
-    "p_wait",
-)
+from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
 
 
 @app.command()
@@ -133,7 +121,7 @@ def _by_interval(result: SimulationResult) -> dict[str, tuple[list[Any], list[An
 def show(result: SimulationResult) -> None:
     s = result.summary
     queues = list(s["queues"]) if len(s["queues"]) > 1 else []
-    rows = [[m, _pm(s["totals"][m]), *(_pm(s["queues"][q][m]) for q in queues)] for m in _SHOWN]
+    rows = [[m, _pm(s["totals"][m]), *(_pm(s["queues"][q][m]) for q in queues)] for m in METRICS]
     print_table(
         f"{s['scenario']}: {s['replications']} replications, seed {s['seed']}; "
         "mean ± 95 % CI half-width",

@@ -120,6 +120,7 @@ class Acd:
             self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
         self.calls: dict[CallId, Call] = {}
         self._entries = 0  # entry numbers into queues: FIFO order within a priority
+        self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
         self.records: list[CallRecord] = []
         self.journal: list[JournalEntry] | None = [] if journal else None
         self.decisions: list[Decision] | None = [] if trace else None
@@ -161,6 +162,12 @@ class Acd:
         agent = self.agents.get(name)
         if agent is None:
             raise UnknownAgentError(f"agent {name!r} is not known")
+        return agent
+
+    def _logged_in(self, name: str) -> Agent:
+        agent = self._agent(name)
+        if agent.state is AgentState.OFFLINE:
+            raise InvalidEventError(f"agent {name!r} is logged out; log in first")
         return agent
 
     def _call(self, call_id: CallId) -> Call:
@@ -239,8 +246,9 @@ class Acd:
             agent.idle_token += 1
 
     def _available(self, agent: Agent, now: float, out: Out) -> None:
-        """The agent (not in any idle pool) can take a call: the best waiting call across
-        its queues, else the agent becomes idle in its queues' pools."""
+        """The agent (not in any idle pool) can take a call: a call waiting for this agent
+        alone, else the best waiting call across its queues (highest priority, then the
+        earliest arrival), else the agent becomes idle in its queues' pools."""
         reserved = agent.reserved
         while reserved:
             waiting, token = reserved.popleft()
@@ -255,7 +263,7 @@ class Acd:
                 if call is not None and (
                     best is None
                     or call.priority > best.priority
-                    or (call.priority == best.priority and call.queued_s < best.queued_s)
+                    or (call.priority == best.priority and call.seq < best.seq)
                 ):
                     best, best_queue = call, q
         if best is not None and best_queue is not None:
@@ -619,7 +627,7 @@ class Acd:
             ",".join(q.name for q in added),
         )
         call.queues.extend(added)
-        if call.state is CallState.WAITING:
+        if call.state is CallState.WAITING and call.reserved_for is None:
             for q in added:
                 q.push(call, self._entry(call, q))
             self._hunt(call, now, out)
@@ -663,6 +671,8 @@ class Acd:
             if preferred is not None and queue in preferred.queues:
                 call.preferred = preferred
                 call.preferred_wait_s = ev.preferred_wait_s
+        self._arrivals += 1
+        call.seq = self._arrivals
         self.calls[ev.call] = call
         self._enter(call, queue, now, out)
 
@@ -817,10 +827,8 @@ class Acd:
             self._available(agent, now, out)
 
     def _on_ready(self, ev: AgentReady, now: float, out: Out) -> None:
-        agent = self._agent(ev.agent)
+        agent = self._logged_in(ev.agent)
         state = agent.state
-        if state is AgentState.OFFLINE:
-            raise InvalidEventError(f"agent {ev.agent!r} is logged out; log in first")
         agent.pending_pause = None
         if state is AgentState.PAUSED:
             agent.pause_reason = None
@@ -831,10 +839,8 @@ class Acd:
             self._end_wrap(agent, now, out)
 
     def _on_paused(self, ev: AgentPaused, now: float, out: Out) -> None:
-        agent = self._agent(ev.agent)
+        agent = self._logged_in(ev.agent)
         state = agent.state
-        if state is AgentState.OFFLINE:
-            raise InvalidEventError(f"agent {ev.agent!r} is logged out; log in first")
         if state is AgentState.READY:
             self._leave_idle(agent)
             agent.state = AgentState.PAUSED

@@ -46,6 +46,7 @@ class Call:
         "queues",
         "reserved_for",
         "ringing",
+        "seq",
         "state",
         "timers_started",
         "tried",
@@ -81,3 +82,4 @@ class Call:
         self.preferred: Agent | None = None  # to offer first (one shot)
         self.preferred_wait_s = 0.0
         self.reserved_for: Agent | None = None  # waiting for this agent alone
+        self.seq = 0  # arrival order: breaks ties between calls that arrived at once

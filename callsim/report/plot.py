@@ -16,6 +16,12 @@ def _pyplot() -> Any:
     return plt
 
 
+def _interval_axis(ax: Any, labels: Sequence[str]) -> None:
+    """Interval start times under the x axis, at most 16 of them."""
+    step = max(1, len(labels) // 16)
+    ax.set_xticks(list(range(len(labels)))[::step], list(labels)[::step], rotation=45, ha="right")
+
+
 def plot_staffing_day(
     path: Path,
     starts: Sequence[str],
@@ -51,8 +57,7 @@ def plot_staffing_day(
     ax.set_ylim(bottom=0, top=max(scheduled) * 1.15 + 1)
     ax.set_ylabel("agents")
     ax.set_xlabel("interval start")
-    step = max(1, len(starts) // 16)
-    ax.set_xticks(list(x)[::step], list(starts)[::step], rotation=45, ha="right")
+    _interval_axis(ax, starts)
     ax.grid(alpha=0.3)
     ax2 = ax.twinx()
     ax2.plot(
@@ -107,8 +112,7 @@ def plot_day(
         )
     if target is not None:
         ax.axhline(target, color="grey", linestyle=":", label=f"target {target:g}")
-    step = max(1, len(labels) // 16)
-    ax.set_xticks(x[::step], list(labels)[::step], rotation=45, ha="right")
+    _interval_axis(ax, labels)
     ax.set_xlabel("interval start")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
