@@ -329,3 +329,24 @@ def test_caller_hangs_up_while_waiting_for_the_preferred_agent() -> None:
     acd.handle(CallArrived(2, "general", preferred_agent="a", preferred_wait_s=60), 10)
     assert acd.handle(CallerHungUp(2), 30) == [End(2, Outcome.ABANDONED)]
     assert rung(acd.handle(CallEnded(1), 40)) == []
+
+
+def test_diverted_calls_get_one_record_and_never_reach_an_agent() -> None:
+    from callsim.core import CallDiverted
+
+    acd = make_acd({"a": ["general"]})
+    assert acd.handle(CallDiverted(1, "general", "blocked", ani="+4790000000"), 5) == [
+        End(1, Outcome.BLOCKED)
+    ]
+    acd.handle(CallDiverted(2, "general", "deflected"), 6)
+    (blocked, deflected) = acd.take_records()
+    assert (blocked.outcome, blocked.agent, blocked.wait_s, blocked.ani) == (
+        Outcome.BLOCKED,
+        None,
+        0,
+        "+4790000000",
+    )
+    assert deflected.outcome is Outcome.DEFLECTED
+    assert acd.agents["a"].calls_taken == 0
+    with pytest.raises(InvalidEventError, match="outcome 'answered' is not one of"):
+        acd.handle(CallDiverted(3, "general", "answered"), 7)

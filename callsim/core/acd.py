@@ -43,6 +43,7 @@ from callsim.core.event import (
     AgentReady,
     AgentRejected,
     CallArrived,
+    CallDiverted,
     CallEnded,
     CallerHungUp,
     CallId,
@@ -74,6 +75,9 @@ _TERMINAL = {
     ActionKind.NOTE: (Outcome.NOTE, JournalKind.NOTE),
     ActionKind.FORWARD: (Outcome.FORWARDED, JournalKind.FORWARD),
     ActionKind.CLOSE: (Outcome.CLOSED, JournalKind.CLOSED),
+}
+_DIVERTED = {
+    o.value: o for o in (Outcome.BLOCKED, Outcome.DEFLECTED, Outcome.VOICEMAIL, Outcome.CLOSED)
 }
 _AGENT_RULE = "agent became available: highest priority, then longest waiting, across its queues"
 _PREFERRED_RULE = "the caller's preferred agent first"
@@ -126,6 +130,7 @@ class Acd:
         self.decisions: list[Decision] | None = [] if trace else None
         self._handlers: dict[type, Callable[[Any, float, Out], None]] = {
             CallArrived: self._on_call_arrived,
+            CallDiverted: self._on_call_diverted,
             AgentLoggedIn: self._on_logged_in,
             AgentReady: self._on_ready,
             AgentPaused: self._on_paused,
@@ -675,6 +680,24 @@ class Acd:
         call.seq = self._arrivals
         self.calls[ev.call] = call
         self._enter(call, queue, now, out)
+
+    def _on_call_diverted(self, ev: CallDiverted, now: float, out: Out) -> None:
+        if ev.call in self.calls:
+            raise InvalidEventError(f"call {ev.call!r} is already in progress")
+        queue = self.queues.get(ev.queue)
+        if queue is None:
+            raise InvalidEventError(
+                f"queue {ev.queue!r} is not configured (queues: {', '.join(self.queues)})"
+            )
+        outcome = _DIVERTED.get(ev.outcome)
+        if outcome is None:
+            allowed = ", ".join(_DIVERTED)
+            raise InvalidEventError(
+                f"diverted call {ev.call!r}: outcome {ev.outcome!r} is not one of {allowed}"
+            )
+        call = Call(ev.call, queue, ev.ani, ev.dnis, queue.config.priority, now)
+        self.calls[ev.call] = call
+        self._finish(call, outcome, now, out)
 
     def _on_answered(self, ev: AgentAnswered, now: float, out: Out) -> None:
         call = self._call(ev.call)

@@ -62,6 +62,19 @@ class CallArrived:
 
 
 @dataclass(slots=True)
+class CallDiverted:
+    """A call ended before it reached the queue: blocked as advertising, deflected to
+    self-service, or sent to voicemail or a message by the IVR. ``outcome`` is one of
+    ``blocked``, ``deflected``, ``voicemail``, ``closed``; the core writes its record."""
+
+    call: CallId
+    queue: str
+    outcome: str
+    ani: str = ""
+    dnis: str = ""
+
+
+@dataclass(slots=True)
 class AgentLoggedIn:
     """An agent logs in (ready, or paused with ``paused_reason``).
 
@@ -151,6 +164,7 @@ class ServiceStopped:
 
 Event = (
     CallArrived
+    | CallDiverted
     | AgentLoggedIn
     | AgentReady
     | AgentPaused
