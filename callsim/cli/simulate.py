@@ -72,6 +72,11 @@ def write_results(
     files.append(
         write_csv(folder / "agents.csv", list(agents[0]), [list(r.values()) for r in agents])
     )
+    clients = result.summary.get("clients")
+    if clients:
+        fields = list(next(iter(clients.values())))
+        per_client = [[name, *(v[f] for f in fields)] for name, v in clients.items()]
+        files.append(write_csv(folder / "clients.csv", ["client", *fields], per_client))
     if plots:
         from callsim.report.plot import plot_day, plot_waits
 
@@ -128,6 +133,15 @@ def show(result: SimulationResult) -> None:
         ["metric", "all queues", *queues],
         rows,
     )
+    if s.get("clients"):
+        short = {
+            "calls": "calls", "answered": "answered", "abandoned": "abandoned", "notes": "notes",
+            "forwarded_target_1": "fwd 1", "forwarded_target_2": "fwd 2",
+            "forward_failed": "fwd failed", "blocked": "blocked", "deflected": "deflected",
+            "off_hours": "off hours",
+        }  # fmt: skip
+        per_client = [[name, *(f"{v[f]:.1f}" for f in short)] for name, v in s["clients"].items()]
+        print_table("Clients: mean per simulated day", ["client", *short.values()], per_client)
     err.print(
         f"{s['calls_simulated']:,} calls simulated in {s['wall_time_s']:.1f} s "
         f"({s['calls_per_s'] or 0:,} calls/s); scenario hash {s['scenario_hash']}"

@@ -6,7 +6,9 @@ errors. ``callsim schema`` prints the JSON Schema generated from these models.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -355,6 +357,169 @@ class AgentGroup(Strict):
         return dict.fromkeys(self.skills, 1) if isinstance(self.skills, list) else dict(self.skills)
 
 
+# -- answering service ---------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOURS_SPAN = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
+
+
+class ForwardTarget(Strict):
+    number: str = Field(min_length=3, description="Number to forward to.", examples=["+4791111111"])
+    success: float = Field(
+        0.7, ge=0, le=1, description="Chance the target takes the call.", examples=[0.6]
+    )
+
+
+class TreatmentSpec(Strict):
+    """What the agent does: take a note for the client, or forward (target 1, then 2,
+    then a note if neither answers)."""
+
+    kind: Literal["note", "forward"] = Field(description="note or forward.")
+    targets: list[ForwardTarget] = Field(
+        default_factory=list, max_length=2, description="Forward targets, in order."
+    )
+    info: str = Field("", description="What the agent tells the caller.")
+
+    @model_validator(mode="after")
+    def _targets(self) -> TreatmentSpec:
+        if self.kind == "forward" and not self.targets:
+            raise ValueError("a forward treatment needs 1 or 2 targets")
+        return self
+
+
+NOTE_SPEC = TreatmentSpec(kind="note", targets=[], info="")
+
+
+class ExceptionSpec(Strict):
+    """A current exception, valid from ``start`` to ``end`` (client's local time)."""
+
+    start: datetime = Field(description="Start, ISO date and time.", examples=["2026-07-01T00:00"])
+    end: datetime = Field(
+        description="End (exclusive), ISO date and time.", examples=["2026-07-15T00:00"]
+    )
+    message: str = Field("", description="Message for every caller.")
+    treatment: TreatmentSpec | None = Field(None, description="Replaces the treatment meanwhile.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExceptionSpec:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class EmployeeSpec(Strict):
+    name: str = Field(
+        min_length=1, description="Employee or department name.", examples=["Ola Nordmann"]
+    )
+    department: str = Field("", description="Department.", examples=["sales"])
+    treatment: TreatmentSpec = Field(
+        NOTE_SPEC, description="How calls for this employee are handled."
+    )
+
+
+class IvrOption(Strict):
+    """One option of the client's voice menu and the share of callers choosing it; the
+    rest of the callers go on to the queue."""
+
+    exit: Literal["self_service", "voicemail", "message"] = Field(
+        description="Where the option ends the call."
+    )
+    probability: float = Field(
+        ge=0, le=1, description="Share of callers choosing it.", examples=[0.1]
+    )
+
+
+class ClientSpec(Strict):
+    """A business whose phones the service answers."""
+
+    name: Name = Field(description="Client name.", examples=["Acme Plumbing"])
+    numbers: list[str] = Field(
+        min_length=1,
+        description="Dialed numbers that reach this client.",
+        examples=[["+4722000001"]],
+    )
+    queue: str = Field(description="Queue its calls go to.", examples=["reception"])
+    arrivals: Arrivals
+    time_zone: str | None = Field(
+        None, description="IANA time zone; none = the centre's.", examples=["Europe/Oslo"]
+    )
+    tone: Literal["formal", "informal"] = Field("formal", description="Formal calls take longer.")
+    welcome: str = Field(
+        "Welcome to {client}, how may I help you?", description="Greeting template."
+    )
+    treatment: TreatmentSpec = Field(NOTE_SPEC, description="Standard treatment in opening hours.")
+    off_hours: TreatmentSpec = Field(NOTE_SPEC, description="Treatment outside opening hours.")
+    hours: (
+        dict[
+            Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            list[Annotated[str, Field(pattern=HOURS_SPAN)]],
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Opening hours per weekday, e.g. mon: ['08:00-16:00']; none = always open.",
+        examples=[{"mon": ["08:00-16:00"], "sat": ["10:00-14:00"]}],
+    )
+    holidays: list[date] = Field(
+        default_factory=list, description="Closed dates.", examples=[["2026-12-25"]]
+    )
+    exceptions: list[ExceptionSpec] = Field(default_factory=list, description="Current exceptions.")
+    employees: list[EmployeeSpec] = Field(
+        default_factory=list, description="Employee list: callers ask for one of them."
+    )
+    block_advertising: bool = Field(False, description="Reject calls rated as advertising.")
+    advertising_share: float = Field(
+        0.0, ge=0, le=1, description="Share of calls that are advertising.", examples=[0.05]
+    )
+    ivr: list[IvrOption] = Field(
+        default_factory=list, description="Voice-menu options that end the call."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ClientSpec:
+        if sum(o.probability for o in self.ivr) > 1 + 1e-9:
+            raise ValueError("ivr option probabilities add up to more than 1")
+        for spans in (self.hours or {}).values():
+            for span in spans:
+                a, b = span.split("-")
+                if minutes(b) <= minutes(a) and b != "24:00":
+                    raise ValueError(f"opening hours {span!r}: the end is not after the start")
+        return self
+
+
+class Answering(Strict):
+    """How the answering-service work takes time, and the simulated calendar day."""
+
+    day: date = Field(
+        default_factory=lambda: date(2026, 1, 5),
+        description="The simulated day.",
+        examples=["2026-11-23"],
+    )
+    time_zone: str = Field(
+        "UTC", description="The centre's time zone (the horizon's clock).", examples=["Europe/Oslo"]
+    )
+    handle_s: Distribution = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", mean=150, cv=0.7),
+        description="Talk time before the treatment, seconds.",
+    )
+    patience_s: Distribution | None = Field(
+        default_factory=lambda: Exponential(dist="exponential", mean=90),
+        description="Caller patience, seconds; none = forever.",
+    )
+    wrap_up_s: Distribution | None = Field(None, description="Wrap-up of every call, seconds.")
+    formal_factor: float = Field(
+        1.25, ge=1, description="Talk time multiplier of formal clients.", examples=[1.25]
+    )
+    forward_s: Distribution = Field(
+        default_factory=lambda: Constant(dist="constant", value=25),
+        description="Announcing and dialling one forward target, seconds.",
+    )
+    note_s: Distribution = Field(
+        default_factory=lambda: Constant(dist="constant", value=60),
+        description="Writing a call note (added to wrap-up), seconds.",
+    )
+
+
 class Scenario(Strict):
     """An inbound call centre to simulate."""
 
@@ -366,8 +531,12 @@ class Scenario(Strict):
     service_level: ServiceLevel = Field(default_factory=ServiceLevel)  # type: ignore[arg-type]
     routing: Routing = Field(default_factory=Routing)  # type: ignore[arg-type]
     queues: list[Queue] = Field(min_length=1, description="The queues.")
-    calls: list[CallStream] = Field(min_length=1, description="The call streams.")
+    calls: list[CallStream] = Field(default_factory=list, description="The call streams.")
     agents: list[AgentGroup] = Field(min_length=1, description="The agent groups.")
+    answering: Answering = Field(default_factory=Answering, description="Service work.")  # type: ignore[arg-type]
+    clients: list[ClientSpec] = Field(
+        default_factory=list, description="Answering-service clients and their calls."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -387,11 +556,14 @@ class Scenario(Strict):
                         f"queues[{i}].{where}",
                         f"{target!r} is not another queue (queues: {', '.join(names)})",
                     )
+        if not self.calls and not self.clients:
+            raise ValueError("give at least one call stream (calls) or client (clients)")
         for i, c in enumerate(self.calls):
             if c.queue not in names:
                 raise _at(
                     f"calls[{i}].queue", f"unknown queue {c.queue!r} (queues: {', '.join(names)})"
                 )
+        self._check_clients(names)
         groups = [g.name for g in self.agents]
         if len(set(groups)) != len(groups):
             raise ValueError(f"agent group names must be unique (got {groups})")
@@ -403,6 +575,32 @@ class Scenario(Strict):
                         f"unknown skill {skill!r} (declared: {', '.join(declared)})",
                     )
         return self
+
+    def _check_clients(self, queues: list[str]) -> None:
+        seen: dict[str, str] = {}
+        zones = [("answering.time_zone", self.answering.time_zone)]
+        for i, cl in enumerate(self.clients):
+            if cl.queue not in queues:
+                raise _at(
+                    f"clients[{i}].queue",
+                    f"unknown queue {cl.queue!r} (queues: {', '.join(queues)})",
+                )
+            for n in cl.numbers:
+                key = "".join(ch for ch in n if ch.isdigit())
+                if key in seen:
+                    raise _at(
+                        f"clients[{i}].numbers", f"number {n!r} also belongs to {seen[key]!r}"
+                    )
+                seen[key] = cl.name
+            if cl.time_zone:
+                zones.append((f"clients[{i}].time_zone", cl.time_zone))
+        for where, zone in zones:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise _at(
+                    where, f"unknown time zone {zone!r} (expected an IANA name like Europe/Oslo)"
+                ) from None
 
 
 class _LocatedError(ValueError):

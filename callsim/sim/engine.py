@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from callsim.core import (
     AgentPaused,
     AgentReady,
     CallArrived,
+    CallDiverted,
     CallEnded,
     CallerHungUp,
     CallRecord,
@@ -38,7 +40,8 @@ from callsim.core import (
     TimerExpired,
 )
 from callsim.core.call import CallState
-from callsim.sim.plan import SimPlan
+from callsim.core.client import Tone, TreatmentKind, instruction_for, screen
+from callsim.sim.plan import PlanClient, SimPlan
 from callsim.sim.sample import Streams
 
 
@@ -53,6 +56,18 @@ class _At(Event):
         self._value = value
         self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+# what the client's policy made of a call (per call, for per-client results)
+NONE, NOTE, FORWARD_1, FORWARD_2, FORWARD_FAILED, BLOCKED, DEFLECTED, IVR_VOICEMAIL, IVR_MESSAGE = (
+    range(9)
+)
+DIVERTED = {
+    "blocked": BLOCKED,
+    "deflected": DEFLECTED,
+    "voicemail": IVR_VOICEMAIL,
+    "closed": IVR_MESSAGE,
+}
 
 
 class Replication:
@@ -74,6 +89,8 @@ class Replication:
             p >= 1.0 for p in self._p_answer.values()
         )
         self.retrials = 0
+        self._policy_rng = streams.python("policy")
+        self._policy_np = streams.numpy("policy")
         self._draw_calls(streams.numpy("arrivals"))
 
     # -- calls ----------------------------------------------------------------------------
@@ -111,6 +128,10 @@ class Replication:
         prio_of = [s.priority for s in self.plan.streams]
         self.queue = [queue_of[k] for k in self.stream]
         self.priority = [prio_of[k] for k in self.stream]
+        client_of = [s.client for s in self.plan.streams]
+        self.client = [client_of[k] for k in self.stream]
+        self.policy = [NONE] * n
+        self.off_hours = [False] * n
 
     def _new_retrial(self, of: int, at: float) -> int:
         s = self.plan.streams[self.stream[of]]
@@ -126,6 +147,9 @@ class Replication:
         self.answered.append(False)
         self.queue.append(self.queue[of])
         self.priority.append(self.priority[of])
+        self.client.append(self.client[of])
+        self.policy.append(NONE)
+        self.off_hours.append(False)
         self.retrials += 1
         return cid
 
@@ -163,12 +187,57 @@ class Replication:
         cid: int = ev._value
         env = self.env
         now = env._now
-        self._do(
-            self.acd.handle(CallArrived(cid, self.queue[cid], "", "", self.priority[cid]), now)
-        )
+        client = self.client[cid]
+        if client < 0 or not self._divert(cid, self.plan.clients[client], now):
+            self._do(
+                self.acd.handle(CallArrived(cid, self.queue[cid], "", "", self.priority[cid]), now)
+            )
         nxt = cid + 1
         if nxt < self.n_first:
             _At(env, self.arrival[nxt] - now, nxt, self._arrive)
+
+    def _divert(self, cid: int, pc: PlanClient, now: float) -> bool:
+        """Advertising blocking and the client's IVR, before the queue. True if the call
+        ended there (the core records it)."""
+        rng = self._policy_rng
+        outcome = None
+        advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
+        if advertising and not screen(pc.client, advertising=True):
+            outcome = "blocked"
+        if outcome is None and pc.ivr:
+            u = rng.random()
+            outcome = next((o for cumulative, o in pc.ivr if u < cumulative), None)
+        if outcome is None:
+            return False
+        self.policy[cid] = DIVERTED[outcome]
+        self.acd.handle(CallDiverted(cid, self.queue[cid], outcome, "", pc.client.numbers[0]), now)
+        return True
+
+    def _client_work(self, cid: int, pc: PlanClient, now: float) -> float:
+        """Talk time of a client call as its policy shapes it; sets its wrap-up and result."""
+        plan = self.plan
+        assert plan.calendar_start is not None
+        assert plan.forward_s is not None
+        assert plan.note_s is not None
+        rng = self._policy_rng
+        inst = instruction_for(pc.client, plan.calendar_start + timedelta(seconds=now))
+        treatment = inst.treatment
+        if pc.employees and inst.in_hours and not inst.exception:
+            treatment = pc.employees[int(rng.random() * len(pc.employees))]
+        talk = self.handle[cid] * (plan.formal_factor if inst.tone is Tone.FORMAL else 1.0)
+        code = NOTE
+        if treatment.kind is TreatmentKind.FORWARD:
+            code = FORWARD_FAILED
+            for k, target in enumerate(treatment.targets):
+                talk += float(plan.forward_s(self._policy_np, 1)[0])
+                if rng.random() < pc.success.get(target, 0.0):
+                    code = FORWARD_1 + k
+                    break
+        if code in (NOTE, FORWARD_FAILED):
+            self.wrap[cid] += float(plan.note_s(self._policy_np, 1)[0])
+        self.policy[cid] = code
+        self.off_hours[cid] = not inst.in_hours
+        return talk
 
     def _arrive_retrial(self, ev: _At) -> None:
         cid: int = ev._value
@@ -234,7 +303,13 @@ class Replication:
             if kind is Connect:
                 cid = cmd.call
                 self.answered[cid] = True
-                _At(self.env, self.handle[cid], cid, self._talk_end)
+                client = self.client[cid]
+                talk = (
+                    self.handle[cid]
+                    if client < 0
+                    else self._client_work(cid, self.plan.clients[client], self.env._now)
+                )
+                _At(self.env, talk, cid, self._talk_end)
             elif kind is Ring:
                 self._ring(cmd)
             elif kind is Enqueue:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -19,7 +21,26 @@ from callsim.core import (
     QueueConfig,
     RoutingConfig,
 )
-from callsim.scenario.model import Queue, Scenario, ToQueue, minutes
+from callsim.core.client import (
+    BusinessHours,
+    Client,
+    CurrentException,
+    Employee,
+    EmployeeDirectory,
+    Tone,
+    Treatment,
+    TreatmentKind,
+)
+from callsim.scenario.model import (
+    WEEKDAYS,
+    Arrivals,
+    ClientSpec,
+    Queue,
+    Scenario,
+    ToQueue,
+    TreatmentSpec,
+    minutes,
+)
 from callsim.sim.sample import Dist, dist_mean, sampler
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
@@ -35,6 +56,7 @@ class Stream:
     wrap_up: Sampler | None
     retrial_p: float
     retrial_delay: Sampler | None
+    client: int = -1  # index into SimPlan.clients, or -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +86,11 @@ class SimPlan:
     short_abandon_s: float
     answer_delay: Sampler | None
     ring_timeout_s: float
+    clients: tuple[PlanClient, ...] = ()
+    calendar_start: datetime | None = None  # the clock's 0 as an aware date and time
+    formal_factor: float = 1.0
+    forward_s: Sampler | None = None
+    note_s: Sampler | None = None
 
     def clock(self, hhmm: str) -> float:
         return (minutes(hhmm) - self.origin_min) * 60.0
@@ -111,30 +138,47 @@ def build_plan(s: Scenario) -> SimPlan:
     def clock(hhmm: str) -> float:
         return (minutes(hhmm) - origin) * 60.0
 
-    streams = []
-    for c in s.calls:
-        if c.arrivals.per_hour is not None:
-            pieces: list[tuple[float, float, float]] = [(0.0, end_s, c.arrivals.per_hour / 3600)]
-        else:
-            assert c.arrivals.profile is not None
-            points = [(clock(p.at), p.per_hour / 3600) for p in c.arrivals.profile]
-            points[0] = (min(points[0][0], 0.0), points[0][1])  # the first rate also before it
-            bounds = [t for t, _ in points[1:]] + [end_s]
-            pieces = [
-                (max(t, 0.0), min(b, end_s), r) for (t, r), b in zip(points, bounds, strict=True)
-            ]
+    def pieces(arrivals: Arrivals) -> tuple[tuple[float, float, float], ...]:
+        if arrivals.per_hour is not None:
+            return ((0.0, end_s, arrivals.per_hour / 3600),)
+        assert arrivals.profile is not None
+        points = [(clock(p.at), p.per_hour / 3600) for p in arrivals.profile]
+        points[0] = (min(points[0][0], 0.0), points[0][1])  # the first rate also before it
+        bounds = [t for t, _ in points[1:]] + [end_s]
+        return tuple(
+            (max(t, 0.0), min(b, end_s), r) for (t, r), b in zip(points, bounds, strict=True)
+        )
+
+    streams = [
+        Stream(
+            queue=c.queue,
+            priority=c.priority,
+            pieces=pieces(c.arrivals),
+            handle=sampler(c.handle_s),
+            patience=sampler(c.patience_s) if c.patience_s else None,
+            wrap_up=sampler(c.wrap_up_s) if c.wrap_up_s else None,
+            retrial_p=c.retrial.probability if c.retrial else 0.0,
+            retrial_delay=sampler(c.retrial.delay_s) if c.retrial else None,
+        )
+        for c in s.calls
+    ]
+    work = s.answering
+    for i, cl in enumerate(s.clients):
         streams.append(
             Stream(
-                queue=c.queue,
-                priority=c.priority,
-                pieces=tuple(pieces),
-                handle=sampler(c.handle_s),
-                patience=sampler(c.patience_s) if c.patience_s else None,
-                wrap_up=sampler(c.wrap_up_s) if c.wrap_up_s else None,
-                retrial_p=c.retrial.probability if c.retrial else 0.0,
-                retrial_delay=sampler(c.retrial.delay_s) if c.retrial else None,
+                queue=cl.queue,
+                priority=None,
+                pieces=pieces(cl.arrivals),
+                handle=sampler(work.handle_s),
+                patience=sampler(work.patience_s) if work.patience_s else None,
+                wrap_up=sampler(work.wrap_up_s) if work.wrap_up_s else None,
+                retrial_p=0.0,
+                retrial_delay=None,
+                client=i,
             )
         )
+    centre = ZoneInfo(work.time_zone)
+    calendar_start = datetime.combine(work.day, time(0), centre) + timedelta(minutes=origin)
 
     agents = []
     shifts = []
@@ -189,7 +233,89 @@ def build_plan(s: Scenario) -> SimPlan:
         short_abandon_s=s.service_level.short_abandon_s,
         answer_delay=sampler(r.answer_delay_s) if r.answer_delay_s else None,
         ring_timeout_s=r.ring_timeout_s,
+        clients=tuple(
+            _client(cl, ZoneInfo(cl.time_zone) if cl.time_zone else centre) for cl in s.clients
+        ),
+        calendar_start=calendar_start,
+        formal_factor=work.formal_factor,
+        forward_s=sampler(work.forward_s),
+        note_s=sampler(work.note_s),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanClient:
+    """A client as the simulator needs it: the core's policy object plus the chances."""
+
+    client: Client
+    success: dict[str, float]  # forward target -> chance it takes the call
+    employees: tuple[Treatment, ...]  # callers ask for one of them, uniformly
+    advertising_share: float
+    ivr: tuple[tuple[float, str], ...]  # (cumulative probability, diverted outcome)
+
+
+_IVR_OUTCOME = {"self_service": "deflected", "voicemail": "voicemail", "message": "closed"}
+
+
+def _treatment(spec: TreatmentSpec) -> Treatment:
+    return Treatment(TreatmentKind(spec.kind), tuple(t.number for t in spec.targets), spec.info)
+
+
+def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
+    specs = [spec.treatment, spec.off_hours, *(e.treatment for e in spec.exceptions if e.treatment)]
+    specs += [e.treatment for e in spec.employees]
+    success = {t.number: t.success for tr in specs for t in tr.targets}
+    hours = None
+    if spec.hours is not None:
+        weekly = {
+            WEEKDAYS.index(day): tuple(_span(span) for span in spans)
+            for day, spans in spec.hours.items()
+        }
+        hours = BusinessHours(tz, weekly, frozenset(spec.holidays))
+
+    def aware(t: datetime) -> datetime:
+        return t if t.tzinfo is not None else t.replace(tzinfo=tz)
+
+    client = Client(
+        name=spec.name,
+        numbers=tuple(spec.numbers),
+        welcome=spec.welcome,
+        tone=Tone(spec.tone),
+        treatment=_treatment(spec.treatment),
+        hours=hours,
+        off_hours=_treatment(spec.off_hours),
+        exceptions=tuple(
+            CurrentException(
+                aware(e.start),
+                aware(e.end),
+                e.message,
+                _treatment(e.treatment) if e.treatment else None,
+            )
+            for e in spec.exceptions
+        ),
+        employees=EmployeeDirectory(
+            Employee(e.name, e.department, _treatment(e.treatment)) for e in spec.employees
+        ),
+        block_advertising=spec.block_advertising,
+        own_numbers=tuple(success),  # the client's own phones: never a callback number
+    )
+    cumulative, ivr = 0.0, []
+    for option in spec.ivr:
+        cumulative += option.probability
+        ivr.append((cumulative, _IVR_OUTCOME[option.exit]))
+    return PlanClient(
+        client=client,
+        success=success,
+        employees=tuple(_treatment(e.treatment) for e in spec.employees),
+        advertising_share=spec.advertising_share,
+        ivr=tuple(ivr),
+    )
+
+
+def _span(span: str) -> tuple[time, time]:
+    a, b = span.split("-")
+    end = time.max if b == "24:00" else time.fromisoformat(b)
+    return time.fromisoformat(a), end
 
 
 def mean_handle_s(d: Dist) -> float:

@@ -23,6 +23,7 @@ from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.engine import Replication
 from callsim.sim.plan import SimPlan, build_plan
 from callsim.sim.stats import (
+    CLIENT_FIELDS,
     METRICS,
     OUTCOMES,
     WAIT_BINS,
@@ -49,7 +50,9 @@ class SimulationResult:
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
-    return reduce_replication(plan, records, rep.retrials, rep.env.now)
+    return reduce_replication(
+        plan, records, rep.retrials, rep.env.now, rep.policy, rep.off_hours, rep.client
+    )
 
 
 def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:
@@ -111,6 +114,11 @@ def _combine(
         outcome_counts = np.stack([r.outcomes[:, j, :].sum(axis=0) for r in reps]).mean(axis=0)
         queues[q]["outcomes"] = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
     calls = sum(r.calls_simulated for r in reps)
+    client_means = np.stack([r.client_counts for r in reps]).mean(axis=0)
+    clients = {
+        pc.client.name: dict(zip(CLIENT_FIELDS, client_means[i].tolist(), strict=True))
+        for i, pc in enumerate(plan.clients)
+    }
     summary = {
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
@@ -127,6 +135,8 @@ def _combine(
         "totals": totals,
         "queues": queues,
     }
+    if clients:
+        summary["clients"] = clients  # mean per simulated day
 
     labels = plan.interval_labels()
     per_cell = metric_samples(reps, None)

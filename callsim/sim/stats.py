@@ -24,6 +24,10 @@ from callsim.sim.plan import SimPlan
 
 OUTCOMES = [o.value for o in Outcome]
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
+CLIENT_FIELDS = (
+    "calls", "answered", "abandoned", "notes", "forwarded_target_1", "forwarded_target_2",
+    "forward_failed", "blocked", "deflected", "ivr_voicemail", "ivr_message", "off_hours",
+)  # fmt: skip
 WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
 
 
@@ -51,6 +55,7 @@ class ReplicationStats:
     agent_staffed_s: np.ndarray
     calls_simulated: int
     retrials: int
+    client_counts: np.ndarray  # [client, CLIENT_FIELDS]
 
 
 def _overlap(start: np.ndarray, stop: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -77,8 +82,16 @@ def _staffed_periods(plan: SimPlan, run_end: float) -> list[list[tuple[float, fl
 
 
 def reduce_replication(
-    plan: SimPlan, records: list[CallRecord], retrials: int, run_end: float
+    plan: SimPlan,
+    records: list[CallRecord],
+    retrials: int,
+    run_end: float,
+    policy: list[int] | None = None,
+    off_hours: list[bool] | None = None,
+    client_of: list[int] | None = None,
 ) -> ReplicationStats:
+    """Sum one replication up. ``policy``, ``off_hours`` and ``client_of`` are indexed by
+    call id (the simulator's integer ids): what the client's policy made of each call."""
     n_int, n_q = plan.n_intervals, len(plan.queues)
     bounds = plan.count_from_s + plan.interval_s * np.arange(n_int + 1)
     qidx = {q: i for i, q in enumerate(plan.queues)}
@@ -109,8 +122,12 @@ def reduce_replication(
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
     short = abandoned & (wait < plan.short_abandon_s)
+    ids = np.asarray(cols[f.index("call")], dtype=np.intp)
+    code = np.asarray(policy, dtype=np.intp)[ids] if policy else np.zeros(n, dtype=np.intp)
+    diverted = code >= _BLOCKED  # ended before the queue: not the queue's calls
     k = np.floor((arrival - plan.count_from_s) / plan.interval_s).astype(np.intp)
-    counted = (k >= 0) & (k < n_int) & ~short
+    in_day = (k >= 0) & (k < n_int)
+    counted = in_day & ~short & ~diverted
 
     def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         m = counted & mask
@@ -143,7 +160,7 @@ def reduce_replication(
             staffed[:, q] += per_interval
 
     day = np.array([bounds[0], bounds[-1]])
-    in_day = _overlap(start, stop, day)[:, 0]
+    busy_in_day = _overlap(start, stop, day)[:, 0]
     ans_agent = agent[answered]
     ans_in_day = (start >= bounds[0]) & (start < bounds[-1])
     n_agents = len(agents)
@@ -164,11 +181,52 @@ def reduce_replication(
         agent_calls=np.bincount(ans_agent[ans_in_day], minlength=n_agents).astype(float),
         agent_talk_s=np.bincount(ans_agent[ans_in_day], talk[answered][ans_in_day], n_agents),
         agent_wrap_s=np.bincount(ans_agent[ans_in_day], wrap[answered][ans_in_day], n_agents),
-        agent_busy_s=np.bincount(ans_agent, in_day, n_agents),
+        agent_busy_s=np.bincount(ans_agent, busy_in_day, n_agents),
         agent_staffed_s=agent_staffed,
         calls_simulated=n,
         retrials=retrials,
+        client_counts=_client_counts(
+            plan, ids, in_day, answered, abandoned, code, off_hours, client_of
+        ),
     )
+
+
+_NOTE, _FWD1, _FWD2, _FWD_FAILED, _BLOCKED, _DEFLECTED, _IVR_VM, _IVR_MSG = range(1, 9)
+
+
+def _client_counts(
+    plan: SimPlan,
+    ids: np.ndarray,
+    in_day: np.ndarray,
+    answered: np.ndarray,
+    abandoned: np.ndarray,
+    code: np.ndarray,
+    off_hours: list[bool] | None,
+    client_of: list[int] | None,
+) -> np.ndarray:
+    out = np.zeros((len(plan.clients), len(CLIENT_FIELDS)))
+    if not plan.clients or client_of is None:
+        return out
+    client = np.asarray(client_of, dtype=np.intp)[ids]
+    off = np.asarray(off_hours, dtype=bool)[ids] if off_hours else np.zeros(len(ids), dtype=bool)
+    mine = in_day & (client >= 0)
+    columns = (
+        mine,
+        mine & answered,
+        mine & abandoned,
+        mine & ((code == _NOTE) | (code == _FWD_FAILED)),
+        mine & (code == _FWD1),
+        mine & (code == _FWD2),
+        mine & (code == _FWD_FAILED),
+        mine & (code == _BLOCKED),
+        mine & (code == _DEFLECTED),
+        mine & (code == _IVR_VM),
+        mine & (code == _IVR_MSG),
+        mine & answered & off,
+    )
+    for j, mask in enumerate(columns):
+        out[:, j] = np.bincount(client[mask], minlength=len(plan.clients))
+    return out
 
 
 def _qualified(plan: SimPlan) -> list[list[int]]:
