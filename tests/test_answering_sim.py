@@ -153,3 +153,56 @@ def test_client_errors_name_the_field(tmp_path: Path, edit: tuple[str, str], mes
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert message in str(info.value), str(info.value)
+
+
+CONTACTS = """
+name: contacts
+horizon: {start: "08:00", end: "12:00", interval_min: 60, warmup_min: 0}
+queues:
+  - {name: reception, skills: [reception]}
+  - {name: english, skills: [english]}
+answering:
+  day: "2026-11-23"
+  time_zone: Europe/Oslo
+  handle_s: {dist: constant, value: 100}
+  patience_s: null
+  contacts: {known_share: KNOWN, population: 5, vip_share: VIP, languages: {en: 0.5, "no": 0.5}, language_queues: {en: english}, last_agent_wait_s: 600}
+agents:
+  - {name: pool, count: 10, skills: [reception]}
+  - {name: desk, count: 10, skills: [english]}
+clients:
+  - {name: Regulars, numbers: ["+4721000001"], queue: reception, arrivals: {per_hour: 60}}
+"""
+
+
+def _run(tmp_path: Path, known: float, vip: float) -> dict:
+    path = tmp_path / f"c{known}{vip}.yaml"
+    path.write_text(CONTACTS.replace("KNOWN", str(known)).replace("VIP", str(vip)))
+    return simulate(load_scenario(path), replications=1, seed=3, workers=1).summary
+
+
+def test_known_callers_return_to_their_last_agent(tmp_path: Path) -> None:
+    s = _run(tmp_path, 1.0, 0.0)
+    c = s["clients"]["Regulars"]
+    assert c["new_callers"] == 0
+    # five contacts call 240 times: after their first call each waits for its last agent
+    assert c["served_by_last_agent"] >= c["answered"] - 5
+    # every contact has one language, so its calls all go to one of the two queues
+    assert (
+        s["queues"]["english"]["offered"]["mean"] + s["queues"]["reception"]["offered"]["mean"]
+        == c["calls"]
+    )
+
+
+def test_new_callers_become_contacts_and_languages_choose_queues(tmp_path: Path) -> None:
+    s = _run(tmp_path, 0.0, 0.0)
+    c = s["clients"]["Regulars"]
+    assert c["new_callers"] == c["calls"] > 150
+    assert c["served_by_last_agent"] == 0
+    share = s["queues"]["english"]["offered"]["mean"] / c["calls"]
+    assert 0.4 < share < 0.6  # half the new callers speak English
+
+
+def test_vip_share(tmp_path: Path) -> None:
+    assert _run(tmp_path, 1.0, 1.0)["clients"]["Regulars"]["vip_calls"] > 150
+    assert _run(tmp_path, 1.0, 0.0)["clients"]["Regulars"]["vip_calls"] == 0

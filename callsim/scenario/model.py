@@ -487,8 +487,49 @@ class ClientSpec(Strict):
         return self
 
 
+class Contacts(Strict):
+    """Who calls: known contacts (a population per client) or new numbers; VIPs get a
+    higher priority, a language may choose the queue, and a known caller's last agent is
+    offered the call first."""
+
+    known_share: float = Field(
+        0.0, ge=0, le=1, description="Share of calls from known contacts.", examples=[0.6]
+    )
+    population: int = Field(
+        200, ge=1, le=100_000, description="Known contacts per client.", examples=[200]
+    )
+    vip_share: float = Field(
+        0.0, ge=0, le=1, description="Share of known contacts who are VIP.", examples=[0.05]
+    )
+    vip_priority: int = Field(5, ge=0, le=100, description="Caller priority of VIPs.", examples=[5])
+    languages: dict[str, float] = Field(
+        default_factory=dict,
+        description="Caller languages and their shares (they add up to 1).",
+        examples=[{"no": 0.8, "en": 0.2}],
+    )
+    language_queues: dict[str, str] = Field(
+        default_factory=dict,
+        description="Language -> queue that needs that language skill.",
+        examples=[{"en": "english"}],
+    )
+    last_agent_wait_s: float = Field(
+        0.0,
+        ge=0,
+        description="Wait for a known caller's last agent, seconds (0: only if idle).",
+        examples=[20],
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Contacts:
+        if self.languages and abs(sum(self.languages.values()) - 1) > 1e-6:
+            raise ValueError(f"language shares add up to {sum(self.languages.values()):g}, not 1")
+        return self
+
+
 class Answering(Strict):
     """How the answering-service work takes time, and the simulated calendar day."""
+
+    contacts: Contacts = Field(default_factory=Contacts, description="Callers.")  # type: ignore[arg-type]
 
     day: date = Field(
         default_factory=lambda: date(2026, 1, 5),
@@ -577,6 +618,12 @@ class Scenario(Strict):
         return self
 
     def _check_clients(self, queues: list[str]) -> None:
+        for language, queue in self.answering.contacts.language_queues.items():
+            if queue not in queues:
+                raise _at(
+                    f"answering.contacts.language_queues.{language}",
+                    f"unknown queue {queue!r} (queues: {', '.join(queues)})",
+                )
         seen: dict[str, str] = {}
         zones = [("answering.time_zone", self.answering.time_zone)]
         for i, cl in enumerate(self.clients):

@@ -41,8 +41,10 @@ from callsim.core import (
 )
 from callsim.core.call import CallState
 from callsim.core.client import Tone, TreatmentKind, instruction_for, screen
+from callsim.core.contact import Category, ContactBook, Interaction, routing_inputs
 from callsim.sim.plan import PlanClient, SimPlan
 from callsim.sim.sample import Streams
+from callsim.sim.stats import CallFacts
 
 
 class _At(Event):
@@ -132,6 +134,12 @@ class Replication:
         self.client = [client_of[k] for k in self.stream]
         self.policy = [NONE] * n
         self.off_hours = [False] * n
+        self.contact = [0] * n  # contact id, 0 = none
+        self.vip = [False] * n
+        self.new_caller = [False] * n
+        self.preferred: list[str | None] = [None] * n
+        self.by_last_agent = [False] * n
+        self._make_contacts()
 
     def _new_retrial(self, of: int, at: float) -> int:
         s = self.plan.streams[self.stream[of]]
@@ -150,6 +158,11 @@ class Replication:
         self.client.append(self.client[of])
         self.policy.append(NONE)
         self.off_hours.append(False)
+        self.contact.append(0)
+        self.vip.append(False)
+        self.new_caller.append(False)
+        self.preferred.append(None)
+        self.by_last_agent.append(False)
         self.retrials += 1
         return cid
 
@@ -188,13 +201,85 @@ class Replication:
         env = self.env
         now = env._now
         client = self.client[cid]
-        if client < 0 or not self._divert(cid, self.plan.clients[client], now):
-            self._do(
-                self.acd.handle(CallArrived(cid, self.queue[cid], "", "", self.priority[cid]), now)
-            )
+        if client < 0:
+            arrived = CallArrived(cid, self.queue[cid], "", "", self.priority[cid])
+            self._do(self.acd.handle(arrived, now))
+        else:
+            pc = self.plan.clients[client]
+            if not self._divert(cid, pc, now):
+                self._do(self.acd.handle(self._client_call(cid, pc, now), now))
         nxt = cid + 1
         if nxt < self.n_first:
             _At(env, self.arrival[nxt] - now, nxt, self._arrive)
+
+    def facts(self) -> CallFacts:
+        return CallFacts(
+            self.client, self.policy, self.off_hours, self.vip, self.new_caller, self.by_last_agent
+        )
+
+    def _make_contacts(self) -> None:
+        """Each client's known callers, in the core's contact book."""
+        self.book = ContactBook()
+        self._known: list[list[str]] = []
+        self._fresh = 0
+        cs = self.plan.contacts
+        if cs is None:
+            return
+        rng = self._policy_rng
+        for i in range(len(self.plan.clients)):
+            numbers = []
+            for k in range(cs.population if cs.known_share > 0 else 0):
+                number = f"+1{i:03d}{k:06d}"
+                vip = rng.random() < cs.vip_share
+                self.book.add(
+                    [number],
+                    category=Category.VIP if vip else Category.REGULAR,
+                    language=self._language(),
+                )
+                numbers.append(number)
+            self._known.append(numbers)
+
+    def _language(self) -> str:
+        cs = self.plan.contacts
+        if cs is None or not cs.languages:
+            return ""
+        u, total = self._policy_rng.random(), 0.0
+        for language, share in cs.languages.items():
+            total += share
+            if u < total:
+                return language
+        return language
+
+    def _client_call(self, cid: int, pc: PlanClient, now: float) -> CallArrived:
+        """Identify the caller in the contact book and let the contact steer routing."""
+        cs = self.plan.contacts
+        if cs is None:
+            return CallArrived(cid, self.queue[cid], "", pc.client.numbers[0], self.priority[cid])
+        rng = self._policy_rng
+        known = self._known[self.client[cid]]
+        if known and rng.random() < cs.known_share:
+            ani = known[int(rng.random() * len(known))]
+        else:
+            self._fresh += 1
+            ani = f"+2{self._fresh:09d}"
+        contact, created = self.book.identify(ani)
+        if created:
+            contact.language = self._language()
+            self.new_caller[cid] = True
+        inputs = routing_inputs(
+            contact,
+            self.queue[cid],
+            language_queues=cs.language_queues,
+            vip_priority=cs.vip_priority,
+            preferred_wait_s=cs.last_agent_wait_s,
+        )
+        self.contact[cid] = contact.id
+        self.vip[cid] = contact.category is Category.VIP
+        self.preferred[cid] = inputs.preferred_agent
+        return CallArrived(
+            cid, inputs.queue, ani, pc.client.numbers[0], inputs.priority,
+            inputs.preferred_agent, inputs.preferred_wait_s,
+        )  # fmt: skip
 
     def _divert(self, cid: int, pc: PlanClient, now: float) -> bool:
         """Advertising blocking and the client's IVR, before the queue. True if the call
@@ -213,14 +298,19 @@ class Replication:
         self.acd.handle(CallDiverted(cid, self.queue[cid], outcome, "", pc.client.numbers[0]), now)
         return True
 
-    def _client_work(self, cid: int, pc: PlanClient, now: float) -> float:
-        """Talk time of a client call as its policy shapes it; sets its wrap-up and result."""
+    def _client_work(self, cid: int, pc: PlanClient, now: float, agent: str) -> float:
+        """Talk time of a client call as its policy shapes it; sets its wrap-up and result,
+        and records the interaction in the contact book (the agent becomes the last)."""
         plan = self.plan
         assert plan.calendar_start is not None
         assert plan.forward_s is not None
         assert plan.note_s is not None
         rng = self._policy_rng
-        inst = instruction_for(pc.client, plan.calendar_start + timedelta(seconds=now))
+        at = plan.calendar_start + timedelta(seconds=now)
+        inst = instruction_for(pc.client, at)
+        if self.contact[cid]:
+            self.book.record(self.contact[cid], Interaction(at, "inbound", agent, ""))
+            self.by_last_agent[cid] = self.preferred[cid] == agent
         treatment = inst.treatment
         if pc.employees and inst.in_hours and not inst.exception:
             treatment = pc.employees[int(rng.random() * len(pc.employees))]
@@ -307,7 +397,7 @@ class Replication:
                 talk = (
                     self.handle[cid]
                     if client < 0
-                    else self._client_work(cid, self.plan.clients[client], self.env._now)
+                    else self._client_work(cid, self.plan.clients[client], self.env._now, cmd.agent)
                 )
                 _At(self.env, talk, cid, self._talk_end)
             elif kind is Ring:

@@ -35,6 +35,7 @@ from callsim.scenario.model import (
     WEEKDAYS,
     Arrivals,
     ClientSpec,
+    Contacts,
     Queue,
     Scenario,
     ToQueue,
@@ -91,6 +92,7 @@ class SimPlan:
     formal_factor: float = 1.0
     forward_s: Sampler | None = None
     note_s: Sampler | None = None
+    contacts: Contacts | None = None
 
     def clock(self, hhmm: str) -> float:
         return (minutes(hhmm) - self.origin_min) * 60.0
@@ -240,6 +242,7 @@ def build_plan(s: Scenario) -> SimPlan:
         formal_factor=work.formal_factor,
         forward_s=sampler(work.forward_s),
         note_s=sampler(work.note_s),
+        contacts=work.contacts if s.clients else None,
     )
 
 

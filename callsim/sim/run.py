@@ -50,9 +50,7 @@ class SimulationResult:
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
-    return reduce_replication(
-        plan, records, rep.retrials, rep.env.now, rep.policy, rep.off_hours, rep.client
-    )
+    return reduce_replication(plan, records, rep.retrials, rep.env.now, rep.facts())
 
 
 def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:

@@ -27,6 +27,7 @@ _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
 CLIENT_FIELDS = (
     "calls", "answered", "abandoned", "notes", "forwarded_target_1", "forwarded_target_2",
     "forward_failed", "blocked", "deflected", "ivr_voicemail", "ivr_message", "off_hours",
+    "vip_calls", "new_callers", "served_by_last_agent",
 )  # fmt: skip
 WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
 
@@ -81,17 +82,26 @@ def _staffed_periods(plan: SimPlan, run_end: float) -> list[list[tuple[float, fl
     return periods
 
 
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What the simulator knows of each call beyond its record, indexed by call id."""
+
+    client: list[int]  # client index or -1
+    policy: list[int]  # what the client's policy made of it (engine codes)
+    off_hours: list[bool]
+    vip: list[bool]
+    new_caller: list[bool]
+    by_last_agent: list[bool]
+
+
 def reduce_replication(
     plan: SimPlan,
     records: list[CallRecord],
     retrials: int,
     run_end: float,
-    policy: list[int] | None = None,
-    off_hours: list[bool] | None = None,
-    client_of: list[int] | None = None,
+    facts: CallFacts | None = None,
 ) -> ReplicationStats:
-    """Sum one replication up. ``policy``, ``off_hours`` and ``client_of`` are indexed by
-    call id (the simulator's integer ids): what the client's policy made of each call."""
+    """Sum one replication up."""
     n_int, n_q = plan.n_intervals, len(plan.queues)
     bounds = plan.count_from_s + plan.interval_s * np.arange(n_int + 1)
     qidx = {q: i for i, q in enumerate(plan.queues)}
@@ -123,7 +133,7 @@ def reduce_replication(
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
     short = abandoned & (wait < plan.short_abandon_s)
     ids = np.asarray(cols[f.index("call")], dtype=np.intp)
-    code = np.asarray(policy, dtype=np.intp)[ids] if policy else np.zeros(n, dtype=np.intp)
+    code = np.asarray(facts.policy, dtype=np.intp)[ids] if facts else np.zeros(n, dtype=np.intp)
     diverted = code >= _BLOCKED  # ended before the queue: not the queue's calls
     k = np.floor((arrival - plan.count_from_s) / plan.interval_s).astype(np.intp)
     in_day = (k >= 0) & (k < n_int)
@@ -185,9 +195,7 @@ def reduce_replication(
         agent_staffed_s=agent_staffed,
         calls_simulated=n,
         retrials=retrials,
-        client_counts=_client_counts(
-            plan, ids, in_day, answered, abandoned, code, off_hours, client_of
-        ),
+        client_counts=_client_counts(plan, ids, in_day, answered, abandoned, code, facts),
     )
 
 
@@ -201,14 +209,16 @@ def _client_counts(
     answered: np.ndarray,
     abandoned: np.ndarray,
     code: np.ndarray,
-    off_hours: list[bool] | None,
-    client_of: list[int] | None,
+    facts: CallFacts | None,
 ) -> np.ndarray:
     out = np.zeros((len(plan.clients), len(CLIENT_FIELDS)))
-    if not plan.clients or client_of is None:
+    if not plan.clients or facts is None:
         return out
-    client = np.asarray(client_of, dtype=np.intp)[ids]
-    off = np.asarray(off_hours, dtype=bool)[ids] if off_hours else np.zeros(len(ids), dtype=bool)
+
+    def flag(values: list[bool]) -> np.ndarray:
+        return np.asarray(np.asarray(values, dtype=bool)[ids])
+
+    client = np.asarray(facts.client, dtype=np.intp)[ids]
     mine = in_day & (client >= 0)
     columns = (
         mine,
@@ -222,7 +232,10 @@ def _client_counts(
         mine & (code == _DEFLECTED),
         mine & (code == _IVR_VM),
         mine & (code == _IVR_MSG),
-        mine & answered & off,
+        mine & answered & flag(facts.off_hours),
+        mine & flag(facts.vip),
+        mine & flag(facts.new_caller),
+        mine & answered & flag(facts.by_last_agent),
     )
     for j, mask in enumerate(columns):
         out[:, j] = np.bincount(client[mask], minlength=len(plan.clients))
