@@ -32,7 +32,7 @@ clients:
      treatment: {kind: forward, targets: [{number: "+4790000002", success: 1.0}]}}
   - {name: Never, numbers: ["+4721000004"], queue: reception, arrivals: {per_hour: 30}, tone: informal,
      treatment: {kind: forward, targets: [{number: "+4790000003", success: 0.0}, {number: "+4790000004", success: 0.0}]}}
-  - {name: Menu, numbers: ["+4721000005"], queue: reception, arrivals: {per_hour: 60}, ivr: [{exit: self_service, probability: 0.5}]}
+  - {name: Menu, numbers: ["+4721000005"], queue: reception, arrivals: {per_hour: 60}, ivr: {prompt: "1 opening hours", options: {"1": {exit: self_service, probability: 0.5}}}}
   - {name: Moved, numbers: ["+4721000006"], queue: reception, arrivals: {per_hour: 30},
      treatment: {kind: forward, targets: [{number: "+4790000005", success: 1.0}]},
      exceptions: [{start: "2026-11-20T00:00", end: "2026-11-27T00:00", message: "We moved.", treatment: {kind: note}}]}
@@ -138,8 +138,12 @@ def test_formal_tone_lengthens_the_work(tmp_path: Path) -> None:
             "clients[1]: opening hours '14:00-10:00': the end is not after the start",
         ),
         (
-            ("probability: 0.5}]", "probability: 1.5}]"),
-            "clients[4].ivr[0].probability: Input should be less than or equal to 1 (got 1.5)",
+            ("probability: 0.5}}", "probability: 1.5}}"),
+            "clients[4].ivr.options.1.probability: Input should be less than or equal to 1 (got 1.5)",
+        ),
+        (
+            ('options: {"1": {exit: self_service', 'options: {"1": {exit: queue, queue: back'),
+            "clients[4].ivr.options.1.queue: unknown queue 'back'",
         ),
     ],
 )
@@ -206,3 +210,34 @@ def test_new_callers_become_contacts_and_languages_choose_queues(tmp_path: Path)
 def test_vip_share(tmp_path: Path) -> None:
     assert _run(tmp_path, 1.0, 1.0)["clients"]["Regulars"]["vip_calls"] > 150
     assert _run(tmp_path, 1.0, 0.0)["clients"]["Regulars"]["vip_calls"] == 0
+
+
+def test_nested_menu_and_faq(tmp_path: Path) -> None:
+    text = (
+        SCENARIO.split("clients:", maxsplit=1)[0]
+        + """clients:
+  - name: Nested
+    numbers: ["+4721000010"]
+    queue: reception
+    arrivals: {per_hour: 120}
+    ivr:
+      prompt: "1 bookings"
+      options:
+        "1": {exit: submenu, probability: 1.0, menu: {prompt: "1 new, 2 cancel", options: {"1": {exit: queue, probability: 0.5}, "2": {exit: voicemail, probability: 0.5}}}}
+    faq:
+      title: Questions
+      children:
+        - {title: Emergency, treatment: {kind: forward, targets: [{number: "+4799000001", success: 1.0}]}}
+        - {title: Prices, info: "See the web site."}
+"""
+    )
+    path = tmp_path / "nested.yaml"
+    path.write_text(text)
+    c = simulate(load_scenario(path), replications=2, seed=9, workers=1).summary["clients"][
+        "Nested"
+    ]
+    assert 0.4 < c["ivr_voicemail"] / c["calls"] < 0.6  # half choose cancel -> voicemail
+    assert c["answered"] + c["ivr_voicemail"] == c["calls"]
+    # half the answered calls are emergencies (forwarded), half about prices (a note)
+    assert 0.35 < c["forwarded_target_1"] / c["answered"] < 0.65
+    assert c["forwarded_target_1"] + c["notes"] == c["answered"]

@@ -417,16 +417,51 @@ class EmployeeSpec(Strict):
     )
 
 
-class IvrOption(Strict):
-    """One option of the client's voice menu and the share of callers choosing it; the
-    rest of the callers go on to the queue."""
+class IvrChoice(Strict):
+    """One keypad option: where it leads and the share of callers pressing it."""
 
-    exit: Literal["self_service", "voicemail", "message"] = Field(
-        description="Where the option ends the call."
+    exit: Literal["queue", "self_service", "voicemail", "message", "submenu"] = Field(
+        description="queue (to `queue` or the client's), self_service (deflected), "
+        "voicemail, message or submenu."
     )
     probability: float = Field(
-        ge=0, le=1, description="Share of callers choosing it.", examples=[0.1]
+        ge=0, le=1, description="Share of callers at this menu pressing it.", examples=[0.1]
     )
+    queue: str | None = Field(None, description="For exit queue: the queue; none = the client's.")
+    message: str = Field("", description="What is played (message, self_service).")
+    menu: IvrMenu | None = Field(None, description="For exit submenu: the next menu.")
+
+    @model_validator(mode="after")
+    def _menu(self) -> IvrChoice:
+        if (self.exit == "submenu") != (self.menu is not None):
+            raise ValueError("a submenu option needs 'menu', and only a submenu option has one")
+        return self
+
+
+class IvrMenu(Strict):
+    """A voice menu. Callers who press none of the options go on to the client's queue."""
+
+    prompt: str = Field(
+        description="What the caller hears.", examples=["1 for bookings, 2 for opening hours"]
+    )
+    options: dict[Annotated[str, Field(pattern=r"^[0-9*#]$")], IvrChoice] = Field(
+        min_length=1, description="Keypad key -> option."
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> IvrMenu:
+        if sum(o.probability for o in self.options.values()) > 1 + 1e-9:
+            raise ValueError("option probabilities add up to more than 1")
+        return self
+
+
+class FaqSpec(Strict):
+    """A node of the client's FAQ tree; a leaf may carry a treatment for that request."""
+
+    title: str = Field(min_length=1, description="Question or topic.", examples=["Water leak"])
+    info: str = Field("", description="What the agent tells the caller.")
+    treatment: TreatmentSpec | None = Field(None, description="Handling for this request.")
+    children: list[FaqSpec] = Field(default_factory=list, description="Sub-topics.")
 
 
 class ClientSpec(Strict):
@@ -471,14 +506,11 @@ class ClientSpec(Strict):
     advertising_share: float = Field(
         0.0, ge=0, le=1, description="Share of calls that are advertising.", examples=[0.05]
     )
-    ivr: list[IvrOption] = Field(
-        default_factory=list, description="Voice-menu options that end the call."
-    )
+    ivr: IvrMenu | None = Field(None, description="Voice menu before the queue.")
+    faq: FaqSpec | None = Field(None, description="FAQ tree: each call is about one of its leaves.")
 
     @model_validator(mode="after")
     def _check(self) -> ClientSpec:
-        if sum(o.probability for o in self.ivr) > 1 + 1e-9:
-            raise ValueError("ivr option probabilities add up to more than 1")
         for spans in (self.hours or {}).values():
             for span in spans:
                 a, b = span.split("-")
@@ -632,6 +664,9 @@ class Scenario(Strict):
                     f"clients[{i}].queue",
                     f"unknown queue {cl.queue!r} (queues: {', '.join(queues)})",
                 )
+            for where, queue in _ivr_queues(cl.ivr, f"clients[{i}].ivr"):
+                if queue not in queues:
+                    raise _at(where, f"unknown queue {queue!r} (queues: {', '.join(queues)})")
             for n in cl.numbers:
                 key = "".join(ch for ch in n if ch.isdigit())
                 if key in seen:
@@ -648,6 +683,18 @@ class Scenario(Strict):
                 raise _at(
                     where, f"unknown time zone {zone!r} (expected an IANA name like Europe/Oslo)"
                 ) from None
+
+
+def _ivr_queues(menu: IvrMenu | None, where: str) -> list[tuple[str, str]]:
+    """(field path, queue) of every queue option in a menu tree."""
+    if menu is None:
+        return []
+    found = []
+    for key, choice in menu.options.items():
+        if choice.queue is not None:
+            found.append((f"{where}.options.{key}.queue", choice.queue))
+        found += _ivr_queues(choice.menu, f"{where}.options.{key}.menu")
+    return found
 
 
 class _LocatedError(ValueError):

@@ -42,6 +42,7 @@ from callsim.core import (
 from callsim.core.call import CallState
 from callsim.core.client import Tone, TreatmentKind, instruction_for, screen
 from callsim.core.contact import Category, ContactBook, Interaction, routing_inputs
+from callsim.core.ivr import Exit, IvrSession, Option
 from callsim.sim.plan import PlanClient, SimPlan
 from callsim.sim.sample import Streams
 from callsim.sim.stats import CallFacts
@@ -69,6 +70,11 @@ DIVERTED = {
     "deflected": DEFLECTED,
     "voicemail": IVR_VOICEMAIL,
     "closed": IVR_MESSAGE,
+}
+_IVR_OUTCOMES = {
+    Exit.SELF_SERVICE: "deflected",
+    Exit.VOICEMAIL: "voicemail",
+    Exit.MESSAGE: "closed",
 }
 
 
@@ -282,21 +288,41 @@ class Replication:
         )  # fmt: skip
 
     def _divert(self, cid: int, pc: PlanClient, now: float) -> bool:
-        """Advertising blocking and the client's IVR, before the queue. True if the call
-        ended there (the core records it)."""
+        """Advertising blocking and the client's voice menu, before the queue. True if the
+        call ended there (the core records it); a menu option may also pick the queue."""
         rng = self._policy_rng
         outcome = None
         advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
         if advertising and not screen(pc.client, advertising=True):
             outcome = "blocked"
-        if outcome is None and pc.ivr:
-            u = rng.random()
-            outcome = next((o for cumulative, o in pc.ivr if u < cumulative), None)
+        elif pc.menu is not None:
+            option = self._walk(IvrSession(pc.menu))
+            if option is not None and option.exit is Exit.QUEUE:
+                assert option.queue is not None
+                self.queue[cid] = option.queue
+            elif option is not None:
+                outcome = _IVR_OUTCOMES[option.exit]
         if outcome is None:
             return False
         self.policy[cid] = DIVERTED[outcome]
         self.acd.handle(CallDiverted(cid, self.queue[cid], outcome, "", pc.client.numbers[0]), now)
         return True
+
+    def _walk(self, session: IvrSession) -> Option | None:
+        """Press keys by the options' shares until the call leaves the menu; None when
+        the caller presses nothing (they go on to the client's queue)."""
+        while True:
+            u, total, key = self._policy_rng.random(), 0.0, None
+            for k, option in session.menu.options.items():
+                total += option.probability
+                if u < total:
+                    key = k
+                    break
+            if key is None:
+                return None
+            step = session.press(key)
+            if step.done:
+                return step.option
 
     def _client_work(self, cid: int, pc: PlanClient, now: float, agent: str) -> float:
         """Talk time of a client call as its policy shapes it; sets its wrap-up and result,
@@ -312,8 +338,12 @@ class Replication:
             self.book.record(self.contact[cid], Interaction(at, "inbound", agent, ""))
             self.by_last_agent[cid] = self.preferred[cid] == agent
         treatment = inst.treatment
-        if pc.employees and inst.in_hours and not inst.exception:
-            treatment = pc.employees[int(rng.random() * len(pc.employees))]
+        if inst.in_hours and not inst.exception:
+            if pc.employees:  # the caller asks for one employee
+                treatment = pc.employees[int(rng.random() * len(pc.employees))]
+            elif pc.faq_leaves:  # the caller's request is one FAQ leaf
+                leaf = pc.faq_leaves[int(rng.random() * len(pc.faq_leaves))]
+                treatment = leaf.treatment or treatment
         talk = self.handle[cid] * (plan.formal_factor if inst.tone is Tone.FORMAL else 1.0)
         code = NOTE
         if treatment.kind is TreatmentKind.FORWARD:

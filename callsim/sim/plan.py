@@ -27,15 +27,19 @@ from callsim.core.client import (
     CurrentException,
     Employee,
     EmployeeDirectory,
+    FaqNode,
     Tone,
     Treatment,
     TreatmentKind,
 )
+from callsim.core.ivr import Exit, Menu, Option
 from callsim.scenario.model import (
     WEEKDAYS,
     Arrivals,
     ClientSpec,
     Contacts,
+    FaqSpec,
+    IvrMenu,
     Queue,
     Scenario,
     ToQueue,
@@ -254,10 +258,37 @@ class PlanClient:
     success: dict[str, float]  # forward target -> chance it takes the call
     employees: tuple[Treatment, ...]  # callers ask for one of them, uniformly
     advertising_share: float
-    ivr: tuple[tuple[float, str], ...]  # (cumulative probability, diverted outcome)
+    menu: Menu | None  # the voice menu; option probabilities drive the simulation
+    faq_leaves: tuple[FaqNode, ...]  # each call is about one of them, uniformly
 
 
-_IVR_OUTCOME = {"self_service": "deflected", "voicemail": "voicemail", "message": "closed"}
+def _menu(spec: IvrMenu, client_queue: str) -> Menu:
+    options = {}
+    for key, c in spec.options.items():
+        options[key] = Option(
+            exit=Exit(c.exit),
+            queue=(c.queue or client_queue) if c.exit == "queue" else None,
+            message=c.message,
+            submenu=_menu(c.menu, client_queue) if c.menu is not None else None,
+            probability=c.probability,
+        )
+    return Menu(spec.prompt, options)
+
+
+def _faq(spec: FaqSpec) -> FaqNode:
+    treatment = _treatment(spec.treatment) if spec.treatment else None
+    return FaqNode(spec.title, tuple(_faq(c) for c in spec.children), spec.info, treatment)
+
+
+def _faq_treatments(spec: FaqSpec | None) -> list[TreatmentSpec]:
+    if spec is None:
+        return []
+    own = [spec.treatment] if spec.treatment else []
+    return own + [t for child in spec.children for t in _faq_treatments(child)]
+
+
+def _leaves(node: FaqNode) -> list[FaqNode]:
+    return [node] if not node.children else [leaf for c in node.children for leaf in _leaves(c)]
 
 
 def _treatment(spec: TreatmentSpec) -> Treatment:
@@ -267,6 +298,7 @@ def _treatment(spec: TreatmentSpec) -> Treatment:
 def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
     specs = [spec.treatment, spec.off_hours, *(e.treatment for e in spec.exceptions if e.treatment)]
     specs += [e.treatment for e in spec.employees]
+    specs += _faq_treatments(spec.faq)
     success = {t.number: t.success for tr in specs for t in tr.targets}
     hours = None
     if spec.hours is not None:
@@ -275,6 +307,8 @@ def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
             for day, spans in spec.hours.items()
         }
         hours = BusinessHours(tz, weekly, frozenset(spec.holidays))
+
+    faq = _faq(spec.faq) if spec.faq else None
 
     def aware(t: datetime) -> datetime:
         return t if t.tzinfo is not None else t.replace(tzinfo=tz)
@@ -296,22 +330,20 @@ def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
             )
             for e in spec.exceptions
         ),
+        faq=faq,
         employees=EmployeeDirectory(
             Employee(e.name, e.department, _treatment(e.treatment)) for e in spec.employees
         ),
         block_advertising=spec.block_advertising,
         own_numbers=tuple(success),  # the client's own phones: never a callback number
     )
-    cumulative, ivr = 0.0, []
-    for option in spec.ivr:
-        cumulative += option.probability
-        ivr.append((cumulative, _IVR_OUTCOME[option.exit]))
     return PlanClient(
         client=client,
         success=success,
         employees=tuple(_treatment(e.treatment) for e in spec.employees),
         advertising_share=spec.advertising_share,
-        ivr=tuple(ivr),
+        menu=_menu(spec.ivr, spec.queue) if spec.ivr else None,
+        faq_leaves=tuple(_leaves(faq)) if faq else (),
     )
 
 
