@@ -123,3 +123,14 @@ def test_run_subprocess(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert missing.stderr.startswith("Error: ")
     assert "cannot read" in missing.stderr
+
+
+def test_schema_and_strategies_subprocess() -> None:
+    exe = Path(sys.executable).parent / "callsim"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "callsim"]
+    schema = subprocess.run([*cmd, "schema"], capture_output=True, text=True, check=False)
+    assert schema.returncode == 0
+    assert "clients" in json.loads(schema.stdout)["properties"]
+    listed = subprocess.run([*cmd, "strategies"], capture_output=True, text=True, check=False)
+    assert listed.returncode == 0
+    assert "fewest_skills_first" in listed.stdout

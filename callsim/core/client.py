@@ -130,39 +130,39 @@ class Employee:
 
 class EmployeeDirectory:
     """Employees and departments, searched by the start of any word of their name or
-    department, accents and case ignored: O(log n + matches) for thousands of entries."""
+    department, accents and case ignored. Each query word's matches are a range of a
+    sorted word index (found by bisection); only the smallest range is scanned, so a
+    search costs O(words x log n + the rarest word's matches) for thousands of entries."""
 
-    __slots__ = ("_index", "employees")
+    __slots__ = ("_index", "_words", "employees")
 
     def __init__(self, employees: Iterable[Employee] = ()) -> None:
         self.employees: tuple[Employee, ...] = tuple(employees)
-        index = []
-        for i, e in enumerate(self.employees):
-            for word in set(_fold(f"{e.name} {e.department}").split()):
-                index.append((word, i))
-        index.sort()
-        self._index = index
+        self._words = [frozenset(_fold(f"{e.name} {e.department}").split()) for e in self.employees]
+        self._index = sorted((word, i) for i, words in enumerate(self._words) for word in words)
 
     def __len__(self) -> int:
         return len(self.employees)
 
     def search(self, text: str, limit: int = 20) -> list[Employee]:
         """Employees matching every word of ``text`` as a word prefix, exact words first."""
-        words = _fold(text).split()
-        if not words:
+        query = _fold(text).split()
+        if not query:
             return []
-        found: set[int] | None = None
-        exact: set[int] = set()
-        for w in words:
-            hits: set[int] = set()
-            i = bisect.bisect_left(self._index, (w, -1))
-            while i < len(self._index) and self._index[i][0].startswith(w):
-                hits.add(self._index[i][1])
-                if self._index[i][0] == w:
-                    exact.add(self._index[i][1])
-                i += 1
-            found = hits if found is None else found & hits
-        ranked = sorted(found or (), key=lambda i: (i not in exact, self.employees[i].name))
+        index = self._index
+        ranges = [
+            (bisect.bisect_left(index, (w, -1)), bisect.bisect_left(index, (w + "\uffff", -1)), w)
+            for w in query
+        ]
+        lo, hi, rarest = min(ranges, key=lambda r: r[1] - r[0])
+        others = [w for w in query if w != rarest]
+        found = {
+            i
+            for _, i in index[lo:hi]
+            if all(any(word.startswith(q) for word in self._words[i]) for q in others)
+        }
+        wanted = set(query)
+        ranked = sorted(found, key=lambda i: (not wanted & self._words[i], self.employees[i].name))
         return [self.employees[i] for i in ranked[:limit]]
 
 
