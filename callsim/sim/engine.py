@@ -24,6 +24,7 @@ from callsim.core import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    AgentState,
     CallArrived,
     CallDiverted,
     CallEnded,
@@ -44,7 +45,7 @@ from callsim.core.client import Tone, TreatmentKind, instruction_for, screen
 from callsim.core.contact import Category, ContactBook, Interaction, routing_inputs
 from callsim.core.ivr import Exit, IvrSession, Option
 from callsim.sim.plan import PlanClient, SimPlan
-from callsim.sim.sample import Streams
+from callsim.sim.sample import Streams, poisson_times
 from callsim.sim.stats import CallFacts
 
 
@@ -106,7 +107,7 @@ class Replication:
     def _draw_calls(self, rng: np.random.Generator) -> None:
         times, stream_of = [], []
         for k, s in enumerate(self.plan.streams):
-            t = _poisson(rng, s.pieces)
+            t = poisson_times(rng, s.pieces)
             times.append(t)
             stream_of.append(np.full(len(t), k, dtype=np.int32))
         t_all = np.concatenate(times) if times else np.empty(0)
@@ -408,9 +409,9 @@ class Replication:
         elif kind == "logout":
             self._do(acd.handle(AgentLoggedOut(agent), now))
         elif kind == "pause":
-            if acd.agents[agent].state.value != "offline":
+            if acd.agents[agent].state is not AgentState.OFFLINE:
                 self._do(acd.handle(AgentPaused(agent, "break"), now))
-        elif acd.agents[agent].state.value == "paused":
+        elif acd.agents[agent].state is AgentState.PAUSED:
             self._do(acd.handle(AgentReady(agent), now))
 
     # -- commands -------------------------------------------------------------------------
@@ -459,11 +460,3 @@ class Replication:
                     self._at(delay, self._answer, (ring.call, ring.agent))
                 return
         self._at(timeout, self._ring_out, (ring.call, ring.agent))
-
-
-def _poisson(
-    rng: np.random.Generator, pieces: tuple[tuple[float, float, float], ...]
-) -> np.ndarray:
-    from callsim.sim.sample import poisson_times
-
-    return poisson_times(rng, pieces)
