@@ -237,6 +237,11 @@ def test_bad_events_raise_typed_errors_and_change_nothing() -> None:
 def test_config_contradictions_are_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown strategy 'fastest'"):
         make_acd({"a": ["general"]}, strategy="fastest")
+    from callsim.core import AcdConfig, AgentConfig
+    from callsim.core import QueueConfig as Q
+
+    with pytest.raises(ConfigError, match=r"agents\[0\].weight: 0 is not > 0"):
+        AcdConfig((Q("q", ("x",)),), (AgentConfig("a", {"x": 1}, weight=0),)).check()
     with pytest.raises(ConfigError, match="'ghost' is not another queue"):
         make_acd({}, [QueueConfig("q", ("x",), overflow_after_s=5, overflow_to=("ghost",))])
 

@@ -158,6 +158,8 @@ class AcdConfig:
         if dup := _first_duplicate([a.name for a in self.agents]):
             raise ConfigError(f"agents: duplicate agent name {dup!r}")
         for i, a in enumerate(self.agents):
+            if not a.weight > 0:  # weighted_random samples by rejection: 0 would never accept
+                raise ConfigError(f"agents[{i}].weight: {a.weight!r} is not > 0")
             for skill, level in a.skills.items():
                 if not 1 <= level <= 5:
                     raise ConfigError(
