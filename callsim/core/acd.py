@@ -662,13 +662,18 @@ class Acd:
 
     # -- event handlers -----------------------------------------------------------------
 
-    def _on_call_arrived(self, ev: CallArrived, now: float, out: Out) -> None:
-        if ev.call in self.calls:
-            raise InvalidEventError(f"call {ev.call!r} is already in progress")
-        queue = self.queues.get(ev.queue)
+    def _new_call_queue(self, call_id: CallId, queue_name: str) -> QueueState:
+        """The queue of a call that is about to start; its id must be free."""
+        if call_id in self.calls:
+            raise InvalidEventError(f"call {call_id!r} is already in progress")
+        queue = self.queues.get(queue_name)
         if queue is None:
             known = ", ".join(self.queues)
-            raise InvalidEventError(f"queue {ev.queue!r} is not configured (queues: {known})")
+            raise InvalidEventError(f"queue {queue_name!r} is not configured (queues: {known})")
+        return queue
+
+    def _on_call_arrived(self, ev: CallArrived, now: float, out: Out) -> None:
+        queue = self._new_call_queue(ev.call, ev.queue)
         priority = ev.priority if ev.priority is not None else queue.config.priority
         call = Call(ev.call, queue, ev.ani, ev.dnis, priority, now)
         if ev.preferred_agent is not None:
@@ -682,13 +687,7 @@ class Acd:
         self._enter(call, queue, now, out)
 
     def _on_call_diverted(self, ev: CallDiverted, now: float, out: Out) -> None:
-        if ev.call in self.calls:
-            raise InvalidEventError(f"call {ev.call!r} is already in progress")
-        queue = self.queues.get(ev.queue)
-        if queue is None:
-            raise InvalidEventError(
-                f"queue {ev.queue!r} is not configured (queues: {', '.join(self.queues)})"
-            )
+        queue = self._new_call_queue(ev.call, ev.queue)
         outcome = _DIVERTED.get(ev.outcome)
         if outcome is None:
             allowed = ", ".join(_DIVERTED)
@@ -781,9 +780,7 @@ class Acd:
             self._release(agent, now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
-        if call is None:
-            raise UnknownCallError(f"call {ev.call!r} is not in progress")
+        call = self._call(ev.call)
         if call.state is not CallState.TALKING:
             raise InvalidEventError(f"call {ev.call!r} is not connected (it is {call.state.value})")
         self._end_talk(call, ev.ended_by, ev.wrap_up_s, now, out)

@@ -94,9 +94,6 @@ class Replication:
         }
         self._delay_rng = streams.numpy("answer")
         self._p_answer = {s.agent: s.answer_probability for s in plan.shifts}
-        self._immediate = plan.answer_delay is None and all(
-            p >= 1.0 for p in self._p_answer.values()
-        )
         self.retrials = 0
         self._policy_rng = streams.python("policy")
         self._policy_np = streams.numpy("policy")
@@ -445,9 +442,8 @@ class Replication:
                 self._at(cmd.delay_s, self._timer, cmd.timer)
 
     def _ring(self, ring: Ring) -> None:
-        if self._immediate:
-            self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))
-            return
+        """An offer rings (agents do not all answer at once, or the core would auto-answer):
+        the agent answers after a delay, or the ring times out."""
         timeout = ring.timeout_s
         if self._answer_rng.random() < self._p_answer[ring.agent]:
             delay = 0.0

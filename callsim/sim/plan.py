@@ -220,8 +220,7 @@ def build_plan(s: Scenario) -> SimPlan:
             use_proficiency=r.use_proficiency,
             # agents who always answer at once: their phones answer by themselves
             auto_answer=r.answer_delay_s is None
-            and r.answer_probability >= 1.0
-            and all(g.answer_probability in (None, 1.0) for g in s.agents),
+            and all(sh.answer_probability >= 1.0 for sh in shifts),
         ),
     )
     return SimPlan(

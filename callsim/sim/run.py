@@ -93,10 +93,11 @@ def simulate(
                 pool.submit(_chunk, blob, seed, reps) for reps in _chunks(replications, size)
             ]
             for future in as_completed(futures):
-                for r, stats in future.result():
+                done = future.result()
+                for r, stats in done:
                     results[r] = stats
                 if progress:
-                    progress(len(future.result()))
+                    progress(len(done))
     reps = [results[r] for r in range(replications)]
     return _combine(scenario, plan, reps, seed, time.perf_counter() - started)
 
