@@ -39,3 +39,33 @@ def test_errors_inherit_the_builtin_they_refine() -> None:
     assert issubclass(UnknownCallError, KeyError)
     assert issubclass(InvalidEventError, ValueError)
     assert str(UnknownCallError("call 'x' is not in progress")) == "call 'x' is not in progress"
+
+
+def test_written_inits_match_the_fields() -> None:
+    """Events and commands made per call write their __init__ out (native when compiled);
+    each must take exactly its fields, in order, with the fields' defaults."""
+    import dataclasses
+    import inspect
+
+    from callsim.core import command, event
+
+    written = 0
+    for module in (event, command):
+        for cls in vars(module).values():
+            if not (dataclasses.is_dataclass(cls) and isinstance(cls, type)):
+                continue
+            if cls.__module__ != module.__name__ or cls.__dataclass_params__.init:
+                continue  # dataclass generated the __init__
+            params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+            fields = dataclasses.fields(cls)
+            assert [p.name for p in params] == [f.name for f in fields], cls
+            for p, f in zip(params, fields, strict=True):
+                expected = (
+                    inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+                )
+                assert p.default == expected, (cls, f.name)
+            args = [p.default if p.default is not p.empty else object() for p in params]
+            made = cls(*args)
+            assert [getattr(made, f.name) for f in fields] == args, cls
+            written += 1
+    assert written == 13

@@ -83,6 +83,8 @@ _AGENT_RULE = "agent became available: highest priority, then longest waiting, a
 _PREFERRED_RULE = "the caller's preferred agent first"
 
 Out = list[Command]
+# NamedTuple's __new__ is a Python function; tuple.__new__ builds the same record in C
+_tuple = tuple.__new__
 
 
 class Acd:
@@ -446,7 +448,7 @@ class Acd:
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
         self._leave_idle(agent)
-        call.offers.append(Offer(rang_s, agent.name, OfferResult.ANSWERED, now - rang_s))
+        call.offers.append(_tuple(Offer, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)))
         call.state = CallState.TALKING
         call.answer_s = now
         call.agent = agent
@@ -548,24 +550,27 @@ class Acd:
     def _record(self, call: Call, outcome: Outcome, wrap_up_s: float) -> CallRecord:
         answered = call.answer_s is not None
         stop = call.answer_s if call.answer_s is not None else call.end_s
-        return CallRecord(
-            call.id,
-            call.first_queue,
-            call.queue.name,
-            call.ani,
-            call.dnis,
-            call.priority,
-            call.arrival_s,
-            call.queued_s,
-            tuple(call.offers),
-            call.answer_s,
-            call.end_s,
-            outcome,
-            call.agent.name if call.agent is not None else None,
-            stop - call.queued_s,  # wait_s
-            call.end_s - stop if answered else 0.0,  # talk_s
-            wrap_up_s,
-            call.ended_by,
+        return _tuple(
+            CallRecord,
+            (
+                call.id,
+                call.first_queue,
+                call.queue.name,
+                call.ani,
+                call.dnis,
+                call.priority,
+                call.arrival_s,
+                call.queued_s,
+                tuple(call.offers),
+                call.answer_s,
+                call.end_s,
+                outcome,
+                call.agent.name if call.agent is not None else None,
+                stop - call.queued_s,  # wait_s
+                call.end_s - stop if answered else 0.0,  # talk_s
+                wrap_up_s,
+                call.ended_by,
+            ),
         )
 
     def _end_talk(

@@ -3,6 +3,7 @@
 Every command is an instruction to the telephony side. ``StartTimer`` asks the shell to
 feed ``TimerExpired(timer)`` back after ``delay_s``; a ``Ring`` asks it to report
 ``AgentAnswered``, ``AgentRejected`` or ``RingTimedOut`` within ``timeout_s``.
+The ones made for every call write their ``__init__`` out (see ``callsim.core.event``).
 """
 
 from __future__ import annotations
@@ -13,26 +14,40 @@ from callsim.core.event import CallId, Timer
 from callsim.core.record import Outcome
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Ring:
     call: CallId
     agent: str
     timeout_s: float
 
+    def __init__(self, call: CallId, agent: str, timeout_s: float) -> None:
+        self.call = call
+        self.agent = agent
+        self.timeout_s = timeout_s
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class CancelRing:
     call: CallId
     agent: str
 
+    def __init__(self, call: CallId, agent: str) -> None:
+        self.call = call
+        self.agent = agent
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Enqueue:
     """The call waits in ``queue`` at 1-based ``position`` (play hold music)."""
 
     call: CallId
     queue: str
     position: int
+
+    def __init__(self, call: CallId, queue: str, position: int) -> None:
+        self.call = call
+        self.queue = queue
+        self.position = position
 
 
 @dataclass(slots=True)
@@ -59,18 +74,26 @@ class Forward:
     target: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Connect:
     call: CallId
     agent: str
 
+    def __init__(self, call: CallId, agent: str) -> None:
+        self.call = call
+        self.agent = agent
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class End:
     """The call is finished for the ACD with ``outcome``; release the line."""
 
     call: CallId
     outcome: Outcome
+
+    def __init__(self, call: CallId, outcome: Outcome) -> None:
+        self.call = call
+        self.outcome = outcome
 
 
 @dataclass(slots=True)
@@ -81,10 +104,14 @@ class PauseAgent:
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StartTimer:
     timer: Timer
     delay_s: float
+
+    def __init__(self, timer: Timer, delay_s: float) -> None:
+        self.timer = timer
+        self.delay_s = delay_s
 
 
 Command = (

@@ -17,6 +17,7 @@ import bisect
 import heapq
 import random
 from collections.abc import Callable, Collection
+from typing import Any
 
 from callsim.core.agent import Agent, AgentState
 
@@ -56,20 +57,23 @@ class Pool:
 
 
 class HeapPool(Pool):
+    """Entries are flat tuples ``(*key, seq, token, agent)``: comparing a nested key
+    tuple costs twice as much, and the heap compares on every add and pick."""
+
     __slots__ = ("_heap", "_key", "_seq")
 
     def __init__(self, key: Key) -> None:
         super().__init__()
-        self._heap: list[tuple[tuple[float, ...], int, int, Agent]] = []
+        self._heap: list[tuple[Any, ...]] = []
         self._key = key
         self._seq = 0
 
     def add(self, agent: Agent) -> None:
         self.live += 1
         self._seq += 1
-        heapq.heappush(self._heap, (self._key(agent), self._seq, agent.idle_token, agent))
+        heapq.heappush(self._heap, (*self._key(agent), self._seq, agent.idle_token, agent))
         if len(self._heap) > 2 * self.live + 64:  # too many stale entries: compact
-            self._heap = [e for e in self._heap if _valid(e[3], e[2])]
+            self._heap = [e for e in self._heap if _valid(e[-1], e[-2])]
             heapq.heapify(self._heap)
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
@@ -77,8 +81,8 @@ class HeapPool(Pool):
         ready = AgentState.READY
         while heap:
             top = heap[0]
-            agent = top[3]
-            if agent.idle_token == top[2] and agent.state is ready:
+            agent: Agent = top[-1]
+            if agent.idle_token == top[-2] and agent.state is ready:
                 break
             heapq.heappop(heap)
         else:
@@ -89,18 +93,18 @@ class HeapPool(Pool):
         found = None
         while heap:
             entry = heapq.heappop(heap)
-            if not _valid(entry[3], entry[2]):
+            if not _valid(entry[-1], entry[-2]):
                 continue
             skipped.append(entry)
-            if entry[3].name not in exclude:
-                found = entry[3]
+            if entry[-1].name not in exclude:
+                found = entry[-1]
                 break
         for entry in skipped:
             heapq.heappush(heap, entry)
         return found
 
     def members(self) -> list[Agent]:
-        return [e[3] for e in sorted(self._heap) if _valid(e[3], e[2])]
+        return [e[-1] for e in sorted(self._heap) if _valid(e[-1], e[-2])]
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         return self._key(agent)
