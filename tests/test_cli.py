@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callsim import __version__
+from callsim import __version__, core_compiled
 from callsim.cli.app import main
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -24,7 +24,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version")
-    assert (code, out.strip()) == (0, f"callsim {__version__}")
+    build = "core compiled with mypyc" if core_compiled() else "pure-Python core"
+    assert (code, out.strip()) == (0, f"callsim {__version__}, {build}")
     code, out, _ = run(capsys, "--help")
     assert code == 0
     for command in ("erlang", "staff", "strategies"):

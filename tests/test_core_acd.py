@@ -240,7 +240,7 @@ def test_config_contradictions_are_rejected() -> None:
     from callsim.core import AcdConfig, AgentConfig
     from callsim.core import QueueConfig as Q
 
-    with pytest.raises(ConfigError, match=r"agents\[0\].weight: 0 is not > 0"):
+    with pytest.raises(ConfigError, match=r"agents\[0\].weight: 0(\.0)? is not > 0"):
         AcdConfig((Q("q", ("x",)),), (AgentConfig("a", {"x": 1}, weight=0),)).check()
     with pytest.raises(ConfigError, match="'ghost' is not another queue"):
         make_acd({}, [QueueConfig("q", ("x",), overflow_after_s=5, overflow_to=("ghost",))])

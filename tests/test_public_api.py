@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import callsim
 
@@ -43,29 +46,63 @@ def test_errors_inherit_the_builtin_they_refine() -> None:
 
 def test_written_inits_match_the_fields() -> None:
     """Events and commands made per call write their __init__ out (native when compiled);
-    each must take exactly its fields, in order, with the fields' defaults."""
+    each must take exactly its fields, in order, with the fields' defaults. Read from the
+    source: a compiled __init__ has no inspectable signature."""
+    import ast
     import dataclasses
-    import inspect
+    from pathlib import Path
 
     from callsim.core import command, event
 
     written = 0
     for module in (event, command):
-        for cls in vars(module).values():
-            if not (dataclasses.is_dataclass(cls) and isinstance(cls, type)):
+        source = Path(callsim.__file__).parent / "core" / f"{module.__name__.rsplit('.')[-1]}.py"
+        for node in ast.parse(source.read_text()).body:
+            if not isinstance(node, ast.ClassDef) or "init=False" not in ast.unparse(node):
                 continue
-            if cls.__module__ != module.__name__ or cls.__dataclass_params__.init:
-                continue  # dataclass generated the __init__
-            params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-            fields = dataclasses.fields(cls)
-            assert [p.name for p in params] == [f.name for f in fields], cls
-            for p, f in zip(params, fields, strict=True):
-                expected = (
-                    inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
-                )
-                assert p.default == expected, (cls, f.name)
-            args = [p.default if p.default is not p.empty else object() for p in params]
-            made = cls(*args)
-            assert [getattr(made, f.name) for f in fields] == args, cls
+            fields = [s for s in node.body if isinstance(s, ast.AnnAssign)]
+            (init,) = [s for s in node.body if isinstance(s, ast.FunctionDef)]
+            params = init.args.args[1:]
+            assert [p.arg for p in params] == [ast.unparse(f.target) for f in fields], node.name
+            defaults = [None] * (len(params) - len(init.args.defaults)) + init.args.defaults
+            assert [d and ast.unparse(d) for d in defaults] == [
+                f.value and ast.unparse(f.value) for f in fields
+            ], node.name
+            body = [ast.unparse(s) for s in init.body]
+            assert body == [f"self.{p.arg} = {p.arg}" for p in params], node.name
+            cls = getattr(module, node.name)
+            assert [f.name for f in dataclasses.fields(cls)] == [p.arg for p in params]
             written += 1
     assert written == 13
+
+
+def test_core_runs_as_the_build_ci_expects() -> None:
+    """CI runs the suite twice: on the pure-Python core and on the compiled one
+    (CALLSIM_EXPECT_CORE says which), so a build that silently fell back fails here."""
+    import os
+
+    expected = os.environ.get("CALLSIM_EXPECT_CORE")
+    if expected is None:
+        pytest.skip("CALLSIM_EXPECT_CORE is set by .ci/run")
+    assert callsim.core_compiled() == (expected == "compiled")
+
+
+def test_stale_compiled_modules_are_named(tmp_path: Path) -> None:
+    import os
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from callsim import _stale_builds
+
+    (tmp_path / "pyproject.toml").write_text("")
+    core = tmp_path / "pkg" / "core"
+    core.mkdir(parents=True)
+    for name in ("acd", "pool"):
+        (core / f"{name}.py").write_text("")
+        (core / f"{name}{EXTENSION_SUFFIXES[0]}").write_text("")
+    os.utime(core / "acd.py", (1e9, 1e9))
+    os.utime(core / f"acd{EXTENSION_SUFFIXES[0]}", (1e9, 1e9))
+    os.utime(core / "pool.py", (2e9, 2e9))  # edited after its build
+    os.utime(core / f"pool{EXTENSION_SUFFIXES[0]}", (1e9, 1e9))
+    assert _stale_builds(tmp_path / "pkg") == ["pkg/core/pool.py"]
+    (tmp_path / "pyproject.toml").unlink()  # not a source checkout: an installed wheel
+    assert _stale_builds(tmp_path / "pkg") == []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import typer
 
-from callsim import __version__
+from callsim import __version__, core_compiled
 from callsim.cli.console import error_line, print_table
 from callsim.core import STRATEGIES
 from callsim.errors import CallsimError, InputError
@@ -28,7 +28,8 @@ _state = {"debug": False}
 
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"callsim {__version__}")
+        build = "core compiled with mypyc" if core_compiled() else "pure-Python core"
+        typer.echo(f"callsim {__version__}, {build}")
         raise typer.Exit()
 
 

@@ -72,6 +72,10 @@ class _At:
         heappush(queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
+def _unbound(ev: _At) -> None:
+    raise RuntimeError("a replication runs once")
+
+
 # what the client's policy made of a call (per call, for per-client results)
 NONE, NOTE, FORWARD_1, FORWARD_2, FORWARD_FAILED, BLOCKED, DEFLECTED, IVR_VOICEMAIL, IVR_MESSAGE = (
     range(9)
@@ -108,7 +112,8 @@ class Replication:
         self._policy_rng = streams.python("policy")
         self._policy_np = streams.numpy("policy")
         self._draw_calls(streams.numpy("arrivals"))
-        # bound once: a method looked up per happening is a new object each time
+        # bound once for the day: a method looked up per happening is a new object each
+        # time (run() unbinds them: they refer back to this object)
         self._handle = self.acd.handle
         self._on_arrive = self._arrive
         self._on_talk_end = self._talk_end
@@ -198,6 +203,9 @@ class Replication:
         try:
             return self._run()
         finally:
+            # break the cycles through the bound methods, so reference counting frees
+            # this replication as soon as it is dropped (memory stays flat over many)
+            self._on_arrive = self._on_talk_end = _unbound
             if was_enabled:
                 gc.enable()
 

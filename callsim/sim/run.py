@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from callsim import __version__
+from callsim import __version__, core_compiled
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.engine import Replication
@@ -122,6 +122,7 @@ def _combine(
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "callsim_version": __version__,
+        "core_compiled": core_compiled(),
         "seed": seed,
         "replications": len(reps),
         "calls_simulated": calls,
