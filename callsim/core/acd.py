@@ -152,10 +152,15 @@ class Acd:
     def handle(self, event: Event, now: float) -> list[Command]:
         """Apply one event at time ``now`` (seconds, never decreasing); return commands."""
         out: Out = []
-        handler = self._handlers.get(type(event))
-        if handler is None:
-            raise InvalidEventError(f"event: {event!r} is not an ACD event")
-        handler(event, now, out)
+        if type(event) is CallArrived:  # each call's two events: direct (native) calls
+            self._on_call_arrived(event, now, out)
+        elif type(event) is CallEnded:
+            self._on_call_ended(event, now, out)
+        else:
+            handler = self._handlers.get(type(event))
+            if handler is None:
+                raise InvalidEventError(f"event: {event!r} is not an ACD event")
+            handler(event, now, out)
         return out
 
     def take_records(self) -> list[CallRecord]:
@@ -448,7 +453,7 @@ class Acd:
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
         self._leave_idle(agent)
-        call.offers.append(_tuple(Offer, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)))
+        call.offers += (_tuple(Offer, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
         call.state = CallState.TALKING
         call.answer_s = now
         call.agent = agent
@@ -494,7 +499,7 @@ class Acd:
         freed = []
         for name, start in call.ringing.items():
             out.append(CancelRing(call.id, name))
-            call.offers.append(Offer(start, name, OfferResult.CANCELLED, now - start))
+            call.offers += (Offer(start, name, OfferResult.CANCELLED, now - start),)
             self._log(now, call.id, call.queue.name, name, JournalKind.RINGCANCELED)
             freed.append(self.agents[name])
         call.ringing = {}
@@ -561,7 +566,7 @@ class Acd:
                 call.priority,
                 call.arrival_s,
                 call.queued_s,
-                tuple(call.offers),
+                call.offers,
                 call.answer_s,
                 call.end_s,
                 outcome,
@@ -733,7 +738,7 @@ class Acd:
 
     def _missed(self, call: Call, agent: Agent, result: OfferResult, now: float, out: Out) -> None:
         start = call.ringing.pop(agent.name)
-        call.offers.append(Offer(start, agent.name, result, now - start))
+        call.offers += (Offer(start, agent.name, result, now - start),)
         if self.journal is not None:
             self._log(
                 now,
@@ -887,7 +892,7 @@ class Acd:
             assert agent.call is not None
             call = self.calls[agent.call]
             start = call.ringing.pop(agent.name)
-            call.offers.append(Offer(start, agent.name, OfferResult.CANCELLED, now - start))
+            call.offers += (Offer(start, agent.name, OfferResult.CANCELLED, now - start),)
             out.append(CancelRing(call.id, agent.name))
             agent.call = None
             self._go_offline(agent, now, out)

@@ -71,7 +71,7 @@ class Call:
         self.queue_token = 0
         self.ringing: dict[str, float] = {}  # agent -> ring start
         self.tried: set[str] = set()
-        self.offers: list[Offer] = []
+        self.offers: tuple[Offer, ...] = ()  # most calls get one: no list to copy
         self.answer_s: float | None = None
         self.agent: Agent | None = None
         self.end_s = 0.0

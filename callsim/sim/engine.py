@@ -51,25 +51,19 @@ from callsim.sim.stats import CallFacts
 
 
 class _At:
-    """A happening at a set time with one callback, for SimPy's event loop.
+    """A happening with one callback, for SimPy's event loop.
 
     ``Environment.step`` reads only ``callbacks``, ``_ok`` and ``_value`` of what it pops
     (SimPy 4), so this slotted object stands in for a ``simpy.Event``: a Timeout without
-    its extras, created and scheduled at a third of the cost."""
+    its extras, at a third of the cost. ``Replication._at`` schedules it."""
 
-    __slots__ = ("_ok", "_value", "callbacks", "env")
+    __slots__ = ("_ok", "_value", "callbacks")
     callbacks: Any  # SimPy sets it to None once processed
 
-    def __init__(
-        self, env: simpy.Environment, delay: float, value: Any, callback: Callable[[Any], None]
-    ) -> None:
-        self.env = env
+    def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        # env.schedule(self, NORMAL, delay), inlined: one Python call less per happening
-        queue: list[Any] = env._queue
-        heappush(queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 def _unbound(ev: _At) -> None:
@@ -112,6 +106,8 @@ class Replication:
         self._policy_rng = streams.python("policy")
         self._policy_np = streams.numpy("policy")
         self._draw_calls(streams.numpy("arrivals"))
+        self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
+        self._eid = self.env._eid  # for the life of the environment
         # bound once for the day: a method looked up per happening is a new object each
         # time (run() unbinds them: they refer back to this object)
         self._handle = self.acd.handle
@@ -191,8 +187,10 @@ class Replication:
 
     # -- scheduling -----------------------------------------------------------------------
 
-    def _at(self, delay: float, fn: Callable[[Any], None], value: Any) -> None:
-        _At(self.env, delay, value, fn)
+    def _at(self, at: float, fn: Callable[[Any], None], value: Any) -> None:
+        """Call ``fn`` at time ``at`` (>= now): ``Environment.schedule`` inlined, into the
+        same queue in the same order, without its attribute look-ups per happening."""
+        heappush(self._queue, (at, NORMAL, next(self._eid), _At(value, fn)))
 
     def run(self) -> list[CallRecord]:
         """Simulate the day. The cyclic garbage collector is paused meanwhile: calls and
@@ -224,8 +222,7 @@ class Replication:
 
     def _arrive(self, ev: _At) -> None:
         cid: int = ev._value
-        env = self.env
-        now = env._now
+        now = self.env._now
         client = self.client[cid]
         if client < 0:
             arrived = CallArrived(cid, self.queue[cid], "", "", self.priority[cid])
@@ -236,7 +233,7 @@ class Replication:
                 self._do(self.acd.handle(self._client_call(cid, pc, now), now))
         nxt = cid + 1
         if nxt < self.n_first:
-            _At(env, self.arrival[nxt] - now, nxt, self._on_arrive)
+            self._at(self.arrival[nxt], self._on_arrive, nxt)
 
     def facts(self) -> CallFacts:
         return CallFacts(
@@ -401,7 +398,7 @@ class Replication:
             assert s.retrial_delay is not None
             delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
             retry = self._new_retrial(cid, now + delay)
-            self._at(delay, self._arrive_retrial, retry)
+            self._at(now + delay, self._arrive_retrial, retry)
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
@@ -444,24 +441,24 @@ class Replication:
                 cid = cmd.call
                 self.answered[cid] = True
                 client = self.client[cid]
+                now = self.env._now
                 talk = (
                     self.handle[cid]
                     if client < 0
-                    else self._client_work(cid, self.plan.clients[client], self.env._now, cmd.agent)
+                    else self._client_work(cid, self.plan.clients[client], now, cmd.agent)
                 )
-                _At(self.env, talk, cid, self._on_talk_end)
+                self._at(now + talk, self._on_talk_end, cid)
             elif kind is Ring:
                 self._ring(cmd)
             elif kind is Enqueue:
                 cid = cmd.call
                 patience = self.patience[cid]
                 if patience != float("inf"):
-                    self._at(
-                        max(0.0, self.arrival[cid] + patience - self.env.now), self._give_up, cid
-                    )
+                    at = max(self.env._now, self.arrival[cid] + patience)
+                    self._at(at, self._give_up, cid)
                     self.patience[cid] = float("inf")  # set once per call
             elif kind is StartTimer:
-                self._at(cmd.delay_s, self._timer, cmd.timer)
+                self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
 
     def _ring(self, ring: Ring) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):
@@ -475,6 +472,6 @@ class Replication:
                 if delay == 0.0:
                     self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))
                 else:
-                    self._at(delay, self._answer, (ring.call, ring.agent))
+                    self._at(self.env._now + delay, self._answer, (ring.call, ring.agent))
                 return
-        self._at(timeout, self._ring_out, (ring.call, ring.agent))
+        self._at(self.env._now + timeout, self._ring_out, (ring.call, ring.agent))
