@@ -189,8 +189,11 @@ def test_known_callers_return_to_their_last_agent(tmp_path: Path) -> None:
     s = _run(tmp_path, 1.0, 0.0)
     c = s["clients"]["Regulars"]
     assert c["new_callers"] == 0
-    # five contacts call 240 times: after their first call each waits for its last agent
-    assert c["served_by_last_agent"] >= c["answered"] - 5
+    # five contacts call 240 times: after their first call each waits up to 600 s for its
+    # last agent (busy 100 s a call), so nearly all calls reach it; a few do not (first
+    # calls, a call arriving before the contact's previous one is answered, a last agent
+    # busy past the wait). By chance alone, one call in ten would.
+    assert c["served_by_last_agent"] >= 0.9 * c["answered"]
     # every contact has one language, so its calls all go to one of the two queues
     assert (
         s["queues"]["english"]["offered"]["mean"] + s["queues"]["reception"]["offered"]["mean"]

@@ -16,19 +16,22 @@ STREAMS = ("arrivals", "handle", "patience", "wrap_up", "retrial", "answer", "ti
 
 class Streams:
     """One seed fanned out into independent named streams per replication: the same seed
-    and replication number give the same draws however many workers run."""
+    and replication number give the same draws however many workers run. Each name has
+    two independent children, one for numpy's generator and one for ``random.Random``
+    (the core's tie-breaks and per-call policy draws)."""
 
     def __init__(self, seed: int, replication: int) -> None:
         self._seqs = {
-            name: np.random.SeedSequence(entropy=seed, spawn_key=(replication, i))
+            name: np.random.SeedSequence(entropy=seed, spawn_key=(replication, i)).spawn(2)
             for i, name in enumerate(STREAMS)
         }
 
     def numpy(self, name: str) -> np.random.Generator:
-        return np.random.default_rng(self._seqs[name])
+        return np.random.default_rng(self._seqs[name][0])
 
     def python(self, name: str) -> random.Random:
-        return random.Random(int(self._seqs[name].generate_state(1)[0]))
+        state = self._seqs[name][1].generate_state(4)  # 128 bits
+        return random.Random(int.from_bytes(state.tobytes(), "little"))
 
 
 def sampler(dist: Dist) -> Callable[[np.random.Generator, int], np.ndarray]:
