@@ -75,6 +75,11 @@ class BusinessHours:
     tz: tzinfo
     weekly: Mapping[int, tuple[tuple[time, time], ...]]
     holidays: frozenset[date] = frozenset()
+    _text: str = field(init=False, repr=False, compare=False, default="")
+
+    def __post_init__(self) -> None:
+        # every call's screen pop shows the hours: render them once
+        object.__setattr__(self, "_text", self._render())
 
     def is_open(self, at: datetime) -> bool:
         local = _local(at, self.tz)
@@ -85,6 +90,9 @@ class BusinessHours:
 
     def text(self) -> str:
         """The hours as an agent reads them: "Mon-Fri 08:00-16:00; Sat 10:00-14:00"."""
+        return self._text
+
+    def _render(self) -> str:
         spans: list[tuple[int, int, str]] = []
         for day in range(7):
             windows = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.weekly.get(day, ()))
