@@ -144,7 +144,9 @@ def show(result: SimulationResult) -> None:
         print_table("Clients: mean per simulated day", ["client", *short.values()], per_client)
     err.print(
         f"{s['calls_simulated']:,} calls simulated in {s['wall_time_s']:.1f} s "
-        f"({s['calls_per_s'] or 0:,} calls/s); scenario hash {s['scenario_hash']}"
+        f"({s['calls_per_s'] or 0:,} calls/s, "
+        f"{'compiled' if s['core_compiled'] else 'pure-Python'} core); "
+        f"scenario hash {s['scenario_hash']}"
     )
 
 
