@@ -198,3 +198,15 @@ def test_subprocess_console_script(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.startswith("Error: ")
     assert bad.stdout == ""
+
+
+def test_piped_tables_keep_their_width(capsys: pytest.CaptureFixture[str]) -> None:
+    """Into a file or a log a table is not squeezed into 80 columns (no wrapped cells)."""
+    from callsim.cli.console import print_table
+
+    columns = ["client", *(f"column number {i}" for i in range(10))]
+    print_table("Wide", columns, [["Havn Pest Control AS", *range(10)]])
+    out = capsys.readouterr().out
+    assert "Havn Pest Control AS" in out
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) > 150

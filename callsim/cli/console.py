@@ -35,7 +35,13 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         table.add_column(col, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
-    out().print(table)
+    console = out()
+    # a terminal wraps the table to its width; piped into a file or a log, it keeps its
+    # natural width (rich would squeeze it into 80 columns, wrapping cells)
+    if not console.is_terminal:
+        natural = console.measure(table, options=console.options.update(max_width=1000))
+        console.width = max(console.width, natural.maximum)
+    console.print(table)
 
 
 def _cell(value: Any) -> str:
