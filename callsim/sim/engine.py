@@ -1,9 +1,11 @@
 """One replication: SimPy's clock drives the ACD core's events and carries out its commands.
 
-No per-call process: every happening is one lean SimPy event with one callback. Per-call
-attributes (arrival, talk, patience, wrap-up) are drawn up front in numpy from named
-streams; a caller's patience timer is set only when the call has to wait, and a late one
-(after the answer) is dropped when it fires (lazy cancellation).
+No per-call process: every happening is one lean object with one callback in SimPy's event
+queue, processed by SimPy's own ``Environment.step`` (this relies on SimPy 4's event
+protocol and queue layout; pyproject pins simpy below 5). Per-call attributes (arrival,
+talk, patience, wrap-up) are drawn up front in numpy from named streams; a caller's
+patience timer is set only when the call has to wait, and a late one (after the answer)
+is dropped when it fires (lazy cancellation).
 """
 
 from __future__ import annotations
