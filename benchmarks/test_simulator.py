@@ -112,7 +112,7 @@ queues: [{{name: general, skills: [general]}}]
 calls:
   - queue: general
     arrivals: {{per_hour: {per_hour}}}
-    handle_s: {{dist: exponential, mean: 240}}
+    talk_s: {{dist: exponential, mean: 240}}
     patience_s: {{dist: exponential, mean: 180}}
 agents: [{{name: team, count: {agents}, skills: [general]}}]
 """

@@ -2,63 +2,113 @@
 
 ::
 
-    CallsimError
-    ├── InputError(ValueError)         bad input from a person: flag, file, row or field
-    │   └── ScenarioError              a scenario file that does not validate
-    ├── ConfigError(ValueError)        an ACD configuration that contradicts itself
-    ├── PolicyError(ValueError)        a handling rule refuses an action (callback guard, ...)
-    │   └── InvalidTransitionError     a ticket status change that is not allowed
-    └── RoutingError                   an event the ACD core cannot accept in its state
-        ├── UnknownCallError(KeyError)
-        ├── UnknownAgentError(KeyError)
-        └── InvalidEventError(ValueError)
+    CallsimError                            http_status
+    ├── InputError(ValueError)              422  bad input: a parameter, file, row or field
+    │   ├── ScenarioError                   422  a scenario file that does not validate
+    │   └── ConfigError                     422  a configuration that contradicts itself
+    ├── PolicyError(ValueError)             422  a handling rule refuses an action
+    │   └── InvalidTransitionError          409  a ticket status change that is not allowed
+    ├── NotFoundError(KeyError)             404  a name or id that nothing answers to
+    │   ├── UnknownCallError                     (also a RoutingError)
+    │   ├── UnknownAgentError                    (also a RoutingError)
+    │   ├── UnknownClientError                   a dialed number that belongs to no client
+    │   ├── UnknownContactError
+    │   ├── UnknownEmployeeError
+    │   └── UnknownTicketError
+    └── RoutingError                        409  an event the ACD core cannot accept now
+        └── InvalidEventError(ValueError)   409
 
-Messages say where, what was received and what was expected, in one line.
-This module imports nothing from callsim.
+Messages say where, what was received and what was expected, in one line. Library errors
+name the parameter or field (``field``), never a command-line flag: the CLI renders flags,
+the API maps ``http_status`` in one table. This module imports nothing from callsim.
 """
 
 from __future__ import annotations
 
 
 class CallsimError(Exception):
-    """Base of every error callsim raises on purpose."""
+    """Base of every error callsim raises on purpose.
+
+    ``field`` names the parameter or scenario field at fault when there is one; the
+    message then starts with it (``"replications: 0 is not >= 1"``)."""
+
+    http_status = 500
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message  # the message without the field
 
     def __str__(self) -> str:
         # KeyError quotes its message; keep one readable line for all subclasses.
-        return str(self.args[0]) if self.args else self.__class__.__name__
+        return str(self.args[0]) if self.args and self.args[0] else self.__class__.__name__
 
 
 class InputError(CallsimError, ValueError):
-    """Bad input from a person (a flag, a file, a CSV row). The CLI exits 2."""
+    """Bad input from a person (a parameter, a file, a CSV row). The CLI exits 2."""
+
+    http_status = 422
 
 
 class ScenarioError(InputError):
     """A scenario file that does not validate."""
 
 
-class ConfigError(CallsimError, ValueError):
-    """An ACD configuration that contradicts itself (unknown queue in an overflow, ...)."""
+class ConfigError(InputError):
+    """A configuration that contradicts itself (unknown queue in an overflow, ...)."""
 
 
 class PolicyError(CallsimError, ValueError):
     """A client's handling rule refuses an action, e.g. a callback to the client itself."""
 
+    http_status = 422
+
 
 class InvalidTransitionError(PolicyError):
     """A ticket status change that the ticket's life cycle does not allow."""
+
+    http_status = 409
+
+
+class NotFoundError(CallsimError, KeyError):
+    """A name or id that nothing answers to: a call, agent, client, contact or ticket."""
+
+    http_status = 404
 
 
 class RoutingError(CallsimError):
     """An event the ACD core cannot accept in its current state."""
 
+    http_status = 409
 
-class UnknownCallError(RoutingError, KeyError):
+
+class UnknownCallError(NotFoundError, RoutingError):
     """An event names a call the ACD does not know."""
 
+    http_status = 404
 
-class UnknownAgentError(RoutingError, KeyError):
+
+class UnknownAgentError(NotFoundError, RoutingError):
     """An event names an agent the ACD does not know."""
+
+    http_status = 404
+
+
+class UnknownClientError(NotFoundError):
+    """A dialed number that belongs to no client."""
+
+
+class UnknownContactError(NotFoundError):
+    """A contact id that the contact book does not hold."""
+
+
+class UnknownEmployeeError(NotFoundError):
+    """An employee name that the client's list does not hold."""
+
+
+class UnknownTicketError(NotFoundError):
+    """A ticket id that the ticket book does not hold."""
 
 
 class InvalidEventError(RoutingError, ValueError):
-    """An event that is not valid now, e.g. an answer from an agent that is not ringing."""
+    """An event that is not valid now, e.g. an answer from an agent never offered the call."""

@@ -26,7 +26,7 @@ from callsim.core.client import (
     normalise_number,
     screen,
 )
-from callsim.errors import ConfigError, PolicyError
+from callsim.errors import ConfigError, PolicyError, UnknownClientError
 
 OSLO = ZoneInfo("Europe/Oslo")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -150,8 +150,9 @@ def test_client_book_selects_by_dialed_number() -> None:
     book = ClientBook([a, b])
     assert book.for_dnis("+4722000002") is a
     assert book.for_dnis("+47 22 00 00 03") is b
-    with pytest.raises(PolicyError, match="belongs to no client"):
+    with pytest.raises(UnknownClientError, match="belongs to no client") as info:
         book.for_dnis("+4799999999")
+    assert info.value.http_status == 404
     with pytest.raises(ConfigError, match="belongs to both"):
         ClientBook([a, client(name="Copy", numbers=("+4722000001",))])
 

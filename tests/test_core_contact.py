@@ -11,6 +11,7 @@ from callsim.core.contact import (
     PHOTO_PLACEHOLDER,
     Category,
     ContactBook,
+    Direction,
     Interaction,
     Order,
     screen_pop,
@@ -59,12 +60,13 @@ def test_screen_pop_holds_every_field() -> None:
     )
     for i in range(7):
         book.record(
-            c.id, Interaction(T0 - timedelta(days=7 - i), "inbound", f"agent{i}", f"call {i}")
+            c.id,
+            Interaction(T0 - timedelta(days=7 - i), Direction.INBOUND, f"agent{i}", f"call {i}"),
         )
     instr = instruction_for(Client("Acme", ("+4722000001",)), T0)
     pop = screen_pop(instr, c, "+4740000000", T0, "Ann", "2001")
     assert pop.client == "Acme"
-    assert pop.direction == "INBOUND"
+    assert pop.direction is Direction.INBOUND
     assert pop.at == T0
     assert (pop.contact_name, pop.company, pop.category, pop.warning) == (
         "Kari Nordmann",
@@ -116,7 +118,7 @@ def test_ticket_life_cycle_and_feedback() -> None:
 def test_ivr_menu_tree() -> None:
     billing = Menu("Billing: 1 for invoices, 2 to hear your balance.", {
         "1": Option(Exit.QUEUE, queue="billing"),
-        "2": Option(Exit.SELF_SERVICE, message="Your balance is read out."),
+        "2": Option(Exit.DEFLECTED, message="Your balance is read out."),
     })  # fmt: skip
     main = Menu(
         "1 sales, 2 support, 3 billing, 9 leave a message, 0 opening hours.",
@@ -135,7 +137,7 @@ def test_ivr_menu_tree() -> None:
     step = s.press("2")
     assert step.done
     assert step.option is not None
-    assert step.option.exit is Exit.SELF_SERVICE
+    assert step.option.exit is Exit.DEFLECTED
     lost = IvrSession(main)
     assert not lost.press("7").done
     assert not lost.press("8").done
@@ -155,7 +157,7 @@ def test_routing_inputs_from_the_contact_drive_the_acd() -> None:
 
     book = ContactBook()
     vip = book.add(["+4740000000"], name="Kari", category=Category.VIP, language="de")
-    book.record(vip.id, Interaction(T0, "inbound", "b", "asked about invoice"))
+    book.record(vip.id, Interaction(T0, Direction.INBOUND, "b", "asked about invoice"))
     plain = book.add(["+4741111111"], name="Per")
     inputs = routing_inputs(vip, "support-en", language_queues={"de": "support-de"})
     assert (inputs.queue, inputs.priority, inputs.preferred_agent, inputs.preferred_wait_s) == (

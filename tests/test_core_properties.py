@@ -160,7 +160,10 @@ class Harness:
         subject = getattr(event, "agent", None)
         if subject is not None:
             freed.add(subject)
-        if isinstance(event, TimerExpired) and event.timer.kind is TimerKind.WRAP_UP:
+        if isinstance(event, TimerExpired) and event.timer.kind in (
+            TimerKind.WRAP_UP,
+            TimerKind.NO_ANSWER,
+        ):
             freed.add(str(event.timer.subject))
         ended = {c.call for c in out if isinstance(c, End)}
         freed.update(c.agent for c in out if isinstance(c, CancelRing))

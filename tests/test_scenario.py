@@ -17,14 +17,14 @@ SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 MINIMAL = """
 name: tiny
 horizon: {start: "08:00", end: "09:00", interval_min: 30, warmup_min: 0}
-service_level: {threshold_s: 20, target: 0.80}
+service_level: {sl_threshold_s: 20, sl_target: 0.80}
 routing: {strategy: longest_idle, ring_timeout_s: 15}
 queues:
   - {name: general, skills: [general]}
 calls:
   - queue: general
     arrivals: {per_hour: 120}
-    handle_s: {dist: exponential, mean: 120}
+    talk_s: {dist: exponential, mean: 120}
     patience_s: {dist: exponential, mean: 60}
 agents:
   - {name: team, count: 4, skills: [general]}
@@ -54,7 +54,7 @@ def test_every_documented_form_runs(tmp_path: Path) -> None:
     text = """
 name: all-forms
 horizon: {start: "07:00", end: "09:00", interval_min: 15, warmup_min: 0}
-service_level: {threshold_s: 20, target: 0.8, short_abandon_s: 3}
+service_level: {sl_threshold_s: 20, sl_target: 0.8, short_abandon_s: 3}
 routing: {strategy: round_robin, ring_timeout_s: 10, answer_probability: 0.9, answer_delay_s: {dist: uniform, low: 1, high: 4}}
 queues:
   - {name: a, skills: [x], max_wait_s: 120, on_max_wait: {queue: b}, overflow: {after_s: 30, to: [b]}}
@@ -62,13 +62,13 @@ queues:
 calls:
   - queue: a
     arrivals: {profile: [{at: "07:00", per_hour: 60}, {at: "08:00", per_hour: 150}]}
-    handle_s: {dist: empirical, file: talk_times.csv}
+    talk_s: {dist: empirical, file: talk_times.csv}
     patience_s: {dist: lognormal, mean: 90, cv: 0.8}
     wrap_up_s: {dist: constant, value: 10}
     retrial: {probability: 0.3, delay_s: {dist: exponential, mean: 300}}
   - queue: b
     arrivals: {per_hour: 40}
-    handle_s: {dist: gamma, mean: 200, cv: 0.8}
+    talk_s: {dist: gamma, mean: 200, cv: 0.8}
     patience_s: {dist: empirical, values: [30, 60, 120]}
 agents:
   - {name: early, count: 3, skills: [x], shift: {start: "07:00", end: "07:15"}}
@@ -95,11 +95,11 @@ agents:
         ),
         (
             ("dist: exponential, mean: 120", "dist: weibull, mean: 120"),
-            "calls[0].handle_s: unknown dist 'weibull'",
+            "calls[0].talk_s: unknown dist 'weibull'",
         ),
         (
             ("mean: 120", "mean: -5"),
-            "calls[0].handle_s.mean: Input should be greater than 0 (got -5)",
+            "calls[0].talk_s.mean: Input should be greater than 0 (got -5)",
         ),
         (('end: "09:00"', 'end: "25:00"'), "horizon.end: String should match pattern"),
         (('end: "09:00"', 'end: "07:00"'), "horizon: end 07:00 is not after start 08:00"),
@@ -108,8 +108,8 @@ agents:
             "routing.strategy: unknown strategy 'fastest'",
         ),
         (
-            ("target: 0.80", "target: 1.5"),
-            "service_level.target: Input should be less than 1 (got 1.5)",
+            ("sl_target: 0.80", "sl_target: 1.5"),
+            "service_level.sl_target: Input should be less than 1 (got 1.5)",
         ),
         (("    arrivals: {per_hour: 120}\n", ""), "calls[0].arrivals: missing required field"),
         (("name: tiny", "name: tiny\nname2: x"), "name2: unknown field"),
@@ -136,7 +136,7 @@ def test_errors_name_file_field_and_value(
 def test_empirical_file_errors(tmp_path: Path) -> None:
     base = MINIMAL.replace("dist: exponential, mean: 120", "dist: empirical, file: talk.csv")
     path = write(tmp_path, base)
-    with pytest.raises(ScenarioError, match=r"calls\[0\].handle_s.file: cannot read"):
+    with pytest.raises(ScenarioError, match=r"calls\[0\].talk_s.file: cannot read"):
         load_scenario(path)
     (tmp_path / "talk.csv").write_text("10\nabc\n")
     with pytest.raises(ScenarioError, match=r"talk\.csv line 2: 'abc' is not a number"):

@@ -82,11 +82,11 @@ def write_results(
 
         total = _by_interval(result)
         sl = {"service level": total["service_level"], "abandon rate": total["abandon_rate"]}
-        threshold = sc.service_level.threshold_s
+        threshold = sc.service_level.sl_threshold_s
         files.append(
             plot_day(folder / "service_level.png", result.labels, sl,
                      title=f"{sc.name}: service level ({threshold:g} s) and abandonment",
-                     ylabel="share of offered calls", target=sc.service_level.target)
+                     ylabel="share of offered calls", target=sc.service_level.sl_target)
         )  # fmt: skip
         files.append(
             plot_day(folder / "occupancy.png", result.labels, {"occupancy": total["occupancy"]},
@@ -94,7 +94,7 @@ def write_results(
         )  # fmt: skip
         files.append(
             plot_waits(folder / "waits.png", result.wait_bins.tolist(), result.wait_hist.tolist(),
-                       sc.service_level.threshold_s, f"{sc.name}: waits of answered calls")
+                       sc.service_level.sl_threshold_s, f"{sc.name}: waits of answered calls")
         )  # fmt: skip
     return files
 

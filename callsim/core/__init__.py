@@ -46,6 +46,7 @@ from callsim.core.contact import (
     Category,
     Contact,
     ContactBook,
+    Direction,
     RoutingInputs,
     ScreenPop,
     routing_inputs,
@@ -72,7 +73,15 @@ from callsim.core.event import (
     TimerExpired,
     TimerKind,
 )
-from callsim.core.ivr import IvrSession, Menu, Option
+from callsim.core.inbound import (
+    CallerRouting,
+    Identification,
+    InboundCall,
+    InboundFlow,
+    PolicyResult,
+    writes_note,
+)
+from callsim.core.ivr import Exit, IvrSession, Menu, Option
 from callsim.core.queue_log import queue_log_lines
 from callsim.core.record import (
     CallRecord,
@@ -83,6 +92,7 @@ from callsim.core.record import (
     Offer,
     OfferResult,
     Outcome,
+    StaffedSpan,
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.ticket import Status, TicketBook
@@ -109,6 +119,7 @@ __all__ = [
     "CallRecord",
     "CallState",
     "CallerHungUp",
+    "CallerRouting",
     "CancelRing",
     "Candidate",
     "Category",
@@ -120,13 +131,18 @@ __all__ = [
     "ContactBook",
     "CurrentException",
     "Decision",
+    "Direction",
     "Employee",
     "EmployeeDirectory",
     "End",
     "Enqueue",
     "Event",
+    "Exit",
     "FaqNode",
     "Forward",
+    "Identification",
+    "InboundCall",
+    "InboundFlow",
     "Instruction",
     "IvrSession",
     "JournalEntry",
@@ -139,6 +155,7 @@ __all__ = [
     "Party",
     "PauseAgent",
     "PlayMessage",
+    "PolicyResult",
     "QueueConfig",
     "Ring",
     "RingTimedOut",
@@ -148,6 +165,7 @@ __all__ = [
     "SendToVoicemail",
     "ServiceStopped",
     "SkillsChanged",
+    "StaffedSpan",
     "StartTimer",
     "Status",
     "TakeNote",
@@ -165,4 +183,5 @@ __all__ = [
     "routing_inputs",
     "screen",
     "screen_pop",
+    "writes_note",
 ]

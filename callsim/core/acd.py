@@ -1,8 +1,21 @@
 """The ACD: a sans-I/O state machine. Events and the current time in; commands out.
 
+Rule 1: everything that changes a call's or an agent's state lives in this module. What
+is not a transition lives beside it: the inbound flow before the queue and the client's
+treatment after the answer (``inbound``), record and journal types (``record``), the
+journal's Asterisk format (``queue_log``), routing strategies (``strategy``).
+
 It never reads a clock, sleeps, logs or opens files; the only randomness comes from the
 injected ``random.Random`` (random strategies). The SimPy simulator and the live service
-drive this same object, so they route identically.
+drive this same object, so they route identically. A shell drives it only through
+``handle(event, now)``, the commands it returns and read-only views (``call_state``,
+``agent_state``, the records and spans); it never reads the state objects below.
+
+Late and schedule events are harmless: an answer, rejection, ring timeout, hang-up or
+end of talk for a call that has moved on returns no commands; pause, ready and log-out
+are valid in any agent state (a pause or ready for a logged-out agent does nothing).
+Events that contradict the state (an answer from an agent never offered the call) raise
+``InvalidEventError`` naming the event.
 
 Invariants kept after every event (and tested as properties):
 
@@ -66,9 +79,10 @@ from callsim.core.record import (
     Offer,
     OfferResult,
     Outcome,
+    StaffedSpan,
 )
 from callsim.core.strategy import STRATEGIES
-from callsim.errors import InvalidEventError, UnknownAgentError, UnknownCallError
+from callsim.errors import InvalidEventError, UnknownAgentError
 
 _TERMINAL = {
     ActionKind.VOICEMAIL: (Outcome.VOICEMAIL, JournalKind.VOICEMAIL),
@@ -76,9 +90,8 @@ _TERMINAL = {
     ActionKind.FORWARD: (Outcome.FORWARDED, JournalKind.FORWARD),
     ActionKind.CLOSE: (Outcome.CLOSED, JournalKind.CLOSED),
 }
-_DIVERTED = {
-    o.value: o for o in (Outcome.BLOCKED, Outcome.DEFLECTED, Outcome.VOICEMAIL, Outcome.CLOSED)
-}
+_DIVERTED = frozenset((Outcome.BLOCKED, Outcome.DEFLECTED, Outcome.VOICEMAIL, Outcome.MESSAGE))
+NO_ANSWER = "no_answer"  # the reason of the pause after missed offers
 _AGENT_RULE = "agent became available: highest priority, then longest waiting, across its queues"
 _PREFERRED_RULE = "the caller's preferred agent first"
 
@@ -128,6 +141,7 @@ class Acd:
         self._entries = 0  # entry numbers into queues: FIFO order within a priority
         self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
         self.records: list[CallRecord] = []
+        self.spans: list[StaffedSpan] = []
         self.journal: list[JournalEntry] | None = [] if journal else None
         self.decisions: list[Decision] | None = [] if trace else None
         self._handlers: dict[type, Callable[[Any, float, Out], None]] = {
@@ -164,29 +178,31 @@ class Acd:
         return out
 
     def take_records(self) -> list[CallRecord]:
-        """Return the records written since the last call and forget them."""
+        """Return the call records written since the last call and forget them."""
         records, self.records = self.records, []
         return records
 
+    def take_spans(self) -> list[StaffedSpan]:
+        """Return the agents' staffed spans ended since the last call and forget them."""
+        spans, self.spans = self.spans, []
+        return spans
+
+    def agent_state(self, agent: str) -> AgentState:
+        """The agent's current state (a read-only view)."""
+        return self._agent(agent, None).state
+
+    def call_state(self, call: CallId) -> CallState | None:
+        """The call's current state, or None once it has ended (a read-only view)."""
+        found = self.calls.get(call)
+        return found.state if found is not None else None
+
     # -- lookups ------------------------------------------------------------------------
 
-    def _agent(self, name: str) -> Agent:
+    def _agent(self, name: str, event: Event | None) -> Agent:
         agent = self.agents.get(name)
         if agent is None:
-            raise UnknownAgentError(f"agent {name!r} is not known")
+            raise UnknownAgentError(_refused(event, f"agent {name!r} is not known"))
         return agent
-
-    def _logged_in(self, name: str) -> Agent:
-        agent = self._agent(name)
-        if agent.state is AgentState.OFFLINE:
-            raise InvalidEventError(f"agent {name!r} is logged out; log in first")
-        return agent
-
-    def _call(self, call_id: CallId) -> Call:
-        call = self.calls.get(call_id)
-        if call is None:
-            raise UnknownCallError(f"call {call_id!r} is not in progress")
-        return call
 
     def _log(
         self,
@@ -229,14 +245,30 @@ class Acd:
         agent.queues = sorted(found.values(), key=lambda q: self._queue_order[q.name])
         agent.pools = [q.pool for q in agent.queues]
 
+    def _staff(self, agent: Agent, now: float) -> None:
+        """The agent starts a staffed span (logged in, not paused)."""
+        agent.staffed_since = now
+
+    def _unstaff(self, agent: Agent, now: float) -> None:
+        """The agent's staffed span ends (a pause, a log-out, new skills, a stop)."""
+        since = agent.staffed_since
+        if since is not None:
+            agent.staffed_since = None
+            queues = tuple(q.name for q in agent.queues)
+            self.spans.append(StaffedSpan(agent.name, queues, since, now))
+
     def _set_skills(self, agent: Agent, skills: Mapping[str, int], now: float, out: Out) -> None:
         _check_skills(agent.name, skills)
         was_idle = agent.in_pools
         self._leave_idle(agent)
         old = agent.queues
+        staffed = agent.staffed_since is not None
+        self._unstaff(agent, now)  # the span so far served the old queues
         agent.skills = dict(skills)
         agent.n_skills = len(agent.skills)
         self._index(agent)
+        if staffed:
+            self._staff(agent, now)
         if agent.state is not AgentState.OFFLINE:
             for q in old:
                 q.n_logged_in -= 1
@@ -294,13 +326,20 @@ class Acd:
         if agent.pending_logout:
             self._go_offline(agent, now, out)
         elif agent.pending_pause is not None:
-            agent.state = AgentState.PAUSED
-            agent.pause_reason, agent.pending_pause = agent.pending_pause, None
-            self._log(now, None, None, agent.name, JournalKind.PAUSE, agent.pause_reason)
+            self._pause(agent, agent.pending_pause, now)
         else:
             self._available(agent, now, out)
 
+    def _pause(self, agent: Agent, reason: str, now: float) -> None:
+        """The agent (in no idle pool) starts a pause."""
+        agent.state = AgentState.PAUSED
+        agent.pause_reason, agent.pending_pause = reason, None
+        agent.pause_token += 1
+        self._unstaff(agent, now)
+        self._log(now, None, None, agent.name, JournalKind.PAUSE, reason)
+
     def _go_offline(self, agent: Agent, now: float, out: Out) -> None:
+        self._unstaff(agent, now)
         agent.state = AgentState.OFFLINE
         while agent.reserved:  # nobody waits for an agent who has left
             call, token = agent.reserved.popleft()
@@ -586,7 +625,7 @@ class Acd:
         assert call.answer_s is not None
         call.state = CallState.WRAP_UP
         call.end_s = now
-        call.ended_by = "agent" if by is Party.AGENT else "caller"
+        call.ended_by = by
         talk = now - call.answer_s
         agent.talk_s_total += talk
         out.append(End(call.id, Outcome.ANSWERED))
@@ -672,18 +711,20 @@ class Acd:
 
     # -- event handlers -----------------------------------------------------------------
 
-    def _new_call_queue(self, call_id: CallId, queue_name: str) -> QueueState:
+    def _new_call_queue(self, ev: CallArrived | CallDiverted) -> QueueState:
         """The queue of a call that is about to start; its id must be free."""
-        if call_id in self.calls:
-            raise InvalidEventError(f"call {call_id!r} is already in progress")
-        queue = self.queues.get(queue_name)
+        if ev.call in self.calls:
+            raise InvalidEventError(_refused(ev, f"call {ev.call!r} is already in progress"))
+        queue = self.queues.get(ev.queue)
         if queue is None:
             known = ", ".join(self.queues)
-            raise InvalidEventError(f"queue {queue_name!r} is not configured (queues: {known})")
+            raise InvalidEventError(
+                _refused(ev, f"queue {ev.queue!r} is not configured (queues: {known})")
+            )
         return queue
 
     def _on_call_arrived(self, ev: CallArrived, now: float, out: Out) -> None:
-        queue = self._new_call_queue(ev.call, ev.queue)
+        queue = self._new_call_queue(ev)
         priority = ev.priority if ev.priority is not None else queue.config.priority
         call = Call(ev.call, queue, ev.ani, ev.dnis, priority, now)
         if ev.preferred_agent is not None:
@@ -697,44 +738,45 @@ class Acd:
         self._enter(call, queue, now, out)
 
     def _on_call_diverted(self, ev: CallDiverted, now: float, out: Out) -> None:
-        queue = self._new_call_queue(ev.call, ev.queue)
-        outcome = _DIVERTED.get(ev.outcome)
-        if outcome is None:
-            allowed = ", ".join(_DIVERTED)
-            raise InvalidEventError(
-                f"diverted call {ev.call!r}: outcome {ev.outcome!r} is not one of {allowed}"
-            )
+        queue = self._new_call_queue(ev)
+        if ev.outcome not in _DIVERTED:
+            allowed = ", ".join(sorted(o.value for o in _DIVERTED))
+            raise InvalidEventError(_refused(ev, f"outcome {ev.outcome!r} is not one of {allowed}"))
         call = Call(ev.call, queue, ev.ani, ev.dnis, queue.config.priority, now)
         self.calls[ev.call] = call
-        self._finish(call, outcome, now, out)
+        self._finish(call, ev.outcome, now, out)
+
+    def _ringing(self, ev: AgentAnswered | AgentRejected | RingTimedOut) -> Call | None:
+        """The call that rings ``ev.agent``, or None if the offer is over (a late event:
+        answered elsewhere, cancelled, timed out, or the call ended)."""
+        call = self.calls.get(ev.call)
+        if call is not None and ev.agent in call.ringing:
+            return call
+        self._agent(ev.agent, ev)
+        if call is not None and not any(o.agent == ev.agent for o in call.offers):
+            raise InvalidEventError(
+                _refused(ev, f"call {ev.call!r} was never offered to agent {ev.agent!r}")
+            )
+        return None
 
     def _on_answered(self, ev: AgentAnswered, now: float, out: Out) -> None:
-        call = self._call(ev.call)
-        agent = self._agent(ev.agent)
-        if call.state is not CallState.RINGING or ev.agent not in call.ringing:
-            raise InvalidEventError(
-                f"agent {ev.agent!r} answered call {ev.call!r}, which is not ringing them "
-                f"(call is {call.state.value})"
-            )
-        self._connect(call, agent, call.ringing.pop(ev.agent), now, out)
+        call = self._ringing(ev)
+        if call is None:
+            return
+        self._connect(call, self.agents[ev.agent], call.ringing.pop(ev.agent), now, out)
         if call.ringing:  # ring_all: the others stop ringing
             for other in self._cancel_rings(call, now, out):
                 self._release(other, now, out)
 
     def _on_rejected(self, ev: AgentRejected, now: float, out: Out) -> None:
-        call = self._call(ev.call)
-        if call.state is not CallState.RINGING or ev.agent not in call.ringing:
-            raise InvalidEventError(
-                f"agent {ev.agent!r} rejected call {ev.call!r}, which is not ringing them "
-                f"(call is {call.state.value})"
-            )
-        self._missed(call, self._agent(ev.agent), OfferResult.REJECTED, now, out)
+        call = self._ringing(ev)
+        if call is not None:
+            self._missed(call, self.agents[ev.agent], OfferResult.REJECTED, now, out)
 
     def _on_ring_timed_out(self, ev: RingTimedOut, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
-        if call is None or call.state is not CallState.RINGING or ev.agent not in call.ringing:
-            return  # late: the offer was answered, cancelled or the call left
-        self._missed(call, self._agent(ev.agent), OfferResult.NO_ANSWER, now, out)
+        call = self._ringing(ev)
+        if call is not None:
+            self._missed(call, self.agents[ev.agent], OfferResult.NO_ANSWER, now, out)
 
     def _missed(self, call: Call, agent: Agent, result: OfferResult, now: float, out: Out) -> None:
         start = call.ringing.pop(agent.name)
@@ -750,17 +792,28 @@ class Acd:
             )
         agent.misses += 1
         limit = self.routing.max_no_answer
-        if limit and agent.misses >= limit:
-            agent.misses = 0
-            agent.pending_pause = "no_answer"
-            out.append(PauseAgent(agent.name, "no_answer"))
         agent.state = AgentState.PAUSED  # off the pools until released below
+        agent.call = None
+        if limit and agent.misses >= limit and not agent.pending_logout:
+            agent.misses = 0
+            agent.pending_pause = None
+            self._pause(agent, NO_ANSWER, now)
+            out.append(PauseAgent(agent.name, NO_ANSWER))
+            pause_s = self.routing.no_answer_pause_s
+            if pause_s is not None:
+                timer = Timer(TimerKind.NO_ANSWER, agent.name, agent.pause_token)
+                out.append(StartTimer(timer, pause_s))
+            if not call.ringing:
+                self._after_miss(call, now, out)
+            return
         if not call.ringing:
             self._after_miss(call, now, out)
         self._release(agent, now, out)
 
     def _on_hung_up(self, ev: CallerHungUp, now: float, out: Out) -> None:
-        call = self._call(ev.call)
+        call = self.calls.get(ev.call)
+        if call is None:
+            return  # late: the call ended already
         state = call.state
         if state is CallState.TALKING:
             self._end_talk(call, Party.CALLER, None, now, out)
@@ -790,9 +843,13 @@ class Acd:
             self._release(agent, now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
-        call = self._call(ev.call)
+        call = self.calls.get(ev.call)
+        if call is None or call.state is CallState.WRAP_UP:
+            return  # late: the talk ended already (the caller hung up first)
         if call.state is not CallState.TALKING:
-            raise InvalidEventError(f"call {ev.call!r} is not connected (it is {call.state.value})")
+            raise InvalidEventError(
+                _refused(ev, f"call {ev.call!r} is not connected (it is {call.state.value})")
+            )
         self._end_talk(call, ev.ended_by, ev.wrap_up_s, now, out)
 
     def _on_timer(self, ev: TimerExpired, now: float, out: Out) -> None:
@@ -805,6 +862,15 @@ class Acd:
                 and agent.wrap_token == timer.token
             ):
                 self._end_wrap(agent, now, out)
+            return
+        if timer.kind is TimerKind.NO_ANSWER:
+            agent = self.agents.get(str(timer.subject))
+            if (
+                agent is not None
+                and agent.state is AgentState.PAUSED
+                and agent.pause_token == timer.token
+            ):
+                self._unpause(agent, now, out)
             return
         call = self.calls.get(timer.subject)
         if call is None or call.queue_token != timer.token:
@@ -838,7 +904,7 @@ class Acd:
         if agent is None:
             if ev.skills is None:
                 raise UnknownAgentError(
-                    f"agent {ev.agent!r} is not known; give skills to create it"
+                    _refused(ev, f"agent {ev.agent!r} is not known; give skills to create it")
                 )
             agent = self._create_agent(ev.agent, ev.skills)
         elif ev.skills is not None:
@@ -850,38 +916,45 @@ class Acd:
             q.n_logged_in += 1
         self._log(now, None, None, agent.name, JournalKind.AGENTLOGIN)
         if ev.paused_reason is not None:
-            agent.state = AgentState.PAUSED
-            agent.pause_reason = ev.paused_reason
-            self._log(now, None, None, agent.name, JournalKind.PAUSE, ev.paused_reason)
+            self._pause(agent, ev.paused_reason, now)
         else:
+            self._staff(agent, now)
             self._available(agent, now, out)
 
+    def _unpause(self, agent: Agent, now: float, out: Out) -> None:
+        agent.pause_reason = None
+        agent.misses = 0
+        self._log(now, None, None, agent.name, JournalKind.UNPAUSE)
+        self._staff(agent, now)
+        self._available(agent, now, out)
+
     def _on_ready(self, ev: AgentReady, now: float, out: Out) -> None:
-        agent = self._logged_in(ev.agent)
+        agent = self._agent(ev.agent, ev)
         state = agent.state
-        agent.pending_pause = None
+        reason = ev.reason
+        if reason is None or agent.pending_pause == reason:
+            agent.pending_pause = None
         if state is AgentState.PAUSED:
-            agent.pause_reason = None
-            agent.misses = 0
-            self._log(now, None, None, agent.name, JournalKind.UNPAUSE)
-            self._available(agent, now, out)
-        elif state is AgentState.WRAP_UP:
+            if reason is None or agent.pause_reason == reason:
+                self._unpause(agent, now, out)
+        elif state is AgentState.WRAP_UP and reason is None:
             self._end_wrap(agent, now, out)
 
     def _on_paused(self, ev: AgentPaused, now: float, out: Out) -> None:
-        agent = self._logged_in(ev.agent)
+        agent = self._agent(ev.agent, ev)
         state = agent.state
+        if state is AgentState.OFFLINE:
+            return  # a scheduled pause of an agent who is not logged in
         if state is AgentState.READY:
             self._leave_idle(agent)
-            agent.state = AgentState.PAUSED
-        if agent.state is AgentState.PAUSED:
-            agent.pause_reason = ev.reason
-            self._log(now, None, None, agent.name, JournalKind.PAUSE, ev.reason)
+            self._pause(agent, ev.reason, now)
+        elif state is AgentState.PAUSED:
+            self._pause(agent, ev.reason, now)  # a new pause (reason) replaces the old one
         else:
             agent.pending_pause = ev.reason
 
     def _on_logged_out(self, ev: AgentLoggedOut, now: float, out: Out) -> None:
-        agent = self._agent(ev.agent)
+        agent = self._agent(ev.agent, ev)
         state = agent.state
         if state is AgentState.READY:
             self._leave_idle(agent)
@@ -902,7 +975,7 @@ class Acd:
             agent.pending_logout = True
 
     def _on_skills_changed(self, ev: SkillsChanged, now: float, out: Out) -> None:
-        self._set_skills(self._agent(ev.agent), ev.skills, now, out)
+        self._set_skills(self._agent(ev.agent, ev), ev.skills, now, out)
 
     def _on_stopped(self, ev: ServiceStopped, now: float, out: Out) -> None:
         freed: list[Agent] = []
@@ -923,6 +996,15 @@ class Acd:
             self._finish(call, Outcome.INTERRUPTED, now, out)
         for agent in freed:
             self._release(agent, now, out)
+        for agent in self.agents.values():  # staffed time ends with the service
+            if agent.staffed_since is not None:
+                self._unstaff(agent, now)
+                self._staff(agent, now)
+
+
+def _refused(event: Event | None, reason: str) -> str:
+    """An error message that names the event the core refused."""
+    return reason if event is None else f"{type(event).__name__} refused: {reason}"
 
 
 def _proficiency_key(skills: tuple[str, ...]) -> Callable[[Agent], tuple[float, ...]]:

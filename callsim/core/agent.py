@@ -39,6 +39,7 @@ class Agent:
         "n_skills",
         "name",
         "pause_reason",
+        "pause_token",
         "pending_logout",
         "pending_pause",
         "pools",
@@ -46,6 +47,7 @@ class Agent:
         "queues",
         "reserved",
         "skills",
+        "staffed_since",
         "state",
         "talk_s_total",
         "weight",
@@ -71,6 +73,8 @@ class Agent:
         self.pause_reason: str | None = None
         self.pending_pause: str | None = None
         self.pending_logout = False
+        self.pause_token = 0  # changes at every pause: a stale no-answer timer is ignored
+        self.staffed_since: float | None = None  # start of the open staffed span
         self.idle_since = 0.0
         self.idle_token = 0
         self.in_pools = False  # held by its queues' idle pools (state READY)

@@ -6,7 +6,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from callsim.core.event import CallId
-from callsim.core.record import Offer
+from callsim.core.record import Offer, Party
 
 if TYPE_CHECKING:
     from callsim.core.agent import Agent
@@ -75,7 +75,7 @@ class Call:
         self.answer_s: float | None = None
         self.agent: Agent | None = None
         self.end_s = 0.0
-        self.ended_by: str | None = None
+        self.ended_by: Party | None = None
         self.orig_position = 0
         self.timers_started = False
         self.entries: dict[str, int] = {}  # queue name -> entry number into that queue

@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import enum
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 
-from callsim.errors import ConfigError, PolicyError
+from callsim.core.ivr import Menu
+from callsim.errors import ConfigError, PolicyError, UnknownClientError, UnknownEmployeeError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -58,12 +59,17 @@ class ForwardResult:
     note: bool
 
 
-def forward(treatment: Treatment, answered: Mapping[str, bool]) -> ForwardResult:
-    """Try the targets in order; ``answered[target]`` says whether it took the call."""
+def forward(
+    treatment: Treatment, answered: Mapping[str, bool] | Callable[[str], bool]
+) -> ForwardResult:
+    """Try the targets in order, target 1 then 2, until one takes the call; a note if
+    none does. ``answered`` says whether a target took the call: a mapping (a target
+    missing from it did not), or a function asked only for the targets tried."""
     tried = []
     for target in treatment.targets:
         tried.append(target)
-        if answered.get(target, False):
+        took = answered(target) if callable(answered) else answered.get(target, False)
+        if took:
             return ForwardResult(target, tuple(tried), note=False)
     return ForwardResult(None, tuple(tried), note=True)
 
@@ -142,15 +148,25 @@ class EmployeeDirectory:
     sorted word index (found by bisection); only the smallest range is scanned, so a
     search costs O(words x log n + the rarest word's matches) for thousands of entries."""
 
-    __slots__ = ("_index", "_words", "employees")
+    __slots__ = ("_by_name", "_index", "_words", "employees")
 
     def __init__(self, employees: Iterable[Employee] = ()) -> None:
         self.employees: tuple[Employee, ...] = tuple(employees)
         self._words = [frozenset(_fold(f"{e.name} {e.department}").split()) for e in self.employees]
         self._index = sorted((word, i) for i, words in enumerate(self._words) for word in words)
+        self._by_name: dict[str, Employee] = {}
+        for e in self.employees:
+            self._by_name.setdefault(_fold(e.name), e)  # the first of two namesakes
 
     def __len__(self) -> int:
         return len(self.employees)
+
+    def named(self, name: str) -> Employee:
+        """The employee called ``name`` (accents and case ignored)."""
+        found = self._by_name.get(_fold(name))
+        if found is None:
+            raise UnknownEmployeeError(f"employee {name!r} is not on the list")
+        return found
 
     def search(self, text: str, limit: int = 20) -> list[Employee]:
         """Employees matching every word of ``text`` as a word prefix, exact words first."""
@@ -211,6 +227,7 @@ class Client:
 
     name: str
     numbers: tuple[str, ...]  # dialed numbers (DNIS) that select this client
+    queue: str = ""  # the queue its calls wait in (a voice menu option may choose another)
     welcome: str = "Welcome to {client}, how may I help you?"
     tone: Tone = Tone.FORMAL
     treatment: Treatment = NOTE
@@ -221,6 +238,7 @@ class Client:
     faq: FaqNode | None = None
     block_advertising: bool = False
     own_numbers: tuple[str, ...] = ()  # the client's phones: never a callback number
+    menu: Menu | None = None  # the voice menu before the queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +327,7 @@ class ClientBook:
     def for_dnis(self, dnis: str) -> Client:
         client = self._by_number.get(normalise_number(dnis))
         if client is None:
-            raise PolicyError(f"dialed number {dnis!r} belongs to no client")
+            raise UnknownClientError(f"dialed number {dnis!r} belongs to no client")
         return client
 
 

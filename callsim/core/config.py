@@ -95,7 +95,10 @@ class RoutingConfig:
     - ``strategy``: a registered strategy name (see ``callsim.core.strategy.STRATEGIES``).
     - ``ring_timeout_s``: how long one offer rings before the hunt moves on.
     - ``max_no_answer``: after this many consecutive missed offers the agent is paused
-      with reason ``no_answer`` (0 = never).
+      with reason ``no_answer`` (0 = never); the core says so with ``PauseAgent``.
+    - ``no_answer_pause_s``: the ``no_answer`` pause ends by itself after this long
+      (default 60 s, the same in both shells); None keeps the agent paused until it
+      says it is ready.
     - ``on_hunt_exhausted``: when no untried idle agent is left after a miss:
       REQUEUE (wait again), VOICEMAIL, NOTE, FORWARD or CLOSE.
     - ``use_proficiency``: rank candidates by their lowest proficiency in the queue's
@@ -107,6 +110,7 @@ class RoutingConfig:
     strategy: str = "longest_idle"
     ring_timeout_s: float = 15.0
     max_no_answer: int = 3
+    no_answer_pause_s: float | None = 60.0
     on_hunt_exhausted: Action = REQUEUE
     use_proficiency: bool = False
     auto_answer: bool = False
@@ -155,6 +159,9 @@ class AcdConfig:
             raise ConfigError("routing.on_hunt_exhausted: 'queue' is not allowed here")
         if self.routing.ring_timeout_s <= 0:
             raise ConfigError(f"routing.ring_timeout_s: {self.routing.ring_timeout_s} is not > 0")
+        pause = self.routing.no_answer_pause_s
+        if pause is not None and not pause > 0:
+            raise ConfigError(f"routing.no_answer_pause_s: {pause} is not > 0")
         if dup := _first_duplicate([a.name for a in self.agents]):
             raise ConfigError(f"agents: duplicate agent name {dup!r}")
         for i, a in enumerate(self.agents):

@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from callsim.core.client import Instruction, normalise_number
-from callsim.errors import PolicyError
+from callsim.errors import PolicyError, UnknownContactError
 
 PHOTO_PLACEHOLDER = "placeholder:person"
+
+
+class Direction(enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
 
 
 class Category(enum.Enum):
@@ -35,7 +40,7 @@ class Order:
 @dataclass(frozen=True, slots=True)
 class Interaction:
     at: datetime
-    direction: str  # "inbound" or "outbound"
+    direction: Direction
     agent: str
     summary: str
 
@@ -94,7 +99,7 @@ class ContactBook:
         """Attach a new number to a known contact (it calls from a new phone)."""
         contact = self.contacts.get(contact_id)
         if contact is None:
-            raise PolicyError(f"contact {contact_id} does not exist")
+            raise UnknownContactError(f"contact {contact_id} does not exist")
         key = normalise_number(number)
         owner = self._by_number.get(key)
         if owner is not None and owner != contact_id:
@@ -117,7 +122,7 @@ class ScreenPop:
 
     client: str  # shown prominently
     at: datetime
-    direction: str  # INBOUND / OUTBOUND
+    direction: Direction
     caller_number: str
     contact_name: str
     company: str
@@ -145,7 +150,7 @@ def screen_pop(
     agent_extension: str = "",
     *,
     new_caller: bool = False,
-    direction: str = "INBOUND",
+    direction: Direction = Direction.INBOUND,
     history_items: int = 5,
 ) -> ScreenPop:
     """Assemble the card. A new caller's card shows only the number."""
@@ -187,14 +192,17 @@ def routing_inputs(
     contact: Contact,
     queue: str,
     *,
+    language: str | None = None,
     language_queues: Mapping[str, str] | None = None,
     vip_priority: int = 5,
     preferred_wait_s: float = 30.0,
 ) -> RoutingInputs:
-    """VIP callers get ``vip_priority``; the contact's language picks the queue that needs
-    that language skill (``language_queues``: language -> queue); the last agent who
-    served the contact is preferred for ``preferred_wait_s`` (0: only if idle)."""
-    chosen = (language_queues or {}).get(contact.language, queue)
+    """VIP callers get ``vip_priority``; the caller's language (``language``, else the
+    contact's) picks the queue that needs that language skill (``language_queues``:
+    language -> queue); the last agent who served the contact is preferred for
+    ``preferred_wait_s`` (0: only if idle)."""
+    spoken = language if language is not None else contact.language
+    chosen = (language_queues or {}).get(spoken, queue)
     return RoutingInputs(
         queue=chosen,
         priority=vip_priority if contact.category is Category.VIP else None,

@@ -18,12 +18,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-CallId = int | str
+from callsim.core.record import CallId, Outcome, Party
 
-
-class Party(enum.Enum):
-    AGENT = "agent"
-    CALLER = "caller"
+__all__ = ["CallId", "Party"]  # defined beside the records that use them; re-exported
 
 
 class TimerKind(enum.Enum):
@@ -31,6 +28,7 @@ class TimerKind(enum.Enum):
     OVERFLOW = "overflow"
     WRAP_UP = "wrap_up"
     PREFERRED = "preferred"  # a call stops waiting for its preferred agent
+    NO_ANSWER = "no_answer"  # the pause after missed offers ends
 
 
 @dataclass(slots=True, init=False)
@@ -42,7 +40,7 @@ class Timer:
     """
 
     kind: TimerKind
-    subject: CallId  # the call (MAX_WAIT, OVERFLOW) or the agent name (WRAP_UP)
+    subject: CallId  # the call (MAX_WAIT, OVERFLOW, PREFERRED) or the agent (WRAP_UP, NO_ANSWER)
     token: int
 
     def __init__(self, kind: TimerKind, subject: CallId, token: int) -> None:
@@ -90,12 +88,13 @@ class CallArrived:
 @dataclass(slots=True)
 class CallDiverted:
     """A call ended before it reached the queue: blocked as advertising, deflected to
-    self-service, or sent to voicemail or a message by the IVR. ``outcome`` is one of
-    ``blocked``, ``deflected``, ``voicemail``, ``closed``; the core writes its record."""
+    self-service, or sent to voicemail or a recorded message by the voice menu.
+    ``outcome`` is BLOCKED, DEFLECTED, VOICEMAIL or MESSAGE; the core writes its record.
+    ``callsim.core.inbound`` decides it; a shell rarely sends it itself."""
 
     call: CallId
     queue: str
-    outcome: str
+    outcome: Outcome
     ani: str = ""
     dnis: str = ""
 
@@ -114,9 +113,12 @@ class AgentLoggedIn:
 
 @dataclass(slots=True)
 class AgentReady:
-    """The agent is ready for calls (ends a pause or an open-ended wrap-up)."""
+    """The agent is ready for calls: ends a pause, or a wrap-up early. With ``reason``
+    only a pause for that reason ends (or is called off if it waits for the current call
+    to end): a shift plan's end of break cuts no wrap-up and no other pause short."""
 
     agent: str
+    reason: str | None = None
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from callsim.errors import ConfigError
 
 class Exit(enum.Enum):
     QUEUE = "queue"
-    SELF_SERVICE = "self_service"
+    DEFLECTED = "deflected"  # self-service: the call ends without an agent
     VOICEMAIL = "voicemail"
     MESSAGE = "message"
     SUBMENU = "submenu"
@@ -26,7 +26,7 @@ class Exit(enum.Enum):
 class Option:
     exit: Exit
     queue: str | None = None  # QUEUE
-    message: str = ""  # MESSAGE / SELF_SERVICE: what is played
+    message: str = ""  # MESSAGE / DEFLECTED: what is played
     submenu: Menu | None = None  # SUBMENU
     probability: float = 0.0  # share of callers choosing it (simulation)
 

@@ -6,7 +6,14 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from callsim.core.event import CallId
+CallId = int | str
+
+
+class Party(enum.Enum):
+    """Who ended a connected call."""
+
+    AGENT = "agent"
+    CALLER = "caller"
 
 
 class Outcome(enum.Enum):
@@ -19,6 +26,7 @@ class Outcome(enum.Enum):
     FORWARDED = "forwarded"
     BLOCKED = "blocked"  # screened out before the queue (advertising blocking)
     DEFLECTED = "deflected"  # ended in self-service before the queue
+    MESSAGE = "message"  # ended after a recorded message of the voice menu
     CLOSED = "closed"  # ended by the system: queue empty or closed
     INTERRUPTED = "interrupted"  # the service stopped while the call was open
 
@@ -61,7 +69,19 @@ class CallRecord(NamedTuple):
     wait_s: float
     talk_s: float
     wrap_up_s: float
-    ended_by: str | None  # "agent" or "caller" for answered calls
+    ended_by: Party | None  # who ended the talk of an answered call
+
+
+class StaffedSpan(NamedTuple):
+    """A stretch of time an agent was staffed: logged in and not paused (ready, ringing,
+    talking or in wrap-up), serving ``queues``. Written when it ends (a pause, a log-out,
+    a change of skills, the service stopping): staffed time comes from the states the
+    core held, not from a plan."""
+
+    agent: str
+    queues: tuple[str, ...]
+    start_s: float
+    end_s: float
 
 
 class JournalKind(enum.Enum):

@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callsim.errors import InvalidTransitionError, PolicyError
+from callsim.errors import InvalidTransitionError, PolicyError, UnknownTicketError
 
 
 class Status(enum.Enum):
@@ -96,7 +96,7 @@ class TicketBook:
     ) -> Ticket:
         ticket = self.tickets.get(ticket_id)
         if ticket is None:
-            raise PolicyError(f"ticket {ticket_id} does not exist")
+            raise UnknownTicketError(f"ticket {ticket_id} does not exist")
         if status not in ALLOWED[ticket.status]:
             allowed = ", ".join(sorted(s.value for s in ALLOWED[ticket.status])) or "none"
             raise InvalidTransitionError(

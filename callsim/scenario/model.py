@@ -136,12 +136,14 @@ class Horizon(Strict):
 
 
 class ServiceLevel(Strict):
-    """Service level = calls answered within ``threshold_s`` / calls offered."""
+    """Service level = calls answered within ``sl_threshold_s`` / calls offered."""
 
-    threshold_s: float = Field(
+    sl_threshold_s: float = Field(
         20, ge=0, description="Answer-time threshold, seconds.", examples=[20]
     )
-    target: float = Field(0.8, gt=0, lt=1, description="Target share, fraction.", examples=[0.8])
+    sl_target: float = Field(
+        0.8, gt=0, lt=1, description="Target service level, fraction.", examples=[0.8]
+    )
     short_abandon_s: float = Field(
         0,
         ge=0,
@@ -164,6 +166,12 @@ class Routing(Strict):
         ge=0,
         description="Consecutive missed offers before an agent is paused (0 = never).",
         examples=[3],
+    )
+    no_answer_pause_s: float = Field(
+        60,
+        gt=0,
+        description="How long the pause after missed offers lasts, seconds.",
+        examples=[60],
     )
     on_hunt_exhausted: Literal["requeue", "voicemail", "note"] = Field(
         "requeue", description="What happens when no untried agent is left after a miss."
@@ -295,8 +303,9 @@ class CallStream(Strict):
 
     queue: str = Field(description="The queue these calls go to.", examples=["general"])
     arrivals: Arrivals
-    handle_s: Distribution = Field(
-        description="Talk time, seconds.", examples=[{"dist": "lognormal", "mean": 240, "cv": 0.8}]
+    talk_s: Distribution = Field(
+        description="Talk time, seconds (handling time is talk + wrap-up).",
+        examples=[{"dist": "lognormal", "mean": 240, "cv": 0.8}],
     )
     patience_s: Distribution | None = Field(
         None,
@@ -420,15 +429,15 @@ class EmployeeSpec(Strict):
 class IvrChoice(Strict):
     """One keypad option: where it leads and the share of callers pressing it."""
 
-    exit: Literal["queue", "self_service", "voicemail", "message", "submenu"] = Field(
-        description="queue (to `queue` or the client's), self_service (deflected), "
+    exit: Literal["queue", "deflected", "voicemail", "message", "submenu"] = Field(
+        description="queue (to `queue` or the client's), deflected (self-service, no agent), "
         "voicemail, message or submenu."
     )
     probability: float = Field(
         ge=0, le=1, description="Share of callers at this menu pressing it.", examples=[0.1]
     )
     queue: str | None = Field(None, description="For exit queue: the queue; none = the client's.")
-    message: str = Field("", description="What is played (message, self_service).")
+    message: str = Field("", description="What is played (message, deflected).")
     menu: IvrMenu | None = Field(None, description="For exit submenu: the next menu.")
 
     @model_validator(mode="after")
@@ -571,9 +580,9 @@ class Answering(Strict):
     time_zone: str = Field(
         "UTC", description="The centre's time zone (the horizon's clock).", examples=["Europe/Oslo"]
     )
-    handle_s: Distribution = Field(
+    talk_s: Distribution = Field(
         default_factory=lambda: Lognormal(dist="lognormal", mean=150, cv=0.7),
-        description="Talk time before the treatment, seconds.",
+        description="Talk time before the treatment, seconds (informal tone).",
     )
     patience_s: Distribution | None = Field(
         default_factory=lambda: Exponential(dist="exponential", mean=90),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from datetime import timedelta
 from heapq import heappush
 from typing import Any
 
@@ -27,26 +26,31 @@ from callsim.core import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
-    AgentState,
     CallArrived,
-    CallDiverted,
     CallEnded,
     CallerHungUp,
     CallRecord,
+    CancelRing,
     Connect,
     End,
     Enqueue,
+    Forward,
     Party,
+    PauseAgent,
+    PlayMessage,
     Ring,
     RingTimedOut,
+    SendToVoicemail,
     ServiceStopped,
+    StaffedSpan,
     StartTimer,
+    TakeNote,
     TimerExpired,
 )
-from callsim.core.call import CallState
-from callsim.core.client import Tone, TreatmentKind, instruction_for, screen
-from callsim.core.contact import Category, ContactBook, Interaction, routing_inputs
-from callsim.core.ivr import Exit, IvrSession, Option
+from callsim.core.client import ClientBook, Tone
+from callsim.core.contact import Category, ContactBook
+from callsim.core.inbound import InboundCall, InboundFlow, writes_note
+from callsim.core.ivr import Exit, Menu
 from callsim.sim.plan import PlanClient, SimPlan
 from callsim.sim.sample import Streams, poisson_times
 from callsim.sim.stats import CallFacts
@@ -72,27 +76,28 @@ def _unbound(ev: _At) -> None:
     raise RuntimeError("a replication runs once")
 
 
-# what the client's policy made of a call (per call, for per-client results)
-NONE, NOTE, FORWARD_1, FORWARD_2, FORWARD_FAILED, BLOCKED, DEFLECTED, IVR_VOICEMAIL, IVR_MESSAGE = (
-    range(9)
+# commands that need nothing of the simulator: the telephony they ask for (hold music,
+# a message, voicemail, a note, a forward, cancelling a ring, the pause it announces) has
+# no duration here, and the call's end arrives as End or the agent's next state
+_NOTHING_TO_DO = frozenset(
+    (CancelRing, PlayMessage, SendToVoicemail, TakeNote, Forward, PauseAgent)
 )
-DIVERTED = {
-    "blocked": BLOCKED,
-    "deflected": DEFLECTED,
-    "voicemail": IVR_VOICEMAIL,
-    "closed": IVR_MESSAGE,
-}
-_IVR_OUTCOMES = {
-    Exit.SELF_SERVICE: "deflected",
-    Exit.VOICEMAIL: "voicemail",
-    Exit.MESSAGE: "closed",
-}
+BREAK = "break"  # the pause reason of a timetable's breaks
 
 
 class Replication:
-    """Runs one replication of a plan and returns the ACD's call records."""
+    """Runs one replication of a plan and returns the ACD's call records.
 
-    def __init__(self, plan: SimPlan, seed: int, replication: int) -> None:
+    The simulator models people and the world only: when calls arrive, how long they
+    talk and wait, which keys they press, whom they ask for, whether agents and forward
+    targets pick up, and who calls back. What the service does with a call is decided by
+    the core: the ACD (``Acd``) and, for answering-service clients, the inbound flow
+    (``InboundFlow``), driven through events, commands and read-only views only.
+
+    ``inputs=True`` keeps every input given to the inbound flow, in order, in
+    ``flow_inputs`` (a replay of them through a fresh flow makes the same decisions)."""
+
+    def __init__(self, plan: SimPlan, seed: int, replication: int, *, inputs: bool = False) -> None:
         self.plan = plan
         streams = Streams(seed, replication)
         self.acd = Acd(plan.acd, streams.python("tie_break"))
@@ -100,14 +105,17 @@ class Replication:
         self._answer_rng = streams.python("answer")
         self._retrial_rng = streams.python("retrial")
         self._np = {
-            name: streams.numpy(name) for name in ("handle", "patience", "wrap_up", "retrial")
+            name: streams.numpy(name) for name in ("talk", "patience", "wrap_up", "retrial")
         }
         self._delay_rng = streams.numpy("answer")
-        self._p_answer = {s.agent: s.answer_probability for s in plan.shifts}
+        self._p_answer = {t.agent: t.answer_probability for t in plan.timetables}
         self.retrials = 0
         self._policy_rng = streams.python("policy")
         self._policy_np = streams.numpy("policy")
+        self._success: dict[str, float] = {}  # the answering client's forward targets
+        self.flow_inputs: list[tuple[Any, ...]] | None = [] if inputs else None
         self._draw_calls(streams.numpy("arrivals"))
+        self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
         self._eid = self.env._eid  # for the life of the environment
         # bound once for the day: a method looked up per happening is a new object each
@@ -129,20 +137,20 @@ class Replication:
         order = np.argsort(t_all, kind="stable")
         t_all, k_all = t_all[order], k_all[order]
         n = len(t_all)
-        handle = np.empty(n)
+        talk = np.empty(n)
         patience = np.full(n, np.inf)
         wrap = np.zeros(n)
         for k, s in enumerate(self.plan.streams):
             mask = k_all == k
             m = int(mask.sum())
-            handle[mask] = s.handle(self._np["handle"], m)
+            talk[mask] = s.talk(self._np["talk"], m)
             if s.patience is not None:
                 patience[mask] = s.patience(self._np["patience"], m)
             if s.wrap_up is not None:
                 wrap[mask] = s.wrap_up(self._np["wrap_up"], m)
         self.arrival: list[float] = t_all.tolist()
         self.stream: list[int] = k_all.tolist()
-        self.handle: list[float] = handle.tolist()
+        self.talk: list[float] = talk.tolist()
         self.patience: list[float] = patience.tolist()
         self.wrap: list[float] = wrap.tolist()
         self.answered = [False] * n
@@ -153,14 +161,8 @@ class Replication:
         self.priority = [prio_of[k] for k in self.stream]
         client_of = [s.client for s in self.plan.streams]
         self.client = [client_of[k] for k in self.stream]
-        self.policy = [NONE] * n
-        self.off_hours = [False] * n
-        self.contact = [0] * n  # contact id, 0 = none
-        self.vip = [False] * n
-        self.new_caller = [False] * n
-        self.preferred: list[str | None] = [None] * n
-        self.by_last_agent = [False] * n
-        self._make_contacts()
+        # the inbound flow's record of each client call (None for calls to a queue)
+        self.inbound: list[InboundCall | None] = [None] * n
 
     def _new_retrial(self, of: int, at: float) -> int:
         s = self.plan.streams[self.stream[of]]
@@ -168,7 +170,7 @@ class Replication:
         cid = len(self.arrival)
         self.arrival.append(at)
         self.stream.append(self.stream[of])
-        self.handle.append(float(s.handle(rng["handle"], 1)[0]))
+        self.talk.append(float(s.talk(rng["talk"], 1)[0]))
         self.patience.append(
             float(s.patience(rng["patience"], 1)[0]) if s.patience else float("inf")
         )
@@ -177,13 +179,7 @@ class Replication:
         self.queue.append(self.queue[of])
         self.priority.append(self.priority[of])
         self.client.append(self.client[of])
-        self.policy.append(NONE)
-        self.off_hours.append(False)
-        self.contact.append(0)
-        self.vip.append(False)
-        self.new_caller.append(False)
-        self.preferred.append(None)
-        self.by_last_agent.append(False)
+        self.inbound.append(None)
         self.retrials += 1
         return cid
 
@@ -211,14 +207,22 @@ class Replication:
 
     def _run(self) -> list[CallRecord]:
         env = self.env
-        for shift in self.plan.shifts:
-            for at, kind in shift.steps:
-                self._at(at, self._agent_step, (shift.agent, kind))
+        for timetable in self.plan.timetables:
+            for at, kind in timetable.steps:
+                self._at(at, self._agent_step, (timetable.agent, kind))
         if self.arrival:
             self._at(self.arrival[0], self._arrive, 0)
         env.run()
         self._do(self.acd.handle(ServiceStopped(), env.now))
         return self.acd.take_records()
+
+    def spans(self) -> list[StaffedSpan]:
+        """The agents' staffed time as the core held it (after ``run``)."""
+        return self.acd.take_spans()
+
+    def facts(self) -> CallFacts:
+        """What the inbound flow decided for each client call, by call id."""
+        return CallFacts.of(self.client, self.inbound)
 
     # -- callbacks ------------------------------------------------------------------------
 
@@ -230,39 +234,43 @@ class Replication:
             arrived = CallArrived(cid, self.queue[cid], "", "", self.priority[cid])
             self._do(self._handle(arrived, now))
         else:
-            pc = self.plan.clients[client]
-            if not self._divert(cid, pc, now):
-                self._do(self.acd.handle(self._client_call(cid, pc, now), now))
+            self._client_call(cid, self.plan.clients[client], now)
         nxt = cid + 1
         if nxt < self.n_first:
             self._at(self.arrival[nxt], self._on_arrive, nxt)
 
-    def facts(self) -> CallFacts:
-        return CallFacts(
-            self.client, self.policy, self.off_hours, self.vip, self.new_caller, self.by_last_agent
-        )
+    # -- answering-service callers: people and the world ----------------------------------
 
-    def _make_contacts(self) -> None:
-        """Each client's known callers, in the core's contact book."""
+    def _make_flow(self) -> None:
+        """The core's inbound flow over the clients and each client's known callers."""
+        plan = self.plan
         self.book = ContactBook()
         self._known: list[list[str]] = []
         self._fresh = 0
-        cs = self.plan.contacts
-        if cs is None:
-            return
-        rng = self._policy_rng
-        for i in range(len(self.plan.clients)):
-            numbers = []
-            for k in range(cs.population if cs.known_share > 0 else 0):
-                number = f"+1{i:03d}{k:06d}"
-                vip = rng.random() < cs.vip_share
-                self.book.add(
-                    [number],
-                    category=Category.VIP if vip else Category.REGULAR,
-                    language=self._language(),
-                )
-                numbers.append(number)
-            self._known.append(numbers)
+        cs = plan.contacts
+        if cs is not None:
+            rng = self._policy_rng
+            for i in range(len(plan.clients)):
+                numbers = []
+                for k in range(cs.population if cs.known_share > 0 else 0):
+                    number = f"+1{i:03d}{k:06d}"
+                    vip = rng.random() < cs.vip_share
+                    self.book.add(
+                        [number],
+                        category=Category.VIP if vip else Category.REGULAR,
+                        language=self._language(),
+                    )
+                    numbers.append(number)
+                self._known.append(numbers)
+        self.flow: InboundFlow | None = None
+        if plan.clients:
+            assert plan.calendar_start is not None
+            self.flow = InboundFlow(
+                ClientBook(pc.client for pc in plan.clients),
+                self.book,
+                plan.calendar_start,
+                plan.caller_routing,
+            )
 
     def _language(self) -> str:
         cs = self.plan.contacts
@@ -275,108 +283,86 @@ class Replication:
                 return language
         return language
 
-    def _client_call(self, cid: int, pc: PlanClient, now: float) -> CallArrived:
-        """Identify the caller in the contact book and let the contact steer routing."""
-        cs = self.plan.contacts
-        if cs is None:
-            return CallArrived(cid, self.queue[cid], "", pc.client.numbers[0], self.priority[cid])
+    def _client_call(self, cid: int, pc: PlanClient, now: float) -> None:
+        """A caller dials the client: an advertiser or not, a known contact or a new
+        number (speaking a language), pressing keys in the voice menu; the flow decides."""
         rng = self._policy_rng
-        known = self._known[self.client[cid]]
-        if known and rng.random() < cs.known_share:
+        advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
+        keys = self._keys(pc.client.menu) if pc.client.menu is not None else ""
+        cs = self.plan.contacts
+        known = self._known[self.client[cid]] if self._known else []
+        language: str | None = None
+        if cs is not None and known and rng.random() < cs.known_share:
             ani = known[int(rng.random() * len(known))]
         else:
             self._fresh += 1
             ani = f"+2{self._fresh:09d}"
-        contact, created = self.book.identify(ani)
-        if created:
-            contact.language = self._language()
-            self.new_caller[cid] = True
-        inputs = routing_inputs(
-            contact,
-            self.queue[cid],
-            language_queues=cs.language_queues,
-            vip_priority=cs.vip_priority,
-            preferred_wait_s=cs.last_agent_wait_s,
+            language = self._language()
+        dnis = pc.client.numbers[0]
+        assert self.flow is not None
+        inbound = self.flow.arrive(
+            cid, ani, dnis, now, keys=keys, advertising=advertising, language=language
         )
-        self.contact[cid] = contact.id
-        self.vip[cid] = contact.category is Category.VIP
-        self.preferred[cid] = inputs.preferred_agent
-        return CallArrived(
-            cid, inputs.queue, ani, pc.client.numbers[0], inputs.priority,
-            inputs.preferred_agent, inputs.preferred_wait_s,
-        )  # fmt: skip
+        if self.flow_inputs is not None:
+            self.flow_inputs.append(("arrive", now, cid, ani, dnis, keys, advertising, language))
+        self.inbound[cid] = inbound
+        self._do(self._handle(inbound.event, now))
 
-    def _divert(self, cid: int, pc: PlanClient, now: float) -> bool:
-        """Advertising blocking and the client's voice menu, before the queue. True if the
-        call ended there (the core records it); a menu option may also pick the queue."""
-        rng = self._policy_rng
-        outcome = None
-        advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
-        if advertising and not screen(pc.client, advertising=True):
-            outcome = "blocked"
-        elif pc.menu is not None:
-            option = self._walk(IvrSession(pc.menu))
-            if option is not None and option.exit is Exit.QUEUE:
-                assert option.queue is not None
-                self.queue[cid] = option.queue
-            elif option is not None:
-                outcome = _IVR_OUTCOMES[option.exit]
-        if outcome is None:
-            return False
-        self.policy[cid] = DIVERTED[outcome]
-        self.acd.handle(CallDiverted(cid, self.queue[cid], outcome, "", pc.client.numbers[0]), now)
-        return True
-
-    def _walk(self, session: IvrSession) -> Option | None:
-        """Press keys by the options' shares until the call leaves the menu; None when
-        the caller presses nothing (they go on to the client's queue)."""
+    def _keys(self, menu: Menu) -> str:
+        """Press keys by the options' shares until the call leaves the menu; the keys
+        so far when the caller presses nothing (they go on to the client's queue)."""
+        keys = ""
         while True:
             u, total, key = self._policy_rng.random(), 0.0, None
-            for k, option in session.menu.options.items():
+            for k, option in menu.options.items():
                 total += option.probability
                 if u < total:
                     key = k
                     break
             if key is None:
-                return None
-            step = session.press(key)
-            if step.done:
-                return step.option
+                return keys
+            keys += key
+            option = menu.options[key]
+            if option.exit is not Exit.SUBMENU or option.submenu is None:
+                return keys
+            menu = option.submenu
 
     def _client_work(self, cid: int, pc: PlanClient, now: float, agent: str) -> float:
-        """Talk time of a client call as its policy shapes it; sets its wrap-up and result,
-        and records the interaction in the contact book (the agent becomes the last)."""
-        plan = self.plan
-        assert plan.calendar_start is not None
+        """The agent serves a client call: the flow gives the instruction and decides the
+        treatment from whom the caller asks for and whether the forward targets pick up;
+        the talk time follows the tone and each forward tried, a note adds wrap-up."""
+        flow, inbound, plan = self.flow, self.inbound[cid], self.plan
+        assert flow is not None
+        assert inbound is not None
         assert plan.forward_s is not None
         assert plan.note_s is not None
         rng = self._policy_rng
-        at = plan.calendar_start + timedelta(seconds=now)
-        inst = instruction_for(pc.client, at)
-        if self.contact[cid]:
-            self.book.record(self.contact[cid], Interaction(at, "inbound", agent, ""))
-            self.by_last_agent[cid] = self.preferred[cid] == agent
-        treatment = inst.treatment
-        if inst.in_hours and not inst.exception:
-            if pc.employees:  # the caller asks for one employee
-                treatment = pc.employees[int(rng.random() * len(pc.employees))]
-            elif pc.faq_leaves:  # the caller's request is one FAQ leaf
-                leaf = pc.faq_leaves[int(rng.random() * len(pc.faq_leaves))]
-                treatment = leaf.treatment or treatment
-        talk = self.handle[cid] * (plan.formal_factor if inst.tone is Tone.FORMAL else 1.0)
-        code = NOTE
-        if treatment.kind is TreatmentKind.FORWARD:
-            code = FORWARD_FAILED
-            for k, target in enumerate(treatment.targets):
+        instruction = flow.answer(inbound, agent, now)
+        employee: str | None = None
+        faq: tuple[str, ...] = ()
+        if pc.employees:  # the caller asks for one employee
+            employee = pc.employees[int(rng.random() * len(pc.employees))]
+        elif pc.faq_paths:  # the caller's request is one FAQ leaf
+            faq = pc.faq_paths[int(rng.random() * len(pc.faq_paths))]
+        self._success = pc.success
+        tried: dict[str, bool] = {}
+        result = flow.treat(inbound, employee=employee, faq=faq, answered=self._target_answers)
+        talk = self.talk[cid] * (plan.formal_factor if instruction.tone is Tone.FORMAL else 1.0)
+        if inbound.forward is not None:
+            for target in inbound.forward.attempts:
                 talk += float(plan.forward_s(self._policy_np, 1)[0])
-                if rng.random() < pc.success.get(target, 0.0):
-                    code = FORWARD_1 + k
-                    break
-        if code in (NOTE, FORWARD_FAILED):
+                tried[target] = target == inbound.forward.target
+        if writes_note(result):
             self.wrap[cid] += float(plan.note_s(self._policy_np, 1)[0])
-        self.policy[cid] = code
-        self.off_hours[cid] = not inst.in_hours
+        if self.flow_inputs is not None:
+            self.flow_inputs.append(("answer", now, cid, agent, employee, faq, tried))
         return talk
+
+    def _target_answers(self, target: str) -> bool:
+        """Whether a forward target picks up (the world; asked only for targets tried)."""
+        return self._policy_rng.random() < self._success.get(target, 0.0)
+
+    # -- the caller's patience, retrials, talk -------------------------------------------
 
     def _arrive_retrial(self, ev: _At) -> None:
         cid: int = ev._value
@@ -389,14 +375,13 @@ class Replication:
     def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
         if self.answered[cid]:
-            return  # answered before the caller ran out of patience
-        call = self.acd.calls.get(cid)
-        if call is None or call.state not in (CallState.WAITING, CallState.RINGING):
-            return
+            return  # answered before the caller ran out of patience: the timer is stale
         now = self.env.now
-        self._do(self.acd.handle(CallerHungUp(cid), now))
+        out = self.acd.handle(CallerHungUp(cid), now)
+        self._do(out)
+        abandoned = any(type(c) is End and c.call == cid for c in out)
         s = self.plan.streams[self.stream[cid]]
-        if s.retrial_p > 0 and self._retrial_rng.random() < s.retrial_p:
+        if abandoned and s.retrial_p > 0 and self._retrial_rng.random() < s.retrial_p:
             assert s.retrial_delay is not None
             delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
             retry = self._new_retrial(cid, now + delay)
@@ -409,47 +394,47 @@ class Replication:
     def _timer(self, ev: _At) -> None:
         self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
 
+    # -- agents ---------------------------------------------------------------------------
+
     def _answer(self, ev: _At) -> None:
         cid, agent = ev._value
-        call = self.acd.calls.get(cid)
-        if call is not None and agent in call.ringing:
-            self._do(self.acd.handle(AgentAnswered(agent, cid), self.env.now))
+        self._do(self.acd.handle(AgentAnswered(agent, cid), self.env.now))
 
     def _ring_out(self, ev: _At) -> None:
         cid, agent = ev._value
         self._do(self.acd.handle(RingTimedOut(agent, cid), self.env.now))
 
     def _agent_step(self, ev: _At) -> None:
+        """The timetable: log in, take a break, end it, log out (valid in any state)."""
         agent, kind = ev._value
-        acd, now = self.acd, self.env.now
         if kind == "login":
-            self._do(acd.handle(AgentLoggedIn(agent), now))
+            event: Any = AgentLoggedIn(agent)
         elif kind == "logout":
-            self._do(acd.handle(AgentLoggedOut(agent), now))
+            event = AgentLoggedOut(agent)
         elif kind == "pause":
-            if acd.agents[agent].state is not AgentState.OFFLINE:
-                self._do(acd.handle(AgentPaused(agent, "break"), now))
-        elif acd.agents[agent].state is AgentState.PAUSED:
-            self._do(acd.handle(AgentReady(agent), now))
+            event = AgentPaused(agent, BREAK)
+        else:
+            event = AgentReady(agent, BREAK)
+        self._do(self.acd.handle(event, self.env.now))
 
     # -- commands -------------------------------------------------------------------------
 
     def _do(self, commands: list[Any]) -> None:
         for cmd in commands:
             kind = type(cmd)
-            if kind is End:
-                continue
             if kind is Connect:
                 cid = cmd.call
                 self.answered[cid] = True
                 client = self.client[cid]
                 now = self.env._now
                 talk = (
-                    self.handle[cid]
+                    self.talk[cid]
                     if client < 0
                     else self._client_work(cid, self.plan.clients[client], now, cmd.agent)
                 )
                 self._at(now + talk, self._on_talk_end, cid)
+            elif kind is End:
+                continue
             elif kind is Ring:
                 self._ring(cmd)
             elif kind is Enqueue:
@@ -461,6 +446,8 @@ class Replication:
                     self.patience[cid] = float("inf")  # set once per call
             elif kind is StartTimer:
                 self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
+            elif kind not in _NOTHING_TO_DO:
+                raise TypeError(f"the simulator cannot carry out {cmd!r}")
 
     def _ring(self, ring: Ring) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):

@@ -7,7 +7,7 @@ Clock: seconds from the start of the run, which is ``horizon.start`` minus the w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from callsim.core.client import (
     Treatment,
     TreatmentKind,
 )
+from callsim.core.inbound import CallerRouting
 from callsim.core.ivr import Exit, Menu, Option
 from callsim.scenario.model import (
     WEEKDAYS,
@@ -46,7 +47,7 @@ from callsim.scenario.model import (
     TreatmentSpec,
     minutes,
 )
-from callsim.sim.sample import Dist, dist_mean, sampler
+from callsim.sim.sample import sampler
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
 
@@ -56,7 +57,7 @@ class Stream:
     queue: str
     priority: int | None
     pieces: tuple[tuple[float, float, float], ...]  # (start_s, end_s, rate_per_s)
-    handle: Sampler
+    talk: Sampler
     patience: Sampler | None
     wrap_up: Sampler | None
     retrial_p: float
@@ -65,9 +66,9 @@ class Stream:
 
 
 @dataclass(frozen=True, slots=True)
-class Shift:
-    """One agent's working time: ``(at_s, kind, reason)`` steps, kind in login, logout,
-    pause, ready; in time order."""
+class Timetable:
+    """One agent's working time: ``(at_s, kind)`` steps, kind in login, logout, pause,
+    ready (the end of a break); in time order."""
 
     agent: str
     group: str
@@ -80,7 +81,7 @@ class SimPlan:
     name: str
     acd: AcdConfig
     streams: tuple[Stream, ...]
-    shifts: tuple[Shift, ...]
+    timetables: tuple[Timetable, ...]
     origin_min: int  # clock 0 in minutes after midnight
     count_from_s: float  # horizon.start on the clock (end of warm-up)
     arrivals_end_s: float  # horizon.end on the clock
@@ -97,6 +98,7 @@ class SimPlan:
     forward_s: Sampler | None = None
     note_s: Sampler | None = None
     contacts: Contacts | None = None
+    caller_routing: CallerRouting = field(default_factory=CallerRouting)
 
     def clock(self, hhmm: str) -> float:
         return (minutes(hhmm) - self.origin_min) * 60.0
@@ -160,7 +162,7 @@ def build_plan(s: Scenario) -> SimPlan:
             queue=c.queue,
             priority=c.priority,
             pieces=pieces(c.arrivals),
-            handle=sampler(c.handle_s),
+            talk=sampler(c.talk_s),
             patience=sampler(c.patience_s) if c.patience_s else None,
             wrap_up=sampler(c.wrap_up_s) if c.wrap_up_s else None,
             retrial_p=c.retrial.probability if c.retrial else 0.0,
@@ -175,7 +177,7 @@ def build_plan(s: Scenario) -> SimPlan:
                 queue=cl.queue,
                 priority=None,
                 pieces=pieces(cl.arrivals),
-                handle=sampler(work.handle_s),
+                talk=sampler(work.talk_s),
                 patience=sampler(work.patience_s) if work.patience_s else None,
                 wrap_up=sampler(work.wrap_up_s) if work.wrap_up_s else None,
                 retrial_p=0.0,
@@ -187,7 +189,7 @@ def build_plan(s: Scenario) -> SimPlan:
     calendar_start = datetime.combine(work.day, time(0), centre) + timedelta(minutes=origin)
 
     agents = []
-    shifts = []
+    timetables = []
     for g in s.agents:
         p_answer = (
             g.answer_probability
@@ -206,7 +208,7 @@ def build_plan(s: Scenario) -> SimPlan:
             if g.shift:
                 steps.append((max(clock(g.shift.end), login), "logout"))
             steps.sort(key=lambda st: st[0])
-            shifts.append(Shift(name, g.name, p_answer, tuple(steps)))
+            timetables.append(Timetable(name, g.name, p_answer, tuple(steps)))
 
     r = s.routing
     acd = AcdConfig(
@@ -216,25 +218,26 @@ def build_plan(s: Scenario) -> SimPlan:
             strategy=r.strategy,
             ring_timeout_s=r.ring_timeout_s,
             max_no_answer=r.max_no_answer,
+            no_answer_pause_s=r.no_answer_pause_s,
             on_hunt_exhausted=Action(ActionKind(r.on_hunt_exhausted)),
             use_proficiency=r.use_proficiency,
             # agents who always answer at once: their phones answer by themselves
             auto_answer=r.answer_delay_s is None
-            and all(sh.answer_probability >= 1.0 for sh in shifts),
+            and all(t.answer_probability >= 1.0 for t in timetables),
         ),
     )
     return SimPlan(
         name=s.name,
         acd=acd,
         streams=tuple(streams),
-        shifts=tuple(shifts),
+        timetables=tuple(timetables),
         origin_min=origin,
         count_from_s=start_s,
         arrivals_end_s=end_s,
         interval_s=h.interval_min * 60.0,
         n_intervals=int((end_s - start_s) // (h.interval_min * 60.0)),
         queues=tuple(q.name for q in s.queues),
-        sl_threshold_s=s.service_level.threshold_s,
+        sl_threshold_s=s.service_level.sl_threshold_s,
         short_abandon_s=s.service_level.short_abandon_s,
         answer_delay=sampler(r.answer_delay_s) if r.answer_delay_s else None,
         ring_timeout_s=r.ring_timeout_s,
@@ -246,19 +249,24 @@ def build_plan(s: Scenario) -> SimPlan:
         forward_s=sampler(work.forward_s),
         note_s=sampler(work.note_s),
         contacts=work.contacts if s.clients else None,
+        caller_routing=CallerRouting(
+            vip_priority=work.contacts.vip_priority,
+            language_queues=dict(work.contacts.language_queues),
+            last_agent_wait_s=work.contacts.last_agent_wait_s,
+        ),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class PlanClient:
-    """A client as the simulator needs it: the core's policy object plus the chances."""
+    """A client as the simulator needs it: the core's policy object (its voice menu's
+    option probabilities drive the callers' keys) plus what callers and targets do."""
 
     client: Client
     success: dict[str, float]  # forward target -> chance it takes the call
-    employees: tuple[Treatment, ...]  # callers ask for one of them, uniformly
+    employees: tuple[str, ...]  # callers ask for one of them, uniformly
     advertising_share: float
-    menu: Menu | None  # the voice menu; option probabilities drive the simulation
-    faq_leaves: tuple[FaqNode, ...]  # each call is about one of them, uniformly
+    faq_paths: tuple[tuple[str, ...], ...]  # each call is about one FAQ leaf, uniformly
 
 
 def _menu(spec: IvrMenu, client_queue: str) -> Menu:
@@ -286,8 +294,11 @@ def _faq_treatments(spec: FaqSpec | None) -> list[TreatmentSpec]:
     return own + [t for child in spec.children for t in _faq_treatments(child)]
 
 
-def _leaves(node: FaqNode) -> list[FaqNode]:
-    return [node] if not node.children else [leaf for c in node.children for leaf in _leaves(c)]
+def _leaf_paths(node: FaqNode) -> list[tuple[str, ...]]:
+    """The title paths from ``node`` (not included) to each of its leaves."""
+    if not node.children:
+        return [()]
+    return [(c.title, *path) for c in node.children for path in _leaf_paths(c)]
 
 
 def _treatment(spec: TreatmentSpec) -> Treatment:
@@ -315,6 +326,7 @@ def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
     client = Client(
         name=spec.name,
         numbers=tuple(spec.numbers),
+        queue=spec.queue,
         welcome=spec.welcome,
         tone=Tone(spec.tone),
         treatment=_treatment(spec.treatment),
@@ -335,14 +347,14 @@ def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
         ),
         block_advertising=spec.block_advertising,
         own_numbers=tuple(success),  # the client's own phones: never a callback number
+        menu=_menu(spec.ivr, spec.queue) if spec.ivr else None,
     )
     return PlanClient(
         client=client,
         success=success,
-        employees=tuple(_treatment(e.treatment) for e in spec.employees),
+        employees=tuple(e.name for e in spec.employees),
         advertising_share=spec.advertising_share,
-        menu=_menu(spec.ivr, spec.queue) if spec.ivr else None,
-        faq_leaves=tuple(_leaves(faq)) if faq else (),
+        faq_paths=tuple(_leaf_paths(faq)) if faq else (),
     )
 
 
@@ -350,7 +362,3 @@ def _span(span: str) -> tuple[time, time]:
     a, b = span.split("-")
     end = time.max if b == "24:00" else time.fromisoformat(b)
     return time.fromisoformat(a), end
-
-
-def mean_handle_s(d: Dist) -> float:
-    return dist_mean(d)

@@ -50,7 +50,7 @@ class SimulationResult:
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
-    return reduce_replication(plan, records, rep.retrials, rep.env.now, rep.facts())
+    return reduce_replication(plan, records, rep.spans(), rep.retrials, rep.facts())
 
 
 def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:
@@ -73,9 +73,9 @@ def simulate(
 ) -> SimulationResult:
     """Run ``replications`` independent days of ``scenario`` and combine them."""
     if replications < 1:
-        raise InputError(f"--replications: {replications} is not >= 1")
+        raise InputError(f"{replications} is not >= 1", field="replications")
     if workers is not None and workers < 1:
-        raise InputError(f"--workers: {workers} is not >= 1")
+        raise InputError(f"{workers} is not >= 1", field="workers")
     plan = build_plan(scenario)
     workers = min(workers or os.cpu_count() or 1, replications)
     started = time.perf_counter()
@@ -130,8 +130,8 @@ def _combine(
         "wall_time_s": round(wall_s, 3),
         "calls_per_s": round(calls / wall_s) if wall_s > 0 else None,
         "horizon": scenario.horizon.model_dump(),
-        "service_level_threshold_s": scenario.service_level.threshold_s,
-        "service_level_target": scenario.service_level.target,
+        "sl_threshold_s": scenario.service_level.sl_threshold_s,
+        "sl_target": scenario.service_level.sl_target,
         "totals": totals,
         "queues": queues,
     }
@@ -157,7 +157,7 @@ def _combine(
     agents = []
     names = ("agent_calls", "agent_talk_s", "agent_wrap_s", "agent_busy_s", "agent_staffed_s")
     stack = {name: np.stack([getattr(r, name) for r in reps]).mean(axis=0) for name in names}
-    for i, shift in enumerate(plan.shifts):
+    for i, shift in enumerate(plan.timetables):
         staffed_s = stack["agent_staffed_s"][i]
         agents.append(
             {

@@ -11,7 +11,7 @@ import numpy as np
 from callsim.scenario.model import Constant, Empirical, Exponential, Gamma, Lognormal, Uniform
 
 Dist = Exponential | Lognormal | Gamma | Constant | Uniform | Empirical
-STREAMS = ("arrivals", "handle", "patience", "wrap_up", "retrial", "answer", "tie_break", "policy")
+STREAMS = ("arrivals", "talk", "patience", "wrap_up", "retrial", "answer", "tie_break", "policy")
 
 
 class Streams:

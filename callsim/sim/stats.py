@@ -6,9 +6,11 @@ service_level = answered within the threshold / offered; abandon_rate = abandone
 offered; asa_s = mean wait of answered calls; aht_s = mean talk + wrap-up of answered
 calls; p_wait = share of offered calls that waited in queue (time ringing an agent
 does not count: with auto-answer it is the Erlang P(wait)); occupancy = agent time
-busy with calls (talk + wrap-up) / agent time staffed (logged in, not on break), by
-clock time; for a queue, over the agents qualified for it. Abandons quicker than
-``short_abandon_s`` are not offered calls.
+busy with calls (talk + wrap-up) / agent time staffed (logged in and not paused, as the
+core's staffed spans say), by clock time; for a queue, over the agents serving it.
+Abandons quicker than ``short_abandon_s`` are not offered calls. Calls that a client's
+policy ended before the queue (blocked, deflected, voicemail, message) are not the
+queue's calls.
 """
 
 from __future__ import annotations
@@ -19,14 +21,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scistats
 
-from callsim.core import CallRecord, Outcome
+from callsim.core import CallRecord, Outcome, StaffedSpan
+from callsim.core.inbound import Identification, InboundCall, PolicyResult
 from callsim.sim.plan import SimPlan
 
 OUTCOMES = [o.value for o in Outcome]
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
+_RESULTS = [r for r in PolicyResult if r is not PolicyResult.NONE]
+_RESULT_INDEX = {r: i for i, r in enumerate(PolicyResult)}
+# ended before the queue: not the queue's calls
+_DIVERTED = [
+    _RESULT_INDEX[r]
+    for r in (PolicyResult.BLOCKED, PolicyResult.DEFLECTED, PolicyResult.VOICEMAIL,
+              PolicyResult.MESSAGE)
+]  # fmt: skip
 CLIENT_FIELDS = (
-    "calls", "answered", "abandoned", "notes", "forwarded_target_1", "forwarded_target_2",
-    "forward_failed", "blocked", "deflected", "ivr_voicemail", "ivr_message", "off_hours",
+    "calls", "answered", "abandoned", *(r.value for r in _RESULTS), "off_hours",
     "vip_calls", "new_callers", "served_by_last_agent",
 )  # fmt: skip
 WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
@@ -66,46 +76,46 @@ def _overlap(start: np.ndarray, stop: np.ndarray, bounds: np.ndarray) -> np.ndar
     return np.asarray(np.clip(hi - lo, 0.0, None))
 
 
-def _staffed_periods(plan: SimPlan, run_end: float) -> list[list[tuple[float, float]]]:
-    periods = []
-    for shift in plan.shifts:
-        spans, on = [], None
-        for at, kind in shift.steps:
-            if kind in ("login", "ready") and on is None:
-                on = at
-            elif kind in ("pause", "logout") and on is not None:
-                spans.append((on, at))
-                on = None
-        if on is not None:
-            spans.append((on, run_end))
-        periods.append(spans)
-    return periods
-
-
 @dataclass(frozen=True, slots=True)
 class CallFacts:
-    """What the simulator knows of each call beyond its record, indexed by call id."""
+    """What the inbound flow decided for each call beyond its record, by call id."""
 
-    client: list[int]  # client index or -1
-    policy: list[int]  # what the client's policy made of it (engine codes)
-    off_hours: list[bool]
-    vip: list[bool]
-    new_caller: list[bool]
-    by_last_agent: list[bool]
+    client: np.ndarray  # client index or -1
+    result: np.ndarray  # PolicyResult index (_RESULT_INDEX)
+    off_hours: np.ndarray  # answered outside the client's business hours
+    vip: np.ndarray
+    new_caller: np.ndarray
+    by_last_agent: np.ndarray  # served by the contact's last agent
+
+    @classmethod
+    def of(cls, client: list[int], inbound: list[InboundCall | None]) -> CallFacts:
+        n = len(client)
+        result = np.zeros(n, dtype=np.intp)
+        flags = np.zeros((4, n), dtype=bool)
+        for i, c in enumerate(inbound):
+            if c is not None:
+                result[i] = _RESULT_INDEX[c.result]
+                flags[:, i] = (
+                    c.off_hours,
+                    c.vip,
+                    c.identification is Identification.NEW,
+                    c.served_by_last_agent,
+                )
+        return cls(np.asarray(client, dtype=np.intp), result, *flags)
 
 
 def reduce_replication(
     plan: SimPlan,
     records: list[CallRecord],
+    spans: list[StaffedSpan],
     retrials: int,
-    run_end: float,
     facts: CallFacts | None = None,
 ) -> ReplicationStats:
     """Sum one replication up."""
     n_int, n_q = plan.n_intervals, len(plan.queues)
     bounds = plan.count_from_s + plan.interval_s * np.arange(n_int + 1)
     qidx = {q: i for i, q in enumerate(plan.queues)}
-    agents = [s.agent for s in plan.shifts]
+    agents = [t.agent for t in plan.timetables]
     aidx = {a: i for i, a in enumerate(agents)}
     n = len(records)
     cols = list(zip(*records, strict=True)) if records else [()] * len(CallRecord._fields)
@@ -133,8 +143,8 @@ def reduce_replication(
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
     short = abandoned & (wait < plan.short_abandon_s)
     ids = np.asarray(cols[f.index("call")], dtype=np.intp)
-    code = np.asarray(facts.policy, dtype=np.intp)[ids] if facts else np.zeros(n, dtype=np.intp)
-    diverted = code >= _BLOCKED  # ended before the queue: not the queue's calls
+    code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
+    diverted = np.isin(code, _DIVERTED)
     k = np.floor((arrival - plan.count_from_s) / plan.interval_s).astype(np.intp)
     in_day = (k >= 0) & (k < n_int)
     counted = in_day & ~short & ~diverted
@@ -156,18 +166,15 @@ def reduce_replication(
     busy = np.zeros((n_int, n_q))
     np.add.at(busy.T, queue[answered], over)
     staffed = np.zeros((n_int, n_q))
-    staffed_total = np.zeros(n_int)
-    agent_staffed = np.zeros(len(agents))
-    qualified = _qualified(plan)
-    for i, spans in enumerate(_staffed_periods(plan, run_end)):
-        if not spans:
-            continue
-        s = np.array(spans)
-        per_interval = _overlap(s[:, 0], s[:, 1], bounds).sum(axis=0)
-        staffed_total += per_interval
-        agent_staffed[i] = per_interval.sum()
-        for q in qualified[i]:
-            staffed[:, q] += per_interval
+    span_start = np.array([s.start_s for s in spans])
+    span_end = np.array([s.end_s for s in spans])
+    per_span = _overlap(span_start, span_end, bounds)  # [spans, intervals]
+    staffed_total = per_span.sum(axis=0)
+    span_agent = np.array([aidx[s.agent] for s in spans], dtype=np.intp)
+    agent_staffed = np.bincount(span_agent, per_span.sum(axis=1), len(agents))
+    for j, span in enumerate(spans):  # a few per agent and day
+        for q in span.queues:
+            staffed[:, qidx[q]] += per_span[j]
 
     day = np.array([bounds[0], bounds[-1]])
     busy_in_day = _overlap(start, stop, day)[:, 0]
@@ -199,9 +206,6 @@ def reduce_replication(
     )
 
 
-_NOTE, _FWD1, _FWD2, _FWD_FAILED, _BLOCKED, _DEFLECTED, _IVR_VM, _IVR_MSG = range(1, 9)
-
-
 def _client_counts(
     plan: SimPlan,
     ids: np.ndarray,
@@ -214,38 +218,21 @@ def _client_counts(
     out = np.zeros((len(plan.clients), len(CLIENT_FIELDS)))
     if not plan.clients or facts is None:
         return out
-
-    def flag(values: list[bool]) -> np.ndarray:
-        return np.asarray(np.asarray(values, dtype=bool)[ids])
-
-    client = np.asarray(facts.client, dtype=np.intp)[ids]
+    client = facts.client[ids]
     mine = in_day & (client >= 0)
     columns = (
         mine,
         mine & answered,
         mine & abandoned,
-        mine & ((code == _NOTE) | (code == _FWD_FAILED)),
-        mine & (code == _FWD1),
-        mine & (code == _FWD2),
-        mine & (code == _FWD_FAILED),
-        mine & (code == _BLOCKED),
-        mine & (code == _DEFLECTED),
-        mine & (code == _IVR_VM),
-        mine & (code == _IVR_MSG),
-        mine & answered & flag(facts.off_hours),
-        mine & flag(facts.vip),
-        mine & flag(facts.new_caller),
-        mine & answered & flag(facts.by_last_agent),
+        *(mine & (code == _RESULT_INDEX[r]) for r in _RESULTS),
+        mine & answered & facts.off_hours[ids],
+        mine & facts.vip[ids],
+        mine & facts.new_caller[ids],
+        mine & answered & facts.by_last_agent[ids],
     )
     for j, mask in enumerate(columns):
         out[:, j] = np.bincount(client[mask], minlength=len(plan.clients))
     return out
-
-
-def _qualified(plan: SimPlan) -> list[list[int]]:
-    """For each agent, the queues whose skills it has all of."""
-    queues = [(i, set(q.skills)) for i, q in enumerate(plan.acd.queues)]
-    return [[i for i, need in queues if need <= set(a.skills)] for a in plan.acd.agents]
 
 
 # -- across replications ------------------------------------------------------------------
