@@ -68,7 +68,7 @@ def test_erlang_commands_json(capsys: pytest.CaptureFixture[str]) -> None:
         capsys,
         "erlang",
         "c",
-        "--rate-per-hour",
+        "--arrivals-per-hour",
         "200",
         "--aht-s",
         "180",
@@ -88,7 +88,7 @@ def test_staff_json_keys(capsys: pytest.CaptureFixture[str]) -> None:
         "30",
         "--aht-s",
         "180",
-        "--target-sl",
+        "--sl-target",
         "0.8",
         "--sl-threshold-s",
         "20",
@@ -142,10 +142,10 @@ def test_staff_forecast_writes_table_csv_json_and_plot(
             "--calls: -3.0 is not a number >= 0",
         ),
         (["erlang", "c", "--calls", "3", "--aht-s", "abc", "--agents", "14"], "'--aht-s'"),
-        (["erlang", "c", "--aht-s", "180", "--agents", "14"], "--calls/--rate-per-hour"),
+        (["erlang", "c", "--aht-s", "180", "--agents", "14"], "--calls/--arrivals-per-hour"),
         (
-            ["staff", "--calls", "100", "--aht-s", "180", "--target-sl", "1.5"],
-            "--target-sl: 1.5 is not within (0, 1)",
+            ["staff", "--calls", "100", "--aht-s", "180", "--sl-target", "1.5"],
+            "--sl-target: 1.5 is not within (0, 1)",
         ),
         (["staff", "--calls", "100", "--aht-s", "180", "--model", "b"], "--model: 'b'"),
         (["staff", "--forecast", "missing.csv"], "missing.csv: cannot read"),
@@ -167,7 +167,7 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     from callsim.errors import InputError
 
     with pytest.raises(InputError):
-        main(["--debug", "staff", "--calls", "1", "--aht-s", "100", "--target-sl", "2"])
+        main(["--debug", "staff", "--calls", "1", "--aht-s", "100", "--sl-target", "2"])
 
 
 def test_strategies_lists_every_name(capsys: pytest.CaptureFixture[str]) -> None:

@@ -83,10 +83,11 @@ def test_ten_thousand_erlangs() -> None:
     assert erlang_c(10_000 / 240, 240, r.agents - 1, 20).service_level < 0.8
 
 
-def test_bad_targets_name_the_flag() -> None:
-    with pytest.raises(InputError, match=r"--target-sl: 1.5"):
+def test_bad_targets_name_the_parameter_not_a_flag() -> None:
+    with pytest.raises(InputError, match=r"^sl_target: 1.5") as info:
         required_agents(0.1, 100, Target(1.5))
-    with pytest.raises(InputError, match="--shrinkage"):
+    assert info.value.field == "sl_target"
+    with pytest.raises(InputError, match=r"^shrinkage: 1.0"):
         required_agents(0.1, 100, Target(0.8, shrinkage=1.0))
     with pytest.raises(InputError, match="max_abandon"):
         required_agents(0.1, 100, Target(0.8, max_abandon=0.05))

@@ -68,12 +68,12 @@ class ErlangA:
 def _check(name: str, value: float, *, positive: bool = True) -> None:
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         expected = "a positive number" if positive else "a number >= 0"
-        raise InputError(f"{name}: {value!r} is not {expected}")
+        raise InputError(f"{value!r} is not {expected}", field=name)
 
 
 def _check_agents(agents: int) -> None:
     if isinstance(agents, bool) or not isinstance(agents, int) or agents < 0:
-        raise InputError(f"agents: {agents!r} is not a whole number >= 0")
+        raise InputError(f"{agents!r} is not a whole number >= 0", field="agents")
 
 
 def erlang_b(traffic_erl: float, agents: int) -> ErlangB:
@@ -140,8 +140,9 @@ def erlang_a(
     terms = int(j_max) + 1
     if terms > _MAX_TERMS:
         raise InputError(
-            f"patience_s: {patience_s!r} is too long for an exact Erlang A at {n} agents and "
-            f"{a:.6g} Erlangs; use Erlang C (model c) for practically infinite patience"
+            f"{patience_s!r} is too long for an exact Erlang A at {n} agents and "
+            f"{a:.6g} Erlangs; use Erlang C (model c) for practically infinite patience",
+            field="patience_s",
         )
     j = np.arange(terms, dtype=float)
     log_tail = (

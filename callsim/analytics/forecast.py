@@ -105,7 +105,7 @@ def plan_day(
 ) -> list[PlanRow]:
     """Staff every interval; a row's own ``patience_s`` overrides the default for model a."""
     if not (math.isfinite(interval_min) and interval_min > 0):
-        raise InputError(f"--interval-min: {interval_min!r} is not a positive number")
+        raise InputError(f"{interval_min!r} is not a positive number", field="interval_min")
     plan = []
     for iv in intervals:
         rate = iv.calls / (interval_min * 60.0)

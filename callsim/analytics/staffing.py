@@ -23,25 +23,27 @@ Metrics = ErlangA | ErlangC
 class Target:
     """What the staffing must reach. ``shrinkage``: share of paid time off the phones."""
 
-    service_level: float = 0.8
+    sl_target: float = 0.8
     sl_threshold_s: float = 20.0
     max_abandon: float | None = None
     max_occupancy: float | None = None
     shrinkage: float = 0.0
 
     def check(self) -> None:
-        if not 0 < self.service_level < 1:
-            raise InputError(f"--target-sl: {self.service_level!r} is not within (0, 1)")
+        if not 0 < self.sl_target < 1:
+            raise InputError(f"{self.sl_target!r} is not within (0, 1)", field="sl_target")
         if not math.isfinite(self.sl_threshold_s) or self.sl_threshold_s < 0:
-            raise InputError(f"--sl-threshold-s: {self.sl_threshold_s!r} is not a number >= 0")
+            raise InputError(
+                f"{self.sl_threshold_s!r} is not a number >= 0", field="sl_threshold_s"
+            )
         for name, value in (
             ("max_abandon", self.max_abandon),
             ("max_occupancy", self.max_occupancy),
         ):
             if value is not None and not 0 < value <= 1:
-                raise InputError(f"--{name.replace('_', '-')}: {value!r} is not within (0, 1]")
+                raise InputError(f"{value!r} is not within (0, 1]", field=name)
         if not 0 <= self.shrinkage < 1:
-            raise InputError(f"--shrinkage: {self.shrinkage!r} is not within [0, 1)")
+            raise InputError(f"{self.shrinkage!r} is not within [0, 1)", field="shrinkage")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +75,17 @@ def required_agents(
     """The fewest agents meeting ``target`` for calls at ``rate_per_s`` with ``aht_s``."""
     target.check()
     if not (math.isfinite(rate_per_s) and rate_per_s >= 0):
-        raise InputError(f"rate: {rate_per_s!r} is not a number >= 0")
+        raise InputError(f"{rate_per_s!r} is not a number >= 0", field="rate_per_s")
     if not (math.isfinite(aht_s) and aht_s > 0):
-        raise InputError(f"aht_s: {aht_s!r} is not a positive number")
+        raise InputError(f"{aht_s!r} is not a positive number", field="aht_s")
     if model == "a":
         if patience_s is None:
-            raise InputError("patience_s: model a (Erlang A) needs a mean patience")
+            raise InputError("model a (Erlang A) needs a mean patience", field="patience_s")
         return _staff_a(rate_per_s, aht_s, patience_s, target)
     if model != "c":
-        raise InputError(f"model: {model!r} is not one of c, a")
+        raise InputError(f"{model!r} is not one of c, a", field="model")
     if target.max_abandon is not None:
-        raise InputError("max_abandon: needs model a (Erlang C has no abandonment)")
+        raise InputError("needs model a (Erlang C has no abandonment)", field="max_abandon")
     return _staff_c(rate_per_s, aht_s, target)
 
 
@@ -120,7 +122,7 @@ def _fractional(prev: Metrics | None, m: Metrics, target: Target) -> float:
         return 0.0
     prev_sl = prev.service_level if prev is not None else 0.0
     floor = m.traffic_erl if isinstance(m, ErlangC) else 0.0  # Erlang C needs agents > load
-    figures = [floor, _interpolate(prev_sl, m.service_level, target.service_level, n)]
+    figures = [floor, _interpolate(prev_sl, m.service_level, target.sl_target, n)]
     if target.max_occupancy is not None:
         figures.append(m.traffic_erl / target.max_occupancy)
     if target.max_abandon is not None and isinstance(m, ErlangA) and isinstance(prev, ErlangA):
@@ -130,7 +132,7 @@ def _fractional(prev: Metrics | None, m: Metrics, target: Target) -> float:
 
 
 def _feasible(m: Metrics, target: Target) -> bool:
-    if m.service_level < target.service_level:
+    if m.service_level < target.sl_target:
         return False
     if target.max_occupancy is not None and m.occupancy > target.max_occupancy:
         return False

@@ -86,9 +86,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     except CallsimError as exc:
         if _state["debug"]:
             raise
-        error_line(str(exc))
+        error_line(_rendered(exc))
         sys.exit(2 if isinstance(exc, InputError) else 1)
     sys.exit(0)
+
+
+def _rendered(exc: CallsimError) -> str:
+    """The error's line, its field shown as the command-line flag that sets it (library
+    errors name parameters: ``sl_target: ...`` becomes ``--sl-target: ...``)."""
+    if exc.field:
+        flag = "--" + exc.field.replace("_", "-")
+        if flag in _flags():
+            return f"{flag}: {exc.reason}"
+    return str(exc)
+
+
+def _flags() -> set[str]:
+    """Every option name of every command."""
+    found: set[str] = set()
+    todo = [typer.main.get_command(app)]
+    while todo:
+        command = todo.pop()
+        found.update(o for p in command.params for o in getattr(p, "opts", ()))
+        todo.extend(getattr(command, "commands", {}).values())
+    return found
 
 
 # Command modules register themselves on ``app`` when imported (after ``app`` exists).

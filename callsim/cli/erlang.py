@@ -25,7 +25,9 @@ app.add_typer(erlang_app, name="erlang")
 
 _CALLS = typer.Option(None, "--calls", help="Calls offered per interval (with --interval-min).")
 _INTERVAL = typer.Option(30.0, "--interval-min", help="Interval length, minutes.")
-_RATE = typer.Option(None, "--rate-per-hour", help="Calls per hour (instead of --calls).")
+_RATE = typer.Option(
+    None, "--arrivals-per-hour", help="Arrival rate, calls per hour (instead of --calls)."
+)
 _AHT = typer.Option(..., "--aht-s", help="Average handling time, seconds.")
 _AGENTS = typer.Option(..., "--agents", help="Agents on the phones.")
 _THRESHOLD = typer.Option(20.0, "--sl-threshold-s", help="Service-level threshold, seconds.")
@@ -47,13 +49,14 @@ def _not_negative(**flags: float | None) -> None:
             raise InputError(f"--{name.replace('_', '-')}: {value!r} is not a number >= 0")
 
 
-def _rate_per_s(calls: float | None, interval_min: float, rate_per_hour: float | None) -> float:
-    if (calls is None) == (rate_per_hour is None):
+def _rate_per_s(calls: float | None, interval_min: float, arrivals_per_hour: float | None) -> float:
+    if (calls is None) == (arrivals_per_hour is None):
         raise InputError(
-            "--calls/--rate-per-hour: give exactly one of them (e.g. --calls 100 --interval-min 30)"
+            "--calls/--arrivals-per-hour: give exactly one of them "
+            "(e.g. --calls 100 --interval-min 30)"
         )
-    if rate_per_hour is not None:
-        return rate_per_hour / 3600.0
+    if arrivals_per_hour is not None:
+        return arrivals_per_hour / 3600.0
     assert calls is not None
     return calls / (interval_min * 60.0)
 
@@ -85,16 +88,19 @@ def erlang_c_cmd(
     agents: int = _AGENTS,
     calls: float | None = _CALLS,
     interval_min: float = _INTERVAL,
-    rate_per_hour: float | None = _RATE,
+    arrivals_per_hour: float | None = _RATE,
     sl_threshold_s: float = _THRESHOLD,
     as_json: bool = _JSON,
 ) -> None:
     """Erlang C (M/M/n): callers wait forever. P(wait), service level, ASA, occupancy."""
     _positive(aht_s=aht_s, interval_min=interval_min)
     _not_negative(
-        agents=agents, calls=calls, rate_per_hour=rate_per_hour, sl_threshold_s=sl_threshold_s
+        agents=agents,
+        calls=calls,
+        arrivals_per_hour=arrivals_per_hour,
+        sl_threshold_s=sl_threshold_s,
     )
-    rate = _rate_per_s(calls, interval_min, rate_per_hour)
+    rate = _rate_per_s(calls, interval_min, arrivals_per_hour)
     _show("Erlang C", erlang_c(rate, aht_s, agents, sl_threshold_s), as_json)
 
 
@@ -105,16 +111,19 @@ def erlang_a_cmd(
     patience_s: float = _PATIENCE,
     calls: float | None = _CALLS,
     interval_min: float = _INTERVAL,
-    rate_per_hour: float | None = _RATE,
+    arrivals_per_hour: float | None = _RATE,
     sl_threshold_s: float = _THRESHOLD,
     as_json: bool = _JSON,
 ) -> None:
     """Erlang A (M/M/n+M): callers abandon after an exponential patience."""
     _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
     _not_negative(
-        agents=agents, calls=calls, rate_per_hour=rate_per_hour, sl_threshold_s=sl_threshold_s
+        agents=agents,
+        calls=calls,
+        arrivals_per_hour=arrivals_per_hour,
+        sl_threshold_s=sl_threshold_s,
     )
-    rate = _rate_per_s(calls, interval_min, rate_per_hour)
+    rate = _rate_per_s(calls, interval_min, arrivals_per_hour)
     _show("Erlang A", erlang_a(rate, aht_s, patience_s, agents, sl_threshold_s), as_json)
 
 
@@ -133,8 +142,8 @@ def _staffing_dict(s: Staffing) -> dict[str, Any]:
 
 @app.command()
 def staff(
-    target_sl: float = typer.Option(
-        0.8, "--target-sl", help="Service-level target, a fraction in (0, 1)."
+    sl_target: float = typer.Option(
+        0.8, "--sl-target", help="Service-level target, a fraction in (0, 1)."
     ),
     sl_threshold_s: float = _THRESHOLD,
     aht_s: float | None = typer.Option(
@@ -142,7 +151,7 @@ def staff(
     ),
     calls: float | None = _CALLS,
     interval_min: float = _INTERVAL,
-    rate_per_hour: float | None = _RATE,
+    arrivals_per_hour: float | None = _RATE,
     model: str = typer.Option(
         "c", "--model", help="c: Erlang C (no abandonment); a: Erlang A (needs --patience-s)."
     ),
@@ -173,11 +182,11 @@ def staff(
 ) -> None:
     """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
 
-    One interval from --calls/--rate-per-hour and --aht-s, or a whole day with --forecast.
+    One interval from --calls/--arrivals-per-hour and --aht-s, or a whole day with --forecast.
     """
     _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
-    _not_negative(calls=calls, rate_per_hour=rate_per_hour, sl_threshold_s=sl_threshold_s)
-    target = Target(target_sl, sl_threshold_s, max_abandon, max_occupancy, shrinkage)
+    _not_negative(calls=calls, arrivals_per_hour=arrivals_per_hour, sl_threshold_s=sl_threshold_s)
+    target = Target(sl_target, sl_threshold_s, max_abandon, max_occupancy, shrinkage)
     target.check()
     if model not in ("c", "a"):
         raise InputError(f"--model: {model!r} is not one of c, a")
@@ -188,7 +197,7 @@ def staff(
         raise InputError("--aht-s: missing (or give --forecast FILE)")
     if model == "a" and patience_s is None:
         raise InputError("--patience-s: model a (Erlang A) needs the mean patience")
-    rate = _rate_per_s(calls, interval_min, rate_per_hour)
+    rate = _rate_per_s(calls, interval_min, arrivals_per_hour)
     result = required_agents(rate, aht_s, target, model=model, patience_s=patience_s)
     data = _staffing_dict(result)
     if as_json:
@@ -245,9 +254,9 @@ def _staff_day(
             [p.staffing.agents for p in plan],
             [p.staffing.agents_scheduled for p in plan],
             [p.staffing.service_level for p in plan],
-            target.service_level,
+            target.sl_target,
             f"Staffing plan: {forecast.name} (Erlang {model.upper()}, "
-            f"{target.service_level:.0%} in {target.sl_threshold_s:g} s)",
+            f"{target.sl_target:.0%} in {target.sl_threshold_s:g} s)",
         )
     if as_json:
         typer.echo(json_text(summary), nl=False)

@@ -11,7 +11,6 @@ import typer
 
 from callsim.cli.app import app
 from callsim.cli.console import err, print_table, progress
-from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
@@ -38,8 +37,6 @@ def run(
 ) -> None:
     """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
     sc = load_scenario(scenario)
-    if replications < 1:
-        raise InputError(f"--replications: {replications} is not >= 1")
     with progress(f"simulating {sc.name}", replications, enabled=not quiet) as bar:
         task = bar.task_ids[0]
         result = simulate(

@@ -22,7 +22,7 @@ def run_dir(out: Path | None, name: str, *, now: datetime | None = None) -> Path
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(
-            f"--out: cannot create directory {str(out)!r} ({exc.strerror or exc})"
+            f"cannot create directory {str(out)!r} ({exc.strerror or exc})", field="out"
         ) from exc
     return out
 

@@ -28,7 +28,7 @@ def plot_staffing_day(
     agents: Sequence[int],
     scheduled: Sequence[int],
     service_level: Sequence[float],
-    target_sl: float,
+    sl_target: float,
     title: str,
 ) -> Path:
     """Required agents (on phones and scheduled) per interval, and the service level reached."""
@@ -68,7 +68,7 @@ def plot_staffing_day(
         markersize=3,
         label="service level",
     )
-    ax2.axhline(target_sl, color="tab:green", linestyle=":", label=f"target {target_sl:.0%}")
+    ax2.axhline(sl_target, color="tab:green", linestyle=":", label=f"target {sl_target:.0%}")
     ax2.set_ylim(0, 1.02)
     ax2.set_ylabel("service level")
     lines = ax.get_legend_handles_labels()
