@@ -4,8 +4,8 @@ No per-call process: every happening is one lean object with one callback in Sim
 queue, processed by SimPy's own ``Environment.step`` (this relies on SimPy 4's event
 protocol and queue layout; pyproject pins simpy below 5). Per-call attributes (arrival,
 talk, patience, wrap-up) are drawn up front in numpy from named streams; a caller's
-patience timer is set only when the call has to wait, and a late one (after the answer)
-is dropped when it fires (lazy cancellation).
+patience timer is set only when the call has to wait or ring, and a late one (after the
+answer) is dropped when it fires (lazy cancellation).
 """
 
 from __future__ import annotations
@@ -438,21 +438,27 @@ class Replication:
             elif kind is Ring:
                 self._ring(cmd)
             elif kind is Enqueue:
-                cid = cmd.call
-                patience = self.patience[cid]
-                if patience != float("inf"):
-                    at = max(self.env._now, self.arrival[cid] + patience)
-                    self._at(at, self._give_up, cid)
-                    self.patience[cid] = float("inf")  # set once per call
+                self._start_patience(cmd.call)
             elif kind is StartTimer:
                 self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
             elif kind not in _NOTHING_TO_DO:
                 raise TypeError(f"the simulator cannot carry out {cmd!r}")
 
+    def _start_patience(self, cid: int) -> None:
+        """The caller hears hold music or ringing: their patience runs from the arrival
+        (set once per call, when it first has to wait or ring; none for calls answered at
+        once)."""
+        patience = self.patience[cid]
+        if patience != float("inf"):
+            at = max(self.env._now, self.arrival[cid] + patience)
+            self._at(at, self._give_up, cid)
+            self.patience[cid] = float("inf")
+
     def _ring(self, ring: Ring) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):
         the agent answers after a delay, or the ring times out."""
         timeout = ring.timeout_s
+        cid: int = ring.call  # type: ignore[assignment]  # the simulator's calls are numbered
         if self._answer_rng.random() < self._p_answer[ring.agent]:
             delay = 0.0
             if self.plan.answer_delay is not None:
@@ -461,6 +467,8 @@ class Replication:
                 if delay == 0.0:
                     self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))
                 else:
+                    self._start_patience(cid)
                     self._at(self.env._now + delay, self._answer, (ring.call, ring.agent))
                 return
+        self._start_patience(cid)
         self._at(self.env._now + timeout, self._ring_out, (ring.call, ring.agent))

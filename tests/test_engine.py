@@ -1,0 +1,164 @@
+"""The simulator's engine, tested directly: what it models of people and the world
+(retrials, patience, ringing out, answer delays) and that it drives the core only by
+events and commands (the no-answer pause ends, staffed time is the core's)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from callsim.core import End, OfferResult, Outcome
+from callsim.scenario import load_scenario
+from callsim.sim.engine import Replication
+from callsim.sim.plan import SimPlan, build_plan
+
+BASE = """
+name: engine
+horizon: {start: "08:00", end: "10:00", interval_min: 60}
+queues: [{name: q, skills: [s]}]
+routing: ROUTING
+calls:
+  - queue: q
+    arrivals: {per_hour: RATE}
+    talk_s: {dist: constant, value: 100}
+    patience_s: PATIENCE
+    RETRIAL
+agents: [{name: a, count: AGENTS, skills: [s] SHIFT}]
+"""
+
+
+def plan(
+    tmp_path: Path,
+    *,
+    rate: float = 60,
+    agents: int = 1,
+    patience: str = "null",
+    retrial: str = "",
+    routing: str = "{}",
+    shift: str = "",
+) -> SimPlan:
+    text = (
+        BASE.replace("ROUTING", routing)
+        .replace("RATE", str(rate))
+        .replace("PATIENCE", patience)
+        .replace("RETRIAL", retrial)
+        .replace("AGENTS", str(agents))
+        .replace("SHIFT", shift)
+    )
+    path = tmp_path / "engine.yaml"
+    path.write_text(text)
+    return build_plan(load_scenario(path))
+
+
+def test_abandoned_callers_call_back_after_the_retrial_delay(tmp_path: Path) -> None:
+    p = plan(
+        tmp_path,
+        rate=120,
+        patience="{dist: constant, value: 30}",
+        retrial="retrial: {probability: 0.5, delay_s: {dist: constant, value: 300}}",
+    )
+    rep = Replication(p, 1, 0)
+    records = {r.call: r for r in rep.run()}
+    abandoned = [r for r in records.values() if r.outcome is Outcome.ABANDONED]
+    retried = [r for r in records.values() if r.call >= rep.n_first]
+    assert len(abandoned) > 20
+    assert rep.retrials == len(retried) > 20
+    # every retrial arrives 300 s after an abandon, about half the abandons call back
+    ends = {round(r.end_s + 300, 6) for r in abandoned}
+    assert {round(r.arrival_s, 6) for r in retried} <= ends
+    assert 0.3 < len(retried) / len(abandoned) < 0.7
+
+
+def test_the_patience_timer_of_an_answered_call_is_dropped(tmp_path: Path) -> None:
+    # one agent, calls of 100 s, patience 30 s: callers answered within 30 s talk the
+    # whole 100 s (a patience timer firing after the answer would cut the talk short)
+    p = plan(tmp_path, rate=40, patience="{dist: constant, value: 30}")
+    records = Replication(p, 2, 0).run()
+    answered = [r for r in records if r.outcome is Outcome.ANSWERED]
+    assert len(answered) > 30
+    assert all(r.talk_s == pytest.approx(100) for r in answered)
+    assert all(r.wait_s <= 30 + 1e-9 for r in answered)
+    abandons = [r for r in records if r.outcome is Outcome.ABANDONED]
+    assert abandons
+    assert all(r.wait_s == pytest.approx(30) for r in abandons)
+
+
+def test_agents_who_never_answer_ring_out_and_the_delay_of_those_who_do(
+    tmp_path: Path,
+) -> None:
+    routing = "{ring_timeout_s: 12, answer_delay_s: {dist: constant, value: 4}, max_no_answer: 0}"
+    p = plan(tmp_path, rate=30, agents=2, routing=routing)
+    records = Replication(p, 3, 0).run()
+    offers = [o for r in records for o in r.offers]
+    assert offers
+    assert all(o.result is OfferResult.ANSWERED and o.ring_s == 4 for o in offers)
+    answered = [r for r in records if r.outcome is Outcome.ANSWERED]
+    assert all(r.wait_s >= 4 for r in answered)  # ringing is part of the wait
+
+    never = "{ring_timeout_s: 12, answer_probability: 0, max_no_answer: 0}"
+    p = plan(tmp_path, rate=30, agents=2, routing=never, patience="{dist: constant, value: 60}")
+    records = Replication(p, 3, 0).run()
+    offers = [o for r in records for o in r.offers]
+    assert len(offers) > 50
+    for r in records:  # rings out every 12 s until the caller hangs up after 60 s
+        assert r.outcome is Outcome.ABANDONED
+        assert r.wait_s == pytest.approx(60)
+        *missed, last = r.offers
+        assert all(o.result is OfferResult.NO_ANSWER and o.ring_s == 12 for o in missed)
+        assert last.result is OfferResult.CANCELLED
+        assert last.at_s + last.ring_s == pytest.approx(r.end_s)
+
+
+def test_the_no_answer_pause_ends_and_the_agent_is_offered_calls_again(
+    tmp_path: Path,
+) -> None:
+    # one agent who never answers, paused after each missed offer for 50 s, no breaks:
+    # offers keep coming all day, each at least 50 s after the previous one ended
+    routing = "{ring_timeout_s: 10, answer_probability: 0, max_no_answer: 1, no_answer_pause_s: 50}"
+    p = plan(tmp_path, rate=120, routing=routing, patience="{dist: constant, value: 600}")
+    rep = Replication(p, 4, 0)
+    records = rep.run()
+    offers = sorted((o for r in records for o in r.offers), key=lambda o: o.at_s)
+    assert len(offers) > 50  # 2 hours / (10 s ring + 50 s pause) = 120 at most
+    gaps = [
+        b.at_s - (a.at_s + a.ring_s)
+        for a, b in itertools.pairwise(offers)
+        if a.result is OfferResult.NO_ANSWER  # a ring cut by a hang-up is no miss
+    ]
+    assert len(gaps) > 50
+    assert min(gaps) == pytest.approx(50)
+    assert offers[-1].at_s > 6000  # still offered calls near the end of the day
+    # staffed time leaves the pauses out: the rings, and idle time before the first
+    # call and after the last
+    staffed = sum(s.end_s - s.start_s for s in rep.spans())
+    ringing = sum(o.ring_s for o in offers)
+    idle = offers[0].at_s + rep.env.now - (offers[-1].at_s + offers[-1].ring_s)
+    assert ringing - 1e-6 <= staffed <= ringing + idle + 1e-6
+
+
+def test_staffed_spans_follow_the_shift_and_its_breaks(tmp_path: Path) -> None:
+    shift = ', shift: {start: "08:30", end: "09:30"}, breaks: [{start: "09:00", minutes: 10}]'
+    p = plan(tmp_path, rate=30, agents=2, shift=shift)
+    rep = Replication(p, 5, 0)
+    rep.run()
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for s in rep.spans():
+        spans[s.agent].append((s.start_s, s.end_s))
+        assert s.queues == ("q",)
+    assert set(spans) == {"a-1", "a-2"}
+    for agent_spans in spans.values():
+        (a0, a1), (b0, b1) = sorted(agent_spans)
+        assert a0 == 1800  # logs in at 08:30
+        assert 3600 <= a1 <= 3700  # the break at 09:00 starts after a call in progress
+        assert b0 == 4200  # back at 09:10
+        assert 5400 <= b1 <= 5500  # logs out at 09:30, after a call in progress
+
+
+def test_the_engine_refuses_a_command_it_does_not_know(tmp_path: Path) -> None:
+    rep = Replication(plan(tmp_path), 1, 0)
+    rep._do([End(1, Outcome.ANSWERED)])  # known: nothing to do
+    with pytest.raises(TypeError, match="cannot carry out"):
+        rep._do([object()])
