@@ -133,9 +133,10 @@ def test_identification_known_new_and_withheld() -> None:
     )
     again = f.arrive(3, "+4790000077", DNIS, 60.0)
     assert again.identification is Identification.KNOWN  # the new contact is known now
-    withheld = f.arrive(4, "", DNIS, 0.0)
-    assert withheld.identification is Identification.WITHHELD
-    assert withheld.contact is None
+    for number in ("", "anonymous"):
+        withheld = f.arrive(4, number, DNIS, 0.0)
+        assert withheld.identification is Identification.WITHHELD
+        assert withheld.contact is None
 
 
 @pytest.mark.parametrize(
@@ -290,4 +291,4 @@ def test_screen_pop_of_a_new_caller_shows_only_the_number() -> None:
         False,
         "ann",
     )
-    assert pop.at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    assert pop.at == datetime(2026, 11, 23, 7, 0, 5, tzinfo=UTC)  # answered 08:00:05 Oslo

@@ -148,22 +148,26 @@ class EmployeeDirectory:
     sorted word index (found by bisection); only the smallest range is scanned, so a
     search costs O(words x log n + the rarest word's matches) for thousands of entries."""
 
-    __slots__ = ("_by_name", "_index", "_words", "employees")
+    __slots__ = ("_by_folded", "_by_name", "_index", "_words", "employees")
 
     def __init__(self, employees: Iterable[Employee] = ()) -> None:
         self.employees: tuple[Employee, ...] = tuple(employees)
         self._words = [frozenset(_fold(f"{e.name} {e.department}").split()) for e in self.employees]
         self._index = sorted((word, i) for i, words in enumerate(self._words) for word in words)
         self._by_name: dict[str, Employee] = {}
-        for e in self.employees:
-            self._by_name.setdefault(_fold(e.name), e)  # the first of two namesakes
+        self._by_folded: dict[str, Employee] = {}
+        for e in self.employees:  # the first of two namesakes
+            self._by_name.setdefault(e.name, e)
+            self._by_folded.setdefault(_fold(e.name), e)
 
     def __len__(self) -> int:
         return len(self.employees)
 
     def named(self, name: str) -> Employee:
         """The employee called ``name`` (accents and case ignored)."""
-        found = self._by_name.get(_fold(name))
+        found = self._by_name.get(name)
+        if found is None:
+            found = self._by_folded.get(_fold(name))
         if found is None:
             raise UnknownEmployeeError(f"employee {name!r} is not on the list")
         return found
@@ -213,7 +217,9 @@ class FaqNode:
         """Follow child titles from this node (case-insensitive)."""
         node = self
         for step in path:
-            match = [c for c in node.children if c.title.casefold() == step.casefold()]
+            match = [c for c in node.children if c.title == step] or [
+                c for c in node.children if c.title.casefold() == step.casefold()
+            ]
             if not match:
                 options = ", ".join(c.title for c in node.children) or "none"
                 raise PolicyError(f"FAQ {node.title!r}: no entry {step!r} (entries: {options})")
@@ -311,11 +317,12 @@ def normalise_number(number: str) -> str:
 class ClientBook:
     """Clients by dialed number; one client may own several numbers."""
 
-    __slots__ = ("_by_number", "clients")
+    __slots__ = ("_by_number", "_by_written", "clients")
 
     def __init__(self, clients: Iterable[Client]) -> None:
         self.clients = {c.name: c for c in clients}
         self._by_number: dict[str, Client] = {}
+        self._by_written: dict[str, Client] = {}  # as written: found without normalising
         for c in self.clients.values():
             for n in c.numbers:
                 key = normalise_number(n)
@@ -323,9 +330,10 @@ class ClientBook:
                 if other is not None and other is not c:
                     raise ConfigError(f"number {n!r} belongs to both {other.name!r} and {c.name!r}")
                 self._by_number[key] = c
+                self._by_written[n] = c
 
     def for_dnis(self, dnis: str) -> Client:
-        client = self._by_number.get(normalise_number(dnis))
+        client = self._by_written.get(dnis) or self._by_number.get(normalise_number(dnis))
         if client is None:
             raise UnknownClientError(f"dialed number {dnis!r} belongs to no client")
         return client

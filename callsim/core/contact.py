@@ -85,6 +85,9 @@ class ContactBook:
     def identify(self, number: str) -> tuple[Contact, bool]:
         """The contact calling from ``number``; a new one holding only the number if unknown.
         Returns (contact, created)."""
+        cid = self._by_number.get(number)  # already normalised: no need to normalise
+        if cid is not None:
+            return self.contacts[cid], False
         key = normalise_number(number)
         if not key:
             raise PolicyError(

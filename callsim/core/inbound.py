@@ -43,7 +43,6 @@ from callsim.core.client import (
     TreatmentKind,
     forward,
     instruction_for,
-    normalise_number,
     screen,
 )
 from callsim.core.contact import (
@@ -59,7 +58,7 @@ from callsim.core.contact import (
 from callsim.core.event import CallArrived, CallDiverted, CallId
 from callsim.core.ivr import Exit, IvrSession, Option
 from callsim.core.record import Outcome
-from callsim.errors import ConfigError, InvalidEventError
+from callsim.errors import ConfigError, InvalidEventError, PolicyError
 
 
 class Identification(enum.Enum):
@@ -101,7 +100,8 @@ class InboundCall:
     __slots__ = (
         "agent",
         "ani",
-        "arrived",
+        "answered_at",
+        "arrived_s",
         "call",
         "client",
         "contact",
@@ -120,14 +120,13 @@ class InboundCall:
     )
     event: CallArrived | CallDiverted  # for the ACD, set by ``arrive``
 
-    def __init__(
-        self, call: CallId, client: Client, ani: str, dnis: str, arrived: datetime
-    ) -> None:
+    def __init__(self, call: CallId, client: Client, ani: str, dnis: str, arrived_s: float) -> None:
         self.call = call
         self.client = client
         self.ani = ani
         self.dnis = dnis
-        self.arrived = arrived
+        self.arrived_s = arrived_s  # on the core's clock (``InboundFlow.at`` dates it)
+        self.answered_at: datetime | None = None
         self.contact: Contact | None = None
         self.identification = Identification.WITHHELD
         self.vip = False
@@ -203,7 +202,7 @@ class InboundFlow:
         advertising; ``language``: the caller's language if known from the call (else the
         contact's)."""
         client = self.clients.for_dnis(dnis)
-        inbound = InboundCall(call, client, ani, dnis, self.at(now))
+        inbound = InboundCall(call, client, ani, dnis, now)
         if not screen(client, advertising):
             return self._divert(inbound, Outcome.BLOCKED, PolicyResult.BLOCKED)
         contact = self._identify(inbound, language)
@@ -231,9 +230,12 @@ class InboundFlow:
         return inbound
 
     def _identify(self, inbound: InboundCall, language: str | None) -> Contact | None:
-        if not normalise_number(inbound.ani):
+        if not inbound.ani:
             return None
-        contact, created = self.contacts.identify(inbound.ani)
+        try:
+            contact, created = self.contacts.identify(inbound.ani)
+        except PolicyError:  # no digits ("anonymous"): a withheld number
+            return None
         if language is not None and (created or not contact.language):
             contact.language = language
         inbound.contact = contact
@@ -271,6 +273,7 @@ class InboundFlow:
         fields = {"caller": inbound.contact.name} if inbound.contact else {}
         instruction = instruction_for(inbound.client, at, **fields)
         inbound.agent = agent
+        inbound.answered_at = at
         inbound.instruction = instruction
         inbound.off_hours = not instruction.in_hours
         if inbound.contact is not None:
@@ -281,15 +284,15 @@ class InboundFlow:
     def screen_pop(
         self, inbound: InboundCall, agent_name: str = "", agent_extension: str = ""
     ) -> ScreenPop:
-        """The card shown to the agent (a new caller's shows only the number)."""
-        instruction = inbound.instruction
-        if instruction is None:
-            instruction = instruction_for(inbound.client, inbound.arrived)
+        """The card shown to the agent, dated when it was answered (or rings, before the
+        answer). A new caller's card shows only the number."""
+        at = inbound.answered_at or self.at(inbound.arrived_s)
+        instruction = inbound.instruction or instruction_for(inbound.client, at)
         return screen_pop(
             instruction,
             inbound.contact or _NOBODY,
             inbound.ani,
-            inbound.arrived,
+            at,
             agent_name or inbound.agent or "",
             agent_extension,
             new_caller=inbound.identification is not Identification.KNOWN,
