@@ -15,6 +15,7 @@ Checked after every event, against ground truth computed from agent and call sta
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -216,6 +217,14 @@ class Harness:
 
     def check_invariants(self) -> None:
         acd = self.acd
+        for span in acd.spans:  # staffed spans are well formed and never overlap per agent
+            assert span.start_s <= span.end_s <= self.now
+        by_agent: dict[str, list[tuple[float, float]]] = {}
+        for span in acd.spans:
+            by_agent.setdefault(span.agent, []).append((span.start_s, span.end_s))
+        for spans in by_agent.values():
+            spans.sort()
+            assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
         for agent in acd.agents.values():
             holding = [
                 c
@@ -224,6 +233,9 @@ class Harness:
                 or (c.agent is agent and c.state in (CallState.TALKING, CallState.WRAP_UP))
             ]
             assert len(holding) <= 1, f"{agent.name} holds {[c.id for c in holding]}"
+            # staffed exactly while logged in and not paused
+            staffed = agent.state not in (AgentState.OFFLINE, AgentState.PAUSED)
+            assert (agent.staffed_since is not None) == staffed, (agent.name, agent.state)
             if agent.state in BUSY:
                 assert len(holding) == 1
                 assert agent.call == holding[0].id

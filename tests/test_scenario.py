@@ -75,7 +75,9 @@ agents:
   - {name: day, count: 4, skills: {x: 3, y: 5}, shift: {start: "07:00", end: "09:00"}, breaks: [{start: "08:00", minutes: 15}], answer_probability: 1.0}
 """
     result = simulate(load_scenario(write(tmp_path, text)), replications=2, seed=3, workers=1)
-    assert result.summary["retrials"] >= 0
+    totals = result.summary["totals"]
+    assert totals["abandoned"]["mean"] > 10  # 150 calls/h on four agents, patience ~90 s
+    assert result.summary["retrials"] > 0  # so some of those callers called back
     assert {r["queue"] for r in result.interval_rows} == {"a", "b"}
     assert len(result.interval_rows) == 2 * 8  # two queues, eight 15-minute intervals
 
