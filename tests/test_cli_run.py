@@ -134,3 +134,16 @@ def test_schema_and_strategies_subprocess() -> None:
     listed = subprocess.run([*cmd, "strategies"], capture_output=True, text=True, check=False)
     assert listed.returncode == 0
     assert "fewest_skills_first" in listed.stdout
+
+
+def test_run_answering_service_shows_the_clients_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenario = str(SCENARIOS / "answering-service.yaml")
+    code, out, err = run(capsys, "run", scenario, "-n", "1", "--no-plots", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "Clients: mean per simulated day" in out
+    assert "Fjord Dental Clinic" in out
+    header = (tmp_path / "clients.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["client", "calls", "answered", "abandoned"]
+    assert {"note", "forwarded_target_1", "forward_failed", "deflected", "message"} <= set(header)

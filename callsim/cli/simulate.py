@@ -132,7 +132,7 @@ def show(result: SimulationResult) -> None:
     )
     if s.get("clients"):
         short = {
-            "calls": "calls", "answered": "answered", "abandoned": "abandoned", "notes": "notes",
+            "calls": "calls", "answered": "answered", "abandoned": "abandoned", "note": "notes",
             "forwarded_target_1": "fwd 1", "forwarded_target_2": "fwd 2",
             "forward_failed": "fwd failed", "blocked": "blocked", "deflected": "deflected",
             "off_hours": "off hours",

@@ -854,22 +854,15 @@ class Acd:
 
     def _on_timer(self, ev: TimerExpired, now: float, out: Out) -> None:
         timer = ev.timer
-        if timer.kind is TimerKind.WRAP_UP:
+        kind = timer.kind
+        if kind is TimerKind.WRAP_UP or kind is TimerKind.NO_ANSWER:  # the agent's timers
             agent = self.agents.get(str(timer.subject))
-            if (
-                agent is not None
-                and agent.state is AgentState.WRAP_UP
-                and agent.wrap_token == timer.token
-            ):
-                self._end_wrap(agent, now, out)
-            return
-        if timer.kind is TimerKind.NO_ANSWER:
-            agent = self.agents.get(str(timer.subject))
-            if (
-                agent is not None
-                and agent.state is AgentState.PAUSED
-                and agent.pause_token == timer.token
-            ):
+            if agent is None:
+                return
+            if kind is TimerKind.WRAP_UP:
+                if agent.state is AgentState.WRAP_UP and agent.wrap_token == timer.token:
+                    self._end_wrap(agent, now, out)
+            elif agent.state is AgentState.PAUSED and agent.pause_token == timer.token:
                 self._unpause(agent, now, out)
             return
         call = self.calls.get(timer.subject)
