@@ -51,7 +51,10 @@ class InputError(CallsimError, ValueError):
 
 
 class ScenarioError(InputError):
-    """A scenario file that does not validate."""
+    """A scenario file that does not validate. ``problems``: one line each (the message
+    is them joined by newlines)."""
+
+    problems: tuple[str, ...] = ()
 
 
 class ConfigError(InputError):

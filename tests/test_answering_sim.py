@@ -132,7 +132,7 @@ def test_formal_tone_lengthens_the_work(tmp_path: Path) -> None:
         ),
         (
             ("success: 0.0}, {number", "success: 1.5}, {number"),
-            "clients[3].treatment.targets[0].success: Input should be less than or equal to 1 (got 1.5)",
+            "clients[3].treatment.targets[0].success: expected <= 1 (got 1.5)",
         ),
         (
             ('hours: {sat: ["10:00-14:00"]}', 'hours: {sat: ["14:00-10:00"]}'),
@@ -140,7 +140,7 @@ def test_formal_tone_lengthens_the_work(tmp_path: Path) -> None:
         ),
         (
             ("probability: 0.5}}", "probability: 1.5}}"),
-            "clients[4].ivr.options.1.probability: Input should be less than or equal to 1 (got 1.5)",
+            "clients[4].ivr.options.1.probability: expected <= 1 (got 1.5)",
         ),
         (
             ('options: {"1": {exit: deflected', 'options: {"1": {exit: queue, queue: back'),

@@ -100,7 +100,7 @@ def test_validate_and_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     bad.write_text((SCENARIOS / "erlang-c-twin.yaml").read_text().replace("count: 55", "count: -1"))
     code, _, err = run(capsys, "validate", str(bad))
     assert code == 2
-    assert err == f"Error: {bad}: agents[0].count: Input should be greater than 0 (got -1)\n"
+    assert err == f"Error: {bad}: agents[0].count: expected > 0 (got -1)\n"
     code, out, _ = run(capsys, "schema")
     assert code == 0
     assert json.loads(out)["title"] == "Scenario"

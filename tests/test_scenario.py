@@ -101,17 +101,27 @@ agents:
         ),
         (
             ("mean: 120", "mean: -5"),
-            "calls[0].talk_s.mean: Input should be greater than 0 (got -5)",
+            "calls[0].talk_s.mean: expected > 0 (got -5)",
         ),
-        (('end: "09:00"', 'end: "25:00"'), "horizon.end: String should match pattern"),
-        (('end: "09:00"', 'end: "07:00"'), "horizon: end 07:00 is not after start 08:00"),
+        (
+            ('end: "09:00"', 'end: "25:00"'),
+            "horizon.end: expected a time HH:MM (00:00 to 24:00) (got '25:00')",
+        ),
+        (
+            ('end: "09:00"', 'end: "08:45"'),
+            "horizon: the horizon 08:00-08:45 is not a whole number of 30-minute intervals",
+        ),
+        (
+            ("count: 4, skills", "count: 4, skils"),
+            "agents[0].skils: unknown field (did you mean 'skills'?)",
+        ),
         (
             ("strategy: longest_idle", "strategy: fastest"),
             "routing.strategy: unknown strategy 'fastest'",
         ),
         (
             ("sl_target: 0.80", "sl_target: 1.5"),
-            "service_level.sl_target: Input should be less than 1 (got 1.5)",
+            "service_level.sl_target: expected < 1 (got 1.5)",
         ),
         (("    arrivals: {per_hour: 120}\n", ""), "calls[0].arrivals: missing required field"),
         (("name: tiny", "name: tiny\nname2: x"), "name2: unknown field"),

@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except CallsimError as exc:
         if _state["debug"]:
             raise
-        error_line(_rendered(exc))
+        for line in getattr(exc, "problems", ()) or [_rendered(exc)]:
+            error_line(line)
         sys.exit(2 if isinstance(exc, InputError) else 1)
     sys.exit(0)
 

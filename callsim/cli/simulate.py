@@ -99,10 +99,11 @@ def write_results(
 def _by_interval(result: SimulationResult) -> dict[str, tuple[list[Any], list[Any]]]:
     """Per-interval series of the first queue when there is one, else offered-weighted."""
     series: dict[str, tuple[list[Any], list[Any]]] = {}
+    per_interval = len(result.interval_rows) // max(1, len(result.labels))  # one row a queue
     for metric in ("service_level", "abandon_rate", "occupancy"):
         means, halves = [], []
-        for label in result.labels:
-            rows = [r for r in result.interval_rows if r["interval_start"] == label]
+        for i in range(len(result.labels)):
+            rows = result.interval_rows[i * per_interval : (i + 1) * per_interval]
             weight = (
                 [r["offered"] or 0.0 for r in rows]
                 if metric != "occupancy"

@@ -17,7 +17,7 @@ def run_dir(out: Path | None, name: str, *, now: datetime | None = None) -> Path
     """``out`` or ``results/<name>-<timestamp>/``, created."""
     if out is None:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / f"{name}-{stamp}"
+        out = Path("results") / f"{_slug(name)}-{stamp}"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -25,6 +25,12 @@ def run_dir(out: Path | None, name: str, *, now: datetime | None = None) -> Path
             f"cannot create directory {str(out)!r} ({exc.strerror or exc})", field="out"
         ) from exc
     return out
+
+
+def _slug(name: str) -> str:
+    """A folder name from a scenario name in any script: letters and digits kept, every
+    other run of characters one '-'."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name).split()) or "run"
 
 
 def _clean(value: Any) -> Any:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import json
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -12,23 +14,38 @@ import yaml
 from pydantic import ValidationError
 
 from callsim.errors import ScenarioError
-from callsim.scenario.model import Scenario
+from callsim.scenario.model import HHMM, HOURS_SPAN, NAME, Scenario
+
+MAX_PROBLEMS = 20  # reported at once; the rest are counted
 
 
 def load_scenario(path: Path | str) -> Scenario:
-    """Parse and validate ``path``; empirical ``file`` distributions are read in as values."""
+    """Parse and validate ``path``; empirical ``file`` distributions are read in as values.
+
+    Every problem of the file is reported at once (up to ``MAX_PROBLEMS``), one line each:
+    file, field path, what was expected and the value found."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror or exc})") from exc
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text "
+            "(save the file as UTF-8)"
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except ScenarioKeyError as exc:
+        raise ScenarioError(f"{path}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{path}: {where}: not valid YAML ({problem})") from exc
+        raise ScenarioError(f"{path}: {where}: not valid YAML ({problem})") from None
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{path}: expected a mapping of scenario fields at the top, got {type(data).__name__}"
@@ -37,7 +54,44 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: {_first_error(exc)}") from None
+        raise scenario_error(path, problems(exc)) from None
+
+
+def scenario_error(path: Path, found: list[str]) -> ScenarioError:
+    """One error for all the problems of a file, one line each."""
+    lines = [f"{path}: {p}" for p in found[:MAX_PROBLEMS]]
+    if len(found) > MAX_PROBLEMS:
+        lines.append(f"{path}: ... and {len(found) - MAX_PROBLEMS} more problems")
+    error = ScenarioError("\n".join(lines))
+    error.problems = tuple(lines)
+    return error
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the second would
+    silently win)."""
+
+
+def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ScenarioKeyError(
+                f"line {line}: key {key!r} given twice (first on line {seen[key]})"
+            )
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+class ScenarioKeyError(yaml.YAMLError):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -46,23 +100,171 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors(include_url=False)[0]
-    loc = _path(err["loc"])
-    cause = (err.get("ctx") or {}).get("error")
+# what pydantic's error types mean, in a planner's words
+_EXPECTED = {
+    "missing": "missing required field",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected text",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping of fields",
+    "model_type": "expected a mapping of fields",
+    "model_attributes_type": "expected a mapping of fields",
+    "date_type": "expected a date YYYY-MM-DD",
+    "date_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date YYYY-MM-DD",
+    "datetime_type": "expected a date and time YYYY-MM-DDTHH:MM",
+    "datetime_parsing": "expected a date and time YYYY-MM-DDTHH:MM",
+    "datetime_from_date_parsing": "expected a date and time YYYY-MM-DDTHH:MM",
+    "finite_number": "expected a finite number",
+}
+_BOUND = {
+    "greater_than": "> {gt}",
+    "greater_than_equal": ">= {ge}",
+    "less_than": "< {lt}",
+    "less_than_equal": "<= {le}",
+}
+_PATTERNS = {
+    HHMM: "expected a time HH:MM (00:00 to 24:00)",
+    HOURS_SPAN: "expected opening hours HH:MM-HH:MM",
+    NAME: "expected a name on one line (no control characters)",
+    r"^[0-9*#]$": "expected one keypad key: 0-9, * or #",
+}
+
+
+def problems(exc: ValidationError) -> list[str]:
+    """Every problem of a validation, one line each (without the file name)."""
+    errors = exc.errors(include_url=False)
+    # a misspelt key hides the required key it was meant to be: say the typo, not both
+    typos: dict[str, str] = {}
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            parent, key = _path(err["loc"][:-1]), str(err["loc"][-1])
+            guess = _suggest(key, _fields_at(err["loc"][:-1]))
+            if guess:
+                typos[f"{parent}.{guess}" if parent else guess] = key
+    found: list[str] = []
+    for err in errors:
+        loc = _path(err["loc"])
+        if err["type"] == "missing" and loc in typos:
+            continue
+        line = _problem(err, loc)
+        if line not in found:
+            found.append(line)
+    return found
+
+
+def _problem(err: Any, loc: str) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = err.get("input")
+    cause = ctx.get("error")
     if cause is not None and hasattr(cause, "loc"):  # a cross-field check that knows its field
         return f"{cause.loc}: {cause}"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        return f"{loc}: unknown field (check the spelling; `callsim schema` lists the fields)"
-    if err["type"] == "missing":
-        return f"{loc}: missing required field"
-    if err["type"] == "union_tag_invalid":
-        tags = (err.get("ctx") or {}).get("expected_tags", "")
-        return f"{loc}: unknown dist {err['input'].get('dist')!r} (expected one of {tags})"
-    got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    return f"{loc or 'scenario'}: {message}{shown}"
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1])
+        guess = _suggest(key, _fields_at(err["loc"][:-1]))
+        hint = f"did you mean {guess!r}?" if guess else "`callsim schema` lists the fields"
+        return f"{loc}: unknown field ({hint})"
+    if kind == "union_tag_invalid":
+        tags = ctx.get("expected_tags", "")
+        tags = str(tags).replace("'", "")
+        return f"{loc}: unknown dist {got.get('dist')!r} (expected one of {tags})"
+    if kind == "union_tag_not_found":
+        return f"{loc}: needs 'dist' (one of {', '.join(_DISTS)})"
+    pattern = _pattern_at(err["loc"])
+    if kind in ("string_type", "missing") and pattern in _PATTERNS and got is not None:
+        kind = "string_pattern_mismatch"
+    if kind in _BOUND:
+        what = "expected " + _BOUND[kind].format(**{k: f"{v:g}" for k, v in ctx.items()})
+    elif kind == "literal_error":
+        what = f"expected one of {ctx.get('expected', '')}".replace("'", "")
+    elif kind == "string_pattern_mismatch" or (kind == "string_type" and pattern in _PATTERNS):
+        what = _PATTERNS.get(pattern or str(ctx.get("pattern", "")), "unexpected text")
+    elif kind in ("too_short", "too_long"):
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        unit = "item" if isinstance(got, list | dict) else "character"
+        what = f"expected at {'least' if kind == 'too_short' else 'most'} {n} {unit}s"
+    elif kind in _EXPECTED:
+        what = _EXPECTED[kind]
+    else:
+        what = str(err["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        return f"{loc}: {what}"
+    if got is None:
+        shown = " (got nothing)"
+    elif isinstance(got, dict | list):
+        shown = ""
+    else:
+        shown = f" (got {got!r})"
+    if loc.endswith("[key]"):
+        return f"{loc.removesuffix('.[key]').removesuffix('[key]')}: key {got!r}: {what}"
+    return f"{loc or 'scenario'}: {what}{shown}"
+
+
+def _suggest(key: str, fields: list[str]) -> str | None:
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model at ``loc`` (walking the scenario models)."""
+    model = _walk(loc)[0]
+    return list(getattr(model, "model_fields", {}))
+
+
+def _pattern_at(loc: tuple[Any, ...]) -> str | None:
+    """The text pattern of the field at ``loc``, if it has one."""
+    field = _walk(loc)[1]
+    if field is None:
+        return None
+    found = [m.pattern for m in field.metadata if getattr(m, "pattern", None)]
+    inner = typing.get_args(field.annotation)
+    for arg in inner:  # list[Annotated[str, Field(pattern=...)]]
+        found += [
+            m.pattern for m in getattr(arg, "__metadata__", ()) if getattr(m, "pattern", None)
+        ]
+    return found[0] if found else None
+
+
+def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """(the model at ``loc``, the field of the last step) walking the scenario models."""
+    model: Any = Scenario
+    field: Any = None
+    for part in loc:
+        if (
+            isinstance(part, int)
+            or part in _UNION_BRANCHES
+            or str(part).startswith(("literal[", "function-"))
+        ):
+            continue
+        if model is None:
+            return None, None
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None, None
+        model = _model_of(field.annotation)
+    return model, field
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (``X | None``, ``list[X]``, ...), if one."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_DISTS = ("exponential", "lognormal", "gamma", "constant", "uniform", "empirical")
+_UNION_BRANCHES = (*_DISTS, "str", "ToQueue")
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -70,19 +272,8 @@ def _path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in (
-            "exponential",
-            "lognormal",
-            "gamma",
-            "constant",
-            "uniform",
-            "empirical",
-            "str",
-            "ToQueue",
-        ):
+        elif part in _UNION_BRANCHES or str(part).startswith(("literal[", "function-")):
             continue  # pydantic's union branch names are not field names
-        elif part.startswith(("literal[", "function-")):
-            continue
         else:
             out += f".{part}" if out else str(part)
     return out

@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from callsim.core import STRATEGIES
 
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"  # 24:00 ends a day
+# a name in any language with any punctuation, on one line
+NAME = r"^[^\x00-\x1f\x7f]+$"
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=NAME)]
 
 
 class Strict(BaseModel):
@@ -23,9 +25,15 @@ class Strict(BaseModel):
 
 
 def minutes(hhmm: str) -> int:
-    """Minutes after midnight of an "HH:MM" string (already validated)."""
+    """Minutes after midnight of an "HH:MM" string (already validated; 24:00 is 1440)."""
     hh, mm = hhmm.split(":")
     return int(hh) * 60 + int(mm)
+
+
+def span_min(start: str, end: str) -> int:
+    """Minutes from ``start`` to ``end``; an end at or before the start is on the next day
+    (22:00 to 06:00 is 480 minutes; 00:00 to 24:00, and 08:00 to 08:00, a whole day)."""
+    return (minutes(end) - minutes(start)) % 1440 or 1440
 
 
 # -- distributions ------------------------------------------------------------------------
@@ -108,14 +116,21 @@ Distribution = Annotated[
 
 
 class Horizon(Strict):
-    """The simulated day. Calls arriving from ``start`` to ``end`` are counted, each in the
-    interval it arrived in; the run starts ``warmup_min`` earlier (those calls fill the
-    system and are not counted) and follows every counted call to its outcome."""
+    """The simulated time. Calls arriving from ``start`` on day 1 to ``end`` on the last of
+    ``days`` days are counted, each in the interval it arrived in; an ``end`` at or before
+    the ``start`` is on the next day (a night: 22:00 to 06:00; a whole day: 00:00 to
+    24:00). The run starts ``warmup_min`` earlier (those calls fill the system and are
+    not counted) and follows every counted call to its outcome, for at most 4 hours
+    after the end (what is still open then ends ``interrupted``). Over several days the
+    time runs on through the nights: arrival profiles and shifts repeat every day."""
 
     start: str = Field(pattern=HHMM, description="First counted minute, HH:MM.", examples=["08:00"])
     end: str = Field(
-        pattern=HHMM, description="End of arrivals, HH:MM (after start).", examples=["16:00"]
+        pattern=HHMM,
+        description="End of arrivals, HH:MM (at or before start: the next day).",
+        examples=["16:00"],
     )
+    days: int = Field(1, ge=1, le=31, description="Days simulated in a row.", examples=[7])
     interval_min: int = Field(
         30, gt=0, le=1440, description="Reporting interval, minutes.", examples=[30]
     )
@@ -123,13 +138,17 @@ class Horizon(Strict):
         0, ge=0, le=1440, description="Warm-up before start, minutes.", examples=[60]
     )
 
+    def length_min(self) -> int:
+        """Minutes from the first counted minute to the end of arrivals."""
+        return (self.days - 1) * 1440 + span_min(self.start, self.end)
+
     @model_validator(mode="after")
-    def _ordered(self) -> Horizon:
-        if minutes(self.end) <= minutes(self.start):
-            raise ValueError(f"end {self.end} is not after start {self.start}")
-        if (minutes(self.end) - minutes(self.start)) % self.interval_min:
+    def _whole_intervals(self) -> Horizon:
+        if self.start == "24:00":
+            raise ValueError("start 24:00 is the next day's 00:00: write 00:00")
+        if self.length_min() % self.interval_min:
             raise ValueError(
-                f"the day {self.start}-{self.end} is not a whole number of "
+                f"the horizon {self.start}-{self.end} is not a whole number of "
                 f"{self.interval_min}-minute intervals"
             )
         return self
@@ -287,7 +306,9 @@ class Arrivals(Strict):
 
 
 class Retrial(Strict):
-    """Abandoned callers call back with ``probability`` after ``delay_s``."""
+    """Abandoned callers call back with ``probability`` after ``delay_s``, at most
+    ``max_attempts`` times each; a retrial that would come after the horizon's end finds
+    the centre closed (counted as lost to closing, not simulated)."""
 
     probability: float = Field(
         ge=0, le=1, description="Chance an abandoned caller retries.", examples=[0.3]
@@ -295,6 +316,13 @@ class Retrial(Strict):
     delay_s: Distribution = Field(
         description="Time until the retry, seconds.",
         examples=[{"dist": "exponential", "mean": 600}],
+    )
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Most retrials of one caller (after the first call).",
+        examples=[3],
     )
 
 
@@ -324,6 +352,9 @@ class CallStream(Strict):
 
 
 class Shift(Strict):
+    """Working hours, every day of the run; an end at or before the start is on the next
+    day (a night shift 22:00 to 06:00)."""
+
     start: str = Field(pattern=HHMM, description="Log-in time, HH:MM.", examples=["07:00"])
     end: str = Field(
         pattern=HHMM,
@@ -332,10 +363,13 @@ class Shift(Strict):
     )
 
     @model_validator(mode="after")
-    def _ordered(self) -> Shift:
-        if minutes(self.end) <= minutes(self.start):
-            raise ValueError(f"end {self.end} is not after start {self.start}")
+    def _start(self) -> Shift:
+        if self.start == "24:00":
+            raise ValueError("start 24:00 is the next day's 00:00: write 00:00")
         return self
+
+    def length_min(self) -> int:
+        return span_min(self.start, self.end)
 
 
 class Break(Strict):

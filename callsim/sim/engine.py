@@ -110,6 +110,7 @@ class Replication:
         self._delay_rng = streams.numpy("answer")
         self._p_answer = {t.agent: t.answer_probability for t in plan.timetables}
         self.retrials = 0
+        self.retrials_lost = 0  # would have come after the horizon: the centre is closed
         self._policy_rng = streams.python("policy")
         self._policy_np = streams.numpy("policy")
         self._success: dict[str, float] = {}  # the answering client's forward targets
@@ -154,6 +155,7 @@ class Replication:
         self.patience: list[float] = patience.tolist()
         self.wrap: list[float] = wrap.tolist()
         self.answered = [False] * n
+        self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
         self.n_first = n
         queue_of = [s.queue for s in self.plan.streams]
         prio_of = [s.priority for s in self.plan.streams]
@@ -176,6 +178,7 @@ class Replication:
         )
         self.wrap.append(float(s.wrap_up(rng["wrap_up"], 1)[0]) if s.wrap_up else 0.0)
         self.answered.append(False)
+        self.attempt.append(self.attempt[of] + 1)
         self.queue.append(self.queue[of])
         self.priority.append(self.priority[of])
         self.client.append(self.client[of])
@@ -212,7 +215,7 @@ class Replication:
                 self._at(at, self._agent_step, (timetable.agent, kind))
         if self.arrival:
             self._at(self.arrival[0], self._arrive, 0)
-        env.run()
+        env.run(until=self.plan.run_end_s)
         self._do(self.acd.handle(ServiceStopped(), env.now))
         return self.acd.take_records()
 
@@ -381,9 +384,16 @@ class Replication:
         self._do(out)
         abandoned = any(type(c) is End and c.call == cid for c in out)
         s = self.plan.streams[self.stream[cid]]
-        if abandoned and s.retrial_p > 0 and self._retrial_rng.random() < s.retrial_p:
+        if (
+            abandoned
+            and self.attempt[cid] < s.retrial_max
+            and self._retrial_rng.random() < s.retrial_p
+        ):
             assert s.retrial_delay is not None
             delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
+            if now + delay > self.plan.arrivals_end_s:
+                self.retrials_lost += 1  # the centre is closed by then
+                return
             retry = self._new_retrial(cid, now + delay)
             self._at(now + delay, self._arrive_retrial, retry)
 

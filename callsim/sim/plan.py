@@ -1,7 +1,9 @@
 """Turn a validated scenario into what the simulator runs: the ACD configuration, the
 clock, the call streams and each agent's timetable.
 
-Clock: seconds from the start of the run, which is ``horizon.start`` minus the warm-up.
+Clock: seconds from the start of the run, which is ``horizon.start`` of day 1 minus the
+warm-up; minute ``m`` of day ``d`` (day 1 is the horizon's first) is on the clock at
+``((d - 1) * 1440 + m - origin_min) * 60``. Arrival profiles and shifts repeat every day.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from callsim.core.inbound import CallerRouting
 from callsim.core.ivr import Exit, Menu, Option
 from callsim.scenario.model import (
     WEEKDAYS,
+    AgentGroup,
     Arrivals,
     ClientSpec,
     Contacts,
@@ -62,6 +65,7 @@ class Stream:
     wrap_up: Sampler | None
     retrial_p: float
     retrial_delay: Sampler | None
+    retrial_max: int = 0
     client: int = -1  # index into SimPlan.clients, or -1
 
 
@@ -82,9 +86,10 @@ class SimPlan:
     acd: AcdConfig
     streams: tuple[Stream, ...]
     timetables: tuple[Timetable, ...]
-    origin_min: int  # clock 0 in minutes after midnight
+    origin_min: int  # clock 0 in minutes after midnight of day 1 (negative: the day before)
     count_from_s: float  # horizon.start on the clock (end of warm-up)
     arrivals_end_s: float  # horizon.end on the clock
+    run_end_s: float  # the run stops here: what is still open ends interrupted
     interval_s: float
     n_intervals: int
     queues: tuple[str, ...]
@@ -100,18 +105,36 @@ class SimPlan:
     contacts: Contacts | None = None
     caller_routing: CallerRouting = field(default_factory=CallerRouting)
 
-    def clock(self, hhmm: str) -> float:
-        return (minutes(hhmm) - self.origin_min) * 60.0
-
-    def interval_labels(self) -> list[str]:
+    def interval_labels(self) -> list[tuple[int, str]]:
+        """(day, "HH:MM") of each interval's start; day 1 is the horizon's first."""
         start = self.origin_min + self.count_from_s / 60
         step = self.interval_s / 60
-        return [_hhmm(start + i * step) for i in range(self.n_intervals)]
+        return [_day_hhmm(start + i * step) for i in range(self.n_intervals)]
 
 
-def _hhmm(total_min: float) -> str:
-    m = round(total_min) % 1440
-    return f"{m // 60:02d}:{m % 60:02d}"
+def _day_hhmm(total_min: float) -> tuple[int, str]:
+    day, m = divmod(round(total_min), 1440)
+    return day + 1, f"{m // 60:02d}:{m % 60:02d}"
+
+
+DRAIN_S = 4 * 3600.0  # how long a run follows calls after the horizon's end
+
+
+def _daily(origin: int, end_s: float, start_min: int, length_min: int) -> list[tuple[float, float]]:
+    """The (start_s, end_s) on the clock of a daily span from ``start_min`` after midnight
+    lasting ``length_min``, every day it overlaps [0, end_s) (the day before day 1 too: a
+    night shift that began then)."""
+    spans: list[tuple[float, float]] = []
+    first_day = (origin // 1440) - 1
+    day = first_day
+    while True:
+        start = ((day * 1440) + start_min - origin) * 60.0
+        if start >= end_s:
+            return spans
+        stop = start + length_min * 60.0
+        if stop > 0:
+            spans.append((start, stop))
+        day += 1
 
 
 def _action(fallback: str | ToQueue) -> Action:
@@ -141,21 +164,22 @@ def build_plan(s: Scenario) -> SimPlan:
     h = s.horizon
     origin = minutes(h.start) - h.warmup_min
     start_s = h.warmup_min * 60.0
-    end_s = (minutes(h.end) - origin) * 60.0
-
-    def clock(hhmm: str) -> float:
-        return (minutes(hhmm) - origin) * 60.0
+    end_s = start_s + h.length_min() * 60.0
 
     def pieces(arrivals: Arrivals) -> tuple[tuple[float, float, float], ...]:
         if arrivals.per_hour is not None:
             return ((0.0, end_s, arrivals.per_hour / 3600),)
         assert arrivals.profile is not None
-        points = [(clock(p.at), p.per_hour / 3600) for p in arrivals.profile]
-        points[0] = (min(points[0][0], 0.0), points[0][1])  # the first rate also before it
-        bounds = [t for t, _ in points[1:]] + [end_s]
-        return tuple(
-            (max(t, 0.0), min(b, end_s), r) for (t, r), b in zip(points, bounds, strict=True)
-        )
+        # each day: the first rate from midnight, each point's rate until the next point
+        at = [minutes(p.at) for p in arrivals.profile]
+        at[0] = 0
+        bounds = [*at[1:], 1440]
+        out = []
+        for p, a, b in zip(arrivals.profile, at, bounds, strict=True):
+            for lo, hi in _daily(origin, end_s, a, b - a):
+                if hi > lo and p.per_hour > 0:
+                    out.append((max(lo, 0.0), min(hi, end_s), p.per_hour / 3600))
+        return tuple(sorted(out))
 
     streams = [
         Stream(
@@ -167,6 +191,7 @@ def build_plan(s: Scenario) -> SimPlan:
             wrap_up=sampler(c.wrap_up_s) if c.wrap_up_s else None,
             retrial_p=c.retrial.probability if c.retrial else 0.0,
             retrial_delay=sampler(c.retrial.delay_s) if c.retrial else None,
+            retrial_max=c.retrial.max_attempts if c.retrial else 0,
         )
         for c in s.calls
     ]
@@ -199,16 +224,7 @@ def build_plan(s: Scenario) -> SimPlan:
         for k in range(1, g.count + 1):
             name = f"{g.name}-{k}"
             agents.append(AgentConfig(name, g.skill_levels(), weight=g.weight))
-            login = max(clock(g.shift.start), 0.0) if g.shift else 0.0
-            steps = [(login, "login")]
-            for b in g.breaks:
-                t = clock(b.start)
-                if t >= login:
-                    steps += [(t, "pause"), (t + b.minutes * 60.0, "ready")]
-            if g.shift:
-                steps.append((max(clock(g.shift.end), login), "logout"))
-            steps.sort(key=lambda st: st[0])
-            timetables.append(Timetable(name, g.name, p_answer, tuple(steps)))
+            timetables.append(Timetable(name, g.name, p_answer, _steps(g, origin, end_s)))
 
     r = s.routing
     acd = AcdConfig(
@@ -234,6 +250,7 @@ def build_plan(s: Scenario) -> SimPlan:
         origin_min=origin,
         count_from_s=start_s,
         arrivals_end_s=end_s,
+        run_end_s=end_s + DRAIN_S,
         interval_s=h.interval_min * 60.0,
         n_intervals=int((end_s - start_s) // (h.interval_min * 60.0)),
         queues=tuple(q.name for q in s.queues),
@@ -255,6 +272,35 @@ def build_plan(s: Scenario) -> SimPlan:
             last_agent_wait_s=work.contacts.last_agent_wait_s,
         ),
     )
+
+
+def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, str], ...]:
+    """An agent's timetable: log in and out every day of its shift (the whole run if it
+    has none), with the breaks that fall inside each shift; in time order (a log-out
+    before a log-in at the same instant)."""
+    if g.shift is None:
+        shifts = [(0.0, float("inf"))]
+        start_min, length = 0, 10**9
+    else:
+        start_min, length = minutes(g.shift.start), g.shift.length_min()
+        shifts = _daily(origin, end_s, start_min, length)
+    steps: list[tuple[float, str]] = []
+    for on, off in shifts:
+        login = max(on, 0.0)
+        steps.append((login, "login"))
+        for b in g.breaks:
+            offset = (minutes(b.start) - start_min) % 1440 if g.shift else None
+            if offset is None:  # no shift: the break every day of the run
+                for t, _ in _daily(origin, end_s, minutes(b.start), b.minutes):
+                    if t >= 0:
+                        steps += [(t, "pause"), (t + b.minutes * 60.0, "ready")]
+            elif offset < length and on + offset * 60.0 >= login:
+                t = on + offset * 60.0
+                steps += [(t, "pause"), (t + b.minutes * 60.0, "ready")]
+        if off != float("inf"):
+            steps.append((off, "logout"))
+    steps.sort(key=lambda st: st[0])  # stable: a log-out stays before a log-in at its time
+    return tuple(steps)
 
 
 @dataclass(frozen=True, slots=True)

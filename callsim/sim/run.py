@@ -44,7 +44,7 @@ class SimulationResult:
     agent_rows: list[dict[str, Any]]
     wait_bins: np.ndarray
     wait_hist: np.ndarray  # mean count per replication
-    labels: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # each interval's start, for people
 
 
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
@@ -138,14 +138,16 @@ def _combine(
     if clients:
         summary["clients"] = clients  # mean per simulated day
 
-    labels = plan.interval_labels()
+    starts = plan.interval_labels()
+    several_days = starts[-1][0] > 1 if starts else False
+    labels = [f"d{d} {hhmm}" if several_days else hhmm for d, hhmm in starts]
     per_cell = metric_samples(reps, None)
     means = {m: mean_ci(per_cell[m]) for m in METRICS}
     staffed = np.stack([r.staffed_s for r in reps]).mean(axis=0) / plan.interval_s
     rows = []
-    for i, label in enumerate(labels):
+    for i, (day, hhmm) in enumerate(starts):
         for j, q in enumerate(plan.queues):
-            row: dict[str, Any] = {"interval_start": label, "queue": q}
+            row: dict[str, Any] = {"day": day, "interval_start": hhmm, "queue": q}
             for m in METRICS:
                 mean, half = means[m]
                 row[m] = _num(mean[i, j])
