@@ -14,6 +14,7 @@ from callsim.cli.console import err, print_table, progress
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
+from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
 
 
 @app.command()
@@ -34,9 +35,11 @@ def run(
     ),
     no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar and no tables."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
 ) -> None:
     """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
     sc = load_scenario(scenario)
+    report_problems(scenario, sc, strict=strict)
     with progress(f"simulating {sc.name}", replications, enabled=not quiet) as bar:
         task = bar.task_ids[0]
         result = simulate(
@@ -156,10 +159,25 @@ def _pm(v: dict[str, float | None]) -> str:
     return f"{mean:{fmt}}" + ("" if half is None else f" ± {half:{fmt}}")
 
 
+def report_problems(path: Path, sc: Scenario, *, strict: bool) -> None:
+    """The semantic check: warnings on stderr (errors with ``strict``), errors raised."""
+    found = check_scenario(sc)
+    if strict:
+        found = [Problem(Level.ERROR, p.field, p.message) for p in found]
+    for p in found:
+        if p.level is Level.WARNING:
+            err.print(f"Warning: {path}: {p}", markup=False, highlight=False)
+    refuse_errors(found, f"{path}: ")
+
+
 @app.command()
-def validate(scenario: Path = typer.Argument(..., help="Scenario file (YAML).")) -> None:
-    """Check a scenario file; prints one line naming the problem, or 'ok'."""
+def validate(
+    scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+) -> None:
+    """Check a scenario file: every problem one line on stderr (warnings too), or 'ok'."""
     sc = load_scenario(scenario)
+    report_problems(scenario, sc, strict=strict)
     agents = sum(g.count for g in sc.agents)
     typer.echo(
         f"{scenario}: ok ({len(sc.queues)} queues, {len(sc.calls)} call streams, {agents} agents)"

@@ -50,7 +50,7 @@ from callsim.scenario.model import (
     TreatmentSpec,
     minutes,
 )
-from callsim.sim.sample import sampler
+from callsim.sim.sample import dist_mean, sampler
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
 
@@ -67,6 +67,7 @@ class Stream:
     retrial_delay: Sampler | None
     retrial_max: int = 0
     client: int = -1  # index into SimPlan.clients, or -1
+    mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ def build_plan(s: Scenario) -> SimPlan:
             retrial_p=c.retrial.probability if c.retrial else 0.0,
             retrial_delay=sampler(c.retrial.delay_s) if c.retrial else None,
             retrial_max=c.retrial.max_attempts if c.retrial else 0,
+            mean_handle_s=dist_mean(c.talk_s) + (dist_mean(c.wrap_up_s) if c.wrap_up_s else 0),
         )
         for c in s.calls
     ]
@@ -208,6 +210,8 @@ def build_plan(s: Scenario) -> SimPlan:
                 retrial_p=0.0,
                 retrial_delay=None,
                 client=i,
+                mean_handle_s=dist_mean(work.talk_s)
+                + (dist_mean(work.wrap_up_s) if work.wrap_up_s else 0),
             )
         )
     centre = ZoneInfo(work.time_zone)

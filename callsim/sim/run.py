@@ -20,6 +20,7 @@ import numpy as np
 from callsim import __version__, core_compiled
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
+from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
 from callsim.sim.plan import SimPlan, build_plan
 from callsim.sim.stats import (
@@ -76,7 +77,10 @@ def simulate(
         raise InputError(f"{replications} is not >= 1", field="replications")
     if workers is not None and workers < 1:
         raise InputError(f"{workers} is not >= 1", field="workers")
+    if not 0 <= seed < 2**63:
+        raise InputError(f"{seed} is not a whole number from 0 to 2**63-1", field="seed")
     plan = build_plan(scenario)
+    refuse_errors(check_scenario(scenario, plan, warnings=False))
     workers = min(workers or os.cpu_count() or 1, replications)
     started = time.perf_counter()
     results: dict[int, ReplicationStats] = {}
