@@ -245,3 +245,15 @@ def test_nested_menu_and_faq(tmp_path: Path) -> None:
     # half the answered calls are emergencies (forwarded), half about prices (a note)
     assert 0.35 < c["forwarded_target_1"] / c["answered"] < 0.65
     assert c["forwarded_target_1"] + c["note"] == c["answered"]
+
+
+def test_service_level_asa_and_abandonment_per_client(clients: dict[str, dict[str, float]]) -> None:
+    menu = clients["Menu"]
+    assert menu["offered"] == menu["calls"] - menu["deflected"]  # deflected never queued
+    for c in clients.values():
+        if c["offered"]:
+            assert 0 <= c["service_level"] <= 1
+            assert c["abandon_rate"] == c["abandoned"] / c["offered"]
+            assert c["asa_s"] is None or c["asa_s"] >= 0
+    assert clients["Adverts"]["offered"] == 0
+    assert clients["Adverts"]["service_level"] is None  # no call reached the queue

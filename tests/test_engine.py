@@ -162,3 +162,62 @@ def test_the_engine_refuses_a_command_it_does_not_know(tmp_path: Path) -> None:
     rep._do([End(1, Outcome.ANSWERED)])  # known: nothing to do
     with pytest.raises(TypeError, match="cannot carry out"):
         rep._do([object()])
+
+
+def test_a_queues_occupancy_is_how_busy_its_agents_are(tmp_path: Path) -> None:
+    # one group serves a busy queue and a quiet one: the quiet queue's agents are exactly
+    # as busy as the busy queue's (the same people), not its small share of their time
+    from callsim.scenario import load_scenario as load
+    from callsim.sim import simulate
+
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        """
+name: two
+horizon: {start: "08:00", end: "12:00", interval_min: 60}
+queues: [{name: busy, skills: [x]}, {name: quiet, skills: [y]}, {name: own, skills: [z]}]
+calls:
+  - {queue: busy, arrivals: {per_hour: 100}, talk_s: {dist: constant, value: 60}}
+  - {queue: quiet, arrivals: {per_hour: 5}, talk_s: {dist: constant, value: 60}}
+  - {queue: own, arrivals: {per_hour: 5}, talk_s: {dist: constant, value: 60}}
+agents:
+  - {name: both, count: 4, skills: [x, y]}
+  - {name: solo, count: 2, skills: [z]}
+"""
+    )
+    s = simulate(load(path), replications=2, seed=1, workers=1).summary
+    occ = {q: s["queues"][q]["occupancy"]["mean"] for q in ("busy", "quiet", "own")}
+    assert occ["busy"] == pytest.approx(occ["quiet"])
+    assert occ["busy"] == pytest.approx(105 / 60 / 4, rel=0.15)  # 1.75 Erlangs on 4 agents
+    assert occ["own"] == pytest.approx(5 / 60 / 2, rel=0.5)
+
+
+def test_overflow_and_moves_are_counted_per_queue_pair(tmp_path: Path) -> None:
+    from callsim.scenario import load_scenario as load
+    from callsim.sim import simulate
+
+    path = tmp_path / "ovf.yaml"
+    path.write_text(
+        """
+name: ovf
+horizon: {start: "08:00", end: "10:00", interval_min: 60}
+queues:
+  - {name: sales, skills: [s], overflow: {after_s: 10, to: [help]}, max_wait_s: 120, on_max_wait: {queue: last}}
+  - {name: help, skills: [h]}
+  - {name: last, skills: [l]}
+calls:
+  - {queue: sales, arrivals: {per_hour: 120}, talk_s: {dist: constant, value: 120}}
+agents:
+  - {name: seller, count: 2, skills: [s]}
+  - {name: helper, count: 1, skills: [h]}
+  - {name: backstop, count: 1, skills: [l]}
+"""
+    )
+    s = simulate(load(path), replications=1, seed=1, workers=1).summary
+    (overflow,) = s["overflow"]
+    assert (overflow["from"], overflow["to"]) == ("sales", "help")
+    assert overflow["calls"] > 10
+    assert 0 < overflow["answered"] <= overflow["calls"]
+    (moved,) = s["moved"]
+    assert (moved["from"], moved["to"]) == ("sales", "last")
+    assert moved["calls"] > 0

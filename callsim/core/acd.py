@@ -614,6 +614,7 @@ class Acd:
                 call.end_s - stop if answered else 0.0,  # talk_s
                 wrap_up_s,
                 call.ended_by,
+                call.overflowed,
             ),
         )
 
@@ -681,6 +682,7 @@ class Acd:
             ",".join(q.name for q in added),
         )
         call.queues.extend(added)
+        call.overflowed += tuple(q.name for q in added)
         if call.state is CallState.WAITING and call.reserved_for is None:
             for q in added:
                 q.push(call, self._entry(call, q))

@@ -37,6 +37,7 @@ class Call:
         "id",
         "offers",
         "orig_position",
+        "overflowed",
         "preferred",
         "preferred_wait_s",
         "priority",
@@ -77,6 +78,7 @@ class Call:
         self.end_s = 0.0
         self.ended_by: Party | None = None
         self.orig_position = 0
+        self.overflowed: tuple[str, ...] = ()  # queues it overflowed to, in order
         self.timers_started = False
         self.entries: dict[str, int] = {}  # queue name -> entry number into that queue
         self.preferred: Agent | None = None  # to offer first (one shot)

@@ -70,6 +70,7 @@ class CallRecord(NamedTuple):
     talk_s: float
     wrap_up_s: float
     ended_by: Party | None  # who ended the talk of an answered call
+    overflowed: tuple[str, ...] = ()  # the queues whose agents it was also offered to
 
 
 class StaffedSpan(NamedTuple):

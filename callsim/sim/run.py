@@ -51,7 +51,9 @@ class SimulationResult:
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
-    return reduce_replication(plan, records, rep.spans(), rep.retrials, rep.facts())
+    return reduce_replication(
+        plan, records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
+    )
 
 
 def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:
@@ -118,10 +120,7 @@ def _combine(
         queues[q]["outcomes"] = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
     calls = sum(r.calls_simulated for r in reps)
     client_means = np.stack([r.client_counts for r in reps]).mean(axis=0)
-    clients = {
-        pc.client.name: dict(zip(CLIENT_FIELDS, client_means[i].tolist(), strict=True))
-        for i, pc in enumerate(plan.clients)
-    }
+    clients = {pc.client.name: _client(client_means[i]) for i, pc in enumerate(plan.clients)}
     summary = {
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
@@ -131,6 +130,7 @@ def _combine(
         "replications": len(reps),
         "calls_simulated": calls,
         "retrials": sum(r.retrials for r in reps),
+        "retrials_lost_to_closing": sum(r.retrials_lost for r in reps),
         "wall_time_s": round(wall_s, 3),
         "calls_per_s": round(calls / wall_s) if wall_s > 0 else None,
         "horizon": scenario.horizon.model_dump(),
@@ -138,6 +138,8 @@ def _combine(
         "sl_target": scenario.service_level.sl_target,
         "totals": totals,
         "queues": queues,
+        "overflow": _pairs(plan, reps, "overflowed", "overflowed_answered"),
+        "moved": _pairs(plan, reps, "moved", None),
     }
     if clients:
         summary["clients"] = clients  # mean per simulated day
@@ -178,6 +180,33 @@ def _combine(
         )
     hist = np.stack([r.wait_hist for r in reps]).mean(axis=0)
     return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+
+
+def _client(means: np.ndarray) -> dict[str, float | None]:
+    """A client's mean counts per day, with its service level, ASA and abandon rate."""
+    row = dict(zip(CLIENT_FIELDS, means.tolist(), strict=True))
+    within, wait = row.pop("within_sl"), row.pop("wait_answered_s")
+    offered, answered = row["offered"], row["answered"]
+    row["service_level"] = within / offered if offered else None
+    row["asa_s"] = wait / answered if answered else None
+    row["abandon_rate"] = row["abandoned"] / offered if offered else None
+    return row
+
+
+def _pairs(
+    plan: SimPlan, reps: list[ReplicationStats], name: str, answered: str | None
+) -> list[dict[str, Any]]:
+    """Mean calls per day from one queue to another (only pairs with any)."""
+    calls = np.stack([getattr(r, name) for r in reps]).mean(axis=0)
+    done = np.stack([getattr(r, answered) for r in reps]).mean(axis=0) if answered else None
+    out = []
+    for i, j in zip(*np.nonzero(calls), strict=True):
+        row: dict[str, Any] = {"from": plan.queues[i], "to": plan.queues[j]}
+        row["calls"] = float(calls[i, j])
+        if done is not None:
+            row["answered"] = float(done[i, j])
+        out.append(row)
+    return out
 
 
 def _num(x: float) -> float | None:

@@ -7,7 +7,8 @@ offered; asa_s = mean wait of answered calls; aht_s = mean talk + wrap-up of ans
 calls; p_wait = share of offered calls that waited in queue (time ringing an agent
 does not count: with auto-answer it is the Erlang P(wait)); occupancy = agent time
 busy with calls (talk + wrap-up) / agent time staffed (logged in and not paused, as the
-core's staffed spans say), by clock time; for a queue, over the agents serving it.
+core's staffed spans say), by clock time; for a queue, of the agents serving it, on any
+of their calls (what a planner reads: how busy the people who take its calls are).
 Abandons quicker than ``short_abandon_s`` are not offered calls. Calls that a client's
 policy ended before the queue (blocked, deflected, voicemail, message) are not the
 queue's calls.
@@ -38,6 +39,7 @@ _DIVERTED = [
 CLIENT_FIELDS = (
     "calls", "answered", "abandoned", *(r.value for r in _RESULTS), "off_hours",
     "vip_calls", "new_callers", "served_by_last_agent",
+    "offered", "within_sl", "wait_answered_s",  # to the queue: service level and ASA
 )  # fmt: skip
 WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
 
@@ -67,6 +69,10 @@ class ReplicationStats:
     calls_simulated: int
     retrials: int
     client_counts: np.ndarray  # [client, CLIENT_FIELDS]
+    overflowed: np.ndarray  # [from queue, to queue]: calls also offered to its agents
+    overflowed_answered: np.ndarray  # [from, to]: of those, answered
+    moved: np.ndarray  # [from queue, to queue]: calls sent on (on_max_wait, on_empty)
+    retrials_lost: int = 0  # would have come after the horizon's end
 
 
 def _overlap(start: np.ndarray, stop: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -110,6 +116,7 @@ def reduce_replication(
     spans: list[StaffedSpan],
     retrials: int,
     facts: CallFacts | None = None,
+    retrials_lost: int = 0,
 ) -> ReplicationStats:
     """Sum one replication up."""
     n_int, n_q = plan.n_intervals, len(plan.queues)
@@ -122,6 +129,9 @@ def reduce_replication(
     f = CallRecord._fields
     arrival = np.asarray(cols[f.index("arrival_s")], dtype=float)
     queue = np.fromiter((qidx[q] for q in cols[f.index("queue")]), dtype=np.intp, count=n)
+    final_queue = np.fromiter(
+        (qidx[q] for q in cols[f.index("final_queue")]), dtype=np.intp, count=n
+    )
     outcome = np.fromiter(
         (_OUTCOME_INDEX[o] for o in cols[f.index("outcome")]), dtype=np.intp, count=n
     )
@@ -160,27 +170,43 @@ def reduce_replication(
     np.add.at(outcomes, (k[counted], queue[counted], outcome[counted]), 1.0)
 
     # busy time by clock, over every answered call (warm-up calls keep agents busy too)
+    n_agents = len(agents)
     start = answer[answered]
     stop = start + talk[answered] + wrap[answered]
     over = _overlap(start, stop, bounds)  # [calls, intervals]
-    busy = np.zeros((n_int, n_q))
-    np.add.at(busy.T, queue[answered], over)
-    staffed = np.zeros((n_int, n_q))
+    agent_busy_iv = np.zeros((n_agents, n_int))
+    np.add.at(agent_busy_iv, agent[answered], over)
     span_start = np.array([s.start_s for s in spans])
     span_end = np.array([s.end_s for s in spans])
     per_span = _overlap(span_start, span_end, bounds)  # [spans, intervals]
-    staffed_total = per_span.sum(axis=0)
     span_agent = np.array([aidx[s.agent] for s in spans], dtype=np.intp)
-    agent_staffed = np.bincount(span_agent, per_span.sum(axis=1), len(agents))
+    agent_staffed_iv = np.zeros((n_agents, n_int))
+    np.add.at(agent_staffed_iv, span_agent, per_span)
+    # a queue's agents: staffed while serving it, busy on any call meanwhile (an agent's
+    # busy time shared among its spans in an interval by their staffed time)
+    busy = np.zeros((n_int, n_q))
+    staffed = np.zeros((n_int, n_q))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.nan_to_num(per_span / agent_staffed_iv[span_agent])
     for j, span in enumerate(spans):  # a few per agent and day
         for q in span.queues:
             staffed[:, qidx[q]] += per_span[j]
+            busy[:, qidx[q]] += agent_busy_iv[span_agent[j]] * share[j]
+    agent_staffed = agent_staffed_iv.sum(axis=1)
 
-    day = np.array([bounds[0], bounds[-1]])
-    busy_in_day = _overlap(start, stop, day)[:, 0]
     ans_agent = agent[answered]
     ans_in_day = (start >= bounds[0]) & (start < bounds[-1])
-    n_agents = len(agents)
+    overflowed = np.zeros((n_q, n_q))
+    overflowed_answered = np.zeros((n_q, n_q))
+    moved = np.zeros((n_q, n_q))
+    sent_on = np.flatnonzero(counted & (final_queue != queue))
+    for i in np.flatnonzero(
+        counted & np.fromiter((bool(o) for o in cols[f.index("overflowed")]), bool, n)
+    ):
+        for to in records[i].overflowed:  # only the calls that overflowed: few
+            overflowed[queue[i], qidx[to]] += 1
+            overflowed_answered[queue[i], qidx[to]] += answered[i]
+    np.add.at(moved, (queue[sent_on], final_queue[sent_on]), 1.0)
     return ReplicationStats(
         offered=count(everything),
         answered=count(answered),
@@ -192,17 +218,23 @@ def reduce_replication(
         outcomes=outcomes,
         busy_s=busy,
         staffed_s=staffed,
-        busy_total_s=busy.sum(axis=1),
-        staffed_total_s=staffed_total,
+        busy_total_s=agent_busy_iv.sum(axis=0),
+        staffed_total_s=agent_staffed_iv.sum(axis=0),
         wait_hist=np.histogram(wait[counted & answered], bins=WAIT_BINS)[0].astype(float),
         agent_calls=np.bincount(ans_agent[ans_in_day], minlength=n_agents).astype(float),
         agent_talk_s=np.bincount(ans_agent[ans_in_day], talk[answered][ans_in_day], n_agents),
         agent_wrap_s=np.bincount(ans_agent[ans_in_day], wrap[answered][ans_in_day], n_agents),
-        agent_busy_s=np.bincount(ans_agent, busy_in_day, n_agents),
+        agent_busy_s=agent_busy_iv.sum(axis=1),
         agent_staffed_s=agent_staffed,
         calls_simulated=n,
         retrials=retrials,
-        client_counts=_client_counts(plan, ids, in_day, answered, abandoned, code, facts),
+        client_counts=_client_counts(
+            plan, ids, in_day, counted, answered, abandoned, wait, code, facts
+        ),
+        overflowed=overflowed,
+        overflowed_answered=overflowed_answered,
+        moved=moved,
+        retrials_lost=retrials_lost,
     )
 
 
@@ -210,8 +242,10 @@ def _client_counts(
     plan: SimPlan,
     ids: np.ndarray,
     in_day: np.ndarray,
+    counted: np.ndarray,
     answered: np.ndarray,
     abandoned: np.ndarray,
+    wait: np.ndarray,
     code: np.ndarray,
     facts: CallFacts | None,
 ) -> np.ndarray:
@@ -229,9 +263,13 @@ def _client_counts(
         mine & facts.vip[ids],
         mine & facts.new_caller[ids],
         mine & answered & facts.by_last_agent[ids],
+        mine & counted,
+        mine & counted & answered & (wait <= plan.sl_threshold_s),
     )
     for j, mask in enumerate(columns):
         out[:, j] = np.bincount(client[mask], minlength=len(plan.clients))
+    waited = mine & counted & answered
+    out[:, -1] = np.bincount(client[waited], wait[waited], minlength=len(plan.clients))
     return out
 
 
