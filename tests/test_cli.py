@@ -59,11 +59,19 @@ def test_erlang_commands_json(capsys: pytest.CaptureFixture[str]) -> None:
         "service_level",
         "asa_s",
         "occupancy",
+        "stable",
     }
+    assert c["stable"] is True
     assert round(c["service_level"], 5) == 0.88835
     code, out, _ = run(capsys, "erlang", "a", *args, "--patience-s", "300")
     a = json.loads(out)
-    assert set(c) | {"p_abandon", "mean_wait_s", "service_level_answered", "mean_queue"} == set(a)
+    # Erlang A is always stable: callers abandon
+    assert set(c) - {"stable"} | {
+        "p_abandon",
+        "mean_wait_s",
+        "service_level_answered",
+        "mean_queue",
+    } == set(a)
     code, out, _ = run(
         capsys,
         "erlang",
@@ -210,3 +218,14 @@ def test_piped_tables_keep_their_width(capsys: pytest.CaptureFixture[str]) -> No
     assert "Havn Pest Control AS" in out
     assert "…" not in out
     assert max(len(line) for line in out.splitlines()) > 150
+
+
+def test_erlang_c_says_unstable_and_refuses_no_agents(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["erlang", "c", "--calls", "100", "--interval-min", "30", "--aht-s", "180"]
+    code, out, _ = run(capsys, *base, "--agents", "10", "--json")
+    assert code == 0
+    assert json.loads(out)["stable"] is False  # 10 Erlangs on 10 agents
+    code, out, _ = run(capsys, *base, "--agents", "10")
+    assert "no: agents <= traffic" in out
+    code, _, err = run(capsys, *base, "--agents", "0")
+    assert (code, err) == (2, "Error: --agents: 0 is not a whole number >= 1\n")

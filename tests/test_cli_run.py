@@ -147,3 +147,53 @@ def test_run_answering_service_shows_the_clients_table(
     header = (tmp_path / "clients.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["client", "calls", "answered", "abandoned"]
     assert {"note", "forwarded_target_1", "forward_failed", "deflected", "message"} <= set(header)
+
+
+def test_a_reused_folder_holds_only_this_runs_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "run", TWIN, "-n", "1", "--workers", "1", "--out", str(out))
+    assert code == 0, err
+    assert (out / "service_level.png").exists()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = run(
+        capsys, "run", TWIN, "-n", "1", "--workers", "1", "--out", str(out), "--no-plots"
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "agents.csv",
+        "intervals.csv",
+        "notes.txt",  # not callsim's: left alone
+        "summary.json",
+    ]
+
+
+def test_json_without_out_writes_no_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "run", TWIN, "-n", "1", "--workers", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["replications"] == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tables_fit_80_columns_and_help_shows_flags_as_flags() -> None:
+    from callsim.cli.console import fit_columns
+
+    columns = ["metric", *(f"queue-{i}" for i in range(6))]
+    cells = [["service_level", *("0.9273 ± 0.1011" for _ in range(6))]]
+    chunks = fit_columns(columns, cells, 80)
+    assert [len(c) for c in chunks] == [3, 3]  # 16 + 3 x 18 + 1 = 71 <= 80 each
+    assert sorted(i for c in chunks for i in c) == list(range(1, 7))
+    help_text = subprocess.run(
+        [sys.executable, "-m", "callsim", "run", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert "--json" in help_text
+    assert "<bool>" not in help_text
+    assert max(len(line) for line in help_text.splitlines()) <= 80

@@ -34,8 +34,9 @@ class ErlangB:
 
 @dataclass(frozen=True, slots=True)
 class ErlangC:
-    """M/M/n. ``service_level``: share answered within the threshold; ``asa_s`` is None
-    when the queue is unstable (agents <= traffic)."""
+    """M/M/n. ``service_level``: share answered within the threshold. With agents at or
+    below the traffic the queue is unstable (``stable`` False): it grows without bound,
+    every caller waits, none within the threshold, and ``asa_s`` is None."""
 
     model: str
     traffic_erl: float
@@ -44,6 +45,7 @@ class ErlangC:
     service_level: float
     asa_s: float | None
     occupancy: float
+    stable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def erlang_c_from_b(
     a, n = traffic_erl, agents
     pw = p_wait_from_b(a, n, b)
     if n <= a:
-        return ErlangC("c", a, n, 1.0, 0.0, None, 1.0)
+        return ErlangC("c", a, n, 1.0, 0.0, None, 1.0, stable=False)
     sl = 1.0 - pw * math.exp(-(n - a) * sl_threshold_s / aht_s)
     asa = pw * aht_s / (n - a)
     return ErlangC("c", a, n, pw, min(1.0, max(0.0, sl)), asa, a / n)

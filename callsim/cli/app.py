@@ -8,15 +8,39 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from callsim import __version__, core_compiled
 from callsim.cli.console import error_line, print_table
 from callsim.core import STRATEGIES
 from callsim.errors import CallsimError, InputError
 
+
+class Command(TyperCommand):
+    """A command whose --help option is shown as a flag, like every other flag."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Group(TyperGroup):
+    """A command group whose --help option is shown as a flag."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
 app = typer.Typer(
+    cls=Group,
     name="callsim",
     help="Inbound call-centre simulator, Erlang analytics and load-testing toolkit.",
     no_args_is_help=True,
@@ -24,6 +48,11 @@ app = typer.Typer(
     add_completion=False,
 )
 _state = {"debug": False}
+
+
+def flag(name: str, help: str, **kw: Any) -> Any:
+    """A boolean option shown as a flag in --help (no value after it)."""
+    return typer.Option(False, name, help=help, metavar="", **kw)
 
 
 def _show_version(value: bool) -> None:
@@ -35,22 +64,16 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=_show_version,
-        is_eager=True,
-        help="Print the version and exit.",
+    version: bool = flag(
+        "--version", "Print the version and exit.", callback=_show_version, is_eager=True
     ),
-    debug: bool = typer.Option(
-        False, "--debug", help="Show tracebacks instead of one-line errors."
-    ),
+    debug: bool = flag("--debug", "Show tracebacks instead of one-line errors."),
 ) -> None:
     """Inbound call-centre simulator, Erlang analytics and load-testing toolkit."""
     _state["debug"] = debug
 
 
-@app.command()
+@app.command(cls=Command)
 def strategies() -> None:
     """List the routing strategies (the names scenario files, CLI and API use)."""
     print_table(

@@ -30,18 +30,47 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title, title_justify="left")
-    for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
+    """A table on stdout. On a terminal, columns that would not fit its width go on into
+    further tables (the first column repeated), so no number is ever cut; piped into a
+    file or a log, the table keeps its natural width."""
     console = out()
-    # a terminal wraps the table to its width; piped into a file or a log, it keeps its
-    # natural width (rich would squeeze it into 80 columns, wrapping cells)
-    if not console.is_terminal:
-        natural = console.measure(table, options=console.options.update(max_width=1000))
-        console.width = max(console.width, natural.maximum)
-    console.print(table)
+    cells = [[_cell(v) for v in row] for row in rows]
+    if console.is_terminal:
+        chunks = fit_columns(columns, cells, console.width)
+    else:
+        chunks = [list(range(1, len(columns)))]
+    for n, chunk in enumerate(chunks):
+        table = Table(title=title + (" (continued)" if n else ""), title_justify="left")
+        table.add_column(columns[0], justify="left", overflow="fold")
+        for i in chunk:
+            table.add_column(columns[i], justify="right", no_wrap=True)
+        for row in cells:
+            table.add_row(row[0], *(row[i] for i in chunk))
+        if not console.is_terminal:
+            natural = console.measure(table, options=console.options.update(max_width=1000))
+            console.width = max(console.width, natural.maximum)
+        console.print(table)
+
+
+def fit_columns(
+    columns: Sequence[str], cells: Sequence[Sequence[str]], width: int
+) -> list[list[int]]:
+    """Split columns 1.. into runs that fit ``width`` beside column 0 (each column takes
+    its widest cell plus 3 characters of padding and rule; the table 1 more)."""
+
+    def need(i: int) -> int:
+        return max([len(columns[i]), *(len(row[i]) for row in cells)]) + 3
+
+    first = min(need(0), max(12, width // 3))  # a long name column wraps instead
+    chunks: list[list[int]] = [[]]
+    used = 1 + first
+    for i in range(1, len(columns)):
+        if chunks[-1] and used + need(i) > width:
+            chunks.append([])
+            used = 1 + first
+        chunks[-1].append(i)
+        used += need(i)
+    return chunks
 
 
 def _cell(value: Any) -> str:

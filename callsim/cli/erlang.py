@@ -12,12 +12,13 @@ import typer
 from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c
 from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
-from callsim.cli.app import app
+from callsim.cli.app import Command, Group, app, flag
 from callsim.cli.console import err, print_table
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 
 erlang_app = typer.Typer(
+    cls=Group,
     help="Exact Erlang B (loss), C (infinite patience) and A (exponential patience) metrics.",
     no_args_is_help=True,
 )
@@ -32,7 +33,7 @@ _AHT = typer.Option(..., "--aht-s", help="Average handling time, seconds.")
 _AGENTS = typer.Option(..., "--agents", help="Agents on the phones.")
 _THRESHOLD = typer.Option(20.0, "--sl-threshold-s", help="Service-level threshold, seconds.")
 _PATIENCE = typer.Option(..., "--patience-s", help="Mean caller patience, seconds (exponential).")
-_JSON = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
+_JSON = flag("--json", "Print JSON on stdout instead of a table.")
 
 
 def _positive(**flags: float | None) -> None:
@@ -65,24 +66,31 @@ def _show(title: str, result: Any, as_json: bool) -> None:
     data = dataclasses.asdict(result)
     if as_json:
         typer.echo(json_text(data), nl=False)
-    else:
-        print_table(
-            title, ["metric", "value"], [(k, "-" if v is None else v) for k, v in data.items()]
-        )
+        return
+    rows = [(k, "-" if v is None else v) for k, v in data.items() if k != "stable"]
+    if data.get("stable") is False:
+        rows.append(("stable", "no: agents <= traffic, the queue grows without bound"))
+    print_table(title, ["metric", "value"], rows)
 
 
-@erlang_app.command("b")
+def _some_agents(agents: int) -> None:
+    if agents < 1:
+        raise InputError(f"--agents: {agents} is not a whole number >= 1")
+
+
+@erlang_app.command("b", cls=Command)
 def erlang_b_cmd(
     traffic_erl: float = typer.Option(..., "--traffic-erl", help="Offered traffic, Erlangs."),
     agents: int = typer.Option(..., "--agents", help="Lines or agents."),
     as_json: bool = _JSON,
 ) -> None:
     """Erlang B: share of calls blocked when all lines are busy (no queue)."""
-    _not_negative(traffic_erl=traffic_erl, agents=agents)
+    _not_negative(traffic_erl=traffic_erl)
+    _some_agents(agents)
     _show("Erlang B", erlang_b(traffic_erl, agents), as_json)
 
 
-@erlang_app.command("c")
+@erlang_app.command("c", cls=Command)
 def erlang_c_cmd(
     aht_s: float = _AHT,
     agents: int = _AGENTS,
@@ -94,8 +102,8 @@ def erlang_c_cmd(
 ) -> None:
     """Erlang C (M/M/n): callers wait forever. P(wait), service level, ASA, occupancy."""
     _positive(aht_s=aht_s, interval_min=interval_min)
+    _some_agents(agents)
     _not_negative(
-        agents=agents,
         calls=calls,
         arrivals_per_hour=arrivals_per_hour,
         sl_threshold_s=sl_threshold_s,
@@ -104,7 +112,7 @@ def erlang_c_cmd(
     _show("Erlang C", erlang_c(rate, aht_s, agents, sl_threshold_s), as_json)
 
 
-@erlang_app.command("a")
+@erlang_app.command("a", cls=Command)
 def erlang_a_cmd(
     aht_s: float = _AHT,
     agents: int = _AGENTS,
@@ -117,8 +125,8 @@ def erlang_a_cmd(
 ) -> None:
     """Erlang A (M/M/n+M): callers abandon after an exponential patience."""
     _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
+    _some_agents(agents)
     _not_negative(
-        agents=agents,
         calls=calls,
         arrivals_per_hour=arrivals_per_hour,
         sl_threshold_s=sl_threshold_s,
@@ -140,7 +148,7 @@ def _staffing_dict(s: Staffing) -> dict[str, Any]:
     return data
 
 
-@app.command()
+@app.command(cls=Command)
 def staff(
     sl_target: float = typer.Option(
         0.8, "--sl-target", help="Service-level target, a fraction in (0, 1)."
@@ -177,7 +185,7 @@ def staff(
         "--out",
         help="Directory for plan.csv, plan.json and plan.png (default results/staff-<time>/).",
     ),
-    no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw the PNG plot."),
+    no_plots: bool = flag("--no-plots", "Do not draw the PNG plot."),
     as_json: bool = _JSON,
 ) -> None:
     """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
@@ -231,7 +239,7 @@ def _staff_day(
         ]
         for p in plan
     ]  # fmt: skip
-    folder = run_dir(out, "staff")
+    folder = run_dir(out, "staff", ("plan.csv", "plan.json", "plan.png"))
     write_csv(folder / "plan.csv", _PLAN_COLUMNS, rows)
     summary = {
         "forecast": str(forecast),

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import app
+from callsim.cli.app import Command, app, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import Scenario, load_scenario
@@ -17,7 +17,7 @@ from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulat
 from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
     replications: int = typer.Option(
@@ -28,18 +28,21 @@ def run(
         None, "--workers", help="Parallel processes (default: all cores)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Result folder (default results/<name>-<time>/)."
+        None,
+        "--out",
+        help="Result folder (default results/<name>-<time>/; with --json none unless "
+        "given); a previous run's files in it are replaced.",
     ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print summary.json on stdout instead of tables."
-    ),
-    no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw PNG plots."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar and no tables."),
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    as_json: bool = flag("--json", "Print summary.json on stdout instead of tables."),
+    no_plots: bool = flag("--no-plots", "Do not draw PNG plots."),
+    quiet: bool = flag("--quiet", "No progress bar and no tables."),
+    strict: bool = flag("--strict", "Treat warnings as errors."),
 ) -> None:
     """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
     sc = load_scenario(scenario)
     report_problems(scenario, sc, strict=strict)
+    # --json alone prints and writes nothing; a folder is made before the work starts
+    folder = run_dir(out, sc.name, RUN_FILES) if out is not None or not as_json else None
     with progress(f"simulating {sc.name}", replications, enabled=not quiet) as bar:
         task = bar.task_ids[0]
         result = simulate(
@@ -49,14 +52,19 @@ def run(
             workers=workers,
             progress=lambda k: bar.advance(task, k),
         )
-    folder = run_dir(out, sc.name)
-    written = write_results(folder, sc, result, plots=not no_plots)
+    written = write_results(folder, sc, result, plots=not no_plots) if folder else []
     if as_json:
         typer.echo(json_text(result.summary), nl=False)
         return
     if not quiet:
         show(result)
         err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+RUN_FILES = (
+    "summary.json", "intervals.csv", "agents.csv", "clients.csv",
+    "service_level.png", "occupancy.png", "waits.png",
+)  # fmt: skip
 
 
 def write_results(
@@ -136,12 +144,17 @@ def show(result: SimulationResult) -> None:
     )
     if s.get("clients"):
         short = {
-            "calls": "calls", "answered": "answered", "abandoned": "abandoned", "note": "notes",
+            "calls": "calls", "answered": "answered", "abandoned": "abandoned",
+            "service_level": "SL", "asa_s": "ASA s", "note": "notes",
             "forwarded_target_1": "fwd 1", "forwarded_target_2": "fwd 2",
             "forward_failed": "fwd failed", "blocked": "blocked", "deflected": "deflected",
             "off_hours": "off hours",
         }  # fmt: skip
-        per_client = [[name, *(f"{v[f]:.1f}" for f in short)] for name, v in s["clients"].items()]
+        per_client = [
+            [name, *("-" if v[f] is None else round(v[f], 3 if f == "service_level" else 1)
+                     for f in short)]
+            for name, v in s["clients"].items()
+        ]  # fmt: skip
         print_table("Clients: mean per simulated day", ["client", *short.values()], per_client)
     err.print(
         f"{s['calls_simulated']:,} calls simulated in {s['wall_time_s']:.1f} s "
@@ -170,10 +183,10 @@ def report_problems(path: Path, sc: Scenario, *, strict: bool) -> None:
     refuse_errors(found, f"{path}: ")
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    strict: bool = flag("--strict", "Treat warnings as errors."),
 ) -> None:
     """Check a scenario file: every problem one line on stderr (warnings too), or 'ok'."""
     sc = load_scenario(scenario)
@@ -184,7 +197,7 @@ def validate(
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def schema() -> None:
     """Print the JSON Schema of scenario files (every field with description and unit)."""
     typer.echo(json.dumps(scenario_schema(), indent=2))

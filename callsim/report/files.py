@@ -13,8 +13,12 @@ from typing import Any
 from callsim.errors import InputError
 
 
-def run_dir(out: Path | None, name: str, *, now: datetime | None = None) -> Path:
-    """``out`` or ``results/<name>-<timestamp>/``, created."""
+def run_dir(
+    out: Path | None, name: str, own: Sequence[str] = (), *, now: datetime | None = None
+) -> Path:
+    """``out`` or ``results/<name>-<timestamp>/``, created. A reused folder is emptied of
+    the files named in ``own`` (what the command writes), so it holds only this run's;
+    other files in it are left alone."""
     if out is None:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
         out = Path("results") / f"{_slug(name)}-{stamp}"
@@ -24,6 +28,14 @@ def run_dir(out: Path | None, name: str, *, now: datetime | None = None) -> Path
         raise InputError(
             f"cannot create directory {str(out)!r} ({exc.strerror or exc})", field="out"
         ) from exc
+    for file in own:
+        old = out / file
+        try:
+            old.unlink(missing_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot replace {str(old)!r} ({exc.strerror or exc})", field="out"
+            ) from exc
     return out
 
 
