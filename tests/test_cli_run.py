@@ -197,3 +197,29 @@ def test_tables_fit_80_columns_and_help_shows_flags_as_flags() -> None:
     assert "--json" in help_text
     assert "<bool>" not in help_text
     assert max(len(line) for line in help_text.splitlines()) <= 80
+
+
+def test_trace_and_queue_log_of_one_replication(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from callsim.core import Outcome
+    from callsim.scenario import load_scenario
+    from callsim.sim.engine import Replication
+    from callsim.sim.plan import build_plan
+
+    skills = str(SCENARIOS / "skills-centre.yaml")
+    args = ("run", skills, "-n", "1", "--seed", "4", "--no-plots", "--out", str(tmp_path))
+    code, _, err = run(capsys, *args, "--trace", "--queue-log")
+    assert code == 0, err
+    records = Replication(build_plan(load_scenario(skills)), 4, 0).run()
+    answered = sum(r.outcome is Outcome.ANSWERED for r in records)
+    lines = (tmp_path / "queue_log").read_text().splitlines()
+    events = [line.split("|")[4] for line in lines]
+    assert events.count("CONNECT") == answered  # the same replication, the same draws
+    assert events.count("ENTERQUEUE") >= len(records) - events.count("JOINEMPTY")
+    decisions = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert len(decisions) >= answered
+    for d in decisions:
+        assert d["candidates_total"] >= len(d["candidates"])
+        assert d["chosen"]
+        assert d["rule"]

@@ -11,10 +11,18 @@ import typer
 
 from callsim.cli.app import Command, app, flag
 from callsim.cli.console import err, print_table, progress
-from callsim.report.files import json_text, run_dir, write_csv, write_json
+from callsim.report.files import (
+    json_text,
+    run_dir,
+    write_csv,
+    write_json,
+    write_json_lines,
+    write_lines,
+)
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
 from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
+from callsim.sim.run import trace_replication
 
 
 @app.command(cls=Command)
@@ -37,6 +45,12 @@ def run(
     no_plots: bool = flag("--no-plots", "Do not draw PNG plots."),
     quiet: bool = flag("--quiet", "No progress bar and no tables."),
     strict: bool = flag("--strict", "Treat warnings as errors."),
+    trace: bool = flag(
+        "--trace", "Write trace.jsonl: why each offer of replication 0 went to its agent."
+    ),
+    queue_log: bool = flag(
+        "--queue-log", "Write queue_log: replication 0 as Asterisk queue_log lines."
+    ),
 ) -> None:
     """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
     sc = load_scenario(scenario)
@@ -53,6 +67,12 @@ def run(
             progress=lambda k: bar.advance(task, k),
         )
     written = write_results(folder, sc, result, plots=not no_plots) if folder else []
+    if folder and (trace or queue_log):
+        core = trace_replication(sc, seed)
+        if trace:
+            written.append(write_json_lines(folder / "trace.jsonl", core.decisions))
+        if queue_log:
+            written.append(write_lines(folder / "queue_log", core.queue_log))
     if as_json:
         typer.echo(json_text(result.summary), nl=False)
         return
@@ -63,7 +83,7 @@ def run(
 
 RUN_FILES = (
     "summary.json", "intervals.csv", "agents.csv", "clients.csv",
-    "service_level.png", "occupancy.png", "waits.png",
+    "service_level.png", "occupancy.png", "waits.png", "trace.jsonl", "queue_log",
 )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,18 @@ def json_text(data: Any) -> str:
 def write_json(path: Path, data: Any) -> Path:
     path.write_text(json_text(data), encoding="utf-8")
     return path
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write(line + "\n")
+    return path
+
+
+def write_json_lines(path: Path, rows: Iterable[Any]) -> Path:
+    """One JSON document per line (JSON Lines)."""
+    return write_lines(path, (json.dumps(_clean(r), allow_nan=False) for r in rows))
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:

@@ -95,12 +95,23 @@ class Replication:
     (``InboundFlow``), driven through events, commands and read-only views only.
 
     ``inputs=True`` keeps every input given to the inbound flow, in order, in
-    ``flow_inputs`` (a replay of them through a fresh flow makes the same decisions)."""
+    ``flow_inputs`` (a replay of them through a fresh flow makes the same decisions);
+    ``journal`` and ``trace`` keep the core's journal and decisions (``acd.journal``,
+    ``acd.decisions``)."""
 
-    def __init__(self, plan: SimPlan, seed: int, replication: int, *, inputs: bool = False) -> None:
+    def __init__(
+        self,
+        plan: SimPlan,
+        seed: int,
+        replication: int,
+        *,
+        inputs: bool = False,
+        journal: bool = False,
+        trace: bool = False,
+    ) -> None:
         self.plan = plan
         streams = Streams(seed, replication)
-        self.acd = Acd(plan.acd, streams.python("tie_break"))
+        self.acd = Acd(plan.acd, streams.python("tie_break"), journal=journal, trace=trace)
         self.env = simpy.Environment()
         self._answer_rng = streams.python("answer")
         self._retrial_rng = streams.python("retrial")

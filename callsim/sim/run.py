@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from callsim import __version__, core_compiled
+from callsim.core import queue_log_lines
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.check import check_scenario, refuse_errors
@@ -54,6 +55,44 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     return reduce_replication(
         plan, records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """What the core knew of one replication: its journal (the Asterisk ``queue_log``
+    lines) and why each offer went where it went."""
+
+    queue_log: list[str]
+    decisions: list[dict[str, Any]]
+
+
+def trace_replication(
+    scenario: Scenario, seed: int, replication: int = 0, *, candidates: int = 10
+) -> Trace:
+    """Run one replication again with the core's journal and decision trace on (the same
+    draws as in ``simulate``). Each decision lists its best ``candidates`` and how many
+    there were."""
+    plan = build_plan(scenario)
+    rep = Replication(plan, seed, replication, journal=True, trace=True)
+    rep.run()
+    assert rep.acd.journal is not None
+    assert rep.acd.decisions is not None
+    epoch = plan.calendar_start.timestamp() if plan.calendar_start else 0.0
+    decisions = [
+        {
+            "at_s": d.at_s,
+            "call": d.call,
+            "queue": d.queue,
+            "strategy": d.strategy,
+            "chosen": list(d.chosen),
+            "rule": d.rule,
+            "candidates": [[c.agent, list(c.score)] for c in d.candidates[:candidates]],
+            "candidates_total": len(d.candidates),
+            "excluded": [list(e) for e in d.excluded[:candidates]],
+        }
+        for d in rep.acd.decisions
+    ]
+    return Trace(list(queue_log_lines(rep.acd.journal, epoch)), decisions)
 
 
 def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:
