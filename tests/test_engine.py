@@ -221,3 +221,30 @@ agents:
     (moved,) = s["moved"]
     assert (moved["from"], moved["to"]) == ("sales", "last")
     assert moved["calls"] > 0
+
+
+def test_runs_end_whatever_callers_and_agents_do(tmp_path: Path) -> None:
+    # every abandoned caller calls back (probability 1) and the only agent leaves at
+    # 09:00 while calls arrive until 10:00: each caller retries at most max_attempts
+    # times, and retrials after the horizon's end are lost to closing
+    p = plan(
+        tmp_path,
+        rate=120,
+        patience="{dist: constant, value: 30}",
+        retrial="retrial: {probability: 1.0, delay_s: {dist: constant, value: 60}, max_attempts: 4}",
+        shift=', shift: {start: "08:00", end: "09:00"}',
+    )
+    rep = Replication(p, 6, 0)
+    records = rep.run()
+    assert max(rep.attempt) == 4
+    assert rep.retrials_lost > 0
+    assert rep.retrials <= 4 * rep.n_first
+    assert len(records) == rep.n_first + rep.retrials
+    # agents who never answer and callers who never hang up: the run stops 4 h after
+    # the horizon, and the calls still ringing round then end interrupted
+    never = "{ring_timeout_s: 10, answer_probability: 0, max_no_answer: 0}"
+    rep = Replication(plan(tmp_path, rate=10, agents=2, routing=never), 6, 0)
+    records = rep.run()
+    assert rep.env.now == p.arrivals_end_s + 4 * 3600
+    assert records
+    assert all(r.outcome is Outcome.INTERRUPTED for r in records)

@@ -124,6 +124,16 @@ agents:
             "service_level.sl_target: expected < 1 (got 1.5)",
         ),
         (("    arrivals: {per_hour: 120}\n", ""), "calls[0].arrivals: missing required field"),
+        (
+            ("count: 4, skills: [general]", "count: 4, skills: 5"),
+            "agents[0].skills: expected a list or a mapping of fields (got 5)",
+        ),
+        (("name: tiny", 'name: ""'), "name: expected at least 1 character (got '')"),
+        (('end: "09:00", ', ""), "horizon.end: missing required field"),
+        (
+            ("strategy: longest_idle", "strategy: fast"),
+            "routing.strategy: unknown strategy 'fast' (known: fewest_calls,",
+        ),
         (("name: tiny", "name: tiny\nname2: x"), "name2: unknown field"),
         (("queues:", "queues: [\n"), "not valid YAML"),
     ],

@@ -148,15 +148,39 @@ def problems(exc: ValidationError) -> list[str]:
             guess = _suggest(key, _fields_at(err["loc"][:-1]))
             if guess:
                 typos[f"{parent}.{guess}" if parent else guess] = key
-    found: list[str] = []
+    # a value of a union (a list or a mapping, a name or a {queue: X}): the errors of the
+    # branch it fits, or one line saying what it could have been
+    fitting = set()
+    for err in errors:
+        branch = _branch(err)
+        if branch is not None and not _mismatch(err, branch):
+            fitting.add(branch)
+    merged: dict[str, tuple[list[str], str]] = {}  # loc -> (what it could be, the value)
+    found: list[str] = []  # lines, or a loc whose line is merged below
     for err in errors:
         loc = _path(err["loc"])
         if err["type"] == "missing" and loc in typos:
             continue
+        branch = _branch(err)
+        if branch is not None and _mismatch(err, branch):
+            if any(f[:-1] == branch[:-1] for f in fitting):
+                continue  # the value is not this branch's type, and another branch fits
+            what, _, got = _problem(err, loc).split(": ", 1)[1].partition(" (got ")
+            if loc not in merged:
+                merged[loc] = ([], got)
+                found.append(loc)
+            merged[loc][0].append(what.removeprefix("expected "))
+            continue
         line = _problem(err, loc)
         if line not in found:
             found.append(line)
-    return found
+    return [
+        f"{x}: expected {' or '.join(merged[x][0])}"
+        + (f" (got {merged[x][1]}" * bool(merged[x][1]))
+        if x in merged
+        else x
+        for x in found
+    ]
 
 
 def _problem(err: Any, loc: str) -> str:
@@ -178,7 +202,7 @@ def _problem(err: Any, loc: str) -> str:
     if kind == "union_tag_not_found":
         return f"{loc}: needs 'dist' (one of {', '.join(_DISTS)})"
     pattern = _pattern_at(err["loc"])
-    if kind in ("string_type", "missing") and pattern in _PATTERNS and got is not None:
+    if kind == "string_type" and pattern in _PATTERNS and got is not None:
         kind = "string_pattern_mismatch"
     if kind in _BOUND:
         what = "expected " + _BOUND[kind].format(**{k: f"{v:g}" for k, v in ctx.items()})
@@ -186,10 +210,11 @@ def _problem(err: Any, loc: str) -> str:
         what = f"expected one of {ctx.get('expected', '')}".replace("'", "")
     elif kind == "string_pattern_mismatch" or (kind == "string_type" and pattern in _PATTERNS):
         what = _PATTERNS.get(pattern or str(ctx.get("pattern", "")), "unexpected text")
-    elif kind in ("too_short", "too_long"):
-        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+    elif kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        short = kind.endswith("short")
+        n = ctx.get("min_length" if short else "max_length")
         unit = "item" if isinstance(got, list | dict) else "character"
-        what = f"expected at {'least' if kind == 'too_short' else 'most'} {n} {unit}s"
+        what = f"expected at {'least' if short else 'most'} {n} {unit}{'' if n == 1 else 's'}"
     elif kind in _EXPECTED:
         what = _EXPECTED[kind]
     else:
@@ -198,7 +223,7 @@ def _problem(err: Any, loc: str) -> str:
         return f"{loc}: {what}"
     if got is None:
         shown = " (got nothing)"
-    elif isinstance(got, dict | list):
+    elif isinstance(got, dict | list) or repr(got) in what:
         shown = ""
     else:
         shown = f" (got {got!r})"
@@ -267,12 +292,40 @@ _DISTS = ("exponential", "lognormal", "gamma", "constant", "uniform", "empirical
 _UNION_BRANCHES = (*_DISTS, "str", "ToQueue")
 
 
+_MISMATCH = frozenset(
+    ("list_type", "dict_type", "string_type", "model_type", "model_attributes_type")
+)
+
+
+def _branch(err: Any) -> tuple[Any, ...] | None:
+    """The location of the union branch an error belongs to, if any."""
+    loc = err["loc"]
+    return next((loc[: i + 1] for i, part in enumerate(loc) if _is_branch(part)), None)
+
+
+def _mismatch(err: Any, branch: tuple[Any, ...]) -> bool:
+    """The value is not of the branch's kind at all (a number where a list goes)."""
+    if err["loc"] != branch:
+        return False
+    return err["type"] in _MISMATCH or (
+        err["type"] == "literal_error" and not isinstance(err.get("input"), str)
+    )
+
+
+def _is_branch(part: Any) -> bool:
+    """A union branch's name in an error location (``list[str]``, ``dict[...]``, ...)."""
+    text = str(part)
+    return not isinstance(part, int) and (
+        part in _UNION_BRANCHES or text.startswith(("literal[", "function-")) or "[" in text
+    )
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _UNION_BRANCHES or str(part).startswith(("literal[", "function-")):
+        elif _is_branch(part):
             continue  # pydantic's union branch names are not field names
         else:
             out += f".{part}" if out else str(part)
