@@ -223,3 +223,8 @@ def test_trace_and_queue_log_of_one_replication(
         assert d["candidates_total"] >= len(d["candidates"])
         assert d["chosen"]
         assert d["rule"]
+
+
+def test_a_negative_seed_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "run", TWIN, "-n", "1", "--seed", "-5", "--json")
+    assert (code, err) == (2, "Error: --seed: -5 is not a whole number from 0 to 2**63-1\n")
