@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as scistats
 
 from callsim.core import CallRecord, Outcome, StaffedSpan
 from callsim.core.inbound import Identification, InboundCall, PolicyResult
@@ -281,6 +280,13 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+def _t975(dof: np.ndarray) -> np.ndarray:
+    """Student's t quantile 0.975 (scipy imported here only: it is slow to import)."""
+    from scipy import stats
+
+    return np.asarray(stats.t.ppf(0.975, dof))
+
+
 def mean_ci(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and 95 % confidence half-width over axis 0 (replications), ignoring NaN
     (an interval without calls has no service level); NaN where undefined."""
@@ -291,7 +297,7 @@ def mean_ci(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean = np.where(valid > 0, filled.sum(axis=0) / np.maximum(valid, 1), np.nan)
         dev = np.where(ok, samples - mean, 0.0)
         var = (dev**2).sum(axis=0) / np.maximum(valid - 1, 1)
-        t = scistats.t.ppf(0.975, np.maximum(valid - 1, 1))
+        t = _t975(np.maximum(valid - 1, 1))
         half = np.where(valid > 1, t * np.sqrt(var / np.maximum(valid, 1)), np.nan)
     return mean, half
 
