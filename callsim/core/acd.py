@@ -594,6 +594,9 @@ class Acd:
     def _record(self, call: Call, outcome: Outcome, wrap_up_s: float) -> CallRecord:
         answered = call.answer_s is not None
         stop = call.answer_s if call.answer_s is not None else call.end_s
+        ring_s = 0.0
+        for offer in call.offers:
+            ring_s += offer[3]
         return _tuple(
             CallRecord,
             (
@@ -611,6 +614,7 @@ class Acd:
                 outcome,
                 call.agent.name if call.agent is not None else None,
                 stop - call.queued_s,  # wait_s
+                ring_s,
                 call.end_s - stop if answered else 0.0,  # talk_s
                 wrap_up_s,
                 call.ended_by,

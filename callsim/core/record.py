@@ -50,7 +50,8 @@ class CallRecord(NamedTuple):
     flat record (a NamedTuple: a quarter of a frozen dataclass's cost to create).
 
     Times are seconds on the shell's clock. ``wait_s`` runs from queue entry to answer
-    (or to the end for unanswered calls), ``talk_s`` from answer to the end of talk.
+    (or to the end for unanswered calls), ``talk_s`` from answer to the end of talk;
+    ``ring_s`` is the part of the wait spent ringing agents (over all offers).
     """
 
     call: CallId
@@ -67,6 +68,7 @@ class CallRecord(NamedTuple):
     outcome: Outcome
     agent: str | None
     wait_s: float
+    ring_s: float
     talk_s: float
     wrap_up_s: float
     ended_by: Party | None  # who ended the talk of an answered call

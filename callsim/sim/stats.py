@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from callsim.sim.plan import SimPlan
 
 OUTCOMES = [o.value for o in Outcome]
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
+_OUTCOME_BY_ID = {id(o): i for i, o in enumerate(Outcome)}
 _RESULTS = [r for r in PolicyResult if r is not PolicyResult.NONE]
 _RESULT_INDEX = {r: i for i, r in enumerate(PolicyResult)}
 # ended before the queue: not the queue's calls
@@ -72,6 +74,65 @@ class ReplicationStats:
     overflowed_answered: np.ndarray  # [from, to]: of those, answered
     moved: np.ndarray  # [from queue, to queue]: calls sent on (on_max_wait, on_empty)
     retrials_lost: int = 0  # would have come after the horizon's end
+
+
+def _columns(
+    records: list[CallRecord], qidx: dict[str, int], aidx: dict[str, int]
+) -> dict[str, np.ndarray]:
+    """The records as typed columns, without a Python loop per record: names become
+    indexes through C-level ``map`` over dict look-ups (an enum member by its identity:
+    ``Enum.__hash__`` is Python code)."""
+    n = len(records)
+    cols = dict(zip(CallRecord._fields, zip(*records, strict=True), strict=True)) if n else {}
+
+    def floats(name: str) -> np.ndarray:
+        return np.fromiter(cols[name], float, n) if n else np.zeros(0)
+
+    def index(name: str, table: dict[Any, int], key: Any = None) -> np.ndarray:
+        if not n:
+            return np.zeros(0, dtype=np.intp)
+        values = cols[name] if key is None else map(key, cols[name])
+        return np.fromiter(map(table.__getitem__, values), np.intp, n)
+
+    agents: dict[Any, int] = {None: -1, **aidx}
+    return {
+        "call": np.fromiter(cols["call"], np.intp, n) if n else np.zeros(0, dtype=np.intp),
+        "queue": index("queue", qidx),
+        "final_queue": index("final_queue", qidx),
+        "outcome": index("outcome", _OUTCOME_BY_ID, id),
+        "agent": index("agent", agents),
+        "arrival_s": floats("arrival_s"),
+        "queued_s": floats("queued_s"),
+        "wait_s": floats("wait_s"),
+        "ring_s": floats("ring_s"),
+        "talk_s": floats("talk_s"),
+        "wrap_up_s": floats("wrap_up_s"),
+        "overflowed": np.fromiter(map(bool, cols["overflowed"]), bool, n)
+        if n
+        else np.zeros(0, bool),
+    }
+
+
+def _spread(
+    start: np.ndarray, stop: np.ndarray, bounds: np.ndarray, owner: np.ndarray, n_owner: int
+) -> np.ndarray:
+    """Time each [start, stop) spends in each interval of ``bounds`` (equal steps), summed
+    per owner: [owner, interval]. A pass per interval a span reaches into (a call: one or
+    two), each a ``bincount``: no dense spans x intervals matrix."""
+    n_int = len(bounds) - 1
+    out = np.zeros(n_owner * n_int)
+    if not len(start) or not n_int:
+        return out.reshape(n_owner, n_int)
+    step = bounds[1] - bounds[0]
+    k0 = np.clip(np.floor((start - bounds[0]) / step), 0, n_int - 1).astype(np.intp)
+    k1 = np.clip(np.floor((stop - bounds[0]) / step), 0, n_int - 1).astype(np.intp)
+    for d in range(int((k1 - k0).max()) + 1):
+        k = k0 + d
+        on = k <= k1
+        kk = k[on]
+        part = np.minimum(stop[on], bounds[kk + 1]) - np.maximum(start[on], bounds[kk])
+        out += np.bincount(owner[on] * n_int + kk, np.clip(part, 0.0, None), len(out))
+    return out.reshape(n_owner, n_int)
 
 
 def _overlap(start: np.ndarray, stop: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -124,63 +185,44 @@ def reduce_replication(
     agents = [t.agent for t in plan.timetables]
     aidx = {a: i for i, a in enumerate(agents)}
     n = len(records)
-    cols = list(zip(*records, strict=True)) if records else [()] * len(CallRecord._fields)
-    f = CallRecord._fields
-    arrival = np.asarray(cols[f.index("arrival_s")], dtype=float)
-    queue = np.fromiter((qidx[q] for q in cols[f.index("queue")]), dtype=np.intp, count=n)
-    final_queue = np.fromiter(
-        (qidx[q] for q in cols[f.index("final_queue")]), dtype=np.intp, count=n
-    )
-    outcome = np.fromiter(
-        (_OUTCOME_INDEX[o] for o in cols[f.index("outcome")]), dtype=np.intp, count=n
-    )
-    wait = np.asarray(cols[f.index("wait_s")], dtype=float)
-    ringing = np.fromiter(
-        (sum(o.ring_s for o in offers) for offers in cols[f.index("offers")]), float, n
-    )
-    queued = wait - ringing > 1e-9  # waited in queue (ringing time is not queueing)
-    talk = np.asarray(cols[f.index("talk_s")], dtype=float)
-    wrap = np.asarray(cols[f.index("wrap_up_s")], dtype=float)
-    answer = np.asarray(
-        [a if a is not None else np.nan for a in cols[f.index("answer_s")]], dtype=float
-    )
-    agent = np.fromiter(
-        (aidx.get(a, -1) if a else -1 for a in cols[f.index("agent")]), dtype=np.intp, count=n
-    )
-
+    c = _columns(records, qidx, aidx)
+    queue, outcome, wait, talk, wrap, agent = (
+        c["queue"], c["outcome"], c["wait_s"], c["talk_s"], c["wrap_up_s"], c["agent"],
+    )  # fmt: skip
+    queued = wait - c["ring_s"] > 1e-9  # waited in queue (ringing time is not queueing)
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
+    answer = np.where(answered, c["queued_s"] + wait, np.nan)
     short = abandoned & (wait < plan.short_abandon_s)
-    ids = np.asarray(cols[f.index("call")], dtype=np.intp)
+    ids = c["call"]
     code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
     diverted = np.isin(code, _DIVERTED)
-    k = np.floor((arrival - plan.count_from_s) / plan.interval_s).astype(np.intp)
+    k = np.floor((c["arrival_s"] - plan.count_from_s) / plan.interval_s).astype(np.intp)
     in_day = (k >= 0) & (k < n_int)
     counted = in_day & ~short & ~diverted
+    cell = k * n_q + queue  # the (interval, queue) of each call
 
     def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         m = counted & mask
-        out = np.zeros((n_int, n_q))
-        np.add.at(out, (k[m], queue[m]), 1.0 if weights is None else weights[m])
-        return out
+        w = None if weights is None else weights[m]
+        return np.bincount(cell[m], w, n_int * n_q).reshape(n_int, n_q)
 
     everything = np.ones(n, dtype=bool)
-    outcomes = np.zeros((n_int, n_q, len(OUTCOMES)))
-    np.add.at(outcomes, (k[counted], queue[counted], outcome[counted]), 1.0)
+    n_o = len(OUTCOMES)
+    outcomes = np.bincount(cell[counted] * n_o + outcome[counted], None, n_int * n_q * n_o)
+    outcomes = outcomes.reshape(n_int, n_q, n_o).astype(float)
 
     # busy time by clock, over every answered call (warm-up calls keep agents busy too)
     n_agents = len(agents)
     start = answer[answered]
     stop = start + talk[answered] + wrap[answered]
-    over = _overlap(start, stop, bounds)  # [calls, intervals]
-    agent_busy_iv = np.zeros((n_agents, n_int))
-    np.add.at(agent_busy_iv, agent[answered], over)
+    agent_busy_iv = _spread(start, stop, bounds, agent[answered], n_agents)
     span_start = np.array([s.start_s for s in spans])
     span_end = np.array([s.end_s for s in spans])
     per_span = _overlap(span_start, span_end, bounds)  # [spans, intervals]
     span_agent = np.array([aidx[s.agent] for s in spans], dtype=np.intp)
     agent_staffed_iv = np.zeros((n_agents, n_int))
-    np.add.at(agent_staffed_iv, span_agent, per_span)
+    np.add.at(agent_staffed_iv, span_agent, per_span)  # a few spans per agent
     # a queue's agents: staffed while serving it, busy on any call meanwhile (an agent's
     # busy time shared among its spans in an interval by their staffed time)
     busy = np.zeros((n_int, n_q))
@@ -198,14 +240,12 @@ def reduce_replication(
     overflowed = np.zeros((n_q, n_q))
     overflowed_answered = np.zeros((n_q, n_q))
     moved = np.zeros((n_q, n_q))
-    sent_on = np.flatnonzero(counted & (final_queue != queue))
-    for i in np.flatnonzero(
-        counted & np.fromiter((bool(o) for o in cols[f.index("overflowed")]), bool, n)
-    ):
+    sent_on = np.flatnonzero(counted & (c["final_queue"] != queue))
+    for i in np.flatnonzero(counted & c["overflowed"]):
         for to in records[i].overflowed:  # only the calls that overflowed: few
             overflowed[queue[i], qidx[to]] += 1
             overflowed_answered[queue[i], qidx[to]] += answered[i]
-    np.add.at(moved, (queue[sent_on], final_queue[sent_on]), 1.0)
+    np.add.at(moved, (queue[sent_on], c["final_queue"][sent_on]), 1.0)
     return ReplicationStats(
         offered=count(everything),
         answered=count(answered),
