@@ -123,6 +123,7 @@ def erlang_a(
 ) -> ErlangA:
     """M/M/n+M (Erlang A): exact metrics with exponential patience of mean ``patience_s``."""
     from scipy import special  # here only: scipy takes a third of a second to import
+
     _check("rate_per_s", rate_per_s)
     _check("aht_s", aht_s)
     _check("patience_s", patience_s)
