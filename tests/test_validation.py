@@ -58,3 +58,13 @@ def test_erlang_c_twin_matches_exact_erlang_c() -> None:
             "p_wait": c.p_wait,
         },
     )
+
+
+def test_the_confidence_intervals_t_quantile_matches_scipy() -> None:
+    import numpy as np
+    from scipy import stats
+
+    from callsim.sim.stats import _t975
+
+    dof = np.arange(1, 5000)
+    assert np.abs(_t975(dof) - stats.t.ppf(0.975, dof)).max() < 1e-7

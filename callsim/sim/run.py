@@ -1,8 +1,9 @@
 """``simulate``: replications of a scenario, in parallel, combined with confidence intervals.
 
 Replication r draws from streams seeded by (seed, r) only, so results are the same for
-any number of workers. Workers return small per-replication summaries, never the calls,
-so memory stays flat however many replications run.
+any number of workers. Each worker process builds the plan once and takes one
+replication at a time (the load stays even to the last); it returns a small summary,
+never the calls, so memory stays flat however many replications run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,14 +96,15 @@ def trace_replication(
     return Trace(list(queue_log_lines(rep.acd.journal, epoch)), decisions)
 
 
-def _chunk(scenario_json: str, seed: int, reps: list[int]) -> list[tuple[int, ReplicationStats]]:
-    plan = build_plan(Scenario.model_validate_json(scenario_json))
-    return [(r, run_replication(plan, seed, r)) for r in reps]
+_worker_plan: list[SimPlan] = []  # the plan of this worker process, built once
 
 
-def _chunks(n: int, size: int) -> Iterator[list[int]]:
-    for start in range(0, n, size):
-        yield list(range(start, min(n, start + size)))
+def _start_worker(scenario_json: str) -> None:
+    _worker_plan[:] = [build_plan(Scenario.model_validate_json(scenario_json))]
+
+
+def _in_worker(seed: int, replication: int) -> tuple[int, ReplicationStats]:
+    return replication, run_replication(_worker_plan[0], seed, replication)
 
 
 def simulate(
@@ -131,18 +133,14 @@ def simulate(
             if progress:
                 progress(1)
     else:
-        size = max(1, math.ceil(replications / (workers * 4)))
         blob = scenario.model_dump_json()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_chunk, blob, seed, reps) for reps in _chunks(replications, size)
-            ]
+        with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(blob,)) as pool:
+            futures = [pool.submit(_in_worker, seed, r) for r in range(replications)]
             for future in as_completed(futures):
-                done = future.result()
-                for r, stats in done:
-                    results[r] = stats
+                r, stats = future.result()
+                results[r] = stats
                 if progress:
-                    progress(len(done))
+                    progress(1)
     reps = [results[r] for r in range(replications)]
     return _combine(scenario, plan, reps, seed, time.perf_counter() - started)
 
