@@ -1,0 +1,163 @@
+"""What a planner waits for, measured in one run against baselines of the same run:
+
+(a) the whole ``simulate()`` of the Erlang-A day (plan, replication, statistics), against
+    the idiomatic SimPy model and Ciw on the same case;
+(b) ``callsim run`` as a process, 20 replications on one worker, against the idiomatic SimPy
+    model run for 20 days in a process (whole processes: start-up, imports, files), with
+    the peak resident memory of each;
+(c) the time to a 95 % confidence interval of +-5 % (relative) on the abandon rate of the
+    Erlang-A day, on all cores.
+
+Run: ``pytest benchmarks/test_whole_run.py --benchmark-only`` (minutes). The asserts are
+regression floors only; docs/simulator.md reports the measured ratios.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.idiomatic_simpy import simulate_idiomatic
+from callsim import core_compiled
+from callsim.scenario import load_scenario
+from callsim.sim import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "erlang-a-large.yaml"
+HOURS = 9.0  # the scenario's day plus its hour of warm-up
+_rates: dict[str, float] = {}
+_seconds: dict[str, float] = {}
+
+
+def test_simulate_erlang_a_day(benchmark) -> None:
+    benchmark.group = "whole simulate(), Erlang-A day"
+    scenario = load_scenario(SCENARIO)
+    seeds = iter(range(1_000))
+
+    def day() -> int:
+        return int(
+            simulate(scenario, replications=1, seed=next(seeds), workers=1).summary[
+                "calls_simulated"
+            ]
+        )
+
+    calls = benchmark.pedantic(day, rounds=3, warmup_rounds=1)
+    _rates["callsim"] = calls / benchmark.stats.stats.min
+    benchmark.extra_info["calls_per_s"] = round(_rates["callsim"])
+
+
+def test_idiomatic_simpy_day(benchmark) -> None:
+    benchmark.group = "whole simulate(), Erlang-A day"
+    stats = benchmark.pedantic(simulate_idiomatic, args=(6000, 420, 240, 180, HOURS, 1), rounds=3)
+    _rates["simpy"] = stats["offered"] / benchmark.stats.stats.min
+    benchmark.extra_info["calls_per_s"] = round(_rates["simpy"])
+
+
+def test_ciw_two_hours(benchmark) -> None:
+    ciw = pytest.importorskip("ciw")
+    benchmark.group = "whole simulate(), Erlang-A day"
+
+    def run() -> int:
+        network = ciw.create_network(
+            arrival_distributions=[ciw.dists.Exponential(rate=6000 / 3600)],
+            service_distributions=[ciw.dists.Exponential(rate=1 / 240)],
+            number_of_servers=[420],
+            reneging_time_distributions=[ciw.dists.Exponential(rate=1 / 180)],
+        )
+        ciw.seed(1)
+        sim = ciw.Simulation(network)
+        sim.simulate_until_max_time(2 * 3600)  # Ciw is slow: two hours
+        return len(sim.get_all_records())
+
+    calls = benchmark.pedantic(run, rounds=2)
+    _rates["ciw"] = calls / benchmark.stats.stats.min
+    benchmark.extra_info["calls_per_s"] = round(_rates["ciw"])
+
+
+def test_simulate_ratios_in_this_run(benchmark) -> None:
+    if "callsim" not in _rates or "simpy" not in _rates:
+        pytest.skip("run the whole module")
+    benchmark.group = "whole simulate(), ratios"
+    benchmark(lambda: None)
+    x_simpy = _rates["callsim"] / _rates["simpy"]
+    benchmark.extra_info["core_compiled"] = core_compiled()
+    benchmark.extra_info["x_idiomatic_simpy"] = round(x_simpy, 2)
+    assert x_simpy >= (2.5 if core_compiled() else 1.3)
+    if "ciw" in _rates:
+        x_ciw = _rates["callsim"] / _rates["ciw"]
+        benchmark.extra_info["x_ciw"] = round(x_ciw, 2)
+        assert x_ciw >= (10.0 if core_compiled() else 5.0)
+
+
+def _process(args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB, 0 if unknown) of one whole process,
+    measured by GNU time (a child forked from this large test process would count this
+    process's memory until its exec)."""
+    timer = shutil.which("time") or ""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        prefix = [timer, "-f", "%M", "-o", peak.name] if timer.startswith("/usr") else []
+        start = time.perf_counter()
+        done = subprocess.run([*prefix, *args], cwd=ROOT, capture_output=True, check=False)
+        wall = time.perf_counter() - start
+        assert done.returncode == 0, done.stderr.decode()
+        text = peak.read().strip().splitlines()
+    return wall, int(text[-1]) if text and text[-1].isdigit() else 0
+
+
+def test_callsim_run_20_replications_process(benchmark) -> None:
+    benchmark.group = "whole process, 20 days, one worker"
+    out = tempfile.mkdtemp()
+    exe = [sys.executable, "-m", "callsim", "run", str(SCENARIO), "-n", "20"]
+    args = [*exe, "--workers", "1", "--no-plots", "--quiet", "--out", out]
+    wall, rss = benchmark.pedantic(lambda: _process(args), rounds=1)
+    _seconds["callsim"] = wall
+    benchmark.extra_info["peak_rss_mb"] = round(rss / 1024, 1)
+
+
+def test_idiomatic_simpy_20_days_process(benchmark) -> None:
+    benchmark.group = "whole process, 20 days, one worker"
+    code = (
+        "from benchmarks.idiomatic_simpy import simulate_idiomatic\n"
+        f"for seed in range(20): simulate_idiomatic(6000, 420, 240, 180, {HOURS}, seed)\n"
+    )
+    wall, rss = benchmark.pedantic(lambda: _process([sys.executable, "-c", code]), rounds=1)
+    _seconds["simpy"] = wall
+    benchmark.extra_info["peak_rss_mb"] = round(rss / 1024, 1)
+
+
+def test_process_ratio_in_this_run(benchmark) -> None:
+    if "callsim" not in _seconds or "simpy" not in _seconds:
+        pytest.skip("run the whole module")
+    benchmark.group = "whole process, ratio"
+    benchmark(lambda: None)
+    ratio = _seconds["simpy"] / _seconds["callsim"]
+    benchmark.extra_info["x_idiomatic_simpy"] = round(ratio, 2)
+    assert ratio >= (2.5 if core_compiled() else 1.3)
+
+
+def test_time_to_a_5_percent_interval_on_abandonment(benchmark) -> None:
+    """Replications on all cores until the abandon rate's 95 % CI half-width is at most
+    5 % of its mean: a first batch estimates the spread, a second completes the count."""
+    benchmark.group = "time to a +-5 % CI on abandonment, all cores"
+    scenario = load_scenario(SCENARIO)
+
+    def until_precise() -> int:
+        n = 2 * (os.cpu_count() or 1)
+        while True:
+            rate = simulate(scenario, replications=n, seed=3).summary["totals"]["abandon_rate"]
+            relative = rate["ci95"] / rate["mean"]
+            if relative <= 0.05:
+                return n
+            n = max(n + 1, int(n * (relative / 0.05) ** 2 * 1.1) + 1)
+
+    replications = benchmark.pedantic(until_precise, rounds=1)
+    benchmark.extra_info["replications"] = replications
+    benchmark.extra_info["seconds"] = round(benchmark.stats.stats.min, 2)
+    assert benchmark.stats.stats.min < 120
