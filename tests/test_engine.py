@@ -63,7 +63,7 @@ def test_abandoned_callers_call_back_after_the_retrial_delay(tmp_path: Path) -> 
     rep = Replication(p, 1, 0)
     records = {r.call: r for r in rep.run()}
     abandoned = [r for r in records.values() if r.outcome is Outcome.ABANDONED]
-    retried = [r for r in records.values() if r.call >= rep.n_first]
+    retried = [r for r in records.values() if r.call >= rep.calls.n_first]
     assert len(abandoned) > 20
     assert rep.retrials == len(retried) > 20
     # every retrial arrives 300 s after an abandon, about half the abandons call back
@@ -236,10 +236,10 @@ def test_runs_end_whatever_callers_and_agents_do(tmp_path: Path) -> None:
     )
     rep = Replication(p, 6, 0)
     records = rep.run()
-    assert max(rep.attempt) == 4
+    assert max(rep.calls.attempt) == 4
     assert rep.retrials_lost > 0
-    assert rep.retrials <= 4 * rep.n_first
-    assert len(records) == rep.n_first + rep.retrials
+    assert rep.retrials <= 4 * rep.calls.n_first
+    assert len(records) == rep.calls.n_first + rep.retrials
     # agents who never answer and callers who never hang up: the run stops 4 h after
     # the horizon, and the calls still ringing round then end interrupted
     never = "{ring_timeout_s: 10, answer_probability: 0, max_no_answer: 0}"

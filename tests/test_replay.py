@@ -60,4 +60,4 @@ def test_a_simulated_day_replays_through_the_core_flow_alone() -> None:
         seen[call.result] += 1
     # the day exercised every decision the flow can make
     assert all(seen[r] > 0 for r in PolicyResult), seen
-    assert len(calls) == sum(1 for c in simulated.inbound if c is not None) > 1000
+    assert len(calls) == sum(1 for c in simulated.calls.inbound if c is not None) > 1000

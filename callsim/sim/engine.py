@@ -85,6 +85,75 @@ _NOTHING_TO_DO = frozenset(
 BREAK = "break"  # the pause reason of a timetable's breaks
 
 
+class Calls:
+    """Everything the simulator knows of each call, by call id (0, 1, ...), in one place:
+    the day's first calls drawn up front, in numpy, from named streams; each retrial
+    appended as it happens (``retrial``). Columns, not objects: a simulated day holds
+    tens of thousands of calls."""
+
+    __slots__ = (
+        "answered", "arrival", "attempt", "client", "inbound", "n_first", "patience",
+        "priority", "queue", "stream", "talk", "wrap",
+    )  # fmt: skip
+
+    def __init__(
+        self, plan: SimPlan, arrivals: np.random.Generator, draws: dict[str, np.random.Generator]
+    ) -> None:
+        times, stream_of = [], []
+        for k, s in enumerate(plan.streams):
+            t = poisson_times(arrivals, s.pieces)
+            times.append(t)
+            stream_of.append(np.full(len(t), k, dtype=np.int32))
+        t_all = np.concatenate(times) if times else np.empty(0)
+        k_all = np.concatenate(stream_of) if stream_of else np.empty(0, dtype=np.int32)
+        order = np.argsort(t_all, kind="stable")
+        t_all, k_all = t_all[order], k_all[order]
+        n = len(t_all)
+        talk = np.empty(n)
+        patience = np.full(n, np.inf)
+        wrap = np.zeros(n)
+        for k, s in enumerate(plan.streams):
+            mask = k_all == k
+            m = int(mask.sum())
+            talk[mask] = s.talk(draws["talk"], m)
+            if s.patience is not None:
+                patience[mask] = s.patience(draws["patience"], m)
+            if s.wrap_up is not None:
+                wrap[mask] = s.wrap_up(draws["wrap_up"], m)
+        self.arrival: list[float] = t_all.tolist()
+        self.stream: list[int] = k_all.tolist()
+        self.talk: list[float] = talk.tolist()  # seconds
+        self.patience: list[float] = patience.tolist()  # inf once its timer is set
+        self.wrap: list[float] = wrap.tolist()  # wrap-up, seconds (a note adds to it)
+        self.answered = [False] * n  # learnt from the core's Connect
+        self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
+        self.n_first = n
+        queue_of = [s.queue for s in plan.streams]
+        prio_of = [s.priority for s in plan.streams]
+        client_of = [s.client for s in plan.streams]
+        self.queue = [queue_of[k] for k in self.stream]
+        self.priority = [prio_of[k] for k in self.stream]
+        self.client = [client_of[k] for k in self.stream]  # client index, -1: a queue's call
+        # the inbound flow's record of each client call (None for calls to a queue)
+        self.inbound: list[InboundCall | None] = [None] * n
+
+    def retrial(self, of: int, at: float, talk: float, patience: float, wrap: float) -> int:
+        """Call ``of`` again at ``at``, with its own talk, patience and wrap-up; its id."""
+        cid = len(self.arrival)
+        self.arrival.append(at)
+        self.stream.append(self.stream[of])
+        self.talk.append(talk)
+        self.patience.append(patience)
+        self.wrap.append(wrap)
+        self.answered.append(False)
+        self.attempt.append(self.attempt[of] + 1)
+        self.queue.append(self.queue[of])
+        self.priority.append(self.priority[of])
+        self.client.append(self.client[of])
+        self.inbound.append(None)
+        return cid
+
+
 class Replication:
     """Runs one replication of a plan and returns the ACD's call records.
 
@@ -126,7 +195,7 @@ class Replication:
         self._policy_np = streams.numpy("policy")
         self._success: dict[str, float] = {}  # the answering client's forward targets
         self.flow_inputs: list[tuple[Any, ...]] | None = [] if inputs else None
-        self._draw_calls(streams.numpy("arrivals"))
+        self.calls = Calls(plan, streams.numpy("arrivals"), self._np)
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
         self._eid = self.env._eid  # for the life of the environment
@@ -138,64 +207,15 @@ class Replication:
 
     # -- calls ----------------------------------------------------------------------------
 
-    def _draw_calls(self, rng: np.random.Generator) -> None:
-        times, stream_of = [], []
-        for k, s in enumerate(self.plan.streams):
-            t = poisson_times(rng, s.pieces)
-            times.append(t)
-            stream_of.append(np.full(len(t), k, dtype=np.int32))
-        t_all = np.concatenate(times) if times else np.empty(0)
-        k_all = np.concatenate(stream_of) if stream_of else np.empty(0, dtype=np.int32)
-        order = np.argsort(t_all, kind="stable")
-        t_all, k_all = t_all[order], k_all[order]
-        n = len(t_all)
-        talk = np.empty(n)
-        patience = np.full(n, np.inf)
-        wrap = np.zeros(n)
-        for k, s in enumerate(self.plan.streams):
-            mask = k_all == k
-            m = int(mask.sum())
-            talk[mask] = s.talk(self._np["talk"], m)
-            if s.patience is not None:
-                patience[mask] = s.patience(self._np["patience"], m)
-            if s.wrap_up is not None:
-                wrap[mask] = s.wrap_up(self._np["wrap_up"], m)
-        self.arrival: list[float] = t_all.tolist()
-        self.stream: list[int] = k_all.tolist()
-        self.talk: list[float] = talk.tolist()
-        self.patience: list[float] = patience.tolist()
-        self.wrap: list[float] = wrap.tolist()
-        self.answered = [False] * n
-        self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
-        self.n_first = n
-        queue_of = [s.queue for s in self.plan.streams]
-        prio_of = [s.priority for s in self.plan.streams]
-        self.queue = [queue_of[k] for k in self.stream]
-        self.priority = [prio_of[k] for k in self.stream]
-        client_of = [s.client for s in self.plan.streams]
-        self.client = [client_of[k] for k in self.stream]
-        # the inbound flow's record of each client call (None for calls to a queue)
-        self.inbound: list[InboundCall | None] = [None] * n
-
     def _new_retrial(self, of: int, at: float) -> int:
-        s = self.plan.streams[self.stream[of]]
+        """A caller who abandoned call ``of`` calls again at ``at``: a new call."""
+        s = self.plan.streams[self.calls.stream[of]]
         rng = self._np
-        cid = len(self.arrival)
-        self.arrival.append(at)
-        self.stream.append(self.stream[of])
-        self.talk.append(float(s.talk(rng["talk"], 1)[0]))
-        self.patience.append(
-            float(s.patience(rng["patience"], 1)[0]) if s.patience else float("inf")
-        )
-        self.wrap.append(float(s.wrap_up(rng["wrap_up"], 1)[0]) if s.wrap_up else 0.0)
-        self.answered.append(False)
-        self.attempt.append(self.attempt[of] + 1)
-        self.queue.append(self.queue[of])
-        self.priority.append(self.priority[of])
-        self.client.append(self.client[of])
-        self.inbound.append(None)
+        talk = float(s.talk(rng["talk"], 1)[0])
+        patience = float(s.patience(rng["patience"], 1)[0]) if s.patience else float("inf")
+        wrap = float(s.wrap_up(rng["wrap_up"], 1)[0]) if s.wrap_up else 0.0
         self.retrials += 1
-        return cid
+        return self.calls.retrial(of, at, talk, patience, wrap)
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -224,8 +244,8 @@ class Replication:
         for timetable in self.plan.timetables:
             for at, kind in timetable.steps:
                 self._at(at, self._agent_step, (timetable.agent, kind))
-        if self.arrival:
-            self._at(self.arrival[0], self._arrive, 0)
+        if self.calls.arrival:
+            self._at(self.calls.arrival[0], self._arrive, 0)
         env.run(until=self.plan.run_end_s)
         self._do(self.acd.handle(ServiceStopped(), env.now))
         return self.acd.take_records()
@@ -236,22 +256,22 @@ class Replication:
 
     def facts(self) -> CallFacts:
         """What the inbound flow decided for each client call, by call id."""
-        return CallFacts.of(self.client, self.inbound)
+        return CallFacts.of(self.calls.client, self.calls.inbound)
 
     # -- callbacks ------------------------------------------------------------------------
 
     def _arrive(self, ev: _At) -> None:
         cid: int = ev._value
         now = self.env._now
-        client = self.client[cid]
+        client = self.calls.client[cid]
         if client < 0:
-            arrived = CallArrived(cid, self.queue[cid], "", "", self.priority[cid])
+            arrived = CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid])
             self._do(self._handle(arrived, now))
         else:
             self._client_call(cid, self.plan.clients[client], now)
         nxt = cid + 1
-        if nxt < self.n_first:
-            self._at(self.arrival[nxt], self._on_arrive, nxt)
+        if nxt < self.calls.n_first:
+            self._at(self.calls.arrival[nxt], self._on_arrive, nxt)
 
     # -- answering-service callers: people and the world ----------------------------------
 
@@ -304,7 +324,7 @@ class Replication:
         advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
         keys = self._keys(pc.client.menu) if pc.client.menu is not None else ""
         cs = self.plan.contacts
-        known = self._known[self.client[cid]] if self._known else []
+        known = self._known[self.calls.client[cid]] if self._known else []
         language: str | None = None
         if cs is not None and known and rng.random() < cs.known_share:
             ani = known[int(rng.random() * len(known))]
@@ -319,7 +339,7 @@ class Replication:
         )
         if self.flow_inputs is not None:
             self.flow_inputs.append(("arrive", now, cid, ani, dnis, keys, advertising, language))
-        self.inbound[cid] = inbound
+        self.calls.inbound[cid] = inbound
         self._do(self._handle(inbound.event, now))
 
     def _keys(self, menu: Menu) -> str:
@@ -345,7 +365,7 @@ class Replication:
         """The agent serves a client call: the flow gives the instruction and decides the
         treatment from whom the caller asks for and whether the forward targets pick up;
         the talk time follows the tone and each forward tried, a note adds wrap-up."""
-        flow, inbound, plan = self.flow, self.inbound[cid], self.plan
+        flow, inbound, plan = self.flow, self.calls.inbound[cid], self.plan
         assert flow is not None
         assert inbound is not None
         assert plan.forward_s is not None
@@ -361,13 +381,15 @@ class Replication:
         self._success = pc.success
         tried: dict[str, bool] = {}
         result = flow.treat(inbound, employee=employee, faq=faq, answered=self._target_answers)
-        talk = self.talk[cid] * (plan.formal_factor if instruction.tone is Tone.FORMAL else 1.0)
+        talk = self.calls.talk[cid] * (
+            plan.formal_factor if instruction.tone is Tone.FORMAL else 1.0
+        )
         if inbound.forward is not None:
             for target in inbound.forward.attempts:
                 talk += float(plan.forward_s(self._policy_np, 1)[0])
                 tried[target] = target == inbound.forward.target
         if writes_note(result):
-            self.wrap[cid] += float(plan.note_s(self._policy_np, 1)[0])
+            self.calls.wrap[cid] += float(plan.note_s(self._policy_np, 1)[0])
         if self.flow_inputs is not None:
             self.flow_inputs.append(("answer", now, cid, agent, employee, faq, tried))
         return talk
@@ -382,22 +404,23 @@ class Replication:
         cid: int = ev._value
         self._do(
             self.acd.handle(
-                CallArrived(cid, self.queue[cid], "", "", self.priority[cid]), self.env._now
+                CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid]),
+                self.env._now,
             )
         )
 
     def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
-        if self.answered[cid]:
+        if self.calls.answered[cid]:
             return  # answered before the caller ran out of patience: the timer is stale
         now = self.env.now
         out = self.acd.handle(CallerHungUp(cid), now)
         self._do(out)
         abandoned = any(type(c) is End and c.call == cid for c in out)
-        s = self.plan.streams[self.stream[cid]]
+        s = self.plan.streams[self.calls.stream[cid]]
         if (
             abandoned
-            and self.attempt[cid] < s.retrial_max
+            and self.calls.attempt[cid] < s.retrial_max
             and self._retrial_rng.random() < s.retrial_p
         ):
             assert s.retrial_delay is not None
@@ -410,7 +433,7 @@ class Replication:
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(self._handle(CallEnded(cid, Party.AGENT, self.wrap[cid]), self.env._now))
+        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), self.env._now))
 
     def _timer(self, ev: _At) -> None:
         self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
@@ -445,11 +468,11 @@ class Replication:
             kind = type(cmd)
             if kind is Connect:
                 cid = cmd.call
-                self.answered[cid] = True
-                client = self.client[cid]
+                self.calls.answered[cid] = True
+                client = self.calls.client[cid]
                 now = self.env._now
                 talk = (
-                    self.talk[cid]
+                    self.calls.talk[cid]
                     if client < 0
                     else self._client_work(cid, self.plan.clients[client], now, cmd.agent)
                 )
@@ -469,11 +492,11 @@ class Replication:
         """The caller hears hold music or ringing: their patience runs from the arrival
         (set once per call, when it first has to wait or ring; none for calls answered at
         once)."""
-        patience = self.patience[cid]
+        patience = self.calls.patience[cid]
         if patience != float("inf"):
-            at = max(self.env._now, self.arrival[cid] + patience)
+            at = max(self.env._now, self.calls.arrival[cid] + patience)
             self._at(at, self._give_up, cid)
-            self.patience[cid] = float("inf")
+            self.calls.patience[cid] = float("inf")
 
     def _ring(self, ring: Ring) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):
