@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.ciw_model import simulate_ciw
 from benchmarks.idiomatic_simpy import simulate_idiomatic
 from callsim import core_compiled
 from callsim.scenario import load_scenario
@@ -65,16 +66,7 @@ def test_ciw_two_hours(benchmark) -> None:
     benchmark.group = "whole simulate(), Erlang-A day"
 
     def run() -> int:
-        network = ciw.create_network(
-            arrival_distributions=[ciw.dists.Exponential(rate=6000 / 3600)],
-            service_distributions=[ciw.dists.Exponential(rate=1 / 240)],
-            number_of_servers=[420],
-            reneging_time_distributions=[ciw.dists.Exponential(rate=1 / 180)],
-        )
-        ciw.seed(1)
-        sim = ciw.Simulation(network)
-        sim.simulate_until_max_time(2 * 3600)  # Ciw is slow: two hours
-        return len(sim.get_all_records())
+        return simulate_ciw(ciw, 6000, 420, 2, 1)  # Ciw is slow: two hours
 
     calls = benchmark.pedantic(run, rounds=2)
     _rates["ciw"] = calls / benchmark.stats.stats.min

@@ -19,24 +19,22 @@ from callsim.core import STRATEGIES
 from callsim.errors import CallsimError, InputError
 
 
-class Command(TyperCommand):
-    """A command whose --help option is shown as a flag, like every other flag."""
+class _HelpFlag:
+    """--help shown as a flag, like every other flag (typer would show '<bool>')."""
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.metavar = ""
         return option
 
 
-class Group(TyperGroup):
-    """A command group whose --help option is shown as a flag."""
+class Command(_HelpFlag, TyperCommand):
+    """A command of callsim."""
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.metavar = ""
-        return option
+
+class Group(_HelpFlag, TyperGroup):
+    """A group of callsim commands."""
 
 
 app = typer.Typer(
