@@ -3,6 +3,7 @@ one line each naming the field and the value; overnight and 24/7 centres simulat
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,30 @@ def test_a_week_of_24_7_service(tmp_path: Path) -> None:
     # log out and in at midnight (and at noon: a 24-hour shift from 12:00)
     assert all(r["agents_staffed"] == pytest.approx(6) for r in rows)
     assert result.labels[6] == "d2 00:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the file is empty (expected scenario fields)"),
+        ("a: " + "[" * 5000, "nested too deeply to be a scenario"),
+        (
+            BASE.replace("value: 120", "value: .inf"),
+            "calls[0].talk_s.value: expected a finite number (got inf)",
+        ),
+    ],
+)
+def test_files_no_scenario_could_be(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=re.escape(expected)):
+        load_scenario(path)
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 12)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join([*lines, "description: *a11", ""]))  # 9**12 leaves if expanded
+    with pytest.raises(ScenarioError, match="description: expected text"):
+        load_scenario(path)

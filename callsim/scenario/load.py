@@ -41,11 +41,15 @@ def load_scenario(path: Path | str) -> Scenario:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except ScenarioKeyError as exc:
         raise ScenarioError(f"{path}: {exc.problem}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{path}: {where}: not valid YAML ({problem})") from None
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty (expected scenario fields)")
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{path}: expected a mapping of scenario fields at the top, got {type(data).__name__}"
@@ -333,9 +337,19 @@ def _path(loc: tuple[Any, ...]) -> str:
 
 
 def _read_empirical_files(data: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Replace ``{dist: empirical, file: F}`` by its values, reading F beside the scenario."""
+    """Replace ``{dist: empirical, file: F}`` by its values, reading F beside the scenario.
+    A node that YAML aliases reuse is visited once (an alias bomb stays cheap)."""
+    seen: dict[int, Any] = {}
 
     def visit(node: Any, where: str) -> Any:
+        if isinstance(node, dict | list):
+            done = seen.get(id(node))
+            if done is None:
+                done = seen[id(node)] = walk(node, where)
+            return done
+        return node
+
+    def walk(node: Any, where: str) -> Any:
         if isinstance(node, dict):
             if node.get("dist") == "empirical" and isinstance(node.get("file"), str):
                 values = _read_values(path.parent / node["file"], f"{path}: {where}.file")

@@ -21,7 +21,7 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=NAME)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def minutes(hhmm: str) -> int:
