@@ -229,3 +229,33 @@ def test_erlang_c_says_unstable_and_refuses_no_agents(capsys: pytest.CaptureFixt
     assert "no: agents <= traffic" in out
     code, _, err = run(capsys, *base, "--agents", "0")
     assert (code, err) == (2, "Error: --agents: 0 is not a whole number >= 1\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["erlang", "c", "--calls", "100", "--aht-s", "180", "--agents", "1000000000"],
+            "Error: --agents: 1,000,000,000 is more than the 1,000,000 agents callsim computes\n",
+        ),
+        (
+            ["staff", "--calls", "1e12", "--aht-s", "180"],
+            "Error: an offered load of 100,000,000,000 Erlangs needs more than the 1,000,000 "
+            "agents callsim computes: check the arrival rate and aht_s\n",
+        ),
+        (
+            ["run", "scenarios/erlang-c-twin.yaml", "-n", "1000000000", "--json"],
+            "Error: --replications: 1000000000 is not from 1 to 10,000 (a confidence interval "
+            "narrows as 1/sqrt(n): 400 replications already halve that of 100)\n",
+        ),
+    ],
+)
+def test_numbers_no_run_could_finish_are_refused_at_once(
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    code, _, err = run(capsys, *args)
+    assert (code, err) == (2, message)

@@ -72,9 +72,16 @@ def _check(name: str, value: float, *, positive: bool = True) -> None:
         raise InputError(f"{value!r} is not {expected}", field=name)
 
 
+MAX_AGENTS = 1_000_000  # the formulas take time in proportion to the agents
+
+
 def _check_agents(agents: int) -> None:
     if isinstance(agents, bool) or not isinstance(agents, int) or agents < 0:
         raise InputError(f"{agents!r} is not a whole number >= 0", field="agents")
+    if agents > MAX_AGENTS:
+        raise InputError(
+            f"{agents:,} is more than the {MAX_AGENTS:,} agents callsim computes", field="agents"
+        )
 
 
 def erlang_b(traffic_erl: float, agents: int) -> ErlangB:

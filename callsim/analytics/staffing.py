@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from callsim.analytics.erlang import ErlangA, ErlangC, erlang_a, erlang_c_from_b
+from callsim.analytics.erlang import MAX_AGENTS, ErlangA, ErlangC, erlang_a, erlang_c_from_b
 from callsim.errors import InputError
 
 Metrics = ErlangA | ErlangC
@@ -78,6 +78,11 @@ def required_agents(
         raise InputError(f"{rate_per_s!r} is not a number >= 0", field="rate_per_s")
     if not (math.isfinite(aht_s) and aht_s > 0):
         raise InputError(f"{aht_s!r} is not a positive number", field="aht_s")
+    if rate_per_s * aht_s > MAX_AGENTS:
+        raise InputError(
+            f"an offered load of {rate_per_s * aht_s:,.0f} Erlangs needs more than the "
+            f"{MAX_AGENTS:,} agents callsim computes: check the arrival rate and aht_s"
+        )
     if model == "a":
         if patience_s is None:
             raise InputError("model a (Erlang A) needs a mean patience", field="patience_s")
