@@ -130,3 +130,16 @@ def test_forecast_errors_name_file_row_column_and_value(
     with pytest.raises(InputError, match=message) as info:
         load_forecast(path)
     assert str(path) in str(info.value)
+
+
+def test_forecasts_that_are_not_utf8_or_repeat_an_interval(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match=r"odd.csv: byte 0xff at offset 0 is not UTF-8"):
+        load_forecast(odd)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("interval_start,calls,aht_s\n08:00,100,180\n08:00,90,180\n")
+    with pytest.raises(
+        InputError, match=r"row 3: interval_start 08:00 is given twice \(first in row 2"
+    ):
+        load_forecast(twice)

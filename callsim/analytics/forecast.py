@@ -34,6 +34,11 @@ def load_forecast(path: Path) -> list[Interval]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the forecast ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8 "
+            "text (save the file as UTF-8 CSV)"
+        ) from None
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
@@ -49,6 +54,7 @@ def load_forecast(path: Path) -> list[Interval]:
             f"{path}: unknown column {unknown[0]!r} (expected: {', '.join(REQUIRED + OPTIONAL)})"
         )
     rows = []
+    seen: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         if not any(row.values()):
@@ -56,6 +62,12 @@ def load_forecast(path: Path) -> list[Interval]:
         start = row["interval_start"]
         if not _is_hhmm(start):
             raise InputError(f"{path}: row {line}: interval_start {start!r} is not a time HH:MM")
+        if start in seen:
+            raise InputError(
+                f"{path}: row {line}: interval_start {start} is given twice (first in row "
+                f"{seen[start]}; expected one row per interval)"
+            )
+        seen[start] = line
         patience = row.get("patience_s", "")
         rows.append(
             Interval(

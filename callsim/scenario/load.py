@@ -369,6 +369,11 @@ def _read_values(file: Path, where: str) -> list[float]:
         rows = list(csv.reader(file.read_text(encoding="utf-8-sig").splitlines()))
     except OSError as exc:
         raise ScenarioError(f"{where}: cannot read {str(file)!r} ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{where}: {file.name}: byte {exc.object[exc.start]:#04x} at offset {exc.start} "
+            "is not UTF-8 text"
+        ) from None
     values: list[float] = []
     for n, row in enumerate(rows, start=1):
         if not row or not row[0].strip():
