@@ -263,3 +263,24 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
     path.write_text("\n".join([*lines, "description: *a11", ""]))  # 9**12 leaves if expanded
     with pytest.raises(ScenarioError, match="description: expected text"):
         load_scenario(path)
+
+
+def test_more_known_contacts_than_a_replication_holds(tmp_path: Path) -> None:
+    clients = "".join(
+        f'  - {{name: c{i}, numbers: ["+4721{i:06d}"], queue: q, arrivals: {{per_hour: 1}}}}\n'
+        for i in range(11)
+    )
+    path = tmp_path / "crowd.yaml"
+    path.write_text(
+        BASE.replace(
+            "calls:\n",
+            "answering: {contacts: {known_share: 0.5, population: 100000}}\nclients:\n"
+            + clients
+            + "calls:\n",
+        )
+    )
+    (problem,) = [p for p in check_scenario(load_scenario(path)) if p.level is Level.ERROR]
+    assert str(problem) == (
+        "answering.contacts.population: 100,000 known contacts for each of 11 clients make "
+        "1,100,000; a replication holds at most 1,000,000"
+    )

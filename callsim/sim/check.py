@@ -21,6 +21,7 @@ from callsim.scenario.model import Scenario, minutes
 from callsim.sim.plan import SimPlan, Stream, _daily, build_plan
 
 MAX_CALLS = 5_000_000  # expected calls of one replication, all streams together
+MAX_CONTACTS = 1_000_000  # known contacts of all clients, made for every replication
 
 
 class Level(enum.Enum):
@@ -167,18 +168,31 @@ def _stream_field(s: Scenario, k: int) -> str:
 
 
 def _volume(s: Scenario, plan: SimPlan) -> list[Problem]:
+    out = []
+    contacts = s.answering.contacts
+    known = len(s.clients) * contacts.population if contacts.known_share > 0 else 0
+    if known > MAX_CONTACTS:
+        out.append(
+            Problem(
+                Level.ERROR,
+                "answering.contacts.population",
+                f"{contacts.population:,} known contacts for each of {len(s.clients)} clients "
+                f"make {known:,}; a replication holds at most {MAX_CONTACTS:,}",
+            )
+        )
     counts = [_expected_calls(st) for st in plan.streams]
     if sum(counts) <= MAX_CALLS:
-        return []
+        return out
     k = int(np.argmax(counts))
     hours = (plan.arrivals_end_s) / 3600
     return [
+        *out,
         Problem(
             Level.ERROR,
             _stream_field(s, k),
             f"about {counts[k]:,.0f} calls in {hours:g} h (all streams: {sum(counts):,.0f}); "
             f"a replication holds at most {MAX_CALLS:,} calls: check the rate",
-        )
+        ),
     ]
 
 
