@@ -127,6 +127,10 @@ def test_formal_tone_lengthens_the_work(tmp_path: Path) -> None:
             "clients[1].numbers: number '+47 21 00 00 01' also belongs to 'Adverts'",
         ),
         (
+            ('numbers: ["+4721000002"]', 'numbers: ["reception"]'),
+            "clients[1].numbers[0]: expected a phone number (digits, with spaces, + ( ) . / - if you like) (got 'reception')",
+        ),
+        (
             ("time_zone: America/New_York", "time_zone: Mars/Olympus"),
             "clients[6].time_zone: unknown time zone 'Mars/Olympus'",
         ),

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from callsim.errors import ScenarioError
-from callsim.scenario.model import HHMM, HOURS_SPAN, NAME, Scenario
+from callsim.scenario.model import HHMM, HOURS_SPAN, NAME, PHONE, Scenario
 
 MAX_PROBLEMS = 20  # reported at once; the rest are counted
 
@@ -137,6 +137,7 @@ _PATTERNS = {
     HHMM: "expected a time HH:MM (00:00 to 24:00)",
     HOURS_SPAN: "expected opening hours HH:MM-HH:MM",
     NAME: "expected a name on one line (no control characters)",
+    PHONE: "expected a phone number (digits, with spaces, + ( ) . / - if you like)",
     r"^[0-9*#]$": "expected one keypad key: 0-9, * or #",
 }
 

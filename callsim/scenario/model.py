@@ -18,6 +18,9 @@ HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"  # 24:00 ends a day
 # a name in any language with any punctuation, on one line
 NAME = r"^[^\x00-\x1f\x7f]+$"
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=NAME)]
+# a phone number as people write it: digits with spaces, + ( ) . / -
+PHONE = r"^\+?[0-9 ().\/-]*[0-9][0-9 ().\/-]*$"
+Phone = Annotated[str, Field(min_length=3, max_length=40, pattern=PHONE)]
 
 
 class Strict(BaseModel):
@@ -407,7 +410,7 @@ HOURS_SPAN = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
 
 
 class ForwardTarget(Strict):
-    number: str = Field(min_length=3, description="Number to forward to.", examples=["+4791111111"])
+    number: Phone = Field(description="Number to forward to.", examples=["+4791111111"])
     success: float = Field(
         0.7, ge=0, le=1, description="Chance the target takes the call.", examples=[0.6]
     )
@@ -511,7 +514,7 @@ class ClientSpec(Strict):
     """A business whose phones the service answers."""
 
     name: Name = Field(description="Client name.", examples=["Acme Plumbing"])
-    numbers: list[str] = Field(
+    numbers: list[Phone] = Field(
         min_length=1,
         description="Dialed numbers that reach this client.",
         examples=[["+4722000001"]],
