@@ -259,3 +259,14 @@ def test_numbers_no_run_could_finish_are_refused_at_once(
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     code, _, err = run(capsys, *args)
     assert (code, err) == (2, message)
+
+
+def test_staff_json_alone_writes_no_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forecast = Path(__file__).resolve().parent.parent / "scenarios" / "bank-weekday-forecast.csv"
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "staff", "--forecast", str(forecast), "--json")
+    assert code == 0, err
+    assert len(json.loads(out)["intervals"]) == 34
+    assert list(tmp_path.iterdir()) == []

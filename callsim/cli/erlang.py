@@ -183,7 +183,8 @@ def staff(
     out: Path | None = typer.Option(
         None,
         "--out",
-        help="Directory for plan.csv, plan.json and plan.png (default results/staff-<time>/).",
+        help="Directory for plan.csv, plan.json and plan.png (default results/staff-<time>/; "
+        "with --json none unless given).",
     ),
     no_plots: bool = flag("--no-plots", "Do not draw the PNG plot."),
     as_json: bool = _JSON,
@@ -216,6 +217,9 @@ def staff(
         )
 
 
+STAFF_FILES = ("plan.csv", "plan.json", "plan.png")
+
+
 def _staff_day(
     forecast: Path,
     interval_min: float,
@@ -239,8 +243,6 @@ def _staff_day(
         ]
         for p in plan
     ]  # fmt: skip
-    folder = run_dir(out, "staff", ("plan.csv", "plan.json", "plan.png"))
-    write_csv(folder / "plan.csv", _PLAN_COLUMNS, rows)
     summary = {
         "forecast": str(forecast),
         "model": model,
@@ -252,8 +254,12 @@ def _staff_day(
         / 60.0,
         "intervals": [dict(zip(_PLAN_COLUMNS, r, strict=True)) for r in rows],
     }
-    write_json(folder / "plan.json", summary)
-    if not no_plots:
+    # --json alone prints and writes nothing, as `callsim run` does
+    folder = run_dir(out, "staff", STAFF_FILES) if out is not None or not as_json else None
+    if folder is not None:
+        write_csv(folder / "plan.csv", _PLAN_COLUMNS, rows)
+        write_json(folder / "plan.json", summary)
+    if folder is not None and not no_plots:
         from callsim.report.plot import plot_staffing_day
 
         plot_staffing_day(
