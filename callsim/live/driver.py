@@ -1,0 +1,128 @@
+"""The wall-clock shell: the ACD core driven in real time on an asyncio event loop.
+
+The simulator feeds the core events on SimPy's clock; this driver feeds it the same events
+on the wall clock: what people do (``handle``, ``arrive``) at the moment they do it, and
+what the core asked to be told later (``StartTimer``: max wait, overflow, wrap-up end,
+preferred-agent wait, no-answer pause end; a ``Ring``'s time-out) from ``call_later``
+timers. ``speedup`` F runs every core timer F times faster (a 15 s ring time-out lasts
+15/F s) and reports times in scenario seconds, so a load test can compress a day.
+
+Like the engine, it holds no rule: timers it set are never cancelled (the core drops a
+stale one), a late event is harmless, and every command goes to the listeners (the API's
+desks and event stream) as the core returned it. All calls happen on the loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from callsim.core import (
+    Acd,
+    CallId,
+    CallRecord,
+    Command,
+    InboundCall,
+    InboundFlow,
+    Ring,
+    RingTimedOut,
+    ServiceStopped,
+    StaffedSpan,
+    StartTimer,
+    TimerExpired,
+)
+from callsim.core.event import Event
+from callsim.errors import ConfigError
+
+Listener = Callable[[Command, float], None]
+
+
+class LiveCentre:
+    """One routing centre in wall-clock time: the core, its timers and its listeners."""
+
+    def __init__(
+        self,
+        acd: Acd,
+        flow: InboundFlow | None = None,
+        *,
+        speedup: float = 1.0,
+        loop: asyncio.AbstractEventLoop | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not speedup > 0:
+            raise ConfigError(f"{speedup!r} is not > 0", field="speedup")
+        self.acd = acd
+        self.flow = flow
+        self.speedup = speedup
+        self._loop = loop or asyncio.get_running_loop()
+        self._clock = clock
+        self._started = clock()
+        self._pending: set[asyncio.TimerHandle] = set()
+        self._listeners: list[Listener] = []
+        self.stopped = False
+
+    def now(self) -> float:
+        """Scenario seconds since the centre started (wall seconds x ``speedup``)."""
+        return (self._clock() - self._started) * self.speedup
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(command, now)`` for every command the core returns."""
+        self._listeners.append(listener)
+
+    def handle(self, event: Event) -> list[Command]:
+        """Apply ``event`` now and carry out the commands; they are returned too."""
+        if self.stopped:
+            raise ConfigError("the centre has stopped; start a new one")
+        now = self.now()
+        commands = self.acd.handle(event, now)
+        self._carry_out(commands, now)
+        return commands
+
+    def arrive(self, call: CallId, ani: str, dnis: str, **inputs: Any) -> InboundCall:
+        """A call to a client's number: the core's inbound flow decides, the ACD routes."""
+        if self.flow is None:
+            raise ConfigError("this centre has no clients: send CallArrived for a queue")
+        inbound = self.flow.arrive(call, ani, dnis, self.now(), **inputs)
+        self.handle(inbound.event)
+        return inbound
+
+    def stop(self) -> list[Command]:
+        """Stop routing: open calls end ``interrupted`` (recorded), no timer fires again."""
+        commands = self.handle(ServiceStopped())
+        self.stopped = True
+        for handle in self._pending:
+            handle.cancel()
+        self._pending.clear()
+        return commands
+
+    def take_records(self) -> list[CallRecord]:
+        return self.acd.take_records()
+
+    def take_spans(self) -> list[StaffedSpan]:
+        return self.acd.take_spans()
+
+    # -- carrying out -----------------------------------------------------------------
+
+    def _carry_out(self, commands: list[Command], now: float) -> None:
+        for command in commands:
+            if type(command) is StartTimer:
+                self._later(command.delay_s, TimerExpired(command.timer))
+            elif type(command) is Ring:
+                self._later(command.timeout_s, RingTimedOut(command.agent, command.call))
+            for listener in self._listeners:
+                listener(command, now)
+
+    def _later(self, delay_s: float, event: Event) -> None:
+        """Feed ``event`` to the core ``delay_s`` scenario seconds from now."""
+        handle: asyncio.TimerHandle | None = None
+
+        def fire() -> None:
+            assert handle is not None
+            self._pending.discard(handle)
+            if not self.stopped:
+                self.handle(event)
+
+        handle = self._loop.call_later(delay_s / self.speedup, fire)
+        self._pending.add(handle)

@@ -1,0 +1,100 @@
+"""The wall-clock driver feeds the core the events the simulator feeds it, on a real
+asyncio loop: ring time-outs, wrap-up ends and the no-answer pause end fire from its
+timers, F times faster with --speedup, and stopping closes open calls."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from callsim.core import (
+    AgentAnswered,
+    AgentLoggedIn,
+    AgentState,
+    CallArrived,
+    CallEnded,
+    Command,
+    OfferResult,
+    Outcome,
+    PauseAgent,
+    Ring,
+)
+from callsim.errors import ConfigError
+from callsim.live import LiveCentre
+from tests.conftest import make_acd
+
+SPEEDUP = 200.0  # a 15 s ring time-out lasts 75 ms
+
+
+async def _idle(scenario_s: float) -> None:
+    await asyncio.sleep(scenario_s / SPEEDUP)
+
+
+def test_ring_timeouts_hunt_and_pause_like_the_simulator() -> None:
+    async def day() -> tuple[list[Command], LiveCentre]:
+        centre = LiveCentre(
+            make_acd({"a": ["general"], "b": ["general"]}, login=False, max_no_answer=1,
+                     no_answer_pause_s=30),
+            speedup=SPEEDUP,
+        )  # fmt: skip
+        seen: list[Command] = []
+        centre.listen(lambda command, now: seen.append(command))
+        centre.handle(AgentLoggedIn("a"))
+        centre.handle(AgentLoggedIn("b"))
+        centre.handle(CallArrived(1, "general"))
+        await _idle(20)  # a rings 15 s, misses, is paused; b rings
+        assert centre.acd.agent_state("a") is AgentState.PAUSED
+        assert centre.acd.agent_state("b") is AgentState.RINGING
+        centre.handle(AgentAnswered("b", 1))
+        await _idle(40)  # a's 30 s no-answer pause ends by itself
+        assert centre.acd.agent_state("a") is AgentState.READY
+        centre.handle(CallEnded(1, wrap_up_s=10))
+        await _idle(5)
+        assert centre.acd.agent_state("b") is AgentState.WRAP_UP
+        await _idle(15)  # the wrap-up timer fired
+        assert centre.acd.agent_state("b") is AgentState.READY
+        return seen, centre
+
+    seen, centre = asyncio.run(day())
+    assert [c.agent for c in seen if isinstance(c, Ring)] == ["a", "b"]
+    assert [c.agent for c in seen if isinstance(c, PauseAgent)] == ["a"]
+    (record,) = centre.take_records()
+    missed, answered = record.offers
+    assert (missed.agent, missed.result) == ("a", OfferResult.NO_ANSWER)
+    assert 14.9 <= missed.ring_s < 25  # scenario seconds: never early, late by the loop's lag
+    assert (answered.agent, answered.result, record.outcome) == (
+        "b",
+        OfferResult.ANSWERED,
+        Outcome.ANSWERED,
+    )
+    assert 9.9 <= record.wrap_up_s < 20
+
+
+def test_stopping_closes_open_calls_and_silences_timers() -> None:
+    async def day() -> LiveCentre:
+        centre = LiveCentre(make_acd({"a": ["general"]}), speedup=SPEEDUP)
+        centre.handle(CallArrived(1, "general"))  # rings a for 15 s
+        centre.handle(CallArrived(2, "general"))  # waits
+        centre.stop()
+        await _idle(30)  # the ring time-out would have fired by now
+        return centre
+
+    centre = asyncio.run(day())
+    assert sorted((r.call, r.outcome) for r in centre.take_records()) == [
+        (1, Outcome.INTERRUPTED),
+        (2, Outcome.INTERRUPTED),
+    ]
+    with pytest.raises(ConfigError, match="stopped"):
+        centre.handle(CallArrived(3, "general"))
+
+
+def test_speedup_must_be_positive_and_a_flow_is_needed_for_clients() -> None:
+    async def build(speedup: float) -> LiveCentre:
+        return LiveCentre(make_acd({"a": ["general"]}), speedup=speedup)
+
+    with pytest.raises(ConfigError, match="speedup: 0 is not > 0"):
+        asyncio.run(build(0))
+    centre = asyncio.run(build(1))
+    with pytest.raises(ConfigError, match="no clients"):
+        centre.arrive(1, "+4790000000", "+4721000000")
