@@ -800,7 +800,8 @@ class Acd:
         limit = self.routing.max_no_answer
         agent.state = AgentState.PAUSED  # off the pools until released below
         agent.call = None
-        if limit and agent.misses >= limit and not agent.pending_logout:
+        paused = bool(limit) and agent.misses >= limit and not agent.pending_logout
+        if paused:
             agent.misses = 0
             agent.pending_pause = None
             self._pause(agent, NO_ANSWER, now)
@@ -809,12 +810,10 @@ class Acd:
             if pause_s is not None:
                 timer = Timer(TimerKind.NO_ANSWER, agent.name, agent.pause_token)
                 out.append(StartTimer(timer, pause_s))
-            if not call.ringing:
-                self._after_miss(call, now, out)
-            return
         if not call.ringing:
             self._after_miss(call, now, out)
-        self._release(agent, now, out)
+        if not paused:
+            self._release(agent, now, out)
 
     def _on_hung_up(self, ev: CallerHungUp, now: float, out: Out) -> None:
         call = self.calls.get(ev.call)

@@ -173,7 +173,7 @@ class InboundFlow:
         routing: CallerRouting | None = None,
     ) -> None:
         if epoch.tzinfo is None:
-            raise ConfigError(f"epoch: {epoch} has no time zone")
+            raise ConfigError(f"{epoch} has no time zone", field="epoch")
         self.clients = clients
         self.contacts = contacts
         self._epoch = epoch
@@ -223,10 +223,11 @@ class InboundFlow:
             vip_priority=r.vip_priority,
             preferred_wait_s=r.last_agent_wait_s,
         )
-        queue, priority = inputs.queue, inputs.priority
-        preferred, wait_s = inputs.preferred_agent, inputs.preferred_wait_s
-        inbound.preferred_agent = preferred
-        inbound.event = CallArrived(call, queue, ani, dnis, priority, preferred, wait_s)
+        inbound.preferred_agent = inputs.preferred_agent
+        inbound.event = CallArrived(
+            call, inputs.queue, ani, dnis, inputs.priority, inputs.preferred_agent,
+            inputs.preferred_wait_s,
+        )  # fmt: skip
         return inbound
 
     def _identify(self, inbound: InboundCall, language: str | None) -> Contact | None:
@@ -248,14 +249,15 @@ class InboundFlow:
         by, or None if the keys ran out first."""
         assert inbound.client.menu is not None
         session = IvrSession(inbound.client.menu)
+        option = None
         for key in keys:
             step = session.press(key)
             inbound.message = step.prompt
             if step.done:
-                inbound.ivr_path = tuple(session.path)
-                return step.option
+                option = step.option
+                break
         inbound.ivr_path = tuple(session.path)
-        return None
+        return option
 
     def _divert(self, inbound: InboundCall, outcome: Outcome, result: PolicyResult) -> InboundCall:
         inbound.result = result

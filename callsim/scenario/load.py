@@ -58,14 +58,15 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise scenario_error(path, problems(exc)) from None
+        raise scenario_error(problems(exc), f"{path}: ") from None
 
 
-def scenario_error(path: Path, found: list[str]) -> ScenarioError:
-    """One error for all the problems of a file, one line each."""
-    lines = [f"{path}: {p}" for p in found[:MAX_PROBLEMS]]
+def scenario_error(found: list[str], where: str = "") -> ScenarioError:
+    """One error for all the problems of a file, one line each, each led by ``where``
+    (the file); at most ``MAX_PROBLEMS`` lines and a count of the rest."""
+    lines = [f"{where}{p}" for p in found[:MAX_PROBLEMS]]
     if len(found) > MAX_PROBLEMS:
-        lines.append(f"{path}: ... and {len(found) - MAX_PROBLEMS} more problems")
+        lines.append(f"{where}... and {len(found) - MAX_PROBLEMS} more problems")
     error = ScenarioError("\n".join(lines))
     error.problems = tuple(lines)
     return error

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callsim.errors import ScenarioError
+from callsim.scenario.load import scenario_error
 from callsim.scenario.model import Scenario, minutes
-from callsim.sim.plan import SimPlan, Stream, _daily, build_plan
+from callsim.sim.plan import SimPlan, Stream, _daily, _day_hhmm, build_plan
 
 MAX_CALLS = 5_000_000  # expected calls of one replication, all streams together
 MAX_CONTACTS = 1_000_000  # known contacts of all clients, made for every replication
@@ -52,16 +52,13 @@ def check_scenario(
 
 def refuse_errors(problems: list[Problem], where: str = "") -> None:
     """Raise one ScenarioError listing the errors among ``problems`` (if any)."""
-    errors = [f"{where}{p}" for p in problems if p.level is Level.ERROR]
+    errors = [str(p) for p in problems if p.level is Level.ERROR]
     if errors:
-        error = ScenarioError("\n".join(errors))
-        error.problems = tuple(errors)
-        raise error
+        raise scenario_error(errors, where)
 
 
 def _hhmm(total_min: float) -> str:
-    m = round(total_min) % 1440
-    return f"{m // 60:02d}:{m % 60:02d}"
+    return _day_hhmm(total_min)[1]
 
 
 def _receivers(s: Scenario) -> dict[str, str]:

@@ -379,18 +379,18 @@ class Replication:
         elif pc.faq_paths:  # the caller's request is one FAQ leaf
             faq = pc.faq_paths[int(rng.random() * len(pc.faq_paths))]
         self._success = pc.success
-        tried: dict[str, bool] = {}
         result = flow.treat(inbound, employee=employee, faq=faq, answered=self._target_answers)
         talk = self.calls.talk[cid] * (
             plan.formal_factor if instruction.tone is Tone.FORMAL else 1.0
         )
-        if inbound.forward is not None:
-            for target in inbound.forward.attempts:
-                talk += float(plan.forward_s(self._policy_np, 1)[0])
-                tried[target] = target == inbound.forward.target
+        attempts = inbound.forward.attempts if inbound.forward is not None else ()
+        for _ in attempts:
+            talk += float(plan.forward_s(self._policy_np, 1)[0])
         if writes_note(result):
             self.calls.wrap[cid] += float(plan.note_s(self._policy_np, 1)[0])
         if self.flow_inputs is not None:
+            took = inbound.forward.target if inbound.forward is not None else None
+            tried = {target: target == took for target in attempts}
             self.flow_inputs.append(("answer", now, cid, agent, employee, faq, tried))
         return talk
 

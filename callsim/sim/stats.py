@@ -87,10 +87,14 @@ def _columns(
     n = len(records)
     at = {name: itemgetter(i) for i, name in enumerate(CallRecord._fields)}
 
-    def column(name: str, dtype: Any, table: dict[Any, int] | None = None) -> np.ndarray:
+    def column(
+        name: str, dtype: Any, table: dict[Any, int] | None = None, key: Any = None
+    ) -> np.ndarray:
         values = map(at[name], records)
+        if key is not None:
+            values = map(key, values)
         if table is not None:
-            values = map(table.__getitem__, map(id, values) if table is _OUTCOME_BY_ID else values)
+            values = map(table.__getitem__, values)
         return np.fromiter(values, dtype, n)
 
     agents: dict[Any, int] = {None: -1, **aidx}
@@ -98,7 +102,7 @@ def _columns(
         "call": column("call", np.intp),
         "queue": column("queue", np.intp, qidx),
         "final_queue": column("final_queue", np.intp, qidx),
-        "outcome": column("outcome", np.intp, _OUTCOME_BY_ID),
+        "outcome": column("outcome", np.intp, _OUTCOME_BY_ID, id),
         "agent": column("agent", np.intp, agents),
         "overflowed": np.fromiter(map(bool, map(at["overflowed"], records)), bool, n),
     }
@@ -127,13 +131,6 @@ def _spread(
         part = np.minimum(stop[on], bounds[kk + 1]) - np.maximum(start[on], bounds[kk])
         out += np.bincount(owner[on] * n_int + kk, np.clip(part, 0.0, None), len(out))
     return out.reshape(n_owner, n_int)
-
-
-def _overlap(start: np.ndarray, stop: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Time each [start, stop) spends in each interval [bounds[j], bounds[j+1]): [n, k]."""
-    lo = np.maximum(start[:, None], bounds[None, :-1])
-    hi = np.minimum(stop[:, None], bounds[None, 1:])
-    return np.asarray(np.clip(hi - lo, 0.0, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +210,7 @@ def reduce_replication(
     agent_busy_iv = _spread(start, stop, bounds, agent[answered], n_agents)
     span_start = np.array([s.start_s for s in spans])
     span_end = np.array([s.end_s for s in spans])
-    per_span = _overlap(span_start, span_end, bounds)  # [spans, intervals]
+    per_span = _spread(span_start, span_end, bounds, np.arange(len(spans)), len(spans))
     span_agent = np.array([aidx[s.agent] for s in spans], dtype=np.intp)
     agent_staffed_iv = np.zeros((n_agents, n_int))
     np.add.at(agent_staffed_iv, span_agent, per_span)  # a few spans per agent
