@@ -11,6 +11,7 @@
     ├── NotFoundError(KeyError)             404  a name or id that nothing answers to
     │   ├── UnknownCallError                     (also a RoutingError)
     │   ├── UnknownAgentError                    (also a RoutingError)
+    │   ├── UnknownQueueError
     │   ├── UnknownClientError                   a dialed number that belongs to no client
     │   ├── UnknownContactError
     │   ├── UnknownEmployeeError
@@ -95,6 +96,10 @@ class UnknownAgentError(NotFoundError, RoutingError):
     """An event names an agent the ACD does not know."""
 
     http_status = 404
+
+
+class UnknownQueueError(NotFoundError):
+    """A queue name that the configuration does not hold."""
 
 
 class UnknownClientError(NotFoundError):

@@ -82,7 +82,7 @@ from callsim.core.record import (
     StaffedSpan,
 )
 from callsim.core.strategy import STRATEGIES
-from callsim.errors import InvalidEventError, UnknownAgentError
+from callsim.errors import InvalidEventError, UnknownAgentError, UnknownQueueError
 
 _TERMINAL = {
     ActionKind.VOICEMAIL: (Outcome.VOICEMAIL, JournalKind.VOICEMAIL),
@@ -195,6 +195,32 @@ class Acd:
         """The call's current state, or None once it has ended (a read-only view)."""
         found = self.calls.get(call)
         return found.state if found is not None else None
+
+    def take_decisions(self) -> list[Decision]:
+        """Return the decision traces written since the last call and forget them
+        (``trace=True``; an empty list otherwise)."""
+        if not self.decisions:
+            return []
+        decisions, self.decisions = self.decisions, []
+        return decisions
+
+    def waiting(self, queue: str) -> list[tuple[CallId, float]]:
+        """The calls waiting in ``queue`` in the order they will be served, each with the
+        time it started waiting there (a read-only view; O(n log n), for dashboards)."""
+        state = self.queues.get(queue)
+        if state is None:
+            raise UnknownQueueError(f"queue {queue!r} does not exist", field="queue")
+        live = sorted(e for e in state.heap if e[3].wait_token == e[2])
+        return [(call.id, call.entered_s) for _, _, _, call in live]
+
+    def staffed_now(self, now: float) -> list[StaffedSpan]:
+        """The staffed spans still open, cut at ``now`` (a read-only view): with the
+        spans taken so far, an agent's whole staffed time up to now."""
+        return [
+            StaffedSpan(a.name, tuple(q.name for q in a.queues), a.staffed_since, now)
+            for a in self.agents.values()
+            if a.staffed_since is not None
+        ]
 
     # -- lookups ------------------------------------------------------------------------
 

@@ -10,46 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta
 
 import numpy as np
 
-from callsim.core import (
-    AcdConfig,
-    Action,
-    ActionKind,
-    AgentConfig,
-    QueueConfig,
-    RoutingConfig,
-)
-from callsim.core.client import (
-    BusinessHours,
-    Client,
-    CurrentException,
-    Employee,
-    EmployeeDirectory,
-    FaqNode,
-    Tone,
-    Treatment,
-    TreatmentKind,
-)
+from callsim.core import AcdConfig
+from callsim.core.client import Client, FaqNode
 from callsim.core.inbound import CallerRouting
-from callsim.core.ivr import Exit, Menu, Option
-from callsim.scenario.model import (
-    WEEKDAYS,
-    AgentGroup,
-    Arrivals,
-    ClientSpec,
-    Contacts,
-    FaqSpec,
-    IvrMenu,
-    Queue,
-    Scenario,
-    ToQueue,
-    TreatmentSpec,
-    minutes,
+from callsim.scenario.centre import (
+    acd_config,
+    agent_names,
+    caller_routing,
+    centre_zone,
+    clients,
+    treatments,
 )
+from callsim.scenario.model import AgentGroup, Arrivals, ClientSpec, Contacts, Scenario, minutes
 from callsim.sim.sample import dist_mean, sampler
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
@@ -138,29 +114,6 @@ def _daily(origin: int, end_s: float, start_min: int, length_min: int) -> list[t
         day += 1
 
 
-def _action(fallback: str | ToQueue) -> Action:
-    if isinstance(fallback, ToQueue):
-        return Action(ActionKind.QUEUE, fallback.queue)
-    return Action(ActionKind(fallback))
-
-
-def _queue(q: Queue) -> QueueConfig:
-    return QueueConfig(
-        name=q.name,
-        skills=tuple(q.skills),
-        strategy=q.strategy,
-        priority=q.priority,
-        max_wait_s=q.max_wait_s,
-        on_max_wait=_action(q.on_max_wait),
-        overflow_after_s=q.overflow.after_s if q.overflow else None,
-        overflow_to=tuple(q.overflow.to) if q.overflow else (),
-        join_empty=q.join_empty,
-        leave_when_empty=q.leave_when_empty,
-        on_empty=_action(q.on_empty),
-        wrap_up_s=0.0,  # the simulator passes each call's own wrap-up
-    )
-
-
 def build_plan(s: Scenario) -> SimPlan:
     h = s.horizon
     origin = minutes(h.start) - h.warmup_min
@@ -214,41 +167,27 @@ def build_plan(s: Scenario) -> SimPlan:
                 + (dist_mean(work.wrap_up_s) if work.wrap_up_s else 0),
             )
         )
-    centre = ZoneInfo(work.time_zone)
+    centre = centre_zone(s)
     calendar_start = datetime.combine(work.day, time(0), centre) + timedelta(minutes=origin)
 
-    agents = []
+    groups = {g.name: g for g in s.agents}
     timetables = []
-    for g in s.agents:
+    for name, group in agent_names(s):
+        g = groups[group]
         p_answer = (
             g.answer_probability
             if g.answer_probability is not None
             else s.routing.answer_probability
         )
-        for k in range(1, g.count + 1):
-            name = f"{g.name}-{k}"
-            agents.append(AgentConfig(name, g.skill_levels(), weight=g.weight))
-            timetables.append(Timetable(name, g.name, p_answer, _steps(g, origin, end_s)))
-
-    r = s.routing
-    acd = AcdConfig(
-        queues=tuple(_queue(q) for q in s.queues),
-        agents=tuple(agents),
-        routing=RoutingConfig(
-            strategy=r.strategy,
-            ring_timeout_s=r.ring_timeout_s,
-            max_no_answer=r.max_no_answer,
-            no_answer_pause_s=r.no_answer_pause_s,
-            on_hunt_exhausted=Action(ActionKind(r.on_hunt_exhausted)),
-            use_proficiency=r.use_proficiency,
-            # agents who always answer at once: their phones answer by themselves
-            auto_answer=r.answer_delay_s is None
-            and all(t.answer_probability >= 1.0 for t in timetables),
-        ),
+        timetables.append(Timetable(name, g.name, p_answer, _steps(g, origin, end_s)))
+    # agents who always answer at once: their phones answer by themselves
+    auto_answer = s.routing.answer_delay_s is None and all(
+        t.answer_probability >= 1.0 for t in timetables
     )
+    r = s.routing
     return SimPlan(
         name=s.name,
-        acd=acd,
+        acd=acd_config(s, auto_answer=auto_answer),
         streams=tuple(streams),
         timetables=tuple(timetables),
         origin_min=origin,
@@ -262,19 +201,13 @@ def build_plan(s: Scenario) -> SimPlan:
         short_abandon_s=s.service_level.short_abandon_s,
         answer_delay=sampler(r.answer_delay_s) if r.answer_delay_s else None,
         ring_timeout_s=r.ring_timeout_s,
-        clients=tuple(
-            _client(cl, ZoneInfo(cl.time_zone) if cl.time_zone else centre) for cl in s.clients
-        ),
+        clients=tuple(_client(spec, c) for spec, c in zip(s.clients, clients(s), strict=True)),
         calendar_start=calendar_start,
         formal_factor=work.formal_factor,
         forward_s=sampler(work.forward_s),
         note_s=sampler(work.note_s),
         contacts=work.contacts if s.clients else None,
-        caller_routing=CallerRouting(
-            vip_priority=work.contacts.vip_priority,
-            language_queues=dict(work.contacts.language_queues),
-            last_agent_wait_s=work.contacts.last_agent_wait_s,
-        ),
+        caller_routing=caller_routing(s),
     )
 
 
@@ -319,31 +252,6 @@ class PlanClient:
     faq_paths: tuple[tuple[str, ...], ...]  # each call is about one FAQ leaf, uniformly
 
 
-def _menu(spec: IvrMenu, client_queue: str) -> Menu:
-    options = {}
-    for key, c in spec.options.items():
-        options[key] = Option(
-            exit=Exit(c.exit),
-            queue=(c.queue or client_queue) if c.exit == "queue" else None,
-            message=c.message,
-            submenu=_menu(c.menu, client_queue) if c.menu is not None else None,
-            probability=c.probability,
-        )
-    return Menu(spec.prompt, options)
-
-
-def _faq(spec: FaqSpec) -> FaqNode:
-    treatment = _treatment(spec.treatment) if spec.treatment else None
-    return FaqNode(spec.title, tuple(_faq(c) for c in spec.children), spec.info, treatment)
-
-
-def _faq_treatments(spec: FaqSpec | None) -> list[TreatmentSpec]:
-    if spec is None:
-        return []
-    own = [spec.treatment] if spec.treatment else []
-    return own + [t for child in spec.children for t in _faq_treatments(child)]
-
-
 def _leaf_paths(node: FaqNode) -> list[tuple[str, ...]]:
     """The title paths from ``node`` (not included) to each of its leaves."""
     if not node.children:
@@ -351,64 +259,11 @@ def _leaf_paths(node: FaqNode) -> list[tuple[str, ...]]:
     return [(c.title, *path) for c in node.children for path in _leaf_paths(c)]
 
 
-def _treatment(spec: TreatmentSpec) -> Treatment:
-    return Treatment(TreatmentKind(spec.kind), tuple(t.number for t in spec.targets), spec.info)
-
-
-def _client(spec: ClientSpec, tz: tzinfo) -> PlanClient:
-    specs = [spec.treatment, spec.off_hours, *(e.treatment for e in spec.exceptions if e.treatment)]
-    specs += [e.treatment for e in spec.employees]
-    specs += _faq_treatments(spec.faq)
-    success = {t.number: t.success for tr in specs for t in tr.targets}
-    hours = None
-    if spec.hours is not None:
-        weekly = {
-            WEEKDAYS.index(day): tuple(_span(span) for span in spans)
-            for day, spans in spec.hours.items()
-        }
-        hours = BusinessHours(tz, weekly, frozenset(spec.holidays))
-
-    faq = _faq(spec.faq) if spec.faq else None
-
-    def aware(t: datetime) -> datetime:
-        return t if t.tzinfo is not None else t.replace(tzinfo=tz)
-
-    client = Client(
-        name=spec.name,
-        numbers=tuple(spec.numbers),
-        queue=spec.queue,
-        welcome=spec.welcome,
-        tone=Tone(spec.tone),
-        treatment=_treatment(spec.treatment),
-        hours=hours,
-        off_hours=_treatment(spec.off_hours),
-        exceptions=tuple(
-            CurrentException(
-                aware(e.start),
-                aware(e.end),
-                e.message,
-                _treatment(e.treatment) if e.treatment else None,
-            )
-            for e in spec.exceptions
-        ),
-        faq=faq,
-        employees=EmployeeDirectory(
-            Employee(e.name, e.department, _treatment(e.treatment)) for e in spec.employees
-        ),
-        block_advertising=spec.block_advertising,
-        own_numbers=tuple(success),  # the client's own phones: never a callback number
-        menu=_menu(spec.ivr, spec.queue) if spec.ivr else None,
-    )
+def _client(spec: ClientSpec, client: Client) -> PlanClient:
     return PlanClient(
         client=client,
-        success=success,
+        success={t.number: t.success for tr in treatments(spec) for t in tr.targets},
         employees=tuple(e.name for e in spec.employees),
         advertising_share=spec.advertising_share,
-        faq_paths=tuple(_leaf_paths(faq)) if faq else (),
+        faq_paths=tuple(_leaf_paths(client.faq)) if client.faq else (),
     )
-
-
-def _span(span: str) -> tuple[time, time]:
-    a, b = span.split("-")
-    end = time.max if b == "24:00" else time.fromisoformat(b)
-    return time.fromisoformat(a), end
