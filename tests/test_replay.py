@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from callsim.analytics.metrics import _RESULT_INDEX
 from callsim.core import CallArrived, CallDiverted, Identification, PolicyResult
 from callsim.scenario import load_scenario
 from callsim.sim.engine import Replication
 from callsim.sim.plan import build_plan
-from callsim.sim.stats import _RESULT_INDEX
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "answering-service.yaml"
 

@@ -64,7 +64,7 @@ def test_the_confidence_intervals_t_quantile_matches_scipy() -> None:
     import numpy as np
     from scipy import stats
 
-    from callsim.sim.stats import _t975
+    from callsim.analytics.metrics import _t975
 
     dof = np.arange(1, 5000)
     assert np.abs(_t975(dof) - stats.t.ppf(0.975, dof)).max() < 1e-7

@@ -19,6 +19,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from callsim.analytics.metrics import CallFacts
 from callsim.core import (
     Acd,
     AgentAnswered,
@@ -53,7 +54,6 @@ from callsim.core.inbound import InboundCall, InboundFlow, writes_note
 from callsim.core.ivr import Exit, Menu
 from callsim.sim.plan import PlanClient, SimPlan
 from callsim.sim.sample import Streams, poisson_times
-from callsim.sim.stats import CallFacts
 
 
 class _At:

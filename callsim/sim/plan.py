@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 
+from callsim.analytics.metrics import Frame
 from callsim.core import AcdConfig
 from callsim.core.client import Client, FaqNode
 from callsim.core.inbound import CallerRouting
@@ -81,6 +82,19 @@ class SimPlan:
     note_s: Sampler | None = None
     contacts: Contacts | None = None
     caller_routing: CallerRouting = field(default_factory=CallerRouting)
+
+    def frame(self) -> Frame:
+        """Where the run's calls are counted (the horizon's intervals)."""
+        return Frame(
+            self.count_from_s,
+            self.interval_s,
+            self.n_intervals,
+            self.queues,
+            tuple(t.agent for t in self.timetables),
+            len(self.clients),
+            self.sl_threshold_s,
+            self.short_abandon_s,
+        )
 
     def interval_labels(self) -> list[tuple[int, str]]:
         """(day, "HH:MM") of each interval's start; day 1 is the horizon's first."""

@@ -19,13 +19,7 @@ from typing import Any
 import numpy as np
 
 from callsim import __version__, core_compiled
-from callsim.core import queue_log_lines
-from callsim.errors import InputError
-from callsim.scenario import Scenario, scenario_hash
-from callsim.sim.check import check_scenario, refuse_errors
-from callsim.sim.engine import Replication
-from callsim.sim.plan import SimPlan, build_plan
-from callsim.sim.stats import (
+from callsim.analytics.metrics import (
     CLIENT_FIELDS,
     METRICS,
     OUTCOMES,
@@ -36,6 +30,12 @@ from callsim.sim.stats import (
     reduce_replication,
     summarize,
 )
+from callsim.core import queue_log_lines
+from callsim.errors import InputError
+from callsim.scenario import Scenario, scenario_hash
+from callsim.sim.check import check_scenario, refuse_errors
+from callsim.sim.engine import Replication
+from callsim.sim.plan import SimPlan, build_plan
 
 DEFAULT_REPLICATIONS = 10
 MAX_REPLICATIONS = 10_000
@@ -55,7 +55,7 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     rep = Replication(plan, seed, replication)
     records = rep.run()
     return reduce_replication(
-        plan, records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
+        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
     )
 
 

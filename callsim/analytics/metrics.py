@@ -1,4 +1,5 @@
-"""From one replication's call records to per-interval, per-queue counts and sums, and
+"""Contact-centre metrics of call records, one definition for both shells: from one
+replication's (or one live day's) records to per-interval, per-queue counts and sums, and
 from many replications to means with 95 % confidence half-widths.
 
 Definitions (each call counts in the interval it arrived in; warm-up calls are out):
@@ -25,7 +26,6 @@ import numpy as np
 
 from callsim.core import CallRecord, Outcome, StaffedSpan
 from callsim.core.inbound import Identification, InboundCall, PolicyResult
-from callsim.sim.plan import SimPlan
 
 OUTCOMES = [o.value for o in Outcome]
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
@@ -44,6 +44,21 @@ CLIENT_FIELDS = (
     "offered", "within_sl", "wait_answered_s",  # to the queue: service level and ASA
 )  # fmt: skip
 WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Where calls are counted: ``n_intervals`` intervals of ``interval_s`` from
+    ``count_from_s`` (seconds on the records' clock), by queue, agent and client."""
+
+    count_from_s: float
+    interval_s: float
+    n_intervals: int
+    queues: tuple[str, ...]
+    agents: tuple[str, ...]
+    n_clients: int
+    sl_threshold_s: float
+    short_abandon_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +177,7 @@ class CallFacts:
 
 
 def reduce_replication(
-    plan: SimPlan,
+    frame: Frame,
     records: list[CallRecord],
     spans: list[StaffedSpan],
     retrials: int,
@@ -170,10 +185,10 @@ def reduce_replication(
     retrials_lost: int = 0,
 ) -> ReplicationStats:
     """Sum one replication up."""
-    n_int, n_q = plan.n_intervals, len(plan.queues)
-    bounds = plan.count_from_s + plan.interval_s * np.arange(n_int + 1)
-    qidx = {q: i for i, q in enumerate(plan.queues)}
-    agents = [t.agent for t in plan.timetables]
+    n_int, n_q = frame.n_intervals, len(frame.queues)
+    bounds = frame.count_from_s + frame.interval_s * np.arange(n_int + 1)
+    qidx = {q: i for i, q in enumerate(frame.queues)}
+    agents = frame.agents
     aidx = {a: i for i, a in enumerate(agents)}
     n = len(records)
     c = _columns(records, qidx, aidx)
@@ -184,11 +199,11 @@ def reduce_replication(
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
     answer = np.where(answered, c["queued_s"] + wait, np.nan)
-    short = abandoned & (wait < plan.short_abandon_s)
+    short = abandoned & (wait < frame.short_abandon_s)
     ids = c["call"]
     code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
     diverted = np.isin(code, _DIVERTED)
-    k = np.floor((c["arrival_s"] - plan.count_from_s) / plan.interval_s).astype(np.intp)
+    k = np.floor((c["arrival_s"] - frame.count_from_s) / frame.interval_s).astype(np.intp)
     in_day = (k >= 0) & (k < n_int)
     counted = in_day & ~short & ~diverted
     cell = k * n_q + queue  # the (interval, queue) of each call
@@ -241,7 +256,7 @@ def reduce_replication(
         offered=count(everything),
         answered=count(answered),
         abandoned=count(abandoned),
-        within=count(answered & (wait <= plan.sl_threshold_s)),
+        within=count(answered & (wait <= frame.sl_threshold_s)),
         waited=count(queued),
         wait_answered_s=count(answered, wait),
         handle_s=count(answered, talk + wrap),
@@ -259,7 +274,7 @@ def reduce_replication(
         calls_simulated=n,
         retrials=retrials,
         client_counts=_client_counts(
-            plan, ids, in_day, counted, answered, abandoned, wait, code, facts
+            frame, ids, in_day, counted, answered, abandoned, wait, code, facts
         ),
         overflowed=overflowed,
         overflowed_answered=overflowed_answered,
@@ -269,7 +284,7 @@ def reduce_replication(
 
 
 def _client_counts(
-    plan: SimPlan,
+    frame: Frame,
     ids: np.ndarray,
     in_day: np.ndarray,
     counted: np.ndarray,
@@ -279,8 +294,8 @@ def _client_counts(
     code: np.ndarray,
     facts: CallFacts | None,
 ) -> np.ndarray:
-    out = np.zeros((len(plan.clients), len(CLIENT_FIELDS)))
-    if not plan.clients or facts is None:
+    out = np.zeros((frame.n_clients, len(CLIENT_FIELDS)))
+    if not frame.n_clients or facts is None:
         return out
     client = facts.client[ids]
     mine = in_day & (client >= 0)
@@ -294,12 +309,12 @@ def _client_counts(
         mine & facts.new_caller[ids],
         mine & answered & facts.by_last_agent[ids],
         mine & counted,
-        mine & counted & answered & (wait <= plan.sl_threshold_s),
+        mine & counted & answered & (wait <= frame.sl_threshold_s),
     )
     for j, mask in enumerate(columns):
-        out[:, j] = np.bincount(client[mask], minlength=len(plan.clients))
+        out[:, j] = np.bincount(client[mask], minlength=frame.n_clients)
     waited = mine & counted & answered
-    out[:, -1] = np.bincount(client[waited], wait[waited], minlength=len(plan.clients))
+    out[:, -1] = np.bincount(client[waited], wait[waited], minlength=frame.n_clients)
     return out
 
 
