@@ -82,6 +82,18 @@ class ContactBook:
             self.attach_number(contact.id, n)
         return contact
 
+    def restore(self, contact: Contact) -> None:
+        """Put back a contact kept elsewhere (a database), with its id and numbers."""
+        self.contacts[contact.id] = contact
+        for n in contact.numbers:
+            self._by_number[normalise_number(n)] = contact.id
+        self._next_id = max(self._next_id, contact.id + 1)
+
+    def find(self, number: str) -> Contact | None:
+        """The contact holding ``number``, or None."""
+        cid = self._by_number.get(normalise_number(number))
+        return None if cid is None else self.contacts[cid]
+
     def identify(self, number: str) -> tuple[Contact, bool]:
         """The contact calling from ``number``; a new one holding only the number if unknown.
         Returns (contact, created)."""

@@ -75,6 +75,11 @@ class TicketBook:
         self._next_id += 1
         return ticket
 
+    def restore(self, ticket: Ticket) -> None:
+        """Put back a ticket kept elsewhere (a database), with its id and changes."""
+        self.tickets[ticket.id] = ticket
+        self._next_id = max(self._next_id, ticket.id + 1)
+
     def open_for(self, contact: int) -> list[Ticket]:
         """The contact's tickets that are not closed (to update instead of opening anew)."""
         return [

@@ -37,6 +37,7 @@ from callsim.core.event import Event
 from callsim.errors import ConfigError
 
 Listener = Callable[[Command, float], None]
+Watcher = Callable[[Event, list[Command], float], None]
 
 
 class LiveCentre:
@@ -61,6 +62,7 @@ class LiveCentre:
         self._started = clock()
         self._pending: set[asyncio.TimerHandle] = set()
         self._listeners: list[Listener] = []
+        self._watchers: list[Watcher] = []
         self.stopped = False
 
     def now(self) -> float:
@@ -71,6 +73,11 @@ class LiveCentre:
         """Call ``listener(command, now)`` for every command the core returns."""
         self._listeners.append(listener)
 
+    def watch(self, watcher: Watcher) -> None:
+        """Call ``watcher(event, commands, now)`` after every event the core handled,
+        those the timers fed included (a store commits what changed)."""
+        self._watchers.append(watcher)
+
     def handle(self, event: Event) -> list[Command]:
         """Apply ``event`` now and carry out the commands; they are returned too."""
         if self.stopped:
@@ -78,6 +85,8 @@ class LiveCentre:
         now = self.now()
         commands = self.acd.handle(event, now)
         self._carry_out(commands, now)
+        for watcher in self._watchers:
+            watcher(event, commands, now)
         return commands
 
     def arrive(self, call: CallId, ani: str, dnis: str, **inputs: Any) -> InboundCall:

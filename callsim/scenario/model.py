@@ -118,6 +118,17 @@ Distribution = Annotated[
 # -- the centre ---------------------------------------------------------------------------
 
 
+def dist_mean(dist: Exponential | Lognormal | Gamma | Constant | Uniform | Empirical) -> float:
+    """The distribution's mean (an empirical one's values' mean; 0 if it has none)."""
+    if isinstance(dist, Constant):
+        return dist.value
+    if isinstance(dist, Uniform):
+        return (dist.low + dist.high) / 2
+    if isinstance(dist, Empirical):
+        return sum(dist.values) / len(dist.values) if dist.values else 0.0
+    return dist.mean
+
+
 class Horizon(Strict):
     """The simulated time. Calls arriving from ``start`` on day 1 to ``end`` on the last of
     ``days`` days are counted, each in the interval it arrived in; an ``end`` at or before

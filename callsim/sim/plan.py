@@ -26,8 +26,16 @@ from callsim.scenario.centre import (
     clients,
     treatments,
 )
-from callsim.scenario.model import AgentGroup, Arrivals, ClientSpec, Contacts, Scenario, minutes
-from callsim.sim.sample import dist_mean, sampler
+from callsim.scenario.model import (
+    AgentGroup,
+    Arrivals,
+    ClientSpec,
+    Contacts,
+    Scenario,
+    dist_mean,
+    minutes,
+)
+from callsim.sim.sample import sampler
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
 

@@ -8,7 +8,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from callsim.scenario.model import Constant, Empirical, Exponential, Gamma, Lognormal, Uniform
+from callsim.scenario.model import (
+    Constant,
+    Empirical,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Uniform,
+)
 
 Dist = Exponential | Lognormal | Gamma | Constant | Uniform | Empirical
 STREAMS = ("arrivals", "talk", "patience", "wrap_up", "retrial", "answer", "tie_break", "policy")
@@ -55,16 +62,6 @@ def sampler(dist: Dist) -> Callable[[np.random.Generator, int], np.ndarray]:
         return lambda rng, n: rng.uniform(low, high, n)
     values = np.asarray(dist.values, dtype=float)
     return lambda rng, n: rng.choice(values, n)
-
-
-def dist_mean(dist: Dist) -> float:
-    if isinstance(dist, Constant):
-        return dist.value
-    if isinstance(dist, Uniform):
-        return (dist.low + dist.high) / 2
-    if isinstance(dist, Empirical):
-        return float(np.mean(dist.values or [0.0]))
-    return dist.mean
 
 
 def poisson_times(

@@ -1,0 +1,612 @@
+"""The live service over HTTP: FastAPI routes that check who asks, translate JSON to the
+service's calls and back, and map errors to status codes. No routing or policy rule lives
+here (``callsim.live.service`` calls the core for every decision).
+
+``create_app(scenario_path, db_url)`` builds the application; its lifespan opens the
+database, starts the service inside uvicorn's event loop and stops it on shutdown
+(SIGTERM): open calls end ``interrupted`` and are recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callsim.api.models import (
+    CallIn,
+    CompleteIn,
+    ContactIn,
+    KeyIn,
+    LoginIn,
+    NumberIn,
+    PauseIn,
+    SkillsIn,
+    TicketIn,
+    TicketStatusIn,
+)
+from callsim.errors import CallsimError, InputError
+from callsim.live.service import Service, create_key
+from callsim.scenario import load_scenario
+from callsim.store import Store, hash_key, tables
+
+MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
+ADMIN_KEY_ENV = "CALLSIM_ADMIN_KEY"
+MAX_SPEEDUP = 10_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who sends a request: a key's id, role and binding."""
+
+    key_id: int
+    role: str
+    agent: str | None
+    client: str | None
+
+
+class RefusedError(CallsimError):
+    """A request without a valid key (401) or with a key whose role may not do it (403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.http_status = status
+
+
+def error_body(exc: CallsimError) -> dict[str, Any]:
+    """The one JSON shape of every error: the error's class, field and message."""
+    return {"error": type(exc).__name__, "field": exc.field, "message": str(exc)}
+
+
+class BodyLimit:
+    """Refuse request bodies over ``MAX_BODY`` bytes with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLargeError:
+            await _too_large(send)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = json.dumps(
+        {"error": "BodyTooLarge", "field": None, "message": f"the body is over {MAX_BODY} bytes"}
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    """Who sends the request, by its ``Authorization: Bearer KEY`` (401 without one)."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise RefusedError("an API key is needed: Authorization: Bearer KEY", 401)
+    key = authorization[len("Bearer ") :].strip()
+    state = request.app.state.callsim
+    cache: dict[str, Principal] = state["keys"]
+    found = cache.get(key)
+    if found is None:
+        row = state["store"].find_key(key)
+        if row is None:
+            raise RefusedError("this API key is not valid", 401)
+        found = Principal(row.id, row.role, row.agent, row.client)
+        cache[key] = found
+    return found
+
+
+Who = Annotated[Principal, Depends(principal)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1.0) -> FastAPI:
+    """The application for one scenario and database (a URL, opened when the server
+    starts, or an open ``Store``)."""
+    scenario = load_scenario(scenario_path)
+    if not 0 < speedup <= MAX_SPEEDUP:
+        raise InputError(f"{speedup!r} is not in (0, {MAX_SPEEDUP}]", field="speedup")
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = db if isinstance(db, Store) else Store(db)
+        admin = os.environ.get(ADMIN_KEY_ENV)
+        if admin:
+            ensure_key(store, admin, "admin", ADMIN_KEY_ENV)
+        service = Service(scenario, store, speedup=speedup, scenario_name=str(scenario_path))
+        state.update(store=store, service=service, keys={})
+        app.state.callsim = state
+        try:
+            yield
+        finally:
+            service.stop()
+            store.close()
+
+    app = FastAPI(
+        title="callsim live service",
+        version="1",
+        description="The callsim routing core in wall-clock time: calls, agents, offers, "
+        "contacts, notes, tickets, statistics. See docs/live.md.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(CallsimError)
+    async def callsim_error(_request: Request, exc: CallsimError) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or e["loc"][0], "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        return JSONResponse(
+            {
+                "error": "InputError",
+                "field": first["field"],
+                "message": first["message"],
+                "errors": errors,
+            },
+            status_code=422,
+        )
+
+    def service() -> Service:
+        return state["service"]  # type: ignore[no-any-return]
+
+    def allow(who: Principal, *roles: str, agent: str | None = None) -> None:
+        """Refuse unless ``who`` has one of ``roles``; an agent key acts only as itself."""
+        if who.role == "admin" or (who.role in roles and who.role != "agent"):
+            return
+        if who.role == "agent" and "agent" in roles and (agent is None or agent == who.agent):
+            return
+        raise RefusedError(f"a {who.role} key may not do this", 403)
+
+    def own_call(who: Principal, call: dict[str, Any]) -> None:
+        """An agent sees the calls it handles, a client its own calls."""
+        if who.role == "agent" and call.get("agent") != who.agent:
+            raise RefusedError("an agent key sees only its own calls", 403)
+        if who.role == "client" and call.get("client") != who.client:
+            raise RefusedError("a client key sees only its own calls", 403)
+
+    async def idempotent(
+        request: Request,
+        who: Principal,
+        key: str | None,
+        status: int,
+        action: Callable[[], dict[str, Any] | list[Any]],
+    ) -> JSONResponse:
+        """Run ``action`` once per ``Idempotency-Key``: a retry gets the first answer."""
+        if key is None:
+            return JSONResponse(action(), status_code=status)
+        if len(key) > 200:
+            raise InputError("at most 200 characters", field="Idempotency-Key")
+        what = f"{request.method} {request.url.path}"[:300]
+        i = tables.idempotency.c
+        rows = state["store"].rows(
+            select(i.request, i.status, i.body).where(i.principal == who.key_id, i.key == key)
+        )
+        if rows:
+            if rows[0].request != what:
+                raise InputError(
+                    f"{key!r} was used for {rows[0].request}, not {what}", field="Idempotency-Key"
+                )
+            return JSONResponse(json.loads(rows[0].body), status_code=rows[0].status)
+        svc = service()
+        with svc.unit() as batch:
+            body = action()
+            batch.extra.append(
+                (
+                    tables.idempotency,
+                    [
+                        {
+                            "principal": who.key_id,
+                            "key": key,
+                            "request": what,
+                            "status": status,
+                            "body": json.dumps(body),
+                        }
+                    ],
+                    False,
+                )
+            )
+        return JSONResponse(body, status_code=status)
+
+    # -- health and keys --------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> dict[str, Any]:
+        svc = service()
+        return {
+            "status": "stopping" if svc.stopped else "ok",
+            "run": svc.run,
+            "at_s": round(svc.now(), 3),
+        }
+
+    @app.post("/v1/keys", status_code=201, tags=["keys"])
+    async def new_key(body: KeyIn, who: Who) -> dict[str, Any]:
+        allow(who)
+        return service().create_key(
+            body.role, agent=body.agent, client=body.client, label=body.label
+        )
+
+    # -- calls ------------------------------------------------------------------------------
+
+    @app.post("/v1/calls", status_code=201, tags=["calls"])
+    async def new_call(
+        body: CallIn, request: Request, who: Who, idem: IdemKey = None
+    ) -> JSONResponse:
+        allow(who, "trainer")
+        svc = service()
+        return await idempotent(
+            request,
+            who,
+            idem,
+            201,
+            lambda: svc.arrive(
+                body.ani,
+                body.dnis,
+                ivr_digits=body.ivr_digits,
+                language=body.language,
+                advertising=body.advertising,
+                queue=body.queue,
+            ),
+        )
+
+    @app.get("/v1/calls/{call_id}", tags=["calls"])
+    async def get_call(call_id: int, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "trainer", "agent", "client")
+        call = service().call_view(call_id)
+        own_call(who, call)
+        return call
+
+    @app.post("/v1/calls/{call_id}/hangup", tags=["calls"])
+    async def hang_up(
+        call_id: int, request: Request, who: Who, idem: IdemKey = None
+    ) -> JSONResponse:
+        allow(who, "trainer")
+        return await idempotent(request, who, idem, 200, lambda: service().hang_up(call_id))
+
+    @app.post("/v1/calls/{call_id}/complete", tags=["calls"])
+    async def complete(
+        call_id: int, body: CompleteIn, request: Request, who: Who, idem: IdemKey = None
+    ) -> JSONResponse:
+        allow(who, "supervisor", "agent")
+        svc = service()
+        ticket = body.ticket.model_dump() if body.ticket else None
+        if ticket and ticket["follow_up_due"] is not None:
+            ticket["follow_up_due"] = _aware(ticket["follow_up_due"], svc)
+        return await idempotent(
+            request,
+            who,
+            idem,
+            200,
+            lambda: svc.complete(
+                call_id,
+                agent=who.agent if who.role == "agent" else None,
+                note=body.note,
+                callback_number=body.callback_number,
+                ticket=ticket,
+                employee=body.employee,
+                faq=body.faq,
+                forward_answered=body.forward_answered,
+            ),
+        )
+
+    @app.get("/v1/calls/{call_id}/decisions", tags=["calls"])
+    async def decisions(call_id: int, who: Who) -> list[dict[str, Any]]:
+        allow(who, "supervisor", "trainer")
+        return service().decisions(call_id)
+
+    @app.get("/v1/calls/{call_id}/notes", tags=["notes"])
+    async def call_notes(call_id: int, who: Who) -> list[dict[str, Any]]:
+        allow(who, "supervisor", "trainer", "agent", "client")
+        own_call(who, service().call_view(call_id))
+        return service().notes(call=call_id)
+
+    @app.get("/v1/notes", tags=["notes"])
+    async def notes(who: Who, client: str | None = None) -> list[dict[str, Any]]:
+        allow(who, "supervisor", "client")
+        if who.role == "client":
+            client = who.client
+        return service().notes(client=client)
+
+    # -- agents and offers ------------------------------------------------------------------
+
+    @app.get("/v1/agents", tags=["agents"])
+    async def agents(who: Who) -> list[dict[str, Any]]:
+        allow(who, "supervisor")
+        return service().agents_view()
+
+    @app.get("/v1/agents/{agent}", tags=["agents"])
+    async def agent(agent: str, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "agent", agent=agent)
+        return service().agent_view(agent)
+
+    async def agent_action(
+        agent: str,
+        who: Who,
+        request: Request,
+        idem: str | None,
+        action: Callable[[], dict[str, Any]],
+    ) -> JSONResponse:
+        allow(who, "supervisor", "agent", agent=agent)
+        return await idempotent(request, who, idem, 200, action)
+
+    @app.post("/v1/agents/{agent}/login", tags=["agents"])
+    async def login(
+        agent: str,
+        who: Who,
+        request: Request,
+        body: LoginIn | None = None,
+        idem: IdemKey = None,
+    ) -> JSONResponse:
+        reason = body.paused_reason if body else None
+        return await agent_action(agent, who, request, idem, lambda: service().login(agent, reason))
+
+    @app.post("/v1/agents/{agent}/ready", tags=["agents"])
+    async def ready(agent: str, who: Who, request: Request, idem: IdemKey = None) -> JSONResponse:
+        return await agent_action(agent, who, request, idem, lambda: service().ready(agent))
+
+    @app.post("/v1/agents/{agent}/pause", tags=["agents"])
+    async def pause(
+        agent: str,
+        who: Who,
+        request: Request,
+        body: PauseIn | None = None,
+        idem: IdemKey = None,
+    ) -> JSONResponse:
+        reason = body.reason if body else "break"
+        return await agent_action(agent, who, request, idem, lambda: service().pause(agent, reason))
+
+    @app.post("/v1/agents/{agent}/logout", tags=["agents"])
+    async def logout(agent: str, who: Who, request: Request, idem: IdemKey = None) -> JSONResponse:
+        return await agent_action(agent, who, request, idem, lambda: service().logout(agent))
+
+    @app.put("/v1/agents/{agent}/skills", tags=["agents"])
+    async def skills(agent: str, body: SkillsIn, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor")
+        if len(agent) > 200:
+            raise InputError("at most 200 characters", field="agent")
+        return service().set_skills(agent, body.skills)
+
+    @app.get("/v1/agents/{agent}/offers", tags=["offers"])
+    async def offers(
+        agent: str, who: Who, wait_s: Annotated[float, Query(ge=0, le=60)] = 0.0
+    ) -> list[dict[str, Any]]:
+        allow(who, "agent", agent=agent)
+        return await service().wait_offers(agent, wait_s)
+
+    @app.post("/v1/offers/{offer_id}/accept", tags=["offers"])
+    async def accept(
+        offer_id: str, who: Who, request: Request, idem: IdemKey = None
+    ) -> JSONResponse:
+        svc = service()
+        allow(who, "agent", agent=svc.offer(offer_id).agent)
+        return await idempotent(request, who, idem, 200, lambda: svc.accept(offer_id))
+
+    @app.post("/v1/offers/{offer_id}/reject", tags=["offers"])
+    async def reject(
+        offer_id: str, who: Who, request: Request, idem: IdemKey = None
+    ) -> JSONResponse:
+        svc = service()
+        allow(who, "agent", agent=svc.offer(offer_id).agent)
+        return await idempotent(request, who, idem, 200, lambda: svc.reject(offer_id))
+
+    # -- contacts and tickets ---------------------------------------------------------------
+
+    @app.post("/v1/contacts", status_code=201, tags=["contacts"])
+    async def new_contact(
+        body: ContactIn, request: Request, who: Who, idem: IdemKey = None
+    ) -> JSONResponse:
+        allow(who, "supervisor", "agent")
+        fields = body.model_dump(exclude={"numbers"})
+        return await idempotent(
+            request, who, idem, 201, lambda: service().add_contact(body.numbers, fields)
+        )
+
+    @app.get("/v1/contacts", tags=["contacts"])
+    async def lookup(
+        who: Who, number: Annotated[str, Query(max_length=64)]
+    ) -> list[dict[str, Any]]:
+        allow(who, "supervisor", "agent")
+        return service().lookup(number)
+
+    @app.get("/v1/contacts/{contact_id}", tags=["contacts"])
+    async def contact(contact_id: int, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "agent")
+        return service().contact(contact_id)
+
+    @app.patch("/v1/contacts/{contact_id}", tags=["contacts"])
+    async def update_contact(contact_id: int, body: ContactIn, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "agent")
+        svc = service()
+        out = svc.update_contact(contact_id, body.model_dump(exclude={"numbers"}))
+        for number in body.numbers:
+            out = svc.attach_number(contact_id, number)
+        return out
+
+    @app.post("/v1/contacts/{contact_id}/numbers", tags=["contacts"])
+    async def attach(contact_id: int, body: NumberIn, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "agent")
+        return service().attach_number(contact_id, body.number)
+
+    @app.post("/v1/tickets", status_code=201, tags=["tickets"])
+    async def new_ticket(
+        body: TicketIn, request: Request, who: Who, idem: IdemKey = None
+    ) -> JSONResponse:
+        allow(who, "supervisor", "agent")
+        by = who.agent or who.role
+        return await idempotent(
+            request, who, idem, 201, lambda: service().open_ticket(body.contact, body.subject, by)
+        )
+
+    @app.get("/v1/tickets/{ticket_id}", tags=["tickets"])
+    async def ticket(ticket_id: int, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "agent", "client")
+        out = service().ticket(ticket_id)
+        if who.role == "client" and out["client"] != who.client:
+            raise RefusedError("a client key sees only its own tickets", 403)
+        return out
+
+    @app.post("/v1/tickets/{ticket_id}/status", tags=["tickets"])
+    async def ticket_status(ticket_id: int, body: TicketStatusIn, who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "agent")
+        svc = service()
+        due = _aware(body.follow_up_due, svc) if body.follow_up_due else None
+        return svc.change_ticket(ticket_id, body.status, who.agent or who.role, body.note, due)
+
+    # -- statistics and events --------------------------------------------------------------
+
+    @app.get("/v1/stats/realtime", tags=["stats"])
+    async def realtime(who: Who) -> dict[str, Any]:
+        allow(who, "supervisor", "client")
+        return service().realtime(client=who.client if who.role == "client" else None)
+
+    @app.get("/v1/stats/intervals", tags=["stats"])
+    async def intervals(
+        who: Who, date: Annotated[str | None, Query(max_length=10)] = None
+    ) -> dict[str, Any]:
+        allow(who, "supervisor", "client")
+        return service().intervals(date, client=who.client if who.role == "client" else None)
+
+    @app.get("/v1/events", tags=["events"], response_class=StreamingResponse)
+    async def events(
+        who: Who,
+        request: Request,
+        agent: Annotated[str | None, Query(max_length=200)] = None,
+        queue: Annotated[str | None, Query(max_length=200)] = None,
+        client: Annotated[str | None, Query(max_length=200)] = None,
+        last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+        after: Annotated[
+            int | None, Query(ge=0, description="Replay events after this id.")
+        ] = None,
+        follow: bool = Query(True, description="Keep the stream open for new events."),
+    ) -> Response:
+        allow(who, "supervisor", "trainer", "agent", "client")
+        if who.role == "agent":
+            agent = who.agent
+        if who.role == "client":
+            client = who.client
+        svc = service()
+
+        def wanted(e: dict[str, Any]) -> bool:
+            return (
+                (agent is None or e.get("agent") == agent)
+                and (queue is None or e.get("queue") == queue)
+                and (client is None or e.get("client") == client)
+            )
+
+        async def stream() -> AsyncIterator[bytes]:
+            inbox = svc.subscribe()
+            try:
+                # resume after Last-Event-ID (or ?after=), else start with new events
+                start = last_event_id if last_event_id is not None else after
+                newest = svc.recent[-1]["id"] if svc.recent else svc.last_event_id()
+                last = start if start is not None else newest
+                for e in svc.events_after(last):
+                    last = e["id"]
+                    if wanted(e):
+                        yield _sse(e)
+                if not follow:
+                    return
+                while not svc.stopped:
+                    try:
+                        e = await asyncio.wait_for(inbox.get(), 15.0)
+                    except TimeoutError:
+                        yield b": keep-alive\n\n"
+                        continue
+                    if e["id"] > last and wanted(e):
+                        last = e["id"]
+                        yield _sse(e)
+            finally:
+                svc.unsubscribe(inbox)
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+
+    return app
+
+
+def serve(
+    scenario_path: str | Path,
+    db_url: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    speedup: float = 1.0,
+) -> None:
+    """Run the service on uvicorn until SIGINT or SIGTERM (then it stops gracefully)."""
+    import socket
+
+    import uvicorn
+
+    app_store = Store(db_url)  # a bad URL or an unreachable server: one line, before serving
+    try:
+        app = create_app(scenario_path, app_store, speedup=speedup)
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise InputError(
+                    f"{host}:{port} cannot be served ({exc.strerror})", field="port"
+                ) from None
+    except BaseException:
+        app_store.close()
+        raise
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def ensure_key(store: Store, key: str, role: str, label: str) -> None:
+    """Keep ``key`` valid with ``role`` (the admin key from the environment)."""
+    if store.find_key(key) is None:
+        store.add_key(key, role, agent=None, client=None, label=label, at=0.0)
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+def _aware(at: Any, svc: Service) -> Any:
+    return at if at.tzinfo is not None else at.replace(tzinfo=svc.zone)
+
+
+__all__ = ["create_app", "create_key", "hash_key", "serve"]

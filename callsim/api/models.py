@@ -1,0 +1,98 @@
+"""The request bodies of the live API (pydantic: they are the OpenAPI schema). Every
+string and list is bounded, so nothing a client sends can exhaust memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+Number = Annotated[str, Field(max_length=64, description="A phone number.")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CallIn(Body):
+    ani: Number = Field(description="The caller's number ('' when withheld).")
+    dnis: Number = Field("", description="The dialed number: selects the client.")
+    ivr_digits: str = Field(
+        "", max_length=32, pattern=r"^[0-9*#]*$", description="Keys pressed in the voice menu."
+    )
+    language: str | None = Field(None, max_length=20, description="The caller's language.")
+    advertising: bool = Field(False, description="The call is rated as advertising.")
+    queue: Short | None = Field(None, description="An in-house line: straight to this queue.")
+
+
+class TicketSpec(Body):
+    subject: str | None = Field(None, max_length=500, description="Opens a ticket.")
+    ticket_id: int | None = Field(None, ge=1, description="Updates this ticket instead.")
+    status: Literal["open", "resolved", "closed", "needs_follow_up"] | None = None
+    note: str = Field("", max_length=2000)
+    follow_up_due: datetime | None = None
+
+
+class CompleteIn(Body):
+    note: str | None = Field(None, max_length=10_000, description="The call note.")
+    callback_number: Number | None = Field(None, description="Where the client calls back.")
+    ticket: TicketSpec | None = None
+    employee: Short | None = Field(None, description="Whom the caller asked for.")
+    faq: list[Short] = Field(default_factory=list, max_length=20, description="FAQ path.")
+    forward_answered: dict[Number, bool] | None = Field(
+        None, max_length=10, description="Forward target -> it took the call."
+    )
+
+
+class TransferIn(Body):
+    queue: Short | None = None
+    agent: Short | None = None
+
+
+class LoginIn(Body):
+    paused_reason: Short | None = Field(None, description="Log in paused for this reason.")
+
+
+class PauseIn(Body):
+    reason: Short = "break"
+
+
+class SkillsIn(Body):
+    skills: dict[Short, Annotated[int, Field(ge=1, le=5)]] = Field(
+        max_length=100, description="Skill -> proficiency 1-5."
+    )
+
+
+class ContactIn(Body):
+    numbers: list[Number] = Field(default_factory=list, max_length=20)
+    name: str | None = Field(None, max_length=200)
+    company: str | None = Field(None, max_length=200)
+    category: Literal["regular", "vip", "problem"] | None = None
+    note: str | None = Field(None, max_length=2000)
+    city: str | None = Field(None, max_length=200)
+    country: str | None = Field(None, max_length=200)
+    language: str | None = Field(None, max_length=20)
+
+
+class NumberIn(Body):
+    number: Number
+
+
+class TicketIn(Body):
+    contact: int = Field(ge=1)
+    subject: str = Field(max_length=500)
+
+
+class TicketStatusIn(Body):
+    status: Literal["open", "resolved", "closed", "needs_follow_up"]
+    note: str = Field("", max_length=2000)
+    follow_up_due: datetime | None = None
+
+
+class KeyIn(Body):
+    role: Literal["admin", "supervisor", "agent", "client", "trainer"]
+    agent: Short | None = None
+    client: Short | None = None
+    label: str = Field("", max_length=200)

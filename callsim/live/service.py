@@ -1,0 +1,1556 @@
+"""The live routing service without HTTP: a scenario's centre on the wall clock, its calls,
+agents, offers, contacts, notes, tickets and event stream, kept in a database.
+
+Every change goes the same way: an event for the core (``LiveCentre.handle`` or the
+inbound flow), then the bookkeeping of what the core answered (``_watch``: call status,
+offers, records, staffed spans, decisions, events), then one transaction (``_commit``).
+A method returns only after its transaction committed, so an answer the API gives is
+durable. Changes the timers cause (a ring timing out, a wrap-up ending) commit at once.
+Everything runs on the event loop's thread: the core is never entered twice at a time.
+
+On start, calls a previous run left open (it was killed) are closed ``interrupted`` and
+agents start logged out; contacts, tickets and agents added over the API come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import json
+import math
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select, update
+
+from callsim.analytics.erlang import erlang_a, erlang_c
+from callsim.analytics.metrics import CallFacts, Frame, reduce_replication
+from callsim.core import (
+    Acd,
+    AgentAnswered,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    AgentRejected,
+    AgentState,
+    CallArrived,
+    CallEnded,
+    CallerHungUp,
+    CallRecord,
+    CancelRing,
+    ClientBook,
+    Command,
+    Connect,
+    Contact,
+    ContactBook,
+    End,
+    Enqueue,
+    Event,
+    Forward,
+    InboundCall,
+    InboundFlow,
+    Offer,
+    OfferResult,
+    Outcome,
+    Party,
+    PauseAgent,
+    PlayMessage,
+    Ring,
+    RingTimedOut,
+    SendToVoicemail,
+    SkillsChanged,
+    StaffedSpan,
+    StartTimer,
+    Status,
+    TakeNote,
+    TicketBook,
+    check_callback,
+    instruction_for,
+    writes_note,
+)
+from callsim.core.contact import Interaction, Order
+from callsim.core.inbound import Identification, PolicyResult
+from callsim.core.ticket import Change, Ticket
+from callsim.errors import (
+    InputError,
+    InvalidEventError,
+    NotFoundError,
+    PolicyError,
+    RoutingError,
+    UnknownAgentError,
+    UnknownCallError,
+    UnknownContactError,
+    UnknownQueueError,
+)
+from callsim.live.driver import LiveCentre
+from callsim.scenario import Scenario, scenario_hash
+from callsim.scenario.centre import acd_config, caller_routing, centre_zone, clients
+from callsim.scenario.model import dist_mean
+from callsim.store import Store, tables
+
+ROLES = ("admin", "supervisor", "agent", "client", "trainer")
+EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
+MAX_WAIT_POLL_S = 60.0
+
+
+class OfferState(enum.Enum):
+    RINGING = "ringing"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # rang out
+    CANCELLED = "cancelled"  # another agent answered, or the caller left
+
+
+class GoneError(RoutingError):
+    """An offer that rang out or whose caller left: it can no longer be accepted."""
+
+    http_status = 410
+
+
+@dataclasses.dataclass(slots=True)
+class LiveOffer:
+    id: str
+    call: int
+    agent: str
+    at_s: float
+    timeout_s: float
+    state: OfferState = OfferState.RINGING
+
+
+@dataclasses.dataclass(slots=True)
+class LiveCall:
+    """A call while it is open: its row (as stored) and what the inbound flow decided."""
+
+    id: int
+    row: dict[str, Any]
+    inbound: InboundCall | None = None
+    offers: list[LiveOffer] = dataclasses.field(default_factory=list)
+
+
+class _Batch:
+    """What one unit of work writes."""
+
+    __slots__ = ("agent_events", "calls", "contacts", "decisions", "events", "extra", "spans")
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.agent_events: list[dict[str, Any]] = []
+        self.spans: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
+        self.contacts: set[int] = set()
+        self.extra: list[tuple[Any, list[dict[str, Any]], bool]] = []  # (table, rows, upsert)
+
+
+class Service:
+    """One routing centre on the wall clock. Create it inside the running event loop."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        store: Store,
+        *,
+        speedup: float = 1.0,
+        scenario_name: str = "",
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.scenario = scenario
+        self.store = store
+        self._wall = wall
+        self.zone = centre_zone(scenario)
+        self.clients = ClientBook(clients(scenario))
+        self._client_by_name = {c.name: c for c in self.clients.clients.values()}
+        self.queues = tuple(q.name for q in scenario.queues)
+        self.interval_s = scenario.horizon.interval_min * 60.0
+        self._recover()
+        started = wall()
+        self.epoch_unix = started
+        with store.transaction() as conn:
+            self.run = int(
+                conn.execute(
+                    tables.runs.insert().values(
+                        started_unix=started,
+                        epoch_unix=started,
+                        speedup=speedup,
+                        scenario=scenario_name[:200],
+                        scenario_hash=scenario_hash(scenario),
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+        self.agent_skills = self._load_agents()
+        config = acd_config(scenario, wrap_up_s=_wrap_up_means(scenario))
+        config = dataclasses.replace(config, agents=())
+        self.acd = Acd(config, trace=True)
+        self.contacts = self._load_contacts()
+        self.tickets = self._load_tickets()
+        epoch = datetime.fromtimestamp(started, self.zone)
+        self.flow = InboundFlow(self.clients, self.contacts, epoch, caller_routing(scenario))
+        self.centre = LiveCentre(self.acd, self.flow, speedup=speedup)
+        self.centre.watch(self._watch)
+        self.calls: dict[int, LiveCall] = {}
+        self.offers: dict[str, LiveOffer] = {}
+        self.agent_offer: dict[str, LiveOffer] = {}  # the offer ringing each agent
+        self.agent_since: dict[str, float] = {}  # when each agent's state last changed
+        self.agent_reason: dict[str, str | None] = {}
+        self.agent_call: dict[str, int] = {}
+        self._offer_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._next_call = int(store.scalar(select(func.max(tables.calls.c.id))) or 0) + 1
+        self._next_event = int(store.scalar(select(func.max(tables.events.c.id))) or 0) + 1
+        self.recent: deque[dict[str, Any]] = deque(maxlen=EVENT_BUFFER)
+        self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
+        self._batch: _Batch | None = None
+        self.stopped = False
+
+    # -- start and stop -----------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Close what a killed run left open: its live calls end ``interrupted``."""
+        c = tables.calls.c
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(tables.calls)
+                .where(c.outcome.is_(None))
+                .values(outcome=Outcome.INTERRUPTED.value, status=Outcome.INTERRUPTED.value)
+            )
+
+    def _load_agents(self) -> dict[str, dict[str, int]]:
+        """Every agent: the scenario's, then those added or changed over the API."""
+        skills = {
+            f"{g.name}-{k}": g.skill_levels()
+            for g in self.scenario.agents
+            for k in range(1, g.count + 1)
+        }
+        for row in self.store.rows(select(tables.agents)):
+            skills[row.id] = json.loads(row.skills)
+        return skills
+
+    def _load_contacts(self) -> ContactBook:
+        book = ContactBook()
+        for row in self.store.rows(select(tables.contacts).order_by(tables.contacts.c.id)):
+            book.restore(_contact(json.loads(row.data)))
+        return book
+
+    def _load_tickets(self) -> TicketBook:
+        book = TicketBook()
+        for row in self.store.rows(select(tables.tickets).order_by(tables.tickets.c.id)):
+            book.restore(_ticket(json.loads(row.data)))
+        return book
+
+    def stop(self) -> None:
+        """The graceful shutdown: open calls end ``interrupted`` (recorded), timers stop."""
+        if self.stopped:
+            return
+        with self.unit():
+            self.centre.stop()
+        self.stopped = True
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(tables.runs)
+                .where(tables.runs.c.id == self.run)
+                .values(stopped_unix=self._wall())
+            )
+        for waiters in self._offer_waiters.values():
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
+
+    # -- time -------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.centre.now()
+
+    def unix(self, at_s: float) -> float:
+        """The calendar time (Unix seconds) of ``at_s`` on this run's scenario clock."""
+        return self.epoch_unix + at_s
+
+    # -- units of work ----------------------------------------------------------------------
+
+    class _Unit:
+        def __init__(self, service: Service) -> None:
+            self.service = service
+            self.outer = False
+
+        def __enter__(self) -> _Batch:
+            s = self.service
+            if s._batch is None:
+                s._batch = _Batch()
+                self.outer = True
+            return s._batch
+
+        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+            if self.outer:
+                batch, self.service._batch = self.service._batch, None
+                assert batch is not None
+                self.service._commit(batch)  # what the core did stands even on error
+
+    def unit(self) -> Service._Unit:
+        """A unit of work: what happens inside commits in one transaction at its end."""
+        return Service._Unit(self)
+
+    def _commit(self, batch: _Batch) -> None:
+        store = self.store
+        with store.transaction() as conn:
+            store.upsert(conn, tables.calls, list(batch.calls.values()))
+            store.insert(conn, tables.events, [self._event_row(e) for e in batch.events])
+            store.insert(conn, tables.agent_events, batch.agent_events)
+            store.insert(conn, tables.spans, batch.spans)
+            store.insert(conn, tables.decisions, batch.decisions)
+            store.upsert(conn, tables.contacts, [self._contact_row(i) for i in batch.contacts])
+            for table, rows, upsert in batch.extra:
+                (store.upsert if upsert else store.insert)(conn, table, rows)
+        for event in batch.events:  # published once durable
+            self.recent.append(event)
+            for queue in self._subscribers:
+                queue.put_nowait(event)
+
+    def _event_row(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": event["id"],
+            "type": event["type"],
+            "at_s": event["at_s"],
+            "at_unix": self.unix(event["at_s"]),
+            "data": json.dumps(event),
+        }
+
+    def _contact_row(self, contact_id: int) -> dict[str, Any]:
+        contact = self.contacts.contacts[contact_id]
+        return {
+            "id": contact_id,
+            "data": json.dumps(jsonable(contact)),
+            "updated_unix": self._wall(),
+        }
+
+    def _emit(self, batch: _Batch, kind: str, at_s: float, **fields: Any) -> None:
+        event = {"id": self._next_event, "type": kind, "at_s": round(at_s, 3), **fields}
+        self._next_event += 1
+        batch.events.append(event)
+
+    # -- what the core answered -------------------------------------------------------------
+
+    def _watch(self, event: Event, commands: list[Command], now: float) -> None:
+        with self.unit() as batch:
+            if type(event) is RingTimedOut:
+                offer = self.agent_offer.get(event.agent)
+                if offer is not None and offer.call == event.call:
+                    self._close_offer(offer, OfferState.EXPIRED)
+            for command in commands:
+                self._apply(batch, command, now)
+            for record in self.acd.take_records():
+                self._record(batch, record)
+            for span in self.acd.take_spans():
+                batch.spans.append(
+                    {
+                        "run": self.run,
+                        "agent": span.agent,
+                        "queues": json.dumps(span.queues),
+                        "start_s": span.start_s,
+                        "end_s": span.end_s,
+                        "start_unix": self.unix(span.start_s),
+                        "end_unix": self.unix(span.end_s),
+                    }
+                )
+            for d in self.acd.take_decisions():
+                batch.decisions.append({"call": int(d.call), "data": json.dumps(jsonable(d))})
+
+    def _apply(self, batch: _Batch, command: Command, now: float) -> None:
+        kind = type(command)
+        if kind is StartTimer:
+            return
+        call = self.calls.get(int(command.call)) if hasattr(command, "call") else None
+        fields: dict[str, Any] = {}
+        if call is not None:
+            fields = {"call_id": call.id, "queue": call.row["queue"], "client": call.row["client"]}
+        if kind is Enqueue:
+            assert isinstance(command, Enqueue)
+            if call is not None:
+                self._set(batch, call, status="queued", queue=command.queue)
+                call.row["position"] = command.position
+                fields["queue"] = command.queue
+            self._emit(batch, "queued", now, **fields, position=command.position)
+        elif kind is Ring:
+            assert isinstance(command, Ring)
+            if call is not None:
+                self._set(batch, call, status="ringing")
+                offer = LiveOffer(
+                    f"{call.id}-{len(call.offers) + 1}",
+                    call.id,
+                    command.agent,
+                    now,
+                    command.timeout_s,
+                )
+                call.offers.append(offer)
+                self.offers[offer.id] = offer
+                self.agent_offer[command.agent] = offer
+                self._wake(command.agent)
+                fields["offer_id"] = offer.id
+            self._agent_changed(command.agent, now)
+            self._emit(
+                batch, "ring", now, **fields, agent=command.agent, timeout_s=command.timeout_s
+            )
+        elif kind is CancelRing:
+            assert isinstance(command, CancelRing)
+            rung = self.agent_offer.get(command.agent)
+            if rung is not None and rung.call == command.call:
+                self._close_offer(rung, OfferState.CANCELLED)
+            self._agent_changed(command.agent, now)
+            self._emit(batch, "ring_cancelled", now, **fields, agent=command.agent)
+        elif kind is Connect:
+            assert isinstance(command, Connect)
+            rung = self.agent_offer.get(command.agent)
+            if rung is not None and rung.call == command.call:
+                self._close_offer(rung, OfferState.ACCEPTED)
+            if call is not None:
+                self._set(batch, call, status="talking", agent=command.agent)
+                self.agent_call[command.agent] = call.id
+            self._agent_changed(command.agent, now)
+            self._emit(batch, "connected", now, **fields, agent=command.agent)
+        elif kind is End:
+            assert isinstance(command, End)
+            if call is not None:
+                answered = command.outcome is Outcome.ANSWERED
+                status = "wrap_up" if answered else command.outcome.value
+                self._set(batch, call, status=status)
+                for offer in call.offers:
+                    if offer.state is OfferState.RINGING:
+                        self._close_offer(offer, OfferState.CANCELLED)
+                agent = call.row["agent"]
+                if agent is not None:
+                    self._agent_changed(agent, now)
+            self._emit(batch, "ended", now, **fields, outcome=command.outcome.value)
+        elif kind is PauseAgent:
+            assert isinstance(command, PauseAgent)
+            self._agent_event(batch, command.agent, "pause", command.reason, now)
+        else:
+            assert isinstance(command, PlayMessage | SendToVoicemail | TakeNote | Forward)
+            names = {
+                PlayMessage: "message",
+                SendToVoicemail: "voicemail",
+                TakeNote: "note",
+                Forward: "forward",
+            }
+            extra = {k: v for k, v in jsonable(command).items() if k != "call"}
+            self._emit(batch, names[kind], now, **fields, **extra)
+
+    def _set(self, batch: _Batch, call: LiveCall, **values: Any) -> None:
+        call.row.update(values)
+        batch.calls[call.id] = _stored(call.row)
+
+    def _record(self, batch: _Batch, record: CallRecord) -> None:
+        call = self.calls.pop(int(record.call), None)
+        if call is None:  # a call the service does not track: write what the core knows
+            return
+        for offer in call.offers:
+            self.offers.pop(offer.id, None)
+        if record.agent is not None and self.agent_call.get(record.agent) == call.id:
+            del self.agent_call[record.agent]
+            self._agent_changed(record.agent, record.end_s)
+        self._set(
+            batch,
+            call,
+            status=record.outcome.value,
+            outcome=record.outcome.value,
+            final_queue=record.final_queue,
+            priority=record.priority,
+            queued_s=record.queued_s,
+            answer_s=record.answer_s,
+            end_s=record.end_s,
+            agent=record.agent,
+            wait_s=record.wait_s,
+            ring_s=record.ring_s,
+            talk_s=record.talk_s,
+            wrap_up_s=record.wrap_up_s,
+            ended_by=record.ended_by.value if record.ended_by else None,
+            overflowed=json.dumps(record.overflowed),
+            offers=json.dumps([jsonable(o) for o in record.offers]),
+        )
+
+    def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
+        if offer.state is OfferState.RINGING:
+            offer.state = state
+        if self.agent_offer.get(offer.agent) is offer:
+            del self.agent_offer[offer.agent]
+
+    def _agent_changed(self, agent: str, now: float) -> None:
+        self.agent_since[agent] = now
+
+    def _agent_event(
+        self, batch: _Batch, agent: str, kind: str, reason: str | None, now: float
+    ) -> None:
+        self.agent_since[agent] = now
+        self.agent_reason[agent] = reason
+        batch.agent_events.append(
+            {
+                "run": self.run,
+                "agent": agent,
+                "kind": kind,
+                "reason": reason,
+                "at_s": now,
+                "at_unix": self.unix(now),
+            }
+        )
+        self._emit(batch, f"agent_{kind}", now, agent=agent, reason=reason)
+
+    def _wake(self, agent: str) -> None:
+        for waiter in self._offer_waiters.pop(agent, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def arrive(
+        self,
+        ani: str,
+        dnis: str,
+        *,
+        ivr_digits: str = "",
+        language: str | None = None,
+        advertising: bool = False,
+        queue: str | None = None,
+    ) -> dict[str, Any]:
+        """A call comes in: to a client's dialed number (the inbound flow decides), or
+        straight to ``queue`` (an in-house line)."""
+        self._running()
+        if queue is not None and queue not in self.acd.queues:
+            raise UnknownQueueError(
+                f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
+            )
+        if queue is None:
+            client = self.clients.for_dnis(dnis)  # unknown number: 404 before any change
+        call_id = self._next_call
+        self._next_call += 1
+        now = self.now()
+        row = {
+            "id": call_id,
+            "run": self.run,
+            "client": None if queue else client.name,
+            "ani": ani,
+            "dnis": dnis,
+            "queue": queue or client.queue,
+            "final_queue": None,
+            "status": "arriving",
+            "outcome": None,
+            "policy_result": PolicyResult.NONE.value,
+            "identification": Identification.WITHHELD.value,
+            "contact": None,
+            "vip": False,
+            "ivr_path": "",
+            "language": language,
+            "priority": None,
+            "arrived_unix": self.unix(now),
+            "arrival_s": now,
+            "queued_s": None,
+            "answer_s": None,
+            "end_s": None,
+            "agent": None,
+            "wait_s": None,
+            "ring_s": None,
+            "talk_s": None,
+            "wrap_up_s": None,
+            "ended_by": None,
+            "overflowed": "[]",
+            "offers": "[]",
+            "instruction": None,
+            "position": None,
+        }
+        call = LiveCall(call_id, row)
+        self.calls[call_id] = call
+        with self.unit() as batch:
+            batch.calls[call_id] = _stored(row)
+            if queue is not None:
+                self._emit(
+                    batch,
+                    "call_arrived",
+                    now,
+                    call_id=call_id,
+                    queue=queue,
+                    client=None,
+                    ani=ani,
+                    dnis=dnis,
+                )
+                self.centre.handle(CallArrived(call_id, queue, ani, dnis))
+            else:
+                inbound = self.flow.arrive(
+                    call_id,
+                    ani,
+                    dnis,
+                    now,
+                    keys=ivr_digits,
+                    advertising=advertising,
+                    language=language,
+                )
+                call.inbound = inbound
+                row.update(
+                    queue=inbound.event.queue,
+                    policy_result=inbound.result.value,
+                    identification=inbound.identification.value,
+                    contact=inbound.contact.id if inbound.contact else None,
+                    vip=inbound.vip,
+                    ivr_path="".join(inbound.ivr_path),
+                )
+                if inbound.contact is not None:
+                    batch.contacts.add(inbound.contact.id)
+                self._emit(
+                    batch,
+                    "call_arrived",
+                    now,
+                    call_id=call_id,
+                    queue=row["queue"],
+                    client=row["client"],
+                    ani=ani,
+                    dnis=dnis,
+                )
+                self.centre.handle(inbound.event)
+            batch.calls[call_id] = _stored(row)
+        return self.call_view(call_id)
+
+    def hang_up(self, call_id: int) -> dict[str, Any]:
+        self._running()
+        self._live(call_id)
+        with self.unit():
+            self.centre.handle(CallerHungUp(call_id))
+        return self.call_view(call_id)
+
+    def complete(
+        self,
+        call_id: int,
+        *,
+        agent: str | None = None,
+        note: str | None = None,
+        callback_number: str | None = None,
+        ticket: Mapping[str, Any] | None = None,
+        employee: str | None = None,
+        faq: Sequence[str] = (),
+        forward_answered: Mapping[str, bool] | None = None,
+    ) -> dict[str, Any]:
+        """The agent ends the call: the client's treatment is carried out (the core's
+        ``treat``), the note and ticket are written, wrap-up starts."""
+        self._running()
+        call = self._live(call_id)
+        if call.row["status"] != "talking":
+            raise InvalidEventError(
+                f"complete refused: call {call_id} is {call.row['status']}, not talking"
+            )
+        if agent is not None and call.row["agent"] != agent:
+            raise InvalidEventError(f"complete refused: call {call_id} is not {agent}'s call")
+        inbound = call.inbound
+        result = PolicyResult.NONE
+        if callback_number is not None:
+            if inbound is not None:
+                callback_number = check_callback(inbound.client, callback_number)
+            elif not callback_number.strip():
+                raise PolicyError("an empty callback number", field="callback_number")
+        if inbound is not None:
+            result = self.flow.treat(
+                inbound, employee=employee, faq=faq, answered=forward_answered or {}
+            )
+            if writes_note(result) and not (note or "").strip():
+                raise PolicyError(
+                    f"{inbound.client.name}'s instruction is a call note ({result.value}): "
+                    "write one",
+                    field="note",
+                )
+        at = self._wall()
+        now = self.now()
+        ticket_out = None
+        with self.unit() as batch:
+            self._set(batch, call, policy_result=result.value)
+            contact = inbound.contact.id if inbound and inbound.contact else None
+            note_id = None
+            if note:
+                note_id = self._add_note(batch, call, note, callback_number, result, at)
+            if ticket is not None:
+                ticket_out = self._ticket_for_call(batch, call, contact, ticket, now)
+            self.centre.handle(CallEnded(call_id, Party.AGENT))
+        view = self.call_view(call_id)
+        view["note_id"] = note_id
+        view["ticket"] = ticket_out
+        return view
+
+    def _add_note(
+        self,
+        batch: _Batch,
+        call: LiveCall,
+        text: str,
+        callback: str | None,
+        result: PolicyResult,
+        at: float,
+    ) -> int:
+        note_id = self._next_id("notes")
+        batch.extra.append(
+            (
+                tables.notes,
+                [
+                    {
+                        "id": note_id,
+                        "call": call.id,
+                        "client": call.row["client"],
+                        "contact": call.row["contact"],
+                        "agent": call.row["agent"] or "",
+                        "text": text,
+                        "callback_number": callback,
+                        "policy_result": result.value,
+                        "at_unix": at,
+                    }
+                ],
+                False,
+            )
+        )
+        self._emit(
+            batch,
+            "note",
+            self.now(),
+            call_id=call.id,
+            client=call.row["client"],
+            agent=call.row["agent"],
+            note_id=note_id,
+        )
+        return note_id
+
+    def _next_id(self, table: str) -> int:
+        counters = self.__dict__.setdefault("_counters", {})
+        if table not in counters:
+            t = getattr(tables, table)
+            counters[table] = int(self.store.scalar(select(func.max(t.c.id))) or 0) + 1
+        value: int = counters[table]
+        counters[table] = value + 1
+        return value
+
+    def call_view(self, call_id: int) -> dict[str, Any]:
+        """A call as the API shows it: live state, or the stored record once it ended."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            row = dict(call.row)
+        else:
+            found = self.store.rows(select(tables.calls).where(tables.calls.c.id == call_id))
+            if not found:
+                raise UnknownCallError(f"call {call_id} does not exist", field="call_id")
+            row = dict(found[0]._mapping)
+            row["position"] = None
+        out = {k: v for k, v in row.items() if k not in ("run", "offers", "overflowed")}
+        out["call_id"] = out.pop("id")
+        out["offers"] = (
+            json.loads(row["offers"])
+            if call is None
+            else [
+                {"offer_id": o.id, "agent": o.agent, "at_s": o.at_s, "state": o.state.value}
+                for o in call.offers
+            ]
+        )
+        out["overflowed"] = json.loads(row["overflowed"])
+        out["instruction"] = json.loads(row["instruction"]) if row["instruction"] else None
+        if call is not None and call.row["status"] == "queued":
+            out["position"] = self._position(call)
+        if call is not None and call.inbound is not None:
+            inbound = call.inbound
+            out["screen_pop"] = jsonable(self.flow.screen_pop(inbound))
+            out["policy_result"] = inbound.result.value
+            if out["instruction"] is None:  # before the answer: what it would be now
+                out["instruction"] = jsonable(instruction_for(inbound.client, self._calendar()))
+        return out
+
+    def _position(self, call: LiveCall) -> int | None:
+        for i, (cid, _) in enumerate(self.acd.waiting(call.row["queue"]), start=1):
+            if cid == call.id:
+                return i
+        return None
+
+    def _live(self, call_id: int) -> LiveCall:
+        call = self.calls.get(call_id)
+        if call is None:
+            self.call_view(call_id)  # 404 if it never existed
+            raise InvalidEventError(f"call {call_id} has ended")
+        return call
+
+    def decisions(self, call_id: int) -> list[dict[str, Any]]:
+        self.call_view(call_id)
+        d = tables.decisions.c
+        rows = self.store.rows(select(d.data).where(d.call == call_id).order_by(d.id))
+        return [json.loads(r.data) for r in rows]
+
+    # -- agents and offers ------------------------------------------------------------------
+
+    def agent_names(self) -> list[str]:
+        return sorted(set(self.agent_skills) | set(self.acd.agents))
+
+    def _known_agent(self, agent: str) -> None:
+        if agent not in self.agent_skills and agent not in self.acd.agents:
+            raise UnknownAgentError(f"agent {agent!r} does not exist", field="agent")
+
+    def login(self, agent: str, paused_reason: str | None = None) -> dict[str, Any]:
+        self._running()
+        self._known_agent(agent)
+        skills = None if agent in self.acd.agents else self.agent_skills[agent]
+        with self.unit() as batch:
+            self._agent_event(batch, agent, "login", paused_reason, self.now())
+            self.centre.handle(AgentLoggedIn(agent, skills, paused_reason))
+        return self.agent_view(agent)
+
+    def ready(self, agent: str) -> dict[str, Any]:
+        return self._agent_do(agent, "ready", None, AgentReady(agent))
+
+    def pause(self, agent: str, reason: str) -> dict[str, Any]:
+        return self._agent_do(agent, "pause", reason, AgentPaused(agent, reason))
+
+    def logout(self, agent: str) -> dict[str, Any]:
+        return self._agent_do(agent, "logout", None, AgentLoggedOut(agent))
+
+    def _agent_do(self, agent: str, kind: str, reason: str | None, event: Event) -> dict[str, Any]:
+        self._running()
+        self._known_agent(agent)
+        if agent not in self.acd.agents:  # never logged in: nothing to change
+            raise InvalidEventError(f"{kind} refused: agent {agent!r} is not logged in")
+        with self.unit() as batch:
+            self._agent_event(batch, agent, kind, reason, self.now())
+            self.centre.handle(event)
+        return self.agent_view(agent)
+
+    def set_skills(self, agent: str, skills: Mapping[str, int]) -> dict[str, Any]:
+        """Replace an agent's skills; an unknown agent is created (logged out)."""
+        self._running()
+        skills = dict(skills)
+        with self.unit() as batch:
+            if agent in self.acd.agents:
+                self.centre.handle(SkillsChanged(agent, skills))
+            self.agent_skills[agent] = skills
+            batch.extra.append(
+                (
+                    tables.agents,
+                    [
+                        {
+                            "id": agent,
+                            "skills": json.dumps(skills),
+                            "extension": "",
+                            "updated_unix": self._wall(),
+                        }
+                    ],
+                    True,
+                )
+            )
+            self._emit(batch, "agent_skills", self.now(), agent=agent, skills=skills)
+        return self.agent_view(agent)
+
+    def agent_view(self, agent: str) -> dict[str, Any]:
+        self._known_agent(agent)
+        state = self.acd.agent_state(agent) if agent in self.acd.agents else AgentState.OFFLINE
+        since = self.agent_since.get(agent)
+        offer = self.agent_offer.get(agent)
+        return {
+            "agent": agent,
+            "state": state.value,
+            "reason": self.agent_reason.get(agent) if state is AgentState.PAUSED else None,
+            "skills": self.agent_skills.get(agent, {}),
+            "in_state_s": None if since is None else round(self.now() - since, 3),
+            "call_id": self.agent_call.get(agent),
+            "offer_id": offer.id if offer else None,
+        }
+
+    def agents_view(self) -> list[dict[str, Any]]:
+        return [self.agent_view(a) for a in self.agent_names()]
+
+    async def wait_offers(self, agent: str, wait_s: float) -> list[dict[str, Any]]:
+        """The agent's ringing offer, waiting up to ``wait_s`` for one (a long poll)."""
+        self._known_agent(agent)
+        if agent not in self.agent_offer and wait_s > 0 and not self.stopped:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._offer_waiters.setdefault(agent, []).append(waiter)
+            try:
+                await asyncio.wait_for(waiter, min(wait_s, MAX_WAIT_POLL_S))
+            except TimeoutError:
+                pass
+            finally:
+                waiters = self._offer_waiters.get(agent, [])
+                if waiter in waiters:
+                    waiters.remove(waiter)
+        offer = self.agent_offer.get(agent)
+        return [] if offer is None else [self.offer_view(offer)]
+
+    def offer_view(self, offer: LiveOffer) -> dict[str, Any]:
+        call = self.calls.get(offer.call)
+        left = offer.at_s + offer.timeout_s - self.now()
+        out: dict[str, Any] = {
+            "offer_id": offer.id,
+            "call_id": offer.call,
+            "agent": offer.agent,
+            "state": offer.state.value,
+            "expires_in_s": round(max(left, 0.0), 3),
+        }
+        if call is not None:
+            out.update(queue=call.row["queue"], client=call.row["client"], ani=call.row["ani"])
+            if call.inbound is not None:
+                out["screen_pop"] = jsonable(self.flow.screen_pop(call.inbound))
+        return out
+
+    def offer(self, offer_id: str) -> LiveOffer:
+        offer = self.offers.get(offer_id)
+        if offer is None:
+            call_part = offer_id.split("-", 1)[0]
+            if call_part.isdigit() and int(call_part) < self._next_call:
+                raise GoneError(f"offer {offer_id!r} is over (its call has ended)")
+            raise NotFoundError(f"offer {offer_id!r} does not exist", field="offer_id")
+        return offer
+
+    def accept(self, offer_id: str) -> dict[str, Any]:
+        self._running()
+        offer = self._ringing(offer_id)
+        with self.unit() as batch:
+            self.centre.handle(AgentAnswered(offer.agent, offer.call))
+            call = self.calls.get(offer.call)
+            if call is not None and call.inbound is not None:
+                instruction = self.flow.answer(call.inbound, offer.agent, self.now())
+                self._set(batch, call, instruction=json.dumps(jsonable(instruction)))
+                if call.inbound.contact is not None:
+                    batch.contacts.add(call.inbound.contact.id)
+        return self.call_view(offer.call)
+
+    def reject(self, offer_id: str) -> dict[str, Any]:
+        self._running()
+        offer = self._ringing(offer_id)
+        with self.unit():
+            self.centre.handle(AgentRejected(offer.agent, offer.call))
+            self._close_offer(offer, OfferState.REJECTED)
+        return self.offer_view(offer)
+
+    def _ringing(self, offer_id: str) -> LiveOffer:
+        offer = self.offer(offer_id)
+        if offer.state is OfferState.RINGING and self.now() >= offer.at_s + offer.timeout_s:
+            offer.state = OfferState.EXPIRED  # its time-out is due: the timer is late
+        if offer.state is OfferState.EXPIRED:
+            raise GoneError(f"offer {offer_id!r} rang out")
+        if offer.state is OfferState.CANCELLED:
+            if offer.call not in self.calls or self.calls[offer.call].row["agent"] is None:
+                raise GoneError(f"offer {offer_id!r} is over: the caller left")
+            raise RoutingError(f"offer {offer_id!r} was taken by another agent")
+        if offer.state is not OfferState.RINGING:
+            raise RoutingError(f"offer {offer_id!r} was already {offer.state.value}")
+        return offer
+
+    # -- contacts, notes, tickets -----------------------------------------------------------
+
+    def contact(self, contact_id: int) -> dict[str, Any]:
+        found = self.contacts.contacts.get(contact_id)
+        if found is None:
+            raise UnknownContactError(f"contact {contact_id} does not exist", field="contact_id")
+        return {"contact_id": found.id, **{k: v for k, v in jsonable(found).items() if k != "id"}}
+
+    def lookup(self, number: str) -> list[dict[str, Any]]:
+        found = self.contacts.find(number)
+        return [] if found is None else [self.contact(found.id)]
+
+    def add_contact(self, numbers: Sequence[str], fields: Mapping[str, Any]) -> dict[str, Any]:
+        self._running()
+        for n in numbers:
+            if self.lookup(n):
+                raise PolicyError(f"number {n!r} already belongs to a contact", field="numbers")
+        with self.unit() as batch:
+            contact = self.contacts.add([], **_contact_fields(fields))
+            for n in numbers:
+                self.contacts.attach_number(contact.id, n)
+            batch.contacts.add(contact.id)
+        return self.contact(contact.id)
+
+    def update_contact(self, contact_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        self.contact(contact_id)
+        contact = self.contacts.contacts[contact_id]
+        values = _contact_fields(fields)
+        with self.unit() as batch:
+            for k, v in values.items():
+                setattr(contact, k, v)
+            batch.contacts.add(contact_id)
+        return self.contact(contact_id)
+
+    def attach_number(self, contact_id: int, number: str) -> dict[str, Any]:
+        self.contact(contact_id)
+        with self.unit() as batch:
+            self.contacts.attach_number(contact_id, number)
+            batch.contacts.add(contact_id)
+        return self.contact(contact_id)
+
+    def notes(self, *, call: int | None = None, client: str | None = None) -> list[dict[str, Any]]:
+        n = tables.notes.c
+        query = select(tables.notes).order_by(n.id).limit(1000)
+        if call is not None:
+            query = query.where(n.call == call)
+        if client is not None:
+            query = query.where(n.client == client)
+        rows = self.store.rows(query)
+        return [
+            {"note_id": r.id, **{k: v for k, v in r._mapping.items() if k != "id"}} for r in rows
+        ]
+
+    def open_ticket(
+        self,
+        contact: int,
+        subject: str,
+        by: str,
+        *,
+        client: str | None = None,
+        call: int | None = None,
+    ) -> dict[str, Any]:
+        self.contact(contact)
+        with self.unit() as batch:
+            ticket = self.tickets.open(contact, subject, self._calendar(), by)
+            self._save_ticket(batch, ticket, client, call)
+        return self.ticket(ticket.id)
+
+    def change_ticket(
+        self,
+        ticket_id: int,
+        status: str,
+        by: str,
+        note: str = "",
+        follow_up_due: datetime | None = None,
+    ) -> dict[str, Any]:
+        try:
+            new = Status(status)
+        except ValueError:
+            allowed = ", ".join(s.value for s in Status)
+            raise InputError(f"{status!r} is not a status ({allowed})", field="status") from None
+        current = self._ticket_row(ticket_id)
+        with self.unit() as batch:
+            ticket = self.tickets.change(
+                ticket_id, new, self._calendar(), by, note, follow_up_due=follow_up_due
+            )
+            self._save_ticket(batch, ticket, current.client, current.call)
+        return self.ticket(ticket_id)
+
+    def _ticket_for_call(
+        self,
+        batch: _Batch,
+        call: LiveCall,
+        contact: int | None,
+        spec: Mapping[str, Any],
+        now: float,
+    ) -> dict[str, Any]:
+        by = call.row["agent"] or ""
+        if spec.get("ticket_id") is not None:
+            tid = int(spec["ticket_id"])
+            current = self._ticket_row(tid)
+            ticket = self.tickets.change(
+                tid,
+                Status(spec.get("status") or "open"),
+                self._calendar(),
+                by,
+                spec.get("note") or "",
+                follow_up_due=spec.get("follow_up_due"),
+            )
+            self._save_ticket(batch, ticket, current.client, current.call)
+        else:
+            if contact is None:
+                raise PolicyError(
+                    "a ticket needs the caller's contact: this call has none", field="ticket"
+                )
+            ticket = self.tickets.open(contact, spec.get("subject") or "", self._calendar(), by)
+            self._save_ticket(batch, ticket, call.row["client"], call.id)
+        return _ticket_view(ticket)
+
+    def _ticket_row(self, ticket_id: int) -> Any:
+        rows = self.store.rows(select(tables.tickets).where(tables.tickets.c.id == ticket_id))
+        if not rows:
+            from callsim.errors import UnknownTicketError
+
+            raise UnknownTicketError(f"ticket {ticket_id} does not exist", field="ticket_id")
+        return rows[0]
+
+    def _save_ticket(
+        self, batch: _Batch, ticket: Ticket, client: str | None, call: int | None
+    ) -> None:
+        batch.extra.append(
+            (
+                tables.tickets,
+                [
+                    {
+                        "id": ticket.id,
+                        "contact": ticket.contact,
+                        "client": client,
+                        "call": call,
+                        "data": json.dumps(jsonable(ticket)),
+                        "updated_unix": self._wall(),
+                    }
+                ],
+                True,
+            )
+        )
+        self._emit(
+            batch,
+            "ticket",
+            self.now(),
+            ticket_id=ticket.id,
+            client=client,
+            status=ticket.status.value,
+        )
+
+    def ticket(self, ticket_id: int) -> dict[str, Any]:
+        found = self.tickets.tickets.get(ticket_id)
+        if found is None:
+            self._ticket_row(ticket_id)
+        assert found is not None
+        view = _ticket_view(found)
+        view["client"] = self._ticket_row(ticket_id).client
+        return view
+
+    def _calendar(self) -> datetime:
+        return self.flow.at(self.now())
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def create_key(
+        self, role: str, *, agent: str | None = None, client: str | None = None, label: str = ""
+    ) -> dict[str, Any]:
+        return create_key(
+            self.store,
+            role,
+            agent=agent,
+            client=client,
+            label=label,
+            agents=self.agent_names(),
+            clients=list(self._client_by_name),
+            at=self._wall(),
+        )
+
+    # -- statistics -------------------------------------------------------------------------
+
+    def realtime(self, client: str | None = None) -> dict[str, Any]:
+        """Per queue now: waiting calls, longest wait, agents by state; and today's
+        offered, answered, abandoned and service level (the interval statistics')."""
+        now = self.now()
+        today = self.intervals(None, client=client)
+        queues = []
+        for q in self._queues_of(client):
+            waiting = self.acd.waiting(q)
+            states = dict.fromkeys((s.value for s in AgentState if s is not AgentState.OFFLINE), 0)
+            skills = set(self.acd.queues[q].skills)
+            for name in self.acd.agents:
+                state = self.acd.agent_state(name)
+                if state is not AgentState.OFFLINE and skills <= set(
+                    self.agent_skills.get(name, {})
+                ):
+                    states[state.value] += 1
+            day = today["total"][q]
+            queues.append(
+                {
+                    "queue": q,
+                    "waiting": len(waiting),
+                    "longest_wait_s": round(now - min(t for _, t in waiting), 3)
+                    if waiting
+                    else 0.0,
+                    "agents": states,
+                    **{
+                        k: day[k]
+                        for k in ("offered", "answered", "abandoned", "service_level", "asa_s")
+                    },
+                }
+            )
+        return {"at_s": round(now, 3), "date": today["date"], "queues": queues}
+
+    def _queues_of(self, client: str | None) -> tuple[str, ...]:
+        if client is None:
+            return self.queues
+        spec = next(c for c in self.scenario.clients if c.name == client)
+        own = {spec.queue}
+        own.update(self.scenario.answering.contacts.language_queues.values())
+        return tuple(q for q in self.queues if q in own)
+
+    def intervals(self, day: str | None, client: str | None = None) -> dict[str, Any]:
+        """Per interval and queue of ``day`` (the centre's date; today if None): the
+        simulator's columns by the simulator's code, each next to the exact Erlang A
+        prediction of its observed load and staffed agents."""
+        if day is None:
+            date = datetime.fromtimestamp(self.unix(self.now()), self.zone).date()
+        else:
+            try:
+                date = datetime.strptime(day, "%Y-%m-%d").date()
+            except ValueError:
+                raise InputError(f"{day!r} is not a date (YYYY-MM-DD)", field="date") from None
+        midnight = datetime.combine(date, datetime.min.time(), self.zone).timestamp()
+        end = (
+            datetime.combine(date, datetime.min.time(), self.zone) + timedelta(days=1)
+        ).timestamp()
+        c = tables.calls.c
+        query = select(tables.calls).where(
+            c.arrived_unix >= midnight, c.arrived_unix < end, c.outcome.is_not(None)
+        )
+        if client is not None:
+            query = query.where(c.client == client)
+        rows = self.store.rows(query)
+        records = [
+            _record_of(r, midnight, self.epoch_of_run)._replace(call=i) for i, r in enumerate(rows)
+        ]
+        s = tables.spans.c
+        spans = [
+            StaffedSpan(
+                r.agent, tuple(json.loads(r.queues)), r.start_unix - midnight, r.end_unix - midnight
+            )
+            for r in self.store.rows(
+                select(tables.spans).where(s.end_unix > midnight, s.start_unix < end)
+            )
+        ]
+        if midnight <= self.unix(self.now()) < end:  # today: the agents staffed right now
+            offset = self.epoch_unix - midnight
+            for sp in self.acd.staffed_now(self.now()):
+                spans.append(
+                    StaffedSpan(sp.agent, sp.queues, sp.start_s + offset, sp.end_s + offset)
+                )
+        agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
+        n = round((end - midnight) / self.interval_s)
+        frame = Frame(
+            0.0,
+            self.interval_s,
+            n,
+            self.queues,
+            agents,
+            0,
+            self.scenario.service_level.sl_threshold_s,
+            self.scenario.service_level.short_abandon_s,
+        )
+        n_calls = len(records)
+        nobody = np.zeros(n_calls, dtype=bool)
+        facts = CallFacts(
+            np.full(n_calls, -1, dtype=np.intp),
+            np.array([_RESULT_INDEX[r.policy_result] for r in rows], dtype=np.intp),
+            nobody,
+            nobody,
+            nobody,
+            nobody,
+        )
+        stats = reduce_replication(frame, records, spans, 0, facts)
+        return self._interval_table(date.isoformat(), stats, frame)
+
+    def epoch_of_run(self, run: int) -> float:
+        cache = self.__dict__.setdefault("_epochs", {})
+        if run not in cache:
+            cache[run] = self.store.scalar(
+                select(tables.runs.c.epoch_unix).where(tables.runs.c.id == run)
+            )
+        return float(cache[run])
+
+    def _interval_table(self, date: str, st: Any, frame: Frame) -> dict[str, Any]:
+        patience = _patience_means(self.scenario)
+        rows = []
+        for k in range(frame.n_intervals):
+            start = k * frame.interval_s
+            label = f"{int(start // 3600):02d}:{int(start % 3600 // 60):02d}"
+            for j, q in enumerate(frame.queues):
+                offered = st.offered[k, j]
+                staffed = st.staffed_s[k, j]
+                if not offered and not staffed:
+                    continue
+                answered = st.answered[k, j]
+                observed = {
+                    "offered": int(offered),
+                    "answered": int(answered),
+                    "abandoned": int(st.abandoned[k, j]),
+                    "service_level": _ratio(st.within[k, j], offered),
+                    "abandon_rate": _ratio(st.abandoned[k, j], offered),
+                    "asa_s": _ratio(st.wait_answered_s[k, j], answered),
+                    "aht_s": _ratio(st.handle_s[k, j], answered),
+                    "occupancy": _ratio(st.busy_s[k, j], staffed),
+                    "p_wait": _ratio(st.waited[k, j], offered),
+                    "staffed_agents": round(staffed / frame.interval_s, 3),
+                }
+                rows.append(
+                    {
+                        "interval": label,
+                        "queue": q,
+                        **observed,
+                        "predicted": _predicted(observed, frame, patience.get(q)),
+                    }
+                )
+        total = {}
+        for j, q in enumerate(frame.queues):
+            off, ans = st.offered[:, j].sum(), st.answered[:, j].sum()
+            total[q] = {
+                "offered": int(off),
+                "answered": int(ans),
+                "abandoned": int(st.abandoned[:, j].sum()),
+                "service_level": _ratio(st.within[:, j].sum(), off),
+                "asa_s": _ratio(st.wait_answered_s[:, j].sum(), ans),
+            }
+        return {
+            "date": date,
+            "interval_min": frame.interval_s / 60,
+            "intervals": rows,
+            "total": total,
+        }
+
+    # -- the event stream -------------------------------------------------------------------
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=EVENT_BUFFER)
+        self._subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        if queue in self._subscribers:
+            self._subscribers.remove(queue)
+
+    def last_event_id(self) -> int:
+        return self._next_event - 1
+
+    def events_after(self, last_id: int) -> Iterable[dict[str, Any]]:
+        """Events after ``last_id``: from memory, or the database when older."""
+        if self.recent and self.recent[0]["id"] <= last_id + 1:
+            return [e for e in self.recent if e["id"] > last_id]
+        e = tables.events.c
+        rows = self.store.rows(
+            select(e.data).where(e.id > last_id).order_by(e.id).limit(EVENT_BUFFER)
+        )
+        return [json.loads(r.data) for r in rows]
+
+    def _running(self) -> None:
+        if self.stopped:
+            raise RoutingError("the service is stopping")
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+
+def create_key(
+    store: Store,
+    role: str,
+    *,
+    agent: str | None = None,
+    client: str | None = None,
+    label: str = "",
+    agents: Sequence[str] | None = None,
+    clients: Sequence[str] | None = None,
+    at: float | None = None,
+) -> dict[str, Any]:
+    """A new API key (shown once; the database keeps its hash). An ``agent`` key is bound
+    to one agent, a ``client`` key to one client."""
+    if role not in ROLES:
+        raise InputError(f"{role!r} is not a role ({', '.join(ROLES)})", field="role")
+    if (role == "agent") != (agent is not None):
+        raise InputError("an agent key names its agent, and only an agent key does", field="agent")
+    if (role == "client") != (client is not None):
+        raise InputError(
+            "a client key names its client, and only a client key does", field="client"
+        )
+    if agent is not None and agents is not None and agent not in agents:
+        raise UnknownAgentError(f"agent {agent!r} does not exist", field="agent")
+    if client is not None and clients is not None and client not in clients:
+        from callsim.errors import UnknownClientError
+
+        raise UnknownClientError(f"client {client!r} does not exist", field="client")
+    key = "cs_" + secrets.token_urlsafe(32)
+    key_id = store.add_key(
+        key, role, agent=agent, client=client, label=label, at=time.time() if at is None else at
+    )
+    return {
+        "key_id": key_id,
+        "key": key,
+        "role": role,
+        "agent": agent,
+        "client": client,
+        "label": label,
+    }
+
+
+# -- conversions --------------------------------------------------------------------------
+
+_RESULT_INDEX = {r.value: i for i, r in enumerate(PolicyResult)}
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, named tuples, enums and dates as JSON values."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {k: jsonable(v) for k, v in zip(value._fields, value, strict=True)}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _stored(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "position"}
+
+
+_CONTACT_FIELDS = ("name", "company", "category", "note", "city", "country", "language", "photo")
+
+
+def _contact_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    from callsim.core import Category
+
+    out = {k: v for k, v in fields.items() if k in _CONTACT_FIELDS and v is not None}
+    if "category" in out:
+        try:
+            out["category"] = Category(out["category"])
+        except ValueError:
+            allowed = ", ".join(c.value for c in Category)
+            raise InputError(
+                f"{out['category']!r} is not a category ({allowed})", field="category"
+            ) from None
+    return out
+
+
+def _contact(data: Mapping[str, Any]) -> Contact:
+    from callsim.core import Category, Direction
+
+    return Contact(
+        id=data["id"],
+        numbers=list(data["numbers"]),
+        name=data["name"],
+        company=data["company"],
+        category=Category(data["category"]),
+        note=data["note"],
+        orders=[Order(**o) for o in data["orders"]],
+        city=data["city"],
+        country=data["country"],
+        language=data["language"],
+        photo=data["photo"],
+        last_agent=data["last_agent"],
+        history=[
+            Interaction(
+                datetime.fromisoformat(h["at"]), Direction(h["direction"]), h["agent"], h["summary"]
+            )
+            for h in data["history"]
+        ],
+    )
+
+
+def _ticket(data: Mapping[str, Any]) -> Ticket:
+    due = data["follow_up_due"]
+    return Ticket(
+        data["id"],
+        data["contact"],
+        data["subject"],
+        Status(data["status"]),
+        datetime.fromisoformat(due) if due else None,
+        [
+            Change(datetime.fromisoformat(c["at"]), Status(c["status"]), c["by"], c["note"])
+            for c in data["changes"]
+        ],
+    )
+
+
+def _ticket_view(ticket: Ticket) -> dict[str, Any]:
+    data = jsonable(ticket)
+    data["ticket_id"] = data.pop("id")
+    return dict(data)
+
+
+def _record_of(row: Any, midnight: float, epoch_of_run: Callable[[int], float]) -> CallRecord:
+    """A stored call as the core's record, its times in seconds since ``midnight``."""
+    if row.end_s is None:  # closed interrupted by recovery: no times after the arrival
+        shift = row.arrived_unix - row.arrival_s - midnight
+        end = row.arrival_s
+        return CallRecord(
+            row.id,
+            row.queue,
+            row.final_queue or row.queue,
+            row.ani,
+            row.dnis,
+            row.priority or 0,
+            row.arrival_s + shift,
+            row.arrival_s + shift,
+            (),
+            None,
+            end + shift,
+            Outcome(row.outcome),
+            None,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            None,
+        )
+    shift = epoch_of_run(row.run) - midnight
+    offers = tuple(
+        Offer(o["at_s"] + shift, o["agent"], OfferResult(o["result"]), o["ring_s"])
+        for o in json.loads(row.offers)
+    )
+    return CallRecord(
+        row.id,
+        row.queue,
+        row.final_queue or row.queue,
+        row.ani,
+        row.dnis,
+        row.priority or 0,
+        row.arrival_s + shift,
+        (row.queued_s if row.queued_s is not None else row.arrival_s) + shift,
+        offers,
+        None if row.answer_s is None else row.answer_s + shift,
+        row.end_s + shift,
+        Outcome(row.outcome),
+        row.agent,
+        row.wait_s or 0.0,
+        row.ring_s or 0.0,
+        row.talk_s or 0.0,
+        row.wrap_up_s or 0.0,
+        Party(row.ended_by) if row.ended_by else None,
+        tuple(json.loads(row.overflowed)),
+    )
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if not den else round(float(num) / float(den), 6)
+
+
+def _wrap_up_means(s: Scenario) -> dict[str, float]:
+    """Each queue's wrap-up: the mean of its streams' (an agent may end it sooner)."""
+    out: dict[str, float] = {}
+    for c in s.calls:
+        if c.wrap_up_s is not None:
+            out.setdefault(c.queue, dist_mean(c.wrap_up_s))
+    if s.answering.wrap_up_s is not None:
+        for cl in s.clients:
+            out.setdefault(cl.queue, dist_mean(s.answering.wrap_up_s))
+    return out
+
+
+def _patience_means(s: Scenario) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for c in s.calls:
+        if c.patience_s is not None:
+            out.setdefault(c.queue, dist_mean(c.patience_s))
+    if s.answering.patience_s is not None:
+        for cl in s.clients:
+            out.setdefault(cl.queue, dist_mean(s.answering.patience_s))
+    return out
+
+
+def _predicted(
+    observed: Mapping[str, Any], frame: Frame, patience_s: float | None
+) -> dict[str, Any] | None:
+    """The exact Erlang A (Erlang C without patience) of an interval's observed arrivals,
+    handle time and staffed agents (rounded to the nearest whole agent)."""
+    agents = round(observed["staffed_agents"])
+    aht = observed["aht_s"]
+    if not observed["offered"] or not aht or agents < 1:
+        return None
+    rate = observed["offered"] / frame.interval_s
+    try:
+        if patience_s:
+            m: Any = erlang_a(rate, aht, patience_s, agents, frame.sl_threshold_s)
+            abandon = m.p_abandon
+        else:
+            m = erlang_c(rate, aht, agents, frame.sl_threshold_s)
+            abandon = 0.0
+    except InputError:
+        return None
+    sl = m.service_level
+    return {
+        "model": "erlang_a" if patience_s else "erlang_c",
+        "agents": agents,
+        "traffic_erl": round(rate * aht, 4),
+        "service_level": None if math.isnan(sl) else round(sl, 6),
+        "abandon_rate": round(abandon, 6),
+        "asa_s": round(m.asa_s, 3) if math.isfinite(m.asa_s) else None,
+        "occupancy": round(m.occupancy, 6),
+        "p_wait": round(m.p_wait, 6),
+    }

@@ -1,0 +1,152 @@
+"""The database of the live service: one connection, one transaction per unit of work.
+
+``Store(url)`` opens ``sqlite:///FILE`` (WAL, synchronous=NORMAL, busy_timeout: a commit
+is durable against a crash of the process, and of the machine up to the last checkpoint)
+or ``postgresql+psycopg://...`` and applies the migrations (Alembic) before anything else.
+The service runs on one event-loop thread, so one connection serves it; ``write`` commits
+a batch of rows in one transaction and returns only once it is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Table, create_engine, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from callsim.errors import InputError
+from callsim.store import tables
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DIALECTS = ("sqlite", "postgresql")
+
+
+def hash_key(key: str) -> str:
+    """How an API key is kept: its SHA-256 (keys are 256-bit random tokens, so a fast
+    hash is enough; the database never holds a usable key)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Store:
+    """One database. ``url``: a SQLAlchemy URL; a bare path means a SQLite file."""
+
+    def __init__(self, url: str) -> None:
+        self.url = _url(url)
+        self.dialect = self.url.split(":", 1)[0].split("+", 1)[0]
+        try:
+            self.engine = create_engine(self.url, pool_pre_ping=False)
+        except (ArgumentError, ImportError) as exc:
+            raise InputError(f"{url!r} cannot be opened: {exc}", field="db") from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            self.conn = self.engine.connect()
+            self._migrate()
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InputError(f"{_safe(self.url)}: cannot connect ({reason})", field="db") from None
+        self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.conn.begin():
+            config.attributes["connection"] = self.conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction on the service's connection: committed when the block ends."""
+        with self.conn.begin():
+            yield self.conn
+
+    def upsert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` or replace those whose primary key exists (one statement)."""
+        if not rows:
+            return
+        stmt = self._insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), list(rows))
+
+    def insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            conn.execute(insert(table), list(rows))
+
+    def scalar(self, query: Any) -> Any:
+        with self.transaction() as conn:
+            return conn.execute(query).scalar()
+
+    def rows(self, query: Any) -> list[Any]:
+        with self.transaction() as conn:
+            return list(conn.execute(query))
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def add_key(
+        self, key: str, role: str, *, agent: str | None, client: str | None, label: str, at: float
+    ) -> int:
+        with self.transaction() as conn:
+            result = conn.execute(
+                insert(tables.keys).values(
+                    hash=hash_key(key), role=role, agent=agent, client=client, label=label,
+                    created_unix=at,
+                )
+            )  # fmt: skip
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def find_key(self, key: str) -> Any:
+        """The key's row (id, role, agent, client), or None."""
+        k = tables.keys.c
+        query = select(k.id, k.role, k.agent, k.client).where(k.hash == hash_key(key))
+        with self.transaction() as conn:
+            return conn.execute(query).first()
+
+
+def _url(url: str) -> str:
+    if "://" not in url:  # a file path
+        return f"sqlite:///{Path(url).expanduser()}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"{url!r} is not a database URL (expected sqlite:///FILE or "
+            "postgresql+psycopg://USER@HOST/DB)",
+            field="db",
+        ) from None
+    if parsed.get_backend_name() not in DIALECTS:
+        raise InputError(
+            f"{parsed.get_backend_name()!r} is not supported (expected sqlite or postgresql)",
+            field="db",
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)  # psycopg 3
+    return url
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+__all__ = ["DIALECTS", "SQLAlchemyError", "Store", "hash_key"]
