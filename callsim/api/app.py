@@ -310,6 +310,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
     ) -> JSONResponse:
         allow(who, "supervisor", "agent")
         svc = service()
+        own_call(who, svc.call_view(call_id))
         ticket = body.ticket.model_dump() if body.ticket else None
         if ticket and ticket["follow_up_due"] is not None:
             ticket["follow_up_due"] = _aware(ticket["follow_up_due"], svc)
@@ -419,6 +420,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         offer_id: str, who: Who, request: Request, idem: IdemKey = None
     ) -> JSONResponse:
         svc = service()
+        allow(who, "agent")  # the role first: nothing about offers leaks to other roles
         allow(who, "agent", agent=svc.offer(offer_id).agent)
         return await idempotent(request, who, idem, 200, lambda: svc.accept(offer_id))
 
@@ -427,6 +429,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         offer_id: str, who: Who, request: Request, idem: IdemKey = None
     ) -> JSONResponse:
         svc = service()
+        allow(who, "agent")  # the role first: nothing about offers leaks to other roles
         allow(who, "agent", agent=svc.offer(offer_id).agent)
         return await idempotent(request, who, idem, 200, lambda: svc.reject(offer_id))
 

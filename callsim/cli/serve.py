@@ -7,11 +7,9 @@ from pathlib import Path
 
 import typer
 
-from callsim.api import serve as run_server
 from callsim.cli.app import Command, Group, app
 from callsim.cli.console import err
-from callsim.live.service import ROLES, create_key
-from callsim.store import Store
+from callsim.live.roles import ROLES
 
 DEFAULT_DB = "callsim.db"
 
@@ -37,6 +35,8 @@ def serve(
     ),
 ) -> None:
     """Route live calls through the core over HTTP (API under /v1, docs at /docs)."""
+    from callsim.api import serve as run_server  # here: the web stack loads only to serve
+
     err.print(f"callsim serve: {scenario} on http://{host}:{port} (db {db}, speedup {speedup:g})")
     run_server(scenario, db, host=host, port=port, speedup=speedup)
 
@@ -54,6 +54,9 @@ def keys_create(
     label: str = typer.Option("", "--label", help="A note on whom the key is for."),
 ) -> None:
     """Create an API key and print it (once: the database keeps only its hash)."""
+    from callsim.live.service import create_key
+    from callsim.store import Store
+
     store = Store(db)
     try:
         out = create_key(store, role, agent=agent, client=client, label=label, at=time.time())

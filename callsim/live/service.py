@@ -90,12 +90,12 @@ from callsim.errors import (
     UnknownQueueError,
 )
 from callsim.live.driver import LiveCentre
+from callsim.live.roles import ROLES
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.centre import acd_config, caller_routing, centre_zone, clients
 from callsim.scenario.model import dist_mean
 from callsim.store import Store, tables
 
-ROLES = ("admin", "supervisor", "agent", "client", "trainer")
 EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
 MAX_WAIT_POLL_S = 60.0
 
@@ -521,6 +521,8 @@ class Service:
             raise UnknownQueueError(
                 f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
             )
+        if queue is None and not dnis.strip():
+            raise InputError("a call needs its dialed number, or a queue", field="dnis")
         if queue is None:
             client = self.clients.for_dnis(dnis)  # unknown number: 404 before any change
         call_id = self._next_call
@@ -643,7 +645,10 @@ class Service:
         result = PolicyResult.NONE
         if callback_number is not None:
             if inbound is not None:
-                callback_number = check_callback(inbound.client, callback_number)
+                try:
+                    callback_number = check_callback(inbound.client, callback_number)
+                except PolicyError as exc:
+                    raise PolicyError(exc.reason, field="callback_number") from None
             elif not callback_number.strip():
                 raise PolicyError("an empty callback number", field="callback_number")
         if inbound is not None:
@@ -1529,7 +1534,8 @@ def _predicted(
 ) -> dict[str, Any] | None:
     """The exact Erlang A (Erlang C without patience) of an interval's observed arrivals,
     handle time and staffed agents (rounded to the nearest whole agent)."""
-    agents = round(observed["staffed_agents"])
+    # whole agents: at least one when anybody was staffed
+    agents = max(round(observed["staffed_agents"]), 1 if observed["staffed_agents"] else 0)
     aht = observed["aht_s"]
     if not observed["offered"] or not aht or agents < 1:
         return None

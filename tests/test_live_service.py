@@ -1,0 +1,466 @@
+"""The live service end to end: a real ``callsim serve`` (uvicorn) on loopback with a real
+SQLite file, and a real PostgreSQL cluster when its server binaries are on the machine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from callsim.core import Acd, AgentAnswered, AgentLoggedIn, AgentRejected, CallArrived
+from callsim.scenario import load_scenario
+from callsim.scenario.centre import acd_config
+from tests.live_server import serving
+
+pytestmark = [pytest.mark.slow, pytest.mark.live]
+
+SCENARIO = """
+name: live-test
+horizon: {start: "00:00", end: "24:00", interval_min: 60}
+service_level: {sl_threshold_s: 20}
+routing: {strategy: longest_idle, ring_timeout_s: 15, max_no_answer: 1, no_answer_pause_s: 30}
+queues:
+  - {name: reception, skills: [norwegian]}
+  - {name: english, skills: [english]}
+answering:
+  time_zone: Europe/Oslo
+  talk_s: {dist: exponential, mean: 120}
+  patience_s: {dist: exponential, mean: 90}
+  wrap_up_s: {dist: constant, value: 10}
+agents:
+  - {name: desk, count: 3, skills: [norwegian]}
+  - {name: en, count: 1, skills: [english]}
+clients:
+  - name: Fjord Dental
+    numbers: ["+47 21 50 11 27"]
+    queue: reception
+    arrivals: {per_hour: 10}
+    treatment: {kind: note, info: "Take a message."}
+  - name: Nord Plumbing
+    numbers: ["+47 21 50 10 16"]
+    queue: reception
+    arrivals: {per_hour: 10}
+    treatment: {kind: note}
+    own_numbers_note: ""
+"""
+DENTAL = "+47 21 50 11 27"
+PLUMBING = "+47 21 50 10 16"
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "live.yaml"
+    path.write_text(SCENARIO.replace('    own_numbers_note: ""\n', ""))
+    return path
+
+
+def answer(server, agent: str, key: str) -> dict:
+    offers = server.ok("GET", f"/v1/agents/{agent}/offers", key, params={"wait_s": 5})
+    assert offers, f"{agent} got no offer"
+    return server.ok("POST", f"/v1/offers/{offers[0]['offer_id']}/accept", key)
+
+
+def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
+    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000001", "dnis": DENTAL})
+        assert call["status"] == "ringing"
+        assert call["client"] == "Fjord Dental"
+        assert call["screen_pop"]["new_caller"]
+        assert call["instruction"]["treatment"]["kind"] == "note"
+        taken = answer(s, "desk-1", key)
+        assert taken["status"] == "talking"
+        assert taken["agent"] == "desk-1"
+        # the callback-number guard: the client's own number is refused, nothing changes
+        bad = s.call("POST", f"/v1/calls/{call['call_id']}/complete", key,
+                     json={"note": "x", "callback_number": DENTAL})  # fmt: skip
+        assert bad.status_code == 422
+        assert bad.json()["field"] == "callback_number"
+        done = s.ok("POST", f"/v1/calls/{call['call_id']}/complete", key,
+                    json={"note": "Wants a new appointment", "callback_number": "+4790000001",
+                          "ticket": {"subject": "appointment"}})  # fmt: skip
+        assert done["status"] == "wrap_up"
+        assert done["policy_result"] == "note"
+        assert done["ticket"]["status"] == "open"
+        time.sleep(1.5)  # wrap-up: 10 s at speedup 10
+        final = s.ok("GET", f"/v1/calls/{call['call_id']}", key)
+        assert final["outcome"] == "answered"
+        assert final["wrap_up_s"] == pytest.approx(10, abs=0.5)
+        assert s.ok("GET", "/v1/agents/desk-1", key)["state"] == "ready"
+        notes = s.ok("GET", f"/v1/calls/{call['call_id']}/notes", key)
+        assert [n["text"] for n in notes] == ["Wants a new appointment"]
+        why = s.ok("GET", f"/v1/calls/{call['call_id']}/decisions")
+        assert why[0]["chosen"] == ["desk-1"]
+        stats = s.ok("GET", "/v1/stats/intervals")
+        row = next(r for r in stats["intervals"] if r["queue"] == "reception" and r["offered"])
+        assert (row["offered"], row["answered"], row["service_level"]) == (1, 1, 1.0)
+        assert row["predicted"]["model"] == "erlang_a"
+        live = s.ok("GET", "/v1/stats/realtime")
+        assert live["queues"][0]["answered"] == 1
+        assert live["queues"][0]["agents"]["ready"] == 1
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        kinds = [line[7:] for line in events.splitlines() if line.startswith("event: ")]
+        for kind in ("agent_login", "call_arrived", "ring", "connected", "note", "ended"):
+            assert kind in kinds
+        ids = [int(line[4:]) for line in events.splitlines() if line.startswith("id: ")]
+        assert ids == sorted(ids)
+        assert len(set(ids)) == len(ids)
+
+
+def test_offers_hunt_expire_and_conflict(scenario: Path, tmp_path: Path) -> None:
+    with serving(scenario, str(tmp_path / "live.db"), speedup=20) as s:
+        k1, k2 = s.key("agent", agent="desk-1"), s.key("agent", agent="desk-2")
+        s.ok("POST", "/v1/agents/desk-1/login", k1)
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000002", "dnis": DENTAL})
+        offer = s.ok("GET", "/v1/agents/desk-1/offers", k1, params={"wait_s": 5})[0]
+        time.sleep(1.0)  # 20 s of the centre: the 15 s ring timed out
+        gone = s.call("POST", f"/v1/offers/{offer['offer_id']}/accept", k1)
+        assert gone.status_code == 410, gone.text
+        assert s.ok("GET", "/v1/agents/desk-1", k1)["state"] == "paused"  # no_answer
+        s.ok("POST", "/v1/agents/desk-2/login", k2)
+        second = answer(s, "desk-2", k2)
+        assert second["call_id"] == call["call_id"]
+        again = s.call("POST", f"/v1/offers/{second['offers'][-1]['offer_id']}/accept", k2)
+        assert again.status_code == 409
+        # an agent key acts only as its agent
+        assert s.call("POST", "/v1/agents/desk-1/ready", k2).status_code == 403
+        s.ok("POST", f"/v1/calls/{call['call_id']}/hangup")  # the caller ends the talk
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}")["ended_by"] in (None, "caller")
+
+
+def test_idempotency_key_never_makes_a_second_call(scenario: Path, tmp_path: Path) -> None:
+    with serving(scenario, str(tmp_path / "live.db")) as s:
+        body = {"ani": "+4790000003", "dnis": DENTAL}
+        first = s.call("POST", "/v1/calls", json=body, headers={"Idempotency-Key": "abc"})
+        retry = s.call("POST", "/v1/calls", json=body, headers={"Idempotency-Key": "abc"})
+        assert first.status_code == retry.status_code == 201
+        assert first.json()["call_id"] == retry.json()["call_id"]
+        other = s.ok("POST", "/v1/calls", json=body, headers={"Idempotency-Key": "abd"})
+        assert other["call_id"] == first.json()["call_id"] + 1
+
+
+def test_bad_input_gets_4xx_json_and_the_service_keeps_serving(
+    scenario: Path, tmp_path: Path
+) -> None:
+    with serving(scenario, str(tmp_path / "live.db")) as s:
+        cases = [
+            ("POST", "/v1/calls", {"json": {"ani": "1"}}, 422, "dnis"),  # no client, no queue
+            ("POST", "/v1/calls", {"json": {"ani": "1", "dnis": "999"}}, 404, None),
+            ("POST", "/v1/calls", {"json": {"ani": "1", "queue": "nope"}}, 404, "queue"),
+            ("POST", "/v1/calls", {"json": {"ani": 5, "dnis": DENTAL}}, 422, "ani"),
+            ("POST", "/v1/calls", {"json": {"ani": "1", "dnis": DENTAL, "x": 1}}, 422, "x"),
+            (
+                "POST",
+                "/v1/calls",
+                {"content": b"{", "headers": {"content-type": "application/json"}},
+                422,
+                None,
+            ),
+            ("POST", "/v1/calls", {"content": b"x" * 70_000}, 413, None),
+            ("GET", "/v1/calls/99", {}, 404, "call_id"),
+            ("GET", "/v1/calls/abc", {}, 422, "call_id"),
+            ("POST", "/v1/agents/nobody/login", {}, 404, "agent"),
+            ("POST", "/v1/agents/desk-1/ready", {}, 409, None),  # never logged in
+            ("PUT", "/v1/agents/desk-9/skills", {"json": {"skills": {"a": 9}}}, 422, "skills.a"),
+            ("POST", "/v1/offers/1-1/accept", {}, 404, "offer_id"),
+            ("GET", "/v1/contacts/5", {}, 404, "contact_id"),
+            ("GET", "/v1/tickets/5", {}, 404, "ticket_id"),
+            ("GET", "/v1/stats/intervals", {"params": {"date": "2026-13-01"}}, 422, "date"),
+            ("POST", "/v1/keys", {"json": {"role": "agent"}}, 422, "agent"),
+        ]
+        for method, path, kw, status, field in cases:
+            r = s.call(method, path, **kw)
+            assert r.status_code == status, (method, path, kw, r.status_code, r.text)
+            body = r.json()
+            assert body["message"], body
+            if field is not None:
+                assert body["field"] == field, (path, body)
+        contact = s.ok("POST", "/v1/contacts", json={"numbers": ["+4791111111"], "name": "Ola"})
+        ticket = s.ok(
+            "POST", "/v1/tickets", json={"contact": contact["contact_id"], "subject": "x"}
+        )
+        s.ok("POST", f"/v1/tickets/{ticket['ticket_id']}/status", json={"status": "resolved"})
+        s.ok("POST", f"/v1/tickets/{ticket['ticket_id']}/status", json={"status": "closed"})
+        reopen = s.call(
+            "POST", f"/v1/tickets/{ticket['ticket_id']}/status", json={"status": "open"}
+        )
+        assert reopen.status_code == 409
+        assert "closed" in reopen.json()["message"]
+        taken = s.call("POST", "/v1/contacts", json={"numbers": ["+47 911 11 111"]})
+        assert taken.status_code == 422
+        assert s.ok("GET", "/v1/contacts", params={"number": "+4791111111"})[0]["name"] == "Ola"
+        assert s.call("GET", "/healthz").json()["status"] == "ok"
+
+
+ENDPOINTS = [
+    ("POST", "/v1/calls", {"ani": "1", "dnis": DENTAL}, {"trainer"}),
+    ("GET", "/v1/calls/1", None, {"supervisor", "trainer", "agent", "client"}),
+    ("POST", "/v1/calls/1/hangup", None, {"trainer"}),
+    ("POST", "/v1/calls/1/complete", {}, {"supervisor", "agent"}),
+    ("GET", "/v1/calls/1/decisions", None, {"supervisor", "trainer"}),
+    ("GET", "/v1/calls/1/notes", None, {"supervisor", "trainer", "agent", "client"}),
+    ("GET", "/v1/notes", None, {"supervisor", "client"}),
+    ("GET", "/v1/agents", None, {"supervisor"}),
+    ("GET", "/v1/agents/desk-2", None, {"supervisor", "agent"}),
+    ("POST", "/v1/agents/desk-2/login", None, {"supervisor", "agent"}),
+    ("POST", "/v1/agents/desk-2/ready", None, {"supervisor", "agent"}),
+    ("POST", "/v1/agents/desk-2/pause", {"reason": "lunch"}, {"supervisor", "agent"}),
+    ("POST", "/v1/agents/desk-2/logout", None, {"supervisor", "agent"}),
+    ("PUT", "/v1/agents/desk-2/skills", {"skills": {"norwegian": 2}}, {"supervisor"}),
+    ("GET", "/v1/agents/desk-2/offers", None, {"agent"}),
+    ("POST", "/v1/offers/1-1/accept", None, {"agent"}),
+    ("POST", "/v1/offers/1-1/reject", None, {"agent"}),
+    ("POST", "/v1/contacts", {"name": "x"}, {"supervisor", "agent"}),
+    ("GET", "/v1/contacts?number=1", None, {"supervisor", "agent"}),
+    ("GET", "/v1/contacts/1", None, {"supervisor", "agent"}),
+    ("PATCH", "/v1/contacts/1", {"name": "y"}, {"supervisor", "agent"}),
+    ("POST", "/v1/contacts/1/numbers", {"number": "+4792222222"}, {"supervisor", "agent"}),
+    ("POST", "/v1/tickets", {"contact": 1, "subject": "s"}, {"supervisor", "agent"}),
+    ("GET", "/v1/tickets/1", None, {"supervisor", "agent", "client"}),
+    ("POST", "/v1/tickets/1/status", {"status": "resolved"}, {"supervisor", "agent"}),
+    ("GET", "/v1/stats/realtime", None, {"supervisor", "client"}),
+    ("GET", "/v1/stats/intervals", None, {"supervisor", "client"}),
+    ("GET", "/v1/events?follow=false", None, {"supervisor", "trainer", "agent", "client"}),
+    ("POST", "/v1/keys", {"role": "trainer"}, set()),
+]
+
+
+def test_every_endpoint_refuses_the_wrong_role(scenario: Path, tmp_path: Path) -> None:
+    with serving(scenario, str(tmp_path / "live.db")) as s:
+        keys = {
+            "supervisor": s.key("supervisor"),
+            "trainer": s.key("trainer"),
+            "agent": s.key("agent", agent="desk-1"),  # not desk-2, whom the paths name
+            "client": s.key("client", client="Nord Plumbing"),  # not the call's client
+        }
+        s.ok("POST", "/v1/calls", json={"ani": "+4790000004", "dnis": DENTAL})  # contact 1
+        s.ok("POST", "/v1/tickets", json={"contact": 1, "subject": "s"})
+        refused = 0
+        for method, path, body, allowed in ENDPOINTS:
+            r = s.call(method, path, None, json=body)
+            assert r.status_code == 401, (method, path, r.text)
+            assert s.call(method, path, "wrong-key", json=body).status_code == 401
+            for role, key in keys.items():
+                # the agent may act only as desk-1 and see only its own calls; the client
+                # key belongs to another client than call 1's
+                bound = (role == "agent" and ("/desk-2" in path or "/calls/1" in path)) or (
+                    role == "client" and ("/calls/1" in path or "/tickets/1" in path)
+                )
+                if role in allowed and not bound:
+                    continue
+                r = s.call(method, path, key, json=body)
+                assert r.status_code == 403, (role, method, path, r.status_code, r.text)
+                refused += 1
+        assert refused > 40
+        # a client key sees its own calls only
+        own = s.ok("POST", "/v1/calls", json={"ani": "+4790000005", "dnis": PLUMBING})
+        assert (
+            s.ok("GET", f"/v1/calls/{own['call_id']}", keys["client"])["client"] == "Nord Plumbing"
+        )
+
+
+def test_kill_9_loses_no_acknowledged_call(scenario: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "live.db")
+    with serving(scenario, db) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        calls = [s.ok("POST", "/v1/calls", json={"ani": f"+47900001{i:02d}", "dnis": DENTAL})
+                 for i in range(20)]  # fmt: skip
+        answer(s, "desk-1", key)
+        contact = s.ok("POST", "/v1/contacts", json={"numbers": ["+4793333333"], "name": "Kari"})
+        s.kill()
+    with serving(scenario, db) as s:
+        for call in calls:
+            stored = s.ok("GET", f"/v1/calls/{call['call_id']}")
+            assert stored["outcome"] == "interrupted", stored
+        assert s.ok("GET", f"/v1/contacts/{contact['contact_id']}")["name"] == "Kari"
+        assert s.ok("GET", "/v1/agents/desk-1")["state"] == "offline"
+        new = s.ok("POST", "/v1/calls", json={"ani": "+4790000199", "dnis": DENTAL})
+        assert new["call_id"] == calls[-1]["call_id"] + 1
+        assert new["identification"] == "new"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM calls").fetchone()[0] == 21
+
+
+def test_sigterm_closes_open_calls_interrupted_with_records(scenario: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "live.db")
+    with serving(scenario, db) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        talking = s.ok("POST", "/v1/calls", json={"ani": "+4790000301", "dnis": DENTAL})
+        answer(s, "desk-1", key)
+        waiting = s.ok("POST", "/v1/calls", json={"ani": "+4790000302", "dnis": DENTAL})
+        assert waiting["status"] == "queued"
+        assert waiting["position"] == 1
+        err = s.stop()
+        assert "Traceback" not in err, err
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT id, outcome, end_s, talk_s FROM calls ORDER BY id").fetchall()
+        spans = conn.execute("SELECT count(*) FROM spans").fetchone()[0]
+    assert [(r[0], r[1]) for r in rows] == [
+        (talking["call_id"], "interrupted"),
+        (waiting["call_id"], "interrupted"),
+    ]
+    assert all(r[2] is not None for r in rows), "records written, not only closed"
+    assert spans == 1  # desk-1's staffed time ends with the service
+
+
+def test_serve_refuses_bad_arguments_in_one_line(scenario: Path, tmp_path: Path) -> None:
+    import sys
+
+    cases = [
+        (["--db", "mysql://x/y"], "--db: 'mysql' is not supported"),
+        (["--db", "postgresql+psycopg://nobody@127.0.0.1:1/x"], "--db: postgresql"),
+        (["--speedup", "0"], "--speedup: 0.0 is not in"),
+    ]
+    for extra, expected in cases:
+        r = subprocess.run(
+            [sys.executable, "-m", "callsim", "serve", "--scenario", str(scenario),
+             "--db", str(tmp_path / "x.db"), *extra],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert r.returncode == 2, (extra, r.stderr)
+        assert expected in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr, r.stderr
+
+
+def test_the_live_service_decides_as_the_core_does_in_the_simulator(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """One event sequence, two shells: the ACD built as the simulator builds it, and the
+    HTTP service. Every offer goes to the same agent, in the same order."""
+    scenario.write_text(scenario.read_text().replace("max_no_answer: 1, ", ""))
+    sc = load_scenario(scenario)
+    acd = Acd(acd_config(sc), trace=True)
+    events: list[tuple[str, str, int]] = []  # (what, agent, call)
+    script = [("login", "desk-2"), ("login", "desk-1"), ("login", "desk-3"), ("call", ""),
+              ("call", ""), ("reject", ""), ("call", ""), ("answer", ""), ("call", ""),
+              ("answer", ""), ("answer", ""), ("call", ""), ("reject", ""), ("answer", "")]  # fmt: skip
+    with serving(scenario, str(tmp_path / "live.db")) as s:
+        keys = {f"desk-{i}": s.key("agent", agent=f"desk-{i}") for i in (1, 2, 3)}
+        now = 0.0
+        ringing: list[tuple[str, int]] = []
+        sim_chosen: list[str] = []
+        live_chosen: list[str] = []
+        n = 0
+        for what, agent in script:
+            now += 1.0
+            if what == "login":
+                s.ok("POST", f"/v1/agents/{agent}/login", keys[agent])
+                acd.handle(AgentLoggedIn(agent), now)
+            elif what == "call":
+                n += 1
+                call = s.ok(
+                    "POST", "/v1/calls", json={"ani": f"+47911{n:05d}", "queue": "reception"}
+                )
+                commands = acd.handle(CallArrived(n, "reception", f"+47911{n:05d}"), now)
+                sim = [c.agent for c in commands if type(c).__name__ == "Ring"]
+                sim_chosen += sim
+                live = [o["agent"] for o in call["offers"]]
+                live_chosen += live
+                ringing += [(a, n) for a in sim]
+            elif ringing:
+                agent, call_id = ringing.pop(0)
+                offer = s.ok("GET", f"/v1/agents/{agent}/offers", keys[agent])[0]
+                assert offer["call_id"] == call_id
+                if what == "answer":
+                    s.ok("POST", f"/v1/offers/{offer['offer_id']}/accept", keys[agent])
+                    acd.handle(AgentAnswered(agent, call_id), now)
+                else:
+                    s.ok("POST", f"/v1/offers/{offer['offer_id']}/reject", keys[agent])
+                    commands = acd.handle(AgentRejected(agent, call_id), now)
+                    sim = [c.agent for c in commands if type(c).__name__ == "Ring"]
+                    sim_chosen += sim
+                    live_chosen += [
+                        o["agent"] for o in s.ok("GET", f"/v1/calls/{call_id}")["offers"]
+                    ][1:]
+                    ringing += [(a, call_id) for a in sim]
+            events.append((what, agent, n))
+        assert live_chosen == sim_chosen
+        assert len(sim_chosen) >= 4
+        live_why = [s.ok("GET", f"/v1/calls/{i}/decisions") for i in range(1, n + 1)]
+    sim_why = {}
+    for d in acd.decisions or []:
+        sim_why.setdefault(d.call, []).append([c.agent for c in d.candidates])
+    for i, why in enumerate(live_why, start=1):
+        assert [[c["agent"] for c in d["candidates"]] for d in why] == sim_why.get(i, [])
+
+
+def _postgres_bin() -> Path | None:
+    for found in sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True):
+        return found.parent
+    return None
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port, as the ``postgres`` user
+    (``initdb`` refuses root)."""
+    import os
+    import pwd
+
+    from tests.live_server import free_port
+
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip(
+            "no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)"
+        )
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user for initdb")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    import tempfile
+
+    # not under pytest's tmp_path: its parents are private to root, and initdb runs as
+    # the postgres user
+    home = Path(tempfile.mkdtemp(prefix="callsim-pg-"))
+    home.chmod(0o755)
+    data = home / "data"
+    data.mkdir()
+    if run_as:
+        shutil.chown(data, "postgres")
+    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U",
+                    "callsim", "--no-sync"], check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    log = home / "log"
+    if run_as:
+        log.touch()
+        shutil.chown(log, "postgres")
+    subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+                    "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)  # fmt: skip
+    try:
+        subprocess.run([*run_as, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                        "-U", "callsim", "callsim"], check=True, capture_output=True)  # fmt: skip
+        yield f"postgresql+psycopg://callsim@127.0.0.1:{port}/callsim"
+    finally:
+        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True, check=False)  # fmt: skip
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_postgresql_through_the_same_code_survives_kill_9(scenario: Path, postgres: str) -> None:
+    with serving(scenario, postgres, speedup=10) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        first = s.ok("POST", "/v1/calls", json={"ani": "+4790000401", "dnis": DENTAL})
+        answer(s, "desk-1", key)
+        s.ok("POST", f"/v1/calls/{first['call_id']}/complete", key, json={"note": "pg"})
+        second = s.ok("POST", "/v1/calls", json={"ani": "+4790000402", "dnis": DENTAL})
+        s.kill()
+    with serving(scenario, postgres) as s:
+        assert s.ok("GET", f"/v1/calls/{second['call_id']}")["outcome"] == "interrupted"
+        notes = s.ok("GET", f"/v1/calls/{first['call_id']}/notes")
+        assert [n["text"] for n in notes] == ["pg"]
+        assert json.loads(json.dumps(s.ok("GET", "/v1/stats/intervals")))["intervals"]
