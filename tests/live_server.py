@@ -27,12 +27,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, scenario: Path, db: str, speedup: float) -> None:
+    def __init__(
+        self, scenario: Path, db: str, speedup: float, prefix: list[str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "CALLSIM_ADMIN_KEY": ADMIN}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "callsim", "serve", "--scenario", str(scenario), "--db", db,
+            [*(prefix or []), sys.executable, "-m", "callsim", "serve", "--scenario", str(scenario), "--db", db,
              "--port", str(self.port), "--speedup", str(speedup)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
@@ -44,6 +45,7 @@ from callsim.store import Store, hash_key, tables
 MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
 ADMIN_KEY_ENV = "CALLSIM_ADMIN_KEY"
 MAX_SPEEDUP = 10_000.0
+MAX_ID = 2**53  # ids are 64-bit integers in the database; larger ones exist nowhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ async def principal(
 
 
 Who = Annotated[Principal, Depends(principal)]
+Id = Annotated[int, FastPath(ge=1, le=MAX_ID, description="An id the service gave out.")]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -253,11 +256,14 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, Any]:
+        """Liveness, the run, the scenario clock and the event loop's timer lag."""
         svc = service()
         return {
             "status": "stopping" if svc.stopped else "ok",
             "run": svc.run,
             "at_s": round(svc.now(), 3),
+            "calls_open": len(svc.calls),
+            "timer_lag_ms": svc.timer_lag_ms(),
         }
 
     @app.post("/v1/keys", status_code=201, tags=["keys"])
@@ -291,22 +297,22 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         )
 
     @app.get("/v1/calls/{call_id}", tags=["calls"])
-    async def get_call(call_id: int, who: Who) -> dict[str, Any]:
+    async def get_call(call_id: Id, who: Who) -> dict[str, Any]:
         allow(who, "supervisor", "trainer", "agent", "client")
-        call = service().call_view(call_id)
+        call = service().call_view(call_id, current_position=True)
         own_call(who, call)
         return call
 
     @app.post("/v1/calls/{call_id}/hangup", tags=["calls"])
     async def hang_up(
-        call_id: int, request: Request, who: Who, idem: IdemKey = None
+        call_id: Id, request: Request, who: Who, idem: IdemKey = None
     ) -> JSONResponse:
         allow(who, "trainer")
         return await idempotent(request, who, idem, 200, lambda: service().hang_up(call_id))
 
     @app.post("/v1/calls/{call_id}/complete", tags=["calls"])
     async def complete(
-        call_id: int, body: CompleteIn, request: Request, who: Who, idem: IdemKey = None
+        call_id: Id, body: CompleteIn, request: Request, who: Who, idem: IdemKey = None
     ) -> JSONResponse:
         allow(who, "supervisor", "agent")
         svc = service()
@@ -332,12 +338,12 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         )
 
     @app.get("/v1/calls/{call_id}/decisions", tags=["calls"])
-    async def decisions(call_id: int, who: Who) -> list[dict[str, Any]]:
+    async def decisions(call_id: Id, who: Who) -> list[dict[str, Any]]:
         allow(who, "supervisor", "trainer")
         return service().decisions(call_id)
 
     @app.get("/v1/calls/{call_id}/notes", tags=["notes"])
-    async def call_notes(call_id: int, who: Who) -> list[dict[str, Any]]:
+    async def call_notes(call_id: Id, who: Who) -> list[dict[str, Any]]:
         allow(who, "supervisor", "trainer", "agent", "client")
         own_call(who, service().call_view(call_id))
         return service().notes(call=call_id)
@@ -453,12 +459,12 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         return service().lookup(number)
 
     @app.get("/v1/contacts/{contact_id}", tags=["contacts"])
-    async def contact(contact_id: int, who: Who) -> dict[str, Any]:
+    async def contact(contact_id: Id, who: Who) -> dict[str, Any]:
         allow(who, "supervisor", "agent")
         return service().contact(contact_id)
 
     @app.patch("/v1/contacts/{contact_id}", tags=["contacts"])
-    async def update_contact(contact_id: int, body: ContactIn, who: Who) -> dict[str, Any]:
+    async def update_contact(contact_id: Id, body: ContactIn, who: Who) -> dict[str, Any]:
         allow(who, "supervisor", "agent")
         svc = service()
         out = svc.update_contact(contact_id, body.model_dump(exclude={"numbers"}))
@@ -467,7 +473,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         return out
 
     @app.post("/v1/contacts/{contact_id}/numbers", tags=["contacts"])
-    async def attach(contact_id: int, body: NumberIn, who: Who) -> dict[str, Any]:
+    async def attach(contact_id: Id, body: NumberIn, who: Who) -> dict[str, Any]:
         allow(who, "supervisor", "agent")
         return service().attach_number(contact_id, body.number)
 
@@ -482,7 +488,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         )
 
     @app.get("/v1/tickets/{ticket_id}", tags=["tickets"])
-    async def ticket(ticket_id: int, who: Who) -> dict[str, Any]:
+    async def ticket(ticket_id: Id, who: Who) -> dict[str, Any]:
         allow(who, "supervisor", "agent", "client")
         out = service().ticket(ticket_id)
         if who.role == "client" and out["client"] != who.client:
@@ -490,7 +496,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         return out
 
     @app.post("/v1/tickets/{ticket_id}/status", tags=["tickets"])
-    async def ticket_status(ticket_id: int, body: TicketStatusIn, who: Who) -> dict[str, Any]:
+    async def ticket_status(ticket_id: Id, body: TicketStatusIn, who: Who) -> dict[str, Any]:
         allow(who, "supervisor", "agent")
         svc = service()
         due = _aware(body.follow_up_due, svc) if body.follow_up_due else None

@@ -29,7 +29,7 @@ class CallIn(Body):
 
 class TicketSpec(Body):
     subject: str | None = Field(None, max_length=500, description="Opens a ticket.")
-    ticket_id: int | None = Field(None, ge=1, description="Updates this ticket instead.")
+    ticket_id: int | None = Field(None, ge=1, le=2**53, description="Updates this ticket.")
     status: Literal["open", "resolved", "closed", "needs_follow_up"] | None = None
     note: str = Field("", max_length=2000)
     follow_up_due: datetime | None = None
@@ -81,7 +81,7 @@ class NumberIn(Body):
 
 
 class TicketIn(Body):
-    contact: int = Field(ge=1)
+    contact: int = Field(ge=1, le=2**53)
     subject: str = Field(max_length=500)
 
 

@@ -98,6 +98,8 @@ from callsim.store import Store, tables
 
 EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
 MAX_WAIT_POLL_S = 60.0
+LAG_PROBE_S = 0.05  # the event loop's timer lag is sampled this often
+LAG_SAMPLES = 1200  # the last minute of samples
 
 
 class OfferState(enum.Enum):
@@ -207,6 +209,8 @@ class Service:
         self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
         self._batch: _Batch | None = None
         self.stopped = False
+        self.lag_s: deque[float] = deque(maxlen=LAG_SAMPLES)
+        self._probe(asyncio.get_running_loop().time())
 
     # -- start and stop -----------------------------------------------------------------
 
@@ -262,6 +266,25 @@ class Service:
                     w.set_result(None)
 
     # -- time -------------------------------------------------------------------------------
+
+    def _probe(self, due: float) -> None:
+        """Sample how late the event loop runs a timer (what every core timer suffers)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self.lag_s.append(max(now - due, 0.0))
+        if not self.stopped:
+            loop.call_at(now + LAG_PROBE_S, self._probe, now + LAG_PROBE_S)
+
+    def timer_lag_ms(self) -> dict[str, float]:
+        """The timer lag's p50, p99 and maximum over the last minute, milliseconds."""
+        if not self.lag_s:
+            return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+        p50, p99 = np.percentile(np.array(self.lag_s), [50, 99])
+        return {
+            "p50": round(p50 * 1e3, 3),
+            "p99": round(p99 * 1e3, 3),
+            "max": round(max(self.lag_s) * 1e3, 3),
+        }
 
     def now(self) -> float:
         return self.centre.now()
@@ -727,7 +750,7 @@ class Service:
         counters[table] = value + 1
         return value
 
-    def call_view(self, call_id: int) -> dict[str, Any]:
+    def call_view(self, call_id: int, *, current_position: bool = False) -> dict[str, Any]:
         """A call as the API shows it: live state, or the stored record once it ended."""
         call = self.calls.get(call_id)
         if call is not None:
@@ -750,8 +773,8 @@ class Service:
         )
         out["overflowed"] = json.loads(row["overflowed"])
         out["instruction"] = json.loads(row["instruction"]) if row["instruction"] else None
-        if call is not None and call.row["status"] == "queued":
-            out["position"] = self._position(call)
+        if call is not None and call.row["status"] == "queued" and current_position:
+            out["position"] = self._position(call)  # O(n log n): not on the hot path
         if call is not None and call.inbound is not None:
             inbound = call.inbound
             out["screen_pop"] = jsonable(self.flow.screen_pop(inbound))

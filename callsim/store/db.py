@@ -54,6 +54,7 @@ class Store:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InputError(f"{_safe(self.url)}: cannot connect ({reason})", field="db") from None
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self._upserts: dict[str, Any] = {}
 
     def _migrate(self) -> None:
         config = Config()
@@ -73,13 +74,19 @@ class Store:
             yield self.conn
 
     def upsert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert ``rows`` or replace those whose primary key exists (one statement)."""
+        """Insert ``rows`` or replace those whose primary key exists (one statement, built
+        once per table: building it costs more than running it)."""
         if not rows:
             return
-        stmt = self._insert(table)
-        keys = [c.name for c in table.primary_key.columns]
-        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), list(rows))
+        stmt = self._upserts.get(table.name)
+        if stmt is None:
+            insert_ = self._insert(table)
+            keys = [c.name for c in table.primary_key.columns]
+            update = {c.name: insert_.excluded[c.name] for c in table.columns if c.name not in keys}
+            stmt = self._upserts[table.name] = insert_.on_conflict_do_update(
+                index_elements=keys, set_=update
+            )
+        conn.execute(stmt, list(rows))
 
     def insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
