@@ -187,7 +187,7 @@ class Service:
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
         self.agent_skills = self._load_agents()
-        config = acd_config(scenario, wrap_up_s=_wrap_up_means(scenario))
+        config = acd_config(scenario, wrap_up_s=_queue_means(scenario, "wrap_up_s"))
         config = dataclasses.replace(config, agents=())
         self.acd = Acd(config, trace=True)
         self.contacts = self._load_contacts()
@@ -1259,7 +1259,7 @@ class Service:
         return float(cache[run])
 
     def _interval_table(self, date: str, st: Any, frame: Frame) -> dict[str, Any]:
-        patience = _patience_means(self.scenario)
+        patience = _queue_means(self.scenario, "patience_s")
         rows = []
         for k in range(frame.n_intervals):
             start = k * frame.interval_s
@@ -1529,26 +1529,16 @@ def _ratio(num: float, den: float) -> float | None:
     return None if not den else round(float(num) / float(den), 6)
 
 
-def _wrap_up_means(s: Scenario) -> dict[str, float]:
-    """Each queue's wrap-up: the mean of its streams' (an agent may end it sooner)."""
+def _queue_means(s: Scenario, field: str) -> dict[str, float]:
+    """Each queue's mean of a call-stream distribution (``wrap_up_s``, ``patience_s``):
+    its first stream's that sets one, the answering service's for client queues."""
     out: dict[str, float] = {}
     for c in s.calls:
-        if c.wrap_up_s is not None:
-            out.setdefault(c.queue, dist_mean(c.wrap_up_s))
-    if s.answering.wrap_up_s is not None:
+        if getattr(c, field) is not None:
+            out.setdefault(c.queue, dist_mean(getattr(c, field)))
+    if getattr(s.answering, field) is not None:
         for cl in s.clients:
-            out.setdefault(cl.queue, dist_mean(s.answering.wrap_up_s))
-    return out
-
-
-def _patience_means(s: Scenario) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for c in s.calls:
-        if c.patience_s is not None:
-            out.setdefault(c.queue, dist_mean(c.patience_s))
-    if s.answering.patience_s is not None:
-        for cl in s.clients:
-            out.setdefault(cl.queue, dist_mean(s.answering.patience_s))
+            out.setdefault(cl.queue, dist_mean(getattr(s.answering, field)))
     return out
 
 
