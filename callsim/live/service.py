@@ -208,6 +208,7 @@ class Service:
         self.recent: deque[dict[str, Any]] = deque(maxlen=EVENT_BUFFER)
         self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
         self._batch: _Batch | None = None
+        self._counters: dict[str, int] = {}  # next ids of notes (max + 1 on first use)
         self.stopped = False
         self.lag_s: deque[float] = deque(maxlen=LAG_SAMPLES)
         self._probe(asyncio.get_running_loop().time())
@@ -742,7 +743,7 @@ class Service:
         return note_id
 
     def _next_id(self, table: str) -> int:
-        counters = self.__dict__.setdefault("_counters", {})
+        counters = self._counters
         if table not in counters:
             t = getattr(tables, table)
             counters[table] = int(self.store.scalar(select(func.max(t.c.id))) or 0) + 1
@@ -1207,9 +1208,7 @@ class Service:
         if client is not None:
             query = query.where(c.client == client)
         rows = self.store.rows(query)
-        records = [
-            _record_of(r, midnight, self.epoch_of_run)._replace(call=i) for i, r in enumerate(rows)
-        ]
+        records = [_record_of(r, midnight)._replace(call=i) for i, r in enumerate(rows)]
         s = tables.spans.c
         spans = [
             StaffedSpan(
@@ -1249,14 +1248,6 @@ class Service:
         )
         stats = reduce_replication(frame, records, spans, 0, facts)
         return self._interval_table(date.isoformat(), stats, frame)
-
-    def epoch_of_run(self, run: int) -> float:
-        cache = self.__dict__.setdefault("_epochs", {})
-        if run not in cache:
-            cache[run] = self.store.scalar(
-                select(tables.runs.c.epoch_unix).where(tables.runs.c.id == run)
-            )
-        return float(cache[run])
 
     def _interval_table(self, date: str, st: Any, frame: Frame) -> dict[str, Any]:
         patience = _queue_means(self.scenario, "patience_s")
@@ -1472,32 +1463,11 @@ def _ticket_view(ticket: Ticket) -> dict[str, Any]:
     return dict(data)
 
 
-def _record_of(row: Any, midnight: float, epoch_of_run: Callable[[int], float]) -> CallRecord:
-    """A stored call as the core's record, its times in seconds since ``midnight``."""
-    if row.end_s is None:  # closed interrupted by recovery: no times after the arrival
-        shift = row.arrived_unix - row.arrival_s - midnight
-        end = row.arrival_s
-        return CallRecord(
-            row.id,
-            row.queue,
-            row.final_queue or row.queue,
-            row.ani,
-            row.dnis,
-            row.priority or 0,
-            row.arrival_s + shift,
-            row.arrival_s + shift,
-            (),
-            None,
-            end + shift,
-            Outcome(row.outcome),
-            None,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            None,
-        )
-    shift = epoch_of_run(row.run) - midnight
+def _record_of(row: Any, midnight: float) -> CallRecord:
+    """A stored call as the core's record, its times in seconds since ``midnight`` (its
+    run's epoch is ``arrived_unix - arrival_s``). A call closed by recovery after a kill
+    has no times after its arrival."""
+    shift = row.arrived_unix - row.arrival_s - midnight
     offers = tuple(
         Offer(o["at_s"] + shift, o["agent"], OfferResult(o["result"]), o["ring_s"])
         for o in json.loads(row.offers)
@@ -1513,9 +1483,9 @@ def _record_of(row: Any, midnight: float, epoch_of_run: Callable[[int], float]) 
         (row.queued_s if row.queued_s is not None else row.arrival_s) + shift,
         offers,
         None if row.answer_s is None else row.answer_s + shift,
-        row.end_s + shift,
+        (row.end_s if row.end_s is not None else row.arrival_s) + shift,
         Outcome(row.outcome),
-        row.agent,
+        row.agent if row.end_s is not None else None,
         row.wait_s or 0.0,
         row.ring_s or 0.0,
         row.talk_s or 0.0,
