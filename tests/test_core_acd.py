@@ -276,7 +276,18 @@ def test_decision_trace_explains_the_choice() -> None:
     assert [c.agent for c in first.candidates] == ["spec", "gen"]
     assert first.candidates[0].score == (1, 1.0)
     assert "fewest skills" in first.rule
+    assert first.n_candidates == 2
     assert second.chosen == ("gen",)
+    assert second.n_candidates == 1
+
+
+def test_a_decision_lists_the_best_ten_of_many_idle_agents() -> None:
+    acd = make_acd({f"a{i:02}": ["general"] for i in range(40)}, trace=True)
+    acd.handle(CallArrived(1, "general"), 100)
+    assert acd.decisions is not None
+    (d,) = acd.decisions
+    assert d.n_candidates == 40
+    assert [c.agent for c in d.candidates] == [f"a{i:02}" for i in range(10)]  # idle longest
 
 
 def test_preferred_agent_idle_gets_the_call_first() -> None:

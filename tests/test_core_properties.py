@@ -398,3 +398,34 @@ def test_ordered_strategies_choose_what_a_brute_force_oracle_chooses(
             talking.append(call)
         if talking and action >= 2:
             acd.handle(CallEnded(talking.pop(0)), now)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=0, max_size=40),
+    st.integers(0, 12),
+    st.sets(st.integers(0, 39), max_size=8),
+)
+def test_a_pools_best_k_are_its_members_in_order(
+    ops: list[tuple[int, bool]], k: int, exclude: set[int]
+) -> None:
+    """``best`` (the decision trace's heap walk) lists what ``members`` lists, cut at k."""
+    from callsim.core.agent import Agent
+    from callsim.core.pool import CyclicPool, HeapPool
+
+    heap, cyclic = HeapPool(lambda a: (a.weight,)), CyclicPool()
+    agents = []
+    for i, (key, leaves) in enumerate(ops):
+        agent = Agent(f"a{i}", {"s": 1}, i, weight=float(key))
+        agent.state = AgentState.READY
+        agents.append(agent)
+        heap.add(agent)
+        cyclic.add(agent)
+        if leaves:  # left idle again: the heap drops it lazily
+            heap.discard(agent)
+            cyclic.discard(agent)
+            agent.idle_token += 1
+    names = {f"a{i}" for i in exclude}
+    for pool in (heap, cyclic):
+        expected = [a for a in pool.members() if a.name not in names][:k]
+        assert pool.best(k, names) == expected

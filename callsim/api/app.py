@@ -101,16 +101,49 @@ class BodyLimit:
             await _too_large(send)
 
 
+class Settled:
+    """Hold each response until the changes staged so far have committed (the service
+    commits each turn of the event loop in one transaction): a 2xx means durable. If
+    the commit fails, the answer is 503 instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        service: Service = scope["app"].state.callsim["service"]
+        failed = False
+
+        async def settled(message: Message) -> None:
+            nonlocal failed
+            if message["type"] == "http.response.start":
+                try:
+                    await service.settled()
+                except Exception as exc:
+                    failed = True
+                    await _answer(send, 503, "StoreError", f"the change was not saved: {exc}")
+                    return
+            if not failed:
+                await send(message)
+
+        await self.app(scope, receive, settled)
+
+
 class _BodyTooLargeError(Exception):
     pass
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps(
-        {"error": "BodyTooLarge", "field": None, "message": f"the body is over {MAX_BODY} bytes"}
-    ).encode()
+    await _answer(send, 413, "BodyTooLarge", f"the body is over {MAX_BODY} bytes")
+
+
+async def _answer(send: Send, status: int, error: str, message: str) -> None:
+    """An error answer in the one JSON shape, sent from an ASGI middleware."""
+    body = json.dumps({"error": error, "field": None, "message": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -168,6 +201,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         "contacts, notes, tickets, statistics. See docs/live.md.",
         lifespan=lifespan,
     )
+    app.add_middleware(Settled)
     app.add_middleware(BodyLimit)
 
     @app.exception_handler(CallsimError)
@@ -222,8 +256,9 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         if len(key) > 200:
             raise InputError("at most 200 characters", field="Idempotency-Key")
         what = f"{request.method} {request.url.path}"[:300]
+        svc = service()
         i = tables.idempotency.c
-        rows = state["store"].rows(
+        rows = svc.read(
             select(i.request, i.status, i.body).where(i.principal == who.key_id, i.key == key)
         )
         if rows:
@@ -232,7 +267,6 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                     f"{key!r} was used for {rows[0].request}, not {what}", field="Idempotency-Key"
                 )
             return JSONResponse(json.loads(rows[0].body), status_code=rows[0].status)
-        svc = service()
         with svc.unit() as batch:
             body = action()
             batch.extra.append(

@@ -71,6 +71,7 @@ from callsim.core.event import (
 )
 from callsim.core.queue import QueueState
 from callsim.core.record import (
+    TRACE_TOP,
     CallRecord,
     Candidate,
     Decision,
@@ -539,21 +540,21 @@ class Acd:
     ) -> None:
         assert self.decisions is not None
         pool = queue.pool
-        members = pool.members() if rule is None else agents
+        held = [self.agents[name] for name in call.tried]
+        tried = sorted(a.name for a in held if a.in_pools and pool in a.pools)
+        if rule is None:  # the pool's order decided
+            best, count = pool.best(TRACE_TOP, call.tried), pool.live - len(tried)
+        else:  # a rule named these agents
+            best, count = agents[:TRACE_TOP], len(agents)
         self.decisions.append(
             Decision(
                 at_s=now,
                 call=call.id,
                 queue=queue.name,
                 strategy=queue.strategy.name,
-                candidates=tuple(
-                    Candidate(a.name, pool.score(a)) for a in members if a.name not in call.tried
-                ),
-                excluded=tuple(
-                    (a.name, "already offered in this hunt")
-                    for a in members
-                    if a.name in call.tried
-                ),
+                candidates=tuple(Candidate(a.name, pool.score(a)) for a in best),
+                n_candidates=count,
+                excluded=tuple((a, "already offered in this hunt") for a in tried[:TRACE_TOP]),
                 chosen=tuple(a.name for a in agents),
                 rule=rule or queue.strategy.rule,
             )

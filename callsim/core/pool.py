@@ -16,7 +16,8 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from itertools import islice
 from typing import Any
 
 from callsim.core.agent import Agent, AgentState
@@ -48,7 +49,16 @@ class Pool:
         raise NotImplementedError
 
     def members(self) -> list[Agent]:
-        """Every idle agent held, best first (O(n): for ring-all and decision traces)."""
+        """Every idle agent held, best first (O(n): for ring-all)."""
+        raise NotImplementedError
+
+    def best(self, k: int, exclude: Collection[str]) -> list[Agent]:
+        """The first ``k`` idle agents held, best first, skipping names in ``exclude``
+        (for decision traces: O(k) here, not O(n))."""
+        return list(islice((a for a in self._ordered() if a.name not in exclude), k))
+
+    def _ordered(self) -> Iterator[Agent]:
+        """The idle agents held, best first, lazily."""
         raise NotImplementedError
 
     def score(self, agent: Agent) -> tuple[float, ...]:
@@ -106,6 +116,19 @@ class HeapPool(Pool):
     def members(self) -> list[Agent]:
         return [e[-1] for e in sorted(self._heap) if _valid(e[-1], e[-2])]
 
+    def _ordered(self) -> Iterator[Agent]:
+        # best-first walk of the heap's tree: the next entry is always the smallest
+        # child of one already taken, so k entries cost O(k log k), not a sort
+        heap = self._heap
+        frontier = [(heap[0], 0)] if heap else []
+        while frontier:
+            entry, i = heapq.heappop(frontier)
+            if _valid(entry[-1], entry[-2]):
+                yield entry[-1]
+            for child in (2 * i + 1, 2 * i + 2):
+                if child < len(heap):
+                    heapq.heappush(frontier, (heap[child], child))
+
     def score(self, agent: Agent) -> tuple[float, ...]:
         return self._key(agent)
 
@@ -142,9 +165,13 @@ class CyclicPool(Pool):
         return None
 
     def members(self) -> list[Agent]:
-        start = bisect.bisect_right(self._positions, self.last)
-        order = self._positions[start:] + self._positions[:start]
-        return [self._agents[p] for p in order]
+        return list(self._ordered())
+
+    def _ordered(self) -> Iterator[Agent]:
+        positions = self._positions
+        start = bisect.bisect_right(positions, self.last)
+        for k in range(len(positions)):
+            yield self._agents[positions[(start + k) % len(positions)]]
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         # distance after the memory position, cyclically
@@ -195,7 +222,10 @@ class ArrayPool(Pool):
                 return agent
 
     def members(self) -> list[Agent]:
-        return [a for t, a in self._entries if _valid(a, t)]
+        return list(self._ordered())
+
+    def _ordered(self) -> Iterator[Agent]:  # no order: random strategies
+        return (a for t, a in self._entries if _valid(a, t))
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         return (-agent.weight,) if self._weighted else ()

@@ -132,15 +132,22 @@ class Candidate:
     score: tuple[float, ...]  # the strategy's sort key: lower is offered first
 
 
+TRACE_TOP = 10  # the candidates and exclusions a decision lists: a trace costs O(this)
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """Why an offer went where it went (only when the ACD is created with ``trace=True``)."""
+    """Why an offer went where it went (only when the ACD is created with ``trace=True``).
+
+    The best ``TRACE_TOP`` candidates are listed, not every idle agent: a decision with a
+    thousand idle agents costs what one with ten does."""
 
     at_s: float
     call: CallId
     queue: str
     strategy: str
-    candidates: tuple[Candidate, ...]  # idle qualified agents, best first
+    candidates: tuple[Candidate, ...]  # the best untried idle qualified agents, best first
+    n_candidates: int  # how many there were (the list stops at TRACE_TOP)
     excluded: tuple[tuple[str, str], ...]  # (agent, reason), e.g. already tried in this hunt
     chosen: tuple[str, ...]
     rule: str  # the ordering and tie-break that decided

@@ -3,10 +3,13 @@ agents, offers, contacts, notes, tickets and event stream, kept in a database.
 
 Every change goes the same way: an event for the core (``LiveCentre.handle`` or the
 inbound flow), then the bookkeeping of what the core answered (``_watch``: call status,
-offers, records, staffed spans, decisions, events), then one transaction (``_commit``).
-A method returns only after its transaction committed, so an answer the API gives is
-durable. Changes the timers cause (a ring timing out, a wrap-up ending) commit at once.
-Everything runs on the event loop's thread: the core is never entered twice at a time.
+offers, records, staffed spans, decisions, events), staged in the batch of the event
+loop's turn (``unit``). When the turn ends, everything it staged commits in one
+transaction (``flush``: group commit, one transaction for all the requests and timers of
+a turn rather than one each). Answers wait for it (``settled``: the API holds every
+response until then), so an answer the API gives is durable; events are published after
+it. Reads of the database commit what is staged first. Everything runs on the event
+loop's thread: the core is never entered twice at a time.
 
 On start, calls a previous run left open (it was killed) are closed ``interrupted`` and
 agents start logged out; contacts, tickets and agents added over the API come back.
@@ -150,6 +153,27 @@ class _Batch:
         self.contacts: set[int] = set()
         self.extra: list[tuple[Any, list[dict[str, Any]], bool]] = []  # (table, rows, upsert)
 
+    def __bool__(self) -> bool:
+        return bool(
+            self.calls or self.events or self.agent_events or self.spans or self.decisions
+            or self.contacts or self.extra
+        )  # fmt: skip
+
+    def take(self) -> _Batch:
+        """A batch holding what this one holds; this one is left empty."""
+        taken = _Batch()
+        for name in self.__slots__:
+            value = getattr(self, name)
+            setattr(self, name, getattr(taken, name))
+            setattr(taken, name, value)
+        return taken
+
+    def __enter__(self) -> _Batch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
 
 class Service:
     """One routing centre on the wall clock. Create it inside the running event loop."""
@@ -207,7 +231,10 @@ class Service:
         self._next_event = int(store.scalar(select(func.max(tables.events.c.id))) or 0) + 1
         self.recent: deque[dict[str, Any]] = deque(maxlen=EVENT_BUFFER)
         self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
-        self._batch: _Batch | None = None
+        self._loop = asyncio.get_running_loop()
+        self._staged = _Batch()  # what this turn of the event loop changed
+        self._flush_due = False
+        self._waiters: list[asyncio.Future[None]] = []
         self._counters: dict[str, int] = {}  # next ids of notes (max + 1 on first use)
         self.stopped = False
         self.lag_s: deque[float] = deque(maxlen=LAG_SAMPLES)
@@ -252,8 +279,8 @@ class Service:
         """The graceful shutdown: open calls end ``interrupted`` (recorded), timers stop."""
         if self.stopped:
             return
-        with self.unit():
-            self.centre.stop()
+        self.centre.stop()
+        self.flush()
         self.stopped = True
         with self.store.transaction() as conn:
             conn.execute(
@@ -296,27 +323,46 @@ class Service:
 
     # -- units of work ----------------------------------------------------------------------
 
-    class _Unit:
-        def __init__(self, service: Service) -> None:
-            self.service = service
-            self.outer = False
+    def unit(self) -> _Batch:
+        """What this turn of the event loop stages: every change made in the turn commits
+        in one transaction when the turn ends (group commit; see ``flush``)."""
+        if not self._flush_due:
+            self._flush_due = True
+            self._loop.call_soon(self.flush)
+        return self._staged
 
-        def __enter__(self) -> _Batch:
-            s = self.service
-            if s._batch is None:
-                s._batch = _Batch()
-                self.outer = True
-            return s._batch
+    def flush(self) -> None:
+        """Commit what is staged, then wake those waiting in ``settled`` (an answer leaves
+        only after its changes committed) and publish the events."""
+        self._flush_due = False
+        waiters, self._waiters = self._waiters, []
+        try:
+            if self._staged:
+                self._commit(self._staged.take())
+        except Exception as exc:  # the store failed: every waiting answer reports it
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(exc)
+            if not waiters:
+                raise
+            return
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
 
-        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-            if self.outer:
-                batch, self.service._batch = self.service._batch, None
-                assert batch is not None
-                self.service._commit(batch)  # what the core did stands even on error
+    async def settled(self) -> None:
+        """Return once everything staged so far has committed (at once if nothing is)."""
+        if self._flush_due or self._staged:
+            self.unit()
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            await waiter
 
-    def unit(self) -> Service._Unit:
-        """A unit of work: what happens inside commits in one transaction at its end."""
-        return Service._Unit(self)
+    def read(self, query: Any) -> list[Any]:
+        """Read the database after committing what is staged, so reads see every change."""
+        if self._staged:
+            self.flush()
+        return self.store.rows(query)
 
     def _commit(self, batch: _Batch) -> None:
         store = self.store
@@ -746,7 +792,9 @@ class Service:
         counters = self._counters
         if table not in counters:
             t = getattr(tables, table)
-            counters[table] = int(self.store.scalar(select(func.max(t.c.id))) or 0) + 1
+            counters[table] = (
+                int(self.store.scalar(select(func.max(t.c.id))) or 0) + 1
+            )  # committed: ids staged come from here
         value: int = counters[table]
         counters[table] = value + 1
         return value
@@ -754,8 +802,11 @@ class Service:
     def call_view(self, call_id: int, *, current_position: bool = False) -> dict[str, Any]:
         """A call as the API shows it: live state, or the stored record once it ended."""
         call = self.calls.get(call_id)
+        staged = self._staged.calls.get(call_id)
         if call is not None:
             row = dict(call.row)
+        elif staged is not None:  # ended in this turn: its row is not committed yet
+            row = {**staged, "position": None}
         else:
             found = self.store.rows(select(tables.calls).where(tables.calls.c.id == call_id))
             if not found:
@@ -800,7 +851,7 @@ class Service:
     def decisions(self, call_id: int) -> list[dict[str, Any]]:
         self.call_view(call_id)
         d = tables.decisions.c
-        rows = self.store.rows(select(d.data).where(d.call == call_id).order_by(d.id))
+        rows = self.read(select(d.data).where(d.call == call_id).order_by(d.id))
         return [json.loads(r.data) for r in rows]
 
     # -- agents and offers ------------------------------------------------------------------
@@ -1008,7 +1059,7 @@ class Service:
             query = query.where(n.call == call)
         if client is not None:
             query = query.where(n.client == client)
-        rows = self.store.rows(query)
+        rows = self.read(query)
         return [
             {"note_id": r.id, **{k: v for k, v in r._mapping.items() if k != "id"}} for r in rows
         ]
@@ -1080,7 +1131,7 @@ class Service:
         return _ticket_view(ticket)
 
     def _ticket_row(self, ticket_id: int) -> Any:
-        rows = self.store.rows(select(tables.tickets).where(tables.tickets.c.id == ticket_id))
+        rows = self.read(select(tables.tickets).where(tables.tickets.c.id == ticket_id))
         if not rows:
             from callsim.errors import UnknownTicketError
 
@@ -1207,14 +1258,14 @@ class Service:
         )
         if client is not None:
             query = query.where(c.client == client)
-        rows = self.store.rows(query)
+        rows = self.read(query)
         records = [_record_of(r, midnight)._replace(call=i) for i, r in enumerate(rows)]
         s = tables.spans.c
         spans = [
             StaffedSpan(
                 r.agent, tuple(json.loads(r.queues)), r.start_unix - midnight, r.end_unix - midnight
             )
-            for r in self.store.rows(
+            for r in self.read(
                 select(tables.spans).where(s.end_unix > midnight, s.start_unix < end)
             )
         ]
@@ -1317,9 +1368,7 @@ class Service:
         if self.recent and self.recent[0]["id"] <= last_id + 1:
             return [e for e in self.recent if e["id"] > last_id]
         e = tables.events.c
-        rows = self.store.rows(
-            select(e.data).where(e.id > last_id).order_by(e.id).limit(EVENT_BUFFER)
-        )
+        rows = self.read(select(e.data).where(e.id > last_id).order_by(e.id).limit(EVENT_BUFFER))
         return [json.loads(r.data) for r in rows]
 
     def _running(self) -> None:

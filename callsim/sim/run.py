@@ -89,7 +89,7 @@ def trace_replication(
             "chosen": list(d.chosen),
             "rule": d.rule,
             "candidates": [[c.agent, list(c.score)] for c in d.candidates[:candidates]],
-            "candidates_total": len(d.candidates),
+            "candidates_total": d.n_candidates,
             "excluded": [list(e) for e in d.excluded[:candidates]],
         }
         for d in rep.acd.decisions
