@@ -1,20 +1,24 @@
 """The live service's speed, as the engineer load-testing it sees it (not a timed test):
 
-- ``POST /v1/calls`` with routing, the key check and a committed SQLite transaction per
-  call, against a bare FastAPI endpoint taking the same request model, both on uvicorn,
-  each pinned to one core while wrk runs on the other, in the same run (goal: >= 0.5x,
+- ``POST /v1/calls`` with routing, the key check and durable SQLite storage (a 201 leaves
+  only after its transaction committed), against a bare FastAPI endpoint taking the same
+  request model, both on uvicorn pinned to one core while wrk (32 connections) runs on
+  the other; three alternating rounds in the same run, medians compared (goal: >= 0.5x,
   aim 0.8x);
-- the event loop's timer lag (p99, sampled by the service every 50 ms) with 1,000
-  logged-in agents and 5,000 waiting calls while wrk keeps posting calls (goal < 10 ms).
+- the event loop's timer lag (p99 and maximum, sampled by the service every 50 ms) with
+  1,000 logged-in agents ringing and more than 5,000 calls waiting, under a steady load
+  of 150 new calls a second (goal: p99 < 10 ms).
 
 Run: ``pytest benchmarks/test_live_service.py --benchmark-only -s`` (needs wrk).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -49,10 +53,10 @@ wrk.headers["Authorization"] = "Bearer %s"
 
 
 def pinned(core: int) -> list[str]:
-    return ["taskset", "-c", str(core)] if shutil.which("taskset") and os.cpu_count() else []
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") else []
 
 
-def wrk(url: str, script: Path, seconds: int = 5) -> float:
+def wrk(url: str, script: Path, seconds: int = 3) -> float:
     out = subprocess.run(
         [*pinned(0), "wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), f"{url}/v1/calls"],
         capture_output=True, text=True, check=True,
@@ -62,9 +66,12 @@ def wrk(url: str, script: Path, seconds: int = 5) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
-@pytest.mark.skipif(
+NEEDS_WRK = pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
 )
+
+
+@NEEDS_WRK
 def test_post_calls_against_a_bare_endpoint(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     scenario = tmp_path / "bench.yaml"
     scenario.write_text(SCENARIO)
@@ -74,25 +81,50 @@ def test_post_calls_against_a_bare_endpoint(benchmark, tmp_path: Path) -> None: 
 
     def run() -> None:
         port = free_port()
+        bare_url = f"http://127.0.0.1:{port}"
         bare = subprocess.Popen(
             [*pinned(1), sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app",
              "--port", str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT,
         )  # fmt: skip
+        server = Server(scenario, str(tmp_path / "bench.db"), 1.0, prefix=pinned(1))
         try:
-            _wait(f"http://127.0.0.1:{port}/docs")
-            wrk(f"http://127.0.0.1:{port}", script, 1)  # warm-up
-            result["bare_rps"] = wrk(f"http://127.0.0.1:{port}", script)
+            _wait(f"{bare_url}/docs")
+            wrk(bare_url, script, 1)  # warm-up
+            wrk(server.url, script, 1)
+            bare_rps, live_rps = [], []
+            for _ in range(3):  # alternating: the machine's drift hits both alike
+                bare_rps.append(wrk(bare_url, script))
+                live_rps.append(wrk(server.url, script))
+            result["bare_rps"] = statistics.median(bare_rps)
+            result["live_rps"] = statistics.median(live_rps)
         finally:
             bare.terminate()
             bare.wait()
-        server = Server(scenario, str(tmp_path / "bench.db"), 1.0, prefix=pinned(1))
+            server.stop()
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    ratio = result["live_rps"] / result["bare_rps"]
+    benchmark.extra_info.update(result, ratio=ratio)
+    print(
+        f"\nPOST /v1/calls: live {result['live_rps']:.0f}/s, bare {result['bare_rps']:.0f}/s, "
+        f"ratio {ratio:.2f} (goal >= 0.5)"
+    )
+    assert ratio > 0.2  # a guard against a collapse; the goal is reported, as measured
+
+
+def test_timer_lag_with_1000_agents_and_5000_waiting(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    scenario = tmp_path / "bench.yaml"
+    scenario.write_text(SCENARIO)
+    result: dict[str, float] = {}
+
+    def run() -> None:
+        server = Server(scenario, str(tmp_path / "lag.db"), 1.0, prefix=pinned(1))
         try:
-            wrk(server.url, script, 1)
-            result["live_rps"] = wrk(server.url, script)
-            # 1,000 agents logged in and busy, thousands of calls waiting, wrk posting more
             for i in range(1, 1001):
                 server.ok("POST", f"/v1/agents/desk-{i}/login")
-            wrk(server.url, script, 3)
+            # a steady load for a minute (the window the service's lag percentiles cover):
+            # every agent rings, the queue grows past 5,000
+            asyncio.run(_paced(server.url, per_s=150, seconds=60))
             health = server.ok("GET", "/healthz")
             result["calls_open"] = health["calls_open"]
             result["lag_p99_ms"] = health["timer_lag_ms"]["p99"]
@@ -101,16 +133,30 @@ def test_post_calls_against_a_bare_endpoint(benchmark, tmp_path: Path) -> None: 
             server.stop()
 
     benchmark.pedantic(run, rounds=1, iterations=1)
-    ratio = result["live_rps"] / result["bare_rps"]
-    benchmark.extra_info.update(result, ratio=ratio)
+    benchmark.extra_info.update(result)
     print(
-        f"\nPOST /v1/calls: live {result['live_rps']:.0f}/s, bare {result['bare_rps']:.0f}/s, "
-        f"ratio {ratio:.2f}; timer lag p99 {result['lag_p99_ms']:.2f} ms "
-        f"(max {result['lag_max_ms']:.1f}) with {result['calls_open']} calls open"
+        f"\ntimer lag at 150 calls/s with 1,000 agents and {result['calls_open']} calls open: "
+        f"p99 {result['lag_p99_ms']:.2f} ms, max {result['lag_max_ms']:.1f} ms (goal p99 < 10)"
     )
-    # the goals (>= 0.5x, p99 < 10 ms) are reported, not asserted: docs/live.md keeps
-    # the measured numbers and what is left to reach them
     assert result["calls_open"] >= 5000
+
+
+async def _paced(url: str, per_s: float, seconds: float) -> None:
+    """POST calls at a steady rate from this process, pinned to the other core."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    body = {"ani": "+4790000001", "dnis": DENTAL}
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        pending = set()
+        for k in range(int(per_s * seconds)):
+            await asyncio.sleep(max(start + k / per_s - loop.time(), 0))
+            pending.add(asyncio.ensure_future(client.post("/v1/calls", json=body)))
+            pending = {p for p in pending if not p.done()}
+        for r in await asyncio.gather(*pending):
+            assert r.status_code == 201, r.text
 
 
 def _wait(url: str) -> None:

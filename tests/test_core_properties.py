@@ -264,6 +264,14 @@ class Harness:
                 if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
             )
             assert q.n_waiting == waiting
+            # positions: priority first, then entry order (brute force against the index)
+            line = sorted(
+                (-c.priority, c.entries[q.name], c.id)
+                for c in acd.calls.values()
+                if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
+            )
+            for place, (_, _, call_id) in enumerate(line, start=1):
+                assert q.position(acd.calls[call_id]) == place
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

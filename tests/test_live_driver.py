@@ -5,6 +5,7 @@ timers, F times faster with --speedup, and stopping closes open calls."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -87,6 +88,35 @@ def test_stopping_closes_open_calls_and_silences_timers() -> None:
     ]
     with pytest.raises(ConfigError, match="stopped"):
         centre.handle(CallArrived(3, "general"))
+
+
+def test_a_burst_of_timers_is_fed_in_slices_between_the_loops_other_work() -> None:
+    """A thousand agents rung together time out together: the loop still takes turns."""
+    n = 1500
+
+    async def day() -> tuple[list[int], int]:
+        acd = make_acd({f"a{i}": ["general"] for i in range(n)}, max_no_answer=0)
+        centre = LiveCentre(acd, speedup=SPEEDUP)
+        timed_out = 0
+
+        def count(event: object, commands: object, now: float) -> None:
+            nonlocal timed_out
+            timed_out += type(event).__name__ == "RingTimedOut"
+
+        centre.watch(count)
+        for call in range(1, n + 1):
+            centre.handle(CallArrived(call, "general"))  # every agent rings for 15 s
+        await _idle(14)
+        time.sleep(40 / SPEEDUP)  # the loop is held until every ring time-out is due
+        seen = []  # how many had timed out at each turn of the loop
+        while timed_out < n:  # (those rung again time out later)
+            seen.append(timed_out)
+            await asyncio.sleep(0)
+        return seen, timed_out
+
+    seen, timed_out = asyncio.run(day())
+    assert timed_out >= n
+    assert any(0 < k < n for k in seen), "the burst ran in one turn of the loop"
 
 
 def test_speedup_must_be_positive_and_a_flow_is_needed_for_clients() -> None:

@@ -3,9 +3,14 @@
 The simulator feeds the core events on SimPy's clock; this driver feeds it the same events
 on the wall clock: what people do (``handle``, ``arrive``) at the moment they do it, and
 what the core asked to be told later (``StartTimer``: max wait, overflow, wrap-up end,
-preferred-agent wait, no-answer pause end; a ``Ring``'s time-out) from ``call_later``
-timers. ``speedup`` F runs every core timer F times faster (a 15 s ring time-out lasts
-15/F s) and reports times in scenario seconds, so a load test can compress a day.
+preferred-agent wait, no-answer pause end; a ``Ring``'s time-out) from its timer heap.
+``speedup`` F runs every core timer F times faster (a 15 s ring time-out lasts 15/F s)
+and reports times in scenario seconds, so a load test can compress a day.
+
+The timers are one heap with one loop timer armed for the earliest. When many come due
+at once (a thousand agents rung together time out together), they are fed in slices of
+at most ``SLICE_S`` of work, the loop's other callbacks (requests, the lag probe) running
+between slices: a burst delays timers a little, never the whole loop.
 
 Like the engine, it holds no rule: timers it set are never cancelled (the core drops a
 stale one), a late event is harmless, and every command goes to the listeners (the API's
@@ -15,6 +20,8 @@ desks and event stream) as the core returned it. All calls happen on the loop's 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +42,8 @@ from callsim.core import (
 )
 from callsim.core.event import Event
 from callsim.errors import ConfigError
+
+SLICE_S = 0.002  # the most timer work done before the loop runs its other callbacks
 
 Listener = Callable[[Command, float], None]
 Watcher = Callable[[Event, list[Command], float], None]
@@ -60,7 +69,10 @@ class LiveCentre:
         self._loop = loop or asyncio.get_running_loop()
         self._clock = clock
         self._started = clock()
-        self._pending: set[asyncio.TimerHandle] = set()
+        self._timers: list[tuple[float, int, Event]] = []  # (due, seq, event): a heap
+        self._seq = itertools.count()
+        self._armed: asyncio.Handle | None = None
+        self._armed_due = float("inf")
         self._listeners: list[Listener] = []
         self._watchers: list[Watcher] = []
         self.stopped = False
@@ -101,9 +113,9 @@ class LiveCentre:
         """Stop routing: open calls end ``interrupted`` (recorded), no timer fires again."""
         commands = self.handle(ServiceStopped())
         self.stopped = True
-        for handle in self._pending:
-            handle.cancel()
-        self._pending.clear()
+        if self._armed is not None:
+            self._armed.cancel()
+        self._timers.clear()
         return commands
 
     def take_records(self) -> list[CallRecord]:
@@ -125,13 +137,33 @@ class LiveCentre:
 
     def _later(self, delay_s: float, event: Event) -> None:
         """Feed ``event`` to the core ``delay_s`` scenario seconds from now."""
-        handle: asyncio.TimerHandle | None = None
+        due = self.now() + delay_s
+        heapq.heappush(self._timers, (due, next(self._seq), event))
+        if due < self._armed_due:
+            self._arm(due)
 
-        def fire() -> None:
-            assert handle is not None
-            self._pending.discard(handle)
-            if not self.stopped:
-                self.handle(event)
+    def _arm(self, due: float, *, soon: bool = False) -> None:
+        """Run ``_fire`` when ``due`` comes (or at the loop's next turn)."""
+        if self._armed is not None:
+            self._armed.cancel()
+        self._armed_due = due
+        if soon:
+            self._armed = self._loop.call_soon(self._fire)
+        else:
+            delay = max(due - self.now(), 0.0) / self.speedup
+            self._armed = self._loop.call_later(delay, self._fire)
 
-        handle = self._loop.call_later(delay_s / self.speedup, fire)
-        self._pending.add(handle)
+    def _fire(self) -> None:
+        """Feed the timers that are due, for at most ``SLICE_S``; the rest after the loop
+        has had a turn."""
+        self._armed, self._armed_due = None, float("inf")
+        timers = self._timers
+        until = time.perf_counter() + SLICE_S
+        while timers and not self.stopped:
+            if timers[0][0] > self.now():
+                self._arm(timers[0][0])
+                return
+            if time.perf_counter() > until:  # more are due: after the loop's other work
+                self._arm(timers[0][0], soon=True)
+                return
+            self.handle(heapq.heappop(timers)[2])
