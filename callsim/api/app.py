@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -148,10 +149,12 @@ async def _answer(send: Send, status: int, error: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
-    """Who sends the request, by its ``Authorization: Bearer KEY`` (401 without one)."""
+async def principal(request: Request) -> Principal:
+    """Who sends the request, by its ``Authorization: Bearer KEY`` (401 without one).
+    The header is read here, not declared as a parameter: FastAPI's per-request handling
+    of declared headers cost more than the routing; the OpenAPI schema declares it as
+    the bearer scheme (``_openapi``)."""
+    authorization = request.headers.get("authorization")
     if not authorization or not authorization.startswith("Bearer "):
         raise RefusedError("an API key is needed: Authorization: Bearer KEY", 401)
     key = authorization[len("Bearer ") :].strip()
@@ -169,7 +172,17 @@ async def principal(
 
 Who = Annotated[Principal, Depends(principal)]
 Id = Annotated[int, FastPath(ge=1, le=MAX_ID, description="An id the service gave out.")]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IDEMPOTENT: dict[str, Any] = {  # the header idempotent() reads, declared for the schema
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "A retry with the same key returns the first answer, once.",
+        }
+    ]
+}
 
 
 def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1.0) -> FastAPI:
@@ -209,6 +222,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
     )
     app.add_middleware(Settled)
     app.add_middleware(BodyLimit)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.exception_handler(CallsimError)
     async def callsim_error(_request: Request, exc: CallsimError) -> JSONResponse:
@@ -252,11 +266,11 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
     async def idempotent(
         request: Request,
         who: Principal,
-        key: str | None,
         status: int,
         action: Callable[[], dict[str, Any] | list[Any]],
     ) -> JSONResponse:
         """Run ``action`` once per ``Idempotency-Key``: a retry gets the first answer."""
+        key = request.headers.get("idempotency-key")
         if key is None:
             return JSONResponse(action(), status_code=status)
         if len(key) > 200:
@@ -315,16 +329,13 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
 
     # -- calls ------------------------------------------------------------------------------
 
-    @app.post("/v1/calls", status_code=201, tags=["calls"])
-    async def new_call(
-        body: CallIn, request: Request, who: Who, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/calls", status_code=201, tags=["calls"], openapi_extra=IDEMPOTENT)
+    async def new_call(body: CallIn, request: Request, who: Who) -> JSONResponse:
         allow(who, "trainer")
         svc = service()
         return await idempotent(
             request,
             who,
-            idem,
             201,
             lambda: svc.arrive(
                 body.ani,
@@ -343,17 +354,13 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         own_call(who, call)
         return call
 
-    @app.post("/v1/calls/{call_id}/hangup", tags=["calls"])
-    async def hang_up(
-        call_id: Id, request: Request, who: Who, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/calls/{call_id}/hangup", tags=["calls"], openapi_extra=IDEMPOTENT)
+    async def hang_up(call_id: Id, request: Request, who: Who) -> JSONResponse:
         allow(who, "trainer")
-        return await idempotent(request, who, idem, 200, lambda: service().hang_up(call_id))
+        return await idempotent(request, who, 200, lambda: service().hang_up(call_id))
 
-    @app.post("/v1/calls/{call_id}/complete", tags=["calls"])
-    async def complete(
-        call_id: Id, body: CompleteIn, request: Request, who: Who, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/calls/{call_id}/complete", tags=["calls"], openapi_extra=IDEMPOTENT)
+    async def complete(call_id: Id, body: CompleteIn, request: Request, who: Who) -> JSONResponse:
         allow(who, "supervisor", "agent")
         svc = service()
         own_call(who, svc.call_view(call_id))
@@ -363,7 +370,6 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         return await idempotent(
             request,
             who,
-            idem,
             200,
             lambda: svc.complete(
                 call_id,
@@ -411,41 +417,38 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         agent: str,
         who: Who,
         request: Request,
-        idem: str | None,
         action: Callable[[], dict[str, Any]],
     ) -> JSONResponse:
         allow(who, "supervisor", "agent", agent=agent)
-        return await idempotent(request, who, idem, 200, action)
+        return await idempotent(request, who, 200, action)
 
-    @app.post("/v1/agents/{agent}/login", tags=["agents"])
+    @app.post("/v1/agents/{agent}/login", tags=["agents"], openapi_extra=IDEMPOTENT)
     async def login(
         agent: str,
         who: Who,
         request: Request,
         body: LoginIn | None = None,
-        idem: IdemKey = None,
     ) -> JSONResponse:
         reason = body.paused_reason if body else None
-        return await agent_action(agent, who, request, idem, lambda: service().login(agent, reason))
+        return await agent_action(agent, who, request, lambda: service().login(agent, reason))
 
-    @app.post("/v1/agents/{agent}/ready", tags=["agents"])
-    async def ready(agent: str, who: Who, request: Request, idem: IdemKey = None) -> JSONResponse:
-        return await agent_action(agent, who, request, idem, lambda: service().ready(agent))
+    @app.post("/v1/agents/{agent}/ready", tags=["agents"], openapi_extra=IDEMPOTENT)
+    async def ready(agent: str, who: Who, request: Request) -> JSONResponse:
+        return await agent_action(agent, who, request, lambda: service().ready(agent))
 
-    @app.post("/v1/agents/{agent}/pause", tags=["agents"])
+    @app.post("/v1/agents/{agent}/pause", tags=["agents"], openapi_extra=IDEMPOTENT)
     async def pause(
         agent: str,
         who: Who,
         request: Request,
         body: PauseIn | None = None,
-        idem: IdemKey = None,
     ) -> JSONResponse:
         reason = body.reason if body else "break"
-        return await agent_action(agent, who, request, idem, lambda: service().pause(agent, reason))
+        return await agent_action(agent, who, request, lambda: service().pause(agent, reason))
 
-    @app.post("/v1/agents/{agent}/logout", tags=["agents"])
-    async def logout(agent: str, who: Who, request: Request, idem: IdemKey = None) -> JSONResponse:
-        return await agent_action(agent, who, request, idem, lambda: service().logout(agent))
+    @app.post("/v1/agents/{agent}/logout", tags=["agents"], openapi_extra=IDEMPOTENT)
+    async def logout(agent: str, who: Who, request: Request) -> JSONResponse:
+        return await agent_action(agent, who, request, lambda: service().logout(agent))
 
     @app.put("/v1/agents/{agent}/skills", tags=["agents"])
     async def skills(agent: str, body: SkillsIn, who: Who) -> dict[str, Any]:
@@ -461,34 +464,28 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         allow(who, "agent", agent=agent)
         return await service().wait_offers(agent, wait_s)
 
-    @app.post("/v1/offers/{offer_id}/accept", tags=["offers"])
-    async def accept(
-        offer_id: str, who: Who, request: Request, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/offers/{offer_id}/accept", tags=["offers"], openapi_extra=IDEMPOTENT)
+    async def accept(offer_id: str, who: Who, request: Request) -> JSONResponse:
         svc = service()
         allow(who, "agent")  # the role first: nothing about offers leaks to other roles
         allow(who, "agent", agent=svc.offer(offer_id).agent)
-        return await idempotent(request, who, idem, 200, lambda: svc.accept(offer_id))
+        return await idempotent(request, who, 200, lambda: svc.accept(offer_id))
 
-    @app.post("/v1/offers/{offer_id}/reject", tags=["offers"])
-    async def reject(
-        offer_id: str, who: Who, request: Request, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/offers/{offer_id}/reject", tags=["offers"], openapi_extra=IDEMPOTENT)
+    async def reject(offer_id: str, who: Who, request: Request) -> JSONResponse:
         svc = service()
         allow(who, "agent")  # the role first: nothing about offers leaks to other roles
         allow(who, "agent", agent=svc.offer(offer_id).agent)
-        return await idempotent(request, who, idem, 200, lambda: svc.reject(offer_id))
+        return await idempotent(request, who, 200, lambda: svc.reject(offer_id))
 
     # -- contacts and tickets ---------------------------------------------------------------
 
-    @app.post("/v1/contacts", status_code=201, tags=["contacts"])
-    async def new_contact(
-        body: ContactIn, request: Request, who: Who, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/contacts", status_code=201, tags=["contacts"], openapi_extra=IDEMPOTENT)
+    async def new_contact(body: ContactIn, request: Request, who: Who) -> JSONResponse:
         allow(who, "supervisor", "agent")
         fields = body.model_dump(exclude={"numbers"})
         return await idempotent(
-            request, who, idem, 201, lambda: service().add_contact(body.numbers, fields)
+            request, who, 201, lambda: service().add_contact(body.numbers, fields)
         )
 
     @app.get("/v1/contacts", tags=["contacts"])
@@ -517,14 +514,12 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         allow(who, "supervisor", "agent")
         return service().attach_number(contact_id, body.number)
 
-    @app.post("/v1/tickets", status_code=201, tags=["tickets"])
-    async def new_ticket(
-        body: TicketIn, request: Request, who: Who, idem: IdemKey = None
-    ) -> JSONResponse:
+    @app.post("/v1/tickets", status_code=201, tags=["tickets"], openapi_extra=IDEMPOTENT)
+    async def new_ticket(body: TicketIn, request: Request, who: Who) -> JSONResponse:
         allow(who, "supervisor", "agent")
         by = who.agent or who.role
         return await idempotent(
-            request, who, idem, 201, lambda: service().open_ticket(body.contact, body.subject, by)
+            request, who, 201, lambda: service().open_ticket(body.contact, body.subject, by)
         )
 
     @app.get("/v1/tickets/{ticket_id}", tags=["tickets"])
@@ -644,6 +639,23 @@ def serve(
         app_store.close()
         raise
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema, with the API key as the bearer scheme every path but /healthz needs."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "a callsim API key"}
+        }
+        for path, operations in schema["paths"].items():
+            if path != "/healthz":
+                for operation in operations.values():
+                    operation["security"] = [{"apiKey": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def ensure_key(store: Store, key: str, role: str, label: str) -> None:

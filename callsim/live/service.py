@@ -145,7 +145,7 @@ class _Batch:
     __slots__ = ("agent_events", "calls", "contacts", "decisions", "events", "extra", "spans")
 
     def __init__(self) -> None:
-        self.calls: dict[int, dict[str, Any]] = {}
+        self.calls: dict[int, dict[str, Any]] = {}  # the rows of calls changed (live dicts)
         self.events: list[dict[str, Any]] = []
         self.agent_events: list[dict[str, Any]] = []
         self.spans: list[dict[str, Any]] = []
@@ -367,7 +367,7 @@ class Service:
     def _commit(self, batch: _Batch) -> None:
         store = self.store
         with store.transaction() as conn:
-            store.upsert(conn, tables.calls, list(batch.calls.values()))
+            store.upsert(conn, tables.calls, [_stored(row) for row in batch.calls.values()])
             store.insert(conn, tables.events, [self._event_row(e) for e in batch.events])
             store.insert(conn, tables.agent_events, batch.agent_events)
             store.insert(conn, tables.spans, batch.spans)
@@ -510,7 +510,7 @@ class Service:
 
     def _set(self, batch: _Batch, call: LiveCall, **values: Any) -> None:
         call.row.update(values)
-        batch.calls[call.id] = _stored(call.row)
+        batch.calls[call.id] = call.row  # copied for storage at the commit: its last state
 
     def _record(self, batch: _Batch, record: CallRecord) -> None:
         call = self.calls.pop(int(record.call), None)
@@ -634,7 +634,7 @@ class Service:
         call = LiveCall(call_id, row)
         self.calls[call_id] = call
         with self.unit() as batch:
-            batch.calls[call_id] = _stored(row)
+            batch.calls[call_id] = row
             if queue is not None:
                 self._emit(
                     batch,
@@ -679,7 +679,6 @@ class Service:
                     dnis=dnis,
                 )
                 self.centre.handle(inbound.event)
-            batch.calls[call_id] = _stored(row)
         return self.call_view(call_id)
 
     def hang_up(self, call_id: int) -> dict[str, Any]:
@@ -1425,14 +1424,31 @@ def create_key(
 _RESULT_INDEX = {r.value: i for i, r in enumerate(PolicyResult)}
 
 
+_ATOMS = (str, int, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names, per type
+
+
 def jsonable(value: Any) -> Any:
     """Dataclasses, named tuples, enums and dates as JSON values."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    names = _FIELDS.get(kind, ())
+    if names == ():  # first sight of this type
+        is_record = dataclasses.is_dataclass(value) and not isinstance(value, type)
+        names = _FIELDS[kind] = (
+            tuple(f.name for f in dataclasses.fields(value)) if is_record else None
+        )
+    if names is not None:
+        out = {}
+        for n in names:
+            v = getattr(value, n)
+            out[n] = v if type(v) in _ATOMS else jsonable(v)  # no call for the common case
+        return out
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return {k: jsonable(v) for k, v in zip(value._fields, value, strict=True)}
     if isinstance(value, list | tuple):

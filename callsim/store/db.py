@@ -54,7 +54,7 @@ class Store:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InputError(f"{_safe(self.url)}: cannot connect ({reason})", field="db") from None
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        self._upserts: dict[str, Any] = {}
+        self._statements: dict[tuple[str, tuple[str, ...], bool], tuple[str, Any]] = {}
 
     def _migrate(self) -> None:
         config = Config()
@@ -74,23 +74,43 @@ class Store:
             yield self.conn
 
     def upsert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert ``rows`` or replace those whose primary key exists (one statement, built
-        once per table: building it costs more than running it)."""
-        if not rows:
-            return
-        stmt = self._upserts.get(table.name)
-        if stmt is None:
-            insert_ = self._insert(table)
-            keys = [c.name for c in table.primary_key.columns]
-            update = {c.name: insert_.excluded[c.name] for c in table.columns if c.name not in keys}
-            stmt = self._upserts[table.name] = insert_.on_conflict_do_update(
-                index_elements=keys, set_=update
-            )
-        conn.execute(stmt, list(rows))
+        """Insert ``rows`` or replace those whose primary key exists."""
+        self._write(conn, table, rows, upsert=True)
 
     def insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            conn.execute(insert(table), list(rows))
+        self._write(conn, table, rows, upsert=False)
+
+    def _write(
+        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, upsert: bool
+    ) -> None:
+        """One ``executemany`` of a statement compiled once per table and set of columns,
+        handed to the driver as it is: SQLAlchemy's per-row parameter processing cost
+        more than SQLite's writing (the columns are numbers and strings, which both
+        drivers take as they are). Rows of one call have the same keys."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        key = (table.name, columns, upsert)
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = self._compile(table, columns, upsert=upsert)
+        sql, order = found
+        if order is None:  # a driver with named parameters takes the rows as they are
+            conn.exec_driver_sql(sql, list(rows))
+        else:
+            conn.exec_driver_sql(sql, [tuple([r[k] for k in order]) for r in rows])
+
+    def _compile(
+        self, table: Table, columns: tuple[str, ...], *, upsert: bool
+    ) -> tuple[str, tuple[str, ...] | None]:
+        stmt = self._insert(table)
+        if upsert:
+            keys = [c.name for c in table.primary_key.columns]
+            update = {c: stmt.excluded[c] for c in columns if c not in keys}
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
+        compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(columns))
+        order = compiled.positiontup
+        return compiled.string, tuple(order) if order is not None else None
 
     def scalar(self, query: Any) -> Any:
         with self.transaction() as conn:
