@@ -12,9 +12,11 @@ from callsim.core import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    AgentState,
     CallArrived,
     CallEnded,
     CallerHungUp,
+    CallTransferred,
     End,
     Enqueue,
     Outcome,
@@ -27,8 +29,10 @@ from callsim.core import (
     SkillsChanged,
     StartTimer,
     TakeNote,
+    Timer,
     TimerExpired,
     TimerKind,
+    Transfer,
     queue_log_lines,
 )
 from callsim.errors import (
@@ -36,6 +40,7 @@ from callsim.errors import (
     ConfigError,
     InvalidEventError,
     UnknownAgentError,
+    UnknownQueueError,
 )
 from tests.conftest import arrive_and_answer, make_acd, rung
 
@@ -366,3 +371,84 @@ def test_diverted_calls_get_one_record_and_never_reach_an_agent() -> None:
         InvalidEventError, match=r"CallDiverted refused: outcome .*ANSWERED.* is not one of"
     ):
         acd.handle(CallDiverted(3, "general", Outcome.ANSWERED), 7)
+
+
+def _two_desks(**routing: object):  # type: ignore[no-untyped-def]
+    queues = [QueueConfig("general", ("general",)), QueueConfig("billing", ("billing",))]
+    return make_acd({"a": ["general"], "b": ["billing"]}, queues, journal=True, **routing)
+
+
+def test_a_transfer_to_a_queue_keeps_one_record_with_both_talks() -> None:
+    acd = _two_desks()
+    assert arrive_and_answer(acd, 1, "general", 10) == "a"
+    out = acd.handle(CallTransferred(1, queue="billing", wrap_up_s=5), 70)  # 60 s with a
+    assert [type(c).__name__ for c in out][:1] == ["Transferred"]
+    assert rung(out) == ["b"]
+    assert acd.agent_state("a") is AgentState.WRAP_UP
+    acd.handle(AgentAnswered("b", 1), 74)
+    acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd.agents["a"].wrap_token)), 75)
+    assert acd.agent_state("a") is AgentState.READY  # a's wrap-up wrote no record
+    assert not acd.records
+    acd.handle(CallEnded(1, wrap_up_s=0), 104)  # 30 s with b
+    (r,) = acd.take_records()
+    assert (r.queue, r.final_queue, r.agent, r.outcome) == (
+        "general",
+        "billing",
+        "b",
+        Outcome.ANSWERED,
+    )
+    assert (r.answer_s, r.wait_s, r.talk_s) == (10, 0, 90)
+    assert r.transfers == (Transfer(70, "a", "billing", None),)
+    assert [o.agent for o in r.offers] == ["a", "b"]
+    log = list(queue_log_lines(acd.journal or []))
+    assert any("|1|general|a|BLINDTRANSFER|billing||0|60|" in line for line in log)
+
+
+def test_a_transfer_to_a_ready_agent_rings_them_and_falls_back_to_the_queue() -> None:
+    acd = _two_desks(max_no_answer=0)
+    arrive_and_answer(acd, 1, "general", 0)
+    with pytest.raises(InvalidEventError, match="not ready"):
+        acd.handle(CallTransferred(1, agent="a"), 5)  # a is on the call itself
+    assert acd.agent_state("a") is AgentState.TALKING  # a refusal changes nothing
+    out = acd.handle(CallTransferred(1, agent="b", wrap_up_s=0), 20)
+    assert rung(out) == ["b"]
+    assert acd.agent_state("a") is AgentState.READY  # no wrap-up: free at once
+    out = acd.handle(RingTimedOut("b", 1), 35)  # b does not answer: the call's queue hunts
+    assert rung(out) == ["a"]
+    acd.handle(AgentAnswered("a", 1), 36)
+    acd.handle(CallEnded(1, wrap_up_s=0), 46)
+    (r,) = acd.take_records()
+    assert (r.agent, r.talk_s, r.final_queue) == ("a", 30, "general")
+
+
+def test_a_caller_leaving_after_a_transfer_was_still_answered() -> None:
+    acd = _two_desks()
+    arrive_and_answer(acd, 1, "general", 0)
+    acd.handle(AgentLoggedOut("b"), 1)
+    out = acd.handle(CallTransferred(1, queue="general", wrap_up_s=30), 10)
+    assert [c for c in out if isinstance(c, Enqueue)] == [Enqueue(1, "general", 1)]
+    acd.handle(CallerHungUp(1), 25)
+    (r,) = acd.take_records()
+    assert (r.outcome, r.agent, r.talk_s, r.end_s) == (Outcome.ANSWERED, "a", 10, 25)
+    acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd.agents["a"].wrap_token)), 40)
+    assert acd.agent_state("a") is AgentState.READY
+    assert not acd.take_records()
+
+
+def test_a_transfer_needs_a_connected_call_and_one_known_target() -> None:
+    acd = _two_desks()
+    acd.handle(AgentLoggedOut("a"), 0)
+    acd.handle(CallArrived(1, "general"), 1)  # waits: nobody for general
+    with pytest.raises(InvalidEventError, match="not connected"):
+        acd.handle(CallTransferred(1, queue="billing"), 2)
+    acd.handle(AgentLoggedIn("a"), 3)
+    acd.handle(AgentAnswered("a", 1), 4)
+    with pytest.raises(InvalidEventError, match="a queue or an agent"):
+        acd.handle(CallTransferred(1), 5)
+    with pytest.raises(InvalidEventError, match="a queue or an agent"):
+        acd.handle(CallTransferred(1, queue="billing", agent="b"), 5)
+    with pytest.raises(UnknownQueueError):
+        acd.handle(CallTransferred(1, queue="sales"), 5)
+    with pytest.raises(UnknownAgentError):
+        acd.handle(CallTransferred(1, agent="zed"), 5)
+    assert acd.agent_state("a") is AgentState.TALKING

@@ -40,6 +40,7 @@ from callsim.core import (
     CallEnded,
     CallerHungUp,
     CallState,
+    CallTransferred,
     CancelRing,
     Connect,
     End,
@@ -54,6 +55,7 @@ from callsim.core import (
     StartTimer,
     TimerExpired,
     TimerKind,
+    Transferred,
 )
 
 SKILLS = ("s1", "s2", "s3")
@@ -122,6 +124,7 @@ class Harness:
         self.timers: list[Any] = []
         self.arrived: list[Any] = []
         self.connects: dict[Any, int] = {}
+        self.transfers: dict[Any, int] = {}
         self.arrival_seq: dict[Any, int] = {}
         self.reserved_before: set[Any] = set()
 
@@ -145,9 +148,12 @@ class Harness:
         out = acd.handle(event, self.now)
         self.timers.extend(c.timer for c in out if isinstance(c, StartTimer))
         for c in out:
+            if isinstance(c, Transferred):
+                self.transfers[c.call] = self.transfers.get(c.call, 0) + 1
             if isinstance(c, Connect):
                 self.connects[c.call] = self.connects.get(c.call, 0) + 1
-                assert self.connects[c.call] == 1, f"call {c.call} connected twice"
+                allowed = 1 + self.transfers.get(c.call, 0)
+                assert self.connects[c.call] <= allowed, f"call {c.call} connected twice"
         self.check_rings(event, out, before_state)
         if isinstance(event, CallArrived):
             self.check_fewest_skills(event, out, idle_by_queue)
@@ -167,7 +173,7 @@ class Harness:
         ):
             freed.add(str(event.timer.subject))
         ended = {c.call for c in out if isinstance(c, End)}
-        freed.update(c.agent for c in out if isinstance(c, CancelRing))
+        freed.update(c.agent for c in out if isinstance(c, CancelRing | Transferred))
         freed.update(
             r.agent for r in self.acd.records if r.call in ended and r.agent is not None
         )  # an answered call ended with wrap-up 0 frees its agent
@@ -210,7 +216,8 @@ class Harness:
                     and other.queue is offered.queue
                     and qualified(agent, offered.queue)
                 ):
-                    assert self.arrival_seq[other.id] > self.arrival_seq[offered.id], (
+                    q = offered.queue.name  # first in, first out: by entry into the queue
+                    assert other.entries[q] > offered.entries[q], (
                         f"call {offered.id} offered before earlier call {other.id} "
                         f"in {offered.queue.name}"
                     )
@@ -236,7 +243,11 @@ class Harness:
             # staffed exactly while logged in and not paused
             staffed = agent.state not in (AgentState.OFFLINE, AgentState.PAUSED)
             assert (agent.staffed_since is not None) == staffed, (agent.name, agent.state)
-            if agent.state in BUSY:
+            moved_on = agent.state is AgentState.WRAP_UP and not holding
+            if moved_on:  # wrap-up after a transfer: the call went on, or ended already
+                call = acd.calls.get(agent.call)
+                assert call is None or call.transfers, (agent.name, agent.call)
+            elif agent.state in BUSY:
                 assert len(holding) == 1
                 assert agent.call == holding[0].id
             else:
@@ -292,7 +303,7 @@ def test_invariants_hold_over_random_event_sequences(
         kind = data.draw(
             st.sampled_from(
                 ["arrive"] * 4 + ["answer"] * 3 + ["reject", "timeout"] * 2 + ["hangup"]
-                + ["end"] * 2
+                + ["end"] * 2 + ["transfer"]
                 + ["timer"] * 2 + ["ready", "pause", "logout", "login", "skills"]
             )
         )  # fmt: skip
@@ -326,6 +337,20 @@ def test_invariants_hold_over_random_event_sequences(
                     data.draw(st.sampled_from(talking)),
                     data.draw(st.sampled_from(list(Party))),
                     data.draw(st.sampled_from([None, 0.0, 10.0])),
+                )
+        elif kind == "transfer":
+            talking = sorted(c.id for c in acd.calls.values() if c.state is CallState.TALKING)
+            ready = sorted(a.name for a in acd.agents.values() if a.in_pools)
+            wrap = data.draw(st.sampled_from([None, 0.0, 10.0]))
+            if talking and (ready and data.draw(st.booleans())):
+                to = data.draw(st.sampled_from(ready))
+                event = CallTransferred(
+                    data.draw(st.sampled_from(talking)), agent=to, wrap_up_s=wrap
+                )
+            elif talking:
+                to = data.draw(st.sampled_from(queues))
+                event = CallTransferred(
+                    data.draw(st.sampled_from(talking)), queue=to, wrap_up_s=wrap
                 )
         elif kind == "timer" and h.timers:
             event = TimerExpired(h.timers.pop(data.draw(st.integers(0, len(h.timers) - 1))))

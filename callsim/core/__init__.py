@@ -33,6 +33,7 @@ from callsim.core.command import (
     SendToVoicemail,
     StartTimer,
     TakeNote,
+    Transferred,
 )
 from callsim.core.config import (
     AcdConfig,
@@ -64,6 +65,7 @@ from callsim.core.event import (
     CallEnded,
     CallerHungUp,
     CallId,
+    CallTransferred,
     Event,
     Party,
     RingTimedOut,
@@ -93,6 +95,7 @@ from callsim.core.record import (
     OfferResult,
     Outcome,
     StaffedSpan,
+    Transfer,
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.ticket import Status, TicketBook
@@ -118,6 +121,7 @@ __all__ = [
     "CallId",
     "CallRecord",
     "CallState",
+    "CallTransferred",
     "CallerHungUp",
     "CallerRouting",
     "CancelRing",
@@ -174,6 +178,8 @@ __all__ = [
     "TimerExpired",
     "TimerKind",
     "Tone",
+    "Transfer",
+    "Transferred",
     "Treatment",
     "TreatmentKind",
     "check_callback",

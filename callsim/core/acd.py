@@ -46,6 +46,7 @@ from callsim.core.command import (
     SendToVoicemail,
     StartTimer,
     TakeNote,
+    Transferred,
 )
 from callsim.core.config import AcdConfig, Action, ActionKind
 from callsim.core.event import (
@@ -60,6 +61,7 @@ from callsim.core.event import (
     CallEnded,
     CallerHungUp,
     CallId,
+    CallTransferred,
     Event,
     Party,
     RingTimedOut,
@@ -81,6 +83,7 @@ from callsim.core.record import (
     OfferResult,
     Outcome,
     StaffedSpan,
+    Transfer,
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.errors import InvalidEventError, UnknownAgentError, UnknownQueueError
@@ -95,6 +98,7 @@ _DIVERTED = frozenset((Outcome.BLOCKED, Outcome.DEFLECTED, Outcome.VOICEMAIL, Ou
 NO_ANSWER = "no_answer"  # the reason of the pause after missed offers
 _AGENT_RULE = "agent became available: highest priority, then longest waiting, across its queues"
 _PREFERRED_RULE = "the caller's preferred agent first"
+_TRANSFER_RULE = "transferred to this agent"
 
 Out = list[Command]
 # NamedTuple's __new__ is a Python function; tuple.__new__ builds the same record in C
@@ -158,6 +162,7 @@ class Acd:
             RingTimedOut: self._on_ring_timed_out,
             CallerHungUp: self._on_hung_up,
             CallEnded: self._on_call_ended,
+            CallTransferred: self._on_transferred,
             TimerExpired: self._on_timer,
             ServiceStopped: self._on_stopped,
         }
@@ -521,7 +526,9 @@ class Acd:
         self._leave_idle(agent)
         call.offers += (_tuple(Offer, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
         call.state = CallState.TALKING
-        call.answer_s = now
+        if call.answer_s is None:  # a transferred call keeps its first answer
+            call.answer_s = now
+        call.connected_s = now
         call.agent = agent
         agent.state = AgentState.TALKING
         agent.call = call.id
@@ -611,7 +618,9 @@ class Acd:
             self._release(agent, now, out)
 
     def _finish(self, call: Call, outcome: Outcome, now: float, out: Out) -> None:
-        """An unanswered call ends."""
+        """A call ends before an agent talks with it (again, after a transfer)."""
+        if call.transfers and outcome is not Outcome.INTERRUPTED:
+            outcome = Outcome.ANSWERED  # its first queue answered it
         call.state = CallState.DONE
         call.end_s = now
         del self.calls[call.id]
@@ -642,10 +651,11 @@ class Acd:
                 call.agent.name if call.agent is not None else None,
                 stop - call.queued_s,  # wait_s
                 ring_s,
-                call.end_s - stop if answered else 0.0,  # talk_s
+                call.talk_s if answered else 0.0,
                 wrap_up_s,
                 call.ended_by,
                 call.overflowed,
+                call.transfers,
             ),
         )
 
@@ -658,8 +668,7 @@ class Acd:
         call.state = CallState.WRAP_UP
         call.end_s = now
         call.ended_by = by
-        talk = now - call.answer_s
-        agent.talk_s_total += talk
+        talk = self._leg_over(call, agent, now)
         out.append(End(call.id, Outcome.ANSWERED))
         if self.journal is not None:
             kind = JournalKind.COMPLETEAGENT if by is Party.AGENT else JournalKind.COMPLETECALLER
@@ -674,7 +683,19 @@ class Acd:
                 round(talk),
                 call.orig_position,
             )
-        wrap = wrap_up_s if wrap_up_s is not None else call.queue.config.wrap_up_s
+        self._start_wrap(agent, wrap_up_s, call.queue, now, out)
+
+    def _leg_over(self, call: Call, agent: Agent, now: float) -> float:
+        """The current agent's talk with the call ends now; returns its length."""
+        talk = now - call.connected_s
+        agent.talk_s_total += talk
+        call.talk_s += talk
+        return talk
+
+    def _start_wrap(
+        self, agent: Agent, wrap_up_s: float | None, queue: QueueState, now: float, out: Out
+    ) -> None:
+        wrap = wrap_up_s if wrap_up_s is not None else queue.config.wrap_up_s
         agent.state = AgentState.WRAP_UP
         agent.wrap_started_s = now
         agent.wrap_token += 1
@@ -687,12 +708,17 @@ class Acd:
 
     def _end_wrap(self, agent: Agent, now: float, out: Out) -> None:
         assert agent.call is not None
-        call = self.calls.pop(agent.call)
-        call.state = CallState.DONE
+        call = self.calls.get(agent.call)
         wrap = now - agent.wrap_started_s
+        ours = call is not None and call.agent is agent and call.state is CallState.WRAP_UP
         if self.journal is not None and wrap > 0:
-            self._log(now, call.id, call.queue.name, agent.name, JournalKind.WRAPUPEND, round(wrap))
-        self.records.append(self._record(call, Outcome.ANSWERED, wrap))
+            queue = call.queue.name if call is not None else None
+            self._log(now, agent.call, queue, agent.name, JournalKind.WRAPUPEND, round(wrap))
+        if ours:  # the call ends with its last agent's wrap-up (not after a transfer)
+            assert call is not None
+            del self.calls[call.id]
+            call.state = CallState.DONE
+            self.records.append(self._record(call, Outcome.ANSWERED, wrap))
         self._release(agent, now, out)
 
     def _overflow(self, call: Call, now: float, out: Out) -> None:
@@ -884,6 +910,44 @@ class Acd:
             )
         self._end_talk(call, ev.ended_by, ev.wrap_up_s, now, out)
 
+    def _on_transferred(self, ev: CallTransferred, now: float, out: Out) -> None:
+        call = self.calls.get(ev.call)
+        if call is None or call.state is not CallState.TALKING:
+            state = "over" if call is None else call.state.value
+            raise InvalidEventError(_refused(ev, f"call {ev.call!r} is not connected ({state})"))
+        if (ev.queue is None) == (ev.agent is None):
+            raise InvalidEventError(_refused(ev, "name a queue or an agent to transfer to"))
+        queue = self.queues.get(ev.queue) if ev.queue is not None else None
+        if ev.queue is not None and queue is None:
+            raise UnknownQueueError(f"{ev.queue!r} does not exist", field="queue")
+        target = self._agent(ev.agent, ev) if ev.agent is not None else None
+        if target is not None and not target.in_pools:
+            raise InvalidEventError(
+                _refused(ev, f"{target.name!r} is not ready to take it ({target.state.value})")
+            )
+        agent = call.agent
+        assert agent is not None
+        talk = self._leg_over(call, agent, now)
+        call.transfers += (Transfer(now, agent.name, ev.queue, ev.agent),)
+        out.append(Transferred(call.id, agent.name, ev.queue, ev.agent))
+        if self.journal is not None:
+            hold = round(call.connected_s - call.entered_s)
+            to = ev.queue or ev.agent or ""
+            self._log(
+                now, call.id, call.queue.name, agent.name, JournalKind.BLINDTRANSFER, to, "",
+                hold, round(talk), call.orig_position,
+            )  # fmt: skip
+        origin = call.queue
+        call.tried.clear()
+        call.state = CallState.NEW
+        if queue is not None:
+            self._enter(call, queue, now, out)
+        else:
+            assert target is not None
+            self._ring(call, call.queue, [target], now, out, _TRANSFER_RULE)
+        # routed first: the transferring agent, busy until now, is not offered it back
+        self._start_wrap(agent, ev.wrap_up_s, origin, now, out)
+
     def _on_timer(self, ev: TimerExpired, now: float, out: Out) -> None:
         timer = ev.timer
         kind = timer.kind
@@ -1012,8 +1076,7 @@ class Acd:
                 freed.extend(self._cancel_rings(call, now, out))
             elif state is CallState.TALKING:
                 assert call.agent is not None
-                assert call.answer_s is not None
-                call.agent.talk_s_total += now - call.answer_s
+                self._leg_over(call, call.agent, now)
                 freed.append(call.agent)
             else:
                 continue  # wrap-up: the call is over, its record comes when wrap-up ends

@@ -6,7 +6,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from callsim.core.event import CallId
-from callsim.core.record import Offer, Party
+from callsim.core.record import Offer, Party, Transfer
 
 if TYPE_CHECKING:
     from callsim.core.agent import Agent
@@ -28,6 +28,7 @@ class Call:
         "ani",
         "answer_s",
         "arrival_s",
+        "connected_s",
         "dnis",
         "end_s",
         "ended_by",
@@ -49,7 +50,9 @@ class Call:
         "ringing",
         "seq",
         "state",
+        "talk_s",
         "timers_started",
+        "transfers",
         "tried",
         "wait_token",
     )
@@ -73,7 +76,10 @@ class Call:
         self.ringing: dict[str, float] = {}  # agent -> ring start
         self.tried: set[str] = set()
         self.offers: tuple[Offer, ...] = ()  # most calls get one: no list to copy
-        self.answer_s: float | None = None
+        self.answer_s: float | None = None  # the first answer (a transfer keeps it)
+        self.connected_s = 0.0  # when the current agent answered
+        self.talk_s = 0.0  # talk over, with every agent so far
+        self.transfers: tuple[Transfer, ...] = ()
         self.agent: Agent | None = None
         self.end_s = 0.0
         self.ended_by: Party | None = None

@@ -51,6 +51,17 @@ class Enqueue:
 
 
 @dataclass(slots=True)
+class Transferred:
+    """``agent``'s leg of the call is over (the agent starts wrap-up); the call goes on
+    to ``queue`` or ``to_agent``: an ``Enqueue`` or a ``Ring`` follows."""
+
+    call: CallId
+    agent: str
+    queue: str | None
+    to_agent: str | None
+
+
+@dataclass(slots=True)
 class PlayMessage:
     call: CallId
     message: str
@@ -123,6 +134,7 @@ Command = (
     | TakeNote
     | Forward
     | Connect
+    | Transferred
     | End
     | PauseAgent
     | StartTimer

@@ -198,6 +198,19 @@ class CallEnded:
         self.wrap_up_s = wrap_up_s
 
 
+@dataclass(slots=True)
+class CallTransferred:
+    """The agent on a connected call sends it on: into ``queue`` (at its back, with its
+    priority) or to ``agent`` (who must be ready; if they do not answer, the call waits
+    in its queue). The transferring agent starts wrap-up (``wrap_up_s`` None: the
+    queue's setting). Exactly one of ``queue`` and ``agent``."""
+
+    call: CallId
+    queue: str | None = None
+    agent: str | None = None
+    wrap_up_s: float | None = None
+
+
 @dataclass(slots=True, init=False)
 class TimerExpired:
     timer: Timer
@@ -224,6 +237,7 @@ Event = (
     | RingTimedOut
     | CallerHungUp
     | CallEnded
+    | CallTransferred
     | TimerExpired
     | ServiceStopped
 )

@@ -45,6 +45,15 @@ class Offer(NamedTuple):
     ring_s: float
 
 
+class Transfer(NamedTuple):
+    """An agent sent a connected call on: to a queue or to one agent."""
+
+    at_s: float
+    agent: str  # who transferred it
+    queue: str | None
+    to_agent: str | None
+
+
 class CallRecord(NamedTuple):
     """One call, written when the call and its agent's wrap-up are over. An immutable
     flat record (a NamedTuple: a quarter of a frozen dataclass's cost to create).
@@ -52,6 +61,10 @@ class CallRecord(NamedTuple):
     Times are seconds on the shell's clock. ``wait_s`` runs from queue entry to answer
     (or to the end for unanswered calls), ``talk_s`` from answer to the end of talk;
     ``ring_s`` is the part of the wait spent ringing agents (over all offers).
+
+    A transferred call keeps one record: ``wait_s`` and ``answer_s`` are its first
+    answer's, ``talk_s`` sums the talk with every agent, ``agent`` is the last one, and
+    it ends ``answered`` (its first queue answered it) unless the service stopped.
     """
 
     call: CallId
@@ -73,6 +86,7 @@ class CallRecord(NamedTuple):
     wrap_up_s: float
     ended_by: Party | None  # who ended the talk of an answered call
     overflowed: tuple[str, ...] = ()  # the queues whose agents it was also offered to
+    transfers: tuple[Transfer, ...] = ()
 
 
 class StaffedSpan(NamedTuple):
@@ -111,6 +125,7 @@ class JournalKind(enum.Enum):
     PAUSE = "PAUSE"
     UNPAUSE = "UNPAUSE"
     WRAPUPEND = "WRAPUPEND"
+    BLINDTRANSFER = "BLINDTRANSFER"
 
 
 @dataclass(frozen=True, slots=True)
