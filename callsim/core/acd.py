@@ -939,6 +939,7 @@ class Acd:
             )  # fmt: skip
         origin = call.queue
         call.tried.clear()
+        call.entries.clear()  # a new stint: it joins every queue at the back
         call.state = CallState.NEW
         if queue is not None:
             self._enter(call, queue, now, out)
