@@ -135,6 +135,47 @@ def test_offers_hunt_expire_and_conflict(scenario: Path, tmp_path: Path) -> None
         assert s.ok("GET", f"/v1/calls/{call['call_id']}")["ended_by"] in (None, "caller")
 
 
+def test_a_transfer_to_a_queue_and_to_an_agent_keeps_one_record(
+    scenario: Path, tmp_path: Path
+) -> None:
+    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+        k1, k2 = s.key("agent", agent="desk-1"), s.key("agent", agent="desk-2")
+        ken = s.key("agent", agent="en-1")
+        for agent, key in (("desk-1", k1), ("en-1", ken)):
+            s.ok("POST", f"/v1/agents/{agent}/login", key)
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000011", "dnis": DENTAL})
+        cid = call["call_id"]
+        answer(s, "desk-1", k1)
+        bad = s.call("POST", f"/v1/calls/{cid}/transfer", k1, json={"queue": "nowhere"})
+        assert (bad.status_code, bad.json()["field"]) == (404, "queue")
+        both = s.call("POST", f"/v1/calls/{cid}/transfer", k1, json={"queue": "x", "agent": "y"})
+        assert both.status_code == 422
+        busy = s.call("POST", f"/v1/calls/{cid}/transfer", k1, json={"agent": "desk-2"})
+        assert busy.status_code == 409, busy.text  # desk-2 is logged out
+        other = s.call("POST", f"/v1/calls/{cid}/transfer", k2, json={"queue": "english"})
+        assert other.status_code == 403  # not desk-2's call
+        moved = s.ok("POST", f"/v1/calls/{cid}/transfer", k1, json={"queue": "english"})
+        assert (moved["status"], moved["queue"]) == ("ringing", "english")
+        assert [t["queue"] for t in moved["transfers"]] == ["english"]
+        assert s.ok("GET", "/v1/agents/desk-1", k1)["state"] == "wrap_up"
+        answer(s, "en-1", ken)
+        s.ok("POST", "/v1/agents/desk-2/login", k2)
+        s.ok("POST", f"/v1/calls/{cid}/transfer", ken, json={"agent": "desk-2"})
+        answer(s, "desk-2", k2)
+        s.ok("POST", f"/v1/calls/{cid}/complete", k2, json={"note": "Sorted out"})
+        time.sleep(1.5)  # 10 s of wrap-up at speedup 10: the record is written
+        final = s.ok("GET", f"/v1/calls/{cid}")
+        assert (final["outcome"], final["agent"], final["final_queue"]) == (
+            "answered", "desk-2", "english",
+        )  # fmt: skip
+        assert [(t["agent"], t["queue"], t["to_agent"]) for t in final["transfers"]] == [
+            ("desk-1", "english", None), ("en-1", None, "desk-2"),
+        ]  # fmt: skip
+        assert [o["agent"] for o in final["offers"]] == ["desk-1", "en-1", "desk-2"]
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        assert events.count("event: transferred\n") == 2
+
+
 def test_idempotency_key_never_makes_a_second_call(scenario: Path, tmp_path: Path) -> None:
     with serving(scenario, str(tmp_path / "live.db")) as s:
         body = {"ani": "+4790000003", "dnis": DENTAL}
@@ -204,6 +245,7 @@ ENDPOINTS = [
     ("GET", "/v1/calls/1", None, {"supervisor", "trainer", "agent", "client"}),
     ("POST", "/v1/calls/1/hangup", None, {"trainer"}),
     ("POST", "/v1/calls/1/complete", {}, {"supervisor", "agent"}),
+    ("POST", "/v1/calls/1/transfer", {"queue": "english"}, {"supervisor", "agent"}),
     ("GET", "/v1/calls/1/decisions", None, {"supervisor", "trainer"}),
     ("GET", "/v1/calls/1/notes", None, {"supervisor", "trainer", "agent", "client"}),
     ("GET", "/v1/notes", None, {"supervisor", "client"}),

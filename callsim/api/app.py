@@ -38,6 +38,7 @@ from callsim.api.models import (
     SkillsIn,
     TicketIn,
     TicketStatusIn,
+    TransferIn,
 )
 from callsim.errors import CallsimError, InputError
 from callsim.live.service import Service, create_key
@@ -358,6 +359,17 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
     async def hang_up(call_id: Id, request: Request, who: Who) -> JSONResponse:
         allow(who, "trainer")
         return await idempotent(request, who, 200, lambda: service().hang_up(call_id))
+
+    @app.post("/v1/calls/{call_id}/transfer", tags=["calls"], openapi_extra=IDEMPOTENT)
+    async def transfer(call_id: Id, body: TransferIn, request: Request, who: Who) -> JSONResponse:
+        """The agent on the call sends it into a queue or to a ready agent (409 if the call
+        is not connected or the agent not ready); the agent starts wrap-up."""
+        allow(who, "supervisor", "agent")
+        svc = service()
+        own_call(who, svc.call_view(call_id))
+        by = who.agent if who.role == "agent" else None
+        action = lambda: svc.transfer(call_id, queue=body.queue, agent=body.agent, by=by)  # noqa: E731
+        return await idempotent(request, who, 200, action)
 
     @app.post("/v1/calls/{call_id}/complete", tags=["calls"], openapi_extra=IDEMPOTENT)
     async def complete(call_id: Id, body: CompleteIn, request: Request, who: Who) -> JSONResponse:

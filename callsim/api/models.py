@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Number = Annotated[str, Field(max_length=64, description="A phone number.")]
@@ -47,8 +47,16 @@ class CompleteIn(Body):
 
 
 class TransferIn(Body):
-    queue: Short | None = None
-    agent: Short | None = None
+    """Where the agent sends the call: a queue, or one ready agent (not both)."""
+
+    queue: Short | None = Field(None, description="Into this queue, at its back.")
+    agent: Short | None = Field(None, description="To this agent, who must be ready.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if (self.queue is None) == (self.agent is None):
+            raise ValueError("name a queue or an agent to transfer to, not both")
+        return self
 
 
 class LoginIn(Body):

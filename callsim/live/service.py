@@ -47,6 +47,7 @@ from callsim.core import (
     CallEnded,
     CallerHungUp,
     CallRecord,
+    CallTransferred,
     CancelRing,
     ClientBook,
     Command,
@@ -74,6 +75,8 @@ from callsim.core import (
     Status,
     TakeNote,
     TicketBook,
+    Transfer,
+    Transferred,
     check_callback,
     instruction_for,
     writes_note,
@@ -494,6 +497,24 @@ class Service:
                 if agent is not None:
                     self._agent_changed(agent, now)
             self._emit(batch, "ended", now, **fields, outcome=command.outcome.value)
+        elif kind is Transferred:
+            assert isinstance(command, Transferred)
+            if call is not None:
+                if self.agent_call.get(command.agent) == call.id:
+                    del self.agent_call[command.agent]
+                done = json.loads(call.row["transfers"])
+                done.append(jsonable(Transfer(now, command.agent, command.queue, command.to_agent)))
+                queue = command.queue or call.row["queue"]  # where it is now (the record
+                # keeps its first queue)
+                self._set(
+                    batch, call, status="transferred", agent=None, queue=queue,
+                    transfers=json.dumps(done),
+                )  # fmt: skip
+            self._agent_changed(command.agent, now)
+            self._emit(
+                batch, "transferred", now, **fields, agent=command.agent,
+                to_queue=command.queue, to_agent=command.to_agent,
+            )  # fmt: skip
         elif kind is PauseAgent:
             assert isinstance(command, PauseAgent)
             self._agent_event(batch, command.agent, "pause", command.reason, now)
@@ -526,6 +547,7 @@ class Service:
             call,
             status=record.outcome.value,
             outcome=record.outcome.value,
+            queue=record.queue,  # the first queue (a live call shows where it is now)
             final_queue=record.final_queue,
             priority=record.priority,
             queued_s=record.queued_s,
@@ -539,6 +561,7 @@ class Service:
             ended_by=record.ended_by.value if record.ended_by else None,
             overflowed=json.dumps(record.overflowed),
             offers=json.dumps([jsonable(o) for o in record.offers]),
+            transfers=json.dumps([jsonable(t) for t in record.transfers]),
         )
 
     def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
@@ -628,6 +651,7 @@ class Service:
             "ended_by": None,
             "overflowed": "[]",
             "offers": "[]",
+            "transfers": "[]",
             "instruction": None,
             "position": None,
         }
@@ -679,6 +703,33 @@ class Service:
                     dnis=dnis,
                 )
                 self.centre.handle(inbound.event)
+        return self.call_view(call_id)
+
+    def transfer(
+        self,
+        call_id: int,
+        *,
+        queue: str | None = None,
+        agent: str | None = None,
+        by: str | None = None,
+    ) -> dict[str, Any]:
+        """The agent on the call sends it on: into ``queue`` or to ``agent`` (the core
+        decides; it refuses a call not connected or an agent not ready with 409).
+        ``by``: the agent that asks (an agent may transfer only its own call)."""
+        self._running()
+        call = self._live(call_id)
+        if by is not None and call.row["agent"] != by:
+            raise InvalidEventError(f"transfer refused: call {call_id} is not {by}'s call")
+        if agent is not None:
+            self._known_agent(agent)  # 404 if nobody has that name
+            if agent not in self.acd.agents:  # the core meets agents when they log in
+                raise InvalidEventError(f"transfer refused: {agent!r} is not logged in")
+        if queue is not None and queue not in self.acd.queues:
+            raise UnknownQueueError(
+                f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
+            )
+        with self.unit():
+            self.centre.handle(CallTransferred(call_id, queue=queue, agent=agent))
         return self.call_view(call_id)
 
     def hang_up(self, call_id: int) -> dict[str, Any]:
@@ -812,7 +863,9 @@ class Service:
                 raise UnknownCallError(f"call {call_id} does not exist", field="call_id")
             row = dict(found[0]._mapping)
             row["position"] = None
-        out = {k: v for k, v in row.items() if k not in ("run", "offers", "overflowed")}
+        out = {
+            k: v for k, v in row.items() if k not in ("run", "offers", "overflowed", "transfers")
+        }
         out["call_id"] = out.pop("id")
         out["offers"] = (
             json.loads(row["offers"])
@@ -823,6 +876,7 @@ class Service:
             ]
         )
         out["overflowed"] = json.loads(row["overflowed"])
+        out["transfers"] = json.loads(row["transfers"])
         out["instruction"] = json.loads(row["instruction"]) if row["instruction"] else None
         if call is not None and call.row["status"] == "queued" and current_position:
             out["position"] = self._position(call)  # O(n log n): not on the hot path
@@ -1557,6 +1611,10 @@ def _record_of(row: Any, midnight: float) -> CallRecord:
         row.wrap_up_s or 0.0,
         Party(row.ended_by) if row.ended_by else None,
         tuple(json.loads(row.overflowed)),
+        tuple(
+            Transfer(t["at_s"] + shift, t["agent"], t["queue"], t["to_agent"])
+            for t in json.loads(row.transfers)
+        ),
     )
 
 

@@ -66,6 +66,7 @@ calls = Table(
     Column("ended_by", String(10)),
     Column("overflowed", Text, nullable=False),
     Column("offers", Text, nullable=False),
+    Column("transfers", Text, nullable=False, server_default="[]"),
     Column("instruction", Text),
 )
 
