@@ -4,9 +4,11 @@ SQLite file, and a real PostgreSQL cluster when its server binaries are on the m
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from callsim.core import Acd, AgentAnswered, AgentLoggedIn, AgentRejected, CallArrived
 from callsim.scenario import load_scenario
 from callsim.scenario.centre import acd_config
-from tests.live_server import ADMIN, serving
+from tests.live_server import ADMIN, ROOT, free_port, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
@@ -112,6 +114,34 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
         ids = [int(line[4:]) for line in events.splitlines() if line.startswith("id: ")]
         assert ids == sorted(ids)
         assert len(set(ids)) == len(ids)
+
+
+def test_the_curl_walk_through_of_the_docs_runs(tmp_path: Path) -> None:
+    """docs/live.md's block, as written, on a free port and a temporary database."""
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed (apt-get install curl)")
+    page = (ROOT / "docs" / "live.md").read_text()
+    block = re.search(r"## A call's life, with curl\n\n```bash\n(.*?)```", page, re.S)
+    assert block is not None
+    port = free_port()
+    script = (
+        block.group(1)
+        .replace("localhost:8000", f"127.0.0.1:{port}")
+        .replace("--port 8000", f"--port {port}")
+        .replace("--db demo.db", f"--db {tmp_path / 'demo.db'}")
+        .replace("callsim serve", f"{sys.executable} -m callsim serve")
+    )
+    run = subprocess.run(
+        ["bash", "-c", f"set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null' EXIT\n{script}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    out = run.stdout
+    assert '"status":"transferred"' not in out  # the answer shows where it went: ringing
+    assert out.count("event: transferred") == 1
+    assert '"type": "ended", "at_s"' in out  # the event stream
+    assert '"outcome": "answered"' in out
+    assert '"agent":"bilingual-2"' in out
 
 
 def test_offers_hunt_expire_and_conflict(scenario: Path, tmp_path: Path) -> None:
