@@ -74,8 +74,11 @@ def error_body(exc: CallsimError) -> dict[str, Any]:
     return {"error": type(exc).__name__, "field": exc.field, "message": str(exc)}
 
 
-class BodyLimit:
-    """Refuse request bodies over ``MAX_BODY`` bytes with 413, declared or streamed."""
+class Gate:
+    """What every HTTP request passes: a body over ``MAX_BODY`` bytes, declared or
+    streamed, is refused with 413; a response waits until the changes staged so far have
+    committed (the service commits each turn of the event loop in one transaction), so
+    a 2xx means durable; if that commit fails, the answer is 503 instead."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -88,7 +91,9 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             await _too_large(send)
             return
+        service: Service = scope["app"].state.callsim["service"]
         seen = 0
+        failed = False
 
         async def limited() -> Message:
             nonlocal seen
@@ -97,27 +102,6 @@ class BodyLimit:
             if seen > MAX_BODY:
                 raise _BodyTooLargeError
             return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLargeError:
-            await _too_large(send)
-
-
-class Settled:
-    """Hold each response until the changes staged so far have committed (the service
-    commits each turn of the event loop in one transaction): a 2xx means durable. If
-    the commit fails, the answer is 503 instead."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        service: Service = scope["app"].state.callsim["service"]
-        failed = False
 
         async def settled(message: Message) -> None:
             nonlocal failed
@@ -131,7 +115,10 @@ class Settled:
             if not failed:
                 await send(message)
 
-        await self.app(scope, receive, settled)
+        try:
+            await self.app(scope, limited, settled)
+        except _BodyTooLargeError:
+            await _too_large(send)
 
 
 class _BodyTooLargeError(Exception):
@@ -221,8 +208,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         "contacts, notes, tickets, statistics. See docs/live.md.",
         lifespan=lifespan,
     )
-    app.add_middleware(Settled)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(Gate)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.exception_handler(CallsimError)

@@ -610,10 +610,8 @@ class Service:
         """A call comes in: to a client's dialed number (the inbound flow decides), or
         straight to ``queue`` (an in-house line)."""
         self._running()
-        if queue is not None and queue not in self.acd.queues:
-            raise UnknownQueueError(
-                f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
-            )
+        if queue is not None:
+            self._known_queue(queue)
         if queue is None and not dnis.strip():
             raise InputError("a call needs its dialed number, or a queue", field="dnis")
         if queue is None:
@@ -724,10 +722,8 @@ class Service:
             self._known_agent(agent)  # 404 if nobody has that name
             if agent not in self.acd.agents:  # the core meets agents when they log in
                 raise InvalidEventError(f"transfer refused: {agent!r} is not logged in")
-        if queue is not None and queue not in self.acd.queues:
-            raise UnknownQueueError(
-                f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
-            )
+        if queue is not None:
+            self._known_queue(queue)
         with self.unit():
             self.centre.handle(CallTransferred(call_id, queue=queue, agent=agent))
         return self.call_view(call_id)
@@ -911,6 +907,12 @@ class Service:
 
     def agent_names(self) -> list[str]:
         return sorted(set(self.agent_skills) | set(self.acd.agents))
+
+    def _known_queue(self, queue: str) -> None:
+        if queue not in self.acd.queues:
+            raise UnknownQueueError(
+                f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
+            )
 
     def _known_agent(self, agent: str) -> None:
         if agent not in self.agent_skills and agent not in self.acd.agents:
