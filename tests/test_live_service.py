@@ -139,8 +139,8 @@ def test_the_curl_walk_through_of_the_docs_runs(tmp_path: Path) -> None:
     out = run.stdout
     assert '"status":"transferred"' not in out  # the answer shows where it went: ringing
     assert out.count("event: transferred") == 1
-    assert '"type": "ended", "at_s"' in out  # the event stream
-    assert '"outcome": "answered"' in out
+    assert '"type":"ended","at_s"' in out  # the event stream
+    assert '"outcome":"answered"' in out
     assert '"agent":"bilingual-2"' in out
 
 

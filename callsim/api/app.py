@@ -41,7 +41,7 @@ from callsim.api.models import (
     TransferIn,
 )
 from callsim.errors import CallsimError, InputError
-from callsim.live.service import Service, create_key
+from callsim.live.service import Service, create_key, dumps, json_bytes
 from callsim.scenario import load_scenario
 from callsim.store import Store, hash_key, tables
 
@@ -72,6 +72,13 @@ class RefusedError(CallsimError):
 def error_body(exc: CallsimError) -> dict[str, Any]:
     """The one JSON shape of every error: the error's class, field and message."""
     return {"error": type(exc).__name__, "field": exc.field, "message": str(exc)}
+
+
+class Json(JSONResponse):
+    """Every JSON answer, encoded by orjson (the answers are plain values: ``jsonable``)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
 
 
 class Gate:
@@ -207,13 +214,14 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         description="The callsim routing core in wall-clock time: calls, agents, offers, "
         "contacts, notes, tickets, statistics. See docs/live.md.",
         lifespan=lifespan,
+        default_response_class=Json,
     )
     app.add_middleware(Gate)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.exception_handler(CallsimError)
     async def callsim_error(_request: Request, exc: CallsimError) -> JSONResponse:
-        return JSONResponse(error_body(exc), status_code=exc.http_status)
+        return Json(error_body(exc), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -222,7 +230,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": None, "message": "invalid request"}
-        return JSONResponse(
+        return Json(
             {
                 "error": "InputError",
                 "field": first["field"],
@@ -259,7 +267,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         """Run ``action`` once per ``Idempotency-Key``: a retry gets the first answer."""
         key = request.headers.get("idempotency-key")
         if key is None:
-            return JSONResponse(action(), status_code=status)
+            return Json(action(), status_code=status)
         if len(key) > 200:
             raise InputError("at most 200 characters", field="Idempotency-Key")
         what = f"{request.method} {request.url.path}"[:300]
@@ -273,7 +281,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                 raise InputError(
                     f"{key!r} was used for {rows[0].request}, not {what}", field="Idempotency-Key"
                 )
-            return JSONResponse(json.loads(rows[0].body), status_code=rows[0].status)
+            return Json(json.loads(rows[0].body), status_code=rows[0].status)
         with svc.unit() as batch:
             body = action()
             batch.extra.append(
@@ -285,13 +293,13 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                             "key": key,
                             "request": what,
                             "status": status,
-                            "body": json.dumps(body),
+                            "body": dumps(body),
                         }
                     ],
                     False,
                 )
             )
-        return JSONResponse(body, status_code=status)
+        return Json(body, status_code=status)
 
     # -- health and keys --------------------------------------------------------------------
 
@@ -663,7 +671,7 @@ def ensure_key(store: Store, key: str, role: str, label: str) -> None:
 
 
 def _sse(event: dict[str, Any]) -> bytes:
-    return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+    return f"id: {event['id']}\nevent: {event['type']}\ndata: {dumps(event)}\n\n".encode()
 
 
 def _aware(at: Any, svc: Service) -> Any:

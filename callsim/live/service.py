@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy import func, select, update
 
 from callsim.analytics.erlang import erlang_a, erlang_c
@@ -370,7 +371,7 @@ class Service:
     def _commit(self, batch: _Batch) -> None:
         store = self.store
         with store.transaction() as conn:
-            store.upsert(conn, tables.calls, [_stored(row) for row in batch.calls.values()])
+            store.upsert(conn, tables.calls, list(batch.calls.values()))  # rows as they are
             store.insert(conn, tables.events, [self._event_row(e) for e in batch.events])
             store.insert(conn, tables.agent_events, batch.agent_events)
             store.insert(conn, tables.spans, batch.spans)
@@ -389,14 +390,14 @@ class Service:
             "type": event["type"],
             "at_s": event["at_s"],
             "at_unix": self.unix(event["at_s"]),
-            "data": json.dumps(event),
+            "data": dumps(event),
         }
 
     def _contact_row(self, contact_id: int) -> dict[str, Any]:
         contact = self.contacts.contacts[contact_id]
         return {
             "id": contact_id,
-            "data": json.dumps(jsonable(contact)),
+            "data": dumps(jsonable(contact)),
             "updated_unix": self._wall(),
         }
 
@@ -422,7 +423,7 @@ class Service:
                     {
                         "run": self.run,
                         "agent": span.agent,
-                        "queues": json.dumps(span.queues),
+                        "queues": dumps(span.queues),
                         "start_s": span.start_s,
                         "end_s": span.end_s,
                         "start_unix": self.unix(span.start_s),
@@ -430,7 +431,7 @@ class Service:
                     }
                 )
             for d in self.acd.take_decisions():
-                batch.decisions.append({"call": int(d.call), "data": json.dumps(jsonable(d))})
+                batch.decisions.append({"call": int(d.call), "data": dumps(jsonable(d))})
 
     def _apply(self, batch: _Batch, command: Command, now: float) -> None:
         kind = type(command)
@@ -508,7 +509,7 @@ class Service:
                 # keeps its first queue)
                 self._set(
                     batch, call, status="transferred", agent=None, queue=queue,
-                    transfers=json.dumps(done),
+                    transfers=dumps(done),
                 )  # fmt: skip
             self._agent_changed(command.agent, now)
             self._emit(
@@ -559,9 +560,9 @@ class Service:
             talk_s=record.talk_s,
             wrap_up_s=record.wrap_up_s,
             ended_by=record.ended_by.value if record.ended_by else None,
-            overflowed=json.dumps(record.overflowed),
-            offers=json.dumps([jsonable(o) for o in record.offers]),
-            transfers=json.dumps([jsonable(t) for t in record.transfers]),
+            overflowed=dumps(record.overflowed),
+            offers=dumps([jsonable(o) for o in record.offers]),
+            transfers=dumps([jsonable(t) for t in record.transfers]),
         )
 
     def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
@@ -871,8 +872,8 @@ class Service:
                 for o in call.offers
             ]
         )
-        out["overflowed"] = json.loads(row["overflowed"])
-        out["transfers"] = json.loads(row["transfers"])
+        out["overflowed"] = _list(row["overflowed"])
+        out["transfers"] = _list(row["transfers"])
         out["instruction"] = json.loads(row["instruction"]) if row["instruction"] else None
         if call is not None and call.row["status"] == "queued" and current_position:
             out["position"] = self._position(call)  # O(n log n): not on the hot path
@@ -960,7 +961,7 @@ class Service:
                     [
                         {
                             "id": agent,
-                            "skills": json.dumps(skills),
+                            "skills": dumps(skills),
                             "extension": "",
                             "updated_unix": self._wall(),
                         }
@@ -1039,7 +1040,7 @@ class Service:
             call = self.calls.get(offer.call)
             if call is not None and call.inbound is not None:
                 instruction = self.flow.answer(call.inbound, offer.agent, self.now())
-                self._set(batch, call, instruction=json.dumps(jsonable(instruction)))
+                self._set(batch, call, instruction=dumps(jsonable(instruction)))
                 if call.inbound.contact is not None:
                     batch.contacts.add(call.inbound.contact.id)
         return self.call_view(offer.call)
@@ -1205,7 +1206,7 @@ class Service:
                         "contact": ticket.contact,
                         "client": client,
                         "call": call,
-                        "data": json.dumps(jsonable(ticket)),
+                        "data": dumps(jsonable(ticket)),
                         "updated_unix": self._wall(),
                     }
                 ],
@@ -1516,8 +1517,23 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _stored(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "position"}
+def _list(text: str) -> list[Any]:
+    """A stored JSON list (most calls' are empty: no parsing for those)."""
+    return [] if text == "[]" else list(json.loads(text))
+
+
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON of plain values (what ``jsonable`` gives): orjson, at C speed (NaN and
+    infinities become null). Not for records themselves: it writes a named tuple as a
+    list, where ``jsonable`` makes an object."""
+    return orjson.dumps(value, option=_JSON_OPTIONS)
+
+
+def dumps(value: Any) -> str:
+    return json_bytes(value).decode()
 
 
 _CONTACT_FIELDS = ("name", "company", "category", "note", "city", "country", "language", "photo")

@@ -86,16 +86,18 @@ class Store:
         """One ``executemany`` of a statement compiled once per table and set of columns,
         handed to the driver as it is: SQLAlchemy's per-row parameter processing cost
         more than SQLite's writing (the columns are numbers and strings, which both
-        drivers take as they are). Rows of one call have the same keys."""
+        drivers take as they are). Rows of one call have the same keys; keys that are not
+        columns are left out."""
         if not rows:
             return
-        columns = tuple(rows[0])
-        key = (table.name, columns, upsert)
+        keys = tuple(rows[0])
+        key = (table.name, keys, upsert)
         found = self._statements.get(key)
         if found is None:
+            columns = tuple(k for k in keys if k in table.c)  # other keys are not stored
             found = self._statements[key] = self._compile(table, columns, upsert=upsert)
         sql, order = found
-        if order is None:  # a driver with named parameters takes the rows as they are
+        if order is None:  # a driver with named parameters: a mapping per row
             conn.exec_driver_sql(sql, list(rows))
         else:
             conn.exec_driver_sql(sql, [tuple([r[k] for k in order]) for r in rows])
