@@ -532,7 +532,7 @@ class Service:
 
     def _set(self, batch: _Batch, call: LiveCall, **values: Any) -> None:
         call.row.update(values)
-        batch.calls[call.id] = call.row  # copied for storage at the commit: its last state
+        batch.calls[call.id] = call.row  # stored at the commit, in its state then
 
     def _record(self, batch: _Batch, record: CallRecord) -> None:
         call = self.calls.pop(int(record.call), None)
