@@ -23,7 +23,8 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,6 +46,7 @@ from callsim.live.service import Service, create_key, dumps, json_bytes
 from callsim.scenario import load_scenario
 from callsim.store import Store, hash_key, tables
 
+STATIC = Path(__file__).parent / "static"  # the desk's and wallboard's files
 MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
 ADMIN_KEY_ENV = "CALLSIM_ADMIN_KEY"
 MAX_SPEEDUP = 10_000.0
@@ -167,6 +169,7 @@ async def principal(request: Request) -> Principal:
 
 Who = Annotated[Principal, Depends(principal)]
 Id = Annotated[int, FastPath(ge=1, le=MAX_ID, description="An id the service gave out.")]
+ClientName = Annotated[str, FastPath(max_length=200, description="A client's name.")]
 IDEMPOTENT: dict[str, Any] = {  # the header idempotent() reads, declared for the schema
     "parameters": [
         {
@@ -300,6 +303,20 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                 )
             )
         return Json(body, status_code=status)
+
+    # -- the pages: the agent desk and the supervisor wallboard ------------------------------
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/desk", include_in_schema=False)
+    async def desk() -> FileResponse:
+        """The agent desk (the page asks for the agent's key; the API checks it)."""
+        return FileResponse(STATIC / "desk.html")
+
+    @app.get("/wallboard", include_in_schema=False)
+    async def wallboard() -> FileResponse:
+        """The supervisor wallboard (a supervisor's or a client's key)."""
+        return FileResponse(STATIC / "wallboard.html")
 
     # -- health and keys --------------------------------------------------------------------
 
@@ -542,6 +559,33 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         svc = service()
         due = _aware(body.follow_up_due, svc) if body.follow_up_due else None
         return svc.change_ticket(ticket_id, body.status, who.agent or who.role, body.note, due)
+
+    # -- clients ----------------------------------------------------------------------------
+
+    def own_client(who: Principal, name: str) -> None:
+        allow(who, "supervisor", "agent", "client", "trainer")
+        if who.role == "client" and who.client != name:
+            raise RefusedError("a client key sees only its own client", 403)
+
+    @app.get("/v1/clients/{name}", tags=["clients"])
+    async def client_card(
+        name: Annotated[str, FastPath(max_length=200)], who: Who
+    ) -> dict[str, Any]:
+        """Greeting, tone, the treatment now, hours, the FAQ tree, the directory's size."""
+        own_client(who, name)
+        return service().client_card(name)
+
+    @app.get("/v1/clients/{name}/employees", tags=["clients"])
+    async def employees(
+        name: ClientName,
+        who: Who,
+        q: Annotated[str, Query(max_length=200)] = "",
+        limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    ) -> list[dict[str, Any]]:
+        """The client's employees matching every word of ``q`` (word prefixes, accents and
+        case ignored), exact words first."""
+        own_client(who, name)
+        return service().employees(name, q, limit)
 
     # -- statistics and events --------------------------------------------------------------
 

@@ -93,6 +93,7 @@ from callsim.errors import (
     RoutingError,
     UnknownAgentError,
     UnknownCallError,
+    UnknownClientError,
     UnknownContactError,
     UnknownQueueError,
 )
@@ -536,7 +537,7 @@ class Service:
 
     def _record(self, batch: _Batch, record: CallRecord) -> None:
         call = self.calls.pop(int(record.call), None)
-        if call is None:  # a call the service does not track: write what the core knows
+        if call is None:  # not a call of this run: nothing to write
             return
         for offer in call.offers:
             self.offers.pop(offer.id, None)
@@ -564,6 +565,16 @@ class Service:
             offers=dumps([jsonable(o) for o in record.offers]),
             transfers=dumps([jsonable(t) for t in record.transfers]),
         )
+        self._emit(
+            batch,
+            "recorded",
+            record.end_s + record.wrap_up_s,
+            call_id=call.id,
+            queue=record.queue,
+            client=call.row["client"],
+            outcome=record.outcome.value,
+            agent=record.agent,
+        )  # fmt: skip  (the record is final: statistics count it from now)
 
     def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
         if offer.state is OfferState.RINGING:
@@ -1285,6 +1296,40 @@ class Service:
             )
         return {"at_s": round(now, 3), "date": today["date"], "queues": queues}
 
+    # -- clients ----------------------------------------------------------------------------
+
+    def _client(self, name: str) -> Any:
+        found = self._client_by_name.get(name)
+        if found is None:
+            raise UnknownClientError(
+                f"client {name!r} does not exist (clients: {', '.join(self._client_by_name)})",
+                field="client",
+            )
+        return found
+
+    def client_card(self, name: str) -> dict[str, Any]:
+        """What an agent reads about a client: greeting, tone, treatment now, hours, the
+        FAQ tree and how many employees its directory holds (search them apart)."""
+        client = self._client(name)
+        return {
+            "client": client.name,
+            "numbers": list(client.numbers),
+            "queue": client.queue,
+            "tone": client.tone.value,
+            "instruction": jsonable(instruction_for(client, self._calendar())),
+            "faq": jsonable(client.faq),
+            "employees": len(client.employees),
+            "own_numbers": list(client.own_numbers),
+        }
+
+    def employees(self, name: str, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The client's employees matching every word of ``text`` (a word-prefix search
+        in the core's index: instant with thousands); all of them, up to ``limit``, for
+        an empty text."""
+        directory = self._client(name).employees
+        found = directory.search(text, limit) if text.strip() else directory.employees[:limit]
+        return [jsonable(e) for e in found]
+
     def _queues_of(self, client: str | None) -> tuple[str, ...]:
         if client is None:
             return self.queues
@@ -1459,8 +1504,6 @@ def create_key(
     if agent is not None and agents is not None and agent not in agents:
         raise UnknownAgentError(f"agent {agent!r} does not exist", field="agent")
     if client is not None and clients is not None and client not in clients:
-        from callsim.errors import UnknownClientError
-
         raise UnknownClientError(f"client {client!r} does not exist", field="client")
     key = "cs_" + secrets.token_urlsafe(32)
     key_id = store.add_key(

@@ -1,0 +1,78 @@
+// callsim pages: the API key lives in this tab's sessionStorage; every text from the
+// service is set with textContent (never as HTML), so a caller's name cannot inject markup.
+"use strict";
+
+const callsim = {
+  key: () => sessionStorage.getItem("callsim.key") || "",
+
+  async api(method, path, body) {
+    const init = { method, headers: { Authorization: "Bearer " + callsim.key() } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (err) {
+      throw { status: 0, error: "NetworkError", field: null, message: "the service does not answer" };
+    }
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (err) { data = { message: text }; }
+    if (!response.ok) {
+      throw { status: response.status, error: (data && data.error) || "Error",
+              field: data && data.field, message: (data && data.message) || response.statusText };
+    }
+    return data;
+  },
+
+  // an element with children: el("li", {class: "x"}, "text", otherElement)
+  el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === "") continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  },
+
+  fields(pairs) {  // a <dl> of the pairs whose value is not empty
+    const dl = callsim.el("dl", { class: "fields" });
+    for (const [name, value] of pairs) {
+      if (value === null || value === undefined || value === "" ||
+          (Array.isArray(value) && !value.length)) continue;
+      dl.append(callsim.el("dt", {}, name), callsim.el("dd", {}, value));
+    }
+    return dl;
+  },
+
+  show(node, visible) { node.classList.toggle("hidden", !visible); },
+
+  alert(message) { document.getElementById("alert").textContent = message || ""; },
+
+  // server-sent events over fetch (EventSource cannot send the key): calls onEvent(obj)
+  async follow(path, onEvent, signal) {
+    const response = await fetch(path, {
+      headers: { Authorization: "Bearer " + callsim.key() }, signal });
+    if (!response.ok) throw { status: response.status, message: await response.text() };
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = block.split("\n").filter(l => l.startsWith("data: ")).map(l => l.slice(6));
+        if (data.length) onEvent(JSON.parse(data.join("\n")));
+      }
+    }
+  },
+};

@@ -1,0 +1,298 @@
+// The agent desk: sign in, take offers (long poll), read greeting, instruction, screen
+// pop, employees and FAQ, write the note, complete, wrap up. Every rule (who rings,
+// what the instruction is, the callback-number guard) is the service's; this page shows.
+"use strict";
+const { api, el, fields, show, alert } = callsim;
+const $ = id => document.getElementById(id);
+const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
+               countdown: null, wrapTimer: null, polling: false };
+const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
+                    "employees-card", "faq-card"];
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+function fail(err) { alert(err.message ? `${err.message} (${err.status || "no answer"})` : String(err)); }
+
+async function refreshState() {
+  const me = await api("GET", `/v1/agents/${encodeURIComponent(desk.agent)}`);
+  const badge = $("state");
+  badge.textContent = me.state.replace("_", "-") + (me.reason ? ` (${me.reason})` : "");
+  badge.className = "badge " + me.state;
+  return me;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  desk.agent = $("agent-id").value.trim();
+  sessionStorage.setItem("callsim.agent", desk.agent);
+  sessionStorage.setItem("callsim.key", $("agent-key").value.trim());
+  try {
+    await api("POST", `/v1/agents/${encodeURIComponent(desk.agent)}/login`);
+  } catch (err) {
+    if (err.status !== 409) { fail(err); return; }  // already logged in: carry on
+  }
+  alert("");
+  startDesk();
+}
+
+async function startDesk() {
+  show($("signin"), false);
+  show($("actions"), true);
+  $("who").textContent = desk.agent;
+  try { await refreshState(); } catch (err) { fail(err); return; }
+  if (!desk.polling) pollOffers();
+}
+
+async function pollOffers() {
+  desk.polling = true;
+  while (desk.agent) {
+    if (desk.offer || desk.call) { await sleep(500); continue; }
+    try {
+      const offers = await api("GET",
+        `/v1/agents/${encodeURIComponent(desk.agent)}/offers?wait_s=20`);
+      const ringing = offers.find(o => o.state === "ringing");
+      if (ringing) showOffer(ringing); else await refreshState();
+    } catch (err) {
+      fail(err);
+      await sleep(2000);
+    }
+  }
+  desk.polling = false;
+}
+
+function showOffer(offer) {
+  desk.offer = offer;
+  const pop = offer.screen_pop || {};
+  const who = pop.new_caller === false && pop.contact_name ? `${pop.contact_name} · ` : "";
+  $("offer-client").textContent = offer.client || offer.queue || "";
+  $("offer-ani").textContent = who + (offer.ani || "withheld") +
+    (pop.category === "vip" ? " · VIP" : "");
+  let left = Math.ceil(offer.expires_in_s);
+  $("offer-left").textContent = left;
+  clearInterval(desk.countdown);
+  desk.countdown = setInterval(() => {
+    left -= 1;
+    $("offer-left").textContent = Math.max(left, 0);
+    if (left <= 0) { clearInterval(desk.countdown); hideOffer(); refreshState().catch(fail); }
+  }, 1000);
+  show($("offer"), true);
+  $("state").textContent = "ringing";
+  $("state").className = "badge ringing";
+  $("accept").focus();
+}
+
+function hideOffer() {
+  clearInterval(desk.countdown);
+  desk.offer = null;
+  show($("offer"), false);
+}
+
+async function accept() {
+  if (!desk.offer) return;
+  const offer = desk.offer;
+  try {
+    const call = await api("POST", `/v1/offers/${encodeURIComponent(offer.offer_id)}/accept`);
+    hideOffer();
+    await showCall(call);
+  } catch (err) {
+    hideOffer();
+    fail(err);
+  }
+  refreshState().catch(fail);
+}
+
+async function reject() {
+  if (!desk.offer) return;
+  const offer = desk.offer;
+  hideOffer();
+  try { await api("POST", `/v1/offers/${encodeURIComponent(offer.offer_id)}/reject`); }
+  catch (err) { fail(err); }
+  refreshState().catch(fail);
+}
+
+function treatmentText(t) {
+  if (!t) return "";
+  if (t.kind === "forward") {
+    const steps = (t.targets || []).map((n, i) => `target ${i + 1}: ${n}`);
+    return `Forward: ${steps.join(", then ")}, then take a note`;
+  }
+  return { note: "Take a standard note", voicemail: "Send to voicemail",
+           message: "Play the message" }[t.kind] || t.kind;
+}
+
+async function showCall(call) {
+  desk.call = call;
+  const pop = call.screen_pop || {};
+  const ins = call.instruction || {};
+  $("greeting").textContent = ins.greeting || pop.greeting || "";
+  $("tone").textContent = `tone: ${ins.tone || "formal"}`;
+  $("hours").textContent = ins.hours_text ? `Hours: ${ins.hours_text}` : "";
+  const box = $("instruction");
+  box.replaceChildren(
+    el("p", {}, el("strong", {}, treatmentText(ins.treatment))),
+    ins.treatment && ins.treatment.info ? el("p", {}, ins.treatment.info) : "",
+    ins.in_hours === false ? el("p", { class: "badge problem" }, "Outside opening hours") : "",
+    ins.exception ? el("p", { class: "badge problem" }, "A current exception applies") : "",
+    ...(ins.messages || []).map(m => el("p", { class: "badge vip" }, m)));
+  $("pop").replaceChildren(...screenPop(pop));
+  ["note", "callback", "employee-choice"].forEach(id => { $(id).value = ""; });
+  ["note-error", "callback-error", "employee-error"].forEach(id => { $(id).textContent = ""; });
+  CALL_CARDS.forEach(id => show($(id), true));
+  $("state").textContent = "talking";
+  $("state").className = "badge talking";
+  $("note").focus();
+  if (call.client) {
+    try {
+      const card = await api("GET", `/v1/clients/${encodeURIComponent(call.client)}`);
+      $("faq").replaceChildren(card.faq ? faqTree(card.faq) : el("p", { class: "muted" }, "No FAQ."));
+      $("employee-count").textContent = `${card.employees} employees`;
+      searchEmployees();
+    } catch (err) { fail(err); }
+  }
+}
+
+function screenPop(pop) {
+  const nodes = [];
+  const photo = pop.photo && !pop.photo.startsWith("placeholder")
+    ? el("img", { src: pop.photo, alt: `Photo of ${pop.contact_name}`, width: 64 })
+    : el("span", { class: "badge", "aria-hidden": "true" }, "no photo");
+  nodes.push(el("p", {}, photo, " ", el("strong", {}, pop.client || ""),
+                " ", el("span", { class: "muted" }, (pop.at || "").replace("T", " ").slice(0, 16)),
+                " ", el("span", { class: "muted" }, pop.direction || "")));
+  if (pop.new_caller) {
+    nodes.push(fields([["Number", pop.caller_number || "withheld"]]),
+               el("p", { class: "muted" }, "New caller: ask for name and company."));
+    return nodes;
+  }
+  const category = pop.category || "";
+  const badge = ["vip", "problem"].includes(category)
+    ? el("span", { class: `badge ${category}` }, category.toUpperCase()) : category;
+  nodes.push(fields([
+    ["Name", pop.contact_name], ["Company", pop.company], ["Number", pop.caller_number],
+    ["Category", badge], ["Location", pop.location],
+    ["Agent", [pop.agent_name, pop.agent_extension].filter(Boolean).join(" ext. ")],
+  ]));
+  if (pop.warning) nodes.push(el("p", { class: "badge problem" }, `Warning: ${pop.warning}`));
+  if ((pop.orders || []).length) {
+    nodes.push(el("h3", {}, "Open orders"), el("ul", { class: "plain" },
+      ...pop.orders.map(o => el("li", {}, [o.number, o.stage, o.responsible,
+        o.debt ? `debt ${o.debt}` : ""].filter(Boolean).join(" · ")))));
+  }
+  if ((pop.history || []).length) {
+    nodes.push(el("h3", {}, "History"), el("ul", { class: "plain" },
+      ...pop.history.slice(0, 5).map(h => el("li", {},
+        `${(h.at || "").slice(0, 16).replace("T", " ")} ${h.direction} ${h.agent} ${h.summary}`))));
+  }
+  return nodes;
+}
+
+function faqTree(node, top = true) {  // the top level open, the branches folded
+  const body = [];
+  if (node.info) body.push(el("p", {}, node.info));
+  if (node.treatment) body.push(el("p", {}, el("em", {}, treatmentText(node.treatment))));
+  for (const child of node.children || []) body.push(faqTree(child, false));
+  return el("details", { open: top }, el("summary", {}, node.title), ...body);
+}
+
+let searchSeq = 0;
+async function searchEmployees() {
+  if (!desk.call || !desk.call.client) return;
+  const seq = ++searchSeq;  // only the latest answer is shown
+  const q = $("employee-search").value;
+  try {
+    const found = await api("GET",
+      `/v1/clients/${encodeURIComponent(desk.call.client)}/employees?q=${encodeURIComponent(q)}`);
+    if (seq !== searchSeq) return;
+    $("employee-list").replaceChildren(...found.map(e => {
+      const pick = el("button", { type: "button", class: "secondary" }, "choose");
+      pick.addEventListener("click", () => { $("employee-choice").value = e.name; });
+      return el("li", {}, el("strong", {}, e.name), " ", el("span", { class: "muted" },
+        e.department || ""), " ", pick);
+    }));
+  } catch (err) { fail(err); }
+}
+
+async function complete(event) {
+  if (event) event.preventDefault();
+  if (!desk.call) return;
+  ["note-error", "callback-error", "employee-error"].forEach(id => { $(id).textContent = ""; });
+  const body = {};
+  if ($("note").value.trim()) body.note = $("note").value;
+  if ($("callback").value.trim()) body.callback_number = $("callback").value.trim();
+  if ($("employee-choice").value.trim()) body.employee = $("employee-choice").value.trim();
+  try {
+    await api("POST", `/v1/calls/${desk.call.call_id}/complete`, body);
+  } catch (err) {
+    const target = { callback_number: "callback", note: "note", employee: "employee-choice" }[err.field];
+    if (target) {
+      const message = err.message.startsWith(`${err.field}: `)
+        ? err.message.slice(err.field.length + 2) : err.message;
+      $(`${target === "employee-choice" ? "employee" : target}-error`).textContent = message;
+      $(target).setAttribute("aria-invalid", "true");
+      $(target).focus();
+    } else {
+      fail(err);
+    }
+    return;
+  }
+  ["note", "callback", "employee-choice"].forEach(id => $(id).removeAttribute("aria-invalid"));
+  $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} completed.`));
+  desk.call = null;
+  CALL_CARDS.forEach(id => show($(id), false));
+  alert("");
+  wrapUp();
+}
+
+async function wrapUp() {
+  show($("wrap-card"), true);
+  clearInterval(desk.wrapTimer);
+  const tick = async () => {
+    try {
+      const me = await refreshState();
+      if (me.state !== "wrap_up") {
+        clearInterval(desk.wrapTimer);
+        show($("wrap-card"), false);
+        return;
+      }
+      $("wrap-text").textContent = `Wrap-up: ${Math.round(me.in_state_s || 0)} s. ` +
+        "Press Ready when you are done.";
+    } catch (err) { clearInterval(desk.wrapTimer); fail(err); }
+  };
+  await tick();
+  desk.wrapTimer = setInterval(tick, 1000);
+}
+
+async function agentAction(action, body) {
+  try {
+    await api("POST", `/v1/agents/${encodeURIComponent(desk.agent)}/${action}`, body);
+    alert("");
+    const me = await refreshState();
+    if (me.state !== "wrap_up") { clearInterval(desk.wrapTimer); show($("wrap-card"), false); }
+  } catch (err) { fail(err); }
+}
+
+async function logout() {
+  await agentAction("logout");
+  desk.agent = "";
+  sessionStorage.removeItem("callsim.agent");
+  sessionStorage.removeItem("callsim.key");
+  show($("actions"), false);
+  show($("signin"), true);
+  $("who").textContent = "";
+}
+
+$("signin-form").addEventListener("submit", signIn);
+$("accept").addEventListener("click", accept);
+$("reject").addEventListener("click", reject);
+$("note-form").addEventListener("submit", complete);
+$("ready").addEventListener("click", () => agentAction("ready"));
+$("pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
+$("logout").addEventListener("click", logout);
+$("employee-search").addEventListener("input", searchEmployees);
+document.addEventListener("keydown", event => {
+  if (!event.altKey) return;
+  const key = event.key.toLowerCase();
+  if (key === "a") { event.preventDefault(); accept(); }
+  if (key === "c") { event.preventDefault(); complete(); }
+  if (key === "r") { event.preventDefault(); agentAction("ready"); }
+});
+if (desk.agent && callsim.key()) startDesk();

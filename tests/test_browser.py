@@ -1,0 +1,172 @@
+"""The agent desk and the supervisor wallboard in a real headless Chromium (Debian's
+chromium and chromium-driver, driven by Selenium) against a real ``callsim serve``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import ROOT, serving
+
+pytestmark = [pytest.mark.slow, pytest.mark.live]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+SCENARIO = ROOT / "scenarios" / "answering-service.yaml"
+PLUMBING = "+47 21 50 10 16"  # Nord Plumbing's number: never a callback number
+SHOTS = os.environ.get("CALLSIM_SCREENSHOTS")  # a folder: keep the screenshots there
+
+if CHROMIUM is None or DRIVER is None:
+    pytest.skip(
+        "Chromium or its driver is not installed (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM  # type: ignore[assignment]
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--window-size=1280,800", f"--user-data-dir={tmp_path / 'profile'}"):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver: webdriver.Chrome, tmp_path: Path, name: str) -> Path:
+    """Save what the user sees (in the test's folder, or CALLSIM_SCREENSHOTS)."""
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def fits(driver: webdriver.Chrome) -> bool:
+    """Nothing on the page is wider than the window (no sideways scrolling)."""
+    return bool(
+        driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    )
+
+
+def wait_for(driver: webdriver.Chrome, css: str, text: str = "", seconds: float = 15) -> object:
+    wait = WebDriverWait(driver, seconds)
+    if text:
+        wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def test_an_agent_takes_a_call_from_ring_to_wrap_up(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with serving(SCENARIO, str(tmp_path / "desk.db")) as s:
+        key = s.key("agent", agent="english-desk-1")
+        caller = "+4790000042"
+        s.ok("POST", "/v1/contacts", json={"numbers": [caller], "name": "<script>x()</script>",
+                                           "company": "Leaky & Sons", "category": "vip"})  # fmt: skip
+        browser.get(f"{s.url}/desk")
+        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
+        browser.find_element(By.ID, "agent-key").send_keys(key)
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#state", "ready")
+        shot(browser, tmp_path, "desk-ready")
+
+        call = s.ok("POST", "/v1/calls", json={"ani": caller, "dnis": PLUMBING})
+        assert call["status"] == "ringing"
+        wait_for(browser, "#offer", "Nord Plumbing")
+        shot(browser, tmp_path, "desk-ringing")
+        browser.find_element(By.ID, "accept").click()
+
+        greeting = wait_for(browser, "#greeting", "Nord Plumbing")
+        assert greeting.text == "Welcome to Nord Plumbing, how may I help you?"  # type: ignore[attr-defined]
+        instruction = browser.find_element(By.ID, "instruction").text
+        assert "note" in instruction.lower()
+        pop = browser.find_element(By.ID, "pop")
+        assert "<script>x()</script>" in pop.text  # shown as text, never run as markup
+        assert not pop.find_elements(By.TAG_NAME, "script")
+        assert pop.find_element(By.CSS_SELECTOR, ".badge.vip").text == "VIP"
+        assert "Emergency" in browser.find_element(By.ID, "faq").text
+
+        browser.find_element(By.ID, "note").send_keys("Leak under the kitchen sink")
+        browser.find_element(By.ID, "callback").send_keys(PLUMBING)
+        browser.find_element(By.ID, "complete").click()
+        error = wait_for(browser, "#callback-error", "own number")
+        assert "ask the caller for their number" in error.text  # type: ignore[attr-defined]
+        assert browser.find_element(By.ID, "callback").get_attribute("aria-invalid") == "true"
+        shot(browser, tmp_path, "desk-call")
+        browser.set_window_size(390, 844)  # a phone: one column, nothing wider than it
+        assert fits(browser)
+        shot(browser, tmp_path, "desk-phone")
+        browser.set_window_size(1280, 800)
+        field = browser.find_element(By.ID, "callback")
+        field.clear()
+        field.send_keys(caller)
+        browser.find_element(By.ID, "complete").click()
+        wait_for(browser, "#wrap-text", "Wrap-up")
+        shot(browser, tmp_path, "desk-wrap-up")
+
+        note = s.ok("GET", f"/v1/calls/{call['call_id']}/notes")[0]
+        assert (note["text"], note["callback_number"]) == (
+            "Leak under the kitchen sink",
+            "+4790000042",
+        )
+        assert not browser.find_element(By.ID, "alert").text  # no error shown at any point
+
+        # the supervisor's wallboard shows the call, and follows the day live
+        supervisor = s.key("supervisor")
+        browser.get(f"{s.url}/wallboard")
+        browser.execute_script("sessionStorage.clear()")
+        browser.get(f"{s.url}/wallboard")
+        browser.find_element(By.ID, "board-key").send_keys(supervisor)
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#live", "live")
+        english = "#queues tbody tr:nth-child(2)"  # reception, then english
+        wait_for(browser, english, "english")
+
+        def cells(d: webdriver.Chrome) -> list[str]:
+            return [c.text for c in d.find_elements(By.CSS_SELECTOR, f"{english} td")]
+
+        # the call counts once its record is written, after the 10 s wrap-up: the
+        # stream's "recorded" event refreshes the board
+        WebDriverWait(browser, 20).until(lambda d: cells(d)[8:10] == ["1", "1"])
+        assert cells(browser)[11].endswith("%")  # service level today
+        assert "english-desk-1" in wait_for(browser, "#agents", "english-desk-1").text  # type: ignore[attr-defined]
+        s.ok("POST", "/v1/calls", json={"ani": "+4790000043", "dnis": PLUMBING})
+        # english-desk-1 is ready again: the new call rings it, and the board shows it
+        # from the event stream, with no reload and no polling
+        WebDriverWait(browser, 10).until(lambda d: cells(d)[4] == "1")
+        assert browser.find_element(By.CSS_SELECTOR, "#chart svg rect")
+        shot(browser, tmp_path, "wallboard")
+        browser.set_window_size(390, 844)
+        assert fits(browser)  # the wide tables scroll inside their cards
+        assert not browser.find_element(By.ID, "alert").text
+
+
+def test_a_bad_key_is_a_readable_message_not_a_blank_page(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with serving(SCENARIO, str(tmp_path / "bad.db")) as s:
+        browser.get(f"{s.url}/desk")
+        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
+        browser.find_element(By.ID, "agent-key").send_keys("not-a-key")
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        assert "not valid" in wait_for(browser, "#alert", "401").text  # type: ignore[attr-defined]
+        client = s.key("client", client="Fjord Dental Clinic")
+        browser.get(f"{s.url}/wallboard")
+        browser.execute_script("sessionStorage.clear()")
+        browser.get(f"{s.url}/wallboard")
+        browser.find_element(By.ID, "board-key").send_keys(client)
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#queues tbody tr")
+        assert not browser.find_element(By.ID, "agents-card").is_displayed()  # not a client's
+        queues = browser.find_elements(By.CSS_SELECTOR, "#queues tbody td:first-child")
+        assert [q.text for q in queues] == ["reception", "english"]  # its calls' queues
+        shot(browser, tmp_path, "wallboard-client")
