@@ -385,8 +385,10 @@ def test_a_transfer_to_a_queue_keeps_one_record_with_both_talks() -> None:
     assert [type(c).__name__ for c in out][:1] == ["Transferred"]
     assert rung(out) == ["b"]
     assert acd.agent_state("a") is AgentState.WRAP_UP
+    assert acd.wrap_up_ends("a") == 75  # the transfer's 5 s wrap-up
     acd.handle(AgentAnswered("b", 1), 74)
     acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd.agents["a"].wrap_token)), 75)
+    assert acd.wrap_up_ends("a") is None
     assert acd.agent_state("a") is AgentState.READY  # a's wrap-up wrote no record
     assert not acd.records
     acd.handle(CallEnded(1, wrap_up_s=0), 104)  # 30 s with b

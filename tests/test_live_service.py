@@ -206,6 +206,23 @@ def test_a_transfer_to_a_queue_and_to_an_agent_keeps_one_record(
         assert events.count("event: transferred\n") == 2
 
 
+def test_a_clients_card_and_employee_search(tmp_path: Path) -> None:
+    answering = ROOT / "scenarios" / "answering-service.yaml"
+    with serving(answering, str(tmp_path / "live.db")) as s:
+        card = s.ok("GET", "/v1/clients/Nord Plumbing")
+        assert [c["title"] for c in card["faq"]["children"]] == ["Emergency", "Prices", "Bookings"]
+        assert card["instruction"]["greeting"] == "Welcome to Nord Plumbing, how may I help you?"
+        law = "/v1/clients/Bergen Law Firm/employees"
+        found = s.ok("GET", law, params={"q": "acc"})
+        assert sorted(e["name"] for e in found) == ["Anne Larsen", "Eva Lie", "Maria Johansen"]
+        assert [e["name"] for e in s.ok("GET", law, params={"q": "maria man"})] == [
+            "Maria Andersen"
+        ]  # every word: Maria in management
+        assert len(s.ok("GET", law, params={"limit": 2})) == 2
+        missing = s.call("GET", "/v1/clients/Nobody Inc")
+        assert (missing.status_code, missing.json()["field"]) == (404, "client")
+
+
 def test_idempotency_key_never_makes_a_second_call(scenario: Path, tmp_path: Path) -> None:
     with serving(scenario, str(tmp_path / "live.db")) as s:
         body = {"ani": "+4790000003", "dnis": DENTAL}
@@ -298,6 +315,13 @@ ENDPOINTS = [
     ("GET", "/v1/tickets/1", None, {"supervisor", "agent", "client"}),
     ("POST", "/v1/tickets/1/status", {"status": "resolved"}, {"supervisor", "agent"}),
     ("GET", "/v1/stats/realtime", None, {"supervisor", "client"}),
+    ("GET", "/v1/clients/Fjord Dental", None, {"supervisor", "agent", "client", "trainer"}),
+    (
+        "GET",
+        "/v1/clients/Fjord Dental/employees?q=a",
+        None,
+        {"supervisor", "agent", "client", "trainer"},
+    ),
     ("GET", "/v1/stats/intervals", None, {"supervisor", "client"}),
     ("GET", "/v1/events?follow=false", None, {"supervisor", "trainer", "agent", "client"}),
     ("POST", "/v1/keys", {"role": "trainer"}, set()),
@@ -323,7 +347,8 @@ def test_every_endpoint_refuses_the_wrong_role(scenario: Path, tmp_path: Path) -
                 # the agent may act only as desk-1 and see only its own calls; the client
                 # key belongs to another client than call 1's
                 bound = (role == "agent" and ("/desk-2" in path or "/calls/1" in path)) or (
-                    role == "client" and ("/calls/1" in path or "/tickets/1" in path)
+                    role == "client"
+                    and ("/calls/1" in path or "/tickets/1" in path or "/clients/Fjord" in path)
                 )
                 if role in allowed and not bound:
                     continue

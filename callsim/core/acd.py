@@ -193,6 +193,12 @@ class Acd:
         spans, self.spans = self.spans, []
         return spans
 
+    def wrap_up_ends(self, agent: str) -> float | None:
+        """When the agent's wrap-up ends by its timer (None: not in wrap-up, or open-ended
+        until the agent says ready)."""
+        a = self._agent(agent, None)
+        return a.wrap_ends_s if a.state is AgentState.WRAP_UP else None
+
     def agent_state(self, agent: str) -> AgentState:
         """The agent's current state (a read-only view)."""
         return self._agent(agent, None).state
@@ -698,6 +704,7 @@ class Acd:
         wrap = wrap_up_s if wrap_up_s is not None else queue.config.wrap_up_s
         agent.state = AgentState.WRAP_UP
         agent.wrap_started_s = now
+        agent.wrap_ends_s = None if wrap is None else now + max(wrap, 0.0)
         agent.wrap_token += 1
         if wrap is None:
             return  # open-ended: the agent says when they are ready

@@ -51,6 +51,7 @@ class Agent:
         "state",
         "talk_s_total",
         "weight",
+        "wrap_ends_s",
         "wrap_started_s",
         "wrap_token",
     )
@@ -83,6 +84,7 @@ class Agent:
         self.misses = 0
         self.call: CallId | None = None
         self.wrap_started_s = 0.0
+        self.wrap_ends_s: float | None = None  # when the wrap-up timer ends it (None: open)
         self.wrap_token = 0
         self.queues: list[QueueState] = []
         self.reserved: deque[tuple[Call, int]] = deque()  # calls waiting for this agent alone

@@ -988,12 +988,15 @@ class Service:
         state = self.acd.agent_state(agent) if agent in self.acd.agents else AgentState.OFFLINE
         since = self.agent_since.get(agent)
         offer = self.agent_offer.get(agent)
+        now = self.now()
+        wrap_ends = self.acd.wrap_up_ends(agent) if agent in self.acd.agents else None
         return {
             "agent": agent,
             "state": state.value,
             "reason": self.agent_reason.get(agent) if state is AgentState.PAUSED else None,
             "skills": self.agent_skills.get(agent, {}),
-            "in_state_s": None if since is None else round(self.now() - since, 3),
+            "in_state_s": None if since is None else round(now - since, 3),
+            "wrap_up_left_s": None if wrap_ends is None else round(max(wrap_ends - now, 0), 3),
             "call_id": self.agent_call.get(agent),
             "offer_id": offer.id if offer else None,
         }

@@ -253,8 +253,9 @@ async function wrapUp() {
         show($("wrap-card"), false);
         return;
       }
-      $("wrap-text").textContent = `Wrap-up: ${Math.round(me.in_state_s || 0)} s. ` +
-        "Press Ready when you are done.";
+      $("wrap-text").textContent = me.wrap_up_left_s === null
+        ? `Wrap-up for ${Math.round(me.in_state_s || 0)} s: press Ready when you are done.`
+        : `Wrap-up ends in ${Math.ceil(me.wrap_up_left_s)} s (Ready ends it now).`;
     } catch (err) { clearInterval(desk.wrapTimer); fail(err); }
   };
   await tick();
