@@ -98,6 +98,12 @@ def test_an_agent_takes_a_call_from_ring_to_wrap_up(browser, tmp_path: Path) -> 
         assert "Emergency" in browser.find_element(By.ID, "faq").text
 
         browser.find_element(By.ID, "note").send_keys("Leak under the kitchen sink")
+        WebDriverWait(browser, 10).until(  # the desk sends the note as it is written
+            lambda _: (
+                s.ok("GET", f"/v1/calls/{call['call_id']}")["draft"]
+                == "Leak under the kitchen sink"
+            )
+        )
         browser.find_element(By.ID, "callback").send_keys(PLUMBING)
         browser.find_element(By.ID, "complete").click()
         error = wait_for(browser, "#callback-error", "own number")
@@ -150,6 +156,30 @@ def test_an_agent_takes_a_call_from_ring_to_wrap_up(browser, tmp_path: Path) -> 
         shot(browser, tmp_path, "wallboard")
         browser.set_window_size(390, 844)
         assert fits(browser)  # the wide tables scroll inside their cards
+        assert not browser.find_element(By.ID, "alert").text
+
+
+def test_a_supervisor_monitors_a_live_call(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with serving(SCENARIO, str(tmp_path / "monitor.db")) as s:
+        agent = s.key("agent", agent="english-desk-1")
+        s.ok("POST", "/v1/agents/english-desk-1/login", agent)
+        browser.get(f"{s.url}/wallboard")
+        browser.find_element(By.ID, "board-key").send_keys(s.key("supervisor"))
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#live", "live")
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000044", "dnis": PLUMBING})
+        offer = s.ok("GET", "/v1/agents/english-desk-1/offers", agent, params={"wait_s": 5})[0]
+        s.ok("POST", f"/v1/offers/{offer['offer_id']}/accept", agent)
+        wait_for(browser, "#calls", "talking")
+        browser.find_element(
+            By.CSS_SELECTOR, f"[aria-label='Monitor call {call['call_id']}']"
+        ).click()
+        assert "Nord Plumbing" in wait_for(browser, "#monitor-greeting", "Nord Plumbing").text  # type: ignore[attr-defined]
+        s.ok("PUT", f"/v1/calls/{call['call_id']}/draft", agent, json={"text": "Burst pipe"})
+        wait_for(browser, "#monitor-draft", "Burst pipe")  # as the agent writes it
+        s.ok("POST", f"/v1/calls/{call['call_id']}/complete", agent, json={"note": "Burst pipe"})
+        wait_for(browser, "#monitor-events", "ended answered")
+        shot(browser, tmp_path, "wallboard-monitor")
         assert not browser.find_element(By.ID, "alert").text
 
 

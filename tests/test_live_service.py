@@ -315,6 +315,8 @@ ENDPOINTS = [
     ("GET", "/v1/tickets/1", None, {"supervisor", "agent", "client"}),
     ("POST", "/v1/tickets/1/status", {"status": "resolved"}, {"supervisor", "agent"}),
     ("GET", "/v1/stats/realtime", None, {"supervisor", "client"}),
+    ("GET", "/v1/calls", None, {"supervisor", "trainer", "client"}),
+    ("PUT", "/v1/calls/1/draft", {"text": "so far"}, {"supervisor", "agent"}),
     ("GET", "/v1/clients/Fjord Dental", None, {"supervisor", "agent", "client", "trainer"}),
     (
         "GET",

@@ -32,6 +32,7 @@ from callsim.api.models import (
     CallIn,
     CompleteIn,
     ContactIn,
+    DraftIn,
     KeyIn,
     LoginIn,
     NumberIn,
@@ -358,6 +359,20 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                 queue=body.queue,
             ),
         )
+
+    @app.get("/v1/calls", tags=["calls"])
+    async def open_calls(who: Who) -> list[dict[str, Any]]:
+        """The calls open now, oldest first (a client key: its own)."""
+        allow(who, "supervisor", "trainer", "client")
+        return service().open_calls(client=who.client if who.role == "client" else None)
+
+    @app.put("/v1/calls/{call_id}/draft", tags=["calls"])
+    async def draft(call_id: Id, body: DraftIn, who: Who) -> dict[str, Any]:
+        """The note as the agent is writing it, for a supervisor monitoring the call."""
+        allow(who, "supervisor", "agent")
+        svc = service()
+        own_call(who, svc.call_view(call_id))
+        return svc.draft(call_id, body.text, by=who.agent if who.role == "agent" else None)
 
     @app.get("/v1/calls/{call_id}", tags=["calls"])
     async def get_call(call_id: Id, who: Who) -> dict[str, Any]:

@@ -59,6 +59,10 @@ class TransferIn(Body):
         return self
 
 
+class DraftIn(Body):
+    text: str = Field(max_length=10_000, description="The note as written so far.")
+
+
 class LoginIn(Body):
     paused_reason: Short | None = Field(None, description="Log in paused for this reason.")
 

@@ -142,6 +142,7 @@ class LiveCall:
     row: dict[str, Any]
     inbound: InboundCall | None = None
     offers: list[LiveOffer] = dataclasses.field(default_factory=list)
+    draft: str = ""  # the note as the agent is writing it (for a supervisor to follow)
 
 
 class _Batch:
@@ -740,6 +741,37 @@ class Service:
             self.centre.handle(CallTransferred(call_id, queue=queue, agent=agent))
         return self.call_view(call_id)
 
+    def draft(self, call_id: int, text: str, *, by: str | None = None) -> dict[str, Any]:
+        """The note as the agent is writing it: kept with the open call and sent on the
+        event stream (``note_draft``), so a supervisor monitoring the call reads along."""
+        self._running()
+        call = self._live(call_id)
+        if by is not None and call.row["agent"] != by:
+            raise InvalidEventError(f"draft refused: call {call_id} is not {by}'s call")
+        call.draft = text
+        self._emit(
+            self.unit(), "note_draft", self.now(), call_id=call.id, queue=call.row["queue"],
+            client=call.row["client"], agent=call.row["agent"], text=text,
+        )  # fmt: skip
+        return {"call_id": call.id, "draft": text}
+
+    def open_calls(self, client: str | None = None) -> list[dict[str, Any]]:
+        """The calls open now (arriving, queued, ringing, talking, in wrap-up), oldest
+        first: what a wallboard lists for monitoring."""
+        return [
+            {
+                "call_id": c.id,
+                "status": c.row["status"],
+                "client": c.row["client"],
+                "queue": c.row["queue"],
+                "agent": c.row["agent"],
+                "ani": c.row["ani"],
+                "arrival_s": c.row["arrival_s"],
+            }
+            for c in self.calls.values()
+            if client is None or c.row["client"] == client
+        ]
+
     def hang_up(self, call_id: int) -> dict[str, Any]:
         self._running()
         self._live(call_id)
@@ -888,6 +920,7 @@ class Service:
         out["instruction"] = json.loads(row["instruction"]) if row["instruction"] else None
         if call is not None and call.row["status"] == "queued" and current_position:
             out["position"] = self._position(call)  # O(n log n): not on the hot path
+        out["draft"] = call.draft if call is not None else None
         if call is not None and call.inbound is not None:
             inbound = call.inbound
             out["screen_pop"] = jsonable(self.flow.screen_pop(inbound))

@@ -50,6 +50,16 @@ const callsim = {
     return dl;
   },
 
+  treatmentText(t) {  // what the agent does with the call, in words
+    if (!t) return "";
+    if (t.kind === "forward") {
+      const steps = (t.targets || []).map((n, i) => `target ${i + 1}: ${n}`);
+      return `Forward: ${steps.join(", then ")}, then take a note`;
+    }
+    return { note: "Take a standard note", voicemail: "Send to voicemail",
+             message: "Play the message" }[t.kind] || t.kind;
+  },
+
   show(node, visible) { node.classList.toggle("hidden", !visible); },
 
   alert(message) { document.getElementById("alert").textContent = message || ""; },

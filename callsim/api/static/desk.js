@@ -2,7 +2,7 @@
 // pop, employees and FAQ, write the note, complete, wrap up. Every rule (who rings,
 // what the instruction is, the callback-number guard) is the service's; this page shows.
 "use strict";
-const { api, el, fields, show, alert } = callsim;
+const { api, el, fields, show, alert, treatmentText } = callsim;
 const $ = id => document.getElementById(id);
 const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
                countdown: null, wrapTimer: null, polling: false };
@@ -107,16 +107,6 @@ async function reject() {
   try { await api("POST", `/v1/offers/${encodeURIComponent(offer.offer_id)}/reject`); }
   catch (err) { fail(err); }
   refreshState().catch(fail);
-}
-
-function treatmentText(t) {
-  if (!t) return "";
-  if (t.kind === "forward") {
-    const steps = (t.targets || []).map((n, i) => `target ${i + 1}: ${n}`);
-    return `Forward: ${steps.join(", then ")}, then take a note`;
-  }
-  return { note: "Take a standard note", voicemail: "Send to voicemail",
-           message: "Play the message" }[t.kind] || t.kind;
 }
 
 async function showCall(call) {
@@ -289,6 +279,15 @@ $("ready").addEventListener("click", () => agentAction("ready"));
 $("pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
 $("logout").addEventListener("click", logout);
 $("employee-search").addEventListener("input", searchEmployees);
+let draftTimer = null;  // the note as it is written, for a supervisor monitoring the call
+$("note").addEventListener("input", () => {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => {
+    if (desk.call) {
+      api("PUT", `/v1/calls/${desk.call.call_id}/draft`, { text: $("note").value }).catch(() => {});
+    }
+  }, 700);
+});
 document.addEventListener("keydown", event => {
   if (!event.altKey) return;
   const key = event.key.toLowerCase();

@@ -2,11 +2,11 @@
 // prediction, agents; refreshed when the event stream says something changed (at most
 // once a second), never by polling.
 "use strict";
-const { api, el, show, alert } = callsim;
+const { api, el, show, alert, treatmentText } = callsim;
 const $ = id => document.getElementById(id);
 const pct = v => (v === null || v === undefined ? "–" : `${Math.round(v * 100)}%`);
 const secs = v => (v ? `${Math.round(v)} s` : "–");
-const board = { refreshing: false, again: false, stream: null };
+const board = { refreshing: false, again: false, monitor: null };
 
 function rows(tbody, list) { $(tbody).querySelector("tbody").replaceChildren(...list); }
 
@@ -40,6 +40,15 @@ async function refresh() {
       el("td", {}, pct(r.abandon_rate)), el("td", {}, pct(r.predicted && r.predicted.abandon_rate)),
       el("td", {}, r.staffed_agents))));
     $("chart").replaceChildren(chart(day));
+    const calls = await api("GET", "/v1/calls");
+    rows("calls", calls.map(c => {
+      const watch = el("button", { type: "button", class: "secondary",
+                                   "aria-label": `Monitor call ${c.call_id}` }, "monitor");
+      watch.addEventListener("click", () => monitor(c.call_id));
+      return el("tr", {}, el("td", {}, c.call_id), el("td", {}, c.client || ""),
+        el("td", {}, c.queue), el("td", {}, el("span", { class: `badge ${c.status}` }, c.status)),
+        el("td", {}, c.agent || ""), el("td", {}, c.ani || "withheld"), el("td", {}, watch));
+    }));
     try {
       const agents = await api("GET", "/v1/agents");
       rows("agents", agents.filter(a => a.state !== "offline").map(a => el("tr", {},
@@ -117,11 +126,37 @@ function chart(day) {  // service level per interval, all queues: bars actual, d
   return svg;
 }
 
+async function monitor(callId) {  // follow one call: what the agent sees and writes
+  try {
+    const call = await api("GET", `/v1/calls/${callId}`);
+    board.monitor = callId;
+    $("monitor-head").textContent = `Call ${call.call_id} · ${call.client || call.queue} · ` +
+      `${call.status}${call.agent ? " with " + call.agent : ""} · ${call.ani || "withheld"}`;
+    const ins = call.instruction || {};
+    $("monitor-greeting").textContent = ins.greeting || "";
+    $("monitor-instruction").textContent = treatmentText(ins.treatment);
+    $("monitor-draft").textContent = call.draft || "(nothing written yet)";
+    $("monitor-events").replaceChildren();
+    show($("monitor-card"), true);
+  } catch (err) { alert(`${err.message} (${err.status || "no answer"})`); }
+}
+
+function watched(event) {  // an event of the monitored call
+  if (event.call_id !== board.monitor) return;
+  if (event.type === "note_draft") {
+    $("monitor-draft").textContent = event.text || "(nothing written yet)";
+    return;
+  }
+  const what = [event.type, event.agent, event.outcome, event.to_queue || event.to_agent]
+    .filter(Boolean).join(" ");
+  $("monitor-events").prepend(el("li", {}, `${event.at_s.toFixed(0)} s: ${what}`));
+}
+
 async function open(event) {
   if (event) event.preventDefault();
   if (event) sessionStorage.setItem("callsim.key", $("board-key").value.trim());
   show($("signin"), false);
-  ["queues-card", "chart-card"].forEach(id => show($(id), true));
+  ["queues-card", "chart-card", "calls-card"].forEach(id => show($(id), true));
   await refresh();
   follow();
 }
@@ -131,7 +166,9 @@ async function follow() {  // the event stream: each change schedules one refres
     try {
       $("live").textContent = "live";
       $("live").className = "badge ready";
-      await callsim.follow("/v1/events", () => {
+      await callsim.follow("/v1/events", event => {
+        watched(event);
+        if (event.type === "note_draft") return;  // typing changes no figure
         if (!board.pending) {
           board.pending = true;
           setTimeout(() => { board.pending = false; refresh(); }, 1000);
@@ -150,4 +187,8 @@ async function follow() {  // the event stream: each change schedules one refres
 }
 
 $("signin-form").addEventListener("submit", open);
+$("monitor-stop").addEventListener("click", () => {
+  board.monitor = null;
+  show($("monitor-card"), false);
+});
 if (callsim.key()) open();
