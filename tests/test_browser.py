@@ -183,6 +183,30 @@ def test_a_supervisor_monitors_a_live_call(browser, tmp_path: Path) -> None:  # 
         assert not browser.find_element(By.ID, "alert").text
 
 
+def test_an_agent_transfers_a_call_from_the_desk(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with serving(SCENARIO, str(tmp_path / "transfer.db")) as s:
+        browser.get(f"{s.url}/desk")
+        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
+        browser.find_element(By.ID, "agent-key").send_keys(s.key("agent", agent="english-desk-1"))
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#state", "ready")
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000045", "dnis": PLUMBING})
+        wait_for(browser, "#offer", "Nord Plumbing")
+        browser.find_element(By.ID, "accept").click()
+        wait_for(browser, "#greeting", "Nord Plumbing")
+        to = browser.find_element(By.ID, "transfer-to")
+        to.send_keys("bilingual-2")  # logged out: the service refuses, the desk says why
+        browser.find_element(By.ID, "transfer").click()
+        assert "not logged in" in wait_for(browser, "#transfer-error", "bilingual-2").text  # type: ignore[attr-defined]
+        to.clear()
+        to.send_keys("reception")
+        browser.find_element(By.ID, "transfer").click()
+        wait_for(browser, "#done", "transferred to reception")
+        moved = s.ok("GET", f"/v1/calls/{call['call_id']}")
+        assert (moved["queue"], moved["status"]) == ("reception", "queued")
+        assert [t["agent"] for t in moved["transfers"]] == ["english-desk-1"]
+
+
 def test_a_bad_key_is_a_readable_message_not_a_blank_page(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with serving(SCENARIO, str(tmp_path / "bad.db")) as s:
         browser.get(f"{s.url}/desk")

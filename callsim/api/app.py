@@ -360,6 +360,11 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
             ),
         )
 
+    @app.get("/v1/queues", tags=["service"])
+    async def queues(who: Who) -> list[dict[str, Any]]:
+        """The queues and the skills each needs (any key)."""
+        return service().queue_list()
+
     @app.get("/v1/calls", tags=["calls"])
     async def open_calls(who: Who) -> list[dict[str, Any]]:
         """The calls open now, oldest first (a client key: its own)."""

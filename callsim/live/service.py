@@ -755,6 +755,10 @@ class Service:
         )  # fmt: skip
         return {"call_id": call.id, "draft": text}
 
+    def queue_list(self) -> list[dict[str, Any]]:
+        """The queues, with the skills an agent needs for each (transfer targets)."""
+        return [{"queue": q.name, "skills": list(q.skills)} for q in self.scenario.queues]
+
     def open_calls(self, client: str | None = None) -> list[dict[str, Any]]:
         """The calls open now (arriving, queued, ringing, talking, in wrap-up), oldest
         first: what a wallboard lists for monitoring."""

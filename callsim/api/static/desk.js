@@ -5,7 +5,7 @@
 const { api, el, fields, show, alert, treatmentText } = callsim;
 const $ = id => document.getElementById(id);
 const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
-               countdown: null, wrapTimer: null, polling: false };
+               countdown: null, wrapTimer: null, polling: false, queues: [] };
 const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
                     "employees-card", "faq-card"];
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
@@ -38,7 +38,11 @@ async function startDesk() {
   show($("signin"), false);
   show($("actions"), true);
   $("who").textContent = desk.agent;
-  try { await refreshState(); } catch (err) { fail(err); return; }
+  try {
+    await refreshState();
+    desk.queues = (await api("GET", "/v1/queues")).map(q => q.queue);
+    $("transfer-queues").replaceChildren(...desk.queues.map(q => el("option", { value: q })));
+  } catch (err) { fail(err); return; }
   if (!desk.polling) pollOffers();
 }
 
@@ -124,8 +128,9 @@ async function showCall(call) {
     ins.exception ? el("p", { class: "badge problem" }, "A current exception applies") : "",
     ...(ins.messages || []).map(m => el("p", { class: "badge vip" }, m)));
   $("pop").replaceChildren(...screenPop(pop));
-  ["note", "callback", "employee-choice"].forEach(id => { $(id).value = ""; });
-  ["note-error", "callback-error", "employee-error"].forEach(id => { $(id).textContent = ""; });
+  ["note", "callback", "employee-choice", "transfer-to"].forEach(id => { $(id).value = ""; });
+  ["note-error", "callback-error", "employee-error", "transfer-error"]
+    .forEach(id => { $(id).textContent = ""; });
   CALL_CARDS.forEach(id => show($(id), true));
   $("state").textContent = "talking";
   $("state").className = "badge talking";
@@ -232,6 +237,25 @@ async function complete(event) {
   wrapUp();
 }
 
+async function transfer(event) {
+  event.preventDefault();
+  if (!desk.call) return;
+  const to = $("transfer-to").value.trim();
+  $("transfer-error").textContent = "";
+  if (!to) { $("transfer-error").textContent = "Name a queue or an agent."; return; }
+  const body = desk.queues.includes(to) ? { queue: to } : { agent: to };
+  try {
+    await api("POST", `/v1/calls/${desk.call.call_id}/transfer`, body);
+  } catch (err) {
+    $("transfer-error").textContent = err.message;
+    return;
+  }
+  $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} transferred to ${to}.`));
+  desk.call = null;
+  CALL_CARDS.forEach(id => show($(id), false));
+  wrapUp();
+}
+
 async function wrapUp() {
   show($("wrap-card"), true);
   clearInterval(desk.wrapTimer);
@@ -275,6 +299,7 @@ $("signin-form").addEventListener("submit", signIn);
 $("accept").addEventListener("click", accept);
 $("reject").addEventListener("click", reject);
 $("note-form").addEventListener("submit", complete);
+$("transfer-form").addEventListener("submit", transfer);
 $("ready").addEventListener("click", () => agentAction("ready"));
 $("pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
 $("logout").addEventListener("click", logout);
