@@ -729,8 +729,7 @@ class Service:
         ``by``: the agent that asks (an agent may transfer only its own call)."""
         self._running()
         call = self._live(call_id)
-        if by is not None and call.row["agent"] != by:
-            raise InvalidEventError(f"transfer refused: call {call_id} is not {by}'s call")
+        self._handled_by(call, by, "transfer")
         if agent is not None:
             self._known_agent(agent)  # 404 if nobody has that name
             if agent not in self.acd.agents:  # the core meets agents when they log in
@@ -746,8 +745,7 @@ class Service:
         event stream (``note_draft``), so a supervisor monitoring the call reads along."""
         self._running()
         call = self._live(call_id)
-        if by is not None and call.row["agent"] != by:
-            raise InvalidEventError(f"draft refused: call {call_id} is not {by}'s call")
+        self._handled_by(call, by, "draft")
         call.draft = text
         self._emit(
             self.unit(), "note_draft", self.now(), call_id=call.id, queue=call.row["queue"],
@@ -803,8 +801,7 @@ class Service:
             raise InvalidEventError(
                 f"complete refused: call {call_id} is {call.row['status']}, not talking"
             )
-        if agent is not None and call.row["agent"] != agent:
-            raise InvalidEventError(f"complete refused: call {call_id} is not {agent}'s call")
+        self._handled_by(call, agent, "complete")
         inbound = call.inbound
         result = PolicyResult.NONE
         if callback_number is not None:
@@ -938,6 +935,12 @@ class Service:
             if cid == call.id:
                 return i
         return None
+
+    @staticmethod
+    def _handled_by(call: LiveCall, agent: str | None, action: str) -> None:
+        """Refuse (409) when ``agent`` asks for ``action`` on a call it is not handling."""
+        if agent is not None and call.row["agent"] != agent:
+            raise InvalidEventError(f"{action} refused: call {call.id} is not {agent}'s call")
 
     def _live(self, call_id: int) -> LiveCall:
         call = self.calls.get(call_id)
