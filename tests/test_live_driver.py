@@ -119,6 +119,31 @@ def test_a_burst_of_timers_is_fed_in_slices_between_the_loops_other_work() -> No
     assert any(0 < k < n for k in seen), "the burst ran in one turn of the loop"
 
 
+def test_a_timer_event_that_fails_is_reported_and_the_others_still_fire() -> None:
+    async def day() -> tuple[list[str], list[object]]:
+        loop = asyncio.get_running_loop()
+        reported: list[object] = []
+        loop.set_exception_handler(lambda _loop, context: reported.append(context["exception"]))
+        centre = LiveCentre(make_acd({"a": ["general"], "b": ["general"]}), speedup=SPEEDUP)
+        timed_out: list[str] = []
+
+        def watch(event: object, commands: object, now: float) -> None:
+            if type(event).__name__ == "RingTimedOut":
+                timed_out.append(event.agent)  # type: ignore[attr-defined]
+                if len(timed_out) == 1:
+                    raise RuntimeError("a listener broke")
+
+        centre.watch(watch)
+        centre.handle(CallArrived(1, "general"))  # rings a
+        centre.handle(CallArrived(2, "general"))  # rings b
+        await _idle(20)  # both ring out; the first one's listener fails
+        return timed_out, reported
+
+    timed_out, reported = asyncio.run(day())
+    assert sorted(timed_out[:2]) == ["a", "b"]
+    assert [str(e) for e in reported] == ["a listener broke"]
+
+
 def test_speedup_must_be_positive_and_a_flow_is_needed_for_clients() -> None:
     async def build(speedup: float) -> LiveCentre:
         return LiveCentre(make_acd({"a": ["general"]}), speedup=speedup)

@@ -166,4 +166,11 @@ class LiveCentre:
             if time.perf_counter() > until:  # more are due: after the loop's other work
                 self._arm(timers[0][0], soon=True)
                 return
-            self.handle(heapq.heappop(timers)[2])
+            event = heapq.heappop(timers)[2]
+            try:
+                self.handle(event)
+            except Exception as exc:  # reported as a failed loop callback would be; the
+                # other timers still fire (one asyncio timer each used to give that)
+                self._loop.call_exception_handler(
+                    {"message": f"timer event {event!r} failed", "exception": exc}
+                )
