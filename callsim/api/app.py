@@ -286,23 +286,23 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                     f"{key!r} was used for {rows[0].request}, not {what}", field="Idempotency-Key"
                 )
             return Json(json.loads(rows[0].body), status_code=rows[0].status)
-        with svc.unit() as batch:
-            body = action()
-            batch.extra.append(
-                (
-                    tables.idempotency,
-                    [
-                        {
-                            "principal": who.key_id,
-                            "key": key,
-                            "request": what,
-                            "status": status,
-                            "body": dumps(body),
-                        }
-                    ],
-                    False,
-                )
+        batch = svc.unit()
+        body = action()
+        batch.extra.append(
+            (
+                tables.idempotency,
+                [
+                    {
+                        "principal": who.key_id,
+                        "key": key,
+                        "request": what,
+                        "status": status,
+                        "body": dumps(body),
+                    }
+                ],
+                False,
             )
+        )
         return Json(body, status_code=status)
 
     # -- the pages: the agent desk and the supervisor wallboard ------------------------------

@@ -174,12 +174,6 @@ class _Batch:
             setattr(taken, name, value)
         return taken
 
-    def __enter__(self) -> _Batch:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
 
 class Service:
     """One routing centre on the wall clock. Create it inside the running event loop."""
@@ -411,29 +405,29 @@ class Service:
     # -- what the core answered -------------------------------------------------------------
 
     def _watch(self, event: Event, commands: list[Command], now: float) -> None:
-        with self.unit() as batch:
-            if type(event) is RingTimedOut:
-                offer = self.agent_offer.get(event.agent)
-                if offer is not None and offer.call == event.call:
-                    self._close_offer(offer, OfferState.EXPIRED)
-            for command in commands:
-                self._apply(batch, command, now)
-            for record in self.acd.take_records():
-                self._record(batch, record)
-            for span in self.acd.take_spans():
-                batch.spans.append(
-                    {
-                        "run": self.run,
-                        "agent": span.agent,
-                        "queues": dumps(span.queues),
-                        "start_s": span.start_s,
-                        "end_s": span.end_s,
-                        "start_unix": self.unix(span.start_s),
-                        "end_unix": self.unix(span.end_s),
-                    }
-                )
-            for d in self.acd.take_decisions():
-                batch.decisions.append({"call": int(d.call), "data": dumps(jsonable(d))})
+        batch = self.unit()
+        if type(event) is RingTimedOut:
+            offer = self.agent_offer.get(event.agent)
+            if offer is not None and offer.call == event.call:
+                self._close_offer(offer, OfferState.EXPIRED)
+        for command in commands:
+            self._apply(batch, command, now)
+        for record in self.acd.take_records():
+            self._record(batch, record)
+        for span in self.acd.take_spans():
+            batch.spans.append(
+                {
+                    "run": self.run,
+                    "agent": span.agent,
+                    "queues": dumps(span.queues),
+                    "start_s": span.start_s,
+                    "end_s": span.end_s,
+                    "start_unix": self.unix(span.start_s),
+                    "end_unix": self.unix(span.end_s),
+                }
+            )
+        for d in self.acd.take_decisions():
+            batch.decisions.append({"call": int(d.call), "data": dumps(jsonable(d))})
 
     def _apply(self, batch: _Batch, command: Command, now: float) -> None:
         kind = type(command)
@@ -668,52 +662,52 @@ class Service:
         }
         call = LiveCall(call_id, row)
         self.calls[call_id] = call
-        with self.unit() as batch:
-            batch.calls[call_id] = row
-            if queue is not None:
-                self._emit(
-                    batch,
-                    "call_arrived",
-                    now,
-                    call_id=call_id,
-                    queue=queue,
-                    client=None,
-                    ani=ani,
-                    dnis=dnis,
-                )
-                self.centre.handle(CallArrived(call_id, queue, ani, dnis))
-            else:
-                inbound = self.flow.arrive(
-                    call_id,
-                    ani,
-                    dnis,
-                    now,
-                    keys=ivr_digits,
-                    advertising=advertising,
-                    language=language,
-                )
-                call.inbound = inbound
-                row.update(
-                    queue=inbound.event.queue,
-                    policy_result=inbound.result.value,
-                    identification=inbound.identification.value,
-                    contact=inbound.contact.id if inbound.contact else None,
-                    vip=inbound.vip,
-                    ivr_path="".join(inbound.ivr_path),
-                )
-                if inbound.contact is not None:
-                    batch.contacts.add(inbound.contact.id)
-                self._emit(
-                    batch,
-                    "call_arrived",
-                    now,
-                    call_id=call_id,
-                    queue=row["queue"],
-                    client=row["client"],
-                    ani=ani,
-                    dnis=dnis,
-                )
-                self.centre.handle(inbound.event)
+        batch = self.unit()
+        batch.calls[call_id] = row
+        if queue is not None:
+            self._emit(
+                batch,
+                "call_arrived",
+                now,
+                call_id=call_id,
+                queue=queue,
+                client=None,
+                ani=ani,
+                dnis=dnis,
+            )
+            self.centre.handle(CallArrived(call_id, queue, ani, dnis))
+        else:
+            inbound = self.flow.arrive(
+                call_id,
+                ani,
+                dnis,
+                now,
+                keys=ivr_digits,
+                advertising=advertising,
+                language=language,
+            )
+            call.inbound = inbound
+            row.update(
+                queue=inbound.event.queue,
+                policy_result=inbound.result.value,
+                identification=inbound.identification.value,
+                contact=inbound.contact.id if inbound.contact else None,
+                vip=inbound.vip,
+                ivr_path="".join(inbound.ivr_path),
+            )
+            if inbound.contact is not None:
+                batch.contacts.add(inbound.contact.id)
+            self._emit(
+                batch,
+                "call_arrived",
+                now,
+                call_id=call_id,
+                queue=row["queue"],
+                client=row["client"],
+                ani=ani,
+                dnis=dnis,
+            )
+            self.centre.handle(inbound.event)
         return self.call_view(call_id)
 
     def transfer(
@@ -736,8 +730,7 @@ class Service:
                 raise InvalidEventError(f"transfer refused: {agent!r} is not logged in")
         if queue is not None:
             self._known_queue(queue)
-        with self.unit():
-            self.centre.handle(CallTransferred(call_id, queue=queue, agent=agent))
+        self.centre.handle(CallTransferred(call_id, queue=queue, agent=agent))
         return self.call_view(call_id)
 
     def draft(self, call_id: int, text: str, *, by: str | None = None) -> dict[str, Any]:
@@ -777,8 +770,7 @@ class Service:
     def hang_up(self, call_id: int) -> dict[str, Any]:
         self._running()
         self._live(call_id)
-        with self.unit():
-            self.centre.handle(CallerHungUp(call_id))
+        self.centre.handle(CallerHungUp(call_id))
         return self.call_view(call_id)
 
     def complete(
@@ -825,15 +817,15 @@ class Service:
         at = self._wall()
         now = self.now()
         ticket_out = None
-        with self.unit() as batch:
-            self._set(batch, call, policy_result=result.value)
-            contact = inbound.contact.id if inbound and inbound.contact else None
-            note_id = None
-            if note:
-                note_id = self._add_note(batch, call, note, callback_number, result, at)
-            if ticket is not None:
-                ticket_out = self._ticket_for_call(batch, call, contact, ticket, now)
-            self.centre.handle(CallEnded(call_id, Party.AGENT))
+        batch = self.unit()
+        self._set(batch, call, policy_result=result.value)
+        contact = inbound.contact.id if inbound and inbound.contact else None
+        note_id = None
+        if note:
+            note_id = self._add_note(batch, call, note, callback_number, result, at)
+        if ticket is not None:
+            ticket_out = self._ticket_for_call(batch, call, contact, ticket, now)
+        self.centre.handle(CallEnded(call_id, Party.AGENT))
         view = self.call_view(call_id)
         view["note_id"] = note_id
         view["ticket"] = ticket_out
@@ -974,9 +966,9 @@ class Service:
         self._running()
         self._known_agent(agent)
         skills = None if agent in self.acd.agents else self.agent_skills[agent]
-        with self.unit() as batch:
-            self._agent_event(batch, agent, "login", paused_reason, self.now())
-            self.centre.handle(AgentLoggedIn(agent, skills, paused_reason))
+        batch = self.unit()
+        self._agent_event(batch, agent, "login", paused_reason, self.now())
+        self.centre.handle(AgentLoggedIn(agent, skills, paused_reason))
         return self.agent_view(agent)
 
     def ready(self, agent: str) -> dict[str, Any]:
@@ -993,34 +985,34 @@ class Service:
         self._known_agent(agent)
         if agent not in self.acd.agents:  # never logged in: nothing to change
             raise InvalidEventError(f"{kind} refused: agent {agent!r} is not logged in")
-        with self.unit() as batch:
-            self._agent_event(batch, agent, kind, reason, self.now())
-            self.centre.handle(event)
+        batch = self.unit()
+        self._agent_event(batch, agent, kind, reason, self.now())
+        self.centre.handle(event)
         return self.agent_view(agent)
 
     def set_skills(self, agent: str, skills: Mapping[str, int]) -> dict[str, Any]:
         """Replace an agent's skills; an unknown agent is created (logged out)."""
         self._running()
         skills = dict(skills)
-        with self.unit() as batch:
-            if agent in self.acd.agents:
-                self.centre.handle(SkillsChanged(agent, skills))
-            self.agent_skills[agent] = skills
-            batch.extra.append(
-                (
-                    tables.agents,
-                    [
-                        {
-                            "id": agent,
-                            "skills": dumps(skills),
-                            "extension": "",
-                            "updated_unix": self._wall(),
-                        }
-                    ],
-                    True,
-                )
+        batch = self.unit()
+        if agent in self.acd.agents:
+            self.centre.handle(SkillsChanged(agent, skills))
+        self.agent_skills[agent] = skills
+        batch.extra.append(
+            (
+                tables.agents,
+                [
+                    {
+                        "id": agent,
+                        "skills": dumps(skills),
+                        "extension": "",
+                        "updated_unix": self._wall(),
+                    }
+                ],
+                True,
             )
-            self._emit(batch, "agent_skills", self.now(), agent=agent, skills=skills)
+        )
+        self._emit(batch, "agent_skills", self.now(), agent=agent, skills=skills)
         return self.agent_view(agent)
 
     def agent_view(self, agent: str) -> dict[str, Any]:
@@ -1089,22 +1081,21 @@ class Service:
     def accept(self, offer_id: str) -> dict[str, Any]:
         self._running()
         offer = self._ringing(offer_id)
-        with self.unit() as batch:
-            self.centre.handle(AgentAnswered(offer.agent, offer.call))
-            call = self.calls.get(offer.call)
-            if call is not None and call.inbound is not None:
-                instruction = self.flow.answer(call.inbound, offer.agent, self.now())
-                self._set(batch, call, instruction=dumps(jsonable(instruction)))
-                if call.inbound.contact is not None:
-                    batch.contacts.add(call.inbound.contact.id)
+        batch = self.unit()
+        self.centre.handle(AgentAnswered(offer.agent, offer.call))
+        call = self.calls.get(offer.call)
+        if call is not None and call.inbound is not None:
+            instruction = self.flow.answer(call.inbound, offer.agent, self.now())
+            self._set(batch, call, instruction=dumps(jsonable(instruction)))
+            if call.inbound.contact is not None:
+                batch.contacts.add(call.inbound.contact.id)
         return self.call_view(offer.call)
 
     def reject(self, offer_id: str) -> dict[str, Any]:
         self._running()
         offer = self._ringing(offer_id)
-        with self.unit():
-            self.centre.handle(AgentRejected(offer.agent, offer.call))
-            self._close_offer(offer, OfferState.REJECTED)
+        self.centre.handle(AgentRejected(offer.agent, offer.call))
+        self._close_offer(offer, OfferState.REJECTED)
         return self.offer_view(offer)
 
     def _ringing(self, offer_id: str) -> LiveOffer:
@@ -1138,28 +1129,28 @@ class Service:
         for n in numbers:
             if self.lookup(n):
                 raise PolicyError(f"number {n!r} already belongs to a contact", field="numbers")
-        with self.unit() as batch:
-            contact = self.contacts.add([], **_contact_fields(fields))
-            for n in numbers:
-                self.contacts.attach_number(contact.id, n)
-            batch.contacts.add(contact.id)
+        batch = self.unit()
+        contact = self.contacts.add([], **_contact_fields(fields))
+        for n in numbers:
+            self.contacts.attach_number(contact.id, n)
+        batch.contacts.add(contact.id)
         return self.contact(contact.id)
 
     def update_contact(self, contact_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         self.contact(contact_id)
         contact = self.contacts.contacts[contact_id]
         values = _contact_fields(fields)
-        with self.unit() as batch:
-            for k, v in values.items():
-                setattr(contact, k, v)
-            batch.contacts.add(contact_id)
+        batch = self.unit()
+        for k, v in values.items():
+            setattr(contact, k, v)
+        batch.contacts.add(contact_id)
         return self.contact(contact_id)
 
     def attach_number(self, contact_id: int, number: str) -> dict[str, Any]:
         self.contact(contact_id)
-        with self.unit() as batch:
-            self.contacts.attach_number(contact_id, number)
-            batch.contacts.add(contact_id)
+        batch = self.unit()
+        self.contacts.attach_number(contact_id, number)
+        batch.contacts.add(contact_id)
         return self.contact(contact_id)
 
     def notes(self, *, call: int | None = None, client: str | None = None) -> list[dict[str, Any]]:
@@ -1184,9 +1175,9 @@ class Service:
         call: int | None = None,
     ) -> dict[str, Any]:
         self.contact(contact)
-        with self.unit() as batch:
-            ticket = self.tickets.open(contact, subject, self._calendar(), by)
-            self._save_ticket(batch, ticket, client, call)
+        batch = self.unit()
+        ticket = self.tickets.open(contact, subject, self._calendar(), by)
+        self._save_ticket(batch, ticket, client, call)
         return self.ticket(ticket.id)
 
     def change_ticket(
@@ -1203,11 +1194,11 @@ class Service:
             allowed = ", ".join(s.value for s in Status)
             raise InputError(f"{status!r} is not a status ({allowed})", field="status") from None
         current = self._ticket_row(ticket_id)
-        with self.unit() as batch:
-            ticket = self.tickets.change(
-                ticket_id, new, self._calendar(), by, note, follow_up_due=follow_up_due
-            )
-            self._save_ticket(batch, ticket, current.client, current.call)
+        batch = self.unit()
+        ticket = self.tickets.change(
+            ticket_id, new, self._calendar(), by, note, follow_up_due=follow_up_due
+        )
+        self._save_ticket(batch, ticket, current.client, current.call)
         return self.ticket(ticket_id)
 
     def _ticket_for_call(
