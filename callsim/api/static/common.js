@@ -64,6 +64,10 @@ const callsim = {
 
   alert(message) { document.getElementById("alert").textContent = message || ""; },
 
+  fail(err) {  // an API error (or any other) as one readable line in the alert
+    callsim.alert(err.message ? `${err.message} (${err.status || "no answer"})` : String(err));
+  },
+
   // server-sent events over fetch (EventSource cannot send the key): calls onEvent(obj)
   async follow(path, onEvent, signal) {
     const response = await fetch(path, {

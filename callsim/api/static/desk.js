@@ -2,15 +2,13 @@
 // pop, employees and FAQ, write the note, complete, wrap up. Every rule (who rings,
 // what the instruction is, the callback-number guard) is the service's; this page shows.
 "use strict";
-const { api, el, fields, show, alert, treatmentText } = callsim;
+const { api, el, fields, show, alert, fail, treatmentText } = callsim;
 const $ = id => document.getElementById(id);
 const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
                countdown: null, wrapTimer: null, polling: false, queues: [] };
 const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
                     "employees-card", "faq-card"];
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-
-function fail(err) { alert(err.message ? `${err.message} (${err.status || "no answer"})` : String(err)); }
 
 async function refreshState() {
   const me = await api("GET", `/v1/agents/${encodeURIComponent(desk.agent)}`);

@@ -2,7 +2,7 @@
 // prediction, agents; refreshed when the event stream says something changed (at most
 // once a second), never by polling.
 "use strict";
-const { api, el, show, alert, treatmentText } = callsim;
+const { api, el, show, alert, fail, treatmentText } = callsim;
 const $ = id => document.getElementById(id);
 const pct = v => (v === null || v === undefined ? "–" : `${Math.round(v * 100)}%`);
 const secs = v => (v ? `${Math.round(v)} s` : "–");
@@ -61,7 +61,7 @@ async function refresh() {
     }
     alert("");
   } catch (err) {
-    alert(`${err.message} (${err.status || "no answer"})`);
+    fail(err);
   } finally {
     board.refreshing = false;
     if (board.again) { board.again = false; setTimeout(refresh, 1000); }
@@ -138,7 +138,7 @@ async function monitor(callId) {  // follow one call: what the agent sees and wr
     $("monitor-draft").textContent = call.draft || "(nothing written yet)";
     $("monitor-events").replaceChildren();
     show($("monitor-card"), true);
-  } catch (err) { alert(`${err.message} (${err.status || "no answer"})`); }
+  } catch (err) { fail(err); }
 }
 
 function watched(event) {  // an event of the monitored call
@@ -176,7 +176,7 @@ async function follow() {  // the event stream: each change schedules one refres
       });
     } catch (err) {
       if (err.status === 401 || err.status === 403) {
-        alert(`${err.message} (${err.status})`);
+        fail(err);
         return;
       }
     }
