@@ -28,7 +28,7 @@ if CHROMIUM is None or DRIVER is None:
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 @pytest.fixture
@@ -68,6 +68,13 @@ def wait_for(driver: webdriver.Chrome, css: str, text: str = "", seconds: float 
     return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def call_date(s, call: dict) -> str:  # type: ignore[no-untyped-def]
+    """The date part of a call's recording reference: the client's local date at the answer."""
+    return str(s.ok("GET", f"/v1/calls/{call['call_id']}")["instruction"]["recording_ref"]).split(
+        "/"
+    )[3]
+
+
 def test_an_agent_takes_a_call_from_ring_to_wrap_up(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with serving(SCENARIO, str(tmp_path / "desk.db")) as s:
         key = s.key("agent", agent="english-desk-1")
@@ -96,6 +103,12 @@ def test_an_agent_takes_a_call_from_ring_to_wrap_up(browser, tmp_path: Path) -> 
         assert not pop.find_elements(By.TAG_NAME, "script")
         assert pop.find_element(By.CSS_SELECTOR, ".badge.vip").text == "VIP"
         assert "Emergency" in browser.find_element(By.ID, "faq").text
+        recording = browser.find_element(By.ID, "recording").text  # the client records calls
+        assert (
+            recording
+            == f"Recorded as rec://nord-plumbing/{call_date(s, call)}/{call['call_id']}.wav, kept 90 days"
+        )
+        assert "Say: This call is recorded for quality and training." in instruction
 
         browser.find_element(By.ID, "note").send_keys("Leak under the kitchen sink")
         WebDriverWait(browser, 10).until(  # the desk sends the note as it is written
@@ -117,7 +130,12 @@ def test_an_agent_takes_a_call_from_ring_to_wrap_up(browser, tmp_path: Path) -> 
         field = browser.find_element(By.ID, "callback")
         field.clear()
         field.send_keys(caller)
+        Select(browser.find_element(By.ID, "ticket-choice")).select_by_visible_text(
+            "Open a new ticket"
+        )
+        browser.find_element(By.ID, "ticket-subject").send_keys("Kitchen sink leak")
         browser.find_element(By.ID, "complete").click()
+        wait_for(browser, "#done", "Ticket #1: open")
         wait_for(browser, "#wrap-text", "Wrap-up ends in")  # the queue's 10 s, counting down
         shot(browser, tmp_path, "desk-wrap-up")
 
@@ -177,9 +195,56 @@ def test_a_supervisor_monitors_a_live_call(browser, tmp_path: Path) -> None:  # 
         assert "Nord Plumbing" in wait_for(browser, "#monitor-greeting", "Nord Plumbing").text  # type: ignore[attr-defined]
         s.ok("PUT", f"/v1/calls/{call['call_id']}/draft", agent, json={"text": "Burst pipe"})
         wait_for(browser, "#monitor-draft", "Burst pipe")  # as the agent writes it
+        reference = s.ok("GET", f"/v1/calls/{call['call_id']}")["instruction"]["recording_ref"]
+        assert reference.startswith("rec://nord-plumbing/")
+        wait_for(browser, "#monitor-recording", f"Recorded as {reference}, kept 90 days")
+        assert reference in browser.find_element(By.ID, "calls").text  # the calls table too
         s.ok("POST", f"/v1/calls/{call['call_id']}/complete", agent, json={"note": "Burst pipe"})
         wait_for(browser, "#monitor-events", "ended answered")
         shot(browser, tmp_path, "wallboard-monitor")
+        assert not browser.find_element(By.ID, "alert").text
+
+
+def test_a_known_caller_on_a_new_number_is_attached_and_their_ticket_updated(  # type: ignore[no-untyped-def]
+    browser, tmp_path: Path
+) -> None:
+    with serving(SCENARIO, str(tmp_path / "attach.db")) as s:
+        kari = s.ok("POST", "/v1/contacts", json={"numbers": ["+4740000001"],
+                                                  "name": "Kari Nordmann", "company": "Rør AS"})  # fmt: skip
+        s.ok("POST", "/v1/tickets", json={"contact": kari["contact_id"], "subject": "Dripping tap"})
+        browser.get(f"{s.url}/desk")
+        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
+        browser.find_element(By.ID, "agent-key").send_keys(s.key("agent", agent="english-desk-1"))
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#state", "ready")
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000077", "dnis": PLUMBING})
+        wait_for(browser, "#offer", "Nord Plumbing")
+        browser.find_element(By.ID, "accept").click()
+        wait_for(browser, "#pop", "New caller")
+        browser.find_element(By.ID, "attach-search").send_keys("kari")
+        attach = "[aria-label='Attach +4790000077 to Kari Nordmann, Rør AS']"  # says to whom
+        WebDriverWait(browser, 10).until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, attach))
+        ).click()
+        wait_for(browser, "#pop", "Kari Nordmann")
+        assert "New caller" not in browser.find_element(By.ID, "pop").text
+        choice = Select(browser.find_element(By.ID, "ticket-choice"))
+        choice.select_by_visible_text("Update #1 Dripping tap (open)")
+        status = Select(browser.find_element(By.ID, "ticket-status"))
+        assert [o.text for o in status.options] == ["needs follow-up", "resolved"]
+        status.select_by_visible_text("needs follow-up")  # with no due time: refused inline
+        browser.find_element(By.ID, "note").send_keys("Tap still drips, plumber to call")
+        browser.find_element(By.ID, "complete").click()
+        assert "due time" in wait_for(browser, "#ticket-error", "needs_follow_up").text  # type: ignore[attr-defined]
+        assert browser.find_element(By.ID, "ticket-choice").get_attribute("aria-invalid") == "true"
+        shot(browser, tmp_path, "desk-ticket")
+        status.select_by_visible_text("resolved")
+        browser.find_element(By.ID, "complete").click()
+        wait_for(browser, "#done", "Ticket #1: resolved")
+        assert s.ok("GET", "/v1/contacts", params={"number": "+4790000077"})[0]["name"] == (
+            "Kari Nordmann"
+        )
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}/notes")[0]["text"].startswith("Tap")
         assert not browser.find_element(By.ID, "alert").text
 
 

@@ -17,6 +17,8 @@ from callsim.core.client import (
     Employee,
     EmployeeDirectory,
     FaqNode,
+    Recording,
+    RecordingMode,
     Tone,
     Treatment,
     TreatmentKind,
@@ -115,6 +117,19 @@ def test_greeting_template_and_tone() -> None:
     assert i.tone is Tone.INFORMAL
     assert client().tone is Tone.FORMAL  # the default
     assert instruction_for(c, oslo(2026, 11, 23, 9)).greeting.endswith("this is {agent}.")
+
+
+def test_recording_policy_and_the_reference_of_an_answered_call() -> None:
+    rec = Recording(RecordingMode.ALL, "Calls are recorded.", 90, "rec://{client}/{date}/{call}")
+    c = client(recording=rec)
+    at = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # already the 24th in Oslo
+    answered = instruction_for(c, at, 17)
+    assert answered.recording is rec
+    assert answered.recording_ref == "rec://Acme Plumbing/2026-11-24/17"  # the client's date
+    assert instruction_for(c, at).recording_ref == ""  # no call yet: policy, no reference
+    forbidden = client(recording=Recording(RecordingMode.NONE))
+    assert instruction_for(forbidden, at, 17).recording_ref == ""
+    assert instruction_for(client(), at, 17).recording is None  # the scenario says nothing
 
 
 def test_forward_to_target_one_then_two_then_note() -> None:

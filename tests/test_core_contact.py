@@ -46,6 +46,48 @@ def test_known_contact_from_a_new_number_gets_it_attached() -> None:
         book.attach_number(other.id, "+4790000000")
 
 
+def test_attaching_a_number_merges_the_contact_created_for_it() -> None:
+    book = ContactBook()
+    kari = book.add(["+4740000000"], name="Kari Nordmann", last_agent="ann")
+    kari.history.append(Interaction(T0, Direction.INBOUND, "ann", "old call"))
+    stranger, created = book.identify("+47 900 00 000")  # Kari, on a new phone
+    assert created
+    assert stranger.placeholder()
+    book.record(stranger.id, Interaction(T0 + timedelta(hours=1), Direction.INBOUND, "bob", ""))
+    tickets = TicketBook()
+    t = tickets.open(stranger.id, "Where is my order?", T0, "bob")
+
+    assert book.attach_number(kari.id, "+4790000000") is stranger
+    assert tickets.move(stranger.id, kari.id) == [t]
+    assert tickets.open_for(kari.id) == [t]
+    assert book.identify("+4790000000") == (kari, False)
+    assert kari.numbers == ["+4740000000", "+4790000000"]
+    assert [h.agent for h in kari.history] == ["ann", "bob"]  # in time order
+    assert kari.last_agent == "bob"
+    assert (stranger.numbers, stranger.history, stranger.merged_into) == ([], [], kari.id)
+    with pytest.raises(PolicyError, match="was merged into"):
+        book.attach_number(stranger.id, "+4712345678")
+    # a contact someone completed is not a placeholder: never merged silently
+    named, _ = book.identify("+4755555555")
+    named.name = "Ola"
+    with pytest.raises(PolicyError, match=r"already belongs to contact \d+ \(Ola\)"):
+        book.attach_number(kari.id, "+4755555555")
+
+
+def test_contacts_are_found_by_name_or_company() -> None:
+    book = ContactBook()
+    book.add(["+4740000001"], name="Kari Nordmann", company="Rørlegger AS")
+    book.add(["+4740000002"], name="Kari Ås")
+    book.add(["+4740000003"], name="Ola Nordmann")
+    book.identify("+4740000004")  # no name yet: not found by any name
+    assert [c.name for c in book.search("kari")] == ["Kari Ås", "Kari Nordmann"]
+    assert [c.name for c in book.search("nord KA")] == ["Kari Nordmann"]
+    assert [c.name for c in book.search("rorlegger")] == ["Kari Nordmann"]  # accents folded
+    assert [c.name for c in book.search("as")] == ["Kari Ås", "Kari Nordmann"]
+    assert book.search("  ") == []
+    assert book.search("nordmann", limit=1)[0].name == "Kari Nordmann"
+
+
 def test_screen_pop_holds_every_field() -> None:
     book = ContactBook()
     c = book.add(
@@ -96,6 +138,10 @@ def test_ticket_life_cycle_and_feedback() -> None:
         book.change(t.id, Status.CLOSED, T0, "ann")
     with pytest.raises(PolicyError, match="due time"):
         book.change(t.id, Status.NEEDS_FOLLOW_UP, T0, "ann")
+    with pytest.raises(InvalidTransitionError):  # check refuses what change would
+        book.check(t.id, Status.CLOSED, T0)
+    assert book.check(t.id, Status.RESOLVED, T0) is t
+    assert t.status is Status.OPEN
     book.change(t.id, Status.NEEDS_FOLLOW_UP, T0, "ann", follow_up_due=T0 + timedelta(days=1))
     assert book.due(T0) == []
     assert book.due(T0 + timedelta(days=1)) == [t]

@@ -49,6 +49,7 @@ clients:
     queue: reception
     arrivals: {per_hour: 10}
     treatment: {kind: note}
+    recording: {mode: all, announcement: "Calls are recorded.", reference: "rec/{date}/{call}"}
     own_numbers_note: ""
 """
 DENTAL = "+47 21 50 11 27"
@@ -114,6 +115,58 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
         ids = [int(line[4:]) for line in events.splitlines() if line.startswith("id: ")]
         assert ids == sorted(ids)
         assert len(set(ids)) == len(ids)
+
+
+def test_a_known_caller_on_a_new_number_a_refused_ticket_and_the_recording(
+    scenario: Path, tmp_path: Path
+) -> None:
+    with serving(scenario, str(tmp_path / "attach.db"), speedup=10) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        kari = s.ok("POST", "/v1/contacts", key, json={"numbers": ["+4740000001"],
+                                                       "name": "Kari Nordmann"})  # fmt: skip
+        s.ok("POST", "/v1/tickets", key, json={"contact": kari["contact_id"], "subject": "Tap"})
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000009", "dnis": PLUMBING})
+        assert call["screen_pop"]["new_caller"]
+        assert call["tickets"] == []
+        assert call["instruction"]["recording"]["mode"] == "all"
+        assert call["instruction"]["recording_ref"] == ""  # not answered yet
+        taken = answer(s, "desk-1", key)
+        assert re.fullmatch(r"rec/\d{4}-\d\d-\d\d/\d+", taken["instruction"]["recording_ref"])
+        listed = s.ok("GET", "/v1/calls")  # a supervisor's list
+        assert listed[0]["recording"] == {"mode": "all",
+                                          "reference": taken["instruction"]["recording_ref"]}  # fmt: skip
+        # the agent finds Kari by name and attaches the new number: the call is hers
+        found = s.ok("GET", "/v1/contacts", key, params={"q": "kari nord"})
+        assert [c["contact_id"] for c in found] == [kari["contact_id"]]
+        assert s.call("GET", "/v1/contacts", key).status_code == 422  # number or q
+        s.ok("POST", f"/v1/contacts/{kari['contact_id']}/numbers", key,
+             json={"number": "+47 900 00 009"})  # fmt: skip
+        view = s.ok("GET", f"/v1/calls/{call['call_id']}", key)
+        assert view["screen_pop"]["contact_name"] == "Kari Nordmann"
+        assert not view["screen_pop"]["new_caller"]
+        [tap] = view["tickets"]
+        assert (tap["subject"], tap["next"]) == ("Tap", ["needs_follow_up", "resolved"])
+        # a ticket change the book refuses refuses the whole completion: nothing written
+        bad = s.call("POST", f"/v1/calls/{call['call_id']}/complete", key,
+                     json={"note": "Tap still drips",
+                           "ticket": {"ticket_id": tap["ticket_id"], "status": "closed"}})  # fmt: skip
+        assert (bad.status_code, bad.json()["field"]) == (409, "ticket")  # a conflict
+        assert "cannot go from open to closed" in bad.json()["message"]
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}/notes", key) == []
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}", key)["status"] == "talking"
+        done = s.ok("POST", f"/v1/calls/{call['call_id']}/complete", key,
+                    json={"note": "Tap still drips",
+                          "ticket": {"ticket_id": tap["ticket_id"], "status": "resolved"}})  # fmt: skip
+        assert done["ticket"]["status"] == "resolved"
+        stored = s.ok("GET", f"/v1/contacts/{kari['contact_id']}", key)
+        assert stored["numbers"] == ["+4740000001", "+4790000009"]
+        assert [h["agent"] for h in stored["history"]] == ["desk-1"]
+    with serving(scenario, str(tmp_path / "attach.db"), speedup=10) as s:  # after a restart
+        again = s.ok("GET", "/v1/contacts", params={"number": "+4790000009"})
+        assert [c["name"] for c in again] == ["Kari Nordmann"]
+        final = s.ok("GET", f"/v1/calls/{call['call_id']}")
+        assert final["instruction"]["recording_ref"] == taken["instruction"]["recording_ref"]
 
 
 def test_the_curl_walk_through_of_the_docs_runs(tmp_path: Path) -> None:

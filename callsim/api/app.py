@@ -253,7 +253,8 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
             return
         if who.role == "agent" and "agent" in roles and (agent is None or agent == who.agent):
             return
-        raise RefusedError(f"a {who.role} key may not do this", 403)
+        article = "an" if who.role[0] in "aeiou" else "a"
+        raise RefusedError(f"{article} {who.role} key may not do this", 403)
 
     def own_call(who: Principal, call: dict[str, Any]) -> None:
         """An agent sees the calls it handles, a client its own calls."""
@@ -533,10 +534,19 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
 
     @app.get("/v1/contacts", tags=["contacts"])
     async def lookup(
-        who: Who, number: Annotated[str, Query(max_length=64)]
+        who: Who,
+        number: Annotated[str | None, Query(max_length=64)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> list[dict[str, Any]]:
+        """The contact holding ``number``, or contacts by name or company (``q``: each
+        word a word's start, accents and case ignored)."""
         allow(who, "supervisor", "agent")
-        return service().lookup(number)
+        if (number is None) == (q is None):
+            raise InputError("give either number or q", field="number")
+        if number is not None:
+            return service().lookup(number)
+        return service().search_contacts(q or "", limit)
 
     @app.get("/v1/contacts/{contact_id}", tags=["contacts"])
     async def contact(contact_id: Id, who: Who) -> dict[str, Any]:

@@ -152,13 +152,13 @@ class EmployeeDirectory:
 
     def __init__(self, employees: Iterable[Employee] = ()) -> None:
         self.employees: tuple[Employee, ...] = tuple(employees)
-        self._words = [frozenset(_fold(f"{e.name} {e.department}").split()) for e in self.employees]
+        self._words = [frozenset(fold(f"{e.name} {e.department}").split()) for e in self.employees]
         self._index = sorted((word, i) for i, words in enumerate(self._words) for word in words)
         self._by_name: dict[str, Employee] = {}
         self._by_folded: dict[str, Employee] = {}
         for e in self.employees:  # the first of two namesakes
             self._by_name.setdefault(e.name, e)
-            self._by_folded.setdefault(_fold(e.name), e)
+            self._by_folded.setdefault(fold(e.name), e)
 
     def __len__(self) -> int:
         return len(self.employees)
@@ -167,14 +167,14 @@ class EmployeeDirectory:
         """The employee called ``name`` (accents and case ignored)."""
         found = self._by_name.get(name)
         if found is None:
-            found = self._by_folded.get(_fold(name))
+            found = self._by_folded.get(fold(name))
         if found is None:
             raise UnknownEmployeeError(f"employee {name!r} is not on the list")
         return found
 
     def search(self, text: str, limit: int = 20) -> list[Employee]:
         """Employees matching every word of ``text`` as a word prefix, exact words first."""
-        query = _fold(text).split()
+        query = fold(text).split()
         if not query:
             return []
         index = self._index
@@ -198,7 +198,8 @@ class EmployeeDirectory:
 _FOLD = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d"})
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text as searches compare it: case and accents ignored."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -227,6 +228,30 @@ class FaqNode:
         return node
 
 
+class RecordingMode(enum.Enum):
+    ALL = "all"  # every answered call is recorded; the agent's greeting announces it
+    NONE = "none"  # the client forbids recording (health, legal): never recorded
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A client's recording policy. callsim keeps the recorder's reference of each
+    recorded call (``reference`` filled in at the answer), never audio."""
+
+    mode: RecordingMode
+    announcement: str = ""  # what the caller is told ("calls are recorded for training")
+    retention_days: int = 0  # how long the client keeps recordings (0: not said)
+    reference: str = "{client}/{date}/call-{call}"  # the recorder's name for one call
+
+    def reference_for(self, client: str, call: object, at: datetime) -> str:
+        """The reference of one recorded call answered at ``at``; '' when not recorded."""
+        if self.mode is not RecordingMode.ALL:
+            return ""
+        return self.reference.format_map(
+            _Fields(client=client, call=str(call), date=f"{at:%Y-%m-%d}", time=f"{at:%H%M%S}")
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     """One business the service answers for."""
@@ -245,6 +270,7 @@ class Client:
     block_advertising: bool = False
     own_numbers: tuple[str, ...] = ()  # the client's phones: never a callback number
     menu: Menu | None = None  # the voice menu before the queue
+    recording: Recording | None = None  # None: the scenario sets no recording policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,10 +285,15 @@ class Instruction:
     in_hours: bool
     hours_text: str
     exception: bool  # a current exception changed the treatment
+    recording: Recording | None = None  # the client's recording policy, if it has one
+    recording_ref: str = ""  # this call's recording reference (answered, recorded calls)
 
 
-def instruction_for(client: Client, at: datetime, **greeting_fields: str) -> Instruction:
-    """The greeting, treatment and messages for a call to ``client`` at ``at`` (aware)."""
+def instruction_for(
+    client: Client, at: datetime, call: object = None, **greeting_fields: str
+) -> Instruction:
+    """The greeting, treatment and messages for a call to ``client`` at ``at`` (aware).
+    ``call``: the answered call's id, for its recording reference (None: no call yet)."""
     if at.tzinfo is None:
         raise PolicyError(f"client {client.name!r}: the call time {at} has no time zone")
     active = [e for e in client.exceptions if e.active(at)]
@@ -279,6 +310,14 @@ def instruction_for(client: Client, at: datetime, **greeting_fields: str) -> Ins
         in_hours=in_hours,
         hours_text=client.hours.text() if client.hours else "always open",
         exception=override is not None,
+        recording=client.recording,
+        recording_ref=(
+            client.recording.reference_for(
+                client.name, call, _local(at, client.hours.tz) if client.hours else at
+            )
+            if client.recording is not None and call is not None
+            else ""
+        ),
     )
 
 

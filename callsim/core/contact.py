@@ -2,7 +2,9 @@
 
 ``ContactBook.identify(number)`` finds the caller by number; an unknown number creates a
 contact holding only the number, which the agent completes during the call. A known
-contact calling from a new number gets it attached (``attach_number``).
+contact calling from a new number gets it attached (``attach_number``): the contact
+created for that number is merged into the known one. ``search`` finds contacts by name
+or company for the agent to attach the number to.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callsim.core.client import Instruction, normalise_number
+from callsim.core.client import Instruction, fold, normalise_number
 from callsim.errors import PolicyError, UnknownContactError
 
 PHOTO_PLACEHOLDER = "placeholder:person"
@@ -62,6 +64,15 @@ class Contact:
     photo: str | None = None
     last_agent: str | None = None
     history: list[Interaction] = field(default_factory=list)
+    merged_into: int | None = None  # the known contact this caller turned out to be
+
+    def placeholder(self) -> bool:
+        """Created for an unknown number and not completed: no name, no company, one
+        number (merged into a known contact when the agent attaches the number)."""
+        return (
+            not self.name and not self.company and len(self.numbers) == 1
+            and self.merged_into is None
+        )  # fmt: skip
 
 
 class ContactBook:
@@ -110,25 +121,63 @@ class ContactBook:
             return self.contacts[cid], False
         return self.add([number]), True
 
-    def attach_number(self, contact_id: int, number: str) -> Contact:
-        """Attach a new number to a known contact (it calls from a new phone)."""
+    def attach_number(self, contact_id: int, number: str) -> Contact | None:
+        """Attach a new number to a known contact (it calls from a new phone). If the
+        number belongs to a placeholder (the contact created when it first called), the
+        placeholder is merged into the known contact: its history moves over and it
+        keeps no number, pointing at the contact (``merged_into``). Returns the merged
+        placeholder, or None."""
         contact = self.contacts.get(contact_id)
         if contact is None:
             raise UnknownContactError(f"contact {contact_id} does not exist")
+        if contact.merged_into is not None:
+            raise PolicyError(f"contact {contact_id} was merged into contact {contact.merged_into}")
         key = normalise_number(number)
+        if not key:
+            raise PolicyError(f"number {number!r} has no digits")
         owner = self._by_number.get(key)
+        merged = None
         if owner is not None and owner != contact_id:
-            raise PolicyError(f"number {number!r} already belongs to contact {owner}")
+            merged = self.contacts[owner]
+            if not merged.placeholder():
+                who = merged.name or merged.company
+                raise PolicyError(f"number {number!r} already belongs to contact {owner} ({who})")
+            contact.history = sorted([*contact.history, *merged.history], key=_when)
+            contact.last_agent = (contact.history[-1].agent if contact.history else None) or (
+                contact.last_agent
+            )
+            merged.numbers, merged.history, merged.merged_into = [], [], contact_id
         if key not in contact.numbers:
             contact.numbers.append(key)
         self._by_number[key] = contact_id
-        return contact
+        return merged
+
+    def search(self, text: str, limit: int = 20) -> list[Contact]:
+        """Contacts whose name or company has every word of ``text`` as a word prefix
+        (accents and case ignored), by name. A scan: contacts change during the day,
+        and a scan of ten thousand stays well under the time between two keystrokes."""
+        query = fold(text).split()
+        if not query:
+            return []
+        found = []
+        for c in self.contacts.values():
+            if not (c.name or c.company):
+                continue
+            words = fold(f"{c.name} {c.company}").split()
+            if all(any(w.startswith(q) for w in words) for q in query):
+                found.append(c)
+        found.sort(key=lambda c: (fold(c.name or c.company), c.id))
+        return found[:limit]
 
     def record(self, contact_id: int, interaction: Interaction) -> None:
         contact = self.contacts[contact_id]
         contact.history.append(interaction)
         if interaction.agent:
             contact.last_agent = interaction.agent
+
+
+def _when(interaction: Interaction) -> datetime:
+    return interaction.at
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,6 +244,16 @@ class InboundFlow:
         inbound.vip = contact.category is Category.VIP
         return contact
 
+    def recognise(self, inbound: InboundCall) -> None:
+        """The caller's number now belongs to a known contact (the agent attached it to
+        them): the call, its screen pop and its history are that contact's."""
+        contact = self.contacts.find(inbound.ani) if inbound.ani else None
+        if contact is None or contact is inbound.contact:
+            return
+        inbound.contact = contact
+        inbound.identification = Identification.KNOWN
+        inbound.vip = contact.category is Category.VIP
+
     def _menu(self, inbound: InboundCall, keys: str) -> Option | None:
         """Walk the client's voice menu with the keys pressed; the option the call left it
         by, or None if the keys ran out first."""
@@ -273,7 +283,7 @@ class InboundFlow:
         contact's history (the agent becomes the contact's last agent)."""
         at = self.at(now)
         fields = {"caller": inbound.contact.name} if inbound.contact else {}
-        instruction = instruction_for(inbound.client, at, **fields)
+        instruction = instruction_for(inbound.client, at, inbound.call, **fields)
         inbound.agent = agent
         inbound.answered_at = at
         inbound.instruction = instruction

@@ -61,32 +61,63 @@ class Ticket:
 
 
 class TicketBook:
-    __slots__ = ("_next_id", "feedback", "tickets")
+    """Tickets by id, and by contact (a call's screen shows the caller's open ones)."""
+
+    __slots__ = ("_by_contact", "_next_id", "feedback", "tickets")
 
     def __init__(self) -> None:
         self.tickets: dict[int, Ticket] = {}
         self.feedback: list[FeedbackRequest] = []
+        self._by_contact: dict[int, list[Ticket]] = {}
         self._next_id = 1
 
     def open(self, contact: int, subject: str, at: datetime, by: str) -> Ticket:
         ticket = Ticket(self._next_id, contact, subject)
         ticket.changes.append(Change(at, Status.OPEN, by, subject))
-        self.tickets[ticket.id] = ticket
-        self._next_id += 1
+        self.restore(ticket)
         return ticket
 
     def restore(self, ticket: Ticket) -> None:
         """Put back a ticket kept elsewhere (a database), with its id and changes."""
+        old = self.tickets.get(ticket.id)
+        if old is not None:  # put back again: the newer copy replaces it
+            self._by_contact[old.contact].remove(old)
         self.tickets[ticket.id] = ticket
+        self._by_contact.setdefault(ticket.contact, []).append(ticket)
         self._next_id = max(self._next_id, ticket.id + 1)
 
     def open_for(self, contact: int) -> list[Ticket]:
         """The contact's tickets that are not closed (to update instead of opening anew)."""
-        return [
-            t
-            for t in self.tickets.values()
-            if t.contact == contact and t.status is not Status.CLOSED
-        ]
+        return [t for t in self._by_contact.get(contact, ()) if t.status is not Status.CLOSED]
+
+    def move(self, source: int, into: int) -> list[Ticket]:
+        """The tickets of contact ``source`` now belong to ``into`` (a placeholder contact
+        merged into a known one); returns them."""
+        moved = self._by_contact.pop(source, [])
+        for t in moved:
+            t.contact = into
+        self._by_contact.setdefault(into, []).extend(moved)
+        return moved
+
+    def check(
+        self, ticket_id: int, status: Status, at: datetime, follow_up_due: datetime | None = None
+    ) -> Ticket:
+        """Raise if ``change`` would refuse this status change; the ticket if it would
+        not (so a request doing more than the change can be refused before any of it)."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise UnknownTicketError(f"ticket {ticket_id} does not exist")
+        if status not in ALLOWED[ticket.status]:
+            allowed = ", ".join(sorted(s.value for s in ALLOWED[ticket.status])) or "none"
+            raise InvalidTransitionError(
+                f"ticket {ticket_id}: cannot go from {ticket.status.value} to {status.value} "
+                f"(allowed: {allowed})"
+            )
+        if status is Status.NEEDS_FOLLOW_UP and (follow_up_due is None or follow_up_due <= at):
+            raise PolicyError(
+                f"ticket {ticket_id}: needs_follow_up needs a due time after {at:%Y-%m-%d %H:%M}"
+            )
+        return ticket
 
     def change(
         self,
@@ -99,23 +130,8 @@ class TicketBook:
         follow_up_due: datetime | None = None,
         feedback_channel: str = "email",
     ) -> Ticket:
-        ticket = self.tickets.get(ticket_id)
-        if ticket is None:
-            raise UnknownTicketError(f"ticket {ticket_id} does not exist")
-        if status not in ALLOWED[ticket.status]:
-            allowed = ", ".join(sorted(s.value for s in ALLOWED[ticket.status])) or "none"
-            raise InvalidTransitionError(
-                f"ticket {ticket_id}: cannot go from {ticket.status.value} to {status.value} "
-                f"(allowed: {allowed})"
-            )
-        if status is Status.NEEDS_FOLLOW_UP:
-            if follow_up_due is None or follow_up_due <= at:
-                raise PolicyError(
-                    f"ticket {ticket_id}: needs_follow_up needs a due time after {at}"
-                )
-            ticket.follow_up_due = follow_up_due
-        else:
-            ticket.follow_up_due = None
+        ticket = self.check(ticket_id, status, at, follow_up_due)
+        ticket.follow_up_due = follow_up_due if status is Status.NEEDS_FOLLOW_UP else None
         ticket.status = status
         ticket.changes.append(Change(at, status, by, note))
         if status is Status.CLOSED:

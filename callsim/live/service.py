@@ -84,7 +84,7 @@ from callsim.core import (
 )
 from callsim.core.contact import Interaction, Order
 from callsim.core.inbound import Identification, PolicyResult
-from callsim.core.ticket import Change, Ticket
+from callsim.core.ticket import ALLOWED, Change, Ticket
 from callsim.errors import (
     InputError,
     InvalidEventError,
@@ -762,6 +762,7 @@ class Service:
                 "agent": c.row["agent"],
                 "ani": c.row["ani"],
                 "arrival_s": c.row["arrival_s"],
+                "recording": _recording(c.inbound),
             }
             for c in self.calls.values()
             if client is None or c.row["client"] == client
@@ -804,6 +805,9 @@ class Service:
                     raise PolicyError(exc.reason, field="callback_number") from None
             elif not callback_number.strip():
                 raise PolicyError("an empty callback number", field="callback_number")
+        contact = inbound.contact.id if inbound and inbound.contact else None
+        if ticket is not None:  # refused before anything is written
+            self._check_ticket(contact, ticket)
         if inbound is not None:
             result = self.flow.treat(
                 inbound, employee=employee, faq=faq, answered=forward_answered or {}
@@ -819,7 +823,6 @@ class Service:
         ticket_out = None
         batch = self.unit()
         self._set(batch, call, policy_result=result.value)
-        contact = inbound.contact.id if inbound and inbound.contact else None
         note_id = None
         if note:
             note_id = self._add_note(batch, call, note, callback_number, result, at)
@@ -918,6 +921,10 @@ class Service:
             inbound = call.inbound
             out["screen_pop"] = jsonable(self.flow.screen_pop(inbound))
             out["policy_result"] = inbound.result.value
+            contact = inbound.contact
+            out["tickets"] = (  # the caller's tickets not closed: update, not open anew
+                [_ticket_view(t) for t in self.tickets.open_for(contact.id)] if contact else []
+            )
             if out["instruction"] is None:  # before the answer: what it would be now
                 out["instruction"] = jsonable(instruction_for(inbound.client, self._calendar()))
         return out
@@ -1147,11 +1154,25 @@ class Service:
         return self.contact(contact_id)
 
     def attach_number(self, contact_id: int, number: str) -> dict[str, Any]:
+        """Attach ``number`` to a contact; a placeholder created for the number is merged
+        in (its tickets move along), and an open call from the number becomes the
+        contact's: its screen pop shows the contact from then on."""
         self.contact(contact_id)
         batch = self.unit()
-        self.contacts.attach_number(contact_id, number)
+        merged = self.contacts.attach_number(contact_id, number)
         batch.contacts.add(contact_id)
+        if merged is not None:
+            batch.contacts.add(merged.id)
+            for ticket in self.tickets.move(merged.id, contact_id):
+                row = self._ticket_row(ticket.id)
+                self._save_ticket(batch, ticket, row.client, row.call)
+            for call in self.calls.values():
+                if call.inbound is not None and call.inbound.contact is merged:
+                    self.flow.recognise(call.inbound)
         return self.contact(contact_id)
+
+    def search_contacts(self, text: str, limit: int) -> list[dict[str, Any]]:
+        return [self.contact(c.id) for c in self.contacts.search(text, limit)]
 
     def notes(self, *, call: int | None = None, client: str | None = None) -> list[dict[str, Any]]:
         n = tables.notes.c
@@ -1201,6 +1222,18 @@ class Service:
         self._save_ticket(batch, ticket, current.client, current.call)
         return self.ticket(ticket_id)
 
+    def _check_ticket(self, contact: int | None, spec: Mapping[str, Any]) -> None:
+        """Refuse a call's ticket update that the ticket book would refuse."""
+        try:
+            if spec.get("ticket_id") is not None:
+                status = Status(spec.get("status") or "open")
+                due = spec.get("follow_up_due")
+                self.tickets.check(int(spec["ticket_id"]), status, self._calendar(), due)
+            elif contact is None:
+                raise PolicyError("a ticket needs the caller's contact: this call has none")
+        except (PolicyError, NotFoundError) as exc:
+            raise type(exc)(exc.reason, field="ticket") from None
+
     def _ticket_for_call(
         self,
         batch: _Batch,
@@ -1223,10 +1256,7 @@ class Service:
             )
             self._save_ticket(batch, ticket, current.client, current.call)
         else:
-            if contact is None:
-                raise PolicyError(
-                    "a ticket needs the caller's contact: this call has none", field="ticket"
-                )
+            assert contact is not None  # _check_ticket refused a ticket without one
             ticket = self.tickets.open(contact, spec.get("subject") or "", self._calendar(), by)
             self._save_ticket(batch, ticket, call.row["client"], call.id)
         return _ticket_view(ticket)
@@ -1594,6 +1624,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _recording(inbound: InboundCall | None) -> dict[str, str] | None:
+    """A call's recording as a wallboard lists it: the client's policy ("all" or
+    "none") and the reference once an agent answered; None where no policy is set."""
+    policy = inbound.client.recording if inbound is not None else None
+    if inbound is None or policy is None:
+        return None
+    ref = inbound.instruction.recording_ref if inbound.instruction is not None else ""
+    return {"mode": policy.mode.value, "reference": ref}
+
+
 def _list(text: str) -> list[Any]:
     """A stored JSON list (most calls' are empty: no parsing for those)."""
     return [] if text == "[]" else list(json.loads(text))
@@ -1647,6 +1687,7 @@ def _contact(data: Mapping[str, Any]) -> Contact:
         language=data["language"],
         photo=data["photo"],
         last_agent=data["last_agent"],
+        merged_into=data.get("merged_into"),  # absent in rows from before merging existed
         history=[
             Interaction(
                 datetime.fromisoformat(h["at"]), Direction(h["direction"]), h["agent"], h["summary"]
@@ -1674,6 +1715,7 @@ def _ticket(data: Mapping[str, Any]) -> Ticket:
 def _ticket_view(ticket: Ticket) -> dict[str, Any]:
     data = jsonable(ticket)
     data["ticket_id"] = data.pop("id")
+    data["next"] = sorted(s.value for s in ALLOWED[ticket.status])  # statuses it may take
     return dict(data)
 
 

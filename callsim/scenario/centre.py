@@ -27,6 +27,8 @@ from callsim.core.client import (
     Employee,
     EmployeeDirectory,
     FaqNode,
+    Recording,
+    RecordingMode,
     Tone,
     Treatment,
     TreatmentKind,
@@ -143,6 +145,16 @@ def client(spec: ClientSpec, tz: tzinfo) -> Client:
         # the client's own phones: never a callback number
         own_numbers=tuple(dict.fromkeys(t.number for tr in treatments(spec) for t in tr.targets)),
         menu=_menu(spec.ivr, spec.queue) if spec.ivr else None,
+        recording=(
+            Recording(
+                RecordingMode(spec.recording.mode),
+                spec.recording.announcement,
+                spec.recording.retention_days,
+                spec.recording.reference,
+            )
+            if spec.recording
+            else None
+        ),
     )
 
 

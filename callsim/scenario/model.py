@@ -6,6 +6,7 @@ errors. ``callsim schema`` prints the JSON Schema generated from these models.
 
 from __future__ import annotations
 
+import string
 from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -521,6 +522,63 @@ class FaqSpec(Strict):
     children: list[FaqSpec] = Field(default_factory=list, description="Sub-topics.")
 
 
+class RecordingSpec(Strict):
+    """The client's call-recording policy. callsim stores each recorded call's
+    reference (where the recorder keeps the audio), never audio."""
+
+    mode: Literal["all", "none"] = Field(
+        description="all: every answered call is recorded; none: the client forbids "
+        "recording (the agent sees that it is off)."
+    )
+    announcement: str = Field(
+        "",
+        max_length=500,
+        description="What the agent tells the caller (mode all).",
+        examples=["This call is recorded for quality and training."],
+    )
+    retention_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Days the recordings are kept; 0 = not said.",
+        examples=[90],
+    )
+    reference: str = Field(
+        "{client}/{date}/call-{call}",
+        min_length=1,
+        max_length=300,
+        description="The recorder's reference of one call; {client}, {date} (YYYY-MM-DD), "
+        "{time} (HHMMSS, local) and {call} are filled in.",
+        examples=["rec://acme/{date}/{call}.wav"],
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecordingSpec:
+        if self.mode == "none" and (self.announcement or self.retention_days):
+            raise ValueError("mode none records nothing: no announcement or retention_days")
+        unknown = _placeholders(self.reference) - {"client", "date", "time", "call"}
+        if unknown:
+            raise ValueError(
+                f"reference {self.reference!r}: unknown placeholder "
+                f"{{{sorted(unknown)[0]}}} (expected client, date, time, call)"
+            )
+        return self
+
+
+def _placeholders(template: str) -> set[str]:
+    """The {names} of a template; a format spec or conversion counts as part of the
+    name (so it is reported as unknown, not failing later on a call)."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise ValueError(f"template {template!r}: {e}") from None
+    return {
+        name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+        for _, name, spec, conv in parts
+        if name is not None
+    }
+
+
 class ClientSpec(Strict):
     """A business whose phones the service answers."""
 
@@ -565,6 +623,9 @@ class ClientSpec(Strict):
     )
     ivr: IvrMenu | None = Field(None, description="Voice menu before the queue.")
     faq: FaqSpec | None = Field(None, description="FAQ tree: each call is about one of its leaves.")
+    recording: RecordingSpec | None = Field(
+        None, description="Call-recording policy; none = the scenario says nothing."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ClientSpec:

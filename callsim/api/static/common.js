@@ -60,6 +60,15 @@ const callsim = {
              message: "Play the message" }[t.kind] || t.kind;
   },
 
+  recordingText(ins) {  // the client's recording policy and this call's reference
+    const r = ins && ins.recording;
+    if (!r) return "";
+    if (r.mode === "none") return "Not recorded: the client forbids recording";
+    const kept = r.retention_days ? `, kept ${r.retention_days} days` : "";
+    return ins.recording_ref ? `Recorded as ${ins.recording_ref}${kept}`
+                             : `Every call is recorded${kept}`;
+  },
+
   show(node, visible) { node.classList.toggle("hidden", !visible); },
 
   alert(message) { document.getElementById("alert").textContent = message || ""; },

@@ -2,12 +2,18 @@
 // pop, employees and FAQ, write the note, complete, wrap up. Every rule (who rings,
 // what the instruction is, the callback-number guard) is the service's; this page shows.
 "use strict";
-const { api, el, fields, show, alert, fail, treatmentText } = callsim;
+const { api, el, fields, show, alert, fail, treatmentText, recordingText } = callsim;
 const $ = id => document.getElementById(id);
 const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
-               countdown: null, wrapTimer: null, polling: false, queues: [] };
+               countdown: null, wrapTimer: null, polling: false, queues: [], tones: [] };
 const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
                     "employees-card", "faq-card"];
+// a refused field of the completion -> [its input, where its message goes]
+const FIELDS = { callback_number: ["callback", "callback-error"], note: ["note", "note-error"],
+                 employee: ["employee-choice", "employee-error"],
+                 ticket: ["ticket-choice", "ticket-error"] };
+const ERRORS = ["note-error", "callback-error", "employee-error", "transfer-error",
+                "ticket-error"];
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
 async function refreshState() {
@@ -77,12 +83,32 @@ function showOffer(offer) {
     if (left <= 0) { clearInterval(desk.countdown); hideOffer(); refreshState().catch(fail); }
   }, 1000);
   show($("offer"), true);
+  ring(left);
   $("state").textContent = "ringing";
   $("state").className = "badge ringing";
   $("accept").focus();
 }
 
+let audio = null;
+function ring(seconds) {  // two short tones every two seconds while it rings, if chosen
+  if (!$("ring-sound").checked || !window.AudioContext) return;
+  audio = audio || new AudioContext();
+  for (let t = 0; t < seconds; t += 2) {
+    for (const [start, hz] of [[0, 880], [0.25, 660]]) {
+      const tone = audio.createOscillator(), gain = audio.createGain();
+      tone.frequency.value = hz;
+      gain.gain.value = 0.15;
+      tone.connect(gain).connect(audio.destination);
+      tone.start(audio.currentTime + t + start);
+      tone.stop(audio.currentTime + t + start + 0.2);
+      desk.tones.push(tone);
+    }
+  }
+}
+
 function hideOffer() {
+  desk.tones.forEach(tone => { try { tone.stop(); } catch (err) { /* already ended */ } });
+  desk.tones = [];
   clearInterval(desk.countdown);
   desk.offer = null;
   show($("offer"), false);
@@ -124,11 +150,15 @@ async function showCall(call) {
     ins.treatment && ins.treatment.info ? el("p", {}, ins.treatment.info) : "",
     ins.in_hours === false ? el("p", { class: "badge problem" }, "Outside opening hours") : "",
     ins.exception ? el("p", { class: "badge problem" }, "A current exception applies") : "",
-    ...(ins.messages || []).map(m => el("p", { class: "badge vip" }, m)));
+    ...(ins.messages || []).map(m => el("p", { class: "badge vip" }, m)),
+    ins.recording ? el("p", { id: "recording" }, recordingText(ins)) : "",
+    ins.recording && ins.recording.announcement
+      ? el("p", {}, el("strong", {}, "Say: "), ins.recording.announcement) : "");
   $("pop").replaceChildren(...screenPop(pop));
-  ["note", "callback", "employee-choice", "transfer-to"].forEach(id => { $(id).value = ""; });
-  ["note-error", "callback-error", "employee-error", "transfer-error"]
-    .forEach(id => { $(id).textContent = ""; });
+  ticketChoices(call.tickets || []);
+  ["note", "callback", "employee-choice", "transfer-to", "ticket-subject", "ticket-due"]
+    .forEach(id => { $(id).value = ""; });
+  ERRORS.forEach(id => { $(id).textContent = ""; });
   CALL_CARDS.forEach(id => show($(id), true));
   $("state").textContent = "talking";
   $("state").className = "badge talking";
@@ -154,6 +184,7 @@ function screenPop(pop) {
   if (pop.new_caller) {
     nodes.push(fields([["Number", pop.caller_number || "withheld"]]),
                el("p", { class: "muted" }, "New caller: ask for name and company."));
+    if (pop.caller_number) nodes.push(attachForm(pop.caller_number));
     return nodes;
   }
   const category = pop.category || "";
@@ -176,6 +207,80 @@ function screenPop(pop) {
         `${(h.at || "").slice(0, 16).replace("T", " ")} ${h.direction} ${h.agent} ${h.summary}`))));
   }
   return nodes;
+}
+
+function attachForm(number) {  // a known caller on a new number: find them, attach it
+  const search = el("input", { id: "attach-search", type: "search", autocomplete: "off" });
+  const list = el("ul", { id: "attach-list", class: "plain", "aria-live": "polite" });
+  let seq = 0;
+  search.addEventListener("input", async () => {
+    const mine = ++seq;
+    const q = search.value.trim();
+    if (!q) { list.replaceChildren(); return; }
+    try {
+      const found = await api("GET", `/v1/contacts?q=${encodeURIComponent(q)}&limit=8`);
+      if (mine !== seq) return;
+      list.replaceChildren(...found.map(c => {
+        const who = [c.name, c.company].filter(Boolean).join(", ");
+        const attach = el("button", { type: "button", class: "secondary",
+                                      "aria-label": `Attach ${number} to ${who}` },
+                          "attach this number");
+        attach.addEventListener("click", () => attachNumber(c.contact_id, number));
+        return el("li", {}, el("strong", {}, who), " ",
+                  el("span", { class: "muted" }, (c.numbers || []).join(", ")), " ", attach);
+      }));
+      if (!found.length) list.replaceChildren(el("li", { class: "muted" }, "No contact found."));
+    } catch (err) { fail(err); }
+  });
+  return el("div", { class: "attach" },
+    el("label", { for: "attach-search" }, "Known caller on a new number? Find them by name"),
+    search, list);
+}
+
+async function attachNumber(contactId, number) {
+  if (!desk.call) return;
+  try {
+    await api("POST", `/v1/contacts/${contactId}/numbers`, { number });
+    const call = await api("GET", `/v1/calls/${desk.call.call_id}`);
+    desk.call = call;
+    $("pop").replaceChildren(...screenPop(call.screen_pop || {}));
+    ticketChoices(call.tickets || []);
+    alert("");
+  } catch (err) { fail(err); }
+}
+
+const STATUS_TEXT = { open: "open", resolved: "resolved", closed: "closed",
+                      needs_follow_up: "needs follow-up" };
+
+function ticketChoices(tickets) {  // no ticket, a new one, or one of the caller's open ones
+  desk.tickets = tickets;
+  $("ticket-choice").replaceChildren(
+    el("option", { value: "" }, "No ticket"),
+    el("option", { value: "new" }, "Open a new ticket"),
+    ...tickets.map(t => el("option", { value: t.ticket_id },
+      `Update #${t.ticket_id} ${t.subject} (${STATUS_TEXT[t.status]})`)));
+  ticketFields();
+}
+
+function ticketFields() {
+  const choice = $("ticket-choice").value;
+  show($("ticket-new"), choice === "new");
+  show($("ticket-update"), choice !== "" && choice !== "new");
+  const ticket = (desk.tickets || []).find(t => String(t.ticket_id) === choice);
+  if (ticket) {
+    $("ticket-status").replaceChildren(...ticket.next.map(s => el("option", { value: s },
+                                                                    STATUS_TEXT[s])));
+  }
+}
+
+function ticketBody() {
+  const choice = $("ticket-choice").value;
+  if (!choice) return undefined;
+  if (choice === "new") return { subject: $("ticket-subject").value.trim() };
+  const body = { ticket_id: Number(choice), status: $("ticket-status").value,
+                 note: $("note").value.slice(0, 2000) };
+  if ($("ticket-due").value) body.follow_up_due = $("ticket-due").value;
+  return body;
 }
 
 function faqTree(node, top = true) {  // the top level open, the branches folded
@@ -207,28 +312,33 @@ async function searchEmployees() {
 async function complete(event) {
   if (event) event.preventDefault();
   if (!desk.call) return;
-  ["note-error", "callback-error", "employee-error"].forEach(id => { $(id).textContent = ""; });
+  ERRORS.forEach(id => { $(id).textContent = ""; });
   const body = {};
   if ($("note").value.trim()) body.note = $("note").value;
   if ($("callback").value.trim()) body.callback_number = $("callback").value.trim();
   if ($("employee-choice").value.trim()) body.employee = $("employee-choice").value.trim();
+  body.ticket = ticketBody();
+  let done;
   try {
-    await api("POST", `/v1/calls/${desk.call.call_id}/complete`, body);
+    done = await api("POST", `/v1/calls/${desk.call.call_id}/complete`, body);
   } catch (err) {
-    const target = { callback_number: "callback", note: "note", employee: "employee-choice" }[err.field];
-    if (target) {
+    const name = (err.field || "").split(".")[0];  // "ticket.status" is the ticket's
+    const [input, box] = FIELDS[name] || [];
+    if (input) {
       const message = err.message.startsWith(`${err.field}: `)
         ? err.message.slice(err.field.length + 2) : err.message;
-      $(`${target === "employee-choice" ? "employee" : target}-error`).textContent = message;
-      $(target).setAttribute("aria-invalid", "true");
-      $(target).focus();
+      $(box).textContent = message;
+      $(input).setAttribute("aria-invalid", "true");
+      $(input).focus();
     } else {
       fail(err);
     }
     return;
   }
-  ["note", "callback", "employee-choice"].forEach(id => $(id).removeAttribute("aria-invalid"));
-  $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} completed.`));
+  Object.values(FIELDS).forEach(([input]) => $(input).removeAttribute("aria-invalid"));
+  const ticket = done.ticket
+    ? ` Ticket #${done.ticket.ticket_id}: ${STATUS_TEXT[done.ticket.status]}.` : "";
+  $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} completed.${ticket}`));
   desk.call = null;
   CALL_CARDS.forEach(id => show($(id), false));
   alert("");
@@ -302,6 +412,7 @@ $("ready").addEventListener("click", () => agentAction("ready"));
 $("pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
 $("logout").addEventListener("click", logout);
 $("employee-search").addEventListener("input", searchEmployees);
+$("ticket-choice").addEventListener("change", ticketFields);
 let draftTimer = null;  // the note as it is written, for a supervisor monitoring the call
 $("note").addEventListener("input", () => {
   clearTimeout(draftTimer);

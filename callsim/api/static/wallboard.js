@@ -2,7 +2,7 @@
 // prediction, agents; refreshed when the event stream says something changed (at most
 // once a second), never by polling.
 "use strict";
-const { api, el, show, alert, fail, treatmentText } = callsim;
+const { api, el, show, alert, fail, treatmentText, recordingText } = callsim;
 const $ = id => document.getElementById(id);
 const pct = v => (v === null || v === undefined ? "–" : `${Math.round(v * 100)}%`);
 const secs = v => (v ? `${Math.round(v)} s` : "–");
@@ -47,7 +47,8 @@ async function refresh() {
       watch.addEventListener("click", () => monitor(c.call_id));
       return el("tr", {}, el("td", {}, c.call_id), el("td", {}, c.client || ""),
         el("td", {}, c.queue), el("td", {}, el("span", { class: `badge ${c.status}` }, c.status)),
-        el("td", {}, c.agent || ""), el("td", {}, c.ani || "withheld"), el("td", {}, watch));
+        el("td", {}, c.agent || ""), el("td", {}, c.ani || "withheld"),
+        el("td", {}, recorded(c.recording)), el("td", {}, watch));
     }));
     try {
       const agents = await api("GET", "/v1/agents");
@@ -126,7 +127,13 @@ function chart(day) {  // service level per interval, all queues: bars actual, d
   return svg;
 }
 
-async function monitor(callId) {  // follow one call: what the agent sees and writes
+function recorded(r) {  // the calls table's recording cell: policy, then the reference
+  if (!r) return "";
+  if (r.mode === "none") return "off (client policy)";
+  return r.reference || "on answer";
+}
+
+async function monitor(callId, fresh = true) {  // follow one call: what the agent sees
   try {
     const call = await api("GET", `/v1/calls/${callId}`);
     board.monitor = callId;
@@ -135,8 +142,9 @@ async function monitor(callId) {  // follow one call: what the agent sees and wr
     const ins = call.instruction || {};
     $("monitor-greeting").textContent = ins.greeting || "";
     $("monitor-instruction").textContent = treatmentText(ins.treatment);
+    $("monitor-recording").textContent = recordingText(ins);
     $("monitor-draft").textContent = call.draft || "(nothing written yet)";
-    $("monitor-events").replaceChildren();
+    if (fresh) $("monitor-events").replaceChildren();
     show($("monitor-card"), true);
   } catch (err) { fail(err); }
 }
@@ -150,6 +158,7 @@ function watched(event) {  // an event of the monitored call
   const what = [event.type, event.agent, event.outcome, event.to_queue || event.to_agent]
     .filter(Boolean).join(" ");
   $("monitor-events").prepend(el("li", {}, `${event.at_s.toFixed(0)} s: ${what}`));
+  monitor(board.monitor, false);  // its state, agent, instruction and recording changed
 }
 
 async function open(event) {
