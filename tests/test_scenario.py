@@ -197,3 +197,27 @@ def test_same_seed_same_result_whatever_the_workers(tmp_path: Path) -> None:
     assert one.interval_rows == two.interval_rows
     other = simulate(scenario, replications=4, seed=12, workers=1)
     assert other.summary["totals"] != one.summary["totals"]
+
+
+@pytest.mark.parametrize(
+    ("recording", "message"),
+    [
+        ("{mode: none, announcement: Hi}", "clients[0].recording: mode none records nothing"),
+        ('{mode: all, reference: "r/{caller}"}', "unknown placeholder {caller}"),
+        ('{mode: all, reference: "r/{call:05d}"}', "unknown placeholder {call:05d}"),
+        ('{mode: all, reference: "r/{call"}', "expected '}' before end of string"),
+        (
+            "{mode: sometimes}",
+            "clients[0].recording.mode: expected one of all or none (got 'sometimes')",
+        ),
+    ],
+)
+def test_recording_policy_errors(tmp_path: Path, recording: str, message: str) -> None:
+    text = (ROOT / "scenarios" / "answering-service.yaml").read_text()
+    start = text.index("    recording: {mode: all")
+    line = text[start : text.index("\n", start)]
+    path = write(tmp_path, text.replace(line, f"    recording: {recording}"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert message in str(info.value), str(info.value)
+    assert "\n" not in str(info.value)
