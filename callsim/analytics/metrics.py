@@ -176,6 +176,15 @@ class CallFacts:
         return cls(np.asarray(client, dtype=np.intp), result, *flags)
 
 
+def facts_of_results(client: list[int], results: list[str]) -> CallFacts:
+    """The facts of calls known only by their client index and stored policy result
+    (the live service's records); the flags the records do not keep are False."""
+    n = len(client)
+    index = np.array([_RESULT_INDEX[PolicyResult(r)] for r in results], dtype=np.intp)
+    flags = np.zeros((4, n), dtype=bool)
+    return CallFacts(np.asarray(client, dtype=np.intp), index, *flags)
+
+
 def reduce_replication(
     frame: Frame,
     records: list[CallRecord],

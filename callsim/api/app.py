@@ -372,6 +372,17 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         allow(who, "supervisor", "trainer", "client")
         return service().open_calls(client=who.client if who.role == "client" else None)
 
+    @app.get("/v1/records", tags=["calls"])
+    async def records(
+        who: Who,
+        after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    ) -> list[dict[str, Any]]:
+        """The stored records of ended calls with ids above ``after``, oldest first, as
+        stored (page with the last id seen); a client key gets its own."""
+        allow(who, "supervisor", "trainer", "client")
+        return service().records(after, limit, client=who.client if who.role == "client" else None)
+
     @app.put("/v1/calls/{call_id}/draft", tags=["calls"])
     async def draft(call_id: Id, body: DraftIn, who: Who) -> dict[str, Any]:
         """The note as the agent is writing it, for a supervisor monitoring the call."""

@@ -326,25 +326,38 @@ class InboundFlow:
         instruction = inbound.instruction
         if instruction is None:
             raise InvalidEventError(f"treat refused: call {inbound.call!r} was not answered")
-        client = inbound.client
-        treatment = instruction.treatment
-        if instruction.in_hours and not instruction.exception:
-            if employee is not None:
-                treatment = client.employees.named(employee).treatment
-            elif faq and client.faq is not None:
-                treatment = client.faq.walk(faq).treatment or treatment
+        treatment = chosen_treatment(inbound.client, instruction, employee, faq)
         inbound.treatment = treatment
-        if treatment.kind is TreatmentKind.FORWARD:
-            result = forward(treatment, answered if answered is not None else {})
-            inbound.forward = result
-            inbound.result = (
-                _FORWARDED[len(result.attempts) - 1]
-                if result.target is not None
-                else PolicyResult.FORWARD_FAILED
-            )
-        else:
-            inbound.result = PolicyResult.NOTE
+        inbound.result, inbound.forward = carry_out(treatment, answered)
         return inbound.result
+
+
+def chosen_treatment(
+    client: Client, instruction: Instruction, employee: str | None, faq: Sequence[str]
+) -> Treatment:
+    """The treatment of an answered call: in business hours with no current exception,
+    the employee's own (if the caller asked for one), else the FAQ leaf's; otherwise, or
+    if neither has one, the instruction's."""
+    treatment = instruction.treatment
+    if instruction.in_hours and not instruction.exception:
+        if employee is not None:
+            treatment = client.employees.named(employee).treatment
+        elif faq and client.faq is not None:
+            treatment = client.faq.walk(faq).treatment or treatment
+    return treatment
+
+
+def carry_out(
+    treatment: Treatment, answered: Mapping[str, bool] | Callable[[str], bool] | None
+) -> tuple[PolicyResult, ForwardResult | None]:
+    """What a treatment comes to: a note, or a forward to target 1, then 2, then a note
+    (``answered``: whether each target took the call, see ``forward``)."""
+    if treatment.kind is not TreatmentKind.FORWARD:
+        return PolicyResult.NOTE, None
+    result = forward(treatment, answered if answered is not None else {})
+    if result.target is None:
+        return PolicyResult.FORWARD_FAILED, result
+    return _FORWARDED[len(result.attempts) - 1], result
 
 
 def writes_note(result: PolicyResult) -> bool:

@@ -768,6 +768,16 @@ class Service:
             if client is None or c.row["client"] == client
         ]
 
+    def records(self, after: int, limit: int, client: str | None = None) -> list[dict[str, Any]]:
+        """The stored records of ended calls with ids above ``after``, by id: the columns
+        as stored (an export for audits and analyses; ``record_of`` reads one back)."""
+        c = tables.calls.c
+        query = select(tables.calls).where(c.id > after, c.outcome.is_not(None))
+        if client is not None:
+            query = query.where(c.client == client)
+        rows = self.read(query.order_by(c.id).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
     def hang_up(self, call_id: int) -> dict[str, Any]:
         self._running()
         self._live(call_id)
@@ -1068,6 +1078,7 @@ class Service:
             "call_id": offer.call,
             "agent": offer.agent,
             "state": offer.state.value,
+            "at_s": offer.at_s,  # when it started ringing, on the service's clock
             "expires_in_s": round(max(left, 0.0), 3),
         }
         if call is not None:
@@ -1424,7 +1435,7 @@ class Service:
         if client is not None:
             query = query.where(c.client == client)
         rows = self.read(query)
-        records = [_record_of(r, midnight)._replace(call=i) for i, r in enumerate(rows)]
+        records = [record_of(r, midnight)._replace(call=i) for i, r in enumerate(rows)]
         s = tables.spans.c
         spans = [
             StaffedSpan(
@@ -1719,10 +1730,10 @@ def _ticket_view(ticket: Ticket) -> dict[str, Any]:
     return dict(data)
 
 
-def _record_of(row: Any, midnight: float) -> CallRecord:
-    """A stored call as the core's record, its times in seconds since ``midnight`` (its
-    run's epoch is ``arrived_unix - arrival_s``). A call closed by recovery after a kill
-    has no times after its arrival."""
+def record_of(row: Any, midnight: float) -> CallRecord:
+    """A stored call (a row, or a namespace of ``GET /v1/records``'s columns) as the core's
+    record, its times in seconds since ``midnight`` (its run's epoch is ``arrived_unix -
+    arrival_s``). A call closed by recovery after a kill has no times after its arrival."""
     shift = row.arrived_unix - row.arrival_s - midnight
     offers = tuple(
         Offer(o["at_s"] + shift, o["agent"], OfferResult(o["result"]), o["ring_s"])

@@ -152,3 +152,42 @@ def plot_waits(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def load_plots(folder: Path, report: Mapping[str, Any]) -> list[Path]:
+    """A load run over its wall time: calls placed per second and calls open; the
+    latency of placing a call (p50, p95) and the time to offer's p95."""
+    t = report.get("timeline") or {}
+    if not t.get("calls_per_s"):
+        return []
+    plt = _pyplot()
+    step = t["step_s"][0]
+    x = [i * step for i in range(len(t["calls_per_s"]))]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, constrained_layout=True)
+    ax1.plot(x, t["calls_per_s"], label="calls placed per second", color="#1f5fbf")
+    ax1.set_ylabel("calls/s")
+    twin = ax1.twinx()
+    twin.plot(x, t["open_calls"], label="calls open", color="#a15c00")
+    twin.set_ylabel("calls open")
+    ax1.legend(loc="upper left")
+    twin.legend(loc="upper right")
+    ax1.set_title(
+        f"callsim load: {report['scenario']}, {report['placed_calls']:,} calls, "
+        f"speedup {report['speedup']:g}"
+    )
+
+    def line(key: str, label: str, color: str) -> None:
+        ys = [float("nan") if v is None else v for v in t[key]]
+        ax2.plot(x, ys, label=label, color=color, marker=".", linewidth=1)
+
+    line("p50_ms", "POST /v1/calls p50", "#1d7a3a")
+    line("p95_ms", "POST /v1/calls p95", "#b3261e")
+    line("time_to_offer_p95_ms", "time to offer p95", "#6b3fa0")
+    ax2.set_ylabel("milliseconds")
+    ax2.set_xlabel("seconds into the run")
+    ax2.legend(loc="upper left")
+    ax2.set_ylim(bottom=0)
+    path = folder / "load.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [path]

@@ -11,7 +11,7 @@ answer) is dropped when it fires (lazy cancellation).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from heapq import heappush
 from typing import Any
 
@@ -51,9 +51,8 @@ from callsim.core import (
 from callsim.core.client import ClientBook, Tone
 from callsim.core.contact import Category, ContactBook
 from callsim.core.inbound import InboundCall, InboundFlow, writes_note
-from callsim.core.ivr import Exit, Menu
 from callsim.sim.plan import PlanClient, SimPlan
-from callsim.sim.sample import Streams, poisson_times
+from callsim.sim.sample import Streams, poisson_times, press_keys
 
 
 class _At:
@@ -97,15 +96,23 @@ class Calls:
     )  # fmt: skip
 
     def __init__(
-        self, plan: SimPlan, arrivals: np.random.Generator, draws: dict[str, np.random.Generator]
+        self,
+        plan: SimPlan,
+        arrivals: np.random.Generator,
+        draws: dict[str, np.random.Generator],
+        given: Sequence[tuple[float, int]] | None = None,
     ) -> None:
-        times, stream_of = [], []
-        for k, s in enumerate(plan.streams):
-            t = poisson_times(arrivals, s.pieces)
-            times.append(t)
-            stream_of.append(np.full(len(t), k, dtype=np.int32))
-        t_all = np.concatenate(times) if times else np.empty(0)
-        k_all = np.concatenate(stream_of) if stream_of else np.empty(0, dtype=np.int32)
+        if given is not None:  # a recorded arrival trace: (time, stream index) per call
+            t_all = np.array([t for t, _ in given], dtype=float)
+            k_all = np.array([k for _, k in given], dtype=np.int32)
+        else:
+            times, stream_of = [], []
+            for k, s in enumerate(plan.streams):
+                t = poisson_times(arrivals, s.pieces)
+                times.append(t)
+                stream_of.append(np.full(len(t), k, dtype=np.int32))
+            t_all = np.concatenate(times) if times else np.empty(0)
+            k_all = np.concatenate(stream_of) if stream_of else np.empty(0, dtype=np.int32)
         order = np.argsort(t_all, kind="stable")
         t_all, k_all = t_all[order], k_all[order]
         n = len(t_all)
@@ -166,7 +173,9 @@ class Replication:
     ``inputs=True`` keeps every input given to the inbound flow, in order, in
     ``flow_inputs`` (a replay of them through a fresh flow makes the same decisions);
     ``journal`` and ``trace`` keep the core's journal and decisions (``acd.journal``,
-    ``acd.decisions``)."""
+    ``acd.decisions``). ``arrivals``: the day's first calls as given (plan-clock time,
+    stream index), not drawn: a recorded trace, such as the calls of a load test, whose
+    callers then do not call back (the trace holds every call that was made)."""
 
     def __init__(
         self,
@@ -177,6 +186,7 @@ class Replication:
         inputs: bool = False,
         journal: bool = False,
         trace: bool = False,
+        arrivals: Sequence[tuple[float, int]] | None = None,
     ) -> None:
         self.plan = plan
         streams = Streams(seed, replication)
@@ -195,7 +205,8 @@ class Replication:
         self._policy_np = streams.numpy("policy")
         self._success: dict[str, float] = {}  # the answering client's forward targets
         self.flow_inputs: list[tuple[Any, ...]] | None = [] if inputs else None
-        self.calls = Calls(plan, streams.numpy("arrivals"), self._np)
+        self.calls = Calls(plan, streams.numpy("arrivals"), self._np, arrivals)
+        self._recalls = arrivals is None
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
         self._eid = self.env._eid  # for the life of the environment
@@ -322,7 +333,7 @@ class Replication:
         number (speaking a language), pressing keys in the voice menu; the flow decides."""
         rng = self._policy_rng
         advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
-        keys = self._keys(pc.client.menu) if pc.client.menu is not None else ""
+        keys = press_keys(pc.client.menu, rng.random) if pc.client.menu is not None else ""
         cs = self.plan.contacts
         known = self._known[self.calls.client[cid]] if self._known else []
         language: str | None = None
@@ -341,25 +352,6 @@ class Replication:
             self.flow_inputs.append(("arrive", now, cid, ani, dnis, keys, advertising, language))
         self.calls.inbound[cid] = inbound
         self._do(self._handle(inbound.event, now))
-
-    def _keys(self, menu: Menu) -> str:
-        """Press keys by the options' shares until the call leaves the menu; the keys
-        so far when the caller presses nothing (they go on to the client's queue)."""
-        keys = ""
-        while True:
-            u, total, key = self._policy_rng.random(), 0.0, None
-            for k, option in menu.options.items():
-                total += option.probability
-                if u < total:
-                    key = k
-                    break
-            if key is None:
-                return keys
-            keys += key
-            option = menu.options[key]
-            if option.exit is not Exit.SUBMENU or option.submenu is None:
-                return keys
-            menu = option.submenu
 
     def _client_work(self, cid: int, pc: PlanClient, now: float, agent: str) -> float:
         """The agent serves a client call: the flow gives the instruction and decides the
@@ -420,6 +412,7 @@ class Replication:
         s = self.plan.streams[self.calls.stream[cid]]
         if (
             abandoned
+            and self._recalls
             and self.calls.attempt[cid] < s.retrial_max
             and self._retrial_rng.random() < s.retrial_p
         ):

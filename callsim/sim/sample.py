@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from callsim.core.ivr import Exit, Menu
 from callsim.scenario.model import (
     Constant,
     Empirical,
@@ -79,3 +80,24 @@ def poisson_times(
         n = rng.poisson(rate * (end - start))
         chunks.append(np.sort(rng.uniform(start, end, n)))
     return np.concatenate(chunks) if chunks else np.empty(0)
+
+
+def press_keys(menu: Menu, random: Callable[[], float]) -> str:
+    """A caller in a voice menu: presses keys by the options' shares until the call
+    leaves the menu; the keys so far when they press nothing (they go on to the client's
+    queue). ``random``: uniform draws in [0, 1)."""
+    keys = ""
+    while True:
+        u, total, key = random(), 0.0, None
+        for k, option in menu.options.items():
+            total += option.probability
+            if u < total:
+                key = k
+                break
+        if key is None:
+            return keys
+        keys += key
+        option = menu.options[key]
+        if option.exit is not Exit.SUBMENU or option.submenu is None:
+            return keys
+        menu = option.submenu

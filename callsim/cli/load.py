@@ -1,0 +1,204 @@
+"""``callsim load``: stress the live service with locust, audit every call, and compare
+the live day with the simulator's prediction of the same arrivals."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callsim.cli.app import Command, app, flag
+from callsim.cli.console import err, print_json, print_table, progress
+from callsim.errors import InputError
+from callsim.report.files import run_dir
+from callsim.scenario import load_scenario
+
+EXIT_THRESHOLD = 1  # a threshold failed
+EXIT_AUDIT = 3  # the audit found lost or duplicated calls
+DASH = "\N{EN DASH}"  # no value
+
+
+def _duration(text: str) -> float:
+    """'90', '90s', '2m' or '1h' as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    t = text.strip().lower()
+    try:
+        return float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a duration like 60s, 2m or 1h", field="run_time"
+        ) from None
+
+
+@app.command(cls=Command)
+def load(
+    scenario: Path = typer.Option(..., "--scenario", help="Scenario file (YAML)."),
+    host: str | None = typer.Option(
+        None, "--host", help="A running service's URL (loopback); default: --spawn-server."
+    ),
+    spawn_server: bool = flag(
+        "--spawn-server", "Start callsim serve on a free loopback port with a temporary database."
+    ),
+    key: str | None = typer.Option(
+        None, "--key", help="Admin API key for --host (default: $CALLSIM_ADMIN_KEY)."
+    ),
+    speedup: float = typer.Option(60.0, "--speedup", help="Scenario seconds per wall second."),
+    run_time: str = typer.Option("60s", "--run-time", help="How long callers call: 60s, 2m."),
+    drain: str = typer.Option("10s", "--drain", help="Agents keep working this long after."),
+    rate_scale: float = typer.Option(1.0, "--rate-scale", help="Multiply every arrival rate."),
+    workers: int = typer.Option(
+        0, "--workers", min=0, max=64, help="locust worker processes (0: one process)."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Seed of the callers' and agents' draws."),
+    replications: int = typer.Option(
+        10, "--replications", min=2, max=1000, help="Simulated days of the same arrivals."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Result folder (default results/load-<time>/)."
+    ),
+    as_json: bool = flag("--json", "Print load.json on stdout instead of tables."),
+    max_p95_ms: float | None = typer.Option(
+        None, "--max-p95-ms", help="Fail (exit 1) if any endpoint's p95 exceeds this."
+    ),
+    max_error_rate: float | None = typer.Option(
+        None, "--max-error-rate", help="Fail (exit 1) above this share of failed requests."
+    ),
+    min_service_level: float | None = typer.Option(
+        None, "--min-service-level", help="Fail (exit 1) if the live service level is below."
+    ),
+) -> None:
+    """Load-test the live service with locust; audit every call; live vs predicted.
+
+    Exit codes: 0 every threshold held, 1 a threshold failed, 2 usage or input error,
+    3 the audit found lost or duplicated calls (or another audit failure)."""
+    from callsim.load.run import LoadOptions, run_load  # here: locust loads only to load
+
+    if host is not None and spawn_server:
+        raise InputError("give --host or --spawn-server, not both", field="host")
+    if host is not None and not host.startswith(("http://127.", "http://localhost")):
+        raise InputError(f"{host!r} is not a loopback URL (http://127.0.0.1:PORT)", field="host")
+    sc = load_scenario(scenario)
+    opts = LoadOptions(
+        scenario_path=scenario,
+        host=host,
+        speedup=speedup,
+        run_s=_duration(run_time),
+        drain_s=_duration(drain),
+        rate_scale=rate_scale,
+        workers=workers,
+        seed=seed,
+        key=key or os.environ.get("CALLSIM_ADMIN_KEY", ""),
+        replications=replications,
+    )
+    folder = run_dir(out, "load")
+    with progress("load test", 100, enabled=not as_json) as bar:
+        task = bar.task_ids[0]
+
+        def tick(done: float, total: float, calls: int) -> None:
+            bar.update(task, completed=int(100 * done / total),
+                       description=f"load test: {calls:,} calls")  # fmt: skip
+
+        report = run_load(opts, sc, folder, tick)
+    from callsim.report.plot import load_plots
+
+    report["files"] = [str(p) for p in load_plots(folder, report)]
+    verdict = _verdict(report, max_p95_ms, max_error_rate, min_service_level)
+    report["thresholds"] = verdict
+    (folder / "load.json").write_text(__import__("json").dumps(report, indent=2))
+    if as_json:
+        print_json(report)
+    else:
+        _show(report)
+        err.print(f"results in {folder}")
+    if not report["audit"]["ok"]:
+        raise typer.Exit(EXIT_AUDIT)
+    if not all(v["held"] for v in verdict.values()):
+        raise typer.Exit(EXIT_THRESHOLD)
+
+
+def _verdict(
+    report: dict[str, Any],
+    max_p95_ms: float | None,
+    max_error_rate: float | None,
+    min_service_level: float | None,
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    rows = [r for r in report["endpoints"] if r["name"] != "Aggregated"]
+    if max_p95_ms is not None:  # long polls wait by design: not latency
+        worst = max(
+            (r["p95_ms"] or 0.0 for r in rows if r["type"] != "CALL" and "offers" not in r["name"]),
+            default=0.0,
+        )
+        out["max_p95_ms"] = {"limit": max_p95_ms, "value": worst, "held": worst <= max_p95_ms}
+    if max_error_rate is not None:
+        total = sum(r["requests"] for r in rows)
+        failed = sum(r["failures"] for r in rows)
+        rate = failed / total if total else 0.0
+        out["max_error_rate"] = {"limit": max_error_rate, "value": rate,
+                                 "held": rate <= max_error_rate}  # fmt: skip
+    if min_service_level is not None:
+        sl = report["live_vs_predicted"]["total"]["service_level"]["live"]
+        out["min_service_level"] = {"limit": min_service_level, "value": sl,
+                                    "held": sl is not None and sl >= min_service_level}  # fmt: skip
+    return out
+
+
+def _ms(v: float | None) -> str:
+    return DASH if v is None else f"{v:,.0f}"
+
+
+def _pct(v: float | None) -> str:
+    return DASH if v is None else f"{100 * v:.1f}%"
+
+
+def _show(report: dict[str, Any]) -> None:
+    rows = [
+        [r["name"][:34], r["requests"], r["failures"], _ms(r["p50_ms"]), _ms(r["p95_ms"]),
+         _ms(r["p99_ms"])]
+        for r in report["endpoints"]
+    ]  # fmt: skip
+    print_table("Latency per endpoint (ms)", ["endpoint", "requests", "failed", "p50", "p95",
+                                               "p99"], rows)  # fmt: skip
+    t = report["time_to_offer_ms"]
+    a = report["audit"]
+    print_table(
+        f"{report['placed_calls']:,} calls in {report['run_s']:g} s "
+        f"({report['calls_per_s']} calls/s), {report['agents']} agents",
+        ["", "value"],
+        [
+            ["time to offer p50 / p95 / p99 (ms)", f"{_ms(t['p50'])} / {_ms(t['p95'])} / "
+                                                  f"{_ms(t['p99'])} (n={t['n']})"],
+            ["audit", "passed" if a["ok"] else "FAILED"],
+            *[[f"  {cause.replace('_', ' ')}", n] for cause, n in a["causes"].items()],
+            *[[f"outcome {k}", v] for k, v in sorted(a["outcomes"].items())],
+        ],
+    )  # fmt: skip
+    c = report["live_vs_predicted"]
+    tot = c["total"]
+
+    def pair(m: str, fmt: Any) -> list[str]:
+        x = tot[m]
+        ci = "" if x["ci95"] is None else f" ± {fmt(x['ci95'])}"
+        inside = {True: "yes", False: "no", None: DASH}[x["inside"]]
+        return [m, fmt(x["live"]), fmt(x["predicted"]) + ci, inside]
+
+    print_table(
+        f"Live vs predicted ({c['replications']} simulated days of the same arrivals)",
+        ["metric", "live", "predicted", "inside CI"],
+        [pair("service_level", _pct), pair("asa_s", lambda v: DASH if v is None else f"{v:.1f}"),
+         pair("abandon_rate", _pct)],
+    )  # fmt: skip
+    print_table(
+        "Per interval: service level live / predicted",
+        ["interval", "offered", "live", "predicted", "inside"],
+        [
+            [r["interval"], _ms(r["offered"]["live"]), _pct(r["service_level"]["live"]),
+             _pct(r["service_level"]["predicted"]),
+             {True: "yes", False: "no", None: DASH}[r["service_level"]["inside"]]]
+            for r in c["intervals"]
+        ],
+    )  # fmt: skip
+    for name, v in report["thresholds"].items():
+        err.print(f"{name}: {v['value']} vs {v['limit']}: {'held' if v['held'] else 'FAILED'}")
