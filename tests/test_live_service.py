@@ -369,6 +369,8 @@ ENDPOINTS = [
     ("POST", "/v1/tickets/1/status", {"status": "resolved"}, {"supervisor", "agent"}),
     ("GET", "/v1/stats/realtime", None, {"supervisor", "client"}),
     ("GET", "/v1/calls", None, {"supervisor", "trainer", "client"}),
+    ("GET", "/v1/records", None, {"supervisor", "trainer", "client"}),
+    ("GET", "/v1/contacts?q=ola", None, {"supervisor", "agent"}),
     ("GET", "/v1/queues", None, {"supervisor", "trainer", "agent", "client"}),
     ("PUT", "/v1/calls/1/draft", {"text": "so far"}, {"supervisor", "agent"}),
     ("GET", "/v1/clients/Fjord Dental", None, {"supervisor", "agent", "client", "trainer"}),

@@ -85,11 +85,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``callsim`` console script."""
     _state["debug"] = False
     try:
-        app(
+        code = app(
             args=list(argv) if argv is not None else None,
             prog_name="callsim",
             standalone_mode=False,
-        )
+        )  # without standalone mode, click returns a typer.Exit's code
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # typer's usage errors: one line, exit 2
