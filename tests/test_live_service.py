@@ -159,6 +159,16 @@ def test_a_known_caller_on_a_new_number_a_refused_ticket_and_the_recording(
                     json={"note": "Tap still drips",
                           "ticket": {"ticket_id": tap["ticket_id"], "status": "resolved"}})  # fmt: skip
         assert done["ticket"]["status"] == "resolved"
+        # today's running counts (the wallboard's) agree with a full count of the day
+        s.ok("GET", "/v1/stats/realtime")  # counted so far; what follows is added to it
+        s.ok("POST", "/v1/calls", json={"ani": "+4790000010", "dnis": DENTAL})
+        s.ok("POST", f"/v1/calls/{call['call_id'] + 1}/hangup")  # abandoned in the queue
+        time.sleep(1.5)  # the answered call's wrap-up ends: its record is final
+        live = {q["queue"]: q for q in s.ok("GET", "/v1/stats/realtime")["queues"]}
+        full = s.ok("GET", "/v1/stats/intervals")["total"]
+        for q, t in full.items():
+            assert {k: live[q][k] for k in t} == t, q
+        assert full["reception"]["offered"] == 2
         stored = s.ok("GET", f"/v1/contacts/{kari['contact_id']}", key)
         assert stored["numbers"] == ["+4740000001", "+4790000009"]
         assert [h["agent"] for h in stored["history"]] == ["desk-1"]

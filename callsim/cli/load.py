@@ -12,8 +12,9 @@ import typer
 from callsim.cli.app import Command, app, flag
 from callsim.cli.console import err, print_json, print_table, progress
 from callsim.errors import InputError
-from callsim.report.files import run_dir
+from callsim.report.files import run_dir, write_json
 from callsim.scenario import load_scenario
+from callsim.scenario.model import LoadGate
 
 EXIT_THRESHOLD = 1  # a threshold failed
 EXIT_AUDIT = 3  # the audit found lost or duplicated calls
@@ -60,13 +61,25 @@ def load(
     ),
     as_json: bool = flag("--json", "Print load.json on stdout instead of tables."),
     max_p95_ms: float | None = typer.Option(
-        None, "--max-p95-ms", help="Fail (exit 1) if any endpoint's p95 exceeds this."
+        None,
+        "--max-p95-ms",
+        min=0,
+        help="Fail (exit 1) if an endpoint's p95 (not the long poll) exceeds this "
+        "(default: the scenario's load.max_p95_ms).",
     ),
     max_error_rate: float | None = typer.Option(
-        None, "--max-error-rate", help="Fail (exit 1) above this share of failed requests."
+        None,
+        "--max-error-rate",
+        min=0,
+        max=1,
+        help="Fail (exit 1) above this share of failed requests (or load.max_error_rate).",
     ),
     min_service_level: float | None = typer.Option(
-        None, "--min-service-level", help="Fail (exit 1) if the live service level is below."
+        None,
+        "--min-service-level",
+        min=0,
+        max=1,
+        help="Fail (exit 1) if the live service level is below (or load.min_service_level).",
     ),
 ) -> None:
     """Load-test the live service with locust; audit every call; live vs predicted.
@@ -104,9 +117,15 @@ def load(
     from callsim.report.plot import load_plots
 
     report["files"] = [str(p) for p in load_plots(folder, report)]
-    verdict = _verdict(report, max_p95_ms, max_error_rate, min_service_level)
+    gate = sc.load or LoadGate.model_validate({})
+    verdict = _verdict(
+        report,
+        max_p95_ms if max_p95_ms is not None else gate.max_p95_ms,
+        max_error_rate if max_error_rate is not None else gate.max_error_rate,
+        min_service_level if min_service_level is not None else gate.min_service_level,
+    )
     report["thresholds"] = verdict
-    (folder / "load.json").write_text(__import__("json").dumps(report, indent=2))
+    write_json(folder / "load.json", report)
     if as_json:
         print_json(report)
     else:

@@ -26,7 +26,8 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ import orjson
 from sqlalchemy import func, select, update
 
 from callsim.analytics.erlang import erlang_a, erlang_c
-from callsim.analytics.metrics import CallFacts, Frame, reduce_replication
+from callsim.analytics.metrics import CallFacts, Frame, facts_of_results, reduce_replication
 from callsim.core import (
     Acd,
     AgentAnswered,
@@ -105,6 +106,7 @@ from callsim.scenario.model import dist_mean
 from callsim.store import Store, tables
 
 EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
+DAY_S = 86_400.0  # a calendar day (statistics count by the centre's date)
 MAX_WAIT_POLL_S = 60.0
 LAG_PROBE_S = 0.05  # the event loop's timer lag is sampled this often
 LAG_SAMPLES = 1200  # the last minute of samples
@@ -143,6 +145,32 @@ class LiveCall:
     inbound: InboundCall | None = None
     offers: list[LiveOffer] = dataclasses.field(default_factory=list)
     draft: str = ""  # the note as the agent is writing it (for a supervisor to follow)
+
+
+class _Day:
+    """One calendar day's ended calls as records on the day's clock (seconds since its
+    midnight), numbered 0, 1, ... in the order they were recorded, with each call's
+    policy result and client; and running call counts per client key (None: every call),
+    each with how many records it has counted. Kept for today as calls are recorded, so
+    statistics never read the day back from the database."""
+
+    __slots__ = ("clients", "counts", "date", "midnight", "records", "results")
+
+    def __init__(self, date: Any, midnight: float) -> None:
+        self.date = date
+        self.midnight = midnight
+        self.records: list[CallRecord] = []
+        self.results: list[str] = []
+        self.clients: list[str | None] = []
+        self.counts: dict[str | None, tuple[int, dict[str, np.ndarray]]] = {}
+
+    def add(self, row: Any) -> None:
+        self.records.append(record_of(row, self.midnight)._replace(call=len(self.records)))
+        self.results.append(row.policy_result)
+        self.clients.append(row.client)
+
+    def facts(self, picked: Sequence[int]) -> CallFacts:
+        return facts_of_results([-1] * len(picked), [self.results[i] for i in picked])
 
 
 class _Batch:
@@ -236,6 +264,7 @@ class Service:
         self._flush_due = False
         self._waiters: list[asyncio.Future[None]] = []
         self._counters: dict[str, int] = {}  # next ids of notes (max + 1 on first use)
+        self._today: _Day | None = None  # today's records, from the first statistics asked
         self.stopped = False
         self.lag_s: deque[float] = deque(maxlen=LAG_SAMPLES)
         self._probe(asyncio.get_running_loop().time())
@@ -570,6 +599,9 @@ class Service:
             outcome=record.outcome.value,
             agent=record.agent,
         )  # fmt: skip  (the record is final: statistics count it from now)
+        day = self._today
+        if day is not None and day.midnight <= call.row["arrived_unix"] < day.midnight + DAY_S:
+            day.add(SimpleNamespace(**call.row))
 
     def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
         if offer.state is OfferState.RINGING:
@@ -1342,7 +1374,7 @@ class Service:
         """Per queue now: waiting calls, longest wait, agents by state; and today's
         offered, answered, abandoned and service level (the interval statistics')."""
         now = self.now()
-        today = self.intervals(None, client=client)
+        totals = self._day_totals(client)
         queues = []
         for q in self._queues_of(client):
             waiting = self.acd.waiting(q)
@@ -1354,7 +1386,7 @@ class Service:
                     self.agent_skills.get(name, {})
                 ):
                     states[state.value] += 1
-            day = today["total"][q]
+            day = totals[q]
             queues.append(
                 {
                     "queue": q,
@@ -1369,7 +1401,30 @@ class Service:
                     },
                 }
             )
-        return {"at_s": round(now, 3), "date": today["date"], "queues": queues}
+        return {"at_s": round(now, 3), "date": self._date_now().isoformat(), "queues": queues}
+
+    def _date_now(self) -> Any:
+        return datetime.fromtimestamp(self.unix(self.now()), self.zone).date()
+
+    def _day_totals(self, client: str | None) -> dict[str, dict[str, Any]]:
+        """Today's totals per queue from running call counts: only the calls recorded
+        since the last time are counted (by the simulator's code), so a wallboard's
+        refresh costs the same at the day's end as at its start."""
+        day = self._day(self._date_now())
+        done, acc = day.counts.get(client, (0, {}))
+        picked = [
+            i for i in range(done, len(day.records)) if client is None or day.clients[i] == client
+        ]
+        if picked:
+            records = [day.records[i]._replace(call=j) for j, i in enumerate(picked)]
+            agents = tuple(sorted({r.agent for r in records if r.agent}))
+            frame = self._frame(agents)
+            st = reduce_replication(frame, records, [], 0, day.facts(picked))
+            for name in COUNTED:
+                acc[name] = acc.get(name, 0.0) + getattr(st, name).sum(axis=0)
+        day.counts[client] = (len(day.records), acc)
+        zero = np.zeros(len(self.queues))
+        return _queue_totals(self.queues, *(acc.get(name, zero) for name in COUNTED))
 
     # -- clients ----------------------------------------------------------------------------
 
@@ -1418,24 +1473,17 @@ class Service:
         simulator's columns by the simulator's code, each next to the exact Erlang A
         prediction of its observed load and staffed agents."""
         if day is None:
-            date = datetime.fromtimestamp(self.unix(self.now()), self.zone).date()
+            date = self._date_now()
         else:
             try:
                 date = datetime.strptime(day, "%Y-%m-%d").date()
             except ValueError:
                 raise InputError(f"{day!r} is not a date (YYYY-MM-DD)", field="date") from None
-        midnight = datetime.combine(date, datetime.min.time(), self.zone).timestamp()
-        end = (
-            datetime.combine(date, datetime.min.time(), self.zone) + timedelta(days=1)
-        ).timestamp()
-        c = tables.calls.c
-        query = select(tables.calls).where(
-            c.arrived_unix >= midnight, c.arrived_unix < end, c.outcome.is_not(None)
-        )
-        if client is not None:
-            query = query.where(c.client == client)
-        rows = self.read(query)
-        records = [record_of(r, midnight)._replace(call=i) for i, r in enumerate(rows)]
+        calls = self._day(date)
+        midnight = calls.midnight
+        end = midnight + DAY_S
+        picked = [i for i, c in enumerate(calls.clients) if client is None or c == client]
+        records = [calls.records[i]._replace(call=j) for j, i in enumerate(picked)]
         s = tables.spans.c
         spans = [
             StaffedSpan(
@@ -1452,29 +1500,41 @@ class Service:
                     StaffedSpan(sp.agent, sp.queues, sp.start_s + offset, sp.end_s + offset)
                 )
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
-        n = round((end - midnight) / self.interval_s)
-        frame = Frame(
+        frame = self._frame(agents)
+        stats = reduce_replication(frame, records, spans, 0, calls.facts(picked))
+        return self._interval_table(date.isoformat(), stats, frame)
+
+    def _frame(self, agents: tuple[str, ...]) -> Frame:
+        """A day's intervals by queue, on the day's clock, as the simulator counts."""
+        return Frame(
             0.0,
             self.interval_s,
-            n,
+            round(DAY_S / self.interval_s),
             self.queues,
             agents,
             0,
             self.scenario.service_level.sl_threshold_s,
             self.scenario.service_level.short_abandon_s,
         )
-        n_calls = len(records)
-        nobody = np.zeros(n_calls, dtype=bool)
-        facts = CallFacts(
-            np.full(n_calls, -1, dtype=np.intp),
-            np.array([_RESULT_INDEX[r.policy_result] for r in rows], dtype=np.intp),
-            nobody,
-            nobody,
-            nobody,
-            nobody,
-        )
-        stats = reduce_replication(frame, records, spans, 0, facts)
-        return self._interval_table(date.isoformat(), stats, frame)
+
+    def _day(self, date: Any) -> _Day:
+        """The ended calls of ``date``: today's kept in memory from their first reading
+        (then added as they are recorded); another day's read from the database."""
+        if self._today is not None and self._today.date == date:
+            return self._today
+        midnight = datetime.combine(date, datetime.min.time(), self.zone).timestamp()
+        day = _Day(date, midnight)
+        c = tables.calls.c
+        for row in self.read(
+            select(tables.calls)
+            .where(c.arrived_unix >= midnight, c.arrived_unix < midnight + DAY_S)
+            .where(c.outcome.is_not(None))
+            .order_by(c.id)
+        ):
+            day.add(row)
+        if date == self._date_now():
+            self._today = day
+        return day
 
     def _interval_table(self, date: str, st: Any, frame: Frame) -> dict[str, Any]:
         patience = _queue_means(self.scenario, "patience_s")
@@ -1508,16 +1568,7 @@ class Service:
                         "predicted": _predicted(observed, frame, patience.get(q)),
                     }
                 )
-        total = {}
-        for j, q in enumerate(frame.queues):
-            off, ans = st.offered[:, j].sum(), st.answered[:, j].sum()
-            total[q] = {
-                "offered": int(off),
-                "answered": int(ans),
-                "abandoned": int(st.abandoned[:, j].sum()),
-                "service_level": _ratio(st.within[:, j].sum(), off),
-                "asa_s": _ratio(st.wait_answered_s[:, j].sum(), ans),
-            }
+        total = _queue_totals(frame.queues, *(getattr(st, name).sum(axis=0) for name in COUNTED))
         return {
             "date": date,
             "interval_min": frame.interval_s / 60,
@@ -1596,9 +1647,6 @@ def create_key(
 
 # -- conversions --------------------------------------------------------------------------
 
-_RESULT_INDEX = {r.value: i for i, r in enumerate(PolicyResult)}
-
-
 _ATOMS = (str, int, bool, type(None))
 _FIELDS: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names, per type
 
@@ -1633,6 +1681,30 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+COUNTED = ("offered", "answered", "abandoned", "within", "wait_answered_s")
+
+
+def _queue_totals(
+    queues: Sequence[str],
+    offered: np.ndarray,
+    answered: np.ndarray,
+    abandoned: np.ndarray,
+    within: np.ndarray,
+    wait_answered_s: np.ndarray,
+) -> dict[str, dict[str, Any]]:
+    """A day's totals per queue from its counts per queue."""
+    return {
+        q: {
+            "offered": int(offered[j]),
+            "answered": int(answered[j]),
+            "abandoned": int(abandoned[j]),
+            "service_level": _ratio(within[j], offered[j]),
+            "asa_s": _ratio(wait_answered_s[j], answered[j]),
+        }
+        for j, q in enumerate(queues)
+    }
 
 
 def _recording(inbound: InboundCall | None) -> dict[str, str] | None:

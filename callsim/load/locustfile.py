@@ -257,7 +257,7 @@ class Agent(_Api):
         if t.plan.answer_delay is not None:
             gevent.sleep(float(t.plan.answer_delay(self.np, 1)[0]) / t.speedup)
         status, call = self.send("POST", f"/v1/offers/{offer['offer_id']}/accept",
-                                 "/v1/offers/{id}/accept", ok=(404, 409))  # fmt: skip
+                                 "/v1/offers/{id}/accept", ok=(404, 409, 410))  # fmt: skip
         if status != 200:
             return  # the caller hung up or the offer expired meanwhile
         stream = stream_of(t, call.get("client"), call["queue"])

@@ -32,7 +32,12 @@ from typing import Any
 import numpy as np
 import requests
 
-from callsim.analytics.metrics import facts_of_results, metric_samples, reduce_replication
+from callsim.analytics.metrics import (
+    facts_of_results,
+    mean_ci,
+    metric_samples,
+    reduce_replication,
+)
 from callsim.core.client import Instruction, Tone, Treatment, TreatmentKind
 from callsim.core.inbound import carry_out, chosen_treatment
 from callsim.errors import InputError
@@ -121,7 +126,8 @@ def run_load(
     out: Path,
     progress: Callable[[float, float, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the load test; returns the report (also written to ``out/load.json``)."""
+    """Run the load test, writing locust's files and the ledgers into ``out``; returns
+    the report (``callsim load`` writes it as load.json, with the plots)."""
     traffic = plan_traffic(scenario, speedup=opts.speedup, run_s=opts.run_s,
                            rate_scale=opts.rate_scale, seed=opts.seed)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
@@ -135,7 +141,6 @@ def run_load(
                                  field="key")  # fmt: skip
             report = _run(opts, traffic, out, Api(opts.host, opts.key), opts.host, opts.key,
                           progress)  # fmt: skip
-    (out / "load.json").write_text(json.dumps(report, indent=2, default=_num))
     return report
 
 
@@ -440,17 +445,13 @@ def _compare(
 
 
 def _cell(live: float, sims: np.ndarray) -> dict[str, Any]:
-    vals = sims[~np.isnan(sims)]
-    live_v = None if (live is None or math.isnan(live)) else float(live)
-    if len(vals) < 2:
-        mean = float(vals.mean()) if len(vals) else None
-        return {"live": live_v, "predicted": mean, "ci95": None, "inside": None}
-    from scipy import stats
-
-    mean = float(vals.mean())
-    half = float(stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / math.sqrt(len(vals)))
-    inside = None if live_v is None else abs(live_v - mean) <= max(half, 1e-9)
-    return {"live": live_v, "predicted": mean, "ci95": half, "inside": inside}
+    """Live beside the prediction's mean and 95 % half-width over the simulated days."""
+    mean, half = (float(np.ravel(x)[0]) for x in mean_ci(sims[:, None]))
+    live_v = None if math.isnan(live) else float(live)
+    m = None if math.isnan(mean) else mean
+    h = None if math.isnan(half) else half
+    inside = None if live_v is None or m is None or h is None else abs(live_v - m) <= h + 1e-9
+    return {"live": live_v, "predicted": m, "ci95": h, "inside": inside}
 
 
 def _endpoints(out: Path) -> list[dict[str, Any]]:
@@ -556,9 +557,3 @@ def _float(text: str) -> float | None:
         return float(text)
     except (TypeError, ValueError):
         return None
-
-
-def _num(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(type(x))

@@ -711,6 +711,24 @@ class Answering(Strict):
     )
 
 
+class LoadGate(Strict):
+    """Thresholds of ``callsim load`` for this scenario (its flags override them): a run
+    that breaks one exits 1, so CI can gate on it."""
+
+    max_p95_ms: float | None = Field(
+        None,
+        gt=0,
+        description="Highest p95 of any endpoint but the long poll, ms.",
+        examples=[100],
+    )
+    max_error_rate: float | None = Field(
+        None, ge=0, le=1, description="Highest share of failed requests.", examples=[0.001]
+    )
+    min_service_level: float | None = Field(
+        None, ge=0, le=1, description="Lowest live service level of the run.", examples=[0.8]
+    )
+
+
 class Scenario(Strict):
     """An inbound call centre to simulate."""
 
@@ -728,6 +746,7 @@ class Scenario(Strict):
     clients: list[ClientSpec] = Field(
         default_factory=list, description="Answering-service clients and their calls."
     )
+    load: LoadGate | None = Field(None, description="Thresholds of callsim load.")
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
