@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 
-from callsim.core.client import Employee, EmployeeDirectory, _fold
+from callsim.core.client import Employee, EmployeeDirectory, fold
 
 FIRST = [
     "Ola",
@@ -46,10 +46,10 @@ QUERIES = ["ola hansen12", "øyvind", "kari dahl19", "sales ingrid lie7", "servi
 
 
 def linear(text: str) -> list[Employee]:
-    query = _fold(text).split()
+    query = fold(text).split()
     found = []
     for e in PEOPLE:
-        words = _fold(f"{e.name} {e.department}").split()
+        words = fold(f"{e.name} {e.department}").split()
         if all(any(w.startswith(q) for w in words) for q in query):
             found.append(e)
     return found[:20]

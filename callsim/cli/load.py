@@ -74,6 +74,15 @@ def load(
         max=1,
         help="Fail (exit 1) above this share of failed requests (or load.max_error_rate).",
     ),
+    find_ceiling: bool = flag(
+        "--find-ceiling",
+        "Search the highest rate with no lost call and the time to offer's p99 under "
+        "--offer-p99-ms (each step a fresh server, --repeats times).",
+    ),
+    offer_p99_ms: float = typer.Option(
+        250.0, "--offer-p99-ms", min=1, help="--find-ceiling: the time to offer's p99 bound."
+    ),
+    repeats: int = typer.Option(2, "--repeats", min=1, max=10, help="--find-ceiling: runs a step."),
     min_service_level: float | None = typer.Option(
         None,
         "--min-service-level",
@@ -106,6 +115,9 @@ def load(
         replications=replications,
     )
     folder = run_dir(out, "load")
+    if find_ceiling:
+        _ceiling(opts, sc, folder, offer_p99_ms, repeats, as_json)
+        return
     with progress("load test", 100, enabled=not as_json) as bar:
         task = bar.task_ids[0]
 
@@ -137,13 +149,47 @@ def load(
         raise typer.Exit(EXIT_THRESHOLD)
 
 
+def _ceiling(
+    opts: Any, sc: Any, folder: Path, offer_p99_ms: float, repeats: int, as_json: bool
+) -> None:
+    from callsim.load.run import find_ceiling
+    from callsim.report.plot import ceiling_plot
+
+    found = find_ceiling(opts, sc, folder, offer_p99_ms=offer_p99_ms, repeats=repeats,
+                         progress=None if as_json else err.print)  # fmt: skip
+    found["files"] = [str(ceiling_plot(folder / "ceiling.png", found))]
+    write_json(folder / "ceiling.json", found)
+    if as_json:
+        print_json(found)
+    else:
+        print_table(
+            f"Ceiling search: no lost call, time to offer p99 <= {offer_p99_ms:g} ms",
+            ["rate x", "calls/s", "offer p99 ms", "lost", "failed", "passed"],
+            [[x["rate_scale"], x["calls_per_s"], _ms(x["offer_p99_ms"]), x["lost"],
+              x["failed_requests"], "yes" if x["passed"] else "no"] for x in found["steps"]],
+        )  # fmt: skip
+        best = found["ceiling"]
+        err.print(
+            f"ceiling: {best['calls_per_s']} calls/s (rate x{best['rate_scale']})"
+            if best
+            else "no step passed"
+        )
+        err.print(f"results in {folder}")
+    if found["ceiling"] is None:
+        raise typer.Exit(EXIT_THRESHOLD)
+
+
 def _verdict(
     report: dict[str, Any],
     max_p95_ms: float | None,
     max_error_rate: float | None,
     min_service_level: float | None,
 ) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+    audit = report["audit"]
+    out: dict[str, dict[str, Any]] = {  # every planned call placed: the load was delivered
+        "load_delivered": {"limit": report["planned_calls"], "value": audit["sent"],
+                           "held": audit["sent"] >= report["planned_calls"]},
+    }  # fmt: skip
     rows = [r for r in report["endpoints"] if r["name"] != "Aggregated"]
     if max_p95_ms is not None:  # long polls wait by design: not latency
         worst = max(

@@ -153,6 +153,7 @@ class Caller(_Api):
 
     def place(self, c: Any, due: float) -> None:
         headers = {"Idempotency-Key": f"load-{c.uid}"}
+        _Process.write(k="send", uid=c.uid)  # an answer never seen is in flight at the end
         status, body = 0, None
         for _ in range(2):  # one retry after no answer: the key makes it safe
             status, body = self.send("POST", "/v1/calls", "/v1/calls", json=c.body,

@@ -191,3 +191,25 @@ def load_plots(folder: Path, report: Mapping[str, Any]) -> list[Path]:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return [path]
+
+
+def ceiling_plot(path: Path, found: Mapping[str, Any]) -> Path:
+    """The ceiling search: the time to offer's p99 against the calls per second of each
+    step, passed and failed steps marked, the bound as a line."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5), constrained_layout=True)
+    for passed, marker, color in ((True, "o", "#1d7a3a"), (False, "x", "#b3261e")):
+        pts = [s for s in found["steps"] if s["passed"] is passed and s["offer_p99_ms"]]
+        ax.scatter([s["calls_per_s"] for s in pts], [s["offer_p99_ms"] for s in pts],
+                   marker=marker, color=color, label="passed" if passed else "failed")  # fmt: skip
+    ax.axhline(found["offer_p99_ms_bound"], color="#a15c00", linestyle="--", label="bound")
+    best = found.get("ceiling")
+    title = f"ceiling {best['calls_per_s']} calls/s" if best else "no step passed"
+    ax.set_title(f"callsim load --find-ceiling: {title}")
+    ax.set_xlabel("calls placed per second")
+    ax.set_ylabel("time to offer p99 (ms)")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
