@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 
+from benchmarks.conftest import best_s, timed
 from callsim.core.client import Employee, EmployeeDirectory, fold
 
 FIRST = [
@@ -64,5 +65,6 @@ def test_directory_search_20000_employees(benchmark) -> None:
         linear(q)
     scan = time.perf_counter() - start
     benchmark.extra_info["linear_scan_ms"] = round(scan * 1000, 1)
-    benchmark.extra_info["speedup"] = round(scan / benchmark.stats.stats.min)
-    assert scan / benchmark.stats.stats.min > 20
+    benchmark.extra_info["speedup"] = round(scan / best_s(benchmark))
+    if timed(benchmark):
+        assert scan / best_s(benchmark) > 20

@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.conftest import timed
 from tests.live_server import ADMIN, ROOT, Server, free_port
 
 DENTAL = "+47 21 50 11 27"
@@ -65,6 +66,8 @@ def wrk(url: str, script: Path, seconds: int = 3) -> float:
     assert non2xx is None, out
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
+
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # real servers, as the tests' live suites
 
 NEEDS_WRK = pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
@@ -109,7 +112,8 @@ def test_post_calls_against_a_bare_endpoint(benchmark, tmp_path: Path) -> None: 
         f"\nPOST /v1/calls: live {result['live_rps']:.0f}/s, bare {result['bare_rps']:.0f}/s, "
         f"ratio {ratio:.2f} (goal >= 0.5)"
     )
-    assert ratio > 0.2  # a guard against a collapse; the goal is reported, as measured
+    if timed(benchmark):
+        assert ratio > 0.2  # a guard against a collapse; the goal is reported, as measured
 
 
 def test_timer_lag_with_1000_agents_and_5000_waiting(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.ciw_model import simulate_ciw
+from benchmarks.conftest import best_s, timed
 from benchmarks.idiomatic_simpy import simulate_idiomatic
 from callsim import core_compiled
 from callsim.scenario import load_scenario
@@ -33,14 +34,14 @@ def test_callsim_erlang_a_day(benchmark) -> None:
     benchmark.group = "simulator: Erlang-A day, 6,000 calls/h, 420 agents"
     counter = iter(range(1_000_000))
     calls = benchmark.pedantic(lambda: _callsim_day(next(counter)), rounds=3, warmup_rounds=1)
-    _rates["callsim"] = calls / benchmark.stats.stats.min
+    _rates["callsim"] = calls / best_s(benchmark)
     benchmark.extra_info["calls_per_s"] = round(_rates["callsim"])
 
 
 def test_idiomatic_simpy_erlang_a_day(benchmark) -> None:
     benchmark.group = "simulator: Erlang-A day, 6,000 calls/h, 420 agents"
     stats = benchmark.pedantic(simulate_idiomatic, args=(6000, 420, 240, 180, HOURS, 1), rounds=3)
-    _rates["simpy"] = stats["offered"] / benchmark.stats.stats.min
+    _rates["simpy"] = stats["offered"] / best_s(benchmark)
     benchmark.extra_info["calls_per_s"] = round(_rates["simpy"])
 
 
@@ -52,7 +53,7 @@ def test_ciw_erlang_a_two_hours(benchmark) -> None:
         return simulate_ciw(ciw, 6000, 420, 2, 1)  # Ciw is slow: two hours
 
     calls = benchmark.pedantic(run, rounds=2)
-    _rates["ciw"] = calls / benchmark.stats.stats.min
+    _rates["ciw"] = calls / best_s(benchmark)
     benchmark.extra_info["calls_per_s"] = round(_rates["ciw"])
 
 
@@ -70,11 +71,13 @@ def test_speed_ratios_in_this_run(benchmark) -> None:
     x_simpy = _rates["callsim"] / _rates["simpy"]
     benchmark.extra_info["core_compiled"] = compiled
     benchmark.extra_info["x_idiomatic_simpy"] = round(x_simpy, 2)
-    assert x_simpy >= (3.0 if compiled else 1.6)
+    if timed(benchmark):
+        assert x_simpy >= (3.0 if compiled else 1.6)
     if "ciw" in _rates:
         x_ciw = _rates["callsim"] / _rates["ciw"]
         benchmark.extra_info["x_ciw"] = round(x_ciw, 2)
-        assert x_ciw >= (12.0 if compiled else 6.0)
+        if timed(benchmark):
+            assert x_ciw >= (12.0 if compiled else 6.0)
 
 
 def _per_call_s(text: str) -> float:
@@ -123,7 +126,8 @@ def test_cost_per_call_does_not_grow_with_agents(benchmark) -> None:
     large = _per_call_s(large_text)
     benchmark.extra_info["us_per_call_6_agents"] = round(small * 1e6, 2)
     benchmark.extra_info["us_per_call_420_agents"] = round(large * 1e6, 2)
-    assert large <= 1.3 * small
+    if timed(benchmark):
+        assert large <= 1.3 * small
 
 
 def test_memory_stays_flat_over_replications(benchmark) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from benchmarks.conftest import best_s, timed
 from callsim.analytics.erlang import erlang_c
 from callsim.analytics.forecast import Interval, plan_day
 from callsim.analytics.staffing import Target, required_agents
@@ -81,6 +82,7 @@ def test_one_pass_beats_recompute_per_candidate(benchmark) -> None:
     naive = best(naive_staffing, RATE, 240, 0.8, 20)
     benchmark.group = "staffing speed-up"
     benchmark(required_agents, RATE, 240, TARGET)
-    ratio = naive / benchmark.stats.stats.min
+    ratio = naive / best_s(benchmark)
     benchmark.extra_info["speedup_vs_recompute"] = round(ratio, 1)
-    assert ratio >= 5, f"only {ratio:.1f}x faster than recomputing per candidate"
+    if timed(benchmark):
+        assert ratio >= 5, f"only {ratio:.1f}x faster than recomputing per candidate"

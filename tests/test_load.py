@@ -66,11 +66,33 @@ def test_a_failed_threshold_exits_1(tmp_path: Path) -> None:
     assert "FAILED" in run.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.live
+def test_find_ceiling_steps_up_and_reports_the_curve(tmp_path: Path) -> None:
+    out = tmp_path / "ceiling"
+    run = callsim("load", "--scenario", str(SCENARIO), "--spawn-server", "--run-time", "3s",
+                  "--drain", "1s", "--find-ceiling", "--repeats", "1", "--max-runs", "2",
+                  "--offer-p99-ms", "100000", "--out", str(out), "--json")  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    assert [s["rate_scale"] for s in found["steps"]] == [1.0, 1.5]  # up by half while passing
+    assert all(s["passed"] and s["lost"] == 0 for s in found["steps"])
+    assert found["ceiling"] == found["steps"][1]
+    assert (out / "ceiling.png").stat().st_size > 0
+    assert (out / "step-2-1" / "locust_stats.csv").exists()
+    never = callsim("load", "--scenario", str(SCENARIO), "--spawn-server", "--run-time", "2s",
+                    "--drain", "1s", "--find-ceiling", "--repeats", "1", "--max-runs", "1",
+                    "--offer-p99-ms", "1", "--out", str(tmp_path / "never"))  # fmt: skip
+    assert never.returncode == 1, never.stderr[-2000:]  # no step passed
+    assert "no step passed" in never.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--host", "http://example.com:80"], "--host: 'http://example.com:80' is not a loopback"),
         (["--run-time", "soon"], "--run-time: 'soon' is not a duration"),
+        (["--drain", "-5s"], "--drain: '-5s' is not a duration from 0 to 24h"),
         (["--speedup", "0"], "--speedup: 0.0 is not in (0, 3600]"),
         (["--host", "http://127.0.0.1:9", "--spawn-server"], "not both"),
         (["--rate-scale", "1e9"], "--rate-scale"),

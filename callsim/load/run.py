@@ -43,6 +43,7 @@ from callsim.core.inbound import carry_out, chosen_treatment
 from callsim.errors import InputError
 from callsim.live.service import record_of
 from callsim.load.traffic import Traffic, plan_traffic
+from callsim.report.files import write_json
 from callsim.scenario.model import Scenario
 from callsim.sim.engine import Replication
 
@@ -62,6 +63,7 @@ class LoadOptions:
     seed: int = 1
     key: str = ""  # an admin key for --host
     replications: int = 10  # of the prediction (0: none)
+    warmup_s: float = 5.0  # the time to offer counts calls placed after this (logins)
 
 
 def free_port() -> int:
@@ -188,7 +190,9 @@ def _run(
         "calls_per_s": round(len(acked) / opts.run_s, 3) if opts.run_s else None,
         "agents": len(traffic.agents),
         "endpoints": _endpoints(out),
-        "time_to_offer_ms": _time_to_offer(ledger, acked),
+        "warmup_s": opts.warmup_s,
+        "time_to_offer_ms": _time_to_offer(ledger, acked, opts.warmup_s),
+        "time_to_offer_ms_with_warmup": _time_to_offer(ledger, acked, 0.0),
         "audit": audit,
         "live_vs_predicted": comparison,
         "timeline": timeline,
@@ -217,7 +221,9 @@ def find_ceiling(
         results = []
         for r in range(repeats):
             step = replace(opts, rate_scale=scale, replications=0, seed=opts.seed + r)
-            report = run_load(step, scenario, out / f"step-{len(steps) + 1}-{r + 1}")
+            folder = out / f"step-{len(steps) + 1}-{r + 1}"
+            report = run_load(step, scenario, folder)
+            write_json(folder / "load.json", report)
             runs += 1
             results.append(_step(report, offer_p99_ms))
             if progress:
@@ -231,6 +237,7 @@ def find_ceiling(
             "lost": sum(x["lost"] for x in results),
             "failed_requests": sum(x["failed_requests"] for x in results),
             "passed": passed,
+            "why": "; ".join(dict.fromkeys(w for x in results for w in x["why"])),
         })  # fmt: skip
         if passed:
             good = max(good, scale)
@@ -248,7 +255,16 @@ def _step(report: dict[str, Any], offer_p99_ms: float) -> dict[str, Any]:
     audit = report["audit"]
     failed = sum(e["failures"] for e in report["endpoints"] if e["name"] != "Aggregated")
     p99 = report["time_to_offer_ms"]["p99"]
+    behind = report["planned_calls"] - audit["sent"]
+    why = [
+        *(["audit failed"] if not audit["ok"] else []),
+        *([f"{failed} failed requests"] if failed else []),
+        *([f"{behind} calls not placed"] if behind > 0 else []),
+        *(["no call rang an agent at once"] if p99 is None else []),
+        *([f"p99 {p99:.0f} ms"] if p99 is not None and p99 > offer_p99_ms else []),
+    ]
     return {
+        "why": why,
         "calls_per_s": report["calls_per_s"] or 0.0,
         "offer_p99_ms": p99,
         "lost": audit["causes"]["lost"] + audit["causes"]["duplicated"],
@@ -552,11 +568,13 @@ def _endpoints(out: Path) -> list[dict[str, Any]]:
 
 
 def _time_to_offer(
-    ledger: dict[str, list[dict[str, Any]]], acked: dict[int, Any]
+    ledger: dict[str, list[dict[str, Any]]], acked: dict[int, Any], warmup_s: float
 ) -> dict[str, Any]:
     """Wall milliseconds from a call's planned time to its first offer reaching an agent,
     for calls that rang an agent as they arrived (no queueing): the routing path end to
     end, through the agent's long poll."""
+    starts = [e["unix"] for e in ledger.get("start", [])]
+    since = (min(starts) if starts else 0.0) + warmup_s  # after the agents' first logins
     first: dict[int, dict[str, Any]] = {}
     for o in ledger.get("offer", []):
         if o["call_id"] not in first or o["unix"] < first[o["call_id"]]["unix"]:
@@ -565,6 +583,7 @@ def _time_to_offer(
         (o["unix"] - acked[i]["due"]) * 1e3
         for i, o in first.items()
         if i in acked and acked[i]["status"] == "ringing"  # rang as it arrived
+        and acked[i]["due"] >= since
     ]  # fmt: skip
     if not ms:
         return {"n": 0, "p50": None, "p95": None, "p99": None}

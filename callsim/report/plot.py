@@ -198,10 +198,15 @@ def ceiling_plot(path: Path, found: Mapping[str, Any]) -> Path:
     step, passed and failed steps marked, the bound as a line."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5), constrained_layout=True)
+    top = 2 * found["offer_p99_ms_bound"]  # a failed step with no p99 is drawn here
     for passed, marker, color in ((True, "o", "#1d7a3a"), (False, "x", "#b3261e")):
-        pts = [s for s in found["steps"] if s["passed"] is passed and s["offer_p99_ms"]]
-        ax.scatter([s["calls_per_s"] for s in pts], [s["offer_p99_ms"] for s in pts],
+        pts = [s for s in found["steps"] if s["passed"] is passed]
+        ax.scatter([s["calls_per_s"] for s in pts], [s["offer_p99_ms"] or top for s in pts],
                    marker=marker, color=color, label="passed" if passed else "failed")  # fmt: skip
+    for s in found["steps"]:
+        if not s["passed"]:
+            ax.annotate(s["why"][:40], (s["calls_per_s"], s["offer_p99_ms"] or top),
+                        fontsize=8, rotation=20, xytext=(4, 4), textcoords="offset points")  # fmt: skip
     ax.axhline(found["offer_p99_ms_bound"], color="#a15c00", linestyle="--", label="bound")
     best = found.get("ceiling")
     title = f"ceiling {best['calls_per_s']} calls/s" if best else "no step passed"
