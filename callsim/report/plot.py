@@ -205,8 +205,9 @@ def ceiling_plot(path: Path, found: Mapping[str, Any]) -> Path:
                    marker=marker, color=color, label="passed" if passed else "failed")  # fmt: skip
     for s in found["steps"]:
         if not s["passed"]:
-            ax.annotate(s["why"][:40], (s["calls_per_s"], s["offer_p99_ms"] or top),
-                        fontsize=8, rotation=20, xytext=(4, 4), textcoords="offset points")  # fmt: skip
+            at = (s["calls_per_s"], s["offer_p99_ms"] or top)
+            ax.annotate(s["why"][:40], at, fontsize=8, rotation=20, xytext=(4, 4),
+                        textcoords="offset points")  # fmt: skip
     ax.axhline(found["offer_p99_ms_bound"], color="#a15c00", linestyle="--", label="bound")
     best = found.get("ceiling")
     title = f"ceiling {best['calls_per_s']} calls/s" if best else "no step passed"
