@@ -12,43 +12,41 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 
-class _Once:
-    """pytest-benchmark's disabled fixture, keeping the wall time of its one run."""
+class _Once(BenchmarkFixture):  # type: ignore[misc]
+    """The disabled fixture (it runs the function once), keeping that run's wall time."""
 
-    __slots__ = ("_inner", "seconds")
-
-    def __init__(self, inner: Any) -> None:
-        object.__setattr__(self, "_inner", inner)
-        object.__setattr__(self, "seconds", 0.0)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._inner, name, value)  # group, extra_info: the real fixture's
+    seconds = 0.0
 
     def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self._once(fn, args, kwargs)
+        return super().__call__(self._timed(fn, args, kwargs))
 
     def pedantic(
         self, target: Callable[..., Any], args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None, **_: Any,
     ) -> Any:  # fmt: skip
-        return self._once(target, args, kwargs or {})
+        return super().__call__(self._timed(target, args, kwargs or {}))
 
-    def _once(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        start = time.perf_counter()
-        out = fn(*args, **kwargs)
-        object.__setattr__(self, "seconds", time.perf_counter() - start)
-        return out
+    def _timed(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Callable[[], Any]:
+        def run() -> Any:
+            start = time.perf_counter()
+            out = fn(*args, **kwargs)
+            self.seconds = time.perf_counter() - start
+            return out
+
+        return run
 
 
 @pytest.fixture
-def benchmark(benchmark: Any) -> Any:
-    """pytest-benchmark's fixture; when disabled, wrapped to keep the one run's time."""
-    return _Once(benchmark) if benchmark.disabled else benchmark
+def benchmark(benchmark: BenchmarkFixture) -> BenchmarkFixture:
+    """pytest-benchmark's fixture; when disabled, one that keeps the one run's time."""
+    if benchmark.disabled:
+        benchmark.__class__ = _Once
+    return benchmark
 
 
 def best_s(benchmark: Any) -> float:

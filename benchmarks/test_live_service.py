@@ -95,9 +95,10 @@ def test_post_calls_against_a_bare_endpoint(benchmark, tmp_path: Path) -> None: 
             wrk(bare_url, script, 1)  # warm-up
             wrk(server.url, script, 1)
             bare_rps, live_rps = [], []
-            for _ in range(5):  # alternating: the machine's drift hits both alike
-                bare_rps.append(wrk(bare_url, script))
-                live_rps.append(wrk(server.url, script))
+            rounds, seconds = (5, 3) if timed(benchmark) else (1, 1)  # untimed: a check
+            for _ in range(rounds):  # alternating: the machine's drift hits both alike
+                bare_rps.append(wrk(bare_url, script, seconds))
+                live_rps.append(wrk(server.url, script, seconds))
             result["bare_rps"] = statistics.median(bare_rps)
             result["live_rps"] = statistics.median(live_rps)
         finally:
@@ -128,7 +129,7 @@ def test_timer_lag_with_1000_agents_and_5000_waiting(benchmark, tmp_path: Path) 
                 server.ok("POST", f"/v1/agents/desk-{i}/login")
             # a steady load for a minute (the window the service's lag percentiles cover):
             # every agent rings, the queue grows past 5,000
-            asyncio.run(_paced(server.url, per_s=150, seconds=60))
+            asyncio.run(_paced(server.url, per_s=150, seconds=60 if timed(benchmark) else 10))
             health = server.ok("GET", "/healthz")
             result["calls_open"] = health["calls_open"]
             result["lag_p99_ms"] = health["timer_lag_ms"]["p99"]
@@ -142,7 +143,7 @@ def test_timer_lag_with_1000_agents_and_5000_waiting(benchmark, tmp_path: Path) 
         f"\ntimer lag at 150 calls/s with 1,000 agents and {result['calls_open']} calls open: "
         f"p99 {result['lag_p99_ms']:.2f} ms, max {result['lag_max_ms']:.1f} ms (goal p99 < 10)"
     )
-    assert result["calls_open"] >= 5000
+    assert result["calls_open"] >= (5000 if timed(benchmark) else 1000)
 
 
 async def _paced(url: str, per_s: float, seconds: float) -> None:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,6 +92,11 @@ def test_simulate_ratios_in_this_run(benchmark) -> None:
             assert x_ciw >= (10.0 if core_compiled() else 5.0)
 
 
+def _days(benchmark: Any) -> int:
+    """20 days timed; 3 in the untimed run of every test run (the same code, quicker)."""
+    return 20 if timed(benchmark) else 3
+
+
 def _process(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak resident memory (KiB, 0 if unknown) of one whole process,
     measured by GNU time (a child forked from this large test process would count this
@@ -109,7 +115,7 @@ def _process(args: list[str]) -> tuple[float, int]:
 def test_callsim_run_20_replications_process(benchmark) -> None:
     benchmark.group = "whole process, 20 days, one worker"
     out = tempfile.mkdtemp()
-    exe = [sys.executable, "-m", "callsim", "run", str(SCENARIO), "-n", "20"]
+    exe = [sys.executable, "-m", "callsim", "run", str(SCENARIO), "-n", str(_days(benchmark))]
     args = [*exe, "--workers", "1", "--no-plots", "--quiet", "--out", out]
     wall, rss = benchmark.pedantic(lambda: _process(args), rounds=1)
     _seconds["callsim"] = wall
@@ -120,7 +126,8 @@ def test_idiomatic_simpy_20_days_process(benchmark) -> None:
     benchmark.group = "whole process, 20 days, one worker"
     code = (
         "from benchmarks.idiomatic_simpy import simulate_idiomatic\n"
-        f"for seed in range(20): simulate_idiomatic(6000, 420, 240, 180, {HOURS}, seed)\n"
+        f"for seed in range({_days(benchmark)}):"
+        f" simulate_idiomatic(6000, 420, 240, 180, {HOURS}, seed)\n"
     )
     wall, rss = benchmark.pedantic(lambda: _process([sys.executable, "-c", code]), rounds=1)
     _seconds["simpy"] = wall
@@ -144,14 +151,16 @@ def test_time_to_a_5_percent_interval_on_abandonment(benchmark) -> None:
     benchmark.group = "time to a +-5 % CI on abandonment, all cores"
     scenario = load_scenario(SCENARIO)
 
+    target = 0.05 if timed(benchmark) else 0.25  # untimed: the same search, sooner done
+
     def until_precise() -> int:
         n = 2 * (os.cpu_count() or 1)
         while True:
             rate = simulate(scenario, replications=n, seed=3).summary["totals"]["abandon_rate"]
             relative = rate["ci95"] / rate["mean"]
-            if relative <= 0.05:
+            if relative <= target:
                 return n
-            n = max(n + 1, int(n * (relative / 0.05) ** 2 * 1.1) + 1)
+            n = max(n + 1, int(n * (relative / target) ** 2 * 1.1) + 1)
 
     replications = benchmark.pedantic(until_precise, rounds=1)
     benchmark.extra_info["replications"] = replications
