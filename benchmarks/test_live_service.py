@@ -9,7 +9,7 @@
   1,000 logged-in agents ringing and more than 5,000 calls waiting, under a steady load
   of 150 new calls a second (goal: p99 < 10 ms).
 
-Run: ``pytest benchmarks/test_live_service.py --benchmark-only -s`` (needs wrk).
+Run: ``pytest benchmarks/test_live_service.py --benchmark-only --benchmark-enable -s`` (needs wrk).
 """
 
 from __future__ import annotations

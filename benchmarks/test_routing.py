@@ -2,7 +2,7 @@
 
 Each round offers calls to the 20 single-skill queues in turn; the chosen agent answers
 and finishes at once, so the pools stay full and every decision is made among up to
-thousands of idle qualified agents. Run: ``pytest benchmarks --benchmark-only``.
+thousands of idle qualified agents. Run: ``pytest benchmarks --benchmark-only --benchmark-enable``.
 """
 
 from __future__ import annotations

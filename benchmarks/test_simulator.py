@@ -1,7 +1,7 @@
 """Simulator speed: calls simulated per second on the Erlang-A day (~54,000 calls), side by
 side in one run with the idiomatic SimPy model (one process per call) and, when installed,
 the Ciw queueing library on the same case; cost per call for 6 vs 420 agents; memory over
-replications. Run: ``pytest benchmarks --benchmark-only``.
+replications. Run: ``pytest benchmarks --benchmark-only --benchmark-enable``.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@
 (c) the time to a 95 % confidence interval of +-5 % (relative) on the abandon rate of the
     Erlang-A day, on all cores.
 
-Run: ``pytest benchmarks/test_whole_run.py --benchmark-only`` (minutes). The asserts are
-regression floors only; docs/simulator.md reports the measured ratios.
+Run: ``pytest benchmarks/test_whole_run.py --benchmark-only --benchmark-enable`` (minutes).
+The asserts are regression floors only; docs/simulator.md reports the measured ratios.
 """
 
 from __future__ import annotations
