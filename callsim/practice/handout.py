@@ -1,0 +1,125 @@
+"""Practice sets as files: JSON (the cards, for ``check``), CSV (one row per card),
+Markdown and a printable HTML page, each with the trainee sheet (the calls, no answers)
+and the trainer's key (the answers and the reason for each), grouped by client."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from itertools import groupby
+from typing import Any
+
+FORMATS = ("json", "md", "html", "csv")
+
+
+def render(practice: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(practice, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return _csv(practice["cards"])
+    if fmt == "md":
+        return _markdown(practice)
+    return _html(practice)
+
+
+def _answer(card: dict[str, Any]) -> str:
+    e = card["expected"]
+    if e["result"] == "blocked":
+        return "Rejected: advertising is blocked."
+    t = e["treatment"]
+    if t["kind"] == "forward":
+        f = e["forward"]
+        took = f"{f['took']} takes it" if f["took"] else "nobody takes it: take a note"
+        return f"Forward to {', then '.join(f['tried'])}: {took}."
+    return "Take a note: " + ", ".join(e["note_fields"]) + "."
+
+
+def _by_client(cards: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    ordered = sorted(cards, key=lambda c: (c["client"], c["id"]))
+    return [(k, list(g)) for k, g in groupby(ordered, key=lambda c: c["client"])]
+
+
+def _csv(cards: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "client", "at", "caller", "number", "status", "says", "branch",
+                "greeting", "answer", "result", "traps"])  # fmt: skip
+    for c in cards:
+        w.writerow([c["id"], c["client"], c["at"], c["caller"]["name"], c["caller"]["number"],
+                    c["caller"]["status"], c["says"], c["branch"], c["expected"]["greeting"],
+                    _answer(c), c["expected"]["result"],
+                    "; ".join(t["trap"] for t in c["traps"])])  # fmt: skip
+    return out.getvalue()
+
+
+def _pop(card: dict[str, Any]) -> str:
+    p = card["screen_pop"]
+    who = "new caller" if p["new_caller"] else f"{p['contact_name']} ({p['category']})"
+    return f"{p['caller_number']}, {who}"
+
+
+def _markdown(practice: dict[str, Any]) -> str:
+    lines = [f"# Practice calls: {practice['scenario']}", "",
+             f"{len(practice['cards'])} calls, seed {practice['seed']}, "
+             f"difficulty {practice['difficulty']}.", "", "## Trainee sheet", ""]  # fmt: skip
+    for client, cards in _by_client(practice["cards"]):
+        lines += [f"### {client}", ""]
+        for c in cards:
+            lines += [f"**Call {c['id']}**: {c['weekday']} {c['at'][:16].replace('T', ' ')}, "
+                      f"dialed {c['dialed']}. Screen pop: {_pop(c)}.", "",
+                      f"> {c['says']}", ""]  # fmt: skip
+    lines += ["## Trainer's key", ""]
+    for client, cards in _by_client(practice["cards"]):
+        lines += [f"### {client}", ""]
+        for c in cards:
+            e = c["expected"]
+            lines += [f"**Call {c['id']}** ({c['branch']})", "",
+                      f"- Greeting ({e['tone']}): {e['greeting']}",
+                      f"- {_answer(c)}", f"- Why: {e['reason']}"]  # fmt: skip
+            lines += [f"- Say: {m}" for m in e["messages"]]
+            lines += [f"- Trap: {t['explain']}" for t in c["traps"]]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _html(practice: dict[str, Any]) -> str:
+    esc = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Practice calls: {esc(practice['scenario'])}</title><style>",
+        "body{font:14px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1d2330}",
+        "h2{page-break-before:always}h2:first-of-type{page-break-before:auto}",
+        ".card{border:1px solid #d5dae3;border-radius:6px;padding:.5rem .8rem;margin:.5rem 0;"
+        "page-break-inside:avoid}.says{font-style:italic}.trap{color:#b3261e}",
+        "@media print{body{margin:0}}</style></head><body>",
+        f"<h1>Practice calls: {esc(practice['scenario'])}</h1>",
+        f"<p>{len(practice['cards'])} calls, seed {practice['seed']}, difficulty "
+        f"{esc(practice['difficulty'])}.</p><h2>Trainee sheet</h2>",
+    ]
+    for client, cards in _by_client(practice["cards"]):
+        parts.append(f"<h3>{esc(client)}</h3>")
+        for c in cards:
+            parts.append(
+                f"<div class='card'><strong>Call {esc(c['id'])}</strong>: {esc(c['weekday'])} "
+                f"{esc(c['at'][:16].replace('T', ' '))}, dialed {esc(c['dialed'])}. Screen pop: "
+                f"{esc(_pop(c))}.<p class='says'>{esc(c['says'])}</p></div>"
+            )
+    parts.append("<h2>Trainer's key</h2>")
+    for client, cards in _by_client(practice["cards"]):
+        parts.append(f"<h3>{esc(client)}</h3>")
+        for c in cards:
+            e = c["expected"]
+            items = [f"Greeting ({esc(e['tone'])}): {esc(e['greeting'])}", esc(_answer(c)),
+                     f"Why: {esc(e['reason'])}", *(f"Say: {esc(m)}" for m in e["messages"]),
+                     *(f"<span class='trap'>Trap: {esc(t['explain'])}</span>"
+                       for t in c["traps"])]  # fmt: skip
+            parts.append(
+                f"<div class='card'><strong>Call {esc(c['id'])}</strong> "
+                f"({esc(c['branch'])})<ul>"
+                + "".join(f"<li>{i}</li>" for i in items)
+                + "</ul></div>"
+            )
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
