@@ -4,9 +4,15 @@ edit makes exactly the affected cards stale; handouts; one-line errors."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import pty
+import re
+import select
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +22,7 @@ from callsim.core.client import ClientBook
 from callsim.core.contact import ContactBook
 from callsim.core.inbound import InboundFlow
 from callsim.practice import coverage, practice_set
+from callsim.practice.grade import expected_action, grade_one
 from callsim.practice.handout import render
 from callsim.scenario import load_scenario
 from callsim.scenario.centre import clients
@@ -165,3 +172,108 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
     assert run.returncode == 2, run.stderr
     assert message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def _answers_for(cards: list[dict], right: bool) -> list[dict[str, str]]:
+    rows = []
+    for c in cards:
+        e = c["expected"]
+        action = expected_action(c)
+        rows.append({
+            "card": c["id"],
+            "greeting": e["greeting"] if right else "Hello?",
+            "action": action if right else ("note" if action != "note" else "forward"),
+            "forward_target": e["forward"]["tried"][0] if e.get("forward") else "",
+            "callback_number": c["screen_pop"]["caller_number"] if right else c["callback"],
+        })  # fmt: skip
+    return rows
+
+
+def test_a_drill_in_a_pseudo_terminal_scores_and_explains() -> None:
+    scenario = load_scenario(SCENARIO)
+    cards = practice_set(scenario, count=3, seed=4, difficulty="hard")["cards"]
+    typed = []
+    for a, c in zip(_answers_for(cards, True), cards, strict=True):
+        typed += [a["greeting"], a["action"]]
+        if a["action"] == "forward":
+            typed.append(a["forward_target"])
+        if c["expected"]["note_fields"]:  # a note, or a forward nobody took
+            typed.append(a["callback_number"])
+    typed[0] = "Good morning"  # the first greeting without the client's name: one mistake
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "callsim", "practice", "drill", str(SCENARIO), "--count", "3",
+         "--seed", "4", "--difficulty", "hard"],
+        stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    os.close(slave)
+    os.write(master, ("\n".join(typed) + "\n").encode())
+    seen = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(10)
+    os.close(master)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", seen.decode(errors="replace"))  # no colours
+    assert proc.returncode == 0, text[-2000:]
+    assert "Call 1 of 3" in text
+    assert cards[0]["says"][:40] in text.replace("\r\n", "\n").replace("\n", " ")
+    assert "wrong greeting: Greet with the client's name" in text
+    assert "Your drill" in text
+    first = grade_one(cards[0], {**_answers_for(cards, True)[0], "greeting": "Good morning"})
+    total = (first["score"] + 2) / 3  # the other two calls answered right
+    assert f"Score: {100 * total:.0f}%" in text
+
+
+def test_grading_a_class_from_a_csv(tmp_path: Path) -> None:
+    cards_file = tmp_path / "cards.json"
+    assert callsim("practice", "generate", str(SCENARIO), "--seed", "6", "--out",
+                   str(cards_file)).returncode == 0  # fmt: skip
+    cards = json.loads(cards_file.read_text())["cards"]
+    rows = [{"trainee": "ana", **r} for r in _answers_for(cards, True)]
+    rows += [{"trainee": "bo", **r} for r in _answers_for(cards, False)]
+    answers = tmp_path / "answers.csv"
+    with answers.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    run = callsim("practice", "grade", str(cards_file), str(answers), "--out",
+                  str(tmp_path / "grades"), "--json")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    graded = json.loads(run.stdout)
+    assert graded["trainees"]["ana"] == 1.0
+    assert graded["trainees"]["bo"] < 0.5
+    assert graded["answers"] == 2 * len(cards)
+    bo = [g for g in graded["graded"] if g["trainee"] == "bo"]
+    assert all(not g["parts"]["action"]["ok"] for g in bo)
+    assert all(g["parts"]["action"]["explain"].startswith("The handling is") for g in bo)
+    trap = [g for g in bo if "callback_number" in g["parts"]
+            and any(t["trap"] == "callback_is_client_number" for t in
+                    next(c for c in cards if c["id"] == g["card"])["traps"])]  # fmt: skip
+    assert all("the client's own number" in g["parts"]["callback_number"]["explain"]
+               for g in trap)  # fmt: skip
+    for name in ("grades.csv", "grades.json", "scores.png"):
+        assert (tmp_path / "grades" / name).stat().st_size > 0
+    # the same answers graded by the drill, non-interactively
+    ana = tmp_path / "ana.csv"
+    ana.write_text("".join(line + "\n" for line in answers.read_text().splitlines()
+                           if not line.startswith("bo,")))  # fmt: skip
+    drill = callsim("practice", "drill", str(SCENARIO), "--count", "3", "--seed", "6",
+                    "--answers", str(ana))  # fmt: skip
+    assert drill.returncode == 2  # those cards are the default set's ids, not this drill's
+    assert "no card" in drill.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("trainee,card,action\nbo,0001,shout\n")
+    refused = callsim("practice", "grade", str(cards_file), str(bad))
+    assert refused.returncode == 2
+    assert "line 2: action 'shout' is not one of note, forward, reject" in refused.stderr

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.prompt import Prompt
+from rich.text import Text
 
 from callsim.cli.app import Command, Group, app, flag
-from callsim.cli.console import err, print_table
+from callsim.cli.console import err, out, print_table
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
+from callsim.practice.grade import ACTIONS, grade_class, grade_one, read_answers
 from callsim.practice.handout import FORMATS, render
+from callsim.report.files import run_dir, write_csv, write_json
+from callsim.report.plot import scores_by_branch
 from callsim.scenario import load_scenario
 
 practice_app = typer.Typer(
@@ -92,9 +100,7 @@ def check_cards(
 
 def _load_cards(path: Path) -> list[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})", field="cards") from exc
+        data = json.loads(_read(path, "cards"))
     except ValueError as exc:
         raise InputError(f"{path}: not JSON ({exc})", field="cards") from exc
     cards = data.get("cards") if isinstance(data, dict) else None
@@ -107,3 +113,134 @@ def _load_cards(path: Path) -> list[dict[str, Any]]:
             field="cards",
         )
     return cards
+
+
+@practice_app.command("drill", cls=Command)
+def drill(
+    scenario: Path = typer.Argument(..., help="Scenario file (YAML) with clients."),
+    count: int = typer.Option(5, "--count", min=1, max=200, help="Calls in the drill."),
+    seed: int = typer.Option(1, "--seed", help="Same seed: the same calls."),
+    difficulty: str = typer.Option("normal", "--difficulty", help=f"{', '.join(DIFFICULTIES)}."),
+    client: str | None = typer.Option(None, "--client", help="Only this client's calls."),
+    answers: Path | None = typer.Option(
+        None, "--answers", help="Grade these answers (CSV) instead of asking."
+    ),
+) -> None:
+    """Take practice calls in the terminal: each screen pop and caller, your greeting,
+    action, forward target and callback number, scored and explained."""
+    sc = load_scenario(scenario)
+    cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
+    if answers is not None:
+        rows = read_answers(_read(answers, "answers"), str(answers))
+        _show_class(grade_class(cards["cards"], rows, str(answers)), per_card=True)
+        return
+    results = []
+    for k, card in enumerate(cards["cards"], start=1):
+        started = time.monotonic()
+        answer = _ask(card, k, len(cards["cards"]))
+        result = grade_one(card, answer)
+        result["seconds"] = round(time.monotonic() - started, 1)
+        results.append(result)
+        _explain(result)
+    print_table(
+        "Your drill",
+        ["call", "client", "score", "seconds"],
+        [[r["card"], r["client"], f"{100 * r['score']:.0f}%", r["seconds"]] for r in results],
+    )
+    total = sum(r["score"] for r in results) / len(results)
+    out().print(f"Score: {100 * total:.0f}%")
+
+
+def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
+    pop = card["screen_pop"]
+    who = "new caller" if pop["new_caller"] else f"{pop['contact_name']} ({pop['category']})"
+    lines = [
+        f"[bold]{escape(card['client'])}[/bold]  {escape(card['weekday'])} "
+        f"{escape(card['at'][:16].replace('T', ' '))}  dialed {escape(card['dialed'])}",
+        f"Caller: {escape(pop['caller_number'])}, {escape(who)}",
+        f"Hours: {escape(pop['hours'])}",
+        *(f"[yellow]{escape(m)}[/yellow]" for m in pop["messages"]),
+        "",
+        f'[italic]"{escape(card["says"])}"[/italic]',
+    ]
+    width = min(out().width, 100)
+    text = Text.from_markup("\n".join(lines), overflow="fold")
+    out().print(Panel(text, title=f"Call {k} of {n}", width=width))
+    answer = {"greeting": Prompt.ask("Your greeting", console=out())}
+    answer["action"] = Prompt.ask("Action", choices=list(ACTIONS), console=out())
+    took = None
+    if answer["action"] == "forward":
+        answer["forward_target"] = Prompt.ask("Forward to (first target)", console=out())
+        fwd = card["expected"].get("forward") or {}
+        for target in fwd.get("tried", []):  # what the world does, as the card says
+            took = target if target == fwd.get("took") else None
+            out().print(f"  {escape(target)} {'takes the call' if took else 'does not answer'}")
+            if took:
+                break
+    if answer["action"] == "note" or (answer["action"] == "forward" and took is None):
+        answer["callback_number"] = Prompt.ask("Callback number", console=out())
+    return answer
+
+
+def _explain(result: dict[str, Any]) -> None:
+    for name, part in result["parts"].items():
+        if part["ok"]:
+            out().print(f"  [green]ok[/green] {name}")
+        else:
+            out().print(f"  [red]wrong[/red] {name}: {escape(part['explain'])}")
+    out().print(f"  score {100 * result['score']:.0f}%\n")
+
+
+@practice_app.command("grade", cls=Command)
+def grade(
+    cards: Path = typer.Argument(..., help="Cards (JSON from practice generate)."),
+    answers: Path = typer.Argument(
+        ..., help="CSV: trainee, card, greeting, action, forward_target, callback_number."
+    ),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Folder for grades.csv, grades.json, scores.png."
+    ),
+    as_json: bool = flag("--json", "Print the grades as JSON."),
+) -> None:
+    """Grade a class: one answer row per trainee and card, against the cards."""
+    found = _load_cards(cards)
+    rows = read_answers(_read(answers, "answers"), str(answers))
+    graded = grade_class(found, rows, str(answers))
+    if out_dir is not None:
+        folder = run_dir(out_dir, "grades", ("grades.csv", "grades.json", "scores.png"))
+        write_json(folder / "grades.json", graded)
+        write_csv(
+            folder / "grades.csv",
+            ["trainee", "card", "client", "branch", "score", "mistakes"],
+            [[g["trainee"], g["card"], g["client"], g["branch"], g["score"],
+              "; ".join(k for k, p in g["parts"].items() if not p["ok"])]
+             for g in graded["graded"]],
+        )  # fmt: skip
+        scores_by_branch(folder / "scores.png", graded["branches"])
+        err.print(f"grades in {folder}")
+    if as_json:
+        typer.echo(json.dumps(graded, indent=2, ensure_ascii=False))
+    else:
+        _show_class(graded, per_card=False)
+
+
+def _show_class(graded: dict[str, Any], *, per_card: bool) -> None:
+    if per_card:
+        for g in graded["graded"]:
+            out().print(f"Call {g['card']} ({escape(g['client'])}):")
+            _explain(g)
+    print_table("Trainees", ["trainee", "score"],
+                [[t, f"{100 * s:.0f}%"] for t, s in graded["trainees"].items()])  # fmt: skip
+    print_table("Clients", ["client", "score"],
+                [[c, f"{100 * s:.0f}%"] for c, s in graded["clients"].items()])  # fmt: skip
+
+
+def _read(path: Path, field: str) -> str:
+    try:
+        if path.stat().st_size > 100 * 2**20:
+            raise InputError(f"{path}: larger than 100 MiB", field=field)
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})", field=field) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason})", field=field) from exc

@@ -1,0 +1,141 @@
+"""Grading a trainee's handling of practice calls against each card's expected handling.
+
+An answer gives, per card: the greeting the trainee said, the action (``note``,
+``forward`` or ``reject``), the first forward target when forwarding, and the callback
+number written in the note. Each part is graded only where the card asks for it, and
+each mistake is explained from the card's reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from callsim.core.client import normalise_number
+from callsim.errors import InputError
+
+ACTIONS = ("note", "forward", "reject")
+COLUMNS = ("trainee", "card", "greeting", "action", "forward_target", "callback_number")
+MAX_ROWS = 1_000_000
+
+
+def expected_action(card: Mapping[str, Any]) -> str:
+    e = card["expected"]
+    if e["result"] == "blocked":
+        return "reject"
+    return "forward" if e["treatment"]["kind"] == "forward" else "note"
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() else " " for c in text.casefold()).split()
+
+
+def grade_one(card: Mapping[str, Any], answer: Mapping[str, str]) -> dict[str, Any]:
+    """One card's parts: ok or the mistake with its explanation."""
+    e = card["expected"]
+    parts: dict[str, dict[str, Any]] = {}
+    said = answer.get("greeting", "")
+    client = _words(card["client"])
+    ok = bool(said.strip()) and all(w in _words(said) for w in client)
+    parts["greeting"] = {"ok": ok, "expected": e["greeting"], "given": said}
+    if not ok:
+        parts["greeting"]["explain"] = f'Greet with the client\'s name: "{e["greeting"]}"'
+    action = answer.get("action", "").strip().lower()
+    want = expected_action(card)
+    parts["action"] = {"ok": action == want, "expected": want, "given": action}
+    if action != want:
+        parts["action"]["explain"] = f"The handling is {want}: {e.get('reason', '')}"
+    if want == "forward":
+        first = e["forward"]["tried"][0]
+        given = answer.get("forward_target", "")
+        good = normalise_number(given) == normalise_number(first)
+        parts["forward_target"] = {"ok": good, "expected": first, "given": given}
+        if not good:
+            parts["forward_target"]["explain"] = f"Target 1 is {first}; forward there first."
+    if e.get("note_fields"):
+        number = card["screen_pop"]["caller_number"]
+        given = answer.get("callback_number", "")
+        good = bool(normalise_number(given)) and normalise_number(given) == normalise_number(number)
+        parts["callback_number"] = {"ok": good, "expected": number, "given": given}
+        if not good:
+            own = {normalise_number(n) for n in (card["dialed"], card.get("callback", ""))}
+            trap = any(t["trap"] == "callback_is_client_number" for t in card["traps"])
+            if not normalise_number(given):
+                why = f"Write the caller's number as callback number: {number}."
+            elif trap and normalise_number(given) in own:
+                why = f"{given} is the client's own number: ask for the caller's ({number})."
+            else:
+                why = f"The caller's number is {number}, not {given}."
+            parts["callback_number"]["explain"] = why
+    score = sum(p["ok"] for p in parts.values()) / len(parts)
+    return {"card": card["id"], "client": card["client"], "branch": card["branch"],
+            "score": round(score, 4), "parts": parts}  # fmt: skip
+
+
+def read_answers(text: str, where: str) -> list[dict[str, str]]:
+    """Answer rows from CSV text with the columns of ``COLUMNS`` (trainee optional)."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("card", "action") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(
+            f"{where}: missing column {missing[0]!r} (columns: {', '.join(COLUMNS)})",
+            field="answers",
+        )
+    rows = []
+    for i, row in enumerate(reader, start=2):
+        if i > MAX_ROWS:
+            raise InputError(f"{where}: more than {MAX_ROWS:,} rows", field="answers")
+        action = (row.get("action") or "").strip().lower()
+        if action and action not in ACTIONS:
+            raise InputError(
+                f"{where}: line {i}: action {action!r} is not one of {', '.join(ACTIONS)}",
+                field="answers",
+            )
+        rows.append({k: (row.get(k) or "").strip() for k in COLUMNS} | {"line": str(i)})
+    return rows
+
+
+def grade_class(
+    cards: Iterable[Mapping[str, Any]], answers: list[dict[str, str]], where: str
+) -> dict[str, Any]:
+    """Every answer graded; per trainee and per client scores; by branch kind."""
+    by_id = {c["id"]: c for c in cards}
+    graded = []
+    for a in answers:
+        card = by_id.get(a["card"])
+        if card is None:
+            raise InputError(f"{where}: line {a['line']}: no card {a['card']!r} in the set",
+                             field="answers")  # fmt: skip
+        graded.append({"trainee": a["trainee"] or "trainee", **grade_one(card, a)})
+
+    def mean(rows: list[dict[str, Any]]) -> float:
+        return round(sum(r["score"] for r in rows) / len(rows), 4) if rows else 0.0
+
+    def by(key: Any) -> dict[str, float]:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for g in graded:
+            groups.setdefault(key(g), []).append(g)
+        return {k: mean(v) for k, v in sorted(groups.items())}
+
+    return {
+        "answers": len(graded),
+        "score": mean(graded),
+        "trainees": by(lambda g: g["trainee"]),
+        "clients": by(lambda g: g["client"]),
+        "branches": by(lambda g: branch_kind(g["branch"])),
+        "graded": graded,
+    }
+
+
+def branch_kind(branch: str) -> str:
+    """A branch's kind for the scores by policy branch: in hours (standard, employee,
+    FAQ), off hours, holiday, exception, advertising; with the forward outcome."""
+    head = branch.split(":", maxsplit=1)[0]
+    if head == "in hours":
+        what = branch.split(":")[1].strip()
+        head = ("employee" if what.startswith("asks for") else
+                "FAQ" if what.startswith("FAQ") else "in hours")  # fmt: skip
+    tail = "forward" if ": forward:" in branch else "note"
+    return head if head == "advertising" else f"{head}, {tail}"
