@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from callsim.core.client import ClientBook
 from callsim.core.contact import ContactBook
 from callsim.core.inbound import InboundFlow
 from callsim.practice import coverage, practice_set
+from callsim.practice.audio import voice_of
 from callsim.practice.grade import expected_action, grade_one
 from callsim.practice.handout import render
 from callsim.scenario import load_scenario
@@ -277,3 +279,36 @@ def test_grading_a_class_from_a_csv(tmp_path: Path) -> None:
     refused = callsim("practice", "grade", str(cards_file), str(bad))
     assert refused.returncode == 2
     assert "line 2: action 'shout' is not one of note, forward, reject" in refused.stderr
+
+
+ESPEAK = shutil.which("espeak-ng")
+
+
+@pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_audio_per_card_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
+    args = ["practice", "generate", str(SCENARIO), "--count", "4", "--seed", "9",
+            "--difficulty", "hard", "--out", str(tmp_path / "set.json")]  # fmt: skip
+    one = callsim(*args, "--audio", str(tmp_path / "one"))
+    two = callsim(*args, "--audio", str(tmp_path / "two"))
+    assert one.returncode == two.returncode == 0, one.stderr
+    files = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert files == ["call-0001.wav", "call-0002.wav", "call-0003.wav", "call-0004.wav"]
+    for name in files:
+        data = (tmp_path / "one" / name).read_bytes()
+        assert data[:4] == b"RIFF"
+        assert data[8:12] == b"WAVE"
+        assert len(data) > 50_000  # seconds of speech
+        assert data == (tmp_path / "two" / name).read_bytes()
+    cards = json.loads((tmp_path / "set.json").read_text())["cards"]
+    assert len({voice_of(c) for c in cards}) > 1  # different callers sound different
+
+
+def test_audio_without_espeak_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # python, no espeak-ng
+    run = subprocess.run(
+        [sys.executable, "-m", "callsim", "practice", "generate", str(SCENARIO), "--count", "1",
+         "--out", str(tmp_path / "s.json"), "--audio", str(tmp_path / "wav")],
+        capture_output=True, text=True, cwd=ROOT, env=env, check=False, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "--audio: espeak-ng is not installed (apt-get install espeak-ng)" in run.stderr

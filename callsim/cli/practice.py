@@ -14,7 +14,7 @@ from rich.prompt import Prompt
 from rich.text import Text
 
 from callsim.cli.app import Command, Group, app, flag
-from callsim.cli.console import err, out, print_table
+from callsim.cli.console import err, out, print_table, progress
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
@@ -46,6 +46,9 @@ def generate(
     fmt: str = typer.Option("json", "--format", help=f"{', '.join(FORMATS)}."),
     out: Path | None = typer.Option(None, "--out", help="File (default: standard output)."),
     show_coverage: bool = flag("--coverage", "Print which branches the set covers."),
+    audio: Path | None = typer.Option(
+        None, "--audio", help="Folder for a WAV per card of what the caller says (espeak-ng)."
+    ),
 ) -> None:
     """Practice calls: persona, request, screen pop, expected handling and traps."""
     if fmt not in FORMATS:
@@ -63,6 +66,12 @@ def generate(
                 f"cannot write {str(out)!r} ({exc.strerror or exc})", field="out"
             ) from exc
         err.print(f"{len(found['cards'])} practice calls in {out}")
+    if audio is not None:
+        from callsim.practice.audio import speak
+
+        with progress("speaking the callers", len(found["cards"])) as bar:
+            files = speak(found["cards"], audio, lambda: bar.advance(bar.task_ids[0]))
+        err.print(f"{len(files)} WAV files in {audio}")
     if show_coverage:
         _show_coverage(coverage(sc, found["cards"]), client)
 

@@ -1,0 +1,65 @@
+"""What each practice caller says, as speech: one WAV per card by espeak-ng (offline
+text-to-speech from Debian's packages), the voice, pitch and speed following the
+persona, so that trainees hear different callers; the same card gives the same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from callsim.errors import InputError
+
+VOICES = ("en-gb", "en-us", "en-gb-scotland", "en-029")
+VARIANTS = ("m1", "m3", "m7", "f2", "f3", "f4")
+SPEED = {  # words per minute by how the caller speaks
+    "plain": 165,
+    "spells their name": 150,
+    "gives the number in pieces": 140,
+    "corrects themselves": 180,
+}
+
+
+def voice_of(card: dict[str, Any]) -> tuple[str, int, int]:
+    """(espeak-ng voice+variant, words per minute, pitch 0-99) from the persona."""
+    caller = card["caller"]
+    h = hashlib.sha256(f"{caller['name']}|{caller['number']}".encode()).digest()
+    voice = f"{VOICES[h[0] % len(VOICES)]}+{VARIANTS[h[1] % len(VARIANTS)]}"
+    return voice, SPEED.get(caller["speech"], 165), 30 + h[2] % 40
+
+
+def speak(
+    cards: Sequence[dict[str, Any]], folder: Path, done: Callable[[], None] | None = None
+) -> list[Path]:
+    """``folder/call-<id>.wav`` for each card: what the caller says (``done`` is called
+    after each file)."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise InputError(
+            "espeak-ng is not installed (apt-get install espeak-ng); it speaks the callers",
+            field="audio",
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {str(folder)!r} ({exc.strerror or exc})",
+                         field="audio") from exc  # fmt: skip
+    written = []
+    for card in cards:
+        voice, speed, pitch = voice_of(card)
+        path = folder / f"call-{card['id']}.wav"
+        ran = subprocess.run(
+            [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), "--",
+             card["says"]],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if ran.returncode != 0:
+            raise InputError(f"espeak-ng failed on card {card['id']}: {ran.stderr.strip()}",
+                             field="audio")  # fmt: skip
+        written.append(path)
+        if done is not None:
+            done()
+    return written
