@@ -60,7 +60,7 @@ def test_a_load_run_audits_every_call_and_predicts_the_same_arrivals(
 @pytest.mark.live
 def test_a_failed_threshold_exits_1(tmp_path: Path) -> None:
     run = callsim("load", "--scenario", str(SCENARIO), "--spawn-server", "--run-time", "4s",
-                  "--drain", "2s", "--out", str(tmp_path / "o"), "--max-p95-ms", "0.001")  # fmt: skip
+                  "--drain", "2s", "--warmup", "1s", "--out", str(tmp_path / "o"), "--max-p95-ms", "0.001")  # fmt: skip
     assert run.returncode == 1, run.stderr[-2000:]
     assert "max_p95_ms" in run.stderr
     assert "FAILED" in run.stderr
@@ -71,7 +71,7 @@ def test_a_failed_threshold_exits_1(tmp_path: Path) -> None:
 def test_find_ceiling_steps_up_and_reports_the_curve(tmp_path: Path) -> None:
     out = tmp_path / "ceiling"
     run = callsim("load", "--scenario", str(SCENARIO), "--spawn-server", "--run-time", "3s",
-                  "--drain", "1s", "--find-ceiling", "--repeats", "1", "--max-runs", "2",
+                  "--drain", "1s", "--warmup", "0s", "--find-ceiling", "--repeats", "1", "--max-runs", "2",
                   "--offer-p99-ms", "100000", "--out", str(out), "--json")  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     found = json.loads(run.stdout)
@@ -81,7 +81,7 @@ def test_find_ceiling_steps_up_and_reports_the_curve(tmp_path: Path) -> None:
     assert (out / "ceiling.png").stat().st_size > 0
     assert (out / "step-2-1" / "locust_stats.csv").exists()
     never = callsim("load", "--scenario", str(SCENARIO), "--spawn-server", "--run-time", "2s",
-                    "--drain", "1s", "--find-ceiling", "--repeats", "1", "--max-runs", "1",
+                    "--drain", "1s", "--warmup", "0s", "--find-ceiling", "--repeats", "1", "--max-runs", "1",
                     "--offer-p99-ms", "1", "--out", str(tmp_path / "never"))  # fmt: skip
     assert never.returncode == 1, never.stderr[-2000:]  # no step passed
     assert "no step passed" in never.stderr
@@ -93,6 +93,7 @@ def test_find_ceiling_steps_up_and_reports_the_curve(tmp_path: Path) -> None:
         (["--host", "http://example.com:80"], "--host: 'http://example.com:80' is not a loopback"),
         (["--run-time", "soon"], "--run-time: 'soon' is not a duration"),
         (["--drain", "-5s"], "--drain: '-5s' is not a duration from 0 to 24h"),
+        (["--run-time", "4s", "--warmup", "5s"], "--warmup: 5 s is not shorter than --run-time"),
         (["--speedup", "0"], "--speedup: 0.0 is not in (0, 3600]"),
         (["--host", "http://127.0.0.1:9", "--spawn-server"], "not both"),
         (["--rate-scale", "1e9"], "--rate-scale"),

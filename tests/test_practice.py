@@ -312,3 +312,60 @@ def test_audio_without_espeak_is_a_clear_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 2, run.stderr
     assert "--audio: espeak-ng is not installed (apt-get install espeak-ng)" in run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.live
+def test_practice_calls_pushed_to_a_live_desk_are_scored_by_the_service(tmp_path: Path) -> None:
+    from tests.live_server import serving
+
+    args = ["--count", "3", "--seed", "3", "--client", "Nord Plumbing", "--difficulty", "easy"]
+    cards = practice_set(load_scenario(SCENARIO), count=3, seed=3, client="Nord Plumbing",
+                         difficulty="easy")["cards"]  # fmt: skip
+    with serving(SCENARIO, str(tmp_path / "practice.db"), speedup=10) as s:
+        trainer = s.key("trainer")
+        trainee = s.key("agent", agent="bilingual-1")
+        s.ok("POST", "/v1/agents/bilingual-1/login", trainee)
+        push = ["practice", "push", str(SCENARIO), "--host", s.url, "--key", trainer,
+                "--agent", "bilingual-1", "--rate-per-min", "600", *args, "--json"]  # fmt: skip
+        placed = callsim(*push)
+        assert placed.returncode == 0, placed.stderr
+        rows = json.loads(placed.stdout)
+        assert [r["card"] for r in rows] == [c["id"] for c in cards]
+        for k, (row, card) in enumerate(zip(rows, cards, strict=True)):
+            if card["expected"]["result"] == "blocked":
+                assert row["status"] == "blocked"  # never reaches the trainee
+                continue
+            offers = s.ok("GET", "/v1/agents/bilingual-1/offers", trainee, params={"wait_s": 10})
+            assert offers[0]["call_id"] == row["call_id"]
+            assert offers[0]["practice"] is True
+            call = s.ok("POST", f"/v1/offers/{offers[0]['offer_id']}/accept", trainee)
+            assert call["practice"]["card"]["id"] == card["id"]
+            # the instruction is the card's: read at the card's date and time
+            assert call["instruction"]["in_hours"] == card["expected"]["in_hours"]
+            assert call["instruction"]["messages"] == card["expected"]["messages"]
+            req = card["request"]
+            right = k != 1  # the second call is handled without its callback number
+            body = {"note": "Caller wants a plumber", **({"employee": req["employee"]} if
+                    req.get("employee") else {}), **({"faq": req["faq"]} if req.get("faq") else {})}  # fmt: skip
+            if right:
+                body["callback_number"] = card["screen_pop"]["caller_number"]
+            s.ok("POST", f"/v1/calls/{row['call_id']}/complete", trainee, json=body)
+            s.ok("POST", "/v1/agents/bilingual-1/ready", trainee)  # wrap-up ends now
+        graded = callsim(*push[:-1], "--wait", "20", "--json")  # the same keys: the same calls
+        assert graded.returncode == 0, graded.stderr
+        views = json.loads(graded.stdout)
+        assert [v["call_id"] for v in views] == [r["call_id"] for r in rows]
+        for k, (view, card) in enumerate(zip(views, cards, strict=True)):
+            if card["expected"]["result"] == "blocked":
+                continue
+            score = view["practice"]["score"]
+            assert score["card"] == card["id"]
+            assert score["parts"]["handling"]["ok"], score
+            if k == 1 and card["expected"]["note_fields"]:
+                assert not score["parts"]["callback_number"]["ok"]
+                assert score["score"] < 1
+            else:
+                assert score["score"] == 1.0, score
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        assert "event: practice_scored" in events

@@ -46,6 +46,6 @@ def test_a_database_of_the_first_release_is_upgraded_keeping_its_calls(tmp_path:
         (row,) = store.rows(select(tables.calls.c.id, tables.calls.c.transfers))
         assert (row.id, row.transfers) == (7, "[]")
         head = MigrationContext.configure(store.conn).get_current_revision()
-        assert head == "0002"
+        assert head == "0003"
     finally:
         store.close()

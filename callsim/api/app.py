@@ -358,6 +358,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
                 language=body.language,
                 advertising=body.advertising,
                 queue=body.queue,
+                practice=body.practice.model_dump() if body.practice else None,
             ),
         )
 
@@ -537,7 +538,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
 
     @app.post("/v1/contacts", status_code=201, tags=["contacts"], openapi_extra=IDEMPOTENT)
     async def new_contact(body: ContactIn, request: Request, who: Who) -> JSONResponse:
-        allow(who, "supervisor", "agent")
+        allow(who, "supervisor", "agent", "trainer")  # a trainer sets up practice callers
         fields = body.model_dump(exclude={"numbers"})
         return await idempotent(
             request, who, 201, lambda: service().add_contact(body.numbers, fields)
@@ -552,7 +553,7 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
     ) -> list[dict[str, Any]]:
         """The contact holding ``number``, or contacts by name or company (``q``: each
         word a word's start, accents and case ignored)."""
-        allow(who, "supervisor", "agent")
+        allow(who, "supervisor", "agent", "trainer")
         if (number is None) == (q is None):
             raise InputError("give either number or q", field="number")
         if number is not None:

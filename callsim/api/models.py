@@ -4,7 +4,7 @@ string and list is bounded, so nothing a client sends can exhaust memory."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,6 +25,15 @@ class CallIn(Body):
     language: str | None = Field(None, max_length=20, description="The caller's language.")
     advertising: bool = Field(False, description="The call is rated as advertising.")
     queue: Short | None = Field(None, description="An in-house line: straight to this queue.")
+    practice: PracticeIn | None = Field(None, description="A practice call (trainer keys).")
+
+
+class PracticeIn(Body):
+    """A practice call: the card it re-enacts (from callsim practice generate) and the
+    trainee whose desk alone it rings."""
+
+    card: dict[str, Any] = Field(description="The practice card (JSON).")
+    agent: Short | None = Field(None, description="Ring only this trainee.")
 
 
 class TicketSpec(Body):

@@ -124,6 +124,9 @@ def load(
         replications=replications,
         warmup_s=_duration(warmup, "warmup"),
     )
+    if opts.warmup_s and opts.warmup_s >= opts.run_s:
+        raise InputError(f"{opts.warmup_s:g} s is not shorter than --run-time "
+                         f"({opts.run_s:g} s)", field="warmup")  # fmt: skip
     folder = run_dir(out, "load")
     if find_ceiling:
         _ceiling(opts, sc, folder, offer_p99_ms, repeats, max_runs, as_json)

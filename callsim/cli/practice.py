@@ -253,3 +253,46 @@ def _read(path: Path, field: str) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})", field=field) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason})", field=field) from exc
+
+
+@practice_app.command("push", cls=Command)
+def push_calls(
+    scenario: Path = typer.Argument(..., help="Scenario file (YAML) with clients."),
+    host: str = typer.Option(..., "--host", help="The live service, e.g. http://127.0.0.1:8000."),
+    key: str = typer.Option(..., "--key", help="A trainer API key."),
+    count: int = typer.Option(5, "--count", min=1, max=1000, help="Practice calls."),
+    seed: int = typer.Option(1, "--seed", help="Same seed: the same calls."),
+    difficulty: str = typer.Option("normal", "--difficulty", help=f"{', '.join(DIFFICULTIES)}."),
+    client: str | None = typer.Option(None, "--client", help="Only this client's calls."),
+    rate_per_min: float = typer.Option(6.0, "--rate-per-min", help="Calls placed a minute."),
+    agent: str | None = typer.Option(None, "--agent", help="Ring only this trainee's desk."),
+    wait: float = typer.Option(
+        0.0, "--wait", min=0, max=86_400, help="Seconds to wait for the scores (0: do not)."
+    ),
+    as_json: bool = flag("--json", "Print the calls (and scores) as JSON."),
+) -> None:
+    """Place practice calls into a running live service; with --wait, report the
+    trainee's score on each as the service graded it."""
+    from callsim.practice.push import push, scores
+
+    sc = load_scenario(scenario)
+    cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
+    calls = push(cards["cards"], host, key, agent=agent, rate_per_min=rate_per_min,
+                 tag=f"{seed}-{difficulty}-{client or ''}",
+                 placed=None if as_json else lambda card, call: err.print(
+                     f"call {call['call_id']}: card {card['id']} to {card['client']}"))  # fmt: skip
+    views = scores(calls, host, key, wait) if wait else calls
+    rows = [
+        {"call_id": v["call_id"], "card": c["id"], "client": c["client"], "status": v["status"],
+         "score": ((v.get("practice") or {}).get("score") or {}).get("score")}
+        for v, c in zip(views, cards["cards"], strict=True)
+    ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(views if wait else rows, indent=2, ensure_ascii=False))
+        return
+    print_table(
+        "Practice calls",
+        ["call", "card", "client", "status", "score"],
+        [[r["call_id"], r["card"], r["client"], r["status"],
+          "" if r["score"] is None else f"{100 * r['score']:.0f}%"] for r in rows],
+    )  # fmt: skip

@@ -60,6 +60,8 @@ from callsim.core.ivr import Exit, IvrSession, Option
 from callsim.core.record import Outcome
 from callsim.errors import ConfigError, InvalidEventError, PolicyError
 
+PRACTICE_WAIT_S = 86_400.0  # a practice call waits this long for its trainee alone
+
 
 class Identification(enum.Enum):
     """Who the caller is to the contact book."""
@@ -105,6 +107,7 @@ class InboundCall:
         "call",
         "client",
         "contact",
+        "dated",
         "dnis",
         "event",
         "forward",
@@ -127,6 +130,7 @@ class InboundCall:
         self.dnis = dnis
         self.arrived_s = arrived_s  # on the core's clock (``InboundFlow.at`` dates it)
         self.answered_at: datetime | None = None
+        self.dated: datetime | None = None  # a practice call: the card's date and time
         self.contact: Contact | None = None
         self.identification = Identification.WITHHELD
         self.vip = False
@@ -195,14 +199,21 @@ class InboundFlow:
         keys: str = "",
         advertising: bool = False,
         language: str | None = None,
+        dated: datetime | None = None,
+        for_agent: str | None = None,
     ) -> InboundCall:
         """A call to ``dnis`` from ``ani`` at ``now``. ``keys``: what the caller pressed in
         the voice menu, in order (keys after the menu ends are ignored; a caller who stops
         pressing waits in the client's queue); ``advertising``: the call is rated as
         advertising; ``language``: the caller's language if known from the call (else the
-        contact's)."""
+        contact's). A practice call re-enacts a card: ``dated`` is the card's date and
+        time (aware), by which the client's hours and exceptions are read; ``for_agent``
+        is the trainee, the only agent it rings (it waits for them)."""
+        if dated is not None and dated.tzinfo is None:
+            raise PolicyError(f"practice call {call!r}: the date {dated} has no time zone")
         client = self.clients.for_dnis(dnis)
         inbound = InboundCall(call, client, ani, dnis, now)
+        inbound.dated = dated
         if not screen(client, advertising):
             return self._divert(inbound, Outcome.BLOCKED, PolicyResult.BLOCKED)
         contact = self._identify(inbound, language)
@@ -223,10 +234,12 @@ class InboundFlow:
             vip_priority=r.vip_priority,
             preferred_wait_s=r.last_agent_wait_s,
         )
-        inbound.preferred_agent = inputs.preferred_agent
+        agent, wait_s = inputs.preferred_agent, inputs.preferred_wait_s
+        if for_agent is not None:
+            agent, wait_s = for_agent, PRACTICE_WAIT_S
+        inbound.preferred_agent = agent
         inbound.event = CallArrived(
-            call, inputs.queue, ani, dnis, inputs.priority, inputs.preferred_agent,
-            inputs.preferred_wait_s,
+            call, inputs.queue, ani, dnis, inputs.priority, agent, wait_s,
         )  # fmt: skip
         return inbound
 
@@ -281,7 +294,7 @@ class InboundFlow:
     def answer(self, inbound: InboundCall, agent: str, now: float) -> Instruction:
         """An agent answered: the instruction at this moment, and the call in the
         contact's history (the agent becomes the contact's last agent)."""
-        at = self.at(now)
+        at = inbound.dated or self.at(now)
         fields = {"caller": inbound.contact.name} if inbound.contact else {}
         instruction = instruction_for(inbound.client, at, inbound.call, **fields)
         inbound.agent = agent
@@ -298,7 +311,7 @@ class InboundFlow:
     ) -> ScreenPop:
         """The card shown to the agent, dated when it was answered (or rings, before the
         answer). A new caller's card shows only the number."""
-        at = inbound.answered_at or self.at(inbound.arrived_s)
+        at = inbound.answered_at or inbound.dated or self.at(inbound.arrived_s)
         instruction = inbound.instruction or instruction_for(inbound.client, at)
         return screen_pop(
             instruction,

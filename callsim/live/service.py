@@ -85,6 +85,7 @@ from callsim.core import (
 )
 from callsim.core.contact import Interaction, Order
 from callsim.core.inbound import Identification, PolicyResult
+from callsim.core.practice import score_handling
 from callsim.core.ticket import ALLOWED, Change, Ticket
 from callsim.errors import (
     InputError,
@@ -145,6 +146,7 @@ class LiveCall:
     inbound: InboundCall | None = None
     offers: list[LiveOffer] = dataclasses.field(default_factory=list)
     draft: str = ""  # the note as the agent is writing it (for a supervisor to follow)
+    practice: Mapping[str, Any] | None = None  # a practice call's card
 
 
 class _Day:
@@ -645,10 +647,13 @@ class Service:
         language: str | None = None,
         advertising: bool = False,
         queue: str | None = None,
+        practice: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A call comes in: to a client's dialed number (the inbound flow decides), or
-        straight to ``queue`` (an in-house line)."""
+        straight to ``queue`` (an in-house line). ``practice``: a practice call, with the
+        card it re-enacts (dated by it) and the trainee it rings alone."""
         self._running()
+        dated, trainee = self._practice(practice, queue)
         if queue is not None:
             self._known_queue(queue)
         if queue is None and not dnis.strip():
@@ -690,9 +695,12 @@ class Service:
             "offers": "[]",
             "transfers": "[]",
             "instruction": None,
+            "practice": dumps({"card": practice["card"], "agent": trainee, "score": None})
+            if practice
+            else None,
             "position": None,
         }
-        call = LiveCall(call_id, row)
+        call = LiveCall(call_id, row, practice=practice["card"] if practice else None)
         self.calls[call_id] = call
         batch = self.unit()
         batch.calls[call_id] = row
@@ -717,6 +725,8 @@ class Service:
                 keys=ivr_digits,
                 advertising=advertising,
                 language=language,
+                dated=dated,
+                for_agent=trainee,
             )
             call.inbound = inbound
             row.update(
@@ -741,6 +751,33 @@ class Service:
             )
             self.centre.handle(inbound.event)
         return self.call_view(call_id)
+
+    def _practice(
+        self, practice: Mapping[str, Any] | None, queue: str | None
+    ) -> tuple[datetime | None, str | None]:
+        """A practice call's date (its card's, aware) and trainee, checked."""
+        if practice is None:
+            return None, None
+        if queue is not None:
+            raise InputError("a practice call dials its card's client, not a queue",
+                             field="practice")  # fmt: skip
+        card = practice["card"]
+        needed = ("id", "at", "expected", "request", "screen_pop", "forward_answers")
+        missing = [k for k in needed if k not in card]
+        if missing:
+            raise InputError(f"the card has no {missing[0]!r} (cards come from callsim "
+                             "practice generate)", field="practice.card")  # fmt: skip
+        try:
+            dated = datetime.fromisoformat(str(card["at"]))
+        except ValueError:
+            raise InputError(f"{card['at']!r} is not an ISO date and time",
+                             field="practice.card.at") from None  # fmt: skip
+        if dated.tzinfo is None:
+            raise InputError(f"{card['at']!r} has no time zone", field="practice.card.at")
+        trainee = practice.get("agent")
+        if trainee is not None:
+            self._known_agent(trainee)
+        return dated, trainee
 
     def transfer(
         self,
@@ -850,6 +887,8 @@ class Service:
         contact = inbound.contact.id if inbound and inbound.contact else None
         if ticket is not None:  # refused before anything is written
             self._check_ticket(contact, ticket)
+        if call.practice is not None and forward_answered is None:
+            forward_answered = call.practice["forward_answers"]  # the card's world
         if inbound is not None:
             result = self.flow.treat(
                 inbound, employee=employee, faq=faq, answered=forward_answered or {}
@@ -865,6 +904,14 @@ class Service:
         ticket_out = None
         batch = self.unit()
         self._set(batch, call, policy_result=result.value)
+        if call.practice is not None:
+            score = score_handling(call.practice, result=result.value, employee=employee,
+                                   note=note, callback_number=callback_number)  # fmt: skip
+            stored = json.loads(call.row["practice"])
+            self._set(batch, call, practice=dumps({**stored, "score": score}))
+            self._emit(batch, "practice_scored", self.now(), call_id=call.id,
+                       agent=call.row["agent"], card=score["card"],
+                       score=score["score"])  # fmt: skip
         note_id = None
         if note:
             note_id = self._add_note(batch, call, note, callback_number, result, at)
@@ -942,8 +989,11 @@ class Service:
             row = dict(found[0]._mapping)
             row["position"] = None
         out = {
-            k: v for k, v in row.items() if k not in ("run", "offers", "overflowed", "transfers")
+            k: v
+            for k, v in row.items()
+            if k not in ("run", "offers", "overflowed", "transfers", "practice")
         }
+        out["practice"] = json.loads(row["practice"]) if row.get("practice") else None
         out["call_id"] = out.pop("id")
         out["offers"] = (
             json.loads(row["offers"])
@@ -1114,7 +1164,8 @@ class Service:
             "expires_in_s": round(max(left, 0.0), 3),
         }
         if call is not None:
-            out.update(queue=call.row["queue"], client=call.row["client"], ani=call.row["ani"])
+            out.update(queue=call.row["queue"], client=call.row["client"], ani=call.row["ani"],
+                       practice=call.practice is not None)  # fmt: skip
             if call.inbound is not None:
                 out["screen_pop"] = jsonable(self.flow.screen_pop(call.inbound))
         return out

@@ -68,6 +68,7 @@ calls = Table(
     Column("offers", Text, nullable=False),
     Column("transfers", Text, nullable=False, server_default="[]"),
     Column("instruction", Text),
+    Column("practice", Text),  # a practice call: its card and the trainee's score (JSON)
 )
 
 agents = Table(

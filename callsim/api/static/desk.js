@@ -71,7 +71,8 @@ function showOffer(offer) {
   desk.offer = offer;
   const pop = offer.screen_pop || {};
   const who = pop.new_caller === false && pop.contact_name ? `${pop.contact_name} · ` : "";
-  $("offer-client").textContent = offer.client || offer.queue || "";
+  $("offer-client").textContent = (offer.client || offer.queue || "") +
+    (offer.practice ? " (practice call)" : "");
   $("offer-ani").textContent = who + (offer.ani || "withheld") +
     (pop.category === "vip" ? " · VIP" : "");
   let left = Math.ceil(offer.expires_in_s);
@@ -142,6 +143,10 @@ async function showCall(call) {
   const pop = call.screen_pop || {};
   const ins = call.instruction || {};
   $("greeting").textContent = ins.greeting || pop.greeting || "";
+  $("practice").textContent = call.practice
+    ? `Practice call: card ${call.practice.card.id}, ${call.practice.card.at.slice(0, 16).replace("T", " ")}`
+    : "";
+  show($("practice"), Boolean(call.practice));
   $("tone").textContent = `tone: ${ins.tone || "formal"}`;
   $("hours").textContent = ins.hours_text ? `Hours: ${ins.hours_text}` : "";
   const box = $("instruction");
@@ -338,7 +343,12 @@ async function complete(event) {
   Object.values(FIELDS).forEach(([input]) => $(input).removeAttribute("aria-invalid"));
   const ticket = done.ticket
     ? ` Ticket #${done.ticket.ticket_id}: ${STATUS_TEXT[done.ticket.status]}.` : "";
-  $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} completed.${ticket}`));
+  const scored = done.practice && done.practice.score;
+  $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} completed.${ticket}`),
+    scored ? el("p", { role: "status" }, `Practice score: ${Math.round(100 * scored.score)}%`) : "",
+    scored ? el("ul", { class: "plain" }, ...Object.entries(scored.parts).map(([name, p]) =>
+      el("li", {}, `${p.ok ? "right" : "wrong"}: ${name.replace("_", " ")}`,
+         p.ok ? "" : ` (${p.why})`))) : "");
   desk.call = null;
   CALL_CARDS.forEach(id => show($(id), false));
   alert("");
