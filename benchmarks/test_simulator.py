@@ -6,6 +6,7 @@ replications. Run: ``pytest benchmarks --benchmark-only --benchmark-enable``.
 
 from __future__ import annotations
 
+import gc
 import time
 import tracemalloc
 from pathlib import Path
@@ -84,6 +85,7 @@ def _per_call_s(text: str) -> float:
     plan = build_plan(load_scenario_text(text))
     best = float("inf")
     for seed in range(3):
+        gc.collect()  # earlier benchmarks' garbage (Ciw's) is not this one's cost
         rep = Replication(plan, seed, 0)
         start = time.perf_counter()
         n = len(rep.run())

@@ -68,6 +68,19 @@ def wait_for(driver: webdriver.Chrome, css: str, text: str = "", seconds: float 
     return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def take_a_call(browser, s, ani: str, **extra: object) -> dict:  # type: ignore[no-untyped-def]
+    """english-desk-1 signs in at the desk, a call to Nord Plumbing rings it, it accepts."""
+    browser.get(f"{s.url}/desk")
+    browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
+    browser.find_element(By.ID, "agent-key").send_keys(s.key("agent", agent="english-desk-1"))
+    browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+    wait_for(browser, "#state", "ready")
+    call = s.ok("POST", "/v1/calls", json={"ani": ani, "dnis": PLUMBING, **extra})
+    wait_for(browser, "#offer", "Nord Plumbing")
+    browser.find_element(By.ID, "accept").click()
+    return dict(call)
+
+
 def call_date(s, call: dict) -> str:  # type: ignore[no-untyped-def]
     """The date part of a call's recording reference: the client's local date at the answer."""
     return str(s.ok("GET", f"/v1/calls/{call['call_id']}")["instruction"]["recording_ref"]).split(
@@ -212,14 +225,7 @@ def test_a_known_caller_on_a_new_number_is_attached_and_their_ticket_updated(  #
         kari = s.ok("POST", "/v1/contacts", json={"numbers": ["+4740000001"],
                                                   "name": "Kari Nordmann", "company": "Rør AS"})  # fmt: skip
         s.ok("POST", "/v1/tickets", json={"contact": kari["contact_id"], "subject": "Dripping tap"})
-        browser.get(f"{s.url}/desk")
-        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
-        browser.find_element(By.ID, "agent-key").send_keys(s.key("agent", agent="english-desk-1"))
-        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
-        wait_for(browser, "#state", "ready")
-        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000077", "dnis": PLUMBING})
-        wait_for(browser, "#offer", "Nord Plumbing")
-        browser.find_element(By.ID, "accept").click()
+        call = take_a_call(browser, s, "+4790000077")
         wait_for(browser, "#pop", "New caller")
         browser.find_element(By.ID, "attach-search").send_keys("kari")
         attach = "[aria-label='Attach +4790000077 to Kari Nordmann, Rør AS']"  # says to whom
@@ -250,14 +256,7 @@ def test_a_known_caller_on_a_new_number_is_attached_and_their_ticket_updated(  #
 
 def test_an_agent_transfers_a_call_from_the_desk(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with serving(SCENARIO, str(tmp_path / "transfer.db")) as s:
-        browser.get(f"{s.url}/desk")
-        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
-        browser.find_element(By.ID, "agent-key").send_keys(s.key("agent", agent="english-desk-1"))
-        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
-        wait_for(browser, "#state", "ready")
-        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000045", "dnis": PLUMBING})
-        wait_for(browser, "#offer", "Nord Plumbing")
-        browser.find_element(By.ID, "accept").click()
+        call = take_a_call(browser, s, "+4790000045")
         wait_for(browser, "#greeting", "Nord Plumbing")
         to = browser.find_element(By.ID, "transfer-to")
         to.send_keys("bilingual-2")  # logged out: the service refuses, the desk says why
@@ -293,3 +292,23 @@ def test_a_bad_key_is_a_readable_message_not_a_blank_page(browser, tmp_path: Pat
         )
         assert queues == ["reception", "english"]  # the queues its calls wait in
         shot(browser, tmp_path, "wallboard-client")
+
+
+def test_a_practice_call_is_marked_on_the_desk_and_scored(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from callsim.practice import practice_set
+    from callsim.scenario import load_scenario
+
+    cards = practice_set(load_scenario(SCENARIO), client="Nord Plumbing", seed=1)["cards"]
+    card = next(c for c in cards if c["branch"] == "in hours: a message: note")
+    with serving(SCENARIO, str(tmp_path / "practice.db")) as s:
+        take_a_call(browser, s, card["caller"]["number"],
+                    practice={"card": card, "agent": "english-desk-1"})  # fmt: skip
+        badge = wait_for(browser, "#practice", f"card {card['id']}")
+        assert badge.text.startswith("Practice call")  # type: ignore[attr-defined]
+        browser.find_element(By.ID, "note").send_keys("Wants a plumber")  # no callback number
+        browser.find_element(By.ID, "complete").click()
+        done = wait_for(browser, "#done", "Practice score")
+        assert "wrong: callback number" in done.text  # type: ignore[attr-defined]
+        assert card["screen_pop"]["caller_number"] in done.text  # type: ignore[attr-defined]
+        shot(browser, tmp_path, "desk-practice")
+        assert not browser.find_element(By.ID, "alert").text

@@ -266,7 +266,20 @@ def test_grading_a_class_from_a_csv(tmp_path: Path) -> None:
                for g in trap)  # fmt: skip
     for name in ("grades.csv", "grades.json", "scores.png"):
         assert (tmp_path / "grades" / name).stat().st_size > 0
-    # the same answers graded by the drill, non-interactively
+    # a drill graded from a file: its own cards' answers
+    drilled = practice_set(load_scenario(SCENARIO), count=3, seed=6)["cards"]
+    mine = tmp_path / "mine.csv"
+    with mine.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["card", "greeting", "action", "forward_target",
+                                          "callback_number"])  # fmt: skip
+        w.writeheader()
+        w.writerows(_answers_for(drilled, True))
+    ok = callsim("practice", "drill", str(SCENARIO), "--count", "3", "--seed", "6",
+                 "--answers", str(mine))  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert "100%" in ok.stdout
+    assert "wrong" not in ok.stdout
+    # the class's answers are the default set's ids, not this drill's
     ana = tmp_path / "ana.csv"
     ana.write_text("".join(line + "\n" for line in answers.read_text().splitlines()
                            if not line.startswith("bo,")))  # fmt: skip
