@@ -26,7 +26,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -107,7 +107,6 @@ from callsim.scenario.model import dist_mean
 from callsim.store import Store, tables
 
 EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
-DAY_S = 86_400.0  # a calendar day (statistics count by the centre's date)
 MAX_WAIT_POLL_S = 60.0
 LAG_PROBE_S = 0.05  # the event loop's timer lag is sampled this often
 LAG_SAMPLES = 1200  # the last minute of samples
@@ -156,11 +155,12 @@ class _Day:
     each with how many records it has counted. Kept for today as calls are recorded, so
     statistics never read the day back from the database."""
 
-    __slots__ = ("clients", "counts", "date", "midnight", "records", "results")
+    __slots__ = ("clients", "counts", "date", "end", "midnight", "records", "results")
 
-    def __init__(self, date: Any, midnight: float) -> None:
+    def __init__(self, date: Any, midnight: float, end: float) -> None:
         self.date = date
         self.midnight = midnight
+        self.end = end  # the next midnight (a day of 23 or 25 hours when the clocks change)
         self.records: list[CallRecord] = []
         self.results: list[str] = []
         self.clients: list[str | None] = []
@@ -602,7 +602,7 @@ class Service:
             agent=record.agent,
         )  # fmt: skip  (the record is final: statistics count it from now)
         day = self._today
-        if day is not None and day.midnight <= call.row["arrived_unix"] < day.midnight + DAY_S:
+        if day is not None and day.midnight <= call.row["arrived_unix"] < day.end:
             day.add(SimpleNamespace(**call.row))
 
     def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
@@ -1469,7 +1469,7 @@ class Service:
         if picked:
             records = [day.records[i]._replace(call=j) for j, i in enumerate(picked)]
             agents = tuple(sorted({r.agent for r in records if r.agent}))
-            frame = self._frame(agents)
+            frame = self._frame(day, agents)
             st = reduce_replication(frame, records, [], 0, day.facts(picked))
             for name in COUNTED:
                 acc[name] = acc.get(name, 0.0) + getattr(st, name).sum(axis=0)
@@ -1532,7 +1532,7 @@ class Service:
                 raise InputError(f"{day!r} is not a date (YYYY-MM-DD)", field="date") from None
         calls = self._day(date)
         midnight = calls.midnight
-        end = midnight + DAY_S
+        end = calls.end
         picked = [i for i, c in enumerate(calls.clients) if client is None or c == client]
         records = [calls.records[i]._replace(call=j) for j, i in enumerate(picked)]
         s = tables.spans.c
@@ -1551,16 +1551,16 @@ class Service:
                     StaffedSpan(sp.agent, sp.queues, sp.start_s + offset, sp.end_s + offset)
                 )
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
-        frame = self._frame(agents)
+        frame = self._frame(calls, agents)
         stats = reduce_replication(frame, records, spans, 0, calls.facts(picked))
         return self._interval_table(date.isoformat(), stats, frame)
 
-    def _frame(self, agents: tuple[str, ...]) -> Frame:
+    def _frame(self, day: _Day, agents: tuple[str, ...]) -> Frame:
         """A day's intervals by queue, on the day's clock, as the simulator counts."""
         return Frame(
             0.0,
             self.interval_s,
-            round(DAY_S / self.interval_s),
+            round((day.end - day.midnight) / self.interval_s),
             self.queues,
             agents,
             0,
@@ -1573,12 +1573,14 @@ class Service:
         (then added as they are recorded); another day's read from the database."""
         if self._today is not None and self._today.date == date:
             return self._today
-        midnight = datetime.combine(date, datetime.min.time(), self.zone).timestamp()
-        day = _Day(date, midnight)
+        start = datetime.combine(date, datetime.min.time(), self.zone)
+        end = datetime.combine(date + timedelta(days=1), datetime.min.time(), self.zone)
+        day = _Day(date, start.timestamp(), end.timestamp())
+        midnight = day.midnight
         c = tables.calls.c
         for row in self.read(
             select(tables.calls)
-            .where(c.arrived_unix >= midnight, c.arrived_unix < midnight + DAY_S)
+            .where(c.arrived_unix >= midnight, c.arrived_unix < day.end)
             .where(c.outcome.is_not(None))
             .order_by(c.id)
         ):
