@@ -347,6 +347,12 @@ def check_callback(client: Client, number: str) -> str:
     return normal
 
 
+def same_number(a: str, b: str) -> bool:
+    """Two written numbers are one phone: both have digits and normalise alike."""
+    key = normalise_number(a)
+    return bool(key) and key == normalise_number(b)
+
+
 def normalise_number(number: str) -> str:
     """Digits with a leading '+' kept: '+47 22 00-00 00' -> '+4722000000'."""
     digits = "".join(c for c in number if c.isdigit())

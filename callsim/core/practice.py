@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from callsim.core.client import normalise_number
+from callsim.core.client import same_number
 
 
 def score_handling(
@@ -43,7 +43,7 @@ def score_handling(
             parts["note"]["why"] = "This call ends in a note for the client."
         number = card["screen_pop"]["caller_number"]
         given = callback_number or ""
-        good = bool(normalise_number(given)) and normalise_number(given) == normalise_number(number)
+        good = same_number(given, number)
         parts["callback_number"] = {"ok": good, "expected": number, "given": given}
         if not good:
             parts["callback_number"]["why"] = f"The caller's number is {number}."

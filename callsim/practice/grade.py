@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from callsim.core.client import normalise_number
+from callsim.core.client import normalise_number, same_number
 from callsim.errors import InputError
 
 ACTIONS = ("note", "forward", "reject")
@@ -50,14 +50,14 @@ def grade_one(card: Mapping[str, Any], answer: Mapping[str, str]) -> dict[str, A
     if want == "forward":
         first = e["forward"]["tried"][0]
         given = answer.get("forward_target", "")
-        good = normalise_number(given) == normalise_number(first)
+        good = same_number(given, first)
         parts["forward_target"] = {"ok": good, "expected": first, "given": given}
         if not good:
             parts["forward_target"]["explain"] = f"Target 1 is {first}; forward there first."
     if e.get("note_fields"):
         number = card["screen_pop"]["caller_number"]
         given = answer.get("callback_number", "")
-        good = bool(normalise_number(given)) and normalise_number(given) == normalise_number(number)
+        good = same_number(given, number)
         parts["callback_number"] = {"ok": good, "expected": number, "given": given}
         if not good:
             own = {normalise_number(n) for n in (card["dialed"], card.get("callback", ""))}
