@@ -103,6 +103,11 @@ def test_traps_and_difficulty() -> None:
                for c in closing)  # fmt: skip
     new_number = [c for c in hard if c["caller"]["status"] == "known_new_number"]
     assert all(c["screen_pop"]["new_caller"] for c in new_number)  # only the number shows
+    # no two traps contradict: a new number's pop marks no category, and a caller is
+    # asked for a callback number only when a note is taken
+    named = {c["id"]: {t["trap"] for t in c["traps"]} for c in hard}
+    assert not any({"vip", "problem"} & named[c["id"]] for c in new_number)
+    assert all(c["expected"]["note_fields"] for c in own)
 
 
 def test_a_policy_edit_makes_exactly_its_cards_stale(tmp_path: Path) -> None:

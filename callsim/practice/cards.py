@@ -307,20 +307,21 @@ def _card(
     ending = _ending_today(c, branch)
     if ending is not None:
         possible.append("exception_ends_today")
-    traps = sorted(rng.sample(possible, min(want, len(possible)))) if want else []
+    request = dict(branch.request)
+    if "faq" in request:
+        request["faq"] = list(request["faq"])
+    answered = dict(branch.answered)
+    if not expected_handling(c.client, at, request, answered, {})["note_fields"]:
+        possible.remove("callback_is_client_number")  # no note is taken: no callback asked
+    traps = _pick_traps(rng, possible, want)
     if difficulty == "normal" and rng.random() < 0.5:
         traps = []
-    if "vip" in traps and "problem" in traps:
-        traps.remove("problem")
     if "minute_before_closing" in traps and closing is not None:
         at = closing
     if "exception_ends_today" in traps and ending is not None:
         at = ending
     caller = _persona(rng, traps)
-    request = dict(branch.request)
-    if "faq" in request:
-        request["faq"] = list(request["faq"])
-    answered = dict(branch.answered)
+    expected = expected_handling(c.client, at, request, answered, caller)
     own = c.client.own_numbers or c.client.numbers
     callback = own[0] if "callback_is_client_number" in traps else caller["number"]
     card: dict[str, Any] = {
@@ -339,9 +340,22 @@ def _card(
     }
     card["says"] = _says(card)
     card["screen_pop"] = _screen_pop(c.client, at, caller)
-    card["expected"] = expected_handling(c.client, at, request, answered, caller)
+    card["expected"] = expected
     card["traps"] = _explain(c.client, traps, card)
     return card
+
+
+EXCLUSIVE = frozenset({"vip", "problem", "known_new_number"})  # what the pop shows
+
+
+def _pick_traps(rng: random.Random, possible: list[str], want: int) -> list[str]:
+    """Up to ``want`` traps that do not contradict: a caller is VIP, a problem caller,
+    or a known caller on a new number (whose pop shows no category), never two."""
+    traps: list[str] = []
+    for t in rng.sample(possible, len(possible)):
+        if len(traps) < want and not (t in EXCLUSIVE and EXCLUSIVE & set(traps)):
+            traps.append(t)
+    return sorted(traps)
 
 
 def _ending_today(c: _Client, branch: Branch) -> datetime | None:
