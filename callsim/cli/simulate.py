@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,15 @@ from callsim.report.files import (
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
 from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
+from callsim.sim.execute import executor
 from callsim.sim.run import trace_replication
+
+DASK = typer.Option(
+    None,
+    "--dask",
+    help="Run on a Dask distributed cluster: its scheduler's address (tcp://host:8786), "
+    "or 'local' for a cluster of local processes on this machine. Same results as without.",
+)
 
 
 @app.command(cls=Command)
@@ -35,6 +44,7 @@ def run(
     workers: int | None = typer.Option(
         None, "--workers", help="Parallel processes (default: all cores)."
     ),
+    dask: str | None = DASK,
     out: Path | None = typer.Option(
         None,
         "--out",
@@ -57,14 +67,17 @@ def run(
     report_problems(scenario, sc, strict=strict)
     # --json alone prints and writes nothing; a folder is made before the work starts
     folder = run_dir(out, sc.name, RUN_FILES) if out is not None or not as_json else None
-    with progress(f"simulating {sc.name}", replications, enabled=not quiet) as bar:
+    with (
+        executor(min(workers or os.cpu_count() or 1, max(1, replications)), dask) as ex,
+        progress(f"simulating {sc.name} on {ex.name}", replications, enabled=not quiet) as bar,
+    ):
         task = bar.task_ids[0]
         result = simulate(
             sc,
             replications=replications,
             seed=seed,
-            workers=workers,
             progress=lambda k: bar.advance(task, k),
+            run_on=ex,
         )
     written = write_results(folder, sc, result, plots=not no_plots) if folder else []
     if folder and (trace or queue_log):

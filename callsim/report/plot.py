@@ -235,3 +235,47 @@ def scores_by_branch(path: Path, scores: Mapping[str, float]) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_sweep(path: Path, doc: Mapping[str, Any]) -> Path:
+    """Service level and abandonment of every point of a sweep, with 95 % bands: along
+    the first numeric --vary (else the first), one line per value of the others."""
+    plt = _pyplot()
+    paths = [v["path"] for v in doc["vary"]]
+    numeric = [
+        p for p, v in zip(paths, doc["vary"], strict=True)
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in v["values"])
+    ]  # fmt: skip
+    x_path = numeric[0] if numeric else paths[0]
+    others = [p for p in paths if p != x_path]
+    lines: dict[str, list[Mapping[str, Any]]] = {}
+    for r in doc["points"]:
+        key = ", ".join(f"{p}={r[p]}" for p in others) or "all points"
+        lines.setdefault(key, []).append(r)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    panels = (("service_level", f"service level ({doc['sl_threshold_s']:g} s)"),
+              ("abandon_rate", "abandon rate"))  # fmt: skip
+    categories = [str(v) for v in doc["vary"][paths.index(x_path)]["values"]]
+    for ax, (metric, title) in zip(axes, panels, strict=True):
+        for key, rows in lines.items():
+            xs = [r[x_path] if numeric else categories.index(str(r[x_path])) for r in rows]
+            m = [float("nan") if r[metric] is None else r[metric] for r in rows]
+            h = [r[f"{metric}_ci95"] or 0.0 for r in rows]
+            ax.plot(xs, m, "o-", markersize=4, label=key)
+            ax.fill_between(xs, [a - b for a, b in zip(m, h, strict=True)],
+                            [a + b for a, b in zip(m, h, strict=True)], alpha=0.2)  # fmt: skip
+        if metric == "service_level":
+            ax.axhline(doc["sl_target"], color="grey", linestyle=":",
+                       label=f"target {doc['sl_target']:.0%}")  # fmt: skip
+        if not numeric:
+            ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right")
+        ax.set_xlabel(x_path)
+        ax.set_title(title)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle(f"{doc['scenario']}: sweep, {doc['replications']} days a point "
+                 "(common random numbers), 95 % bands")  # fmt: skip
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -392,8 +392,16 @@ class Break(Strict):
     minutes: int = Field(gt=0, le=600, description="Break length, minutes.", examples=[15])
 
 
+class OnDutyPoint(Strict):
+    at: str = Field(pattern=HHMM, description="From this time on, HH:MM.", examples=["08:00"])
+    count: int = Field(ge=0, le=100_000, description="Agents logged in.", examples=[42])
+
+
 class AgentGroup(Strict):
-    """``count`` identical agents. Skills as a list (proficiency 1) or skill: level 1-5."""
+    """``count`` identical agents. Skills as a list (proficiency 1) or skill: level 1-5.
+    Their working time is a ``shift`` (with ``breaks``), or ``on_duty``: how many of them
+    are logged in from each time of the day (a staffing plan, as ``callsim staff
+    --simulate`` writes it)."""
 
     name: Name = Field(description="Group name; agents are named <name>-<n>.", examples=["team"])
     count: int = Field(gt=0, le=100_000, description="Number of agents.", examples=[420])
@@ -410,6 +418,28 @@ class AgentGroup(Strict):
     weight: float = Field(
         1.0, gt=0, description="Relative chance under weighted_random.", examples=[2]
     )
+    on_duty: list[OnDutyPoint] | None = Field(
+        None,
+        min_length=1,
+        description="Agents logged in from each `at` until the next (the first also "
+        "before it), every day; instead of a shift. Agent n works while the count is "
+        ">= n; one logging out finishes their call first.",
+        examples=[[{"at": "08:00", "count": 12}, {"at": "12:00", "count": 18}]],
+    )
+
+    @model_validator(mode="after")
+    def _on_duty(self) -> AgentGroup:
+        if self.on_duty is None:
+            return self
+        if self.shift is not None or self.breaks:
+            raise ValueError("give either 'on_duty' or a 'shift' with 'breaks', not both")
+        times = [minutes(p.at) for p in self.on_duty]
+        if times != sorted(set(times)):
+            raise ValueError("on_duty times must be increasing")
+        most = max(p.count for p in self.on_duty)
+        if most > self.count:
+            raise ValueError(f"on_duty has {most} agents at most, more than count {self.count}")
+        return self
 
     def skill_levels(self) -> dict[str, int]:
         return dict.fromkeys(self.skills, 1) if isinstance(self.skills, list) else dict(self.skills)

@@ -196,12 +196,14 @@ def build_plan(s: Scenario) -> SimPlan:
     timetables = []
     for name, group in agent_names(s):
         g = groups[group]
+        k = int(name.rsplit("-", 1)[1])  # the agent's number in its group
         p_answer = (
             g.answer_probability
             if g.answer_probability is not None
             else s.routing.answer_probability
         )
-        timetables.append(Timetable(name, g.name, p_answer, _steps(g, origin, end_s)))
+        steps = _on_duty(g, k, origin, end_s) if g.on_duty else _steps(g, origin, end_s)
+        timetables.append(Timetable(name, g.name, p_answer, steps))
     # agents who always answer at once: their phones answer by themselves
     auto_answer = s.routing.answer_delay_s is None and all(
         t.answer_probability >= 1.0 for t in timetables
@@ -259,6 +261,29 @@ def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, str],
         if off != float("inf"):
             steps.append((off, "logout"))
     steps.sort(key=lambda st: st[0])  # stable: a log-out stays before a log-in at its time
+    return tuple(steps)
+
+
+def _on_duty(g: AgentGroup, k: int, origin: int, end_s: float) -> tuple[tuple[float, str], ...]:
+    """Agent ``k`` (from 1) of an ``on_duty`` group: logged in while the count is >= k
+    (each point's count from its time to the next, the first from midnight)."""
+    assert g.on_duty is not None
+    at = [minutes(p.at) for p in g.on_duty]
+    at[0] = 0
+    bounds = [*at[1:], 1440]
+    spans = sorted(
+        span
+        for p, a, b in zip(g.on_duty, at, bounds, strict=True)
+        if p.count >= k
+        for span in _daily(origin, end_s + DRAIN_S, a, b - a)
+    )
+    steps: list[tuple[float, str]] = []
+    for on, off in spans:
+        if steps and steps[-1][0] >= on:  # continues the span before
+            steps.pop()
+        else:
+            steps.append((max(on, 0.0), "login"))
+        steps.append((off, "logout"))
     return tuple(steps)
 
 

@@ -12,7 +12,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +26,6 @@ from callsim.analytics.metrics import (
     ReplicationStats,
     mean_ci,
     metric_samples,
-    reduce_replication,
     summarize,
 )
 from callsim.core import queue_log_lines
@@ -35,6 +33,7 @@ from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
+from callsim.sim.execute import Executor, Job, executor
 from callsim.sim.plan import SimPlan, build_plan
 
 DEFAULT_REPLICATIONS = 10
@@ -49,14 +48,6 @@ class SimulationResult:
     wait_bins: np.ndarray
     wait_hist: np.ndarray  # mean count per replication
     labels: list[str] = field(default_factory=list)  # each interval's start, for people
-
-
-def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
-    rep = Replication(plan, seed, replication)
-    records = rep.run()
-    return reduce_replication(
-        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +88,6 @@ def trace_replication(
     return Trace(list(queue_log_lines(rep.acd.journal, epoch)), decisions)
 
 
-_worker_plan: list[SimPlan] = []  # the plan of this worker process, built once
-
-
-def _start_worker(scenario_json: str) -> None:
-    _worker_plan[:] = [build_plan(Scenario.model_validate_json(scenario_json))]
-
-
-def _in_worker(seed: int, replication: int) -> tuple[int, ReplicationStats]:
-    return replication, run_replication(_worker_plan[0], seed, replication)
-
-
 def simulate(
     scenario: Scenario,
     *,
@@ -115,8 +95,10 @@ def simulate(
     seed: int = 1,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    run_on: Executor | None = None,
 ) -> SimulationResult:
-    """Run ``replications`` independent days of ``scenario`` and combine them."""
+    """Run ``replications`` independent days of ``scenario`` and combine them, on
+    ``run_on`` (default: ``workers`` local processes, one per core)."""
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise InputError(
             f"{replications} is not from 1 to {MAX_REPLICATIONS:,} (a confidence interval "
@@ -129,24 +111,13 @@ def simulate(
         raise InputError(f"{seed} is not a whole number from 0 to 2**63-1", field="seed")
     plan = build_plan(scenario)
     refuse_errors(check_scenario(scenario, plan, warnings=False))
-    workers = min(workers or os.cpu_count() or 1, replications)
     started = time.perf_counter()
-    results: dict[int, ReplicationStats] = {}
-    if workers == 1:
-        for r in range(replications):
-            results[r] = run_replication(plan, seed, r)
-            if progress:
-                progress(1)
+    job = Job(scenario.model_dump_json(), seed, replications)
+    if run_on is not None:
+        [reps] = run_on.run([job], progress)
     else:
-        blob = scenario.model_dump_json()
-        with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(blob,)) as pool:
-            futures = [pool.submit(_in_worker, seed, r) for r in range(replications)]
-            for future in as_completed(futures):
-                r, stats = future.result()
-                results[r] = stats
-                if progress:
-                    progress(1)
-    reps = [results[r] for r in range(replications)]
+        with executor(min(workers or os.cpu_count() or 1, replications)) as ex:
+            [reps] = ex.run([job], progress)
     return _combine(scenario, plan, reps, seed, time.perf_counter() - started)
 
 

@@ -1,0 +1,199 @@
+"""Where replications run: in this process, in local worker processes (the default: one
+per core), or on a Dask distributed cluster (``--dask ADDRESS``, or ``--dask local`` for a
+cluster of local processes on loopback).
+
+A job is a scenario (as its JSON), a seed and some replication numbers. Replication r of
+a seed draws from streams seeded by (seed, r) only, so the results are the same whichever
+executor ran them and however the replications were split into tasks. Each worker process
+builds a scenario's plan once and keeps the last few (a sweep or a staffing search sends
+many scenarios); it returns small summaries, never the calls.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from callsim.analytics.metrics import ReplicationStats, reduce_replication
+from callsim.errors import InputError
+from callsim.scenario import Scenario
+from callsim.sim.engine import Replication
+from callsim.sim.plan import SimPlan, build_plan
+
+PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next scenarios)
+
+
+def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
+    rep = Replication(plan, seed, replication)
+    records = rep.run()
+    return reduce_replication(
+        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
+    )
+
+
+_plans: OrderedDict[str, SimPlan] = OrderedDict()  # this process's plans, by scenario JSON
+
+
+def _plan(blob: str) -> SimPlan:
+    plan = _plans.get(blob)
+    if plan is None:
+        plan = build_plan(Scenario.model_validate_json(blob))
+        _plans[blob] = plan
+        if len(_plans) > PLANS_KEPT:
+            _plans.popitem(last=False)
+    else:
+        _plans.move_to_end(blob)
+    return plan
+
+
+def run_chunk(
+    blob: str, seed: int, replications: Sequence[int]
+) -> list[tuple[int, ReplicationStats]]:
+    """Replications of one scenario (a task of any executor)."""
+    plan = _plan(blob)
+    return [(r, run_replication(plan, seed, r)) for r in replications]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    scenario: str  # the scenario's JSON
+    seed: int
+    replications: int
+
+
+Done = Callable[[int], None]  # told how many replications just finished
+
+
+class Executor:
+    """Runs jobs; ``run`` returns each job's replications in order (0, 1, ...)."""
+
+    name = "this process"
+    slots = 1  # replications that run at once
+
+    def run(
+        self, jobs: Sequence[Job], progress: Done | None = None
+    ) -> list[list[ReplicationStats]]:
+        found: list[dict[int, ReplicationStats]] = [{} for _ in jobs]
+        for j, pairs in self._results(jobs):
+            found[j].update(pairs)
+            if progress:
+                progress(len(pairs))
+        return [
+            [got[r] for r in range(job.replications)] for got, job in zip(found, jobs, strict=True)
+        ]
+
+    def _results(
+        self, jobs: Sequence[Job]
+    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        for j, job in enumerate(jobs):
+            for r in range(job.replications):
+                yield j, run_chunk(job.scenario, job.seed, (r,))
+
+    def close(self) -> None:
+        pass
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(a, min(n, a + size)) for a in range(0, n, size)]
+
+
+class LocalProcesses(Executor):
+    """Worker processes on this machine; one replication a task, so the load stays even
+    to the last."""
+
+    def __init__(self, workers: int) -> None:
+        self.slots = workers
+        self.name = f"{workers} local processes"
+        self._pool = ProcessPoolExecutor(workers)
+
+    def _results(
+        self, jobs: Sequence[Job]
+    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        futures: dict[Future[Any], int] = {}
+        for j, job in enumerate(jobs):
+            for r in range(job.replications):
+                futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,))] = j
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+class DaskCluster(Executor):
+    """A Dask distributed cluster: replications in chunks (a few tasks per worker thread
+    and job), streamed back as they finish. ``address`` ``local`` starts a cluster of
+    local processes on loopback, one per core (``workers``), and stops it after."""
+
+    def __init__(self, address: str, workers: int) -> None:
+        try:
+            import distributed
+        except ImportError as exc:  # pragma: no cover - a dependency of callsim
+            raise InputError(f"--dask needs the 'distributed' package ({exc})") from None
+        dist: Any = distributed  # untyped
+        self._cluster: Any = None
+        self._client: Any = None
+        try:
+            if address == "local":
+                self._cluster = dist.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None,
+                )  # fmt: skip
+                self._client = dist.Client(self._cluster)
+            else:
+                self._client = dist.Client(address, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            if self._cluster is not None:
+                self._cluster.close()
+            raise InputError(f"--dask: cannot reach a scheduler at {address!r} ({exc})") from None
+        threads = sum(self._client.nthreads().values())
+        self.slots = max(1, threads)
+        self.name = f"Dask at {self._client.scheduler.address} ({threads} threads)"
+
+    def _results(
+        self, jobs: Sequence[Job]
+    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        import distributed
+
+        dask_completed: Any = distributed.as_completed
+
+        futures = {}
+        for j, job in enumerate(jobs):
+            blob = self._client.scatter(job.scenario, broadcast=True)
+            size = max(1, math.ceil(job.replications / (4 * self.slots)))
+            for chunk in _chunks(job.replications, size):
+                f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), pure=False)
+                futures[f] = j
+        for future in dask_completed(list(futures)):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+@contextmanager
+def executor(workers: int | None = None, dask: str | None = None) -> Iterator[Executor]:
+    """The executor the options ask for: ``dask`` a scheduler address or ``local``;
+    otherwise ``workers`` local processes (default: one per core; 1: this process)."""
+    if workers is not None and workers < 1:
+        raise InputError(f"{workers} is not >= 1", field="workers")
+    n = workers or os.cpu_count() or 1
+    ex: Executor
+    if dask is not None:
+        ex = DaskCluster(dask, n)
+    elif n == 1:
+        ex = Executor()
+    else:
+        ex = LocalProcesses(n)
+    try:
+        yield ex
+    finally:
+        ex.close()
