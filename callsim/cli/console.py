@@ -80,12 +80,13 @@ def _cell(value: Any) -> str:
 
 
 @contextmanager
-def progress(description: str, total: int, *, enabled: bool = True) -> Iterator[Progress]:
-    """A progress bar on stderr; silent when stderr is not a terminal."""
+def progress(description: str, total: int | None, *, enabled: bool = True) -> Iterator[Progress]:
+    """A progress bar on stderr; silent when stderr is not a terminal. ``total`` None:
+    a count of what is done, with no end known."""
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.completed}/{task.total}" if total is not None else "{task.completed}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,

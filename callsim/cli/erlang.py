@@ -14,6 +14,7 @@ from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
 from callsim.cli.app import Command, Group, app, flag
 from callsim.cli.console import err, print_table
+from callsim.cli.simulate import DASK
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 
@@ -150,10 +151,22 @@ def _staffing_dict(s: Staffing) -> dict[str, Any]:
 
 @app.command(cls=Command)
 def staff(
-    sl_target: float = typer.Option(
-        0.8, "--sl-target", help="Service-level target, a fraction in (0, 1)."
+    scenario: Path | None = typer.Argument(
+        None,
+        help="Scenario file (YAML): plan its day per interval and agent profile (Erlang; "
+        "with --simulate, corrected by simulating its routing).",
     ),
-    sl_threshold_s: float = _THRESHOLD,
+    sl_target: float | None = typer.Option(
+        None,
+        "--sl-target",
+        "--target-sl",
+        help="Service-level target, a fraction in (0, 1) (default: the scenario's, or 0.8).",
+    ),
+    sl_threshold_s: float | None = typer.Option(
+        None,
+        "--sl-threshold-s",
+        help="Service-level threshold, seconds (default: the scenario's, or 20).",
+    ),
     aht_s: float | None = typer.Option(
         None, "--aht-s", help="Average handling time, seconds (not with --forecast)."
     ),
@@ -188,11 +201,57 @@ def staff(
     ),
     no_plots: bool = flag("--no-plots", "Do not draw the PNG plot."),
     as_json: bool = _JSON,
+    simulate: bool = flag(
+        "--simulate",
+        "With a scenario: correct the Erlang plan by simulating the scenario's routing "
+        "until every interval and queue meets the targets with the fewest agents.",
+    ),
+    confidence: float | None = typer.Option(
+        None,
+        "--confidence",
+        help="With --simulate: the targets must hold on this share of simulated days "
+        "(e.g. 0.9), not only on average.",
+    ),
+    replications: int = typer.Option(
+        20, "--replications", "-n", help="With --simulate: simulated days per round."
+    ),
+    seed: int = typer.Option(1, "--seed", help="With --simulate: seed of every random stream."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Parallel processes (default: all cores)."
+    ),
+    dask: str | None = DASK,
+    shifts: Path | None = typer.Option(
+        None,
+        "--shifts",
+        help="Shift rules (YAML: start times, lengths, breaks): also turn the plan into "
+        "shifts with the fewest paid hours, written as a scenario.",
+    ),
+    quiet: bool = flag("--quiet", "No progress bar and no tables."),
 ) -> None:
     """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
 
-    One interval from --calls/--arrivals-per-hour and --aht-s, or a whole day with --forecast.
+    One interval from --calls/--arrivals-per-hour and --aht-s, a whole day with --forecast,
+    or a scenario's day per interval and agent profile (SCENARIO, with --simulate to
+    staff under its own routing).
     """
+    if scenario is not None:
+        from callsim.cli.staff import staff_scenario
+
+        staff_scenario(
+            scenario, sl_target=sl_target, sl_threshold_s=sl_threshold_s,
+            max_abandon=max_abandon, max_occupancy=max_occupancy, shrinkage=shrinkage,
+            simulate=simulate, confidence=confidence, replications=replications, seed=seed,
+            workers=workers, dask=dask, shifts=shifts, out=out, plots=not no_plots,
+            as_json=as_json, quiet=quiet,
+        )  # fmt: skip
+        return
+    needs_scenario = {"--simulate": simulate, "--confidence": confidence is not None,
+                      "--shifts": shifts is not None, "--dask": dask is not None}  # fmt: skip
+    for name, given in needs_scenario.items():
+        if given:
+            raise InputError(f"{name}: needs a SCENARIO")
+    sl_target = 0.8 if sl_target is None else sl_target
+    sl_threshold_s = 20.0 if sl_threshold_s is None else sl_threshold_s
     _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
     _not_negative(calls=calls, arrivals_per_hour=arrivals_per_hour, sl_threshold_s=sl_threshold_s)
     target = Target(sl_target, sl_threshold_s, max_abandon, max_occupancy, shrinkage)

@@ -66,8 +66,15 @@ def sweep_cmd(
         label = f"sweeping {sc.name}: {n_points} points on {ex.name}"
         with progress(label, n_points * replications, enabled=not quiet) as bar:
             task = bar.task_ids[0]
-            doc = sweep(sc, varies, ex, replications=replications, seed=seed,
-                        baseline=baseline, progress=lambda k: bar.advance(task, k))  # fmt: skip
+            doc = sweep(
+                sc,
+                varies,
+                ex,
+                replications=replications,
+                seed=seed,
+                baseline=baseline,
+                progress=lambda k: bar.advance(task, k),
+            )
     written = []
     if folder is not None:
         written.append(write_json(folder / "sweep.json", doc))
@@ -104,8 +111,11 @@ def show_sweep(doc: dict[str, Any]) -> None:
         for m in SWEPT:
             row.append(_pm(r[m], r[f"{m}_ci95"], m))
             if m != "occupancy":
-                row.append("base" if r["baseline"] else
-                           _pm(r[f"{m}_diff"], r[f"{m}_diff_ci95"], m, sign=True))  # fmt: skip
+                row.append(
+                    "base"
+                    if r["baseline"]
+                    else _pm(r[f"{m}_diff"], r[f"{m}_diff_ci95"], m, sign=True)
+                )
         rows.append(row)
     print_table(
         f"{doc['scenario']}: {doc['replications']} days a point (common random numbers), "

@@ -243,9 +243,10 @@ def plot_sweep(path: Path, doc: Mapping[str, Any]) -> Path:
     plt = _pyplot()
     paths = [v["path"] for v in doc["vary"]]
     numeric = [
-        p for p, v in zip(paths, doc["vary"], strict=True)
+        p
+        for p, v in zip(paths, doc["vary"], strict=True)
         if all(isinstance(x, int | float) and not isinstance(x, bool) for x in v["values"])
-    ]  # fmt: skip
+    ]
     x_path = numeric[0] if numeric else paths[0]
     others = [p for p in paths if p != x_path]
     lines: dict[str, list[Mapping[str, Any]]] = {}
@@ -253,8 +254,10 @@ def plot_sweep(path: Path, doc: Mapping[str, Any]) -> Path:
         key = ", ".join(f"{p}={r[p]}" for p in others) or "all points"
         lines.setdefault(key, []).append(r)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
-    panels = (("service_level", f"service level ({doc['sl_threshold_s']:g} s)"),
-              ("abandon_rate", "abandon rate"))  # fmt: skip
+    panels = (
+        ("service_level", f"service level ({doc['sl_threshold_s']:g} s)"),
+        ("abandon_rate", "abandon rate"),
+    )
     categories = [str(v) for v in doc["vary"][paths.index(x_path)]["values"]]
     for ax, (metric, title) in zip(axes, panels, strict=True):
         for key, rows in lines.items():
@@ -262,11 +265,19 @@ def plot_sweep(path: Path, doc: Mapping[str, Any]) -> Path:
             m = [float("nan") if r[metric] is None else r[metric] for r in rows]
             h = [r[f"{metric}_ci95"] or 0.0 for r in rows]
             ax.plot(xs, m, "o-", markersize=4, label=key)
-            ax.fill_between(xs, [a - b for a, b in zip(m, h, strict=True)],
-                            [a + b for a, b in zip(m, h, strict=True)], alpha=0.2)  # fmt: skip
+            ax.fill_between(
+                xs,
+                [a - b for a, b in zip(m, h, strict=True)],
+                [a + b for a, b in zip(m, h, strict=True)],
+                alpha=0.2,
+            )
         if metric == "service_level":
-            ax.axhline(doc["sl_target"], color="grey", linestyle=":",
-                       label=f"target {doc['sl_target']:.0%}")  # fmt: skip
+            ax.axhline(
+                doc["sl_target"],
+                color="grey",
+                linestyle=":",
+                label=f"target {doc['sl_target']:.0%}",
+            )
         if not numeric:
             ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right")
         ax.set_xlabel(x_path)
@@ -274,8 +285,84 @@ def plot_sweep(path: Path, doc: Mapping[str, Any]) -> Path:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="best")
-    fig.suptitle(f"{doc['scenario']}: sweep, {doc['replications']} days a point "
-                 "(common random numbers), 95 % bands")  # fmt: skip
+    fig.suptitle(
+        f"{doc['scenario']}: sweep, {doc['replications']} days a point "
+        "(common random numbers), 95 % bands"
+    )
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_staff_plan(path: Path, doc: Mapping[str, Any]) -> Path:
+    """Agents per interval, Erlang against simulated (and shifts, when planned), over the
+    service level the simulated plan achieves with its 95 % band."""
+    plt = _pyplot()
+    rows = doc["intervals"]
+    labels = [r["interval_start"] for r in rows]
+    x = list(range(len(rows)))
+    edges = [*x, len(x)]
+    fig, ax = plt.subplots(figsize=(11, 5), constrained_layout=True)
+
+    def steps(values: Sequence[float], **kw: Any) -> None:
+        ax.step(edges, [*values, values[-1]], where="post", **kw)
+
+    steps(
+        [r["erlang_agents"] for r in rows],
+        color="tab:grey",
+        linestyle="--",
+        linewidth=1.5,
+        label="Erlang plan",
+    )
+    simulated = "simulated_agents" in rows[0]
+    if simulated:
+        steps(
+            [r["simulated_agents"] for r in rows],
+            color="tab:blue",
+            linewidth=2,
+            label="simulated plan",
+        )
+    shifts = doc.get("shifts")
+    if shifts:
+        on = [sum(p["scheduled"][i] for p in shifts["profiles"]) for i in x]
+        steps(on, color="tab:orange", linewidth=1.2, label="shifts (on the phones)")
+    ax.set_ylabel("agents on the phones")
+    ax.set_ylim(bottom=0)
+    _interval_axis(ax, labels)
+    ax.set_xlabel("interval start")
+    ax.grid(alpha=0.3)
+    handles, names = ax.get_legend_handles_labels()
+    t = doc["target"]
+    if simulated:
+        ax2 = ax.twinx()
+        centre = [i + 0.5 for i in x]
+        for key, color, label in (
+            ("erlang_simulated", "tab:red", "SL of the Erlang plan"),
+            ("achieved", "tab:green", "SL of the simulated plan"),
+        ):
+            m = [r[key]["service_level"] for r in rows]
+            h = [r[key]["service_level_ci95"] or 0.0 for r in rows]
+            mm = [float("nan") if v is None else v for v in m]
+            ax2.plot(centre, mm, "o-", color=color, markersize=3, label=label)
+            ax2.fill_between(
+                centre,
+                [a - b for a, b in zip(mm, h, strict=True)],
+                [a + b for a, b in zip(mm, h, strict=True)],
+                color=color,
+                alpha=0.15,
+            )
+        ax2.axhline(
+            t["sl_target"], color="tab:green", linestyle=":", label=f"target {t['sl_target']:.0%}"
+        )
+        ax2.set_ylim(0, 1.02)
+        ax2.set_ylabel(f"service level ({t['sl_threshold_s']:g} s)")
+        h2, n2 = ax2.get_legend_handles_labels()
+        handles, names = handles + h2, names + n2
+    ax.legend(handles, names, loc="lower center", ncol=3, fontsize=8, framealpha=0.9)
+    ax.set_title(
+        f"{doc['scenario']}: agents per interval"
+        + (" (simulated under its routing)" if simulated else " (Erlang)")
+    )
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

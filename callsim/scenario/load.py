@@ -143,15 +143,16 @@ _PATTERNS = {
 }
 
 
-def problems(exc: ValidationError) -> list[str]:
-    """Every problem of a validation, one line each (without the file name)."""
+def problems(exc: ValidationError, root: Any = Scenario) -> list[str]:
+    """Every problem of a validation of ``root`` (a scenario, unless told), one line each
+    (without the file name)."""
     errors = exc.errors(include_url=False)
     # a misspelt key hides the required key it was meant to be: say the typo, not both
     typos: dict[str, str] = {}
     for err in errors:
         if err["type"] == "extra_forbidden":
             parent, key = _path(err["loc"][:-1]), str(err["loc"][-1])
-            guess = _suggest(key, _fields_at(err["loc"][:-1]))
+            guess = _suggest(key, _fields_at(err["loc"][:-1], root))
             if guess:
                 typos[f"{parent}.{guess}" if parent else guess] = key
     # a value of a union (a list or a mapping, a name or a {queue: X}): the errors of the
@@ -171,13 +172,13 @@ def problems(exc: ValidationError) -> list[str]:
         if branch is not None and _mismatch(err, branch):
             if any(f[:-1] == branch[:-1] for f in fitting):
                 continue  # the value is not this branch's type, and another branch fits
-            what, _, got = _problem(err, loc).split(": ", 1)[1].partition(" (got ")
+            what, _, got = _problem(err, loc, root).split(": ", 1)[1].partition(" (got ")
             if loc not in merged:
                 merged[loc] = ([], got)
                 found.append(loc)
             merged[loc][0].append(what.removeprefix("expected "))
             continue
-        line = _problem(err, loc)
+        line = _problem(err, loc, root)
         if line not in found:
             found.append(line)
     return [
@@ -189,7 +190,7 @@ def problems(exc: ValidationError) -> list[str]:
     ]
 
 
-def _problem(err: Any, loc: str) -> str:
+def _problem(err: Any, loc: str, root: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = err.get("input")
@@ -198,7 +199,7 @@ def _problem(err: Any, loc: str) -> str:
         return f"{cause.loc}: {cause}"
     if kind == "extra_forbidden":
         key = str(err["loc"][-1])
-        guess = _suggest(key, _fields_at(err["loc"][:-1]))
+        guess = _suggest(key, _fields_at(err["loc"][:-1], root))
         hint = f"did you mean {guess!r}?" if guess else "`callsim schema` lists the fields"
         return f"{loc}: unknown field ({hint})"
     if kind == "union_tag_invalid":
@@ -207,7 +208,7 @@ def _problem(err: Any, loc: str) -> str:
         return f"{loc}: unknown dist {got.get('dist')!r} (expected one of {tags})"
     if kind == "union_tag_not_found":
         return f"{loc}: needs 'dist' (one of {', '.join(_DISTS)})"
-    pattern = _pattern_at(err["loc"])
+    pattern = _pattern_at(err["loc"], root)
     if kind == "string_type" and pattern in _PATTERNS and got is not None:
         kind = "string_pattern_mismatch"
     if kind in _BOUND:
@@ -243,15 +244,15 @@ def _suggest(key: str, fields: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """The field names of the model at ``loc`` (walking the scenario models)."""
-    model = _walk(loc)[0]
+def _fields_at(loc: tuple[Any, ...], root: Any) -> list[str]:
+    """The field names of the model at ``loc`` (walking the models from ``root``)."""
+    model = _walk(loc, root)[0]
     return list(getattr(model, "model_fields", {}))
 
 
-def _pattern_at(loc: tuple[Any, ...]) -> str | None:
+def _pattern_at(loc: tuple[Any, ...], root: Any) -> str | None:
     """The text pattern of the field at ``loc``, if it has one."""
-    field = _walk(loc)[1]
+    field = _walk(loc, root)[1]
     if field is None:
         return None
     found = [m.pattern for m in field.metadata if getattr(m, "pattern", None)]
@@ -263,9 +264,9 @@ def _pattern_at(loc: tuple[Any, ...]) -> str | None:
     return found[0] if found else None
 
 
-def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
-    """(the model at ``loc``, the field of the last step) walking the scenario models."""
-    model: Any = Scenario
+def _walk(loc: tuple[Any, ...], root: Any) -> tuple[Any, Any]:
+    """(the model at ``loc``, the field of the last step) walking the models from ``root``."""
+    model: Any = root
     field: Any = None
     for part in loc:
         if (

@@ -67,8 +67,10 @@ def _steps(path: str, where: str) -> tuple[str | int, ...]:
             steps.append(int(index) if index.strip().lstrip("-").isdigit() else index.strip())
         pos = m.end()
     if pos != len(path) or not steps or not isinstance(steps[0], str):
-        raise InputError(f"{where}: {path!r} is not a field path (fields by '.', list items "
-                         "by [index] or [name], e.g. agents[support-en].count)")  # fmt: skip
+        raise InputError(
+            f"{where}: {path!r} is not a field path (fields by '.', list items "
+            "by [index] or [name], e.g. agents[support-en].count)"
+        )
     return tuple(steps)
 
 
@@ -122,17 +124,24 @@ def _set(data: Any, steps: tuple[str | int, ...], value: Any, where: str) -> Non
             if not isinstance(node, list):
                 raise InputError(f"{where}: {walked or 'the scenario'} is not a list")
             if isinstance(step, str):  # an item by its name (calls: by queue)
-                named = [i for i, x in enumerate(node) if isinstance(x, dict)
-                         and step in (x.get("name"), x.get("queue"))]  # fmt: skip
+                named = [
+                    i
+                    for i, x in enumerate(node)
+                    if isinstance(x, dict) and step in (x.get("name"), x.get("queue"))
+                ]
                 if len(named) != 1:
                     names = [x.get("name") or x.get("queue") for x in node if isinstance(x, dict)]
                     how = "several items" if named else "no item"
-                    raise InputError(f"{where}: {walked} has {how} named {step!r} "
-                                     f"(names: {', '.join(map(str, names))})")  # fmt: skip
+                    raise InputError(
+                        f"{where}: {walked} has {how} named {step!r} "
+                        f"(names: {', '.join(map(str, names))})"
+                    )
                 step = named[0]
             if not -len(node) <= step < len(node):
-                raise InputError(f"{where}: {walked} has {len(node)} items (index 0 to "
-                                 f"{len(node) - 1}), not [{step}]")  # fmt: skip
+                raise InputError(
+                    f"{where}: {walked} has {len(node)} items (index 0 to "
+                    f"{len(node) - 1}), not [{step}]"
+                )
             walked += f"[{step}]"
             if last:
                 node[step] = value

@@ -142,9 +142,12 @@ class DaskCluster(Executor):
         try:
             if address == "local":
                 self._cluster = dist.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None,
-                )  # fmt: skip
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
                 self._client = dist.Client(self._cluster)
             else:
                 self._client = dist.Client(address, timeout="10s")

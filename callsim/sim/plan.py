@@ -53,6 +53,7 @@ class Stream:
     retrial_max: int = 0
     client: int = -1  # index into SimPlan.clients, or -1
     mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
+    mean_patience_s: float = float("inf")  # none: callers wait for ever
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +170,7 @@ def build_plan(s: Scenario) -> SimPlan:
             retrial_delay=sampler(c.retrial.delay_s) if c.retrial else None,
             retrial_max=c.retrial.max_attempts if c.retrial else 0,
             mean_handle_s=dist_mean(c.talk_s) + (dist_mean(c.wrap_up_s) if c.wrap_up_s else 0),
+            mean_patience_s=dist_mean(c.patience_s) if c.patience_s else float("inf"),
         )
         for c in s.calls
     ]
@@ -187,6 +189,7 @@ def build_plan(s: Scenario) -> SimPlan:
                 client=i,
                 mean_handle_s=dist_mean(work.talk_s)
                 + (dist_mean(work.wrap_up_s) if work.wrap_up_s else 0),
+                mean_patience_s=dist_mean(work.patience_s) if work.patience_s else float("inf"),
             )
         )
     centre = centre_zone(s)

@@ -40,15 +40,19 @@ def sweep(
     """Simulate every point of the grid (``baseline``: the point, from 1, that the
     others are compared with) and return the sweep's document."""
     if not 2 <= replications <= 10_000:
-        raise InputError(f"{replications} is not from 2 to 10,000 (a confidence interval "
-                         "needs two replications)", field="replications")  # fmt: skip
+        raise InputError(
+            f"{replications} is not from 2 to 10,000 (a confidence interval "
+            "needs two replications)",
+            field="replications",
+        )
     points = grid(base, varies)
     if not 1 <= baseline <= len(points):
         raise InputError(f"{baseline} is not a point from 1 to {len(points)}", field="baseline")
     for p in points:
         at = ", ".join(f"{v.path}={x}" for v, x in zip(varies, p.values, strict=True))
-        refuse_errors(check_scenario(p.scenario, build_plan(p.scenario), warnings=False),
-                      f"with {at}: ")  # fmt: skip
+        refuse_errors(
+            check_scenario(p.scenario, build_plan(p.scenario), warnings=False), f"with {at}: "
+        )
     jobs = [Job(p.scenario.model_dump_json(), seed, replications) for p in points]
     reps = run_on.run(jobs, progress)
     samples = [metric_samples(r, (0, 1)) for r in reps]

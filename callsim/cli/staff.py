@@ -1,0 +1,379 @@
+"""``callsim staff SCENARIO [--simulate] [--shifts RULES]``: a scenario's day staffed per
+interval and agent profile, by Erlang or by simulating its routing, and turned into shifts."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from callsim.analytics.metrics import mean_ci
+from callsim.analytics.shifts import ShiftPlan, plan_shifts
+from callsim.analytics.staffing import Target
+from callsim.cli.console import err, print_table, progress
+from callsim.cli.simulate import report_problems
+from callsim.errors import InputError
+from callsim.report.files import json_text, run_dir, write_csv, write_json
+from callsim.scenario import load_scenario
+from callsim.scenario.model import minutes
+from callsim.scenario.shifts import ShiftRules, load_shift_rules, scenario_yaml
+from callsim.sim.execute import executor
+from callsim.sim.staffing import (
+    ErlangStart,
+    Round,
+    StaffPlan,
+    erlang_start,
+    measure,
+    staff_by_simulation,
+    with_plan,
+    with_shifts,
+)
+
+STAFF_SCENARIO_FILES = (
+    "staff.json",
+    "staff.csv",
+    "staff.png",
+    "staffed.yaml",
+    "shifts.csv",
+    "shifts.yaml",
+)
+
+
+def staff_scenario(
+    path: Path,
+    *,
+    sl_target: float | None,
+    sl_threshold_s: float | None,
+    max_abandon: float | None,
+    max_occupancy: float | None,
+    shrinkage: float,
+    simulate: bool,
+    confidence: float | None,
+    replications: int,
+    seed: int,
+    workers: int | None,
+    dask: str | None,
+    shifts: Path | None,
+    out: Path | None,
+    plots: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    sc = load_scenario(path)
+    report_problems(path, sc, strict=False)
+    if max_occupancy is not None or shrinkage:
+        raise InputError(
+            "--max-occupancy and --shrinkage: for Erlang plans without a scenario "
+            "(a scenario's own breaks and routing stand for them)"
+        )
+    if confidence is not None and not simulate:
+        raise InputError("--confidence: needs --simulate (Erlang gives averages only)")
+    target = Target(
+        sc.service_level.sl_target if sl_target is None else sl_target,
+        sc.service_level.sl_threshold_s if sl_threshold_s is None else sl_threshold_s,
+        max_abandon,
+    )
+    rules = load_shift_rules(shifts) if shifts is not None else None
+    folder = run_dir(out, f"staff-{sc.name}", STAFF_SCENARIO_FILES) if out or not as_json else None
+    started = time.perf_counter()
+    doc: dict[str, Any] = {"scenario": sc.name, "target": _target(target, confidence)}
+    if not simulate:
+        start = erlang_start(sc, target)
+        chosen, staffed, found = (
+            start.agents,
+            with_plan(sc, start.profiles, start.agents, start.starts),
+            None,
+        )
+    else:
+        with executor(workers, dask) as ex:
+            label = f"staffing {sc.name} by simulation on {ex.name}"
+            with progress(label, None, enabled=not quiet) as bar:
+                task = bar.task_ids[0]
+
+                def on_round(k: int, r: Round) -> None:
+                    bar.update(
+                        task,
+                        description=f"{label}: round {k}, "
+                        f"{int(r.agents.sum())} agent-intervals, "
+                        f"{int((~r.passed).sum())} cells short",
+                    )
+
+                found = staff_by_simulation(
+                    sc,
+                    target,
+                    ex,
+                    replications=replications,
+                    seed=seed,
+                    confidence=confidence,
+                    progress=lambda k: bar.advance(task, k),
+                    on_round=on_round,
+                )
+                start = found.start
+                chosen, staffed = found.best.agents, found.scenario
+                shift_plans = _shifts(rules, start, chosen) if rules else None
+                checked = None
+                if shift_plans is not None:
+                    bar.update(task, description=f"{label}: simulating the shifts")
+                    by_shifts = with_shifts(sc, start.profiles, shift_plans)
+                    on_phones = np.array([np.round(p.scheduled) for p in shift_plans], dtype=int)
+                    checked = measure(
+                        by_shifts,
+                        on_phones,
+                        target,
+                        ex,
+                        replications=replications,
+                        seed=seed,
+                        confidence=confidence,
+                    )
+    if not simulate:
+        shift_plans = _shifts(rules, start, chosen) if rules else None
+        checked = None
+    doc.update(_plan_doc(start, chosen, found, target, confidence))
+    doc["wall_time_s"] = round(time.perf_counter() - started, 2)
+    written: list[Path] = []
+    if shift_plans is not None:
+        doc["shifts"] = _shifts_doc(start, shift_plans, checked, target)
+    if folder is not None:
+        header = (
+            f"{sc.name} staffed by callsim staff {'--simulate ' if simulate else ''}"
+            f"(target {target.sl_target:g} in {target.sl_threshold_s:g} s"
+            + (f", abandon <= {target.max_abandon:g}" if target.max_abandon else "")
+            + (f", on {confidence:.0%} of days" if confidence else "")
+            + ")"
+        )
+        written.append(write_json(folder / "staff.json", doc))
+        written.append(_write_plan_csv(folder / "staff.csv", start, chosen, doc))
+        staffed_yaml = folder / "staffed.yaml"
+        staffed_yaml.write_text(scenario_yaml(staffed, header), encoding="utf-8")
+        written.append(staffed_yaml)
+        if shift_plans is not None:
+            shifts_yaml = folder / "shifts.yaml"
+            shift_scenario = with_shifts(sc, start.profiles, shift_plans)
+            shifts_yaml.write_text(
+                scenario_yaml(shift_scenario, header + "; as shifts"), encoding="utf-8"
+            )
+            written.append(shifts_yaml)
+            written.append(_write_shifts_csv(folder / "shifts.csv", start, shift_plans))
+        if plots:
+            from callsim.report.plot import plot_staff_plan
+
+            written.append(plot_staff_plan(folder / "staff.png", doc))
+    if as_json:
+        typer.echo(json_text(doc), nl=False)
+        return
+    if not quiet:
+        _show(doc, simulate)
+        if folder is not None:
+            err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+def _target(t: Target, confidence: float | None) -> dict[str, Any]:
+    return {
+        "sl_target": t.sl_target,
+        "sl_threshold_s": t.sl_threshold_s,
+        "max_abandon": t.max_abandon,
+        "confidence": confidence,
+    }
+
+
+def _shifts(rules: ShiftRules | None, start: ErlangStart, agents: np.ndarray) -> list[ShiftPlan]:
+    assert rules is not None
+    starts_min = [minutes(s) for s in start.starts]
+    return [plan_shifts(row, starts_min, start.interval_min, rules) for row in agents]
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def _ci(samples: np.ndarray) -> tuple[list[float | None], list[float | None]]:
+    mean, half = mean_ci(samples)
+    return [_num(v) for v in mean], [_num(v) for v in half]
+
+
+def _plan_doc(
+    start: ErlangStart,
+    agents: np.ndarray,
+    found: StaffPlan | None,
+    target: Target,
+    confidence: float | None,
+) -> dict[str, Any]:
+    erlang = start.agents.sum(axis=0)
+    chosen = agents.sum(axis=0)
+    calls = (start.load.rate.sum(axis=1) * start.interval_min * 60).tolist()
+    rows: list[dict[str, Any]] = []
+    for i, at in enumerate(start.starts):
+        row: dict[str, Any] = {
+            "interval_start": at,
+            "calls": calls[i],
+            "erlang_agents": int(erlang[i]),
+        }
+        if found is not None:
+            row["simulated_agents"] = int(chosen[i])
+            row["difference"] = int(chosen[i] - erlang[i])
+        row["by_profile"] = {p.name: int(agents[k, i]) for k, p in enumerate(start.profiles)}
+        rows.append(row)
+    h = start.interval_min / 60
+    doc: dict[str, Any] = {
+        "interval_min": start.interval_min,
+        "profiles": [
+            {"name": p.name, "groups": list(p.groups), "skills": p.skills, "queues": list(p.queues)}
+            for p in start.profiles
+        ],
+        "erlang_agent_hours": float(erlang.sum() * h),
+    }
+    if found is not None:
+        doc["simulated_agent_hours"] = float(chosen.sum() * h)
+        doc["met"] = found.met
+        doc["rounds"] = found.rounds
+        for name, r in (("erlang_simulated", found.erlang), ("achieved", found.best)):
+            sl, sl_h = _ci(r.sl_all)
+            ab, ab_h = _ci(r.abandon_all)
+            met = r.days_met(target).tolist()
+            for i, row in enumerate(rows):
+                row[name] = {
+                    "service_level": sl[i],
+                    "service_level_ci95": sl_h[i],
+                    "abandon_rate": ab[i],
+                    "abandon_rate_ci95": ab_h[i],
+                    "days_met": met[i],
+                }
+        doc["cells_short_with_erlang"] = int((~found.erlang.passed).sum())
+    doc["intervals"] = rows
+    return doc
+
+
+def _shifts_doc(
+    start: ErlangStart, plans: list[ShiftPlan], checked: Round | None, target: Target
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"profiles": []}
+    for prof, p in zip(start.profiles, plans, strict=True):
+        out["profiles"].append(
+            {
+                "profile": prof.name,
+                "status": p.status,
+                "paid_hours": p.paid_hours,
+                "required_hours": p.lower_bound_hours,
+                "shifts": [
+                    {"shift": t.label, "agents": int(n)}
+                    for t, n in zip(p.types, p.counts, strict=True)
+                ],
+                "scheduled": p.scheduled.tolist(),
+                "gaps": p.gaps.tolist(),
+                "over": p.over.tolist(),
+            }
+        )
+    out["paid_hours"] = sum(p.paid_hours for p in plans)
+    out["required_hours"] = sum(p.lower_bound_hours for p in plans)
+    if checked is not None:
+        sl, sl_h = _ci(checked.sl_all)
+        out["simulated"] = {
+            "service_level": sl,
+            "service_level_ci95": sl_h,
+            "days_met": checked.days_met(target).tolist(),
+            "cells_short": int((~checked.passed).sum()),
+        }
+    return out
+
+
+def _write_plan_csv(
+    path: Path, start: ErlangStart, agents: np.ndarray, doc: dict[str, Any]
+) -> Path:
+    columns = ["interval_start", "calls", "erlang_agents", *(p.name for p in start.profiles)]
+    sim = "achieved" in doc["intervals"][0]
+    if sim:
+        columns += ["service_level", "service_level_ci95", "abandon_rate", "days_met"]
+    rows = []
+    for i, r in enumerate(doc["intervals"]):
+        row = [
+            r["interval_start"],
+            round(r["calls"], 2),
+            r["erlang_agents"],
+            *(int(agents[k, i]) for k in range(len(start.profiles))),
+        ]
+        if sim:
+            a = r["achieved"]
+            row += [a["service_level"], a["service_level_ci95"], a["abandon_rate"], a["days_met"]]
+        rows.append(row)
+    return write_csv(path, columns, rows)
+
+
+def _write_shifts_csv(path: Path, start: ErlangStart, plans: list[ShiftPlan]) -> Path:
+    rows = [
+        [prof.name, t.label, int(n), t.length_min / 60]
+        for prof, p in zip(start.profiles, plans, strict=True)
+        for t, n in zip(p.types, p.counts, strict=True)
+    ]
+    return write_csv(path, ["profile", "shift", "agents", "paid_hours_each"], rows)
+
+
+def _pm(mean: float | None, half: float | None) -> str:
+    if mean is None:
+        return "-"
+    return f"{mean:.3f}" + ("" if half is None else f"±{half:.3f}")
+
+
+def _show(doc: dict[str, Any], simulate: bool) -> None:
+    conf = doc["target"]["confidence"]
+    columns = ["interval", "calls", "Erlang"]
+    if simulate:
+        columns += ["simulated", "Δ", "SL", "abandon", *(["days met"] if conf else [])]
+    rows = []
+    for r in doc["intervals"]:
+        row: list[Any] = [r["interval_start"], f"{r['calls']:.0f}", r["erlang_agents"]]
+        if simulate:
+            a = r["achieved"]
+            row += [
+                r["simulated_agents"],
+                f"{r['difference']:+d}",
+                _pm(a["service_level"], a["service_level_ci95"]),
+                _pm(a["abandon_rate"], a["abandon_rate_ci95"]),
+            ]
+            if conf:
+                row.append(f"{a['days_met']:.0%}")
+        rows.append(row)
+    t = doc["target"]
+    goal = (
+        f"{t['sl_target']:.0%} in {t['sl_threshold_s']:g} s"
+        + (f", abandon <= {t['max_abandon']:.1%}" if t["max_abandon"] else "")
+        + (f", on {conf:.0%} of days" if conf else " on average")
+    )
+    print_table(f"{doc['scenario']}: agents on the phones per interval ({goal})", columns, rows)
+    line = f"Erlang plan: {doc['erlang_agent_hours']:.1f} agent-hours"
+    if simulate:
+        line += (
+            f"; simulated plan: {doc['simulated_agent_hours']:.1f} "
+            f"({doc['simulated_agent_hours'] - doc['erlang_agent_hours']:+.1f}), "
+            f"{'every' if doc['met'] else 'NOT every'} interval and queue meets the "
+            f"targets; the Erlang plan misses {doc['cells_short_with_erlang']} "
+            f"(interval, queue) cells under this routing; {doc['rounds']} rounds, "
+            f"{doc['wall_time_s']:.0f} s"
+        )
+    err.print(line)
+    shifts = doc.get("shifts")
+    if shifts:
+        rows = [
+            [p["profile"], s["shift"], s["agents"]] for p in shifts["profiles"] for s in p["shifts"]
+        ]
+        print_table(
+            "Shifts (fewest paid agent-hours covering the plan)",
+            ["profile", "shift (b: break)", "agents"],
+            rows,
+        )
+        gaps = sum(sum(p["gaps"]) for p in shifts["profiles"])
+        over = sum(sum(p["over"]) for p in shifts["profiles"])
+        msg = (
+            f"Paid {shifts['paid_hours']:.1f} agent-hours for "
+            f"{shifts['required_hours']:.1f} required "
+            f"({shifts['paid_hours'] / max(shifts['required_hours'], 1e-9) - 1:+.1%}); "
+            f"over-staffed {over:.1f} agent-intervals, gaps {gaps:.1f}"
+        )
+        if "simulated" in shifts:
+            msg += (
+                f"; simulated: {shifts['simulated']['cells_short']} (interval, queue) cells short"
+            )
+        err.print(msg)
