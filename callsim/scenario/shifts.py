@@ -4,7 +4,7 @@ YAML. Errors name file, field, value and what was expected, as a scenario's do."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -53,7 +53,9 @@ class BreakRule(Strict):
 class ShiftRules(Strict):
     """Which shifts may be worked: allowed starts, paid lengths and break rules."""
 
-    starts: list[str] | StartWindow = Field(
+    starts: (
+        Annotated[list[Annotated[str, Field(pattern=HHMM)]], Field(min_length=1)] | StartWindow
+    ) = Field(
         description="Allowed start times: a list of HH:MM, or {first, last, every_min}.",
         examples=[{"first": "07:00", "last": "16:00", "every_min": 30}],
     )

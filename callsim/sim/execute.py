@@ -167,14 +167,17 @@ class DaskCluster(Executor):
         dask_completed: Any = distributed.as_completed
 
         futures = {}
+        blobs = []  # the scattered scenarios, held until their tasks are done
         for j, job in enumerate(jobs):
-            blob = self._client.scatter(job.scenario, broadcast=True)
+            blob = self._client.scatter(job.scenario, broadcast=True, hash=False)
+            blobs.append(blob)
             size = max(1, math.ceil(job.replications / (4 * self.slots)))
             for chunk in _chunks(job.replications, size):
                 f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), pure=False)
                 futures[f] = j
         for future in dask_completed(list(futures)):
             yield futures[future], future.result()
+        del blobs
 
     def close(self) -> None:
         self._client.close()
