@@ -53,6 +53,15 @@ def flag(name: str, help: str, **kw: Any) -> Any:
     return typer.Option(False, name, help=help, metavar="", **kw)
 
 
+# where replications run, for every command that simulates
+DASK = typer.Option(
+    None,
+    "--dask",
+    help="Run on a Dask distributed cluster: its scheduler's address (tcp://host:8786), "
+    "or 'local' for a cluster of local processes on this machine. Same results as without.",
+)
+
+
 def _show_version(value: bool) -> None:
     if value:
         build = "core compiled with mypyc" if core_compiled() else "pure-Python core"

@@ -12,9 +12,8 @@ import typer
 from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c
 from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
-from callsim.cli.app import Command, Group, app, flag
+from callsim.cli.app import DASK, Command, Group, app, flag
 from callsim.cli.console import err, print_table
-from callsim.cli.simulate import DASK
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import Command, app, flag
+from callsim.cli.app import DASK, Command, app, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import (
     json_text,
@@ -25,13 +25,6 @@ from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulat
 from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
 from callsim.sim.execute import executor
 from callsim.sim.run import trace_replication
-
-DASK = typer.Option(
-    None,
-    "--dask",
-    help="Run on a Dask distributed cluster: its scheduler's address (tcp://host:8786), "
-    "or 'local' for a cluster of local processes on this machine. Same results as without.",
-)
 
 
 @app.command(cls=Command)

@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import Command, app, flag
+from callsim.cli.app import DASK, Command, app, flag
 from callsim.cli.console import err, print_table, progress
-from callsim.cli.simulate import DASK, report_problems
+from callsim.cli.simulate import report_problems
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import load_scenario
 from callsim.scenario.vary import parse_vary
