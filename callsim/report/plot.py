@@ -355,7 +355,7 @@ def plot_staff_plan(path: Path, doc: Mapping[str, Any]) -> Path:
             t["sl_target"], color="tab:green", linestyle=":", label=f"target {t['sl_target']:.0%}"
         )
         ax2.set_ylim(0, 1.02)
-        ax2.set_ylabel(f"service level ({t['sl_threshold_s']:g} s)")
+        ax2.set_ylabel(f"service level ({t['sl_threshold_s']:g} s), all queues")
         h2, n2 = ax2.get_legend_handles_labels()
         handles, names = handles + h2, names + n2
     ax.legend(handles, names, loc="lower center", ncol=3, fontsize=8, framealpha=0.9)
