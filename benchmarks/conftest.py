@@ -7,8 +7,12 @@ way; ``timed`` says whether this is a timed run."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,3 +61,21 @@ def best_s(benchmark: Any) -> float:
 def timed(benchmark: Any) -> bool:
     """A timed run: speed floors are asserted."""
     return not isinstance(benchmark, _Once)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def process(args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB, 0 if unknown) of one whole process,
+    measured by GNU time (a child forked from this large test process would count this
+    process's memory until its exec)."""
+    timer = shutil.which("time") or ""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        prefix = [timer, "-f", "%M", "-o", peak.name] if timer.startswith("/usr") else []
+        start = time.perf_counter()
+        done = subprocess.run([*prefix, *args], cwd=ROOT, capture_output=True, check=False)
+        wall = time.perf_counter() - start
+        assert done.returncode == 0, done.stderr.decode()
+        text = peak.read().strip().splitlines()
+    return wall, int(text[-1]) if text and text[-1].isdigit() else 0

@@ -15,18 +15,15 @@ The asserts are regression floors only; docs/simulator.md reports the measured r
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks.ciw_model import simulate_ciw
-from benchmarks.conftest import best_s, timed
+from benchmarks.conftest import best_s, process, timed
 from benchmarks.idiomatic_simpy import simulate_idiomatic
 from callsim import core_compiled
 from callsim.scenario import load_scenario
@@ -97,39 +94,24 @@ def _days(benchmark: Any) -> int:
     return 20 if timed(benchmark) else 3
 
 
-def _process(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB, 0 if unknown) of one whole process,
-    measured by GNU time (a child forked from this large test process would count this
-    process's memory until its exec)."""
-    timer = shutil.which("time") or ""
-    with tempfile.NamedTemporaryFile("r") as peak:
-        prefix = [timer, "-f", "%M", "-o", peak.name] if timer.startswith("/usr") else []
-        start = time.perf_counter()
-        done = subprocess.run([*prefix, *args], cwd=ROOT, capture_output=True, check=False)
-        wall = time.perf_counter() - start
-        assert done.returncode == 0, done.stderr.decode()
-        text = peak.read().strip().splitlines()
-    return wall, int(text[-1]) if text and text[-1].isdigit() else 0
-
-
-def test_callsim_run_20_replications_process(benchmark) -> None:
+def test_callsim_run_20_replicationsprocess(benchmark) -> None:
     benchmark.group = "whole process, 20 days, one worker"
     out = tempfile.mkdtemp()
     exe = [sys.executable, "-m", "callsim", "run", str(SCENARIO), "-n", str(_days(benchmark))]
     args = [*exe, "--workers", "1", "--no-plots", "--quiet", "--out", out]
-    wall, rss = benchmark.pedantic(lambda: _process(args), rounds=1)
+    wall, rss = benchmark.pedantic(lambda: process(args), rounds=1)
     _seconds["callsim"] = wall
     benchmark.extra_info["peak_rss_mb"] = round(rss / 1024, 1)
 
 
-def test_idiomatic_simpy_20_days_process(benchmark) -> None:
+def test_idiomatic_simpy_20_daysprocess(benchmark) -> None:
     benchmark.group = "whole process, 20 days, one worker"
     code = (
         "from benchmarks.idiomatic_simpy import simulate_idiomatic\n"
         f"for seed in range({_days(benchmark)}):"
         f" simulate_idiomatic(6000, 420, 240, 180, {HOURS}, seed)\n"
     )
-    wall, rss = benchmark.pedantic(lambda: _process([sys.executable, "-c", code]), rounds=1)
+    wall, rss = benchmark.pedantic(lambda: process([sys.executable, "-c", code]), rounds=1)
     _seconds["simpy"] = wall
     benchmark.extra_info["peak_rss_mb"] = round(rss / 1024, 1)
 
