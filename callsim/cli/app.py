@@ -54,6 +54,7 @@ def flag(name: str, help: str, **kw: Any) -> Any:
 
 
 # where replications run, for every command that simulates
+WORKERS = typer.Option(None, "--workers", help="Parallel processes (default: all cores).")
 DASK = typer.Option(
     None,
     "--dask",

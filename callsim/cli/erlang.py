@@ -12,7 +12,7 @@ import typer
 from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c
 from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
-from callsim.cli.app import DASK, Command, Group, app, flag
+from callsim.cli.app import DASK, WORKERS, Command, Group, app, flag
 from callsim.cli.console import err, print_table
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
@@ -215,9 +215,7 @@ def staff(
         20, "--replications", "-n", help="With --simulate: simulated days per round."
     ),
     seed: int = typer.Option(1, "--seed", help="With --simulate: seed of every random stream."),
-    workers: int | None = typer.Option(
-        None, "--workers", help="Parallel processes (default: all cores)."
-    ),
+    workers: int | None = WORKERS,
     dask: str | None = DASK,
     shifts: Path | None = typer.Option(
         None,

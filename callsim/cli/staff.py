@@ -319,11 +319,14 @@ def _pm(mean: float | None, half: float | None) -> str:
 
 def _show(doc: dict[str, Any], simulate: bool) -> None:
     conf = doc["target"]["confidence"]
+    shifts = doc.get("shifts")
     columns = ["interval", "calls", "Erlang"]
     if simulate:
         columns += ["simulated", "Δ", "SL", "abandon", *(["days met"] if conf else [])]
+    if shifts:
+        columns += ["shifts", "over"]
     rows = []
-    for r in doc["intervals"]:
+    for i, r in enumerate(doc["intervals"]):
         row: list[Any] = [r["interval_start"], f"{r['calls']:.0f}", r["erlang_agents"]]
         if simulate:
             a = r["achieved"]
@@ -335,6 +338,11 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
             ]
             if conf:
                 row.append(f"{a['days_met']:.0%}")
+        if shifts:
+            on = sum(p["scheduled"][i] for p in shifts["profiles"])
+            over = sum(p["over"][i] for p in shifts["profiles"])
+            gap = sum(p["gaps"][i] for p in shifts["profiles"])
+            row += [f"{on:g}", f"{over:g}" + (f" (gap {gap:g})" if gap else "")]
         rows.append(row)
     t = doc["target"]
     goal = (
@@ -354,7 +362,6 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
             f"{doc['wall_time_s']:.0f} s"
         )
     err.print(line)
-    shifts = doc.get("shifts")
     if shifts:
         rows = [
             [p["profile"], s["shift"], s["agents"]] for p in shifts["profiles"] for s in p["shifts"]

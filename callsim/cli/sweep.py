@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import DASK, Command, app, flag
+from callsim.cli.app import DASK, WORKERS, Command, app, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.cli.simulate import report_problems
 from callsim.report.files import json_text, run_dir, write_csv, write_json
@@ -37,9 +37,7 @@ def sweep_cmd(
     baseline: int = typer.Option(
         1, "--baseline", help="The point (from 1, as numbered in the table) compared with."
     ),
-    workers: int | None = typer.Option(
-        None, "--workers", help="Parallel processes (default: all cores)."
-    ),
+    workers: int | None = WORKERS,
     dask: str | None = DASK,
     out: Path | None = typer.Option(
         None,

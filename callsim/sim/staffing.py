@@ -187,20 +187,28 @@ def with_plan(s: Scenario, profs: list[Profile], agents: np.ndarray, starts: lis
     groups = {g.name: g for g in s.agents}
     new = []
     for p, row in zip(profs, agents, strict=True):
-        first = groups[p.groups[0]]
         on_duty = [{"at": at, "count": int(n)} for at, n in zip(starts, row, strict=True)]
-        spec: dict[str, Any] = {
-            "name": p.name,
-            "count": max(1, int(row.max())),
-            "skills": first.skills,
-            "on_duty": on_duty,
-            "weight": first.weight,
-        }
-        if first.answer_probability is not None:
-            spec["answer_probability"] = first.answer_probability
-        new.append(spec)
+        new.append(_group(groups[p.groups[0]], p.name, max(1, int(row.max())), on_duty=on_duty))
+    return _restaffed(s, new)
+
+
+def _group(like: AgentGroup, name: str, count: int, **working: Any) -> dict[str, Any]:
+    """An agent group with the skills and answering of ``like``, working as told."""
+    spec: dict[str, Any] = {
+        "name": name,
+        "count": count,
+        "skills": like.skills,
+        **working,
+        "weight": like.weight,
+    }
+    if like.answer_probability is not None:
+        spec["answer_probability"] = like.answer_probability
+    return spec
+
+
+def _restaffed(s: Scenario, agents: list[dict[str, Any]]) -> Scenario:
     data = s.model_dump(mode="json", exclude_unset=True)
-    data["agents"] = new
+    data["agents"] = agents
     return Scenario.model_validate(data)
 
 
@@ -458,20 +466,10 @@ def with_shifts(s: Scenario, profs: list[Profile], plans: list[ShiftPlan]) -> Sc
             end = t.start_min + t.length_min
             name = f"{prof.name}-{_hhmm(t.start_min)}-{_hhmm(end)}".replace(":", "")
             name += "".join(f"-b{_hhmm(b)}".replace(":", "") for b, _ in t.breaks)
-            spec: dict[str, Any] = {
-                "name": name,
-                "count": int(n),
-                "skills": first.skills,
-                "shift": {"start": _hhmm(t.start_min), "end": _hhmm(end % 1440)},
-                "breaks": [{"start": _hhmm(b), "minutes": m} for b, m in t.breaks],
-                "weight": first.weight,
-            }
-            if first.answer_probability is not None:
-                spec["answer_probability"] = first.answer_probability
-            new.append(spec)
-    data = s.model_dump(mode="json", exclude_unset=True)
-    data["agents"] = new
-    return Scenario.model_validate(data)
+            shift = {"start": _hhmm(t.start_min), "end": _hhmm(end % 1440)}
+            breaks = [{"start": _hhmm(b), "minutes": m} for b, m in t.breaks]
+            new.append(_group(first, name, int(n), shift=shift, breaks=breaks))
+    return _restaffed(s, new)
 
 
 def _hhmm(m: int) -> str:
