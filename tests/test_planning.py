@@ -393,6 +393,12 @@ def test_breaks_and_gaps() -> None:
     assert (plan.scheduled[:3] >= 2).all()  # breaks staggered so every hour is covered
 
 
+def test_shipped_shift_rules_load() -> None:
+    rules = load_shift_rules(SCENARIOS / "shifts" / "day-shifts.yaml")
+    assert rules.lengths_h == [4, 6, 8]
+    assert len(shift_types(rules)) > 100
+
+
 def test_shift_rules_file_errors(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("starts: {first: '10:00', last: '08:00'}\nlengths_h: [4]\n")
