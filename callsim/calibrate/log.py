@@ -1,0 +1,225 @@
+"""Per-call logs of a real centre: the Anonymous Bank format and a documented generic CSV,
+read into calls with clear rules for the log's flaws, each dropped row counted by reason.
+
+A call, as the simulator sees one: it reaches the queue at ``arrival_s`` (after any voice
+menu), waits ``wait_s``, and is answered (talking ``talk_s`` with ``agent``) or hangs up.
+
+The Anonymous Bank log (README in docs/calibration.md), rules in order:
+
+- a row that is not 17 tab-separated fields is split on any white space instead (some
+  October rows use spaces); if it still is not 17 fields it is dropped (``broken row``);
+- ``PHANTOM`` outcomes are not calls (``phantom``); an outcome other than AGENT or HANG
+  (``no outcome``);
+- a HANG that never entered the queue hung up in the voice menu (``voice-menu hang-up``):
+  it never asked for an agent;
+- an AGENT call with no server (``NO_SERVER``) is dropped (``answered by no agent``);
+- times wrap at midnight: a time earlier than the one before it is on the next day (the
+  call keeps its date; its times run past 24:00);
+- a time or number that does not read is dropped (``unreadable``).
+
+The generic CSV (one row per call, a header naming the columns, any order):
+
+- ``arrival`` (required): when the call reached the queue, ISO date-time;
+- ``answered``: when an agent answered (empty if not);
+- ``abandoned``: when the caller hung up while waiting (empty if answered);
+- ``talk_s``: seconds talked (answered calls); ``agent``: who answered;
+- ``type`` (optional, default ``all``); ``caller`` (optional): a caller id, for retrials.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from callsim.errors import InputError
+
+FORMATS = ("anonymous-bank", "csv")
+EXAMPLES = 3  # line numbers kept per reason
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedCall:
+    day: date
+    type: str
+    caller: str  # "" when unknown
+    arrival_s: float  # seconds after the day's midnight (past 86,400 after midnight)
+    wait_s: float
+    answered: bool
+    talk_s: float
+    agent: str  # "" when not answered
+
+
+@dataclass
+class CallLog:
+    source: str
+    calls: list[LoggedCall]
+    dropped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> line numbers
+    repaired: Counter[str] = field(default_factory=Counter)
+    rows: int = 0
+
+    def drop(self, reason: str, line: int) -> None:
+        self.dropped[reason] += 1
+        seen = self.examples.setdefault(reason, [])
+        if len(seen) < EXAMPLES:
+            seen.append(line)
+
+    @property
+    def days(self) -> list[date]:
+        return sorted({c.day for c in self.calls})
+
+    def missing_days(self) -> list[date]:
+        """Days between the first and last with no calls at all."""
+        days = self.days
+        if not days:
+            return []
+        have, out, d = set(days), [], days[0]
+        while d <= days[-1]:
+            if d not in have:
+                out.append(d)
+            d += timedelta(days=1)
+        return out
+
+
+def _open_text(path: Path) -> str:
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the log ({exc.strerror or exc})") from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise InputError(f"{path}: not a gzip file ({exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def read_log(path: Path, fmt: str = "anonymous-bank") -> CallLog:
+    if fmt not in FORMATS:
+        raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    text = _open_text(path)
+    log = _bank(path, text) if fmt == "anonymous-bank" else _csv(path, text)
+    if not log.calls:
+        reasons = ", ".join(f"{n} {r}" for r, n in log.dropped.most_common()) or "no rows"
+        raise InputError(f"{path}: no usable calls in {log.rows:,} rows ({reasons}); "
+                         f"is it the {fmt} format?")  # fmt: skip
+    return log
+
+
+BANK_FIELDS = (
+    "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
+    "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
+    "ser_exit", "ser_time", "server",
+)  # fmt: skip
+
+
+def _hms(text: str) -> int:
+    h, m, s = text.split(":")
+    return int(h) * 3600 + int(m) * 60 + int(s)
+
+
+def _bank(path: Path, text: str) -> CallLog:
+    lines = text.splitlines()
+    head = lines[0].split("\t") if lines else []
+    if [h.strip() for h in head] != list(BANK_FIELDS):
+        raise InputError(f"{path}: line 1 is not the Anonymous Bank header "
+                         f"({', '.join(BANK_FIELDS[:4])}, ...)")  # fmt: skip
+    log = CallLog(str(path), [])
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        log.rows += 1
+        f = line.split("\t")
+        if len(f) != 17:
+            f = line.split()
+            if len(f) != 17:
+                log.drop("broken row", n)
+                continue
+            log.repaired["separators"] += 1
+        f = [x.strip() for x in f]
+        outcome = f[12]
+        if outcome == "PHANTOM":
+            log.drop("phantom", n)
+            continue
+        if outcome not in ("AGENT", "HANG"):
+            log.drop("no outcome", n)
+            continue
+        try:
+            day = datetime.strptime(f[5], "%y%m%d").date()
+            entry, exit_ = _hms(f[6]), _hms(f[7])
+            q_start, q_time = _hms(f[9]), int(f[11])
+            talk = int(f[15])
+        except ValueError:
+            log.drop("unreadable", n)
+            continue
+        if exit_ < entry:
+            exit_ += 86_400
+            log.repaired["past midnight"] += 1
+        queued = q_start != 0 or q_time > 0
+        if outcome == "HANG" and not queued:
+            log.drop("voice-menu hang-up", n)
+            continue
+        server = f[16]
+        if outcome == "AGENT" and server in ("NO_SERVER", ""):
+            log.drop("answered by no agent", n)
+            continue
+        answered = outcome == "AGENT"
+        log.calls.append(LoggedCall(
+            day, f[4], "" if f[2] in ("0", "") else f[2], float(exit_),
+            float(q_time if queued else 0), answered, float(talk) if answered else 0.0,
+            server if answered else "",
+        ))  # fmt: skip
+    return log
+
+
+CSV_COLUMNS = ("arrival", "answered", "abandoned", "talk_s", "agent", "type", "caller")
+
+
+def _csv(path: Path, text: str) -> CallLog:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "arrival" not in header:
+        raise InputError(f"{path}: missing column 'arrival' (columns: "
+                         f"{', '.join(CSV_COLUMNS)}; found: {', '.join(header) or 'none'})")  # fmt: skip
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        raise InputError(f"{path}: unknown column {unknown[0]!r} (expected: "
+                         f"{', '.join(CSV_COLUMNS)})")  # fmt: skip
+    log = CallLog(str(path), [])
+    for n, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        if not any(row.values()):
+            continue
+        log.rows += 1
+        try:
+            at = datetime.fromisoformat(row["arrival"])
+            answered_at = datetime.fromisoformat(row["answered"]) if row.get("answered") else None
+            left_at = datetime.fromisoformat(row["abandoned"]) if row.get("abandoned") else None
+            talk = float(row.get("talk_s") or 0)
+        except ValueError:
+            log.drop("unreadable", n)
+            continue
+        if (answered_at is None) == (left_at is None):
+            log.drop("no outcome" if answered_at is None else "answered and abandoned", n)
+            continue
+        end = answered_at or left_at
+        assert end is not None
+        wait = (end - at).total_seconds()
+        if wait < 0 or talk < 0:
+            log.drop("negative time", n)
+            continue
+        if answered_at is not None and not row.get("agent"):
+            log.drop("answered by no agent", n)
+            continue
+        midnight = datetime.combine(at.date(), datetime.min.time(), at.tzinfo)
+        log.calls.append(LoggedCall(
+            at.date(), row.get("type") or "all", row.get("caller", ""),
+            (at - midnight).total_seconds(), wait, answered_at is not None,
+            talk if answered_at is not None else 0.0, row.get("agent", ""),
+        ))  # fmt: skip
+    return log
