@@ -71,6 +71,7 @@ class ReplicationStats:
     within: np.ndarray
     waited: np.ndarray
     wait_answered_s: np.ndarray
+    wait_abandoned_s: np.ndarray  # the waits of callers who hung up
     handle_s: np.ndarray
     outcomes: np.ndarray  # [interval, queue, outcome]
     busy_s: np.ndarray
@@ -268,6 +269,7 @@ def reduce_replication(
         within=count(answered & (wait <= frame.sl_threshold_s)),
         waited=count(queued),
         wait_answered_s=count(answered, wait),
+        wait_abandoned_s=count(abandoned, wait),
         handle_s=count(answered, talk + wrap),
         outcomes=outcomes,
         busy_s=busy,
@@ -414,6 +416,9 @@ def metric_samples(
         "service_level": _ratio(stack("within"), offered),
         "abandon_rate": _ratio(abandoned, offered),
         "asa_s": _ratio(stack("wait_answered_s"), answered),
+        "mean_wait_s": _ratio(
+            stack("wait_answered_s") + stack("wait_abandoned_s"), answered + abandoned
+        ),
         "aht_s": _ratio(stack("handle_s"), answered),
         "occupancy": _ratio(busy, staffed),
         "p_wait": _ratio(stack("waited"), offered),

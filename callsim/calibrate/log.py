@@ -106,16 +106,31 @@ def read_log(path: Path, fmt: str = "anonymous-bank") -> CallLog:
     log = _bank(path, text) if fmt == "anonymous-bank" else _csv(path, text)
     if not log.calls:
         reasons = ", ".join(f"{n} {r}" for r, n in log.dropped.most_common()) or "no rows"
-        raise InputError(f"{path}: no usable calls in {log.rows:,} rows ({reasons}); "
-                         f"is it the {fmt} format?")  # fmt: skip
+        raise InputError(
+            f"{path}: no usable calls in {log.rows:,} rows ({reasons}); is it the {fmt} format?"
+        )
     return log
 
 
 BANK_FIELDS = (
-    "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
-    "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
-    "ser_exit", "ser_time", "server",
-)  # fmt: skip
+    "vru+line",
+    "call_id",
+    "customer_id",
+    "priority",
+    "type",
+    "date",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
+)
 
 
 def _hms(text: str) -> int:
@@ -127,8 +142,9 @@ def _bank(path: Path, text: str) -> CallLog:
     lines = text.splitlines()
     head = lines[0].split("\t") if lines else []
     if [h.strip() for h in head] != list(BANK_FIELDS):
-        raise InputError(f"{path}: line 1 is not the Anonymous Bank header "
-                         f"({', '.join(BANK_FIELDS[:4])}, ...)")  # fmt: skip
+        raise InputError(
+            f"{path}: line 1 is not the Anonymous Bank header ({', '.join(BANK_FIELDS[:4])}, ...)"
+        )
     log = CallLog(str(path), [])
     for n, line in enumerate(lines[1:], start=2):
         if not line.strip():
@@ -169,11 +185,18 @@ def _bank(path: Path, text: str) -> CallLog:
             log.drop("answered by no agent", n)
             continue
         answered = outcome == "AGENT"
-        log.calls.append(LoggedCall(
-            day, f[4], "" if f[2] in ("0", "") else f[2], float(exit_),
-            float(q_time if queued else 0), answered, float(talk) if answered else 0.0,
-            server if answered else "",
-        ))  # fmt: skip
+        log.calls.append(
+            LoggedCall(
+                day,
+                f[4],
+                "" if f[2] in ("0", "") else f[2],
+                float(exit_),
+                float(q_time if queued else 0),
+                answered,
+                float(talk) if answered else 0.0,
+                server if answered else "",
+            )
+        )
     return log
 
 
@@ -184,12 +207,15 @@ def _csv(path: Path, text: str) -> CallLog:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     if "arrival" not in header:
-        raise InputError(f"{path}: missing column 'arrival' (columns: "
-                         f"{', '.join(CSV_COLUMNS)}; found: {', '.join(header) or 'none'})")  # fmt: skip
+        raise InputError(
+            f"{path}: missing column 'arrival' (columns: "
+            f"{', '.join(CSV_COLUMNS)}; found: {', '.join(header) or 'none'})"
+        )
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        raise InputError(f"{path}: unknown column {unknown[0]!r} (expected: "
-                         f"{', '.join(CSV_COLUMNS)})")  # fmt: skip
+        raise InputError(
+            f"{path}: unknown column {unknown[0]!r} (expected: {', '.join(CSV_COLUMNS)})"
+        )
     log = CallLog(str(path), [])
     for n, raw in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
@@ -217,9 +243,16 @@ def _csv(path: Path, text: str) -> CallLog:
             log.drop("answered by no agent", n)
             continue
         midnight = datetime.combine(at.date(), datetime.min.time(), at.tzinfo)
-        log.calls.append(LoggedCall(
-            at.date(), row.get("type") or "all", row.get("caller", ""),
-            (at - midnight).total_seconds(), wait, answered_at is not None,
-            talk if answered_at is not None else 0.0, row.get("agent", ""),
-        ))  # fmt: skip
+        log.calls.append(
+            LoggedCall(
+                at.date(),
+                row.get("type") or "all",
+                row.get("caller", ""),
+                (at - midnight).total_seconds(),
+                wait,
+                answered_at is not None,
+                talk if answered_at is not None else 0.0,
+                row.get("agent", ""),
+            )
+        )
     return log

@@ -147,4 +147,4 @@ def _flags() -> set[str]:
 
 
 # Command modules register themselves on ``app`` when imported (after ``app`` exists).
-from callsim.cli import erlang, load, practice, serve, simulate, sweep  # noqa: E402, F401  (they register commands)
+from callsim.cli import calibrate, erlang, load, practice, serve, simulate, sweep  # noqa: E402, F401  (they register commands)

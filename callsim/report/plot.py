@@ -366,3 +366,176 @@ def plot_staff_plan(path: Path, doc: Mapping[str, Any]) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def calibration_plots(
+    folder: Path, doc: Mapping[str, Any], talk_s: Mapping[str, Sequence[float]]
+) -> list[Path]:
+    """The fit report's pictures: arrivals per interval by day type (with the agents
+    seen), talk-time histograms with their lognormal fits, the patience survival curve."""
+    import math
+
+    import numpy as np
+
+    plt = _pyplot()
+    labels = doc["intervals"]
+    x = list(range(len(labels)))
+    fig, ax = plt.subplots(figsize=(11, 4.5), constrained_layout=True)
+    for kind, values in doc["arrivals_per_interval"].items():
+        ax.plot(x, values, "o-", markersize=3, label=f"calls, {kind}")
+    ax2 = ax.twinx()
+    ax2.step(
+        [*x, len(x)],
+        [*doc["agents_seen_per_interval"], doc["agents_seen_per_interval"][-1]],
+        where="post",
+        color="grey",
+        linestyle="--",
+        label="agents seen talking",
+    )
+    ax2.set_ylabel("agents seen talking (mean)")
+    ax2.set_ylim(bottom=0)
+    _interval_axis(ax, labels)
+    ax.set_ylabel("calls per interval (mean)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    h1, n1 = ax.get_legend_handles_labels()
+    h2, n2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, n1 + n2, fontsize=8, loc="upper right")
+    ax.set_title(f"Arrivals by interval and day type ({len(doc['days'])} days)")
+    arrivals = folder / "arrivals.png"
+    fig.savefig(arrivals, dpi=110)
+    plt.close(fig)
+
+    kinds = sorted(talk_s, key=lambda t: -len(talk_s[t]))[:4]
+    fig, axes = plt.subplots(
+        1, len(kinds), figsize=(3.2 * len(kinds) + 1, 3.8), constrained_layout=True, squeeze=False
+    )
+    for ax, t in zip(axes[0], kinds, strict=True):
+        v = np.asarray(talk_s[t])
+        top = float(np.quantile(v, 0.99))
+        ax.hist(v[v <= top], bins=40, density=True, color="tab:blue", alpha=0.6, label="log")
+        fit = doc["talk"][t]
+        mu, sigma = fit["lognormal_mu"], fit["lognormal_sigma"]
+        grid = np.linspace(1, top, 300)
+        pdf = np.exp(-((np.log(grid) - mu) ** 2) / (2 * sigma**2)) / (
+            grid * sigma * math.sqrt(2 * math.pi)
+        )
+        ax.plot(grid, pdf, color="tab:red", label="lognormal fit")
+        ax.set_title(f"{t}: {fit['calls']:,} calls, KS {fit['ks_distance']:.3f}", fontsize=9)
+        ax.set_xlabel("talk time, s")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("Talk time per call type (99 % of calls shown)")
+    talk = folder / "talk.png"
+    fig.savefig(talk, dpi=110)
+    plt.close(fig)
+
+    p = doc["patience"]
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    ax.step(p["km"]["t"], p["km"]["survival"], where="post", label="Kaplan-Meier")
+    t_max = max(p["km"]["t"] or [1.0]) * 1.6
+    grid = np.linspace(0, t_max, 200)
+    ax.plot(
+        grid,
+        np.exp(-grid / p["exponential_mean_s"]),
+        linestyle="--",
+        label=f"exponential fit, mean {p['exponential_mean_s']:.0f} s",
+    )
+    s_end = p["km"]["survival"][-1] if p["km"]["survival"] else 1.0
+    tail = grid[grid >= p["tail_from_s"]]
+    ax.plot(
+        tail,
+        s_end * np.exp(-(tail - p["tail_from_s"]) / p["tail_mean_s"]),
+        color="tab:red",
+        label=f"tail used beyond {p['tail_from_s']:.0f} s",
+    )
+    ax.set_xlabel("seconds waited")
+    ax.set_ylabel("share still willing to wait")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    ax.set_title(f"Patience: {p['queued']:,} calls queued, {p['abandoned']:,} abandoned")
+    patience = folder / "patience.png"
+    fig.savefig(patience, dpi=110)
+    plt.close(fig)
+    return [arrivals, talk, patience]
+
+
+def compare_plots(folder: Path, doc: Mapping[str, Any]) -> list[Path]:
+    """Observed against predicted: per day (with the 5-95 % band and Erlang A), and over
+    the day's intervals (means over the days)."""
+    import numpy as np
+
+    plt = _pyplot()
+    panels = (
+        ("abandon_rate", "abandon rate"),
+        ("asa_s", "ASA, s"),
+        ("service_level", f"service level ({doc['sl_threshold_s']:g} s)"),
+    )
+    days = doc["per_day"]
+    x = list(range(len(days)))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 9), sharex=True, constrained_layout=True)
+    for ax, (m, title) in zip(axes, panels, strict=True):
+        obs = [r[m]["observed"] for r in days]
+        pred = [r[m]["predicted"] for r in days]
+        lo = [r[m]["band"][0] for r in days]
+        hi = [r[m]["band"][1] for r in days]
+        ax.fill_between(x, lo, hi, alpha=0.2, color="tab:blue", label="simulation 5-95 %")
+        ax.plot(x, pred, "o-", color="tab:blue", markersize=3, label="simulation, mean")
+        ax.plot(
+            x,
+            [r[m]["erlang_a"] for r in days],
+            "s--",
+            color="tab:orange",
+            markersize=3,
+            label="Erlang A",
+        )
+        ax.plot(x, obs, "D", color="black", markersize=4, label="log")
+        s = doc["summary"][m]
+        ax.set_title(f"{title}: MAE {s['mae']:.3g} (Erlang A {s['erlang_a_mae']:.3g})", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, ncol=4)
+    axes[-1].set_xticks(
+        x, [f"{r['day'][5:]} {r['weekday']}" for r in days], rotation=45, ha="right"
+    )
+    fig.suptitle("Each logged day: observed against predicted")
+    per_day = folder / "days.png"
+    fig.savefig(per_day, dpi=110)
+    plt.close(fig)
+
+    cells = doc["per_interval"]
+    labels = sorted({c["interval_start"] for c in cells})
+    xi = list(range(len(labels)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 4.5), constrained_layout=True)
+    for ax, (m, title) in zip(axes, panels, strict=True):
+
+        def mean(key: str, m: str = m) -> list[float]:
+            out = []
+            for at in labels:
+                v = [
+                    c[m][key] if key not in {"lo", "hi"} else c[m]["band"][key == "hi"]
+                    for c in cells
+                    if c["interval_start"] == at
+                ]
+                v = [a for a in v if a is not None]
+                out.append(float(np.mean(v)) if v else float("nan"))
+            return out
+
+        ax.fill_between(
+            xi,
+            mean("lo"),
+            mean("hi"),
+            alpha=0.2,
+            color="tab:blue",
+            label="simulation 5-95 % (mean)",
+        )
+        ax.plot(xi, mean("predicted"), color="tab:blue", label="simulation")
+        ax.plot(xi, mean("erlang_a"), "--", color="tab:orange", label="Erlang A")
+        ax.plot(xi, mean("observed"), "D", color="black", markersize=3, label="log")
+        _interval_axis(ax, labels)
+        ax.set_title(f"{title}, mean over the days", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    over_day = folder / "intervals.png"
+    fig.savefig(over_day, dpi=110)
+    plt.close(fig)
+    return [per_day, over_day]

@@ -759,6 +759,25 @@ class LoadGate(Strict):
     )
 
 
+class Calibration(Strict):
+    """How ``callsim calibrate`` made this scenario from a call log; ``callsim compare``
+    uses it to rebuild each logged day. The simulator ignores it."""
+
+    source: str = Field(description="The call log calibrated on.")
+    days: list[str] = Field(description="The days used, YYYY-MM-DD.")
+    types: list[str] = Field(description="The call type of each of calls[], in order.")
+    availability_factor: float = Field(
+        gt=0, description="Agents logged in = agents seen talking in the interval x this."
+    )
+    retrial_share: float = Field(
+        ge=0, lt=1, description="Share of logged calls that were retrials (left out of arrivals)."
+    )
+    patience_exp_mean_s: float = Field(
+        gt=0, description="Exponential fit of patience (Erlang A's), seconds."
+    )
+    observed_abandon_rate: float = Field(ge=0, le=1, description="The log's, over the days.")
+
+
 class Scenario(Strict):
     """An inbound call centre to simulate."""
 
@@ -777,6 +796,9 @@ class Scenario(Strict):
         default_factory=list, description="Answering-service clients and their calls."
     )
     load: LoadGate | None = Field(None, description="Thresholds of callsim load.")
+    calibration: Calibration | None = Field(
+        None, description="Written by callsim calibrate: how the scenario was made."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

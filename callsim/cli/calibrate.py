@@ -1,0 +1,433 @@
+"""``callsim calibrate LOG`` and ``callsim compare LOG SCENARIO``: a scenario from a real
+centre's call log, and its predictions of logged days against what happened."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callsim.calibrate.build import Calibration, calibrate, day_types, tune_factor
+from callsim.calibrate.compare import COMPARED, compare
+from callsim.calibrate.fit import Frame, day_type, select_days
+from callsim.calibrate.log import FORMATS, CallLog, read_log
+from callsim.cli.app import DASK, WORKERS, Command, app, flag
+from callsim.cli.console import err, print_table, progress
+from callsim.errors import InputError
+from callsim.report.files import json_text, run_dir, write_csv, write_json
+from callsim.scenario import load_scenario
+from callsim.scenario.shifts import scenario_yaml
+from callsim.sim.execute import executor
+
+FORMAT = typer.Option("anonymous-bank", "--format", help=f"Log format: {', '.join(FORMATS)}.")
+DAYS = typer.Option(
+    "weekdays",
+    "--days",
+    help="Days of the log: weekdays (Sunday-Thursday), friday, saturday, all, or dates and "
+    "ranges (1999-10-03,1999-10-05..1999-10-07).",
+)
+REPLICATIONS = typer.Option(20, "--replications", "-n", help="Simulated days per logged day.")
+CALIBRATE_FILES = (
+    "calibration.json",
+    "arrivals.png",
+    "talk.png",
+    "patience.png",
+    "arrivals.csv",
+    "talk.csv",
+)
+COMPARE_FILES = ("compare.json", "days.csv", "intervals.csv", "days.png", "intervals.png")
+
+
+def _hours(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)", text.strip())
+    if not m:
+        raise InputError(f"--hours: {text!r} is not HH:MM-HH:MM (e.g. 07:00-24:00)")
+    a = int(m.group(1)) * 60 + int(m.group(2))
+    b = int(m.group(3)) * 60 + int(m.group(4))
+    if b <= a or b > 1440:
+        raise InputError(f"--hours: {text!r} must end after it starts, by 24:00")
+    return a, b
+
+
+def _summary_of_log(log: CallLog) -> None:
+    dropped = (
+        ", ".join(
+            f"{n:,} {reason} (e.g. line {log.examples[reason][0]})"
+            for reason, n in log.dropped.most_common()
+        )
+        or "none"
+    )
+    repaired = ", ".join(f"{n:,} {what}" for what, n in log.repaired.most_common()) or "none"
+    missing = ", ".join(d.isoformat() for d in log.missing_days()) or "none"
+    err.print(
+        f"{log.source}: {log.rows:,} rows, {len(log.calls):,} calls kept; dropped: "
+        f"{dropped}; repaired: {repaired}; days missing: {missing}",
+        markup=False,
+    )
+
+
+@app.command("calibrate", cls=Command)
+def calibrate_cmd(
+    log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
+    out: Path = typer.Option(..., "--out", help="The scenario file to write (YAML)."),
+    fmt: str = FORMAT,
+    days: str = DAYS,
+    interval_min: int = typer.Option(30, "--interval-min", help="Interval length, minutes."),
+    hours: str = typer.Option("07:00-24:00", "--hours", help="The modelled day, HH:MM-HH:MM."),
+    sl_threshold_s: float = typer.Option(
+        20.0, "--sl-threshold-s", help="Service-level threshold, seconds."
+    ),
+    talk: str = typer.Option(
+        "lognormal", "--talk", help="Talk times: lognormal (fitted) or empirical (quantiles)."
+    ),
+    replications: int = REPLICATIONS,
+    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    workers: int | None = WORKERS,
+    dask: str | None = DASK,
+    report: Path | None = typer.Option(
+        None, "--report", help="Folder of the fit report (default results/calibrate-<time>/)."
+    ),
+    no_plots: bool = flag("--no-plots", "Do not draw the PNG plots."),
+    quiet: bool = flag("--quiet", "No progress bar and no tables."),
+) -> None:
+    """Write a scenario calibrated from a call log: arrivals, talk, patience, staffing."""
+    start, end = _hours(hours)
+    if interval_min <= 0 or (end - start) % interval_min:
+        raise InputError(
+            f"--interval-min: {interval_min} does not divide {hours} into whole intervals"
+        )
+    if talk not in ("lognormal", "empirical"):
+        raise InputError(f"--talk: {talk!r} is not one of lognormal, empirical")
+    if not 2 <= replications <= 1000:
+        raise InputError(f"--replications: {replications} is not from 2 to 1,000")
+    if out.suffix not in (".yaml", ".yml"):
+        raise InputError(f"--out: {str(out)!r} is not a .yaml file")
+    log = read_log(log_path, fmt)
+    if not quiet:
+        _summary_of_log(log)
+    chosen = select_days(log, days)
+    cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk)
+    with executor(workers, dask) as ex:
+        total = len(chosen) * replications * 9
+        with progress(
+            f"tuning the availability factor on {ex.name}", total, enabled=not quiet
+        ) as bar:
+            task = bar.task_ids[0]
+            tune_factor(
+                cal,
+                ex,
+                replications=replications,
+                seed=seed,
+                progress=lambda k: bar.advance(task, k),
+            )
+    scenario = cal.average_day()
+    header = (
+        f"Calibrated by callsim calibrate from {log_path} ({len(chosen)} days: {days}) "
+        f"on {datetime.now():%Y-%m-%d}"
+    )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(scenario_yaml(scenario, header), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--out: cannot write {str(out)!r} ({exc.strerror or exc})") from None
+    folder = run_dir(report, "calibrate", CALIBRATE_FILES)
+    doc = _calibration_doc(cal, log)
+    written = [write_json(folder / "calibration.json", doc)]
+    written += _fit_tables(folder, cal)
+    if not no_plots:
+        from callsim.report.plot import calibration_plots
+
+        chosen_days = set(cal.days)
+        talk_s = {
+            t: [
+                c.talk_s
+                for c in log.calls
+                if c.type == t and c.day in chosen_days and c.answered and c.talk_s > 0
+            ]
+            for t in cal.talk
+        }
+        written += calibration_plots(folder, doc, talk_s)
+    if not quiet:
+        _show_calibration(doc)
+        err.print(f"Wrote {out}; report {', '.join(p.name for p in written)} in {folder}")
+
+
+def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
+    obs = cal.observed
+    p = cal.patience
+    by_type: dict[str, list[int]] = {}
+    for k, d in enumerate(obs.days):
+        by_type.setdefault(day_type(d), []).append(k)
+    return {
+        "log": log.source,
+        "rows": log.rows,
+        "calls_kept": len(log.calls),
+        "dropped": dict(log.dropped),
+        "dropped_examples": log.examples,
+        "repaired": dict(log.repaired),
+        "missing_days": [d.isoformat() for d in log.missing_days()],
+        "days": [d.isoformat() for d in cal.days],
+        "day_types": day_types(cal.days),
+        "outside_hours": obs.outside,
+        "intervals": cal.frame.labels(),
+        "arrivals_per_interval": {
+            t: obs.offered[ks].mean(axis=0).tolist() for t, ks in by_type.items()
+        },
+        "agents_seen_per_interval": obs.agents_seen.mean(axis=0).tolist(),
+        "talk": {
+            t: {
+                "calls": f.calls,
+                "mean_s": f.mean_s,
+                "cv": f.cv,
+                "lognormal_mu": f.mu,
+                "lognormal_sigma": f.sigma,
+                "ks_distance": f.ks,
+            }
+            for t, f in cal.talk.items()
+        },
+        "patience": {
+            "queued": p.queued,
+            "abandoned": p.abandoned,
+            "km_median_s": p.median_s,
+            "exponential_mean_s": p.exp_mean_s,
+            "tail_from_s": p.tail_from_s,
+            "tail_mean_s": p.tail_mean_s,
+            "km": {"t": p.times.tolist(), "survival": p.survival.tolist()},
+        },
+        "retrials": {
+            "identified_calls": cal.retrials.identified,
+            "abandoned_identified": cal.retrials.abandoned_identified,
+            "retried_within_1h": cal.retrials.retried,
+            "probability": cal.retrials.probability,
+            "mean_delay_s": cal.retrials.mean_delay_s,
+            "share_of_calls": cal.retrials.share_of_calls,
+        },
+        "availability_factor": cal.factor,
+        "observed_abandon_rate": cal.observed_abandon,
+        "simulated_abandon_rate": cal.simulated_abandon,
+        "tuning": [{"factor": f, "abandon_rate": a} for f, a in cal.tuning or []],
+    }
+
+
+def _fit_tables(folder: Path, cal: Calibration) -> list[Path]:
+    obs = cal.observed
+    labels = cal.frame.labels()
+    rows = [
+        [
+            at,
+            *(float(v) for v in obs.arrivals[:, i].mean(axis=0)),
+            float(obs.agents_seen[:, i].mean()),
+        ]
+        for i, at in enumerate(labels)
+    ]
+    arrivals = write_csv(
+        folder / "arrivals.csv", ["interval_start", *obs.types, "agents_seen"], rows
+    )
+    talk_rows = [[t, f.calls, f.mean_s, f.cv, f.mu, f.sigma, f.ks] for t, f in cal.talk.items()]
+    talk = write_csv(
+        folder / "talk.csv",
+        ["type", "calls", "mean_s", "cv", "lognormal_mu", "lognormal_sigma", "ks_distance"],
+        talk_rows,
+    )
+    return [arrivals, talk]
+
+
+def _show_calibration(doc: dict[str, Any]) -> None:
+    arrivals = doc["arrivals_per_interval"]
+    kinds = list(arrivals)
+    rows = [
+        [at, *(f"{arrivals[k][i]:.1f}" for k in kinds), f"{doc['agents_seen_per_interval'][i]:.1f}"]
+        for i, at in enumerate(doc["intervals"])
+    ]
+    print_table(
+        "Calls per interval by day type (mean), agents seen talking",
+        ["interval", *kinds, "agents seen"],
+        rows,
+    )
+    print_table(
+        "Talk time per call type (lognormal fit; KS: Kolmogorov-Smirnov distance)",
+        ["type", "calls", "mean s", "cv", "KS"],
+        [
+            [t, v["calls"], f"{v['mean_s']:.0f}", f"{v['cv']:.2f}", f"{v['ks_distance']:.3f}"]
+            for t, v in doc["talk"].items()
+        ],
+    )
+    p, r = doc["patience"], doc["retrials"]
+    median = "-" if p["km_median_s"] is None else f"{p['km_median_s']:.0f}"
+    print_table(
+        "Patience (Kaplan-Meier, waits censored by answers) and retrials",
+        ["figure", "value"],
+        [
+            ["calls that queued", f"{p['queued']:,}"],
+            ["of them abandoned", f"{p['abandoned']:,}"],
+            ["median patience, Kaplan-Meier", f"{median} s"],
+            ["exponential fit (Erlang A), mean", f"{p['exponential_mean_s']:.0f} s"],
+            ["tail beyond", f"{p['tail_from_s']:.0f} s: mean {p['tail_mean_s']:.0f} s"],
+            [
+                "abandoners calling again within 1 h",
+                f"{r['probability']:.1%} (of {r['abandoned_identified']:,} with caller ids)",
+            ],
+            ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
+            ["availability factor", f"{doc['availability_factor']:.3f}"],
+            [
+                "abandonment: log / calibrated",
+                f"{doc['observed_abandon_rate']:.2%} / {doc['simulated_abandon_rate']:.2%}",
+            ],
+        ],
+    )
+
+
+@app.command("compare", cls=Command)
+def compare_cmd(
+    log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
+    scenario: Path = typer.Argument(..., help="A scenario written by callsim calibrate."),
+    fmt: str = FORMAT,
+    days: str = DAYS,
+    replications: int = REPLICATIONS,
+    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    workers: int | None = WORKERS,
+    dask: str | None = DASK,
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Result folder (default results/compare-<time>/; with --json none unless given).",
+    ),
+    as_json: bool = flag("--json", "Print compare.json on stdout instead of tables."),
+    no_plots: bool = flag("--no-plots", "Do not draw the PNG plots."),
+    quiet: bool = flag("--quiet", "No progress bar and no tables."),
+) -> None:
+    """Predict each logged day from a calibrated scenario and set it against the log."""
+    if not 2 <= replications <= 1000:
+        raise InputError(f"--replications: {replications} is not from 2 to 1,000")
+    sc = load_scenario(scenario)
+    log = read_log(log_path, fmt)
+    if not quiet and not as_json:
+        _summary_of_log(log)
+    chosen = select_days(log, days)
+    folder = run_dir(out, "compare", COMPARE_FILES) if out or not as_json else None
+    with (
+        executor(workers, dask) as ex,
+        progress(
+            f"simulating {len(chosen)} logged days on {ex.name}",
+            len(chosen) * replications,
+            enabled=not quiet,
+        ) as bar,
+    ):
+        task = bar.task_ids[0]
+        doc = compare(
+            sc,
+            log,
+            chosen,
+            ex,
+            replications=replications,
+            seed=seed,
+            progress=lambda k: bar.advance(task, k),
+        )
+    written: list[Path] = []
+    if folder is not None:
+        written.append(write_json(folder / "compare.json", doc))
+        written += _compare_tables(folder, doc)
+        if not no_plots:
+            from callsim.report.plot import compare_plots
+
+            written += compare_plots(folder, doc)
+    if as_json:
+        typer.echo(json_text(doc), nl=False)
+        return
+    if not quiet:
+        _show_compare(doc)
+        if folder is not None:
+            err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+def _compare_tables(folder: Path, doc: dict[str, Any]) -> list[Path]:
+    cols = ["day", "calls", "agent_intervals"]
+    for m in COMPARED:
+        cols += [f"{m}_observed", f"{m}_predicted", f"{m}_p05", f"{m}_p95", f"{m}_erlang_a"]
+    days = [
+        [
+            r["day"],
+            r["calls"],
+            r["agent_intervals"],
+            *(
+                x
+                for m in COMPARED
+                for x in (r[m]["observed"], r[m]["predicted"], *r[m]["band"], r[m]["erlang_a"])
+            ),
+        ]
+        for r in doc["per_day"]
+    ]
+    cells = [
+        [
+            r["day"],
+            r["interval_start"],
+            r["calls"],
+            r["agents"],
+            *(
+                x
+                for m in COMPARED
+                for x in (r[m]["observed"], r[m]["predicted"], *r[m]["band"], r[m]["erlang_a"])
+            ),
+        ]
+        for r in doc["per_interval"]
+    ]
+    return [
+        write_csv(folder / "days.csv", cols, days),
+        write_csv(
+            folder / "intervals.csv", ["day", "interval_start", "calls", "agents", *cols[3:]], cells
+        ),
+    ]
+
+
+def _f(v: float | None, m: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.1f}" if m.endswith("_s") else f"{v:.3f}"
+
+
+def _show_compare(doc: dict[str, Any]) -> None:
+    short = {"abandon_rate": "aband", "asa_s": "ASA s", "service_level": "SL"}
+    cols = ["day", "calls"]
+    for name in short.values():
+        cols += [f"{name} log", "sim", "Erl A"]
+    rows = [
+        [
+            f"{r['day']} {r['weekday']}",
+            r["calls"],
+            *(
+                x
+                for m in short
+                for x in (
+                    _f(r[m]["observed"], m),
+                    _f(r[m]["predicted"], m),
+                    _f(r[m]["erlang_a"], m),
+                )
+            ),
+        ]
+        for r in doc["per_day"]
+    ]
+    print_table(
+        f"Observed and predicted per day ({doc['replications']} simulated days each)", cols, rows
+    )
+    s = doc["summary"]
+    rows = [
+        [
+            m,
+            _f(s[m]["mae"], m),
+            _f(s[m]["bias"], m),
+            _f(s[m]["erlang_a_mae"], m),
+            _f(s[m]["erlang_a_bias"], m),
+            "-" if s[m]["intervals_in_band"] is None else f"{s[m]['intervals_in_band']:.0%}",
+        ]
+        for m in COMPARED
+    ]
+    print_table(
+        f"Errors over {len(doc['per_day'])} days: simulation against Erlang A "
+        "(per-day mean absolute error and bias; intervals inside the 5-95 % band)",
+        ["metric", "MAE", "bias", "Erl A MAE", "Erl A bias", "in band"],
+        rows,
+    )
