@@ -151,7 +151,7 @@ class Calibration:
         obs = self.observed
         return self.scenario(
             obs.arrivals.mean(axis=0),
-            obs.agents_seen.mean(axis=0),
+            obs.agents_present.mean(axis=0),
             name="calibrated",
             factor=factor,
         )

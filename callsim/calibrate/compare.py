@@ -69,7 +69,7 @@ def day_scenario(sc: Scenario, obs: Observed, d: int) -> Scenario:
         ]
         stream["arrivals"] = {"profile": [*profile, {"at": end, "per_hour": 0}]}
         stream.pop("retrial", None)
-    staff = [max(0, round(float(s) * cal.availability_factor)) for s in obs.agents_seen[d]]
+    staff = [max(0, round(float(s) * cal.availability_factor)) for s in obs.agents_present[d]]
     group = data["agents"][0]
     group["count"] = max(1, *staff)
     group["on_duty"] = [{"at": at, "count": n} for at, n in zip(labels, staff, strict=True)]

@@ -15,6 +15,7 @@ import numpy as np
 from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
 
+WORK_GAP_S = 1800.0  # a longer gap between an agent's calls is time away
 RETRIAL_WINDOW_S = 3600.0  # a call within this after an abandoned one is its retrial
 TAIL_AT_RISK = 30  # the Kaplan-Meier curve is kept while this many still wait
 QUANTILES = 200  # values of an empirical distribution written to the scenario
@@ -103,6 +104,7 @@ class Observed:
     wait_abandoned_s: np.ndarray
     talk_s: np.ndarray  # summed talk of answered calls
     agents_seen: np.ndarray  # distinct agents talking during the interval
+    agents_present: np.ndarray  # agents at work: their spells of calls, gaps included
     outside: int  # calls of these days arriving outside the frame
 
     def rate(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -144,6 +146,7 @@ def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
         )
     }
     seen: list[list[set[str]]] = [[set() for _ in range(frame.n)] for _ in days]
+    spans: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     outside = 0
     step = frame.interval_min * 60
     for c in log.calls:
@@ -166,11 +169,35 @@ def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
             last = min(frame.n - 1, int((start + c.talk_s - frame.start_min * 60) // step))
             for k in range(first, last + 1):
                 seen[d][k].add(c.agent)
+            spans[(d, c.agent)].append((start, start + c.talk_s))
         else:
             cols["abandoned"][d, i] += 1
             cols["wait_abandoned_s"][d, i] += c.wait_s
     agents = np.array([[len(s) for s in row] for row in seen], dtype=float)
-    return Observed(days, types, arrivals, agents_seen=agents, outside=outside, **cols)
+    present = np.zeros(shape)
+    lo0 = frame.start_min * 60.0
+    for (d, _), talks in spans.items():
+        for a, b in _blocks(sorted(talks)):
+            for k in range(
+                max(0, int((a - lo0) // step)), min(frame.n, int((b - lo0) // step) + 1)
+            ):
+                s0 = lo0 + k * step
+                present[d, k] += max(0.0, min(b, s0 + step) - max(a, s0)) / step
+    return Observed(
+        days, types, arrivals, agents_seen=agents, agents_present=present, outside=outside, **cols
+    )
+
+
+def _blocks(talks: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """An agent's calls of a day merged into spells of work: from one call to the next
+    is work unless the gap is longer than ``WORK_GAP_S`` (then they were away)."""
+    out: list[tuple[float, float]] = []
+    for a, b in talks:
+        if out and a - out[-1][1] <= WORK_GAP_S:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import typer
 
 from callsim.calibrate.build import Calibration, calibrate, day_types, tune_factor
 from callsim.calibrate.compare import COMPARED, compare
-from callsim.calibrate.fit import Frame, day_type, select_days
+from callsim.calibrate.fit import Frame, day_type, observe, select_days
 from callsim.calibrate.log import FORMATS, CallLog, read_log
 from callsim.cli.app import DASK, WORKERS, Command, app, flag
 from callsim.cli.console import err, print_table, progress
@@ -158,9 +158,10 @@ def calibrate_cmd(
 
 def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
     obs = cal.observed
+    every = observe(log, log.days, cal.frame)  # all the log's days, by day type
     p = cal.patience
     by_type: dict[str, list[int]] = {}
-    for k, d in enumerate(obs.days):
+    for k, d in enumerate(every.days):
         by_type.setdefault(day_type(d), []).append(k)
     return {
         "log": log.source,
