@@ -4,10 +4,13 @@ of its own (``callsim compare``).
 The calibrated scenario is the selected days' average day: one queue; one call stream per
 call type with its arrival rate per interval (less the share of retrials, which the
 scenario's ``retrial`` block adds back), its talk-time fit, the Kaplan-Meier patience; and
-one agent group logged in by ``on_duty`` head counts: the agents seen talking in each
-interval times an **availability factor**. Agents seen in a half hour were not all there
-for all of it (breaks, other work, a call at its edge): the factor is chosen, by bisection,
-so that the scenario's simulated abandonment equals the log's over the same days.
+one agent group logged in by ``on_duty`` head counts: the agents at work in each interval
+times an **availability factor**. The log has no agent states, so an agent counts as at
+work through each spell of their calls (calls less than 30 minutes apart; the gaps were
+spent waiting for the next call, or in after-call work the log does not record). Not all
+of that time was available for calls (breaks, other work, after-call work): the factor is
+chosen, by bisection, so that the calibration days, simulated each with its own calls and
+staffing, abandon as many calls as the log says.
 """
 
 from __future__ import annotations

@@ -179,6 +179,7 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
             t: obs.offered[ks].mean(axis=0).tolist() for t, ks in by_type.items()
         },
         "agents_seen_per_interval": obs.agents_seen.mean(axis=0).tolist(),
+        "agents_at_work_per_interval": obs.agents_present.mean(axis=0).tolist(),
         "talk": {
             t: {
                 "calls": f.calls,

@@ -767,7 +767,9 @@ class Calibration(Strict):
     days: list[str] = Field(description="The days used, YYYY-MM-DD.")
     types: list[str] = Field(description="The call type of each of calls[], in order.")
     availability_factor: float = Field(
-        gt=0, description="Agents logged in = agents seen talking in the interval x this."
+        gt=0,
+        description="Agents logged in = agents at work in the interval (their spells "
+        "of calls) x this.",
     )
     retrial_share: float = Field(
         ge=0, lt=1, description="Share of logged calls that were retrials (left out of arrivals)."
