@@ -176,7 +176,7 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
         "outside_hours": obs.outside,
         "intervals": cal.frame.labels(),
         "arrivals_per_interval": {
-            t: obs.offered[ks].mean(axis=0).tolist() for t, ks in by_type.items()
+            f"{t} ({len(ks)})": every.offered[ks].mean(axis=0).tolist() for t, ks in by_type.items()
         },
         "agents_seen_per_interval": obs.agents_seen.mean(axis=0).tolist(),
         "agents_at_work_per_interval": obs.agents_present.mean(axis=0).tolist(),

@@ -1,0 +1,385 @@
+"""``callsim calibrate`` and ``callsim compare`` on the shipped Anonymous Bank log: the
+reader's rules for the log's flaws, the fits against known answers, and the commands."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callsim.calibrate.fit import Frame, fit_patience, fit_retrials, observe, select_days
+from callsim.calibrate.log import LoggedCall, read_log
+from callsim.errors import InputError
+from callsim.scenario import load_scenario
+from tests.test_cli import run
+
+BANK = Path(__file__).resolve().parent.parent / "scenarios" / "anonymous-bank-1999"
+JANUARY = BANK / "anonymous_bank_1999_01_january.txt.gz"
+OCTOBER = BANK / "anonymous_bank_1999_10_october.txt.gz"
+HEADER = (
+    "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\t"
+    "vru_time\tq_start\tq_exit\tq_time\toutcome\tser_start\tser_exit\tser_time\tserver"
+)
+
+
+def bank_row(*fields: str) -> str:
+    return "\t".join(fields)
+
+
+def test_the_logs_flaws_have_rules(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        # answered after 17 s in the queue
+        bank_row(
+            "AA01",
+            "1",
+            "27997683",
+            "2",
+            "PS",
+            "991003",
+            "9:55:20",
+            "9:55:26",
+            "6",
+            "9:55:26",
+            "9:55:43",
+            "17",
+            "AGENT",
+            "9:55:43",
+            "9:56:37",
+            "54",
+            "MICHAL",
+        ),
+        # answered at once: no queue
+        bank_row(
+            "AA01",
+            "2",
+            "0",
+            "0",
+            "PS",
+            "991003",
+            "10:41:16",
+            "10:41:26",
+            "10",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "AGENT",
+            "10:41:25",
+            "10:44:53",
+            "208",
+            "BASCH",
+        ),
+        # hung up in the queue after 153 s
+        bank_row(
+            "AA01",
+            "3",
+            "9664491",
+            "2",
+            "PS",
+            "991003",
+            "11:00:31",
+            "11:00:36",
+            "5",
+            "11:00:36",
+            "11:03:09",
+            "153",
+            "HANG",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "NO_SERVER",
+        ),
+        # hung up in the voice menu
+        bank_row(
+            "AA01",
+            "4",
+            "0",
+            "0",
+            "PS",
+            "991003",
+            "12:34:12",
+            "12:34:23",
+            "11",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "HANG",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "NO_SERVER",
+        ),
+        bank_row(
+            "AA01",
+            "5",
+            "0",
+            "0",
+            "PS",
+            "991003",
+            "12:00:00",
+            "12:00:05",
+            "5",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "PHANTOM",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "NO_SERVER",
+        ),
+        bank_row(
+            "AA01",
+            "6",
+            "0",
+            "0",
+            "PS",
+            "991003",
+            "13:00:00",
+            "13:00:05",
+            "5",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "AGENT",
+            "13:00:05",
+            "13:01:00",
+            "55",
+            "NO_SERVER",
+        ),
+        # spaces instead of tabs, and past midnight
+        "AA01 7 0 0       NW 991003 23:59:50 0:00:02 12 0:00:02 0:00:09 7 AGENT 0:00:09 "
+        "0:01:00 51 DARMON",
+        "AA01\t8\tbroken",
+        bank_row(
+            "AA01",
+            "9",
+            "0",
+            "0",
+            "PS",
+            "991003",
+            "13:xx:00",
+            "13:00:05",
+            "5",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "AGENT",
+            "13:00:05",
+            "13:01:00",
+            "55",
+            "BASCH",
+        ),
+        bank_row(
+            "AA01",
+            "10",
+            "0",
+            "0",
+            "PS",
+            "991005",
+            "9:00:00",
+            "9:00:05",
+            "5",
+            "0:00:00",
+            "0:00:00",
+            "0",
+            "AGENT",
+            "9:00:05",
+            "9:01:00",
+            "55",
+            "BASCH",
+        ),
+    ]
+    path = tmp_path / "log.txt.gz"
+    path.write_bytes(gzip.compress("\r\n".join(rows).encode()))
+    log = read_log(path)
+    assert log.rows == 10
+    assert dict(log.dropped) == {
+        "voice-menu hang-up": 1,
+        "phantom": 1,
+        "answered by no agent": 1,
+        "broken row": 1,
+        "unreadable": 1,
+    }
+    assert log.examples["phantom"] == [6]
+    assert dict(log.repaired) == {"separators": 1, "past midnight": 1}
+    assert log.missing_days() == [date(1999, 10, 4)]
+    first, second, hung, late, _ = log.calls
+    assert (first.wait_s, first.answered, first.talk_s, first.caller) == (17, True, 54, "27997683")
+    assert (second.wait_s, second.caller) == (0, "")
+    assert (hung.wait_s, hung.answered, hung.agent) == (153, False, "")
+    assert (late.type, late.arrival_s, late.wait_s) == ("NW", 86_402, 7)
+
+
+def test_generic_csv(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "arrival,answered,abandoned,talk_s,agent,type,caller\n"
+        "2024-03-04T09:00:00,2024-03-04T09:00:12,,180,ann,sales,+4711\n"
+        "2024-03-04T09:01:00,,2024-03-04T09:03:00,,,sales,+4711\n"
+        "2024-03-04T09:02:00,,,,,sales,\n"
+    )
+    log = read_log(path, "csv")
+    assert [(c.wait_s, c.answered) for c in log.calls] == [(12, True), (120, False)]
+    assert log.calls[0].arrival_s == 9 * 3600
+    assert dict(log.dropped) == {"no outcome": 1}
+    path.write_text("when,answered\n2024-03-04T09:00:00,\n")
+    with pytest.raises(InputError, match="missing column 'arrival'"):
+        read_log(path, "csv")
+
+
+def test_patience_estimates_against_a_known_answer() -> None:
+    """Exponential patience of mean 300 s, waits censored by answers at exponential
+    times of mean 200 s: the censored MLE and Kaplan-Meier recover it."""
+    rng = np.random.default_rng(3)
+    patience = rng.exponential(300, 20_000)
+    answer = rng.exponential(200, 20_000)
+    calls = [
+        LoggedCall(
+            date(2024, 1, 1), "x", "", 0.0, float(min(p, a)), bool(a < p), 1.0, "a" if a < p else ""
+        )
+        for p, a in zip(patience, answer, strict=True)
+    ]
+    fit = fit_patience(calls)
+    assert fit.exp_mean_s == pytest.approx(300, rel=0.04)
+    assert fit.median_s == pytest.approx(300 * math.log(2), rel=0.06)
+    assert fit.tail_mean_s == pytest.approx(300, rel=0.25)
+    values = fit.values()
+    assert np.median(values) == pytest.approx(300 * math.log(2), rel=0.08)
+
+
+def test_retrials_from_caller_ids() -> None:
+    day = date(2024, 1, 1)
+    calls = [
+        LoggedCall(day, "x", "c1", 100.0, 50.0, False, 0.0, ""),  # abandons
+        LoggedCall(day, "x", "c1", 700.0, 5.0, True, 60.0, "a"),  # back after 600 s
+        LoggedCall(day, "x", "c2", 100.0, 80.0, False, 0.0, ""),  # abandons, never back
+        LoggedCall(day, "x", "c3", 100.0, 80.0, False, 0.0, ""),
+        LoggedCall(day, "x", "c3", 9000.0, 5.0, True, 60.0, "a"),  # too late to be one
+        LoggedCall(day, "x", "", 100.0, 80.0, False, 0.0, ""),  # no id: not counted
+    ]
+    fit = fit_retrials(calls)
+    assert (fit.identified, fit.abandoned_identified, fit.retried) == (5, 3, 1)
+    assert fit.probability == pytest.approx(1 / 3)
+    assert fit.mean_delay_s == 600
+
+
+def test_observed_day_matches_the_raw_log() -> None:
+    log = read_log(OCTOBER)
+    days = select_days(log, "1999-10-03")
+    obs = observe(log, days, Frame(420, 1440, 30, 20))
+    raw = [
+        line.split("\t") for line in gzip.decompress(OCTOBER.read_bytes()).decode().splitlines()[1:]
+    ]
+    day = [r for r in raw if len(r) == 17 and r[5] == "991003"]
+    queued_or_served = [
+        r
+        for r in day
+        if (r[12] == "AGENT" and r[16].strip() != "NO_SERVER")
+        or (r[12] == "HANG" and (r[9] != "0:00:00" or int(r[11]) > 0))
+    ]
+    assert obs.offered.sum() + obs.outside == len(queued_or_served)
+    hang = sum(1 for r in queued_or_served if r[12] == "HANG")
+    assert obs.abandoned.sum() <= hang
+    assert len(select_days(log, "weekdays")) == 21
+    with pytest.raises(InputError, match="selects none of the log's days"):
+        select_days(log, "1998-01-01")
+    with pytest.raises(InputError, match="is not a date"):
+        select_days(log, "yesterday")
+
+
+@pytest.mark.slow
+def test_calibrate_then_compare(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    scenario = tmp_path / "bank.yaml"
+    code, _, err = run(
+        capsys,
+        "calibrate",
+        str(JANUARY),
+        "--out",
+        str(scenario),
+        "--days",
+        "1999-01-03..1999-01-07",
+        "-n",
+        "3",
+        "--workers",
+        "1",
+        "--report",
+        str(tmp_path / "report"),
+    )
+    assert code == 0, err
+    sc = load_scenario(scenario)
+    assert sc.calibration is not None
+    assert 0.3 < sc.calibration.availability_factor < 1.5
+    assert "PS" in sc.calibration.types
+    assert set(sc.calibration.types) <= {"IN", "NE", "NW", "PE", "PS", "TT"}
+    assert len(sc.calibration.types) == len(sc.calls)
+    report = json.loads((tmp_path / "report" / "calibration.json").read_text())
+    assert report["dropped"]["phantom"] == 240
+    assert report["missing_days"] == ["1999-01-11", "1999-01-12"]
+    for name in ("arrivals.png", "talk.png", "patience.png"):
+        assert (tmp_path / "report" / name).stat().st_size > 10_000
+    out = tmp_path / "cmp"
+    code, stdout, err = run(
+        capsys,
+        "compare",
+        str(OCTOBER),
+        str(scenario),
+        "--days",
+        "1999-10-03..1999-10-05",
+        "-n",
+        "4",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert "Errors over 3 days" in stdout
+    doc = json.loads((out / "compare.json").read_text())
+    assert [r["day"] for r in doc["per_day"]] == ["1999-10-03", "1999-10-04", "1999-10-05"]
+    for m in ("abandon_rate", "asa_s", "service_level"):
+        s = doc["summary"][m]
+        assert s["mae"] is not None
+        assert s["erlang_a_mae"] is not None
+        assert 0 <= s["intervals_in_band"] <= 1
+    first = doc["per_day"][0]["abandon_rate"]
+    assert first["band"][0] <= first["predicted"] <= first["band"][1]
+    assert (out / "days.png").stat().st_size > 10_000
+
+
+def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        (Path(__file__).resolve().parent.parent / "scenarios" / "erlang-c-twin.yaml").read_text()
+    )
+    not_bank = tmp_path / "x.txt"
+    not_bank.write_text("a,b\n1,2\n")
+    cases = [
+        (
+            ["calibrate", str(not_bank), "--out", str(tmp_path / "s.yaml")],
+            f"Error: {not_bank}: line 1 is not the Anonymous Bank header (vru+line, call_id, "
+            "customer_id, priority, ...)",
+        ),
+        (
+            ["calibrate", str(JANUARY), "--out", str(tmp_path / "s.yaml"), "--days", "friday,x"],
+            "Error: --days: 'friday' is not a date YYYY-MM-DD, a range A..B, weekdays, friday, "
+            "saturday or all",
+        ),
+        (
+            ["calibrate", str(JANUARY), "--out", str(tmp_path / "s.yaml"), "--hours", "7-24"],
+            "Error: --hours: '7-24' is not HH:MM-HH:MM (e.g. 07:00-24:00)",
+        ),
+        (
+            ["compare", str(OCTOBER), str(plain)],
+            "Error: the scenario has no calibration block: make it with callsim calibrate (it "
+            "keeps the availability factor compare needs)",
+        ),
+    ]
+    for argv, line in cases:
+        code, _, err = run(capsys, *argv)
+        assert (code, err.strip().splitlines()[-1]) == (2, line), argv
