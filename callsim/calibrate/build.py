@@ -76,7 +76,7 @@ class Calibration:
     def scenario(
         self,
         arrivals: np.ndarray,  # [interval, type] calls per interval
-        seen: np.ndarray,  # [interval] agents seen
+        at_work: np.ndarray,  # [slot] agents at work, on the staffing grid
         *,
         name: str,
         retrials: bool = True,
@@ -113,8 +113,9 @@ class Calibration:
             calls.append(stream)
             types.append(t)
         f = self.factor if factor is None else factor
-        counts = [max(0, round(float(s) * f)) for s in seen]
-        on_duty = [{"at": at, "count": n} for at, n in zip(labels, counts, strict=True)]
+        counts = [max(0, round(float(s) * f)) for s in at_work]
+        slots = fr.slot_labels(len(counts))
+        on_duty = [{"at": at, "count": n} for at, n in zip(slots, counts, strict=True)]
         end = f"{fr.end_min // 60:02d}:{fr.end_min % 60:02d}"
         data = {
             "name": name,
@@ -154,7 +155,7 @@ class Calibration:
         obs = self.observed
         return self.scenario(
             obs.arrivals.mean(axis=0),
-            obs.agents_present.mean(axis=0),
+            obs.present_fine.mean(axis=0),
             name="calibrated",
             factor=factor,
         )

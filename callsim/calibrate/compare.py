@@ -69,10 +69,11 @@ def day_scenario(sc: Scenario, obs: Observed, d: int) -> Scenario:
         ]
         stream["arrivals"] = {"profile": [*profile, {"at": end, "per_hour": 0}]}
         stream.pop("retrial", None)
-    staff = [max(0, round(float(s) * cal.availability_factor)) for s in obs.agents_present[d]]
+    staff = [max(0, round(float(s) * cal.availability_factor)) for s in obs.present_fine[d]]
     group = data["agents"][0]
     group["count"] = max(1, *staff)
-    group["on_duty"] = [{"at": at, "count": n} for at, n in zip(labels, staff, strict=True)]
+    slots = fr.slot_labels(len(staff))
+    group["on_duty"] = [{"at": at, "count": n} for at, n in zip(slots, staff, strict=True)]
     data["agents"] = [group]
     data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
     return Scenario.model_validate(data)
@@ -137,7 +138,8 @@ def compare(
     cell_rows: list[dict[str, Any]] = []
     inside = {m: [0, 0] for m in COMPARED}
     for d, (day, reps, s) in enumerate(zip(days, results, scenarios, strict=True)):
-        staff = [p.count for p in s.agents[0].on_duty or []]
+        fine = np.array([p.count for p in s.agents[0].on_duty or []], dtype=float)
+        staff = [round(float(v)) for v in fine.reshape(fr.n, -1).mean(axis=1)]  # per interval
         cells = metric_samples(reps, None)
         totals = metric_samples(reps, (0, 1))
         erl = _erlang(sc, obs, d, staff)

@@ -15,6 +15,7 @@ import numpy as np
 from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
 
+STAFF_STEP_MIN = 5  # the grid of the staffing written to scenarios
 WORK_GAP_S = 1800.0  # a longer gap between an agent's calls is time away
 RETRIAL_WINDOW_S = 3600.0  # a call within this after an abandoned one is its retrial
 TAIL_AT_RISK = 30  # the Kaplan-Meier curve is kept while this many still wait
@@ -81,6 +82,15 @@ class Frame:
         i = int((arrival_s / 60 - self.start_min) // self.interval_min)
         return i if 0 <= i < self.n and arrival_s >= self.start_min * 60 else -1
 
+    def slot_labels(self, slots: int) -> list[str]:
+        """The start of each of ``slots`` equal slots of the frame, HH:MM."""
+        width = (self.end_min - self.start_min) / slots
+        return [
+            f"{int(self.start_min + k * width) // 60:02d}:"
+            f"{int(self.start_min + k * width) % 60:02d}"
+            for k in range(slots)
+        ]
+
     def labels(self) -> list[str]:
         return [
             f"{(self.start_min + k * self.interval_min) // 60:02d}:"
@@ -105,6 +115,7 @@ class Observed:
     talk_s: np.ndarray  # summed talk of answered calls
     agents_seen: np.ndarray  # distinct agents talking during the interval
     agents_present: np.ndarray  # agents at work: their spells of calls, gaps included
+    present_fine: np.ndarray  # [day, slot]: the same every STAFF_STEP_MIN minutes
     outside: int  # calls of these days arriving outside the frame
 
     def rate(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -174,17 +185,27 @@ def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
             cols["abandoned"][d, i] += 1
             cols["wait_abandoned_s"][d, i] += c.wait_s
     agents = np.array([[len(s) for s in row] for row in seen], dtype=float)
-    present = np.zeros(shape)
+    # agents at work, on a finer grid than the intervals (they come and go within one)
+    k_fine = frame.interval_min // STAFF_STEP_MIN if frame.interval_min % STAFF_STEP_MIN == 0 else 1
+    fine_step = step / k_fine
+    fine = np.zeros((len(days), frame.n * k_fine))
     lo0 = frame.start_min * 60.0
     for (d, _), talks in spans.items():
         for a, b in _blocks(sorted(talks)):
-            for k in range(
-                max(0, int((a - lo0) // step)), min(frame.n, int((b - lo0) // step) + 1)
-            ):
-                s0 = lo0 + k * step
-                present[d, k] += max(0.0, min(b, s0 + step) - max(a, s0)) / step
+            first = max(0, int((a - lo0) // fine_step))
+            for k in range(first, min(fine.shape[1], int((b - lo0) // fine_step) + 1)):
+                s0 = lo0 + k * fine_step
+                fine[d, k] += max(0.0, min(b, s0 + fine_step) - max(a, s0)) / fine_step
+    present = fine.reshape(len(days), frame.n, k_fine).mean(axis=2)
     return Observed(
-        days, types, arrivals, agents_seen=agents, agents_present=present, outside=outside, **cols
+        days,
+        types,
+        arrivals,
+        agents_seen=agents,
+        agents_present=present,
+        present_fine=fine,
+        outside=outside,
+        **cols,
     )
 
 
