@@ -25,10 +25,21 @@ def load_scenario(path: Path | str) -> Scenario:
     Every problem of the file is reported at once (up to ``MAX_PROBLEMS``), one line each:
     file, field path, what was expected and the value found."""
     path = Path(path)
+    data = yaml_fields(path, "scenario")
+    data = _read_empirical_files(data, path)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise scenario_error(problems(exc), f"{path}: ") from None
+
+
+def yaml_fields(path: Path, what: str) -> dict[str, Any]:
+    """The mapping at the top of the YAML file ``path`` (a ``what``: scenario, shift
+    rules), a key given twice refused; every problem one line naming the file."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror or exc})") from exc
+        raise ScenarioError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -42,23 +53,19 @@ def load_scenario(path: Path | str) -> Scenario:
     except ScenarioKeyError as exc:
         raise ScenarioError(f"{path}: {exc.problem}") from None
     except RecursionError:
-        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
+        raise ScenarioError(f"{path}: nested too deeply to be a {what}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{path}: {where}: not valid YAML ({problem})") from None
     if data is None:
-        raise ScenarioError(f"{path}: the file is empty (expected scenario fields)")
+        raise ScenarioError(f"{path}: the file is empty (expected {what} fields)")
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{path}: expected a mapping of scenario fields at the top, got {type(data).__name__}"
+            f"{path}: expected a mapping of {what} fields at the top, got {type(data).__name__}"
         )
-    data = _read_empirical_files(data, path)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise scenario_error(problems(exc), f"{path}: ") from None
+    return data
 
 
 def scenario_error(found: list[str], where: str = "") -> ScenarioError:

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from callsim.errors import ScenarioError
-from callsim.scenario.load import problems, scenario_error
+from callsim.scenario.load import problems, scenario_error, yaml_fields
 from callsim.scenario.model import HHMM, Scenario, Strict, minutes
 
 
@@ -94,19 +93,7 @@ class ShiftRules(Strict):
 
 
 def load_shift_rules(path: Path) -> ShiftRules:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the shift rules ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text (save the file as UTF-8)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "?"
-        raise ScenarioError(f"{path}: {where}: not valid YAML") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of shift-rule fields "
-                            "(starts, lengths_h, breaks)")  # fmt: skip
+    data = yaml_fields(path, "shift rules")
     try:
         return ShiftRules.model_validate(data)
     except ValidationError as exc:
