@@ -151,13 +151,10 @@ class Calibration:
         }
         return Scenario.model_validate(data)
 
-    def average_day(self, factor: float | None = None) -> Scenario:
+    def average_day(self, factor: float | None = None, name: str = "calibrated") -> Scenario:
         obs = self.observed
         return self.scenario(
-            obs.arrivals.mean(axis=0),
-            obs.present_fine.mean(axis=0),
-            name="calibrated",
-            factor=factor,
+            obs.arrivals.mean(axis=0), obs.present_fine.mean(axis=0), name=name, factor=factor
         )
 
 

@@ -124,7 +124,7 @@ def calibrate_cmd(
                 seed=seed,
                 progress=lambda k: bar.advance(task, k),
             )
-    scenario = cal.average_day()
+    scenario = cal.average_day(name=out.stem)
     header = (
         f"Calibrated by callsim calibrate from {log_path} ({len(chosen)} days: {days}) "
         f"on {datetime.now():%Y-%m-%d}"

@@ -9,7 +9,6 @@ import typer
 
 from callsim.cli.app import DASK, WORKERS, Command, app, flag
 from callsim.cli.console import err, print_table, progress
-from callsim.cli.simulate import report_problems
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import load_scenario
 from callsim.scenario.vary import parse_vary
@@ -53,6 +52,8 @@ def sweep_cmd(
     Every point simulates the same days (common random numbers), so the difference to the
     baseline is measured day by day and its 95 % CI shows what the change does, not noise.
     """
+    from callsim.cli.simulate import report_problems  # (cli.simulate imports this module)
+
     sc = load_scenario(scenario)
     report_problems(scenario, sc, strict=False)
     varies = [parse_vary(v) for v in vary]
