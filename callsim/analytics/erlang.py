@@ -13,6 +13,7 @@ beta: P(H > t) = I_u(x+1, j+1), u = exp(-theta*t). That gives the service level 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,3 +199,64 @@ def erlang_a(
 
 def _prob(p: float) -> float:
     return min(1.0, max(0.0, p))
+
+
+FORECAST_POINTS = 64  # quantiles of the day's volume multiplier averaged over
+
+
+@dataclass(frozen=True, slots=True)
+class WithForecastError:
+    """A model's figures averaged over the day-to-day volume uncertainty: the rate is
+    ``rate x M`` with M of mean 1 (gamma with coefficient of variation ``cv``, or normal
+    with standard deviation ``cv`` cut at 0). Shares of calls are weighted by the calls
+    of each day (the long-run share over many days, what a simulation reports);
+    ``service_level_p10`` is the service level exceeded on 90 % of days."""
+
+    model: str
+    cv: float
+    dist: str
+    service_level: float
+    service_level_p10: float
+    p_wait: float
+    p_abandon: float | None
+    asa_s: float | None
+    service_level_known_volume: float
+
+
+def with_forecast_error(
+    compute: Callable[[float], ErlangA | ErlangC], rate_per_s: float, cv: float,
+    dist: str = "gamma",
+) -> WithForecastError:  # fmt: skip
+    """Erlang C or A (``compute(rate)``) averaged over a day-to-day volume multiplier,
+    the analogue of Koole's Erlang X forecast variance."""
+    from scipy import stats
+
+    if not 0 < cv <= 2:
+        raise InputError(f"{cv!r} is not within (0, 2]", field="forecast_cv")
+    if dist not in ("gamma", "normal"):
+        raise InputError(f"{dist!r} is not one of gamma, normal", field="forecast_dist")
+    u = (np.arange(FORECAST_POINTS) + 0.5) / FORECAST_POINTS
+    if dist == "gamma":
+        m = stats.gamma.ppf(u, a=1 / cv**2, scale=cv**2)
+    else:
+        m = np.maximum(0.0, 1 + cv * stats.norm.ppf(u))
+    results = [compute(rate_per_s * float(x)) for x in m]
+    sl = np.array([r.service_level for r in results])
+    pw = np.array([r.p_wait for r in results])
+    ab = np.array([r.p_abandon if isinstance(r, ErlangA) else 0.0 for r in results])
+    asa = np.array([np.nan if r.asa_s is None else r.asa_s for r in results])
+    w = m / m.sum()
+    answered = m * (1 - ab)
+    ok = np.isfinite(asa) & (answered > 0)
+    model = results[0].model
+    return WithForecastError(
+        model=model,
+        cv=cv,
+        dist=dist,
+        service_level=float((w * sl).sum()),
+        service_level_p10=float(np.quantile(sl, 0.1)),
+        p_wait=float((w * pw).sum()),
+        p_abandon=float((w * ab).sum()) if model == "a" else None,
+        asa_s=float((asa[ok] * answered[ok]).sum() / answered[ok].sum()) if ok.all() else None,
+        service_level_known_volume=compute(rate_per_s).service_level,
+    )

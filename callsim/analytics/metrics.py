@@ -72,6 +72,7 @@ class ReplicationStats:
     waited: np.ndarray
     wait_answered_s: np.ndarray
     wait_abandoned_s: np.ndarray  # the waits of callers who hung up
+    short_abandoned: np.ndarray  # hung up within short_abandon_s: not counted as offered
     handle_s: np.ndarray
     outcomes: np.ndarray  # [interval, queue, outcome]
     busy_s: np.ndarray
@@ -270,6 +271,9 @@ def reduce_replication(
         waited=count(queued),
         wait_answered_s=count(answered, wait),
         wait_abandoned_s=count(abandoned, wait),
+        short_abandoned=np.bincount(cell[in_day & short & ~diverted], None, n_int * n_q)
+        .reshape(n_int, n_q)
+        .astype(float),
         handle_s=count(answered, talk + wrap),
         outcomes=outcomes,
         busy_s=busy,
@@ -419,10 +423,46 @@ def metric_samples(
         "mean_wait_s": _ratio(
             stack("wait_answered_s") + stack("wait_abandoned_s"), answered + abandoned
         ),
+        # the other two service-level definitions (the one above: of offered calls, the
+        # short abandons not counted as offered)
+        "service_level_of_answered": _ratio(stack("within"), answered),
+        "service_level_all_offered": _ratio(stack("within"), offered + stack("short_abandoned")),
         "aht_s": _ratio(stack("handle_s"), answered),
         "occupancy": _ratio(busy, staffed),
         "p_wait": _ratio(stack("waited"), offered),
     }
+
+
+PERCENTILES = (50, 80, 90, 95)
+
+
+def hist_percentile(hist: np.ndarray, q: float) -> float:
+    """The ``q`` percentile of answered calls' waits from their histogram over
+    ``WAIT_BINS``, interpolated within its bin (5 s wide up to 300 s, 30 s to 1,800 s; a
+    percentile in the last, open bin is given as 1,800 s); NaN without calls."""
+    total = hist.sum()
+    if total <= 0:
+        return math.nan
+    cum = np.cumsum(hist)
+    goal = total * q / 100
+    i = int(np.searchsorted(cum, goal, side="left"))
+    lo, hi = WAIT_BINS[i], WAIT_BINS[i + 1]
+    if not math.isfinite(hi):
+        return float(lo)
+    before = cum[i - 1] if i else 0.0
+    return float(lo + (hi - lo) * (goal - before) / hist[i]) if hist[i] else float(lo)
+
+
+def wait_percentiles(reps: list[ReplicationStats]) -> dict[str, dict[str, float | None]]:
+    """p50, p80, p90, p95 of answered calls' waits: each replication's, mean and CI."""
+    out = {}
+    for q in PERCENTILES:
+        values = np.array([hist_percentile(r.wait_hist, q) for r in reps])
+        mean, half = mean_ci(values[:, None])
+        m, h = float(mean[0]), float(half[0])
+        out[f"p{q}"] = {"mean": None if math.isnan(m) else m,
+                        "ci95": None if math.isnan(h) else h}  # fmt: skip
+    return out
 
 
 def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:

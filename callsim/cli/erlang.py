@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c
+from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c, with_forecast_error
 from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
 from callsim.cli.app import DASK, WORKERS, Command, Group, app, flag
@@ -34,6 +34,15 @@ _AGENTS = typer.Option(..., "--agents", help="Agents on the phones.")
 _THRESHOLD = typer.Option(20.0, "--sl-threshold-s", help="Service-level threshold, seconds.")
 _PATIENCE = typer.Option(..., "--patience-s", help="Mean caller patience, seconds (exponential).")
 _JSON = flag("--json", "Print JSON on stdout instead of a table.")
+_FORECAST_CV = typer.Option(
+    None,
+    "--forecast-cv",
+    help="Day-to-day volume uncertainty: the figures averaged over a volume multiplier of "
+    "mean 1 with this coefficient of variation (as Erlang X's forecast variance).",
+)
+_FORECAST_DIST = typer.Option(
+    "gamma", "--forecast-dist", help="The multiplier: gamma, or normal cut at 0."
+)
 
 
 def _positive(**flags: float | None) -> None:
@@ -98,6 +107,8 @@ def erlang_c_cmd(
     interval_min: float = _INTERVAL,
     arrivals_per_hour: float | None = _RATE,
     sl_threshold_s: float = _THRESHOLD,
+    forecast_cv: float | None = _FORECAST_CV,
+    forecast_dist: str = _FORECAST_DIST,
     as_json: bool = _JSON,
 ) -> None:
     """Erlang C (M/M/n): callers wait forever. P(wait), service level, ASA, occupancy."""
@@ -109,6 +120,11 @@ def erlang_c_cmd(
         sl_threshold_s=sl_threshold_s,
     )
     rate = _rate_per_s(calls, interval_min, arrivals_per_hour)
+    if forecast_cv is not None:
+        result = with_forecast_error(lambda r: erlang_c(r, aht_s, agents, sl_threshold_s),
+                                     rate, forecast_cv, forecast_dist)  # fmt: skip
+        _show(f"Erlang C, volume cv {forecast_cv:g} ({forecast_dist})", result, as_json)
+        return
     _show("Erlang C", erlang_c(rate, aht_s, agents, sl_threshold_s), as_json)
 
 
@@ -121,6 +137,8 @@ def erlang_a_cmd(
     interval_min: float = _INTERVAL,
     arrivals_per_hour: float | None = _RATE,
     sl_threshold_s: float = _THRESHOLD,
+    forecast_cv: float | None = _FORECAST_CV,
+    forecast_dist: str = _FORECAST_DIST,
     as_json: bool = _JSON,
 ) -> None:
     """Erlang A (M/M/n+M): callers abandon after an exponential patience."""
@@ -132,6 +150,13 @@ def erlang_a_cmd(
         sl_threshold_s=sl_threshold_s,
     )
     rate = _rate_per_s(calls, interval_min, arrivals_per_hour)
+    if forecast_cv is not None:
+        result = with_forecast_error(
+            lambda r: erlang_a(r, aht_s, patience_s, agents, sl_threshold_s), rate,
+            forecast_cv, forecast_dist,
+        )  # fmt: skip
+        _show(f"Erlang A, volume cv {forecast_cv:g} ({forecast_dist})", result, as_json)
+        return
     _show("Erlang A", erlang_a(rate, aht_s, patience_s, agents, sl_threshold_s), as_json)
 
 

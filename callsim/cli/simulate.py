@@ -160,6 +160,14 @@ def show(result: SimulationResult) -> None:
     s = result.summary
     queues = list(s["queues"]) if len(s["queues"]) > 1 else []
     rows = [[m, _pm(s["totals"][m]), *(_pm(s["queues"][q][m]) for q in queues)] for m in METRICS]
+    blank = [""] * len(queues)  # all queues only
+    defs = s["service_level_definitions"]
+    rows += [
+        ["SL of answered calls", _pm(defs["of_answered"]), *blank],
+        ["SL of all offered (short abandons too)", _pm(defs["of_all_offered"]), *blank],
+    ]
+    rows += [[f"wait {q}, answered, s", _pm(v), *blank]
+             for q, v in s["wait_percentiles_s"].items()]  # fmt: skip
     print_table(
         f"{s['scenario']}: {s['replications']} replications, seed {s['seed']}; "
         "mean ± 95 % CI half-width",

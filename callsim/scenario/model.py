@@ -297,6 +297,19 @@ class ProfilePoint(Strict):
     per_hour: float = Field(ge=0, description="Arrival rate, calls per hour.", examples=[300])
 
 
+class DayToDay(Strict):
+    """Day-to-day volume uncertainty: each simulated day, the stream's rates are
+    multiplied by a draw of mean 1 (gamma with this coefficient of variation, or normal
+    with this standard deviation, cut at 0, as A. Herzog's simulator does)."""
+
+    dist: Literal["gamma", "normal"] = Field(
+        "gamma", description="gamma (never negative) or normal (cut at 0)."
+    )
+    cv: float = Field(
+        gt=0, le=2, description="Coefficient of variation of the daily volume.", examples=[0.1]
+    )
+
+
 class Arrivals(Strict):
     """Poisson arrivals: a constant ``per_hour`` or a piecewise-constant ``profile``."""
 
@@ -307,6 +320,9 @@ class Arrivals(Strict):
         None,
         min_length=1,
         description="Rate from each `at` until the next (the first also before it).",
+    )
+    day_to_day: DayToDay | None = Field(
+        None, description="Forecast error: a random multiplier of each day's volume."
     )
 
     @model_validator(mode="after")

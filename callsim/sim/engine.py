@@ -51,8 +51,8 @@ from callsim.core import (
 from callsim.core.client import ClientBook, Tone
 from callsim.core.contact import Category, ContactBook
 from callsim.core.inbound import InboundCall, InboundFlow, writes_note
-from callsim.sim.plan import PlanClient, SimPlan
-from callsim.sim.sample import Streams, poisson_times, press_keys
+from callsim.sim.plan import PlanClient, SimPlan, Stream
+from callsim.sim.sample import Streams, day_multipliers, poisson_times, press_keys
 
 
 class _At:
@@ -84,6 +84,22 @@ _NOTHING_TO_DO = frozenset(
 BREAK = "break"  # the pause reason of a timetable's breaks
 
 
+def _this_day(
+    plan: SimPlan, s: Stream, rng: np.random.Generator
+) -> tuple[tuple[float, float, float], ...]:
+    """The stream's rate pieces with this replication's day-to-day volume multipliers
+    (each piece is in one day: the plan splits them at midnight)."""
+    if s.day_to_day is None:
+        return s.pieces
+    first = plan.origin_min * 60 // 86_400  # the day of clock 0 (0: day 1, -1: the one before)
+    days = int((plan.origin_min * 60 + plan.run_end_s) // 86_400) - first + 1
+    mult = day_multipliers(rng, s.day_to_day[0], s.day_to_day[1], days)
+    return tuple(
+        (a, b, r * float(mult[int((plan.origin_min * 60 + a) // 86_400 - first)]))
+        for a, b, r in s.pieces
+    )
+
+
 class Calls:
     """Everything the simulator knows of each call, by call id (0, 1, ...), in one place:
     the day's first calls drawn up front, in numpy, from named streams; each retrial
@@ -108,7 +124,7 @@ class Calls:
         else:
             times, stream_of = [], []
             for k, s in enumerate(plan.streams):
-                t = poisson_times(arrivals, s.pieces)
+                t = poisson_times(arrivals, _this_day(plan, s, draws["volume"]))
                 times.append(t)
                 stream_of.append(np.full(len(t), k, dtype=np.int32))
             t_all = np.concatenate(times) if times else np.empty(0)
@@ -195,7 +211,8 @@ class Replication:
         self._answer_rng = streams.python("answer")
         self._retrial_rng = streams.python("retrial")
         self._np = {
-            name: streams.numpy(name) for name in ("talk", "patience", "wrap_up", "retrial")
+            name: streams.numpy(name)
+            for name in ("talk", "patience", "wrap_up", "retrial", "volume")
         }
         self._delay_rng = streams.numpy("answer")
         self._p_answer = {t.agent: t.answer_probability for t in plan.timetables}

@@ -54,6 +54,7 @@ class Stream:
     client: int = -1  # index into SimPlan.clients, or -1
     mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
     mean_patience_s: float = float("inf")  # none: callers wait for ever
+    day_to_day: tuple[str, float] | None = None  # (gamma | normal, cv) of a day's volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,11 @@ def build_plan(s: Scenario) -> SimPlan:
 
     def pieces(arrivals: Arrivals) -> tuple[tuple[float, float, float], ...]:
         if arrivals.per_hour is not None:
-            return ((0.0, end_s, arrivals.per_hour / 3600),)
+            if arrivals.day_to_day is None:
+                return ((0.0, end_s, arrivals.per_hour / 3600),)
+            days = _daily(origin, end_s, 0, 1440)  # a piece a day: each day its multiplier
+            return tuple((max(lo, 0.0), min(hi, end_s), arrivals.per_hour / 3600)
+                         for lo, hi in days if min(hi, end_s) > max(lo, 0.0))  # fmt: skip
         assert arrivals.profile is not None
         # each day: the first rate from midnight, each point's rate until the next point
         at = [minutes(p.at) for p in arrivals.profile]
@@ -171,6 +176,7 @@ def build_plan(s: Scenario) -> SimPlan:
             retrial_max=c.retrial.max_attempts if c.retrial else 0,
             mean_handle_s=dist_mean(c.talk_s) + (dist_mean(c.wrap_up_s) if c.wrap_up_s else 0),
             mean_patience_s=dist_mean(c.patience_s) if c.patience_s else float("inf"),
+            day_to_day=_day_to_day(c.arrivals),
         )
         for c in s.calls
     ]
@@ -190,6 +196,7 @@ def build_plan(s: Scenario) -> SimPlan:
                 mean_handle_s=dist_mean(work.talk_s)
                 + (dist_mean(work.wrap_up_s) if work.wrap_up_s else 0),
                 mean_patience_s=dist_mean(work.patience_s) if work.patience_s else float("inf"),
+                day_to_day=_day_to_day(cl.arrivals),
             )
         )
     centre = centre_zone(s)
@@ -265,6 +272,11 @@ def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, str],
             steps.append((off, "logout"))
     steps.sort(key=lambda st: st[0])  # stable: a log-out stays before a log-in at its time
     return tuple(steps)
+
+
+def _day_to_day(arrivals: Arrivals) -> tuple[str, float] | None:
+    u = arrivals.day_to_day
+    return None if u is None else (u.dist, u.cv)
 
 
 def _on_duty(g: AgentGroup, k: int, origin: int, end_s: float) -> tuple[tuple[float, str], ...]:

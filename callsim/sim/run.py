@@ -27,6 +27,7 @@ from callsim.analytics.metrics import (
     mean_ci,
     metric_samples,
     summarize,
+    wait_percentiles,
 )
 from callsim.core import queue_log_lines
 from callsim.errors import InputError
@@ -124,7 +125,8 @@ def simulate(
 def _combine(
     scenario: Scenario, plan: SimPlan, reps: list[ReplicationStats], seed: int, wall_s: float
 ) -> SimulationResult:
-    totals = summarize(metric_samples(reps, (0, 1)))
+    samples = metric_samples(reps, (0, 1))
+    totals = summarize(samples)
     per_queue = metric_samples(reps, (0,))
     queues = {}
     for j, q in enumerate(plan.queues):
@@ -150,6 +152,13 @@ def _combine(
         "sl_threshold_s": scenario.service_level.sl_threshold_s,
         "sl_target": scenario.service_level.sl_target,
         "totals": totals,
+        # the three service-level definitions planners meet, side by side
+        "service_level_definitions": {
+            "of_offered_without_short_abandons": totals["service_level"],
+            "of_answered": _ci(samples["service_level_of_answered"]),
+            "of_all_offered": _ci(samples["service_level_all_offered"]),
+        },
+        "wait_percentiles_s": wait_percentiles(reps),
         "queues": queues,
         "overflow": _pairs(plan, reps, "overflowed", "overflowed_answered"),
         "moved": _pairs(plan, reps, "moved", None),
@@ -193,6 +202,11 @@ def _combine(
         )
     hist = np.stack([r.wait_hist for r in reps]).mean(axis=0)
     return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+
+
+def _ci(x: np.ndarray) -> dict[str, float | None]:
+    mean, half = mean_ci(x[:, None])
+    return {"mean": _num(mean[0]), "ci95": _num(half[0])}
 
 
 def _client(means: np.ndarray) -> dict[str, float | None]:

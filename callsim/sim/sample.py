@@ -19,7 +19,10 @@ from callsim.scenario.model import (
 )
 
 Dist = Exponential | Lognormal | Gamma | Constant | Uniform | Empirical
-STREAMS = ("arrivals", "talk", "patience", "wrap_up", "retrial", "answer", "tie_break", "policy")
+STREAMS = (
+    "arrivals", "talk", "patience", "wrap_up", "retrial", "answer", "tie_break", "policy",
+    "volume",  # new streams go last: the others keep their draws
+)  # fmt: skip
 
 
 class Streams:
@@ -80,6 +83,14 @@ def poisson_times(
         n = rng.poisson(rate * (end - start))
         chunks.append(np.sort(rng.uniform(start, end, n)))
     return np.concatenate(chunks) if chunks else np.empty(0)
+
+
+def day_multipliers(rng: np.random.Generator, dist: str, cv: float, days: int) -> np.ndarray:
+    """``days`` draws of a day's volume multiplier, mean 1: gamma with coefficient of
+    variation ``cv``, or normal with standard deviation ``cv`` cut at 0."""
+    if dist == "gamma":
+        return rng.gamma(1.0 / cv**2, cv**2, days)
+    return np.maximum(0.0, 1.0 + cv * rng.standard_normal(days))
 
 
 def press_keys(menu: Menu, random: Callable[[], float]) -> str:
