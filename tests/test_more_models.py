@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from callsim.analytics.erlang import erlang_a, erlang_c, with_forecast_error
 from callsim.analytics.metrics import WAIT_BINS, hist_percentile, metric_samples
-from callsim.errors import InputError
+from callsim.errors import InputError, ScenarioError
+from callsim.scenario import load_scenario
 from callsim.scenario.model import Scenario
 from callsim.sim import simulate
 from callsim.sim.execute import Job, executor
@@ -145,3 +147,83 @@ def test_percentiles_from_the_histogram() -> None:
     for q in (50, 80, 90, 95):
         assert hist_percentile(hist, q) == pytest.approx(np.percentile(waits, q), abs=1.0)
     assert math.isnan(hist_percentile(np.zeros(len(WAIT_BINS) - 1), 50))
+
+
+COSTLY = {
+    "name": "costly",
+    "horizon": {"start": "08:00", "end": "12:00", "interval_min": 30, "warmup_min": 30},
+    "queues": [{"name": "general", "skills": ["general"]}, {"name": "sales", "skills": ["sales"]}],
+    "calls": [
+        {
+            "queue": "general",
+            "arrivals": {"per_hour": 120},
+            "talk_s": {"dist": "exponential", "mean": 180},
+            "patience_s": {"dist": "exponential", "mean": 120},
+        },
+        {
+            "queue": "sales",
+            "arrivals": {"per_hour": 60},
+            "talk_s": {"dist": "exponential", "mean": 180},
+            "patience_s": {"dist": "exponential", "mean": 120},
+        },
+    ],
+    "agents": [
+        {
+            "name": "team",
+            "count": 7,
+            "skills": ["general"],
+            "shift": {"start": "08:00", "end": "12:00"},
+            "breaks": [{"start": "10:00", "minutes": 15}],
+        },
+        {"name": "sellers", "count": 4, "skills": ["sales"]},
+    ],
+    "costs": {
+        "wage_per_hour": 30,
+        "wage_per_hour_by_group": {"sellers": 40},
+        "per_abandoned_call": 5,
+        "per_waiting_second": 0.01,
+        "revenue_per_answered": 12,
+        "revenue_per_answered_by_queue": {"sales": 50},
+    },
+}
+
+
+def test_costs_of_a_day() -> None:
+    result = simulate(Scenario.model_validate(COSTLY), replications=4, workers=1)
+    s = result.summary
+    day = s["costs"]["per_day"]
+    # shifts are paid whole, breaks included: 7 x 4 h x 30 + 4 x 4 h x 40
+    assert day["wages"]["mean"] == pytest.approx(7 * 4 * 30 + 4 * 4 * 40)
+    answered = s["queues"]["general"]["answered"]["mean"], s["queues"]["sales"]["answered"]["mean"]
+    assert day["revenue"]["mean"] == pytest.approx(answered[0] * 12 + answered[1] * 50)
+    assert day["abandon_cost"]["mean"] == pytest.approx(s["totals"]["abandoned"]["mean"] * 5)
+    total = day["wages"]["mean"] + day["abandon_cost"]["mean"] + day["waiting_cost"]["mean"]
+    assert day["total_cost"]["mean"] == pytest.approx(total)
+    assert sum(s["costs"]["per_interval"]["wages"]) == pytest.approx(day["wages"]["mean"])
+
+
+def test_cost_mistakes_and_sweeps_by_cost(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(COSTLY))
+    data["costs"]["wage_per_hour_by_group"] = {"nobody": 3}
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps(data))  # JSON is YAML
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    assert str(exc.value) == (
+        f"{path}: costs.wage_per_hour_by_group.nobody: unknown name 'nobody' (known: team, sellers)"
+    )
+    from callsim.scenario.vary import parse_vary
+    from callsim.sim.sweep import sweep
+
+    with executor(1) as ex:
+        doc = sweep(
+            Scenario.model_validate(COSTLY),
+            [parse_vary("agents[team].count=6,8")],
+            ex,
+            replications=4,
+        )
+    second = doc["points"][1]
+    assert second["total_cost_diff"] == pytest.approx(
+        second["total_cost"] - doc["points"][0]["total_cost"]
+    )
+    assert "margin_diff_ci95" in second

@@ -174,6 +174,17 @@ def show(result: SimulationResult) -> None:
         ["metric", "all queues", *queues],
         rows,
     )
+    if s.get("costs"):
+        c = s["costs"]
+        names = {
+            "wages": "wages", "abandon_cost": "abandoned calls", "waiting_cost": "waiting",
+            "total_cost": "total cost", "revenue": "revenue", "margin": "margin",
+            "cost_per_answered_call": "cost per answered call",
+            "wages_per_handled_minute": "wages per handled minute",
+        }  # fmt: skip
+        print_table(f"Costs per simulated day ({c['currency']}), mean ± 95 % CI",
+                    ["figure", "value"], [[label, _pm(c["per_day"][k])]
+                                          for k, label in names.items()])  # fmt: skip
     if s.get("clients"):
         short = {
             "calls": "calls", "answered": "answered", "abandoned": "abandoned",

@@ -93,13 +93,21 @@ def sweep_cmd(
             err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
 
 
-SHORT = {"service_level": "SL", "abandon_rate": "abandon", "asa_s": "ASA s", "occupancy": "occ"}
+SHORT = {
+    "service_level": "SL",
+    "abandon_rate": "abandon",
+    "asa_s": "ASA s",
+    "occupancy": "occ",
+    "total_cost": "cost/day",
+}
 
 
 def show_sweep(doc: dict[str, Any]) -> None:
     paths = [v["path"] for v in doc["vary"]]
     columns = ["#", *(_label(p) for p in paths)]
-    for m in SWEPT:
+    costed = "total_cost" in doc["points"][0]
+    shown = (*SWEPT, *(("total_cost",) if costed else ()))
+    for m in shown:
         columns.append(SHORT[m])
         if m != "occupancy":
             columns.append(f"Δ {SHORT[m]}")
@@ -107,7 +115,7 @@ def show_sweep(doc: dict[str, Any]) -> None:
     for r in doc["points"]:
         row: list[Any] = [f"{r['point']}{'*' if r['baseline'] else ''}"]
         row += [r[p] for p in paths]
-        for m in SWEPT:
+        for m in shown:
             row.append(_pm(r[m], r[f"{m}_ci95"], m))
             if m != "occupancy":
                 row.append(
@@ -135,6 +143,6 @@ def _label(path: str) -> str:
 def _pm(mean: float | None, half: float | None, metric: str, sign: bool = False) -> str:
     if mean is None:
         return "-"
-    digits = 1 if metric == "asa_s" else 3
+    digits = 0 if metric == "total_cost" else 1 if metric == "asa_s" else 3
     s = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
     return s + ("" if half is None else f"±{half:.{digits}f}")

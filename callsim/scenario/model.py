@@ -757,6 +757,32 @@ class Answering(Strict):
     )
 
 
+class Costs(Strict):
+    """What the centre's work costs and earns, in one currency. Wages are paid for the
+    agents' whole working time (breaks included, as shifts are paid); a waiting second
+    is any caller's, answered or not."""
+
+    currency: str = Field("EUR", max_length=8, description="Currency label, for people.")
+    wage_per_hour: float = Field(
+        0, ge=0, description="Wage per agent-hour, every group.", examples=[30]
+    )
+    wage_per_hour_by_group: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="Wage per agent-hour of named groups (overrides)."
+    )
+    per_abandoned_call: float = Field(
+        0, ge=0, description="Cost of a call abandoned (lost business).", examples=[5]
+    )
+    per_waiting_second: float = Field(
+        0, ge=0, description="Cost of a second a caller waits (toll lines).", examples=[0.01]
+    )
+    revenue_per_answered: float = Field(
+        0, ge=0, description="Revenue of an answered call, every queue.", examples=[12]
+    )
+    revenue_per_answered_by_queue: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="Revenue of an answered call of named queues."
+    )
+
+
 class LoadGate(Strict):
     """Thresholds of ``callsim load`` for this scenario (its flags override them): a run
     that breaks one exits 1, so CI can gate on it."""
@@ -817,6 +843,7 @@ class Scenario(Strict):
     calibration: Calibration | None = Field(
         None, description="Written by callsim calibrate: how the scenario was made."
     )
+    costs: Costs | None = Field(None, description="Wages, the cost of waits and abandons, revenue.")
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -854,6 +881,15 @@ class Scenario(Strict):
                         f"agents[{i}].skills[{j}]",
                         f"unknown skill {skill!r} (declared: {', '.join(declared)})",
                     )
+        if self.costs is not None:
+            for where, known, given in (
+                ("wage_per_hour_by_group", groups, self.costs.wage_per_hour_by_group),
+                ("revenue_per_answered_by_queue", names, self.costs.revenue_per_answered_by_queue),
+            ):
+                for key in given:
+                    if key not in known:
+                        raise _at(f"costs.{where}.{key}",
+                                  f"unknown name {key!r} (known: {', '.join(known)})")  # fmt: skip
         return self
 
     def _check_clients(self, queues: list[str]) -> None:

@@ -8,6 +8,7 @@ warm-up; minute ``m`` of day ``d`` (day 1 is the horizon's first) is on the cloc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -111,6 +112,34 @@ class SimPlan:
         start = self.origin_min + self.count_from_s / 60
         step = self.interval_s / 60
         return [_day_hhmm(start + i * step) for i in range(self.n_intervals)]
+
+
+def paid_seconds(plan: SimPlan, wage_of_group: dict[str, float]) -> np.ndarray:
+    """[interval]: the agents' working time in each counted interval (log-in to log-out,
+    breaks included: shifts are paid whole), each second weighted by its group's wage."""
+    n, step, start = plan.n_intervals, plan.interval_s, plan.count_from_s
+    out = np.zeros(n)
+    end = start + n * step
+    for t in plan.timetables:
+        wage = wage_of_group.get(t.group, 0.0)
+        if not wage:
+            continue
+        on: float | None = None
+        spans = []
+        for at, kind in t.steps:
+            if kind == "login" and on is None:
+                on = at
+            elif kind == "logout" and on is not None:
+                spans.append((on, at))
+                on = None
+        if on is not None:
+            spans.append((on, end))
+        for a, b in spans:
+            a, b = max(a, start), min(b, end)
+            for i in range(int((a - start) // step), math.ceil((b - start) / step)):
+                lo = start + i * step
+                out[i] += wage * max(0.0, min(b, lo + step) - max(a, lo))
+    return out
 
 
 def _day_hhmm(total_min: float) -> tuple[int, str]:

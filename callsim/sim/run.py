@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from callsim import __version__, core_compiled
+from callsim.analytics.costs import day_costs
 from callsim.analytics.metrics import (
     CLIENT_FIELDS,
     METRICS,
@@ -35,7 +36,7 @@ from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
 from callsim.sim.execute import Executor, Job, executor
-from callsim.sim.plan import SimPlan, build_plan
+from callsim.sim.plan import SimPlan, build_plan, paid_seconds
 
 DEFAULT_REPLICATIONS = 10
 MAX_REPLICATIONS = 10_000
@@ -165,6 +166,10 @@ def _combine(
     }
     if clients:
         summary["clients"] = clients  # mean per simulated day
+    if scenario.costs is not None:
+        costs = day_costs(scenario.costs, reps, plan.queues, paid_seconds(plan, wages(scenario)))
+        del costs["per_day"]["samples"]
+        summary["costs"] = costs  # fmt: skip
 
     starts = plan.interval_labels()
     several_days = starts[-1][0] > 1 if starts else False
@@ -202,6 +207,14 @@ def _combine(
         )
     hist = np.stack([r.wait_hist for r in reps]).mean(axis=0)
     return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+
+
+def wages(scenario: Scenario) -> dict[str, float]:
+    """Each agent group's wage per hour (the scenario's ``costs``)."""
+    c = scenario.costs
+    if c is None:
+        return {}
+    return {g.name: c.wage_per_hour_by_group.get(g.name, c.wage_per_hour) for g in scenario.agents}
 
 
 def _ci(x: np.ndarray) -> dict[str, float | None]:

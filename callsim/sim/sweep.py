@@ -16,15 +16,18 @@ from typing import Any
 
 import numpy as np
 
+from callsim.analytics.costs import day_costs
 from callsim.analytics.metrics import mean_ci, metric_samples
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.execute import Executor, Job
-from callsim.sim.plan import build_plan
+from callsim.sim.plan import build_plan, paid_seconds
+from callsim.sim.run import wages
 
 SWEPT = ("service_level", "abandon_rate", "asa_s", "occupancy")
+COSTED = ("total_cost", "margin")  # per day, when the scenario has costs
 
 
 def sweep(
@@ -56,6 +59,11 @@ def sweep(
     jobs = [Job(p.scenario.model_dump_json(), seed, replications) for p in points]
     reps = run_on.run(jobs, progress)
     samples = [metric_samples(r, (0, 1)) for r in reps]
+    for p, r, m in zip(points, reps, samples, strict=True):  # costs, when the scenario has them
+        if p.scenario.costs is not None:
+            plan = build_plan(p.scenario)
+            c = day_costs(p.scenario.costs, r, plan.queues, paid_seconds(plan, wages(p.scenario)))
+            m.update({k: np.array(v) for k, v in c["per_day"]["samples"].items()})
     base_samples = samples[baseline - 1]
     rows = [
         _row(k, p, varies, s, base_samples, k == baseline - 1)
@@ -88,7 +96,7 @@ def _row(
     row.update({v.path: x for v, x in zip(varies, point.values, strict=True)})
     row["agents"] = sum(g.count for g in point.scenario.agents)
     row["offered"] = _num(float(np.mean(s["offered"])))
-    for m in SWEPT:
+    for m in (*SWEPT, *(c for c in COSTED if c in s and c in base)):
         mean, half = _ci(s[m])
         row[m], row[f"{m}_ci95"] = mean, half
         if is_base:
