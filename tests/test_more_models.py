@@ -227,3 +227,52 @@ def test_cost_mistakes_and_sweeps_by_cost(tmp_path: Path) -> None:
         second["total_cost"] - doc["points"][0]["total_cost"]
     )
     assert "margin_diff_ci95" in second
+
+
+FOLLOWING = {
+    "name": "following",
+    "horizon": {"start": "08:00", "end": "14:00", "interval_min": 60, "warmup_min": 0},
+    "queues": [
+        {"name": "support", "skills": ["support"]},
+        {"name": "billing", "skills": ["billing"]},
+    ],
+    "calls": [
+        {
+            "queue": "support",
+            "arrivals": {"per_hour": 60},
+            "talk_s": {"dist": "exponential", "mean": 180},
+            "recall": {
+                "probability": 0.2,
+                "by_level": {5: 0.05},
+                "delay_s": {"dist": "exponential", "mean": 1800},
+            },
+            "forward": {
+                "probability": 0.1,
+                "queue": "billing",
+                "talk_s": {"dist": "constant", "value": 120},
+            },
+        }
+    ],
+    "agents": [
+        {"name": "novices", "count": 3, "skills": ["support"]},
+        {"name": "experts", "count": 3, "skills": {"support": 5}},
+        {"name": "billing", "count": 2, "skills": ["billing"]},
+    ],
+}
+
+
+def test_recalls_and_forwards_of_served_calls() -> None:
+    s = simulate(Scenario.model_validate(FOLLOWING), replications=12, workers=1).summary
+    f = s["follow_ups"]
+    # a forward is decided first (10 %), then a recall: 20 % after novices, 5 % after
+    # experts, who take about half the calls
+    recall = 0.9 * (0.5 * 0.2 + 0.5 * 0.05)
+    assert f["first_contact_resolution"]["mean"] == pytest.approx(1 - recall, abs=0.03)
+    offered = s["queues"]["support"]["offered"]["mean"]
+    assert f["forwarded"] == pytest.approx(0.1 * offered, rel=0.25)
+    # forwarded callers are billing's only calls
+    assert s["queues"]["billing"]["offered"]["mean"] == pytest.approx(f["forwarded"], rel=0.1)
+    data = json.loads(json.dumps(FOLLOWING))
+    data["calls"][0]["forward"]["queue"] = "nowhere"
+    with pytest.raises(ValueError, match="unknown queue 'nowhere'"):
+        Scenario.model_validate(data)

@@ -92,6 +92,10 @@ class ReplicationStats:
     overflowed_answered: np.ndarray  # [from, to]: of those, answered
     moved: np.ndarray  # [from queue, to queue]: calls sent on (on_max_wait, on_empty)
     retrials_lost: int = 0  # would have come after the horizon's end
+    served_first: int = 0  # served calls that were no follow-up (may be followed up)
+    recalls: int = 0  # of them, the callers who called again
+    recalls_lost: int = 0  # would have called again after the horizon's end
+    forwarded: int = 0  # sent on to another queue after service
 
 
 def _columns(

@@ -357,6 +357,34 @@ class Retrial(Strict):
     )
 
 
+class FollowUp(Strict):
+    """After a served call, the caller calls again (``recall``: the issue was not
+    resolved) or is sent on to another queue (``forward``), with a probability that may
+    depend on the serving agent's proficiency (their lowest level in the queue's skills)."""
+
+    probability: float = Field(
+        ge=0, le=1, description="Chance after a served call.", examples=[0.1]
+    )
+    by_level: dict[Annotated[int, Field(ge=1, le=5)], Annotated[float, Field(ge=0, le=1)]] = (
+        Field(default_factory=dict, description="Chance by the serving agent's level 1-5.",
+              examples=[{1: 0.2, 5: 0.05}])
+    )  # fmt: skip
+
+
+class Recall(FollowUp):
+    delay_s: Distribution = Field(
+        description="Time from the end of the call to the recall, seconds.",
+        examples=[{"dist": "exponential", "mean": 3600}],
+    )
+
+
+class Forward(FollowUp):
+    queue: str = Field(description="The queue the caller is sent to.", examples=["billing"])
+    talk_s: Distribution = Field(
+        description="Talk time there, seconds.", examples=[{"dist": "exponential", "mean": 200}]
+    )
+
+
 class CallStream(Strict):
     """Calls to one queue."""
 
@@ -379,6 +407,10 @@ class CallStream(Strict):
     retrial: Retrial | None = Field(None, description="Callbacks of abandoned callers.")
     priority: int | None = Field(
         None, ge=0, le=100, description="Caller priority; none = the queue's."
+    )
+    recall: Recall | None = Field(None, description="Served callers who call again later.")
+    forward: Forward | None = Field(
+        None, description="Served callers sent on to another queue (a new call type)."
     )
 
 
@@ -870,6 +902,9 @@ class Scenario(Strict):
                 raise _at(
                     f"calls[{i}].queue", f"unknown queue {c.queue!r} (queues: {', '.join(names)})"
                 )
+            if c.forward is not None and c.forward.queue not in names:
+                raise _at(f"calls[{i}].forward.queue", f"unknown queue {c.forward.queue!r} "
+                          f"(queues: {', '.join(names)})")  # fmt: skip
         self._check_clients(names)
         groups = [g.name for g in self.agents]
         if len(set(groups)) != len(groups):

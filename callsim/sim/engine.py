@@ -107,7 +107,7 @@ class Calls:
     tens of thousands of calls."""
 
     __slots__ = (
-        "answered", "arrival", "attempt", "client", "inbound", "n_first", "patience",
+        "answered", "arrival", "attempt", "client", "follow_up", "inbound", "n_first", "patience",
         "priority", "queue", "stream", "talk", "wrap",
     )  # fmt: skip
 
@@ -150,6 +150,7 @@ class Calls:
         self.wrap: list[float] = wrap.tolist()  # wrap-up, seconds (a note adds to it)
         self.answered = [False] * n  # learnt from the core's Connect
         self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
+        self.follow_up = [False] * n  # a recall or a forward of a served call
         self.n_first = n
         queue_of = [s.queue for s in plan.streams]
         prio_of = [s.priority for s in plan.streams]
@@ -159,6 +160,14 @@ class Calls:
         self.client = [client_of[k] for k in self.stream]  # client index, -1: a queue's call
         # the inbound flow's record of each client call (None for calls to a queue)
         self.inbound: list[InboundCall | None] = [None] * n
+
+    def followed(self, of: int, queue: str, talk: float, patience: float, wrap: float) -> int:
+        """After served call ``of``, its caller calls ``queue`` (again): a new call."""
+        cid = self.retrial(of, 0.0, talk, patience, wrap)
+        self.attempt[cid] = 0
+        self.follow_up[cid] = True
+        self.queue[cid] = queue
+        return cid
 
     def retrial(self, of: int, at: float, talk: float, patience: float, wrap: float) -> int:
         """Call ``of`` again at ``at``, with its own talk, patience and wrap-up; its id."""
@@ -170,6 +179,7 @@ class Calls:
         self.wrap.append(wrap)
         self.answered.append(False)
         self.attempt.append(self.attempt[of] + 1)
+        self.follow_up.append(self.follow_up[of])
         self.queue.append(self.queue[of])
         self.priority.append(self.priority[of])
         self.client.append(self.client[of])
@@ -224,6 +234,11 @@ class Replication:
         self.flow_inputs: list[tuple[Any, ...]] | None = [] if inputs else None
         self.calls = Calls(plan, streams.numpy("arrivals"), self._np, arrivals)
         self._recalls = arrivals is None
+        self.recalls = self.forwarded = self.recalls_lost = self.served_first = 0
+        self._follow_rng = streams.python("follow_up")
+        self._follow_ups = self._recalls and any(s.recall or s.forward for s in plan.streams)
+        self._served_by: dict[int, str] = {}
+        self._levels: dict[tuple[str, str], int] = {}
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
         self._eid = self.env._eid  # for the life of the environment
@@ -444,6 +459,48 @@ class Replication:
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
         self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), self.env._now))
+        if self._follow_ups and not self.calls.follow_up[cid]:
+            self._follow(cid)
+
+    def _level(self, agent: str, queue: str) -> int:
+        """The agent's proficiency for a queue: their lowest level in its skills."""
+        key = (agent, queue)
+        if key not in self._levels:
+            skills = next(a.skills for a in self.plan.acd.agents if a.name == agent)
+            needs = next(q.skills for q in self.plan.acd.queues if q.name == queue)
+            self._levels[key] = min(skills.get(k, 1) for k in needs)
+        return self._levels[key]
+
+    def _follow(self, cid: int) -> None:
+        """A served caller may be sent on to another queue at once, or call again later
+        (one follow-up per call; the follow-up itself has none)."""
+        s = self.plan.streams[self.calls.stream[cid]]
+        agent = self._served_by.pop(cid, None)
+        if agent is None:
+            return
+        self.served_first += 1
+        level = self._level(agent, self.calls.queue[cid])
+        now = self.env._now
+        rng = self._np
+        patience = float(s.patience(rng["patience"], 1)[0]) if s.patience else float("inf")
+        wrap = float(s.wrap_up(rng["wrap_up"], 1)[0]) if s.wrap_up else 0.0
+        if s.forward is not None and self._follow_rng.random() < s.forward[0][level]:
+            talk = float(s.forward[2](rng["talk"], 1)[0])
+            new = self.calls.followed(cid, s.forward[1], talk, patience, wrap)
+            self.calls.arrival[new] = now
+            self.calls.priority[new] = None
+            self.forwarded += 1
+            self._at(now, self._arrive_retrial, new)
+        elif s.recall is not None and self._follow_rng.random() < s.recall[0][level]:
+            at = now + float(s.recall[1](rng["retrial"], 1)[0])
+            if at > self.plan.arrivals_end_s:
+                self.recalls_lost += 1  # the centre is closed by then
+                return
+            talk = float(s.talk(rng["talk"], 1)[0])
+            new = self.calls.followed(cid, self.calls.queue[cid], talk, patience, wrap)
+            self.calls.arrival[new] = at
+            self.recalls += 1
+            self._at(at, self._arrive_retrial, new)
 
     def _timer(self, ev: _At) -> None:
         self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
@@ -479,6 +536,8 @@ class Replication:
             if kind is Connect:
                 cid = cmd.call
                 self.calls.answered[cid] = True
+                if self._follow_ups:
+                    self._served_by[cid] = cmd.agent
                 client = self.calls.client[cid]
                 now = self.env._now
                 talk = (

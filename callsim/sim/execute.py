@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from callsim.analytics.metrics import ReplicationStats, reduce_replication
@@ -32,9 +32,13 @@ PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next sce
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
-    return reduce_replication(
+    stats = reduce_replication(
         plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
     )
+    if rep.served_first:  # a scenario with recalls or forwards
+        stats = replace(stats, served_first=rep.served_first, recalls=rep.recalls,
+                        recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
+    return stats
 
 
 _plans: OrderedDict[str, SimPlan] = OrderedDict()  # this process's plans, by scenario JSON

@@ -32,6 +32,7 @@ from callsim.scenario.model import (
     Arrivals,
     ClientSpec,
     Contacts,
+    FollowUp,
     Scenario,
     dist_mean,
     minutes,
@@ -56,6 +57,8 @@ class Stream:
     mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
     mean_patience_s: float = float("inf")  # none: callers wait for ever
     day_to_day: tuple[str, float] | None = None  # (gamma | normal, cv) of a day's volume
+    recall: tuple[tuple[float, ...], Sampler] | None = None  # (chance by level 0-5, delay)
+    forward: tuple[tuple[float, ...], str, Sampler] | None = None  # (chance, queue, talk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,10 @@ def build_plan(s: Scenario) -> SimPlan:
             mean_handle_s=dist_mean(c.talk_s) + (dist_mean(c.wrap_up_s) if c.wrap_up_s else 0),
             mean_patience_s=dist_mean(c.patience_s) if c.patience_s else float("inf"),
             day_to_day=_day_to_day(c.arrivals),
+            recall=(_chances(c.recall), sampler(c.recall.delay_s)) if c.recall else None,
+            forward=(_chances(c.forward), c.forward.queue, sampler(c.forward.talk_s))
+            if c.forward
+            else None,
         )
         for c in s.calls
     ]
@@ -301,6 +308,11 @@ def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, str],
             steps.append((off, "logout"))
     steps.sort(key=lambda st: st[0])  # stable: a log-out stays before a log-in at its time
     return tuple(steps)
+
+
+def _chances(f: FollowUp) -> tuple[float, ...]:
+    """The chance of a follow-up by the serving agent's level (index 0 unused)."""
+    return (f.probability, *(f.by_level.get(k, f.probability) for k in range(1, 6)))
 
 
 def _day_to_day(arrivals: Arrivals) -> tuple[str, float] | None:

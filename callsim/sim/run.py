@@ -166,6 +166,15 @@ def _combine(
     }
     if clients:
         summary["clients"] = clients  # mean per simulated day
+    served = np.array([r.served_first for r in reps], dtype=float)
+    if served.sum() > 0:  # recalls and forwards of served calls
+        again = np.array([r.recalls + r.recalls_lost for r in reps], dtype=float)
+        summary["follow_ups"] = {
+            "recalls": float(np.mean([r.recalls for r in reps])),
+            "recalls_after_closing": float(np.mean([r.recalls_lost for r in reps])),
+            "forwarded": float(np.mean([r.forwarded for r in reps])),
+            "first_contact_resolution": _ci(1 - again / np.maximum(served, 1)),
+        }
     if scenario.costs is not None:
         costs = day_costs(scenario.costs, reps, plan.queues, paid_seconds(plan, wages(scenario)))
         del costs["per_day"]["samples"]
