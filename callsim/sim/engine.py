@@ -236,6 +236,7 @@ class Replication:
         self._recalls = arrivals is None
         self.recalls = self.forwarded = self.recalls_lost = self.served_first = 0
         self._follow_rng = streams.python("follow_up")
+        self._follow_np = streams.numpy("follow_up")
         self._follow_ups = self._recalls and any(s.recall or s.forward for s in plan.streams)
         self._served_by: dict[int, str] = {}
         self._levels: dict[tuple[str, str], int] = {}
@@ -481,23 +482,26 @@ class Replication:
         self.served_first += 1
         level = self._level(agent, self.calls.queue[cid])
         now = self.env._now
-        rng = self._np
-        patience = float(s.patience(rng["patience"], 1)[0]) if s.patience else float("inf")
-        wrap = float(s.wrap_up(rng["wrap_up"], 1)[0]) if s.wrap_up else 0.0
+        rng = self._follow_np  # its own stream: follow-ups leave the other draws alone
+
+        def caller() -> tuple[float, float]:  # the new call's patience and wrap-up
+            patience = float(s.patience(rng, 1)[0]) if s.patience else float("inf")
+            return patience, float(s.wrap_up(rng, 1)[0]) if s.wrap_up else 0.0
+
         if s.forward is not None and self._follow_rng.random() < s.forward[0][level]:
-            talk = float(s.forward[2](rng["talk"], 1)[0])
-            new = self.calls.followed(cid, s.forward[1], talk, patience, wrap)
+            talk = float(s.forward[2](rng, 1)[0])
+            new = self.calls.followed(cid, s.forward[1], talk, *caller())
             self.calls.arrival[new] = now
             self.calls.priority[new] = None
             self.forwarded += 1
             self._at(now, self._arrive_retrial, new)
         elif s.recall is not None and self._follow_rng.random() < s.recall[0][level]:
-            at = now + float(s.recall[1](rng["retrial"], 1)[0])
+            at = now + float(s.recall[1](rng, 1)[0])
             if at > self.plan.arrivals_end_s:
                 self.recalls_lost += 1  # the centre is closed by then
                 return
-            talk = float(s.talk(rng["talk"], 1)[0])
-            new = self.calls.followed(cid, self.calls.queue[cid], talk, patience, wrap)
+            talk = float(s.talk(rng, 1)[0])
+            new = self.calls.followed(cid, self.calls.queue[cid], talk, *caller())
             self.calls.arrival[new] = at
             self.recalls += 1
             self._at(at, self._arrive_retrial, new)
