@@ -4,13 +4,12 @@ answered call; per interval and per day, each with its CI over the replications.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from callsim.analytics.metrics import ReplicationStats, mean_ci
+from callsim.analytics.metrics import ReplicationStats, ci_of
 from callsim.scenario.model import Costs
 
 COST_FIELDS = ("wages", "abandon_cost", "waiting_cost", "revenue", "total_cost", "margin")
@@ -44,18 +43,14 @@ def day_costs(
             fields[f].append(row[f])
         answered_day.append(r.answered.sum())
         handled_min.append(r.handle_s.sum() / 60)
-    per_day: dict[str, Any] = {f: _ci(np.array([x.sum() for x in fields[f]])) for f in COST_FIELDS}
+    per_day: dict[str, Any] = {
+        f: ci_of(np.array([x.sum() for x in fields[f]])) for f in COST_FIELDS
+    }
     per_day["samples"] = {f: [float(x.sum()) for x in fields[f]] for f in ("total_cost", "margin")}
     total = np.array([x.sum() for x in fields["total_cost"]])
-    per_day["cost_per_answered_call"] = _ci(total / np.maximum(answered_day, 1))
-    per_day["wages_per_handled_minute"] = _ci(
+    per_day["cost_per_answered_call"] = ci_of(total / np.maximum(answered_day, 1))
+    per_day["wages_per_handled_minute"] = ci_of(
         np.array([x.sum() for x in fields["wages"]]) / np.maximum(handled_min, 1e-9)
     )
     per_interval = {f: np.mean(np.stack(fields[f]), axis=0).tolist() for f in COST_FIELDS}
     return {"currency": costs.currency, "per_day": per_day, "per_interval": per_interval}
-
-
-def _ci(x: np.ndarray) -> dict[str, float | None]:
-    mean, half = mean_ci(np.asarray(x, dtype=float)[:, None])
-    m, h = float(mean[0]), float(half[0])
-    return {"mean": None if math.isnan(m) else m, "ci95": None if math.isnan(h) else h}

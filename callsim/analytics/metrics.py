@@ -457,16 +457,22 @@ def hist_percentile(hist: np.ndarray, q: float) -> float:
     return float(lo + (hi - lo) * (goal - before) / hist[i]) if hist[i] else float(lo)
 
 
+def or_none(x: float) -> float | None:
+    """A figure for JSON: NaN (undefined) as None."""
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def ci_of(samples: np.ndarray) -> dict[str, float | None]:
+    """``{"mean", "ci95"}`` of one figure's per-replication values (NaN ignored)."""
+    mean, half = mean_ci(np.asarray(samples, dtype=float)[:, None])
+    return {"mean": or_none(mean[0]), "ci95": or_none(half[0])}
+
+
 def wait_percentiles(reps: list[ReplicationStats]) -> dict[str, dict[str, float | None]]:
     """p50, p80, p90, p95 of answered calls' waits: each replication's, mean and CI."""
-    out = {}
-    for q in PERCENTILES:
-        values = np.array([hist_percentile(r.wait_hist, q) for r in reps])
-        mean, half = mean_ci(values[:, None])
-        m, h = float(mean[0]), float(half[0])
-        out[f"p{q}"] = {"mean": None if math.isnan(m) else m,
-                        "ci95": None if math.isnan(h) else h}  # fmt: skip
-    return out
+    return {f"p{q}": ci_of(np.array([hist_percentile(r.wait_hist, q) for r in reps]))
+            for q in PERCENTILES}  # fmt: skip
 
 
 def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.erlang import erlang_a
-from callsim.analytics.metrics import metric_samples
+from callsim.analytics.metrics import metric_samples, or_none
 from callsim.calibrate.fit import Frame, Observed, observe
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
@@ -153,10 +153,13 @@ def compare(
         for m in COMPARED:
             sim_day = totals[m]
             row[m] = {
-                "observed": _num(observed_day[m][d]),
-                "predicted": _num(_nanmean(sim_day)),
-                "band": [_num(_quantile(sim_day, BAND[0])), _num(_quantile(sim_day, BAND[1]))],
-                "erlang_a": _num(_weighted(erl[m], off, obs.answered[d], m)),
+                "observed": or_none(observed_day[m][d]),
+                "predicted": or_none(_nanmean(sim_day)),
+                "band": [
+                    or_none(_quantile(sim_day, BAND[0])),
+                    or_none(_quantile(sim_day, BAND[1])),
+                ],
+                "erlang_a": or_none(_weighted(erl[m], off, obs.answered[d], m)),
             }
         day_rows.append(row)
         for i, at in enumerate(labels):
@@ -173,10 +176,10 @@ def compare(
                 o = observed_cell[m][d, i]
                 lo, hi = (_quantile(sims, q) for q in BAND)
                 cell[m] = {
-                    "observed": _num(o),
-                    "predicted": _num(_nanmean(sims)),
-                    "band": [_num(lo), _num(hi)],
-                    "erlang_a": _num(erl[m][i]),
+                    "observed": or_none(o),
+                    "predicted": or_none(_nanmean(sims)),
+                    "band": [or_none(lo), or_none(hi)],
+                    "erlang_a": or_none(erl[m][i]),
                 }
                 if np.isfinite(o) and np.isfinite(lo):
                     inside[m][1] += 1
@@ -188,10 +191,10 @@ def compare(
         sim_v = np.array([r[m]["predicted"] for r in day_rows], dtype=float)
         erl_v = np.array([r[m]["erlang_a"] for r in day_rows], dtype=float)
         summary[m] = {
-            "mae": _num(_nanmean(np.abs(sim_v - obs_v))),
-            "bias": _num(_nanmean(sim_v - obs_v)),
-            "erlang_a_mae": _num(_nanmean(np.abs(erl_v - obs_v))),
-            "erlang_a_bias": _num(_nanmean(erl_v - obs_v)),
+            "mae": or_none(_nanmean(np.abs(sim_v - obs_v))),
+            "bias": or_none(_nanmean(sim_v - obs_v)),
+            "erlang_a_mae": or_none(_nanmean(np.abs(erl_v - obs_v))),
+            "erlang_a_bias": or_none(_nanmean(erl_v - obs_v)),
             "intervals_in_band": inside[m][0] / inside[m][1] if inside[m][1] else None,
             "intervals": inside[m][1],
         }
@@ -225,8 +228,3 @@ def _quantile(x: np.ndarray, q: float) -> float:
 
 def _nanmean(x: np.ndarray) -> float:
     return float(np.nanmean(x)) if np.isfinite(x).any() else math.nan
-
-
-def _num(x: float) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x

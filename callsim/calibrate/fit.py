@@ -92,11 +92,8 @@ class Frame:
         ]
 
     def labels(self) -> list[str]:
-        return [
-            f"{(self.start_min + k * self.interval_min) // 60:02d}:"
-            f"{(self.start_min + k * self.interval_min) % 60:02d}"
-            for k in range(self.n)
-        ]
+        """Each interval's start, HH:MM."""
+        return self.slot_labels(self.n)
 
 
 @dataclass

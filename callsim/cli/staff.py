@@ -3,7 +3,6 @@ interval and agent profile, by Erlang or by simulating its routing, and turned i
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,14 @@ from typing import Any
 import numpy as np
 import typer
 
-from callsim.analytics.metrics import mean_ci
+from callsim.analytics.metrics import mean_ci, or_none
 from callsim.analytics.shifts import ShiftPlan, plan_shifts
 from callsim.analytics.staffing import Target
 from callsim.cli.console import err, print_table, progress
 from callsim.cli.simulate import report_problems
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
-from callsim.scenario import load_scenario
+from callsim.scenario import Scenario, load_scenario
 from callsim.scenario.model import minutes
 from callsim.scenario.shifts import ShiftRules, load_shift_rules, scenario_yaml
 from callsim.sim.execute import executor
@@ -81,13 +80,15 @@ def staff_scenario(
     folder = run_dir(out, f"staff-{sc.name}", STAFF_SCENARIO_FILES) if out or not as_json else None
     started = time.perf_counter()
     doc: dict[str, Any] = {"scenario": sc.name, "target": _target(target, confidence)}
+    shift_plans: list[ShiftPlan] | None = None
+    by_shifts = None  # the scenario staffed by the shifts
+    checked = None  # the shifts, simulated
     if not simulate:
         start = erlang_start(sc, target)
-        chosen, staffed, found = (
-            start.agents,
-            with_plan(sc, start.profiles, start.agents, start.starts),
-            None,
-        )
+        chosen, found = start.agents, None
+        staffed = with_plan(sc, start.profiles, chosen, start.starts)
+        if rules is not None:
+            shift_plans, by_shifts = _shifts(sc, rules, start, chosen)
     else:
         with executor(workers, dask) as ex:
             label = f"staffing {sc.name} by simulation on {ex.name}"
@@ -114,11 +115,9 @@ def staff_scenario(
                 )
                 start = found.start
                 chosen, staffed = found.best.agents, found.scenario
-                shift_plans = _shifts(rules, start, chosen) if rules else None
-                checked = None
-                if shift_plans is not None:
+                if rules is not None:
+                    shift_plans, by_shifts = _shifts(sc, rules, start, chosen)
                     bar.update(task, description=f"{label}: simulating the shifts")
-                    by_shifts = with_shifts(sc, start.profiles, shift_plans)
                     on_phones = np.array([np.round(p.scheduled) for p in shift_plans], dtype=int)
                     checked = measure(
                         by_shifts,
@@ -129,9 +128,6 @@ def staff_scenario(
                         seed=seed,
                         confidence=confidence,
                     )
-    if not simulate:
-        shift_plans = _shifts(rules, start, chosen) if rules else None
-        checked = None
     doc.update(_plan_doc(start, chosen, found, target, confidence))
     doc["wall_time_s"] = round(time.perf_counter() - started, 2)
     written: list[Path] = []
@@ -150,11 +146,10 @@ def staff_scenario(
         staffed_yaml = folder / "staffed.yaml"
         staffed_yaml.write_text(scenario_yaml(staffed, header), encoding="utf-8")
         written.append(staffed_yaml)
-        if shift_plans is not None:
+        if shift_plans is not None and by_shifts is not None:
             shifts_yaml = folder / "shifts.yaml"
-            shift_scenario = with_shifts(sc, start.profiles, shift_plans)
             shifts_yaml.write_text(
-                scenario_yaml(shift_scenario, header + "; as shifts"), encoding="utf-8"
+                scenario_yaml(by_shifts, header + "; as shifts"), encoding="utf-8"
             )
             written.append(shifts_yaml)
             written.append(_write_shifts_csv(folder / "shifts.csv", start, shift_plans))
@@ -180,19 +175,18 @@ def _target(t: Target, confidence: float | None) -> dict[str, Any]:
     }
 
 
-def _shifts(rules: ShiftRules | None, start: ErlangStart, agents: np.ndarray) -> list[ShiftPlan]:
-    assert rules is not None
+def _shifts(
+    sc: Scenario, rules: ShiftRules, start: ErlangStart, agents: np.ndarray
+) -> tuple[list[ShiftPlan], Scenario]:
+    """Each profile's shifts for its plan, and the scenario they staff."""
     starts_min = [minutes(s) for s in start.starts]
-    return [plan_shifts(row, starts_min, start.interval_min, rules) for row in agents]
-
-
-def _num(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
+    plans = [plan_shifts(row, starts_min, start.interval_min, rules) for row in agents]
+    return plans, with_shifts(sc, start.profiles, plans)
 
 
 def _ci(samples: np.ndarray) -> tuple[list[float | None], list[float | None]]:
     mean, half = mean_ci(samples)
-    return [_num(v) for v in mean], [_num(v) for v in half]
+    return [or_none(v) for v in mean], [or_none(v) for v in half]
 
 
 def _plan_doc(

@@ -8,7 +8,6 @@ never the calls, so memory stays flat however many replications run.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -25,8 +24,10 @@ from callsim.analytics.metrics import (
     OUTCOMES,
     WAIT_BINS,
     ReplicationStats,
+    ci_of,
     mean_ci,
     metric_samples,
+    or_none,
     summarize,
     wait_percentiles,
 )
@@ -156,8 +157,8 @@ def _combine(
         # the three service-level definitions planners meet, side by side
         "service_level_definitions": {
             "of_offered_without_short_abandons": totals["service_level"],
-            "of_answered": _ci(samples["service_level_of_answered"]),
-            "of_all_offered": _ci(samples["service_level_all_offered"]),
+            "of_answered": ci_of(samples["service_level_of_answered"]),
+            "of_all_offered": ci_of(samples["service_level_all_offered"]),
         },
         "wait_percentiles_s": wait_percentiles(reps),
         "queues": queues,
@@ -173,7 +174,7 @@ def _combine(
             "recalls": float(np.mean([r.recalls for r in reps])),
             "recalls_after_closing": float(np.mean([r.recalls_lost for r in reps])),
             "forwarded": float(np.mean([r.forwarded for r in reps])),
-            "first_contact_resolution": _ci(1 - again / np.maximum(served, 1)),
+            "first_contact_resolution": ci_of(1 - again / np.maximum(served, 1)),
         }
     if scenario.costs is not None:
         costs = day_costs(scenario.costs, reps, plan.queues, paid_seconds(plan, wages(scenario)))
@@ -192,10 +193,10 @@ def _combine(
             row: dict[str, Any] = {"day": day, "interval_start": hhmm, "queue": q}
             for m in METRICS:
                 mean, half = means[m]
-                row[m] = _num(mean[i, j])
+                row[m] = or_none(mean[i, j])
                 if m in ("service_level", "abandon_rate", "asa_s", "occupancy"):
-                    row[f"{m}_ci95"] = _num(half[i, j])
-            row["agents_staffed"] = _num(staffed[i, j])
+                    row[f"{m}_ci95"] = or_none(half[i, j])
+            row["agents_staffed"] = or_none(staffed[i, j])
             rows.append(row)
 
     agents = []
@@ -207,11 +208,13 @@ def _combine(
             {
                 "agent": shift.agent,
                 "group": shift.group,
-                "calls": _num(stack["agent_calls"][i]),
-                "talk_s": _num(stack["agent_talk_s"][i]),
-                "wrap_up_s": _num(stack["agent_wrap_s"][i]),
-                "staffed_h": _num(staffed_s / 3600),
-                "occupancy": _num(stack["agent_busy_s"][i] / staffed_s) if staffed_s > 0 else None,
+                "calls": or_none(stack["agent_calls"][i]),
+                "talk_s": or_none(stack["agent_talk_s"][i]),
+                "wrap_up_s": or_none(stack["agent_wrap_s"][i]),
+                "staffed_h": or_none(staffed_s / 3600),
+                "occupancy": or_none(stack["agent_busy_s"][i] / staffed_s)
+                if staffed_s > 0
+                else None,
             }
         )
     hist = np.stack([r.wait_hist for r in reps]).mean(axis=0)
@@ -224,11 +227,6 @@ def wages(scenario: Scenario) -> dict[str, float]:
     if c is None:
         return {}
     return {g.name: c.wage_per_hour_by_group.get(g.name, c.wage_per_hour) for g in scenario.agents}
-
-
-def _ci(x: np.ndarray) -> dict[str, float | None]:
-    mean, half = mean_ci(x[:, None])
-    return {"mean": _num(mean[0]), "ci95": _num(half[0])}
 
 
 def _client(means: np.ndarray) -> dict[str, float | None]:
@@ -256,8 +254,3 @@ def _pairs(
             row["answered"] = float(done[i, j])
         out.append(row)
     return out
-
-
-def _num(x: float) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x

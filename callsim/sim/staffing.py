@@ -166,10 +166,7 @@ class Round:
     def days_met(self, target: Target) -> np.ndarray:
         """[interval]: the share of simulated days on which every queue with calls met
         the targets in that interval."""
-        cap = 1.0 if target.max_abandon is None else target.max_abandon
-        ok = (np.nan_to_num(self.sl, nan=1.0) >= target.sl_target - 1e-12) & (
-            np.nan_to_num(self.abandon, nan=0.0) <= cap + 1e-12
-        )
+        ok = _meets(self.sl, self.abandon, target)
         applies = self.offered.mean(axis=0) >= MIN_CALLS  # [interval, queue]
         return np.asarray((ok | ~applies).all(axis=2).mean(axis=0))
 
@@ -220,20 +217,21 @@ def _passes(
     confidence: float | None,
 ) -> np.ndarray:
     """[interval, queue]: the target holds (on average, or on a ``confidence`` share of days)."""
-    ab_cap = 1.0 if target.max_abandon is None else target.max_abandon
     applies = offered.mean(axis=0) >= MIN_CALLS
     if confidence is None:
-        sl, _ = mean_ci(r_sl)
-        ab, _ = mean_ci(r_ab)
-        ok = (np.nan_to_num(sl, nan=1.0) >= target.sl_target - 1e-12) & (
-            np.nan_to_num(ab, nan=0.0) <= ab_cap + 1e-12
-        )
+        ok = _meets(mean_ci(r_sl)[0], mean_ci(r_ab)[0], target)
     else:
-        day_ok = (np.nan_to_num(r_sl, nan=1.0) >= target.sl_target - 1e-12) & (
-            np.nan_to_num(r_ab, nan=0.0) <= ab_cap + 1e-12
-        )
-        ok = day_ok.mean(axis=0) >= confidence - 1e-12
+        ok = _meets(r_sl, r_ab, target).mean(axis=0) >= confidence - 1e-12
     return np.asarray(ok | ~applies)
+
+
+def _meets(sl: np.ndarray, abandon: np.ndarray, target: Target) -> np.ndarray:
+    """Where the service level and abandonment meet the targets (no calls: met)."""
+    cap = 1.0 if target.max_abandon is None else target.max_abandon
+    return np.asarray(
+        (np.nan_to_num(sl, nan=1.0) >= target.sl_target - 1e-12)
+        & (np.nan_to_num(abandon, nan=0.0) <= cap + 1e-12)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.costs import day_costs
-from callsim.analytics.metrics import mean_ci, metric_samples
+from callsim.analytics.metrics import ci_of, metric_samples, or_none
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.vary import Point, Vary, grid
@@ -51,17 +51,15 @@ def sweep(
     points = grid(base, varies)
     if not 1 <= baseline <= len(points):
         raise InputError(f"{baseline} is not a point from 1 to {len(points)}", field="baseline")
-    for p in points:
+    plans = [build_plan(p.scenario) for p in points]
+    for p, plan in zip(points, plans, strict=True):
         at = ", ".join(f"{v.path}={x}" for v, x in zip(varies, p.values, strict=True))
-        refuse_errors(
-            check_scenario(p.scenario, build_plan(p.scenario), warnings=False), f"with {at}: "
-        )
+        refuse_errors(check_scenario(p.scenario, plan, warnings=False), f"with {at}: ")
     jobs = [Job(p.scenario.model_dump_json(), seed, replications) for p in points]
     reps = run_on.run(jobs, progress)
     samples = [metric_samples(r, (0, 1)) for r in reps]
-    for p, r, m in zip(points, reps, samples, strict=True):  # costs, when the scenario has them
+    for p, plan, r, m in zip(points, plans, reps, samples, strict=True):  # costs, if any
         if p.scenario.costs is not None:
-            plan = build_plan(p.scenario)
             c = day_costs(p.scenario.costs, r, plan.queues, paid_seconds(plan, wages(p.scenario)))
             m.update({k: np.array(v) for k, v in c["per_day"]["samples"].items()})
     base_samples = samples[baseline - 1]
@@ -95,7 +93,7 @@ def _row(
     row: dict[str, Any] = {"point": k + 1, "baseline": is_base}
     row.update({v.path: x for v, x in zip(varies, point.values, strict=True)})
     row["agents"] = sum(g.count for g in point.scenario.agents)
-    row["offered"] = _num(float(np.mean(s["offered"])))
+    row["offered"] = or_none(float(np.mean(s["offered"])))
     for m in (*SWEPT, *(c for c in COSTED if c in s and c in base)):
         mean, half = _ci(s[m])
         row[m], row[f"{m}_ci95"] = mean, half
@@ -112,9 +110,5 @@ def _row(
 
 
 def _ci(x: np.ndarray) -> tuple[float | None, float | None]:
-    mean, half = mean_ci(x[:, None])
-    return _num(float(mean[0])), _num(float(half[0]))
-
-
-def _num(x: float) -> float | None:
-    return None if math.isnan(x) else x
+    c = ci_of(x)
+    return c["mean"], c["ci95"]
