@@ -76,7 +76,7 @@ def test_find_ceiling_steps_up_and_reports_the_curve(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     found = json.loads(run.stdout)
     assert [s["rate_scale"] for s in found["steps"]] == [1.0, 1.5]  # up by half while passing
-    assert all(s["passed"] and s["lost"] == 0 for s in found["steps"])
+    assert all(s["passed"] and s["lost"] == 0 for s in found["steps"]), found["steps"]
     assert found["ceiling"] == found["steps"][1]
     assert (out / "ceiling.png").stat().st_size > 0
     assert (out / "step-2-1" / "locust_stats.csv").exists()

@@ -149,7 +149,11 @@ class Caller(_Api):
             if delay > 0:
                 gevent.sleep(delay)
             gevent.spawn(self.place, c, start + c.at_s)
-        gevent.sleep(1e9)  # the run's end stops this user
+        gevent.sleep(max(0.0, start + t.run_s - time.time()))
+        # the driver stops locust a drain after every process wrote this (locust's own
+        # --run-time counts from before the plan was built, so it is only a backstop)
+        _Process.write(k="calls_done", unix=time.time(), worker=index)
+        gevent.sleep(1e9)
 
     def place(self, c: Any, due: float) -> None:
         headers = {"Idempotency-Key": f"load-{c.uid}"}

@@ -289,6 +289,7 @@ def _locust(
 ) -> None:
     users = len(traffic.agents) + max(1, opts.workers) + 1
     run_time = math.ceil(opts.run_s + opts.drain_s)
+    backstop = run_time + 60  # locust's own limit; the driver stops it (see below)
     env = {
         **os.environ,
         "CALLSIM_LOAD_SCENARIO": str(opts.scenario_path),
@@ -302,7 +303,7 @@ def _locust(
     }
     base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", url]
     master = [*base, "--headless", "-u", str(users), "-r", str(users),
-              "--run-time", f"{run_time}s", "--stop-timeout", "0",
+              "--run-time", f"{backstop}s", "--stop-timeout", "0",
               "--csv", str(out / "locust"), "--csv-full-history",
               "--json-file", str(out / "locust"), "--loglevel", "WARNING",
               "--exit-code-on-error", "0"]  # fmt: skip
@@ -321,12 +322,20 @@ def _locust(
                 env=env, stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
         started = time.time()
         total = run_time + 5.0
+        stopping = False
         while procs[0].poll() is None:
-            if time.time() - started > run_time + 120:
+            if time.time() - started > backstop + 60:
                 raise InputError("locust did not stop in time; see locust.log", field="run_time")
+            calls, done = _ledger_progress(out)
+            # every process placed its last call: a drain later, stop locust (SIGTERM
+            # makes it write its statistics and stop its workers)
+            ended = len(done) >= max(1, opts.workers)
+            if not stopping and ended and time.time() >= max(done) + opts.drain_s:
+                procs[0].terminate()
+                stopping = True
             if progress:
-                progress(min(time.time() - started, total), total, _count_calls(out))
-            time.sleep(0.5)
+                progress(min(time.time() - started, total), total, calls)
+            time.sleep(0.25)
         if procs[0].returncode not in (0, None):
             tail = (out / "locust.log").read_text()[-500:]
             raise InputError(f"locust exited with {procs[0].returncode}: {tail}")
@@ -340,15 +349,20 @@ def _locust(
                     p.kill()
         log.close()
     if progress:
-        progress(total, total, _count_calls(out))
+        progress(total, total, _ledger_progress(out)[0])
 
 
-def _count_calls(out: Path) -> int:
-    n = 0
+def _ledger_progress(out: Path) -> tuple[int, list[float]]:
+    """Calls acknowledged so far, and when each locust process placed its last call."""
+    n, done = 0, []
     for f in out.glob("ledger-*.jsonl"):
         with f.open("rb") as fh:
-            n += sum(1 for line in fh if line.startswith(b'{"k":"call"'))
-    return n
+            for line in fh:
+                if line.startswith(b'{"k":"call"'):
+                    n += 1
+                elif line.startswith(b'{"k":"calls_done"') and line.endswith(b"\n"):
+                    done.append(float(json.loads(line)["unix"]))
+    return n, done
 
 
 def _ledger(out: Path) -> dict[str, list[dict[str, Any]]]:
