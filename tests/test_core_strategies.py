@@ -13,6 +13,7 @@ from callsim.core import (
     CallEnded,
     CancelRing,
     Connect,
+    Enqueue,
     QueueConfig,
     Ring,
     RingTimedOut,
@@ -204,3 +205,46 @@ def test_ready_event_in_wrap_up_ends_it() -> None:
     assert rung(acd.handle(AgentReady("a"), 40)) == ["a"]
     (record,) = acd.take_records()
     assert record.wrap_up_s == 20
+
+
+def _order_served(acd, out, start: float) -> list[int]:  # type: ignore[no-untyped-def]
+    """The calls one agent serves, in order, from the commands ``out`` on."""
+    order = []
+    while rings := [c for c in out if isinstance(c, Ring)]:
+        order.append(rings[0].call)
+        acd.handle(AgentAnswered(rings[0].agent, rings[0].call), start)
+        out = acd.handle(CallEnded(rings[0].call), start + 1)
+        start += 2
+    return order
+
+
+def test_aging_lets_a_long_waiter_of_a_low_priority_queue_go_first() -> None:
+    # score = priority + aging_per_s x seconds waited, across queues and within one
+    queues = [
+        QueueConfig("low", ("low",), aging_per_s=0.1),
+        QueueConfig("high", ("high",), priority=5),
+    ]
+    acd = make_acd({"a": ["low", "high"]}, queues)
+    assert arrive_and_answer(acd, 1, "high", 0) == "a"
+    acd.handle(CallArrived(2, "low"), 10)  # at 130: 0 + 0.1 x 120 = 12
+    acd.handle(CallArrived(3, "low"), 90)  # at 130: 4 < 5
+    acd.handle(CallArrived(4, "high"), 100)  # 5, fixed
+    assert _order_served(acd, acd.handle(CallEnded(1), 130), 131) == [2, 4, 3]
+    # without aging the high-priority call goes first, then the low queue in entry order
+    plain = make_acd({"a": ["low", "high"]}, [QueueConfig("low", ("low",)), queues[1]])
+    arrive_and_answer(plain, 1, "high", 0)
+    for cid, q, at in ((2, "low", 10), (3, "low", 90), (4, "high", 100)):
+        plain.handle(CallArrived(cid, q), at)
+    assert _order_served(plain, plain.handle(CallEnded(1), 130), 131) == [4, 2, 3]
+
+
+def test_aging_within_one_queue_keeps_order_of_score_and_positions() -> None:
+    # a VIP (priority 5) who just arrived passes calls that waited under 50 s, not longer
+    acd = make_acd({"a": ["q"]}, [QueueConfig("q", ("q",), aging_per_s=0.1)])
+    assert arrive_and_answer(acd, 1, "q", 0) == "a"
+    acd.handle(CallArrived(2, "q"), 10)
+    acd.handle(CallArrived(3, "q"), 70)
+    out = acd.handle(CallArrived(4, "q", priority=5), 100)  # 5 > 3 (call 3), < 9 (call 2)
+    (enqueued,) = [c for c in out if isinstance(c, Enqueue)]
+    assert enqueued.position == 2
+    assert _order_served(acd, acd.handle(CallEnded(1), 120), 121) == [2, 4, 3]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from callsim.sim import simulate
 from callsim.sim.execute import Job, executor
 from tests.test_cli import run
 
+ROOT = Path(__file__).resolve().parents[1]
 ERLANG_A_DAY = {
     "name": "erlang-a-small",
     "horizon": {"start": "08:00", "end": "16:00", "interval_min": 60, "warmup_min": 60},
@@ -276,3 +278,36 @@ def test_recalls_and_forwards_of_served_calls() -> None:
     data["calls"][0]["forward"]["queue"] = "nowhere"
     with pytest.raises(ValueError, match="unknown queue 'nowhere'"):
         Scenario.model_validate(data)
+
+
+def _aging(k: float, patience: bool = True) -> Scenario:
+    data = load_scenario(ROOT / "scenarios" / "priority-aging.yaml").model_dump()
+    for q in data["queues"]:
+        q["aging_per_s"] = k
+    if not patience:
+        for c in data["calls"]:
+            c["patience_s"] = None
+    return Scenario.model_validate(data)
+
+
+def test_waiting_time_aging_bounds_the_low_priority_waits() -> None:
+    """Priority + k x seconds waited: the standard callers' long waits shrink, premium
+    callers wait longer but still less; with no abandonment, the mean wait of all calls
+    stays the same (the conservation law of work-conserving, non-preemptive orders)."""
+    with executor(2) as ex:
+        aged, fixed = (
+            simulate(_aging(k, patience=False), replications=6, run_on=ex).summary
+            for k in (0.05, 0.0)
+        )
+    a, f = aged["queues"], fixed["queues"]
+
+    def p95(q: dict[str, Any]) -> float:
+        return q["wait_percentiles_s"]["p95"]["mean"]
+
+    assert p95(a["standard"]) < 0.9 * p95(f["standard"])
+    assert a["standard"]["asa_s"]["mean"] < f["standard"]["asa_s"]["mean"]
+    assert f["premium"]["asa_s"]["mean"] < a["premium"]["asa_s"]["mean"]
+    assert a["premium"]["asa_s"]["mean"] < a["standard"]["asa_s"]["mean"]
+    assert aged["totals"]["asa_s"]["mean"] == pytest.approx(
+        fixed["totals"]["asa_s"]["mean"], rel=0.05
+    )

@@ -79,7 +79,7 @@ class ReplicationStats:
     staffed_s: np.ndarray
     busy_total_s: np.ndarray  # [interval]
     staffed_total_s: np.ndarray  # [interval]
-    wait_hist: np.ndarray  # answered calls' waits over WAIT_BINS
+    wait_hist: np.ndarray  # [queue, bin]: answered calls' waits over WAIT_BINS
     agent_calls: np.ndarray  # [agent], over the counted day
     agent_talk_s: np.ndarray
     agent_wrap_s: np.ndarray
@@ -284,7 +284,7 @@ def reduce_replication(
         staffed_s=staffed,
         busy_total_s=agent_busy_iv.sum(axis=0),
         staffed_total_s=agent_staffed_iv.sum(axis=0),
-        wait_hist=np.histogram(wait[counted & answered], bins=WAIT_BINS)[0].astype(float),
+        wait_hist=_wait_hist(wait[counted & answered], queue[counted & answered], n_q),
         agent_calls=np.bincount(ans_agent[ans_in_day], minlength=n_agents).astype(float),
         agent_talk_s=np.bincount(ans_agent[ans_in_day], talk[answered][ans_in_day], n_agents),
         agent_wrap_s=np.bincount(ans_agent[ans_in_day], wrap[answered][ans_in_day], n_agents),
@@ -469,9 +469,21 @@ def ci_of(samples: np.ndarray) -> dict[str, float | None]:
     return {"mean": or_none(mean[0]), "ci95": or_none(half[0])}
 
 
-def wait_percentiles(reps: list[ReplicationStats]) -> dict[str, dict[str, float | None]]:
-    """p50, p80, p90, p95 of answered calls' waits: each replication's, mean and CI."""
-    return {f"p{q}": ci_of(np.array([hist_percentile(r.wait_hist, q) for r in reps]))
+def _wait_hist(wait: np.ndarray, queue: np.ndarray, n_q: int) -> np.ndarray:
+    """[queue, bin] counts of waits over ``WAIT_BINS``."""
+    n_bins = len(WAIT_BINS) - 1
+    b = np.searchsorted(WAIT_BINS, wait, side="right") - 1
+    flat = np.bincount(queue * n_bins + b, minlength=n_q * n_bins)
+    return flat.reshape(n_q, n_bins).astype(float)
+
+
+def wait_percentiles(
+    reps: list[ReplicationStats], queue: int | None = None
+) -> dict[str, dict[str, float | None]]:
+    """p50, p80, p90, p95 of answered calls' waits (of one queue, else of all): each
+    replication's, mean and CI."""
+    hists = [r.wait_hist.sum(axis=0) if queue is None else r.wait_hist[queue] for r in reps]
+    return {f"p{q}": ci_of(np.array([hist_percentile(h, q) for h in hists]))
             for q in PERCENTILES}  # fmt: skip
 
 

@@ -96,7 +96,7 @@ _TERMINAL = {
 }
 _DIVERTED = frozenset((Outcome.BLOCKED, Outcome.DEFLECTED, Outcome.VOICEMAIL, Outcome.MESSAGE))
 NO_ANSWER = "no_answer"  # the reason of the pause after missed offers
-_AGENT_RULE = "agent became available: highest priority, then longest waiting, across its queues"
+_AGENT_RULE = "agent became available: highest aged priority, then longest waiting"
 _PREFERRED_RULE = "the caller's preferred agent first"
 _TRANSFER_RULE = "transferred to this agent"
 
@@ -329,8 +329,8 @@ class Acd:
 
     def _available(self, agent: Agent, now: float, out: Out) -> None:
         """The agent (not in any idle pool) can take a call: a call waiting for this agent
-        alone, else the best waiting call across its queues (highest priority, then the
-        earliest arrival), else the agent becomes idle in its queues' pools."""
+        alone, else the best waiting call across its queues (highest priority now, aging
+        included, then the earliest arrival), else the agent becomes idle in its queues' pools."""
         reserved = agent.reserved
         while reserved:
             waiting, token = reserved.popleft()
@@ -339,15 +339,19 @@ class Acd:
                 return
         best: Call | None = None
         best_queue: QueueState | None = None
+        best_score = 0.0
         for q in agent.queues:
             if q.n_waiting:
                 call = q.head()
-                if call is not None and (
+                if call is None:
+                    continue
+                score = q.score(call, now)
+                if (
                     best is None
-                    or call.priority > best.priority
-                    or (call.priority == best.priority and call.seq < best.seq)
+                    or score > best_score
+                    or (score == best_score and call.seq < best.seq)
                 ):
-                    best, best_queue = call, q
+                    best, best_queue, best_score = call, q, score
         if best is not None and best_queue is not None:
             self._ring(best, best_queue, [agent], now, out, _AGENT_RULE)
             return

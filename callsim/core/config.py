@@ -63,6 +63,9 @@ class QueueConfig:
 
     - ``strategy``: overrides the routing strategy for this queue.
     - ``priority``: default caller priority for calls that arrive without one.
+    - ``aging_per_s``: a waiting call's priority grows by this much per second since it
+      first queued (score = priority + aging_per_s x seconds waited), so the long
+      waiters of a low-priority queue are not starved; 0 keeps priorities fixed.
     - ``max_wait_s`` / ``on_max_wait``: after this wait the call leaves the queue
       (voicemail, note, forward, close, or QUEUE to another queue).
     - ``overflow_after_s`` / ``overflow_to``: after this wait the call is also offered to
@@ -78,6 +81,7 @@ class QueueConfig:
     skills: tuple[str, ...]
     strategy: str | None = None
     priority: int = 0
+    aging_per_s: float = 0.0
     max_wait_s: float | None = None
     on_max_wait: Action = VOICEMAIL
     overflow_after_s: float | None = None

@@ -15,17 +15,22 @@ if TYPE_CHECKING:
 
 
 class QueueState:
-    """Waiting calls live in a heap of ``(-priority, entry, token, call)``. ``entry`` is
+    """Waiting calls live in a heap of ``(rank, entry, token, call)``. ``entry`` is
     the call's entry number into this queue, kept when the call waits again after a
     failed hunt, so it returns to its place. An entry whose token no longer equals
     ``call.wait_token`` is stale and skipped (lazy deletion).
 
-    ``order`` holds the live waiting calls' ``(-priority, entry)`` sorted, so a position
+    ``rank`` orders by score, highest first: ``-priority``, or with aging (score =
+    priority + k x seconds since the call first queued) ``k x queued_s - priority``, the
+    same order at every moment, so the heap never needs re-sorting as calls wait.
+
+    ``order`` holds the live waiting calls' ``(rank, entry)`` sorted, so a position
     is a binary search: a call put back in its place after a missed ring (a thousand at
     once when a thousand rings time out together) costs O(log n), not a sort of the
     queue. Inserting and deleting move the list's tail, a memmove even at 100,000."""
 
     __slots__ = (
+        "aging",
         "config",
         "heap",
         "n_logged_in",
@@ -43,20 +48,21 @@ class QueueState:
         self.skills = config.skills
         self.strategy = strategy
         self.pool = pool
-        self.heap: list[tuple[int, int, int, Call]] = []
-        self.order: list[tuple[int, int]] = []  # live (-priority, entry), sorted
+        self.aging = config.aging_per_s
+        self.heap: list[tuple[float, int, int, Call]] = []
+        self.order: list[tuple[float, int]] = []  # live (rank, entry), sorted
         self.n_waiting = 0
         self.n_logged_in = 0
 
     def push(self, call: Call, entry: int) -> int:
         """Add a waiting call with its entry number; returns its 1-based position."""
-        p = call.priority
-        heapq.heappush(self.heap, (-p, entry, call.wait_token, call))
+        rank = self.rank(call)
+        heapq.heappush(self.heap, (rank, entry, call.wait_token, call))
         self.n_waiting += 1
         if len(self.heap) > 2 * self.n_waiting + 64:  # many stale entries: compact
             self.heap = [e for e in self.heap if e[3].wait_token == e[2]]
             heapq.heapify(self.heap)
-        key = (-p, entry)
+        key = (rank, entry)
         i = bisect.bisect_left(self.order, key)
         self.order.insert(i, key)
         return i + 1
@@ -64,7 +70,7 @@ class QueueState:
     def left(self, call: Call) -> None:
         """Bookkeeping when a waiting call leaves (its entry goes stale by token)."""
         order = self.order
-        key = (-call.priority, call.entries[self.name])
+        key = (self.rank(call), call.entries[self.name])
         i = bisect.bisect_left(order, key)
         assert order[i] == key, f"call {call.id} is not waiting in {self.name}"
         del order[i]
@@ -82,4 +88,14 @@ class QueueState:
 
     def position(self, call: Call) -> int:
         """The waiting call's current 1-based position (O(log n))."""
-        return bisect.bisect_left(self.order, (-call.priority, call.entries[self.name])) + 1
+        return bisect.bisect_left(self.order, (self.rank(call), call.entries[self.name])) + 1
+
+    def rank(self, call: Call) -> float:
+        """The call's order key here (lower first); see the class."""
+        if self.aging:
+            return self.aging * call.queued_s - call.priority
+        return float(-call.priority)
+
+    def score(self, call: Call, now: float) -> float:
+        """The call's priority now, aging included (compared across queues)."""
+        return call.priority + self.aging * (now - call.queued_s)

@@ -170,6 +170,7 @@ def _queue(q: Queue, wrap_up_s: float) -> QueueConfig:
         skills=tuple(q.skills),
         strategy=q.strategy,
         priority=q.priority,
+        aging_per_s=q.aging_per_s,
         max_wait_s=q.max_wait_s,
         on_max_wait=_action(q.on_max_wait),
         overflow_after_s=q.overflow.after_s if q.overflow else None,

@@ -265,6 +265,15 @@ class Queue(Strict):
     priority: int = Field(
         0, ge=0, le=100, description="Caller priority (higher first).", examples=[1]
     )
+    aging_per_s: float = Field(
+        0,
+        ge=0,
+        le=100,
+        description="Waiting-time aging: a waiting call's priority grows by this much per "
+        "second waited (score = priority + aging_per_s x seconds), so long waiters of a "
+        "low-priority queue are not starved; 0 = fixed priority.",
+        examples=[0.05],
+    )
     max_wait_s: float | None = Field(
         None, gt=0, description="Longest wait, seconds; none = no limit.", examples=[300]
     )

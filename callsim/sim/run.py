@@ -130,11 +130,12 @@ def _combine(
     samples = metric_samples(reps, (0, 1))
     totals = summarize(samples)
     per_queue = metric_samples(reps, (0,))
-    queues = {}
+    queues: dict[str, dict[str, Any]] = {}
     for j, q in enumerate(plan.queues):
-        queues[q] = summarize({m: per_queue[m][:, j] for m in METRICS})
+        queues[q] = dict(summarize({m: per_queue[m][:, j] for m in METRICS}))
         outcome_counts = np.stack([r.outcomes[:, j, :].sum(axis=0) for r in reps]).mean(axis=0)
         queues[q]["outcomes"] = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
+        queues[q]["wait_percentiles_s"] = wait_percentiles(reps, j)
     calls = sum(r.calls_simulated for r in reps)
     client_means = np.stack([r.client_counts for r in reps]).mean(axis=0)
     clients = {pc.client.name: _client(client_means[i]) for i, pc in enumerate(plan.clients)}
@@ -217,7 +218,7 @@ def _combine(
                 else None,
             }
         )
-    hist = np.stack([r.wait_hist for r in reps]).mean(axis=0)
+    hist = np.stack([r.wait_hist.sum(axis=0) for r in reps]).mean(axis=0)
     return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
 
 
