@@ -454,3 +454,50 @@ def test_a_transfer_needs_a_connected_call_and_one_known_target() -> None:
     with pytest.raises(UnknownAgentError):
         acd.handle(CallTransferred(1, agent="zed"), 5)
     assert acd.agent_state("a") is AgentState.TALKING
+
+
+def test_a_full_queue_gives_on_full_and_lines_give_busy() -> None:
+    q = QueueConfig("general", ("general",), max_waiting=1)
+    acd = make_acd({"a": ["general"]}, [q], journal=True)
+    arrive_and_answer(acd, 1, "general", 1)
+    assert [type(c) for c in acd.handle(CallArrived(2, "general"), 2)] == [Enqueue]
+    out = acd.handle(CallArrived(3, "general"), 3)  # the one place is taken
+    assert [(type(c), getattr(c, "outcome", None)) for c in out] == [(End, Outcome.BUSY)]
+    assert "|FULL|" in "\n".join(queue_log_lines(acd.journal))
+    to_note = QueueConfig("general", ("general",), max_waiting=0, on_full=Action(ActionKind.NOTE))
+    acd = make_acd({"a": ["general"]}, [to_note])
+    arrive_and_answer(acd, 1, "general", 1)
+    assert any(isinstance(c, TakeNote) for c in acd.handle(CallArrived(2, "general"), 2))
+    # two lines: waiting and talking calls hold one each; wrap-up frees it
+    q = QueueConfig("general", ("general",), wrap_up_s=30)
+    acd = make_acd({"a": ["general"]}, [q], lines=2)
+    arrive_and_answer(acd, 1, "general", 1)
+    acd.handle(CallArrived(2, "general"), 2)
+    out = acd.handle(CallArrived(3, "general"), 3)
+    assert [(type(c), getattr(c, "outcome", None)) for c in out] == [(End, Outcome.BUSY)]
+    acd.handle(CallEnded(1), 4)  # call 1 in wrap-up: its line is free
+    assert [type(c) for c in acd.handle(CallArrived(4, "general"), 5)] == [Enqueue]
+    with pytest.raises(ConfigError, match="'busy' is only for on_full"):
+        make_acd(
+            {"a": ["general"]}, [QueueConfig("g", ("general",), on_empty=Action(ActionKind.BUSY))]
+        )
+    with pytest.raises(ConfigError, match=r"routing\.lines: 0 is not >= 1"):
+        make_acd({"a": ["general"]}, [q], lines=0)
+
+
+def test_the_announced_wait_is_position_times_mean_handling_over_agents() -> None:
+    q = QueueConfig("general", ("general",), handle_s=100)
+    acd = make_acd({"a": ["general"], "b": ["general"]}, [q])
+    arrive_and_answer(acd, 1, "general", 0)
+    arrive_and_answer(acd, 2, "general", 0)
+    (first,) = acd.handle(CallArrived(3, "general"), 1)
+    (second,) = acd.handle(CallArrived(4, "general"), 2)
+    assert isinstance(first, Enqueue)
+    assert isinstance(second, Enqueue)
+    assert (first.expected_wait_s, second.expected_wait_s) == (50.0, 100.0)  # 1, 2 x 100 / 2
+    acd.handle(CallEnded(1), 200)  # handled in 200 s: the mean moves 1/20 of the way
+    acd.handle(AgentAnswered("a", 3), 200)
+    (again,) = acd.handle(CallArrived(5, "general"), 201)
+    assert isinstance(again, Enqueue)
+    assert again.position == 2
+    assert again.expected_wait_s == pytest.approx(2 * 105 / 2)

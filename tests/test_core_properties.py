@@ -86,6 +86,9 @@ def configs(draw: st.DrawFn) -> AcdConfig:
                 join_empty=draw(st.booleans()),
                 leave_when_empty=draw(st.booleans()),
                 wrap_up_s=draw(st.sampled_from([0.0, 5.0, None])),
+                aging_per_s=draw(st.sampled_from([0.0, 0.0, 0.1, 1.0])),
+                max_waiting=draw(st.none() | st.integers(0, 3)),
+                on_full=draw(st.sampled_from([Action(ActionKind.BUSY), Action(ActionKind.NOTE)])),
             )
         )
     agents = tuple(
@@ -109,6 +112,7 @@ def configs(draw: st.DrawFn) -> AcdConfig:
             )
         ),
         use_proficiency=draw(st.booleans()),
+        lines=draw(st.none() | st.integers(1, 6)),
     )
     return AcdConfig(tuple(queues), agents, routing)
 
@@ -253,6 +257,11 @@ class Harness:
             else:
                 assert not holding
                 assert agent.call is None
+        # the lines in use: every open call not yet in wrap-up, never more than the lines
+        on_line = sum(1 for c in acd.calls.values() if c.state is not CallState.WRAP_UP)
+        assert acd._on_line == on_line
+        lines = acd.config.routing.lines
+        assert lines is None or on_line <= lines
         for call in acd.calls.values():
             if call.state is CallState.WAITING and call.reserved_for is None:
                 for q in call.queues:
@@ -275,9 +284,11 @@ class Harness:
                 if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
             )
             assert q.n_waiting == waiting
-            # positions: priority first, then entry order (brute force against the index)
+            # positions: score (priority, with aging: + k x seconds since the call first
+            # queued) first, then entry order (brute force against the index)
+            k = q.config.aging_per_s
             line = sorted(
-                (-c.priority, c.entries[q.name], c.id)
+                (k * c.queued_s - c.priority, c.entries[q.name], c.id)
                 for c in acd.calls.values()
                 if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
             )

@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from callsim.analytics.erlang import erlang_a, erlang_c, with_forecast_error
+from callsim.analytics.erlang import (
+    erlang_a,
+    erlang_b,
+    erlang_b_retrials,
+    erlang_c,
+    with_forecast_error,
+)
 from callsim.analytics.metrics import WAIT_BINS, hist_percentile, metric_samples
 from callsim.errors import InputError, ScenarioError
 from callsim.scenario import load_scenario
@@ -311,3 +317,94 @@ def test_waiting_time_aging_bounds_the_low_priority_waits() -> None:
     assert aged["totals"]["asa_s"]["mean"] == pytest.approx(
         fixed["totals"]["asa_s"]["mean"], rel=0.05
     )
+
+
+LOSS = {
+    "name": "loss",
+    "horizon": {"start": "08:00", "end": "16:00", "interval_min": 60, "warmup_min": 60},
+    "service_level": {"sl_threshold_s": 20, "sl_target": 0.8},
+    "routing": {"strategy": "longest_idle", "ring_timeout_s": 15},
+    "queues": [{"name": "q", "skills": ["s"], "max_waiting": 0}],
+    "calls": [
+        {
+            "queue": "q",
+            "arrivals": {"per_hour": 200},
+            "talk_s": {"dist": "exponential", "mean": 180},
+        }
+    ],
+    "agents": [{"name": "a", "count": 12, "skills": ["s"]}],
+}
+
+
+def _loss(change: Any) -> Scenario:
+    data = json.loads(json.dumps(LOSS))
+    change(data)
+    return Scenario.model_validate(data)
+
+
+def _within(ci: dict[str, Any], exact: float, slack: float = 0.0) -> None:
+    """The simulated mean is within 3 standard errors (1.5 CI half-widths) of exact."""
+    assert abs(ci["mean"] - exact) <= 1.5 * ci["ci95"] + slack, (ci, exact)
+
+
+def test_finite_lines_and_queue_limits_match_erlang_b_and_a() -> None:
+    patient = {"dist": "exponential", "mean": 300}
+
+    def limit(d: dict[str, Any]) -> None:
+        d["queues"][0]["max_waiting"] = 3
+        d["calls"][0]["patience_s"] = patient
+
+    def lines(d: dict[str, Any]) -> None:  # 15 lines = 12 talking + 3 waiting
+        d["queues"][0]["max_waiting"] = None
+        d["routing"]["lines"] = 15
+        d["calls"][0]["patience_s"] = patient
+
+    def retrying(d: dict[str, Any]) -> None:
+        d["calls"][0]["retrial"] = {
+            "probability": 0.0, "busy_probability": 0.7, "max_attempts": 100,
+            "delay_s": {"dist": "exponential", "mean": 60},
+        }  # fmt: skip
+
+    with executor(2) as ex:
+        loss, limited, by_lines, retried = (
+            simulate(_loss(f), replications=16, run_on=ex).summary
+            for f in (lambda d: None, limit, lines, retrying)
+        )
+    # a loss system: Erlang B
+    _within(loss["busy_and_balking"]["busy_share"], erlang_b(10, 12).p_block)
+    # a queue of three places and patience: Erlang A with a queue limit
+    exact = erlang_a(200 / 3600, 180, 300, 12, 20, queue_limit=3)
+    _within(limited["busy_and_balking"]["busy_share"], exact.p_block)
+    _within(limited["totals"]["abandon_rate"], exact.p_abandon)
+    _within(limited["totals"]["service_level"], exact.service_level)
+    # lines held by waiting and talking calls: the same system, call for call
+    assert by_lines["busy_and_balking"] == limited["busy_and_balking"]
+    # blocked callers who try again: Erlang B with retrials (its chain solved exactly)
+    again = erlang_b_retrials(200 / 3600, 180, 12, 0.7, 60)
+    bb = retried["busy_and_balking"]
+    _within(bb["busy_share"], again.p_block_attempt)
+    per_call = retried["retrials"] / 16 / (200 * 9)  # nine hours of arrivals a day
+    assert per_call == pytest.approx(again.retrials_per_call, rel=0.12)
+    assert bb["retrials_after_busy"] == retried["retrials"]
+
+
+def test_balking_on_the_announced_wait() -> None:
+    """With a flat 20 % chance, a fifth of the callers told to wait hang up at once; a
+    table that rises with the announced wait loses fewer at a short queue."""
+
+    def flat(d: dict[str, Any]) -> None:
+        d["queues"][0]["max_waiting"] = None
+        d["calls"][0]["balking"] = {0: 0.2}
+        d["calls"][0]["patience_s"] = {"dist": "exponential", "mean": 300}
+
+    def rising(d: dict[str, Any]) -> None:
+        flat(d)
+        d["calls"][0]["balking"] = {0: 0.0, 600: 0.2}
+
+    with executor(2) as ex:
+        f, r = (simulate(_loss(c), replications=8, run_on=ex).summary for c in (flat, rising))
+    t = f["totals"]
+    balked = f["busy_and_balking"]["balked"]
+    waited = t["offered"]["mean"] * t["p_wait"]["mean"]  # balkers waited no time
+    assert balked / (balked + waited) == pytest.approx(0.2, abs=0.03)
+    assert 0 < r["busy_and_balking"]["balked"] < 0.5 * balked

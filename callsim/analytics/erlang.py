@@ -65,6 +65,7 @@ class ErlangA:
     mean_wait_s: float
     service_level_answered: float
     mean_queue: float
+    p_block: float = 0.0  # with a queue limit: callers who found every position taken
 
 
 def _check(name: str, value: float, *, positive: bool = True) -> None:
@@ -93,6 +94,85 @@ def erlang_b(traffic_erl: float, agents: int) -> ErlangB:
     for k in range(1, agents + 1):
         b = traffic_erl * b / (k + traffic_erl * b)
     return ErlangB("b", traffic_erl, agents, b)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrialLoss:
+    """M/M/n/n with retrials: ``p_block_first`` of first attempts, ``p_block_attempt`` of
+    all attempts (first and retrials), ``p_lost`` of callers who gave up in the end,
+    ``retrials_per_call`` retrials per first call."""
+
+    traffic_erl: float
+    agents: int
+    p_block_first: float
+    p_block_attempt: float
+    p_lost: float
+    retrials_per_call: float
+
+
+def erlang_b_retrials(
+    rate_per_s: float, aht_s: float, agents: int, retry_p: float, retry_mean_s: float
+) -> RetrialLoss:
+    """Erlang B with retrials (the classic M/M/n/n retrial queue): a blocked attempt is
+    tried again with chance ``retry_p`` after an exponential delay of mean ``retry_mean_s``
+    (the same chance after every block). No closed form exists; the two-dimensional
+    chain (busy agents, callers waiting to retry) is solved exactly, truncated where the
+    orbit's probability is negligible."""
+    from scipy import sparse
+    from scipy.sparse import linalg
+
+    for name, v in (("rate_per_s", rate_per_s), ("aht_s", aht_s), ("retry_mean_s", retry_mean_s)):
+        _check(name, v)
+    _check_agents(agents)
+    if not 0 <= retry_p < 1:
+        raise InputError(f"{retry_p} is not within [0, 1)", field="retry_p")
+    n, lam, mu, nu = agents, rate_per_s, 1 / aht_s, 1 / retry_mean_s
+    # the orbit grows at most by lam*retry_p and shrinks by j*nu*(1-retry_p) when blocked
+    top = int(lam * retry_p / (nu * (1 - retry_p)) * 4 + 200)
+    size = (n + 1) * (top + 1)
+    if size > 500_000:
+        raise InputError(
+            f"{n} agents with an orbit of up to {top} callers is {size:,} states, more than "
+            "500,000: too large to solve exactly here; simulate it (queues[].max_waiting: 0 and "
+            "calls[].retrial.busy_probability)",
+            field="agents",
+        )
+    jj, kk = np.divmod(np.arange(size), n + 1)  # state index j * (n + 1) + k
+    free, full = kk < n, kk == n
+    moves = (  # (from states, to-state offset, rate)
+        (free, 1, np.full(size, lam)),  # an arrival or ...
+        (free & (jj > 0), 1 - (n + 1), jj * nu),  # ... a retrial takes an agent
+        (full & (jj < top), n + 1, np.full(size, lam * retry_p)),  # blocked: will retry
+        (full & (jj > 0), -(n + 1), jj * nu * (1 - retry_p)),  # blocked again: gives up
+        (kk > 0, -1, kk * mu),  # a call ends
+    )
+    rows = np.concatenate([np.flatnonzero(m) for m, _, _ in moves])
+    cols = np.concatenate([np.flatnonzero(m) + d for m, d, _ in moves])
+    rates = np.concatenate([r[m] for m, _, r in moves])
+    q = sparse.csr_matrix((rates, (rows, cols)), shape=(size, size))
+    q = q - sparse.diags(np.asarray(q.sum(axis=1)).ravel())
+    # pi Q = 0: one balance equation is redundant; replace it by pi[0] = 1 (keeps the
+    # matrix as sparse as it is), then normalise
+    e0 = sparse.csr_matrix(([1.0], ([0], [0])), shape=(1, size))
+    a = sparse.vstack([e0, q.T.tocsr()[1:]]).tocsc()
+    b = np.zeros(size)
+    b[0] = 1.0
+    pi = linalg.spsolve(a, b)
+    pi = (pi / pi.sum()).reshape(top + 1, n + 1)  # [orbit, busy]
+    js = np.arange(top + 1, dtype=float)
+    p_full = float(pi[:, n].sum())
+    orbit_full = float((js * pi[:, n]).sum())
+    orbit = float((js * pi.sum(axis=1)).sum())
+    retrials = nu * orbit  # retrial attempts per second
+    blocked = lam * p_full + nu * orbit_full
+    return RetrialLoss(
+        traffic_erl=lam * aht_s,
+        agents=n,
+        p_block_first=_prob(p_full),
+        p_block_attempt=_prob(blocked / (lam + retrials)),
+        p_lost=_prob(blocked * (1 - retry_p) / lam),
+        retrials_per_call=retrials / lam,
+    )
 
 
 def p_wait_from_b(traffic_erl: float, agents: int, b: float) -> float:
@@ -127,9 +207,16 @@ def erlang_c(rate_per_s: float, aht_s: float, agents: int, sl_threshold_s: float
 
 
 def erlang_a(
-    rate_per_s: float, aht_s: float, patience_s: float, agents: int, sl_threshold_s: float
+    rate_per_s: float,
+    aht_s: float,
+    patience_s: float,
+    agents: int,
+    sl_threshold_s: float,
+    queue_limit: int | None = None,
 ) -> ErlangA:
-    """M/M/n+M (Erlang A): exact metrics with exponential patience of mean ``patience_s``."""
+    """M/M/n+M (Erlang A): exact metrics with exponential patience of mean ``patience_s``;
+    with ``queue_limit`` K (M/M/n/n+K+M) a caller who finds K waiting is blocked (counted
+    as offered, never answered)."""
     from scipy import special  # here only: scipy takes a third of a second to import
 
     _check("rate_per_s", rate_per_s)
@@ -149,6 +236,10 @@ def erlang_a(
     if n > a:
         j_max = min(j_max, _TAIL_LOG / math.log(n / a) + 60.0)
     terms = int(j_max) + 1
+    if queue_limit is not None:
+        if queue_limit < 0:
+            raise InputError(f"{queue_limit} is not >= 0", field="queue_limit")
+        terms = min(terms, queue_limit + 1)
     if terms > _MAX_TERMS:
         raise InputError(
             f"{patience_s!r} is too long for an exact Erlang A at {n} agents and "
@@ -169,9 +260,14 @@ def erlang_a(
     total = w_head + float(w_tail.sum())
     w = w_tail / total  # P(an arrival finds j waiting, all agents busy)
     p_head = w_head / total  # P(an agent is free on arrival)
+    p_block = 0.0
+    mean_queue = float((j * w).sum())
+    if queue_limit is not None and terms == queue_limit + 1:  # the last state blocks
+        p_block = float(w[-1])
+        w = w.copy()
+        w[-1] = 0.0  # those who find it full never wait
 
     p_wait = float(w.sum()) if n > 0 else 1.0
-    mean_queue = float((j * w).sum())
     p_abandon = gamma * mean_queue / a
     served = x / (x + j + 1.0)  # chance to be served after finding j ahead
     # E[wait; served] in AHT units: served_j * sum_{m=1}^{j+1} 1/(x+m) / gamma
@@ -189,11 +285,12 @@ def erlang_a(
         p_wait=_prob(p_wait),
         service_level=_prob(within),
         asa_s=wait_answered / p_answered * aht_s if p_answered > 0 else 0.0,
-        occupancy=_prob(a * (1.0 - p_abandon) / n) if n > 0 else 1.0,
+        occupancy=_prob(a * (1.0 - p_abandon - p_block) / n) if n > 0 else 1.0,
         p_abandon=_prob(p_abandon),
         mean_wait_s=mean_queue / a * aht_s,
         service_level_answered=_prob(within / p_answered) if p_answered > 0 else 0.0,
         mean_queue=mean_queue,
+        p_block=_prob(p_block),
     )
 
 

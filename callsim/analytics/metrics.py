@@ -96,6 +96,8 @@ class ReplicationStats:
     recalls: int = 0  # of them, the callers who called again
     recalls_lost: int = 0  # would have called again after the horizon's end
     forwarded: int = 0  # sent on to another queue after service
+    balked: int = 0  # hung up on hearing the expected wait
+    retrials_busy: int = 0  # of the retrials, those after a busy signal
 
 
 def _columns(

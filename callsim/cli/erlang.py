@@ -9,7 +9,13 @@ from typing import Any
 
 import typer
 
-from callsim.analytics.erlang import erlang_a, erlang_b, erlang_c, with_forecast_error
+from callsim.analytics.erlang import (
+    erlang_a,
+    erlang_b,
+    erlang_b_retrials,
+    erlang_c,
+    with_forecast_error,
+)
 from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
 from callsim.cli.app import DASK, WORKERS, Command, Group, app, flag
@@ -71,8 +77,8 @@ def _rate_per_s(calls: float | None, interval_min: float, arrivals_per_hour: flo
     return calls / (interval_min * 60.0)
 
 
-def _show(title: str, result: Any, as_json: bool) -> None:
-    data = dataclasses.asdict(result)
+def _show(title: str, result: Any, as_json: bool, hide: tuple[str, ...] = ()) -> None:
+    data = {k: v for k, v in dataclasses.asdict(result).items() if k not in hide}
     if as_json:
         typer.echo(json_text(data), nl=False)
         return
@@ -91,12 +97,31 @@ def _some_agents(agents: int) -> None:
 def erlang_b_cmd(
     traffic_erl: float = typer.Option(..., "--traffic-erl", help="Offered traffic, Erlangs."),
     agents: int = typer.Option(..., "--agents", help="Lines or agents."),
+    retry_p: float | None = typer.Option(
+        None, "--retry-p", help="Chance a blocked caller tries again (retrials; below 1)."
+    ),
+    retry_mean_s: float = typer.Option(
+        60.0, "--retry-mean-s", help="With --retry-p: mean time to the next try, seconds."
+    ),
+    aht_s: float | None = typer.Option(
+        None, "--aht-s", help="With --retry-p: average handling time, seconds."
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Erlang B: share of calls blocked when all lines are busy (no queue)."""
+    """Erlang B: share of calls blocked when all lines are busy (no queue); with
+    --retry-p, blocked callers try again (the retrial chain, solved exactly)."""
     _not_negative(traffic_erl=traffic_erl)
     _some_agents(agents)
-    _show("Erlang B", erlang_b(traffic_erl, agents), as_json)
+    if retry_p is None:
+        _show("Erlang B", erlang_b(traffic_erl, agents), as_json)
+        return
+    if aht_s is None:
+        raise InputError("--aht-s: needed with --retry-p (the retrial delay is in seconds)")
+    _positive(aht_s=aht_s, retry_mean_s=retry_mean_s, traffic_erl=traffic_erl)
+    if not 0 <= retry_p < 1:
+        raise InputError(f"--retry-p: {retry_p!r} is not within [0, 1)")
+    result = erlang_b_retrials(traffic_erl / aht_s, aht_s, agents, retry_p, retry_mean_s)
+    _show(f"Erlang B with retrials (p {retry_p:g}, {retry_mean_s:g} s)", result, as_json)
 
 
 @erlang_app.command("c", cls=Command)
@@ -139,9 +164,13 @@ def erlang_a_cmd(
     sl_threshold_s: float = _THRESHOLD,
     forecast_cv: float | None = _FORECAST_CV,
     forecast_dist: str = _FORECAST_DIST,
+    queue_limit: int | None = typer.Option(
+        None, "--queue-limit", help="Places in the queue; a caller finding them full is blocked."
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Erlang A (M/M/n+M): callers abandon after an exponential patience."""
+    """Erlang A (M/M/n+M): callers abandon after an exponential patience; with
+    --queue-limit K, callers who find K waiting are blocked (p_block)."""
     _positive(aht_s=aht_s, interval_min=interval_min, patience_s=patience_s)
     _some_agents(agents)
     _not_negative(
@@ -150,14 +179,20 @@ def erlang_a_cmd(
         sl_threshold_s=sl_threshold_s,
     )
     rate = _rate_per_s(calls, interval_min, arrivals_per_hour)
+    if queue_limit is not None and queue_limit < 0:
+        raise InputError(f"--queue-limit: {queue_limit} is not a whole number >= 0")
     if forecast_cv is not None:
         result = with_forecast_error(
-            lambda r: erlang_a(r, aht_s, patience_s, agents, sl_threshold_s), rate,
+            lambda r: erlang_a(r, aht_s, patience_s, agents, sl_threshold_s, queue_limit), rate,
             forecast_cv, forecast_dist,
         )  # fmt: skip
         _show(f"Erlang A, volume cv {forecast_cv:g} ({forecast_dist})", result, as_json)
         return
-    _show("Erlang A", erlang_a(rate, aht_s, patience_s, agents, sl_threshold_s), as_json)
+    exact = erlang_a(rate, aht_s, patience_s, agents, sl_threshold_s, queue_limit)
+    if queue_limit is None:
+        _show("Erlang A", exact, as_json, hide=("p_block",))
+    else:
+        _show(f"Erlang A, {queue_limit} places in the queue", exact, as_json)
 
 
 _PLAN_COLUMNS = [

@@ -168,6 +168,11 @@ def show(result: SimulationResult) -> None:
     ]
     rows += [[f"wait {q}, answered, s", _pm(v), *blank]
              for q, v in s["wait_percentiles_s"].items()]  # fmt: skip
+    if bb := s.get("busy_and_balking"):
+        rows += [
+            ["heard busy (lines or queue full)", _pm(bb["busy_share"]), *blank],
+            ["balked, calls a day", f"{bb['balked']:.1f}", *blank],
+        ]
     print_table(
         f"{s['scenario']}: {s['replications']} replications, seed {s['seed']}; "
         "mean ± 95 % CI half-width",

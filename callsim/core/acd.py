@@ -93,6 +93,7 @@ _TERMINAL = {
     ActionKind.NOTE: (Outcome.NOTE, JournalKind.NOTE),
     ActionKind.FORWARD: (Outcome.FORWARDED, JournalKind.FORWARD),
     ActionKind.CLOSE: (Outcome.CLOSED, JournalKind.CLOSED),
+    ActionKind.BUSY: (Outcome.BUSY, JournalKind.FULL),
 }
 _DIVERTED = frozenset((Outcome.BLOCKED, Outcome.DEFLECTED, Outcome.VOICEMAIL, Outcome.MESSAGE))
 NO_ANSWER = "no_answer"  # the reason of the pause after missed offers
@@ -145,6 +146,8 @@ class Acd:
         self.calls: dict[CallId, Call] = {}
         self._entries = 0  # entry numbers into queues: FIFO order within a priority
         self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
+        self._on_line = 0  # calls holding a line: in ``calls`` and not in wrap-up
+        self._lines = config.routing.lines
         self.records: list[CallRecord] = []
         self.spans: list[StaffedSpan] = []
         self.journal: list[JournalEntry] | None = [] if journal else None
@@ -416,7 +419,11 @@ class Acd:
         elif call.preferred is not None and self._prefer(call, now, out):
             return
         elif not self._hunt(call, now, out):
-            self._wait(call, now, out)
+            full = queue.config.max_waiting
+            if full is not None and queue.n_waiting >= full:
+                self._apply(call, queue.config.on_full, now, out)
+            else:
+                self._wait(call, now, out)
 
     def _prefer(self, call: Call, now: float, out: Out) -> bool:
         """Offer the call to its preferred agent, or let it wait for that agent alone."""
@@ -432,7 +439,7 @@ class Acd:
         call.wait_token += 1
         call.reserved_for = agent
         agent.reserved.append((call, call.wait_token))
-        out.append(Enqueue(call.id, call.queue.name, 1))
+        out.append(Enqueue(call.id, call.queue.name, 1, call.queue.expected_wait(1)))
         timer = Timer(TimerKind.PREFERRED, call.id, call.queue_token)
         out.append(StartTimer(timer, call.preferred_wait_s))
         self._start_timers(call, now, out)
@@ -462,7 +469,7 @@ class Acd:
             p = q.push(call, self._entry(call, q))
             if q is call.queue:
                 position = p
-        out.append(Enqueue(call.id, call.queue.name, position))
+        out.append(Enqueue(call.id, call.queue.name, position, call.queue.expected_wait(position)))
         self._start_timers(call, now, out)
 
     def _start_timers(self, call: Call, now: float, out: Out) -> None:
@@ -634,6 +641,7 @@ class Acd:
         call.state = CallState.DONE
         call.end_s = now
         del self.calls[call.id]
+        self._on_line -= 1
         out.append(End(call.id, outcome))
         self.records.append(self._record(call, outcome, 0.0))
 
@@ -676,6 +684,7 @@ class Acd:
         assert agent is not None
         assert call.answer_s is not None
         call.state = CallState.WRAP_UP
+        self._on_line -= 1
         call.end_s = now
         call.ended_by = by
         talk = self._leg_over(call, agent, now)
@@ -727,6 +736,7 @@ class Acd:
             self._log(now, agent.call, queue, agent.name, JournalKind.WRAPUPEND, round(wrap))
         if ours:  # the call ends with its last agent's wrap-up (not after a transfer)
             assert call is not None
+            call.queue.handled(call.talk_s + wrap)
             del self.calls[call.id]
             call.state = CallState.DONE
             self.records.append(self._record(call, Outcome.ANSWERED, wrap))
@@ -805,6 +815,11 @@ class Acd:
         self._arrivals += 1
         call.seq = self._arrivals
         self.calls[ev.call] = call
+        self._on_line += 1
+        if self._lines is not None and self._on_line > self._lines:
+            self._log(now, call.id, queue.name, None, JournalKind.FULL, "lines")
+            self._finish(call, Outcome.BUSY, now, out)
+            return
         self._enter(call, queue, now, out)
 
     def _on_call_diverted(self, ev: CallDiverted, now: float, out: Out) -> None:
@@ -814,6 +829,7 @@ class Acd:
             raise InvalidEventError(_refused(ev, f"outcome {ev.outcome!r} is not one of {allowed}"))
         call = Call(ev.call, queue, ev.ani, ev.dnis, queue.config.priority, now)
         self.calls[ev.call] = call
+        self._on_line += 1
         self._finish(call, ev.outcome, now, out)
 
     def _ringing(self, ev: AgentAnswered | AgentRejected | RingTimedOut) -> Call | None:

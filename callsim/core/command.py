@@ -38,16 +38,22 @@ class CancelRing:
 
 @dataclass(slots=True, init=False)
 class Enqueue:
-    """The call waits in ``queue`` at 1-based ``position`` (play hold music)."""
+    """The call waits in ``queue`` at 1-based ``position`` (play hold music and announce
+    ``expected_wait_s``, the core's estimate: position x the queue's running mean
+    handling time / its agents logged in)."""
 
     call: CallId
     queue: str
     position: int
+    expected_wait_s: float = 0.0
 
-    def __init__(self, call: CallId, queue: str, position: int) -> None:
+    def __init__(
+        self, call: CallId, queue: str, position: int, expected_wait_s: float = 0.0
+    ) -> None:
         self.call = call
         self.queue = queue
         self.position = position
+        self.expected_wait_s = expected_wait_s
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ class ActionKind(enum.Enum):
     NOTE = "note"  # a message is taken for the caller
     FORWARD = "forward"  # forward to an outside number (``Action.target``)
     CLOSE = "close"  # the call is ended by the system (outcome ``closed``)
+    BUSY = "busy"  # the caller hears busy (outcome ``busy``; only for ``on_full``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Action:
 
 
 REQUEUE = Action(ActionKind.REQUEUE)
+BUSY = Action(ActionKind.BUSY)
 VOICEMAIL = Action(ActionKind.VOICEMAIL)
 CLOSE = Action(ActionKind.CLOSE)
 
@@ -73,6 +75,11 @@ class QueueConfig:
     - ``join_empty``: a call may join while no qualified agent is logged in; if False it
       gets ``on_empty`` at once. ``leave_when_empty``: waiting calls get ``on_empty``
       when the last qualified agent logs out.
+    - ``max_waiting``: positions in the queue: a call that would wait while all are
+      taken gets ``on_full`` (busy by default) instead; 0 makes a loss system (Erlang B).
+      None = no limit.
+    - ``handle_s``: expected handling time (talk + wrap-up) of a call here: where the
+      running mean behind announced expected waits starts; 0 = from the first call.
     - ``wrap_up_s``: wrap-up after each call when the end-of-call event names none;
       None means the agent stays in wrap-up until they say they are ready.
     """
@@ -89,6 +96,9 @@ class QueueConfig:
     join_empty: bool = True
     leave_when_empty: bool = False
     on_empty: Action = CLOSE
+    max_waiting: int | None = None
+    on_full: Action = BUSY
+    handle_s: float = 0.0
     wrap_up_s: float | None = 0.0
 
 
@@ -109,6 +119,9 @@ class RoutingConfig:
       skills (highest first) before the strategy's own order.
     - ``auto_answer``: agents' phones answer offers themselves (headset auto-answer): an
       offer connects at once, with no ring and no ``Ring`` command.
+    - ``lines``: the centre's lines (trunks): calls on a line (waiting, ringing or
+      talking; not in wrap-up) at most; a call arriving when all are taken hears busy
+      (outcome ``busy``). None = no limit.
     """
 
     strategy: str = "longest_idle"
@@ -118,6 +131,7 @@ class RoutingConfig:
     on_hunt_exhausted: Action = REQUEUE
     use_proficiency: bool = False
     auto_answer: bool = False
+    lines: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,20 +161,29 @@ class AcdConfig:
             if not q.skills:
                 raise ConfigError(f"queues[{i}].skills: queue {q.name!r} needs at least one skill")
             targets = [(f"queues[{i}].overflow_to", t) for t in q.overflow_to]
-            for what, action in (("on_max_wait", q.on_max_wait), ("on_empty", q.on_empty)):
+            actions = (("on_max_wait", q.on_max_wait), ("on_empty", q.on_empty),
+                       ("on_full", q.on_full))  # fmt: skip
+            for what, action in actions:
                 if action.kind is ActionKind.QUEUE:
                     targets.append((f"queues[{i}].{what}", action.target or ""))
                 if action.kind is ActionKind.REQUEUE:
                     raise ConfigError(
                         f"queues[{i}].{what}: 'requeue' is only for on_hunt_exhausted"
                     )
+                if action.kind is ActionKind.BUSY and what != "on_full":
+                    raise ConfigError(f"queues[{i}].{what}: 'busy' is only for on_full")
+            if q.max_waiting is not None and q.max_waiting < 0:
+                raise ConfigError(f"queues[{i}].max_waiting: {q.max_waiting} is not >= 0")
             for where, target in targets:
                 if target not in names or target == q.name:
                     raise ConfigError(
                         f"{where}: {target!r} is not another queue (queues: {', '.join(names)})"
                     )
-        if self.routing.on_hunt_exhausted.kind is ActionKind.QUEUE:
-            raise ConfigError("routing.on_hunt_exhausted: 'queue' is not allowed here")
+        if self.routing.on_hunt_exhausted.kind in (ActionKind.QUEUE, ActionKind.BUSY):
+            kind = self.routing.on_hunt_exhausted.kind.value
+            raise ConfigError(f"routing.on_hunt_exhausted: {kind!r} is not allowed here")
+        if self.routing.lines is not None and self.routing.lines < 1:
+            raise ConfigError(f"routing.lines: {self.routing.lines} is not >= 1")
         if self.routing.ring_timeout_s <= 0:
             raise ConfigError(f"routing.ring_timeout_s: {self.routing.ring_timeout_s} is not > 0")
         pause = self.routing.no_answer_pause_s

@@ -32,6 +32,7 @@ class QueueState:
     __slots__ = (
         "aging",
         "config",
+        "handle_s",
         "heap",
         "n_logged_in",
         "n_waiting",
@@ -49,6 +50,7 @@ class QueueState:
         self.strategy = strategy
         self.pool = pool
         self.aging = config.aging_per_s
+        self.handle_s = config.handle_s  # running mean handling time (talk + wrap-up)
         self.heap: list[tuple[float, int, int, Call]] = []
         self.order: list[tuple[float, int]] = []  # live (rank, entry), sorted
         self.n_waiting = 0
@@ -95,6 +97,19 @@ class QueueState:
         if self.aging:
             return self.aging * call.queued_s - call.priority
         return float(-call.priority)
+
+    def handled(self, handle_s: float) -> None:
+        """A call of this queue was handled in ``handle_s`` (talk + wrap-up): the running
+        mean moves a twentieth of the way (about the last twenty calls)."""
+        if self.handle_s <= 0:
+            self.handle_s = handle_s
+        else:
+            self.handle_s += (handle_s - self.handle_s) / 20
+
+    def expected_wait(self, position: int) -> float:
+        """The wait to announce at ``position``: position x mean handling time / agents
+        logged in (exact in M/M/c with every agent busy and no abandonment)."""
+        return position * self.handle_s / max(1, self.n_logged_in)
 
     def score(self, call: Call, now: float) -> float:
         """The call's priority now, aging included (compared across queues)."""

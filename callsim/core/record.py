@@ -25,6 +25,7 @@ class Outcome(enum.Enum):
     NOTE = "note"
     FORWARDED = "forwarded"
     BLOCKED = "blocked"  # screened out before the queue (advertising blocking)
+    BUSY = "busy"  # every line or every queue position was taken: the caller heard busy
     DEFLECTED = "deflected"  # ended in self-service before the queue
     MESSAGE = "message"  # ended after a recorded message of the voice menu
     CLOSED = "closed"  # ended by the system: queue empty or closed
@@ -114,6 +115,7 @@ class JournalKind(enum.Enum):
     EXITWITHTIMEOUT = "EXITWITHTIMEOUT"
     EXITEMPTY = "EXITEMPTY"
     JOINEMPTY = "JOINEMPTY"
+    FULL = "FULL"  # the queue's positions (or the centre's lines) were all taken
     OVERFLOW = "OVERFLOW"
     VOICEMAIL = "VOICEMAIL"
     NOTE = "NOTE"

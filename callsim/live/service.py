@@ -102,8 +102,7 @@ from callsim.errors import (
 from callsim.live.driver import LiveCentre
 from callsim.live.roles import ROLES
 from callsim.scenario import Scenario, scenario_hash
-from callsim.scenario.centre import acd_config, caller_routing, centre_zone, clients
-from callsim.scenario.model import dist_mean
+from callsim.scenario.centre import acd_config, caller_routing, centre_zone, clients, queue_means
 from callsim.store import Store, tables
 
 EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
@@ -241,7 +240,7 @@ class Service:
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
         self.agent_skills = self._load_agents()
-        config = acd_config(scenario, wrap_up_s=_queue_means(scenario, "wrap_up_s"))
+        config = acd_config(scenario, wrap_up_s=queue_means(scenario, "wrap_up_s"))
         config = dataclasses.replace(config, agents=())
         self.acd = Acd(config, trace=True)
         self.contacts = self._load_contacts()
@@ -474,7 +473,8 @@ class Service:
                 self._set(batch, call, status="queued", queue=command.queue)
                 call.row["position"] = command.position
                 fields["queue"] = command.queue
-            self._emit(batch, "queued", now, **fields, position=command.position)
+            self._emit(batch, "queued", now, **fields, position=command.position,
+                       expected_wait_s=round(command.expected_wait_s, 1))  # fmt: skip
         elif kind is Ring:
             assert isinstance(command, Ring)
             if call is not None:
@@ -1590,7 +1590,7 @@ class Service:
         return day
 
     def _interval_table(self, date: str, st: Any, frame: Frame) -> dict[str, Any]:
-        patience = _queue_means(self.scenario, "patience_s")
+        patience = queue_means(self.scenario, "patience_s")
         rows = []
         for k in range(frame.n_intervals):
             start = k * frame.interval_s
@@ -1893,19 +1893,6 @@ def record_of(row: Any, midnight: float) -> CallRecord:
 
 def _ratio(num: float, den: float) -> float | None:
     return None if not den else round(float(num) / float(den), 6)
-
-
-def _queue_means(s: Scenario, field: str) -> dict[str, float]:
-    """Each queue's mean of a call-stream distribution (``wrap_up_s``, ``patience_s``):
-    its first stream's that sets one, the answering service's for client queues."""
-    out: dict[str, float] = {}
-    for c in s.calls:
-        if getattr(c, field) is not None:
-            out.setdefault(c.queue, dist_mean(getattr(c, field)))
-    if getattr(s.answering, field) is not None:
-        for cl in s.clients:
-            out.setdefault(cl.queue, dist_mean(getattr(s.answering, field)))
-    return out
 
 
 def _predicted(

@@ -44,12 +44,26 @@ from callsim.scenario.model import (
     Scenario,
     ToQueue,
     TreatmentSpec,
+    dist_mean,
 )
 
 
 def agent_names(s: Scenario) -> list[tuple[str, str]]:
     """(agent, group) of every agent: a group of ``count`` agents is ``name-1`` ..."""
     return [(f"{g.name}-{k}", g.name) for g in s.agents for k in range(1, g.count + 1)]
+
+
+def queue_means(s: Scenario, field: str) -> dict[str, float]:
+    """Each queue's mean of a call-stream distribution (``wrap_up_s``, ``patience_s``):
+    its first stream's that sets one, the answering service's for client queues."""
+    out: dict[str, float] = {}
+    for c in s.calls:
+        if getattr(c, field) is not None:
+            out.setdefault(c.queue, dist_mean(getattr(c, field)))
+    if getattr(s.answering, field) is not None:
+        for cl in s.clients:
+            out.setdefault(cl.queue, dist_mean(getattr(s.answering, field)))
+    return out
 
 
 def acd_config(
@@ -63,8 +77,12 @@ def acd_config(
         for name, group in agent_names(s)
     )
     r = s.routing
+    talk, wrap = queue_means(s, "talk_s"), queue_means(s, "wrap_up_s")
+    handle = {q: talk[q] + wrap.get(q, 0.0) for q in talk}
     return AcdConfig(
-        queues=tuple(_queue(q, (wrap_up_s or {}).get(q.name, 0.0)) for q in s.queues),
+        queues=tuple(
+            _queue(q, (wrap_up_s or {}).get(q.name, 0.0), handle.get(q.name, 0.0)) for q in s.queues
+        ),
         agents=agents,
         routing=RoutingConfig(
             strategy=r.strategy,
@@ -74,6 +92,7 @@ def acd_config(
             on_hunt_exhausted=Action(ActionKind(r.on_hunt_exhausted)),
             use_proficiency=r.use_proficiency,
             auto_answer=auto_answer,
+            lines=r.lines,
         ),
     )
 
@@ -164,7 +183,7 @@ def _action(fallback: str | ToQueue) -> Action:
     return Action(ActionKind(fallback))
 
 
-def _queue(q: Queue, wrap_up_s: float) -> QueueConfig:
+def _queue(q: Queue, wrap_up_s: float, handle_s: float) -> QueueConfig:
     return QueueConfig(
         name=q.name,
         skills=tuple(q.skills),
@@ -179,6 +198,9 @@ def _queue(q: Queue, wrap_up_s: float) -> QueueConfig:
         leave_when_empty=q.leave_when_empty,
         on_empty=_action(q.on_empty),
         wrap_up_s=wrap_up_s,
+        max_waiting=q.max_waiting,
+        on_full=_action(q.on_full),
+        handle_s=handle_s,
     )
 
 

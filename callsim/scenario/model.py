@@ -211,6 +211,15 @@ class Routing(Strict):
         "requeue", description="What happens when no untried agent is left after a miss."
     )
     use_proficiency: bool = Field(False, description="Rank agents by skill proficiency first.")
+    lines: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="The centre's lines (trunks): calls waiting, ringing or talking at "
+        "once; a caller arriving when all are taken hears busy (outcome busy). none = no "
+        "limit.",
+        examples=[60],
+    )
     answer_probability: float = Field(
         1.0,
         ge=0,
@@ -292,6 +301,17 @@ class Queue(Strict):
     on_empty: Fallback = Field(
         "close", description="What happens to callers turned away by the two flags above."
     )
+    max_waiting: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Positions in the queue: a caller who would wait while all are taken "
+        "gets on_full; 0 = no waiting at all (a loss system, Erlang B); none = no limit.",
+        examples=[10],
+    )
+    on_full: Literal["busy", "voicemail", "note"] | ToQueue = Field(
+        "busy", description="When every position is taken: busy, voicemail, note or {queue: X}."
+    )
 
     @field_validator("strategy")
     @classmethod
@@ -346,7 +366,8 @@ class Arrivals(Strict):
 
 
 class Retrial(Strict):
-    """Abandoned callers call back with ``probability`` after ``delay_s``, at most
+    """Abandoned callers (and those who balked) call back with ``probability`` after
+    ``delay_s``, callers who heard busy with ``busy_probability``, at most
     ``max_attempts`` times each; a retrial that would come after the horizon's end finds
     the centre closed (counted as lost to closing, not simulated)."""
 
@@ -363,6 +384,14 @@ class Retrial(Strict):
         le=100,
         description="Most retrials of one caller (after the first call).",
         examples=[3],
+    )
+    busy_probability: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Chance a caller who heard busy (every line or queue position taken) "
+        "retries; none = probability.",
+        examples=[0.8],
     )
 
 
@@ -413,7 +442,19 @@ class CallStream(Strict):
         description="After-call work of the agent, seconds; none = no wrap-up.",
         examples=[{"dist": "constant", "value": 30}],
     )
-    retrial: Retrial | None = Field(None, description="Callbacks of abandoned callers.")
+    retrial: Retrial | None = Field(
+        None, description="Callers who abandoned, balked or heard busy call again."
+    )
+    balking: (
+        dict[Annotated[float, Field(ge=0, le=86_400)], Annotated[float, Field(ge=0, le=1)]] | None
+    ) = Field(
+        None,
+        min_length=1,
+        description="Balking: the chance a caller hangs up at once on hearing the expected "
+        "wait announced on joining the queue, by that wait in seconds (linear between "
+        "points, flat beyond the ends); none = nobody balks.",
+        examples=[{0: 0.0, 120: 0.1, 600: 0.5}],
+    )
     priority: int | None = Field(
         None, ge=0, le=100, description="Caller priority; none = the queue's."
     )

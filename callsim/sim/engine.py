@@ -11,6 +11,7 @@ answer) is dropped when it fires (lazy cancellation).
 from __future__ import annotations
 
 import gc
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from heapq import heappush
 from typing import Any
@@ -36,6 +37,7 @@ from callsim.core import (
     End,
     Enqueue,
     Forward,
+    Outcome,
     Party,
     PauseAgent,
     PlayMessage,
@@ -239,6 +241,9 @@ class Replication:
         self._follow_np = streams.numpy("follow_up")
         self._follow_ups = self._recalls and any(s.recall or s.forward for s in plan.streams)
         self._served_by: dict[int, str] = {}
+        self._balk_rng = streams.python("balk")
+        self._balks = any(s.balking for s in plan.streams)
+        self.balked = self.retrials_busy = 0
         self._levels: dict[tuple[str, str], int] = {}
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
@@ -438,24 +443,59 @@ class Replication:
         cid: int = ev._value
         if self.calls.answered[cid]:
             return  # answered before the caller ran out of patience: the timer is stale
-        now = self.env.now
-        out = self.acd.handle(CallerHungUp(cid), now)
+        out = self.acd.handle(CallerHungUp(cid), self.env.now)
         self._do(out)
-        abandoned = any(type(c) is End and c.call == cid for c in out)
+        if any(type(c) is End and c.call == cid for c in out):  # abandoned
+            self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
+
+    def _call_again(self, cid: int, p: float) -> bool:
+        """The caller of call ``cid``, who abandoned, balked or heard busy, calls again
+        later with chance ``p`` (at most the stream's retrial_max times); whether a
+        retrial was made (one after the horizon's end is counted as lost)."""
         s = self.plan.streams[self.calls.stream[cid]]
-        if (
-            abandoned
-            and self._recalls
-            and self.calls.attempt[cid] < s.retrial_max
-            and self._retrial_rng.random() < s.retrial_p
-        ):
-            assert s.retrial_delay is not None
-            delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
-            if now + delay > self.plan.arrivals_end_s:
-                self.retrials_lost += 1  # the centre is closed by then
-                return
-            retry = self._new_retrial(cid, now + delay)
-            self._at(now + delay, self._arrive_retrial, retry)
+        if not (
+            self._recalls and self.calls.attempt[cid] < s.retrial_max
+            and self._retrial_rng.random() < p
+        ):  # fmt: skip
+            return False
+        assert s.retrial_delay is not None
+        now = self.env._now
+        delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
+        if now + delay > self.plan.arrivals_end_s:
+            self.retrials_lost += 1  # the centre is closed by then
+            return False
+        retry = self._new_retrial(cid, now + delay)
+        self._at(now + delay, self._arrive_retrial, retry)
+        return True
+
+    def _busy(self, cid: int) -> None:
+        """The caller heard busy (every line or queue position taken)."""
+        s = self.plan.streams[self.calls.stream[cid]]
+        if self._call_again(cid, s.retrial_busy_p):
+            self.retrials_busy += 1
+
+    def _balk(self, enqueued: Enqueue) -> bool:
+        """On hearing the expected wait, the caller may hang up at once (balk): the
+        stream's chance at that wait, linear between its points."""
+        cid: int = enqueued.call  # type: ignore[assignment]
+        table = self.plan.streams[self.calls.stream[cid]].balking
+        if table is None or self.calls.answered[cid]:
+            return False
+        waits, chances = table
+        w = enqueued.expected_wait_s
+        i = bisect_right(waits, w)
+        if i == 0:
+            p = chances[0]
+        elif i == len(waits):
+            p = chances[-1]
+        else:
+            lo, hi = waits[i - 1], waits[i]
+            p = chances[i - 1] + (chances[i] - chances[i - 1]) * (w - lo) / (hi - lo)
+        if self._balk_rng.random() >= p:
+            return False
+        self.balked += 1
+        self._at(self.env._now, self._give_up, cid)  # as an abandoner: may call again
+        return True
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
@@ -551,11 +591,13 @@ class Replication:
                 )
                 self._at(now + talk, self._on_talk_end, cid)
             elif kind is End:
-                continue
+                if cmd.outcome is Outcome.BUSY:
+                    self._busy(cmd.call)
             elif kind is Ring:
                 self._ring(cmd)
             elif kind is Enqueue:
-                self._start_patience(cmd.call)
+                if not (self._balks and self._balk(cmd)):
+                    self._start_patience(cmd.call)
             elif kind is StartTimer:
                 self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
             elif kind not in _NOTHING_TO_DO:

@@ -38,6 +38,8 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     if rep.served_first:  # a scenario with recalls or forwards
         stats = replace(stats, served_first=rep.served_first, recalls=rep.recalls,
                         recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
+    if rep.balked or rep.retrials_busy:
+        stats = replace(stats, balked=rep.balked, retrials_busy=rep.retrials_busy)
     return stats
 
 

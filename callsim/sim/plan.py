@@ -33,6 +33,7 @@ from callsim.scenario.model import (
     ClientSpec,
     Contacts,
     FollowUp,
+    Retrial,
     Scenario,
     dist_mean,
     minutes,
@@ -59,6 +60,8 @@ class Stream:
     day_to_day: tuple[str, float] | None = None  # (gamma | normal, cv) of a day's volume
     recall: tuple[tuple[float, ...], Sampler] | None = None  # (chance by level 0-5, delay)
     forward: tuple[tuple[float, ...], str, Sampler] | None = None  # (chance, queue, talk)
+    retrial_busy_p: float = 0.0  # callers who heard busy
+    balking: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (waits, chances)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,10 @@ def build_plan(s: Scenario) -> SimPlan:
             recall=(_chances(c.recall), sampler(c.recall.delay_s)) if c.recall else None,
             forward=(_chances(c.forward), c.forward.queue, sampler(c.forward.talk_s))
             if c.forward
+            else None,
+            retrial_busy_p=_busy_retrial(c.retrial),
+            balking=(tuple(sorted(c.balking)), tuple(c.balking[k] for k in sorted(c.balking)))
+            if c.balking
             else None,
         )
         for c in s.calls
@@ -370,3 +377,10 @@ def _client(spec: ClientSpec, client: Client) -> PlanClient:
         advertising_share=spec.advertising_share,
         faq_paths=tuple(_leaf_paths(client.faq)) if client.faq else (),
     )
+
+
+def _busy_retrial(r: Retrial | None) -> float:
+    """The chance a caller who heard busy calls again."""
+    if r is None:
+        return 0.0
+    return r.probability if r.busy_probability is None else r.busy_probability

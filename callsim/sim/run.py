@@ -168,6 +168,15 @@ def _combine(
     }
     if clients:
         summary["clients"] = clients  # mean per simulated day
+    busy = np.array([r.outcomes[..., OUTCOMES.index("busy")].sum() for r in reps])
+    balked = np.array([r.balked for r in reps], dtype=float)
+    if busy.sum() or balked.sum():  # finite lines or queue positions, or balking
+        summary["busy_and_balking"] = {
+            "busy": float(busy.mean()),  # mean calls per day that heard busy
+            "busy_share": ci_of(busy / np.maximum(samples["offered"], 1)),
+            "retrials_after_busy": sum(r.retrials_busy for r in reps),
+            "balked": float(balked.mean()),  # hung up on hearing the expected wait
+        }
     served = np.array([r.served_first for r in reps], dtype=float)
     if served.sum() > 0:  # recalls and forwards of served calls
         again = np.array([r.recalls + r.recalls_lost for r in reps], dtype=float)
