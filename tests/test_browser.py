@@ -312,3 +312,27 @@ def test_a_practice_call_is_marked_on_the_desk_and_scored(browser, tmp_path: Pat
         assert card["screen_pop"]["caller_number"] in done.text  # type: ignore[attr-defined]
         shot(browser, tmp_path, "desk-practice")
         assert not browser.find_element(By.ID, "alert").text
+
+
+def test_a_callback_is_marked_and_can_go_unanswered(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with serving(SCENARIO, str(tmp_path / "callback.db")) as s:
+        key = s.key("agent", agent="english-desk-1")
+        browser.get(f"{s.url}/desk")
+        browser.find_element(By.ID, "agent-id").send_keys("english-desk-1")
+        browser.find_element(By.ID, "agent-key").send_keys(key)
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#state", "ready")
+        s.ok("POST", "/v1/agents/english-desk-1/pause", key, json={"reason": "lunch"})
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000047", "dnis": PLUMBING})
+        assert call["status"] == "queued"
+        assert s.ok("POST", f"/v1/calls/{call['call_id']}/callback")["status"] == "callback"
+        browser.find_element(By.ID, "ready").click()
+        wait_for(browser, "#offer", "callback to dial")
+        browser.find_element(By.ID, "accept").click()
+        banner = wait_for(browser, "#callback-call", "dial +4790000047")
+        shot(browser, tmp_path, "desk-callback")
+        assert fits(browser)
+        assert banner is not None
+        browser.find_element(By.ID, "no-answer").click()
+        wait_for(browser, "#done", "nobody answered")
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}")["status"] == "callback_failed"

@@ -13,17 +13,23 @@ from callsim.core import (
     AgentPaused,
     AgentReady,
     AgentState,
+    Announce,
     CallArrived,
+    CallbackRequested,
+    CallbackUnanswered,
     CallEnded,
     CallerHungUp,
     CallTransferred,
     End,
     Enqueue,
+    HoldPlace,
+    OfferCallback,
     Outcome,
     Party,
     PauseAgent,
     PlayMessage,
     QueueConfig,
+    Ring,
     RingTimedOut,
     ServiceStopped,
     SkillsChanged,
@@ -501,3 +507,32 @@ def test_the_announced_wait_is_position_times_mean_handling_over_agents() -> Non
     assert isinstance(again, Enqueue)
     assert again.position == 2
     assert again.expected_wait_s == pytest.approx(2 * 105 / 2)
+
+
+def test_announcements_and_a_callback_that_keeps_its_place() -> None:
+    q = QueueConfig("general", ("general",), handle_s=100, announce_every_s=30,
+                    callback_above_s=90)  # fmt: skip
+    acd = make_acd({"a": ["general"]}, [q], lines=2, journal=True)
+    arrive_and_answer(acd, 1, "general", 0)
+    out = acd.handle(CallArrived(2, "general"), 1)  # position 1: 100 s expected, above 90
+    assert [type(c) for c in out] == [Enqueue, OfferCallback, StartTimer]
+    (timer,) = [c.timer for c in out if isinstance(c, StartTimer)]
+    assert timer.kind is TimerKind.ANNOUNCE
+    again = acd.handle(TimerExpired(timer), 31)  # announced, the next one set, no new offer
+    assert [type(c) for c in again] == [StartTimer, Announce]
+    assert (again[1].position, again[1].expected_wait_s) == (1, 100.0)
+    assert acd.handle(CallbackRequested(2), 40) == [HoldPlace(2, "general")]  # keeps its place
+    assert acd.handle(CallerHungUp(2), 41) == []  # the caller's leg is gone already
+    assert acd.handle(TimerExpired(timer), 61) == [StartTimer(timer, 30)]  # not announced
+    acd.handle(CallArrived(3, "general"), 50)  # the callback freed its line
+    out = acd.handle(CallEnded(1), 100)  # the callback is first in line: dial it
+    assert [(type(c), c.call) for c in out if isinstance(c, Ring)] == [(Ring, 2)]
+    acd.handle(AgentAnswered("a", 2), 101)
+    out = acd.handle(CallbackUnanswered(2, 0.0), 131)  # nobody answered
+    assert isinstance(out[0], End)
+    assert (out[0].call, out[0].outcome) == (2, Outcome.CALLBACK_FAILED)
+    (record,) = [r for r in acd.take_records() if r.call == 2]
+    assert (record.outcome, record.callback_s) == (Outcome.CALLBACK_FAILED, 40)
+    assert "40|2|general|NONE|CALLBACK" in "\n".join(queue_log_lines(acd.journal))
+    with pytest.raises(InvalidEventError, match="not a connected callback"):
+        acd.handle(CallbackUnanswered(3), 132)

@@ -37,6 +37,8 @@ from callsim.core import (
     AgentRejected,
     AgentState,
     CallArrived,
+    CallbackRequested,
+    CallbackUnanswered,
     CallEnded,
     CallerHungUp,
     CallState,
@@ -89,6 +91,8 @@ def configs(draw: st.DrawFn) -> AcdConfig:
                 aging_per_s=draw(st.sampled_from([0.0, 0.0, 0.1, 1.0])),
                 max_waiting=draw(st.none() | st.integers(0, 3)),
                 on_full=draw(st.sampled_from([Action(ActionKind.BUSY), Action(ActionKind.NOTE)])),
+                announce_every_s=draw(st.none() | st.sampled_from([5.0, 30.0])),
+                callback_above_s=draw(st.none() | st.sampled_from([0.0, 60.0])),
             )
         )
     agents = tuple(
@@ -221,6 +225,12 @@ class Harness:
                     and qualified(agent, offered.queue)
                 ):
                     q = offered.queue.name  # first in, first out: by entry into the queue
+                    if offered.queue.aging:  # aging: by first queueing, then entry
+                        assert (other.queued_s, other.entries[q]) > (
+                            offered.queued_s,
+                            offered.entries[q],
+                        ), f"call {offered.id} offered before earlier call {other.id}"
+                        continue
                     assert other.entries[q] > offered.entries[q], (
                         f"call {offered.id} offered before earlier call {other.id} "
                         f"in {offered.queue.name}"
@@ -257,8 +267,13 @@ class Harness:
             else:
                 assert not holding
                 assert agent.call is None
-        # the lines in use: every open call not yet in wrap-up, never more than the lines
-        on_line = sum(1 for c in acd.calls.values() if c.state is not CallState.WRAP_UP)
+        # the lines in use: every open call not yet in wrap-up whose caller is on the line
+        # (not waiting for a callback), never more than the lines
+        on_line = sum(
+            1
+            for c in acd.calls.values()
+            if c.state is not CallState.WRAP_UP and c.callback_s is None
+        )
         assert acd._on_line == on_line
         lines = acd.config.routing.lines
         assert lines is None or on_line <= lines
@@ -314,7 +329,7 @@ def test_invariants_hold_over_random_event_sequences(
         kind = data.draw(
             st.sampled_from(
                 ["arrive"] * 4 + ["answer"] * 3 + ["reject", "timeout"] * 2 + ["hangup"]
-                + ["end"] * 2 + ["transfer"]
+                + ["end"] * 2 + ["transfer", "callback", "unanswered"]
                 + ["timer"] * 2 + ["ready", "pause", "logout", "login", "skills"]
             )
         )  # fmt: skip
@@ -341,6 +356,18 @@ def test_invariants_hold_over_random_event_sequences(
             )
             if open_calls:
                 event = CallerHungUp(data.draw(st.sampled_from(open_calls)))
+        elif kind == "callback":
+            waiting = sorted(c.id for c in acd.calls.values() if c.state is CallState.WAITING)
+            if waiting:
+                event = CallbackRequested(data.draw(st.sampled_from(waiting)))
+        elif kind == "unanswered":
+            dialled = sorted(
+                c.id
+                for c in acd.calls.values()
+                if c.state is CallState.TALKING and c.callback_s is not None
+            )
+            if dialled:
+                event = CallbackUnanswered(data.draw(st.sampled_from(dialled)))
         elif kind == "end":
             talking = sorted(c.id for c in acd.calls.values() if c.state is CallState.TALKING)
             if talking:

@@ -269,6 +269,34 @@ def test_a_transfer_to_a_queue_and_to_an_agent_keeps_one_record(
         assert events.count("event: transferred\n") == 2
 
 
+def test_a_callback_keeps_its_place_and_may_go_unanswered(scenario: Path, tmp_path: Path) -> None:
+    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+        key = s.key("agent", agent="desk-1")
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000021", "dnis": DENTAL})
+        cid = call["call_id"]
+        assert call["status"] == "queued"  # nobody logged in
+        asked = s.ok("POST", f"/v1/calls/{cid}/callback")
+        assert asked["status"] == "callback"
+        assert asked["callback_s"] is not None
+        s.ok("POST", f"/v1/calls/{cid}/hangup")  # the caller's leg is gone already
+        assert s.ok("GET", f"/v1/calls/{cid}")["status"] == "callback"
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        assert answer(s, "desk-1", key)["status"] == "talking"  # the agent dials
+        again = s.ok("POST", f"/v1/calls/{cid}/callback")  # asked already: harmless
+        assert again["status"] == "talking"
+        s.ok("POST", f"/v1/calls/{cid}/callback-unanswered", key)
+        time.sleep(1.5)  # 10 s of wrap-up at speedup 10: the record is written
+        final = s.ok("GET", f"/v1/calls/{cid}")
+        assert final["outcome"] == "callback_failed"
+        assert final["callback_s"] == pytest.approx(asked["callback_s"])
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        assert "event: callback_requested\n" in events
+        plain = s.ok("POST", "/v1/calls", json={"ani": "+4790000022", "dnis": DENTAL})
+        answer(s, "desk-1", key)
+        refused = s.call("POST", f"/v1/calls/{plain['call_id']}/callback-unanswered", key)
+        assert refused.status_code == 409  # not a callback
+
+
 def test_a_clients_card_and_employee_search(tmp_path: Path) -> None:
     answering = ROOT / "scenarios" / "answering-service.yaml"
     with serving(answering, str(tmp_path / "live.db")) as s:

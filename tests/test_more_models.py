@@ -23,6 +23,7 @@ from callsim.errors import InputError, ScenarioError
 from callsim.scenario import load_scenario
 from callsim.scenario.model import Scenario
 from callsim.sim import simulate
+from callsim.sim.check import check_scenario
 from callsim.sim.execute import Job, executor
 from tests.test_cli import run
 
@@ -408,3 +409,31 @@ def test_balking_on_the_announced_wait() -> None:
     waited = t["offered"]["mean"] * t["p_wait"]["mean"]  # balkers waited no time
     assert balked / (balked + waited) == pytest.approx(0.2, abs=0.03)
     assert 0 < r["busy_and_balking"]["balked"] < 0.5 * balked
+
+
+def test_callbacks_are_counted_apart_and_dialled() -> None:
+    """Callers who accept a callback leave the offered calls (counted apart): with the
+    same arrivals, offered + accepted callbacks = the offered calls without callbacks.
+    The share of dialled callbacks answered is the callers' chance."""
+    base = load_scenario(ROOT / "scenarios" / "callbacks.yaml")
+    data, declined = base.model_dump(), base.model_dump()
+    data["calls"][0]["callback"]["answer"] = 0.6
+    declined["calls"][0]["callback"] = None
+    with executor(2) as ex:
+        cb, no = (
+            simulate(Scenario.model_validate(d), replications=8, run_on=ex).summary
+            for d in (data, declined)
+        )
+    c = cb["callbacks"]
+    assert c["accepted"] > 20
+    assert cb["totals"]["offered"]["mean"] + c["accepted"] == pytest.approx(
+        no["totals"]["offered"]["mean"]
+    )
+    _within(c["connect_rate"], 0.6, slack=0.02)
+    assert c["connected"] + c["failed"] <= c["accepted"]
+    assert c["mean_delay_s"]["mean"] > 60  # they were offered it above 180 s expected
+    assert no["callbacks"]["accepted"] == 0
+    assert cb["totals"]["abandon_rate"]["mean"] < no["totals"]["abandon_rate"]["mean"]
+    data["queues"][0]["callback_above_s"] = None  # callers ready, never offered: a warning
+    warned = [str(p) for p in check_scenario(Scenario.model_validate(data))]
+    assert "calls[0].callback: queue 'support' has no callback_above_s" in " ".join(warned)

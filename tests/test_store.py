@@ -43,9 +43,10 @@ def test_a_database_of_the_first_release_is_upgraded_keeping_its_calls(tmp_path:
     engine.dispose()
     store = Store(url)
     try:
-        (row,) = store.rows(select(tables.calls.c.id, tables.calls.c.transfers))
-        assert (row.id, row.transfers) == (7, "[]")
+        cols = tables.calls.c
+        (row,) = store.rows(select(cols.id, cols.transfers, cols.callback_s))
+        assert (row.id, row.transfers, row.callback_s) == (7, "[]", None)
         head = MigrationContext.configure(store.conn).get_current_revision()
-        assert head == "0003"
+        assert head == "0004"
     finally:
         store.close()

@@ -30,6 +30,7 @@ from callsim.core.inbound import Identification, InboundCall, PolicyResult
 OUTCOMES = [o.value for o in Outcome]
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
 _OUTCOME_BY_ID = {id(o): i for i, o in enumerate(Outcome)}
+_CALLBACK_S = CallRecord._fields.index("callback_s")
 _RESULTS = [r for r in PolicyResult if r is not PolicyResult.NONE]
 _RESULT_INDEX = {r: i for i, r in enumerate(PolicyResult)}
 # ended before the queue: not the queue's calls
@@ -98,6 +99,9 @@ class ReplicationStats:
     forwarded: int = 0  # sent on to another queue after service
     balked: int = 0  # hung up on hearing the expected wait
     retrials_busy: int = 0  # of the retrials, those after a busy signal
+    callbacks_offered: int = 0  # callers offered a callback (virtual hold)
+    callbacks: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # accepted, connected,
+    # failed (dialled, unanswered), and the summed delay from accepting to the agent
 
 
 def _columns(
@@ -200,8 +204,10 @@ def reduce_replication(
     retrials: int,
     facts: CallFacts | None = None,
     retrials_lost: int = 0,
+    callbacks: bool = False,
 ) -> ReplicationStats:
-    """Sum one replication up."""
+    """Sum one replication up. With ``callbacks`` (some caller asked for one), the calls
+    of callers who asked are not counted as offered: they are counted apart."""
     n_int, n_q = frame.n_intervals, len(frame.queues)
     bounds = frame.count_from_s + frame.interval_s * np.arange(n_int + 1)
     qidx = {q: i for i, q in enumerate(frame.queues)}
@@ -223,6 +229,17 @@ def reduce_replication(
     k = np.floor((c["arrival_s"] - frame.count_from_s) / frame.interval_s).astype(np.intp)
     in_day = (k >= 0) & (k < n_int)
     counted = in_day & ~short & ~diverted
+    callback_counts = (0, 0, 0, 0.0)
+    if callbacks:
+        asked = np.fromiter(
+            (math.nan if v is None else v for v in map(itemgetter(_CALLBACK_S), records)), float, n
+        )
+        called = in_day & ~np.isnan(asked)
+        counted &= np.isnan(asked)
+        connected = called & answered
+        failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
+        delay = float((answer[connected] - asked[connected]).sum())
+        callback_counts = (int(called.sum()), int(connected.sum()), int(failed.sum()), delay)
     cell = k * n_q + queue  # the (interval, queue) of each call
 
     def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -300,6 +317,7 @@ def reduce_replication(
         overflowed=overflowed,
         overflowed_answered=overflowed_answered,
         moved=moved,
+        callbacks=callback_counts,
         retrials_lost=retrials_lost,
     )
 

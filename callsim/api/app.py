@@ -404,6 +404,25 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         allow(who, "trainer")
         return await idempotent(request, who, 200, lambda: service().hang_up(call_id))
 
+    @app.post("/v1/calls/{call_id}/callback", tags=["calls"], openapi_extra=IDEMPOTENT)
+    async def request_callback(call_id: Id, request: Request, who: Who) -> JSONResponse:
+        """The waiting caller accepts a callback (virtual hold) and hangs up: the call keeps
+        its place, status ``callback`` (409 if it is not waiting)."""
+        allow(who, "trainer")
+        return await idempotent(request, who, 200, lambda: service().request_callback(call_id))
+
+    @app.post("/v1/calls/{call_id}/callback-unanswered", tags=["calls"], openapi_extra=IDEMPOTENT)
+    async def callback_unanswered(call_id: Id, request: Request, who: Who) -> JSONResponse:
+        """The agent dialled the callback and nobody answered: it ends ``callback_failed``
+        (409 if it is not a connected callback)."""
+        allow(who, "supervisor", "agent")
+        svc = service()
+        own_call(who, svc.call_view(call_id))
+        by = who.agent if who.role == "agent" else None
+        return await idempotent(
+            request, who, 200, lambda: svc.callback_unanswered(call_id, agent=by)
+        )
+
     @app.post("/v1/calls/{call_id}/transfer", tags=["calls"], openapi_extra=IDEMPOTENT)
     async def transfer(call_id: Id, body: TransferIn, request: Request, who: Who) -> JSONResponse:
         """The agent on the call sends it into a queue or to a ready agent (409 if the call

@@ -168,6 +168,11 @@ def show(result: SimulationResult) -> None:
     ]
     rows += [[f"wait {q}, answered, s", _pm(v), *blank]
              for q, v in s["wait_percentiles_s"].items()]  # fmt: skip
+    if cb := s.get("callbacks"):
+        rows += [
+            ["callbacks accepted, calls a day", f"{cb['accepted']:.1f}", *blank],
+            ["callbacks answered when dialled", _pm(cb["connect_rate"]), *blank],
+        ]
     if bb := s.get("busy_and_balking"):
         rows += [
             ["heard busy (lines or queue full)", _pm(bb["busy_share"]), *blank],

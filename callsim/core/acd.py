@@ -34,12 +34,15 @@ from typing import Any
 from callsim.core.agent import Agent, AgentState
 from callsim.core.call import Call, CallState
 from callsim.core.command import (
+    Announce,
     CancelRing,
     Command,
     Connect,
     End,
     Enqueue,
     Forward,
+    HoldPlace,
+    OfferCallback,
     PauseAgent,
     PlayMessage,
     Ring,
@@ -57,6 +60,8 @@ from callsim.core.event import (
     AgentReady,
     AgentRejected,
     CallArrived,
+    CallbackRequested,
+    CallbackUnanswered,
     CallDiverted,
     CallEnded,
     CallerHungUp,
@@ -168,6 +173,8 @@ class Acd:
             CallTransferred: self._on_transferred,
             TimerExpired: self._on_timer,
             ServiceStopped: self._on_stopped,
+            CallbackRequested: self._on_callback_requested,
+            CallbackUnanswered: self._on_callback_unanswered,
         }
 
     # -- public surface -----------------------------------------------------------------
@@ -469,8 +476,17 @@ class Acd:
             p = q.push(call, self._entry(call, q))
             if q is call.queue:
                 position = p
-        out.append(Enqueue(call.id, call.queue.name, position, call.queue.expected_wait(position)))
+        expected = call.queue.expected_wait(position)
+        out.append(Enqueue(call.id, call.queue.name, position, expected))
+        self._offer_callback(call, expected, out)
         self._start_timers(call, now, out)
+
+    def _offer_callback(self, call: Call, expected_wait_s: float, out: Out) -> None:
+        """Offer a callback once, when the expected wait is above the queue's threshold."""
+        above = call.queue.config.callback_above_s
+        if above is not None and expected_wait_s > above and not call.callback_offered:
+            call.callback_offered = True
+            out.append(OfferCallback(call.id, expected_wait_s))
 
     def _start_timers(self, call: Call, now: float, out: Out) -> None:
         """The queue's max-wait and overflow timers, once per queue entry."""
@@ -485,6 +501,9 @@ class Acd:
         if cfg.overflow_after_s is not None and cfg.overflow_to:
             timer = Timer(TimerKind.OVERFLOW, call.id, call.queue_token)
             out.append(StartTimer(timer, max(0.0, cfg.overflow_after_s - waited)))
+        if cfg.announce_every_s is not None:
+            timer = Timer(TimerKind.ANNOUNCE, call.id, call.queue_token)
+            out.append(StartTimer(timer, cfg.announce_every_s))
 
     def _unwait(self, call: Call) -> None:
         call.wait_token += 1
@@ -641,7 +660,8 @@ class Acd:
         call.state = CallState.DONE
         call.end_s = now
         del self.calls[call.id]
-        self._on_line -= 1
+        if call.callback_s is None:
+            self._on_line -= 1
         out.append(End(call.id, outcome))
         self.records.append(self._record(call, outcome, 0.0))
 
@@ -674,6 +694,7 @@ class Acd:
                 call.ended_by,
                 call.overflowed,
                 call.transfers,
+                call.callback_s,
             ),
         )
 
@@ -684,11 +705,14 @@ class Acd:
         assert agent is not None
         assert call.answer_s is not None
         call.state = CallState.WRAP_UP
-        self._on_line -= 1
+        if call.callback_s is None:
+            self._on_line -= 1
         call.end_s = now
         call.ended_by = by
         talk = self._leg_over(call, agent, now)
-        out.append(End(call.id, Outcome.ANSWERED))
+        out.append(
+            End(call.id, Outcome.CALLBACK_FAILED if call.callback_failed else Outcome.ANSWERED)
+        )
         if self.journal is not None:
             kind = JournalKind.COMPLETEAGENT if by is Party.AGENT else JournalKind.COMPLETECALLER
             hold = round(call.answer_s - call.entered_s)
@@ -736,10 +760,13 @@ class Acd:
             self._log(now, agent.call, queue, agent.name, JournalKind.WRAPUPEND, round(wrap))
         if ours:  # the call ends with its last agent's wrap-up (not after a transfer)
             assert call is not None
-            call.queue.handled(call.talk_s + wrap)
             del self.calls[call.id]
             call.state = CallState.DONE
-            self.records.append(self._record(call, Outcome.ANSWERED, wrap))
+            if call.callback_failed:
+                self.records.append(self._record(call, Outcome.CALLBACK_FAILED, wrap))
+            else:
+                call.queue.handled(call.talk_s + wrap)
+                self.records.append(self._record(call, Outcome.ANSWERED, wrap))
         self._release(agent, now, out)
 
     def _overflow(self, call: Call, now: float, out: Out) -> None:
@@ -903,8 +930,8 @@ class Acd:
         if state is CallState.TALKING:
             self._end_talk(call, Party.CALLER, None, now, out)
             return
-        if state is CallState.WRAP_UP:
-            return  # the talk is already over
+        if state is CallState.WRAP_UP or call.callback_s is not None:
+            return  # the talk is over, or the caller hung up when asking for a callback
         if self.journal is not None:
             pos = call.queue.position(call) if state is CallState.WAITING else 0
             waited = round(now - call.entered_s)
@@ -926,6 +953,29 @@ class Acd:
         self._finish(call, Outcome.ABANDONED, now, out)
         for agent in freed:
             self._release(agent, now, out)
+
+    def _on_callback_requested(self, ev: CallbackRequested, now: float, out: Out) -> None:
+        call = self.calls.get(ev.call)
+        if call is None or call.callback_s is not None:
+            return  # late: it ended, or asked already
+        if call.state is not CallState.WAITING:
+            state = call.state.value
+            raise InvalidEventError(_refused(ev, f"call {ev.call!r} is not waiting ({state})"))
+        call.callback_s = now  # keeps its place; the caller's line is free
+        self._on_line -= 1
+        self._log(now, call.id, call.queue.name, None, JournalKind.CALLBACK)
+        out.append(HoldPlace(call.id, call.queue.name))
+
+    def _on_callback_unanswered(self, ev: CallbackUnanswered, now: float, out: Out) -> None:
+        call = self.calls.get(ev.call)
+        if call is None or call.state is CallState.WRAP_UP:
+            return  # late
+        if call.callback_s is None or call.state is not CallState.TALKING:
+            raise InvalidEventError(
+                _refused(ev, f"call {ev.call!r} is not a connected callback ({call.state.value})")
+            )
+        call.callback_failed = True
+        self._end_talk(call, Party.AGENT, ev.wrap_up_s, now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
         call = self.calls.get(ev.call)
@@ -997,6 +1047,16 @@ class Acd:
         if timer.kind is TimerKind.PREFERRED:
             if call.reserved_for is not None and call.state is CallState.WAITING:
                 self._stop_reserving(call, now, out)
+            return
+        if timer.kind is TimerKind.ANNOUNCE:
+            every = call.queue.config.announce_every_s
+            assert every is not None
+            out.append(StartTimer(timer, every))  # the next one (dropped when it leaves)
+            if call.state is CallState.WAITING and call.callback_s is None:
+                position = 1 if call.reserved_for is not None else call.queue.position(call)
+                expected = call.queue.expected_wait(position)
+                out.append(Announce(call.id, call.queue.name, position, expected))
+                self._offer_callback(call, expected, out)
             return
         if timer.kind is TimerKind.MAX_WAIT:
             if self.journal is not None:

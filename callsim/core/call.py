@@ -28,6 +28,9 @@ class Call:
         "ani",
         "answer_s",
         "arrival_s",
+        "callback_failed",
+        "callback_offered",
+        "callback_s",
         "connected_s",
         "dnis",
         "end_s",
@@ -91,3 +94,6 @@ class Call:
         self.preferred_wait_s = 0.0
         self.reserved_for: Agent | None = None  # waiting for this agent alone
         self.seq = 0  # arrival order: breaks ties between calls that arrived at once
+        self.callback_s: float | None = None  # the caller asked for a callback (hung up)
+        self.callback_offered = False
+        self.callback_failed = False

@@ -68,6 +68,35 @@ class Transferred:
 
 
 @dataclass(slots=True)
+class Announce:
+    """Tell the waiting caller their ``position`` and ``expected_wait_s`` (the queue's
+    ``announce_every_s``)."""
+
+    call: CallId
+    queue: str
+    position: int
+    expected_wait_s: float
+
+
+@dataclass(slots=True)
+class OfferCallback:
+    """Offer the waiting caller a callback (the expected wait is above the queue's
+    ``callback_above_s``); a caller who accepts is a ``CallbackRequested`` event."""
+
+    call: CallId
+    expected_wait_s: float
+
+
+@dataclass(slots=True)
+class HoldPlace:
+    """The caller accepted a callback and hangs up: release their line and keep their
+    number; the call keeps its place and rings an agent when it is its turn."""
+
+    call: CallId
+    queue: str
+
+
+@dataclass(slots=True)
 class PlayMessage:
     call: CallId
     message: str
@@ -135,6 +164,9 @@ Command = (
     Ring
     | CancelRing
     | Enqueue
+    | Announce
+    | OfferCallback
+    | HoldPlace
     | PlayMessage
     | SendToVoicemail
     | TakeNote

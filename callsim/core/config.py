@@ -78,6 +78,10 @@ class QueueConfig:
     - ``max_waiting``: positions in the queue: a call that would wait while all are
       taken gets ``on_full`` (busy by default) instead; 0 makes a loss system (Erlang B).
       None = no limit.
+    - ``announce_every_s``: while a call waits, announce its position and expected
+      wait this often (``Announce``); None = only on joining (``Enqueue``).
+    - ``callback_above_s``: offer a callback (``OfferCallback``, once per call) when the
+      announced expected wait is above this; None = never.
     - ``handle_s``: expected handling time (talk + wrap-up) of a call here: where the
       running mean behind announced expected waits starts; 0 = from the first call.
     - ``wrap_up_s``: wrap-up after each call when the end-of-call event names none;
@@ -99,6 +103,8 @@ class QueueConfig:
     max_waiting: int | None = None
     on_full: Action = BUSY
     handle_s: float = 0.0
+    announce_every_s: float | None = None
+    callback_above_s: float | None = None
     wrap_up_s: float | None = 0.0
 
 
@@ -172,6 +178,8 @@ class AcdConfig:
                     )
                 if action.kind is ActionKind.BUSY and what != "on_full":
                     raise ConfigError(f"queues[{i}].{what}: 'busy' is only for on_full")
+            if q.announce_every_s is not None and not q.announce_every_s > 0:
+                raise ConfigError(f"queues[{i}].announce_every_s: {q.announce_every_s} is not > 0")
             if q.max_waiting is not None and q.max_waiting < 0:
                 raise ConfigError(f"queues[{i}].max_waiting: {q.max_waiting} is not >= 0")
             for where, target in targets:

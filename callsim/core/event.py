@@ -29,6 +29,7 @@ class TimerKind(enum.Enum):
     WRAP_UP = "wrap_up"
     PREFERRED = "preferred"  # a call stops waiting for its preferred agent
     NO_ANSWER = "no_answer"  # the pause after missed offers ends
+    ANNOUNCE = "announce"  # the next position and expected-wait announcement
 
 
 @dataclass(slots=True, init=False)
@@ -40,7 +41,7 @@ class Timer:
     """
 
     kind: TimerKind
-    subject: CallId  # the call (MAX_WAIT, OVERFLOW, PREFERRED) or the agent (WRAP_UP, NO_ANSWER)
+    subject: CallId  # the call (MAX_WAIT, OVERFLOW, PREFERRED, ANNOUNCE) or the agent
     token: int
 
     def __init__(self, kind: TimerKind, subject: CallId, token: int) -> None:
@@ -182,6 +183,23 @@ class CallerHungUp:
         self.call = call
 
 
+@dataclass(slots=True)
+class CallbackRequested:
+    """The waiting caller accepted a callback and hung up: the call keeps its place in
+    line and is dialled when an agent takes it (virtual hold)."""
+
+    call: CallId
+
+
+@dataclass(slots=True)
+class CallbackUnanswered:
+    """The agent dialled the callback and nobody answered: the call ends
+    ``callback_failed`` and the agent wraps up."""
+
+    call: CallId
+    wrap_up_s: float | None = None
+
+
 @dataclass(slots=True, init=False)
 class CallEnded:
     """A connected call ends. ``wrap_up_s`` None takes the queue's wrap-up setting."""
@@ -236,6 +254,8 @@ Event = (
     | AgentRejected
     | RingTimedOut
     | CallerHungUp
+    | CallbackRequested
+    | CallbackUnanswered
     | CallEnded
     | CallTransferred
     | TimerExpired

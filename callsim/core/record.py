@@ -26,6 +26,7 @@ class Outcome(enum.Enum):
     FORWARDED = "forwarded"
     BLOCKED = "blocked"  # screened out before the queue (advertising blocking)
     BUSY = "busy"  # every line or every queue position was taken: the caller heard busy
+    CALLBACK_FAILED = "callback_failed"  # the callback was dialled and nobody answered
     DEFLECTED = "deflected"  # ended in self-service before the queue
     MESSAGE = "message"  # ended after a recorded message of the voice menu
     CLOSED = "closed"  # ended by the system: queue empty or closed
@@ -63,6 +64,10 @@ class CallRecord(NamedTuple):
     (or to the end for unanswered calls), ``talk_s`` from answer to the end of talk;
     ``ring_s`` is the part of the wait spent ringing agents (over all offers).
 
+    A call whose caller asked to be called back (``callback_s``) kept its place and was
+    dialled when an agent took it: ``answer_s`` is when the agent did, and it ends
+    ``answered`` or ``callback_failed``.
+
     A transferred call keeps one record: ``wait_s`` and ``answer_s`` are its first
     answer's, ``talk_s`` sums the talk with every agent, ``agent`` is the last one, and
     it ends ``answered`` (its first queue answered it) unless the service stopped.
@@ -88,6 +93,7 @@ class CallRecord(NamedTuple):
     ended_by: Party | None  # who ended the talk of an answered call
     overflowed: tuple[str, ...] = ()  # the queues whose agents it was also offered to
     transfers: tuple[Transfer, ...] = ()
+    callback_s: float | None = None  # the caller asked to be called back (virtual hold)
 
 
 class StaffedSpan(NamedTuple):
@@ -116,6 +122,7 @@ class JournalKind(enum.Enum):
     EXITEMPTY = "EXITEMPTY"
     JOINEMPTY = "JOINEMPTY"
     FULL = "FULL"  # the queue's positions (or the centre's lines) were all taken
+    CALLBACK = "CALLBACK"  # the caller asked to be called back and hung up
     OVERFLOW = "OVERFLOW"
     VOICEMAIL = "VOICEMAIL"
     NOTE = "NOTE"

@@ -45,7 +45,10 @@ from callsim.core import (
     AgentReady,
     AgentRejected,
     AgentState,
+    Announce,
     CallArrived,
+    CallbackRequested,
+    CallbackUnanswered,
     CallEnded,
     CallerHungUp,
     CallRecord,
@@ -60,9 +63,11 @@ from callsim.core import (
     Enqueue,
     Event,
     Forward,
+    HoldPlace,
     InboundCall,
     InboundFlow,
     Offer,
+    OfferCallback,
     OfferResult,
     Outcome,
     Party,
@@ -546,13 +551,22 @@ class Service:
         elif kind is PauseAgent:
             assert isinstance(command, PauseAgent)
             self._agent_event(batch, command.agent, "pause", command.reason, now)
+        elif kind is HoldPlace:
+            if call is not None:
+                self._set(batch, call, status="callback", callback_s=now)
+            self._emit(batch, "callback_requested", now, **fields)
         else:
-            assert isinstance(command, PlayMessage | SendToVoicemail | TakeNote | Forward)
+            assert isinstance(
+                command, PlayMessage | SendToVoicemail | TakeNote | Forward | Announce
+                | OfferCallback
+            )  # fmt: skip
             names = {
                 PlayMessage: "message",
                 SendToVoicemail: "voicemail",
                 TakeNote: "note",
                 Forward: "forward",
+                Announce: "announcement",
+                OfferCallback: "callback_offered",
             }
             extra = {k: v for k, v in jsonable(command).items() if k != "call"}
             self._emit(batch, names[kind], now, **fields, **extra)
@@ -590,6 +604,7 @@ class Service:
             overflowed=dumps(record.overflowed),
             offers=dumps([jsonable(o) for o in record.offers]),
             transfers=dumps([jsonable(t) for t in record.transfers]),
+            callback_s=record.callback_s,
         )
         self._emit(
             batch,
@@ -698,6 +713,7 @@ class Service:
             "practice": dumps({"card": practice["card"], "agent": trainee, "score": None})
             if practice
             else None,
+            "callback_s": None,
             "position": None,
         }
         call = LiveCall(call_id, row, practice=practice["card"] if practice else None)
@@ -851,6 +867,23 @@ class Service:
         self._running()
         self._live(call_id)
         self.centre.handle(CallerHungUp(call_id))
+        return self.call_view(call_id)
+
+    def request_callback(self, call_id: int) -> dict[str, Any]:
+        """The waiting caller accepts a callback and hangs up: the call keeps its place
+        (status ``callback``) and rings an agent, who dials the caller, in its turn."""
+        self._running()
+        self._live(call_id)
+        self.centre.handle(CallbackRequested(call_id))
+        return self.call_view(call_id)
+
+    def callback_unanswered(self, call_id: int, *, agent: str | None = None) -> dict[str, Any]:
+        """The agent dialled the callback and nobody answered: it ends
+        ``callback_failed`` and the agent wraps up."""
+        self._running()
+        call = self._live(call_id)
+        self._handled_by(call, agent, "callback-unanswered")
+        self.centre.handle(CallbackUnanswered(call_id))
         return self.call_view(call_id)
 
     def complete(
@@ -1165,7 +1198,8 @@ class Service:
         }
         if call is not None:
             out.update(queue=call.row["queue"], client=call.row["client"], ani=call.row["ani"],
-                       practice=call.practice is not None)  # fmt: skip
+                       practice=call.practice is not None,
+                       callback=call.row["callback_s"] is not None)  # fmt: skip
             if call.inbound is not None:
                 out["screen_pop"] = jsonable(self.flow.screen_pop(call.inbound))
         return out
@@ -1470,7 +1504,7 @@ class Service:
             records = [day.records[i]._replace(call=j) for j, i in enumerate(picked)]
             agents = tuple(sorted({r.agent for r in records if r.agent}))
             frame = self._frame(day, agents)
-            st = reduce_replication(frame, records, [], 0, day.facts(picked))
+            st = reduce_replication(frame, records, [], 0, day.facts(picked), callbacks=True)
             for name in COUNTED:
                 acc[name] = acc.get(name, 0.0) + getattr(st, name).sum(axis=0)
         day.counts[client] = (len(day.records), acc)
@@ -1552,7 +1586,7 @@ class Service:
                 )
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
         frame = self._frame(calls, agents)
-        stats = reduce_replication(frame, records, spans, 0, calls.facts(picked))
+        stats = reduce_replication(frame, records, spans, 0, calls.facts(picked), callbacks=True)
         return self._interval_table(date.isoformat(), stats, frame)
 
     def _frame(self, day: _Day, agents: tuple[str, ...]) -> Frame:
@@ -1888,6 +1922,7 @@ def record_of(row: Any, midnight: float) -> CallRecord:
             Transfer(t["at_s"] + shift, t["agent"], t["queue"], t["to_agent"])
             for t in json.loads(row.transfers)
         ),
+        None if row.callback_s is None else row.callback_s + shift,
     )
 
 

@@ -201,6 +201,8 @@ def _queue(q: Queue, wrap_up_s: float, handle_s: float) -> QueueConfig:
         max_waiting=q.max_waiting,
         on_full=_action(q.on_full),
         handle_s=handle_s,
+        announce_every_s=q.announce_every_s,
+        callback_above_s=q.callback_above_s,
     )
 
 

@@ -312,6 +312,22 @@ class Queue(Strict):
     on_full: Literal["busy", "voicemail", "note"] | ToQueue = Field(
         "busy", description="When every position is taken: busy, voicemail, note or {queue: X}."
     )
+    announce_every_s: float | None = Field(
+        None,
+        gt=0,
+        le=86_400,
+        description="Announce the position and expected wait to waiting callers this often, "
+        "seconds (also on joining); none = on joining only.",
+        examples=[60],
+    )
+    callback_above_s: float | None = Field(
+        None,
+        ge=0,
+        le=86_400,
+        description="Offer waiting callers a callback (virtual hold: they hang up and keep "
+        "their place) when the announced expected wait is above this, seconds; none = never.",
+        examples=[120],
+    )
 
     @field_validator("strategy")
     @classmethod
@@ -423,6 +439,23 @@ class Forward(FollowUp):
     )
 
 
+class Callback(Strict):
+    """How callers answer a callback offer (the queue's ``callback_above_s``) and the
+    call back itself."""
+
+    accept: float = Field(
+        ge=0, le=1, description="Chance a caller offered a callback accepts it.", examples=[0.6]
+    )
+    answer: float = Field(
+        0.9, ge=0, le=1, description="Chance the caller answers when called back.", examples=[0.9]
+    )
+    dial_s: Distribution = Field(
+        default_factory=lambda: Constant(dist="constant", value=30),
+        description="How long an unanswered callback rings before the agent gives up, seconds.",
+        examples=[{"dist": "constant", "value": 30}],
+    )
+
+
 class CallStream(Strict):
     """Calls to one queue."""
 
@@ -457,6 +490,9 @@ class CallStream(Strict):
     )
     priority: int | None = Field(
         None, ge=0, le=100, description="Caller priority; none = the queue's."
+    )
+    callback: Callback | None = Field(
+        None, description="Callers' answer to a callback offer; none = they decline it."
     )
     recall: Recall | None = Field(None, description="Served callers who call again later.")
     forward: Forward | None = Field(

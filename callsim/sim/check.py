@@ -46,7 +46,7 @@ def check_scenario(
     plan = plan or build_plan(s)
     found = _servable(s) + _shifts(s, plan) + _volume(s, plan) + _profiles(s)
     if warnings and not any(p.level is Level.ERROR for p in found):
-        found += _coverage(plan)
+        found += _coverage(plan) + _callbacks(s)
     return sorted(found, key=lambda p: p.level is Level.WARNING)
 
 
@@ -191,6 +191,17 @@ def _volume(s: Scenario, plan: SimPlan) -> list[Problem]:
             f"a replication holds at most {MAX_CALLS:,} calls: check the rate",
         ),
     ]
+
+
+def _callbacks(s: Scenario) -> list[Problem]:
+    """Callers ready to accept callbacks that their queue never offers."""
+    offering = {q.name for q in s.queues if q.callback_above_s is not None}
+    return [
+        Problem(Level.WARNING, f"calls[{i}].callback",
+                f"queue {c.queue!r} has no callback_above_s: no callback is ever offered")
+        for i, c in enumerate(s.calls)
+        if c.callback is not None and c.queue not in offering
+    ]  # fmt: skip
 
 
 def _profiles(s: Scenario) -> list[Problem]:

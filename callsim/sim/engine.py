@@ -28,7 +28,10 @@ from callsim.core import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    Announce,
     CallArrived,
+    CallbackRequested,
+    CallbackUnanswered,
     CallEnded,
     CallerHungUp,
     CallRecord,
@@ -37,6 +40,8 @@ from callsim.core import (
     End,
     Enqueue,
     Forward,
+    HoldPlace,
+    OfferCallback,
     Outcome,
     Party,
     PauseAgent,
@@ -81,7 +86,7 @@ def _unbound(ev: _At) -> None:
 # a message, voicemail, a note, a forward, cancelling a ring, the pause it announces) has
 # no duration here, and the call's end arrives as End or the agent's next state
 _NOTHING_TO_DO = frozenset(
-    (CancelRing, PlayMessage, SendToVoicemail, TakeNote, Forward, PauseAgent)
+    (CancelRing, PlayMessage, SendToVoicemail, TakeNote, Forward, PauseAgent, HoldPlace)
 )
 BREAK = "break"  # the pause reason of a timetable's breaks
 
@@ -244,6 +249,11 @@ class Replication:
         self._balk_rng = streams.python("balk")
         self._balks = any(s.balking for s in plan.streams)
         self.balked = self.retrials_busy = 0
+        self._callback_rng = streams.python("callback")
+        self._callback_np = streams.numpy("callback")
+        self._left: set[int] = set()  # callers who balked or asked for a callback
+        self._called_back: set[int] = set()  # the calls to dial when an agent takes them
+        self.callbacks_offered = 0
         self._levels: dict[tuple[str, str], int] = {}
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
@@ -441,8 +451,8 @@ class Replication:
 
     def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
-        if self.calls.answered[cid]:
-            return  # answered before the caller ran out of patience: the timer is stale
+        if self.calls.answered[cid] or cid in self._called_back:
+            return  # answered (or to be called back) before the caller ran out of patience
         out = self.acd.handle(CallerHungUp(cid), self.env.now)
         self._do(out)
         if any(type(c) is End and c.call == cid for c in out):  # abandoned
@@ -474,15 +484,16 @@ class Replication:
         if self._call_again(cid, s.retrial_busy_p):
             self.retrials_busy += 1
 
-    def _balk(self, enqueued: Enqueue) -> bool:
-        """On hearing the expected wait, the caller may hang up at once (balk): the
-        stream's chance at that wait, linear between its points."""
-        cid: int = enqueued.call  # type: ignore[assignment]
+    def _balk(self, heard: Enqueue | Announce) -> bool:
+        """On hearing the expected wait (on joining, or announced while waiting), the
+        caller may hang up at once (balk): the stream's chance at that wait, linear
+        between its points."""
+        cid: int = heard.call  # type: ignore[assignment]
         table = self.plan.streams[self.calls.stream[cid]].balking
-        if table is None or self.calls.answered[cid]:
+        if table is None or self.calls.answered[cid] or cid in self._left:
             return False
         waits, chances = table
-        w = enqueued.expected_wait_s
+        w = heard.expected_wait_s
         i = bisect_right(waits, w)
         if i == 0:
             p = chances[0]
@@ -494,8 +505,39 @@ class Replication:
         if self._balk_rng.random() >= p:
             return False
         self.balked += 1
+        self._left.add(cid)
         self._at(self.env._now, self._give_up, cid)  # as an abandoner: may call again
         return True
+
+    def _offered_callback(self, offer: OfferCallback) -> None:
+        """The caller offered a callback accepts with the stream's chance, and hangs up."""
+        cid: int = offer.call  # type: ignore[assignment]
+        if self.plan.count_from_s <= self.calls.arrival[cid] < self.plan.arrivals_end_s:
+            self.callbacks_offered += 1  # counted like the calls: in the counted day
+        cb = self.plan.streams[self.calls.stream[cid]].callback
+        if cb is None or cid in self._left or self._callback_rng.random() >= cb[0]:
+            return
+        self._left.add(cid)
+        self._called_back.add(cid)
+        self._at(self.env._now, self._accept_callback, cid)
+
+    def _accept_callback(self, ev: _At) -> None:
+        cid: int = ev._value
+        if not self.calls.answered[cid]:
+            self._do(self.acd.handle(CallbackRequested(cid), self.env._now))
+
+    def _dial(self, cid: int, now: float) -> bool:
+        """An agent took a callback and dials the caller: whether they answer (if not,
+        the agent gives up after the ring time)."""
+        cb = self.plan.streams[self.calls.stream[cid]].callback
+        assert cb is not None
+        if self._callback_rng.random() < cb[1]:
+            return True
+        self._at(now + float(cb[2](self._callback_np, 1)[0]), self._unanswered, cid)
+        return False
+
+    def _unanswered(self, ev: _At) -> None:
+        self._do(self.acd.handle(CallbackUnanswered(ev._value, 0.0), self.env._now))
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
@@ -580,10 +622,12 @@ class Replication:
             if kind is Connect:
                 cid = cmd.call
                 self.calls.answered[cid] = True
+                now = self.env._now
+                if self._called_back and cid in self._called_back and not self._dial(cid, now):
+                    continue
                 if self._follow_ups:
                     self._served_by[cid] = cmd.agent
                 client = self.calls.client[cid]
-                now = self.env._now
                 talk = (
                     self.calls.talk[cid]
                     if client < 0
@@ -600,6 +644,11 @@ class Replication:
                     self._start_patience(cmd.call)
             elif kind is StartTimer:
                 self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
+            elif kind is Announce:
+                if self._balks:
+                    self._balk(cmd)
+            elif kind is OfferCallback:
+                self._offered_callback(cmd)
             elif kind not in _NOTHING_TO_DO:
                 raise TypeError(f"the simulator cannot carry out {cmd!r}")
 

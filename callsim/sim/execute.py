@@ -33,13 +33,15 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     rep = Replication(plan, seed, replication)
     records = rep.run()
     stats = reduce_replication(
-        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost
-    )
+        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost,
+        callbacks=bool(rep.callbacks_offered),
+    )  # fmt: skip
     if rep.served_first:  # a scenario with recalls or forwards
         stats = replace(stats, served_first=rep.served_first, recalls=rep.recalls,
                         recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
-    if rep.balked or rep.retrials_busy:
-        stats = replace(stats, balked=rep.balked, retrials_busy=rep.retrials_busy)
+    if rep.balked or rep.retrials_busy or rep.callbacks_offered:
+        stats = replace(stats, balked=rep.balked, retrials_busy=rep.retrials_busy,
+                        callbacks_offered=rep.callbacks_offered)  # fmt: skip
     return stats
 
 

@@ -62,6 +62,7 @@ class Stream:
     forward: tuple[tuple[float, ...], str, Sampler] | None = None  # (chance, queue, talk)
     retrial_busy_p: float = 0.0  # callers who heard busy
     balking: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (waits, chances)
+    callback: tuple[float, float, Sampler] | None = None  # (accept, answer, dial time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,9 @@ def build_plan(s: Scenario) -> SimPlan:
             if c.forward
             else None,
             retrial_busy_p=_busy_retrial(c.retrial),
+            callback=(c.callback.accept, c.callback.answer, sampler(c.callback.dial_s))
+            if c.callback
+            else None,
             balking=(tuple(sorted(c.balking)), tuple(c.balking[k] for k in sorted(c.balking)))
             if c.balking
             else None,

@@ -177,6 +177,20 @@ def _combine(
             "retrials_after_busy": sum(r.retrials_busy for r in reps),
             "balked": float(balked.mean()),  # hung up on hearing the expected wait
         }
+    offered_cb = np.array([r.callbacks_offered for r in reps], dtype=float)
+    if offered_cb.sum():  # virtual hold: counted apart from the queue's offered calls
+        accepted, connected, failed, delay = np.array([r.callbacks for r in reps], dtype=float).T
+        summary["callbacks"] = {
+            "offered": float(offered_cb.mean()),  # calls a day
+            "accepted": float(accepted.mean()),
+            "connected": float(connected.mean()),
+            "failed": float(failed.mean()),  # dialled, nobody answered
+            "accept_rate": ci_of(accepted / np.maximum(offered_cb, 1)),
+            "connect_rate": ci_of(connected / np.maximum(accepted, 1)),
+            "mean_delay_s": ci_of(
+                np.where(connected > 0, delay / np.maximum(connected, 1), np.nan)
+            ),
+        }
     served = np.array([r.served_first for r in reps], dtype=float)
     if served.sum() > 0:  # recalls and forwards of served calls
         again = np.array([r.recalls + r.recalls_lost for r in reps], dtype=float)

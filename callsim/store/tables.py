@@ -69,6 +69,7 @@ calls = Table(
     Column("transfers", Text, nullable=False, server_default="[]"),
     Column("instruction", Text),
     Column("practice", Text),  # a practice call: its card and the trainee's score (JSON)
+    Column("callback_s", Float),  # the caller asked to be called back (virtual hold)
 )
 
 agents = Table(

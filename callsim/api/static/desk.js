@@ -72,7 +72,7 @@ function showOffer(offer) {
   const pop = offer.screen_pop || {};
   const who = pop.new_caller === false && pop.contact_name ? `${pop.contact_name} · ` : "";
   $("offer-client").textContent = (offer.client || offer.queue || "") +
-    (offer.practice ? " (practice call)" : "");
+    (offer.practice ? " (practice call)" : "") + (offer.callback ? " (callback to dial)" : "");
   $("offer-ani").textContent = who + (offer.ani || "withheld") +
     (pop.category === "vip" ? " · VIP" : "");
   let left = Math.ceil(offer.expires_in_s);
@@ -147,6 +147,10 @@ async function showCall(call) {
     ? `Practice call: card ${call.practice.card.id}, ${call.practice.card.at.slice(0, 16).replace("T", " ")}`
     : "";
   show($("practice"), Boolean(call.practice));
+  const dial = call.callback_s !== null && call.callback_s !== undefined;
+  $("callback-call").firstElementChild.textContent =
+    `Callback: dial ${call.ani || "the caller"}, then say who you are`;
+  show($("callback-call"), dial);
   $("tone").textContent = `tone: ${ins.tone || "formal"}`;
   $("hours").textContent = ins.hours_text ? `Hours: ${ins.hours_text}` : "";
   const box = $("instruction");
@@ -355,6 +359,17 @@ async function complete(event) {
   wrapUp();
 }
 
+async function noAnswer() {  // a callback the caller did not pick up
+  if (!desk.call) return;
+  try { await api("POST", `/v1/calls/${desk.call.call_id}/callback-unanswered`); }
+  catch (err) { fail(err); return; }
+  $("done").replaceChildren(el("p", {}, `Callback ${desk.call.call_id}: nobody answered.`));
+  desk.call = null;
+  CALL_CARDS.forEach(id => show($(id), false));
+  alert("");
+  wrapUp();
+}
+
 async function transfer(event) {
   event.preventDefault();
   if (!desk.call) return;
@@ -418,6 +433,7 @@ $("accept").addEventListener("click", accept);
 $("reject").addEventListener("click", reject);
 $("note-form").addEventListener("submit", complete);
 $("transfer-form").addEventListener("submit", transfer);
+$("no-answer").addEventListener("click", noAnswer);
 $("ready").addEventListener("click", () => agentAction("ready"));
 $("pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
 $("logout").addEventListener("click", logout);
