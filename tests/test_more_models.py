@@ -3,6 +3,7 @@ analogue), wait percentiles and the three service-level definitions."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -437,3 +438,23 @@ def test_callbacks_are_counted_apart_and_dialled() -> None:
     data["queues"][0]["callback_above_s"] = None  # callers ready, never offered: a warning
     warned = [str(p) for p in check_scenario(Scenario.model_validate(data))]
     assert "calls[0].callback: queue 'support' has no callback_above_s" in " ".join(warned)
+
+
+def test_connected_days_carry_the_abandoners_to_the_next_day() -> None:
+    """Every abandoner calls the next day (and nobody the same day): each day carries
+    exactly the day before's abandoned calls; the last day's are lost to the horizon."""
+    data = load_scenario(ROOT / "scenarios" / "week-connected.yaml").model_dump()
+    data["horizon"]["days"] = 3
+    data["calls"][0]["retrial"].update(probability=0.0, next_day=1.0, max_attempts=100)
+    result = simulate(Scenario.model_validate(data), replications=4, workers=2)
+    s, days = result.summary, result.summary["days"]
+    assert [d["day"] for d in days] == [1, 2, 3]
+    assert days[0]["from_day_before"] == 0
+    for before, after in itertools.pairwise(days):
+        assert after["from_day_before"] == before["abandoned"] > 0
+    assert s["retrials_lost_to_closing"] / 4 == days[-1]["abandoned"]
+    assert s["retrials"] / 4 == days[1]["from_day_before"] + days[2]["from_day_before"]
+    # those who call the next day call when the others do: in the day's hours
+    night = [r for r in result.interval_rows if not "08:00" <= r["interval_start"] < "18:00"]
+    assert night
+    assert sum(r["offered"] or 0 for r in night) == 0

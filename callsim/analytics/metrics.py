@@ -99,6 +99,7 @@ class ReplicationStats:
     forwarded: int = 0  # sent on to another queue after service
     balked: int = 0  # hung up on hearing the expected wait
     retrials_busy: int = 0  # of the retrials, those after a busy signal
+    next_day: tuple[int, ...] = ()  # by day: retrials carried over from the day before
     callbacks_offered: int = 0  # callers offered a callback (virtual hold)
     callbacks: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # accepted, connected,
     # failed (dialled, unanswered), and the summed delay from accepting to the agent

@@ -184,6 +184,15 @@ def show(result: SimulationResult) -> None:
         ["metric", "all queues", *queues],
         rows,
     )
+    if s.get("days"):
+        print_table(
+            "Day by day (connected days), means a day; carried: from the day before",
+            ["day", "offered", "abandoned", "SL", "abandon", "carried"],
+            [[d["day"], f"{d['offered']:.0f}", f"{d['abandoned']:.0f}",
+              _pm(d["service_level"], 3), _pm(d["abandon_rate"], 3),
+              f"{d['from_day_before']:.1f}"]
+             for d in s["days"]],
+        )  # fmt: skip
     if s.get("costs"):
         c = s["costs"]
         names = {
@@ -217,11 +226,11 @@ def show(result: SimulationResult) -> None:
     )
 
 
-def _pm(v: dict[str, float | None]) -> str:
+def _pm(v: dict[str, float | None], digits: int = 4) -> str:
     mean, half = v["mean"], v["ci95"]
     if mean is None:
         return "-"
-    fmt = ".0f" if abs(mean) >= 100 else ".4f" if abs(mean) < 1 else ".2f"
+    fmt = ".0f" if abs(mean) >= 100 else f".{digits}f" if abs(mean) < 1 else ".2f"
     return f"{mean:{fmt}}" + ("" if half is None else f" ± {half:{fmt}}")
 
 

@@ -401,6 +401,15 @@ class Retrial(Strict):
         description="Most retrials of one caller (after the first call).",
         examples=[3],
     )
+    next_day: float = Field(
+        0,
+        ge=0,
+        le=1,
+        description="Connected days (horizon.days > 1): the chance that a caller who did not "
+        "call again the same day, or whose retry would come after the day's end, calls the "
+        "next day instead, at a time drawn from that day's arrivals.",
+        examples=[0.3],
+    )
     busy_probability: float | None = Field(
         None,
         ge=0,

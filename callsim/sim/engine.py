@@ -254,6 +254,7 @@ class Replication:
         self._left: set[int] = set()  # callers who balked or asked for a callback
         self._called_back: set[int] = set()  # the calls to dial when an agent takes them
         self.callbacks_offered = 0
+        self.next_day = [0] * plan.days  # retrials carried into each day
         self._levels: dict[tuple[str, str], int] = {}
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
@@ -463,20 +464,47 @@ class Replication:
         later with chance ``p`` (at most the stream's retrial_max times); whether a
         retrial was made (one after the horizon's end is counted as lost)."""
         s = self.plan.streams[self.calls.stream[cid]]
-        if not (
-            self._recalls and self.calls.attempt[cid] < s.retrial_max
-            and self._retrial_rng.random() < p
-        ):  # fmt: skip
+        if not (self._recalls and self.calls.attempt[cid] < s.retrial_max):
             return False
-        assert s.retrial_delay is not None
-        now = self.env._now
-        delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
-        if now + delay > self.plan.arrivals_end_s:
-            self.retrials_lost += 1  # the centre is closed by then
+        now, plan = self.env._now, self.plan
+        day = max(0, int((now - plan.count_from_s) // 86_400))  # the horizon's day
+        if self._retrial_rng.random() < p:
+            assert s.retrial_delay is not None
+            delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
+            if now + delay <= plan.count_from_s + day * 86_400 + plan.day_span_s:
+                return self._retry(cid, now + delay)
+            if not s.retrial_next_day:
+                self.retrials_lost += 1  # the centre is closed by then
+                return False
+        if not s.retrial_next_day or self._retrial_rng.random() >= s.retrial_next_day:
             return False
-        retry = self._new_retrial(cid, now + delay)
-        self._at(now + delay, self._arrive_retrial, retry)
+        if day + 1 >= plan.days:
+            self.retrials_lost += 1  # the next day is past the horizon
+            return False
+        self.next_day[day + 1] += 1
+        return self._retry(cid, self._next_day_time(s, day + 1))
+
+    def _retry(self, cid: int, at: float) -> bool:
+        retry = self._new_retrial(cid, at)
+        self._at(at, self._arrive_retrial, retry)
         return True
+
+    def _next_day_time(self, s: Stream, day: int) -> float:
+        """A time on ``day`` drawn from the stream's arrival rates that day (a caller
+        who calls the next day calls when the others do)."""
+        start = self.plan.count_from_s + day * 86_400
+        stop = start + self.plan.day_span_s
+        spans = [(max(a, start), min(b, stop), r) for a, b, r in s.pieces if b > start and a < stop]
+        weights = [(b - a) * r for a, b, r in spans]
+        total = sum(weights)
+        if total <= 0:  # no calls that day: any time in it
+            return start + self._retrial_rng.random() * (stop - start)
+        u = self._retrial_rng.random() * total
+        for (a, b, _), w in zip(spans, weights, strict=True):
+            if u < w:
+                return a + (b - a) * u / w
+            u -= w
+        return spans[-1][1]
 
     def _busy(self, cid: int) -> None:
         """The caller heard busy (every line or queue position taken)."""

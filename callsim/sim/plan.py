@@ -61,6 +61,7 @@ class Stream:
     recall: tuple[tuple[float, ...], Sampler] | None = None  # (chance by level 0-5, delay)
     forward: tuple[tuple[float, ...], str, Sampler] | None = None  # (chance, queue, talk)
     retrial_busy_p: float = 0.0  # callers who heard busy
+    retrial_next_day: float = 0.0  # callers who call the next day instead
     balking: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (waits, chances)
     callback: tuple[float, float, Sampler] | None = None  # (accept, answer, dial time)
 
@@ -98,6 +99,8 @@ class SimPlan:
     formal_factor: float = 1.0
     forward_s: Sampler | None = None
     note_s: Sampler | None = None
+    days: int = 1  # horizon.days: each day's arrivals run from count_from_s + k days
+    day_span_s: float = 0.0  # for this long (horizon.start to horizon.end)
     contacts: Contacts | None = None
     caller_routing: CallerRouting = field(default_factory=CallerRouting)
 
@@ -218,6 +221,7 @@ def build_plan(s: Scenario) -> SimPlan:
             if c.forward
             else None,
             retrial_busy_p=_busy_retrial(c.retrial),
+            retrial_next_day=c.retrial.next_day if c.retrial else 0.0,
             callback=(c.callback.accept, c.callback.answer, sampler(c.callback.dial_s))
             if c.callback
             else None,
@@ -288,6 +292,8 @@ def build_plan(s: Scenario) -> SimPlan:
         forward_s=sampler(work.forward_s),
         note_s=sampler(work.note_s),
         contacts=work.contacts if s.clients else None,
+        days=h.days,
+        day_span_s=(h.length_min() - (h.days - 1) * 1440) * 60.0,
         caller_routing=caller_routing(s),
     )
 

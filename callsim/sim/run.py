@@ -191,6 +191,8 @@ def _combine(
                 np.where(connected > 0, delay / np.maximum(connected, 1), np.nan)
             ),
         }
+    if plan.days > 1:
+        summary["days"] = _per_day(plan, reps)
     served = np.array([r.served_first for r in reps], dtype=float)
     if served.sum() > 0:  # recalls and forwards of served calls
         again = np.array([r.recalls + r.recalls_lost for r in reps], dtype=float)
@@ -243,6 +245,31 @@ def _combine(
         )
     hist = np.stack([r.wait_hist.sum(axis=0) for r in reps]).mean(axis=0)
     return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+
+
+def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]]:
+    """Each day of a connected run: its calls (means a day) and its service level and
+    abandonment with CIs; ``from_day_before``: retrials carried over from the day before."""
+    per_day = round(86_400 / plan.interval_s)
+    out = []
+    for d in range(plan.days):
+        cut = slice(d * per_day, (d + 1) * per_day)
+
+        def total(name: str, cut: slice = cut) -> np.ndarray:
+            return np.array([getattr(r, name)[cut].sum() for r in reps], dtype=float)
+
+        offered, answered, abandoned = total("offered"), total("answered"), total("abandoned")
+        carried = np.array([r.next_day[d] if r.next_day else 0 for r in reps], dtype=float)
+        out.append({
+            "day": d + 1,
+            "offered": float(offered.mean()),
+            "answered": float(answered.mean()),
+            "abandoned": float(abandoned.mean()),
+            "service_level": ci_of(total("within") / np.maximum(offered, 1)),
+            "abandon_rate": ci_of(abandoned / np.maximum(offered, 1)),
+            "from_day_before": float(carried.mean()),
+        })  # fmt: skip
+    return out
 
 
 def wages(scenario: Scenario) -> dict[str, float]:
