@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from callsim.core import (
+    Acd,
+    AcdConfig,
     Action,
     ActionKind,
     AgentAnswered,
+    AgentConfig,
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
@@ -536,3 +541,27 @@ def test_announcements_and_a_callback_that_keeps_its_place() -> None:
     assert "40|2|general|NONE|CALLBACK" in "\n".join(queue_log_lines(acd.journal))
     with pytest.raises(InvalidEventError, match="not a connected callback"):
         acd.handle(CallbackUnanswered(3), 132)
+
+
+def test_an_agent_on_a_personal_device_rings_its_own_time() -> None:
+    acd = Acd(
+        AcdConfig(
+            (QueueConfig("general", ("general",)),),
+            (AgentConfig("home", {"general": 1}, device="+47 900", ring_timeout_s=30),),
+        ),
+        random.Random(1),
+    )
+    acd.handle(AgentLoggedIn("home"), 0)
+    (ring,) = acd.handle(CallArrived(1, "general"), 1)
+    assert (ring.agent, ring.timeout_s) == ("home", 30)
+    acd.handle(AgentLoggedIn("desk", {"general": 1}), 2)  # created here: the routing's
+    (other,) = acd.handle(CallArrived(2, "general"), 3)
+    assert (other.agent, other.timeout_s) == ("desk", 15)
+    made = acd.handle(AgentLoggedIn("mobile", {"general": 1}, ring_timeout_s=40), 4)
+    assert made == []
+    (third,) = acd.handle(CallArrived(3, "general"), 5)
+    assert (third.agent, third.timeout_s) == ("mobile", 40)
+    with pytest.raises(ConfigError, match="ring_timeout_s: 0 is not > 0"):
+        AcdConfig(
+            (QueueConfig("g", ("g",)),), (AgentConfig("a", {"g": 1}, ring_timeout_s=0),)
+        ).check()

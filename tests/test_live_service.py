@@ -37,7 +37,7 @@ answering:
   wrap_up_s: {dist: constant, value: 10}
 agents:
   - {name: desk, count: 3, skills: [norwegian]}
-  - {name: en, count: 1, skills: [english]}
+  - {name: en, count: 1, skills: [english], device: {number: "+47 900 00 001", ring_timeout_s: 30}}
 clients:
   - name: Fjord Dental
     numbers: ["+47 21 50 11 27"]
@@ -295,6 +295,20 @@ def test_a_callback_keeps_its_place_and_may_go_unanswered(scenario: Path, tmp_pa
         answer(s, "desk-1", key)
         refused = s.call("POST", f"/v1/calls/{plain['call_id']}/callback-unanswered", key)
         assert refused.status_code == 409  # not a callback
+
+
+def test_an_agent_on_a_personal_device_gets_forwarded_offers(
+    scenario: Path, tmp_path: Path
+) -> None:
+    with serving(scenario, str(tmp_path / "live.db"), speedup=1) as s:
+        key = s.key("agent", agent="en-1")
+        s.ok("POST", "/v1/agents/en-1/login", key)
+        s.ok("POST", "/v1/calls", json={"ani": "+4790000031", "queue": "english"})
+        (offer,) = s.ok("GET", "/v1/agents/en-1/offers", key, params={"wait_s": 5})
+        assert offer["device"] == "+47 900 00 001"  # forwarded to the mobile
+        assert 25 < offer["expires_in_s"] <= 30  # which rings 30 s, not the routing's 15
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        assert '"timeout_s":30.0,"device":"+47 900 00 001"' in events
 
 
 def test_a_clients_card_and_employee_search(tmp_path: Path) -> None:

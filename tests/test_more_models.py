@@ -20,12 +20,15 @@ from callsim.analytics.erlang import (
     with_forecast_error,
 )
 from callsim.analytics.metrics import WAIT_BINS, hist_percentile, metric_samples
+from callsim.core import OfferResult
 from callsim.errors import InputError, ScenarioError
 from callsim.scenario import load_scenario
 from callsim.scenario.model import Scenario
 from callsim.sim import simulate
 from callsim.sim.check import check_scenario
+from callsim.sim.engine import Replication
 from callsim.sim.execute import Job, executor
+from callsim.sim.plan import build_plan
 from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -458,3 +461,34 @@ def test_connected_days_carry_the_abandoners_to_the_next_day() -> None:
     night = [r for r in result.interval_rows if not "08:00" <= r["interval_start"] < "18:00"]
     assert night
     assert sum(r["offered"] or 0 for r in night) == 0
+
+
+def test_agents_on_a_personal_device_answer_later_and_less_surely() -> None:
+    """Offers to agents on a mobile ring their device's ring time, are answered with its
+    chance after its pick-up time; desk agents keep the routing's."""
+    data = {
+        **json.loads(json.dumps(LOSS)),
+        "queues": [{"name": "q", "skills": ["s"]}],
+        "agents": [
+            {"name": "desk", "count": 3, "skills": ["s"]},
+            {"name": "mobile", "count": 3, "skills": ["s"],
+             "device": {"number": "+47 900 00 000", "answer_probability": 0.5,
+                        "answer_delay_s": {"dist": "uniform", "low": 4, "high": 12},
+                        "ring_timeout_s": 30}},
+        ],
+    }  # fmt: skip
+    data["calls"][0]["arrivals"]["per_hour"] = 60
+    plan = build_plan(Scenario.model_validate(data))
+    records = [r for k in range(4) for r in Replication(plan, 1, k).run()]
+    offers = [o for r in records for o in r.offers]
+    mobile = [o for o in offers if o.agent.startswith("mobile")]
+    desk = [o for o in offers if o.agent.startswith("desk")]
+    answered = [o for o in mobile if o.result is OfferResult.ANSWERED]
+    missed = [o for o in mobile if o.result is OfferResult.NO_ANSWER]
+    assert len(answered) / (len(answered) + len(missed)) == pytest.approx(0.5, abs=0.06)
+    assert all(4 <= o.ring_s <= 12 for o in answered)
+    assert {round(o.ring_s, 6) for o in missed} == {30.0}
+    assert all(o.ring_s == 0 and o.result is OfferResult.ANSWERED for o in desk)
+    data["agents"][1]["answer_probability"] = 0.9
+    with pytest.raises(ValueError, match=r"device\.answer_probability"):
+        Scenario.model_validate(data)

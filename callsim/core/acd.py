@@ -147,7 +147,8 @@ class Acd:
         self.agents: dict[str, Agent] = {}
         self._next_position = 0
         for ac in config.agents:
-            self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
+            agent = self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
+            agent.ring_timeout_s = ac.ring_timeout_s
         self.calls: dict[CallId, Call] = {}
         self._entries = 0  # entry numbers into queues: FIFO order within a priority
         self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
@@ -555,7 +556,8 @@ class Acd:
             agent.call = call.id
             call.ringing[agent.name] = now
             call.tried.add(agent.name)
-            out.append(Ring(call.id, agent.name, timeout))
+            own = agent.ring_timeout_s  # an offer forwarded to a personal device rings longer
+            out.append(Ring(call.id, agent.name, timeout if own is None else own))
 
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
@@ -1084,6 +1086,7 @@ class Acd:
                     _refused(ev, f"agent {ev.agent!r} is not known; give skills to create it")
                 )
             agent = self._create_agent(ev.agent, ev.skills)
+            agent.ring_timeout_s = ev.ring_timeout_s
         elif ev.skills is not None:
             self._set_skills(agent, ev.skills, now, out)
         if agent.state is not AgentState.OFFLINE:

@@ -46,6 +46,7 @@ class Agent:
         "position",
         "queues",
         "reserved",
+        "ring_timeout_s",
         "skills",
         "staffed_since",
         "state",
@@ -70,6 +71,7 @@ class Agent:
         self.position = position
         self.weight = weight
         self.extension = extension
+        self.ring_timeout_s: float | None = None  # own ring time (a personal device)
         self.state = AgentState.OFFLINE
         self.pause_reason: str | None = None
         self.pending_pause: str | None = None

@@ -49,7 +49,9 @@ class AgentConfig:
 
     ``skills`` maps a skill (tag) to a proficiency level 1-5. ``position`` orders agents
     for the ``linear`` and ``round_robin`` strategies (default: order of declaration);
-    ``weight`` is the relative chance under ``weighted_random``.
+    ``weight`` is the relative chance under ``weighted_random``. ``device``: the
+    personal device (a mobile number) the agent's offers are forwarded to, which ring
+    for ``ring_timeout_s`` (None: the routing's) since forwarding takes time.
     """
 
     name: str
@@ -57,6 +59,8 @@ class AgentConfig:
     position: int | None = None
     weight: float = 1.0
     extension: str = ""
+    device: str = ""
+    ring_timeout_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,8 @@ class AcdConfig:
         if dup := _first_duplicate([a.name for a in self.agents]):
             raise ConfigError(f"agents: duplicate agent name {dup!r}")
         for i, a in enumerate(self.agents):
+            if a.ring_timeout_s is not None and not a.ring_timeout_s > 0:
+                raise ConfigError(f"agents[{i}].ring_timeout_s: {a.ring_timeout_s} is not > 0")
             if not a.weight > 0:  # weighted_random samples by rejection: 0 would never accept
                 raise ConfigError(f"agents[{i}].weight: {a.weight!r} is not > 0")
             for skill, level in a.skills.items():

@@ -246,6 +246,8 @@ class Service:
             )
         self.agent_skills = self._load_agents()
         config = acd_config(scenario, wrap_up_s=queue_means(scenario, "wrap_up_s"))
+        # agents on a personal device: the number their offers go to, and the ring time
+        self.devices = {a.name: (a.device, a.ring_timeout_s) for a in config.agents if a.device}
         config = dataclasses.replace(config, agents=())
         self.acd = Acd(config, trace=True)
         self.contacts = self._load_contacts()
@@ -497,9 +499,13 @@ class Service:
                 self._wake(command.agent)
                 fields["offer_id"] = offer.id
             self._agent_changed(command.agent, now)
-            self._emit(
-                batch, "ring", now, **fields, agent=command.agent, timeout_s=command.timeout_s
+            device = (
+                {"device": self.devices[command.agent][0]} if command.agent in self.devices else {}
             )
+            self._emit(
+                batch, "ring", now, **fields, agent=command.agent, timeout_s=command.timeout_s,
+                **device,
+            )  # fmt: skip
         elif kind is CancelRing:
             assert isinstance(command, CancelRing)
             rung = self.agent_offer.get(command.agent)
@@ -1100,7 +1106,8 @@ class Service:
         skills = None if agent in self.acd.agents else self.agent_skills[agent]
         batch = self.unit()
         self._agent_event(batch, agent, "login", paused_reason, self.now())
-        self.centre.handle(AgentLoggedIn(agent, skills, paused_reason))
+        timeout = self.devices[agent][1] if agent in self.devices else None
+        self.centre.handle(AgentLoggedIn(agent, skills, paused_reason, timeout))
         return self.agent_view(agent)
 
     def ready(self, agent: str) -> dict[str, Any]:
@@ -1196,6 +1203,8 @@ class Service:
             "at_s": offer.at_s,  # when it started ringing, on the service's clock
             "expires_in_s": round(max(left, 0.0), 3),
         }
+        if offer.agent in self.devices:  # forwarded to the agent's personal device
+            out["device"] = self.devices[offer.agent][0]
         if call is not None:
             out.update(queue=call.row["queue"], client=call.row["client"], ani=call.row["ani"],
                        practice=call.practice is not None,

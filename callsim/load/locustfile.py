@@ -259,8 +259,8 @@ class Agent(_Api):
         if self.rng.random() >= me.answer_probability:
             return  # lets it ring out, as the scenario's agents sometimes do
         t = self.traffic
-        if t.plan.answer_delay is not None:
-            gevent.sleep(float(t.plan.answer_delay(self.np, 1)[0]) / t.speedup)
+        if me.answer_delay is not None:  # the scenario's, or the agent's device's
+            gevent.sleep(float(me.answer_delay(self.np, 1)[0]) / t.speedup)
         status, call = self.send("POST", f"/v1/offers/{offer['offer_id']}/accept",
                                  "/v1/offers/{id}/accept", ok=(404, 409, 410))  # fmt: skip
         if status != 200:

@@ -43,6 +43,7 @@ class AgentPlan:
     name: str
     steps: tuple[tuple[float, str], ...]  # (at_s, login | logout | pause | ready)
     answer_probability: float
+    answer_delay: Any = None  # Sampler: pick-up time, seconds on the plan clock
 
 
 @dataclass(slots=True)
@@ -119,7 +120,8 @@ def plan_traffic(
             for at, kind in tt.steps
             if at < end  # what happens after the run does not matter
         )
-        t.agents.append(AgentPlan(tt.agent, steps, tt.answer_probability))
+        delay = tt.answer_delay or plan.answer_delay
+        t.agents.append(AgentPlan(tt.agent, steps, tt.answer_probability, delay))
     return t
 
 

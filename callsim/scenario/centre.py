@@ -71,9 +71,16 @@ def acd_config(
 ) -> AcdConfig:
     """The ACD configuration: ``auto_answer`` phones answer by themselves; ``wrap_up_s``
     per queue (absent: 0, the shell passes each call's own wrap-up)."""
-    weights = {g.name: (g.skill_levels(), g.weight) for g in s.agents}
+    groups = {g.name: g for g in s.agents}
+    levels = {g.name: g.skill_levels() for g in s.agents}
     agents = tuple(
-        AgentConfig(name, weights[group][0], weight=weights[group][1])
+        AgentConfig(
+            name,
+            levels[group],
+            weight=groups[group].weight,
+            device=device.number if (device := groups[group].device) else "",
+            ring_timeout_s=device.ring_timeout_s if device else None,
+        )
         for name, group in agent_names(s)
     )
     r = s.routing

@@ -540,6 +540,28 @@ class OnDutyPoint(Strict):
     count: int = Field(ge=0, le=100_000, description="Agents logged in.", examples=[42])
 
 
+class Device(Strict):
+    """A personal device (a mobile) the group's offers are forwarded to: it rings longer
+    and is answered less surely and later than a desk phone."""
+
+    number: str = Field(
+        pattern=r"^\+?[0-9 ()-]{3,32}$",
+        description="The number offers are forwarded to.",
+        examples=["+47 900 00 000"],
+    )
+    answer_probability: float = Field(
+        0.8, ge=0, le=1, description="Chance an offer is answered on the device.", examples=[0.8]
+    )
+    answer_delay_s: Distribution = Field(
+        default_factory=lambda: Uniform(dist="uniform", low=4, high=12),
+        description="Time to pick up on the device, seconds.",
+        examples=[{"dist": "uniform", "low": 4, "high": 12}],
+    )
+    ring_timeout_s: float = Field(
+        30, gt=0, le=600, description="How long a forwarded offer rings, seconds.", examples=[30]
+    )
+
+
 class AgentGroup(Strict):
     """``count`` identical agents. Skills as a list (proficiency 1) or skill: level 1-5.
     Their working time is a ``shift`` (with ``breaks``), or ``on_duty``: how many of them
@@ -555,6 +577,9 @@ class AgentGroup(Strict):
     )
     shift: Shift | None = Field(None, description="Working hours; none = the whole run.")
     breaks: list[Break] = Field(default_factory=list, description="Pauses during the shift.")
+    device: Device | None = Field(
+        None, description="Offers forwarded to each agent's personal device (a mobile)."
+    )
     answer_probability: float | None = Field(
         None, ge=0, le=1, description="Overrides routing.answer_probability."
     )
@@ -582,6 +607,14 @@ class AgentGroup(Strict):
         most = max(p.count for p in self.on_duty)
         if most > self.count:
             raise ValueError(f"on_duty has {most} agents at most, more than count {self.count}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_answer_probability(self) -> AgentGroup:
+        if self.device is not None and self.answer_probability is not None:
+            raise ValueError(
+                "give the answer probability of a group on a device as device.answer_probability"
+            )
         return self
 
     def skill_levels(self) -> dict[str, int]:

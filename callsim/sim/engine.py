@@ -233,6 +233,7 @@ class Replication:
         }
         self._delay_rng = streams.numpy("answer")
         self._p_answer = {t.agent: t.answer_probability for t in plan.timetables}
+        self._delay_of = {t.agent: t.answer_delay or plan.answer_delay for t in plan.timetables}
         self.retrials = 0
         self.retrials_lost = 0  # would have come after the horizon: the centre is closed
         self._policy_rng = streams.python("policy")
@@ -697,8 +698,9 @@ class Replication:
         cid: int = ring.call  # type: ignore[assignment]  # the simulator's calls are numbered
         if self._answer_rng.random() < self._p_answer[ring.agent]:
             delay = 0.0
-            if self.plan.answer_delay is not None:
-                delay = float(self.plan.answer_delay(self._delay_rng, 1)[0])
+            pick_up = self._delay_of[ring.agent]
+            if pick_up is not None:
+                delay = float(pick_up(self._delay_rng, 1)[0])
             if delay < timeout:
                 if delay == 0.0:
                     self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))

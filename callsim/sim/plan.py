@@ -75,6 +75,7 @@ class Timetable:
     group: str
     answer_probability: float
     steps: tuple[tuple[float, str], ...]
+    answer_delay: Sampler | None = None  # own pick-up time (a personal device)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,15 +260,18 @@ def build_plan(s: Scenario) -> SimPlan:
         g = groups[group]
         k = int(name.rsplit("-", 1)[1])  # the agent's number in its group
         p_answer = (
-            g.answer_probability
+            g.device.answer_probability
+            if g.device is not None
+            else g.answer_probability
             if g.answer_probability is not None
             else s.routing.answer_probability
         )
         steps = _on_duty(g, k, origin, end_s) if g.on_duty else _steps(g, origin, end_s)
-        timetables.append(Timetable(name, g.name, p_answer, steps))
+        delay = sampler(g.device.answer_delay_s) if g.device is not None else None
+        timetables.append(Timetable(name, g.name, p_answer, steps, delay))
     # agents who always answer at once: their phones answer by themselves
     auto_answer = s.routing.answer_delay_s is None and all(
-        t.answer_probability >= 1.0 for t in timetables
+        t.answer_probability >= 1.0 and t.answer_delay is None for t in timetables
     )
     r = s.routing
     return SimPlan(
