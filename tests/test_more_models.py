@@ -24,6 +24,7 @@ from callsim.core import OfferResult
 from callsim.errors import InputError, ScenarioError
 from callsim.scenario import load_scenario
 from callsim.scenario.model import Scenario
+from callsim.scenario.vary import grid, parse_vary
 from callsim.sim import simulate
 from callsim.sim.check import check_scenario
 from callsim.sim.engine import Replication
@@ -491,4 +492,32 @@ def test_agents_on_a_personal_device_answer_later_and_less_surely() -> None:
     assert all(o.ring_s == 0 and o.result is OfferResult.ANSWERED for o in desk)
     data["agents"][1]["answer_probability"] = 0.9
     with pytest.raises(ValueError, match=r"device\.answer_probability"):
+        Scenario.model_validate(data)
+
+
+def test_sites_apart_are_two_erlang_a_centres_and_pooled_one() -> None:
+    """Sites that never share calls behave as two separate Erlang A centres, each with
+    its share of the calls; sites that share at once as one centre of all the agents."""
+    base = load_scenario(ROOT / "scenarios" / "two-sites.yaml")
+    rate, aht, patience = 300 / 3600, 240, 300
+    apart, pooled = (
+        simulate(p.scenario, replications=8, workers=2).summary
+        for p in grid(base, [parse_vary("routing.site_delay_s=86400,0")])
+    )
+    assert apart["overflow"] == [] or all(o["calls"] == 0 for o in apart["overflow"])
+    for site, share, agents in (("oslo", 0.7, 14), ("bergen", 0.3, 10)):
+        exact = erlang_a(rate * share, aht, patience, agents, 20)
+        _within(apart["queues"][f"support@{site}"]["service_level"], exact.service_level, 0.01)
+        _within(apart["queues"][f"support@{site}"]["abandon_rate"], exact.p_abandon, 0.005)
+    one = erlang_a(rate, aht, patience, 24, 20)
+    _within(pooled["totals"]["service_level"], one.service_level, 0.01)
+    _within(pooled["totals"]["abandon_rate"], one.p_abandon, 0.005)
+    assert pooled["totals"]["service_level"]["mean"] > apart["totals"]["service_level"]["mean"]
+    data = base.written()
+    data["agents"][0]["site"] = "trondheim"
+    with pytest.raises(ValueError, match="unknown site 'trondheim'"):
+        Scenario.model_validate(data)
+    data["agents"][0]["site"] = "oslo"
+    data["sites"][0]["share"] = 0.5
+    with pytest.raises(ValueError, match=r"the shares add up to 0\.8, not 1"):
         Scenario.model_validate(data)

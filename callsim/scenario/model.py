@@ -6,12 +6,13 @@ errors. ``callsim schema`` prints the JSON Schema generated from these models.
 
 from __future__ import annotations
 
+import json
 import string
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from callsim.core import STRATEGIES
 
@@ -211,6 +212,14 @@ class Routing(Strict):
         "requeue", description="What happens when no untried agent is left after a miss."
     )
     use_proficiency: bool = Field(False, description="Rank agents by skill proficiency first.")
+    site_delay_s: float | None = Field(
+        None,
+        ge=0,
+        le=86_400,
+        description="With sites: how long a call waits for its own site's agents before "
+        "another site's may take it, seconds (0 = at once; it keeps its place).",
+        examples=[30],
+    )
     lines: int | None = Field(
         None,
         ge=1,
@@ -579,6 +588,9 @@ class AgentGroup(Strict):
     breaks: list[Break] = Field(default_factory=list, description="Pauses during the shift.")
     device: Device | None = Field(
         None, description="Offers forwarded to each agent's personal device (a mobile)."
+    )
+    site: str | None = Field(
+        None, description="The site the group works at (sites); none = it serves every site."
     )
     answer_probability: float | None = Field(
         None, ge=0, le=1, description="Overrides routing.answer_probability."
@@ -982,6 +994,15 @@ class Calibration(Strict):
     observed_abandon_rate: float = Field(ge=0, le=1, description="The log's, over the days.")
 
 
+class Site(Strict):
+    """A site with its own agents (``agents[].site``) and its share of every queue's calls."""
+
+    name: Name = Field(description="Site name.", examples=["oslo"])
+    share: float = Field(
+        gt=0, le=1, description="Share of every queue's calls that arrive here.", examples=[0.6]
+    )
+
+
 class Scenario(Strict):
     """An inbound call centre to simulate."""
 
@@ -1004,6 +1025,22 @@ class Scenario(Strict):
         None, description="Written by callsim calibrate: how the scenario was made."
     )
     costs: Costs | None = Field(None, description="Wages, the cost of waits and abandons, revenue.")
+    sites: list[Site] = Field(
+        default_factory=list,
+        description="Several sites: every queue is served at each, its calls shared by the "
+        "sites' shares; a call may go to another site's agents after routing.site_delay_s. "
+        "Results come per queue and site (queue@site).",
+    )
+
+    _written: dict[str, Any] | None = PrivateAttr(None)  # as written, before sites expand
+
+    def written(self) -> dict[str, Any]:
+        """The scenario as written (JSON types, set fields only): with sites, before they
+        were expanded into queues per site (what --vary paths refer to)."""
+        if self._written is not None:
+            copy: dict[str, Any] = json.loads(json.dumps(self._written))
+            return copy
+        return self.model_dump(mode="json", exclude_unset=True)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -1013,7 +1050,7 @@ class Scenario(Strict):
             raise ValueError(f"queue names must be unique (got {names})")
         for i, q in enumerate(self.queues):
             targets = [("overflow.to", t) for t in (q.overflow.to if q.overflow else [])]
-            for field in ("on_max_wait", "on_empty"):
+            for field in ("on_max_wait", "on_empty", "on_full"):
                 action = getattr(q, field)
                 if isinstance(action, ToQueue):
                     targets.append((f"{field}.queue", action.queue))
@@ -1034,6 +1071,7 @@ class Scenario(Strict):
                 raise _at(f"calls[{i}].forward.queue", f"unknown queue {c.forward.queue!r} "
                           f"(queues: {', '.join(names)})")  # fmt: skip
         self._check_clients(names)
+        self._check_sites()
         groups = [g.name for g in self.agents]
         if len(set(groups)) != len(groups):
             raise ValueError(f"agent group names must be unique (got {groups})")
@@ -1054,6 +1092,40 @@ class Scenario(Strict):
                         raise _at(f"costs.{where}.{key}",
                                   f"unknown name {key!r} (known: {', '.join(known)})")  # fmt: skip
         return self
+
+    def _check_sites(self) -> None:
+        names = [x.name for x in self.sites]
+        for i, g in enumerate(self.agents):
+            if g.site is not None and g.site not in names:
+                known = ", ".join(names) or "none: give sites"
+                raise _at(f"agents[{i}].site", f"unknown site {g.site!r} (sites: {known})")
+        if not self.sites:
+            if self.routing.site_delay_s is not None:
+                raise _at("routing.site_delay_s", "is for several sites: give sites")
+            return
+        if len(set(names)) != len(names):
+            raise _at("sites", f"site names must be unique (got {names})")
+        if abs(sum(x.share for x in self.sites) - 1) > 1e-6:
+            total = sum(x.share for x in self.sites)
+            raise _at("sites", f"the shares add up to {total:g}, not 1")
+        if self.routing.site_delay_s is None:
+            raise _at("routing.site_delay_s", "is required with sites (0: at once)")
+        for i, q in enumerate(self.queues):
+            if q.overflow is not None:
+                raise _at(f"queues[{i}].overflow", "not with sites: sites overflow to each other")
+        if self.clients:
+            raise _at("sites", "not with answering-service clients")
+
+    @model_validator(mode="after")
+    def _expand_sites(self) -> Scenario:
+        """With sites: the same centre as one queue per queue and site (sites.py)."""
+        if not self.sites:
+            return self
+        from callsim.scenario.sites import expand  # here: sites.py builds on this module
+
+        out = Scenario.model_validate(expand(self.model_dump()))
+        out._written = self.model_dump(mode="json", exclude_unset=True)
+        return out
 
     def _check_clients(self, queues: list[str]) -> None:
         for language, queue in self.answering.contacts.language_queues.items():

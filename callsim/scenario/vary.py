@@ -178,7 +178,7 @@ def grid(base: Scenario, varies: list[Vary], where: str = "") -> list[Point]:
         n *= len(v.values)
     if n > MAX_POINTS:
         raise InputError(f"--vary: {n:,} points in the grid; at most {MAX_POINTS:,}")
-    data = base.model_dump(mode="json", exclude_unset=True)
+    data = base.written()
     points = []
     for values in itertools.product(*(v.values for v in varies)):
         variant = _copy(data)
