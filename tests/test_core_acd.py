@@ -19,16 +19,21 @@ from callsim.core import (
     AgentReady,
     AgentState,
     Announce,
+    BlendConfig,
     CallArrived,
     CallbackRequested,
     CallbackUnanswered,
     CallEnded,
     CallerHungUp,
     CallTransferred,
+    Connect,
+    Dial,
     End,
     Enqueue,
     HoldPlace,
     OfferCallback,
+    OutboundAnswered,
+    OutboundUnanswered,
     Outcome,
     Party,
     PauseAgent,
@@ -36,6 +41,7 @@ from callsim.core import (
     QueueConfig,
     Ring,
     RingTimedOut,
+    RoutingConfig,
     ServiceStopped,
     SkillsChanged,
     StartTimer,
@@ -565,3 +571,28 @@ def test_an_agent_on_a_personal_device_rings_its_own_time() -> None:
         AcdConfig(
             (QueueConfig("g", ("g",)),), (AgentConfig("a", {"g": 1}, ring_timeout_s=0),)
         ).check()
+
+
+def test_blended_outbound_keeps_the_reserve_idle_for_inbound() -> None:
+    queues = (QueueConfig("in", ("in",)), QueueConfig("out", ("out",)))
+    agents = tuple(AgentConfig(n, {"in": 1, "out": 1}) for n in ("a", "b", "c"))
+    routing = RoutingConfig(blend=BlendConfig("out", reserve=1))
+    acd = Acd(AcdConfig(queues, agents, routing), random.Random(1))
+    assert acd.handle(AgentLoggedIn("a"), 0) == []  # nobody else idle: a stays for inbound
+    assert acd.handle(AgentLoggedIn("b"), 0) == [Dial("b", "out")]  # a is the reserve
+    assert acd.handle(AgentLoggedIn("c"), 0) == [Dial("c", "out")]
+    assert acd.agent_state("b") is AgentState.DIALING
+    (ring,) = acd.handle(CallArrived(1, "in"), 1)  # inbound takes the reserve
+    assert ring.agent == "a"
+    out = acd.handle(OutboundAnswered(100, "b"), 20)  # the right party: b talks
+    assert out == [Connect(100, "b")]
+    (waiting,) = acd.handle(CallArrived(2, "in"), 21)  # nobody idle: it waits
+    assert isinstance(waiting, Enqueue)
+    (freed,) = acd.handle(OutboundUnanswered("c"), 25)  # c is free: inbound first
+    assert (freed.call, freed.agent) == (2, "c")
+    acd.handle(CallEnded(100), 200)  # b is free, nobody idle: b stays as the reserve
+    assert acd.agent_state("b") is AgentState.READY
+    (record,) = [r for r in acd.take_records() if r.call == 100]
+    assert (record.queue, record.outcome, record.agent) == ("out", Outcome.ANSWERED, "b")
+    with pytest.raises(InvalidEventError, match="not dialling"):
+        acd.handle(OutboundUnanswered("b"), 201)

@@ -311,6 +311,29 @@ def test_an_agent_on_a_personal_device_gets_forwarded_offers(
         assert '"timeout_s":30.0,"device":"+47 900 00 001"' in events
 
 
+def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
+    with serving(ROOT / "scenarios" / "blended-outbound.yaml", str(tmp_path / "b.db"),
+                 speedup=10) as s:  # fmt: skip
+        keys = {n: s.key("agent", agent=n) for n in ("blend-1", "blend-2", "blend-3")}
+        for name, key in keys.items():
+            s.ok("POST", f"/v1/agents/{name}/login", key)
+        states = {n: s.ok("GET", f"/v1/agents/{n}", k)["state"] for n, k in keys.items()}
+        assert states == {"blend-1": "ready", "blend-2": "ready", "blend-3": "dialing"}
+        refused = s.call("POST", "/v1/agents/blend-1/dial-result", keys["blend-1"],
+                         json={"reached": True})  # fmt: skip
+        assert refused.status_code == 409  # blend-1 is the reserve, not dialling
+        call = s.ok("POST", "/v1/agents/blend-3/dial-result", keys["blend-3"],
+                    json={"reached": True, "number": "+4790000099"})  # fmt: skip
+        assert (call["status"], call["queue"], call["agent"]) == ("talking", "campaign", "blend-3")
+        s.ok("POST", f"/v1/calls/{call['call_id']}/complete", keys["blend-3"], json={})
+        time.sleep(3)  # 20 s of wrap-up at speedup 10
+        final = s.ok("GET", f"/v1/calls/{call['call_id']}")
+        assert (final["outcome"], final["ani"]) == ("answered", "+4790000099")
+        assert s.ok("GET", "/v1/agents/blend-3", keys["blend-3"])["state"] == "dialing"  # again
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        assert events.count("event: dial\n") == 2
+
+
 def test_a_clients_card_and_employee_search(tmp_path: Path) -> None:
     answering = ROOT / "scenarios" / "answering-service.yaml"
     with serving(answering, str(tmp_path / "live.db")) as s:

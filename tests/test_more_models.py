@@ -521,3 +521,26 @@ def test_sites_apart_are_two_erlang_a_centres_and_pooled_one() -> None:
     data["sites"][0]["share"] = 0.5
     with pytest.raises(ValueError, match=r"the shares add up to 0\.8, not 1"):
         Scenario.model_validate(data)
+
+
+def test_blended_outbound_trades_inbound_service_for_outbound_calls() -> None:
+    """The threshold policy: the larger the reserve of idle agents, the better inbound
+    calls are served and the fewer outbound calls are made; a reserve of every agent
+    never dials and serves inbound exactly as without the campaign."""
+    base = load_scenario(ROOT / "scenarios" / "blended-outbound.yaml")
+    runs = [
+        simulate(p.scenario, replications=6, workers=2).summary
+        for p in grid(base, [parse_vary("outbound.reserve=0,3,12")])
+    ]
+    sl = [r["totals"]["service_level"]["mean"] for r in runs]
+    out = [r["queues"]["campaign"]["answered"]["mean"] for r in runs]
+    assert sl[0] < sl[1] < sl[2]
+    assert out[0] > out[1] > out[2] == 0
+    assert runs[2]["outbound"]["dialled"] == 0
+    _within(runs[0]["outbound"]["right_party_rate"], 0.3, 0.01)
+    data = base.written()
+    del data["outbound"]
+    plain = simulate(Scenario.model_validate(data), replications=6, workers=2).summary
+    for metric, value in plain["totals"].items():
+        assert runs[2]["totals"][metric]["mean"] == pytest.approx(value["mean"]), metric
+    assert runs[0]["totals"]["offered"] == plain["totals"]["offered"]  # inbound only

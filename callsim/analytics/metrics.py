@@ -100,6 +100,8 @@ class ReplicationStats:
     balked: int = 0  # hung up on hearing the expected wait
     retrials_busy: int = 0  # of the retrials, those after a busy signal
     next_day: tuple[int, ...] = ()  # by day: retrials carried over from the day before
+    dialled: int = 0  # blended outbound: numbers dialled in the counted day
+    right_party: int = 0  # of them, right-party contacts
     callbacks_offered: int = 0  # callers offered a callback (virtual hold)
     callbacks: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # accepted, connected,
     # failed (dialled, unanswered), and the summed delay from accepting to the agent
@@ -423,13 +425,16 @@ METRICS = (
 
 
 def metric_samples(
-    reps: list[ReplicationStats], axis: tuple[int, ...] | None
+    reps: list[ReplicationStats], axis: tuple[int, ...] | None, queues: np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
     """Per-replication values of every metric, summed over ``axis`` of [interval, queue]
-    first (None: keep both). Occupancy uses busy and staffed time."""
+    first (None: keep both), over the ``queues`` picked by that mask only (None: all).
+    Occupancy uses busy and staffed time."""
 
     def stack(name: str) -> np.ndarray:
         arr = np.stack([getattr(r, name) for r in reps])
+        if queues is not None:
+            arr = arr[:, :, queues]
         return arr.sum(axis=tuple(a + 1 for a in axis)) if axis else arr
 
     offered, answered, abandoned = stack("offered"), stack("answered"), stack("abandoned")
@@ -499,11 +504,15 @@ def _wait_hist(wait: np.ndarray, queue: np.ndarray, n_q: int) -> np.ndarray:
 
 
 def wait_percentiles(
-    reps: list[ReplicationStats], queue: int | None = None
+    reps: list[ReplicationStats], queues: int | np.ndarray | None = None
 ) -> dict[str, dict[str, float | None]]:
-    """p50, p80, p90, p95 of answered calls' waits (of one queue, else of all): each
-    replication's, mean and CI."""
-    hists = [r.wait_hist.sum(axis=0) if queue is None else r.wait_hist[queue] for r in reps]
+    """p50, p80, p90, p95 of answered calls' waits (of one queue, or of those a mask
+    picks, else of all): each replication's, mean and CI."""
+    if isinstance(queues, int):
+        hists = [r.wait_hist[queues] for r in reps]
+    else:
+        pick = slice(None) if queues is None else queues
+        hists = [r.wait_hist[pick].sum(axis=0) for r in reps]
     return {f"p{q}": ci_of(np.array([hist_percentile(h, q) for h in hists]))
             for q in PERCENTILES}  # fmt: skip
 

@@ -32,6 +32,7 @@ from callsim.api.models import (
     CallIn,
     CompleteIn,
     ContactIn,
+    DialResultIn,
     DraftIn,
     KeyIn,
     LoginIn,
@@ -524,6 +525,17 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
     @app.post("/v1/agents/{agent}/logout", tags=["agents"], openapi_extra=IDEMPOTENT)
     async def logout(agent: str, who: Who, request: Request) -> JSONResponse:
         return await agent_action(agent, who, request, lambda: service().logout(agent))
+
+    @app.post("/v1/agents/{agent}/dial-result", tags=["agents"], openapi_extra=IDEMPOTENT)
+    async def dial_result(
+        agent: str, body: DialResultIn, who: Who, request: Request
+    ) -> JSONResponse:
+        """What the dialer got for a dialling agent (blended outbound): the right party
+        (an outbound call of the campaign, connected to the agent) or not (409 if the
+        agent is not dialling)."""
+        svc = service()
+        action = lambda: svc.dial_result(agent, reached=body.reached, number=body.number)  # noqa: E731
+        return await agent_action(agent, who, request, action)
 
     @app.put("/v1/agents/{agent}/skills", tags=["agents"])
     async def skills(agent: str, body: SkillsIn, who: Who) -> dict[str, Any]:

@@ -80,6 +80,11 @@ class PauseIn(Body):
     reason: Short = "break"
 
 
+class DialResultIn(Body):
+    reached: bool = Field(description="The right party answered the number dialled.")
+    number: Short = Field("", description="The number dialled (for the call's record).")
+
+
 class SkillsIn(Body):
     skills: dict[Short, Annotated[int, Field(ge=1, le=5)]] = Field(
         max_length=100, description="Skill -> proficiency 1-5."

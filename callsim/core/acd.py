@@ -38,6 +38,7 @@ from callsim.core.command import (
     CancelRing,
     Command,
     Connect,
+    Dial,
     End,
     Enqueue,
     Forward,
@@ -68,6 +69,8 @@ from callsim.core.event import (
     CallId,
     CallTransferred,
     Event,
+    OutboundAnswered,
+    OutboundUnanswered,
     Party,
     RingTimedOut,
     ServiceStopped,
@@ -154,6 +157,10 @@ class Acd:
         self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
         self._on_line = 0  # calls holding a line: in ``calls`` and not in wrap-up
         self._lines = config.routing.lines
+        self._n_idle = 0  # agents in the idle pools
+        blend = config.routing.blend
+        self._blend = self.queues[blend.queue] if blend is not None else None
+        self._reserve = blend.reserve if blend is not None else 0
         self.records: list[CallRecord] = []
         self.spans: list[StaffedSpan] = []
         self.journal: list[JournalEntry] | None = [] if journal else None
@@ -174,6 +181,8 @@ class Acd:
             CallTransferred: self._on_transferred,
             TimerExpired: self._on_timer,
             ServiceStopped: self._on_stopped,
+            OutboundAnswered: self._on_outbound_answered,
+            OutboundUnanswered: self._on_outbound_unanswered,
             CallbackRequested: self._on_callback_requested,
             CallbackUnanswered: self._on_callback_unanswered,
         }
@@ -337,6 +346,7 @@ class Acd:
                 pool.discard(agent)
             agent.in_pools = False
             agent.idle_token += 1
+            self._n_idle -= 1
 
     def _available(self, agent: Agent, now: float, out: Out) -> None:
         """The agent (not in any idle pool) can take a call: a call waiting for this agent
@@ -366,10 +376,16 @@ class Acd:
         if best is not None and best_queue is not None:
             self._ring(best, best_queue, [agent], now, out, _AGENT_RULE)
             return
+        blend = self._blend
+        if blend is not None and self._n_idle >= self._reserve and blend in agent.queues:
+            agent.state = AgentState.DIALING  # an outbound call, keeping the reserve idle
+            out.append(Dial(agent.name, blend.name))
+            return
         agent.state = AgentState.READY
         agent.idle_since = now
         agent.idle_token += 1
         agent.in_pools = True
+        self._n_idle += 1
         for pool in agent.pools:
             pool.add(agent)
 
@@ -978,6 +994,29 @@ class Acd:
             )
         call.callback_failed = True
         self._end_talk(call, Party.AGENT, ev.wrap_up_s, now, out)
+
+    def _dialing(self, ev: OutboundAnswered | OutboundUnanswered) -> Agent:
+        agent = self._agent(ev.agent, ev)
+        if agent.state is not AgentState.DIALING:
+            raise InvalidEventError(
+                _refused(ev, f"agent {ev.agent!r} is not dialling ({agent.state.value})")
+            )
+        return agent
+
+    def _on_outbound_answered(self, ev: OutboundAnswered, now: float, out: Out) -> None:
+        agent = self._dialing(ev)
+        assert self._blend is not None
+        queue = self._new_call_queue(CallArrived(ev.call, self._blend.name))
+        call = Call(ev.call, queue, "", "", queue.config.priority, now)
+        self._arrivals += 1
+        call.seq = self._arrivals
+        self.calls[ev.call] = call
+        self._on_line += 1
+        self._log(now, call.id, queue.name, agent.name, JournalKind.DIAL)
+        self._connect(call, agent, now, now, out)
+
+    def _on_outbound_unanswered(self, ev: OutboundUnanswered, now: float, out: Out) -> None:
+        self._release(self._dialing(ev), now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
         call = self.calls.get(ev.call)

@@ -88,6 +88,15 @@ class OfferCallback:
 
 
 @dataclass(slots=True)
+class Dial:
+    """Dial an outbound number of ``queue`` for ``agent`` (blended outbound); the result
+    comes back as ``OutboundAnswered`` or ``OutboundUnanswered``."""
+
+    agent: str
+    queue: str
+
+
+@dataclass(slots=True)
 class HoldPlace:
     """The caller accepted a callback and hangs up: release their line and keep their
     number; the call keeps its place and rings an agent when it is its turn."""
@@ -167,6 +176,7 @@ Command = (
     | Announce
     | OfferCallback
     | HoldPlace
+    | Dial
     | PlayMessage
     | SendToVoicemail
     | TakeNote

@@ -113,6 +113,17 @@ class QueueConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BlendConfig:
+    """Blended outbound (a progressive dialer): an agent qualified for ``queue`` who
+    becomes free with no inbound call waiting is given an outbound call (``Dial``) when at
+    least ``reserve`` other agents are idle, so that ``reserve`` stay idle for inbound
+    calls (the Erlang Blend threshold policy)."""
+
+    queue: str
+    reserve: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingConfig:
     """Centre-wide routing rules.
 
@@ -129,6 +140,7 @@ class RoutingConfig:
       skills (highest first) before the strategy's own order.
     - ``auto_answer``: agents' phones answer offers themselves (headset auto-answer): an
       offer connects at once, with no ring and no ``Ring`` command.
+    - ``blend``: blended outbound calls (``BlendConfig``); None = inbound only.
     - ``lines``: the centre's lines (trunks): calls on a line (waiting, ringing or
       talking; not in wrap-up) at most; a call arriving when all are taken hears busy
       (outcome ``busy``). None = no limit.
@@ -142,6 +154,7 @@ class RoutingConfig:
     use_proficiency: bool = False
     auto_answer: bool = False
     lines: int | None = None
+    blend: BlendConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +207,11 @@ class AcdConfig:
         if self.routing.on_hunt_exhausted.kind in (ActionKind.QUEUE, ActionKind.BUSY):
             kind = self.routing.on_hunt_exhausted.kind.value
             raise ConfigError(f"routing.on_hunt_exhausted: {kind!r} is not allowed here")
+        blend = self.routing.blend
+        if blend is not None and blend.queue not in names:
+            raise ConfigError(f"routing.blend.queue: {blend.queue!r} is not a queue")
+        if blend is not None and blend.reserve < 0:
+            raise ConfigError(f"routing.blend.reserve: {blend.reserve} is not >= 0")
         if self.routing.lines is not None and self.routing.lines < 1:
             raise ConfigError(f"routing.lines: {self.routing.lines} is not >= 1")
         if self.routing.ring_timeout_s <= 0:

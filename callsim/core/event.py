@@ -202,6 +202,22 @@ class CallbackUnanswered:
     wrap_up_s: float | None = None
 
 
+@dataclass(slots=True)
+class OutboundAnswered:
+    """The number dialled for ``agent`` (``Dial``) was answered by the right party: the
+    outbound call ``call`` is connected to the agent (it ends as any call)."""
+
+    call: CallId
+    agent: str
+
+
+@dataclass(slots=True)
+class OutboundUnanswered:
+    """The number dialled for ``agent`` gave no right-party contact: the agent is free."""
+
+    agent: str
+
+
 @dataclass(slots=True, init=False)
 class CallEnded:
     """A connected call ends. ``wrap_up_s`` None takes the queue's wrap-up setting."""
@@ -258,6 +274,8 @@ Event = (
     | CallerHungUp
     | CallbackRequested
     | CallbackUnanswered
+    | OutboundAnswered
+    | OutboundUnanswered
     | CallEnded
     | CallTransferred
     | TimerExpired

@@ -123,6 +123,7 @@ class JournalKind(enum.Enum):
     JOINEMPTY = "JOINEMPTY"
     FULL = "FULL"  # the queue's positions (or the centre's lines) were all taken
     CALLBACK = "CALLBACK"  # the caller asked to be called back and hung up
+    DIAL = "DIAL"  # an outbound call of the blend reached the right party
     OVERFLOW = "OVERFLOW"
     VOICEMAIL = "VOICEMAIL"
     NOTE = "NOTE"

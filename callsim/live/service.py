@@ -59,6 +59,7 @@ from callsim.core import (
     Connect,
     Contact,
     ContactBook,
+    Dial,
     End,
     Enqueue,
     Event,
@@ -69,6 +70,8 @@ from callsim.core import (
     Offer,
     OfferCallback,
     OfferResult,
+    OutboundAnswered,
+    OutboundUnanswered,
     Outcome,
     Party,
     PauseAgent,
@@ -557,6 +560,10 @@ class Service:
         elif kind is PauseAgent:
             assert isinstance(command, PauseAgent)
             self._agent_event(batch, command.agent, "pause", command.reason, now)
+        elif kind is Dial:
+            assert isinstance(command, Dial)
+            self._agent_changed(command.agent, now)
+            self._emit(batch, "dial", now, agent=command.agent, queue=command.queue)
         elif kind is HoldPlace:
             if call is not None:
                 self._set(batch, call, status="callback", callback_s=now)
@@ -684,44 +691,13 @@ class Service:
         call_id = self._next_call
         self._next_call += 1
         now = self.now()
-        row = {
-            "id": call_id,
-            "run": self.run,
-            "client": None if queue else client.name,
-            "ani": ani,
-            "dnis": dnis,
-            "queue": queue or client.queue,
-            "final_queue": None,
-            "status": "arriving",
-            "outcome": None,
-            "policy_result": PolicyResult.NONE.value,
-            "identification": Identification.WITHHELD.value,
-            "contact": None,
-            "vip": False,
-            "ivr_path": "",
-            "language": language,
-            "priority": None,
-            "arrived_unix": self.unix(now),
-            "arrival_s": now,
-            "queued_s": None,
-            "answer_s": None,
-            "end_s": None,
-            "agent": None,
-            "wait_s": None,
-            "ring_s": None,
-            "talk_s": None,
-            "wrap_up_s": None,
-            "ended_by": None,
-            "overflowed": "[]",
-            "offers": "[]",
-            "transfers": "[]",
-            "instruction": None,
-            "practice": dumps({"card": practice["card"], "agent": trainee, "score": None})
+        row = self._new_row(
+            call_id, now, None if queue else client.name, ani, dnis, queue or client.queue,
+            language=language,
+            practice=dumps({"card": practice["card"], "agent": trainee, "score": None})
             if practice
             else None,
-            "callback_s": None,
-            "position": None,
-        }
+        )  # fmt: skip
         call = LiveCall(call_id, row, practice=practice["card"] if practice else None)
         self.calls[call_id] = call
         batch = self.unit()
@@ -772,6 +748,82 @@ class Service:
                 dnis=dnis,
             )
             self.centre.handle(inbound.event)
+        return self.call_view(call_id)
+
+    def _new_row(
+        self,
+        call_id: int,
+        now: float,
+        client: str | None,
+        ani: str,
+        dnis: str,
+        queue: str,
+        *,
+        language: str | None = None,
+        practice: str | None = None,
+    ) -> dict[str, Any]:
+        """A new call's row, as stored."""
+        return {
+            "id": call_id,
+            "run": self.run,
+            "client": client,
+            "ani": ani,
+            "dnis": dnis,
+            "queue": queue,
+            "final_queue": None,
+            "status": "arriving",
+            "outcome": None,
+            "policy_result": PolicyResult.NONE.value,
+            "identification": Identification.WITHHELD.value,
+            "contact": None,
+            "vip": False,
+            "ivr_path": "",
+            "language": language,
+            "priority": None,
+            "arrived_unix": self.unix(now),
+            "arrival_s": now,
+            "queued_s": None,
+            "answer_s": None,
+            "end_s": None,
+            "agent": None,
+            "wait_s": None,
+            "ring_s": None,
+            "talk_s": None,
+            "wrap_up_s": None,
+            "ended_by": None,
+            "overflowed": "[]",
+            "offers": "[]",
+            "transfers": "[]",
+            "instruction": None,
+            "practice": practice,
+            "callback_s": None,
+            "position": None,
+        }
+
+    def dial_result(self, agent: str, *, reached: bool, number: str = "") -> dict[str, Any]:
+        """What the dialer got for ``agent`` (blended outbound, a ``dial`` event): the
+        right party (``reached``: an outbound call of the campaign, connected to the agent,
+        which ends as any call) or not (the agent is free again)."""
+        self._running()
+        self._known_agent(agent)
+        campaign = self.scenario.outbound.queue if self.scenario.outbound else None
+        if campaign is None:
+            raise InvalidEventError("dial-result refused: the scenario has no outbound campaign")
+        if agent not in self.acd.agents or self.acd.agent_state(agent) is not AgentState.DIALING:
+            raise InvalidEventError(f"dial-result refused: agent {agent!r} is not dialling")
+        if not reached:
+            self.centre.handle(OutboundUnanswered(agent))
+            return self.agent_view(agent)
+        call_id = self._next_call
+        self._next_call += 1
+        now = self.now()
+        row = self._new_row(call_id, now, None, number, "", campaign)
+        self.calls[call_id] = LiveCall(call_id, row)
+        batch = self.unit()
+        batch.calls[call_id] = row
+        self._emit(batch, "call_arrived", now, call_id=call_id, queue=campaign, client=None,
+                   ani=number, dnis="", direction="outbound")  # fmt: skip
+        self.centre.handle(OutboundAnswered(call_id, agent))
         return self.call_view(call_id)
 
     def _practice(

@@ -17,6 +17,7 @@ from callsim.core import (
     Action,
     ActionKind,
     AgentConfig,
+    BlendConfig,
     QueueConfig,
     RoutingConfig,
 )
@@ -100,6 +101,7 @@ def acd_config(
             use_proficiency=r.use_proficiency,
             auto_answer=auto_answer,
             lines=r.lines,
+            blend=BlendConfig(s.outbound.queue, s.outbound.reserve) if s.outbound else None,
         ),
     )
 

@@ -994,6 +994,37 @@ class Calibration(Strict):
     observed_abandon_rate: float = Field(ge=0, le=1, description="The log's, over the days.")
 
 
+class Outbound(Strict):
+    """Blended outbound: a progressive dialer gives an agent qualified for ``queue`` an
+    outbound call when the agent becomes free with no inbound call waiting and at least
+    ``reserve`` other agents are idle (the Erlang Blend threshold: they stay idle for
+    inbound calls)."""
+
+    queue: str = Field(
+        description="The campaign's queue: its skills pick the agents who also dial out; "
+        "its results are the outbound calls'.",
+        examples=["campaign"],
+    )
+    reserve: int = Field(
+        ge=0, le=100_000, description="Idle agents kept for inbound calls.", examples=[2]
+    )
+    right_party: float = Field(
+        gt=0, le=1, description="Chance a dialled number reaches the right party.", examples=[0.3]
+    )
+    dial_s: Distribution = Field(
+        default_factory=lambda: Constant(dist="constant", value=20),
+        description="Time from dialling to the answer or to giving up, seconds.",
+        examples=[{"dist": "uniform", "low": 10, "high": 30}],
+    )
+    talk_s: Distribution = Field(
+        description="Talk time of a right-party call, seconds.",
+        examples=[{"dist": "lognormal", "mean": 180, "cv": 0.7}],
+    )
+    wrap_up_s: Distribution | None = Field(
+        None, description="After-call work of an outbound call; none = none."
+    )
+
+
 class Site(Strict):
     """A site with its own agents (``agents[].site``) and its share of every queue's calls."""
 
@@ -1025,6 +1056,9 @@ class Scenario(Strict):
         None, description="Written by callsim calibrate: how the scenario was made."
     )
     costs: Costs | None = Field(None, description="Wages, the cost of waits and abandons, revenue.")
+    outbound: Outbound | None = Field(
+        None, description="Blended outbound calls by a progressive dialer."
+    )
     sites: list[Site] = Field(
         default_factory=list,
         description="Several sites: every queue is served at each, its calls shared by the "
@@ -1072,6 +1106,9 @@ class Scenario(Strict):
                           f"(queues: {', '.join(names)})")  # fmt: skip
         self._check_clients(names)
         self._check_sites()
+        if self.outbound is not None and self.outbound.queue not in names:
+            raise _at("outbound.queue", f"unknown queue {self.outbound.queue!r} "
+                      f"(queues: {', '.join(names)})")  # fmt: skip
         groups = [g.name for g in self.agents]
         if len(set(groups)) != len(groups):
             raise ValueError(f"agent group names must be unique (got {groups})")
@@ -1115,6 +1152,8 @@ class Scenario(Strict):
                 raise _at(f"queues[{i}].overflow", "not with sites: sites overflow to each other")
         if self.clients:
             raise _at("sites", "not with answering-service clients")
+        if self.outbound is not None:
+            raise _at("sites", "not with blended outbound (outbound)")
 
     @model_validator(mode="after")
     def _expand_sites(self) -> Scenario:

@@ -37,11 +37,14 @@ from callsim.core import (
     CallRecord,
     CancelRing,
     Connect,
+    Dial,
     End,
     Enqueue,
     Forward,
     HoldPlace,
     OfferCallback,
+    OutboundAnswered,
+    OutboundUnanswered,
     Outcome,
     Party,
     PauseAgent,
@@ -176,6 +179,24 @@ class Calls:
         self.queue[cid] = queue
         return cid
 
+    def outbound(self, stream: int, queue: str, at: float, talk: float, wrap: float) -> int:
+        """A right-party call of the dialer, connected at ``at``: a new call (no
+        follow-ups, no retrials)."""
+        cid = len(self.arrival)
+        self.arrival.append(at)
+        self.stream.append(stream)
+        self.talk.append(talk)
+        self.patience.append(float("inf"))
+        self.wrap.append(wrap)
+        self.answered.append(False)
+        self.attempt.append(0)
+        self.follow_up.append(True)  # so it has none
+        self.queue.append(queue)
+        self.priority.append(None)
+        self.client.append(-1)
+        self.inbound.append(None)
+        return cid
+
     def retrial(self, of: int, at: float, talk: float, patience: float, wrap: float) -> int:
         """Call ``of`` again at ``at``, with its own talk, patience and wrap-up; its id."""
         cid = len(self.arrival)
@@ -256,6 +277,9 @@ class Replication:
         self._called_back: set[int] = set()  # the calls to dial when an agent takes them
         self.callbacks_offered = 0
         self.next_day = [0] * plan.days  # retrials carried into each day
+        self._outbound_rng = streams.python("outbound")
+        self._outbound_np = streams.numpy("outbound")
+        self.dialled = self.right_party = 0  # in the counted day
         self._levels: dict[tuple[str, str], int] = {}
         self._make_flow()
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
@@ -617,6 +641,35 @@ class Replication:
             self.recalls += 1
             self._at(at, self._arrive_retrial, new)
 
+    # -- blended outbound: the world answers the dialer -----------------------------------
+
+    def _dial_out(self, dial: Dial) -> None:
+        """The dialer calls a number for the agent: after the dial time, the right party
+        answers (a new call, of the outbound stream) or the agent is free again."""
+        assert self.plan.outbound is not None
+        stream, right_party, dial_s = self.plan.outbound
+        now = self.env._now
+        at = now + float(dial_s(self._outbound_np, 1)[0])
+        reached = self._outbound_rng.random() < right_party
+        if self.plan.count_from_s <= now < self.plan.arrivals_end_s:
+            self.dialled += 1
+            self.right_party += reached
+        if not reached:
+            self._at(at, self._no_party, dial.agent)
+            return
+        s = self.plan.streams[stream]
+        talk = float(s.talk(self._outbound_np, 1)[0])
+        wrap = float(s.wrap_up(self._outbound_np, 1)[0]) if s.wrap_up else 0.0
+        cid = self.calls.outbound(stream, s.queue, at, talk, wrap)
+        self._at(at, self._party, (cid, dial.agent))
+
+    def _party(self, ev: _At) -> None:
+        cid, agent = ev._value
+        self._do(self.acd.handle(OutboundAnswered(cid, agent), self.env._now))
+
+    def _no_party(self, ev: _At) -> None:
+        self._do(self.acd.handle(OutboundUnanswered(ev._value), self.env._now))
+
     def _timer(self, ev: _At) -> None:
         self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
 
@@ -678,6 +731,8 @@ class Replication:
                     self._balk(cmd)
             elif kind is OfferCallback:
                 self._offered_callback(cmd)
+            elif kind is Dial:
+                self._dial_out(cmd)
             elif kind not in _NOTHING_TO_DO:
                 raise TypeError(f"the simulator cannot carry out {cmd!r}")
 

@@ -39,6 +39,8 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     if rep.served_first:  # a scenario with recalls or forwards
         stats = replace(stats, served_first=rep.served_first, recalls=rep.recalls,
                         recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
+    if rep.dialled:
+        stats = replace(stats, dialled=rep.dialled, right_party=rep.right_party)
     if any(rep.next_day):
         stats = replace(stats, next_day=tuple(rep.next_day))
     if rep.balked or rep.retrials_busy or rep.callbacks_offered:

@@ -100,6 +100,7 @@ class SimPlan:
     formal_factor: float = 1.0
     forward_s: Sampler | None = None
     note_s: Sampler | None = None
+    outbound: tuple[int, float, Sampler] | None = None  # (stream, right party, dial time)
     days: int = 1  # horizon.days: each day's arrivals run from count_from_s + k days
     day_span_s: float = 0.0  # for this long (horizon.start to horizon.end)
     contacts: Contacts | None = None
@@ -251,6 +252,22 @@ def build_plan(s: Scenario) -> SimPlan:
                 day_to_day=_day_to_day(cl.arrivals),
             )
         )
+    outbound = None
+    if (o := s.outbound) is not None:  # the dialer's calls: a stream with no arrivals
+        outbound = (len(streams), o.right_party, sampler(o.dial_s))
+        streams.append(
+            Stream(
+                queue=o.queue,
+                priority=None,
+                pieces=(),
+                talk=sampler(o.talk_s),
+                patience=None,
+                wrap_up=sampler(o.wrap_up_s) if o.wrap_up_s else None,
+                retrial_p=0.0,
+                retrial_delay=None,
+                mean_handle_s=dist_mean(o.talk_s) + (dist_mean(o.wrap_up_s) if o.wrap_up_s else 0),
+            )
+        )
     centre = centre_zone(s)
     calendar_start = datetime.combine(work.day, time(0), centre) + timedelta(minutes=origin)
 
@@ -298,6 +315,7 @@ def build_plan(s: Scenario) -> SimPlan:
         contacts=work.contacts if s.clients else None,
         days=h.days,
         day_span_s=(h.length_min() - (h.days - 1) * 1440) * 60.0,
+        outbound=outbound,
         caller_routing=caller_routing(s),
     )
 

@@ -127,7 +127,8 @@ def simulate(
 def _combine(
     scenario: Scenario, plan: SimPlan, reps: list[ReplicationStats], seed: int, wall_s: float
 ) -> SimulationResult:
-    samples = metric_samples(reps, (0, 1))
+    calls_in = inbound(plan)
+    samples = metric_samples(reps, (0, 1), calls_in)
     totals = summarize(samples)
     per_queue = metric_samples(reps, (0,))
     queues: dict[str, dict[str, Any]] = {}
@@ -161,7 +162,7 @@ def _combine(
             "of_answered": ci_of(samples["service_level_of_answered"]),
             "of_all_offered": ci_of(samples["service_level_all_offered"]),
         },
-        "wait_percentiles_s": wait_percentiles(reps),
+        "wait_percentiles_s": wait_percentiles(reps, calls_in),
         "queues": queues,
         "overflow": _pairs(plan, reps, "overflowed", "overflowed_answered"),
         "moved": _pairs(plan, reps, "moved", None),
@@ -193,6 +194,15 @@ def _combine(
         }
     if plan.days > 1:
         summary["days"] = _per_day(plan, reps)
+    if plan.outbound is not None:
+        dialled = np.array([r.dialled for r in reps], dtype=float)
+        reached = np.array([r.right_party for r in reps], dtype=float)
+        summary["outbound"] = {
+            "queue": plan.streams[plan.outbound[0]].queue,
+            "dialled": float(dialled.mean()),  # numbers a day
+            "right_party": float(reached.mean()),
+            "right_party_rate": ci_of(reached / np.maximum(dialled, 1)),
+        }
     served = np.array([r.served_first for r in reps], dtype=float)
     if served.sum() > 0:  # recalls and forwards of served calls
         again = np.array([r.recalls + r.recalls_lost for r in reps], dtype=float)
@@ -245,6 +255,15 @@ def _combine(
         )
     hist = np.stack([r.wait_hist.sum(axis=0) for r in reps]).mean(axis=0)
     return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+
+
+def inbound(plan: SimPlan) -> np.ndarray | None:
+    """The inbound queues (a mask over ``plan.queues``) when the dialer makes outbound
+    calls, whose results are their queue's alone; None: every queue is inbound."""
+    if plan.outbound is None:
+        return None
+    campaign = plan.streams[plan.outbound[0]].queue
+    return np.array([q != campaign for q in plan.queues])
 
 
 def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.execute import Executor, Job
 from callsim.sim.plan import build_plan, paid_seconds
-from callsim.sim.run import wages
+from callsim.sim.run import inbound, wages
 
 SWEPT = ("service_level", "abandon_rate", "asa_s", "occupancy")
 COSTED = ("total_cost", "margin")  # per day, when the scenario has costs
@@ -57,7 +57,9 @@ def sweep(
         refuse_errors(check_scenario(p.scenario, plan, warnings=False), f"with {at}: ")
     jobs = [Job(p.scenario.model_dump_json(), seed, replications) for p in points]
     reps = run_on.run(jobs, progress)
-    samples = [metric_samples(r, (0, 1)) for r in reps]
+    samples = [
+        metric_samples(r, (0, 1), inbound(plan)) for r, plan in zip(reps, plans, strict=True)
+    ]
     for p, plan, r, m in zip(points, plans, reps, samples, strict=True):  # costs, if any
         if p.scenario.costs is not None:
             c = day_costs(p.scenario.costs, r, plan.queues, paid_seconds(plan, wages(p.scenario)))
