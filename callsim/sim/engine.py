@@ -182,35 +182,31 @@ class Calls:
     def outbound(self, stream: int, queue: str, at: float, talk: float, wrap: float) -> int:
         """A right-party call of the dialer, connected at ``at``: a new call (no
         follow-ups, no retrials)."""
+        return self._append(at, stream, talk, float("inf"), wrap, 0, True, queue, None, -1)
+
+    def retrial(self, of: int, at: float, talk: float, patience: float, wrap: float) -> int:
+        """Call ``of`` again at ``at``, with its own talk, patience and wrap-up; its id."""
+        return self._append(
+            at, self.stream[of], talk, patience, wrap, self.attempt[of] + 1,
+            self.follow_up[of], self.queue[of], self.priority[of], self.client[of],
+        )  # fmt: skip
+
+    def _append(
+        self, at: float, stream: int, talk: float, patience: float, wrap: float, attempt: int,
+        follow_up: bool, queue: str, priority: int | None, client: int,
+    ) -> int:  # fmt: skip
         cid = len(self.arrival)
         self.arrival.append(at)
         self.stream.append(stream)
         self.talk.append(talk)
-        self.patience.append(float("inf"))
-        self.wrap.append(wrap)
-        self.answered.append(False)
-        self.attempt.append(0)
-        self.follow_up.append(True)  # so it has none
-        self.queue.append(queue)
-        self.priority.append(None)
-        self.client.append(-1)
-        self.inbound.append(None)
-        return cid
-
-    def retrial(self, of: int, at: float, talk: float, patience: float, wrap: float) -> int:
-        """Call ``of`` again at ``at``, with its own talk, patience and wrap-up; its id."""
-        cid = len(self.arrival)
-        self.arrival.append(at)
-        self.stream.append(self.stream[of])
-        self.talk.append(talk)
         self.patience.append(patience)
         self.wrap.append(wrap)
         self.answered.append(False)
-        self.attempt.append(self.attempt[of] + 1)
-        self.follow_up.append(self.follow_up[of])
-        self.queue.append(self.queue[of])
-        self.priority.append(self.priority[of])
-        self.client.append(self.client[of])
+        self.attempt.append(attempt)
+        self.follow_up.append(follow_up)
+        self.queue.append(queue)
+        self.priority.append(priority)
+        self.client.append(client)
         self.inbound.append(None)
         return cid
 
