@@ -334,6 +334,33 @@ def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
         assert events.count("event: dial\n") == 2
 
 
+def test_first_contact_resolution_from_repeat_calls_and_tickets(
+    scenario: Path, tmp_path: Path
+) -> None:
+    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+
+        def served(ani: str, **done: object) -> None:
+            call = s.ok("POST", "/v1/calls", json={"ani": ani, "dnis": DENTAL})
+            answer(s, "desk-1", key)
+            s.ok("POST", f"/v1/calls/{call['call_id']}/complete", key, json=done)
+            time.sleep(1.2)  # 10 s of wrap-up at speedup 10: the record is written
+
+        served("+4790000041", note="Wants a quote", ticket={"subject": "quote"})  # left open
+        served("+4790000042", note="Opening hours")  # resolved, unless they call again...
+        served("+4790000043", note="Opening hours")
+        served("+4790000043", note="Again")  # ... as this caller does
+        fcr = s.ok("GET", "/v1/stats/fcr", params={"window_h": 72})
+        assert (fcr["answered_identified"], fcr["called_again"], fcr["ticket_left_open"]) == (
+            4, 1, 1,
+        )  # fmt: skip
+        assert fcr["first_contact_resolution"] == 0.5
+        assert fcr["complete"] is False  # the window runs for three more days
+        bad = s.call("GET", "/v1/stats/fcr", params={"date": "yesterday"})
+        assert (bad.status_code, bad.json()["field"]) == (422, "date")
+
+
 def test_a_clients_card_and_employee_search(tmp_path: Path) -> None:
     answering = ROOT / "scenarios" / "answering-service.yaml"
     with serving(answering, str(tmp_path / "live.db")) as s:

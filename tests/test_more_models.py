@@ -232,7 +232,7 @@ def test_cost_mistakes_and_sweeps_by_cost(tmp_path: Path) -> None:
     with executor(1) as ex:
         doc = sweep(
             Scenario.model_validate(COSTLY),
-            [parse_vary("agents[team].count=6,8")],
+            [parse_vary("agents[team].count=6,8,10")],
             ex,
             replications=4,
         )
@@ -241,6 +241,17 @@ def test_cost_mistakes_and_sweeps_by_cost(tmp_path: Path) -> None:
         second["total_cost"] - doc["points"][0]["total_cost"]
     )
     assert "margin_diff_ci95" in second
+    # cost as the target: the cheapest point, and whether it is surely cheaper
+    cheapest = doc["cheapest"]
+    costs = [p["total_cost"] for p in doc["points"]]
+    assert cheapest["point"] == 1 + costs.index(min(costs))
+    assert cheapest["total_cost"] == pytest.approx(min(costs))
+    assert cheapest["below_next"] < 0
+    assert cheapest["sure"] == (cheapest["below_next"] + cheapest["below_next_ci95"] < 0)
+    meeting = doc["cheapest_meeting_target"]
+    target = Scenario.model_validate(COSTLY).service_level.sl_target
+    if meeting["point"] is not None:
+        assert doc["points"][meeting["point"] - 1]["service_level"] >= target
 
 
 FOLLOWING = {

@@ -17,7 +17,9 @@ queue's calls.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -524,3 +526,31 @@ def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | Non
         m, h = float(np.ravel(mean)[0]), float(np.ravel(half)[0])
         out[name] = {"mean": None if math.isnan(m) else m, "ci95": None if math.isnan(h) else h}
     return out
+
+
+def first_contact_resolution(
+    answered: list[tuple[int, int, float]],
+    calls_of: Mapping[int, list[float]],
+    unresolved: set[int],
+    window_s: float,
+) -> dict[str, Any]:
+    """First-contact resolution of a day's answered calls from identified callers
+    (``answered``: call, contact, time): resolved unless the same contact called again
+    within ``window_s`` (``calls_of``: each contact's call times, sorted) or the call left
+    a ticket open or needing follow-up (``unresolved``: those calls)."""
+    again = 0
+    ticket_open = 0
+    for call, contact, at in answered:
+        times = calls_of.get(contact, [])
+        i = bisect.bisect_right(times, at)
+        if i < len(times) and times[i] <= at + window_s:
+            again += 1
+        elif call in unresolved:
+            ticket_open += 1
+    n = len(answered)
+    return {
+        "answered_identified": n,
+        "called_again": again,
+        "ticket_left_open": ticket_open,
+        "first_contact_resolution": round((n - again - ticket_open) / n, 6) if n else None,
+    }

@@ -674,6 +674,17 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         allow(who, "supervisor", "client")
         return service().intervals(date, client=who.client if who.role == "client" else None)
 
+    @app.get("/v1/stats/fcr", tags=["stats"])
+    async def fcr(
+        who: Who,
+        date: Annotated[str | None, Query(max_length=10)] = None,
+        window_h: Annotated[float, Query(gt=0, le=24 * 31)] = 72.0,
+    ) -> dict[str, Any]:
+        """First-contact resolution of a day's answered calls from identified callers."""
+        allow(who, "supervisor", "client")
+        client = who.client if who.role == "client" else None
+        return service().first_contact_resolution(date, window_h, client=client)
+
     @app.get("/v1/events", tags=["events"], response_class=StreamingResponse)
     async def events(
         who: Who,

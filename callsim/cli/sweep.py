@@ -130,6 +130,22 @@ def show_sweep(doc: dict[str, Any]) -> None:
         columns,
         rows,
     )
+    for key, what in (("cheapest", "Cheapest"),
+                      ("cheapest_meeting_target", "Cheapest meeting the SL target")):  # fmt: skip
+        c = doc.get(key)
+        if c is None:
+            continue
+        if c["point"] is None:
+            err.print(f"{what}: none ({c['why']})")
+        elif "next_point" not in c:
+            err.print(f"{what}: point {c['point']}, {c['total_cost']:.0f} a day")
+        else:
+            verdict = "sure" if c["sure"] else "within the noise"
+            err.print(
+                f"{what}: point {c['point']}, {c['total_cost']:.0f} a day, "
+                f"{_pm(c['below_next'], c['below_next_ci95'], 'total_cost', sign=True)} "
+                f"against point {c['next_point']} (paired; {verdict})"
+            )
 
 
 def _label(path: str) -> str:

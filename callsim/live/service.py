@@ -35,7 +35,13 @@ import orjson
 from sqlalchemy import func, select, update
 
 from callsim.analytics.erlang import erlang_a, erlang_c
-from callsim.analytics.metrics import CallFacts, Frame, facts_of_results, reduce_replication
+from callsim.analytics.metrics import (
+    CallFacts,
+    Frame,
+    facts_of_results,
+    first_contact_resolution,
+    reduce_replication,
+)
 from callsim.core import (
     Acd,
     AgentAnswered,
@@ -1614,18 +1620,63 @@ class Service:
         own.update(self.scenario.answering.contacts.language_queues.values())
         return tuple(q for q in self.queues if q in own)
 
+    def _parse_day(self, day: str | None) -> Any:
+        """The centre's date ``day`` (YYYY-MM-DD), today if None."""
+        if day is None:
+            return self._date_now()
+        try:
+            return datetime.strptime(day, "%Y-%m-%d").date()
+        except ValueError:
+            raise InputError(f"{day!r} is not a date (YYYY-MM-DD)", field="date") from None
+
+    def first_contact_resolution(
+        self, day: str | None, window_h: float, client: str | None = None
+    ) -> dict[str, Any]:
+        """First-contact resolution of ``day``'s answered calls from identified callers:
+        resolved unless the caller called again within ``window_h`` hours or the call left
+        its ticket open or needing follow-up. ``complete`` is False while the window is
+        still running (the figure can only fall)."""
+        d = self._day(self._parse_day(day))
+        window_s = window_h * 3600
+        c = tables.calls.c
+        in_day = [c.arrived_unix >= d.midnight, c.arrived_unix < d.end, c.contact.is_not(None)]
+        if client is not None:
+            in_day.append(c.client == client)
+        answered = [
+            (r.id, r.contact, r.arrived_unix)
+            for r in self.read(
+                select(c.id, c.contact, c.arrived_unix).where(*in_day, c.outcome == "answered")
+            )
+        ]
+        calls_of: dict[int, list[float]] = {}
+        callers = select(c.contact).where(*in_day)
+        for r in self.read(
+            select(c.contact, c.arrived_unix)
+            .where(c.contact.in_(callers), c.arrived_unix >= d.midnight)
+            .where(c.arrived_unix < d.end + window_s)
+            .order_by(c.arrived_unix)
+        ):
+            calls_of.setdefault(r.contact, []).append(r.arrived_unix)
+        t = tables.tickets.c
+        left_open = (Status.OPEN, Status.NEEDS_FOLLOW_UP)
+        unresolved = {
+            r.call
+            for r in self.read(select(t.id, t.call).where(t.call.in_(select(c.id).where(*in_day))))
+            if r.id in self.tickets.tickets and self.tickets.tickets[r.id].status in left_open
+        }
+        out = first_contact_resolution(answered, calls_of, unresolved, window_s)
+        return {
+            "date": d.date.isoformat(),
+            "window_h": window_h,
+            **out,
+            "complete": self.unix(self.now()) >= d.end + window_s,
+        }
+
     def intervals(self, day: str | None, client: str | None = None) -> dict[str, Any]:
         """Per interval and queue of ``day`` (the centre's date; today if None): the
         simulator's columns by the simulator's code, each next to the exact Erlang A
         prediction of its observed load and staffed agents."""
-        if day is None:
-            date = self._date_now()
-        else:
-            try:
-                date = datetime.strptime(day, "%Y-%m-%d").date()
-            except ValueError:
-                raise InputError(f"{day!r} is not a date (YYYY-MM-DD)", field="date") from None
-        calls = self._day(date)
+        calls = self._day(self._parse_day(day))
         midnight = calls.midnight
         end = calls.end
         picked = [i for i, c in enumerate(calls.clients) if client is None or c == client]
@@ -1648,7 +1699,7 @@ class Service:
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
         frame = self._frame(calls, agents)
         stats = reduce_replication(frame, records, spans, 0, calls.facts(picked), callbacks=True)
-        return self._interval_table(date.isoformat(), stats, frame)
+        return self._interval_table(calls.date.isoformat(), stats, frame)
 
     def _frame(self, day: _Day, agents: tuple[str, ...]) -> Frame:
         """A day's intervals by queue, on the day's clock, as the simulator counts."""

@@ -69,6 +69,10 @@ def sweep(
         _row(k, p, varies, s, base_samples, k == baseline - 1)
         for k, (p, s) in enumerate(zip(points, samples, strict=True))
     ]
+    extra = {}
+    if "total_cost" in samples[0]:
+        extra["cheapest"] = _cheapest(samples, None)
+        extra["cheapest_meeting_target"] = _cheapest(samples, base.service_level.sl_target)
     return {
         "scenario": base.name,
         "scenario_hash": scenario_hash(base),
@@ -81,7 +85,29 @@ def sweep(
         "sl_target": base.service_level.sl_target,
         "executor": run_on.name,
         "points": rows,
+        **extra,
     }
+
+
+def _cheapest(samples: list[dict[str, np.ndarray]], sl_target: float | None) -> dict[str, Any]:
+    """Cost as the target: the point of least total cost a day (among those whose mean
+    service level meets ``sl_target``, if given), and its paired difference to the next
+    cheapest, whose CI says whether the choice is sure or within the noise."""
+    ok = [
+        k for k, s in enumerate(samples)
+        if sl_target is None or np.nanmean(s["service_level"]) >= sl_target
+    ]  # fmt: skip
+    if not ok:
+        return {"point": None, "why": "no point meets the service-level target"}
+    ranked = sorted(ok, key=lambda k: float(np.mean(samples[k]["total_cost"])))
+    best = ranked[0]
+    out: dict[str, Any] = {"point": best + 1, "total_cost": _ci(samples[best]["total_cost"])[0]}
+    if len(ranked) > 1:
+        nxt = ranked[1]
+        mean, half = _ci(samples[best]["total_cost"] - samples[nxt]["total_cost"])
+        out.update(next_point=nxt + 1, below_next=mean, below_next_ci95=half,
+                   sure=mean is not None and half is not None and mean + half < 0)  # fmt: skip
+    return out
 
 
 def _row(
