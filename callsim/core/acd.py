@@ -493,9 +493,12 @@ class Acd:
             p = q.push(call, self._entry(call, q))
             if q is call.queue:
                 position = p
-        expected = call.queue.expected_wait(position)
-        out.append(Enqueue(call.id, call.queue.name, position, expected))
-        self._offer_callback(call, expected, out)
+        queue = call.queue
+        # QueueState.expected_wait, written out: once per waiting call
+        expected = position * queue.handle_s / max(1, queue.n_logged_in)
+        out.append(Enqueue(call.id, queue.name, position, expected))
+        if queue.config.callback_above_s is not None:
+            self._offer_callback(call, expected, out)
         self._start_timers(call, now, out)
 
     def _offer_callback(self, call: Call, expected_wait_s: float, out: Out) -> None:

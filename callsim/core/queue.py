@@ -58,7 +58,8 @@ class QueueState:
 
     def push(self, call: Call, entry: int) -> int:
         """Add a waiting call with its entry number; returns its 1-based position."""
-        rank = self.rank(call)
+        aging = self.aging  # self.rank(call), written out: once per waiting call
+        rank = aging * call.queued_s - call.priority if aging else float(-call.priority)
         heapq.heappush(self.heap, (rank, entry, call.wait_token, call))
         self.n_waiting += 1
         if len(self.heap) > 2 * self.n_waiting + 64:  # many stale entries: compact
@@ -72,7 +73,9 @@ class QueueState:
     def left(self, call: Call) -> None:
         """Bookkeeping when a waiting call leaves (its entry goes stale by token)."""
         order = self.order
-        key = (self.rank(call), call.entries[self.name])
+        aging = self.aging  # self.rank(call), written out: once per call leaving
+        rank = aging * call.queued_s - call.priority if aging else float(-call.priority)
+        key = (rank, call.entries[self.name])
         i = bisect.bisect_left(order, key)
         assert order[i] == key, f"call {call.id} is not waiting in {self.name}"
         del order[i]

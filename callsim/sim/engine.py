@@ -92,6 +92,7 @@ _NOTHING_TO_DO = frozenset(
     (CancelRing, PlayMessage, SendToVoicemail, TakeNote, Forward, PauseAgent, HoldPlace)
 )
 BREAK = "break"  # the pause reason of a timetable's breaks
+_BUSY = Outcome.BUSY
 
 
 def _this_day(
@@ -713,7 +714,7 @@ class Replication:
                 )
                 self._at(now + talk, self._on_talk_end, cid)
             elif kind is End:
-                if cmd.outcome is Outcome.BUSY:
+                if cmd.outcome is _BUSY:
                     self._busy(cmd.call)
             elif kind is Ring:
                 self._ring(cmd)
