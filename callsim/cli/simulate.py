@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -144,7 +145,11 @@ def _by_interval(result: SimulationResult) -> dict[str, tuple[list[Any], list[An
                 if metric != "occupancy"
                 else [r["agents_staffed"] or 0.0 for r in rows]
             )
-            total = sum(weight) or 1.0
+            total = sum(weight)
+            if not total:  # no calls (or nobody staffed): a gap, not a zero
+                means.append(math.nan)
+                halves.append(math.nan)
+                continue
             means.append(
                 sum((r[metric] or 0.0) * w for r, w in zip(rows, weight, strict=True)) / total
             )

@@ -96,7 +96,8 @@ def plot_day(
     ylabel: str,
     target: float | None = None,
 ) -> Path:
-    """One line per series over the day's intervals, with its 95 % band (mean, half-width)."""
+    """One line per series of shares over the day's intervals, with its 95 % band (mean,
+    half-width) cut to [0, 1]."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 4.5), constrained_layout=True)
     x = list(range(len(labels)))
@@ -106,8 +107,8 @@ def plot_day(
         ax.plot(x, m, "o-", markersize=3, label=name)
         ax.fill_between(
             x,
-            [a - b for a, b in zip(m, h, strict=True)],
-            [a + b for a, b in zip(m, h, strict=True)],
+            [max(a - b, 0.0) for a, b in zip(m, h, strict=True)],
+            [min(a + b, 1.0) for a, b in zip(m, h, strict=True)],
             alpha=0.2,
         )
     if target is not None:
