@@ -555,3 +555,26 @@ def test_blended_outbound_trades_inbound_service_for_outbound_calls() -> None:
     for metric, value in plain["totals"].items():
         assert runs[2]["totals"][metric]["mean"] == pytest.approx(value["mean"]), metric
     assert runs[0]["totals"]["offered"] == plain["totals"]["offered"]  # inbound only
+
+
+def test_cost_as_the_staffing_target(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """staff --simulate --cheapest: the plan scaled and costed on the same days; wages by
+    group follow the merged profiles (sellers-a and sellers-b are paid as before)."""
+    code, out, err = run(capsys, "staff", str(ROOT / "scenarios" / "sales-costs.yaml"),
+                         "--simulate", "--cheapest", "-n", "4", "--json",
+                         "--out", str(tmp_path / "o"))  # fmt: skip
+    assert code == 0, err
+    curve = json.loads(out)["cost_curve"]
+    rows = {r["factor"]: r for r in curve["factors"]}
+    assert rows[1.0]["total_cost_diff"]["mean"] == 0
+    costs = {f: r["total_cost"]["mean"] for f, r in rows.items()}
+    assert curve["cheapest"] == min(costs, key=lambda f: costs[f])
+    hours = [r["agent_hours"] for r in curve["factors"]]
+    assert hours == sorted(hours)  # more agents as the factor grows (alike ones run once)
+    staffed = load_scenario(tmp_path / "o" / "staffed.yaml")
+    assert staffed.costs is not None
+    assert set(staffed.costs.wage_per_hour_by_group.values()) <= {28.0, 35.0}
+    code, _, err = run(capsys, "staff", str(ROOT / "scenarios" / "skills-centre.yaml"),
+                       "--simulate", "--cheapest")  # fmt: skip
+    assert code == 2
+    assert "has no costs block" in err

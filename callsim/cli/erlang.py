@@ -283,6 +283,11 @@ def staff(
         help="Shift rules (YAML: start times, lengths, breaks): also turn the plan into "
         "shifts with the fewest paid hours, written as a scenario.",
     ),
+    cheapest: bool = flag(
+        "--cheapest",
+        "With --simulate and the scenario's costs: also simulate the plan scaled from 0.8 "
+        "to 1.2 on the same days and name the staffing of least total cost a day.",
+    ),
     quiet: bool = flag("--quiet", "No progress bar and no tables."),
 ) -> None:
     """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
@@ -299,11 +304,12 @@ def staff(
             max_abandon=max_abandon, max_occupancy=max_occupancy, shrinkage=shrinkage,
             simulate=simulate, confidence=confidence, replications=replications, seed=seed,
             workers=workers, dask=dask, shifts=shifts, out=out, plots=not no_plots,
-            as_json=as_json, quiet=quiet,
+            as_json=as_json, quiet=quiet, cheapest=cheapest,
         )  # fmt: skip
         return
     needs_scenario = {"--simulate": simulate, "--confidence": confidence is not None,
-                      "--shifts": shifts is not None, "--dask": dask is not None}  # fmt: skip
+                      "--shifts": shifts is not None, "--dask": dask is not None,
+                      "--cheapest": cheapest}  # fmt: skip
     for name, given in needs_scenario.items():
         if given:
             raise InputError(f"{name}: needs a SCENARIO")

@@ -25,6 +25,7 @@ from callsim.sim.staffing import (
     ErlangStart,
     Round,
     StaffPlan,
+    cost_curve,
     erlang_start,
     measure,
     staff_by_simulation,
@@ -61,6 +62,7 @@ def staff_scenario(
     plots: bool,
     as_json: bool,
     quiet: bool,
+    cheapest: bool = False,
 ) -> None:
     sc = load_scenario(path)
     report_problems(path, sc, strict=False)
@@ -71,6 +73,10 @@ def staff_scenario(
         )
     if confidence is not None and not simulate:
         raise InputError("--confidence: needs --simulate (Erlang gives averages only)")
+    if cheapest and not simulate:
+        raise InputError("--cheapest: needs --simulate (it scales the simulated plan)")
+    if cheapest and sc.costs is None:
+        raise InputError(f"--cheapest: {path} has no costs block (wages, abandons, revenue)")
     target = Target(
         sc.service_level.sl_target if sl_target is None else sl_target,
         sc.service_level.sl_threshold_s if sl_threshold_s is None else sl_threshold_s,
@@ -115,6 +121,17 @@ def staff_scenario(
                 )
                 start = found.start
                 chosen, staffed = found.best.agents, found.scenario
+                if cheapest:
+                    bar.update(task, description=f"{label}: the cost of more or fewer agents")
+                    doc["cost_curve"] = cost_curve(
+                        sc,
+                        found,
+                        target,
+                        ex,
+                        replications=replications,
+                        seed=seed,
+                        progress=lambda k: bar.advance(task, k),
+                    )
                 if rules is not None:
                     shift_plans, by_shifts = _shifts(sc, rules, start, chosen)
                     bar.update(task, description=f"{label}: simulating the shifts")
@@ -162,8 +179,35 @@ def staff_scenario(
         return
     if not quiet:
         _show(doc, simulate)
+        if "cost_curve" in doc:
+            _show_costs(doc["cost_curve"])
         if folder is not None:
             err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+def _show_costs(curve: dict[str, Any]) -> None:
+    """The cost of the simulated plan scaled up and down, and the cheapest staffing."""
+
+    def pm(v: dict[str, Any], fmt: str) -> str:
+        return "-" if v["mean"] is None else f"{v['mean']:{fmt}}" + (
+            "" if v["ci95"] is None else f"±{v['ci95']:{fmt.lstrip('+')}}")  # fmt: skip
+
+    rows = [
+        [f"{r['factor']:g}", f"{r['agent_hours']:.0f}", pm(r["service_level"], ".3f"),
+         pm(r["abandon_rate"], ".3f"), pm(r["total_cost"], ".0f"),
+         pm(r["total_cost_diff"], "+.0f")]
+        for r in curve["factors"]
+    ]  # fmt: skip
+    print_table(
+        "Total cost a day of the plan scaled (same days; Δ: paired, against factor 1)",
+        ["factor", "agent-h", "SL", "abandon", "cost/day", "Δ cost"],
+        rows,
+    )
+    meeting = curve["cheapest_meeting_target"]
+    err.print(
+        f"Cheapest: factor {curve['cheapest']:g}; cheapest meeting the targets on the day: "
+        + ("none" if meeting is None else f"factor {meeting:g}")
+    )
 
 
 def _target(t: Target, confidence: float | None) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.erlang import erlang_a, erlang_c
-from callsim.analytics.metrics import mean_ci, metric_samples
+from callsim.analytics.metrics import ci_of, mean_ci, metric_samples
 from callsim.analytics.shifts import ShiftPlan
 from callsim.analytics.staffing import Target, required_agents
 from callsim.errors import InputError
@@ -186,7 +186,7 @@ def with_plan(s: Scenario, profs: list[Profile], agents: np.ndarray, starts: lis
     for p, row in zip(profs, agents, strict=True):
         on_duty = [{"at": at, "count": int(n)} for at, n in zip(starts, row, strict=True)]
         new.append(_group(groups[p.groups[0]], p.name, max(1, int(row.max())), on_duty=on_duty))
-    return _restaffed(s, new)
+    return _restaffed(s, new, {p.name: p for p in profs})
 
 
 def _group(like: AgentGroup, name: str, count: int, **working: Any) -> dict[str, Any]:
@@ -203,9 +203,20 @@ def _group(like: AgentGroup, name: str, count: int, **working: Any) -> dict[str,
     return spec
 
 
-def _restaffed(s: Scenario, agents: list[dict[str, Any]]) -> Scenario:
+def _restaffed(s: Scenario, agents: list[dict[str, Any]], of: dict[str, Profile]) -> Scenario:
+    """``s`` with new agent groups (``of``: the profile each stands for); wages by group
+    follow: each new group is paid its profile's groups' wage, weighted by their agents."""
     data = s.model_dump(mode="json", exclude_unset=True)
     data["agents"] = agents
+    if s.costs is not None and s.costs.wage_per_hour_by_group:
+        by, default = s.costs.wage_per_hour_by_group, s.costs.wage_per_hour
+        counts = {g.name: g.count for g in s.agents}
+        wage = {}
+        for g in agents:
+            old = of[g["name"]].groups
+            paid = sum(by.get(o, default) * counts[o] for o in old)
+            wage[g["name"]] = paid / sum(counts[o] for o in old)
+        data["costs"]["wage_per_hour_by_group"] = wage
     return Scenario.model_validate(data)
 
 
@@ -376,6 +387,73 @@ def staff_by_simulation(
     )
 
 
+COST_FACTORS = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2)
+
+
+def cost_curve(
+    s: Scenario,
+    found: StaffPlan,
+    target: Target,
+    run_on: Executor,
+    *,
+    replications: int,
+    seed: int,
+    factors: tuple[float, ...] = COST_FACTORS,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Cost as the staffing target: the simulated plan scaled by each factor (every
+    profile and interval, rounded), each simulated on the same days (common random
+    numbers; factors that round to the same head counts run once); per factor the
+    agent-hours, the day's service level and abandonment, and
+    the total cost a day (wages, abandons, waiting, less revenue) with its paired
+    difference to the plan (factor 1). ``cheapest`` has the least total cost;
+    ``cheapest_meeting_target`` the least among those whose day meets the targets."""
+    from callsim.analytics.costs import day_costs  # here: costs are optional
+    from callsim.sim.plan import paid_seconds
+    from callsim.sim.run import wages
+
+    if s.costs is None:
+        raise InputError("needs the scenario's costs block (wages, abandons, revenue)",
+                         field="costs")  # fmt: skip
+    start, plan = found.start, found.best.agents
+    scaled: dict[bytes, tuple[float, np.ndarray]] = {}  # factors that round alike: once
+    for f in sorted({1.0, *factors}, key=lambda f: f != 1.0):  # the plan itself first
+        a = np.rint(plan * f).astype(plan.dtype)
+        scaled.setdefault(a.tobytes(), (f, a))
+    kept = sorted(scaled.values(), key=lambda fa: fa[0])
+    factors = tuple(f for f, _ in kept)
+    counts = [a for _, a in kept]
+    staffed = [with_plan(s, start.profiles, a, start.starts) for a in counts]
+    jobs = [Job(x.model_dump_json(), seed, replications) for x in staffed]
+    totals, days, rows = [], [], []
+    for f, a, x, reps in zip(factors, counts, staffed, run_on.run(jobs, progress), strict=True):
+        built = build_plan(x)
+        assert x.costs is not None
+        c = day_costs(x.costs, reps, built.queues, paid_seconds(built, wages(x)))
+        cost = np.asarray(c["per_day"]["samples"]["total_cost"], dtype=float)
+        m = metric_samples(reps, (0, 1))
+        sl, ab = np.nanmean(m["service_level"]), np.nanmean(m["abandon_rate"])
+        totals.append(cost)
+        days.append(bool(_meets(np.array([sl]), np.array([ab]), target)[0]))  # on the day
+        rows.append({
+            "factor": f,
+            "agent_hours": float(a.sum() * start.interval_min / 60),
+            "service_level": ci_of(m["service_level"]),
+            "abandon_rate": ci_of(m["abandon_rate"]),
+            "total_cost": ci_of(cost),
+        })  # fmt: skip
+    plan_at = factors.index(1.0)
+    for row, cost in zip(rows, totals, strict=True):
+        row["total_cost_diff"] = ci_of(cost - totals[plan_at])
+    rank = sorted(range(len(rows)), key=lambda k: float(np.mean(totals[k])))
+    meeting = [k for k in rank if days[k]]
+    return {
+        "factors": rows,
+        "cheapest": rows[rank[0]]["factor"],
+        "cheapest_meeting_target": rows[meeting[0]]["factor"] if meeting else None,
+    }
+
+
 def _split(s: Scenario, profs: list[Profile], need: np.ndarray, load: Load) -> np.ndarray:
     """Each queue's Erlang head count shared among the profiles serving it, in proportion
     to the scenario's head counts, each profile's split over its queues by their load."""
@@ -458,6 +536,7 @@ def with_shifts(s: Scenario, profs: list[Profile], plans: list[ShiftPlan]) -> Sc
     """The scenario staffed by shifts: one agent group per profile and shift worked."""
     groups = {g.name: g for g in s.agents}
     new = []
+    of: dict[str, Profile] = {}  # each new group's profile
     for prof, shifts in zip(profs, plans, strict=True):
         first = groups[prof.groups[0]]
         for t, n in zip(shifts.types, shifts.counts, strict=True):
@@ -467,7 +546,8 @@ def with_shifts(s: Scenario, profs: list[Profile], plans: list[ShiftPlan]) -> Sc
             shift = {"start": _hhmm(t.start_min), "end": _hhmm(end % 1440)}
             breaks = [{"start": _hhmm(b), "minutes": m} for b, m in t.breaks]
             new.append(_group(first, name, int(n), shift=shift, breaks=breaks))
-    return _restaffed(s, new)
+            of[name] = prof
+    return _restaffed(s, new, of)
 
 
 def _hhmm(m: int) -> str:
