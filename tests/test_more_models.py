@@ -516,7 +516,7 @@ def test_sites_apart_are_two_erlang_a_centres_and_pooled_one() -> None:
         for p in grid(base, [parse_vary("routing.site_delay_s=86400,0")])
     )
     assert apart["overflow"] == [] or all(o["calls"] == 0 for o in apart["overflow"])
-    for site, share, agents in (("oslo", 0.7, 14), ("bergen", 0.3, 10)):
+    for site, share, agents in (("oslo", 0.7, 16), ("bergen", 0.3, 8)):
         exact = erlang_a(rate * share, aht, patience, agents, 20)
         _within(apart["queues"][f"support@{site}"]["service_level"], exact.service_level, 0.01)
         _within(apart["queues"][f"support@{site}"]["abandon_rate"], exact.p_abandon, 0.005)
