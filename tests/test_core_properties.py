@@ -277,6 +277,7 @@ class Harness:
         assert acd._on_line == on_line
         lines = acd.config.routing.lines
         assert lines is None or on_line <= lines
+        assert acd._n_idle == sum(a.in_pools for a in acd.agents.values())  # the blend's count
         for call in acd.calls.values():
             if call.state is CallState.WAITING and call.reserved_for is None:
                 for q in call.queues:
