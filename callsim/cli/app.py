@@ -55,6 +55,7 @@ def flag(name: str, help: str, **kw: Any) -> Any:
 
 # where replications run, for every command that simulates
 WORKERS = typer.Option(None, "--workers", help="Parallel processes (default: all cores).")
+SEED = typer.Option(1, "--seed", help="Seed of every random stream.")
 DASK = typer.Option(
     None,
     "--dask",

@@ -15,7 +15,7 @@ from callsim.calibrate.build import Calibration, calibrate, day_types, tune_fact
 from callsim.calibrate.compare import COMPARED, compare
 from callsim.calibrate.fit import Frame, day_type, observe, select_days
 from callsim.calibrate.log import FORMATS, CallLog, read_log
-from callsim.cli.app import DASK, WORKERS, Command, app, flag
+from callsim.cli.app import DASK, SEED, WORKERS, Command, app, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
@@ -85,7 +85,7 @@ def calibrate_cmd(
         "lognormal", "--talk", help="Talk times: lognormal (fitted) or empirical (quantiles)."
     ),
     replications: int = REPLICATIONS,
-    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
     report: Path | None = typer.Option(
@@ -290,7 +290,7 @@ def compare_cmd(
     fmt: str = FORMAT,
     days: str = DAYS,
     replications: int = REPLICATIONS,
-    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
     out: Path | None = typer.Option(

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import DASK, WORKERS, Command, app, flag
+from callsim.cli.app import DASK, SEED, WORKERS, Command, app, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import (
     json_text,
@@ -34,7 +34,7 @@ def run(
     replications: int = typer.Option(
         DEFAULT_REPLICATIONS, "--replications", "-n", help="Independent simulated days."
     ),
-    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
     out: Path | None = typer.Option(

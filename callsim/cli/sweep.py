@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import DASK, WORKERS, Command, app, flag
+from callsim.cli.app import DASK, SEED, WORKERS, Command, app, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import load_scenario
@@ -32,7 +32,7 @@ def sweep_cmd(
     replications: int = typer.Option(
         20, "--replications", "-n", help="Simulated days per point (the same days at each)."
     ),
-    seed: int = typer.Option(1, "--seed", help="Seed of every random stream."),
+    seed: int = SEED,
     baseline: int = typer.Option(
         1, "--baseline", help="The point (from 1, as numbered in the table) compared with."
     ),

@@ -839,20 +839,20 @@ class Acd:
 
     # -- event handlers -----------------------------------------------------------------
 
-    def _new_call_queue(self, ev: CallArrived | CallDiverted) -> QueueState:
-        """The queue of a call that is about to start; its id must be free."""
-        if ev.call in self.calls:
-            raise InvalidEventError(_refused(ev, f"call {ev.call!r} is already in progress"))
-        queue = self.queues.get(ev.queue)
+    def _new_call_queue(self, ev: Event, call: CallId, name: str) -> QueueState:
+        """The queue ``name`` of ``call``, about to start by ``ev``; its id must be free."""
+        if call in self.calls:
+            raise InvalidEventError(_refused(ev, f"call {call!r} is already in progress"))
+        queue = self.queues.get(name)
         if queue is None:
             known = ", ".join(self.queues)
             raise InvalidEventError(
-                _refused(ev, f"queue {ev.queue!r} is not configured (queues: {known})")
+                _refused(ev, f"queue {name!r} is not configured (queues: {known})")
             )
         return queue
 
     def _on_call_arrived(self, ev: CallArrived, now: float, out: Out) -> None:
-        queue = self._new_call_queue(ev)
+        queue = self._new_call_queue(ev, ev.call, ev.queue)
         priority = ev.priority if ev.priority is not None else queue.config.priority
         call = Call(ev.call, queue, ev.ani, ev.dnis, priority, now)
         if ev.preferred_agent is not None:
@@ -871,7 +871,7 @@ class Acd:
         self._enter(call, queue, now, out)
 
     def _on_call_diverted(self, ev: CallDiverted, now: float, out: Out) -> None:
-        queue = self._new_call_queue(ev)
+        queue = self._new_call_queue(ev, ev.call, ev.queue)
         if ev.outcome not in _DIVERTED:
             allowed = ", ".join(sorted(o.value for o in _DIVERTED))
             raise InvalidEventError(_refused(ev, f"outcome {ev.outcome!r} is not one of {allowed}"))
@@ -1009,7 +1009,7 @@ class Acd:
     def _on_outbound_answered(self, ev: OutboundAnswered, now: float, out: Out) -> None:
         agent = self._dialing(ev)
         assert self._blend is not None
-        queue = self._new_call_queue(CallArrived(ev.call, self._blend.name))
+        queue = self._new_call_queue(ev, ev.call, self._blend.name)
         call = Call(ev.call, queue, "", "", queue.config.priority, now)
         self._arrivals += 1
         call.seq = self._arrivals

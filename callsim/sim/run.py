@@ -213,7 +213,7 @@ def _combine(
             "first_contact_resolution": ci_of(1 - again / np.maximum(served, 1)),
         }
     if scenario.costs is not None:
-        costs = day_costs(scenario.costs, reps, plan.queues, paid_seconds(plan, wages(scenario)))
+        costs = scenario_costs(scenario, plan, reps)
         del costs["per_day"]["samples"]
         summary["costs"] = costs  # fmt: skip
 
@@ -289,6 +289,14 @@ def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]
             "from_day_before": float(carried.mean()),
         })  # fmt: skip
     return out
+
+
+def scenario_costs(
+    scenario: Scenario, plan: SimPlan, reps: list[ReplicationStats]
+) -> dict[str, Any]:
+    """The scenario's costs and revenue over the replications (it has a costs block)."""
+    assert scenario.costs is not None
+    return day_costs(scenario.costs, reps, plan.queues, paid_seconds(plan, wages(scenario)))
 
 
 def wages(scenario: Scenario) -> dict[str, float]:

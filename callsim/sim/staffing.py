@@ -408,9 +408,7 @@ def cost_curve(
     the total cost a day (wages, abandons, waiting, less revenue) with its paired
     difference to the plan (factor 1). ``cheapest`` has the least total cost;
     ``cheapest_meeting_target`` the least among those whose day meets the targets."""
-    from callsim.analytics.costs import day_costs  # here: costs are optional
-    from callsim.sim.plan import paid_seconds
-    from callsim.sim.run import wages
+    from callsim.sim.run import scenario_costs  # here: sim.run builds on this module
 
     if s.costs is None:
         raise InputError("needs the scenario's costs block (wages, abandons, revenue)",
@@ -427,9 +425,7 @@ def cost_curve(
     jobs = [Job(x.model_dump_json(), seed, replications) for x in staffed]
     totals, days, rows = [], [], []
     for f, a, x, reps in zip(factors, counts, staffed, run_on.run(jobs, progress), strict=True):
-        built = build_plan(x)
-        assert x.costs is not None
-        c = day_costs(x.costs, reps, built.queues, paid_seconds(built, wages(x)))
+        c = scenario_costs(x, build_plan(x), reps)
         cost = np.asarray(c["per_day"]["samples"]["total_cost"], dtype=float)
         m = metric_samples(reps, (0, 1))
         sl, ab = np.nanmean(m["service_level"]), np.nanmean(m["abandon_rate"])

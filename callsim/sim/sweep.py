@@ -16,15 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from callsim.analytics.costs import day_costs
 from callsim.analytics.metrics import ci_of, metric_samples, or_none
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.execute import Executor, Job
-from callsim.sim.plan import build_plan, paid_seconds
-from callsim.sim.run import inbound, wages
+from callsim.sim.plan import build_plan
+from callsim.sim.run import inbound, scenario_costs
 
 SWEPT = ("service_level", "abandon_rate", "asa_s", "occupancy")
 COSTED = ("total_cost", "margin")  # per day, when the scenario has costs
@@ -62,7 +61,7 @@ def sweep(
     ]
     for p, plan, r, m in zip(points, plans, reps, samples, strict=True):  # costs, if any
         if p.scenario.costs is not None:
-            c = day_costs(p.scenario.costs, r, plan.queues, paid_seconds(plan, wages(p.scenario)))
+            c = scenario_costs(p.scenario, plan, r)
             m.update({k: np.array(v) for k, v in c["per_day"]["samples"].items()})
     base_samples = samples[baseline - 1]
     rows = [
