@@ -284,3 +284,45 @@ def test_more_known_contacts_than_a_replication_holds(tmp_path: Path) -> None:
         "answering.contacts.population: 100,000 known contacts for each of 11 clients make "
         "1,100,000; a replication holds at most 1,000,000"
     )
+
+
+def test_every_routing_loop_is_one_error_naming_its_queues_and_fields(tmp_path: Path) -> None:
+    path = tmp_path / "loops.yaml"
+    path.write_text(
+        BASE.replace(
+            "queues: [{name: q, skills: [s]}, {name: r, skills: [t]}]",
+            "queues:\n"
+            "  - {name: q, skills: [s], max_waiting: 2, on_full: {queue: r}}\n"
+            "  - {name: r, skills: [t], max_wait_s: 60, on_max_wait: {queue: u}, "
+            "on_full: {queue: q}}\n"
+            "  - {name: u, skills: [s], join_empty: false, on_empty: {queue: q}}\n"
+            "  - {name: v, skills: [t], overflow: {after_s: 30, to: [w]}}\n"
+            "  - {name: w, skills: [t], overflow: {after_s: 30, to: [v]}}",
+        )
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    loop = "a call could move between these queues without end"
+    assert list(info.value.problems) == [
+        f"{path}: queues[0].on_full.queue: a routing loop: q (on_full) -> r (on_full) -> q: "
+        f"{loop} (end one of them in busy, voicemail, note or close)",
+        f"{path}: queues[0].on_full.queue: a routing loop: q (on_full) -> r (on_max_wait) -> "
+        f"u (on_empty) -> q: {loop} (end one of them in busy, voicemail, note or close)",
+    ]  # overflow is no move (the call keeps its place): v and w may overflow to each other
+
+
+def test_every_cross_field_error_of_a_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "refs.yaml"
+    path.write_text(
+        BASE.replace("{queue: q, arrivals", "{queue: nowhere, arrivals")
+        .replace("skills: [s, t], shift", "skills: [s, x], shift", 1)
+        + "costs: {wage_per_hour_by_group: {z: 20}, revenue_per_answered_by_queue: {y: 5}}\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert list(info.value.problems) == [
+        f"{path}: calls[0].queue: unknown queue 'nowhere' (queues: q, r)",
+        f"{path}: agents[0].skills[1]: unknown skill 'x' (declared: s, t)",
+        f"{path}: costs.wage_per_hour_by_group.z: unknown name 'z' (known: a, b)",
+        f"{path}: costs.revenue_per_answered_by_queue.y: unknown name 'y' (known: q, r)",
+    ]

@@ -596,3 +596,53 @@ def test_blended_outbound_keeps_the_reserve_idle_for_inbound() -> None:
     assert (record.queue, record.outcome, record.agent) == ("out", Outcome.ANSWERED, "b")
     with pytest.raises(InvalidEventError, match="not dialling"):
         acd.handle(OutboundUnanswered("b"), 201)
+
+
+def test_a_routing_loop_ends_in_the_moving_fields_end_and_the_trace_says_why() -> None:
+    """Two full queues that send callers to each other: after as many moves as there are
+    queues in one instant the call takes on_full's end (busy), the trace names the loop."""
+    to = {name: Action(ActionKind.QUEUE, other) for name, other in (("a", "b"), ("b", "a"))}
+    queues = [QueueConfig(n, (n,), max_waiting=0, on_full=to[n]) for n in ("a", "b")]
+    acd = Acd(AcdConfig(tuple(queues)), trace=True, journal=True)
+    out = acd.handle(CallArrived(1, "a"), 5.0)
+    assert out == [End(1, Outcome.BUSY)]
+    (decision,) = acd.take_decisions()
+    assert decision.chosen == ()
+    assert decision.rule == (
+        "routing loop: move 3 at this instant (a -> b -> a -> b) is more than the 2 queues "
+        "allow; busy instead"
+    )
+    log = "\n".join(queue_log_lines(acd.journal))
+    assert log.count("|ENTERQUEUE|") == 3 and log.count("|FULL|") == 1
+    # a chain without a loop is never cut short: through every queue to the last's end
+    chain = [
+        QueueConfig(f"q{i}", ("s",), max_waiting=0, on_full=Action(ActionKind.QUEUE, f"q{i + 1}"))
+        for i in range(3)
+    ] + [QueueConfig("q3", ("s",), max_waiting=0, on_full=Action(ActionKind.NOTE))]
+    acd = Acd(AcdConfig(tuple(chain)), trace=True)
+    assert [type(c) for c in acd.handle(CallArrived(1, "q0"), 0.0)] == [TakeNote, End]
+    assert acd.take_records()[0].final_queue == "q3"
+    assert acd.take_decisions() == []
+
+
+def test_moves_are_counted_per_instant_across_events() -> None:
+    """max_wait_s 0 both ways: each move is a timer event at the same instant; the bound
+    holds across them (voicemail, on_max_wait's end); at a later instant it starts again."""
+    queues = tuple(
+        QueueConfig(n, (n,), max_wait_s=0.0, on_max_wait=Action(ActionKind.QUEUE, other))
+        for n, other in (("a", "b"), ("b", "a"))
+    )
+    acd = Acd(AcdConfig(queues), trace=True)
+    for now in (1.0, 2.0):
+        call = int(now)
+        pending = [
+            c.timer for c in acd.handle(CallArrived(call, "a"), now) if isinstance(c, StartTimer)
+        ]
+        ends = []
+        while pending:
+            out = acd.handle(TimerExpired(pending.pop(0)), now)
+            pending += [c.timer for c in out if isinstance(c, StartTimer)]
+            ends += [c for c in out if isinstance(c, End)]
+        assert ends == [End(call, Outcome.VOICEMAIL)]
+        (decision,) = acd.take_decisions()
+        assert decision.at_s == now and "move 3 at this instant" in decision.rule

@@ -72,6 +72,8 @@ def configs(draw: st.DrawFn) -> AcdConfig:
     for name in names:
         skills = tuple(sorted(draw(st.sets(st.sampled_from(SKILLS), min_size=1, max_size=2))))
         others = [n for n in names if n != name]
+        # moves to other queues: random move graphs, routing loops included
+        moves = [Action(ActionKind.QUEUE, n) for n in others]
         overflow = tuple(draw(st.sets(st.sampled_from(others)))) if others else ()
         queues.append(
             QueueConfig(
@@ -80,17 +82,16 @@ def configs(draw: st.DrawFn) -> AcdConfig:
                 strategy=draw(st.none() | st.sampled_from(sorted(STRATEGIES))),
                 priority=draw(st.integers(0, 1)),
                 max_wait_s=draw(st.none() | st.floats(1, 100)),
-                on_max_wait=draw(
-                    st.sampled_from([Action(ActionKind.VOICEMAIL), Action(ActionKind.NOTE)])
-                ),
+                on_max_wait=draw(st.sampled_from([*ends(ActionKind.VOICEMAIL), *moves])),
                 overflow_after_s=draw(st.none() | st.floats(0, 50)) if overflow else None,
                 overflow_to=overflow,
                 join_empty=draw(st.booleans()),
                 leave_when_empty=draw(st.booleans()),
+                on_empty=draw(st.sampled_from([*ends(ActionKind.CLOSE), *moves])),
                 wrap_up_s=draw(st.sampled_from([0.0, 5.0, None])),
                 aging_per_s=draw(st.sampled_from([0.0, 0.0, 0.1, 1.0])),
                 max_waiting=draw(st.none() | st.integers(0, 3)),
-                on_full=draw(st.sampled_from([Action(ActionKind.BUSY), Action(ActionKind.NOTE)])),
+                on_full=draw(st.sampled_from([*ends(ActionKind.BUSY), *moves])),
                 announce_every_s=draw(st.none() | st.sampled_from([5.0, 30.0])),
                 callback_above_s=draw(st.none() | st.sampled_from([0.0, 60.0])),
             )
@@ -119,6 +120,11 @@ def configs(draw: st.DrawFn) -> AcdConfig:
         lines=draw(st.none() | st.integers(1, 6)),
     )
     return AcdConfig(tuple(queues), agents, routing)
+
+
+def ends(kind: ActionKind) -> list[Action]:
+    """A field's default end, and a note."""
+    return [Action(kind), Action(ActionKind.NOTE)]
 
 
 def qualified(agent: Any, queue: Any) -> bool:
@@ -501,3 +507,46 @@ def test_a_pools_best_k_are_its_members_in_order(
     for pool in (heap, cyclic):
         expected = [a for a in pool.members() if a.name not in names][:k]
         assert pool.best(k, names) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_random_move_graphs_never_move_a_call_without_end(data: st.DataObject) -> None:
+    """Queues that move callers to each other at once (on_full with no places, on_empty
+    with nobody logged in, on_max_wait after no wait): every event returns, and a call
+    that loops takes the end of the field that would have moved it once it has left as
+    many queues as there are at that instant, with the trace saying why."""
+    n = data.draw(st.integers(2, 6))
+    names = [f"q{i}" for i in range(n)]
+
+    def move_or(end: ActionKind, name: str) -> Action:
+        others = [x for x in names if x != name]
+        target = data.draw(st.none() | st.sampled_from(others))
+        return Action(end) if target is None else Action(ActionKind.QUEUE, target)
+
+    queues = tuple(
+        QueueConfig(
+            name,
+            ("s1",),
+            max_waiting=data.draw(st.sampled_from([0, None])),
+            on_full=move_or(ActionKind.BUSY, name),
+            join_empty=data.draw(st.booleans()),
+            on_empty=move_or(ActionKind.CLOSE, name),
+            max_wait_s=data.draw(st.none() | st.just(0.0)),
+            on_max_wait=move_or(ActionKind.VOICEMAIL, name),
+        )
+        for name in names
+    )
+    config = AcdConfig(queues)
+    acd = Acd(config, trace=True)
+    h = Harness(acd)
+    for call in range(data.draw(st.integers(1, 5))):
+        h.step(CallArrived(call, data.draw(st.sampled_from(names))))
+        while h.timers:  # max-wait timers of 0 s fire at the same instant
+            h.step(TimerExpired(h.timers.pop(0)))
+    h.step(ServiceStopped())  # calls that wait for good (nobody serves them) end here
+    assert not acd.calls
+    assert len(acd.take_records()) == len(h.arrived)
+    for d in acd.take_decisions():
+        assert d.rule.startswith("routing loop: move ")
+        assert f"more than the {n} queues allow" in d.rule

@@ -52,7 +52,7 @@ from callsim.core.command import (
     TakeNote,
     Transferred,
 )
-from callsim.core.config import AcdConfig, Action, ActionKind
+from callsim.core.config import CLOSE, FINAL, AcdConfig, Action, ActionKind
 from callsim.core.event import (
     AgentAnswered,
     AgentLoggedIn,
@@ -439,13 +439,13 @@ class Acd:
             self._log(now, call.id, queue.name, None, JournalKind.ENTERQUEUE, "", call.ani)
         if not queue.config.join_empty and queue.n_logged_in == 0:
             self._log(now, call.id, queue.name, None, JournalKind.JOINEMPTY)
-            self._apply(call, queue.config.on_empty, now, out)
+            self._apply(call, queue.config.on_empty, now, out, FINAL["on_empty"])
         elif call.preferred is not None and self._prefer(call, now, out):
             return
         elif not self._hunt(call, now, out):
             full = queue.config.max_waiting
             if full is not None and queue.n_waiting >= full:
-                self._apply(call, queue.config.on_full, now, out)
+                self._apply(call, queue.config.on_full, now, out, FINAL["on_full"])
             else:
                 self._wait(call, now, out)
 
@@ -647,8 +647,17 @@ class Acd:
         else:
             self._apply(call, action, now, out)
 
-    def _apply(self, call: Call, action: Action, now: float, out: Out) -> None:
-        """Take the call out of the queue flow: to another queue or to an end."""
+    def _apply(
+        self, call: Call, action: Action, now: float, out: Out, final: Action = CLOSE
+    ) -> None:
+        """Take the call out of the queue flow: to another queue or to an end.
+
+        A move to another queue is a routing loop when the call has already left as many
+        queues as there are at this instant (a chain without a loop leaves each queue at
+        most once): the call takes ``final`` instead, the end of the field that moved it
+        (``FINAL``), and the decision trace says why."""
+        if action.kind is ActionKind.QUEUE and self._looping(call, action, final, now):
+            action = final
         freed: list[Agent] = []
         if call.state is CallState.WAITING:
             self._unwait(call)
@@ -673,6 +682,33 @@ class Acd:
             self._finish(call, outcome, now, out)
         for agent in freed:
             self._release(agent, now, out)
+
+    def _looping(self, call: Call, action: Action, final: Action, now: float) -> bool:
+        """Count the call's move out of its queue; True when it is one too many."""
+        if call.moved_s != now:
+            call.moved_s = now
+            call.moves = []
+        call.moves.append(call.queue.name)
+        if len(call.moves) <= len(self.queues):
+            return False
+        if self.decisions is not None:
+            path = " -> ".join([*call.moves, action.target or ""])
+            queue = call.queue
+            self.decisions.append(
+                Decision(
+                    at_s=now,
+                    call=call.id,
+                    queue=queue.name,
+                    strategy=queue.strategy.name,
+                    candidates=(),
+                    n_candidates=0,
+                    excluded=(),
+                    chosen=(),
+                    rule=f"routing loop: move {len(call.moves)} at this instant ({path}) is "
+                    f"more than the {len(self.queues)} queues allow; {final.kind.value} instead",
+                )
+            )
+        return True
 
     def _finish(self, call: Call, outcome: Outcome, now: float, out: Out) -> None:
         """A call ends before an agent talks with it (again, after a transfer)."""
@@ -835,7 +871,7 @@ class Acd:
                     call.orig_position,
                     waited,
                 )
-            self._apply(call, queue.config.on_empty, now, out)
+            self._apply(call, queue.config.on_empty, now, out, FINAL["on_empty"])
 
     # -- event handlers -----------------------------------------------------------------
 
@@ -1116,7 +1152,7 @@ class Acd:
                     call.orig_position,
                     waited,
                 )
-            self._apply(call, call.queue.config.on_max_wait, now, out)
+            self._apply(call, call.queue.config.on_max_wait, now, out, FINAL["on_max_wait"])
         else:
             self._overflow(call, now, out)
 

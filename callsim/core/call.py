@@ -39,6 +39,8 @@ class Call:
         "entries",
         "first_queue",
         "id",
+        "moved_s",
+        "moves",
         "offers",
         "orig_position",
         "overflowed",
@@ -97,3 +99,5 @@ class Call:
         self.callback_s: float | None = None  # the caller asked for a callback (hung up)
         self.callback_offered = False
         self.callback_failed = False
+        self.moved_s = -float("inf")  # when ``moves`` were made: the queues it left at that instant
+        self.moves: list[str] = []

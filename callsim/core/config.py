@@ -42,6 +42,34 @@ BUSY = Action(ActionKind.BUSY)
 VOICEMAIL = Action(ActionKind.VOICEMAIL)
 CLOSE = Action(ActionKind.CLOSE)
 
+# The queue fields that may move a call to another queue ({queue: X}), each with the end
+# a call takes instead when its moves loop (more moves in one instant than there are
+# queues: ``Acd._apply``); these ends are also the fields' defaults.
+FINAL = {"on_full": BUSY, "on_max_wait": VOICEMAIL, "on_empty": CLOSE}
+MAX_LOOPS = 50  # routing loops listed by ``move_cycles`` (the rest are not searched)
+
+
+def move_cycles(moves: Mapping[str, list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """Every routing loop of a centre: ``moves`` maps each queue to its (field, target
+    queue) moves; each loop is returned once, as its (queue, field) steps from its first
+    queue in ``moves``' order (at most ``MAX_LOOPS``)."""
+    order = {q: i for i, q in enumerate(moves)}
+    found: list[list[tuple[str, str]]] = []
+
+    def walk(start: str, queue: str, path: list[tuple[str, str]], seen: set[str]) -> None:
+        for how, target in moves.get(queue, []):
+            if len(found) >= MAX_LOOPS or target not in order or order[target] < order[start]:
+                continue
+            step = [*path, (queue, how)]
+            if target == start:
+                found.append(step)
+            elif target not in seen:
+                walk(start, target, step, seen | {target})
+
+    for start in moves:
+        walk(start, start, [], {start})
+    return found
+
 
 @dataclass(frozen=True, slots=True)
 class AgentConfig:

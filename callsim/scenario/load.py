@@ -185,9 +185,12 @@ def problems(exc: ValidationError, root: Any = Scenario) -> list[str]:
                 found.append(loc)
             merged[loc][0].append(what.removeprefix("expected "))
             continue
-        line = _problem(err, loc, root)
-        if line not in found:
-            found.append(line)
+        cause = (err.get("ctx") or {}).get("error")
+        several = getattr(cause, "found", None)  # a check that found several problems
+        lines = [f"{e.loc}: {e}" for e in several] if several is not None else []
+        for line in lines or [_problem(err, loc, root)]:
+            if line not in found:
+                found.append(line)
     return [
         f"{x}: expected {' or '.join(merged[x][0])}"
         + (f" (got {merged[x][1]}" * bool(merged[x][1]))

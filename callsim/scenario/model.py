@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from callsim.core import STRATEGIES
+from callsim.core.config import FINAL, move_cycles
 
 HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"  # 24:00 ends a day
 # a name in any language with any punctuation, on one line
@@ -296,7 +297,9 @@ class Queue(Strict):
         None, gt=0, description="Longest wait, seconds; none = no limit.", examples=[300]
     )
     on_max_wait: Fallback = Field(
-        "voicemail", description="After max_wait_s: voicemail, note, close or {queue: X}."
+        "voicemail",
+        description="After max_wait_s: voicemail, note, close or {queue: X} (moves that "
+        "loop back to this queue are refused).",
     )
     overflow: Overflow | None = Field(
         None, description="Offer to other queues' agents after a wait."
@@ -308,7 +311,9 @@ class Queue(Strict):
         False, description="Waiting calls leave when the last qualified agent logs out."
     )
     on_empty: Fallback = Field(
-        "close", description="What happens to callers turned away by the two flags above."
+        "close",
+        description="What happens to callers turned away by the two flags above: voicemail, "
+        "note, close or {queue: X} (moves that loop back to this queue are refused).",
     )
     max_waiting: int | None = Field(
         None,
@@ -319,7 +324,9 @@ class Queue(Strict):
         examples=[10],
     )
     on_full: Literal["busy", "voicemail", "note"] | ToQueue = Field(
-        "busy", description="When every position is taken: busy, voicemail, note or {queue: X}."
+        "busy",
+        description="When every position is taken: busy, voicemail, note or {queue: X} "
+        "(moves that loop back to this queue are refused).",
     )
     announce_every_s: float | None = Field(
         None,
@@ -1078,82 +1085,114 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
+        """Every cross-field problem at once (names that refer to nothing, routing loops,
+        sites, clients, costs), each naming its field as written."""
+        found: list[_LocatedError] = []
         names = [q.name for q in self.queues]
+        known = ", ".join(names)
         declared = sorted({s for q in self.queues for s in q.skills})
-        if len(set(names)) != len(names):
-            raise ValueError(f"queue names must be unique (got {names})")
+        if dup := _duplicate(names):
+            found.append(_at("queues", f"queue name {dup!r} is given twice (names: {known})"))
+        moves: dict[str, list[tuple[str, str]]] = {}
         for i, q in enumerate(self.queues):
             targets = [("overflow.to", t) for t in (q.overflow.to if q.overflow else [])]
-            for field in ("on_max_wait", "on_empty", "on_full"):
+            for field in FINAL:
                 action = getattr(q, field)
                 if isinstance(action, ToQueue):
                     targets.append((f"{field}.queue", action.queue))
+                    moves.setdefault(q.name, []).append((field, action.queue))
             for where, target in targets:
                 if target not in names or target == q.name:
-                    raise _at(
-                        f"queues[{i}].{where}",
-                        f"{target!r} is not another queue (queues: {', '.join(names)})",
+                    found.append(
+                        _at(
+                            f"queues[{i}].{where}",
+                            f"{target!r} is not another queue (queues: {known})",
+                        )
                     )
+        if not found:
+            found += _routing_loops(names, moves)
         if not self.calls and not self.clients:
-            raise ValueError("give at least one call stream (calls) or client (clients)")
+            found.append(_at("calls", "give at least one call stream (calls) or client (clients)"))
         for i, c in enumerate(self.calls):
             if c.queue not in names:
-                raise _at(
-                    f"calls[{i}].queue", f"unknown queue {c.queue!r} (queues: {', '.join(names)})"
+                found.append(
+                    _at(f"calls[{i}].queue", f"unknown queue {c.queue!r} (queues: {known})")
                 )
             if c.forward is not None and c.forward.queue not in names:
-                raise _at(f"calls[{i}].forward.queue", f"unknown queue {c.forward.queue!r} "
-                          f"(queues: {', '.join(names)})")  # fmt: skip
-        self._check_clients(names)
-        self._check_sites()
+                found.append(
+                    _at(
+                        f"calls[{i}].forward.queue",
+                        f"unknown queue {c.forward.queue!r} (queues: {known})",
+                    )
+                )
+        found += self._check_clients(names)
+        found += self._check_sites()
         if self.outbound is not None and self.outbound.queue not in names:
-            raise _at("outbound.queue", f"unknown queue {self.outbound.queue!r} "
-                      f"(queues: {', '.join(names)})")  # fmt: skip
+            found.append(
+                _at("outbound.queue", f"unknown queue {self.outbound.queue!r} (queues: {known})")
+            )
         groups = [g.name for g in self.agents]
-        if len(set(groups)) != len(groups):
-            raise ValueError(f"agent group names must be unique (got {groups})")
+        if dup := _duplicate(groups):
+            found.append(
+                _at(
+                    "agents",
+                    f"agent group name {dup!r} is given twice (names: {', '.join(groups)})",
+                )
+            )
         for i, g in enumerate(self.agents):
             for j, skill in enumerate(g.skill_levels()):
                 if skill not in declared:
-                    raise _at(
-                        f"agents[{i}].skills[{j}]",
-                        f"unknown skill {skill!r} (declared: {', '.join(declared)})",
+                    found.append(
+                        _at(
+                            f"agents[{i}].skills[{j}]",
+                            f"unknown skill {skill!r} (declared: {', '.join(declared)})",
+                        )
                     )
         if self.costs is not None:
-            for where, known, given in (
+            for where, names_known, given in (
                 ("wage_per_hour_by_group", groups, self.costs.wage_per_hour_by_group),
                 ("revenue_per_answered_by_queue", names, self.costs.revenue_per_answered_by_queue),
             ):
                 for key in given:
-                    if key not in known:
-                        raise _at(f"costs.{where}.{key}",
-                                  f"unknown name {key!r} (known: {', '.join(known)})")  # fmt: skip
+                    if key not in names_known:
+                        found.append(
+                            _at(
+                                f"costs.{where}.{key}",
+                                f"unknown name {key!r} (known: {', '.join(names_known)})",
+                            )
+                        )
+        if found:
+            raise _ProblemsError(found)
         return self
 
-    def _check_sites(self) -> None:
+    def _check_sites(self) -> list[_LocatedError]:
+        found = []
         names = [x.name for x in self.sites]
         for i, g in enumerate(self.agents):
             if g.site is not None and g.site not in names:
                 known = ", ".join(names) or "none: give sites"
-                raise _at(f"agents[{i}].site", f"unknown site {g.site!r} (sites: {known})")
+                found.append(_at(f"agents[{i}].site", f"unknown site {g.site!r} (sites: {known})"))
         if not self.sites:
             if self.routing.site_delay_s is not None:
-                raise _at("routing.site_delay_s", "is for several sites: give sites")
-            return
-        if len(set(names)) != len(names):
-            raise _at("sites", f"site names must be unique (got {names})")
+                found.append(_at("routing.site_delay_s", "is for several sites: give sites"))
+            return found
+        if dup := _duplicate(names):
+            found.append(_at("sites", f"site name {dup!r} is given twice (got {names})"))
         if abs(sum(x.share for x in self.sites) - 1) > 1e-6:
             total = sum(x.share for x in self.sites)
-            raise _at("sites", f"the shares add up to {total:g}, not 1")
+            found.append(_at("sites", f"the shares add up to {total:g}, not 1"))
         if self.routing.site_delay_s is None:
-            raise _at("routing.site_delay_s", "is required with sites (0: at once)")
+            found.append(_at("routing.site_delay_s", "is required with sites (0: at once)"))
         for i, q in enumerate(self.queues):
             if q.overflow is not None:
-                raise _at(f"queues[{i}].overflow", "not with sites: sites overflow to each other")
+                found.append(
+                    _at(f"queues[{i}].overflow", "not with sites: sites overflow to each other")
+                )
         if self.clients:
-            raise _at("sites", "not with answering-service clients")
+            found.append(_at("sites", "not with answering-service clients"))
         if self.outbound is not None:
-            raise _at("sites", "not with blended outbound (outbound)")
+            found.append(_at("sites", "not with blended outbound (outbound)"))
+        return found
 
     @model_validator(mode="after")
     def _expand_sites(self) -> Scenario:
@@ -1166,29 +1205,32 @@ class Scenario(Strict):
         out._written = self.model_dump(mode="json", exclude_unset=True)
         return out
 
-    def _check_clients(self, queues: list[str]) -> None:
+    def _check_clients(self, queues: list[str]) -> list[_LocatedError]:
+        found = []
+        known = ", ".join(queues)
         for language, queue in self.answering.contacts.language_queues.items():
             if queue not in queues:
-                raise _at(
-                    f"answering.contacts.language_queues.{language}",
-                    f"unknown queue {queue!r} (queues: {', '.join(queues)})",
+                found.append(
+                    _at(
+                        f"answering.contacts.language_queues.{language}",
+                        f"unknown queue {queue!r} (queues: {known})",
+                    )
                 )
         seen: dict[str, str] = {}
         zones = [("answering.time_zone", self.answering.time_zone)]
         for i, cl in enumerate(self.clients):
             if cl.queue not in queues:
-                raise _at(
-                    f"clients[{i}].queue",
-                    f"unknown queue {cl.queue!r} (queues: {', '.join(queues)})",
+                found.append(
+                    _at(f"clients[{i}].queue", f"unknown queue {cl.queue!r} (queues: {known})")
                 )
             for where, queue in _ivr_queues(cl.ivr, f"clients[{i}].ivr"):
                 if queue not in queues:
-                    raise _at(where, f"unknown queue {queue!r} (queues: {', '.join(queues)})")
+                    found.append(_at(where, f"unknown queue {queue!r} (queues: {known})"))
             for n in cl.numbers:
                 key = "".join(ch for ch in n if ch.isdigit())
                 if key in seen:
-                    raise _at(
-                        f"clients[{i}].numbers", f"number {n!r} also belongs to {seen[key]!r}"
+                    found.append(
+                        _at(f"clients[{i}].numbers", f"number {n!r} also belongs to {seen[key]!r}")
                     )
                 seen[key] = cl.name
             if cl.time_zone:
@@ -1197,9 +1239,43 @@ class Scenario(Strict):
             try:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
-                raise _at(
-                    where, f"unknown time zone {zone!r} (expected an IANA name like Europe/Oslo)"
-                ) from None
+                found.append(
+                    _at(
+                        where,
+                        f"unknown time zone {zone!r} (expected an IANA name like Europe/Oslo)",
+                    )
+                )
+        return found
+
+
+def _duplicate(names: list[str]) -> str | None:
+    """The first name given twice, if any."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _routing_loops(
+    names: list[str], moves: dict[str, list[tuple[str, str]]]
+) -> list[_LocatedError]:
+    """One problem per routing loop: queues whose on_full, on_empty or on_max_wait move
+    calls round in a circle (overflow is no move: the call keeps its place)."""
+    index = {q: i for i, q in enumerate(names)}
+    found = []
+    for loop in move_cycles(moves):
+        steps = " -> ".join(f"{q} ({field})" for q, field in loop)
+        first, field = loop[0]
+        found.append(
+            _at(
+                f"queues[{index[first]}].{field}.queue",
+                f"a routing loop: {steps} -> {first}: a call could move between these "
+                "queues without end (end one of them in busy, voicemail, note or close)",
+            )
+        )
+    return found
 
 
 def _ivr_queues(menu: IvrMenu | None, where: str) -> list[tuple[str, str]]:
@@ -1220,6 +1296,14 @@ class _LocatedError(ValueError):
     def __init__(self, loc: str, message: str) -> None:
         super().__init__(message)
         self.loc = loc
+
+
+class _ProblemsError(ValueError):
+    """Several cross-field errors of one check, each knowing its field path."""
+
+    def __init__(self, found: list[_LocatedError]) -> None:
+        super().__init__("; ".join(f"{e.loc}: {e}" for e in found))
+        self.found = found
 
 
 def _at(loc: str, message: str) -> _LocatedError:
