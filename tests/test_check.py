@@ -314,8 +314,9 @@ def test_every_routing_loop_is_one_error_naming_its_queues_and_fields(tmp_path: 
 def test_every_cross_field_error_of_a_file_at_once(tmp_path: Path) -> None:
     path = tmp_path / "refs.yaml"
     path.write_text(
-        BASE.replace("{queue: q, arrivals", "{queue: nowhere, arrivals")
-        .replace("skills: [s, t], shift", "skills: [s, x], shift", 1)
+        BASE.replace("{queue: q, arrivals", "{queue: nowhere, arrivals").replace(
+            "skills: [s, t], shift", "skills: [s, x], shift", 1
+        )
         + "costs: {wage_per_hour_by_group: {z: 20}, revenue_per_answered_by_queue: {y: 5}}\n"
     )
     with pytest.raises(ScenarioError) as info:
@@ -326,3 +327,116 @@ def test_every_cross_field_error_of_a_file_at_once(tmp_path: Path) -> None:
         f"{path}: costs.wage_per_hour_by_group.z: unknown name 'z' (known: a, b)",
         f"{path}: costs.revenue_per_answered_by_queue.y: unknown name 'y' (known: q, r)",
     ]
+
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def test_a_site_without_agents_is_warned_about_by_its_own_field_and_runs(tmp_path: Path) -> None:
+    """Its calls wait routing.site_delay_s for the other sites' agents; every message
+    names a field of the file as written, not of the sites' rewrite."""
+    text = (SCENARIOS / "two-sites.yaml").read_text()
+    path = tmp_path / "three.yaml"
+    path.write_text(
+        text.replace(
+            "- {name: bergen, share: 0.3}",
+            "- {name: bergen, share: 0.2}\n  - {name: tromso, share: 0.1}",
+        )
+    )
+    found = [(p.level, str(p)) for p in check_scenario(load_scenario(path))]
+    assert found == [
+        (
+            Level.WARNING,
+            "sites[2]: no agent group works at 'tromso' (agents[].site): its share (0.1) of "
+            "every queue's calls waits routing.site_delay_s (30 s), then goes to the other "
+            "sites' agents",
+        ),
+    ]
+    summary = simulate(load_scenario(path), replications=1, seed=1).summary
+    assert summary["queues"]["support@tromso"]["answered"]["mean"] > 0
+
+
+def test_a_queue_no_group_serves_but_overflow_does_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "u.yaml"
+    path.write_text(
+        BASE.replace("{name: r, skills: [t]}]", "{name: r, skills: [t]}, {name: u, skills: [u], "
+                     "overflow: {after_s: 20, to: [q]}}]")
+        .replace("calls:\n", "calls:\n  - {queue: u, arrivals: {per_hour: 10}, "
+                 "talk_s: {dist: constant, value: 60}}\n")
+    )  # fmt: skip
+    found = [(p.level, str(p)) for p in check_scenario(load_scenario(path))]
+    assert found == [
+        (
+            Level.WARNING,
+            "queues[2].skills: no agent group has all of u: calls wait 20 s in 'u', then go "
+            "to the agents of q (overflow)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("routing", "places", "expected"),
+    [
+        ("", "", "the queue grows until callers give up"),
+        (
+            "routing: {lines: 1}\n",
+            "",
+            "no queue can form on 1 lines: the callers beyond them hear busy",
+        ),
+        ("routing: {lines: 3}\n", "", "at most 2 callers can wait on 3 lines: the rest hear busy"),
+        (
+            "",
+            ", max_waiting: 4",
+            "the queue fills its 4 places (max_waiting), then callers get on_full (busy)",
+        ),  # fmt: skip
+    ],
+)
+def test_the_overload_warning_knows_lines_and_queue_places(
+    tmp_path: Path, routing: str, places: str, expected: str
+) -> None:
+    path = tmp_path / "o.yaml"
+    path.write_text(
+        BASE.replace("count: 3, skills: [s, t]", "count: 1, skills: [s, t]", 1)
+        .replace("{name: q, skills: [s]}", "{name: q, skills: [s]" + places + "}")
+        .replace("queues:", routing + "queues:")
+    )
+    (problem,) = check_scenario(load_scenario(path))
+    assert str(problem).endswith(f"'q' can carry from 12:30 to 13:00: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("reserve", "inbound_only", "expected"),
+    [
+        (
+            12,
+            0,
+            "outbound.reserve: 12: nothing is ever dialled (the centre has 12 agents; a "
+            "free agent dials only while 12 others are idle)",
+        ),  # fmt: skip
+        (
+            9,
+            4,
+            "outbound.reserve: 9 is at least the 8 agents who can dial: a free one dials "
+            "only while 9 others are idle, so little is dialled",
+        ),  # fmt: skip
+        (2, 0, None),
+    ],
+)
+def test_a_reserve_that_leaves_nothing_to_dial_is_warned_about(
+    tmp_path: Path, reserve: int, inbound_only: int, expected: str | None
+) -> None:
+    text = (
+        (SCENARIOS / "blended-outbound.yaml")
+        .read_text()
+        .replace("reserve: 2", f"reserve: {reserve}")
+    )
+    if inbound_only:
+        text = text.replace(
+            "- {name: blend, count: 12, skills: [service, campaign]}",
+            f"- {{name: blend, count: {12 - inbound_only}, skills: [service, campaign]}}\n"
+            f"  - {{name: inbound, count: {inbound_only}, skills: [service]}}",
+        )
+    path = tmp_path / "b.yaml"
+    path.write_text(text)
+    found = [str(p) for p in check_scenario(load_scenario(path))]
+    assert found == ([expected] if expected else [])

@@ -52,7 +52,7 @@ from callsim.core.command import (
     TakeNote,
     Transferred,
 )
-from callsim.core.config import CLOSE, FINAL, AcdConfig, Action, ActionKind
+from callsim.core.config import CLOSE, FINAL, AcdConfig, Action, ActionKind, qualified
 from callsim.core.event import (
     AgentAnswered,
     AgentLoggedIn,
@@ -298,7 +298,7 @@ class Acd:
         found: dict[str, QueueState] = {}
         for skill in agent.skills:
             for q in self._queues_by_skill.get(skill, ()):
-                if q.name not in found and all(s in agent.skills for s in q.skills):
+                if q.name not in found and qualified(agent.skills, q.skills):
                     found[q.name] = q
         agent.queues = sorted(found.values(), key=lambda q: self._queue_order[q.name])
         agent.pools = [q.pool for q in agent.queues]

@@ -7,7 +7,7 @@ Validation of people's input happens at the edges (the scenario models, the API)
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from callsim.errors import ConfigError
@@ -47,6 +47,12 @@ CLOSE = Action(ActionKind.CLOSE)
 # queues: ``Acd._apply``); these ends are also the fields' defaults.
 FINAL = {"on_full": BUSY, "on_max_wait": VOICEMAIL, "on_empty": CLOSE}
 MAX_LOOPS = 50  # routing loops listed by ``move_cycles`` (the rest are not searched)
+
+
+def qualified(skills: Collection[str], queue_skills: Iterable[str]) -> bool:
+    """An agent with ``skills`` may take the calls of a queue needing ``queue_skills``:
+    it has every one of them (the routing rule of ``Acd``, for every layer)."""
+    return all(s in skills for s in queue_skills)
 
 
 def move_cycles(moves: Mapping[str, list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:

@@ -11,11 +11,21 @@ per queue and site, and the overflow table shows the calls the other sites took.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
 def site_queue(queue: str, site: str) -> str:
     return f"{queue}@{site}"
+
+
+def written_path(path: str, n_sites: int) -> str:
+    """A field path of the rewrite (``queues[j]...``, ``calls[k]...``) as written: each
+    queue and call stream became ``n_sites`` in a row."""
+    found = re.match(r"(queues|calls)\[(\d+)\]", path)
+    if found is None:
+        return path
+    return f"{found[1]}[{int(found[2]) // n_sites}]{path[found.end() :]}"
 
 
 def expand(data: dict[str, Any]) -> dict[str, Any]:
