@@ -83,6 +83,7 @@ class ReplicationStats:
     busy_total_s: np.ndarray  # [interval]
     staffed_total_s: np.ndarray  # [interval]
     wait_hist: np.ndarray  # [queue, bin]: answered calls' waits over WAIT_BINS
+    wait_atoms: np.ndarray  # [k, 3] rows (queue, wait_s, count): of them, the atoms
     agent_calls: np.ndarray  # [agent], over the counted day
     agent_talk_s: np.ndarray
     agent_wrap_s: np.ndarray
@@ -291,6 +292,7 @@ def reduce_replication(
             overflowed[queue[i], qidx[to]] += 1
             overflowed_answered[queue[i], qidx[to]] += answered[i]
     np.add.at(moved, (queue[sent_on], c["final_queue"][sent_on]), 1.0)
+    waits = np.round(wait[counted & answered], 6)  # to the microsecond: clock noise off
     return ReplicationStats(
         offered=count(everything),
         answered=count(answered),
@@ -308,7 +310,8 @@ def reduce_replication(
         staffed_s=staffed,
         busy_total_s=agent_busy_iv.sum(axis=0),
         staffed_total_s=agent_staffed_iv.sum(axis=0),
-        wait_hist=_wait_hist(wait[counted & answered], queue[counted & answered], n_q),
+        wait_hist=_wait_hist(waits, queue[counted & answered], n_q),
+        wait_atoms=_wait_atoms(waits, queue[counted & answered]),
         agent_calls=np.bincount(ans_agent[ans_in_day], minlength=n_agents).astype(float),
         agent_talk_s=np.bincount(ans_agent[ans_in_day], talk[answered][ans_in_day], n_agents),
         agent_wrap_s=np.bincount(ans_agent[ans_in_day], wrap[answered][ans_in_day], n_agents),
@@ -468,21 +471,38 @@ def metric_samples(
 PERCENTILES = (50, 80, 90, 95)
 
 
-def hist_percentile(hist: np.ndarray, q: float) -> float:
+def hist_percentile(hist: np.ndarray, q: float, atoms: np.ndarray | None = None) -> float:
     """The ``q`` percentile of answered calls' waits from their histogram over
-    ``WAIT_BINS``, interpolated within its bin (5 s wide up to 300 s, 30 s to 1,800 s; a
-    percentile in the last, open bin is given as 1,800 s); NaN without calls."""
+    ``WAIT_BINS`` and its ``atoms`` ([value, count] rows, counted in ``hist`` too): the
+    share of waits at or below it is at least ``q`` %. The distribution jumps at each atom
+    (a wait of zero is one) and rises evenly within a bin by the bin's other waits, so a
+    percentile that falls on an atom is its value, and one inside the rest is interpolated
+    within its bin (5 s wide up to 300 s, 30 s to 1,800 s; waits in the last, open bin
+    count as 1,800 s). NaN without calls."""
     total = hist.sum()
     if total <= 0:
         return math.nan
-    cum = np.cumsum(hist)
+    values, counts = (np.empty(0), np.empty(0)) if atoms is None else atoms.T
+    spread = hist - np.bincount(_bin_of(values), counts, len(hist))
+    cap = WAIT_BINS[-2]  # the open bin's waits, atoms or not, as one atom at its start
+    values, where = np.unique(np.append(np.minimum(values, cap), cap), return_inverse=True)
+    counts = np.bincount(where, np.append(counts, spread[-1]))
+    spread[-1] = 0.0
+    points = np.union1d(WAIT_BINS[:-1], values)  # between two: no atom, one bin
+    i = _bin_of(points)
+    even = np.append(0.0, np.cumsum(spread))[i] + spread[i] * (
+        (points - WAIT_BINS[i]) / (WAIT_BINS[i + 1] - WAIT_BINS[i])
+    )
+    jumps = np.append(0.0, np.cumsum(counts))
+    below = even + jumps[np.searchsorted(values, points, side="left")]
+    upto = even + jumps[np.searchsorted(values, points, side="right")]
     goal = total * q / 100
-    i = int(np.searchsorted(cum, goal, side="left"))
-    lo, hi = WAIT_BINS[i], WAIT_BINS[i + 1]
-    if not math.isfinite(hi):
-        return float(lo)
-    before = cum[i - 1] if i else 0.0
-    return float(lo + (hi - lo) * (goal - before) / hist[i]) if hist[i] else float(lo)
+    reached = goal - 1e-9 * total  # counts summed in floats
+    k = int(np.argmax(upto >= reached))
+    if k and below[k] >= reached:  # reached by the spread waits before points[k]
+        share = min(1.0, (goal - upto[k - 1]) / (below[k] - upto[k - 1]))
+        return float(points[k - 1] + (points[k] - points[k - 1]) * share)
+    return float(points[k])  # an atom holds it
 
 
 def or_none(x: float) -> float | None:
@@ -497,26 +517,49 @@ def ci_of(samples: np.ndarray) -> dict[str, float | None]:
     return {"mean": or_none(mean[0]), "ci95": or_none(half[0])}
 
 
+def _bin_of(wait: np.ndarray) -> np.ndarray:
+    """Each wait's bin of ``WAIT_BINS``."""
+    return np.searchsorted(WAIT_BINS, wait, side="right") - 1
+
+
 def _wait_hist(wait: np.ndarray, queue: np.ndarray, n_q: int) -> np.ndarray:
     """[queue, bin] counts of waits over ``WAIT_BINS``."""
     n_bins = len(WAIT_BINS) - 1
-    b = np.searchsorted(WAIT_BINS, wait, side="right") - 1
-    flat = np.bincount(queue * n_bins + b, minlength=n_q * n_bins)
+    flat = np.bincount(queue * n_bins + _bin_of(wait), minlength=n_q * n_bins)
     return flat.reshape(n_q, n_bins).astype(float)
+
+
+def _wait_atoms(wait: np.ndarray, queue: np.ndarray) -> np.ndarray:
+    """[k, 3] rows (queue, wait_s, count) of the waits that are points of their queue's
+    distribution, not spread: zero (answered at once) and every wait that recurs exactly
+    (a constant answer delay, a ring timeout); a wait drawn from a continuum does not."""
+    pairs, counts = np.unique(np.column_stack([queue, wait]), axis=0, return_counts=True)
+    atom = (counts > 1) | (pairs[:, 1] == 0)
+    return np.column_stack([pairs[atom], counts[atom]])
 
 
 def wait_percentiles(
     reps: list[ReplicationStats], queues: int | np.ndarray | None = None
 ) -> dict[str, dict[str, float | None]]:
     """p50, p80, p90, p95 of answered calls' waits (of one queue, or of those a mask
-    picks, else of all): each replication's, mean and CI."""
-    if isinstance(queues, int):
-        hists = [r.wait_hist[queues] for r in reps]
+    picks, else of all): ``mean`` and ``ci95`` of each replication's percentile, and
+    ``pooled``, the percentile of all replications' waits together."""
+    n_q = reps[0].wait_hist.shape[0]
+    if queues is None:
+        pick = np.ones(n_q, dtype=bool)
+    elif isinstance(queues, int):
+        pick = np.arange(n_q) == queues
     else:
-        pick = slice(None) if queues is None else queues
-        hists = [r.wait_hist[pick].sum(axis=0) for r in reps]
-    return {f"p{q}": ci_of(np.array([hist_percentile(h, q) for h in hists]))
-            for q in PERCENTILES}  # fmt: skip
+        pick = np.asarray(queues, dtype=bool)
+    hists = [r.wait_hist[pick].sum(axis=0) for r in reps]
+    atoms = [r.wait_atoms[pick[r.wait_atoms[:, 0].astype(np.intp)], 1:] for r in reps]
+    pooled_hist, pooled_atoms = np.sum(hists, axis=0), np.concatenate(atoms)
+    out: dict[str, dict[str, float | None]] = {}
+    for q in PERCENTILES:
+        each = [hist_percentile(h, q, a) for h, a in zip(hists, atoms, strict=True)]
+        pooled = hist_percentile(pooled_hist, q, pooled_atoms)
+        out[f"p{q}"] = ci_of(np.array(each)) | {"pooled": or_none(pooled)}
+    return out
 
 
 def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:

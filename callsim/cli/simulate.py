@@ -171,13 +171,22 @@ def show(result: SimulationResult) -> None:
         ["SL of answered calls", _pm(defs["of_answered"]), *blank],
         ["SL of all offered (short abandons too)", _pm(defs["of_all_offered"]), *blank],
     ]
-    rows += [[f"wait {q}, answered, s", _pm(v), *blank]
-             for q, v in s["wait_percentiles_s"].items()]  # fmt: skip
-    if cb := s.get("callbacks"):
-        rows += [
-            ["callbacks accepted, calls a day", f"{cb['accepted']:.1f}", *blank],
-            ["callbacks answered when dialled", _pm(cb["connect_rate"]), *blank],
+    if cb := s.get("callbacks"):  # beside the service level, which counts no callback
+        shares = cb["of_callers"]
+        at = METRICS.index("service_level") + 1
+        rows[at:at] = [
+            ["took a callback (not in SL), of callers", _pm(shares["accepted"]), *blank],
+            ["  callback answered, of callers", _pm(shares["connected"]), *blank],
+            ["  callback failed, of callers", _pm(shares["failed"]), *blank],
         ]
+    waits = [s["wait_percentiles_s"], *(s["queues"][q]["wait_percentiles_s"] for q in queues)]
+    rows += [[f"wait {p}, answered, s: mean of reps", *(_pm(w[p]) for w in waits)]
+             for p in waits[0]]  # fmt: skip
+    rows.append(
+        ["wait p50/80/90/95, all reps pooled, s",
+         *(" / ".join("-" if v["pooled"] is None else f"{v['pooled']:.4g}" for v in w.values())
+           for w in waits)]
+    )  # fmt: skip
     if bb := s.get("busy_and_balking"):
         rows += [
             ["heard busy (lines or queue full)", _pm(bb["busy_share"]), *blank],

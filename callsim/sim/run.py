@@ -191,6 +191,16 @@ def _combine(
             "mean_delay_s": ci_of(
                 np.where(connected > 0, delay / np.maximum(connected, 1), np.nan)
             ),
+            # the whole story beside the service level, which counts no callback: shares
+            # of the callers = the offered calls + the callers who accepted a callback
+            "of_callers": {
+                name: ci_of(n / np.maximum(samples["offered"] + accepted, 1))
+                for name, n in (
+                    ("accepted", accepted),
+                    ("connected", connected),
+                    ("failed", failed),
+                )
+            },
         }
     if plan.days > 1:
         summary["days"] = _per_day(plan, reps)
