@@ -359,11 +359,15 @@ def test_a_site_without_agents_is_warned_about_by_its_own_field_and_runs(tmp_pat
 def test_a_queue_no_group_serves_but_overflow_does_is_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "u.yaml"
     path.write_text(
-        BASE.replace("{name: r, skills: [t]}]", "{name: r, skills: [t]}, {name: u, skills: [u], "
-                     "overflow: {after_s: 20, to: [q]}}]")
-        .replace("calls:\n", "calls:\n  - {queue: u, arrivals: {per_hour: 10}, "
-                 "talk_s: {dist: constant, value: 60}}\n")
-    )  # fmt: skip
+        BASE.replace(
+            "{name: r, skills: [t]}]",
+            "{name: r, skills: [t]}, {name: u, skills: [u], overflow: {after_s: 20, to: [q]}}]",
+        ).replace(
+            "calls:\n",
+            "calls:\n  - {queue: u, arrivals: {per_hour: 10}, "
+            "talk_s: {dist: constant, value: 60}}\n",
+        )
+    )
     found = [(p.level, str(p)) for p in check_scenario(load_scenario(path))]
     assert found == [
         (
@@ -388,7 +392,7 @@ def test_a_queue_no_group_serves_but_overflow_does_is_a_warning(tmp_path: Path) 
             "",
             ", max_waiting: 4",
             "the queue fills its 4 places (max_waiting), then callers get on_full (busy)",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_the_overload_warning_knows_lines_and_queue_places(
@@ -412,13 +416,13 @@ def test_the_overload_warning_knows_lines_and_queue_places(
             0,
             "outbound.reserve: 12: nothing is ever dialled (the centre has 12 agents; a "
             "free agent dials only while 12 others are idle)",
-        ),  # fmt: skip
+        ),
         (
             9,
             4,
             "outbound.reserve: 9 is at least the 8 agents who can dial: a free one dials "
             "only while 9 others are idle, so little is dialled",
-        ),  # fmt: skip
+        ),
         (2, 0, None),
     ],
 )

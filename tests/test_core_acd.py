@@ -613,7 +613,8 @@ def test_a_routing_loop_ends_in_the_moving_fields_end_and_the_trace_says_why() -
         "allow; busy instead"
     )
     log = "\n".join(queue_log_lines(acd.journal))
-    assert log.count("|ENTERQUEUE|") == 3 and log.count("|FULL|") == 1
+    assert log.count("|ENTERQUEUE|") == 3
+    assert log.count("|FULL|") == 1
     # a chain without a loop is never cut short: through every queue to the last's end
     chain = [
         QueueConfig(f"q{i}", ("s",), max_waiting=0, on_full=Action(ActionKind.QUEUE, f"q{i + 1}"))
@@ -645,4 +646,5 @@ def test_moves_are_counted_per_instant_across_events() -> None:
             ends += [c for c in out if isinstance(c, End)]
         assert ends == [End(call, Outcome.VOICEMAIL)]
         (decision,) = acd.take_decisions()
-        assert decision.at_s == now and "move 3 at this instant" in decision.rule
+        assert decision.at_s == now
+        assert "move 3 at this instant" in decision.rule
