@@ -268,9 +268,9 @@ def validate(
     sc = load_scenario(scenario)
     report_problems(scenario, sc, strict=strict)
     agents = sum(g.count for g in sc.agents)
-    typer.echo(
-        f"{scenario}: ok ({len(sc.queues)} queues, {len(sc.calls)} call streams, {agents} agents)"
-    )
+    written = sc.written()  # with sites: as written, not one queue per site
+    queues, calls = len(written["queues"]), len(written.get("calls", ()))
+    typer.echo(f"{scenario}: ok ({queues} queues, {calls} call streams, {agents} agents)")
 
 
 @app.command(cls=Command)
