@@ -98,15 +98,13 @@ _BUSY = Outcome.BUSY
 def _this_day(
     plan: SimPlan, s: Stream, rng: np.random.Generator
 ) -> tuple[tuple[float, float, float], ...]:
-    """The stream's rate pieces with this replication's day-to-day volume multipliers
-    (each piece is in one day: the plan splits them at midnight)."""
+    """The stream's rate pieces with this replication's day-to-day volume multipliers,
+    one a day of the horizon (each piece is in one day; the warm-up is day 1's)."""
     if s.day_to_day is None:
         return s.pieces
-    first = plan.origin_min * 60 // 86_400  # the day of clock 0 (0: day 1, -1: the one before)
-    days = int((plan.origin_min * 60 + plan.run_end_s) // 86_400) - first + 1
-    mult = day_multipliers(rng, s.day_to_day[0], s.day_to_day[1], days)
+    mult = day_multipliers(rng, s.day_to_day[0], s.day_to_day[1], plan.days)
     return tuple(
-        (a, b, r * float(mult[int((plan.origin_min * 60 + a) // 86_400 - first)]))
+        (a, b, r * float(mult[max(0, int((a - plan.count_from_s) // 86_400))]))
         for a, b, r in s.pieces
     )
 

@@ -4,6 +4,12 @@ clock, the call streams and each agent's timetable.
 Clock: seconds from the start of the run, which is ``horizon.start`` of day 1 minus the
 warm-up; minute ``m`` of day ``d`` (day 1 is the horizon's first) is on the clock at
 ``((d - 1) * 1440 + m - origin_min) * 60``. Arrival profiles and shifts repeat every day.
+
+Day ``k`` of a run is the k-th 24 hours from ``horizon.start`` (a night's hours after
+midnight are its own day's): the intervals' ``day``, the days table, the day-to-day
+multipliers and the next-day retrials all count days so. Calls arrive in each day's
+opening hours, ``start`` to ``end`` (day 1's from the warm-up on), unless the horizon is a
+whole day or an arrival profile sets calls outside them (``nights_open``).
 """
 
 from __future__ import annotations
@@ -33,10 +39,13 @@ from callsim.scenario.model import (
     ClientSpec,
     Contacts,
     FollowUp,
+    Horizon,
+    ProfilePoint,
     Retrial,
     Scenario,
     dist_mean,
     minutes,
+    span_min,
 )
 from callsim.sim.sample import sampler
 
@@ -120,10 +129,14 @@ class SimPlan:
         )
 
     def interval_labels(self) -> list[tuple[int, str]]:
-        """(day, "HH:MM") of each interval's start; day 1 is the horizon's first."""
+        """(day, "HH:MM") of each interval's start; day k is the k-th 24 hours from the
+        horizon's start (an overnight day's hours after midnight are its own)."""
         start = self.origin_min + self.count_from_s / 60
         step = self.interval_s / 60
-        return [_day_hhmm(start + i * step) for i in range(self.n_intervals)]
+        return [
+            (int(i * step // 1440) + 1, _day_hhmm(start + i * step)[1])
+            for i in range(self.n_intervals)
+        ]
 
 
 def paid_seconds(plan: SimPlan, wage_of_group: dict[str, float]) -> np.ndarray:
@@ -179,30 +192,53 @@ def _daily(origin: int, end_s: float, start_min: int, length_min: int) -> list[t
         day += 1
 
 
+def night_points(h: Horizon, arrivals: Arrivals) -> list[ProfilePoint]:
+    """The profile's points with calls outside each day's opening hours (``start`` to
+    ``end``), over several days (one day has no night)."""
+    span = span_min(h.start, h.end)
+    if h.days == 1 or arrivals.profile is None:
+        return []
+    start = minutes(h.start)
+    return [
+        p for p in arrivals.profile if p.per_hour > 0 and (minutes(p.at) - start) % 1440 >= span
+    ]
+
+
+def nights_open(h: Horizon, arrivals: Arrivals) -> bool:
+    """Whether calls arrive outside each day's opening hours: they are the whole day, or
+    the profile has points with calls outside them (it then sets the rate day and night)."""
+    return span_min(h.start, h.end) == 1440 or bool(night_points(h, arrivals))
+
+
 def build_plan(s: Scenario) -> SimPlan:
     h = s.horizon
     origin = minutes(h.start) - h.warmup_min
     start_s = h.warmup_min * 60.0
     end_s = start_s + h.length_min() * 60.0
+    span_s = span_min(h.start, h.end) * 60.0  # a day's opening hours
 
     def pieces(arrivals: Arrivals) -> tuple[tuple[float, float, float], ...]:
+        """The rate's pieces, each within one day's opening hours (the nights' too when
+        they are open): a day's multiplier scales whole pieces."""
         if arrivals.per_hour is not None:
-            if arrivals.day_to_day is None:
-                return ((0.0, end_s, arrivals.per_hour / 3600),)
-            days = _daily(origin, end_s, 0, 1440)  # a piece a day: each day its multiplier
-            return tuple((max(lo, 0.0), min(hi, end_s), arrivals.per_hour / 3600)
-                         for lo, hi in days if min(hi, end_s) > max(lo, 0.0))  # fmt: skip
-        assert arrivals.profile is not None
-        # each day: the first rate from midnight, each point's rate until the next point
-        at = [minutes(p.at) for p in arrivals.profile]
-        at[0] = 0
-        bounds = [*at[1:], 1440]
-        out = []
-        for p, a, b in zip(arrivals.profile, at, bounds, strict=True):
-            for lo, hi in _daily(origin, end_s, a, b - a):
-                if hi > lo and p.per_hour > 0:
-                    out.append((max(lo, 0.0), min(hi, end_s), p.per_hour / 3600))
-        return tuple(sorted(out))
+            rates = [(0.0, end_s, arrivals.per_hour / 3600)]
+        else:  # each day: the first rate from midnight, each point's until the next point
+            assert arrivals.profile is not None
+            at = [minutes(p.at) for p in arrivals.profile]
+            at[0] = 0
+            bounds = [*at[1:], 1440]
+            rates = sorted(
+                (lo, hi, p.per_hour / 3600)
+                for p, a, b in zip(arrivals.profile, at, bounds, strict=True)
+                if p.per_hour > 0
+                for lo, hi in _daily(origin, end_s, a, b - a)
+            )
+        hours = 86_400.0 if nights_open(h, arrivals) else span_s
+        days = [start_s + k * 86_400.0 for k in range(h.days)]
+        opening = [(0.0 if k == 0 else t, min(t + hours, end_s)) for k, t in enumerate(days)]
+        return tuple((max(a, lo), min(b, hi), r)
+                     for lo, hi in opening for a, b, r in rates
+                     if min(b, hi) > max(a, lo))  # fmt: skip
 
     streams = [
         Stream(
@@ -314,7 +350,7 @@ def build_plan(s: Scenario) -> SimPlan:
         note_s=sampler(work.note_s),
         contacts=work.contacts if s.clients else None,
         days=h.days,
-        day_span_s=(h.length_min() - (h.days - 1) * 1440) * 60.0,
+        day_span_s=span_s,
         outbound=outbound,
         caller_routing=caller_routing(s),
     )

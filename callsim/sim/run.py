@@ -278,13 +278,14 @@ def inbound(plan: SimPlan) -> np.ndarray | None:
 
 def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]]:
     """Each day of a connected run: its calls (means a day) and its service level and
-    abandonment with CIs; ``from_day_before``: retrials carried over from the day before."""
-    per_day = round(86_400 / plan.interval_s)
+    abandonment with CIs; ``from_day_before``: retrials carried over from the day before.
+    A day's intervals are those its ``day`` labels in the intervals table."""
+    day_of = np.array([day for day, _ in plan.interval_labels()])
     out = []
     for d in range(plan.days):
-        cut = slice(d * per_day, (d + 1) * per_day)
+        cut = day_of == d + 1
 
-        def total(name: str, cut: slice = cut) -> np.ndarray:
+        def total(name: str, cut: np.ndarray = cut) -> np.ndarray:
             return np.array([getattr(r, name)[cut].sum() for r in reps], dtype=float)
 
         offered, answered, abandoned = total("offered"), total("answered"), total("abandoned")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from callsim.analytics.erlang import cut_normal
 from callsim.core.ivr import Exit, Menu
 from callsim.scenario.model import (
     Constant,
@@ -86,11 +87,12 @@ def poisson_times(
 
 
 def day_multipliers(rng: np.random.Generator, dist: str, cv: float, days: int) -> np.ndarray:
-    """``days`` draws of a day's volume multiplier, mean 1: gamma with coefficient of
-    variation ``cv``, or normal with standard deviation ``cv`` cut at 0."""
+    """``days`` draws of a day's volume multiplier, mean 1 and standard deviation ``cv``:
+    gamma, or a normal cut at 0 (``cut_normal``: the cut draws have that mean and sd)."""
     if dist == "gamma":
         return rng.gamma(1.0 / cv**2, cv**2, days)
-    return np.maximum(0.0, 1.0 + cv * rng.standard_normal(days))
+    mean, sd = cut_normal(cv)
+    return np.maximum(0.0, mean + sd * rng.standard_normal(days))
 
 
 def press_keys(menu: Menu, random: Callable[[], float]) -> str:
