@@ -139,15 +139,24 @@ class Horizon(Strict):
     24:00). The run starts ``warmup_min`` earlier (those calls fill the system and are
     not counted) and follows every counted call to its outcome, for at most 4 hours
     after the end (what is still open then ends ``interrupted``). Over several days the
-    time runs on through the nights: arrival profiles and shifts repeat every day."""
+    time runs on through the nights: arrival profiles and shifts repeat every day, and
+    calls arrive in each day's ``start``-``end`` only (day 1's from the warm-up), unless
+    that is a whole day or a profile has points with calls outside it. Day k is the k-th
+    24 hours from ``start``, in the intervals and the days tables alike."""
 
     start: str = Field(pattern=HHMM, description="First counted minute, HH:MM.", examples=["08:00"])
     end: str = Field(
         pattern=HHMM,
-        description="End of arrivals, HH:MM (at or before start: the next day).",
+        description="End of each day's arrivals, HH:MM (at or before start: the next day).",
         examples=["16:00"],
     )
-    days: int = Field(1, ge=1, le=31, description="Days simulated in a row.", examples=[7])
+    days: int = Field(
+        1,
+        ge=1,
+        le=31,
+        description="Days simulated in a row, each open from start to end.",
+        examples=[7],
+    )
     interval_min: int = Field(
         30, gt=0, le=1440, description="Reporting interval, minutes.", examples=[30]
     )
@@ -360,11 +369,12 @@ class ProfilePoint(Strict):
 
 class DayToDay(Strict):
     """Day-to-day volume uncertainty: each simulated day, the stream's rates are
-    multiplied by a draw of mean 1 (gamma with this coefficient of variation, or normal
-    with this standard deviation, cut at 0, as A. Herzog's simulator does)."""
+    multiplied by a draw of mean 1 and standard deviation ``cv``: gamma, or normal cut at
+    0 as A. Herzog's simulator does (the normal whose cut draws keep that mean and sd; a
+    negative draw is a day without calls)."""
 
     dist: Literal["gamma", "normal"] = Field(
-        "gamma", description="gamma (never negative) or normal (cut at 0)."
+        "gamma", description="gamma (never negative) or normal (cut at 0, mean kept 1)."
     )
     cv: float = Field(
         gt=0, le=2, description="Coefficient of variation of the daily volume.", examples=[0.1]
@@ -380,7 +390,9 @@ class Arrivals(Strict):
     profile: list[ProfilePoint] | None = Field(
         None,
         min_length=1,
-        description="Rate from each `at` until the next (the first also before it).",
+        description="Rate from each `at` until the next (the first also before it, from "
+        "00:00; the last until 24:00). Over several days, points with calls outside the "
+        "horizon's start-end open the nights.",
     )
     day_to_day: DayToDay | None = Field(
         None, description="Forecast error: a random multiplier of each day's volume."
