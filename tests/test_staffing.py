@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -143,3 +144,40 @@ def test_forecasts_that_are_not_utf8_or_repeat_an_interval(tmp_path: Path) -> No
         InputError, match=r"row 3: interval_start 08:00 is given twice \(first in row 2"
     ):
         load_forecast(twice)
+
+
+# -- decisions the noise allows (analytics.verdict) ------------------------------------------
+
+
+def test_a_mean_meets_a_target_only_when_its_ci_clears_it() -> None:
+    from callsim.analytics.metrics import mean_ci
+    from callsim.analytics.verdict import Verdict, verdict_at_least, verdict_at_most
+
+    days = np.array([[0.70, 0.80, 0.90], [0.72, 0.82, 0.92], [0.71, 0.86, 0.91]])
+    mean, half = mean_ci(days)
+    assert list(verdict_at_least(days, 0.8)) == [Verdict.MISSES, Verdict.NOT_SURE, Verdict.MEETS]
+    assert (mean - half >= 0.8).tolist() == [False, False, True]
+    assert (mean + half < 0.8).tolist() == [True, False, False]
+    assert list(verdict_at_most(days, 0.8)) == [Verdict.MEETS, Verdict.NOT_SURE, Verdict.MISSES]
+    assert verdict_at_least(np.array([[0.9], [np.nan]]), 0.8)[0] == Verdict.NOT_SURE  # one day
+    assert min(Verdict) is Verdict.MISSES
+    assert Verdict.NOT_SURE.label == "not sure"
+
+
+def test_a_share_of_days_is_judged_by_its_wilson_interval() -> None:
+    from callsim.analytics.verdict import share_ci, share_needed, verdict_share
+
+    share, low, high = share_ci(np.ones((10, 1), dtype=bool))
+    z2 = 1.959963984540054**2
+    assert (share[0], high[0]) == (1.0, pytest.approx(1.0))
+    assert low[0] == pytest.approx(10 / (10 + z2))  # Wilson at 10 of 10: n / (n + z^2)
+    # 18 of 20 days: the published Wilson 95 % interval (0.699, 0.972)
+    _, low, high = share_ci(np.arange(20)[:, None] < 18)
+    assert (low[0], high[0]) == (pytest.approx(0.6990, abs=5e-4), pytest.approx(0.9721, abs=5e-4))
+    assert verdict_share(np.ones((20, 1), dtype=bool), 0.9)[0] == 0  # 20 of 20: not sure of 90 %
+    assert verdict_share(np.ones((40, 1), dtype=bool), 0.9)[0] == 1
+    assert share_needed(0.9, 20) == 1.0  # no share of 20 days is surely 90 %
+    needed = share_needed(0.9, 160)
+    k = round(needed * 160)
+    assert verdict_share(np.arange(160)[:, None] < k, 0.9)[0] == 1
+    assert verdict_share(np.arange(160)[:, None] < k - 1, 0.9)[0] == 0

@@ -13,6 +13,7 @@ import typer
 from callsim.analytics.metrics import mean_ci, or_none
 from callsim.analytics.shifts import ShiftPlan, plan_shifts
 from callsim.analytics.staffing import Target
+from callsim.analytics.verdict import Verdict, share_ci
 from callsim.cli.console import err, print_table, progress
 from callsim.cli.simulate import report_problems
 from callsim.errors import InputError
@@ -101,12 +102,14 @@ def staff_scenario(
             with progress(label, None, enabled=not quiet) as bar:
                 task = bar.task_ids[0]
 
-                def on_round(k: int, r: Round) -> None:
+                def on_round(what: str, r: Round) -> None:
+                    short = int((r.verdict == Verdict.MISSES).sum())
+                    unsure = int((r.verdict == Verdict.NOT_SURE).sum())
                     bar.update(
                         task,
-                        description=f"{label}: round {k}, "
+                        description=f"{label}: {what}, {r.days.count} days, "
                         f"{int(r.agents.sum())} agent-intervals, "
-                        f"{int((~r.passed).sum())} cells short",
+                        f"{short} cells short, {unsure} not sure",
                     )
 
                 found = staff_by_simulation(
@@ -120,17 +123,11 @@ def staff_scenario(
                     on_round=on_round,
                 )
                 start = found.start
-                chosen, staffed = found.best.agents, found.scenario
+                chosen, staffed = found.fresh.agents, found.scenario
                 if cheapest:
                     bar.update(task, description=f"{label}: the cost of more or fewer agents")
                     doc["cost_curve"] = cost_curve(
-                        sc,
-                        found,
-                        target,
-                        ex,
-                        replications=replications,
-                        seed=seed,
-                        progress=lambda k: bar.advance(task, k),
+                        sc, found, target, ex, progress=lambda k: bar.advance(task, k)
                     )
                 if rules is not None:
                     shift_plans, by_shifts = _shifts(sc, rules, start, chosen)
@@ -141,21 +138,22 @@ def staff_scenario(
                         on_phones,
                         target,
                         ex,
-                        replications=replications,
-                        seed=seed,
+                        days=found.fresh.days,
                         confidence=confidence,
+                        progress=lambda k: bar.advance(task, k),
                     )
     doc.update(_plan_doc(start, chosen, found, target, confidence))
     doc["wall_time_s"] = round(time.perf_counter() - started, 2)
     written: list[Path] = []
     if shift_plans is not None:
-        doc["shifts"] = _shifts_doc(start, shift_plans, checked, target)
+        doc["shifts"] = _shifts_doc(start, shift_plans, checked, target, confidence)
     if folder is not None:
         header = (
             f"{sc.name} staffed by callsim staff {'--simulate ' if simulate else ''}"
             f"(target {target.sl_target:g} in {target.sl_threshold_s:g} s"
             + (f", abandon <= {target.max_abandon:g}" if target.max_abandon else "")
             + (f", on {confidence:.0%} of days" if confidence else "")
+            + (", surely, on fresh days" if simulate else "")
             + ")"
         )
         written.append(write_json(folder / "staff.json", doc))
@@ -194,19 +192,23 @@ def _show_costs(curve: dict[str, Any]) -> None:
 
     rows = [
         [f"{r['factor']:g}", f"{r['agent_hours']:.0f}", pm(r["service_level"], ".3f"),
-         pm(r["abandon_rate"], ".3f"), pm(r["total_cost"], ".0f"),
+         pm(r["abandon_rate"], ".3f"), r["verdict"], pm(r["total_cost"], ".0f"),
          pm(r["total_cost_diff"], "+.0f")]
         for r in curve["factors"]
     ]  # fmt: skip
     print_table(
-        "Total cost a day of the plan scaled (same days; Δ: paired, against factor 1)",
-        ["factor", "agent-h", "SL", "abandon", "cost/day", "Δ cost"],
+        f"Total cost a day of the plan scaled (its {curve['days']} fresh days; "
+        "Δ: paired, against factor 1)",
+        ["factor", "agent-h", "SL", "abandon", "the day", "cost/day", "Δ cost"],
         rows,
     )
     meeting = curve["cheapest_meeting_target"]
+    unsure = curve["not_sure"]
     err.print(
-        f"Cheapest: factor {curve['cheapest']:g}; cheapest meeting the targets on the day: "
+        f"Cheapest: factor {curve['cheapest']:g}; cheapest surely meeting the targets on "
+        "the day (95 % CIs clear of them): "
         + ("none" if meeting is None else f"factor {meeting:g}")
+        + (f" (not sure at cheaper {', '.join(f'{f:g}' for f in unsure)})" if unsure else "")
     )
 
 
@@ -268,25 +270,44 @@ def _plan_doc(
         doc["simulated_agent_hours"] = float(chosen.sum() * h)
         doc["met"] = found.met
         doc["rounds"] = found.rounds
-        for name, r in (("erlang_simulated", found.erlang), ("achieved", found.best)):
+        doc["days"] = {
+            "search": found.best.days.count,
+            "search_seeds": found.best.days.seeds,
+            "fresh": found.fresh.days.count,
+            "fresh_seeds": found.fresh.days.seeds,
+            "most": found.most_days,
+            "fresh_checks": found.checks,
+        }
+        doc["safe_side"] = found.safe_side
+        doc["fresh_added"] = found.fresh_added
+        # the Erlang plan on the search's days; the final plan on fresh days
+        for name, r in (("erlang_simulated", found.erlang), ("achieved", found.fresh)):
             sl, sl_h = _ci(r.sl_all)
             ab, ab_h = _ci(r.abandon_all)
-            met = r.days_met(target).tolist()
+            met, met_low, _ = share_ci(r.held(target))
+            verdict = r.by_interval(target, confidence)
             for i, row in enumerate(rows):
                 row[name] = {
                     "service_level": sl[i],
                     "service_level_ci95": sl_h[i],
                     "abandon_rate": ab[i],
                     "abandon_rate_ci95": ab_h[i],
-                    "days_met": met[i],
+                    "days_met": float(met[i]),
+                    "days_met_low": float(met_low[i]),
+                    "verdict": Verdict(int(verdict[i])).label,
                 }
-        doc["cells_short_with_erlang"] = int((~found.erlang.passed).sum())
+        doc["cells_short_with_erlang"] = int((found.erlang.verdict == Verdict.MISSES).sum())
+        doc["cells_not_sure_with_erlang"] = int((found.erlang.verdict == Verdict.NOT_SURE).sum())
     doc["intervals"] = rows
     return doc
 
 
 def _shifts_doc(
-    start: ErlangStart, plans: list[ShiftPlan], checked: Round | None, target: Target
+    start: ErlangStart,
+    plans: list[ShiftPlan],
+    checked: Round | None,
+    target: Target,
+    confidence: float | None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"profiles": []}
     for prof, p in zip(start.profiles, plans, strict=True):
@@ -307,13 +328,16 @@ def _shifts_doc(
         )
     out["paid_hours"] = sum(p.paid_hours for p in plans)
     out["required_hours"] = sum(p.lower_bound_hours for p in plans)
-    if checked is not None:
+    if checked is not None:  # on the plan's fresh days
         sl, sl_h = _ci(checked.sl_all)
         out["simulated"] = {
+            "days": checked.days.count,
             "service_level": sl,
             "service_level_ci95": sl_h,
             "days_met": checked.days_met(target).tolist(),
-            "cells_short": int((~checked.passed).sum()),
+            "verdict": [Verdict(int(v)).label for v in checked.by_interval(target, confidence)],
+            "cells_short": int((checked.verdict == Verdict.MISSES).sum()),
+            "cells_not_sure": int((checked.verdict == Verdict.NOT_SURE).sum()),
         }
     return out
 
@@ -324,7 +348,7 @@ def _write_plan_csv(
     columns = ["interval_start", "calls", "erlang_agents", *(p.name for p in start.profiles)]
     sim = "achieved" in doc["intervals"][0]
     if sim:
-        columns += ["service_level", "service_level_ci95", "abandon_rate", "days_met"]
+        columns += ["service_level", "service_level_ci95", "abandon_rate", "days_met", "verdict"]
     rows = []
     for i, r in enumerate(doc["intervals"]):
         row = [
@@ -335,7 +359,8 @@ def _write_plan_csv(
         ]
         if sim:
             a = r["achieved"]
-            row += [a["service_level"], a["service_level_ci95"], a["abandon_rate"], a["days_met"]]
+            row += [a["service_level"], a["service_level_ci95"], a["abandon_rate"], a["days_met"],
+                    a["verdict"]]  # fmt: skip
         rows.append(row)
     return write_csv(path, columns, rows)
 
@@ -360,7 +385,7 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
     shifts = doc.get("shifts")
     columns = ["interval", "calls", "Erlang"]
     if simulate:
-        columns += ["simulated", "Δ", "SL", "abandon", *(["days met"] if conf else [])]
+        columns += ["simulated", "Δ", "SL", "abandon", *(["days met"] if conf else []), "verdict"]
     if shifts:
         columns += ["shifts", "over"]
     rows = []
@@ -375,7 +400,8 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
                 _pm(a["abandon_rate"], a["abandon_rate_ci95"]),
             ]
             if conf:
-                row.append(f"{a['days_met']:.0%}")
+                row.append(f"{a['days_met']:.0%} (≥{a['days_met_low']:.0%})")
+            row.append(a["verdict"])
         if shifts:
             on = sum(p["scheduled"][i] for p in shifts["profiles"])
             over = sum(p["over"][i] for p in shifts["profiles"])
@@ -388,17 +414,42 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
         + (f", abandon <= {t['max_abandon']:.1%}" if t["max_abandon"] else "")
         + (f", on {conf:.0%} of days" if conf else " on average")
     )
-    print_table(f"{doc['scenario']}: agents on the phones per interval ({goal})", columns, rows)
+    title = f"{doc['scenario']}: agents on the phones per interval ({goal})"
+    if simulate:
+        title += f"; the simulated plan on {doc['days']['fresh']} fresh days, mean ± 95 % CI" + (
+            "; days met (≥ the 95 % CI's low end)" if conf else ""
+        )
+    print_table(title, columns, rows)
     line = f"Erlang plan: {doc['erlang_agent_hours']:.1f} agent-hours"
     if simulate:
+        verdicts = [r["achieved"]["verdict"] for r in doc["intervals"]]
+        counts = {v.label: verdicts.count(v.label) for v in Verdict}
+        days = doc["days"]
         line += (
             f"; simulated plan: {doc['simulated_agent_hours']:.1f} "
-            f"({doc['simulated_agent_hours'] - doc['erlang_agent_hours']:+.1f}), "
-            f"{'every' if doc['met'] else 'NOT every'} interval and queue meets the "
-            f"targets; the Erlang plan misses {doc['cells_short_with_erlang']} "
-            f"(interval, queue) cells under this routing; {doc['rounds']} rounds, "
-            f"{doc['wall_time_s']:.0f} s"
+            f"({doc['simulated_agent_hours'] - doc['erlang_agent_hours']:+.1f}). "
+            f"On {days['fresh']} fresh days (seeds the search never used): "
+            + (
+                "every interval surely meets the targets (95 % CIs clear of them)"
+                if doc["met"]
+                else f"{counts['meets']} intervals meet the targets, "
+                f"{counts['not sure']} not sure, {counts['misses']} miss"
+            )
+            + f". The Erlang plan misses {doc['cells_short_with_erlang']} (interval, queue) "
+            f"cells under this routing and is not sure in {doc['cells_not_sure_with_erlang']}"
+            f" on the search's {days['search']} days. {doc['rounds']} rounds, "
+            f"{days['fresh_checks']} fresh checks, {doc['wall_time_s']:.0f} s"
         )
+        if doc["safe_side"]:
+            line += (
+                f". {doc['safe_side']} times a cell was still not sure after "
+                f"{days['most']} days and got an agent more (the safe side)"
+            )
+        if doc["fresh_added"]:
+            line += (
+                f". Fresh days did not confirm some cells: {doc['fresh_added']} "
+                "agent-intervals added, and measured on new fresh days"
+            )
     err.print(line)
     if shifts:
         rows = [
@@ -418,7 +469,9 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
             f"over-staffed {over:.1f} agent-intervals, gaps {gaps:.1f}"
         )
         if "simulated" in shifts:
+            sim = shifts["simulated"]
             msg += (
-                f"; simulated: {shifts['simulated']['cells_short']} (interval, queue) cells short"
+                f"; simulated on the {sim['days']} fresh days: {sim['cells_short']} "
+                f"(interval, queue) cells short, {sim['cells_not_sure']} not sure"
             )
         err.print(msg)

@@ -131,20 +131,28 @@ def show_sweep(doc: dict[str, Any]) -> None:
         rows,
     )
     for key, what in (("cheapest", "Cheapest"),
-                      ("cheapest_meeting_target", "Cheapest meeting the SL target")):  # fmt: skip
+                      ("cheapest_meeting_target",
+                       "Cheapest surely meeting the SL target (95 % CI above it)")):  # fmt: skip
         c = doc.get(key)
         if c is None:
             continue
+        unsure = c.get("not_sure")
+        note = (
+            f"; not sure at cheaper point{'s' if len(unsure) > 1 else ''} "
+            f"{', '.join(map(str, unsure))} (SL CI straddles the target)"
+            if unsure
+            else ""
+        )
         if c["point"] is None:
-            err.print(f"{what}: none ({c['why']})")
+            err.print(f"{what}: none ({c['why']}){note}")
         elif "next_point" not in c:
-            err.print(f"{what}: point {c['point']}, {c['total_cost']:.0f} a day")
+            err.print(f"{what}: point {c['point']}, {c['total_cost']:.0f} a day{note}")
         else:
             verdict = "sure" if c["sure"] else "within the noise"
             err.print(
                 f"{what}: point {c['point']}, {c['total_cost']:.0f} a day, "
                 f"{_pm(c['below_next'], c['below_next_ci95'], 'total_cost', sign=True)} "
-                f"against point {c['next_point']} (paired; {verdict})"
+                f"against point {c['next_point']} (paired; {verdict}){note}"
             )
 
 

@@ -1,5 +1,6 @@
 """Staffing by simulation: the fewest agents per interval and agent profile meeting the
-targets under the scenario's own routing (``callsim staff SCENARIO --simulate``).
+targets under the scenario's own routing (``callsim staff SCENARIO --simulate``), with a
+decision the simulation noise allows (``analytics.verdict``).
 
 Agents with the same skills are one *profile* (a group, or groups that differ only in
 their shifts). The search:
@@ -13,16 +14,27 @@ their shifts). The search:
    numbers: a change of plan, not noise, moves the result). Whole days, because the
    intervals are coupled: a backlog, and the retrials of callers who hung up, carry
    over into the next intervals.
-3. **Correction.** In every (interval, queue) cell, the simulated service level (and
-   abandonment) is turned into an Erlang-equivalent head count, the head count Erlang A
-   would need for the target is found, and the difference is added to (or taken from)
-   the cell's specialist profile (the one serving the fewest queues). A cell that missed
-   the target gets at least one more agent; a cell that once missed is not cut below the
-   count that met it. Rounds repeat until nothing changes; the cheapest plan that met
-   every cell is the answer.
+3. **Verdict.** Every (interval, queue) cell *meets* its targets when the 95 % CI of its
+   mean service level lies above the target (and that of its abandonment below the
+   cap), *misses* when the CI lies on the wrong side, and is *not sure* otherwise. While
+   a cell is not sure, the day set is doubled (sequential sampling: new days, simulated
+   once and kept for the later rounds) up to ``DAYS_GROWTH`` times ``replications``. A
+   cell still not sure then counts as short: the safe side, one more agent.
+4. **Correction.** In every cell, the simulated service level (and abandonment) is turned
+   into an Erlang-equivalent head count, the head count Erlang A would need for the
+   target is found, and the difference is added to (or taken from) the cell's specialist
+   profile (the one serving the fewest queues). A cell that is short gets at least one
+   more agent; a cell that once was short is not cut below the count that met it.
+   Rounds repeat until nothing changes; the cheapest plan that met every cell wins.
+5. **Fresh days.** The winner was picked on the days it was tuned on, where it looks
+   better than it is (a winner's curse). It is measured again on days of seeds the search
+   never used, with the same verdicts and sequential sampling; cells that are not sure or
+   miss there get one more agent, and the plan is measured again on new fresh days (up to
+   ``FRESH_CHECKS`` times). Those fresh-day figures are the plan's reported figures.
 
-``confidence`` P: a cell passes when the target held on a P share of the simulated days,
-not only on average (the correction then aims at the mean that gives that share).
+``confidence`` P: a cell must also hold its targets on a P share of days, surely (the
+Wilson interval of that share above P), not only on average; the correction then aims at
+the mean that gives that share.
 """
 
 from __future__ import annotations
@@ -35,9 +47,16 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.erlang import erlang_a, erlang_c
-from callsim.analytics.metrics import ci_of, mean_ci, metric_samples
+from callsim.analytics.metrics import ReplicationStats, ci_of, mean_ci, metric_samples
 from callsim.analytics.shifts import ShiftPlan
 from callsim.analytics.staffing import Target, required_agents
+from callsim.analytics.verdict import (
+    Verdict,
+    share_needed,
+    verdict_at_least,
+    verdict_at_most,
+    verdict_share,
+)
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.scenario.model import AgentGroup
@@ -46,8 +65,47 @@ from callsim.sim.execute import Executor, Job
 from callsim.sim.plan import SimPlan, build_plan
 
 MAX_ROUNDS = 12
+DAYS_GROWTH = 8  # sequential sampling: up to this many times the days asked for
+FRESH_CHECKS = 3  # measurements of the plan on fresh days (each after adding agents)
 _NONE = -(10**9)  # no cut asked
 MIN_CALLS = 1.0  # cells with fewer calls a day on average have no target
+_MORE, _FRESH = 0, 1  # spawn keys of derived seeds: a day set's more days, fresh days
+
+
+def derived_seed(seed: int, *key: int) -> int:
+    """A seed whose streams are independent of ``seed``'s (and of other keys')."""
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))  # 63 bits
+
+
+@dataclass(frozen=True, slots=True)
+class Days:
+    """Simulated days: replications 0..n-1 of each (seed, n) segment. Day r of a segment
+    brings the same callers to every plan (common random numbers)."""
+
+    segments: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, seed: int, replications: int) -> Days:
+        return cls(((seed, replications),))
+
+    @classmethod
+    def fresh(cls, seed: int, check: int, replications: int) -> Days:
+        """Days the search on ``seed`` never simulated (``check``: 1, 2, ...)."""
+        return cls.of(derived_seed(seed, _FRESH, check), replications)
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, n in self.segments)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [seed for seed, _ in self.segments]
+
+    def more(self, most: int) -> Days:
+        """Twice the days (at most ``most`` in all): a new segment of a derived seed."""
+        seed = derived_seed(self.segments[0][0], _MORE, len(self.segments))
+        return Days((*self.segments, (seed, min(self.count, most - self.count))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,24 +213,48 @@ def _count(rate: float, aht: float, pat: float, thr: float, which: int, goal: fl
 
 @dataclass(frozen=True, slots=True)
 class Round:
+    """A plan simulated on ``days``, with every (interval, queue) cell's ``verdict``
+    (``Verdict``; MEETS where no target applies)."""
+
     agents: np.ndarray  # [profile, interval]
-    passed: np.ndarray  # [interval, queue] bool (True where no target applies)
+    days: Days
+    verdict: np.ndarray  # [interval, queue]
     sl: np.ndarray  # [replication, interval, queue]
     abandon: np.ndarray
     offered: np.ndarray
     sl_all: np.ndarray  # [replication, interval], all queues together
     abandon_all: np.ndarray
 
-    def days_met(self, target: Target) -> np.ndarray:
-        """[interval]: the share of simulated days on which every queue with calls met
-        the targets in that interval."""
-        ok = _meets(self.sl, self.abandon, target)
-        applies = self.offered.mean(axis=0) >= MIN_CALLS  # [interval, queue]
-        return np.asarray((ok | ~applies).all(axis=2).mean(axis=0))
+    @property
+    def passed(self) -> np.ndarray:
+        """[interval, queue]: the cells that surely meet their targets."""
+        return np.asarray(self.verdict == Verdict.MEETS)
 
     @property
     def ok(self) -> bool:
         return bool(self.passed.all())
+
+    def held(self, target: Target) -> np.ndarray:
+        """[replication, interval]: whether every queue with calls met the targets that
+        day in that interval."""
+        ok = _meets(self.sl, self.abandon, target)
+        applies = self.offered.mean(axis=0) >= MIN_CALLS  # [interval, queue]
+        return np.asarray((ok | ~applies).all(axis=2))
+
+    def days_met(self, target: Target) -> np.ndarray:
+        """[interval]: the share of simulated days on which every queue with calls met
+        the targets in that interval."""
+        return np.asarray(self.held(target).mean(axis=0))
+
+    def by_interval(self, target: Target, confidence: float | None) -> np.ndarray:
+        """[interval]: the verdict of each interval: the worst of its cells', and of the
+        figures shown for it (all queues together), so that no interval is said to meet
+        on a figure whose CI straddles the target."""
+        shown = _verdicts(self.sl_all[:, :, None], self.abandon_all[:, :, None],
+                          self.offered.sum(axis=2, keepdims=True), target, None)[:, 0]  # fmt: skip
+        if confidence is not None:
+            shown = np.minimum(shown, verdict_share(self.held(target), confidence))
+        return np.asarray(np.minimum(self.verdict.min(axis=1), shown))
 
     def agent_hours(self, interval_s: float) -> float:
         return float(self.agents.sum() * interval_s / 3600)
@@ -220,20 +302,23 @@ def _restaffed(s: Scenario, agents: list[dict[str, Any]], of: dict[str, Profile]
     return Scenario.model_validate(data)
 
 
-def _passes(
+def _verdicts(
     r_sl: np.ndarray,
     r_ab: np.ndarray,
     offered: np.ndarray,
     target: Target,
     confidence: float | None,
 ) -> np.ndarray:
-    """[interval, queue]: the target holds (on average, or on a ``confidence`` share of days)."""
+    """[interval, queue]: each cell's ``Verdict``: its mean service level (and
+    abandonment) against the targets, and with ``confidence`` also the share of days on
+    which both held; MEETS where no target applies."""
+    v = verdict_at_least(r_sl, target.sl_target)
+    if target.max_abandon is not None:
+        v = np.minimum(v, verdict_at_most(r_ab, target.max_abandon))
+    if confidence is not None:
+        v = np.minimum(v, verdict_share(_meets(r_sl, r_ab, target), confidence))
     applies = offered.mean(axis=0) >= MIN_CALLS
-    if confidence is None:
-        ok = _meets(mean_ci(r_sl)[0], mean_ci(r_ab)[0], target)
-    else:
-        ok = _meets(r_sl, r_ab, target).mean(axis=0) >= confidence - 1e-12
-    return np.asarray(ok | ~applies)
+    return np.asarray(np.where(applies, v, Verdict.MEETS), dtype=np.int8)
 
 
 def _meets(sl: np.ndarray, abandon: np.ndarray, target: Target) -> np.ndarray:
@@ -286,11 +371,31 @@ def erlang_start(s: Scenario, target: Target) -> ErlangStart:
 @dataclass(frozen=True, slots=True)
 class StaffPlan:
     start: ErlangStart
-    erlang: Round  # the Erlang plan, simulated
-    best: Round  # the cheapest plan meeting every cell (or the last, if none did)
+    erlang: Round  # the Erlang plan, simulated on the search's days
+    best: Round  # the search's cheapest plan meeting every cell (or its last), on its days
+    fresh: Round  # the final plan on fresh days: the figures to report
     rounds: int
-    scenario: Scenario  # staffed by ``best``
-    met: bool
+    checks: int  # measurements on fresh days
+    safe_side: int  # cells still not sure at ``most_days`` (each got an agent more)
+    fresh_added: int  # agent-intervals added where fresh days did not confirm a cell
+    most_days: int
+    scenario: Scenario  # staffed by ``fresh.agents``
+    met: bool  # every interval surely meets its targets on the fresh days
+
+
+def simulate_days(
+    scenarios: list[Scenario],
+    days: Days,
+    run_on: Executor,
+    progress: Callable[[int], None] | None = None,
+) -> list[list[ReplicationStats]]:
+    """Each scenario's replications on ``days``, in their order (one batch of jobs)."""
+    k = len(days.segments)
+    jobs = [Job(x.model_dump_json(), seed, n) for x in scenarios for seed, n in days.segments]
+    out = run_on.run(jobs, progress)
+    return [
+        [rep for reps in out[i * k : (i + 1) * k] for rep in reps] for i in range(len(scenarios))
+    ]
 
 
 def measure(
@@ -299,24 +404,46 @@ def measure(
     target: Target,
     run_on: Executor,
     *,
-    replications: int,
-    seed: int,
+    days: Days,
+    confidence: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    previous: Round | None = None,
+) -> Round:
+    """Simulate a staffed scenario on ``days`` and judge every (interval, queue) cell;
+    ``previous``: the same plan on the first of those days (only the rest is simulated)."""
+    done = 0 if previous is None else len(previous.days.segments)
+    [reps] = simulate_days([staffed], Days(days.segments[done:]), run_on, progress)
+    m, every = metric_samples(reps, None), metric_samples(reps, (1,))
+    parts = [m["service_level"], m["abandon_rate"], m["offered"], every["service_level"],
+             every["abandon_rate"]]  # fmt: skip
+    if previous is not None:
+        had = (previous.sl, previous.abandon, previous.offered, previous.sl_all,
+               previous.abandon_all)  # fmt: skip
+        parts = [np.concatenate([a, b]) for a, b in zip(had, parts, strict=True)]
+    sl, ab, offered, sl_all, ab_all = parts
+    verdict = _verdicts(sl, ab, offered, target, confidence)
+    return Round(agents.copy(), days, verdict, sl, ab, offered, sl_all, ab_all)
+
+
+def measure_surely(
+    staffed: Scenario,
+    agents: np.ndarray,
+    target: Target,
+    run_on: Executor,
+    *,
+    days: Days,
+    most: int,
     confidence: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Round:
-    """Simulate a staffed scenario's day and judge every (interval, queue) cell."""
-    [reps] = run_on.run([Job(staffed.model_dump_json(), seed, replications)], progress)
-    m, every = metric_samples(reps, None), metric_samples(reps, (1,))
-    r_sl, r_ab, offered = m["service_level"], m["abandon_rate"], m["offered"]
-    return Round(
-        agents.copy(),
-        _passes(r_sl, r_ab, offered, target, confidence),
-        r_sl,
-        r_ab,
-        offered,
-        every["service_level"],
-        every["abandon_rate"],
-    )
+    """``measure``, doubling the days while a cell is not sure, up to ``most`` days
+    (sequential sampling)."""
+    r = measure(staffed, agents, target, run_on, days=days, confidence=confidence,
+                progress=progress)  # fmt: skip
+    while (r.verdict == Verdict.NOT_SURE).any() and r.days.count < most:
+        r = measure(staffed, agents, target, run_on, days=r.days.more(most),
+                    confidence=confidence, progress=progress, previous=r)  # fmt: skip
+    return r
 
 
 def staff_by_simulation(
@@ -328,8 +455,10 @@ def staff_by_simulation(
     seed: int = 1,
     confidence: float | None = None,
     progress: Callable[[int], None] | None = None,
-    on_round: Callable[[int, Round], None] | None = None,
+    on_round: Callable[[str, Round], None] | None = None,
 ) -> StaffPlan:
+    """The search (module docstring); ``on_round`` is told each measured plan, with
+    what it was ("round 3", "fresh days 1")."""
     if confidence is not None and not 0 < confidence < 1:
         raise InputError(f"{confidence!r} is not within (0, 1)", field="confidence")
     if not 2 <= replications <= 10_000:
@@ -337,31 +466,26 @@ def staff_by_simulation(
     start = erlang_start(s, target)
     profs, starts, load, agents = start.profiles, start.starts, start.load, start.agents
     refuse_errors(check_scenario(with_plan(s, profs, agents, starts), warnings=False))
+    most = DAYS_GROWTH * replications
 
-    def evaluate(agents: np.ndarray) -> Round:
+    def evaluate(agents: np.ndarray, days: Days, what: str) -> Round:
         staffed = with_plan(s, profs, agents, starts)
-        return measure(
-            staffed,
-            agents,
-            target,
-            run_on,
-            replications=replications,
-            seed=seed,
-            confidence=confidence,
-            progress=progress,
-        )
+        r = measure_surely(staffed, agents, target, run_on, days=days, most=most,
+                           confidence=confidence, progress=progress)  # fmt: skip
+        if on_round:
+            on_round(what, r)
+        return r
 
-    first = evaluate(agents)
+    first = evaluate(agents, Days.of(seed, replications), "round 1")
     current, best = first, first if first.ok else None
     # what each (profile, interval) has taught: the fewest agents not yet seen to miss
-    # (one more than a count that missed), and the fewest seen to meet every queue
+    # (one more than a count that was short), and the fewest seen to meet every queue
     floor = np.zeros_like(agents)
     ceiling = np.full_like(agents, np.iinfo(agents.dtype).max)
-    rounds = 1
-    if on_round:
-        on_round(rounds, first)
+    rounds, safe_side = 1, 0  # safe side: cells still not sure at the most days
     while rounds < MAX_ROUNDS:
         cur = current.agents
+        safe_side += _not_sure(current)
         step = _correction(current, load, target, confidence, profs)
         for i, j in zip(*np.nonzero(~current.passed), strict=True):
             p = _specialist(profs, j, cur[:, i], grow=True)
@@ -375,16 +499,29 @@ def staff_by_simulation(
         proposed = np.maximum(proposed, floor)
         if np.array_equal(proposed, cur):
             break
-        current = evaluate(proposed)
         rounds += 1
-        if on_round:
-            on_round(rounds, current)
+        current = evaluate(proposed, current.days, f"round {rounds}")
         if current.ok and (best is None or current.agents.sum() < best.agents.sum()):
             best = current
     found = best if best is not None else current
-    return StaffPlan(
-        start, first, found, rounds, with_plan(s, profs, found.agents, starts), best is not None
-    )
+    # the winner again, on days the search never saw; where they do not confirm a cell,
+    # an agent more, measured again on the same fresh days (days unfavourable to the
+    # cells they moved: the figures err on the safe side)
+    agents, added, checks = found.agents, 0, 0
+    fresh_days = Days.fresh(seed, 1, found.days.count)
+    while True:
+        checks += 1
+        fresh = evaluate(agents, fresh_days, f"fresh days, check {checks}")
+        if fresh.ok or checks == FRESH_CHECKS:
+            break
+        safe_side += _not_sure(fresh)
+        more = np.zeros_like(agents)
+        for i, j in zip(*np.nonzero(~fresh.passed), strict=True):
+            more[_specialist(profs, j, agents[:, i], grow=True), i] = 1
+        agents, added, fresh_days = agents + more, added + int(more.sum()), fresh.days
+    sure = bool((fresh.by_interval(target, confidence) == Verdict.MEETS).all())
+    return StaffPlan(start, first, found, fresh, rounds, checks, safe_side, added, most,
+                     with_plan(s, profs, agents, starts), sure)  # fmt: skip
 
 
 COST_FACTORS = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2)
@@ -396,24 +533,24 @@ def cost_curve(
     target: Target,
     run_on: Executor,
     *,
-    replications: int,
-    seed: int,
     factors: tuple[float, ...] = COST_FACTORS,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Cost as the staffing target: the simulated plan scaled by each factor (every
-    profile and interval, rounded), each simulated on the same days (common random
-    numbers; factors that round to the same head counts run once); per factor the
-    agent-hours, the day's service level and abandonment, and
+    """Cost as the staffing target: the final plan scaled by each factor (every profile
+    and interval, rounded), each simulated on the plan's fresh days (common random
+    numbers, and days the search never saw; factors that round to the same head counts
+    run once); per factor the agent-hours, the day's service level and abandonment, the
+    ``verdict`` of the day's figures against the targets (``analytics.verdict``), and
     the total cost a day (wages, abandons, waiting, less revenue) with its paired
     difference to the plan (factor 1). ``cheapest`` has the least total cost;
-    ``cheapest_meeting_target`` the least among those whose day meets the targets."""
+    ``cheapest_meeting_target`` the least among those whose day surely meets the
+    targets, ``not_sure`` the cheaper ones whose CI straddles them."""
     from callsim.sim.run import scenario_costs  # here: sim.run builds on this module
 
     if s.costs is None:
         raise InputError("needs the scenario's costs block (wages, abandons, revenue)",
                          field="costs")  # fmt: skip
-    start, plan = found.start, found.best.agents
+    start, plan, days = found.start, found.fresh.agents, found.fresh.days
     scaled: dict[bytes, tuple[float, np.ndarray]] = {}  # factors that round alike: once
     for f in sorted({1.0, *factors}, key=lambda f: f != 1.0):  # the plan itself first
         a = np.rint(plan * f).astype(plan.dtype)
@@ -422,31 +559,37 @@ def cost_curve(
     factors = tuple(f for f, _ in kept)
     counts = [a for _, a in kept]
     staffed = [with_plan(s, start.profiles, a, start.starts) for a in counts]
-    jobs = [Job(x.model_dump_json(), seed, replications) for x in staffed]
-    totals, days, rows = [], [], []
-    for f, a, x, reps in zip(factors, counts, staffed, run_on.run(jobs, progress), strict=True):
+    totals, verdicts, rows = [], [], []
+    runs = simulate_days(staffed, days, run_on, progress)
+    for f, a, x, reps in zip(factors, counts, staffed, runs, strict=True):
         c = scenario_costs(x, build_plan(x), reps)
         cost = np.asarray(c["per_day"]["samples"]["total_cost"], dtype=float)
         m = metric_samples(reps, (0, 1))
-        sl, ab = np.nanmean(m["service_level"]), np.nanmean(m["abandon_rate"])
+        sl, ab, off = (m[k][:, None, None] for k in ("service_level", "abandon_rate", "offered"))
+        verdict = Verdict(int(_verdicts(sl, ab, off, target, None)[0, 0]))  # on the day
         totals.append(cost)
-        days.append(bool(_meets(np.array([sl]), np.array([ab]), target)[0]))  # on the day
+        verdicts.append(verdict)
         rows.append({
             "factor": f,
             "agent_hours": float(a.sum() * start.interval_min / 60),
             "service_level": ci_of(m["service_level"]),
             "abandon_rate": ci_of(m["abandon_rate"]),
+            "verdict": verdict.label,
             "total_cost": ci_of(cost),
         })  # fmt: skip
     plan_at = factors.index(1.0)
     for row, cost in zip(rows, totals, strict=True):
         row["total_cost_diff"] = ci_of(cost - totals[plan_at])
     rank = sorted(range(len(rows)), key=lambda k: float(np.mean(totals[k])))
-    meeting = [k for k in rank if days[k]]
+    meeting = [k for k in rank if verdicts[k] == Verdict.MEETS]
+    cheaper = rank[: rank.index(meeting[0])] if meeting else rank
     return {
+        "days": days.count,
+        "seeds": days.seeds,
         "factors": rows,
         "cheapest": rows[rank[0]]["factor"],
         "cheapest_meeting_target": rows[meeting[0]]["factor"] if meeting else None,
+        "not_sure": [rows[k]["factor"] for k in cheaper if verdicts[k] == Verdict.NOT_SURE],
     }
 
 
@@ -472,6 +615,10 @@ def _split(s: Scenario, profs: list[Profile], need: np.ndarray, load: Load) -> n
     return np.ceil(out - 1e-9).astype(int)
 
 
+def _not_sure(r: Round) -> int:
+    return int((r.verdict == Verdict.NOT_SURE).sum())
+
+
 def _specialist(profs: list[Profile], queue: int, now: np.ndarray, *, grow: bool) -> int:
     """The profile that takes a change of queue ``queue``'s head count: the one serving
     the fewest queues (when cutting: of those with agents), then the largest."""
@@ -485,13 +632,17 @@ def _correction(
     r: Round, load: Load, target: Target, confidence: float | None, profs: list[Profile]
 ) -> np.ndarray:
     """Head counts to add (or take) per profile and interval: in each cell with a
-    target, Erlang's requirement minus the Erlang-equivalent of what was simulated."""
+    target, Erlang's requirement minus the Erlang-equivalent of what was simulated. The
+    requirement is aimed where the verdict would be sure on these days: a CI half-width
+    above the service-level target (below the abandonment cap); with ``confidence``, also
+    where the share of days needed for a sure ``confidence`` share holds."""
     thr = target.sl_threshold_s
     grows = np.zeros_like(r.agents)
     cuts = np.full_like(r.agents, _NONE)  # the smallest cut asked of (profile, interval)
     n_i, n_q = load.rate.shape
-    sl_mean, _ = mean_ci(r.sl)
-    ab_mean, _ = mean_ci(r.abandon)
+    sl_mean, sl_half = mean_ci(r.sl)
+    ab_mean, ab_half = mean_ci(r.abandon)
+    share = None if confidence is None else share_needed(confidence, r.days.count)
     applies = r.offered.mean(axis=0) >= MIN_CALLS
     for i in range(n_i):
         for j in range(n_q):
@@ -502,21 +653,25 @@ def _correction(
                 continue
             sl = float(np.nan_to_num(sl_mean[i, j], nan=1.0))
             ab = float(np.nan_to_num(ab_mean[i, j], nan=0.0))
-            goal_sl, goal_ab = target.sl_target, target.max_abandon
-            if confidence is not None:  # aim the mean so the P share of days passes
+            margin_sl = float(np.nan_to_num(sl_half[i, j], nan=0.0))
+            margin_ab = float(np.nan_to_num(ab_half[i, j], nan=0.0))
+            if share is not None:  # aim the mean so that share of days passes
                 days = r.sl[:, i, j][~np.isnan(r.sl[:, i, j])]
                 if len(days):
-                    goal_sl += max(0.0, sl - float(np.quantile(days, 1 - confidence)))
-                if goal_ab is not None:
-                    days_ab = r.abandon[:, i, j][~np.isnan(r.abandon[:, i, j])]
-                    if len(days_ab):
-                        goal_ab -= max(0.0, float(np.quantile(days_ab, confidence)) - ab)
-            delta = math.ceil(_count(rate, aht, pat, thr, 0, min(goal_sl, 0.995))) - _count(
+                    margin_sl = max(margin_sl, sl - float(np.quantile(days, 1 - share)))
+                days_ab = r.abandon[:, i, j][~np.isnan(r.abandon[:, i, j])]
+                if len(days_ab):
+                    margin_ab = max(margin_ab, float(np.quantile(days_ab, share)) - ab)
+            goal_sl = target.sl_target + margin_sl
+            goal_ab = None if target.max_abandon is None else target.max_abandon - margin_ab
+            # the agents between what was simulated and the goal, in Erlang-equivalents
+            delta = _count(rate, aht, pat, thr, 0, min(goal_sl, 0.995)) - _count(
                 rate, aht, pat, thr, 0, sl
             )
             if goal_ab is not None and not math.isinf(pat):
-                want_ab = math.ceil(_count(rate, aht, pat, thr, 1, max(goal_ab, 0.001)))
+                want_ab = _count(rate, aht, pat, thr, 1, max(goal_ab, 0.001))
                 delta = max(delta, want_ab - _count(rate, aht, pat, thr, 1, ab))
+            delta = round(delta, 9)  # 1.0000000001 is one agent, not two
             p = _specialist(profs, j, r.agents[:, i], grow=delta > 0)
             if not r.passed[i, j]:
                 grows[p, i] = max(grows[p, i], 1, math.ceil(delta))

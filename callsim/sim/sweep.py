@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.metrics import ci_of, metric_samples, or_none
+from callsim.analytics.verdict import Verdict, verdict_at_least
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.vary import Point, Vary, grid
@@ -89,16 +90,22 @@ def sweep(
 
 
 def _cheapest(samples: list[dict[str, np.ndarray]], sl_target: float | None) -> dict[str, Any]:
-    """Cost as the target: the point of least total cost a day (among those whose mean
-    service level meets ``sl_target``, if given), and its paired difference to the next
-    cheapest, whose CI says whether the choice is sure or within the noise."""
-    ok = [
-        k for k, s in enumerate(samples)
-        if sl_target is None or np.nanmean(s["service_level"]) >= sl_target
-    ]  # fmt: skip
-    if not ok:
-        return {"point": None, "why": "no point meets the service-level target"}
-    ranked = sorted(ok, key=lambda k: float(np.mean(samples[k]["total_cost"])))
+    """Cost as the target: the point of least total cost a day (among those whose service
+    level surely meets ``sl_target``: its 95 % CI above it, if given), and its paired
+    difference to the next cheapest, whose CI says whether the choice is sure or within
+    the noise. ``not_sure``: cheaper points whose service level's CI straddles the target."""
+    rank = sorted(range(len(samples)), key=lambda k: float(np.mean(samples[k]["total_cost"])))
+    verdict = {
+        k: Verdict.MEETS if sl_target is None
+        else Verdict(int(verdict_at_least(s["service_level"][:, None], sl_target)[0]))
+        for k, s in enumerate(samples)
+    }  # fmt: skip
+    ranked = [k for k in rank if verdict[k] == Verdict.MEETS]
+    cheaper = rank[: rank.index(ranked[0])] if ranked else rank
+    unsure = [k + 1 for k in cheaper if verdict[k] == Verdict.NOT_SURE]
+    if not ranked:
+        return {"point": None, "why": "no point surely meets the service-level target",
+                "not_sure": unsure}  # fmt: skip
     best = ranked[0]
     out: dict[str, Any] = {"point": best + 1, "total_cost": _ci(samples[best]["total_cost"])[0]}
     if len(ranked) > 1:
@@ -106,6 +113,8 @@ def _cheapest(samples: list[dict[str, np.ndarray]], sl_target: float | None) -> 
         mean, half = _ci(samples[best]["total_cost"] - samples[nxt]["total_cost"])
         out.update(next_point=nxt + 1, below_next=mean, below_next_ci95=half,
                    sure=mean is not None and half is not None and mean + half < 0)  # fmt: skip
+    if sl_target is not None:
+        out["not_sure"] = unsure
     return out
 
 
