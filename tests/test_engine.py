@@ -248,3 +248,30 @@ def test_runs_end_whatever_callers_and_agents_do(tmp_path: Path) -> None:
     assert rep.env.now == p.arrivals_end_s + 4 * 3600
     assert records
     assert all(r.outcome is Outcome.INTERRUPTED for r in records)
+
+
+OVERFLOW = """
+name: overflow-level
+horizon: {start: "08:00", end: "12:00", interval_min: 60}
+queues:
+  - {name: support, skills: [support], overflow: {after_s: 0, to: [billing]}}
+  - {name: billing, skills: [billing]}
+calls:
+  - queue: support
+    arrivals: {per_hour: 30}
+    talk_s: {dist: constant, value: 60}
+    recall: {probability: 0.0, by_level: {1: 1.0}, delay_s: {dist: constant, value: 600}}
+agents: [{name: billing, count: 3, skills: [billing]}]
+"""
+
+
+def test_an_overflow_agent_serves_at_the_cores_level_0(tmp_path: Path) -> None:
+    # only billing agents take support's calls (overflow): they lack the support skill,
+    # so their level for it is the core's 0 (chance 0.0 of a recall), not 1 (chance 1.0)
+    path = tmp_path / "overflow.yaml"
+    path.write_text(OVERFLOW)
+    rep = Replication(build_plan(load_scenario(path)), 1, 0)
+    records = rep.run()
+    assert sum(r.outcome is Outcome.ANSWERED for r in records) > 50
+    assert rep.served_first > 50
+    assert rep.recalls == 0

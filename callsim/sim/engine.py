@@ -11,7 +11,6 @@ answer) is dropped when it fires (lazy cancellation).
 from __future__ import annotations
 
 import gc
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from heapq import heappush
 from typing import Any
@@ -58,11 +57,21 @@ from callsim.core import (
     TakeNote,
     TimerExpired,
 )
-from callsim.core.client import ClientBook, Tone
+from callsim.core.client import ClientBook
 from callsim.core.contact import Category, ContactBook
 from callsim.core.inbound import InboundCall, InboundFlow, writes_note
-from callsim.sim.plan import PlanClient, SimPlan, Stream
-from callsim.sim.sample import Streams, day_multipliers, poisson_times, press_keys
+from callsim.sim.plan import PlanClient, SimPlan, Step, Stream
+from callsim.sim.sample import Streams, day_multipliers, poisson_times
+from callsim.sim.world import (
+    Caller,
+    Callers,
+    FollowUp,
+    balk_chance,
+    follow_up,
+    proficiency,
+    talk_s,
+    target_answers,
+)
 
 
 class _At:
@@ -276,7 +285,7 @@ class Replication:
         self._outbound_np = streams.numpy("outbound")
         self.dialled = self.right_party = 0  # in the counted day
         self._levels: dict[tuple[str, str], int] = {}
-        self._make_flow()
+        self._make_flow(streams.python("caller"))
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
         self._eid = self.env._eid  # for the life of the environment
         # bound once for the day: a method looked up per happening is a new object each
@@ -355,27 +364,17 @@ class Replication:
 
     # -- answering-service callers: people and the world ----------------------------------
 
-    def _make_flow(self) -> None:
-        """The core's inbound flow over the clients and each client's known callers."""
+    def _make_flow(self, caller_rng: Any) -> None:
+        """The core's inbound flow over the clients and each client's known callers (the
+        world's: ``Callers``, drawn from the caller stream)."""
         plan = self.plan
         self.book = ContactBook()
-        self._known: list[list[str]] = []
-        self._fresh = 0
-        cs = plan.contacts
-        if cs is not None:
-            rng = self._policy_rng
-            for i in range(len(plan.clients)):
-                numbers = []
-                for k in range(cs.population if cs.known_share > 0 else 0):
-                    number = f"+1{i:03d}{k:06d}"
-                    vip = rng.random() < cs.vip_share
-                    self.book.add(
-                        [number],
-                        category=Category.VIP if vip else Category.REGULAR,
-                        language=self._language(),
-                    )
-                    numbers.append(number)
-                self._known.append(numbers)
+        self.callers = Callers(plan.clients, plan.contacts, caller_rng.random)
+        self._caller_of: dict[int, Caller] = {}  # client calls not yet served
+        for known in self.callers.known:
+            for c in known:
+                category = Category.VIP if c.vip else Category.REGULAR
+                self.book.add([c.number], category=category, language=c.language)
         self.flow: InboundFlow | None = None
         if plan.clients:
             assert plan.calendar_start is not None
@@ -386,39 +385,20 @@ class Replication:
                 plan.caller_routing,
             )
 
-    def _language(self) -> str:
-        cs = self.plan.contacts
-        if cs is None or not cs.languages:
-            return ""
-        u, total = self._policy_rng.random(), 0.0
-        for language, share in cs.languages.items():
-            total += share
-            if u < total:
-                return language
-        return language
-
     def _client_call(self, cid: int, pc: PlanClient, now: float) -> None:
         """A caller dials the client: an advertiser or not, a known contact or a new
-        number (speaking a language), pressing keys in the voice menu; the flow decides."""
-        rng = self._policy_rng
-        advertising = bool(pc.advertising_share) and rng.random() < pc.advertising_share
-        keys = press_keys(pc.client.menu, rng.random) if pc.client.menu is not None else ""
-        cs = self.plan.contacts
-        known = self._known[self.calls.client[cid]] if self._known else []
-        language: str | None = None
-        if cs is not None and known and rng.random() < cs.known_share:
-            ani = known[int(rng.random() * len(known))]
-        else:
-            self._fresh += 1
-            ani = f"+2{self._fresh:09d}"
-            language = self._language()
-        dnis = pc.client.numbers[0]
+        number (speaking a language), pressing keys in the voice menu, with a request
+        (``world.Callers``, in call order); the flow decides."""
+        c = self.callers.next(self.calls.client[cid])
+        self._caller_of[cid] = c
         assert self.flow is not None
         inbound = self.flow.arrive(
-            cid, ani, dnis, now, keys=keys, advertising=advertising, language=language
+            cid, c.ani, c.dnis, now, keys=c.keys, advertising=c.advertising, language=c.language
         )
         if self.flow_inputs is not None:
-            self.flow_inputs.append(("arrive", now, cid, ani, dnis, keys, advertising, language))
+            self.flow_inputs.append(
+                ("arrive", now, cid, c.ani, c.dnis, c.keys, c.advertising, c.language)
+            )
         self.calls.inbound[cid] = inbound
         self._do(self._handle(inbound.event, now))
 
@@ -431,22 +411,17 @@ class Replication:
         assert inbound is not None
         assert plan.forward_s is not None
         assert plan.note_s is not None
-        rng = self._policy_rng
         instruction = flow.answer(inbound, agent, now)
-        employee: str | None = None
-        faq: tuple[str, ...] = ()
-        if pc.employees:  # the caller asks for one employee
-            employee = pc.employees[int(rng.random() * len(pc.employees))]
-        elif pc.faq_paths:  # the caller's request is one FAQ leaf
-            faq = pc.faq_paths[int(rng.random() * len(pc.faq_paths))]
+        c = self._caller_of.pop(cid)
+        employee, faq = c.employee, c.faq
         self._success = pc.success
         result = flow.treat(inbound, employee=employee, faq=faq, answered=self._target_answers)
-        talk = self.calls.talk[cid] * (
-            plan.formal_factor if instruction.tone is Tone.FORMAL else 1.0
-        )
         attempts = inbound.forward.attempts if inbound.forward is not None else ()
-        for _ in attempts:
-            talk += float(plan.forward_s(self._policy_np, 1)[0])
+        forward_s, draws = plan.forward_s, self._policy_np
+        talk = talk_s(
+            self.calls.talk[cid], instruction.tone, plan.formal_factor,
+            [float(forward_s(draws, 1)[0]) for _ in attempts],
+        )  # fmt: skip
         if writes_note(result):
             self.calls.wrap[cid] += float(plan.note_s(self._policy_np, 1)[0])
         if self.flow_inputs is not None:
@@ -457,7 +432,7 @@ class Replication:
 
     def _target_answers(self, target: str) -> bool:
         """Whether a forward target picks up (the world; asked only for targets tried)."""
-        return self._policy_rng.random() < self._success.get(target, 0.0)
+        return target_answers(self._success, target, self._policy_rng.random())
 
     # -- the caller's patience, retrials, talk -------------------------------------------
 
@@ -540,17 +515,7 @@ class Replication:
         table = self.plan.streams[self.calls.stream[cid]].balking
         if table is None or self.calls.answered[cid] or cid in self._left:
             return False
-        waits, chances = table
-        w = heard.expected_wait_s
-        i = bisect_right(waits, w)
-        if i == 0:
-            p = chances[0]
-        elif i == len(waits):
-            p = chances[-1]
-        else:
-            lo, hi = waits[i - 1], waits[i]
-            p = chances[i - 1] + (chances[i] - chances[i - 1]) * (w - lo) / (hi - lo)
-        if self._balk_rng.random() >= p:
+        if self._balk_rng.random() >= balk_chance(table, heard.expected_wait_s):
             return False
         self.balked += 1
         self._left.add(cid)
@@ -563,7 +528,7 @@ class Replication:
         if self.plan.count_from_s <= self.calls.arrival[cid] < self.plan.arrivals_end_s:
             self.callbacks_offered += 1  # counted like the calls: in the counted day
         cb = self.plan.streams[self.calls.stream[cid]].callback
-        if cb is None or cid in self._left or self._callback_rng.random() >= cb[0]:
+        if cb is None or cid in self._left or self._callback_rng.random() >= cb.accept:
             return
         self._left.add(cid)
         self._called_back.add(cid)
@@ -579,9 +544,9 @@ class Replication:
         the agent gives up after the ring time)."""
         cb = self.plan.streams[self.calls.stream[cid]].callback
         assert cb is not None
-        if self._callback_rng.random() < cb[1]:
+        if self._callback_rng.random() < cb.answer:
             return True
-        self._at(now + float(cb[2](self._callback_np, 1)[0]), self._unanswered, cid)
+        self._at(now + float(cb.dial(self._callback_np, 1)[0]), self._unanswered, cid)
         return False
 
     def _unanswered(self, ev: _At) -> None:
@@ -594,12 +559,13 @@ class Replication:
             self._follow(cid)
 
     def _level(self, agent: str, queue: str) -> int:
-        """The agent's proficiency for a queue: their lowest level in its skills."""
+        """The agent's proficiency for a queue (the core's rule: 0 for a skill an overflow
+        agent lacks)."""
         key = (agent, queue)
         if key not in self._levels:
             skills = next(a.skills for a in self.plan.acd.agents if a.name == agent)
             needs = next(q.skills for q in self.plan.acd.queues if q.name == queue)
-            self._levels[key] = min(skills.get(k, 1) for k in needs)
+            self._levels[key] = proficiency(skills, tuple(needs))
         return self._levels[key]
 
     def _follow(self, cid: int) -> None:
@@ -618,15 +584,18 @@ class Replication:
             patience = float(s.patience(rng, 1)[0]) if s.patience else float("inf")
             return patience, float(s.wrap_up(rng, 1)[0]) if s.wrap_up else 0.0
 
-        if s.forward is not None and self._follow_rng.random() < s.forward[0][level]:
-            talk = float(s.forward[2](rng, 1)[0])
-            new = self.calls.followed(cid, s.forward[1], talk, *caller())
+        then = follow_up(s.forward, s.recall, level, self._follow_rng.random)
+        if then is FollowUp.TRANSFER:
+            assert s.forward is not None
+            talk = float(s.forward.talk(rng, 1)[0])
+            new = self.calls.followed(cid, s.forward.queue, talk, *caller())
             self.calls.arrival[new] = now
             self.calls.priority[new] = None
             self.forwarded += 1
             self._at(now, self._arrive_retrial, new)
-        elif s.recall is not None and self._follow_rng.random() < s.recall[0][level]:
-            at = now + float(s.recall[1](rng, 1)[0])
+        elif then is FollowUp.RECALL:
+            assert s.recall is not None
+            at = now + float(s.recall.delay(rng, 1)[0])
             if at > self.plan.arrivals_end_s:
                 self.recalls_lost += 1  # the centre is closed by then
                 return
@@ -681,11 +650,11 @@ class Replication:
     def _agent_step(self, ev: _At) -> None:
         """The timetable: log in, take a break, end it, log out (valid in any state)."""
         agent, kind = ev._value
-        if kind == "login":
+        if kind is Step.LOGIN:
             event: Any = AgentLoggedIn(agent)
-        elif kind == "logout":
+        elif kind is Step.LOGOUT:
             event = AgentLoggedOut(agent)
-        elif kind == "pause":
+        elif kind is Step.PAUSE:
             event = AgentPaused(agent, BREAK)
         else:
             event = AgentReady(agent, BREAK)

@@ -14,10 +14,12 @@ whole day or an arrival profile sets calls outside them (``nights_open``).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,6 +55,49 @@ Sampler = Callable[[np.random.Generator, int], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
+class Recall:
+    """A served caller calls the same queue again later."""
+
+    chance: tuple[float, ...]  # by the serving agent's level 0-5
+    delay: Sampler  # seconds after the call ends
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A served caller is sent on to another queue at once (scenario key ``forward``)."""
+
+    chance: tuple[float, ...]  # by the serving agent's level 0-5
+    queue: str
+    talk: Sampler  # the talk there, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A caller offered a callback: accepts, then answers when dialled."""
+
+    accept: float  # the chance a caller offered a callback takes it
+    answer: float  # the chance they answer when an agent dials them
+    dial: Sampler  # seconds an unanswered dial rings before the agent gives up
+
+
+class Outbound(NamedTuple):
+    """The dialer's calls (a NamedTuple: readers index it, ``plan.outbound[0]``)."""
+
+    stream: int  # index into SimPlan.streams: the right party's calls
+    right_party: float  # the chance a dial reaches the right party
+    dial: Sampler  # seconds from the dial to the answer or the give-up
+
+
+class Step(enum.StrEnum):
+    """A timetable step (equal to its string: ``Step.LOGIN == "login"``)."""
+
+    LOGIN = "login"
+    LOGOUT = "logout"
+    PAUSE = "pause"
+    READY = "ready"  # the end of a break
+
+
+@dataclass(frozen=True, slots=True)
 class Stream:
     queue: str
     priority: int | None
@@ -67,23 +112,22 @@ class Stream:
     mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
     mean_patience_s: float = float("inf")  # none: callers wait for ever
     day_to_day: tuple[str, float] | None = None  # (gamma | normal, cv) of a day's volume
-    recall: tuple[tuple[float, ...], Sampler] | None = None  # (chance by level 0-5, delay)
-    forward: tuple[tuple[float, ...], str, Sampler] | None = None  # (chance, queue, talk)
+    recall: Recall | None = None
+    forward: Transfer | None = None  # a served caller sent on to another queue
     retrial_busy_p: float = 0.0  # callers who heard busy
     retrial_next_day: float = 0.0  # callers who call the next day instead
     balking: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (waits, chances)
-    callback: tuple[float, float, Sampler] | None = None  # (accept, answer, dial time)
+    callback: Callback | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Timetable:
-    """One agent's working time: ``(at_s, kind)`` steps, kind in login, logout, pause,
-    ready (the end of a break); in time order."""
+    """One agent's working time: ``(at_s, kind)`` steps; in time order."""
 
     agent: str
     group: str
     answer_probability: float
-    steps: tuple[tuple[float, str], ...]
+    steps: tuple[tuple[float, Step], ...]
     answer_delay: Sampler | None = None  # own pick-up time (a personal device)
 
 
@@ -109,7 +153,7 @@ class SimPlan:
     formal_factor: float = 1.0
     forward_s: Sampler | None = None
     note_s: Sampler | None = None
-    outbound: tuple[int, float, Sampler] | None = None  # (stream, right party, dial time)
+    outbound: Outbound | None = None
     days: int = 1  # horizon.days: each day's arrivals run from count_from_s + k days
     day_span_s: float = 0.0  # for this long (horizon.start to horizon.end)
     contacts: Contacts | None = None
@@ -152,9 +196,9 @@ def paid_seconds(plan: SimPlan, wage_of_group: dict[str, float]) -> np.ndarray:
         on: float | None = None
         spans = []
         for at, kind in t.steps:
-            if kind == "login" and on is None:
+            if kind is Step.LOGIN and on is None:
                 on = at
-            elif kind == "logout" and on is not None:
+            elif kind is Step.LOGOUT and on is not None:
                 spans.append((on, at))
                 on = None
         if on is not None:
@@ -254,13 +298,13 @@ def build_plan(s: Scenario) -> SimPlan:
             mean_handle_s=dist_mean(c.talk_s) + (dist_mean(c.wrap_up_s) if c.wrap_up_s else 0),
             mean_patience_s=dist_mean(c.patience_s) if c.patience_s else float("inf"),
             day_to_day=_day_to_day(c.arrivals),
-            recall=(_chances(c.recall), sampler(c.recall.delay_s)) if c.recall else None,
-            forward=(_chances(c.forward), c.forward.queue, sampler(c.forward.talk_s))
+            recall=Recall(_chances(c.recall), sampler(c.recall.delay_s)) if c.recall else None,
+            forward=Transfer(_chances(c.forward), c.forward.queue, sampler(c.forward.talk_s))
             if c.forward
             else None,
             retrial_busy_p=_busy_retrial(c.retrial),
             retrial_next_day=c.retrial.next_day if c.retrial else 0.0,
-            callback=(c.callback.accept, c.callback.answer, sampler(c.callback.dial_s))
+            callback=Callback(c.callback.accept, c.callback.answer, sampler(c.callback.dial_s))
             if c.callback
             else None,
             balking=(tuple(sorted(c.balking)), tuple(c.balking[k] for k in sorted(c.balking)))
@@ -290,7 +334,7 @@ def build_plan(s: Scenario) -> SimPlan:
         )
     outbound = None
     if (o := s.outbound) is not None:  # the dialer's calls: a stream with no arrivals
-        outbound = (len(streams), o.right_party, sampler(o.dial_s))
+        outbound = Outbound(len(streams), o.right_party, sampler(o.dial_s))
         streams.append(
             Stream(
                 queue=o.queue,
@@ -356,7 +400,7 @@ def build_plan(s: Scenario) -> SimPlan:
     )
 
 
-def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, str], ...]:
+def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, Step], ...]:
     """An agent's timetable: log in and out every day of its shift (the whole run if it
     has none), with the breaks that fall inside each shift; in time order (a log-out
     before a log-in at the same instant)."""
@@ -366,21 +410,21 @@ def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, str],
     else:
         start_min, length = minutes(g.shift.start), g.shift.length_min()
         shifts = _daily(origin, end_s, start_min, length)
-    steps: list[tuple[float, str]] = []
+    steps: list[tuple[float, Step]] = []
     for on, off in shifts:
         login = max(on, 0.0)
-        steps.append((login, "login"))
+        steps.append((login, Step.LOGIN))
         for b in g.breaks:
             offset = (minutes(b.start) - start_min) % 1440 if g.shift else None
             if offset is None:  # no shift: the break every day of the run
                 for t, _ in _daily(origin, end_s, minutes(b.start), b.minutes):
                     if t >= 0:
-                        steps += [(t, "pause"), (t + b.minutes * 60.0, "ready")]
+                        steps += [(t, Step.PAUSE), (t + b.minutes * 60.0, Step.READY)]
             elif offset < length and on + offset * 60.0 >= login:
                 t = on + offset * 60.0
-                steps += [(t, "pause"), (t + b.minutes * 60.0, "ready")]
+                steps += [(t, Step.PAUSE), (t + b.minutes * 60.0, Step.READY)]
         if off != float("inf"):
-            steps.append((off, "logout"))
+            steps.append((off, Step.LOGOUT))
     steps.sort(key=lambda st: st[0])  # stable: a log-out stays before a log-in at its time
     return tuple(steps)
 
@@ -395,7 +439,7 @@ def _day_to_day(arrivals: Arrivals) -> tuple[str, float] | None:
     return None if u is None else (u.dist, u.cv)
 
 
-def _on_duty(g: AgentGroup, k: int, origin: int, end_s: float) -> tuple[tuple[float, str], ...]:
+def _on_duty(g: AgentGroup, k: int, origin: int, end_s: float) -> tuple[tuple[float, Step], ...]:
     """Agent ``k`` (from 1) of an ``on_duty`` group: logged in while the count is >= k
     (each point's count from its time to the next, the first from midnight)."""
     assert g.on_duty is not None
@@ -408,13 +452,13 @@ def _on_duty(g: AgentGroup, k: int, origin: int, end_s: float) -> tuple[tuple[fl
         if p.count >= k
         for span in _daily(origin, end_s + DRAIN_S, a, b - a)
     )
-    steps: list[tuple[float, str]] = []
+    steps: list[tuple[float, Step]] = []
     for on, off in spans:
         if steps and steps[-1][0] >= on:  # continues the span before
             steps.pop()
         else:
-            steps.append((max(on, 0.0), "login"))
-        steps.append((off, "logout"))
+            steps.append((max(on, 0.0), Step.LOGIN))
+        steps.append((off, Step.LOGOUT))
     return tuple(steps)
 
 

@@ -22,7 +22,7 @@ from callsim.scenario.model import (
 Dist = Exponential | Lognormal | Gamma | Constant | Uniform | Empirical
 STREAMS = (
     "arrivals", "talk", "patience", "wrap_up", "retrial", "answer", "tie_break", "policy",
-    "volume", "follow_up", "balk", "callback", "outbound",  # new streams go last
+    "volume", "follow_up", "balk", "callback", "outbound", "caller",  # new streams go last
 )  # fmt: skip
 
 
