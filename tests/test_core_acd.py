@@ -97,7 +97,7 @@ def test_abandon_while_waiting_and_while_ringing() -> None:
     assert records[2].outcome is Outcome.ABANDONED
     assert records[2].wait_s == 45
     assert records[3].outcome is Outcome.ABANDONED
-    assert acd.agents["a"].state.value == "ready"
+    assert acd._agents["a"].state.value == "ready"
     assert acd.handle(CallerHungUp(3), 64) == []  # late: the call has ended
 
 
@@ -127,7 +127,7 @@ def test_max_wait_sends_to_voicemail_note_or_another_queue() -> None:
     assert records[1].outcome is Outcome.VOICEMAIL
     assert records[1].wait_s == 60
     assert records[2].outcome is Outcome.NOTE
-    assert acd.calls[3].queue.name == "backup"
+    assert acd._calls[3].queue.name == "backup"
 
 
 def test_overflow_offers_to_backup_agents_and_keeps_the_place() -> None:
@@ -141,10 +141,10 @@ def test_overflow_offers_to_backup_agents_and_keeps_the_place() -> None:
     overflow = timers(acd.handle(CallArrived(3, "sales"), 5))[TimerKind.OVERFLOW]
     assert overflow.delay_s == 30
     assert acd.handle(TimerExpired(overflow.timer), 35) == []  # nobody free in support either
-    assert acd.queues["support"].n_waiting == 1
-    assert acd.queues["sales"].n_waiting == 1
+    assert acd._queues["support"].n_waiting == 1
+    assert acd._queues["sales"].n_waiting == 1
     assert rung(acd.handle(CallEnded(2), 40)) == ["t"]  # a support agent takes it
-    assert acd.queues["sales"].n_waiting == 0  # and it left sales too
+    assert acd._queues["sales"].n_waiting == 0  # and it left sales too
     assert rung(acd.handle(CallEnded(1), 41)) == []
 
 
@@ -161,10 +161,10 @@ def test_join_empty_and_leave_when_empty() -> None:
     arrive_and_answer(acd, 2, "leave", 2)
     acd.handle(CallArrived(3, "leave"), 3)
     acd.handle(AgentLoggedOut("y1"), 4)  # pending until the call and wrap-up are over
-    assert acd.agents["y1"].state.value == "talking"
+    assert acd._agents["y1"].state.value == "talking"
     out = acd.handle(CallEnded(2), 10)
     assert End(3, Outcome.VOICEMAIL) in out
-    assert acd.agents["y1"].state.value == "offline"
+    assert acd._agents["y1"].state.value == "offline"
 
 
 def test_max_no_answer_pauses_the_agent() -> None:
@@ -174,9 +174,9 @@ def test_max_no_answer_pauses_the_agent() -> None:
     assert rung(out) == ["a"]
     out = acd.handle(RingTimedOut("a", 1), 30)
     assert PauseAgent("a", "no_answer") in out
-    assert acd.agents["a"].state.value == "paused"
-    assert acd.agents["a"].pause_reason == "no_answer"
-    assert acd.calls[1].state.value == "waiting"
+    assert acd._agents["a"].state.value == "paused"
+    assert acd._agents["a"].pause_reason == "no_answer"
+    assert acd._calls[1].state.value == "waiting"
     assert rung(acd.handle(AgentReady("a"), 40)) == ["a"]
 
 
@@ -187,10 +187,10 @@ def test_pause_and_logout_wait_for_the_call_to_end() -> None:
     out = acd.handle(CallEnded(1), 10)
     wrap = timers(out)[TimerKind.WRAP_UP]
     assert wrap.delay_s == 30
-    assert acd.agents["a"].state.value == "wrap_up"
+    assert acd._agents["a"].state.value == "wrap_up"
     acd.handle(CallArrived(2, "general"), 20)
     assert acd.handle(TimerExpired(wrap.timer), 40) == []
-    assert acd.agents["a"].pause_reason == "lunch"
+    assert acd._agents["a"].pause_reason == "lunch"
     assert rung(acd.handle(AgentReady("a"), 50)) == ["a"]
     (record,) = acd.take_records()
     assert record.wrap_up_s == 30
@@ -212,7 +212,7 @@ def test_skills_change_during_shift_reindexes_the_agent() -> None:
     acd = make_acd({"a": ["sales"]}, queues)
     acd.handle(CallArrived(1, "support"), 1)
     assert rung(acd.handle(SkillsChanged("a", {"sales": 1, "support": 2}), 2)) == ["a"]
-    assert [q.name for q in acd.agents["a"].queues] == ["sales", "support"]
+    assert [q.name for q in acd._agents["a"].queues] == ["sales", "support"]
     with pytest.raises(InvalidEventError, match="proficiency 9"):
         acd.handle(SkillsChanged("a", {"sales": 9}), 3)
 
@@ -233,8 +233,8 @@ def test_service_stop_interrupts_every_open_call() -> None:
     acd.handle(ServiceStopped(), 10)
     outcomes = {r.call: r.outcome for r in acd.take_records()}
     assert outcomes == {1: Outcome.INTERRUPTED, 2: Outcome.INTERRUPTED, 3: Outcome.INTERRUPTED}
-    assert not acd.calls
-    assert {a.state.value for a in acd.agents.values()} == {"ready"}
+    assert not acd._calls
+    assert {a.state.value for a in acd._agents.values()} == {"ready"}
 
 
 def test_bad_events_raise_typed_errors_and_change_nothing() -> None:
@@ -251,7 +251,7 @@ def test_bad_events_raise_typed_errors_and_change_nothing() -> None:
     with pytest.raises(CallsimError):
         acd.handle(AgentReady("ghost"), 1)
     acd.handle(AgentAnswered("a", 1), 2)  # still works afterwards
-    assert acd.agents["a"].state.value == "talking"
+    assert acd._agents["a"].state.value == "talking"
 
 
 def test_config_contradictions_are_rejected() -> None:
@@ -326,7 +326,7 @@ def test_preferred_agent_busy_the_call_waits_for_them_then_for_anyone() -> None:
     preferred = timers(out)[TimerKind.PREFERRED]
     assert preferred.delay_s == 60
     assert acd.handle(CallEnded(1), 20) == [End(1, Outcome.ANSWERED)]  # a is free: not for a
-    assert acd.agents["a"].state.value == "ready"
+    assert acd._agents["a"].state.value == "ready"
     assert rung(acd.handle(CallEnded(2), 30)) == ["b"]  # b is free within the window: b
 
 
@@ -353,10 +353,10 @@ def test_preferred_call_keeps_its_place_and_leaves_when_the_agent_logs_out() -> 
     acd.handle(CallArrived(4, "general"), 11)
     acd.handle(AgentLoggedOut("b"), 12)  # pending: b is talking
     out = acd.handle(CallEnded(2), 13)  # b leaves; call 3 waits for anyone, ahead of call 4
-    assert acd.agents["b"].state.value == "offline"
+    assert acd._agents["b"].state.value == "offline"
     assert rung(out) == []
     assert rung(acd.handle(CallEnded(1), 14)) == ["a"]
-    assert acd.calls[3].state.value == "ringing"
+    assert acd._calls[3].state.value == "ringing"
 
 
 def test_caller_hangs_up_while_waiting_for_the_preferred_agent() -> None:
@@ -383,7 +383,7 @@ def test_diverted_calls_get_one_record_and_never_reach_an_agent() -> None:
         "+4790000000",
     )
     assert deflected.outcome is Outcome.DEFLECTED
-    assert acd.agents["a"].calls_taken == 0
+    assert acd._agents["a"].calls_taken == 0
     with pytest.raises(
         InvalidEventError, match=r"CallDiverted refused: outcome .*ANSWERED.* is not one of"
     ):
@@ -404,7 +404,7 @@ def test_a_transfer_to_a_queue_keeps_one_record_with_both_talks() -> None:
     assert acd.agent_state("a") is AgentState.WRAP_UP
     assert acd.wrap_up_ends("a") == 75  # the transfer's 5 s wrap-up
     acd.handle(AgentAnswered("b", 1), 74)
-    acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd.agents["a"].wrap_token)), 75)
+    acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd._agents["a"].wrap_token)), 75)
     assert acd.wrap_up_ends("a") is None
     assert acd.agent_state("a") is AgentState.READY  # a's wrap-up wrote no record
     assert not acd.records
@@ -449,7 +449,7 @@ def test_a_caller_leaving_after_a_transfer_was_still_answered() -> None:
     acd.handle(CallerHungUp(1), 25)
     (r,) = acd.take_records()
     assert (r.outcome, r.agent, r.talk_s, r.end_s) == (Outcome.ANSWERED, "a", 10, 25)
-    acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd.agents["a"].wrap_token)), 40)
+    acd.handle(TimerExpired(Timer(TimerKind.WRAP_UP, "a", acd._agents["a"].wrap_token)), 40)
     assert acd.agent_state("a") is AgentState.READY
     assert not acd.take_records()
 

@@ -235,4 +235,4 @@ def test_routing_inputs_from_the_contact_drive_the_acd() -> None:
     assert [c.agent for c in out if isinstance(c, Ring)] == [
         "b"
     ]  # a was idle longer; b is preferred
-    assert acd.calls[1].priority == 5
+    assert acd._calls[1].priority == 5

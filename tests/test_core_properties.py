@@ -143,18 +143,18 @@ class Harness:
         self.reserved_before: set[Any] = set()
 
     def ringing_pairs(self) -> list[tuple[Any, str]]:
-        return [(c.id, a) for c in self.acd.calls.values() for a in sorted(c.ringing)]
+        return [(c.id, a) for c in self.acd._calls.values() for a in sorted(c.ringing)]
 
     def step(self, event: Event) -> list[Any]:
         acd = self.acd
-        before_state = {n: a.state for n, a in acd.agents.items()}
-        before_waiting = {c.id for c in acd.calls.values() if c.state is CallState.WAITING}
-        self.reserved_before = {c.id for c in acd.calls.values() if c.reserved_for is not None}
+        before_state = {n: a.state for n, a in acd._agents.items()}
+        before_waiting = {c.id for c in acd._calls.values() if c.state is CallState.WAITING}
+        self.reserved_before = {c.id for c in acd._calls.values() if c.reserved_for is not None}
         idle_by_queue = {
             q.name: [
-                a for a in acd.agents.values() if a.state is AgentState.READY and qualified(a, q)
+                a for a in acd._agents.values() if a.state is AgentState.READY and qualified(a, q)
             ]
-            for q in acd.queues.values()
+            for q in acd._queues.values()
         }
         if isinstance(event, CallArrived):
             self.arrived.append(event.call)
@@ -202,11 +202,11 @@ class Harness:
     def check_fewest_skills(
         self, event: CallArrived, out: list[Any], idle: dict[str, list[Any]]
     ) -> None:
-        queue = self.acd.queues[event.queue]
+        queue = self.acd._queues[event.queue]
         rings = [c for c in out if isinstance(c, Ring) and c.call == event.call]
         if queue.strategy.name != "fewest_skills_first" or not rings or event.preferred_agent:
             return
-        chosen = self.acd.agents[rings[0].agent]
+        chosen = self.acd._agents[rings[0].agent]
         candidates = idle[queue.name]
         if self.acd.routing.use_proficiency:
             best = max(a.proficiency(queue.skills) for a in candidates)
@@ -215,12 +215,12 @@ class Harness:
         assert chosen.n_skills == min(a.n_skills for a in candidates)
 
     def check_fifo(self, out: list[Any], before_waiting: set[Any]) -> None:
-        calls = self.acd.calls
+        calls = self.acd._calls
         for c in out:
             if not isinstance(c, Ring) or c.call not in before_waiting or c.call not in calls:
                 continue
             offered = calls[c.call]
-            agent = self.acd.agents[c.agent]
+            agent = self.acd._agents[c.agent]
             for other in calls.values():
                 if (
                     other.state is CallState.WAITING
@@ -252,10 +252,10 @@ class Harness:
         for spans in by_agent.values():
             spans.sort()
             assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
-        for agent in acd.agents.values():
+        for agent in acd._agents.values():
             holding = [
                 c
-                for c in acd.calls.values()
+                for c in acd._calls.values()
                 if agent.name in c.ringing
                 or (c.agent is agent and c.state in (CallState.TALKING, CallState.WRAP_UP))
             ]
@@ -265,7 +265,7 @@ class Harness:
             assert (agent.staffed_since is not None) == staffed, (agent.name, agent.state)
             moved_on = agent.state is AgentState.WRAP_UP and not holding
             if moved_on:  # wrap-up after a transfer: the call went on, or ended already
-                call = acd.calls.get(agent.call)
+                call = acd._calls.get(agent.call)
                 assert call is None or call.transfers, (agent.name, agent.call)
             elif agent.state in BUSY:
                 assert len(holding) == 1
@@ -277,32 +277,32 @@ class Harness:
         # (not waiting for a callback), never more than the lines
         on_line = sum(
             1
-            for c in acd.calls.values()
+            for c in acd._calls.values()
             if c.state is not CallState.WRAP_UP and c.callback_s is None
         )
         assert acd._on_line == on_line
         lines = acd.config.routing.lines
         assert lines is None or on_line <= lines
-        assert acd._n_idle == sum(a.in_pools for a in acd.agents.values())  # the blend's count
-        for call in acd.calls.values():
+        assert acd._n_idle == sum(a.in_pools for a in acd._agents.values())  # the blend's count
+        for call in acd._calls.values():
             if call.state is CallState.WAITING and call.reserved_for is None:
                 for q in call.queues:
                     idle = [
                         a.name
-                        for a in acd.agents.values()
+                        for a in acd._agents.values()
                         if a.state is AgentState.READY and qualified(a, q)
                     ]
                     assert not idle, f"call {call.id} waits in {q.name} while {idle} are idle"
             if call.state is CallState.RINGING:
                 assert call.ringing
-        for q in acd.queues.values():
+        for q in acd._queues.values():
             idle = sum(
-                1 for a in acd.agents.values() if a.state is AgentState.READY and qualified(a, q)
+                1 for a in acd._agents.values() if a.state is AgentState.READY and qualified(a, q)
             )
             assert q.pool.live == idle
             waiting = sum(
                 1
-                for c in acd.calls.values()
+                for c in acd._calls.values()
                 if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
             )
             assert q.n_waiting == waiting
@@ -311,11 +311,11 @@ class Harness:
             k = q.config.aging_per_s
             line = sorted(
                 (k * c.queued_s - c.priority, c.entries[q.name], c.id)
-                for c in acd.calls.values()
+                for c in acd._calls.values()
                 if c.state is CallState.WAITING and q in c.queues and c.reserved_for is None
             )
             for place, (_, _, call_id) in enumerate(line, start=1):
-                assert q.position(acd.calls[call_id]) == place
+                assert q.position(acd._calls[call_id]) == place
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -359,24 +359,24 @@ def test_invariants_hold_over_random_event_sequences(
             ](agent, call)
         elif kind == "hangup":
             open_calls = sorted(
-                c.id for c in acd.calls.values() if c.state is not CallState.WRAP_UP
+                c.id for c in acd._calls.values() if c.state is not CallState.WRAP_UP
             )
             if open_calls:
                 event = CallerHungUp(data.draw(st.sampled_from(open_calls)))
         elif kind == "callback":
-            waiting = sorted(c.id for c in acd.calls.values() if c.state is CallState.WAITING)
+            waiting = sorted(c.id for c in acd._calls.values() if c.state is CallState.WAITING)
             if waiting:
                 event = CallbackRequested(data.draw(st.sampled_from(waiting)))
         elif kind == "unanswered":
             dialled = sorted(
                 c.id
-                for c in acd.calls.values()
+                for c in acd._calls.values()
                 if c.state is CallState.TALKING and c.callback_s is not None
             )
             if dialled:
                 event = CallbackUnanswered(data.draw(st.sampled_from(dialled)))
         elif kind == "end":
-            talking = sorted(c.id for c in acd.calls.values() if c.state is CallState.TALKING)
+            talking = sorted(c.id for c in acd._calls.values() if c.state is CallState.TALKING)
             if talking:
                 event = CallEnded(
                     data.draw(st.sampled_from(talking)),
@@ -384,8 +384,8 @@ def test_invariants_hold_over_random_event_sequences(
                     data.draw(st.sampled_from([None, 0.0, 10.0])),
                 )
         elif kind == "transfer":
-            talking = sorted(c.id for c in acd.calls.values() if c.state is CallState.TALKING)
-            ready = sorted(a.name for a in acd.agents.values() if a.in_pools)
+            talking = sorted(c.id for c in acd._calls.values() if c.state is CallState.TALKING)
+            ready = sorted(a.name for a in acd._agents.values() if a.in_pools)
             wrap = data.draw(st.sampled_from([None, 0.0, 10.0]))
             if talking and (ready and data.draw(st.booleans())):
                 to = data.draw(st.sampled_from(ready))
@@ -400,11 +400,11 @@ def test_invariants_hold_over_random_event_sequences(
         elif kind == "timer" and h.timers:
             event = TimerExpired(h.timers.pop(data.draw(st.integers(0, len(h.timers) - 1))))
         elif kind == "ready":
-            agent = acd.agents[data.draw(st.sampled_from(names))]
+            agent = acd._agents[data.draw(st.sampled_from(names))]
             if agent.state is not AgentState.OFFLINE:
                 event = AgentReady(agent.name)
         elif kind == "pause":
-            agent = acd.agents[data.draw(st.sampled_from(names))]
+            agent = acd._agents[data.draw(st.sampled_from(names))]
             if agent.state is not AgentState.OFFLINE:
                 event = AgentPaused(agent.name, "break")
         elif kind == "logout":
@@ -419,10 +419,10 @@ def test_invariants_hold_over_random_event_sequences(
     # the end: stop the service, finish every wrap-up; each call has exactly one record
     h.now += 1
     h.step(ServiceStopped())
-    for agent in acd.agents.values():
+    for agent in acd._agents.values():
         if agent.state is AgentState.WRAP_UP:
             h.step(AgentReady(agent.name))
-    assert not acd.calls
+    assert not acd._calls
     records = acd.take_records()
     assert sorted(r.call for r in records) == sorted(h.arrived)
     for r in records:
@@ -465,12 +465,14 @@ def test_ordered_strategies_choose_what_a_brute_force_oracle_chooses(
     talking: list[Any] = []
     for call, (skill, action, dt) in enumerate(steps):
         now += dt
-        idle = [a for a in acd.agents.values() if a.state is AgentState.READY and skill in a.skills]
+        idle = [
+            a for a in acd._agents.values() if a.state is AgentState.READY and skill in a.skills
+        ]
         rings = [c for c in acd.handle(CallArrived(call, skill), now) if isinstance(c, Ring)]
         if idle:  # ties (same key) may go either way
             key = ORACLE_KEYS[strategy]
             assert rings
-            assert key(acd.agents[rings[0].agent]) == min(key(a) for a in idle)
+            assert key(acd._agents[rings[0].agent]) == min(key(a) for a in idle)
         if rings and action:  # answer it, and maybe end an older call
             acd.handle(AgentAnswered(rings[0].agent, call), now)
             talking.append(call)
@@ -545,7 +547,7 @@ def test_random_move_graphs_never_move_a_call_without_end(data: st.DataObject) -
         while h.timers:  # max-wait timers of 0 s fire at the same instant
             h.step(TimerExpired(h.timers.pop(0)))
     h.step(ServiceStopped())  # calls that wait for good (nobody serves them) end here
-    assert not acd.calls
+    assert not acd._calls
     assert len(acd.take_records()) == len(h.arrived)
     for d in acd.take_decisions():
         assert d.rule.startswith("routing loop: move ")

@@ -138,10 +138,10 @@ def test_ring_all_rings_everyone_and_first_answer_wins() -> None:
     out = acd.handle(AgentAnswered("b", 1), 12)
     assert Connect(1, "b") in out
     assert {c.agent for c in out if isinstance(c, CancelRing)} == {"a", "c"}
-    assert acd.agents["a"].state.value == "ready"
-    assert acd.agents["b"].state.value == "talking"
+    assert acd._agents["a"].state.value == "ready"
+    assert acd._agents["b"].state.value == "talking"
     assert acd.handle(AgentAnswered("a", 1), 13) == []  # late: b took it; nothing changes
-    assert acd.agents["a"].state.value == "ready"
+    assert acd._agents["a"].state.value == "ready"
 
 
 def test_proficiency_ranks_before_the_strategy() -> None:
@@ -174,7 +174,7 @@ def test_hunt_moves_on_after_no_answer_and_reject_then_voicemail() -> None:
     ]  # fmt: skip
     # the agents are back and ready; a late timeout changes nothing
     assert acd.handle(RingTimedOut("c", 1), 42) == []
-    assert all(a.state.value == "ready" for a in acd.agents.values())
+    assert all(a.state.value == "ready" for a in acd._agents.values())
 
 
 def test_ready_agent_picks_longest_waiting_call_within_priority() -> None:
@@ -200,7 +200,7 @@ def test_ready_event_in_wrap_up_ends_it() -> None:
     acd = make_acd({"a": ["general"]}, [QueueConfig("general", ("general",), wrap_up_s=None)])
     arrive_and_answer(acd, 1, "general", 10)
     acd.handle(CallEnded(1), 20)
-    assert acd.agents["a"].state.value == "wrap_up"
+    assert acd._agents["a"].state.value == "wrap_up"
     acd.handle(CallArrived(2, "general"), 25)
     assert rung(acd.handle(AgentReady("a"), 40)) == ["a"]
     (record,) = acd.take_records()

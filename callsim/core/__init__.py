@@ -49,6 +49,7 @@ from callsim.core.config import (
     BlendConfig,
     QueueConfig,
     RoutingConfig,
+    qualified,
 )
 from callsim.core.contact import (
     Category,
@@ -110,6 +111,7 @@ from callsim.core.record import (
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.ticket import Status, TicketBook
+from callsim.core.view import AgentView, CallView, OfferState, OfferView
 
 __all__ = [
     "STRATEGIES",
@@ -125,6 +127,7 @@ __all__ = [
     "AgentReady",
     "AgentRejected",
     "AgentState",
+    "AgentView",
     "Announce",
     "BlendConfig",
     "BusinessHours",
@@ -135,6 +138,7 @@ __all__ = [
     "CallRecord",
     "CallState",
     "CallTransferred",
+    "CallView",
     "CallbackRequested",
     "CallbackUnanswered",
     "CallerHungUp",
@@ -172,6 +176,8 @@ __all__ = [
     "Offer",
     "OfferCallback",
     "OfferResult",
+    "OfferState",
+    "OfferView",
     "Option",
     "OutboundAnswered",
     "OutboundUnanswered",
@@ -207,6 +213,7 @@ __all__ = [
     "check_callback",
     "forward",
     "instruction_for",
+    "qualified",
     "queue_log_lines",
     "routing_inputs",
     "screen",

@@ -8,8 +8,10 @@ journal's Asterisk format (``queue_log``), routing strategies (``strategy``).
 It never reads a clock, sleeps, logs or opens files; the only randomness comes from the
 injected ``random.Random`` (random strategies). The SimPy simulator and the live service
 drive this same object, so they route identically. A shell drives it only through
-``handle(event, now)``, the commands it returns and read-only views (``call_state``,
-``agent_state``, the records and spans); it never reads the state objects below.
+``handle(event, now)``, the commands it returns and read-only views (``call_view``,
+``offer_state``, ``handler``, ``agent_view``, ``roster``, ``knows``, ``queue_skills``,
+``waiting``, the records and spans; frozen types in ``view``); the state objects below
+are private.
 
 Late and schedule events are harmless: an answer, rejection, ring timeout, hang-up or
 end of talk for a call that has moved on returns no commands; pause, ready and log-out
@@ -94,6 +96,7 @@ from callsim.core.record import (
     Transfer,
 )
 from callsim.core.strategy import STRATEGIES
+from callsim.core.view import OFFER_STATE, AgentView, CallView, OfferState, OfferView
 from callsim.errors import InvalidEventError, UnknownAgentError, UnknownQueueError
 
 _TERMINAL = {
@@ -136,30 +139,30 @@ class Acd:
         self.routing = config.routing
         self._auto_answer = config.routing.auto_answer
         self._rng = rng if rng is not None else random.Random(0)
-        self.queues: dict[str, QueueState] = {}
+        self._queues: dict[str, QueueState] = {}
         self._queues_by_skill: dict[str, list[QueueState]] = {}
         self._queue_order: dict[str, int] = {}
         for i, qc in enumerate(config.queues):
             strategy = STRATEGIES[qc.strategy or self.routing.strategy]
             prefix = _proficiency_key(qc.skills) if self.routing.use_proficiency else None
             queue = QueueState(qc, strategy, strategy.make_pool(prefix, self._rng))
-            self.queues[qc.name] = queue
+            self._queues[qc.name] = queue
             self._queue_order[qc.name] = i
             for skill in qc.skills:
                 self._queues_by_skill.setdefault(skill, []).append(queue)
-        self.agents: dict[str, Agent] = {}
+        self._agents: dict[str, Agent] = {}
         self._next_position = 0
         for ac in config.agents:
             agent = self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
             agent.ring_timeout_s = ac.ring_timeout_s
-        self.calls: dict[CallId, Call] = {}
+        self._calls: dict[CallId, Call] = {}
         self._entries = 0  # entry numbers into queues: FIFO order within a priority
         self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
         self._on_line = 0  # calls holding a line: in ``calls`` and not in wrap-up
         self._lines = config.routing.lines
         self._n_idle = 0  # agents in the idle pools
         blend = config.routing.blend
-        self._blend = self.queues[blend.queue] if blend is not None else None
+        self._blend = self._queues[blend.queue] if blend is not None else None
         self._reserve = blend.reserve if blend is not None else 0
         self.records: list[CallRecord] = []
         self.spans: list[StaffedSpan] = []
@@ -225,8 +228,65 @@ class Acd:
 
     def call_state(self, call: CallId) -> CallState | None:
         """The call's current state, or None once it has ended (a read-only view)."""
-        found = self.calls.get(call)
+        found = self._calls.get(call)
         return found.state if found is not None else None
+
+    def call_view(self, call: CallId) -> CallView | None:
+        """The open call as a frozen view (state, queue, agent, offers), or None once it
+        has ended. O(offers): for the shells' answers, not per event."""
+        found = self._calls.get(call)
+        if found is None:
+            return None
+        offers = [OfferView(o.agent, o.at_s, o.ring_s, OFFER_STATE[o.result]) for o in found.offers]
+        for name, start in found.ringing.items():
+            own = self._agents[name].ring_timeout_s
+            timeout = self.routing.ring_timeout_s if own is None else own
+            offers.append(OfferView(name, start, timeout, OfferState.RINGING))
+        offers.sort(key=_at)  # in the order they were made
+        agent = found.agent.name if found.agent is not None else None
+        return CallView(call, found.state, found.queue.name, agent, tuple(offers), found.callback_s)
+
+    def offer_state(self, call: CallId, agent: str, at_s: float) -> OfferState | None:
+        """The state of the offer of ``call`` to ``agent`` made at ``at_s`` (None: the
+        call has ended or never made that offer)."""
+        view = self.call_view(call)
+        if view is None:
+            return None
+        for offer in view.offers:
+            if offer.agent == agent and offer.at_s == at_s:
+                return offer.state
+        return None
+
+    def handler(self, call: CallId) -> str | None:
+        """Who may act on the call as its agent: the agent it is connected to (talking
+        or in wrap-up); None while nobody holds it or once it has ended."""
+        found = self._calls.get(call)
+        return found.agent.name if found is not None and found.agent is not None else None
+
+    def knows(self, agent: str) -> bool:
+        """Whether the core knows ``agent`` (configured, or met when it logged in)."""
+        return agent in self._agents
+
+    def agent_view(self, agent: str) -> AgentView:
+        """The agent as a frozen view (``UnknownAgentError`` if the core does not know it)."""
+        a = self._agent(agent, None)
+        wrap_ends = a.wrap_ends_s if a.state is AgentState.WRAP_UP else None
+        return AgentView(a.name, a.state, dict(a.skills), a.pause_reason, a.call, wrap_ends)
+
+    def roster(self) -> list[AgentView]:
+        """Every agent the core knows, as frozen views, in the order it met them."""
+        return [self.agent_view(name) for name in self._agents]
+
+    def queue_names(self) -> tuple[str, ...]:
+        """The queues, in the configuration's order."""
+        return tuple(self._queues)
+
+    def queue_skills(self, queue: str) -> tuple[str, ...]:
+        """The skills an agent needs for ``queue`` (all of them)."""
+        state = self._queues.get(queue)
+        if state is None:
+            raise UnknownQueueError(f"queue {queue!r} does not exist", field="queue")
+        return tuple(state.skills)
 
     def take_decisions(self) -> list[Decision]:
         """Return the decision traces written since the last call and forget them
@@ -239,7 +299,7 @@ class Acd:
     def waiting(self, queue: str) -> list[tuple[CallId, float]]:
         """The calls waiting in ``queue`` in the order they will be served, each with the
         time it started waiting there (a read-only view; O(n log n), for dashboards)."""
-        state = self.queues.get(queue)
+        state = self._queues.get(queue)
         if state is None:
             raise UnknownQueueError(f"queue {queue!r} does not exist", field="queue")
         live = sorted(e for e in state.heap if e[3].wait_token == e[2])
@@ -250,14 +310,14 @@ class Acd:
         spans taken so far, an agent's whole staffed time up to now."""
         return [
             StaffedSpan(a.name, tuple(q.name for q in a.queues), a.staffed_since, now)
-            for a in self.agents.values()
+            for a in self._agents.values()
             if a.staffed_since is not None
         ]
 
     # -- lookups ------------------------------------------------------------------------
 
     def _agent(self, name: str, event: Event | None) -> Agent:
-        agent = self.agents.get(name)
+        agent = self._agents.get(name)
         if agent is None:
             raise UnknownAgentError(_refused(event, f"agent {name!r} is not known"))
         return agent
@@ -289,7 +349,7 @@ class Acd:
             position = self._next_position
         self._next_position = max(self._next_position, position + 1)
         agent = Agent(name, skills, position, weight, extension)
-        self.agents[name] = agent
+        self._agents[name] = agent
         self._index(agent)
         return agent
 
@@ -604,7 +664,7 @@ class Acd:
     ) -> None:
         assert self.decisions is not None
         pool = queue.pool
-        held = [self.agents[name] for name in call.tried]
+        held = [self._agents[name] for name in call.tried]
         tried = sorted(a.name for a in held if a.in_pools and pool in a.pools)
         if rule is None:  # the pool's order decided
             best, count = pool.best(TRACE_TOP, call.tried), pool.live - len(tried)
@@ -631,7 +691,7 @@ class Acd:
             out.append(CancelRing(call.id, name))
             call.offers += (Offer(start, name, OfferResult.CANCELLED, now - start),)
             self._log(now, call.id, call.queue.name, name, JournalKind.RINGCANCELED)
-            freed.append(self.agents[name])
+            freed.append(self._agents[name])
         call.ringing = {}
         return freed
 
@@ -669,7 +729,7 @@ class Acd:
         if action.kind is ActionKind.QUEUE:
             assert action.target is not None  # AcdConfig.check
             call.state = CallState.NEW
-            self._enter(call, self.queues[action.target], now, out)
+            self._enter(call, self._queues[action.target], now, out)
         else:
             outcome, kind = _TERMINAL[action.kind]
             self._log(now, call.id, call.queue.name, None, kind, action.target or "")
@@ -689,7 +749,7 @@ class Acd:
             call.moved_s = now
             call.moves = []
         call.moves.append(call.queue.name)
-        if len(call.moves) <= len(self.queues):
+        if len(call.moves) <= len(self._queues):
             return False
         if self.decisions is not None:
             path = " -> ".join([*call.moves, action.target or ""])
@@ -705,7 +765,7 @@ class Acd:
                     excluded=(),
                     chosen=(),
                     rule=f"routing loop: move {len(call.moves)} at this instant ({path}) is "
-                    f"more than the {len(self.queues)} queues allow; {final.kind.value} instead",
+                    f"more than the {len(self._queues)} queues allow; {final.kind.value} instead",
                 )
             )
         return True
@@ -716,7 +776,7 @@ class Acd:
             outcome = Outcome.ANSWERED  # its first queue answered it
         call.state = CallState.DONE
         call.end_s = now
-        del self.calls[call.id]
+        del self._calls[call.id]
         if call.callback_s is None:
             self._on_line -= 1
         out.append(End(call.id, outcome))
@@ -809,7 +869,7 @@ class Acd:
 
     def _end_wrap(self, agent: Agent, now: float, out: Out) -> None:
         assert agent.call is not None
-        call = self.calls.get(agent.call)
+        call = self._calls.get(agent.call)
         wrap = now - agent.wrap_started_s
         ours = call is not None and call.agent is agent and call.state is CallState.WRAP_UP
         if self.journal is not None and wrap > 0:
@@ -817,7 +877,7 @@ class Acd:
             self._log(now, agent.call, queue, agent.name, JournalKind.WRAPUPEND, round(wrap))
         if ours:  # the call ends with its last agent's wrap-up (not after a transfer)
             assert call is not None
-            del self.calls[call.id]
+            del self._calls[call.id]
             call.state = CallState.DONE
             if call.callback_failed:
                 self.records.append(self._record(call, Outcome.CALLBACK_FAILED, wrap))
@@ -829,9 +889,9 @@ class Acd:
     def _overflow(self, call: Call, now: float, out: Out) -> None:
         """The call is also offered to the agents of the overflow queues."""
         added = [
-            self.queues[name]
+            self._queues[name]
             for name in call.queue.config.overflow_to
-            if self.queues[name] not in call.queues
+            if self._queues[name] not in call.queues
         ]
         if not added:
             return
@@ -877,11 +937,11 @@ class Acd:
 
     def _new_call_queue(self, ev: Event, call: CallId, name: str) -> QueueState:
         """The queue ``name`` of ``call``, about to start by ``ev``; its id must be free."""
-        if call in self.calls:
+        if call in self._calls:
             raise InvalidEventError(_refused(ev, f"call {call!r} is already in progress"))
-        queue = self.queues.get(name)
+        queue = self._queues.get(name)
         if queue is None:
-            known = ", ".join(self.queues)
+            known = ", ".join(self._queues)
             raise InvalidEventError(
                 _refused(ev, f"queue {name!r} is not configured (queues: {known})")
             )
@@ -892,13 +952,13 @@ class Acd:
         priority = ev.priority if ev.priority is not None else queue.config.priority
         call = Call(ev.call, queue, ev.ani, ev.dnis, priority, now)
         if ev.preferred_agent is not None:
-            preferred = self.agents.get(ev.preferred_agent)
+            preferred = self._agents.get(ev.preferred_agent)
             if preferred is not None and queue in preferred.queues:
                 call.preferred = preferred
                 call.preferred_wait_s = ev.preferred_wait_s
         self._arrivals += 1
         call.seq = self._arrivals
-        self.calls[ev.call] = call
+        self._calls[ev.call] = call
         self._on_line += 1
         if self._lines is not None and self._on_line > self._lines:
             self._log(now, call.id, queue.name, None, JournalKind.FULL, "lines")
@@ -912,14 +972,14 @@ class Acd:
             allowed = ", ".join(sorted(o.value for o in _DIVERTED))
             raise InvalidEventError(_refused(ev, f"outcome {ev.outcome!r} is not one of {allowed}"))
         call = Call(ev.call, queue, ev.ani, ev.dnis, queue.config.priority, now)
-        self.calls[ev.call] = call
+        self._calls[ev.call] = call
         self._on_line += 1
         self._finish(call, ev.outcome, now, out)
 
     def _ringing(self, ev: AgentAnswered | AgentRejected | RingTimedOut) -> Call | None:
         """The call that rings ``ev.agent``, or None if the offer is over (a late event:
         answered elsewhere, cancelled, timed out, or the call ended)."""
-        call = self.calls.get(ev.call)
+        call = self._calls.get(ev.call)
         if call is not None and ev.agent in call.ringing:
             return call
         self._agent(ev.agent, ev)
@@ -933,7 +993,7 @@ class Acd:
         call = self._ringing(ev)
         if call is None:
             return
-        self._connect(call, self.agents[ev.agent], call.ringing.pop(ev.agent), now, out)
+        self._connect(call, self._agents[ev.agent], call.ringing.pop(ev.agent), now, out)
         if call.ringing:  # ring_all: the others stop ringing
             for other in self._cancel_rings(call, now, out):
                 self._release(other, now, out)
@@ -941,12 +1001,12 @@ class Acd:
     def _on_rejected(self, ev: AgentRejected, now: float, out: Out) -> None:
         call = self._ringing(ev)
         if call is not None:
-            self._missed(call, self.agents[ev.agent], OfferResult.REJECTED, now, out)
+            self._missed(call, self._agents[ev.agent], OfferResult.REJECTED, now, out)
 
     def _on_ring_timed_out(self, ev: RingTimedOut, now: float, out: Out) -> None:
         call = self._ringing(ev)
         if call is not None:
-            self._missed(call, self.agents[ev.agent], OfferResult.NO_ANSWER, now, out)
+            self._missed(call, self._agents[ev.agent], OfferResult.NO_ANSWER, now, out)
 
     def _missed(self, call: Call, agent: Agent, result: OfferResult, now: float, out: Out) -> None:
         start = call.ringing.pop(agent.name)
@@ -980,7 +1040,7 @@ class Acd:
             self._release(agent, now, out)
 
     def _on_hung_up(self, ev: CallerHungUp, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
+        call = self._calls.get(ev.call)
         if call is None:
             return  # late: the call ended already
         state = call.state
@@ -1012,7 +1072,7 @@ class Acd:
             self._release(agent, now, out)
 
     def _on_callback_requested(self, ev: CallbackRequested, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
+        call = self._calls.get(ev.call)
         if call is None or call.callback_s is not None:
             return  # late: it ended, or asked already
         if call.state is not CallState.WAITING:
@@ -1024,7 +1084,7 @@ class Acd:
         out.append(HoldPlace(call.id, call.queue.name))
 
     def _on_callback_unanswered(self, ev: CallbackUnanswered, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
+        call = self._calls.get(ev.call)
         if call is None or call.state is CallState.WRAP_UP:
             return  # late
         if call.callback_s is None or call.state is not CallState.TALKING:
@@ -1049,7 +1109,7 @@ class Acd:
         call = Call(ev.call, queue, "", "", queue.config.priority, now)
         self._arrivals += 1
         call.seq = self._arrivals
-        self.calls[ev.call] = call
+        self._calls[ev.call] = call
         self._on_line += 1
         self._log(now, call.id, queue.name, agent.name, JournalKind.DIAL)
         self._connect(call, agent, now, now, out)
@@ -1058,7 +1118,7 @@ class Acd:
         self._release(self._dialing(ev), now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
+        call = self._calls.get(ev.call)
         if call is None or call.state is CallState.WRAP_UP:
             return  # late: the talk ended already (the caller hung up first)
         if call.state is not CallState.TALKING:
@@ -1068,13 +1128,13 @@ class Acd:
         self._end_talk(call, ev.ended_by, ev.wrap_up_s, now, out)
 
     def _on_transferred(self, ev: CallTransferred, now: float, out: Out) -> None:
-        call = self.calls.get(ev.call)
+        call = self._calls.get(ev.call)
         if call is None or call.state is not CallState.TALKING:
             state = "over" if call is None else call.state.value
             raise InvalidEventError(_refused(ev, f"call {ev.call!r} is not connected ({state})"))
         if (ev.queue is None) == (ev.agent is None):
             raise InvalidEventError(_refused(ev, "name a queue or an agent to transfer to"))
-        queue = self.queues.get(ev.queue) if ev.queue is not None else None
+        queue = self._queues.get(ev.queue) if ev.queue is not None else None
         if ev.queue is not None and queue is None:
             raise UnknownQueueError(f"{ev.queue!r} does not exist", field="queue")
         target = self._agent(ev.agent, ev) if ev.agent is not None else None
@@ -1110,7 +1170,7 @@ class Acd:
         timer = ev.timer
         kind = timer.kind
         if kind is TimerKind.WRAP_UP or kind is TimerKind.NO_ANSWER:  # the agent's timers
-            agent = self.agents.get(str(timer.subject))
+            agent = self._agents.get(str(timer.subject))
             if agent is None:
                 return
             if kind is TimerKind.WRAP_UP:
@@ -1119,7 +1179,7 @@ class Acd:
             elif agent.state is AgentState.PAUSED and agent.pause_token == timer.token:
                 self._unpause(agent, now, out)
             return
-        call = self.calls.get(timer.subject)
+        call = self._calls.get(timer.subject)
         if call is None or call.queue_token != timer.token:
             return
         if call.state not in (CallState.WAITING, CallState.RINGING):
@@ -1157,7 +1217,7 @@ class Acd:
             self._overflow(call, now, out)
 
     def _on_logged_in(self, ev: AgentLoggedIn, now: float, out: Out) -> None:
-        agent = self.agents.get(ev.agent)
+        agent = self._agents.get(ev.agent)
         if agent is None:
             if ev.skills is None:
                 raise UnknownAgentError(
@@ -1221,7 +1281,7 @@ class Acd:
             self._go_offline(agent, now, out)
         elif state is AgentState.RINGING:
             assert agent.call is not None
-            call = self.calls[agent.call]
+            call = self._calls[agent.call]
             start = call.ringing.pop(agent.name)
             call.offers += (Offer(start, agent.name, OfferResult.CANCELLED, now - start),)
             out.append(CancelRing(call.id, agent.name))
@@ -1237,7 +1297,7 @@ class Acd:
 
     def _on_stopped(self, ev: ServiceStopped, now: float, out: Out) -> None:
         freed: list[Agent] = []
-        for call in list(self.calls.values()):
+        for call in list(self._calls.values()):
             state = call.state
             if state is CallState.WAITING:
                 self._unwait(call)
@@ -1253,7 +1313,7 @@ class Acd:
             self._finish(call, Outcome.INTERRUPTED, now, out)
         for agent in freed:
             self._release(agent, now, out)
-        for agent in self.agents.values():  # staffed time ends with the service
+        for agent in self._agents.values():  # staffed time ends with the service
             if agent.staffed_since is not None:
                 self._unstaff(agent, now)
                 self._staff(agent, now)
@@ -1277,3 +1337,7 @@ def _check_skills(agent: str, skills: Mapping[str, int]) -> None:
             raise InvalidEventError(
                 f"agent {agent!r}: skill {skill!r} has proficiency {level!r}; expected 1-5"
             )
+
+
+def _at(offer: OfferView) -> float:
+    return offer.at_s

@@ -95,6 +95,7 @@ from callsim.core import (
     Transferred,
     check_callback,
     instruction_for,
+    qualified,
     writes_note,
 )
 from callsim.core.contact import Interaction, Order
@@ -815,7 +816,7 @@ class Service:
         campaign = self.scenario.outbound.queue if self.scenario.outbound else None
         if campaign is None:
             raise InvalidEventError("dial-result refused: the scenario has no outbound campaign")
-        if agent not in self.acd.agents or self.acd.agent_state(agent) is not AgentState.DIALING:
+        if not self.acd.knows(agent) or self.acd.agent_state(agent) is not AgentState.DIALING:
             raise InvalidEventError(f"dial-result refused: agent {agent!r} is not dialling")
         if not reached:
             self.centre.handle(OutboundUnanswered(agent))
@@ -875,7 +876,7 @@ class Service:
         self._handled_by(call, by, "transfer")
         if agent is not None:
             self._known_agent(agent)  # 404 if nobody has that name
-            if agent not in self.acd.agents:  # the core meets agents when they log in
+            if not self.acd.knows(agent):  # the core meets agents when they log in
                 raise InvalidEventError(f"transfer refused: {agent!r} is not logged in")
         if queue is not None:
             self._known_queue(queue)
@@ -1146,22 +1147,22 @@ class Service:
     # -- agents and offers ------------------------------------------------------------------
 
     def agent_names(self) -> list[str]:
-        return sorted(set(self.agent_skills) | set(self.acd.agents))
+        return sorted(set(self.agent_skills) | {a.name for a in self.acd.roster()})
 
     def _known_queue(self, queue: str) -> None:
-        if queue not in self.acd.queues:
+        if queue not in self.acd.queue_names():
             raise UnknownQueueError(
                 f"{queue!r} does not exist (queues: {', '.join(self.queues)})", field="queue"
             )
 
     def _known_agent(self, agent: str) -> None:
-        if agent not in self.agent_skills and agent not in self.acd.agents:
+        if agent not in self.agent_skills and not self.acd.knows(agent):
             raise UnknownAgentError(f"agent {agent!r} does not exist", field="agent")
 
     def login(self, agent: str, paused_reason: str | None = None) -> dict[str, Any]:
         self._running()
         self._known_agent(agent)
-        skills = None if agent in self.acd.agents else self.agent_skills[agent]
+        skills = None if self.acd.knows(agent) else self.agent_skills[agent]
         batch = self.unit()
         self._agent_event(batch, agent, "login", paused_reason, self.now())
         timeout = self.devices[agent][1] if agent in self.devices else None
@@ -1180,7 +1181,7 @@ class Service:
     def _agent_do(self, agent: str, kind: str, reason: str | None, event: Event) -> dict[str, Any]:
         self._running()
         self._known_agent(agent)
-        if agent not in self.acd.agents:  # never logged in: nothing to change
+        if not self.acd.knows(agent):  # never logged in: nothing to change
             raise InvalidEventError(f"{kind} refused: agent {agent!r} is not logged in")
         batch = self.unit()
         self._agent_event(batch, agent, kind, reason, self.now())
@@ -1192,7 +1193,7 @@ class Service:
         self._running()
         skills = dict(skills)
         batch = self.unit()
-        if agent in self.acd.agents:
+        if self.acd.knows(agent):
             self.centre.handle(SkillsChanged(agent, skills))
         self.agent_skills[agent] = skills
         batch.extra.append(
@@ -1214,11 +1215,12 @@ class Service:
 
     def agent_view(self, agent: str) -> dict[str, Any]:
         self._known_agent(agent)
-        state = self.acd.agent_state(agent) if agent in self.acd.agents else AgentState.OFFLINE
+        core = self.acd.agent_view(agent) if self.acd.knows(agent) else None
+        state = core.state if core is not None else AgentState.OFFLINE
         since = self.agent_since.get(agent)
         offer = self.agent_offer.get(agent)
         now = self.now()
-        wrap_ends = self.acd.wrap_up_ends(agent) if agent in self.acd.agents else None
+        wrap_ends = core.wrap_ends_s if core is not None else None
         return {
             "agent": agent,
             "state": state.value,
@@ -1531,13 +1533,10 @@ class Service:
         for q in self._queues_of(client):
             waiting = self.acd.waiting(q)
             states = dict.fromkeys((s.value for s in AgentState if s is not AgentState.OFFLINE), 0)
-            skills = set(self.acd.queues[q].skills)
-            for name in self.acd.agents:
-                state = self.acd.agent_state(name)
-                if state is not AgentState.OFFLINE and skills <= set(
-                    self.agent_skills.get(name, {})
-                ):
-                    states[state.value] += 1
+            skills = self.acd.queue_skills(q)
+            for agent in self.acd.roster():
+                if agent.state is not AgentState.OFFLINE and qualified(agent.skills, skills):
+                    states[agent.state.value] += 1
             day = totals[q]
             queues.append(
                 {

@@ -1,0 +1,75 @@
+"""Read-only views of the ACD's state, for the shells (``Acd.call_view``, ``Acd.roster``...).
+
+A shell never holds the core's state objects: it asks for a view, a frozen copy taken at
+that moment, and keeps no state machine of its own. Views are built on request only, never
+on the core's hot path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+
+from callsim.core.agent import AgentState
+from callsim.core.call import CallState
+from callsim.core.event import CallId
+from callsim.core.record import OfferResult
+
+
+class OfferState(enum.Enum):
+    """Where one offer (a ring of one agent for one call) stands."""
+
+    RINGING = "ringing"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # rang out
+    CANCELLED = "cancelled"  # another agent answered, or the caller left
+
+
+# an ended offer's state, from its result in the call's record
+OFFER_STATE = {
+    OfferResult.ANSWERED: OfferState.ACCEPTED,
+    OfferResult.NO_ANSWER: OfferState.EXPIRED,
+    OfferResult.REJECTED: OfferState.REJECTED,
+    OfferResult.CANCELLED: OfferState.CANCELLED,
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OfferView:
+    """One offer of a call: the agent rung, since when, for how long at most, and its
+    state now (``RINGING`` while it rings)."""
+
+    agent: str
+    at_s: float
+    timeout_s: float
+    state: OfferState
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallView:
+    """An open call: its state, current primary queue, the agent holding it (talking or
+    in wrap-up; None otherwise), its offers in the order they were made, and when the
+    caller asked for a callback (None: not asked)."""
+
+    call: CallId
+    state: CallState
+    queue: str
+    agent: str | None
+    offers: tuple[OfferView, ...]
+    callback_s: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AgentView:
+    """An agent the core knows: state, skills (proficiency by skill), pause reason while
+    paused, the call it holds (ringing, talking or wrap-up) and when its wrap-up ends by
+    its timer (None: not in wrap-up, or open-ended)."""
+
+    name: str
+    state: AgentState
+    skills: Mapping[str, int]
+    pause_reason: str | None
+    call: CallId | None
+    wrap_ends_s: float | None
