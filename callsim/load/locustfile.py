@@ -31,6 +31,8 @@ from locust.runners import WorkerRunner
 
 from callsim.load.traffic import Traffic, handling, plan_traffic, stream_of, talk_s
 from callsim.scenario import load_scenario
+from callsim.sim.engine import BREAK
+from callsim.sim.plan import Step
 
 OFFER_POLL_S = 10.0  # the longest an agent's long poll waits (wall seconds)
 
@@ -217,17 +219,17 @@ class Agent(_Api):
         for i, (at, kind) in enumerate(me.steps):
             until = me.steps[i + 1][0] if i + 1 < len(me.steps) else 1e9
             self.sleep_until(at)
-            if kind == "login":
+            if kind is Step.LOGIN:
                 self.send("POST", f"{base}/login", "/v1/agents/{name}/login", ok=(409,))
                 logged_in, paused = True, False
-            elif kind == "logout":
+            elif kind is Step.LOGOUT:
                 self.send("POST", f"{base}/logout", "/v1/agents/{name}/logout", ok=(409,))
                 logged_in = False
-            elif kind == "pause":
+            elif kind is Step.PAUSE:
                 self.send("POST", f"{base}/pause", "/v1/agents/{name}/pause", ok=(409,),
-                          json={"reason": "break"})  # fmt: skip
+                          json={"reason": BREAK})  # fmt: skip
                 paused = True
-            elif kind == "ready":
+            elif kind is Step.READY:
                 self.send("POST", f"{base}/ready", "/v1/agents/{name}/ready", ok=(409,))
                 paused = False
             if logged_in and not paused:
@@ -265,9 +267,13 @@ class Agent(_Api):
                                  "/v1/offers/{id}/accept", ok=(404, 409, 410))  # fmt: skip
         if status != 200:
             return  # the caller hung up or the offer expired meanwhile
-        stream = stream_of(t, call.get("client"), call["queue"])
-        gevent.sleep(talk_s(t, stream, call.get("instruction"), self.np))
-        ask = handling(t, call.get("client"), call.get("instruction"), self.rng)
+        # the planned call (the world's caller and talk); what the world does meanwhile
+        planned = t.planned(offer.get("ani"), got - self.t0 + 0.5)  # 0.5 s: clock skew
+        stream = planned.stream if planned is not None else stream_of(t, call.get("client"),
+                                                                       call["queue"])  # fmt: skip
+        instruction = call.get("instruction")
+        ask, tried = handling(t, call.get("client"), instruction, planned, self.rng)
+        gevent.sleep(talk_s(t, planned, stream, instruction, tried, self.np))
         body = {"note": f"Load test call {call['call_id']}", **ask}
         status, done = self.send("POST", f"/v1/calls/{call['call_id']}/complete",
                                  "/v1/calls/{id}/complete", ok=(409,), json=body,

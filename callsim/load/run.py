@@ -38,11 +38,10 @@ from callsim.analytics.metrics import (
     metric_samples,
     reduce_replication,
 )
-from callsim.core.client import Instruction, Tone, Treatment, TreatmentKind
 from callsim.core.inbound import carry_out, chosen_treatment
 from callsim.errors import InputError
 from callsim.live.service import record_of
-from callsim.load.traffic import Traffic, plan_traffic
+from callsim.load.traffic import Traffic, instruction_of, plan_traffic
 from callsim.report.files import write_json
 from callsim.scenario.model import Scenario
 from callsim.sim.engine import Replication
@@ -486,13 +485,7 @@ def _wrong_handling(
         row = by_id.get(e["call_id"])
         if e["status"] != 200 or row is None or not row["client"] or not row["instruction"]:
             continue
-        ins = json.loads(row["instruction"])
-        t = ins["treatment"]
-        instruction = Instruction(
-            row["client"], ins["greeting"], Tone(ins["tone"]),
-            Treatment(TreatmentKind(t["kind"]), tuple(t["targets"]), t["info"]),
-            tuple(ins["messages"]), ins["in_hours"], ins["hours_text"], ins["exception"],
-        )  # fmt: skip
+        instruction = instruction_of(row["client"], json.loads(row["instruction"]))
         sent = e["sent"]
         client = clients[row["client"]]
         treatment = chosen_treatment(client, instruction, sent.get("employee"),

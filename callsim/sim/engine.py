@@ -135,14 +135,24 @@ class Calls:
         arrivals: np.random.Generator,
         draws: dict[str, np.random.Generator],
         given: Sequence[tuple[float, int]] | None = None,
+        *,
+        rate_scale: float = 1.0,
+        until: float = float("inf"),
     ) -> None:
+        """``rate_scale``, ``until``: the arrival rates times this, none from ``until`` on
+        (a load test's plan; a whole day at 1.0 draws the simulator's very calls)."""
         if given is not None:  # a recorded arrival trace: (time, stream index) per call
             t_all = np.array([t for t, _ in given], dtype=float)
             k_all = np.array([k for _, k in given], dtype=np.int32)
         else:
             times, stream_of = [], []
             for k, s in enumerate(plan.streams):
-                t = poisson_times(arrivals, _this_day(plan, s, draws["volume"]))
+                pieces = _this_day(plan, s, draws["volume"])
+                if rate_scale != 1.0 or until < plan.arrivals_end_s:
+                    pieces = tuple(
+                        (a, min(b, until), r * rate_scale) for a, b, r in pieces if a < until
+                    )
+                t = poisson_times(arrivals, pieces)
                 times.append(t)
                 stream_of.append(np.full(len(t), k, dtype=np.int32))
             t_all = np.concatenate(times) if times else np.empty(0)

@@ -101,13 +101,18 @@ def caller(
     else:
         ani, is_known = new_number(fresh), False
         speaks = language(contacts.languages, random()) if contacts and contacts.languages else ""
-    employee: str | None = None
-    faq: tuple[str, ...] = ()
-    if pc.employees:  # the caller asks for one employee
-        employee = pc.employees[int(random() * len(pc.employees))]
-    elif pc.faq_paths:  # the caller's request is one FAQ leaf
-        faq = pc.faq_paths[int(random() * len(pc.faq_paths))]
+    employee, faq = request(pc, random)
     return Caller(ani, pc.client.numbers[0], is_known, speaks, keys, advertising, employee, faq)
+
+
+def request(pc: PlanClient, random: Draw) -> tuple[str | None, tuple[str, ...]]:
+    """What a caller of ``pc`` asks for: one of its employees (one draw, uniformly) if it
+    lists any, else one of its FAQ leaves (one draw) if it has an FAQ, else nothing."""
+    if pc.employees:
+        return pc.employees[int(random() * len(pc.employees))], ()
+    if pc.faq_paths:
+        return None, pc.faq_paths[int(random() * len(pc.faq_paths))]
+    return None, ()
 
 
 class Callers:
