@@ -176,7 +176,8 @@ def test_a_share_of_days_is_judged_by_its_wilson_interval() -> None:
     assert (low[0], high[0]) == (pytest.approx(0.6990, abs=5e-4), pytest.approx(0.9721, abs=5e-4))
     assert verdict_share(np.ones((20, 1), dtype=bool), 0.9)[0] == 0  # 20 of 20: not sure of 90 %
     assert verdict_share(np.ones((40, 1), dtype=bool), 0.9)[0] == 1
-    assert share_needed(0.9, 20) == 1.0  # no share of 20 days is surely 90 %
+    assert share_needed(0.9, 20) == 1.0  # all (and 20 of 20 is not even sure)
+    assert share_needed(0.9, 35) == 1.0  # 35 of 35: sure, just (Wilson low 0.901)
     needed = share_needed(0.9, 160)
     k = round(needed * 160)
     assert verdict_share(np.arange(160)[:, None] < k, 0.9)[0] == 1

@@ -76,7 +76,8 @@ def verdict_share(held: np.ndarray, goal: float) -> np.ndarray:
 
 def share_needed(goal: float, n: int) -> float:
     """The least share of ``n`` replications that is surely at least ``goal`` (the low
-    end of its Wilson interval at or above it); 1.0 when no share of ``n`` is."""
+    end of its Wilson interval at or above it); 1.0 (every day) also when not even that
+    is sure."""
     k = np.arange(n + 1)
     _, low, _ = share_ci(np.arange(n)[:, None] < k[None, :])  # column k: held on k days
     sure = np.nonzero(low >= goal - _TOL)[0]

@@ -448,7 +448,7 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
         if doc["fresh_added"]:
             line += (
                 f". Fresh days did not confirm some cells: {doc['fresh_added']} "
-                "agent-intervals added, and measured on new fresh days"
+                "agent-intervals added, and the plan measured again on those days"
             )
     err.print(line)
     if shifts:
