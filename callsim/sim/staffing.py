@@ -90,9 +90,9 @@ class Days:
         return cls(((seed, replications),))
 
     @classmethod
-    def fresh(cls, seed: int, check: int, replications: int) -> Days:
-        """Days the search on ``seed`` never simulated (``check``: 1, 2, ...)."""
-        return cls.of(derived_seed(seed, _FRESH, check), replications)
+    def fresh(cls, seed: int, replications: int, draw: int = 1) -> Days:
+        """Days that a search on ``seed`` never simulates (``draw``: another such set)."""
+        return cls.of(derived_seed(seed, _FRESH, draw), replications)
 
     @property
     def count(self) -> int:
@@ -458,7 +458,7 @@ def staff_by_simulation(
     on_round: Callable[[str, Round], None] | None = None,
 ) -> StaffPlan:
     """The search (module docstring); ``on_round`` is told each measured plan, with
-    what it was ("round 3", "fresh days 1")."""
+    what it was ("round 3", "fresh days, check 1")."""
     if confidence is not None and not 0 < confidence < 1:
         raise InputError(f"{confidence!r} is not within (0, 1)", field="confidence")
     if not 2 <= replications <= 10_000:
@@ -508,7 +508,7 @@ def staff_by_simulation(
     # an agent more, measured again on the same fresh days (days unfavourable to the
     # cells they moved: the figures err on the safe side)
     agents, added, checks = found.agents, 0, 0
-    fresh_days = Days.fresh(seed, 1, found.days.count)
+    fresh_days = Days.fresh(seed, found.days.count)
     while True:
         checks += 1
         fresh = evaluate(agents, fresh_days, f"fresh days, check {checks}")
