@@ -496,3 +496,17 @@ def test_shift_rules_file_errors(tmp_path: Path) -> None:
     path.write_text("starts: ['08:00']\nlenghts_h: [4]\n")
     with pytest.raises(ScenarioError, match="lenghts_h"):
         load_shift_rules(path)
+
+
+def test_a_horizon_past_midnight_is_refused_by_staffing_in_one_line(tmp_path: Path) -> None:
+    """A night is one horizon day now, but on_duty counts are times of one calendar day:
+    staffing says so instead of failing on the plan it writes."""
+    path = tmp_path / "night.yaml"
+    path.write_text(
+        'name: night\nhorizon: {start: "22:00", end: "06:00", interval_min: 60}\n'
+        "queues: [{name: q, skills: [s]}]\n"
+        "calls: [{queue: q, arrivals: {per_hour: 60}, talk_s: {dist: exponential, mean: 180}}]\n"
+        "agents: [{name: a, count: 6, skills: [s]}]\n"
+    )
+    with pytest.raises(InputError, match="the horizon 22:00-06:00 runs past midnight"):
+        erlang_start(load_scenario(path), Target(sl_target=0.8, sl_threshold_s=20))

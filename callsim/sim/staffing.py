@@ -351,6 +351,13 @@ def erlang_start(s: Scenario, target: Target) -> ErlangStart:
             f"staffing plans one day: the horizon spans {len(days)} days", field="horizon"
         )
     starts = [hhmm for _, hhmm in plan.interval_labels()]
+    if starts != sorted(starts):  # on_duty counts are times of one calendar day
+        h = s.horizon
+        raise InputError(
+            f"staffing plans hours of one calendar day: the horizon {h.start}-{h.end} runs "
+            "past midnight (plan the hours before and after it as two scenarios)",
+            field="horizon",
+        )
     profs = profiles(s)
     unserved = [q.name for j, q in enumerate(s.queues) if not any(j in p.queues for p in profs)]
     if unserved:
