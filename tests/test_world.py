@@ -164,3 +164,27 @@ def test_talk_with_tone_and_forwards() -> None:
     assert world_talk_s(100.0, None, 1.2, []) == 100.0
     assert target_answers({"+47 1": 0.5}, "+47 1", 0.49)
     assert not target_answers({"+47 1": 0.5}, "+47 2", 0.0)  # unknown target: never
+
+
+def test_the_prediction_of_a_load_run_replays_its_callers() -> None:
+    # callsim load predicts with the simulator on the calls placed (replication 0 of the
+    # same seed first): with every planned call placed, it holds the plan's callers
+    traffic = plan_traffic(load_scenario(ANSWERING), speedup=60, run_s=60, seed=3)
+    trace = [(c.scenario_s, c.stream) for c in traffic.calls]
+    rep = Replication(traffic.plan, 3, 0, arrivals=trace, inputs=True)
+    patience = list(rep.calls.patience)
+    rep.run()
+    assert rep.flow_inputs is not None
+    arrived = {e[2]: e[3:] for e in rep.flow_inputs if e[0] == "arrive"}
+    assert len(arrived) > 100
+    for cid, planned in enumerate(traffic.calls):
+        assert rep.calls.talk[cid] == planned.talk_s
+        assert patience[cid] == pytest.approx(planned.patience_s * 60)
+        if cid in arrived:
+            ani, dnis, keys, advertising, lang = arrived[cid]
+            body = planned.body
+            assert (body["ani"], body["dnis"], body.get("ivr_digits", "")) == (ani, dnis, keys)
+            assert (body.get("advertising", False), body.get("language")) == (
+                advertising,
+                lang or None,
+            )
