@@ -263,16 +263,21 @@ def staff(
     simulate: bool = flag(
         "--simulate",
         "With a scenario: correct the Erlang plan by simulating the scenario's routing "
-        "until every interval and queue meets the targets with the fewest agents.",
+        "until every interval and queue surely meets the targets (its 95 % CI above them) "
+        "with the fewest agents; the plan is measured again on fresh days.",
     ),
     confidence: float | None = typer.Option(
         None,
         "--confidence",
         help="With --simulate: the targets must hold on this share of simulated days "
-        "(e.g. 0.9), not only on average.",
+        "(e.g. 0.9; the share's 95 % interval above it), not only on average.",
     ),
     replications: int = typer.Option(
-        20, "--replications", "-n", help="With --simulate: simulated days per round."
+        20,
+        "--replications",
+        "-n",
+        help="With --simulate: simulated days per round (more, up to 8x, where a cell is "
+        "not sure).",
     ),
     seed: int = typer.Option(1, "--seed", help="With --simulate: seed of every random stream."),
     workers: int | None = WORKERS,
