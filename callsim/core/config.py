@@ -10,6 +10,7 @@ import enum
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from callsim.core.strategy import STRATEGIES
 from callsim.errors import ConfigError
 
 
@@ -201,12 +202,10 @@ class AcdConfig:
 
     def check(self) -> None:
         """Raise ConfigError if the configuration contradicts itself."""
-        from callsim.core.strategy import STRATEGIES  # local: strategy imports config
-
         names = [q.name for q in self.queues]
         if not names:
             raise ConfigError("queues: at least one queue is required")
-        if dup := _first_duplicate(names):
+        if dup := first_duplicate(names):
             raise ConfigError(f"queues: duplicate queue name {dup!r}")
         known = ", ".join(sorted(STRATEGIES))
         for where, strategy in [("routing.strategy", self.routing.strategy)] + [
@@ -253,7 +252,7 @@ class AcdConfig:
         pause = self.routing.no_answer_pause_s
         if pause is not None and not pause > 0:
             raise ConfigError(f"routing.no_answer_pause_s: {pause} is not > 0")
-        if dup := _first_duplicate([a.name for a in self.agents]):
+        if dup := first_duplicate([a.name for a in self.agents]):
             raise ConfigError(f"agents: duplicate agent name {dup!r}")
         for i, a in enumerate(self.agents):
             if a.ring_timeout_s is not None and not a.ring_timeout_s > 0:
@@ -267,7 +266,8 @@ class AcdConfig:
                     )
 
 
-def _first_duplicate(names: list[str]) -> str | None:
+def first_duplicate(names: list[str]) -> str | None:
+    """The first name given twice, if any."""
     seen: set[str] = set()
     for name in names:
         if name in seen:

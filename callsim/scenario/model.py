@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from callsim.core import STRATEGIES
-from callsim.core.config import FINAL, move_cycles
+from callsim.core.config import FINAL, first_duplicate, move_cycles
 
 HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"  # 24:00 ends a day
 # a name in any language with any punctuation, on one line
@@ -1103,7 +1103,7 @@ class Scenario(Strict):
         names = [q.name for q in self.queues]
         known = ", ".join(names)
         declared = sorted({s for q in self.queues for s in q.skills})
-        if dup := _duplicate(names):
+        if dup := first_duplicate(names):
             found.append(_at("queues", f"queue name {dup!r} is given twice (names: {known})"))
         moves: dict[str, list[tuple[str, str]]] = {}
         for i, q in enumerate(self.queues):
@@ -1144,7 +1144,7 @@ class Scenario(Strict):
                 _at("outbound.queue", f"unknown queue {self.outbound.queue!r} (queues: {known})")
             )
         groups = [g.name for g in self.agents]
-        if dup := _duplicate(groups):
+        if dup := first_duplicate(groups):
             found.append(
                 _at(
                     "agents",
@@ -1188,7 +1188,7 @@ class Scenario(Strict):
             if self.routing.site_delay_s is not None:
                 found.append(_at("routing.site_delay_s", "is for several sites: give sites"))
             return found
-        if dup := _duplicate(names):
+        if dup := first_duplicate(names):
             found.append(_at("sites", f"site name {dup!r} is given twice (got {names})"))
         if abs(sum(x.share for x in self.sites) - 1) > 1e-6:
             total = sum(x.share for x in self.sites)
@@ -1258,16 +1258,6 @@ class Scenario(Strict):
                     )
                 )
         return found
-
-
-def _duplicate(names: list[str]) -> str | None:
-    """The first name given twice, if any."""
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            return name
-        seen.add(name)
-    return None
 
 
 def _routing_loops(
