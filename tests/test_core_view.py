@@ -29,8 +29,9 @@ def test_a_calls_view_follows_its_offers_and_agent() -> None:
     acd = make_acd({"a": ["general"], "b": ["general"]})
     acd.handle(AgentPaused("b", "lunch"), 2)
     acd.handle(CallArrived(1, "general"), 3)
+    ringing = (OfferView("a", 3, 15, OfferState.RINGING),)
     assert acd.call_view(1) == CallView(
-        1, CallState.RINGING, "general", None, (OfferView("a", 3, 15, OfferState.RINGING),), None
+        1, CallState.RINGING, "general", None, ringing, None, False, False
     )
     assert acd.offer_state(1, "a", 3) is OfferState.RINGING
     acd.handle(AgentPaused("a", "lunch"), 3)
@@ -39,7 +40,7 @@ def test_a_calls_view_follows_its_offers_and_agent() -> None:
     assert view is not None
     assert (view.state, view.offers) == (
         CallState.WAITING,
-        (OfferView("a", 3, 0, OfferState.REJECTED),),
+        (OfferView("a", 3, 15, OfferState.REJECTED),),
     )
     acd.handle(AgentLoggedIn("c", {"general": 1}), 4)
     acd.handle(AgentPaused("c", "lunch"), 19)  # after this call

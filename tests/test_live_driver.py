@@ -17,6 +17,7 @@ from callsim.core import (
     CallEnded,
     Command,
     OfferResult,
+    OfferState,
     Outcome,
     PauseAgent,
     Ring,
@@ -153,3 +154,30 @@ def test_speedup_must_be_positive_and_a_flow_is_needed_for_clients() -> None:
     centre = asyncio.run(build(1))
     with pytest.raises(ConfigError, match="no clients"):
         centre.arrive(1, "+4790000000", "+4721000000")
+
+
+def test_due_feeds_a_late_ring_time_out_before_an_answer() -> None:
+    """An answer that comes after the ring time-out was due, while the loop has not yet
+    run that timer, meets the core's decision: the offer expired (no shell guesses)."""
+
+    async def day() -> LiveCentre:
+        clock = [0.0]
+        centre = LiveCentre(
+            make_acd({"a": ["general"]}, login=False, max_no_answer=1),
+            clock=lambda: clock[0],
+        )
+        centre.handle(AgentLoggedIn("a"))
+        centre.handle(CallArrived(1, "general"))
+        clock[0] = 14.0
+        centre.due()  # nothing is due yet
+        view = centre.acd.call_view(1)
+        assert view is not None
+        assert [o.state for o in view.offers] == [OfferState.RINGING]
+        clock[0] = 16.0  # the 15 s time-out is due; the loop has not run it
+        centre.due()
+        assert centre.acd.offer_state(1, "a", 0.0) is OfferState.EXPIRED
+        assert centre.handle(AgentAnswered("a", 1)) == []  # late: harmless
+        return centre
+
+    centre = asyncio.run(day())
+    assert centre.acd.agent_state("a") is AgentState.PAUSED

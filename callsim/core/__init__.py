@@ -111,9 +111,10 @@ from callsim.core.record import (
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.ticket import Status, TicketBook
-from callsim.core.view import AgentView, CallView, OfferState, OfferView
+from callsim.core.view import OFFER_STATE, AgentView, CallView, OfferState, OfferView
 
 __all__ = [
+    "OFFER_STATE",
     "STRATEGIES",
     "Acd",
     "AcdConfig",

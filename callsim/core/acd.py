@@ -237,14 +237,28 @@ class Acd:
         found = self._calls.get(call)
         if found is None:
             return None
-        offers = [OfferView(o.agent, o.at_s, o.ring_s, OFFER_STATE[o.result]) for o in found.offers]
+        offers = [
+            OfferView(o.agent, o.at_s, self._ring_timeout(o.agent), OFFER_STATE[o.result])
+            for o in found.offers
+        ]
         for name, start in found.ringing.items():
-            own = self._agents[name].ring_timeout_s
-            timeout = self.routing.ring_timeout_s if own is None else own
-            offers.append(OfferView(name, start, timeout, OfferState.RINGING))
+            offers.append(OfferView(name, start, self._ring_timeout(name), OfferState.RINGING))
         offers.sort(key=_at)  # in the order they were made
         agent = found.agent.name if found.agent is not None else None
-        return CallView(call, found.state, found.queue.name, agent, tuple(offers), found.callback_s)
+        return CallView(
+            call,
+            found.state,
+            found.queue.name,
+            agent,
+            tuple(offers),
+            found.callback_s,
+            found.callback_failed,
+            bool(found.transfers),
+        )
+
+    def _ring_timeout(self, agent: str) -> float:
+        own = self._agents[agent].ring_timeout_s  # a personal device rings its own time
+        return self.routing.ring_timeout_s if own is None else own
 
     def offer_state(self, call: CallId, agent: str, at_s: float) -> OfferState | None:
         """The state of the offer of ``call`` to ``agent`` made at ``at_s`` (None: the

@@ -50,8 +50,9 @@ class OfferView:
 @dataclasses.dataclass(frozen=True, slots=True)
 class CallView:
     """An open call: its state, current primary queue, the agent holding it (talking or
-    in wrap-up; None otherwise), its offers in the order they were made, and when the
-    caller asked for a callback (None: not asked)."""
+    in wrap-up; None otherwise), its offers in the order they were made, when the caller
+    asked for a callback (None: not asked), whether nobody answered the callback (it ends
+    ``callback_failed``) and whether an agent has transferred it."""
 
     call: CallId
     state: CallState
@@ -59,6 +60,8 @@ class CallView:
     agent: str | None
     offers: tuple[OfferView, ...]
     callback_s: float | None
+    callback_failed: bool
+    transferred: bool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

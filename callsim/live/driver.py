@@ -153,6 +153,14 @@ class LiveCentre:
             delay = max(due - self.now(), 0.0) / self.speedup
             self._armed = self._loop.call_later(delay, self._fire)
 
+    def due(self) -> None:
+        """Feed every timer that is due now, at once: before a person's action (an accept)
+        that a late timer (a ring time-out) has overtaken, so the core decides what came
+        first."""
+        timers = self._timers
+        while timers and not self.stopped and timers[0][0] <= self.now():
+            self._feed(heapq.heappop(timers)[2])
+
     def _fire(self) -> None:
         """Feed the timers that are due, for at most ``SLICE_S``; the rest after the loop
         has had a turn."""
@@ -166,11 +174,13 @@ class LiveCentre:
             if time.perf_counter() > until:  # more are due: after the loop's other work
                 self._arm(timers[0][0], soon=True)
                 return
-            event = heapq.heappop(timers)[2]
-            try:
-                self.handle(event)
-            except Exception as exc:  # reported as a failed loop callback would be; the
-                # other timers still fire (one asyncio timer each used to give that)
-                self._loop.call_exception_handler(
-                    {"message": f"timer event {event!r} failed", "exception": exc}
-                )
+            self._feed(heapq.heappop(timers)[2])
+
+    def _feed(self, event: Event) -> None:
+        try:
+            self.handle(event)
+        except Exception as exc:  # reported as a failed loop callback would be; the
+            # other timers still fire (one asyncio timer each used to give that)
+            self._loop.call_exception_handler(
+                {"message": f"timer event {event!r} failed", "exception": exc}
+            )

@@ -2,14 +2,17 @@
 agents, offers, contacts, notes, tickets and event stream, kept in a database.
 
 Every change goes the same way: an event for the core (``LiveCentre.handle`` or the
-inbound flow), then the bookkeeping of what the core answered (``_watch``: call status,
-offers, records, staffed spans, decisions, events), staged in the batch of the event
+inbound flow), then the bookkeeping of what the core answered (``_watch``: rows, offer
+names, records, staffed spans, decisions, events), staged in the batch of the event
 loop's turn (``unit``). When the turn ends, everything it staged commits in one
 transaction (``flush``: group commit, one transaction for all the requests and timers of
 a turn rather than one each). Answers wait for it (``settled``: the API holds every
 response until then), so an answer the API gives is durable; events are published after
 it. Reads of the database commit what is staged first. Everything runs on the event
-loop's thread: the core is never entered twice at a time.
+loop's thread: the core is never entered twice at a time. A call's status and an offer's
+state are the core's (``status_of`` a ``CallView``, ``Acd.offer_state``); before an
+accept or reject the timers due are fed first, so the core decides whether the ring
+timed out.
 
 On start, calls a previous run left open (it was killed) are closed ``interrupted`` and
 agents start logged out; contacts, tickets and agents added over the API come back.
@@ -43,6 +46,7 @@ from callsim.analytics.metrics import (
     reduce_replication,
 )
 from callsim.core import (
+    OFFER_STATE,
     Acd,
     AgentAnswered,
     AgentLoggedIn,
@@ -58,7 +62,9 @@ from callsim.core import (
     CallEnded,
     CallerHungUp,
     CallRecord,
+    CallState,
     CallTransferred,
+    CallView,
     CancelRing,
     ClientBook,
     Command,
@@ -76,6 +82,7 @@ from callsim.core import (
     Offer,
     OfferCallback,
     OfferResult,
+    OfferState,
     OutboundAnswered,
     OutboundUnanswered,
     Outcome,
@@ -83,7 +90,6 @@ from callsim.core import (
     PauseAgent,
     PlayMessage,
     Ring,
-    RingTimedOut,
     SendToVoicemail,
     SkillsChanged,
     StaffedSpan,
@@ -126,40 +132,48 @@ LAG_PROBE_S = 0.05  # the event loop's timer lag is sampled this often
 LAG_SAMPLES = 1200  # the last minute of samples
 
 
-class OfferState(enum.Enum):
-    RINGING = "ringing"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    EXPIRED = "expired"  # rang out
-    CANCELLED = "cancelled"  # another agent answered, or the caller left
-
-
 class GoneError(RoutingError):
     """An offer that rang out or whose caller left: it can no longer be accepted."""
 
     http_status = 410
 
 
-@dataclasses.dataclass(slots=True)
-class LiveOffer:
+@dataclasses.dataclass(frozen=True, slots=True)
+class OfferKey:
+    """The API's name for one offer of the core (``{call}-{k}``, k counting the call's
+    rings) and the offer it names: the call, the agent rung and when. Its state is the
+    core's (``Acd.offer_state``)."""
+
     id: str
     call: int
     agent: str
     at_s: float
-    timeout_s: float
-    state: OfferState = OfferState.RINGING
 
 
 @dataclasses.dataclass(slots=True)
-class LiveCall:
-    """A call while it is open: its row (as stored) and what the inbound flow decided."""
+class OpenCall:
+    """A call while it is open, as the shell keeps it: its row (as stored), what the inbound
+    flow decided, the names of its offers, the note being written and a practice card. Its
+    state is the core's (``Acd.call_view``)."""
 
     id: int
     row: dict[str, Any]
     inbound: InboundCall | None = None
-    offers: list[LiveOffer] = dataclasses.field(default_factory=list)
+    offers: list[OfferKey] = dataclasses.field(default_factory=list)
     draft: str = ""  # the note as the agent is writing it (for a supervisor to follow)
     practice: Mapping[str, Any] | None = None  # a practice call's card
+
+
+def status_of(view: CallView) -> str:
+    """An open call's status as the API and the store say it, from the core's state."""
+    state = view.state
+    if state is CallState.WAITING:
+        return "queued" if view.callback_s is None else "callback"
+    if state is CallState.NEW:
+        return "transferred" if view.transferred else "arriving"
+    if state is CallState.WRAP_UP and view.callback_failed:  # over: the agent wraps up
+        return Outcome.CALLBACK_FAILED.value
+    return str(state.value)  # ringing, talking, wrap_up
 
 
 class _Day:
@@ -266,12 +280,10 @@ class Service:
         self.flow = InboundFlow(self.clients, self.contacts, epoch, caller_routing(scenario))
         self.centre = LiveCentre(self.acd, self.flow, speedup=speedup)
         self.centre.watch(self._watch)
-        self.calls: dict[int, LiveCall] = {}
-        self.offers: dict[str, LiveOffer] = {}
-        self.agent_offer: dict[str, LiveOffer] = {}  # the offer ringing each agent
+        self.calls: dict[int, OpenCall] = {}
+        self.offers: dict[str, OfferKey] = {}  # the open calls' offers by name
         self.agent_since: dict[str, float] = {}  # when each agent's state last changed
         self.agent_reason: dict[str, str | None] = {}
-        self.agent_call: dict[str, int] = {}
         self._offer_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._next_call = int(store.scalar(select(func.max(tables.calls.c.id))) or 0) + 1
         self._next_event = int(store.scalar(select(func.max(tables.events.c.id))) or 0) + 1
@@ -453,14 +465,16 @@ class Service:
 
     def _watch(self, event: Event, commands: list[Command], now: float) -> None:
         batch = self.unit()
-        if type(event) is RingTimedOut:
-            offer = self.agent_offer.get(event.agent)
-            if offer is not None and offer.call == event.call:
-                self._close_offer(offer, OfferState.EXPIRED)
+        touched: dict[int, None] = {}  # the calls the commands named, in order
         for command in commands:
-            self._apply(batch, command, now)
+            self._apply(batch, command, now, touched)
         for record in self.acd.take_records():
             self._record(batch, record)
+        for call_id in touched:
+            call = self.calls.get(call_id)
+            view = self.acd.call_view(call_id) if call is not None else None
+            if call is not None and view is not None:
+                self._set(batch, call, status=status_of(view))
         for span in self.acd.take_spans():
             batch.spans.append(
                 {
@@ -476,18 +490,19 @@ class Service:
         for d in self.acd.take_decisions():
             batch.decisions.append({"call": int(d.call), "data": dumps(jsonable(d))})
 
-    def _apply(self, batch: _Batch, command: Command, now: float) -> None:
+    def _apply(self, batch: _Batch, command: Command, now: float, touched: dict[int, None]) -> None:
         kind = type(command)
         if kind is StartTimer:
             return
         call = self.calls.get(int(command.call)) if hasattr(command, "call") else None
         fields: dict[str, Any] = {}
         if call is not None:
+            touched[call.id] = None
             fields = {"call_id": call.id, "queue": call.row["queue"], "client": call.row["client"]}
         if kind is Enqueue:
             assert isinstance(command, Enqueue)
             if call is not None:
-                self._set(batch, call, status="queued", queue=command.queue)
+                self._set(batch, call, queue=command.queue)
                 call.row["position"] = command.position
                 fields["queue"] = command.queue
             self._emit(batch, "queued", now, **fields, position=command.position,
@@ -495,17 +510,9 @@ class Service:
         elif kind is Ring:
             assert isinstance(command, Ring)
             if call is not None:
-                self._set(batch, call, status="ringing")
-                offer = LiveOffer(
-                    f"{call.id}-{len(call.offers) + 1}",
-                    call.id,
-                    command.agent,
-                    now,
-                    command.timeout_s,
-                )
+                offer = OfferKey(f"{call.id}-{len(call.offers) + 1}", call.id, command.agent, now)
                 call.offers.append(offer)
                 self.offers[offer.id] = offer
-                self.agent_offer[command.agent] = offer
                 self._wake(command.agent)
                 fields["offer_id"] = offer.id
             self._agent_changed(command.agent, now)
@@ -518,30 +525,17 @@ class Service:
             )  # fmt: skip
         elif kind is CancelRing:
             assert isinstance(command, CancelRing)
-            rung = self.agent_offer.get(command.agent)
-            if rung is not None and rung.call == command.call:
-                self._close_offer(rung, OfferState.CANCELLED)
             self._agent_changed(command.agent, now)
             self._emit(batch, "ring_cancelled", now, **fields, agent=command.agent)
         elif kind is Connect:
             assert isinstance(command, Connect)
-            rung = self.agent_offer.get(command.agent)
-            if rung is not None and rung.call == command.call:
-                self._close_offer(rung, OfferState.ACCEPTED)
             if call is not None:
-                self._set(batch, call, status="talking", agent=command.agent)
-                self.agent_call[command.agent] = call.id
+                self._set(batch, call, agent=command.agent)
             self._agent_changed(command.agent, now)
             self._emit(batch, "connected", now, **fields, agent=command.agent)
         elif kind is End:
             assert isinstance(command, End)
             if call is not None:
-                answered = command.outcome is Outcome.ANSWERED
-                status = "wrap_up" if answered else command.outcome.value
-                self._set(batch, call, status=status)
-                for offer in call.offers:
-                    if offer.state is OfferState.RINGING:
-                        self._close_offer(offer, OfferState.CANCELLED)
                 agent = call.row["agent"]
                 if agent is not None:
                     self._agent_changed(agent, now)
@@ -549,16 +543,11 @@ class Service:
         elif kind is Transferred:
             assert isinstance(command, Transferred)
             if call is not None:
-                if self.agent_call.get(command.agent) == call.id:
-                    del self.agent_call[command.agent]
                 done = json.loads(call.row["transfers"])
                 done.append(jsonable(Transfer(now, command.agent, command.queue, command.to_agent)))
                 queue = command.queue or call.row["queue"]  # where it is now (the record
                 # keeps its first queue)
-                self._set(
-                    batch, call, status="transferred", agent=None, queue=queue,
-                    transfers=dumps(done),
-                )  # fmt: skip
+                self._set(batch, call, agent=None, queue=queue, transfers=dumps(done))
             self._agent_changed(command.agent, now)
             self._emit(
                 batch, "transferred", now, **fields, agent=command.agent,
@@ -573,7 +562,7 @@ class Service:
             self._emit(batch, "dial", now, agent=command.agent, queue=command.queue)
         elif kind is HoldPlace:
             if call is not None:
-                self._set(batch, call, status="callback", callback_s=now)
+                self._set(batch, call, callback_s=now)
             self._emit(batch, "callback_requested", now, **fields)
         else:
             assert isinstance(
@@ -591,7 +580,7 @@ class Service:
             extra = {k: v for k, v in jsonable(command).items() if k != "call"}
             self._emit(batch, names[kind], now, **fields, **extra)
 
-    def _set(self, batch: _Batch, call: LiveCall, **values: Any) -> None:
+    def _set(self, batch: _Batch, call: OpenCall, **values: Any) -> None:
         call.row.update(values)
         batch.calls[call.id] = call.row  # stored at the commit, in its state then
 
@@ -601,8 +590,7 @@ class Service:
             return
         for offer in call.offers:
             self.offers.pop(offer.id, None)
-        if record.agent is not None and self.agent_call.get(record.agent) == call.id:
-            del self.agent_call[record.agent]
+        if record.agent is not None and record.agent == call.row["agent"]:
             self._agent_changed(record.agent, record.end_s)
         self._set(
             batch,
@@ -639,12 +627,6 @@ class Service:
         day = self._today
         if day is not None and day.midnight <= call.row["arrived_unix"] < day.end:
             day.add(SimpleNamespace(**call.row))
-
-    def _close_offer(self, offer: LiveOffer, state: OfferState) -> None:
-        if offer.state is OfferState.RINGING:
-            offer.state = state
-        if self.agent_offer.get(offer.agent) is offer:
-            del self.agent_offer[offer.agent]
 
     def _agent_changed(self, agent: str, now: float) -> None:
         self.agent_since[agent] = now
@@ -705,7 +687,7 @@ class Service:
             if practice
             else None,
         )  # fmt: skip
-        call = LiveCall(call_id, row, practice=practice["card"] if practice else None)
+        call = OpenCall(call_id, row, practice=practice["card"] if practice else None)
         self.calls[call_id] = call
         batch = self.unit()
         batch.calls[call_id] = row
@@ -825,7 +807,7 @@ class Service:
         self._next_call += 1
         now = self.now()
         row = self._new_row(call_id, now, None, number, "", campaign)
-        self.calls[call_id] = LiveCall(call_id, row)
+        self.calls[call_id] = OpenCall(call_id, row)
         batch = self.unit()
         batch.calls[call_id] = row
         self._emit(batch, "call_arrived", now, call_id=call_id, queue=campaign, client=None,
@@ -1024,7 +1006,7 @@ class Service:
     def _add_note(
         self,
         batch: _Batch,
-        call: LiveCall,
+        call: OpenCall,
         text: str,
         callback: str | None,
         result: PolicyResult,
@@ -1097,7 +1079,12 @@ class Service:
             json.loads(row["offers"])
             if call is None
             else [
-                {"offer_id": o.id, "agent": o.agent, "at_s": o.at_s, "state": o.state.value}
+                {
+                    "offer_id": o.id,
+                    "agent": o.agent,
+                    "at_s": o.at_s,
+                    "state": self._offer_state(o).value,
+                }
                 for o in call.offers
             ]
         )
@@ -1119,19 +1106,18 @@ class Service:
                 out["instruction"] = jsonable(instruction_for(inbound.client, self._calendar()))
         return out
 
-    def _position(self, call: LiveCall) -> int | None:
+    def _position(self, call: OpenCall) -> int | None:
         for i, (cid, _) in enumerate(self.acd.waiting(call.row["queue"]), start=1):
             if cid == call.id:
                 return i
         return None
 
-    @staticmethod
-    def _handled_by(call: LiveCall, agent: str | None, action: str) -> None:
+    def _handled_by(self, call: OpenCall, agent: str | None, action: str) -> None:
         """Refuse (409) when ``agent`` asks for ``action`` on a call it is not handling."""
-        if agent is not None and call.row["agent"] != agent:
+        if agent is not None and self.acd.handler(call.id) != agent:
             raise InvalidEventError(f"{action} refused: call {call.id} is not {agent}'s call")
 
-    def _live(self, call_id: int) -> LiveCall:
+    def _live(self, call_id: int) -> OpenCall:
         call = self.calls.get(call_id)
         if call is None:
             self.call_view(call_id)  # 404 if it never existed
@@ -1218,9 +1204,11 @@ class Service:
         core = self.acd.agent_view(agent) if self.acd.knows(agent) else None
         state = core.state if core is not None else AgentState.OFFLINE
         since = self.agent_since.get(agent)
-        offer = self.agent_offer.get(agent)
+        offer = self._ringing_offer(agent)
         now = self.now()
         wrap_ends = core.wrap_ends_s if core is not None else None
+        holds = core is not None and core.state in (AgentState.TALKING, AgentState.WRAP_UP)
+        call = core.call if holds and core is not None else None
         return {
             "agent": agent,
             "state": state.value,
@@ -1228,7 +1216,7 @@ class Service:
             "skills": self.agent_skills.get(agent, {}),
             "in_state_s": None if since is None else round(now - since, 3),
             "wrap_up_left_s": None if wrap_ends is None else round(max(wrap_ends - now, 0), 3),
-            "call_id": self.agent_call.get(agent),
+            "call_id": call if call is not None and self.acd.handler(call) == agent else None,
             "offer_id": offer.id if offer else None,
         }
 
@@ -1238,7 +1226,7 @@ class Service:
     async def wait_offers(self, agent: str, wait_s: float) -> list[dict[str, Any]]:
         """The agent's ringing offer, waiting up to ``wait_s`` for one (a long poll)."""
         self._known_agent(agent)
-        if agent not in self.agent_offer and wait_s > 0 and not self.stopped:
+        if self._ringing_offer(agent) is None and wait_s > 0 and not self.stopped:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._offer_waiters.setdefault(agent, []).append(waiter)
             try:
@@ -1249,17 +1237,42 @@ class Service:
                 waiters = self._offer_waiters.get(agent, [])
                 if waiter in waiters:
                     waiters.remove(waiter)
-        offer = self.agent_offer.get(agent)
+        offer = self._ringing_offer(agent)
         return [] if offer is None else [self.offer_view(offer)]
 
-    def offer_view(self, offer: LiveOffer) -> dict[str, Any]:
+    def _ringing_offer(self, agent: str) -> OfferKey | None:
+        """The offer ringing ``agent`` now (the core's), by its name."""
+        core = self.acd.agent_view(agent) if self.acd.knows(agent) else None
+        if core is None or core.state is not AgentState.RINGING or core.call is None:
+            return None
+        call = self.calls.get(int(core.call))
+        rung = [o for o in call.offers if o.agent == agent] if call is not None else []
+        return rung[-1] if rung else None  # the latest ring of the agent for the call
+
+    def _offer_state(self, offer: OfferKey) -> OfferState:
+        """The offer's state: the core's while its call is open, else its record's."""
+        state = self.acd.offer_state(offer.call, offer.agent, offer.at_s)
+        if state is not None:
+            return state
+        if offer.call not in self.calls:  # ended: its record has the offer's result
+            for o in self.call_view(offer.call)["offers"]:
+                if o["agent"] == offer.agent and o["at_s"] == offer.at_s:
+                    return OFFER_STATE[OfferResult(o["result"])]
+        return OfferState.CANCELLED
+
+    def offer_view(self, offer: OfferKey) -> dict[str, Any]:
         call = self.calls.get(offer.call)
-        left = offer.at_s + offer.timeout_s - self.now()
+        view = self.acd.call_view(offer.call)
+        timeout = next(
+            (o.timeout_s for o in view.offers if o.agent == offer.agent and o.at_s == offer.at_s),
+            0.0,
+        ) if view is not None else 0.0  # fmt: skip
+        left = offer.at_s + timeout - self.now()
         out: dict[str, Any] = {
             "offer_id": offer.id,
             "call_id": offer.call,
             "agent": offer.agent,
-            "state": offer.state.value,
+            "state": self._offer_state(offer).value,
             "at_s": offer.at_s,  # when it started ringing, on the service's clock
             "expires_in_s": round(max(left, 0.0), 3),
         }
@@ -1273,7 +1286,7 @@ class Service:
                 out["screen_pop"] = jsonable(self.flow.screen_pop(call.inbound))
         return out
 
-    def offer(self, offer_id: str) -> LiveOffer:
+    def offer(self, offer_id: str) -> OfferKey:
         offer = self.offers.get(offer_id)
         if offer is None:
             call_part = offer_id.split("-", 1)[0]
@@ -1299,21 +1312,22 @@ class Service:
         self._running()
         offer = self._ringing(offer_id)
         self.centre.handle(AgentRejected(offer.agent, offer.call))
-        self._close_offer(offer, OfferState.REJECTED)
         return self.offer_view(offer)
 
-    def _ringing(self, offer_id: str) -> LiveOffer:
+    def _ringing(self, offer_id: str) -> OfferKey:
+        """The offer, if it still rings: the timers due now are fed first, so a ring
+        time-out that came before the answer is the core's decision, not a guess here."""
         offer = self.offer(offer_id)
-        if offer.state is OfferState.RINGING and self.now() >= offer.at_s + offer.timeout_s:
-            offer.state = OfferState.EXPIRED  # its time-out is due: the timer is late
-        if offer.state is OfferState.EXPIRED:
+        self.centre.due()
+        state = self._offer_state(offer)
+        if state is OfferState.EXPIRED:
             raise GoneError(f"offer {offer_id!r} rang out")
-        if offer.state is OfferState.CANCELLED:
+        if state is OfferState.CANCELLED:
             if offer.call not in self.calls or self.calls[offer.call].row["agent"] is None:
                 raise GoneError(f"offer {offer_id!r} is over: the caller left")
             raise RoutingError(f"offer {offer_id!r} was taken by another agent")
-        if offer.state is not OfferState.RINGING:
-            raise RoutingError(f"offer {offer_id!r} was already {offer.state.value}")
+        if state is not OfferState.RINGING:
+            raise RoutingError(f"offer {offer_id!r} was already {state.value}")
         return offer
 
     # -- contacts, notes, tickets -----------------------------------------------------------
@@ -1434,7 +1448,7 @@ class Service:
     def _ticket_for_call(
         self,
         batch: _Batch,
-        call: LiveCall,
+        call: OpenCall,
         contact: int | None,
         spec: Mapping[str, Any],
         now: float,
