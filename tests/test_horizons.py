@@ -204,3 +204,14 @@ def test_erlang_forecast_cv_averages_over_a_mean_1_multiplier(
     )  # fmt: skip
     assert (code, err) == (0, "")
     assert json.loads(out)["dist"] == "normal"
+
+
+def test_a_day_without_calls_has_no_service_level_in_the_days_table() -> None:
+    """Normal cv 1.5 gives days of no calls (about half); the days table's service level
+    is the mean over the replications where the day had calls (it counted them as 0)."""
+    arrivals = {"per_hour": 50, "day_to_day": {"dist": "normal", "cv": 1.5}}
+    s = centre("08:00", "09:00", 4, arrivals)
+    s = s.model_copy(update={"agents": [s.agents[0].model_copy(update={"count": 20})]})
+    days = simulate(s, replications=12, seed=4).summary["days"]
+    assert [d["service_level"]["mean"] for d in days] == [1.0] * 4  # 20 agents: no one waits
+    assert [d["abandon_rate"]["mean"] for d in days] == [0.0] * 4

@@ -278,7 +278,9 @@ def inbound(plan: SimPlan) -> np.ndarray | None:
 
 def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]]:
     """Each day of a connected run: its calls (means a day) and its service level and
-    abandonment with CIs; ``from_day_before``: retrials carried over from the day before.
+    abandonment with CIs over the replications where the day had calls (a day of none, as
+    a day-to-day multiplier can give, has no ratios); ``from_day_before``: retrials
+    carried over from the day before.
     A day's intervals are those its ``day`` labels in the intervals table."""
     day_of = np.array([day for day, _ in plan.interval_labels()])
     out = []
@@ -289,14 +291,15 @@ def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]
             return np.array([getattr(r, name)[cut].sum() for r in reps], dtype=float)
 
         offered, answered, abandoned = total("offered"), total("answered"), total("abandoned")
+        calls = np.where(offered > 0, offered, np.nan)  # a day without calls has no ratios
         carried = np.array([r.next_day[d] if r.next_day else 0 for r in reps], dtype=float)
         out.append({
             "day": d + 1,
             "offered": float(offered.mean()),
             "answered": float(answered.mean()),
             "abandoned": float(abandoned.mean()),
-            "service_level": ci_of(total("within") / np.maximum(offered, 1)),
-            "abandon_rate": ci_of(abandoned / np.maximum(offered, 1)),
+            "service_level": ci_of(total("within") / calls),
+            "abandon_rate": ci_of(abandoned / calls),
             "from_day_before": float(carried.mean()),
         })  # fmt: skip
     return out
