@@ -310,6 +310,15 @@ def test_every_routing_loop_is_one_error_naming_its_queues_and_fields(tmp_path: 
         f"{path}: queues[0].on_full.queue: a routing loop: q (on_full) -> r (on_max_wait) -> "
         f"u (on_empty) -> q: {loop} (end one of them in busy, voicemail, note or close)",
     ]  # overflow is no move (the call keeps its place): v and w may overflow to each other
+    # a queue naming itself is said once, and hides no loop of the others
+    path.write_text(path.read_text().replace("on_empty: {queue: q}}", "on_empty: {queue: u}}"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert [p.split(": ", 2)[1] for p in info.value.problems] == [
+        "queues[2].on_empty.queue",
+        "queues[0].on_full.queue",
+    ]
+    assert "'u' is not another queue" in info.value.problems[0]
 
 
 def test_every_cross_field_error_of_a_file_at_once(tmp_path: Path) -> None:
@@ -421,8 +430,8 @@ def test_the_overload_warning_knows_lines_and_queue_places(
         (
             9,
             4,
-            "outbound.reserve: 9 is at least the 8 agents who can dial: a free one dials "
-            "only while 9 others are idle, so little is dialled",
+            "outbound.reserve: 9 is at least the 8 agents who can dial: one of them dials "
+            "only while 9 others are idle, so the campaign waits for idle inbound-only agents",
         ),
         (2, 0, None),
     ],

@@ -1112,7 +1112,8 @@ class Scenario(Strict):
                 action = getattr(q, field)
                 if isinstance(action, ToQueue):
                     targets.append((f"{field}.queue", action.queue))
-                    moves.setdefault(q.name, []).append((field, action.queue))
+                    if action.queue != q.name:  # said below: not another queue
+                        moves.setdefault(q.name, []).append((field, action.queue))
             for where, target in targets:
                 if target not in names or target == q.name:
                     found.append(
@@ -1121,8 +1122,7 @@ class Scenario(Strict):
                             f"{target!r} is not another queue (queues: {known})",
                         )
                     )
-        if not found:
-            found += _routing_loops(names, moves)
+        found += _routing_loops(names, moves)
         if not self.calls and not self.clients:
             found.append(_at("calls", "give at least one call stream (calls) or client (clients)"))
         for i, c in enumerate(self.calls):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callsim.core.config import qualified
+from callsim.core import qualified
 from callsim.scenario.load import scenario_error
 from callsim.scenario.model import Arrivals, Horizon, Scenario, minutes, span_min
 from callsim.scenario.sites import site_queue, written_path
@@ -276,8 +276,9 @@ def _outbound(s: Scenario, plan: SimPlan) -> list[Problem]:
         )
     elif o.reserve >= diallers:
         message = (
-            f"{o.reserve} is at least the {diallers} agents who can dial: a free one dials "
-            f"only while {o.reserve} others are idle, so little is dialled"
+            f"{o.reserve} is at least the {diallers} agents who can dial: one of them dials "
+            f"only while {o.reserve} others are idle, so the campaign waits for idle "
+            "inbound-only agents"
         )
     else:
         return []
