@@ -341,8 +341,8 @@ def _midnight(h: Horizon, field: str, arrivals: Arrivals) -> list[Problem]:
     first, last = arrivals.profile[0], arrivals.profile[-1]
     if minutes(first.at) == 0 or first.per_hour == last.per_hour:
         return []
-    start = minutes(h.start)
     length = 1440 if nights_open(h, arrivals) else span_min(h.start, h.end)
+    start = 0 if length == 1440 else minutes(h.start)  # a whole day: by the clock
     at = [minutes(p.at) for p in arrivals.profile]
     rates = [arrivals.profile[max(0, bisect_right(at, (start + k) % 1440) - 1)].per_hour
              for k in range(length)]  # fmt: skip
