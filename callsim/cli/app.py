@@ -1,4 +1,6 @@
-"""The ``callsim`` command: a typer app and the one place errors become exit codes.
+"""The ``callsim`` command: the root typer app, which registers every command module's
+commands and groups (no command module imports it), and the one place errors become
+exit codes.
 
 Exit codes: 0 ok, 1 domain failure, 2 usage or input error. Errors print one line,
 ``Error: <what>``, on stderr; ``--debug`` shows the traceback instead.
@@ -8,34 +10,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from callsim import __version__, core_compiled
+from callsim.cli import calibrate, erlang, load, practice, serve, simulate, sweep
+from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import error_line, print_table
 from callsim.core import STRATEGIES
 from callsim.errors import CallsimError, InputError
-
-
-class _HelpFlag:
-    """--help shown as a flag, like every other flag (typer would show '<bool>')."""
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
-            option.metavar = ""
-        return option
-
-
-class Command(_HelpFlag, TyperCommand):
-    """A command of callsim."""
-
-
-class Group(_HelpFlag, TyperGroup):
-    """A group of callsim commands."""
-
 
 app = typer.Typer(
     cls=Group,
@@ -46,22 +29,6 @@ app = typer.Typer(
     add_completion=False,
 )
 _state = {"debug": False}
-
-
-def flag(name: str, help: str, **kw: Any) -> Any:
-    """A boolean option shown as a flag in --help (no value after it)."""
-    return typer.Option(False, name, help=help, metavar="", **kw)
-
-
-# where replications run, for every command that simulates
-WORKERS = typer.Option(None, "--workers", help="Parallel processes (default: all cores).")
-SEED = typer.Option(1, "--seed", help="Seed of every random stream.")
-DASK = typer.Option(
-    None,
-    "--dask",
-    help="Run on a Dask distributed cluster: its scheduler's address (tcp://host:8786), "
-    "or 'local' for a cluster of local processes on this machine. Same results as without.",
-)
 
 
 def _show_version(value: bool) -> None:
@@ -90,6 +57,22 @@ def strategies() -> None:
         ["strategy", "rule"],
         [(s.name, s.rule) for s in STRATEGIES.values()],
     )
+
+
+# Every command module's commands and groups, in the order --help lists them (typer lists
+# a group's commands before its sub-groups).
+app.command("calibrate", cls=Command)(calibrate.calibrate_cmd)
+app.command("compare", cls=Command)(calibrate.compare_cmd)
+app.command("staff", cls=Command)(erlang.staff)
+app.command("load", cls=Command)(load.load)
+app.command("serve", cls=Command)(serve.serve)
+app.command("run", cls=Command)(simulate.run)
+app.command("validate", cls=Command)(simulate.validate)
+app.command("schema", cls=Command)(simulate.schema)
+app.command("sweep", cls=Command)(sweep.sweep_cmd)
+app.add_typer(erlang.erlang_app, name="erlang")
+app.add_typer(practice.practice_app, name="practice")
+app.add_typer(serve.keys_app, name="keys")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -145,7 +128,3 @@ def _flags() -> set[str]:
         found.update(o for p in command.params for o in getattr(p, "opts", ()))
         todo.extend(getattr(command, "commands", {}).values())
     return found
-
-
-# Command modules register themselves on ``app`` when imported (after ``app`` exists).
-from callsim.cli import calibrate, erlang, load, practice, serve, simulate, sweep  # noqa: E402, F401  (they register commands)

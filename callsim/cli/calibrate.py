@@ -15,7 +15,7 @@ from callsim.calibrate.build import Calibration, calibrate, day_types, tune_fact
 from callsim.calibrate.compare import COMPARED, compare
 from callsim.calibrate.fit import Frame, day_type, observe, select_days
 from callsim.calibrate.log import FORMATS, CallLog, read_log
-from callsim.cli.app import DASK, SEED, WORKERS, Command, app, flag
+from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
@@ -70,7 +70,6 @@ def _summary_of_log(log: CallLog) -> None:
     )
 
 
-@app.command("calibrate", cls=Command)
 def calibrate_cmd(
     log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
     out: Path = typer.Option(..., "--out", help="The scenario file to write (YAML)."),
@@ -283,7 +282,6 @@ def _show_calibration(doc: dict[str, Any]) -> None:
     )
 
 
-@app.command("compare", cls=Command)
 def compare_cmd(
     log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
     scenario: Path = typer.Argument(..., help="A scenario written by callsim calibrate."),

@@ -18,8 +18,9 @@ from callsim.analytics.erlang import (
 )
 from callsim.analytics.forecast import load_forecast, plan_day
 from callsim.analytics.staffing import Staffing, Target, required_agents
-from callsim.cli.app import DASK, WORKERS, Command, Group, app, flag
+from callsim.cli.command import DASK, WORKERS, Command, Group, flag
 from callsim.cli.console import err, print_table
+from callsim.cli.staff import staff_scenario
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 
@@ -28,7 +29,6 @@ erlang_app = typer.Typer(
     help="Exact Erlang B (loss), C (infinite patience) and A (exponential patience) metrics.",
     no_args_is_help=True,
 )
-app.add_typer(erlang_app, name="erlang")
 
 _CALLS = typer.Option(None, "--calls", help="Calls offered per interval (with --interval-min).")
 _INTERVAL = typer.Option(30.0, "--interval-min", help="Interval length, minutes.")
@@ -208,7 +208,6 @@ def _staffing_dict(s: Staffing) -> dict[str, Any]:
     return data
 
 
-@app.command(cls=Command)
 def staff(
     scenario: Path | None = typer.Argument(
         None,
@@ -302,8 +301,6 @@ def staff(
     staff under its own routing).
     """
     if scenario is not None:
-        from callsim.cli.staff import staff_scenario
-
         staff_scenario(
             scenario, sl_target=sl_target, sl_threshold_s=sl_threshold_s,
             max_abandon=max_abandon, max_occupancy=max_occupancy, shrinkage=shrinkage,

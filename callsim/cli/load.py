@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import Command, app, flag
+from callsim.cli.command import flag
 from callsim.cli.console import err, print_json, print_table, progress
 from callsim.errors import InputError
 from callsim.report.files import run_dir, write_json
@@ -36,7 +36,6 @@ def _duration(text: str, field: str = "run_time") -> float:
         ) from None
 
 
-@app.command(cls=Command)
 def load(
     scenario: Path = typer.Option(..., "--scenario", help="Scenario file (YAML)."),
     host: str | None = typer.Option(

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.prompt import Prompt
 from rich.text import Text
 
-from callsim.cli.app import Command, Group, app, flag
+from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import err, out, print_table, progress
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
@@ -29,7 +29,6 @@ practice_app = typer.Typer(
     no_args_is_help=True,
     help="Practice calls for trainers (expected handling by the core).",
 )
-app.add_typer(practice_app, name="practice")
 
 
 @practice_app.command("generate", cls=Command)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import typer
 
-from callsim.cli.app import Command, Group, app
+from callsim.cli.command import Command, Group
 from callsim.cli.console import err
 from callsim.live.roles import ROLES
 
 DEFAULT_DB = "callsim.db"
 
 
-@app.command(cls=Command)
 def serve(
     scenario: Path = typer.Option(
         ...,
@@ -42,7 +41,6 @@ def serve(
 
 
 keys_app = typer.Typer(cls=Group, no_args_is_help=True, help="API keys of the live service.")
-app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("create", cls=Command)

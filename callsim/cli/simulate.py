@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import DASK, SEED, WORKERS, Command, app, flag
+from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import (
     json_text,
@@ -28,7 +28,6 @@ from callsim.sim.execute import executor
 from callsim.sim.run import trace_replication
 
 
-@app.command(cls=Command)
 def run(
     scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
     replications: int = typer.Option(
@@ -259,7 +258,6 @@ def report_problems(path: Path, sc: Scenario, *, strict: bool) -> None:
     refuse_errors(found, f"{path}: ")
 
 
-@app.command(cls=Command)
 def validate(
     scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
     strict: bool = flag("--strict", "Treat warnings as errors."),
@@ -273,7 +271,6 @@ def validate(
     typer.echo(f"{scenario}: ok ({queues} queues, {calls} call streams, {agents} agents)")
 
 
-@app.command(cls=Command)
 def schema() -> None:
     """Print the JSON Schema of scenario files (every field with description and unit)."""
     typer.echo(json.dumps(scenario_schema(), indent=2))

@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from callsim.cli.app import DASK, SEED, WORKERS, Command, app, flag
+from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
+from callsim.cli.simulate import report_problems
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import load_scenario
 from callsim.scenario.vary import parse_vary
@@ -18,7 +19,6 @@ from callsim.sim.sweep import SWEPT, sweep
 SWEEP_FILES = ("sweep.json", "sweep.csv", "sweep.png")
 
 
-@app.command("sweep", cls=Command)
 def sweep_cmd(
     scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
     vary: list[str] = typer.Option(
@@ -52,8 +52,6 @@ def sweep_cmd(
     Every point simulates the same days (common random numbers), so the difference to the
     baseline is measured day by day and its 95 % CI shows what the change does, not noise.
     """
-    from callsim.cli.simulate import report_problems  # (cli.simulate imports this module)
-
     sc = load_scenario(scenario)
     report_problems(scenario, sc, strict=False)
     varies = [parse_vary(v) for v in vary]
