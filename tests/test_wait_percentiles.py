@@ -130,3 +130,32 @@ def test_failed_callbacks_head_the_table_beside_the_service_level(
         "callback failed, of callers",
     ]
     assert lines[at + 3].split()[-3:] == f"{took['mean']:.4f} ± {took['ci95']:.4f}".split()
+
+
+def test_callbacks_are_told_per_queue_with_the_delay_to_the_dial(tmp_path: Path) -> None:
+    """Two queues, one offering callbacks that all fail: its column tells its callers'
+    story (the centre's share is diluted by the other queue's callers), the mean delay
+    counts the failed callbacks too (an agent took and dialled them), and the queue's
+    outcomes hold no callback_failed key that would always read 0 (those callers are
+    counted apart, in callbacks)."""
+    data = load_scenario(ROOT / "scenarios" / "callbacks.yaml").model_dump(mode="json")
+    data["calls"][0]["callback"].update(accept=1.0, answer=0.0)
+    data["queues"][0]["callback_above_s"] = 60
+    data["queues"].append({"name": "sales", "skills": ["support"]})
+    data["calls"].append(
+        {
+            "queue": "sales",
+            "arrivals": {"per_hour": 60},
+            "talk_s": {"dist": "constant", "value": 60},
+        }
+    )
+    data["horizon"].update(start="11:00", end="15:00")
+    s = simulate(Scenario.model_validate(data), replications=2, seed=5, workers=1).summary
+    centre, support = s["callbacks"], s["queues"]["support"]["callbacks"]
+    assert "callbacks" not in s["queues"]["sales"]
+    assert support["accepted"] == centre["accepted"] > 0
+    assert support["failed"] == support["accepted"]
+    share = support["of_callers"]["failed"]["mean"]
+    assert share > centre["of_callers"]["failed"]["mean"] > 0  # diluted by sales' callers
+    assert centre["mean_delay_s"]["mean"] > 0
+    assert "callback_failed" not in s["queues"]["support"]["outcomes"]

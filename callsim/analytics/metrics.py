@@ -106,8 +106,9 @@ class ReplicationStats:
     dialled: int = 0  # blended outbound: numbers dialled in the counted day
     right_party: int = 0  # of them, right-party contacts
     callbacks_offered: int = 0  # callers offered a callback (virtual hold)
-    callbacks: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # accepted, connected,
-    # failed (dialled, unanswered), and the summed delay from accepting to the agent
+    # by first queue: [accepted, connected, failed (dialled, unanswered), the summed delay
+    # from accepting to the agent taking it (connected and failed)]; none: no callbacks
+    callbacks: np.ndarray | None = None
 
 
 def _columns(
@@ -235,7 +236,7 @@ def reduce_replication(
     k = np.floor((c["arrival_s"] - frame.count_from_s) / frame.interval_s).astype(np.intp)
     in_day = (k >= 0) & (k < n_int)
     counted = in_day & ~short & ~diverted
-    callback_counts = (0, 0, 0, 0.0)
+    callback_counts = None
     if callbacks:
         asked = np.fromiter(
             (math.nan if v is None else v for v in map(itemgetter(_CALLBACK_S), records)), float, n
@@ -244,8 +245,13 @@ def reduce_replication(
         counted &= np.isnan(asked)
         connected = called & answered
         failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
-        delay = float((answer[connected] - asked[connected]).sum())
-        callback_counts = (int(called.sum()), int(connected.sum()), int(failed.sum()), delay)
+        taken = connected | failed  # an agent took it and dialled
+        delay = c["queued_s"] + wait - asked  # to the agent's answer
+        callback_counts = np.stack(
+            [np.bincount(queue[m], None, n_q) for m in (called, connected, failed)]
+            + [np.bincount(queue[taken], delay[taken], n_q)],
+            axis=1,
+        ).astype(float)
     cell = k * n_q + queue  # the (interval, queue) of each call
 
     def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -170,13 +170,16 @@ def show(result: SimulationResult) -> None:
         ["SL of answered calls", _pm(defs["of_answered"]), *blank],
         ["SL of all offered (short abandons too)", _pm(defs["of_all_offered"]), *blank],
     ]
-    if cb := s.get("callbacks"):  # beside the service level, which counts no callback
-        shares = cb["of_callers"]
+    if "callbacks" in s:  # beside the service level, which counts no callback
+        shares = [s["callbacks"], *(s["queues"][q].get("callbacks") for q in queues)]
         at = METRICS.index("service_level") + 1
         rows[at:at] = [
-            ["took a callback (not in SL), of callers", _pm(shares["accepted"]), *blank],
-            ["  callback answered, of callers", _pm(shares["connected"]), *blank],
-            ["  callback failed, of callers", _pm(shares["failed"]), *blank],
+            [label, *("-" if c is None else _pm(c["of_callers"][key]) for c in shares)]
+            for label, key in (
+                ("took a callback (not in SL), of callers", "accepted"),
+                ("  callback answered, of callers", "connected"),
+                ("  callback failed, of callers", "failed"),
+            )
         ]
     waits = [s["wait_percentiles_s"], *(s["queues"][q]["wait_percentiles_s"] for q in queues)]
     rows += [[f"wait {p}, answered, s: mean of reps", *(_pm(w[p]) for w in waits)]

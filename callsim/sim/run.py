@@ -135,7 +135,9 @@ def _combine(
     for j, q in enumerate(plan.queues):
         queues[q] = dict(summarize({m: per_queue[m][:, j] for m in METRICS}))
         outcome_counts = np.stack([r.outcomes[:, j, :].sum(axis=0) for r in reps]).mean(axis=0)
-        queues[q]["outcomes"] = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
+        outcomes = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
+        del outcomes["callback_failed"]  # the callers who took a callback: in "callbacks"
+        queues[q]["outcomes"] = outcomes
         queues[q]["wait_percentiles_s"] = wait_percentiles(reps, j)
     calls = sum(r.calls_simulated for r in reps)
     client_means = np.stack([r.client_counts for r in reps]).mean(axis=0)
@@ -180,28 +182,15 @@ def _combine(
         }
     offered_cb = np.array([r.callbacks_offered for r in reps], dtype=float)
     if offered_cb.sum():  # virtual hold: counted apart from the queue's offered calls
-        accepted, connected, failed, delay = np.array([r.callbacks for r in reps], dtype=float).T
+        by_queue = np.stack([_no_callbacks(r, len(plan.queues)) for r in reps])  # [rep, q, 4]
         summary["callbacks"] = {
             "offered": float(offered_cb.mean()),  # calls a day
-            "accepted": float(accepted.mean()),
-            "connected": float(connected.mean()),
-            "failed": float(failed.mean()),  # dialled, nobody answered
-            "accept_rate": ci_of(accepted / np.maximum(offered_cb, 1)),
-            "connect_rate": ci_of(connected / np.maximum(accepted, 1)),
-            "mean_delay_s": ci_of(
-                np.where(connected > 0, delay / np.maximum(connected, 1), np.nan)
-            ),
-            # the whole story beside the service level, which counts no callback: shares
-            # of the callers = the offered calls + the callers who accepted a callback
-            "of_callers": {
-                name: ci_of(n / np.maximum(samples["offered"] + accepted, 1))
-                for name, n in (
-                    ("accepted", accepted),
-                    ("connected", connected),
-                    ("failed", failed),
-                )
-            },
+            **_callbacks(by_queue.sum(axis=1), samples["offered"]),
+            "accept_rate": ci_of(by_queue[..., 0].sum(axis=1) / np.maximum(offered_cb, 1)),
         }
+        for j, q in enumerate(plan.queues):
+            if by_queue[:, j, 0].any():
+                queues[q]["callbacks"] = _callbacks(by_queue[:, j], per_queue["offered"][:, j])
     if plan.days > 1:
         summary["days"] = _per_day(plan, reps)
     if plan.outbound is not None:
@@ -274,6 +263,31 @@ def inbound(plan: SimPlan) -> np.ndarray | None:
         return None
     campaign = plan.streams[plan.outbound[0]].queue
     return np.array([q != campaign for q in plan.queues])
+
+
+def _no_callbacks(r: ReplicationStats, n_q: int) -> np.ndarray:
+    """A replication's callbacks by queue (zeros when nobody asked for one)."""
+    return r.callbacks if r.callbacks is not None else np.zeros((n_q, 4))
+
+
+def _callbacks(counts: np.ndarray, offered: np.ndarray) -> dict[str, Any]:
+    """Callbacks of each replication ([rep, 4]: accepted, connected, failed, delay): calls
+    a day, the connect rate and mean delay, and the whole story beside the service level,
+    which counts no callback: shares of the callers (the offered calls + the callers who
+    accepted a callback)."""
+    accepted, connected, failed, delay = counts.T
+    taken = connected + failed  # an agent took it and dialled
+    return {
+        "accepted": float(accepted.mean()),
+        "connected": float(connected.mean()),
+        "failed": float(failed.mean()),  # dialled, nobody answered
+        "connect_rate": ci_of(connected / np.maximum(accepted, 1)),
+        "mean_delay_s": ci_of(np.where(taken > 0, delay / np.maximum(taken, 1), np.nan)),
+        "of_callers": {
+            name: ci_of(n / np.maximum(offered + accepted, 1))
+            for name, n in (("accepted", accepted), ("connected", connected), ("failed", failed))
+        },
+    }
 
 
 def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]]:
