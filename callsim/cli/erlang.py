@@ -296,9 +296,9 @@ def staff(
 ) -> None:
     """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
 
-    One interval from --calls/--arrivals-per-hour and --aht-s, a whole day with --forecast,
-    or a scenario's day per interval and agent profile (SCENARIO, with --simulate to
-    staff under its own routing).
+    One interval: --calls (or --arrivals-per-hour) and --aht-s.
+    A whole day: --forecast CSV.
+    A scenario's day per interval and agent profile: SCENARIO (--simulate: its routing).
     """
     if scenario is not None:
         staff_scenario(

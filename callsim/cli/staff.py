@@ -385,7 +385,7 @@ def _show(doc: dict[str, Any], simulate: bool) -> None:
     shifts = doc.get("shifts")
     columns = ["interval", "calls", "Erlang"]
     if simulate:
-        columns += ["simulated", "Δ", "SL", "abandon", *(["days met"] if conf else []), "verdict"]
+        columns += ["sim", "Δ", "SL", "abandon", *(["days met"] if conf else []), "verdict"]
     if shifts:
         columns += ["shifts", "over"]
     rows = []
