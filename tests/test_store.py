@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 
 from callsim.store import Store, tables
 from callsim.store.db import MIGRATIONS
+from callsim.store.repository import Repository
 
 
 def test_the_migrations_build_the_schema_the_code_declares(tmp_path: Path) -> None:
@@ -48,5 +49,38 @@ def test_a_database_of_the_first_release_is_upgraded_keeping_its_calls(tmp_path:
         assert (row.id, row.transfers, row.callback_s) == (7, "[]", None)
         head = MigrationContext.configure(store.conn).get_current_revision()
         assert head == "0004"
+    finally:
+        store.close()
+
+
+def test_the_repository_writes_a_turn_and_reads_it_back(tmp_path: Path) -> None:
+    """The live service's one storage seam: a turn's rows in one transaction, read by name."""
+    store = Store(str(tmp_path / "repo.db"))
+    try:
+        repo = Repository(store)
+        run = repo.start_run(1000.0, 1.0, "x.yaml", "abc")
+        assert (repo.next_id("calls"), repo.next_id("events")) == (1, 1)
+        row = {
+            "id": 1, "run": run, "client": None, "ani": "+47", "dnis": "", "queue": "q",
+            "final_queue": None, "status": "queued", "outcome": None, "policy_result": "none",
+            "identification": "withheld", "contact": None, "vip": False, "ivr_path": "",
+            "language": None, "priority": None, "arrived_unix": 1000.0, "arrival_s": 0.0,
+            "queued_s": None, "answer_s": None, "end_s": None, "agent": None, "wait_s": None,
+            "ring_s": None, "talk_s": None, "wrap_up_s": None, "ended_by": None,
+            "overflowed": "[]", "offers": "[]", "transfers": "[]", "instruction": None,
+            "practice": None, "callback_s": None, "position": 1,
+        }  # fmt: skip
+        event = {"id": 1, "type": "queued", "at_s": 0.0, "at_unix": 1000.0, "data": '{"id":1}'}
+        repo.save([row], [event], [], [], [{"call": 1, "data": "{}"}], [], [])
+        assert repo.call(1).status == "queued"
+        assert repo.call(2) is None
+        assert (repo.next_id("calls"), repo.events_after(0), repo.decisions(1)) == (
+            2, ['{"id":1}'], ["{}"],
+        )  # fmt: skip
+        assert repo.records(0, 10, None) == []  # not ended yet
+        repo.interrupt_open_calls("interrupted")
+        (ended,) = repo.records(0, 10, None)
+        assert (ended.outcome, ended.status) == ("interrupted", "interrupted")
+        assert [r.id for r in repo.ended_between(1000.0, 1001.0)] == [1]
     finally:
         store.close()

@@ -1,0 +1,122 @@
+"""The live service's unit of work: group commit of one event-loop turn.
+
+Every change of a turn (requests and timers alike) is staged in one ``Batch``; when the
+turn ends, ``flush`` writes it in one transaction (the repository's ``save``), then wakes
+the answers waiting in ``settled`` (an answer leaves only once its changes are durable)
+and publishes the turn's events. Reads go through ``reader``, which commits what is
+staged first, so a read sees every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from callsim.store.repository import Repository
+
+
+class Batch:
+    """What one unit of work writes."""
+
+    __slots__ = ("agent_events", "calls", "contacts", "decisions", "events", "extra", "spans")
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, Any]] = {}  # the rows of calls changed (live dicts)
+        self.events: list[dict[str, Any]] = []
+        self.agent_events: list[dict[str, Any]] = []
+        self.spans: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
+        self.contacts: set[int] = set()
+        self.extra: list[tuple[Any, list[dict[str, Any]], bool]] = []  # (table, rows, upsert)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.calls or self.events or self.agent_events or self.spans or self.decisions
+            or self.contacts or self.extra
+        )  # fmt: skip
+
+    def take(self) -> Batch:
+        """A batch holding what this one holds; this one is left empty."""
+        taken = Batch()
+        for name in self.__slots__:
+            value = getattr(self, name)
+            setattr(self, name, getattr(taken, name))
+            setattr(taken, name, value)
+        return taken
+
+
+class UnitOfWork:
+    """Stages a turn's changes and commits them when the turn ends.
+
+    ``event_row`` and ``contact_row`` encode a staged event and a changed contact as
+    rows; ``publish`` receives the events of each commit once it is durable."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        event_row: Callable[[Mapping[str, Any]], dict[str, Any]],
+        contact_row: Callable[[int], dict[str, Any]],
+        publish: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        self.repository = repository  # as committed (no flush): see ``reader``
+        self._event_row = event_row
+        self._contact_row = contact_row
+        self._publish = publish
+        self._loop = asyncio.get_running_loop()
+        self.staged = Batch()  # what this turn of the event loop changed
+        self._flush_due = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def unit(self) -> Batch:
+        """What this turn of the event loop stages: every change made in the turn commits
+        in one transaction when the turn ends (group commit; see ``flush``)."""
+        if not self._flush_due:
+            self._flush_due = True
+            self._loop.call_soon(self.flush)
+        return self.staged
+
+    def flush(self) -> None:
+        """Commit what is staged, then wake those waiting in ``settled`` (an answer leaves
+        only after its changes committed) and publish the events."""
+        self._flush_due = False
+        waiters, self._waiters = self._waiters, []
+        try:
+            if self.staged:
+                self._commit(self.staged.take())
+        except Exception as exc:  # the store failed: every waiting answer reports it
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(exc)
+            if not waiters:
+                raise
+            return
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    async def settled(self) -> None:
+        """Return once everything staged so far has committed (at once if nothing is)."""
+        if self._flush_due or self.staged:
+            self.unit()
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    def reader(self) -> Repository:
+        """The repository, after committing what is staged: reads see every change."""
+        if self.staged:
+            self.flush()
+        return self.repository
+
+    def _commit(self, batch: Batch) -> None:
+        self.repository.save(
+            list(batch.calls.values()),  # rows as they are
+            [self._event_row(e) for e in batch.events],
+            batch.agent_events,
+            batch.spans,
+            batch.decisions,
+            [self._contact_row(i) for i in batch.contacts],
+            batch.extra,
+        )
+        self._publish(batch.events)  # published once durable

@@ -1,0 +1,57 @@
+"""The live service's event stream: events numbered as they are staged, published to the
+subscribers once committed, and replayed after a given id (from memory, else stored)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from callsim.live.commit import Batch
+from callsim.store.repository import Repository
+
+EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
+
+
+class EventStream:
+    """Numbers, publishes and replays events; ``next_id`` is the first id to give."""
+
+    def __init__(self, next_id: int) -> None:
+        self._next_id = next_id
+        self.recent: deque[dict[str, Any]] = deque(maxlen=EVENT_BUFFER)
+        self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
+
+    def emit(self, batch: Batch, kind: str, at_s: float, **fields: Any) -> None:
+        """Stage an event of ``kind`` at ``at_s`` in ``batch``."""
+        event = {"id": self._next_id, "type": kind, "at_s": round(at_s, 3), **fields}
+        self._next_id += 1
+        batch.events.append(event)
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        """Hand committed events to the subscribers (and keep them for resuming)."""
+        for event in events:
+            self.recent.append(event)
+            for queue in self._subscribers:
+                queue.put_nowait(event)
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=EVENT_BUFFER)
+        self._subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        if queue in self._subscribers:
+            self._subscribers.remove(queue)
+
+    def last_event_id(self) -> int:
+        return self._next_id - 1
+
+    def events_after(
+        self, last_id: int, reader: Callable[[], Repository]
+    ) -> Iterable[dict[str, Any]]:
+        """Events after ``last_id``: from memory, or the database when older."""
+        if self.recent and self.recent[0]["id"] <= last_id + 1:
+            return [e for e in self.recent if e["id"] > last_id]
+        return [json.loads(data) for data in reader().events_after(last_id)]
