@@ -202,9 +202,11 @@ class Harness:
     def check_fewest_skills(
         self, event: CallArrived, out: list[Any], idle: dict[str, list[Any]]
     ) -> None:
-        queue = self.acd._queues[event.queue]
         rings = [c for c in out if isinstance(c, Ring) and c.call == event.call]
-        if queue.strategy.name != "fewest_skills_first" or not rings or event.preferred_agent:
+        if not rings or event.preferred_agent:
+            return
+        queue = self.acd._calls[event.call].queue  # where it rings: moved there, maybe
+        if queue.strategy.name != "fewest_skills_first":
             return
         chosen = self.acd._agents[rings[0].agent]
         candidates = idle[queue.name]
