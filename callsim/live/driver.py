@@ -31,6 +31,7 @@ from callsim.core import (
     CallId,
     CallRecord,
     Command,
+    Event,
     InboundCall,
     InboundFlow,
     Ring,
@@ -40,7 +41,6 @@ from callsim.core import (
     StartTimer,
     TimerExpired,
 )
-from callsim.core.event import Event
 from callsim.errors import ConfigError
 
 SLICE_S = 0.002  # the most timer work done before the loop runs its other callbacks
