@@ -15,7 +15,7 @@ from callsim.core.client import Tone
 from callsim.load.traffic import handling, plan_traffic, talk_s
 from callsim.scenario import load_scenario
 from callsim.sim.engine import Replication
-from callsim.sim.plan import Recall, Transfer
+from callsim.sim.plan import Balking, Recall, Transfer
 from callsim.sim.world import (
     FollowUp,
     balk_chance,
@@ -134,7 +134,7 @@ def test_language_by_shares() -> None:
 
 
 def test_the_balking_curve_is_linear_between_its_points_and_flat_beyond() -> None:
-    table = ((30.0, 90.0), (0.1, 0.7))
+    table = Balking((30.0, 90.0), (0.1, 0.7))
     assert balk_chance(table, 0) == 0.1
     assert balk_chance(table, 60) == pytest.approx(0.4)
     assert balk_chance(table, 90) == 0.7

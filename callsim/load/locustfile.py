@@ -210,7 +210,9 @@ class Agent(_Api):
             raise StopUser()
         me = mine[k]
         self.name = me.name
-        self.rng = random.Random(hash((me.name, self.environment.parsed_options.callsim_seed)))
+        # seeded by a string (hashed with SHA-512, the same in every process; hash() of
+        # a str differs per process)
+        self.rng = random.Random(f"{me.name}/{self.environment.parsed_options.callsim_seed}")
         self.np = np.random.default_rng(self.rng.getrandbits(63))
         self.t0 = _Process_start()
         base = f"/v1/agents/{me.name}"

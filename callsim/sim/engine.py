@@ -111,7 +111,7 @@ def _this_day(
     one a day of the horizon (each piece is in one day; the warm-up is day 1's)."""
     if s.day_to_day is None:
         return s.pieces
-    mult = day_multipliers(rng, s.day_to_day[0], s.day_to_day[1], plan.days)
+    mult = day_multipliers(rng, s.day_to_day.dist, s.day_to_day.cv, plan.days)
     return tuple(
         (a, b, r * float(mult[max(0, int((a - plan.count_from_s) // 86_400))]))
         for a, b, r in s.pieces
@@ -295,7 +295,7 @@ class Replication:
         self._outbound_np = streams.numpy("outbound")
         self.dialled = self.right_party = 0  # in the counted day
         self._levels: dict[tuple[str, str], int] = {}
-        self._make_flow(streams.python("caller"))
+        self._make_flow(streams.python("caller").random)
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
         self._eid = self.env._eid  # for the life of the environment
         # bound once for the day: a method looked up per happening is a new object each
@@ -374,12 +374,12 @@ class Replication:
 
     # -- answering-service callers: people and the world ----------------------------------
 
-    def _make_flow(self, caller_rng: Any) -> None:
+    def _make_flow(self, caller_draw: Callable[[], float]) -> None:
         """The core's inbound flow over the clients and each client's known callers (the
         world's: ``Callers``, drawn from the caller stream)."""
         plan = self.plan
         self.book = ContactBook()
-        self.callers = Callers(plan.clients, plan.contacts, caller_rng.random)
+        self.callers = Callers(plan.clients, plan.contacts, caller_draw)
         self._caller_of: dict[int, Caller] = {}  # client calls not yet served
         for known in self.callers.known:
             for c in known:

@@ -88,6 +88,21 @@ class Outbound(NamedTuple):
     dial: Sampler  # seconds from the dial to the answer or the give-up
 
 
+class DayToDay(NamedTuple):
+    """A stream's day-to-day volume: one multiplier a day, mean 1."""
+
+    dist: str  # gamma | normal
+    cv: float
+
+
+class Balking(NamedTuple):
+    """The chance a caller hangs up on hearing the expected wait, by the wait (linear
+    between the points: ``world.balk_chance``)."""
+
+    waits: tuple[float, ...]  # seconds, ascending
+    chances: tuple[float, ...]
+
+
 class Step(enum.StrEnum):
     """A timetable step (equal to its string: ``Step.LOGIN == "login"``)."""
 
@@ -111,12 +126,12 @@ class Stream:
     client: int = -1  # index into SimPlan.clients, or -1
     mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
     mean_patience_s: float = float("inf")  # none: callers wait for ever
-    day_to_day: tuple[str, float] | None = None  # (gamma | normal, cv) of a day's volume
+    day_to_day: DayToDay | None = None
     recall: Recall | None = None
     forward: Transfer | None = None  # a served caller sent on to another queue
     retrial_busy_p: float = 0.0  # callers who heard busy
     retrial_next_day: float = 0.0  # callers who call the next day instead
-    balking: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (waits, chances)
+    balking: Balking | None = None
     callback: Callback | None = None
 
 
@@ -307,7 +322,9 @@ def build_plan(s: Scenario) -> SimPlan:
             callback=Callback(c.callback.accept, c.callback.answer, sampler(c.callback.dial_s))
             if c.callback
             else None,
-            balking=(tuple(sorted(c.balking)), tuple(c.balking[k] for k in sorted(c.balking)))
+            balking=Balking(
+                tuple(sorted(c.balking)), tuple(c.balking[k] for k in sorted(c.balking))
+            )
             if c.balking
             else None,
         )
@@ -434,9 +451,9 @@ def _chances(f: FollowUp) -> tuple[float, ...]:
     return (f.probability, *(f.by_level.get(k, f.probability) for k in range(1, 6)))
 
 
-def _day_to_day(arrivals: Arrivals) -> tuple[str, float] | None:
+def _day_to_day(arrivals: Arrivals) -> DayToDay | None:
     u = arrivals.day_to_day
-    return None if u is None else (u.dist, u.cv)
+    return None if u is None else DayToDay(u.dist, u.cv)
 
 
 def _on_duty(g: AgentGroup, k: int, origin: int, end_s: float) -> tuple[tuple[float, Step], ...]:

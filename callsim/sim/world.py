@@ -20,7 +20,7 @@ from typing import NamedTuple
 from callsim.core.agent import Agent
 from callsim.core.client import Tone
 from callsim.scenario.model import Contacts
-from callsim.sim.plan import PlanClient, Recall, Transfer
+from callsim.sim.plan import Balking, PlanClient, Recall, Transfer
 from callsim.sim.sample import press_keys
 
 Draw = Callable[[], float]  # a uniform draw in [0, 1)
@@ -157,7 +157,7 @@ def talk_s(
     return talk
 
 
-def balk_chance(table: tuple[tuple[float, ...], tuple[float, ...]], wait_s: float) -> float:
+def balk_chance(table: Balking, wait_s: float) -> float:
     """The chance a caller hangs up on hearing the expected wait: linear between the
     curve's points (``(waits, chances)``), flat beyond them."""
     waits, chances = table
