@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from callsim.analytics.precision import CAP, MIN_REPLICATIONS, Look, parse_precision
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import (
@@ -27,12 +28,32 @@ from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
 from callsim.sim.execute import executor
 from callsim.sim.run import trace_replication
 
+# --precision and its cap, for every command that simulates to a precision
+PRECISION = typer.Option(
+    None,
+    "--precision",
+    help="Add simulated days in batches until every headline figure's 95 % CI half-width "
+    "is within this bound: '5%' (of each figure's mean; never below 0.001 of a share or "
+    "0.5 s of ASA) or '0.01' (absolute, on the shares). Headline figures: service level, "
+    "abandonment, ASA, occupancy of all queues.",
+)
+MAX_REPLICATIONS = typer.Option(
+    CAP, "--max-replications", help="With --precision: the most simulated days (the cap)."
+)
+
 
 def run(
     scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
-    replications: int = typer.Option(
-        DEFAULT_REPLICATIONS, "--replications", "-n", help="Independent simulated days."
+    replications: int | None = typer.Option(
+        None,
+        "--replications",
+        "-n",
+        help=f"Independent simulated days (default {DEFAULT_REPLICATIONS}); with "
+        f"--precision, the first batch (the least days; default {MIN_REPLICATIONS}).",
+        show_default=False,
     ),
+    precision: str | None = PRECISION,
+    max_replications: int = MAX_REPLICATIONS,
     seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
@@ -54,21 +75,29 @@ def run(
     ),
 ) -> None:
     """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
+    bound = None if precision is None else parse_precision(precision)
+    n = replications or (DEFAULT_REPLICATIONS if bound is None else MIN_REPLICATIONS)
     sc = load_scenario(scenario)
     report_problems(scenario, sc, strict=strict)
     # --json alone prints and writes nothing; a folder is made before the work starts
     folder = run_dir(out, sc.name, RUN_FILES) if out is not None or not as_json else None
     with (
-        executor(min(workers or os.cpu_count() or 1, max(1, replications)), dask) as ex,
-        progress(f"simulating {sc.name} on {ex.name}", replications, enabled=not quiet) as bar,
+        executor(min(workers or os.cpu_count() or 1, max(1, n)), dask) as ex,
+        progress(f"simulating {sc.name} on {ex.name}", n, enabled=not quiet) as bar,
     ):
         task = bar.task_ids[0]
+        label = f"simulating {sc.name} to {precision} on {ex.name}"
         result = simulate(
             sc,
-            replications=replications,
+            replications=n,
             seed=seed,
             progress=lambda k: bar.advance(task, k),
             run_on=ex,
+            precision=bound,
+            max_replications=max_replications,
+            on_look=lambda seen, total: bar.update(
+                task, description=look_line(label, seen), total=total or seen.replications
+            ),
         )
     written = write_results(folder, sc, result, plots=not no_plots) if folder else []
     if folder and (trace or queue_log):
@@ -82,7 +111,32 @@ def run(
         return
     if not quiet:
         show(result)
+        if bound is not None:
+            err.print(stopped(result.summary["stopping_rule"]))
         err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
+
+
+def look_line(label: str, seen: Look) -> str:
+    """The progress bar's words after a look: the widest figure's half-width against its
+    bound (the bar's total: the days the next batch brings the run to)."""
+    return f"{label}: widest {seen.widest} ±{seen.ci95:.4g} (bound ±{seen.allowed:.4g})"
+
+
+def stopped(rule: dict[str, Any], what: str = "every headline figure") -> str:
+    """One line: how a run to a precision ended."""
+    w = rule["widest"]
+    how = (
+        f"{what} within ±{rule['precision']}"
+        if rule["within_bound"]
+        else f"CAP HIT at {rule['max_replications']:,} replications, not within "
+        f"±{rule['precision']}"
+    )
+    return (
+        f"Stopped after {rule['replications']:,} replications in {len(rule['batches'])} "
+        f"batches ({', '.join(map(str, rule['batches']))}): {how} "
+        f"({', '.join(rule['figures'])}, all queues; widest {w['figure']} "
+        f"±{w['ci95']:.4g}, bound ±{w['allowed']:.4g})"
+    )
 
 
 RUN_FILES = (

@@ -7,9 +7,16 @@ from typing import Any
 
 import typer
 
+from callsim.analytics.precision import MIN_REPLICATIONS, parse_precision
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
-from callsim.cli.simulate import report_problems
+from callsim.cli.simulate import (
+    MAX_REPLICATIONS,
+    PRECISION,
+    look_line,
+    report_problems,
+    stopped,
+)
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import load_scenario
 from callsim.scenario.vary import parse_vary
@@ -29,9 +36,16 @@ def sweep_cmd(
         "(longest_idle,fewest_skills_first) or a range low..high[:step] (380..440:10). "
         "Repeat for a grid of every combination.",
     ),
-    replications: int = typer.Option(
-        20, "--replications", "-n", help="Simulated days per point (the same days at each)."
+    replications: int | None = typer.Option(
+        None,
+        "--replications",
+        "-n",
+        help="Simulated days per point, the same days at each (default 20); with "
+        f"--precision, the first batch (default {MIN_REPLICATIONS}).",
+        show_default=False,
     ),
+    precision: str | None = PRECISION,
+    max_replications: int = MAX_REPLICATIONS,
     seed: int = SEED,
     baseline: int = typer.Option(
         1, "--baseline", help="The point (from 1, as numbered in the table) compared with."
@@ -52,6 +66,8 @@ def sweep_cmd(
     Every point simulates the same days (common random numbers), so the difference to the
     baseline is measured day by day and its 95 % CI shows what the change does, not noise.
     """
+    bound = None if precision is None else parse_precision(precision)
+    n = replications or (20 if bound is None else MIN_REPLICATIONS)
     sc = load_scenario(scenario)
     report_problems(scenario, sc, strict=False)
     varies = [parse_vary(v) for v in vary]
@@ -61,16 +77,24 @@ def sweep_cmd(
         n_points *= len(v.values)
     with executor(workers, dask) as ex:
         label = f"sweeping {sc.name}: {n_points} points on {ex.name}"
-        with progress(label, n_points * replications, enabled=not quiet) as bar:
+        with progress(label, n_points * n, enabled=not quiet) as bar:
             task = bar.task_ids[0]
+            label += f" to {precision}"
             doc = sweep(
                 sc,
                 varies,
                 ex,
-                replications=replications,
+                replications=n,
                 seed=seed,
                 baseline=baseline,
                 progress=lambda k: bar.advance(task, k),
+                precision=bound,
+                max_replications=max_replications,
+                on_look=lambda seen, total: bar.update(
+                    task,
+                    description=look_line(label, seen),
+                    total=n_points * (total or seen.replications),
+                ),
             )
     written = []
     if folder is not None:
@@ -87,6 +111,8 @@ def sweep_cmd(
         return
     if not quiet:
         show_sweep(doc)
+        if bound is not None:
+            err.print(stopped(doc["stopping_rule"], "every point's headline figure and difference"))
         if folder is not None:
             err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
 

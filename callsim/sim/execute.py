@@ -2,7 +2,8 @@
 per core), or on a Dask distributed cluster (``--dask ADDRESS``, or ``--dask local`` for a
 cluster of local processes on loopback).
 
-A job is a scenario (as its JSON), a seed and some replication numbers. Replication r of
+A job is a scenario (as its JSON), a seed and a run of replication numbers (``first`` on,
+so that a sequential run adds days 10-39 to days 0-9). Replication r of
 a seed draws from streams seeded by (seed, r) only, so the results are the same whichever
 executor ran them and however the replications were split into tasks. Each worker process
 builds a scenario's plan once and keeps the last few (a sweep or a staffing search sends
@@ -21,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from callsim.analytics.metrics import ReplicationStats, reduce_replication
+from callsim.analytics.precision import Figure, Look, StoppingRule, look
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.sim.engine import Replication
@@ -76,14 +78,19 @@ def run_chunk(
 class Job:
     scenario: str  # the scenario's JSON
     seed: int
-    replications: int
+    replications: int  # how many: replications first .. first + replications - 1
+    first: int = 0
+
+    @property
+    def numbers(self) -> range:
+        return range(self.first, self.first + self.replications)
 
 
 Done = Callable[[int], None]  # told how many replications just finished
 
 
 class Executor:
-    """Runs jobs; ``run`` returns each job's replications in order (0, 1, ...)."""
+    """Runs jobs; ``run`` returns each job's replications in order (first, first + 1, ...)."""
 
     name = "this process"
     slots = 1  # replications that run at once
@@ -96,23 +103,21 @@ class Executor:
             found[j].update(pairs)
             if progress:
                 progress(len(pairs))
-        return [
-            [got[r] for r in range(job.replications)] for got, job in zip(found, jobs, strict=True)
-        ]
+        return [[got[r] for r in job.numbers] for got, job in zip(found, jobs, strict=True)]
 
     def _results(
         self, jobs: Sequence[Job]
     ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
         for j, job in enumerate(jobs):
-            for r in range(job.replications):
+            for r in job.numbers:
                 yield j, run_chunk(job.scenario, job.seed, (r,))
 
     def close(self) -> None:
         pass
 
 
-def _chunks(n: int, size: int) -> list[range]:
-    return [range(a, min(n, a + size)) for a in range(0, n, size)]
+def _chunks(numbers: range, size: int) -> list[range]:
+    return [numbers[a : a + size] for a in range(0, len(numbers), size)]
 
 
 class LocalProcesses(Executor):
@@ -129,7 +134,7 @@ class LocalProcesses(Executor):
     ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
         futures: dict[Future[Any], int] = {}
         for j, job in enumerate(jobs):
-            for r in range(job.replications):
+            for r in job.numbers:
                 futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,))] = j
         for future in as_completed(futures):
             yield futures[future], future.result()
@@ -184,7 +189,7 @@ class DaskCluster(Executor):
             blob = self._client.scatter(job.scenario, broadcast=True, hash=False)
             blobs.append(blob)
             size = max(1, math.ceil(job.replications / (4 * self.slots)))
-            for chunk in _chunks(job.replications, size):
+            for chunk in _chunks(job.numbers, size):
                 f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), pure=False)
                 futures[f] = j
         for future in dask_completed(list(futures)):
@@ -195,6 +200,39 @@ class DaskCluster(Executor):
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+Judge = Callable[[list[list[ReplicationStats]]], list[Figure]]  # each job's days: figures
+Looked = Callable[[Look, int | None], None]  # told each look and the next total (None: done)
+
+
+def run_until(
+    run_on: Executor,
+    scenarios: Sequence[str],
+    seed: int,
+    rule: StoppingRule,
+    figures: Judge,
+    progress: Done | None = None,
+    on_look: Looked | None = None,
+) -> tuple[list[list[ReplicationStats]], list[Look]]:
+    """Replications 0, 1, ... of every scenario (JSON), in batches, until the stopping
+    rule says the ``figures`` of what has run are precise enough, or its cap is hit.
+    Every scenario runs the same days (common random numbers); a batch is one call of
+    ``run_on`` and brings each scenario to the same total."""
+    reps: list[list[ReplicationStats]] = [[] for _ in scenarios]
+    looks: list[Look] = []
+    total: int | None = rule.first
+    while total is not None:
+        done = len(reps[0])
+        batch = run_on.run([Job(s, seed, total - done, done) for s in scenarios], progress)
+        for got, new in zip(reps, batch, strict=True):
+            got.extend(new)
+        seen = look(figures(reps), rule.precision, total)
+        looks.append(seen)
+        total = rule.next_total(seen, len(looks))
+        if on_look:
+            on_look(seen, total)
+    return reps, looks
 
 
 @contextmanager

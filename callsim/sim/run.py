@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +32,13 @@ from callsim.analytics.metrics import (
     summarize,
     wait_percentiles,
 )
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, StoppingRule
 from callsim.core import queue_log_lines
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
-from callsim.sim.execute import Executor, Job, executor
+from callsim.sim.execute import Executor, Job, Looked, executor, run_until
 from callsim.sim.plan import SimPlan, build_plan, paid_seconds
 
 DEFAULT_REPLICATIONS = 10
@@ -99,9 +101,15 @@ def simulate(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     run_on: Executor | None = None,
+    precision: Precision | None = None,
+    max_replications: int = CAP,
+    on_look: Looked | None = None,
 ) -> SimulationResult:
     """Run ``replications`` independent days of ``scenario`` and combine them, on
-    ``run_on`` (default: ``workers`` local processes, one per core)."""
+    ``run_on`` (default: ``workers`` local processes, one per core). With ``precision``,
+    ``replications`` is the first batch, and days are added in batches until the
+    headline figures' CIs are within it, or ``max_replications``
+    (``analytics.precision``); ``on_look`` is told each look."""
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise InputError(
             f"{replications} is not from 1 to {MAX_REPLICATIONS:,} (a confidence interval "
@@ -115,13 +123,35 @@ def simulate(
     plan = build_plan(scenario)
     refuse_errors(check_scenario(scenario, plan, warnings=False))
     started = time.perf_counter()
-    job = Job(scenario.model_dump_json(), seed, replications)
-    if run_on is not None:
-        [reps] = run_on.run([job], progress)
+    blob = scenario.model_dump_json()
+    rule = None
+    if precision is not None:
+        rule = StoppingRule(precision, replications, max_replications)
+    with (
+        executor(min(workers or os.cpu_count() or 1, replications)) if run_on is None
+        else nullcontext(run_on) as ex
+    ):  # fmt: skip
+        if rule is None:
+            [reps] = ex.run([Job(blob, seed, replications)], progress)
+        else:
+            calls_in = inbound(plan)
+
+            def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
+                return headline(metric_samples(runs[0], (0, 1), calls_in))
+
+            [reps], looks = run_until(ex, [blob], seed, rule, figures, progress, on_look)
+    result = _combine(scenario, plan, reps, seed, time.perf_counter() - started)
+    if rule is not None:
+        covered = [m for m in HEADLINE if rule.precision.covers(m)]
+        result.summary["stopping_rule"] = rule.record(looks, covered)
     else:
-        with executor(min(workers or os.cpu_count() or 1, replications)) as ex:
-            [reps] = ex.run([job], progress)
-    return _combine(scenario, plan, reps, seed, time.perf_counter() - started)
+        result.summary["stopping_rule"] = {"precision": None, "replications": len(reps)}
+    return result
+
+
+def headline(samples: dict[str, np.ndarray]) -> list[Figure]:
+    """The headline figures (``analytics.precision.HEADLINE``) of a run's totals."""
+    return [Figure(m, samples[m], m) for m in HEADLINE]
 
 
 def _combine(

@@ -16,17 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from callsim.analytics.metrics import ci_of, metric_samples, or_none
+from callsim.analytics.metrics import ReplicationStats, ci_of, metric_samples, or_none
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, StoppingRule
 from callsim.analytics.verdict import Verdict, verdict_at_least
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
-from callsim.sim.execute import Executor, Job
+from callsim.sim.execute import Executor, Job, Looked, run_until
 from callsim.sim.plan import build_plan
 from callsim.sim.run import inbound, scenario_costs
 
-SWEPT = ("service_level", "abandon_rate", "asa_s", "occupancy")
+SWEPT = HEADLINE  # each point's figures and paired differences
 COSTED = ("total_cost", "margin")  # per day, when the scenario has costs
 
 
@@ -39,10 +40,16 @@ def sweep(
     seed: int = 1,
     baseline: int = 1,
     progress: Callable[[int], None] | None = None,
+    precision: Precision | None = None,
+    max_replications: int = CAP,
+    on_look: Looked | None = None,
 ) -> dict[str, Any]:
     """Simulate every point of the grid (``baseline``: the point, from 1, that the
-    others are compared with) and return the sweep's document."""
-    if not 2 <= replications <= 10_000:
+    others are compared with) and return the sweep's document. With ``precision``, days
+    are added to every point alike (``replications`` the first batch) until each point's figures
+    and each paired difference to the baseline are within it (a difference held to the
+    bound of its figure at the baseline's mean), or ``max_replications``."""
+    if precision is None and not 2 <= replications <= 10_000:
         raise InputError(
             f"{replications} is not from 2 to 10,000 (a confidence interval "
             "needs two replications)",
@@ -55,11 +62,25 @@ def sweep(
     for p, plan in zip(points, plans, strict=True):
         at = ", ".join(f"{v.path}={x}" for v, x in zip(varies, p.values, strict=True))
         refuse_errors(check_scenario(p.scenario, plan, warnings=False), f"with {at}: ")
-    jobs = [Job(p.scenario.model_dump_json(), seed, replications) for p in points]
-    reps = run_on.run(jobs, progress)
-    samples = [
-        metric_samples(r, (0, 1), inbound(plan)) for r, plan in zip(reps, plans, strict=True)
-    ]
+    blobs = [p.scenario.model_dump_json() for p in points]
+    masks = [inbound(plan) for plan in plans]
+
+    def figures_of(reps: list[list[ReplicationStats]]) -> list[dict[str, np.ndarray]]:
+        return [metric_samples(r, (0, 1), m) for r, m in zip(reps, masks, strict=True)]
+
+    stopping: dict[str, Any] = {"precision": None}
+    if precision is None:
+        reps = run_on.run([Job(b, seed, replications) for b in blobs], progress)
+    else:
+        rule = StoppingRule(precision, replications, max_replications)
+
+        def figures(reps: list[list[ReplicationStats]]) -> list[Figure]:
+            return held(figures_of(reps), baseline - 1)
+
+        reps, looks = run_until(run_on, blobs, seed, rule, figures, progress, on_look)
+        replications = len(reps[0])
+        stopping = rule.record(looks, [m for m in SWEPT if precision.covers(m)])
+    samples = figures_of(reps)
     for p, plan, r, m in zip(points, plans, reps, samples, strict=True):  # costs, if any
         if p.scenario.costs is not None:
             c = scenario_costs(p.scenario, plan, r)
@@ -80,6 +101,7 @@ def sweep(
         "replications": replications,
         "seed": seed,
         "common_random_numbers": True,
+        "stopping_rule": stopping | {"replications": replications},
         "baseline": baseline,
         "sl_threshold_s": base.service_level.sl_threshold_s,
         "sl_target": base.service_level.sl_target,
@@ -87,6 +109,21 @@ def sweep(
         "points": rows,
         **extra,
     }
+
+
+def held(samples: list[dict[str, np.ndarray]], base: int) -> list[Figure]:
+    """What a sweep to a precision holds to the bound: every point's figures, and every
+    other point's paired differences to point ``base`` (at the bound of the figure at the
+    baseline's mean)."""
+    out = []
+    for k, s in enumerate(samples):
+        for m in SWEPT:
+            out.append(Figure(f"point {k + 1} {m}", s[m], m))
+            if k != base:
+                at_base = samples[base][m][~np.isnan(samples[base][m])]
+                level = float(at_base.mean()) if len(at_base) else 0.0
+                out.append(Figure(f"point {k + 1} diff {m}", s[m] - samples[base][m], m, level))
+    return out
 
 
 def _cheapest(samples: list[dict[str, np.ndarray]], sl_target: float | None) -> dict[str, Any]:
