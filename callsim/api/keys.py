@@ -7,8 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from callsim.api.roles import ROLES
 from callsim.errors import InputError, UnknownAgentError, UnknownClientError
-from callsim.live.roles import ROLES
 from callsim.store import Store
 
 

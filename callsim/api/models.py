@@ -4,9 +4,21 @@ string and list is bounded, so nothing a client sends can exhaust memory."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from callsim.api.roles import ROLES
+from callsim.core import Category, Status
+
+if TYPE_CHECKING:  # the checker sees strings; pydantic sees the closed sets
+    TicketStatus = str
+    ContactCategory = str
+    Role = str
+else:  # the values of the core's enums (and the API's roles), as JSON Schema enums
+    TicketStatus = Literal[tuple(s.value for s in Status)]
+    ContactCategory = Literal[tuple(c.value for c in Category)]
+    Role = Literal[ROLES]
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Number = Annotated[str, Field(max_length=64, description="A phone number.")]
@@ -39,7 +51,7 @@ class PracticeIn(Body):
 class TicketSpec(Body):
     subject: str | None = Field(None, max_length=500, description="Opens a ticket.")
     ticket_id: int | None = Field(None, ge=1, le=2**53, description="Updates this ticket.")
-    status: Literal["open", "resolved", "closed", "needs_follow_up"] | None = None
+    status: TicketStatus | None = None
     note: str = Field("", max_length=2000)
     follow_up_due: datetime | None = None
 
@@ -95,7 +107,7 @@ class ContactIn(Body):
     numbers: list[Number] = Field(default_factory=list, max_length=20)
     name: str | None = Field(None, max_length=200)
     company: str | None = Field(None, max_length=200)
-    category: Literal["regular", "vip", "problem"] | None = None
+    category: ContactCategory | None = None
     note: str | None = Field(None, max_length=2000)
     city: str | None = Field(None, max_length=200)
     country: str | None = Field(None, max_length=200)
@@ -112,13 +124,13 @@ class TicketIn(Body):
 
 
 class TicketStatusIn(Body):
-    status: Literal["open", "resolved", "closed", "needs_follow_up"]
+    status: TicketStatus
     note: str = Field("", max_length=2000)
     follow_up_due: datetime | None = None
 
 
 class KeyIn(Body):
-    role: Literal["admin", "supervisor", "agent", "client", "trainer"]
+    role: Role
     agent: Short | None = None
     client: Short | None = None
     label: str = Field("", max_length=200)

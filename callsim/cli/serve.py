@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
+from callsim.api.roles import ROLES
 from callsim.cli.command import Command, Group
 from callsim.cli.console import err
-from callsim.live.roles import ROLES
 
 DEFAULT_DB = "callsim.db"
 
@@ -52,7 +52,7 @@ def keys_create(
     label: str = typer.Option("", "--label", help="A note on whom the key is for."),
 ) -> None:
     """Create an API key and print it (once: the database keeps only its hash)."""
-    from callsim.live.service import create_key
+    from callsim.api.keys import create_key
     from callsim.store import Store
 
     store = Store(db)

@@ -73,7 +73,6 @@ from callsim.live.commit import Batch, UnitOfWork
 from callsim.live.desk import Desk
 from callsim.live.driver import LiveCentre
 from callsim.live.events import EventStream
-from callsim.live.keys import create_key
 from callsim.live.ledger import Ledger, OfferKey, OpenCall
 from callsim.live.stats import Statistics
 from callsim.live.views import GoneError, Views
@@ -82,7 +81,7 @@ from callsim.scenario.centre import acd_config, caller_routing, centre_zone, cli
 from callsim.store import Store, tables
 from callsim.store.repository import Repository
 
-__all__ = ["GoneError", "Service", "create_key", "dumps", "json_bytes", "jsonable", "record_of"]
+__all__ = ["GoneError", "Service", "dumps", "json_bytes", "jsonable", "record_of"]
 
 
 class Service:
@@ -589,22 +588,6 @@ class Service:
         if state is not OfferState.RINGING:
             raise RoutingError(f"offer {offer_id!r} was already {state.value}")
         return offer
-
-    # -- keys -------------------------------------------------------------------------------
-
-    def create_key(
-        self, role: str, *, agent: str | None = None, client: str | None = None, label: str = ""
-    ) -> dict[str, Any]:
-        return create_key(
-            self.store,
-            role,
-            agent=agent,
-            client=client,
-            label=label,
-            agents=self.agent_names(),
-            clients=list(self.desk.client_names()),
-            at=self._wall(),
-        )
 
     # -- reads (the views, the desk and the statistics') ------------------------------------
 

@@ -95,10 +95,30 @@ class Repository:
             for table, rows, upsert in extra:
                 (store.upsert if upsert else store.insert)(conn, table, rows)
 
+    # -- the API's idempotency keys ------------------------------------------------------
+
+    def idempotent_answer(self, principal: int, key: str) -> Any:
+        """The answer first given to ``principal``'s request with ``key`` (its ``request``,
+        ``status`` and ``body``), or None."""
+        i = tables.idempotency.c
+        found = self.store.rows(
+            select(i.request, i.status, i.body).where(i.principal == principal, i.key == key)
+        )
+        return found[0] if found else None
+
+    @staticmethod
+    def remember_answer(
+        principal: int, key: str, request: str, status: int, body: str
+    ) -> tuple[Table, list[dict[str, Any]], bool]:
+        """The write that keeps an answer for ``idempotent_answer``: staged with the
+        turn's changes (a ``save`` extra), so the answer commits with what it did."""
+        row = {"principal": principal, "key": key, "request": request, "status": status}
+        return tables.idempotency, [{**row, "body": body}], False
+
     # -- reads ----------------------------------------------------------------------------
 
     def rows(self, query: Any) -> list[Any]:
-        """Any other query (the API's idempotency keys)."""
+        """Any other query."""
         return self.store.rows(query)
 
     def call(self, call_id: int) -> Any:

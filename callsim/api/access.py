@@ -1,0 +1,108 @@
+"""Who asks and what they may do: the API's authorisation, in one place.
+
+``principal`` (the dependency ``Who``) finds the key's role and binding; ``allow`` and
+the ``own_*`` checks refuse with 403. A route calls its checks first thing: as
+dependencies they would answer 403 before FastAPI validated the request, so a bad request
+from the wrong role would get 403 where it gets 422. The rule that an agent acts only on
+the calls it handles is ``own_call`` here, and nowhere else (the service is not told who
+asks). Roles are ``callsim.api.roles``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from callsim.errors import CallsimError
+from callsim.live.service import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who sends a request: a key's id, role and binding."""
+
+    key_id: int
+    role: str
+    agent: str | None
+    client: str | None
+
+    @property
+    def as_agent(self) -> str | None:
+        """The agent an agent key acts as (None for every other role)."""
+        return self.agent if self.role == "agent" else None
+
+    @property
+    def as_client(self) -> str | None:
+        """The client a client key is limited to (None for every other role)."""
+        return self.client if self.role == "client" else None
+
+
+class RefusedError(CallsimError):
+    """A request without a valid key (401) or with a key whose role may not do it (403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.http_status = status
+
+
+async def principal(request: Request) -> Principal:
+    """Who sends the request, by its ``Authorization: Bearer KEY`` (401 without one).
+    The header is read here, not declared as a parameter: FastAPI's per-request handling
+    of declared headers cost more than the routing; the OpenAPI schema declares it as
+    the bearer scheme (``app._openapi``)."""
+    authorization = request.headers.get("authorization")
+    if not authorization or not authorization.startswith("Bearer "):
+        raise RefusedError("an API key is needed: Authorization: Bearer KEY", 401)
+    key = authorization[len("Bearer ") :].strip()
+    state = request.app.state.callsim
+    cache: dict[str, Principal] = state["keys"]
+    found = cache.get(key)
+    if found is None:
+        row = state["store"].find_key(key)
+        if row is None:
+            raise RefusedError("this API key is not valid", 401)
+        found = Principal(row.id, row.role, row.agent, row.client)
+        cache[key] = found
+    return found
+
+
+async def service(request: Request) -> Service:
+    """The running service (started by the application's lifespan)."""
+    return request.app.state.callsim["service"]  # type: ignore[no-any-return]
+
+
+Who = Annotated[Principal, Depends(principal)]
+Svc = Annotated[Service, Depends(service)]
+
+
+def allow(who: Principal, *roles: str, agent: str | None = None) -> None:
+    """Refuse unless ``who`` has one of ``roles``; an agent key acts only as itself."""
+    if who.role == "admin" or (who.role in roles and who.role != "agent"):
+        return
+    if who.role == "agent" and "agent" in roles and (agent is None or agent == who.agent):
+        return
+    article = "an" if who.role[0] in "aeiou" else "a"
+    raise RefusedError(f"{article} {who.role} key may not do this", 403)
+
+
+def own_call(who: Principal, call: dict[str, Any]) -> None:
+    """An agent sees and acts on the calls it handles, a client sees its own calls."""
+    if who.role == "agent" and call.get("agent") != who.agent:
+        raise RefusedError("an agent key sees only its own calls", 403)
+    if who.role == "client" and call.get("client") != who.client:
+        raise RefusedError("a client key sees only its own calls", 403)
+
+
+def own_ticket(who: Principal, ticket: dict[str, Any]) -> None:
+    """A client sees its own tickets."""
+    if who.role == "client" and ticket["client"] != who.client:
+        raise RefusedError("a client key sees only its own tickets", 403)
+
+
+def own_client(who: Principal, name: str) -> None:
+    """Client cards and directories: any role but a client key for another client."""
+    allow(who, "supervisor", "agent", "client", "trainer")
+    if who.role == "client" and who.client != name:
+        raise RefusedError("a client key sees only its own client", 403)

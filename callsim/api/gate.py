@@ -1,0 +1,77 @@
+"""The body gate: what every HTTP request passes (an ASGI middleware).
+
+A body over ``MAX_BODY`` bytes, declared or streamed, is refused with 413; a response
+waits until the changes staged so far have committed (the service commits each turn of
+the event loop in one transaction), so a 2xx means durable; if that commit fails, the
+answer is 503 instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callsim.live.service import Service
+
+MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
+
+
+class Gate:
+    """The body limit and the wait for durability, around the whole application."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await _too_large(send)
+            return
+        service: Service = scope["app"].state.callsim["service"]
+        seen = 0
+        failed = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _BodyTooLargeError
+            return message
+
+        async def settled(message: Message) -> None:
+            nonlocal failed
+            if message["type"] == "http.response.start":
+                try:
+                    await service.settled()
+                except Exception as exc:
+                    failed = True
+                    await _answer(send, 503, "StoreError", f"the change was not saved: {exc}")
+                    return
+            if not failed:
+                await send(message)
+
+        try:
+            await self.app(scope, limited, settled)
+        except _BodyTooLargeError:
+            await _too_large(send)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    await _answer(send, 413, "BodyTooLarge", f"the body is over {MAX_BODY} bytes")
+
+
+async def _answer(send: Send, status: int, error: str, message: str) -> None:
+    """An error answer in the one JSON shape, sent from an ASGI middleware."""
+    body = json.dumps({"error": error, "field": None, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,79 @@
+"""``Idempotency-Key``: a retried request gets the first answer, and its action runs once.
+
+A route takes ``once: Once`` (a dependency bound to the request, its key and the
+service) and answers with ``once(status, action)`` after its own checks. The first
+answer is kept by the store's repository (``Repository.remember_answer``), staged with
+the changes the action made, so the two commit in one transaction; a retry reads it back
+(``Repository.idempotent_answer``) after committing what is staged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from callsim.api.access import Principal, Svc, Who
+from callsim.api.http import Json
+from callsim.errors import InputError
+from callsim.live.service import Service, dumps
+from callsim.store.repository import Repository
+
+MAX_KEY = 200  # characters
+
+IDEMPOTENT: dict[str, Any] = {  # the header Idempotent reads, declared for the schema
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": MAX_KEY},
+            "description": "A retry with the same key returns the first answer, once.",
+        }
+    ]
+}
+
+
+class Idempotent:
+    """Runs a request's action once per ``Idempotency-Key`` of its principal."""
+
+    __slots__ = ("key", "request", "service", "who")
+
+    def __init__(self, request: Request, who: Principal, service: Service) -> None:
+        self.request = request
+        self.who = who
+        self.service = service
+        self.key = request.headers.get("idempotency-key")
+
+    def __call__(
+        self, status: int, action: Callable[[], dict[str, Any] | list[Any]]
+    ) -> JSONResponse:
+        """``action``'s answer with ``status``, or the first answer to this key."""
+        key = self.key
+        if key is None:
+            return Json(action(), status_code=status)
+        if len(key) > MAX_KEY:
+            raise InputError(f"at most {MAX_KEY} characters", field="Idempotency-Key")
+        what = f"{self.request.method} {self.request.url.path}"[:300]
+        principal = self.who.key_id
+        first = self.service.uow.reader().idempotent_answer(principal, key)
+        if first is not None:
+            if first.request != what:
+                raise InputError(
+                    f"{key!r} was used for {first.request}, not {what}", field="Idempotency-Key"
+                )
+            return Json(json.loads(first.body), status_code=first.status)
+        batch = self.service.unit()
+        body = action()
+        batch.extra.append(Repository.remember_answer(principal, key, what, status, dumps(body)))
+        return Json(body, status_code=status)
+
+
+async def idempotent(request: Request, who: Who, service: Svc) -> Idempotent:
+    return Idempotent(request, who, service)
+
+
+Once = Annotated[Idempotent, Depends(idempotent)]

@@ -1,0 +1,62 @@
+"""The service itself: its health, its queues, its API keys; and the two pages (the agent
+desk and the supervisor wallboard, static files that call the API with a key)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from callsim.api.access import Svc, Who, allow
+from callsim.api.keys import create_key
+from callsim.api.models import KeyIn
+
+STATIC = Path(__file__).parent.parent / "static"  # the desk's and wallboard's files
+
+router = APIRouter()
+
+
+@router.get("/desk", include_in_schema=False)
+async def desk() -> FileResponse:
+    """The agent desk (the page asks for the agent's key; the API checks it)."""
+    return FileResponse(STATIC / "desk.html")
+
+
+@router.get("/wallboard", include_in_schema=False)
+async def wallboard() -> FileResponse:
+    """The supervisor wallboard (a supervisor's or a client's key)."""
+    return FileResponse(STATIC / "wallboard.html")
+
+
+@router.get("/healthz", tags=["service"])
+async def healthz(svc: Svc) -> dict[str, Any]:
+    """Liveness, the run, the scenario clock and the event loop's timer lag."""
+    return {
+        "status": "stopping" if svc.stopped else "ok",
+        "run": svc.run,
+        "at_s": round(svc.now(), 3),
+        "calls_open": len(svc.calls),
+        "timer_lag_ms": svc.timer_lag_ms(),
+    }
+
+
+@router.post("/v1/keys", status_code=201, tags=["keys"])
+async def new_key(body: KeyIn, who: Who, svc: Svc) -> dict[str, Any]:
+    allow(who)  # admin keys only
+    return create_key(
+        svc.store,
+        body.role,
+        agent=body.agent,
+        client=body.client,
+        label=body.label,
+        agents=svc.agent_names(),
+        clients=list(svc.desk.client_names()),
+    )
+
+
+@router.get("/v1/queues", tags=["service"])
+async def queues(who: Who, svc: Svc) -> list[dict[str, Any]]:
+    """The queues and the skills each needs (any key)."""
+    return svc.queue_list()
