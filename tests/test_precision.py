@@ -252,3 +252,17 @@ def test_cli_sweep_to_a_precision(capsys: pytest.CaptureFixture[str], tmp_path: 
                        "--precision", "10", "--json")  # fmt: skip
     assert code == 2
     assert err.startswith("Error: --precision: '10' is not above 0")
+
+
+def test_compare_to_a_precision(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    log = root / "anonymous-bank-1999" / "anonymous_bank_1999_10_october.txt.gz"
+    code, out, err = run(capsys, "compare", str(log), str(root / "bank-january.yaml"),
+                         "--days", "1999-10-04..1999-10-04", "-n", "3", "--precision", "20%",
+                         "--max-replications", "12", "--workers", "1", "--json")  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    rule = doc["stopping_rule"]
+    assert rule["batches"][0] == 3
+    assert doc["replications"] == rule["replications"] == rule["batches"][-1] <= 12
+    assert rule["within_bound"] != rule["cap_hit"]

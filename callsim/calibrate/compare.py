@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.erlang import erlang_a
-from callsim.analytics.metrics import metric_samples, or_none
+from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, StoppingRule
 from callsim.calibrate.fit import Frame, Observed, observe
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.scenario.model import dist_mean, minutes, span_min
-from callsim.sim.execute import Executor, Job
+from callsim.sim.execute import Executor, Job, Looked, run_until
 
 COMPARED = ("abandon_rate", "asa_s", "mean_wait_s", "service_level")
 BAND = (0.05, 0.95)
@@ -114,7 +115,14 @@ def compare(
     replications: int = 20,
     seed: int = 1,
     progress: Callable[[int], None] | None = None,
+    precision: Precision | None = None,
+    max_replications: int = CAP,
+    on_look: Looked | None = None,
 ) -> dict[str, Any]:
+    """Each logged day predicted and set against the log. With ``precision``, every day's
+    predicted headline figures (``analytics.precision``) are simulated to it (days added
+    to every logged day alike, ``replications`` the first batch), or to
+    ``max_replications``."""
     cal = sc.calibration
     if cal is None:
         raise InputError(
@@ -129,8 +137,23 @@ def compare(
     fr = frame_of(sc)
     obs = observe(log, days, fr)
     scenarios = [day_scenario(sc, obs, d) for d in range(len(days))]
-    jobs = [Job(s.model_dump_json(), seed, replications) for s in scenarios]
-    results = run_on.run(jobs, progress)
+    blobs = [s.model_dump_json() for s in scenarios]
+    stopping: dict[str, Any] = {"precision": None}
+    if precision is None:
+        results = run_on.run([Job(b, seed, replications) for b in blobs], progress)
+    else:
+        rule = StoppingRule(precision, replications, max_replications)
+
+        def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
+            return [
+                Figure(f"{day} {m}", metric_samples(reps, (0, 1))[m], m)
+                for day, reps in zip(days, runs, strict=True)
+                for m in HEADLINE
+            ]
+
+        results, looks = run_until(run_on, blobs, seed, rule, figures, progress, on_look)
+        replications = len(results[0])
+        stopping = rule.record(looks, [m for m in HEADLINE if precision.covers(m)])
     observed_cell = obs.metrics()
     observed_day = obs.metrics(axis=1)
     labels = fr.labels()
@@ -203,6 +226,7 @@ def compare(
         "log": log.source,
         "days": [d.isoformat() for d in days],
         "replications": replications,
+        "stopping_rule": stopping | {"replications": replications},
         "seed": seed,
         "band": list(BAND),
         "sl_threshold_s": fr.sl_threshold_s,

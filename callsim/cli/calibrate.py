@@ -11,12 +11,14 @@ from typing import Any
 
 import typer
 
+from callsim.analytics.precision import parse_precision
 from callsim.calibrate.build import Calibration, calibrate, day_types, tune_factor
 from callsim.calibrate.compare import COMPARED, compare
 from callsim.calibrate.fit import Frame, day_type, observe, select_days
 from callsim.calibrate.log import FORMATS, CallLog, read_log
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
+from callsim.cli.simulate import MAX_REPLICATIONS, PRECISION, look_line, stopped
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario import load_scenario
@@ -288,6 +290,8 @@ def compare_cmd(
     fmt: str = FORMAT,
     days: str = DAYS,
     replications: int = REPLICATIONS,
+    precision: str | None = PRECISION,
+    max_replications: int = MAX_REPLICATIONS,
     seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
@@ -303,6 +307,7 @@ def compare_cmd(
     """Predict each logged day from a calibrated scenario and set it against the log."""
     if not 2 <= replications <= 1000:
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
+    bound = None if precision is None else parse_precision(precision)
     sc = load_scenario(scenario)
     log = read_log(log_path, fmt)
     if not quiet and not as_json:
@@ -318,6 +323,7 @@ def compare_cmd(
         ) as bar,
     ):
         task = bar.task_ids[0]
+        label = f"simulating {len(chosen)} logged days to {precision} on {ex.name}"
         doc = compare(
             sc,
             log,
@@ -326,6 +332,13 @@ def compare_cmd(
             replications=replications,
             seed=seed,
             progress=lambda k: bar.advance(task, k),
+            precision=bound,
+            max_replications=max_replications,
+            on_look=lambda seen, total: bar.update(
+                task,
+                description=look_line(label, seen),
+                total=len(chosen) * (total or seen.replications),
+            ),
         )
     written: list[Path] = []
     if folder is not None:
@@ -340,6 +353,8 @@ def compare_cmd(
         return
     if not quiet:
         _show_compare(doc)
+        if bound is not None:
+            err.print(stopped(doc["stopping_rule"], "every logged day's headline figure"))
         if folder is not None:
             err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
 
