@@ -82,7 +82,10 @@ def run(
     # --json alone prints and writes nothing; a folder is made before the work starts
     folder = run_dir(out, sc.name, RUN_FILES) if out is not None or not as_json else None
     with (
-        executor(min(workers or os.cpu_count() or 1, max(1, n)), dask) as ex,
+        executor(
+            min(workers or os.cpu_count() or 1, max(1, n if bound is None else max_replications)),
+            dask,
+        ) as ex,
         progress(f"simulating {sc.name} on {ex.name}", n, enabled=not quiet) as bar,
     ):
         task = bar.task_ids[0]

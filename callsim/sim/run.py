@@ -128,7 +128,8 @@ def simulate(
     if precision is not None:
         rule = StoppingRule(precision, replications, max_replications)
     with (
-        executor(min(workers or os.cpu_count() or 1, replications)) if run_on is None
+        executor(min(workers or os.cpu_count() or 1, max_replications if rule else replications))
+        if run_on is None
         else nullcontext(run_on) as ex
     ):  # fmt: skip
         if rule is None:
