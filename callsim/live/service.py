@@ -202,10 +202,6 @@ class Service:
     async def settled(self) -> None:
         await self.uow.settled()
 
-    def read(self, query: Any) -> list[Any]:
-        """Read the database after committing what is staged, so reads see every change."""
-        return self.uow.reader().rows(query)
-
     def _event_row(self, event: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "id": event["id"],
@@ -369,14 +365,12 @@ class Service:
         *,
         queue: str | None = None,
         agent: str | None = None,
-        by: str | None = None,
     ) -> dict[str, Any]:
         """The agent on the call sends it on: into ``queue`` or to ``agent`` (the core
-        decides; it refuses a call not connected or an agent not ready with 409).
-        ``by``: the agent that asks (an agent may transfer only its own call)."""
+        decides; it refuses a call not connected or an agent not ready with 409). Whose
+        call it is, the API asks (``api.access.own_call``)."""
         self._running()
-        call = self.views.live(call_id)
-        self._handled_by(call, by, "transfer")
+        self.views.live(call_id)
         if agent is not None:
             self.views.known_agent(agent)  # 404 if nobody has that name
             if not self.acd.knows(agent):  # the core meets agents when they log in
@@ -386,12 +380,11 @@ class Service:
         self.centre.handle(CallTransferred(call_id, queue=queue, agent=agent))
         return self.call_view(call_id)
 
-    def draft(self, call_id: int, text: str, *, by: str | None = None) -> dict[str, Any]:
+    def draft(self, call_id: int, text: str) -> dict[str, Any]:
         """The note as the agent is writing it: kept with the open call and sent on the
         event stream (``note_draft``), so a supervisor monitoring the call reads along."""
         self._running()
         call = self.views.live(call_id)
-        self._handled_by(call, by, "draft")
         call.draft = text
         self.events.emit(
             self.unit(), "note_draft", self.now(), call_id=call.id, queue=call.row["queue"],
@@ -413,12 +406,11 @@ class Service:
         self.centre.handle(CallbackRequested(call_id))
         return self.call_view(call_id)
 
-    def callback_unanswered(self, call_id: int, *, agent: str | None = None) -> dict[str, Any]:
+    def callback_unanswered(self, call_id: int) -> dict[str, Any]:
         """The agent dialled the callback and nobody answered: it ends
         ``callback_failed`` and the agent wraps up."""
         self._running()
-        call = self.views.live(call_id)
-        self._handled_by(call, agent, "callback-unanswered")
+        self.views.live(call_id)
         self.centre.handle(CallbackUnanswered(call_id))
         return self.call_view(call_id)
 
@@ -426,7 +418,6 @@ class Service:
         self,
         call_id: int,
         *,
-        agent: str | None = None,
         note: str | None = None,
         callback_number: str | None = None,
         ticket: Mapping[str, Any] | None = None,
@@ -442,7 +433,6 @@ class Service:
             raise InvalidEventError(
                 f"complete refused: call {call_id} is {call.row['status']}, not talking"
             )
-        self._handled_by(call, agent, "complete")
         inbound = call.inbound
         result = PolicyResult.NONE
         if callback_number is not None:
@@ -491,11 +481,6 @@ class Service:
         view["note_id"] = note_id
         view["ticket"] = ticket_out
         return view
-
-    def _handled_by(self, call: OpenCall, agent: str | None, action: str) -> None:
-        """Refuse (409) when ``agent`` asks for ``action`` on a call it is not handling."""
-        if agent is not None and self.acd.handler(call.id) != agent:
-            raise InvalidEventError(f"{action} refused: call {call.id} is not {agent}'s call")
 
     # -- agents and offers ------------------------------------------------------------------
 

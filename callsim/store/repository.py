@@ -117,10 +117,6 @@ class Repository:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def rows(self, query: Any) -> list[Any]:
-        """Any other query."""
-        return self.store.rows(query)
-
     def call(self, call_id: int) -> Any:
         """The stored row of a call, or None."""
         found = self.store.rows(select(tables.calls).where(tables.calls.c.id == call_id))
