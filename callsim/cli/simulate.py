@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from callsim.analytics.precision import CAP, MIN_REPLICATIONS, Look, parse_precision
+from callsim.analytics.precision import CAP, FLOOR, MIN_REPLICATIONS, Look, parse_precision
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import (
@@ -33,9 +33,9 @@ PRECISION = typer.Option(
     None,
     "--precision",
     help="Add simulated days in batches until every headline figure's 95 % CI half-width "
-    "is within this bound: '5%' (of each figure's mean; never below 0.001 of a share or "
-    "0.5 s of ASA) or '0.01' (absolute, on the shares). Headline figures: service level, "
-    "abandonment, ASA, occupancy of all queues.",
+    f"is within this bound: '5%' (of each figure's mean; never below {FLOOR['service_level']:g} "
+    f"of a share or {FLOOR['asa_s']:g} s of ASA) or '0.01' (absolute, on the shares). "
+    "Headline figures: service level, abandonment, ASA, occupancy of all queues.",
 )
 MAX_REPLICATIONS = typer.Option(
     CAP, "--max-replications", help="With --precision: the most simulated days (the cap)."
