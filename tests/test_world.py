@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from callsim.core import proficiency
 from callsim.core.client import Tone
 from callsim.load.traffic import handling, plan_traffic, talk_s
 from callsim.scenario import load_scenario
@@ -21,7 +22,6 @@ from callsim.sim.world import (
     balk_chance,
     follow_up,
     language,
-    proficiency,
     target_answers,
 )
 from callsim.sim.world import talk_s as world_talk_s

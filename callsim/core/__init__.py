@@ -1,7 +1,7 @@
 """The pure routing and ACD core: stdlib only, no clock, no I/O, injected randomness."""
 
 from callsim.core.acd import Acd
-from callsim.core.agent import AgentState
+from callsim.core.agent import AgentState, proficiency
 from callsim.core.call import CallState
 from callsim.core.client import (
     BusinessHours,
@@ -214,6 +214,7 @@ __all__ = [
     "check_callback",
     "forward",
     "instruction_for",
+    "proficiency",
     "qualified",
     "queue_log_lines",
     "routing_inputs",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from callsim.core.event import CallId
@@ -98,4 +98,10 @@ class Agent:
 
     def proficiency(self, skills: tuple[str, ...]) -> int:
         """The agent's lowest proficiency over ``skills`` (0 if one is missing)."""
-        return min((self.skills.get(s, 0) for s in skills), default=0)
+        return proficiency(self.skills, skills)
+
+
+def proficiency(skills: Mapping[str, int], queue_skills: Iterable[str]) -> int:
+    """An agent's proficiency for a queue: its lowest level over the queue's skills (0
+    if one is missing; the routing's ``use_proficiency`` rule, for every layer)."""
+    return min((skills.get(s, 0) for s in queue_skills), default=0)

@@ -56,6 +56,7 @@ from callsim.core import (
     StartTimer,
     TakeNote,
     TimerExpired,
+    proficiency,
 )
 from callsim.core.client import ClientBook
 from callsim.core.contact import Category, ContactBook
@@ -68,7 +69,6 @@ from callsim.sim.world import (
     FollowUp,
     balk_chance,
     follow_up,
-    proficiency,
     talk_s,
     target_answers,
 )

@@ -17,7 +17,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from callsim.core.agent import Agent
 from callsim.core.client import Tone
 from callsim.scenario.model import Contacts
 from callsim.sim.plan import Balking, PlanClient, Recall, Transfer
@@ -188,9 +187,3 @@ def follow_up(
     if recall is not None and random() < recall.chance[level]:
         return FollowUp.RECALL
     return FollowUp.NONE
-
-
-def proficiency(skills: Mapping[str, int], needs: tuple[str, ...]) -> int:
-    """An agent's proficiency for a queue: the core's rule (its lowest level over the
-    queue's skills, 0 for a skill it lacks, as an overflow agent may)."""
-    return Agent("", skills, 0).proficiency(needs)
