@@ -539,9 +539,14 @@ def _wait_atoms(wait: np.ndarray, queue: np.ndarray) -> np.ndarray:
     """[k, 3] rows (queue, wait_s, count) of the waits that are points of their queue's
     distribution, not spread: zero (answered at once) and every wait that recurs exactly
     (a constant answer delay, a ring timeout); a wait drawn from a continuum does not."""
-    pairs, counts = np.unique(np.column_stack([queue, wait]), axis=0, return_counts=True)
-    atom = (counts > 1) | (pairs[:, 1] == 0)
-    return np.column_stack([pairs[atom], counts[atom]])
+    order = np.lexsort((wait, queue))  # by queue, then wait: runs of equal waits
+    q, w = queue[order], wait[order]
+    first = np.ones(len(w), dtype=bool)
+    first[1:] = (q[1:] != q[:-1]) | (w[1:] != w[:-1])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(w)))
+    atom = (counts > 1) | (w[starts] == 0)
+    return np.column_stack([q[starts][atom], w[starts][atom], counts[atom]]).astype(float)
 
 
 def wait_percentiles(

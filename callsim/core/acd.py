@@ -761,8 +761,8 @@ class Acd:
         """Count the call's move out of its queue; True when it is one too many."""
         if call.moved_s != now:
             call.moved_s = now
-            call.moves = []
-        call.moves.append(call.queue.name)
+            call.moves = ()
+        call.moves += (call.queue.name,)
         if len(call.moves) <= len(self._queues):
             return False
         if self.decisions is not None:

@@ -100,4 +100,4 @@ class Call:
         self.callback_offered = False
         self.callback_failed = False
         self.moved_s = -float("inf")  # when ``moves`` were made: the queues it left at that instant
-        self.moves: list[str] = []
+        self.moves: tuple[str, ...] = ()  # no list per call: moves are rare
