@@ -20,13 +20,13 @@ import numpy as np
 
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
-from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, StoppingRule
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
 from callsim.calibrate.fit import Frame, Observed, observe
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.scenario.model import dist_mean, minutes, span_min
-from callsim.sim.execute import Executor, Job, Looked, run_until
+from callsim.sim.execute import Executor, Looked, run_days
 
 COMPARED = ("abandon_rate", "asa_s", "mean_wait_s", "service_level")
 BAND = (0.05, 0.95)
@@ -138,22 +138,19 @@ def compare(
     obs = observe(log, days, fr)
     scenarios = [day_scenario(sc, obs, d) for d in range(len(days))]
     blobs = [s.model_dump_json() for s in scenarios]
-    stopping: dict[str, Any] = {"precision": None}
-    if precision is None:
-        results = run_on.run([Job(b, seed, replications) for b in blobs], progress)
-    else:
-        rule = StoppingRule(precision, replications, max_replications)
 
-        def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
-            return [
-                Figure(f"{day} {m}", metric_samples(reps, (0, 1))[m], m)
-                for day, reps in zip(days, runs, strict=True)
-                for m in HEADLINE
-            ]
+    def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
+        return [
+            Figure(f"{day} {m}", metric_samples(reps, (0, 1))[m], m)
+            for day, reps in zip(days, runs, strict=True)
+            for m in HEADLINE
+        ]
 
-        results, looks = run_until(run_on, blobs, seed, rule, figures, progress, on_look)
-        replications = len(results[0])
-        stopping = rule.record(looks, [m for m in HEADLINE if precision.covers(m)])
+    results, stopping = run_days(
+        run_on, blobs, seed, replications, precision, max_replications, figures, HEADLINE,
+        progress, on_look,
+    )  # fmt: skip
+    replications = len(results[0])
     observed_cell = obs.metrics()
     observed_day = obs.metrics(axis=1)
     labels = fr.labels()
@@ -226,7 +223,7 @@ def compare(
         "log": log.source,
         "days": [d.isoformat() for d in days],
         "replications": replications,
-        "stopping_rule": stopping | {"replications": replications},
+        "stopping_rule": stopping,
         "seed": seed,
         "band": list(BAND),
         "sl_threshold_s": fr.sl_threshold_s,

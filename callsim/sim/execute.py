@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from callsim.analytics.metrics import ReplicationStats, reduce_replication
-from callsim.analytics.precision import Figure, Look, StoppingRule, look
+from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.sim.engine import Replication
@@ -204,6 +204,30 @@ class DaskCluster(Executor):
 
 Judge = Callable[[list[list[ReplicationStats]]], list[Figure]]  # each job's days: figures
 Looked = Callable[[Look, int | None], None]  # told each look and the next total (None: done)
+
+
+def run_days(
+    run_on: Executor,
+    scenarios: Sequence[str],
+    seed: int,
+    replications: int,
+    precision: Precision | None,
+    max_replications: int,
+    figures: Judge,
+    names: Sequence[str],
+    progress: Done | None = None,
+    on_look: Looked | None = None,
+) -> tuple[list[list[ReplicationStats]], dict[str, Any]]:
+    """Replications 0, 1, ... of every scenario (JSON): ``replications`` of them, or with
+    ``precision`` (``replications`` the first batch) as many as its stopping rule needs
+    for the ``figures`` (``run_until``); with the record of the stopping rule, whose
+    covered figures are those of ``names`` the bound holds."""
+    if precision is None:
+        reps = run_on.run([Job(s, seed, replications) for s in scenarios], progress)
+        return reps, {"precision": None, "replications": len(reps[0])}
+    rule = StoppingRule(precision, replications, max_replications)
+    reps, looks = run_until(run_on, scenarios, seed, rule, figures, progress, on_look)
+    return reps, rule.record(looks, [m for m in names if precision.covers(m)])
 
 
 def run_until(

@@ -32,13 +32,13 @@ from callsim.analytics.metrics import (
     summarize,
     wait_percentiles,
 )
-from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, StoppingRule
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
 from callsim.core import queue_log_lines
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
-from callsim.sim.execute import Executor, Job, Looked, executor, run_until
+from callsim.sim.execute import Executor, Looked, executor, run_days
 from callsim.sim.plan import SimPlan, build_plan, paid_seconds
 
 DEFAULT_REPLICATIONS = 10
@@ -124,29 +124,22 @@ def simulate(
     refuse_errors(check_scenario(scenario, plan, warnings=False))
     started = time.perf_counter()
     blob = scenario.model_dump_json()
-    rule = None
-    if precision is not None:
-        rule = StoppingRule(precision, replications, max_replications)
+    calls_in = inbound(plan)
+
+    def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
+        return headline(metric_samples(runs[0], (0, 1), calls_in))
+
+    most = replications if precision is None else max_replications
     with (
-        executor(min(workers or os.cpu_count() or 1, max_replications if rule else replications))
-        if run_on is None
+        executor(min(workers or os.cpu_count() or 1, most)) if run_on is None
         else nullcontext(run_on) as ex
     ):  # fmt: skip
-        if rule is None:
-            [reps] = ex.run([Job(blob, seed, replications)], progress)
-        else:
-            calls_in = inbound(plan)
-
-            def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
-                return headline(metric_samples(runs[0], (0, 1), calls_in))
-
-            [reps], looks = run_until(ex, [blob], seed, rule, figures, progress, on_look)
+        [reps], stopping = run_days(
+            ex, [blob], seed, replications, precision, max_replications, figures, HEADLINE,
+            progress, on_look,
+        )  # fmt: skip
     result = _combine(scenario, plan, reps, seed, time.perf_counter() - started)
-    if rule is not None:
-        covered = [m for m in HEADLINE if rule.precision.covers(m)]
-        result.summary["stopping_rule"] = rule.record(looks, covered)
-    else:
-        result.summary["stopping_rule"] = {"precision": None, "replications": len(reps)}
+    result.summary["stopping_rule"] = stopping
     return result
 
 

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.metrics import ReplicationStats, ci_of, metric_samples, or_none
-from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, StoppingRule
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
 from callsim.analytics.verdict import Verdict, verdict_at_least
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
 from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
-from callsim.sim.execute import Executor, Job, Looked, run_until
+from callsim.sim.execute import Executor, Looked, run_days
 from callsim.sim.plan import build_plan
 from callsim.sim.run import inbound, scenario_costs
 
@@ -68,18 +68,14 @@ def sweep(
     def figures_of(reps: list[list[ReplicationStats]]) -> list[dict[str, np.ndarray]]:
         return [metric_samples(r, (0, 1), m) for r, m in zip(reps, masks, strict=True)]
 
-    stopping: dict[str, Any] = {"precision": None}
-    if precision is None:
-        reps = run_on.run([Job(b, seed, replications) for b in blobs], progress)
-    else:
-        rule = StoppingRule(precision, replications, max_replications)
+    def figures(reps: list[list[ReplicationStats]]) -> list[Figure]:
+        return held(figures_of(reps), baseline - 1)
 
-        def figures(reps: list[list[ReplicationStats]]) -> list[Figure]:
-            return held(figures_of(reps), baseline - 1)
-
-        reps, looks = run_until(run_on, blobs, seed, rule, figures, progress, on_look)
-        replications = len(reps[0])
-        stopping = rule.record(looks, [m for m in SWEPT if precision.covers(m)])
+    reps, stopping = run_days(
+        run_on, blobs, seed, replications, precision, max_replications, figures, SWEPT,
+        progress, on_look,
+    )  # fmt: skip
+    replications = len(reps[0])
     samples = figures_of(reps)
     for p, plan, r, m in zip(points, plans, reps, samples, strict=True):  # costs, if any
         if p.scenario.costs is not None:
@@ -101,7 +97,7 @@ def sweep(
         "replications": replications,
         "seed": seed,
         "common_random_numbers": True,
-        "stopping_rule": stopping | {"replications": replications},
+        "stopping_rule": stopping,
         "baseline": baseline,
         "sl_threshold_s": base.service_level.sl_threshold_s,
         "sl_target": base.service_level.sl_target,
