@@ -12,7 +12,7 @@
     │   ├── UnknownCallError                     (also a RoutingError)
     │   ├── UnknownAgentError                    (also a RoutingError)
     │   ├── UnknownQueueError
-    │   ├── UnknownClientError                   a dialed number that belongs to no client
+    │   ├── UnknownClientError                   a dialled number that belongs to no client
     │   ├── UnknownContactError
     │   ├── UnknownEmployeeError
     │   └── UnknownTicketError
@@ -103,7 +103,7 @@ class UnknownQueueError(NotFoundError):
 
 
 class UnknownClientError(NotFoundError):
-    """A dialed number that belongs to no client."""
+    """A dialled number that belongs to no client."""
 
 
 class UnknownContactError(NotFoundError):

@@ -267,7 +267,7 @@ def test_an_agent_transfers_a_call_from_the_desk(browser, tmp_path: Path) -> Non
         browser.find_element(By.ID, "transfer").click()
         wait_for(browser, "#done", "transferred to reception")
         moved = s.ok("GET", f"/v1/calls/{call['call_id']}")
-        assert (moved["queue"], moved["status"]) == ("reception", "queued")
+        assert (moved["queue"], moved["status"]) == ("reception", "waiting")
         assert [t["agent"] for t in moved["transfers"]] == ["english-desk-1"]
 
 
@@ -324,7 +324,7 @@ def test_a_callback_is_marked_and_can_go_unanswered(browser, tmp_path: Path) -> 
         wait_for(browser, "#state", "ready")
         s.ok("POST", "/v1/agents/english-desk-1/pause", key, json={"reason": "lunch"})
         call = s.ok("POST", "/v1/calls", json={"ani": "+4790000047", "dnis": PLUMBING})
-        assert call["status"] == "queued"
+        assert call["status"] == "waiting"
         assert s.ok("POST", f"/v1/calls/{call['call_id']}/callback")["status"] == "callback"
         browser.find_element(By.ID, "ready").click()
         wait_for(browser, "#offer", "callback to dial")

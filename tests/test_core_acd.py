@@ -581,7 +581,7 @@ def test_blended_outbound_keeps_the_reserve_idle_for_inbound() -> None:
     assert acd.handle(AgentLoggedIn("a"), 0) == []  # nobody else idle: a stays for inbound
     assert acd.handle(AgentLoggedIn("b"), 0) == [Dial("b", "out")]  # a is the reserve
     assert acd.handle(AgentLoggedIn("c"), 0) == [Dial("c", "out")]
-    assert acd.agent_state("b") is AgentState.DIALING
+    assert acd.agent_state("b") is AgentState.DIALLING
     (ring,) = acd.handle(CallArrived(1, "in"), 1)  # inbound takes the reserve
     assert ring.agent == "a"
     out = acd.handle(OutboundAnswered(100, "b"), 20)  # the right party: b talks

@@ -17,7 +17,7 @@ from callsim.core import (
     CallEnded,
     CallState,
     CallView,
-    OfferState,
+    OfferResult,
     OfferView,
     RingTimedOut,
 )
@@ -29,18 +29,18 @@ def test_a_calls_view_follows_its_offers_and_agent() -> None:
     acd = make_acd({"a": ["general"], "b": ["general"]})
     acd.handle(AgentPaused("b", "lunch"), 2)
     acd.handle(CallArrived(1, "general"), 3)
-    ringing = (OfferView("a", 3, 15, OfferState.RINGING),)
+    ringing = (OfferView("a", 3, 15, OfferResult.RINGING),)
     assert acd.call_view(1) == CallView(
         1, CallState.RINGING, "general", None, ringing, None, False, False
     )
-    assert acd.offer_state(1, "a", 3) is OfferState.RINGING
+    assert acd.offer_result(1, "a", 3) is OfferResult.RINGING
     acd.handle(AgentPaused("a", "lunch"), 3)
     acd.handle(AgentRejected("a", 1), 3)  # nobody else is ready: the call waits
     view = acd.call_view(1)
     assert view is not None
     assert (view.state, view.offers) == (
         CallState.WAITING,
-        (OfferView("a", 3, 15, OfferState.REJECTED),),
+        (OfferView("a", 3, 15, OfferResult.REJECTED),),
     )
     acd.handle(AgentLoggedIn("c", {"general": 1}), 4)
     acd.handle(AgentPaused("c", "lunch"), 19)  # after this call
@@ -49,17 +49,17 @@ def test_a_calls_view_follows_its_offers_and_agent() -> None:
     acd.handle(AgentAnswered("d", 1), 22)
     view = acd.call_view(1)
     assert view is not None
-    assert [(o.agent, o.state) for o in view.offers] == [
-        ("a", OfferState.REJECTED),
-        ("c", OfferState.EXPIRED),
-        ("d", OfferState.ACCEPTED),
+    assert [(o.agent, o.result) for o in view.offers] == [
+        ("a", OfferResult.REJECTED),
+        ("c", OfferResult.NO_ANSWER),
+        ("d", OfferResult.ANSWERED),
     ]
     assert (view.state, view.agent, acd.handler(1)) == (CallState.TALKING, "d", "d")
     with pytest.raises(dataclasses.FrozenInstanceError):
         view.agent = "x"  # type: ignore[misc]
     acd.handle(CallEnded(1), 60)
     assert (acd.call_view(1), acd.handler(1)) == (None, None)  # ended: no wrap-up here
-    assert acd.offer_state(1, "x", 1) is None
+    assert acd.offer_result(1, "x", 1) is None
 
 
 def test_the_roster_and_queue_views() -> None:

@@ -18,7 +18,6 @@ from callsim.core import (
     CallEnded,
     Command,
     OfferResult,
-    OfferState,
     Outcome,
     PauseAgent,
     Ring,
@@ -199,10 +198,10 @@ def test_due_feeds_a_late_ring_time_out_before_an_answer() -> None:
         centre.due()  # nothing is due yet
         view = centre.acd.call_view(1)
         assert view is not None
-        assert [o.state for o in view.offers] == [OfferState.RINGING]
+        assert [o.result for o in view.offers] == [OfferResult.RINGING]
         clock[0] = 16.0  # the 15 s time-out is due; the loop has not run it
         centre.due()
-        assert centre.acd.offer_state(1, "a", 0.0) is OfferState.EXPIRED
+        assert centre.acd.offer_result(1, "a", 0.0) is OfferResult.NO_ANSWER
         assert centre.handle(AgentAnswered("a", 1)) == []  # late: harmless
         return centre
 

@@ -274,7 +274,7 @@ def test_a_callback_keeps_its_place_and_may_go_unanswered(scenario: Path, tmp_pa
         key = s.key("agent", agent="desk-1")
         call = s.ok("POST", "/v1/calls", json={"ani": "+4790000021", "dnis": DENTAL})
         cid = call["call_id"]
-        assert call["status"] == "queued"  # nobody logged in
+        assert call["status"] == "waiting"  # nobody logged in
         asked = s.ok("POST", f"/v1/calls/{cid}/callback")
         assert asked["status"] == "callback"
         assert asked["callback_s"] is not None
@@ -318,7 +318,7 @@ def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
         for name, key in keys.items():
             s.ok("POST", f"/v1/agents/{name}/login", key)
         states = {n: s.ok("GET", f"/v1/agents/{n}", k)["state"] for n, k in keys.items()}
-        assert states == {"blend-1": "ready", "blend-2": "ready", "blend-3": "dialing"}
+        assert states == {"blend-1": "ready", "blend-2": "ready", "blend-3": "dialling"}
         refused = s.call("POST", "/v1/agents/blend-1/dial-result", keys["blend-1"],
                          json={"reached": True})  # fmt: skip
         assert refused.status_code == 409  # blend-1 is the reserve, not dialling
@@ -329,7 +329,7 @@ def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
         time.sleep(3)  # 20 s of wrap-up at speedup 10
         final = s.ok("GET", f"/v1/calls/{call['call_id']}")
         assert (final["outcome"], final["ani"]) == ("answered", "+4790000099")
-        assert s.ok("GET", "/v1/agents/blend-3", keys["blend-3"])["state"] == "dialing"  # again
+        assert s.ok("GET", "/v1/agents/blend-3", keys["blend-3"])["state"] == "dialling"  # again
         events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
         assert events.count("event: dial\n") == 2
 
@@ -554,7 +554,7 @@ def test_sigterm_closes_open_calls_interrupted_with_records(scenario: Path, tmp_
         talking = s.ok("POST", "/v1/calls", json={"ani": "+4790000301", "dnis": DENTAL})
         answer(s, "desk-1", key)
         waiting = s.ok("POST", "/v1/calls", json={"ani": "+4790000302", "dnis": DENTAL})
-        assert waiting["status"] == "queued"
+        assert waiting["status"] == "waiting"
         assert waiting["position"] == 1
         err = s.stop()
         assert "Traceback" not in err, err

@@ -112,7 +112,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
 def _ledger(ids: list[int]) -> dict[str, list[dict]]:
     return {
         "planned": [{"n": len(ids)}],
-        "call": [{"call_id": i, "uid": i, "status": "queued"} for i in ids],
+        "call": [{"call_id": i, "uid": i, "status": "waiting"} for i in ids],
     }
 
 
@@ -120,7 +120,7 @@ def test_the_audit_counts_lost_duplicated_and_unexpected_calls() -> None:
     traffic = plan_traffic(load_scenario(SCENARIO), speedup=60, run_s=1)
     ledger = _ledger([1, 2, 3])
     ledger["send"] = [{"uid": u} for u in (1, 2, 3, 99, 7)]  # every placement answered
-    ledger["call"].append({"call_id": 3, "uid": 99, "status": "queued"})  # two acks, one id
+    ledger["call"].append({"call_id": 3, "uid": 99, "status": "waiting"})  # two acks, one id
     ledger["fail"] = [{"uid": 7, "cause": "5xx"}]
     records = [
         {"id": 1, "outcome": "answered"},

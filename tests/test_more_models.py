@@ -271,7 +271,7 @@ FOLLOWING = {
                 "by_level": {5: 0.05},
                 "delay_s": {"dist": "exponential", "mean": 1800},
             },
-            "forward": {
+            "transfer": {
                 "probability": 0.1,
                 "queue": "billing",
                 "talk_s": {"dist": "constant", "value": 120},
@@ -286,21 +286,36 @@ FOLLOWING = {
 }
 
 
-def test_recalls_and_forwards_of_served_calls() -> None:
+def test_recalls_and_transfers_of_served_calls() -> None:
     s = simulate(Scenario.model_validate(FOLLOWING), replications=12, workers=1).summary
     f = s["follow_ups"]
-    # a forward is decided first (10 %), then a recall: 20 % after novices, 5 % after
+    # a transfer is decided first (10 %), then a recall: 20 % after novices, 5 % after
     # experts, who take about half the calls
     recall = 0.9 * (0.5 * 0.2 + 0.5 * 0.05)
     assert f["first_contact_resolution"]["mean"] == pytest.approx(1 - recall, abs=0.03)
     offered = s["queues"]["support"]["offered"]["mean"]
     assert f["forwarded"] == pytest.approx(0.1 * offered, rel=0.25)
-    # forwarded callers are billing's only calls
+    # transferred callers are billing's only calls
     assert s["queues"]["billing"]["offered"]["mean"] == pytest.approx(f["forwarded"], rel=0.1)
     data = json.loads(json.dumps(FOLLOWING))
-    data["calls"][0]["forward"]["queue"] = "nowhere"
+    data["calls"][0]["transfer"]["queue"] = "nowhere"
     with pytest.raises(ValueError, match="unknown queue 'nowhere'"):
         Scenario.model_validate(data)
+
+
+def test_an_old_key_names_its_new_one(tmp_path: Path) -> None:
+    """A scenario of an older callsim with ``calls[].forward`` (a served caller sent on to
+    another queue, now ``transfer``) gets one line naming the new key."""
+    data = json.loads(json.dumps(FOLLOWING))
+    data["calls"][0]["forward"] = data["calls"][0].pop("transfer")
+    path = tmp_path / "old.yaml"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value) == (
+        f"{path}: calls[0].forward: this key is now `transfer` "
+        "(see the changelog in docs/simulator.md)"
+    )
 
 
 def _aging(k: float, patience: bool = True) -> Scenario:

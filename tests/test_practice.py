@@ -73,7 +73,7 @@ def test_expected_handling_is_what_the_production_flow_does() -> None:
         at = datetime.fromisoformat(card["at"])
         flow = InboundFlow(book, ContactBook(), at)
         req = card["request"]
-        inbound = flow.arrive(1, card["caller"]["number"], card["dialed"], 0.0,
+        inbound = flow.arrive(1, card["caller"]["number"], card["dialled"], 0.0,
                               advertising=bool(req.get("advertising")))  # fmt: skip
         if req.get("advertising"):
             assert inbound.result.value == card["expected"]["result"] == "blocked"

@@ -62,7 +62,7 @@ def test_the_repository_writes_a_turn_and_reads_it_back(tmp_path: Path) -> None:
         assert (repo.next_id("calls"), repo.next_id("events")) == (1, 1)
         row = {
             "id": 1, "run": run, "client": None, "ani": "+47", "dnis": "", "queue": "q",
-            "final_queue": None, "status": "queued", "outcome": None, "policy_result": "none",
+            "final_queue": None, "status": "waiting", "outcome": None, "policy_result": "none",
             "identification": "withheld", "contact": None, "vip": False, "ivr_path": "",
             "language": None, "priority": None, "arrived_unix": 1000.0, "arrival_s": 0.0,
             "queued_s": None, "answer_s": None, "end_s": None, "agent": None, "wait_s": None,
@@ -70,9 +70,9 @@ def test_the_repository_writes_a_turn_and_reads_it_back(tmp_path: Path) -> None:
             "overflowed": "[]", "offers": "[]", "transfers": "[]", "instruction": None,
             "practice": None, "callback_s": None, "position": 1,
         }  # fmt: skip
-        event = {"id": 1, "type": "queued", "at_s": 0.0, "at_unix": 1000.0, "data": '{"id":1}'}
+        event = {"id": 1, "type": "waiting", "at_s": 0.0, "at_unix": 1000.0, "data": '{"id":1}'}
         repo.save([row], [event], [], [], [{"call": 1, "data": "{}"}], [], [])
-        assert repo.call(1).status == "queued"
+        assert repo.call(1).status == "waiting"
         assert repo.call(2) is None
         assert (repo.next_id("calls"), repo.events_after(0), repo.decisions(1)) == (
             2, ['{"id":1}'], ["{}"],

@@ -111,24 +111,28 @@ class RetrialLoss:
 
 
 def erlang_b_retrials(
-    rate_per_s: float, aht_s: float, agents: int, retry_p: float, retry_mean_s: float
+    rate_per_s: float, aht_s: float, agents: int, retrial_p: float, retrial_mean_s: float
 ) -> RetrialLoss:
     """Erlang B with retrials (the classic M/M/n/n retrial queue): a blocked attempt is
-    tried again with chance ``retry_p`` after an exponential delay of mean ``retry_mean_s``
+    tried again with chance ``retrial_p`` after an exponential delay of mean ``retrial_mean_s``
     (the same chance after every block). No closed form exists; the two-dimensional
-    chain (busy agents, callers waiting to retry) is solved exactly, truncated where the
+    chain (busy agents, callers waiting to call again) is solved exactly, truncated where the
     orbit's probability is negligible."""
     from scipy import sparse
     from scipy.sparse import linalg
 
-    for name, v in (("rate_per_s", rate_per_s), ("aht_s", aht_s), ("retry_mean_s", retry_mean_s)):
+    for name, v in (
+        ("rate_per_s", rate_per_s),
+        ("aht_s", aht_s),
+        ("retrial_mean_s", retrial_mean_s),
+    ):
         _check(name, v)
     _check_agents(agents)
-    if not 0 <= retry_p < 1:
-        raise InputError(f"{retry_p} is not within [0, 1)", field="retry_p")
-    n, lam, mu, nu = agents, rate_per_s, 1 / aht_s, 1 / retry_mean_s
-    # the orbit grows at most by lam*retry_p and shrinks by j*nu*(1-retry_p) when blocked
-    top = int(lam * retry_p / (nu * (1 - retry_p)) * 4 + 200)
+    if not 0 <= retrial_p < 1:
+        raise InputError(f"{retrial_p} is not within [0, 1)", field="retrial_p")
+    n, lam, mu, nu = agents, rate_per_s, 1 / aht_s, 1 / retrial_mean_s
+    # the orbit grows at most by lam*retrial_p and shrinks by j*nu*(1-retrial_p) when blocked
+    top = int(lam * retrial_p / (nu * (1 - retrial_p)) * 4 + 200)
     size = (n + 1) * (top + 1)
     if size > 500_000:
         raise InputError(
@@ -142,8 +146,8 @@ def erlang_b_retrials(
     moves = (  # (from states, to-state offset, rate)
         (free, 1, np.full(size, lam)),  # an arrival or ...
         (free & (jj > 0), 1 - (n + 1), jj * nu),  # ... a retrial takes an agent
-        (full & (jj < top), n + 1, np.full(size, lam * retry_p)),  # blocked: will retry
-        (full & (jj > 0), -(n + 1), jj * nu * (1 - retry_p)),  # blocked again: gives up
+        (full & (jj < top), n + 1, np.full(size, lam * retrial_p)),  # blocked: will call again
+        (full & (jj > 0), -(n + 1), jj * nu * (1 - retrial_p)),  # blocked again: gives up
         (kk > 0, -1, kk * mu),  # a call ends
     )
     rows = np.concatenate([np.flatnonzero(m) for m, _, _ in moves])
@@ -170,7 +174,7 @@ def erlang_b_retrials(
         agents=n,
         p_block_first=_prob(p_full),
         p_block_attempt=_prob(blocked / (lam + retrials)),
-        p_lost=_prob(blocked * (1 - retry_p) / lam),
+        p_lost=_prob(blocked * (1 - retrial_p) / lam),
         retrials_per_call=retrials / lam,
     )
 

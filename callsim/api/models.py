@@ -30,7 +30,7 @@ class Body(BaseModel):
 
 class CallIn(Body):
     ani: Number = Field(description="The caller's number ('' when withheld).")
-    dnis: Number = Field("", description="The dialed number: selects the client.")
+    dnis: Number = Field("", description="The dialled number: selects the client.")
     ivr_digits: str = Field(
         "", max_length=32, pattern=r"^[0-9*#]*$", description="Keys pressed in the voice menu."
     )

@@ -97,31 +97,31 @@ def _some_agents(agents: int) -> None:
 def erlang_b_cmd(
     traffic_erl: float = typer.Option(..., "--traffic-erl", help="Offered traffic, Erlangs."),
     agents: int = typer.Option(..., "--agents", help="Lines or agents."),
-    retry_p: float | None = typer.Option(
-        None, "--retry-p", help="Chance a blocked caller tries again (retrials; below 1)."
+    retrial_p: float | None = typer.Option(
+        None, "--retrial-p", help="Chance a blocked caller tries again (retrials; below 1)."
     ),
-    retry_mean_s: float = typer.Option(
-        60.0, "--retry-mean-s", help="With --retry-p: mean time to the next try, seconds."
+    retrial_mean_s: float = typer.Option(
+        60.0, "--retrial-mean-s", help="With --retrial-p: mean time to the next try, seconds."
     ),
     aht_s: float | None = typer.Option(
-        None, "--aht-s", help="With --retry-p: average handling time, seconds."
+        None, "--aht-s", help="With --retrial-p: average handling time, seconds."
     ),
     as_json: bool = _JSON,
 ) -> None:
     """Erlang B: share of calls blocked when all lines are busy (no queue); with
-    --retry-p, blocked callers try again (the retrial chain, solved exactly)."""
+    --retrial-p, blocked callers try again (the retrial chain, solved exactly)."""
     _not_negative(traffic_erl=traffic_erl)
     _some_agents(agents)
-    if retry_p is None:
+    if retrial_p is None:
         _show("Erlang B", erlang_b(traffic_erl, agents), as_json)
         return
     if aht_s is None:
-        raise InputError("--aht-s: needed with --retry-p (the retrial delay is in seconds)")
-    _positive(aht_s=aht_s, retry_mean_s=retry_mean_s, traffic_erl=traffic_erl)
-    if not 0 <= retry_p < 1:
-        raise InputError(f"--retry-p: {retry_p!r} is not within [0, 1)")
-    result = erlang_b_retrials(traffic_erl / aht_s, aht_s, agents, retry_p, retry_mean_s)
-    _show(f"Erlang B with retrials (p {retry_p:g}, {retry_mean_s:g} s)", result, as_json)
+        raise InputError("--aht-s: needed with --retrial-p (the retrial delay is in seconds)")
+    _positive(aht_s=aht_s, retrial_mean_s=retrial_mean_s, traffic_erl=traffic_erl)
+    if not 0 <= retrial_p < 1:
+        raise InputError(f"--retrial-p: {retrial_p!r} is not within [0, 1)")
+    result = erlang_b_retrials(traffic_erl / aht_s, aht_s, agents, retrial_p, retrial_mean_s)
+    _show(f"Erlang B with retrials (p {retrial_p:g}, {retrial_mean_s:g} s)", result, as_json)
 
 
 @erlang_app.command("c", cls=Command)

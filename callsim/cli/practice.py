@@ -112,8 +112,14 @@ def _load_cards(path: Path) -> list[dict[str, Any]]:
     except ValueError as exc:
         raise InputError(f"{path}: not JSON ({exc})", field="cards") from exc
     cards = data.get("cards") if isinstance(data, dict) else None
+    if isinstance(cards, list) and cards and isinstance(cards[0], dict) and "dialed" in cards[0]:
+        raise InputError(
+            f"{path}: a set of an older callsim (its key `dialed` is now `dialled`): "
+            "generate it again with callsim practice generate",
+            field="cards",
+        )
     if not isinstance(cards, list) or not all(
-        isinstance(c, dict) and {"id", "client", "at", "request", "expected"} <= set(c)
+        isinstance(c, dict) and {"id", "client", "at", "dialled", "request", "expected"} <= set(c)
         for c in cards
     ):
         raise InputError(
@@ -164,7 +170,7 @@ def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
     who = "new caller" if pop["new_caller"] else f"{pop['contact_name']} ({pop['category']})"
     lines = [
         f"[bold]{escape(card['client'])}[/bold]  {escape(card['weekday'])} "
-        f"{escape(card['at'][:16].replace('T', ' '))}  dialed {escape(card['dialed'])}",
+        f"{escape(card['at'][:16].replace('T', ' '))}  dialled {escape(card['dialled'])}",
         f"Caller: {escape(pop['caller_number'])}, {escape(who)}",
         f"Hours: {escape(pop['hours'])}",
         *(f"[yellow]{escape(m)}[/yellow]" for m in pop["messages"]),

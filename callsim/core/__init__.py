@@ -111,10 +111,9 @@ from callsim.core.record import (
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.ticket import Status, TicketBook
-from callsim.core.view import OFFER_STATE, AgentView, CallView, OfferState, OfferView
+from callsim.core.view import AgentView, CallView, OfferView
 
 __all__ = [
-    "OFFER_STATE",
     "STRATEGIES",
     "Acd",
     "AcdConfig",
@@ -177,7 +176,6 @@ __all__ = [
     "Offer",
     "OfferCallback",
     "OfferResult",
-    "OfferState",
     "OfferView",
     "Option",
     "OutboundAnswered",

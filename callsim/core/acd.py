@@ -96,7 +96,7 @@ from callsim.core.record import (
     Transfer,
 )
 from callsim.core.strategy import STRATEGIES
-from callsim.core.view import OFFER_STATE, AgentView, CallView, OfferState, OfferView
+from callsim.core.view import AgentView, CallView, OfferView
 from callsim.errors import InvalidEventError, UnknownAgentError, UnknownQueueError
 
 _TERMINAL = {
@@ -238,11 +238,10 @@ class Acd:
         if found is None:
             return None
         offers = [
-            OfferView(o.agent, o.at_s, self._ring_timeout(o.agent), OFFER_STATE[o.result])
-            for o in found.offers
+            OfferView(o.agent, o.at_s, self._ring_timeout(o.agent), o.result) for o in found.offers
         ]
         for name, start in found.ringing.items():
-            offers.append(OfferView(name, start, self._ring_timeout(name), OfferState.RINGING))
+            offers.append(OfferView(name, start, self._ring_timeout(name), OfferResult.RINGING))
         offers.sort(key=_at)  # in the order they were made
         agent = found.agent.name if found.agent is not None else None
         return CallView(
@@ -260,15 +259,15 @@ class Acd:
         own = self._agents[agent].ring_timeout_s  # a personal device rings its own time
         return self.routing.ring_timeout_s if own is None else own
 
-    def offer_state(self, call: CallId, agent: str, at_s: float) -> OfferState | None:
-        """The state of the offer of ``call`` to ``agent`` made at ``at_s`` (None: the
+    def offer_result(self, call: CallId, agent: str, at_s: float) -> OfferResult | None:
+        """The result so far of the offer of ``call`` to ``agent`` made at ``at_s`` (None: the
         call has ended or never made that offer)."""
         view = self.call_view(call)
         if view is None:
             return None
         for offer in view.offers:
             if offer.agent == agent and offer.at_s == at_s:
-                return offer.state
+                return offer.result
         return None
 
     def handler(self, call: CallId) -> str | None:
@@ -452,7 +451,7 @@ class Acd:
             return
         blend = self._blend
         if blend is not None and self._n_idle >= self._reserve and blend in agent.queues:
-            agent.state = AgentState.DIALING  # an outbound call, keeping the reserve idle
+            agent.state = AgentState.DIALLING  # an outbound call, keeping the reserve idle
             out.append(Dial(agent.name, blend.name))
             return
         agent.state = AgentState.READY
@@ -1108,16 +1107,16 @@ class Acd:
         call.callback_failed = True
         self._end_talk(call, Party.AGENT, ev.wrap_up_s, now, out)
 
-    def _dialing(self, ev: OutboundAnswered | OutboundUnanswered) -> Agent:
+    def _dialling(self, ev: OutboundAnswered | OutboundUnanswered) -> Agent:
         agent = self._agent(ev.agent, ev)
-        if agent.state is not AgentState.DIALING:
+        if agent.state is not AgentState.DIALLING:
             raise InvalidEventError(
                 _refused(ev, f"agent {ev.agent!r} is not dialling ({agent.state.value})")
             )
         return agent
 
     def _on_outbound_answered(self, ev: OutboundAnswered, now: float, out: Out) -> None:
-        agent = self._dialing(ev)
+        agent = self._dialling(ev)
         assert self._blend is not None
         queue = self._new_call_queue(ev, ev.call, self._blend.name)
         call = Call(ev.call, queue, "", "", queue.config.priority, now)
@@ -1129,7 +1128,7 @@ class Acd:
         self._connect(call, agent, now, now, out)
 
     def _on_outbound_unanswered(self, ev: OutboundUnanswered, now: float, out: Out) -> None:
-        self._release(self._dialing(ev), now, out)
+        self._release(self._dialling(ev), now, out)
 
     def _on_call_ended(self, ev: CallEnded, now: float, out: Out) -> None:
         call = self._calls.get(ev.call)

@@ -22,7 +22,7 @@ class AgentState(enum.Enum):
     TALKING = "talking"
     WRAP_UP = "wrap_up"
     PAUSED = "paused"
-    DIALING = "dialing"  # blended outbound: a number is dialled for the agent
+    DIALLING = "dialling"  # blended outbound: a number is dialled for the agent
 
 
 class Agent:

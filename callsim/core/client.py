@@ -1,4 +1,4 @@
-"""Answering-service clients: who a dialed number belongs to, and what the agent must do.
+"""Answering-service clients: who a dialled number belongs to, and what the agent must do.
 
 A ``Client`` carries the greeting and tone, the standard treatment (note, or forward to
 target 1 then 2 then a note), business hours in its own time zone with holidays and an
@@ -257,7 +257,7 @@ class Client:
     """One business the service answers for."""
 
     name: str
-    numbers: tuple[str, ...]  # dialed numbers (DNIS) that select this client
+    numbers: tuple[str, ...]  # dialled numbers (DNIS) that select this client
     queue: str = ""  # the queue its calls wait in (a voice menu option may choose another)
     welcome: str = "Welcome to {client}, how may I help you?"
     tone: Tone = Tone.FORMAL
@@ -360,7 +360,7 @@ def normalise_number(number: str) -> str:
 
 
 class ClientBook:
-    """Clients by dialed number; one client may own several numbers."""
+    """Clients by dialled number; one client may own several numbers."""
 
     __slots__ = ("_by_number", "_by_written", "clients")
 
@@ -380,7 +380,7 @@ class ClientBook:
     def for_dnis(self, dnis: str) -> Client:
         client = self._by_written.get(dnis) or self._by_number.get(normalise_number(dnis))
         if client is None:
-            raise UnknownClientError(f"dialed number {dnis!r} belongs to no client")
+            raise UnknownClientError(f"dialled number {dnis!r} belongs to no client")
         return client
 
 

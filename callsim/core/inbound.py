@@ -1,4 +1,4 @@
-"""What happens to a call to a client's dialed number, in DOMAIN.md's order.
+"""What happens to a call to a client's dialled number, in DOMAIN.md's order.
 
 Both shells call this flow for every answering-service call: the simulator with the
 caller's behaviour it draws, the live service with what the telephone network and the
@@ -6,7 +6,7 @@ agent report. What people and the world do are inputs (the number called from, t
 pressed, the language spoken, the employee asked for, whether a forward target picks
 up); everything the service decides from them is here:
 
-``arrive``      1. the client, by the dialed number
+``arrive``      1. the client, by the dialled number
                 2. screening: advertising blocking
                 3. identification in the contact book: known, new (a contact holding only
                    the number is created) or withheld

@@ -34,8 +34,12 @@ class Outcome(enum.Enum):
 
 
 class OfferResult(enum.Enum):
+    """An offer's result, in one vocabulary for a call's record and for the views of an
+    open call (``RINGING`` only there: a record's offers have all ended)."""
+
+    RINGING = "ringing"
     ANSWERED = "answered"
-    NO_ANSWER = "no_answer"
+    NO_ANSWER = "no_answer"  # rang out (its ring timeout)
     REJECTED = "rejected"
     CANCELLED = "cancelled"  # another agent answered first, or the caller left
 

@@ -8,7 +8,6 @@ on the core's hot path.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Mapping
 
 from callsim.core.agent import AgentState
@@ -17,34 +16,15 @@ from callsim.core.event import CallId
 from callsim.core.record import OfferResult
 
 
-class OfferState(enum.Enum):
-    """Where one offer (a ring of one agent for one call) stands."""
-
-    RINGING = "ringing"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    EXPIRED = "expired"  # rang out
-    CANCELLED = "cancelled"  # another agent answered, or the caller left
-
-
-# an ended offer's state, from its result in the call's record
-OFFER_STATE = {
-    OfferResult.ANSWERED: OfferState.ACCEPTED,
-    OfferResult.NO_ANSWER: OfferState.EXPIRED,
-    OfferResult.REJECTED: OfferState.REJECTED,
-    OfferResult.CANCELLED: OfferState.CANCELLED,
-}
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class OfferView:
     """One offer of a call: the agent rung, since when, for how long at most, and its
-    state now (``RINGING`` while it rings)."""
+    result so far (``RINGING`` while it rings)."""
 
     agent: str
     at_s: float
     timeout_s: float
-    state: OfferState
+    result: OfferResult
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

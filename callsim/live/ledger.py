@@ -4,7 +4,7 @@ After every event the core handled (``watch``, the driver's watcher), each comma
 the change of its call's row and an event of the stream; each record ends its call's row,
 each staffed span and decision trace becomes a row. The ledger keeps no state machine: a
 call's status is the core's state (``status_of``), an offer's state the core's
-(``Acd.offer_state``); it keeps only what the core does not (the open calls' rows, what
+(``Acd.offer_result``); it keeps only what the core does not (the open calls' rows, what
 the inbound flow decided, the offers' names, since when each agent is in its state).
 """
 
@@ -57,7 +57,7 @@ from callsim.live.stats import Statistics
 class OfferKey:
     """The API's name for one offer of the core (``{call}-{k}``, k counting the call's
     rings) and the offer it names: the call, the agent rung and when. Its state is the
-    core's (``Acd.offer_state``)."""
+    core's (``Acd.offer_result``)."""
 
     id: str
     call: int
@@ -83,7 +83,7 @@ def status_of(view: CallView) -> str:
     """An open call's status as the API and the store say it, from the core's state."""
     state = view.state
     if state is CallState.WAITING:
-        return "queued" if view.callback_s is None else "callback"
+        return "waiting" if view.callback_s is None else "callback"
     if state is CallState.NEW:
         return "transferred" if view.transferred else "arriving"
     if state is CallState.WRAP_UP and view.callback_failed:  # over: the agent wraps up
@@ -223,7 +223,7 @@ class Ledger:
                 self.set(batch, call, queue=command.queue)
                 call.row["position"] = command.position
                 fields["queue"] = command.queue
-            self.events.emit(batch, "queued", now, **fields, position=command.position,
+            self.events.emit(batch, "waiting", now, **fields, position=command.position,
                        expected_wait_s=round(command.expected_wait_s, 1))  # fmt: skip
         elif kind is Ring:
             assert isinstance(command, Ring)

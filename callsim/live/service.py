@@ -54,7 +54,7 @@ from callsim.core import (
     ContactBook,
     Event,
     InboundFlow,
-    OfferState,
+    OfferResult,
     OutboundAnswered,
     OutboundUnanswered,
     Outcome,
@@ -239,7 +239,7 @@ class Service:
         queue: str | None = None,
         practice: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A call comes in: to a client's dialed number (the inbound flow decides), or
+        """A call comes in: to a client's dialled number (the inbound flow decides), or
         straight to ``queue`` (an in-house line). ``practice``: a practice call, with the
         card it re-enacts (dated by it) and the trainee it rings alone."""
         self._running()
@@ -247,7 +247,7 @@ class Service:
         if queue is not None:
             self.views.known_queue(queue)
         if queue is None and not dnis.strip():
-            raise InputError("a call needs its dialed number, or a queue", field="dnis")
+            raise InputError("a call needs its dialled number, or a queue", field="dnis")
         if queue is None:
             client = self.clients.for_dnis(dnis)  # unknown number: 404 before any change
         call_id = self.ledger.new_call_id()
@@ -318,7 +318,7 @@ class Service:
         campaign = self.scenario.outbound.queue if self.scenario.outbound else None
         if campaign is None:
             raise InvalidEventError("dial-result refused: the scenario has no outbound campaign")
-        if not self.acd.knows(agent) or self.acd.agent_state(agent) is not AgentState.DIALING:
+        if not self.acd.knows(agent) or self.acd.agent_state(agent) is not AgentState.DIALLING:
             raise InvalidEventError(f"dial-result refused: agent {agent!r} is not dialling")
         if not reached:
             self.centre.handle(OutboundUnanswered(agent))
@@ -563,15 +563,15 @@ class Service:
         time-out that came before the answer is the core's decision, not a guess here."""
         offer = self.offer(offer_id)
         self.centre.due()
-        state = self.views.offer_state(offer)
-        if state is OfferState.EXPIRED:
+        result = self.views.offer_result(offer)
+        if result is OfferResult.NO_ANSWER:
             raise GoneError(f"offer {offer_id!r} rang out")
-        if state is OfferState.CANCELLED:
+        if result is OfferResult.CANCELLED:
             if offer.call not in self.calls or self.calls[offer.call].row["agent"] is None:
                 raise GoneError(f"offer {offer_id!r} is over: the caller left")
             raise RoutingError(f"offer {offer_id!r} was taken by another agent")
-        if state is not OfferState.RINGING:
-            raise RoutingError(f"offer {offer_id!r} was already {state.value}")
+        if result is not OfferResult.RINGING:
+            raise RoutingError(f"offer {offer_id!r} was already {result.value}")
         return offer
 
     # -- reads (the views, the desk and the statistics') ------------------------------------

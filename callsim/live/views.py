@@ -1,7 +1,7 @@
 """The live service's views: calls, agents and offers as the API shows them.
 
 Every state here is the core's, read through its views (``Acd.call_view``,
-``Acd.offer_state``, ``Acd.agent_view``, ``Acd.handler``); the rows and names are the
+``Acd.offer_result``, ``Acd.agent_view``, ``Acd.handler``); the rows and names are the
 ledger's; an ended call is its stored row.
 """
 
@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from callsim.core import (
-    OFFER_STATE,
     Acd,
     AgentState,
     InboundFlow,
     OfferResult,
-    OfferState,
     TicketBook,
     instruction_for,
 )
@@ -97,7 +95,7 @@ class Views:
         out["overflowed"] = json_list(row["overflowed"])
         out["transfers"] = json_list(row["transfers"])
         out["instruction"] = json.loads(row["instruction"]) if row["instruction"] else None
-        if call is not None and call.row["status"] == "queued" and current_position:
+        if call is not None and call.row["status"] == "waiting" and current_position:
             out["position"] = self._position(call)  # O(n log n): not on the hot path
         out["draft"] = call.draft if call is not None else None
         if call is not None and call.inbound is not None:
@@ -117,13 +115,13 @@ class Views:
     def _offers(self, call: OpenCall) -> list[dict[str, Any]]:
         """An open call's offers, by name, each in the core's state (one view for all)."""
         view = self.acd.call_view(call.id)
-        states = {(o.agent, o.at_s): o.state for o in view.offers} if view is not None else {}
+        results = {(o.agent, o.at_s): o.result for o in view.offers} if view is not None else {}
         return [
             {
                 "offer_id": o.id,
                 "agent": o.agent,
                 "at_s": o.at_s,
-                "state": states.get((o.agent, o.at_s), OfferState.CANCELLED).value,
+                "result": results.get((o.agent, o.at_s), OfferResult.CANCELLED).value,
             }
             for o in call.offers
         ]
@@ -146,7 +144,7 @@ class Views:
         return [json.loads(data) for data in self.uow.reader().decisions(call_id)]
 
     def open_calls(self, client: str | None = None) -> list[dict[str, Any]]:
-        """The calls open now (arriving, queued, ringing, talking, in wrap-up), oldest
+        """The calls open now (arriving, waiting, ringing, talking, in wrap-up), oldest
         first: what a wallboard lists for monitoring."""
         return [
             {
@@ -238,16 +236,16 @@ class Views:
         rung = [o for o in call.offers if o.agent == agent] if call is not None else []
         return rung[-1] if rung else None  # the latest ring of the agent for the call
 
-    def offer_state(self, offer: OfferKey) -> OfferState:
-        """The offer's state: the core's while its call is open, else its record's."""
-        state = self.acd.offer_state(offer.call, offer.agent, offer.at_s)
-        if state is not None:
-            return state
+    def offer_result(self, offer: OfferKey) -> OfferResult:
+        """The offer's result: the core's while its call is open, else its record's."""
+        result = self.acd.offer_result(offer.call, offer.agent, offer.at_s)
+        if result is not None:
+            return result
         if offer.call not in self.ledger.calls:  # ended: its record has the offer's result
             for o in self.call_view(offer.call)["offers"]:
                 if o["agent"] == offer.agent and o["at_s"] == offer.at_s:
-                    return OFFER_STATE[OfferResult(o["result"])]
-        return OfferState.CANCELLED
+                    return OfferResult(o["result"])
+        return OfferResult.CANCELLED
 
     def offer_view(self, offer: OfferKey) -> dict[str, Any]:
         call = self.ledger.calls.get(offer.call)
@@ -261,7 +259,7 @@ class Views:
             "offer_id": offer.id,
             "call_id": offer.call,
             "agent": offer.agent,
-            "state": self.offer_state(offer).value,
+            "result": self.offer_result(offer).value,
             "at_s": offer.at_s,  # when it started ringing, on the service's clock
             "expires_in_s": round(max(left, 0.0), 3),
         }

@@ -181,10 +181,10 @@ class Caller(_Api):
         _Process.write(k="call", uid=c.uid, call_id=body["call_id"], stream=c.stream,
                        scenario_s=c.scenario_s, due=due, acked=time.time(),
                        arrival_s=body["arrival_s"], status=body["status"])  # fmt: skip
-        if math.isfinite(c.patience_s) and body["status"] in ("queued", "ringing"):
+        if math.isfinite(c.patience_s) and body["status"] in ("waiting", "ringing"):
             gevent.sleep(max(0.0, due + c.patience_s - time.time()))
             s, view = self.send("GET", f"/v1/calls/{body['call_id']}", "/v1/calls/{id}")
-            if s == 200 and view["status"] in ("queued", "ringing"):
+            if s == 200 and view["status"] in ("waiting", "ringing"):
                 status, _ = self.send("POST", f"/v1/calls/{body['call_id']}/hangup",
                                       "/v1/calls/{id}/hangup", ok=(409,),
                                       headers={"Idempotency-Key": f"hangup-{c.uid}"})  # fmt: skip
@@ -252,7 +252,7 @@ class Agent(_Api):
             if status != 200:
                 gevent.sleep(0.5)
                 continue
-            ringing = [o for o in offers or [] if o.get("state") == "ringing"]
+            ringing = [o for o in offers or [] if o.get("result") == "ringing"]
             if ringing:
                 self.answer(ringing[0], me)
 

@@ -47,7 +47,7 @@ from callsim.scenario.model import Scenario
 from callsim.sim.engine import Replication
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-OPEN = ("arriving", "queued", "ringing", "talking", "wrap_up")
+OPEN = ("arriving", "waiting", "ringing", "talking", "wrap_up")
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +387,7 @@ def _drain(api: Api, traffic: Traffic) -> dict[str, int]:
         for c in calls:
             path = f"/v1/calls/{c['call_id']}"
             try:
-                if c["status"] in ("queued", "ringing"):
+                if c["status"] in ("waiting", "ringing"):
                     api("POST", f"{path}/hangup")
                     done["hung_up"] += 1
                 elif c["status"] == "talking":

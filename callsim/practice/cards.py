@@ -1,7 +1,7 @@
 """Practice calls: cards whose right answer comes from the production policy engine.
 
 A card is one call a trainee takes: the caller (persona, number, how they speak), the
-client dialed, the date and time, what the caller wants, the screen pop the agent would
+client dialled, the date and time, what the caller wants, the screen pop the agent would
 see, and the **expected handling**, computed here by the core's own rules
 (``instruction_for``, ``chosen_treatment``, ``carry_out``, ``check_callback``) exactly as
 the live service and the simulator apply them, so it is never stale; plus the traps of
@@ -330,7 +330,7 @@ def _card(
         "policy_hash": c.policy_hash,
         "branch": branch.key,
         "difficulty": difficulty,
-        "dialed": c.client.numbers[0],
+        "dialled": c.client.numbers[0],
         "at": at.isoformat(),
         "weekday": f"{at:%A}",
         "caller": caller,

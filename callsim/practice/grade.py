@@ -60,7 +60,7 @@ def grade_one(card: Mapping[str, Any], answer: Mapping[str, str]) -> dict[str, A
         good = same_number(given, number)
         parts["callback_number"] = {"ok": good, "expected": number, "given": given}
         if not good:
-            own = {normalise_number(n) for n in (card["dialed"], card.get("callback", ""))}
+            own = {normalise_number(n) for n in (card["dialled"], card.get("callback", ""))}
             trap = any(t["trap"] == "callback_is_client_number" for t in card["traps"])
             if not normalise_number(given):
                 why = f"Write the caller's number as callback number: {number}."

@@ -68,7 +68,7 @@ def _markdown(practice: dict[str, Any]) -> str:
         lines += [f"### {client}", ""]
         for c in cards:
             lines += [f"**Call {c['id']}**: {c['weekday']} {c['at'][:16].replace('T', ' ')}, "
-                      f"dialed {c['dialed']}. Screen pop: {_pop(c)}.", "",
+                      f"dialled {c['dialled']}. Screen pop: {_pop(c)}.", "",
                       f"> {c['says']}", ""]  # fmt: skip
     lines += ["## Trainer's key", ""]
     for client, cards in _by_client(practice["cards"]):
@@ -103,7 +103,7 @@ def _html(practice: dict[str, Any]) -> str:
         for c in cards:
             parts.append(
                 f"<div class='card'><strong>Call {esc(c['id'])}</strong>: {esc(c['weekday'])} "
-                f"{esc(c['at'][:16].replace('T', ' '))}, dialed {esc(c['dialed'])}. Screen pop: "
+                f"{esc(c['at'][:16].replace('T', ' '))}, dialled {esc(c['dialled'])}. Screen pop: "
                 f"{esc(_pop(c))}.<p class='says'>{esc(c['says'])}</p></div>"
             )
     parts.append("<h2>Trainer's key</h2>")

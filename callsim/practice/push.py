@@ -69,7 +69,7 @@ def push(
             time.sleep(delay)
         body = {
             "ani": card["caller"]["number"],
-            "dnis": card["dialed"],
+            "dnis": card["dialled"],
             "advertising": bool(card["request"].get("advertising")),
             "practice": {"card": card, "agent": agent},
         }

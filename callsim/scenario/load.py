@@ -209,6 +209,9 @@ def _problem(err: Any, loc: str, root: Any) -> str:
         return f"{cause.loc}: {cause}"
     if kind == "extra_forbidden":
         key = str(err["loc"][-1])
+        new = getattr(_walk(err["loc"][:-1], root)[0], "renamed", {}).get(key)
+        if new is not None:
+            return f"{loc}: this key is now `{new}` (see the changelog in docs/simulator.md)"
         guess = _suggest(key, _fields_at(err["loc"][:-1], root))
         hint = f"did you mean {guess!r}?" if guess else "`callsim schema` lists the fields"
         return f"{loc}: unknown field ({hint})"

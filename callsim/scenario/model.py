@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import string
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -416,10 +416,13 @@ class Retrial(Strict):
     the centre closed (counted as lost to closing, not simulated)."""
 
     probability: float = Field(
-        ge=0, le=1, description="Chance an abandoned caller retries.", examples=[0.3]
+        ge=0,
+        le=1,
+        description="Chance an abandoned caller calls again (a retrial).",
+        examples=[0.3],
     )
     delay_s: Distribution = Field(
-        description="Time until the retry, seconds.",
+        description="Time until the retrial, seconds.",
         examples=[{"dist": "exponential", "mean": 600}],
     )
     max_attempts: int = Field(
@@ -434,7 +437,7 @@ class Retrial(Strict):
         ge=0,
         le=1,
         description="Connected days (horizon.days > 1): the chance that a caller who did not "
-        "call again the same day, or whose retry would come after the day's end, calls the "
+        "call again the same day, or whose retrial would come after the day's end, calls the "
         "next day instead, at a time drawn from that day's arrivals.",
         examples=[0.3],
     )
@@ -443,14 +446,14 @@ class Retrial(Strict):
         ge=0,
         le=1,
         description="Chance a caller who heard busy (every line or queue position taken) "
-        "retries; none = probability.",
+        "calls again (a retrial); none = probability.",
         examples=[0.8],
     )
 
 
 class FollowUp(Strict):
     """After a served call, the caller calls again (``recall``: the issue was not
-    resolved) or is sent on to another queue (``forward``), with a probability that may
+    resolved) or is sent on to another queue (``transfer``), with a probability that may
     depend on the serving agent's proficiency (their lowest level in the queue's skills)."""
 
     probability: float = Field(
@@ -469,7 +472,7 @@ class Recall(FollowUp):
     )
 
 
-class Forward(FollowUp):
+class Transfer(FollowUp):
     queue: str = Field(description="The queue the caller is sent to.", examples=["billing"])
     talk_s: Distribution = Field(
         description="Talk time there, seconds.", examples=[{"dist": "exponential", "mean": 200}]
@@ -495,6 +498,8 @@ class Callback(Strict):
 
 class CallStream(Strict):
     """Calls to one queue."""
+
+    renamed: ClassVar[dict[str, str]] = {"forward": "transfer"}  # old key: its new name
 
     queue: str = Field(description="The queue these calls go to.", examples=["general"])
     arrivals: Arrivals
@@ -532,7 +537,7 @@ class CallStream(Strict):
         None, description="Callers' answer to a callback offer; none = they decline it."
     )
     recall: Recall | None = Field(None, description="Served callers who call again later.")
-    forward: Forward | None = Field(
+    transfer: Transfer | None = Field(
         None, description="Served callers sent on to another queue (a new call type)."
     )
 
@@ -1130,11 +1135,11 @@ class Scenario(Strict):
                 found.append(
                     _at(f"calls[{i}].queue", f"unknown queue {c.queue!r} (queues: {known})")
                 )
-            if c.forward is not None and c.forward.queue not in names:
+            if c.transfer is not None and c.transfer.queue not in names:
                 found.append(
                     _at(
-                        f"calls[{i}].forward.queue",
-                        f"unknown queue {c.forward.queue!r} (queues: {known})",
+                        f"calls[{i}].transfer.queue",
+                        f"unknown queue {c.transfer.queue!r} (queues: {known})",
                     )
                 )
         found += self._check_clients(names)

@@ -64,7 +64,7 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
                 else [{**p, "per_hour": p["per_hour"] * s["share"]} for p in a["profile"]],
             }
             calls.append({**c, "queue": site_queue(c["queue"], s["name"]), "arrivals": arrivals,
-                          "forward": moved(c["forward"], s["name"])})  # fmt: skip
+                          "transfer": moved(c["transfer"], s["name"])})  # fmt: skip
     out["calls"] = calls
     agents = []
     for g in data["agents"]:

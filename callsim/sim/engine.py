@@ -280,7 +280,7 @@ class Replication:
         self.recalls = self.forwarded = self.recalls_lost = self.served_first = 0
         self._follow_rng = streams.python("follow_up")
         self._follow_np = streams.numpy("follow_up")
-        self._follow_ups = self._recalls and any(s.recall or s.forward for s in plan.streams)
+        self._follow_ups = self._recalls and any(s.recall or s.transfer for s in plan.streams)
         self._served_by: dict[int, str] = {}
         self._balk_rng = streams.python("balk")
         self._balks = any(s.balking for s in plan.streams)
@@ -477,7 +477,7 @@ class Replication:
             assert s.retrial_delay is not None
             delay = float(s.retrial_delay(self._np["retrial"], 1)[0])
             if now + delay <= plan.count_from_s + day * 86_400 + plan.day_span_s:
-                return self._retry(cid, now + delay)
+                return self._retrial(cid, now + delay)
             if not s.retrial_next_day:
                 self.retrials_lost += 1  # the centre is closed by then
                 return False
@@ -487,11 +487,11 @@ class Replication:
             self.retrials_lost += 1  # the next day is past the horizon
             return False
         self.next_day[day + 1] += 1
-        return self._retry(cid, self._next_day_time(s, day + 1))
+        return self._retrial(cid, self._next_day_time(s, day + 1))
 
-    def _retry(self, cid: int, at: float) -> bool:
-        retry = self._new_retrial(cid, at)
-        self._at(at, self._arrive_retrial, retry)
+    def _retrial(self, cid: int, at: float) -> bool:
+        retrial = self._new_retrial(cid, at)
+        self._at(at, self._arrive_retrial, retrial)
         return True
 
     def _next_day_time(self, s: Stream, day: int) -> float:
@@ -594,11 +594,11 @@ class Replication:
             patience = float(s.patience(rng, 1)[0]) if s.patience else float("inf")
             return patience, float(s.wrap_up(rng, 1)[0]) if s.wrap_up else 0.0
 
-        then = follow_up(s.forward, s.recall, level, self._follow_rng.random)
+        then = follow_up(s.transfer, s.recall, level, self._follow_rng.random)
         if then is FollowUp.TRANSFER:
-            assert s.forward is not None
-            talk = float(s.forward.talk(rng, 1)[0])
-            new = self.calls.followed(cid, s.forward.queue, talk, *caller())
+            assert s.transfer is not None
+            talk = float(s.transfer.talk(rng, 1)[0])
+            new = self.calls.followed(cid, s.transfer.queue, talk, *caller())
             self.calls.arrival[new] = now
             self.calls.priority[new] = None
             self.forwarded += 1

@@ -64,7 +64,7 @@ class Recall:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """A served caller is sent on to another queue at once (scenario key ``forward``)."""
+    """A served caller is sent on to another queue at once (scenario key ``transfer``)."""
 
     chance: tuple[float, ...]  # by the serving agent's level 0-5
     queue: str
@@ -128,7 +128,7 @@ class Stream:
     mean_patience_s: float = float("inf")  # none: callers wait for ever
     day_to_day: DayToDay | None = None
     recall: Recall | None = None
-    forward: Transfer | None = None  # a served caller sent on to another queue
+    transfer: Transfer | None = None  # a served caller sent on to another queue
     retrial_busy_p: float = 0.0  # callers who heard busy
     retrial_next_day: float = 0.0  # callers who call the next day instead
     balking: Balking | None = None
@@ -314,8 +314,8 @@ def build_plan(s: Scenario) -> SimPlan:
             mean_patience_s=dist_mean(c.patience_s) if c.patience_s else float("inf"),
             day_to_day=_day_to_day(c.arrivals),
             recall=Recall(_chances(c.recall), sampler(c.recall.delay_s)) if c.recall else None,
-            forward=Transfer(_chances(c.forward), c.forward.queue, sampler(c.forward.talk_s))
-            if c.forward
+            transfer=Transfer(_chances(c.transfer), c.transfer.queue, sampler(c.transfer.talk_s))
+            if c.transfer
             else None,
             retrial_busy_p=_busy_retrial(c.retrial),
             retrial_next_day=c.retrial.next_day if c.retrial else 0.0,

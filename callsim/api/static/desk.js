@@ -57,7 +57,7 @@ async function pollOffers() {
     try {
       const offers = await api("GET",
         `/v1/agents/${encodeURIComponent(desk.agent)}/offers?wait_s=20`);
-      const ringing = offers.find(o => o.state === "ringing");
+      const ringing = offers.find(o => o.result === "ringing");
       if (ringing) showOffer(ringing); else await refreshState();
     } catch (err) {
       fail(err);
