@@ -231,6 +231,7 @@ class Harness:
                     and other.priority == offered.priority
                     and other.queue is offered.queue
                     and qualified(agent, offered.queue)
+                    and len(offered.queues) == 1  # else it may ring from an overflow queue
                 ):
                     q = offered.queue.name  # first in, first out: by entry into the queue
                     if offered.queue.aging:  # aging: by first queueing, then entry
