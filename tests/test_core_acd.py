@@ -26,6 +26,7 @@ from callsim.core import (
     CallEnded,
     CallerHungUp,
     CallTransferred,
+    CancelRing,
     Connect,
     Dial,
     End,
@@ -92,12 +93,12 @@ def test_abandon_while_waiting_and_while_ringing() -> None:
     acd.handle(CallEnded(1), 60)
     acd.handle(CallArrived(3, "general"), 61)
     out = acd.handle(CallerHungUp(3), 63)
-    assert any(getattr(c, "agent", None) == "a" for c in out)  # the ring is cancelled
+    assert out == [CancelRing(3, "a"), End(3, Outcome.ABANDONED)]  # the ring is cancelled
     records = {r.call: r for r in acd.take_records()}
     assert records[2].outcome is Outcome.ABANDONED
     assert records[2].wait_s == 45
     assert records[3].outcome is Outcome.ABANDONED
-    assert acd._agents["a"].state.value == "ready"
+    assert acd.agent_state("a") is AgentState.READY
     assert acd.handle(CallerHungUp(3), 64) == []  # late: the call has ended
 
 
@@ -251,7 +252,7 @@ def test_bad_events_raise_typed_errors_and_change_nothing() -> None:
     with pytest.raises(CallsimError):
         acd.handle(AgentReady("ghost"), 1)
     acd.handle(AgentAnswered("a", 1), 2)  # still works afterwards
-    assert acd._agents["a"].state.value == "talking"
+    assert acd.agent_state("a") is AgentState.TALKING
 
 
 def test_config_contradictions_are_rejected() -> None:
@@ -484,7 +485,10 @@ def test_a_full_queue_gives_on_full_and_lines_give_busy() -> None:
     to_note = QueueConfig("general", ("general",), max_waiting=0, on_full=Action(ActionKind.NOTE))
     acd = make_acd({"a": ["general"]}, [to_note])
     arrive_and_answer(acd, 1, "general", 1)
-    assert any(isinstance(c, TakeNote) for c in acd.handle(CallArrived(2, "general"), 2))
+    assert acd.handle(CallArrived(2, "general"), 2) == [
+        TakeNote(2, "general"),
+        End(2, Outcome.NOTE),
+    ]
     # two lines: waiting and talking calls hold one each; wrap-up frees it
     q = QueueConfig("general", ("general",), wrap_up_s=30)
     acd = make_acd({"a": ["general"]}, [q], lines=2)

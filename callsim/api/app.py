@@ -21,7 +21,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,15 @@ MAX_SPEEDUP = 10_000.0
 ROUTERS = (service.router, calls.router, agents.router, desk.router, stats.router)
 
 
-def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1.0) -> FastAPI:
+def create_app(
+    scenario_path: str | Path,
+    db: str | Store,
+    *,
+    speedup: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
     """The application for one scenario and database (a URL, opened when the server
-    starts, or an open ``Store``)."""
+    starts, or an open ``Store``); ``clock`` runs the centre's timers (a test's own)."""
     scenario = load_scenario(scenario_path)
     if not 0 < speedup <= MAX_SPEEDUP:
         raise InputError(f"{speedup!r} is not in (0, {MAX_SPEEDUP}]", field="speedup")
@@ -58,7 +65,9 @@ def create_app(scenario_path: str | Path, db: str | Store, *, speedup: float = 1
         admin = os.environ.get(ADMIN_KEY_ENV)
         if admin:
             ensure_key(store, admin, "admin", ADMIN_KEY_ENV)
-        svc = Service(scenario, store, speedup=speedup, scenario_name=str(scenario_path))
+        svc = Service(
+            scenario, store, speedup=speedup, scenario_name=str(scenario_path), clock=clock
+        )
         # what start-up built (modules, the app, the scenario) lives as long as the process:
         # moved out of the collector's reach, its full passes no longer stall the loop
         # for it (100+ ms with a few thousand calls open, 20 ms after)

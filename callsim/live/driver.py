@@ -77,6 +77,11 @@ class LiveCentre:
         self._watchers: list[Watcher] = []
         self.stopped = False
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the centre runs on (its timers, its listeners)."""
+        return self._loop
+
     def now(self) -> float:
         """Scenario seconds since the centre started (wall seconds x ``speedup``)."""
         return (self._clock() - self._started) * self.speedup
