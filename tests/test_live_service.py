@@ -18,7 +18,7 @@ import pytest
 from callsim.core import Acd, AgentAnswered, AgentLoggedIn, AgentRejected, CallArrived
 from callsim.scenario import load_scenario
 from callsim.scenario.centre import acd_config
-from tests.live_server import ADMIN, ROOT, free_port, serving
+from tests.live_server import ADMIN, ROOT, clocked, free_port, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
@@ -70,7 +70,7 @@ def answer(server, agent: str, key: str) -> dict:
 
 
 def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
-    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
         key = s.key("agent", agent="desk-1")
         s.ok("POST", "/v1/agents/desk-1/login", key)
         call = s.ok("POST", "/v1/calls", json={"ani": "+4790000001", "dnis": DENTAL})
@@ -92,10 +92,12 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
         assert done["status"] == "wrap_up"
         assert done["policy_result"] == "note"
         assert done["ticket"]["status"] == "open"
-        time.sleep(1.5)  # wrap-up: 10 s at speedup 10
+        s.advance(9.9)  # the reception's wrap-up is 10 s
+        assert s.ok("GET", "/v1/agents/desk-1", key)["state"] == "wrap_up"
+        s.advance(0.1)
         final = s.ok("GET", f"/v1/calls/{call['call_id']}", key)
         assert final["outcome"] == "answered"
-        assert final["wrap_up_s"] == pytest.approx(10, abs=0.5)
+        assert final["wrap_up_s"] == 10
         assert s.ok("GET", "/v1/agents/desk-1", key)["state"] == "ready"
         notes = s.ok("GET", f"/v1/calls/{call['call_id']}/notes", key)
         assert [n["text"] for n in notes] == ["Wants a new appointment"]
@@ -110,8 +112,11 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
         assert live["queues"][0]["agents"]["ready"] == 1
         events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
         kinds = [line[7:] for line in events.splitlines() if line.startswith("event: ")]
-        for kind in ("agent_login", "call_arrived", "ring", "connected", "note", "ended"):
-            assert kind in kinds
+        assert kinds == [  # the completion writes the note and the ticket, then the talk
+            # ends; the record follows the wrap-up
+            "agent_login", "call_arrived", "ring", "connected", "note", "ticket", "ended",
+            "recorded",
+        ]  # fmt: skip
         ids = [int(line[4:]) for line in events.splitlines() if line.startswith("id: ")]
         assert ids == sorted(ids)
         assert len(set(ids)) == len(ids)
@@ -120,7 +125,7 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
 def test_a_known_caller_on_a_new_number_a_refused_ticket_and_the_recording(
     scenario: Path, tmp_path: Path
 ) -> None:
-    with serving(scenario, str(tmp_path / "attach.db"), speedup=10) as s:
+    with clocked(scenario, str(tmp_path / "attach.db")) as s:
         key = s.key("agent", agent="desk-1")
         s.ok("POST", "/v1/agents/desk-1/login", key)
         kari = s.ok("POST", "/v1/contacts", key, json={"numbers": ["+4740000001"],
@@ -163,7 +168,7 @@ def test_a_known_caller_on_a_new_number_a_refused_ticket_and_the_recording(
         s.ok("GET", "/v1/stats/realtime")  # counted so far; what follows is added to it
         s.ok("POST", "/v1/calls", json={"ani": "+4790000010", "dnis": DENTAL})
         s.ok("POST", f"/v1/calls/{call['call_id'] + 1}/hangup")  # abandoned in the queue
-        time.sleep(1.5)  # the answered call's wrap-up ends: its record is final
+        s.advance(10)  # the answered call's wrap-up ends: its record is final
         live = {q["queue"]: q for q in s.ok("GET", "/v1/stats/realtime")["queues"]}
         full = s.ok("GET", "/v1/stats/intervals")["total"]
         for q, t in full.items():
@@ -208,12 +213,15 @@ def test_the_curl_walk_through_of_the_docs_runs(tmp_path: Path) -> None:
 
 
 def test_offers_hunt_expire_and_conflict(scenario: Path, tmp_path: Path) -> None:
-    with serving(scenario, str(tmp_path / "live.db"), speedup=20) as s:
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
         k1, k2 = s.key("agent", agent="desk-1"), s.key("agent", agent="desk-2")
         s.ok("POST", "/v1/agents/desk-1/login", k1)
         call = s.ok("POST", "/v1/calls", json={"ani": "+4790000002", "dnis": DENTAL})
         offer = s.ok("GET", "/v1/agents/desk-1/offers", k1, params={"wait_s": 5})[0]
-        time.sleep(1.0)  # 20 s of the centre: the 15 s ring timed out
+        s.advance(14.9)
+        offers = s.ok("GET", f"/v1/calls/{call['call_id']}")["offers"]
+        assert [(o["offer_id"], o["result"]) for o in offers] == [(offer["offer_id"], "ringing")]
+        s.advance(0.1)  # the 15 s ring times out
         gone = s.call("POST", f"/v1/offers/{offer['offer_id']}/accept", k1)
         assert gone.status_code == 410, gone.text
         assert s.ok("GET", "/v1/agents/desk-1", k1)["state"] == "paused"  # no_answer
@@ -225,13 +233,19 @@ def test_offers_hunt_expire_and_conflict(scenario: Path, tmp_path: Path) -> None
         # an agent key acts only as its agent
         assert s.call("POST", "/v1/agents/desk-1/ready", k2).status_code == 403
         s.ok("POST", f"/v1/calls/{call['call_id']}/hangup")  # the caller ends the talk
-        assert s.ok("GET", f"/v1/calls/{call['call_id']}")["ended_by"] in (None, "caller")
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}")["status"] == "wrap_up"
+        s.advance(10)  # desk-2's wrap-up: the record is written
+        final = s.ok("GET", f"/v1/calls/{call['call_id']}")
+        assert (final["outcome"], final["ended_by"]) == ("answered", "caller")
+        assert [(o["agent"], o["result"]) for o in final["offers"]] == [
+            ("desk-1", "no_answer"), ("desk-2", "answered"),
+        ]  # fmt: skip
 
 
 def test_a_transfer_to_a_queue_and_to_an_agent_keeps_one_record(
     scenario: Path, tmp_path: Path
 ) -> None:
-    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
         k1, k2 = s.key("agent", agent="desk-1"), s.key("agent", agent="desk-2")
         ken = s.key("agent", agent="en-1")
         for agent, key in (("desk-1", k1), ("en-1", ken)):
@@ -256,7 +270,7 @@ def test_a_transfer_to_a_queue_and_to_an_agent_keeps_one_record(
         s.ok("POST", f"/v1/calls/{cid}/transfer", ken, json={"agent": "desk-2"})
         answer(s, "desk-2", k2)
         s.ok("POST", f"/v1/calls/{cid}/complete", k2, json={"note": "Sorted out"})
-        time.sleep(1.5)  # 10 s of wrap-up at speedup 10: the record is written
+        s.advance(10)  # desk-2's wrap-up: the record is written
         final = s.ok("GET", f"/v1/calls/{cid}")
         assert (final["outcome"], final["agent"], final["final_queue"]) == (
             "answered", "desk-2", "english",
@@ -270,7 +284,7 @@ def test_a_transfer_to_a_queue_and_to_an_agent_keeps_one_record(
 
 
 def test_a_callback_keeps_its_place_and_may_go_unanswered(scenario: Path, tmp_path: Path) -> None:
-    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
         key = s.key("agent", agent="desk-1")
         call = s.ok("POST", "/v1/calls", json={"ani": "+4790000021", "dnis": DENTAL})
         cid = call["call_id"]
@@ -285,7 +299,7 @@ def test_a_callback_keeps_its_place_and_may_go_unanswered(scenario: Path, tmp_pa
         again = s.ok("POST", f"/v1/calls/{cid}/callback")  # asked already: harmless
         assert again["status"] == "talking"
         s.ok("POST", f"/v1/calls/{cid}/callback-unanswered", key)
-        time.sleep(1.5)  # 10 s of wrap-up at speedup 10: the record is written
+        s.advance(10)  # the agent's wrap-up: the record is written
         final = s.ok("GET", f"/v1/calls/{cid}")
         assert final["outcome"] == "callback_failed"
         assert final["callback_s"] == pytest.approx(asked["callback_s"])
@@ -300,20 +314,24 @@ def test_a_callback_keeps_its_place_and_may_go_unanswered(scenario: Path, tmp_pa
 def test_an_agent_on_a_personal_device_gets_forwarded_offers(
     scenario: Path, tmp_path: Path
 ) -> None:
-    with serving(scenario, str(tmp_path / "live.db"), speedup=1) as s:
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
         key = s.key("agent", agent="en-1")
         s.ok("POST", "/v1/agents/en-1/login", key)
         s.ok("POST", "/v1/calls", json={"ani": "+4790000031", "queue": "english"})
         (offer,) = s.ok("GET", "/v1/agents/en-1/offers", key, params={"wait_s": 5})
         assert offer["device"] == "+47 900 00 001"  # forwarded to the mobile
-        assert 25 < offer["expires_in_s"] <= 30  # which rings 30 s, not the routing's 15
+        assert offer["expires_in_s"] == 30  # which rings 30 s, not the routing's 15
+        s.advance(29.5)
+        assert s.ok("GET", "/v1/agents/en-1/offers", key)[0]["expires_in_s"] == 0.5
+        s.advance(0.5)  # rang out: the offers list is empty, the call waits again
+        assert s.ok("GET", "/v1/agents/en-1/offers", key) == []
+        assert s.ok("GET", f"/v1/calls/{offer['call_id']}")["offers"][0]["result"] == "no_answer"
         events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
         assert '"timeout_s":30.0,"device":"+47 900 00 001"' in events
 
 
 def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
-    with serving(ROOT / "scenarios" / "blended-outbound.yaml", str(tmp_path / "b.db"),
-                 speedup=10) as s:  # fmt: skip
+    with clocked(ROOT / "scenarios" / "blended-outbound.yaml", str(tmp_path / "b.db")) as s:
         keys = {n: s.key("agent", agent=n) for n in ("blend-1", "blend-2", "blend-3")}
         for name, key in keys.items():
             s.ok("POST", f"/v1/agents/{name}/login", key)
@@ -326,7 +344,7 @@ def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
                     json={"reached": True, "number": "+4790000099"})  # fmt: skip
         assert (call["status"], call["queue"], call["agent"]) == ("talking", "campaign", "blend-3")
         s.ok("POST", f"/v1/calls/{call['call_id']}/complete", keys["blend-3"], json={})
-        time.sleep(3)  # 20 s of wrap-up at speedup 10
+        s.advance(20)  # the campaign's 20 s of wrap-up
         final = s.ok("GET", f"/v1/calls/{call['call_id']}")
         assert (final["outcome"], final["ani"]) == ("answered", "+4790000099")
         assert s.ok("GET", "/v1/agents/blend-3", keys["blend-3"])["state"] == "dialling"  # again
@@ -337,7 +355,7 @@ def test_blended_outbound_dials_only_beyond_the_reserve(tmp_path: Path) -> None:
 def test_first_contact_resolution_from_repeat_calls_and_tickets(
     scenario: Path, tmp_path: Path
 ) -> None:
-    with serving(scenario, str(tmp_path / "live.db"), speedup=10) as s:
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
         key = s.key("agent", agent="desk-1")
         s.ok("POST", "/v1/agents/desk-1/login", key)
 
@@ -345,7 +363,7 @@ def test_first_contact_resolution_from_repeat_calls_and_tickets(
             call = s.ok("POST", "/v1/calls", json={"ani": ani, "dnis": DENTAL})
             answer(s, "desk-1", key)
             s.ok("POST", f"/v1/calls/{call['call_id']}/complete", key, json=done)
-            time.sleep(1.2)  # 10 s of wrap-up at speedup 10: the record is written
+            s.advance(10)  # the wrap-up: the record is written
 
         served("+4790000041", note="Wants a quote", ticket={"subject": "quote"})  # left open
         served("+4790000042", note="Opening hours")  # resolved, unless they call again...
@@ -747,3 +765,91 @@ def test_schemathesis_finds_no_server_error(scenario: Path, tmp_path: Path) -> N
         assert s.ok("GET", "/healthz")["status"] == "ok"
         err = s.stop()
     assert "Traceback" not in err, err[-3000:]
+
+
+def test_max_wait_and_announcements_reach_the_stream_and_the_record(tmp_path: Path) -> None:
+    """A waiting caller hears the announcement every 10 s and is sent to voicemail at the
+    queue's 25 s max wait: each is an event, the call ends and its record is stored (the
+    events once collided on ``queue`` and the timer failed, the call left ``waiting``)."""
+    path = tmp_path / "maxwait.yaml"
+    path.write_text(
+        SCENARIO.replace('    own_numbers_note: ""\n', "").replace(
+            "  - {name: reception, skills: [norwegian]}",
+            "  - {name: reception, skills: [norwegian], max_wait_s: 25, on_max_wait: voicemail,"
+            " announce_every_s: 10}",
+        )
+    )
+    with clocked(path, str(tmp_path / "live.db")) as s:
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000051", "dnis": DENTAL})
+        assert call["status"] == "waiting"  # nobody logged in
+        for _ in range(5):
+            s.advance(5)
+        final = s.ok("GET", f"/v1/calls/{call['call_id']}")
+        assert (final["status"], final["outcome"], final["wait_s"]) == (
+            "voicemail", "voicemail", 25,
+        )  # fmt: skip
+        events = s.call("GET", "/v1/events", params={"after": 0, "follow": "false"}).text
+        said = [json.loads(line[6:]) for line in events.splitlines() if line.startswith("data: ")]
+        assert [(e["type"], e["at_s"], e.get("queue")) for e in said] == [
+            ("call_arrived", 0, "reception"),
+            ("waiting", 0, "reception"),
+            ("announcement", 10, "reception"),
+            ("announcement", 20, "reception"),
+            ("voicemail", 25, "reception"),
+            ("ended", 25, "reception"),
+            ("recorded", 25, "reception"),
+        ]
+
+
+def test_a_reader_that_stops_reading_never_holds_the_writes(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client of the event stream that stops reading falls behind; once it is the
+    buffer's size behind, its stream is closed (it resumes with Last-Event-ID). Before,
+    its full queue failed every later commit: each write answered 503 though committed."""
+    import socket
+
+    from callsim.live import events as stream
+
+    monkeypatch.setattr(stream, "SUBSCRIBER_BUFFER", 50, raising=False)  # (the old code:)
+    monkeypatch.setattr(stream, "EVENT_BUFFER", 50)
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000061", "dnis": DENTAL})
+        answer(s, "desk-1", key)
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", s.port))
+        stalled.sendall(
+            f"GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\r\n".encode()
+        )
+        deadline = time.monotonic() + 10
+        while s.ok("GET", "/healthz")["event_readers"] == 0:  # until it is subscribed
+            assert time.monotonic() < deadline
+        text = "x" * 10_000
+        codes = [
+            s.call(
+                "PUT", f"/v1/calls/{call['call_id']}/draft", key, json={"text": text}
+            ).status_code
+            for _ in range(400)  # 4 MB of events: more than the socket's buffers hold
+        ]
+        assert codes == [200] * 400
+        health = s.ok("GET", "/healthz")
+        assert (health["status"], health["event_readers"], health["event_readers_dropped"]) == (
+            "ok", 0, 1,
+        )  # fmt: skip
+        # the dropped reader gets what was sent before the drop, then the end of the stream
+        stalled.settimeout(10)
+        got = b""
+        while chunk := stalled.recv(65536):
+            got += chunk
+        stalled.close()
+        ids = [int(line[4:]) for line in got.decode().splitlines() if line.startswith("id: ")]
+        assert ids
+        assert ids == sorted(ids)
+        # ... and resumes after the last id it got: every draft is there, once
+        rest = s.call("GET", "/v1/events", params={"after": ids[-1], "follow": "false"}).text
+        drafts = [line for line in rest.splitlines() if line == "event: note_draft"]
+        seen = got.decode().count("event: note_draft\n")
+        assert seen + len(drafts) == 400

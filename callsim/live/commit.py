@@ -81,9 +81,12 @@ class UnitOfWork:
         only after its changes committed) and publish the events."""
         self._flush_due = False
         waiters, self._waiters = self._waiters, []
+        events: list[dict[str, Any]] = []
         try:
             if self.staged:
-                self._commit(self.staged.take())
+                batch = self.staged.take()
+                self._commit(batch)
+                events = batch.events
         except Exception as exc:  # the store failed: every waiting answer reports it
             for w in waiters:
                 if not w.done():
@@ -94,6 +97,8 @@ class UnitOfWork:
         for w in waiters:
             if not w.done():
                 w.set_result(None)
+        if events:
+            self._publish(events)  # once durable; no reader can fail the commit
 
     async def settled(self) -> None:
         """Return once everything staged so far has committed (at once if nothing is)."""
@@ -119,4 +124,3 @@ class UnitOfWork:
             [self._contact_row(i) for i in batch.contacts],
             batch.extra,
         )
-        self._publish(batch.events)  # published once durable

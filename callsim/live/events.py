@@ -1,5 +1,10 @@
 """The live service's event stream: events numbered as they are staged, published to the
-subscribers once committed, and replayed after a given id (from memory, else stored)."""
+subscribers once committed, and replayed after a given id (from memory, else stored).
+
+A subscriber is a bounded queue: a reader who falls ``SUBSCRIBER_BUFFER`` events behind
+(a client that stopped reading) is dropped, its queue ending with ``LAGGED``; its stream
+closes and it resumes with ``Last-Event-ID``. Publishing never waits for a reader and never
+fails: no reader holds the commit path or the others' streams."""
 
 from __future__ import annotations
 
@@ -13,6 +18,10 @@ from callsim.live.commit import Batch
 from callsim.store.repository import Repository
 
 EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
+SUBSCRIBER_BUFFER = 10_000  # events a reader may lag behind before it is dropped
+LAGGED = None  # the end of a dropped reader's queue
+
+Inbox = asyncio.Queue[dict[str, Any] | None]
 
 
 class EventStream:
@@ -21,7 +30,8 @@ class EventStream:
     def __init__(self, next_id: int) -> None:
         self._next_id = next_id
         self.recent: deque[dict[str, Any]] = deque(maxlen=EVENT_BUFFER)
-        self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
+        self._subscribers: list[Inbox] = []
+        self.dropped = 0  # readers dropped for lagging, since the start
 
     def emit(self, batch: Batch, kind: str, at_s: float, **fields: Any) -> None:
         """Stage an event of ``kind`` at ``at_s`` in ``batch``."""
@@ -31,17 +41,33 @@ class EventStream:
 
     def publish(self, events: list[dict[str, Any]]) -> None:
         """Hand committed events to the subscribers (and keep them for resuming)."""
-        for event in events:
-            self.recent.append(event)
-            for queue in self._subscribers:
-                queue.put_nowait(event)
+        self.recent.extend(events)
+        for queue in list(self._subscribers):
+            for event in events:
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    self._drop(queue)
+                    break
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=EVENT_BUFFER)
+    def _drop(self, queue: Inbox) -> None:
+        """The reader is ``SUBSCRIBER_BUFFER`` events behind: what it has not taken goes
+        (it resumes after the last id it got), ``LAGGED`` ends its stream."""
+        self._subscribers.remove(queue)
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(LAGGED)
+        self.dropped += 1
+
+    def subscribe(self) -> Inbox:
+        queue: Inbox = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
         self._subscribers.append(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def readers(self) -> int:
+        return len(self._subscribers)
+
+    def unsubscribe(self, queue: Inbox) -> None:
         if queue in self._subscribers:
             self._subscribers.remove(queue)
 

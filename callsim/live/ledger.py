@@ -295,8 +295,9 @@ class Ledger:
                 Announce: "announcement",
                 OfferCallback: "callback_offered",
             }
-            extra = {k: v for k, v in jsonable(command).items() if k != "call"}
-            self.events.emit(batch, names[kind], now, **fields, **extra)
+            # the command's own fields (the queue it happened in) over the call's
+            said = {k: v for k, v in jsonable(command).items() if k != "call"}
+            self.events.emit(batch, names[kind], now, **{**fields, **said})
 
     def set(self, batch: Batch, call: OpenCall, **values: Any) -> None:
         call.row.update(values)

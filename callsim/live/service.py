@@ -26,7 +26,6 @@ agents start logged out; contacts, tickets and agents added over the API come ba
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import time
@@ -72,7 +71,7 @@ from callsim.live.codec import contact_from, dumps, json_bytes, jsonable, record
 from callsim.live.commit import Batch, UnitOfWork
 from callsim.live.desk import Desk
 from callsim.live.driver import LiveCentre
-from callsim.live.events import EventStream
+from callsim.live.events import EventStream, Inbox
 from callsim.live.ledger import Ledger, OfferKey, OpenCall
 from callsim.live.stats import Statistics
 from callsim.live.views import GoneError, Views
@@ -95,7 +94,10 @@ class Service:
         speedup: float = 1.0,
         scenario_name: str = "",
         wall: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``wall`` gives the calendar (Unix seconds at the start); ``clock`` the seconds
+        the centre's timers run on (a test injects one it advances by hand)."""
         self.scenario = scenario
         self.store = store
         self._wall = wall
@@ -118,7 +120,7 @@ class Service:
             self.tickets.restore(ticket_from(json.loads(row.data)))
         epoch = datetime.fromtimestamp(started, self.zone)
         self.flow = InboundFlow(self.clients, self.contacts, epoch, caller_routing(scenario))
-        self.centre = LiveCentre(self.acd, self.flow, speedup=speedup)
+        self.centre = LiveCentre(self.acd, self.flow, speedup=speedup, clock=clock)
         self.clock = Clock(self.centre.now, started, self.zone, self.flow.at)
         self.events = EventStream(repository.next_id("events"))
         self.uow = UnitOfWork(repository, self._event_row, self._contact_row, self.events.publish)
@@ -214,10 +216,10 @@ class Service:
     def _contact_row(self, contact_id: int) -> dict[str, Any]:
         return self.desk.contact_row(contact_id)
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+    def subscribe(self) -> Inbox:
         return self.events.subscribe()
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def unsubscribe(self, queue: Inbox) -> None:
         self.events.unsubscribe(queue)
 
     def last_event_id(self) -> int:

@@ -39,6 +39,8 @@ async def healthz(svc: Svc) -> dict[str, Any]:
         "at_s": round(svc.now(), 3),
         "calls_open": len(svc.calls),
         "timer_lag_ms": svc.timer_lag_ms(),
+        "event_readers": svc.events.readers(),
+        "event_readers_dropped": svc.events.dropped,  # fell too far behind, closed
     }
 
 

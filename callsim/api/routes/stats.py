@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
 
 from callsim.api.access import Svc, Who, allow
+from callsim.live.events import LAGGED
 from callsim.live.service import dumps
 
 router = APIRouter()
@@ -81,13 +82,15 @@ async def events(
                 return
             while not svc.stopped:
                 try:
-                    e = await asyncio.wait_for(inbox.get(), KEEP_ALIVE_S)
+                    got = await asyncio.wait_for(inbox.get(), KEEP_ALIVE_S)
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
-                if e["id"] > last and wanted(e):
-                    last = e["id"]
-                    yield _sse(e)
+                if got is LAGGED:  # this reader fell too far behind: resume with Last-Event-ID
+                    return
+                if got["id"] > last and wanted(got):
+                    last = got["id"]
+                    yield _sse(got)
         finally:
             svc.unsubscribe(inbox)
 
