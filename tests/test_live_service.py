@@ -564,27 +564,100 @@ def test_kill_9_loses_no_acknowledged_call(scenario: Path, tmp_path: Path) -> No
         assert conn.execute("SELECT count(*) FROM calls").fetchone()[0] == 21
 
 
-def test_sigterm_closes_open_calls_interrupted_with_records(scenario: Path, tmp_path: Path) -> None:
+def test_sigterm_ends_streams_at_once_and_keeps_what_was_acknowledged(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """SIGTERM with an event stream followed and an agent's long poll open: both end at
+    once and the process exits 0 well within its bound (it waited for the stream to end,
+    30-100 s, then was killed). Open calls are stored: the talking one ``interrupted`` with
+    its answer, the one in wrap-up ``answered`` as its completion was acknowledged (it was
+    stored ``interrupted`` with its answer, talk and end wiped)."""
+    import threading
+
+    import httpx
+
     db = str(tmp_path / "live.db")
     with serving(scenario, db) as s:
-        key = s.key("agent", agent="desk-1")
-        s.ok("POST", "/v1/agents/desk-1/login", key)
+        k1, k2, k3 = (s.key("agent", agent=f"desk-{i}") for i in (1, 2, 3))
+        s.ok("POST", "/v1/agents/desk-1/login", k1)
+        done = s.ok("POST", "/v1/calls", json={"ani": "+4790000300", "dnis": DENTAL})
+        answer(s, "desk-1", k1)
+        s.ok("POST", f"/v1/calls/{done['call_id']}/complete", k1, json={"note": "Sorted"})
+        s.ok("POST", "/v1/agents/desk-2/login", k2)
         talking = s.ok("POST", "/v1/calls", json={"ani": "+4790000301", "dnis": DENTAL})
-        answer(s, "desk-1", key)
+        answer(s, "desk-2", k2)
         waiting = s.ok("POST", "/v1/calls", json={"ani": "+4790000302", "dnis": DENTAL})
-        assert waiting["status"] == "waiting"
-        assert waiting["position"] == 1
+        assert (waiting["status"], waiting["position"]) == ("waiting", 1)
+        s.ok("POST", "/v1/agents/desk-3/login", k3, json={"paused_reason": "lunch"})
+        ended: dict[str, float] = {}
+
+        def follow() -> None:
+            with httpx.stream("GET", f"{s.url}/v1/events", timeout=120,
+                              headers={"Authorization": f"Bearer {ADMIN}"}) as r:  # fmt: skip
+                for _ in r.iter_lines():
+                    pass
+            ended["stream"] = time.monotonic()
+
+        def poll() -> None:
+            httpx.get(f"{s.url}/v1/agents/desk-3/offers", params={"wait_s": 60}, timeout=120,
+                      headers={"Authorization": f"Bearer {k3}"})  # fmt: skip
+            ended["poll"] = time.monotonic()
+
+        readers = [threading.Thread(target=f, daemon=True) for f in (follow, poll)]
+        for t in readers:
+            t.start()
+        deadline = time.monotonic() + 10
+        while s.ok("GET", "/healthz")["event_readers"] == 0:
+            assert time.monotonic() < deadline
+        time.sleep(0.2)  # the long poll is waiting too
+        start = time.monotonic()
         err = s.stop()
+        took = time.monotonic() - start
+        for t in readers:
+            t.join(timeout=5)
+        assert s.proc.returncode == 0, err
         assert "Traceback" not in err, err
+        assert took < 5, took  # the bound is SHUTDOWN_S (10 s); nothing held it
+        assert max(ended.values()) - start < 5, ended
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT id, outcome, end_s, talk_s FROM calls ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT id, outcome, answer_s IS NOT NULL, end_s IS NOT NULL, talk_s > 0"
+            " FROM calls ORDER BY id"
+        ).fetchall()
         spans = conn.execute("SELECT count(*) FROM spans").fetchone()[0]
-    assert [(r[0], r[1]) for r in rows] == [
-        (talking["call_id"], "interrupted"),
-        (waiting["call_id"], "interrupted"),
+    assert rows == [
+        (done["call_id"], "answered", 1, 1, 1),  # in wrap-up: as acknowledged
+        (talking["call_id"], "interrupted", 1, 1, 1),  # talking: keeps its answer
+        (waiting["call_id"], "interrupted", 0, 1, 0),
     ]
-    assert all(r[2] is not None for r in rows), "records written, not only closed"
-    assert spans == 1  # desk-1's staffed time ends with the service
+    assert spans == 2  # desk-1 and desk-2 staffed until the stop (desk-3 was paused)
+
+
+def test_kill_9_keeps_the_answer_and_the_acknowledged_completion(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """kill -9 with a call in wrap-up and one talking: at the next start the first is
+    ``answered`` (answer, talk and end as stored when its completion was acknowledged), the
+    second ``interrupted`` with its answer."""
+    db = str(tmp_path / "live.db")
+    with serving(scenario, db) as s:
+        k1, k2 = s.key("agent", agent="desk-1"), s.key("agent", agent="desk-2")
+        s.ok("POST", "/v1/agents/desk-1/login", k1)
+        done = s.ok("POST", "/v1/calls", json={"ani": "+4790000400", "dnis": DENTAL})
+        answer(s, "desk-1", k1)
+        acked = s.ok("POST", f"/v1/calls/{done['call_id']}/complete", k1, json={"note": "x"})
+        s.ok("POST", "/v1/agents/desk-2/login", k2)
+        talking = s.ok("POST", "/v1/calls", json={"ani": "+4790000401", "dnis": DENTAL})
+        taken = answer(s, "desk-2", k2)
+        s.kill()
+    with serving(scenario, db) as s:
+        first = s.ok("GET", f"/v1/calls/{done['call_id']}")
+        assert (first["outcome"], first["answer_s"], first["end_s"]) == (
+            "answered", acked["answer_s"], acked["end_s"],
+        )  # fmt: skip
+        assert first["talk_s"] == pytest.approx(acked["end_s"] - acked["answer_s"])
+        second = s.ok("GET", f"/v1/calls/{talking['call_id']}")
+        assert (second["outcome"], second["answer_s"]) == ("interrupted", taken["answer_s"])
 
 
 def test_serve_refuses_bad_arguments_in_one_line(scenario: Path, tmp_path: Path) -> None:

@@ -78,9 +78,16 @@ def test_the_repository_writes_a_turn_and_reads_it_back(tmp_path: Path) -> None:
             2, ['{"id":1}'], ["{}"],
         )  # fmt: skip
         assert repo.records(0, 10, None) == []  # not ended yet
-        repo.interrupt_open_calls("interrupted")
-        (ended,) = repo.records(0, 10, None)
-        assert (ended.outcome, ended.status) == ("interrupted", "interrupted")
-        assert [r.id for r in repo.ended_between(1000.0, 1001.0)] == [1]
+        wrapping = {**row, "id": 2, "status": "wrap_up", "answer_s": 3.0, "end_s": 70.0,
+                    "talk_s": 67.0, "agent": "a"}  # fmt: skip
+        repo.save([wrapping], [], [], [], [], [], [])
+        repo.interrupt_open_calls("interrupted", {"wrap_up": "answered"})
+        kept = {r.id: (r.outcome, r.status, r.answer_s, r.end_s, r.talk_s)
+                for r in repo.records(0, 10, None)}  # fmt: skip
+        assert kept == {
+            1: ("interrupted", "interrupted", None, None, None),
+            2: ("answered", "answered", 3.0, 70.0, 67.0),  # its talk was over: as acknowledged
+        }
+        assert [r.id for r in repo.ended_between(1000.0, 1001.0)] == [1, 2]
     finally:
         store.close()

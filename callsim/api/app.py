@@ -43,6 +43,7 @@ from callsim.store import Store, hash_key
 
 ADMIN_KEY_ENV = "CALLSIM_ADMIN_KEY"
 MAX_SPEEDUP = 10_000.0
+SHUTDOWN_S = 10  # SIGTERM to exit, at most: then requests still open are cut
 ROUTERS = (service.router, calls.router, agents.router, desk.router, stats.router)
 
 
@@ -148,7 +149,25 @@ def serve(
     except BaseException:
         app_store.close()
         raise
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+    class Server(uvicorn.Server):
+        """A SIGINT or SIGTERM first stops the service (open calls are stored
+        ``interrupted``; event streams and long polls end at once), so the requests in
+        flight end and the process exits 0, within ``SHUTDOWN_S`` whatever clients do."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            state = getattr(app.state, "callsim", None)
+            if state is not None and not self.should_exit:
+                svc = state["service"]
+                svc.centre.loop.call_soon_threadsafe(svc.stop)  # on the loop, not in here
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()  # stopped as asked: exit 0, no signal re-raised
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_S,
+    )  # fmt: skip
+    Server(config).run()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

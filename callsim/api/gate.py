@@ -9,12 +9,14 @@ answer is 503 instead.
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callsim.live.service import Service
 
 MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
+log = logging.getLogger("callsim.api")
 
 
 class Gate:
@@ -50,7 +52,13 @@ class Gate:
                     await service.settled()
                 except Exception as exc:
                     failed = True
-                    await _answer(send, 503, "StoreError", f"the change was not saved: {exc}")
+                    # the reason goes to the server's log; the client learns no SQL
+                    log.error("a commit failed: %s", exc)
+                    await _answer(
+                        send, 503, "StoreError",
+                        "the change was not saved (the database refused the commit; the "
+                        "server's log has the reason)",
+                    )  # fmt: skip
                     return
             if not failed:
                 await send(message)

@@ -253,6 +253,9 @@ class Acd:
             found.callback_s,
             found.callback_failed,
             bool(found.transfers),
+            found.answer_s,
+            found.end_s if found.state is CallState.WRAP_UP else None,
+            found.talk_s if found.state is CallState.WRAP_UP else None,
         )
 
     def _ring_timeout(self, agent: str) -> float:
@@ -1321,11 +1324,15 @@ class Acd:
                 self._leg_over(call, call.agent, now)
                 freed.append(call.agent)
             else:
-                continue  # wrap-up: the call is over, its record comes when wrap-up ends
+                continue  # wrap-up: the call is over, its record comes below
             self._log(now, call.id, call.queue.name, None, JournalKind.INTERRUPTED)
             self._finish(call, Outcome.INTERRUPTED, now, out)
         for agent in freed:
             self._release(agent, now, out)
+        for agent in list(self._agents.values()):  # wrap-ups end now: the records keep
+            if agent.state is AgentState.WRAP_UP:  # their outcome, the wrap-up is cut short
+                agent.pending_logout = True
+                self._end_wrap(agent, now, out)
         for agent in self._agents.values():  # staffed time ends with the service
             if agent.staffed_since is not None:
                 self._unstaff(agent, now)

@@ -32,7 +32,9 @@ class CallView:
     """An open call: its state, current primary queue, the agent holding it (talking or
     in wrap-up; None otherwise), its offers in the order they were made, when the caller
     asked for a callback (None: not asked), whether nobody answered the callback (it ends
-    ``callback_failed``) and whether an agent has transferred it."""
+    ``callback_failed``), whether an agent has transferred it, and what its record will
+    say so far: when it was answered (None: not yet), when its talk ended and the talk
+    with every agent (None until the talk is over)."""
 
     call: CallId
     state: CallState
@@ -42,6 +44,9 @@ class CallView:
     callback_s: float | None
     callback_failed: bool
     transferred: bool
+    answer_s: float | None = None
+    end_s: float | None = None
+    talk_s: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

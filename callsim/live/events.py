@@ -59,6 +59,15 @@ class EventStream:
         queue.put_nowait(LAGGED)
         self.dropped += 1
 
+    def close(self) -> None:
+        """The service stops: every stream ends now (what it has not taken goes; a client
+        resumes with Last-Event-ID at the next start)."""
+        for queue in list(self._subscribers):
+            self._subscribers.remove(queue)
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(LAGGED)
+
     def subscribe(self) -> Inbox:
         queue: Inbox = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
         self._subscribers.append(queue)

@@ -247,8 +247,10 @@ class Ledger:
             self.events.emit(batch, "ring_cancelled", now, **fields, agent=command.agent)
         elif kind is Connect:
             assert isinstance(command, Connect)
-            if call is not None:
-                self.set(batch, call, agent=command.agent)
+            if call is not None:  # stored at once: a crash keeps the answer
+                view = self.acd.call_view(call.id)
+                answered = view.answer_s if view is not None else now
+                self.set(batch, call, agent=command.agent, answer_s=answered)
             self.agent_changed(command.agent, now)
             self.events.emit(batch, "connected", now, **fields, agent=command.agent)
         elif kind is End:
@@ -257,6 +259,11 @@ class Ledger:
                 agent = call.row["agent"]
                 if agent is not None:
                     self.agent_changed(agent, now)
+                view = self.acd.call_view(call.id)
+                if view is not None and view.end_s is not None:  # talk over, wrap-up on: a
+                    # crash keeps what the completion acknowledged (its record follows)
+                    self.set(batch, call, answer_s=view.answer_s, end_s=view.end_s,
+                             talk_s=view.talk_s)  # fmt: skip
             self.events.emit(batch, "ended", now, **fields, outcome=command.outcome.value)
         elif kind is Transferred:
             assert isinstance(command, Transferred)

@@ -48,6 +48,7 @@ from callsim.core import (
     CallbackUnanswered,
     CallEnded,
     CallerHungUp,
+    CallState,
     CallTransferred,
     ClientBook,
     ContactBook,
@@ -103,7 +104,13 @@ class Service:
         self._wall = wall
         self.zone = centre_zone(scenario)
         repository = Repository(store)
-        repository.interrupt_open_calls(Outcome.INTERRUPTED.value)
+        repository.interrupt_open_calls(
+            Outcome.INTERRUPTED.value,
+            {  # in wrap-up: the talk is over, its completion acknowledged
+                CallState.WRAP_UP.value: Outcome.ANSWERED.value,
+                Outcome.CALLBACK_FAILED.value: Outcome.CALLBACK_FAILED.value,
+            },
+        )
         started = wall()
         self.run = repository.start_run(started, speedup, scenario_name, scenario_hash(scenario))
         self.agent_skills = self._load_agents(repository)
@@ -162,6 +169,7 @@ class Service:
         self.flush()
         self.stopped = self.views.stopped = self.lag.stopped = True
         self.uow.repository.stop_run(self.run, self._wall())
+        self.events.close()  # the streams and long polls end at once
         for waiters in self.ledger.offer_waiters.values():
             for w in waiters:
                 if not w.done():

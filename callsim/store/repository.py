@@ -28,10 +28,18 @@ class Repository:
 
     # -- runs and start-up --------------------------------------------------------------
 
-    def interrupt_open_calls(self, outcome: str) -> None:
-        """Close what a killed run left open: its calls end with ``outcome``."""
+    def interrupt_open_calls(self, outcome: str, over: Mapping[str, str]) -> None:
+        """Close what a killed run left open: a call whose talk was over keeps the outcome
+        its status says (``over``: status -> outcome; answer, talk and end as stored), the
+        others end with ``outcome`` (an answered one keeps its answer)."""
         c = tables.calls.c
         with self.store.transaction() as conn:
+            for status, ended in over.items():
+                conn.execute(
+                    update(tables.calls)
+                    .where(c.outcome.is_(None), c.status == status)
+                    .values(outcome=ended, status=ended)
+                )
             conn.execute(
                 update(tables.calls)
                 .where(c.outcome.is_(None))
