@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from callsim.analytics import kpi
 from callsim.core import CallRecord, Outcome, StaffedSpan
 from callsim.core.inbound import Identification, InboundCall, PolicyResult
 
@@ -374,11 +375,6 @@ def _client_counts(
 # -- across replications ------------------------------------------------------------------
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
-
 # Student's t quantile 0.975 for 1..30 degrees of freedom (published tables, 9 digits)
 _T975 = (
     12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851,
@@ -454,23 +450,24 @@ def metric_samples(
         staffed = np.stack([r.staffed_total_s.sum() for r in reps])
     else:
         busy, staffed = stack("busy_s"), stack("staffed_s")
+    within, wait_answered = stack("within"), stack("wait_answered_s")
     return {
         "offered": offered,
         "answered": answered,
         "abandoned": abandoned,
-        "service_level": _ratio(stack("within"), offered),
-        "abandon_rate": _ratio(abandoned, offered),
-        "asa_s": _ratio(stack("wait_answered_s"), answered),
-        "mean_wait_s": _ratio(
-            stack("wait_answered_s") + stack("wait_abandoned_s"), answered + abandoned
+        "service_level": kpi.service_level(within, offered),
+        "abandon_rate": kpi.abandon_rate(abandoned, offered),
+        "asa_s": kpi.asa_s(wait_answered, answered),
+        "mean_wait_s": kpi.mean_wait_s(
+            wait_answered, stack("wait_abandoned_s"), answered, abandoned
         ),
         # the other two service-level definitions (the one above: of offered calls, the
         # short abandons not counted as offered)
-        "service_level_of_answered": _ratio(stack("within"), answered),
-        "service_level_all_offered": _ratio(stack("within"), offered + stack("short_abandoned")),
-        "aht_s": _ratio(stack("handle_s"), answered),
-        "occupancy": _ratio(busy, staffed),
-        "p_wait": _ratio(stack("waited"), offered),
+        "service_level_of_answered": kpi.service_level(within, answered),
+        "service_level_all_offered": kpi.service_level(within, offered + stack("short_abandoned")),
+        "aht_s": kpi.aht_s(stack("handle_s"), answered),
+        "occupancy": kpi.occupancy(busy, staffed),
+        "p_wait": kpi.p_wait(stack("waited"), offered),
     }
 
 
@@ -570,15 +567,6 @@ def wait_percentiles(
         each = [hist_percentile(h, q, a) for h, a in zip(hists, atoms, strict=True)]
         pooled = hist_percentile(pooled_hist, q, pooled_atoms)
         out[f"p{q}"] = ci_of(np.array(each)) | {"pooled": or_none(pooled)}
-    return out
-
-
-def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:
-    out: dict[str, dict[str, float | None]] = {}
-    for name in METRICS:
-        mean, half = mean_ci(samples[name][:, None] if samples[name].ndim == 1 else samples[name])
-        m, h = float(np.ravel(mean)[0]), float(np.ravel(half)[0])
-        out[name] = {"mean": None if math.isnan(m) else m, "ci95": None if math.isnan(h) else h}
     return out
 
 
