@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics import kpi
-from callsim.core import CallRecord, Outcome, StaffedSpan
+from callsim.core import CallRecord, Outcome, StaffedSpan, Status
 from callsim.core.inbound import Identification, InboundCall, PolicyResult
 
 OUTCOMES = [o.value for o in Outcome]
@@ -570,16 +570,41 @@ def wait_percentiles(
     return out
 
 
+# a call whose ticket is left in one of these states is not resolved
+LEFT_OPEN = frozenset({Status.OPEN, Status.NEEDS_FOLLOW_UP})
+
+
+@dataclass(frozen=True, slots=True)
+class FirstContactResolution:
+    """The live service's first-contact resolution of a day's answered calls from
+    identified callers. (The simulator's follow-up figure, with no window and no tickets,
+    is ``kpi.recall_free_share``: another measure under another name.)"""
+
+    answered_identified: int
+    called_again: int  # the same contact called again within the window
+    ticket_left_open: int  # else: the call's ticket is still open or needs follow-up
+    first_contact_resolution: float | None  # the rest, as a share (None: no calls)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answered_identified": self.answered_identified,
+            "called_again": self.called_again,
+            "ticket_left_open": self.ticket_left_open,
+            "first_contact_resolution": self.first_contact_resolution,
+        }
+
+
 def first_contact_resolution(
     answered: list[tuple[int, int, float]],
     calls_of: Mapping[int, list[float]],
     unresolved: set[int],
     window_s: float,
-) -> dict[str, Any]:
+) -> FirstContactResolution:
     """First-contact resolution of a day's answered calls from identified callers
     (``answered``: call, contact, time): resolved unless the same contact called again
     within ``window_s`` (``calls_of``: each contact's call times, sorted) or the call left
-    a ticket open or needing follow-up (``unresolved``: those calls)."""
+    a ticket open or needing follow-up (``unresolved``: those calls, whose ticket is in a
+    ``LEFT_OPEN`` state)."""
     again = 0
     ticket_open = 0
     for call, contact, at in answered:
@@ -590,9 +615,5 @@ def first_contact_resolution(
         elif call in unresolved:
             ticket_open += 1
     n = len(answered)
-    return {
-        "answered_identified": n,
-        "called_again": again,
-        "ticket_left_open": ticket_open,
-        "first_contact_resolution": round((n - again - ticket_open) / n, 6) if n else None,
-    }
+    resolved = kpi.shown(kpi.ratio(n - again - ticket_open, n), 6)
+    return FirstContactResolution(n, again, ticket_open, resolved)
