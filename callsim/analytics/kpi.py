@@ -66,15 +66,20 @@ def mean_wait_s(wait_answered_s: Any, wait_abandoned_s: Any, answered: Any, aban
     return ratio(np.add(wait_answered_s, wait_abandoned_s), np.add(answered, abandoned))
 
 
+def share(part: Any, whole: Any) -> Any:
+    """``part`` of a count ``whole`` of calls or callers, 0 where there were none (the
+    counts-a-day shares of the simulator's summary: busy, callbacks, right-party)."""
+    out = np.asarray(part, dtype=float) / np.maximum(np.asarray(whole, dtype=float), 1)
+    return out if out.ndim else float(out)
+
+
 def recall_free_share(served: Any, recalled: Any) -> Any:
     """The simulator's follow-up figure: of the served first calls (no follow-ups
     themselves), the share whose caller did not call again, however late (the recalls
     that would come after the horizon's end count). Not the live service's
     ``first_contact_resolution``, which has a window and counts open tickets
     (``analytics.metrics.first_contact_resolution``); 0 without served calls."""
-    served, recalled = np.asarray(served, dtype=float), np.asarray(recalled, dtype=float)
-    out = 1 - recalled / np.maximum(served, 1)
-    return out if out.ndim else float(out)
+    return 1 - share(recalled, served)
 
 
 def shown(x: Any, digits: int | None = None) -> float | None:

@@ -209,7 +209,7 @@ def _combine(
     if busy.sum() or balked.sum():  # finite lines or queue positions, or balking
         busy_and_balking = BusyAndBalking(
             busy=float(busy.mean()),
-            busy_share=Estimate.of(busy / np.maximum(samples["offered"], 1)),
+            busy_share=Estimate.of(kpi.share(busy, samples["offered"])),
             retrials_after_busy=sum(r.retrials_busy for r in reps),
             balked=float(balked.mean()),
         )
@@ -218,7 +218,7 @@ def _combine(
         callbacks = Callbacks(
             offered=float(offered_cb.mean()),  # calls a day
             each=_callbacks(by_queue.sum(axis=1), samples["offered"]),
-            accept_rate=Estimate.of(by_queue[..., 0].sum(axis=1) / np.maximum(offered_cb, 1)),
+            accept_rate=Estimate.of(kpi.share(by_queue[..., 0].sum(axis=1), offered_cb)),
         )
     outbound = None
     if plan.outbound is not None:
@@ -228,7 +228,7 @@ def _combine(
             queue=plan.streams[plan.outbound[0]].queue,
             dialled=float(dialled.mean()),  # numbers a day
             right_party=float(reached.mean()),
-            right_party_rate=Estimate.of(reached / np.maximum(dialled, 1)),
+            right_party_rate=Estimate.of(kpi.share(reached, dialled)),
         )
     served = np.array([r.served_first for r in reps], dtype=float)
     follow_ups = None
@@ -368,14 +368,16 @@ def _callbacks(counts: np.ndarray, offered: np.ndarray) -> QueueCallbacks:
     accepted a callback)."""
     accepted, connected, failed, delay = counts.T
     taken = connected + failed  # an agent took it and dialled
-    callers = np.maximum(offered + accepted, 1)
+    callers = offered + accepted
     return QueueCallbacks(
         accepted=float(accepted.mean()),
         connected=float(connected.mean()),
         failed=float(failed.mean()),  # dialled, nobody answered
-        connect_rate=Estimate.of(connected / np.maximum(accepted, 1)),
-        mean_delay_s=Estimate.of(np.where(taken > 0, delay / np.maximum(taken, 1), np.nan)),
-        of_callers=CallerShares(*(Estimate.of(n / callers) for n in (accepted, connected, failed))),
+        connect_rate=Estimate.of(kpi.share(connected, accepted)),
+        mean_delay_s=Estimate.of(kpi.ratio(delay, taken)),
+        of_callers=CallerShares(
+            *(Estimate.of(kpi.share(n, callers)) for n in (accepted, connected, failed))
+        ),
     )
 
 
