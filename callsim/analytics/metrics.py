@@ -1,6 +1,8 @@
 """Contact-centre metrics of call records, one definition for both shells: from one
 replication's (or one live day's) records to per-interval, per-queue counts and sums, and
-from many replications to means with 95 % confidence half-widths.
+from many replications to means with 95 % confidence half-widths. The ratios themselves
+are ``analytics.kpi``'s; the live service's first-contact resolution is here too, and is
+not the simulator's ``recall_free_share`` (two measures, two names).
 
 Definitions (each call counts in the interval it arrived in; warm-up calls are out):
 service_level = answered within the threshold / offered; abandon_rate = abandoned /
@@ -510,8 +512,7 @@ def hist_percentile(hist: np.ndarray, q: float, atoms: np.ndarray | None = None)
 
 def or_none(x: float) -> float | None:
     """A figure for JSON: NaN (undefined) as None."""
-    x = float(x)
-    return None if math.isnan(x) else x
+    return kpi.shown(x)
 
 
 def ci_of(samples: np.ndarray) -> dict[str, float | None]:
