@@ -201,15 +201,15 @@ def test_an_overnight_centre_simulates_through_midnight(tmp_path: Path) -> None:
     result = simulate(sc, replications=1, seed=2, workers=1)
     rows = result.interval_rows
     # one night is one horizon day: the hours after midnight keep its label
-    assert [(r["day"], r["interval_start"]) for r in rows][:3] == [
+    assert [(r.day, r.interval_start) for r in rows][:3] == [
         (1, "22:00"),
         (1, "23:00"),
         (1, "00:00"),
     ]
     assert len(rows) == 8
-    assert all(r["offered"] > 0 for r in rows)  # calls every hour of the night
-    assert all(r["answered"] == r["offered"] for r in rows)
-    staffed = [r["agents_staffed"] for r in rows]
+    assert all(r.offered > 0 for r in rows)  # calls every hour of the night
+    assert all(r.answered == r.offered for r in rows)
+    staffed = [r.agents_staffed for r in rows]
     assert staffed[4] == pytest.approx(4.5)  # 02:00-03:00: three of six on a half-hour break
 
 
@@ -232,10 +232,10 @@ def test_a_week_of_24_7_service(tmp_path: Path) -> None:
     result = simulate(load_scenario(path), replications=1, seed=2, workers=1)
     rows = result.interval_rows
     assert len(rows) == 7 * 6
-    assert rows[-1]["day"] == 7
-    assert rows[-1]["interval_start"] == "20:00"
+    assert rows[-1].day == 7
+    assert rows[-1].interval_start == "20:00"
     # log out and in at midnight (and at noon: a 24-hour shift from 12:00)
-    assert all(r["agents_staffed"] == pytest.approx(6) for r in rows)
+    assert all(r.agents_staffed == pytest.approx(6) for r in rows)
     assert result.labels[6] == "d2 00:00"
 
 

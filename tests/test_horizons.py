@@ -43,7 +43,7 @@ def expected_calls(s: Scenario) -> float:
 def calls_by_label(result: SimulationResult) -> dict[int, float]:
     out: dict[int, float] = {}
     for row in result.interval_rows:
-        out[row["day"]] = out.get(row["day"], 0.0) + (row["offered"] or 0.0)
+        out[row.day] = out.get(row.day, 0.0) + (row.offered or 0.0)
     return out
 
 
@@ -57,9 +57,9 @@ def test_a_working_week_takes_calls_in_its_opening_hours_only() -> None:
     assert [d["day"] for d in days] == [1, 2, 3, 4, 5]
     for d in days:  # Poisson sd of a day's mean over 2 replications: 27
         assert d["offered"] == pytest.approx(1500, abs=110)
-    night = [r for r in result.interval_rows if not "08:00" <= r["interval_start"] < "18:00"]
+    night = [r for r in result.interval_rows if not "08:00" <= r.interval_start < "18:00"]
     assert len(night) == 4 * 14
-    assert sum(r["offered"] or 0 for r in night) == 0
+    assert sum(r.offered or 0 for r in night) == 0
     assert check_scenario(week) == []
 
 
@@ -84,14 +84,14 @@ def test_overnight_days_have_one_day_label_in_both_tables() -> None:
     nights = centre("22:00", "06:00", 3, {"per_hour": 60})
     assert expected_calls(nights) == pytest.approx(3 * 8 * 60)
     result = simulate(nights, replications=2, workers=1)
-    labels = [(r["day"], r["interval_start"]) for r in result.interval_rows]
+    labels = [(r.day, r.interval_start) for r in result.interval_rows]
     assert labels[:3] == [(1, "22:00"), (1, "23:00"), (1, "00:00")]
     assert labels[-1] == (3, "05:00")
     by_label = calls_by_label(result)
     assert by_label == {d["day"]: d["offered"] for d in result.summary["days"]}
     assert sum(by_label.values()) == result.summary["totals"]["offered"]["mean"]
-    day = [r for r in result.interval_rows if "06:00" <= r["interval_start"] < "22:00"]
-    assert sum(r["offered"] or 0 for r in day) == 0
+    day = [r for r in result.interval_rows if "06:00" <= r.interval_start < "22:00"]
+    assert sum(r.offered or 0 for r in day) == 0
     assert result.labels[2] == "d1 00:00"
 
 
@@ -101,7 +101,7 @@ def test_days_are_24_hours_from_the_start_whatever_the_interval() -> None:
     s = centre("08:00", "24:00", 3, {"per_hour": 30})
     s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"interval_min": 960})})
     result = simulate(s, replications=1, workers=1)
-    assert [r["day"] for r in result.interval_rows] == [1, 1, 2, 3]
+    assert [r.day for r in result.interval_rows] == [1, 1, 2, 3]
     assert calls_by_label(result) == {d["day"]: d["offered"] for d in result.summary["days"]}
 
 

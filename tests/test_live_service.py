@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from callsim.analytics.kpi import INTERVAL_COLUMNS
 from callsim.core import Acd, AgentAnswered, AgentLoggedIn, AgentRejected, CallArrived
 from callsim.scenario import load_scenario
 from callsim.scenario.centre import acd_config
@@ -106,6 +107,10 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
         stats = s.ok("GET", "/v1/stats/intervals")
         row = next(r for r in stats["intervals"] if r["queue"] == "reception" and r["offered"])
         assert (row["offered"], row["answered"], row["service_level"]) == (1, 1, 1.0)
+        assert list(row) == [*INTERVAL_COLUMNS, "predicted"]  # intervals.csv's row
+        assert (row["day"], row["interval_start"], row["service_level_ci95"]) == (
+            1, row["interval_start"][:2] + ":00", None
+        )  # fmt: skip
         assert row["predicted"]["model"] == "erlang_a"
         live = s.ok("GET", "/v1/stats/realtime")
         assert live["queues"][0]["answered"] == 1

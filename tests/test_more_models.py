@@ -292,7 +292,7 @@ def test_recalls_and_transfers_of_served_calls() -> None:
     # a transfer is decided first (10 %), then a recall: 20 % after novices, 5 % after
     # experts, who take about half the calls
     recall = 0.9 * (0.5 * 0.2 + 0.5 * 0.05)
-    assert f["first_contact_resolution"]["mean"] == pytest.approx(1 - recall, abs=0.03)
+    assert f["recall_free_share"]["mean"] == pytest.approx(1 - recall, abs=0.03)
     offered = s["queues"]["support"]["offered"]["mean"]
     assert f["forwarded"] == pytest.approx(0.1 * offered, rel=0.25)
     # transferred callers are billing's only calls
@@ -485,9 +485,9 @@ def test_connected_days_carry_the_abandoners_to_the_next_day() -> None:
     assert s["retrials_lost_to_closing"] / 4 == days[-1]["abandoned"]
     assert s["retrials"] / 4 == days[1]["from_day_before"] + days[2]["from_day_before"]
     # those who call the next day call when the others do: in the day's hours
-    night = [r for r in result.interval_rows if not "08:00" <= r["interval_start"] < "18:00"]
+    night = [r for r in result.interval_rows if not "08:00" <= r.interval_start < "18:00"]
     assert night
-    assert sum(r["offered"] or 0 for r in night) == 0
+    assert sum(r.offered or 0 for r in night) == 0
 
 
 def test_agents_on_a_personal_device_answer_later_and_less_surely() -> None:

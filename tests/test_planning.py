@@ -78,7 +78,7 @@ def test_on_duty_logs_agents_in_and_out_by_the_count() -> None:
         }
     ]
     result = simulate(small(agents=agents), replications=2, workers=1)
-    staffed = {r["interval_start"]: r["agents_staffed"] for r in result.interval_rows}
+    staffed = {r.interval_start: r.agents_staffed for r in result.interval_rows}
     assert staffed["08:00"] == pytest.approx(3)
     assert staffed["10:00"] == pytest.approx(5)
     assert staffed["11:30"] == pytest.approx(2, abs=0.2)  # logging out after a last call
@@ -341,7 +341,7 @@ def test_staffing_by_simulation_is_sure_not_lucky(
                      workers=2)  # fmt: skip
     for r, other in zip(doc["intervals"], again.interval_rows, strict=True):
         if r["achieved"]["verdict"] == "meets":
-            assert other["service_level"] + other["service_level_ci95"] >= 0.8, other
+            assert other.service_level + other.service_level_ci95 >= 0.8, other
 
 
 def test_confidence_staffs_for_the_share_of_days() -> None:

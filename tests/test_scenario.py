@@ -78,7 +78,7 @@ agents:
     totals = result.summary["totals"]
     assert totals["abandoned"]["mean"] > 10  # 150 calls/h on four agents, patience ~90 s
     assert result.summary["retrials"] > 0  # so some of those callers called back
-    assert {r["queue"] for r in result.interval_rows} == {"a", "b"}
+    assert {r.queue for r in result.interval_rows} == {"a", "b"}
     assert len(result.interval_rows) == 2 * 8  # two queues, eight 15-minute intervals
 
 

@@ -1,6 +1,8 @@
 """Contact-centre metrics of call records, one definition for both shells: from one
 replication's (or one live day's) records to per-interval, per-queue counts and sums, and
-from many replications to means with 95 % confidence half-widths.
+from many replications to means with 95 % confidence half-widths. The ratios themselves
+are ``analytics.kpi``'s; the live service's first-contact resolution is here too, and is
+not the simulator's ``recall_free_share`` (two measures, two names).
 
 Definitions (each call counts in the interval it arrived in; warm-up calls are out):
 service_level = answered within the threshold / offered; abandon_rate = abandoned /
@@ -26,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from callsim.core import CallRecord, Outcome, StaffedSpan
+from callsim.analytics import kpi
+from callsim.core import CallRecord, Outcome, StaffedSpan, Status
 from callsim.core.inbound import Identification, InboundCall, PolicyResult
 
 OUTCOMES = [o.value for o in Outcome]
@@ -374,11 +377,6 @@ def _client_counts(
 # -- across replications ------------------------------------------------------------------
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
-
 # Student's t quantile 0.975 for 1..30 degrees of freedom (published tables, 9 digits)
 _T975 = (
     12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851,
@@ -454,23 +452,24 @@ def metric_samples(
         staffed = np.stack([r.staffed_total_s.sum() for r in reps])
     else:
         busy, staffed = stack("busy_s"), stack("staffed_s")
+    within, wait_answered = stack("within"), stack("wait_answered_s")
     return {
         "offered": offered,
         "answered": answered,
         "abandoned": abandoned,
-        "service_level": _ratio(stack("within"), offered),
-        "abandon_rate": _ratio(abandoned, offered),
-        "asa_s": _ratio(stack("wait_answered_s"), answered),
-        "mean_wait_s": _ratio(
-            stack("wait_answered_s") + stack("wait_abandoned_s"), answered + abandoned
+        "service_level": kpi.service_level(within, offered),
+        "abandon_rate": kpi.abandon_rate(abandoned, offered),
+        "asa_s": kpi.asa_s(wait_answered, answered),
+        "mean_wait_s": kpi.mean_wait_s(
+            wait_answered, stack("wait_abandoned_s"), answered, abandoned
         ),
         # the other two service-level definitions (the one above: of offered calls, the
         # short abandons not counted as offered)
-        "service_level_of_answered": _ratio(stack("within"), answered),
-        "service_level_all_offered": _ratio(stack("within"), offered + stack("short_abandoned")),
-        "aht_s": _ratio(stack("handle_s"), answered),
-        "occupancy": _ratio(busy, staffed),
-        "p_wait": _ratio(stack("waited"), offered),
+        "service_level_of_answered": kpi.service_level(within, answered),
+        "service_level_all_offered": kpi.service_level(within, offered + stack("short_abandoned")),
+        "aht_s": kpi.aht_s(stack("handle_s"), answered),
+        "occupancy": kpi.occupancy(busy, staffed),
+        "p_wait": kpi.p_wait(stack("waited"), offered),
     }
 
 
@@ -513,8 +512,7 @@ def hist_percentile(hist: np.ndarray, q: float, atoms: np.ndarray | None = None)
 
 def or_none(x: float) -> float | None:
     """A figure for JSON: NaN (undefined) as None."""
-    x = float(x)
-    return None if math.isnan(x) else x
+    return kpi.shown(x)
 
 
 def ci_of(samples: np.ndarray) -> dict[str, float | None]:
@@ -573,13 +571,28 @@ def wait_percentiles(
     return out
 
 
-def summarize(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:
-    out: dict[str, dict[str, float | None]] = {}
-    for name in METRICS:
-        mean, half = mean_ci(samples[name][:, None] if samples[name].ndim == 1 else samples[name])
-        m, h = float(np.ravel(mean)[0]), float(np.ravel(half)[0])
-        out[name] = {"mean": None if math.isnan(m) else m, "ci95": None if math.isnan(h) else h}
-    return out
+# a call whose ticket is left in one of these states is not resolved
+LEFT_OPEN = frozenset({Status.OPEN, Status.NEEDS_FOLLOW_UP})
+
+
+@dataclass(frozen=True, slots=True)
+class FirstContactResolution:
+    """The live service's first-contact resolution of a day's answered calls from
+    identified callers. (The simulator's follow-up figure, with no window and no tickets,
+    is ``kpi.recall_free_share``: another measure under another name.)"""
+
+    answered_identified: int
+    called_again: int  # the same contact called again within the window
+    ticket_left_open: int  # else: the call's ticket is still open or needs follow-up
+    first_contact_resolution: float | None  # the rest, as a share (None: no calls)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answered_identified": self.answered_identified,
+            "called_again": self.called_again,
+            "ticket_left_open": self.ticket_left_open,
+            "first_contact_resolution": self.first_contact_resolution,
+        }
 
 
 def first_contact_resolution(
@@ -587,11 +600,12 @@ def first_contact_resolution(
     calls_of: Mapping[int, list[float]],
     unresolved: set[int],
     window_s: float,
-) -> dict[str, Any]:
+) -> FirstContactResolution:
     """First-contact resolution of a day's answered calls from identified callers
     (``answered``: call, contact, time): resolved unless the same contact called again
     within ``window_s`` (``calls_of``: each contact's call times, sorted) or the call left
-    a ticket open or needing follow-up (``unresolved``: those calls)."""
+    a ticket open or needing follow-up (``unresolved``: those calls, whose ticket is in a
+    ``LEFT_OPEN`` state)."""
     again = 0
     ticket_open = 0
     for call, contact, at in answered:
@@ -602,9 +616,5 @@ def first_contact_resolution(
         elif call in unresolved:
             ticket_open += 1
     n = len(answered)
-    return {
-        "answered_identified": n,
-        "called_again": again,
-        "ticket_left_open": ticket_open,
-        "first_contact_resolution": round((n - again - ticket_open) / n, 6) if n else None,
-    }
+    resolved = kpi.shown(kpi.ratio(n - again - ticket_open, n), 6)
+    return FirstContactResolution(n, again, ticket_open, resolved)

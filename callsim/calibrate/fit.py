@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from callsim.analytics import kpi
 from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
 
@@ -115,10 +116,6 @@ class Observed:
     present_fine: np.ndarray  # [day, slot]: the same every STAFF_STEP_MIN minutes
     outside: int  # calls of these days arriving outside the frame
 
-    def rate(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / np.maximum(den, 1e-12), np.nan)
-
     def metrics(self, axis: int | None = None) -> dict[str, np.ndarray]:
         """abandon_rate, asa_s, mean_wait_s, service_level: per cell, or summed over
         ``axis`` first (1: per day)."""
@@ -128,10 +125,12 @@ class Observed:
 
         off, ans, ab = s(self.offered), s(self.answered), s(self.abandoned)
         return {
-            "abandon_rate": self.rate(ab, off),
-            "asa_s": self.rate(s(self.wait_answered_s), ans),
-            "mean_wait_s": self.rate(s(self.wait_answered_s) + s(self.wait_abandoned_s), ans + ab),
-            "service_level": self.rate(s(self.within), off),
+            "abandon_rate": kpi.abandon_rate(ab, off),
+            "asa_s": kpi.asa_s(s(self.wait_answered_s), ans),
+            "mean_wait_s": kpi.mean_wait_s(
+                s(self.wait_answered_s), s(self.wait_abandoned_s), ans, ab
+            ),
+            "service_level": kpi.service_level(s(self.within), off),
         }
 
 

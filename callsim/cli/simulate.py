@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from callsim.analytics.kpi import INTERVAL_COLUMNS, IntervalRow
 from callsim.analytics.precision import CAP, FLOOR, MIN_REPLICATIONS, Look, parse_precision
+from callsim.analytics.summary import (
+    AGENT_COLUMNS,
+    Estimate,
+    WaitPercentile,
+    WaitPercentiles,
+    document,
+)
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.report.files import (
@@ -115,7 +126,8 @@ def run(
     if not quiet:
         show(result)
         if bound is not None:
-            err.print(stopped(result.summary["stopping_rule"]))
+            assert result.stats.stopping_rule is not None
+            err.print(stopped(result.stats.stopping_rule))
         err.print(f"Wrote {', '.join(p.name for p in written)} to {folder}")
 
 
@@ -125,7 +137,7 @@ def look_line(label: str, seen: Look) -> str:
     return f"{label}: widest {seen.widest} ±{seen.ci95:.4g} (bound ±{seen.allowed:.4g})"
 
 
-def stopped(rule: dict[str, Any], what: str = "every headline figure") -> str:
+def stopped(rule: Mapping[str, Any], what: str = "every headline figure") -> str:
     """One line: how a run to a precision ended."""
     w = rule["widest"]
     how = (
@@ -153,15 +165,15 @@ def write_results(
 ) -> list[Path]:
     summary = result.summary | {"written": datetime.now().isoformat(timespec="seconds")}
     files = [write_json(folder / "summary.json", summary)]
-    rows = result.interval_rows
     files.append(
-        write_csv(folder / "intervals.csv", list(rows[0]), [list(r.values()) for r in rows])
+        write_csv(
+            folder / "intervals.csv", INTERVAL_COLUMNS, [r.values() for r in result.interval_rows]
+        )
     )
-    agents = result.agent_rows
     files.append(
-        write_csv(folder / "agents.csv", list(agents[0]), [list(r.values()) for r in agents])
+        write_csv(folder / "agents.csv", AGENT_COLUMNS, [r.values() for r in result.agent_rows])
     )
-    clients = result.summary.get("clients")
+    clients = document(result.stats.clients)  # rows of the JSON's names
     if clients:
         fields = list(next(iter(clients.values())))
         per_client = [[name, *(v[f] for f in fields)] for name, v in clients.items()]
@@ -169,8 +181,10 @@ def write_results(
     if plots:
         from callsim.report.plot import plot_day, plot_waits
 
-        total = _by_interval(result)
-        sl = {"service level": total["service_level"], "abandon rate": total["abandon_rate"]}
+        sl = {
+            "service level": _by_interval(result, "service_level"),
+            "abandon rate": _by_interval(result, "abandon_rate"),
+        }
         threshold = sc.service_level.sl_threshold_s
         files.append(
             plot_day(folder / "service_level.png", result.labels, sl,
@@ -178,7 +192,8 @@ def write_results(
                      ylabel="share of offered calls", target=sc.service_level.sl_target)
         )  # fmt: skip
         files.append(
-            plot_day(folder / "occupancy.png", result.labels, {"occupancy": total["occupancy"]},
+            plot_day(folder / "occupancy.png", result.labels,
+                     {"occupancy": _by_interval(result, "occupancy")},
                      title=f"{sc.name}: agent occupancy", ylabel="occupancy")
         )  # fmt: skip
         files.append(
@@ -188,87 +203,96 @@ def write_results(
     return files
 
 
-def _by_interval(result: SimulationResult) -> dict[str, tuple[list[Any], list[Any]]]:
-    """Per-interval series of the first queue when there is one, else offered-weighted."""
-    series: dict[str, tuple[list[Any], list[Any]]] = {}
+# each plotted ratio: its mean and CI half-width in a row, and what weighs the queues
+_SERIES: dict[str, tuple[Callable[[IntervalRow], float | None], ...]] = {
+    "service_level": (
+        attrgetter("service_level"), attrgetter("service_level_ci95"), attrgetter("offered")
+    ),
+    "abandon_rate": (
+        attrgetter("abandon_rate"), attrgetter("abandon_rate_ci95"), attrgetter("offered")
+    ),
+    "occupancy": (
+        attrgetter("occupancy"), attrgetter("occupancy_ci95"), attrgetter("agents_staffed")
+    ),
+}  # fmt: skip
+
+
+def _by_interval(result: SimulationResult, metric: str) -> tuple[list[Any], list[Any]]:
+    """A per-interval series of ``metric`` (means and CI half-widths): of the first queue
+    when there is one, else weighted by offered calls (occupancy: by agents staffed)."""
+    value, ci95, weigh = _SERIES[metric]
     per_interval = len(result.interval_rows) // max(1, len(result.labels))  # one row a queue
-    for metric in ("service_level", "abandon_rate", "occupancy"):
-        means, halves = [], []
-        for i in range(len(result.labels)):
-            rows = result.interval_rows[i * per_interval : (i + 1) * per_interval]
-            weight = (
-                [r["offered"] or 0.0 for r in rows]
-                if metric != "occupancy"
-                else [r["agents_staffed"] or 0.0 for r in rows]
-            )
-            total = sum(weight)
-            if not total:  # no calls (or nobody staffed): a gap, not a zero
-                means.append(math.nan)
-                halves.append(math.nan)
-                continue
-            means.append(
-                sum((r[metric] or 0.0) * w for r, w in zip(rows, weight, strict=True)) / total
-            )
-            halves.append(
-                sum((r.get(f"{metric}_ci95") or 0.0) * w for r, w in zip(rows, weight, strict=True))
-                / total
-            )
-        series[metric] = (means, halves)
-    return series
+    means: list[Any] = []
+    halves: list[Any] = []
+    for i in range(len(result.labels)):
+        rows = result.interval_rows[i * per_interval : (i + 1) * per_interval]
+        weight = [weigh(r) or 0.0 for r in rows]
+        total = sum(weight)
+        if not total:  # no calls (or nobody staffed): a gap, not a zero
+            means.append(math.nan)
+            halves.append(math.nan)
+            continue
+        means.append(sum((value(r) or 0.0) * w for r, w in zip(rows, weight, strict=True)) / total)
+        halves.append(sum((ci95(r) or 0.0) * w for r, w in zip(rows, weight, strict=True)) / total)
+    return means, halves
 
 
 def show(result: SimulationResult) -> None:
-    s = result.summary
-    queues = list(s["queues"]) if len(s["queues"]) > 1 else []
-    rows = [[m, _pm(s["totals"][m]), *(_pm(s["queues"][q][m]) for q in queues)] for m in METRICS]
-    blank = [""] * len(queues)  # all queues only
-    defs = s["service_level_definitions"]
-    rows += [
-        ["SL of answered calls", _pm(defs["of_answered"]), *blank],
-        ["SL of all offered (short abandons too)", _pm(defs["of_all_offered"]), *blank],
+    s = result.stats
+    names = list(s.queues) if len(s.queues) > 1 else []
+    queues = [s.queues[q] for q in names]
+    rows = [
+        [m, _pm(getattr(s.totals, m)), *(_pm(getattr(q.kpis, m)) for q in queues)] for m in METRICS
     ]
-    if "callbacks" in s:  # beside the service level, which counts no callback
-        shares = [s["callbacks"], *(s["queues"][q].get("callbacks") for q in queues)]
+    blank = [""] * len(queues)  # all queues only
+    defs = s.service_level_definitions
+    rows += [
+        ["SL of answered calls", _pm(defs.of_answered), *blank],
+        ["SL of all offered (short abandons too)", _pm(defs.of_all_offered), *blank],
+    ]
+    if s.callbacks is not None:  # beside the service level, which counts no callback
+        shares = [s.callbacks.each, *(q.callbacks for q in queues)]
         at = METRICS.index("service_level") + 1
         rows[at:at] = [
-            [label, *("-" if c is None else _pm(c["of_callers"][key]) for c in shares)]
+            [label, *("-" if c is None else _pm(getattr(c.of_callers, key)) for c in shares)]
             for label, key in (
                 ("took a callback (not in SL), of callers", "accepted"),
                 ("  callback answered, of callers", "connected"),
                 ("  callback failed, of callers", "failed"),
             )
         ]
-    waits = [s["wait_percentiles_s"], *(s["queues"][q]["wait_percentiles_s"] for q in queues)]
-    rows += [[f"wait {p}, answered, s: mean of reps", *(_pm(w[p]) for w in waits)]
-             for p in waits[0]]  # fmt: skip
+    waits = [s.wait_percentiles_s, *(q.wait_percentiles_s for q in queues)]
+    percentiles = [f.name for f in dataclass_fields(WaitPercentiles)]
+    rows += [[f"wait {p}, answered, s: mean of reps", *(_pm(getattr(w, p)) for w in waits)]
+             for p in percentiles]  # fmt: skip
     rows.append(
         ["wait p50/80/90/95, all reps pooled, s",
-         *(" / ".join("-" if v["pooled"] is None else f"{v['pooled']:.4g}" for v in w.values())
+         *(" / ".join("-" if v is None else f"{v:.4g}"
+                      for v in (getattr(w, p).pooled for p in percentiles))
            for w in waits)]
     )  # fmt: skip
-    if bb := s.get("busy_and_balking"):
+    if bb := s.busy_and_balking:
         rows += [
-            ["heard busy (lines or queue full)", _pm(bb["busy_share"]), *blank],
-            ["balked, calls a day", f"{bb['balked']:.1f}", *blank],
+            ["heard busy (lines or queue full)", _pm(bb.busy_share), *blank],
+            ["balked, calls a day", f"{bb.balked:.1f}", *blank],
         ]
     print_table(
-        f"{s['scenario']}: {s['replications']} replications, seed {s['seed']}; "
-        "mean ± 95 % CI half-width",
-        ["metric", "all queues", *queues],
+        f"{s.scenario}: {s.replications} replications, seed {s.seed}; mean ± 95 % CI half-width",
+        ["metric", "all queues", *names],
         rows,
     )
-    if s.get("days"):
+    if s.days:
         print_table(
             "Day by day (connected days), means a day; carried: from the day before",
             ["day", "offered", "abandoned", "SL", "abandon", "carried"],
-            [[d["day"], f"{d['offered']:.0f}", f"{d['abandoned']:.0f}",
-              _pm(d["service_level"], 3), _pm(d["abandon_rate"], 3),
-              f"{d['from_day_before']:.1f}"]
-             for d in s["days"]],
+            [[d.day, f"{d.offered:.0f}", f"{d.abandoned:.0f}",
+              _pm(d.service_level, 3), _pm(d.abandon_rate, 3),
+              f"{d.from_day_before:.1f}"]
+             for d in s.days],
         )  # fmt: skip
-    if s.get("costs"):
-        c = s["costs"]
-        names = {
+    if s.costs:
+        c = s.costs
+        labels = {
             "wages": "wages", "abandon_cost": "abandoned calls", "waiting_cost": "waiting",
             "total_cost": "total cost", "revenue": "revenue", "margin": "margin",
             "cost_per_answered_call": "cost per answered call",
@@ -276,8 +300,8 @@ def show(result: SimulationResult) -> None:
         }  # fmt: skip
         print_table(f"Costs per simulated day ({c['currency']}), mean ± 95 % CI",
                     ["figure", "value"], [[label, _pm(c["per_day"][k])]
-                                          for k, label in names.items()])  # fmt: skip
-    if s.get("clients"):
+                                          for k, label in labels.items()])  # fmt: skip
+    if s.clients:
         short = {
             "calls": "calls", "answered": "answered", "abandoned": "abandoned",
             "service_level": "SL", "asa_s": "ASA s", "note": "notes",
@@ -288,19 +312,19 @@ def show(result: SimulationResult) -> None:
         per_client = [
             [name, *("-" if v[f] is None else round(v[f], 3 if f == "service_level" else 1)
                      for f in short)]
-            for name, v in s["clients"].items()
+            for name, v in document(s.clients).items()  # the JSON's columns, by name
         ]  # fmt: skip
         print_table("Clients: mean per simulated day", ["client", *short.values()], per_client)
     err.print(
-        f"{s['calls_simulated']:,} calls simulated in {s['wall_time_s']:.1f} s "
-        f"({s['calls_per_s'] or 0:,} calls/s, "
-        f"{'compiled' if s['core_compiled'] else 'pure-Python'} core); "
-        f"scenario hash {s['scenario_hash']}"
+        f"{s.calls_simulated:,} calls simulated in {s.wall_time_s:.1f} s "
+        f"({s.calls_per_s or 0:,} calls/s, "
+        f"{'compiled' if s.core_compiled else 'pure-Python'} core); "
+        f"scenario hash {s.scenario_hash}"
     )
 
 
-def _pm(v: dict[str, float | None], digits: int = 4) -> str:
-    mean, half = v["mean"], v["ci95"]
+def _pm(v: Estimate | WaitPercentile | Mapping[str, Any], digits: int = 4) -> str:
+    mean, half = (v["mean"], v["ci95"]) if isinstance(v, Mapping) else (v.mean, v.ci95)
     if mean is None:
         return "-"
     fmt = ".0f" if abs(mean) >= 100 else f".{digits}f" if abs(mean) < 1 else ".2f"

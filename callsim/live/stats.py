@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from callsim.analytics import kpi
 from callsim.analytics.erlang import erlang_a, erlang_c
+from callsim.analytics.kpi import IntervalRow
 from callsim.analytics.metrics import (
+    LEFT_OPEN,
     CallFacts,
     Frame,
+    ReplicationStats,
     facts_of_results,
     first_contact_resolution,
     reduce_replication,
 )
-from callsim.core import Acd, AgentState, CallRecord, StaffedSpan, Status, TicketBook, qualified
+from callsim.core import Acd, AgentState, CallRecord, StaffedSpan, TicketBook, qualified
 from callsim.errors import InputError
 from callsim.live.clock import Clock
 from callsim.live.codec import record_of
@@ -148,17 +152,16 @@ class Statistics:
         answered, calls_of, tickets = self.uow.reader().first_contacts(
             d.midnight, d.end, window_s, client
         )
-        left_open = (Status.OPEN, Status.NEEDS_FOLLOW_UP)
         unresolved = {
             r.call
             for r in tickets
-            if r.id in self.tickets.tickets and self.tickets.tickets[r.id].status in left_open
+            if r.id in self.tickets.tickets and self.tickets.tickets[r.id].status in LEFT_OPEN
         }
-        out = first_contact_resolution(answered, calls_of, unresolved, window_s)
+        fcr = first_contact_resolution(answered, calls_of, unresolved, window_s)
         return {
             "date": d.date.isoformat(),
             "window_h": window_h,
-            **out,
+            **fcr.to_dict(),
             "complete": self.clock.unix(self.clock.now()) >= d.end + window_s,
         }
 
@@ -222,31 +225,10 @@ class Statistics:
             start = k * frame.interval_s
             label = f"{int(start // 3600):02d}:{int(start % 3600 // 60):02d}"
             for j, q in enumerate(frame.queues):
-                offered = st.offered[k, j]
-                staffed = st.staffed_s[k, j]
-                if not offered and not staffed:
+                if not st.offered[k, j] and not st.staffed_s[k, j]:
                     continue
-                answered = st.answered[k, j]
-                observed = {
-                    "offered": int(offered),
-                    "answered": int(answered),
-                    "abandoned": int(st.abandoned[k, j]),
-                    "service_level": _ratio(st.within[k, j], offered),
-                    "abandon_rate": _ratio(st.abandoned[k, j], offered),
-                    "asa_s": _ratio(st.wait_answered_s[k, j], answered),
-                    "aht_s": _ratio(st.handle_s[k, j], answered),
-                    "occupancy": _ratio(st.busy_s[k, j], staffed),
-                    "p_wait": _ratio(st.waited[k, j], offered),
-                    "staffed_agents": round(staffed / frame.interval_s, 3),
-                }
-                rows.append(
-                    {
-                        "interval": label,
-                        "queue": q,
-                        **observed,
-                        "predicted": _predicted(observed, frame, patience.get(q)),
-                    }
-                )
+                row = interval_row(st, k, j, label, q, frame.interval_s)
+                rows.append(row.to_dict() | {"predicted": _predicted(row, frame, patience.get(q))})
         total = _queue_totals(frame.queues, *(getattr(st, name).sum(axis=0) for name in COUNTED))
         return {
             "date": date,
@@ -254,6 +236,33 @@ class Statistics:
             "intervals": rows,
             "total": total,
         }
+
+
+def interval_row(
+    st: ReplicationStats, k: int, j: int, label: str, queue: str, interval_s: float
+) -> IntervalRow:
+    """Interval ``k`` and queue ``j`` of one observed day as the simulator's row: the same
+    columns and ratios (rounded to 6 digits, agents staffed to 3); one day has no CI."""
+    offered, answered = st.offered[k, j], st.answered[k, j]
+    return IntervalRow(
+        day=1,
+        interval_start=label,
+        queue=queue,
+        offered=int(offered),
+        answered=int(answered),
+        abandoned=int(st.abandoned[k, j]),
+        service_level=kpi.shown(kpi.service_level(st.within[k, j], offered), 6),
+        service_level_ci95=None,
+        abandon_rate=kpi.shown(kpi.abandon_rate(st.abandoned[k, j], offered), 6),
+        abandon_rate_ci95=None,
+        asa_s=kpi.shown(kpi.asa_s(st.wait_answered_s[k, j], answered), 6),
+        asa_s_ci95=None,
+        aht_s=kpi.shown(kpi.aht_s(st.handle_s[k, j], answered), 6),
+        occupancy=kpi.shown(kpi.occupancy(st.busy_s[k, j], st.staffed_s[k, j]), 6),
+        occupancy_ci95=None,
+        p_wait=kpi.shown(kpi.p_wait(st.waited[k, j], offered), 6),
+        agents_staffed=round(st.staffed_s[k, j] / interval_s, 3),
+    )
 
 
 COUNTED = ("offered", "answered", "abandoned", "within", "wait_answered_s")
@@ -273,28 +282,24 @@ def _queue_totals(
             "offered": int(offered[j]),
             "answered": int(answered[j]),
             "abandoned": int(abandoned[j]),
-            "service_level": _ratio(within[j], offered[j]),
-            "asa_s": _ratio(wait_answered_s[j], answered[j]),
+            "service_level": kpi.shown(kpi.service_level(within[j], offered[j]), 6),
+            "asa_s": kpi.shown(kpi.asa_s(wait_answered_s[j], answered[j]), 6),
         }
         for j, q in enumerate(queues)
     }
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return None if not den else round(float(num) / float(den), 6)
-
-
 def _predicted(
-    observed: Mapping[str, Any], frame: Frame, patience_s: float | None
+    observed: IntervalRow, frame: Frame, patience_s: float | None
 ) -> dict[str, Any] | None:
     """The exact Erlang A (Erlang C without patience) of an interval's observed arrivals,
     handle time and staffed agents (rounded to the nearest whole agent)."""
-    # whole agents: at least one when anybody was staffed
-    agents = max(round(observed["staffed_agents"]), 1 if observed["staffed_agents"] else 0)
-    aht = observed["aht_s"]
-    if not observed["offered"] or not aht or agents < 1:
+    staffed = observed.agents_staffed or 0.0
+    agents = max(round(staffed), 1 if staffed else 0)  # at least one when anybody was staffed
+    aht = observed.aht_s
+    if not observed.offered or not aht or agents < 1:
         return None
-    rate = observed["offered"] / frame.interval_s
+    rate = observed.offered / frame.interval_s
     try:
         if patience_s:
             m: Any = erlang_a(rate, aht, patience_s, agents, frame.sl_threshold_s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,21 +18,40 @@ from typing import Any
 import numpy as np
 
 from callsim import __version__, core_compiled
+from callsim.analytics import kpi
 from callsim.analytics.costs import day_costs
+from callsim.analytics.kpi import IntervalRow
 from callsim.analytics.metrics import (
     CLIENT_FIELDS,
     METRICS,
     OUTCOMES,
     WAIT_BINS,
     ReplicationStats,
-    ci_of,
     mean_ci,
     metric_samples,
     or_none,
-    summarize,
     wait_percentiles,
 )
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
+from callsim.analytics.summary import (
+    AgentRow,
+    BusyAndBalking,
+    Callbacks,
+    CallerShares,
+    ClientDay,
+    Day,
+    Estimate,
+    Flow,
+    FollowUps,
+    Kpis,
+    Outbound,
+    QueueCallbacks,
+    QueueSummary,
+    ServiceLevelDefinitions,
+    Summary,
+    WaitPercentiles,
+    document,
+)
 from callsim.core import queue_log_lines
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
@@ -47,12 +66,17 @@ MAX_REPLICATIONS = 10_000
 
 @dataclass(frozen=True, slots=True)
 class SimulationResult:
-    summary: dict[str, Any]  # the --json document
-    interval_rows: list[dict[str, Any]]  # one per interval and queue
-    agent_rows: list[dict[str, Any]]
+    stats: Summary  # what the run found, typed
+    interval_rows: list[IntervalRow]  # one per interval and queue (intervals.csv)
+    agent_rows: list[AgentRow]  # agents.csv
     wait_bins: np.ndarray
     wait_hist: np.ndarray  # mean count per replication
     labels: list[str] = field(default_factory=list)  # each interval's start, for people
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` (and ``--json``) document of ``stats``."""
+        return document(self.stats)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +162,7 @@ def simulate(
             ex, [blob], seed, replications, precision, max_replications, figures, HEADLINE,
             progress, on_look,
         )  # fmt: skip
-    result = _combine(scenario, plan, reps, seed, time.perf_counter() - started)
-    result.summary["stopping_rule"] = stopping
-    return result
+    return _combine(scenario, plan, reps, seed, time.perf_counter() - started, stopping)
 
 
 def headline(samples: dict[str, np.ndarray]) -> list[Figure]:
@@ -149,135 +171,180 @@ def headline(samples: dict[str, np.ndarray]) -> list[Figure]:
 
 
 def _combine(
-    scenario: Scenario, plan: SimPlan, reps: list[ReplicationStats], seed: int, wall_s: float
+    scenario: Scenario,
+    plan: SimPlan,
+    reps: list[ReplicationStats],
+    seed: int,
+    wall_s: float,
+    stopping: Mapping[str, Any] | None = None,
 ) -> SimulationResult:
     calls_in = inbound(plan)
     samples = metric_samples(reps, (0, 1), calls_in)
-    totals = summarize(samples)
+    totals = Kpis.of(samples)
     per_queue = metric_samples(reps, (0,))
-    queues: dict[str, dict[str, Any]] = {}
+    offered_cb = np.array([r.callbacks_offered for r in reps], dtype=float)
+    # virtual hold: counted apart from the queue's offered calls; by queue [rep, q, 4]
+    by_queue = (
+        np.stack([_no_callbacks(r, len(plan.queues)) for r in reps]) if offered_cb.sum() else None
+    )
+    queues: dict[str, QueueSummary] = {}
     for j, q in enumerate(plan.queues):
-        queues[q] = dict(summarize({m: per_queue[m][:, j] for m in METRICS}))
         outcome_counts = np.stack([r.outcomes[:, j, :].sum(axis=0) for r in reps]).mean(axis=0)
         outcomes = dict(zip(OUTCOMES, outcome_counts.tolist(), strict=True))
         del outcomes["callback_failed"]  # the callers who took a callback: in "callbacks"
-        queues[q]["outcomes"] = outcomes
-        queues[q]["wait_percentiles_s"] = wait_percentiles(reps, j)
+        queues[q] = QueueSummary(
+            Kpis.of({m: per_queue[m][:, j] for m in METRICS}),
+            outcomes,
+            WaitPercentiles.of(wait_percentiles(reps, j)),
+            _callbacks(by_queue[:, j], per_queue["offered"][:, j])
+            if by_queue is not None and by_queue[:, j, 0].any()
+            else None,
+        )
     calls = sum(r.calls_simulated for r in reps)
     client_means = np.stack([r.client_counts for r in reps]).mean(axis=0)
     clients = {pc.client.name: _client(client_means[i]) for i, pc in enumerate(plan.clients)}
-    summary = {
-        "scenario": scenario.name,
-        "scenario_hash": scenario_hash(scenario),
-        "callsim_version": __version__,
-        "core_compiled": core_compiled(),
-        "seed": seed,
-        "replications": len(reps),
-        "calls_simulated": calls,
-        "retrials": sum(r.retrials for r in reps),
-        "retrials_lost_to_closing": sum(r.retrials_lost for r in reps),
-        "wall_time_s": round(wall_s, 3),
-        "calls_per_s": round(calls / wall_s) if wall_s > 0 else None,
-        "horizon": scenario.horizon.model_dump(),
-        "sl_threshold_s": scenario.service_level.sl_threshold_s,
-        "sl_target": scenario.service_level.sl_target,
-        "totals": totals,
-        # the three service-level definitions planners meet, side by side
-        "service_level_definitions": {
-            "of_offered_without_short_abandons": totals["service_level"],
-            "of_answered": ci_of(samples["service_level_of_answered"]),
-            "of_all_offered": ci_of(samples["service_level_all_offered"]),
-        },
-        "wait_percentiles_s": wait_percentiles(reps, calls_in),
-        "queues": queues,
-        "overflow": _pairs(plan, reps, "overflowed", "overflowed_answered"),
-        "moved": _pairs(plan, reps, "moved", None),
-    }
-    if clients:
-        summary["clients"] = clients  # mean per simulated day
     busy = np.array([r.outcomes[..., OUTCOMES.index("busy")].sum() for r in reps])
     balked = np.array([r.balked for r in reps], dtype=float)
+    busy_and_balking = None
     if busy.sum() or balked.sum():  # finite lines or queue positions, or balking
-        summary["busy_and_balking"] = {
-            "busy": float(busy.mean()),  # mean calls per day that heard busy
-            "busy_share": ci_of(busy / np.maximum(samples["offered"], 1)),
-            "retrials_after_busy": sum(r.retrials_busy for r in reps),
-            "balked": float(balked.mean()),  # hung up on hearing the expected wait
-        }
-    offered_cb = np.array([r.callbacks_offered for r in reps], dtype=float)
-    if offered_cb.sum():  # virtual hold: counted apart from the queue's offered calls
-        by_queue = np.stack([_no_callbacks(r, len(plan.queues)) for r in reps])  # [rep, q, 4]
-        summary["callbacks"] = {
-            "offered": float(offered_cb.mean()),  # calls a day
-            **_callbacks(by_queue.sum(axis=1), samples["offered"]),
-            "accept_rate": ci_of(by_queue[..., 0].sum(axis=1) / np.maximum(offered_cb, 1)),
-        }
-        for j, q in enumerate(plan.queues):
-            if by_queue[:, j, 0].any():
-                queues[q]["callbacks"] = _callbacks(by_queue[:, j], per_queue["offered"][:, j])
-    if plan.days > 1:
-        summary["days"] = _per_day(plan, reps)
+        busy_and_balking = BusyAndBalking(
+            busy=float(busy.mean()),
+            busy_share=Estimate.of(kpi.share(busy, samples["offered"])),
+            retrials_after_busy=sum(r.retrials_busy for r in reps),
+            balked=float(balked.mean()),
+        )
+    callbacks = None
+    if by_queue is not None:
+        callbacks = Callbacks(
+            offered=float(offered_cb.mean()),  # calls a day
+            each=_callbacks(by_queue.sum(axis=1), samples["offered"]),
+            accept_rate=Estimate.of(kpi.share(by_queue[..., 0].sum(axis=1), offered_cb)),
+        )
+    outbound = None
     if plan.outbound is not None:
         dialled = np.array([r.dialled for r in reps], dtype=float)
         reached = np.array([r.right_party for r in reps], dtype=float)
-        summary["outbound"] = {
-            "queue": plan.streams[plan.outbound[0]].queue,
-            "dialled": float(dialled.mean()),  # numbers a day
-            "right_party": float(reached.mean()),
-            "right_party_rate": ci_of(reached / np.maximum(dialled, 1)),
-        }
+        outbound = Outbound(
+            queue=plan.streams[plan.outbound[0]].queue,
+            dialled=float(dialled.mean()),  # numbers a day
+            right_party=float(reached.mean()),
+            right_party_rate=Estimate.of(kpi.share(reached, dialled)),
+        )
     served = np.array([r.served_first for r in reps], dtype=float)
+    follow_ups = None
     if served.sum() > 0:  # recalls and forwards of served calls
         again = np.array([r.recalls + r.recalls_lost for r in reps], dtype=float)
-        summary["follow_ups"] = {
-            "recalls": float(np.mean([r.recalls for r in reps])),
-            "recalls_after_closing": float(np.mean([r.recalls_lost for r in reps])),
-            "forwarded": float(np.mean([r.forwarded for r in reps])),
-            "first_contact_resolution": ci_of(1 - again / np.maximum(served, 1)),
-        }
+        follow_ups = FollowUps(
+            recalls=float(np.mean([r.recalls for r in reps])),
+            recalls_after_closing=float(np.mean([r.recalls_lost for r in reps])),
+            forwarded=float(np.mean([r.forwarded for r in reps])),
+            recall_free_share=Estimate.of(kpi.recall_free_share(served, again)),
+        )
+    costs = None
     if scenario.costs is not None:
         costs = scenario_costs(scenario, plan, reps)
         del costs["per_day"]["samples"]
-        summary["costs"] = costs  # fmt: skip
-
+    summary = Summary(
+        scenario=scenario.name,
+        scenario_hash=scenario_hash(scenario),
+        callsim_version=__version__,
+        core_compiled=core_compiled(),
+        seed=seed,
+        replications=len(reps),
+        calls_simulated=calls,
+        retrials=sum(r.retrials for r in reps),
+        retrials_lost_to_closing=sum(r.retrials_lost for r in reps),
+        wall_time_s=round(wall_s, 3),
+        calls_per_s=round(calls / wall_s) if wall_s > 0 else None,
+        horizon=scenario.horizon.model_dump(),
+        sl_threshold_s=scenario.service_level.sl_threshold_s,
+        sl_target=scenario.service_level.sl_target,
+        totals=totals,
+        service_level_definitions=ServiceLevelDefinitions(
+            of_offered_without_short_abandons=totals.service_level,
+            of_answered=Estimate.of(samples["service_level_of_answered"]),
+            of_all_offered=Estimate.of(samples["service_level_all_offered"]),
+        ),
+        wait_percentiles_s=WaitPercentiles.of(wait_percentiles(reps, calls_in)),
+        queues=queues,
+        overflow=_pairs(plan, reps, "overflowed", "overflowed_answered"),
+        moved=_pairs(plan, reps, "moved", None),
+        clients=clients or None,  # mean per simulated day
+        busy_and_balking=busy_and_balking,
+        callbacks=callbacks,
+        days=_per_day(plan, reps) if plan.days > 1 else None,
+        outbound=outbound,
+        follow_ups=follow_ups,
+        costs=costs,
+        stopping_rule=stopping,
+    )
     starts = plan.interval_labels()
     several_days = starts[-1][0] > 1 if starts else False
     labels = [f"d{d} {hhmm}" if several_days else hhmm for d, hhmm in starts]
+    hist = np.stack([r.wait_hist.sum(axis=0) for r in reps]).mean(axis=0)
+    return SimulationResult(
+        summary, _interval_rows(plan, reps), _agent_rows(plan, reps), WAIT_BINS, hist, labels
+    )
+
+
+def _interval_rows(plan: SimPlan, reps: list[ReplicationStats]) -> list[IntervalRow]:
+    """One row per interval and queue: each metric's mean over the replications, with the
+    CI half-width of the ratios planners judge by."""
     per_cell = metric_samples(reps, None)
     means = {m: mean_ci(per_cell[m]) for m in METRICS}
     staffed = np.stack([r.staffed_s for r in reps]).mean(axis=0) / plan.interval_s
     rows = []
-    for i, (day, hhmm) in enumerate(starts):
+    for i, (day, hhmm) in enumerate(plan.interval_labels()):
         for j, q in enumerate(plan.queues):
-            row: dict[str, Any] = {"day": day, "interval_start": hhmm, "queue": q}
-            for m in METRICS:
-                mean, half = means[m]
-                row[m] = or_none(mean[i, j])
-                if m in ("service_level", "abandon_rate", "asa_s", "occupancy"):
-                    row[f"{m}_ci95"] = or_none(half[i, j])
-            row["agents_staffed"] = or_none(staffed[i, j])
-            rows.append(row)
 
-    agents = []
+            def mean(m: str, i: int = i, j: int = j) -> float | None:
+                return or_none(means[m][0][i, j])
+
+            def half(m: str, i: int = i, j: int = j) -> float | None:
+                return or_none(means[m][1][i, j])
+
+            rows.append(
+                IntervalRow(
+                    day=day,
+                    interval_start=hhmm,
+                    queue=q,
+                    offered=mean("offered"),
+                    answered=mean("answered"),
+                    abandoned=mean("abandoned"),
+                    service_level=mean("service_level"),
+                    service_level_ci95=half("service_level"),
+                    abandon_rate=mean("abandon_rate"),
+                    abandon_rate_ci95=half("abandon_rate"),
+                    asa_s=mean("asa_s"),
+                    asa_s_ci95=half("asa_s"),
+                    aht_s=mean("aht_s"),
+                    occupancy=mean("occupancy"),
+                    occupancy_ci95=half("occupancy"),
+                    p_wait=mean("p_wait"),
+                    agents_staffed=or_none(staffed[i, j]),
+                )
+            )
+    return rows
+
+
+def _agent_rows(plan: SimPlan, reps: list[ReplicationStats]) -> list[AgentRow]:
+    """One row per agent: means a day."""
     names = ("agent_calls", "agent_talk_s", "agent_wrap_s", "agent_busy_s", "agent_staffed_s")
     stack = {name: np.stack([getattr(r, name) for r in reps]).mean(axis=0) for name in names}
-    for i, shift in enumerate(plan.timetables):
-        staffed_s = stack["agent_staffed_s"][i]
-        agents.append(
-            {
-                "agent": shift.agent,
-                "group": shift.group,
-                "calls": or_none(stack["agent_calls"][i]),
-                "talk_s": or_none(stack["agent_talk_s"][i]),
-                "wrap_up_s": or_none(stack["agent_wrap_s"][i]),
-                "staffed_h": or_none(staffed_s / 3600),
-                "occupancy": or_none(stack["agent_busy_s"][i] / staffed_s)
-                if staffed_s > 0
-                else None,
-            }
+    return [
+        AgentRow(
+            agent=shift.agent,
+            group=shift.group,
+            calls=or_none(stack["agent_calls"][i]),
+            talk_s=or_none(stack["agent_talk_s"][i]),
+            wrap_up_s=or_none(stack["agent_wrap_s"][i]),
+            staffed_h=or_none(stack["agent_staffed_s"][i] / 3600),
+            occupancy=kpi.shown(
+                kpi.occupancy(stack["agent_busy_s"][i], stack["agent_staffed_s"][i])
+            ),
         )
-    hist = np.stack([r.wait_hist.sum(axis=0) for r in reps]).mean(axis=0)
-    return SimulationResult(summary, rows, agents, WAIT_BINS, hist, labels)
+        for i, shift in enumerate(plan.timetables)
+    ]
 
 
 def inbound(plan: SimPlan) -> np.ndarray | None:
@@ -294,27 +361,27 @@ def _no_callbacks(r: ReplicationStats, n_q: int) -> np.ndarray:
     return r.callbacks if r.callbacks is not None else np.zeros((n_q, 4))
 
 
-def _callbacks(counts: np.ndarray, offered: np.ndarray) -> dict[str, Any]:
+def _callbacks(counts: np.ndarray, offered: np.ndarray) -> QueueCallbacks:
     """Callbacks of each replication ([rep, 4]: accepted, connected, failed, delay): calls
     a day, the connect rate and mean delay, and the whole story beside the service level,
     which counts no callback: shares of the callers (the offered calls + the callers who
     accepted a callback)."""
     accepted, connected, failed, delay = counts.T
     taken = connected + failed  # an agent took it and dialled
-    return {
-        "accepted": float(accepted.mean()),
-        "connected": float(connected.mean()),
-        "failed": float(failed.mean()),  # dialled, nobody answered
-        "connect_rate": ci_of(connected / np.maximum(accepted, 1)),
-        "mean_delay_s": ci_of(np.where(taken > 0, delay / np.maximum(taken, 1), np.nan)),
-        "of_callers": {
-            name: ci_of(n / np.maximum(offered + accepted, 1))
-            for name, n in (("accepted", accepted), ("connected", connected), ("failed", failed))
-        },
-    }
+    callers = offered + accepted
+    return QueueCallbacks(
+        accepted=float(accepted.mean()),
+        connected=float(connected.mean()),
+        failed=float(failed.mean()),  # dialled, nobody answered
+        connect_rate=Estimate.of(kpi.share(connected, accepted)),
+        mean_delay_s=Estimate.of(kpi.ratio(delay, taken)),
+        of_callers=CallerShares(
+            *(Estimate.of(kpi.share(n, callers)) for n in (accepted, connected, failed))
+        ),
+    )
 
 
-def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]]:
+def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[Day]:
     """Each day of a connected run: its calls (means a day) and its service level and
     abandonment with CIs over the replications where the day had calls (a day of none, as
     a day-to-day multiplier can give, has no ratios); ``from_day_before``: retrials
@@ -329,17 +396,18 @@ def _per_day(plan: SimPlan, reps: list[ReplicationStats]) -> list[dict[str, Any]
             return np.array([getattr(r, name)[cut].sum() for r in reps], dtype=float)
 
         offered, answered, abandoned = total("offered"), total("answered"), total("abandoned")
-        calls = np.where(offered > 0, offered, np.nan)  # a day without calls has no ratios
         carried = np.array([r.next_day[d] if r.next_day else 0 for r in reps], dtype=float)
-        out.append({
-            "day": d + 1,
-            "offered": float(offered.mean()),
-            "answered": float(answered.mean()),
-            "abandoned": float(abandoned.mean()),
-            "service_level": ci_of(total("within") / calls),
-            "abandon_rate": ci_of(abandoned / calls),
-            "from_day_before": float(carried.mean()),
-        })  # fmt: skip
+        out.append(
+            Day(  # a day without calls has no ratios (NaN, left out of the CI)
+                day=d + 1,
+                offered=float(offered.mean()),
+                answered=float(answered.mean()),
+                abandoned=float(abandoned.mean()),
+                service_level=Estimate.of(kpi.service_level(total("within"), offered)),
+                abandon_rate=Estimate.of(kpi.abandon_rate(abandoned, offered)),
+                from_day_before=float(carried.mean()),
+            )
+        )
     return out
 
 
@@ -359,28 +427,31 @@ def wages(scenario: Scenario) -> dict[str, float]:
     return {g.name: c.wage_per_hour_by_group.get(g.name, c.wage_per_hour) for g in scenario.agents}
 
 
-def _client(means: np.ndarray) -> dict[str, float | None]:
+def _client(means: np.ndarray) -> ClientDay:
     """A client's mean counts per day, with its service level, ASA and abandon rate."""
-    row = dict(zip(CLIENT_FIELDS, means.tolist(), strict=True))
-    within, wait = row.pop("within_sl"), row.pop("wait_answered_s")
-    offered, answered = row["offered"], row["answered"]
-    row["service_level"] = within / offered if offered else None
-    row["asa_s"] = wait / answered if answered else None
-    row["abandon_rate"] = row["abandoned"] / offered if offered else None
-    return row
+    counts = dict(zip(CLIENT_FIELDS, means.tolist(), strict=True))
+    within, wait = counts.pop("within_sl"), counts.pop("wait_answered_s")
+    offered, answered = counts["offered"], counts["answered"]
+    return ClientDay(
+        counts,
+        service_level=kpi.shown(kpi.service_level(within, offered)),
+        asa_s=kpi.shown(kpi.asa_s(wait, answered)),
+        abandon_rate=kpi.shown(kpi.abandon_rate(counts["abandoned"], offered)),
+    )
 
 
 def _pairs(
     plan: SimPlan, reps: list[ReplicationStats], name: str, answered: str | None
-) -> list[dict[str, Any]]:
+) -> list[Flow]:
     """Mean calls per day from one queue to another (only pairs with any)."""
     calls = np.stack([getattr(r, name) for r in reps]).mean(axis=0)
     done = np.stack([getattr(r, answered) for r in reps]).mean(axis=0) if answered else None
-    out = []
-    for i, j in zip(*np.nonzero(calls), strict=True):
-        row: dict[str, Any] = {"from": plan.queues[i], "to": plan.queues[j]}
-        row["calls"] = float(calls[i, j])
-        if done is not None:
-            row["answered"] = float(done[i, j])
-        out.append(row)
-    return out
+    return [
+        Flow(
+            plan.queues[i],
+            plan.queues[j],
+            float(calls[i, j]),
+            None if done is None else float(done[i, j]),
+        )
+        for i, j in zip(*np.nonzero(calls), strict=True)
+    ]

@@ -34,11 +34,11 @@ async function refresh() {
         el("td", {}, pct(q.service_level)), el("td", {}, p && p.w ? pct(p.sl / p.w) : "–"));
     }));
     const busy = day.intervals.filter(r => r.offered);
-    rows("intervals", busy.map(r => el("tr", {}, el("td", {}, r.interval), el("td", {}, r.queue),
+    rows("intervals", busy.map(r => el("tr", {}, el("td", {}, r.interval_start), el("td", {}, r.queue),
       el("td", {}, r.offered), el("td", {}, r.answered), el("td", {}, r.abandoned),
       el("td", {}, pct(r.service_level)), el("td", {}, pct(r.predicted && r.predicted.service_level)),
       el("td", {}, pct(r.abandon_rate)), el("td", {}, pct(r.predicted && r.predicted.abandon_rate)),
-      el("td", {}, r.staffed_agents))));
+      el("td", {}, r.agents_staffed))));
     $("chart").replaceChildren(chart(day));
     const calls = await api("GET", "/v1/calls");
     rows("calls", calls.map(c => {
@@ -74,7 +74,7 @@ function chart(day) {  // service level per interval, all queues: bars actual, d
   const svg = document.createElementNS(NS, "svg");
   const per = {};
   for (const r of day.intervals) {
-    const x = per[r.interval] || (per[r.interval] = { off: 0, within: 0, pw: 0, psl: 0 });
+    const x = per[r.interval_start] || (per[r.interval_start] = { off: 0, within: 0, pw: 0, psl: 0 });
     x.off += r.offered;
     if (r.service_level !== null) x.within += r.service_level * r.offered;
     if (r.predicted && r.predicted.service_level !== null) {
