@@ -294,9 +294,9 @@ def test_recalls_and_transfers_of_served_calls() -> None:
     recall = 0.9 * (0.5 * 0.2 + 0.5 * 0.05)
     assert f["recall_free_share"]["mean"] == pytest.approx(1 - recall, abs=0.03)
     offered = s["queues"]["support"]["offered"]["mean"]
-    assert f["forwarded"] == pytest.approx(0.1 * offered, rel=0.25)
+    assert f["transferred"] == pytest.approx(0.1 * offered, rel=0.25)
     # transferred callers are billing's only calls
-    assert s["queues"]["billing"]["offered"]["mean"] == pytest.approx(f["forwarded"], rel=0.1)
+    assert s["queues"]["billing"]["offered"]["mean"] == pytest.approx(f["transferred"], rel=0.1)
     data = json.loads(json.dumps(FOLLOWING))
     data["calls"][0]["transfer"]["queue"] = "nowhere"
     with pytest.raises(ValueError, match="unknown queue 'nowhere'"):

@@ -181,11 +181,11 @@ class Outbound:
 
 @dataclass(frozen=True, slots=True)
 class FollowUps:
-    """Recalls and forwards of served calls, means a day."""
+    """Recalls and transfers of served calls, means a day."""
 
     recalls: float
     recalls_after_closing: float
-    forwarded: float
+    transferred: float  # served callers sent on to another queue
     recall_free_share: Estimate  # analytics.kpi.recall_free_share
 
 

@@ -237,7 +237,7 @@ def _combine(
         follow_ups = FollowUps(
             recalls=float(np.mean([r.recalls for r in reps])),
             recalls_after_closing=float(np.mean([r.recalls_lost for r in reps])),
-            forwarded=float(np.mean([r.forwarded for r in reps])),
+            transferred=float(np.mean([r.forwarded for r in reps])),
             recall_free_share=Estimate.of(kpi.recall_free_share(served, again)),
         )
     costs = None
