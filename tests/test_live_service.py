@@ -931,3 +931,51 @@ def test_a_reader_that_stops_reading_never_holds_the_writes(
         drafts = [line for line in rest.splitlines() if line == "event: note_draft"]
         seen = got.decode().count("event: note_draft\n")
         assert seen + len(drafts) == 400
+
+
+def test_text_no_database_stores_is_refused_at_the_door(scenario: Path, tmp_path: Path) -> None:
+    """A NUL (PostgreSQL refuses it in text, failing the whole group commit and with it
+    other requests' rows) or a lone surrogate in a body, a path or a query is a 422 that
+    names the field; nothing is stored, and the next request is served."""
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
+        key = s.key("agent", agent="desk-1")
+        cases = [
+            ("POST", "/v1/calls", {"ani": "+47\u00009", "dnis": DENTAL}, "ani"),
+            ("POST", "/v1/contacts", {"numbers": ["+4790000071"], "name": "Kari\ud800"}, "name"),
+            ("POST", "/v1/keys", {"role": "agent", "agent": "desk-1", "label": "a\u0000"}, "label"),
+            ("POST", "/v1/agents/desk%00-1/login", None, "path"),
+            ("GET", "/v1/contacts?q=ka%00ri", None, "path"),
+        ]
+        for method, path, body, field in cases:
+            sent = json.dumps(body).encode() if body is not None else None
+            r = s.call(method, path, content=sent, headers={"Content-Type": "application/json"})
+            assert r.status_code == 422, (path, r.text)
+            assert r.json()["field"] == field, r.text
+            nul = b"\\u0000" in (sent or b"") or "%00" in path  # else a lone surrogate
+            assert ("NUL" in r.json()["message"]) is nul, r.text
+        assert s.ok("GET", "/v1/calls") == []
+        assert s.ok("GET", "/v1/contacts", params={"number": "+4790000071"}) == []
+        assert s.ok("POST", "/v1/agents/desk-1/login", key)["state"] == "ready"
+
+
+def test_every_refusal_has_the_one_error_shape(scenario: Path, tmp_path: Path) -> None:
+    """Far-future dates are a 422 (they were a 500: OverflowError), the framework's own
+    404/405/400 use the documented shape (they said ``{"detail"}``), a streamed body over
+    64 KiB is a 413 (it was a 400), and the bearer scheme is case-insensitive."""
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
+        for path in ("/v1/stats/intervals", "/v1/stats/fcr"):
+            r = s.call("GET", path, params={"date": "9999-12-31"})
+            assert (r.status_code, r.json()["field"]) == (422, "date"), r.text
+        cases = [
+            (s.call("GET", "/v1/nowhere"), 404, "NotFound"),
+            (s.call("DELETE", "/v1/calls"), 405, "MethodNotAllowed"),
+            (s.call("POST", "/v1/calls", content=b"{not json",
+                    headers={"Content-Type": "application/json"}), 422, "InputError"),
+            (s.call("POST", "/v1/calls", content=iter([b"[" * 40_000, b"1" * 40_000]),
+                    headers={"Content-Type": "application/json"}), 413, "BodyTooLarge"),
+        ]  # fmt: skip
+        for r, status, error in cases:
+            assert (r.status_code, r.json()["error"]) == (status, error), r.text
+            assert set(r.json()) >= {"error", "field", "message"}
+        lower = s.call("GET", "/v1/calls", None, headers={"Authorization": f"bearer {ADMIN}"})
+        assert lower.status_code == 200, lower.text

@@ -53,9 +53,10 @@ async def principal(request: Request) -> Principal:
     of declared headers cost more than the routing; the OpenAPI schema declares it as
     the bearer scheme (``app._openapi``)."""
     authorization = request.headers.get("authorization")
-    if not authorization or not authorization.startswith("Bearer "):
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":  # the scheme is case-insensitive (RFC 9110)
         raise RefusedError("an API key is needed: Authorization: Bearer KEY", 401)
-    key = authorization[len("Bearer ") :].strip()
+    key = key.strip()
     state = request.app.state.callsim
     cache: dict[str, Principal] = state["keys"]
     found = cache.get(key)

@@ -23,6 +23,7 @@ import gc
 import os
 import time
 from collections.abc import AsyncIterator, Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from callsim.api.gate import Gate
 from callsim.api.http import Json, error_body
@@ -93,6 +95,7 @@ def create_app(
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_exception_handler(CallsimError, _callsim_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=service.STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -101,6 +104,14 @@ def create_app(
 
 async def _callsim_error(_request: Request, exc: CallsimError) -> JSONResponse:
     return Json(error_body(exc), status_code=exc.http_status)
+
+
+async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    """What the framework refuses itself (an unknown path 404, a wrong method 405, a body
+    that is no JSON 400): the one error shape too."""
+    phrase = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
+    body = {"error": phrase, "field": None, "message": str(exc.detail)}
+    return Json(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,6 +13,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callsim.api.models import unstorable
 from callsim.live.service import Service
 
 MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
@@ -29,21 +30,37 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if unstorable(scope["path"]) or b"%00" in scope["query_string"]:
+            await _answer(send, 422, "InputError", "the path or query has a NUL character or "
+                          "a lone surrogate, which cannot be stored", field="path")  # fmt: skip
+            return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             await _too_large(send)
             return
         service: Service = scope["app"].state.callsim["service"]
-        seen = 0
         failed = False
+        if declared is None:  # a streamed (chunked) body: read it whole first, at most
+            # MAX_BODY bytes, so one too long is a 413 (the framework would say 400)
+            body: list[Message] = []
+            seen = 0
+            while True:
+                message = await receive()
+                body.append(message)
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:
+                    await _too_large(send)
+                    return
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+            replay = iter(body)
 
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > MAX_BODY:
-                raise _BodyTooLargeError
-            return message
+            async def limited() -> Message:
+                return next(replay, None) or await receive()
+        else:
+
+            async def limited() -> Message:
+                return await receive()
 
         async def settled(message: Message) -> None:
             nonlocal failed
@@ -63,23 +80,18 @@ class Gate:
             if not failed:
                 await send(message)
 
-        try:
-            await self.app(scope, limited, settled)
-        except _BodyTooLargeError:
-            await _too_large(send)
-
-
-class _BodyTooLargeError(Exception):
-    pass
+        await self.app(scope, limited, settled)
 
 
 async def _too_large(send: Send) -> None:
     await _answer(send, 413, "BodyTooLarge", f"the body is over {MAX_BODY} bytes")
 
 
-async def _answer(send: Send, status: int, error: str, message: str) -> None:
+async def _answer(
+    send: Send, status: int, error: str, message: str, field: str | None = None
+) -> None:
     """An error answer in the one JSON shape, sent from an ASGI middleware."""
-    body = json.dumps({"error": error, "field": None, "message": message}).encode()
+    body = json.dumps({"error": error, "field": field, "message": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callsim.api.roles import ROLES
 from callsim.core import Category, Status
@@ -26,6 +26,36 @@ Number = Annotated[str, Field(max_length=64, description="A phone number.")]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Text every database stores, refused here (422, naming the field) rather than
+        failing a commit: no NUL (PostgreSQL refuses it in text) and no lone surrogate
+        (not UTF-8)."""
+        problem = unstorable(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+def unstorable(value: Any) -> str | None:
+    """Why ``value`` (text, or text inside lists and mappings) cannot be stored, or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "contains a NUL character (\\u0000), which cannot be stored"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone surrogate: not UTF-8 text"
+        return None
+    items = value.items() if isinstance(value, dict) else value
+    if isinstance(value, dict | list | tuple):
+        for item in items:
+            problem = unstorable(item)
+            if problem is not None:
+                return problem
+    return None
 
 
 class CallIn(Body):
