@@ -87,10 +87,10 @@ def test_a_clients_kpis_of_a_hand_counted_day() -> None:
     assert (c.counts["calls"], c.counts["offered"], c.counts["answered"]) == (5, 4, 3)
     assert c.service_level == 2 / 4
     assert c.asa_s == pytest.approx(40 / 3)
-    # as it has been: a client's abandoned counts the short abandon that offered does not
-    # (the queue's abandon rate of the same day is 1 / 4); left for the lead to decide
+    # every call of the day that hung up is counted, but the rate is of offered calls, as
+    # the queue's: the short abandon is neither offered nor in the rate (it said 2 / 4)
     assert c.counts["abandoned"] == 2
-    assert c.abandon_rate == 2 / 4
+    assert c.abandon_rate == 1 / 4
 
 
 def test_a_ratio_without_a_denominator_is_undefined() -> None:

@@ -47,7 +47,8 @@ _DIVERTED = [
 CLIENT_FIELDS = (
     "calls", "answered", "abandoned", *(r.value for r in _RESULTS), "off_hours",
     "vip_calls", "new_callers", "served_by_last_agent",
-    "offered", "within_sl", "wait_answered_s",  # to the queue: service level and ASA
+    "offered", "abandoned_offered", "within_sl", "wait_answered_s",  # to the queue: SL, ASA
+    # and the abandon rate (of offered calls: a short abandon is neither)
 )  # fmt: skip
 WAIT_BINS = np.concatenate([np.arange(0, 300, 5.0), np.arange(300, 1800, 30.0), [1800, np.inf]])
 
@@ -365,6 +366,7 @@ def _client_counts(
         mine & facts.new_caller[ids],
         mine & answered & facts.by_last_agent[ids],
         mine & counted,
+        mine & counted & abandoned,
         mine & counted & answered & (wait <= frame.sl_threshold_s),
     )
     for j, mask in enumerate(columns):

@@ -141,7 +141,8 @@ class Flow:
 @dataclass(frozen=True, slots=True)
 class ClientDay:
     """A client's mean counts a day (``analytics.metrics.CLIENT_FIELDS`` without the
-    sums), with its service level, ASA and abandon rate."""
+    sums and the abandons of offered calls), with its service level, ASA and abandon rate
+    (of offered calls, as a queue's)."""
 
     counts: Mapping[str, float] = field(metadata=FLAT)
     service_level: float | None

@@ -431,12 +431,13 @@ def _client(means: np.ndarray) -> ClientDay:
     """A client's mean counts per day, with its service level, ASA and abandon rate."""
     counts = dict(zip(CLIENT_FIELDS, means.tolist(), strict=True))
     within, wait = counts.pop("within_sl"), counts.pop("wait_answered_s")
+    gave_up = counts.pop("abandoned_offered")  # the queue's definition: short ones are not
     offered, answered = counts["offered"], counts["answered"]
     return ClientDay(
         counts,
         service_level=kpi.shown(kpi.service_level(within, offered)),
         asa_s=kpi.shown(kpi.asa_s(wait, answered)),
-        abandon_rate=kpi.shown(kpi.abandon_rate(counts["abandoned"], offered)),
+        abandon_rate=kpi.shown(kpi.abandon_rate(gave_up, offered)),
     )
 
 
