@@ -17,7 +17,8 @@ from typing import Any
 from callsim.live.commit import Batch
 from callsim.store.repository import Repository
 
-EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming
+EVENT_BUFFER = 100_000  # the stream's recent events kept in memory for resuming, at most,
+EVENT_BUFFER_BYTES = 16 * 2**20  # and at most about this much text (older: from the store)
 SUBSCRIBER_BUFFER = 10_000  # events a reader may lag behind before it is dropped
 LAGGED = None  # the end of a dropped reader's queue
 
@@ -29,7 +30,9 @@ class EventStream:
 
     def __init__(self, next_id: int) -> None:
         self._next_id = next_id
-        self.recent: deque[dict[str, Any]] = deque(maxlen=EVENT_BUFFER)
+        self.recent: deque[dict[str, Any]] = deque()
+        self._sizes: deque[int] = deque()  # each recent event's size, about
+        self.recent_bytes = 0
         self._subscribers: list[Inbox] = []
         self.dropped = 0  # readers dropped for lagging, since the start
 
@@ -41,7 +44,15 @@ class EventStream:
 
     def publish(self, events: list[dict[str, Any]]) -> None:
         """Hand committed events to the subscribers (and keep them for resuming)."""
-        self.recent.extend(events)
+        recent, sizes = self.recent, self._sizes
+        for event in events:
+            size = _size(event)
+            recent.append(event)
+            sizes.append(size)
+            self.recent_bytes += size
+        while len(recent) > EVENT_BUFFER or self.recent_bytes > EVENT_BUFFER_BYTES:
+            recent.popleft()
+            self.recent_bytes -= sizes.popleft()
         for queue in list(self._subscribers):
             for event in events:
                 try:
@@ -90,3 +101,9 @@ class EventStream:
         if self.recent and self.recent[0]["id"] <= last_id + 1:
             return [e for e in self.recent if e["id"] > last_id]
         return [json.loads(data) for data in reader().events_after(last_id)]
+
+
+def _size(event: dict[str, Any]) -> int:
+    """About the memory an event holds: its text (a note draft may be 10 KB) and a little
+    for the rest."""
+    return 100 + sum(len(v) for v in event.values() if isinstance(v, str))
