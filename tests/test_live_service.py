@@ -979,3 +979,21 @@ def test_every_refusal_has_the_one_error_shape(scenario: Path, tmp_path: Path) -
             assert set(r.json()) >= {"error", "field", "message"}
         lower = s.call("GET", "/v1/calls", None, headers={"Authorization": f"bearer {ADMIN}"})
         assert lower.status_code == 200, lower.text
+
+
+def test_a_refusal_is_the_first_answer_to_its_idempotency_key(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """A retry with the key of a refused request gets the refusal again, never a second
+    try that lands elsewhere (it did: the retry ran the action anew)."""
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
+        key = s.key("agent", agent="desk-1")
+        once = {"Idempotency-Key": "ready-1"}
+        first = s.call("POST", "/v1/agents/desk-1/ready", key, headers=once)
+        assert first.status_code == 409, first.text  # not logged in
+        s.ok("POST", "/v1/agents/desk-1/login", key, json={"paused_reason": "lunch"})
+        retry = s.call("POST", "/v1/agents/desk-1/ready", key, headers=once)
+        assert (retry.status_code, retry.json()) == (409, first.json())
+        assert s.ok("GET", "/v1/agents/desk-1", key)["state"] == "paused"
+        fresh = s.call("POST", "/v1/agents/desk-1/ready", key, headers={"Idempotency-Key": "2"})
+        assert fresh.json()["state"] == "ready"

@@ -1,4 +1,5 @@
 """``Idempotency-Key``: a retried request gets the first answer, and its action runs once.
+A refusal (4xx) is a first answer too; a 5xx is not kept (the request had no effect).
 
 A route takes ``once: Once`` (a dependency bound to the request, its key and the
 service) and answers with ``once(status, action)`` after its own checks. The first
@@ -17,8 +18,8 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
 from callsim.api.access import Principal, Svc, Who
-from callsim.api.http import Json
-from callsim.errors import InputError
+from callsim.api.http import Json, error_body
+from callsim.errors import CallsimError, InputError
 from callsim.live.service import Service, dumps
 from callsim.store.repository import Repository
 
@@ -67,7 +68,12 @@ class Idempotent:
                 )
             return Json(json.loads(first.body), status_code=first.status)
         batch = self.service.unit()
-        body = action()
+        try:
+            body: Any = action()
+        except CallsimError as exc:  # a refusal is the first answer too (it changed
+            if not 400 <= exc.http_status < 500:  # nothing): a retry gets it again,
+                raise  # not a second try that may land elsewhere (a 5xx is not kept)
+            body, status = error_body(exc), exc.http_status
         batch.extra.append(Repository.remember_answer(principal, key, what, status, dumps(body)))
         return Json(body, status_code=status)
 
