@@ -16,8 +16,10 @@
     │   ├── UnknownContactError
     │   ├── UnknownEmployeeError
     │   └── UnknownTicketError
-    └── RoutingError                        409  an event the ACD core cannot accept now
-        └── InvalidEventError(ValueError)   409
+    ├── RoutingError                        409  an event the ACD core cannot accept now
+    │   └── InvalidEventError(ValueError)   409
+    └── UnavailableError                    503  the database is out: the request had no
+                                                 effect (or waits, kept, under its key)
 
 Messages say where, what was received and what was expected, in one line. Library errors
 name the parameter or field (``field``), never a command-line flag: the CLI renders flags,
@@ -120,3 +122,11 @@ class UnknownTicketError(NotFoundError):
 
 class InvalidEventError(RoutingError, ValueError):
     """An event that is not valid now, e.g. an answer from an agent never offered the call."""
+
+
+class UnavailableError(CallsimError):
+    """The database cannot be reached: the request had no effect (a change made just as
+    it went is kept and stored when it is back; a retry with its Idempotency-Key then
+    returns the first answer)."""
+
+    http_status = 503

@@ -752,8 +752,25 @@ def _postgres_bin() -> Path | None:
     return None
 
 
+class Postgres(str):
+    """The cluster's URL, and its server stopped and started again (an outage)."""
+
+    def __new__(cls, url: str, ctl: list[str], port: int) -> Postgres:
+        made = super().__new__(cls, url)
+        made.ctl, made.port = ctl, port
+        return made
+
+    def stop(self) -> None:
+        subprocess.run([*self.ctl, "-m", "fast", "stop"], check=True, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.ctl[self.ctl.index('-D') + 1]}"
+        subprocess.run([*self.ctl, "-o", f"{options} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, capture_output=True)  # fmt: skip
+
+
 @pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[str]:
+def postgres(tmp_path: Path) -> Iterator[Postgres]:
     """A throwaway PostgreSQL cluster on a free loopback port, as the ``postgres`` user
     (``initdb`` refuses root)."""
     import os
@@ -796,7 +813,8 @@ def postgres(tmp_path: Path) -> Iterator[str]:
     try:
         subprocess.run([*run_as, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
                         "-U", "callsim", "callsim"], check=True, capture_output=True)  # fmt: skip
-        yield f"postgresql+psycopg://callsim@127.0.0.1:{port}/callsim"
+        ctl = [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w"]
+        yield Postgres(f"postgresql+psycopg://callsim@127.0.0.1:{port}/callsim", ctl, port)
     finally:
         subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, check=False)  # fmt: skip
@@ -817,6 +835,40 @@ def test_postgresql_through_the_same_code_survives_kill_9(scenario: Path, postgr
         notes = s.ok("GET", f"/v1/calls/{first['call_id']}/notes")
         assert [n["text"] for n in notes] == ["pg"]
         assert json.loads(json.dumps(s.ok("GET", "/v1/stats/intervals")))["intervals"]
+
+
+def test_a_database_outage_refuses_without_effect_and_keeps_what_it_took(
+    scenario: Path, postgres: Postgres
+) -> None:
+    """PostgreSQL stops under the service. The request whose commit finds the outage gets
+    503 and is kept (its answer says so): stored when the database is back. Every request
+    after it is a 503 JSON answer with no effect until the database is back; a retry with
+    the same Idempotency-Key then runs once. (It queued the calls anyway, so a retry made a
+    second one; with a key the answer was a plain-text 500.)"""
+    with serving(scenario, postgres) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key, json={"paused_reason": "lunch"})
+        postgres.stop()
+        found = s.call("POST", "/v1/calls", json={"ani": "+4790000500", "dnis": DENTAL})
+        assert (found.status_code, found.json()["error"]) == (503, "UnavailableError")
+        assert "it is kept and stored when the database is back" in found.json()["message"]
+        once = {"Idempotency-Key": "first"}
+        for ani, headers in (("+4790000501", once), ("+4790000502", {})):
+            r = s.call("POST", "/v1/calls", json={"ani": ani, "dnis": DENTAL}, headers=headers)
+            assert (r.status_code, r.json()["error"]) == (503, "UnavailableError"), r.text
+            assert "try again" in r.json()["message"], r.text
+        postgres.start()
+        deadline = time.monotonic() + 30
+        while (r := s.call("POST", "/v1/calls", json={"ani": "+4790000501", "dnis": DENTAL},
+                           headers=once)).status_code == 503:  # fmt: skip
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.2)  # the server comes back up in its own time
+        assert r.status_code == 201, r.text
+        again = s.ok("POST", "/v1/calls", json={"ani": "+4790000501", "dnis": DENTAL},
+                     headers=once)  # fmt: skip
+        assert again == r.json()  # the first answer, once
+        calls = s.ok("GET", "/v1/calls")
+        assert sorted(c["ani"] for c in calls) == ["+4790000500", "+4790000501"]
 
 
 def test_schemathesis_finds_no_server_error(scenario: Path, tmp_path: Path) -> None:

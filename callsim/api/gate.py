@@ -14,6 +14,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callsim.api.models import unstorable
+from callsim.errors import CallsimError
 from callsim.live.service import Service
 
 MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
@@ -64,18 +65,18 @@ class Gate:
 
         async def settled(message: Message) -> None:
             nonlocal failed
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                # (a refusal changed nothing: it has nothing to wait for)
                 try:
                     await service.settled()
                 except Exception as exc:
                     failed = True
                     # the reason goes to the server's log; the client learns no SQL
-                    log.error("a commit failed: %s", exc)
-                    await _answer(
-                        send, 503, "StoreError",
-                        "the change was not saved (the database refused the commit; the "
-                        "server's log has the reason)",
-                    )  # fmt: skip
+                    log.error("a commit failed: %s", exc.__cause__ or exc)
+                    if isinstance(exc, CallsimError):
+                        await _answer(send, exc.http_status, type(exc).__name__, str(exc))
+                    else:
+                        await _answer(send, 503, "StoreError", "the change was not saved")
                     return
             if not failed:
                 await send(message)

@@ -5,6 +5,13 @@ turn ends, ``flush`` writes it in one transaction (the repository's ``save``), t
 the answers waiting in ``settled`` (an answer leaves only once its changes are durable)
 and publishes the turn's events. Reads go through ``reader``, which commits what is
 staged first, so a read sees every change.
+
+A database outage: once a read or a commit has found it, until one goes through, a request
+checks the database first (``check``) and is refused with ``UnavailableError`` (503) before
+it has any effect. A commit that finds it is kept, not lost: its batch is tried again every
+``RETRY_S`` and goes with the next commit; its answers are 503 (a retry with the same
+Idempotency-Key returns the first answer once it is stored). No check costs anything while
+the database is there.
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from callsim.errors import UnavailableError
 from callsim.store.repository import Repository
+
+RETRY_S = 1.0  # a kept batch is committed again this often while the database is out
 
 
 class Batch:
@@ -29,6 +39,16 @@ class Batch:
         self.decisions: list[dict[str, Any]] = []
         self.contacts: set[int] = set()
         self.extra: list[tuple[Any, list[dict[str, Any]], bool]] = []  # (table, rows, upsert)
+
+    def absorb(self, older: Batch) -> None:
+        """Take ``older``'s changes in before this batch's own (a failed commit kept)."""
+        self.calls = {**older.calls, **self.calls}  # the live rows: as they are now
+        self.events[:0] = older.events
+        self.agent_events[:0] = older.agent_events
+        self.spans[:0] = older.spans
+        self.decisions[:0] = older.decisions
+        self.contacts |= older.contacts
+        self.extra[:0] = older.extra
 
     def __bool__(self) -> bool:
         return bool(
@@ -68,6 +88,19 @@ class UnitOfWork:
         self._flush_due = False
         self._waiters: list[asyncio.Future[None]] = []
 
+    def check(self) -> None:
+        """Before a request changes anything while the database is out: is it back?
+        ``UnavailableError`` if not (the request has had no effect)."""
+        if not self.repository.out:
+            return
+        try:
+            self.repository.ping()
+        except Exception as exc:
+            raise UnavailableError(
+                "the database cannot be reached; nothing was changed, try again"
+            ) from exc
+        self.unit()  # back: this turn's commit takes what the outage kept along
+
     def unit(self) -> Batch:
         """What this turn of the event loop stages: every change made in the turn commits
         in one transaction when the turn ends (group commit; see ``flush``)."""
@@ -78,22 +111,36 @@ class UnitOfWork:
 
     def flush(self) -> None:
         """Commit what is staged, then wake those waiting in ``settled`` (an answer leaves
-        only after its changes committed) and publish the events."""
+        only after its changes committed) and publish the events. A commit that fails is
+        kept for the next (see the module docstring); its answers are 503."""
         self._flush_due = False
         waiters, self._waiters = self._waiters, []
         events: list[dict[str, Any]] = []
-        try:
-            if self.staged:
-                batch = self.staged.take()
+        if self.staged:
+            batch = self.staged.take()
+            try:
                 self._commit(batch)
-                events = batch.events
-        except Exception as exc:  # the store failed: every waiting answer reports it
-            for w in waiters:
-                if not w.done():
-                    w.set_exception(exc)
-            if not waiters:
-                raise
-            return
+            except UnavailableError as exc:  # kept: stored when the database is back
+                self.staged.absorb(batch)
+                self._loop.call_later(RETRY_S, self.unit)
+                error = UnavailableError(
+                    "the database went out as this was stored: it is kept and stored when "
+                    "the database is back; a retry with the same Idempotency-Key then "
+                    "returns this request's answer"
+                )
+                error.__cause__ = exc
+                for w in waiters:
+                    if not w.done():
+                        w.set_exception(error)
+                return
+            except Exception as exc:  # refused by the database: every waiting answer says so
+                for w in waiters:
+                    if not w.done():
+                        w.set_exception(exc)
+                if not waiters:
+                    raise
+                return
+            events = batch.events
         for w in waiters:
             if not w.done():
                 w.set_result(None)
@@ -109,9 +156,12 @@ class UnitOfWork:
             await waiter
 
     def reader(self) -> Repository:
-        """The repository, after committing what is staged: reads see every change."""
+        """The repository, after committing what is staged: reads see every change
+        (``UnavailableError`` while the database is out)."""
         if self.staged:
             self.flush()
+        if self.repository.out and self.staged:  # what the outage kept is not stored yet
+            raise UnavailableError("the database cannot be reached; try again")
         return self.repository
 
     def _commit(self, batch: Batch) -> None:

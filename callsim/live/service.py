@@ -176,8 +176,10 @@ class Service:
                     w.set_result(None)
 
     def _running(self) -> None:
+        """Before a request changes anything: the service runs and its database is there."""
         if self.stopped:
             raise RoutingError("the service is stopping")
+        self.uow.check()
 
     # -- clock, unit of work, event stream (the collaborators') ---------------------------
 

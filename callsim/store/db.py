@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from callsim.errors import InputError
+from callsim.errors import InputError, UnavailableError
 from callsim.store import tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,6 +53,7 @@ class Store:
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InputError(f"{_safe(self.url)}: cannot connect ({reason})", field="db") from None
+        self.out = False  # the last transaction could not reach the database
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._statements: dict[tuple[str, tuple[str, ...], bool], tuple[str, Any]] = {}
 
@@ -69,9 +70,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One transaction on the service's connection: committed when the block ends."""
-        with self.conn.begin():
-            yield self.conn
+        """One transaction on the service's connection: committed when the block ends. A
+        database that cannot be reached is an ``UnavailableError`` (the connection is
+        made anew at the next use)."""
+        try:
+            with self.conn.begin():
+                yield self.conn
+        except OperationalError as exc:
+            self.out = True
+            raise UnavailableError("the database cannot be reached; try again") from exc
+        self.out = False
 
     def upsert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert ``rows`` or replace those whose primary key exists."""
@@ -113,6 +121,12 @@ class Store:
         compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(columns))
         order = compiled.positiontup
         return compiled.string, tuple(order) if order is not None else None
+
+    def ping(self) -> None:
+        """A round trip to the database (after an outage the connection is made anew:
+        SQLAlchemy reconnects an invalidated connection on its next use)."""
+        with self.transaction() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     def scalar(self, query: Any) -> Any:
         with self.transaction() as conn:

@@ -80,6 +80,14 @@ class Repository:
 
     # -- the unit of work's write -------------------------------------------------------
 
+    def ping(self) -> None:
+        self.store.ping()
+
+    @property
+    def out(self) -> bool:
+        """The last transaction could not reach the database."""
+        return self.store.out
+
     def save(
         self,
         calls: Sequence[Row],
