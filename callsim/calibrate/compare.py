@@ -11,6 +11,7 @@ same calls, staffing and mean talk, with the exponential fit of patience) stands
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from datetime import date
@@ -21,7 +22,8 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.fit import Frame, Observed, observe
+from callsim.calibrate.build import Model, agent_groups, end_label, one_pool, priority_shares
+from callsim.calibrate.fit import Frame, Observed, Pools, infer_pools, observe, queue_name
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
@@ -30,6 +32,8 @@ from callsim.sim.execute import Executor, Looked, run_days
 
 COMPARED = ("abandon_rate", "asa_s", "mean_wait_s", "service_level")
 BAND = (0.05, 0.95)
+MIN_DAY_TALK = 30  # a type's talk in a replay is the day's own when it answered this many
+MIN_DAY_QUEUED = 10  # a type's day is split by priority as its queued calls when this many
 
 
 def frame_of(sc: Scenario) -> Frame:
@@ -42,67 +46,142 @@ def frame_of(sc: Scenario) -> Frame:
     )
 
 
-def day_scenario(sc: Scenario, obs: Observed, d: int) -> Scenario:
-    """Logged day ``d`` as a scenario: its arrivals per type, its staffing."""
+def day_scenario(
+    sc: Scenario, obs: Observed, d: int, pools: Pools, model: Model | None = None
+) -> Scenario:
+    """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
+    that queued were), each type a queue; its own talk times per type; its agents at work
+    per agent group of ``pools`` (the skills they showed) times the calibrated
+    availability of each interval; the calibrated patience of each type and priority."""
     cal = sc.calibration
     assert cal is not None
+    model = model or Model()
     fr = frame_of(sc)
     labels = fr.labels()
     hours = fr.interval_min / 60
     data = sc.model_dump(mode="json", exclude_unset=True)
-    counts = np.zeros((fr.n, len(cal.types)))
-    main = int(
-        np.argmax(
-            [
-                obs.arrivals[:, :, obs.types.index(t)].sum() if t in obs.types else 0
-                for t in cal.types
-            ]
-        )
-    )
-    for k, t in enumerate(obs.types):  # types never calibrated join the largest stream
-        j = cal.types.index(t) if t in cal.types else main
-        counts[:, j] += obs.arrivals[d, :, k]
-    end = f"{fr.end_min // 60:02d}:{fr.end_min % 60:02d}"
-    for j, stream in enumerate(data["calls"]):
-        profile = [
-            {"at": at, "per_hour": float(n) / hours}
-            for at, n in zip(labels, counts[:, j], strict=True)
-        ]
-        stream["arrivals"] = {"profile": [*profile, {"at": end, "per_hour": 0}]}
-        stream.pop("retrial", None)
-    staff = [max(0, round(float(s) * cal.availability_factor)) for s in obs.present_fine[d]]
-    group = data["agents"][0]
-    group["count"] = max(1, *staff)
-    slots = fr.slot_labels(len(staff))
-    group["on_duty"] = [{"at": at, "count": n} for at, n in zip(slots, staff, strict=True)]
-    data["agents"] = [group]
+    prios = cal.priorities or [0] * len(cal.types)
+    base = {(t, p): stream for t, p, stream in zip(cal.types, prios, data["calls"], strict=True)}
+    rates = [sum(p["per_hour"] for p in s["arrivals"]["profile"]) for s in data["calls"]]
+    main = cal.types[int(np.argmax(rates))]
+    calls = []
+    for k, t in enumerate(obs.types):
+        counts = obs.arrivals[d, :, k]
+        if counts.sum() <= 0:
+            continue
+        queued = obs.queued_priority[d, k]
+        if not model.priorities:
+            shares = {0: 1.0}
+        elif queued.sum() >= MIN_DAY_QUEUED or t not in cal.types:
+            shares = priority_shares(queued, obs.levels)
+        else:  # too few of the day's calls queued to split it: the calibrated split
+            mine = [r for r, u in zip(rates, cal.types, strict=True) if u == t]
+            shares = {
+                p: r / sum(mine) for p, r, u in zip(prios, rates, cal.types, strict=True) if u == t
+            }
+        for level, share in shares.items():
+            kind = t if t in cal.types else main
+            near = min((p for u, p in base if u == kind), key=lambda p: (abs(p - level), -p))
+            stream = copy.deepcopy(base[(kind, near)])
+            stream.pop("retrial", None)
+            stream["queue"] = queue_name(t)
+            stream["priority"] = level
+            stream["arrivals"] = {
+                "profile": [
+                    *(
+                        {"at": at, "per_hour": float(n) * share / hours}
+                        for at, n in zip(labels, counts, strict=True)
+                    ),
+                    {"at": end_label(fr), "per_hour": 0},
+                ]
+            }
+            if model.day_talk:
+                stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
+            calls.append(stream)
+    factors = cal.availability_factors or [cal.availability_factor] * fr.n
+    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
+    aging = max((q.aging_per_s for q in sc.queues), default=0.0) if model.priorities else 0.0
+    data["queues"] = [
+        {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
+    ]
+    data["calls"] = calls
+    data["agents"] = agents
     data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
     return Scenario.model_validate(data)
 
 
-def _erlang(sc: Scenario, obs: Observed, d: int, staff: list[int]) -> dict[str, np.ndarray]:
-    """Erlang A per interval of day ``d``: [interval] of each compared metric."""
+def day_talk(calibrated: dict[str, Any], day: list[float]) -> dict[str, Any]:
+    """A type's talk in a replay: the day's own talk times when it answered at least
+    ``MIN_DAY_TALK`` calls of it; with fewer, the calibrated distribution scaled to the
+    day's mean; with none, the calibrated distribution."""
+    if len(day) >= MIN_DAY_TALK:
+        return {"dist": "empirical", "values": [round(v, 1) for v in day]}
+    if not day or float(np.mean(day)) <= 0:
+        return calibrated
+    mean = float(np.mean(day))
+    if calibrated["dist"] == "empirical" and calibrated.get("values"):
+        ratio = mean / max(float(np.mean(calibrated["values"])), 1e-9)
+        return {"dist": "empirical", "values": [round(v * ratio, 1) for v in calibrated["values"]]}
+    if calibrated["dist"] in ("lognormal", "gamma", "exponential"):
+        return {**calibrated, "mean": round(mean, 1)}
+    return calibrated
+
+
+def _erlang(
+    sc: Scenario,
+    obs: Observed,
+    d: int,
+    staff: np.ndarray,
+    pools: Pools,
+    day_talk: bool = True,
+) -> dict[str, np.ndarray]:
+    """Erlang A per interval of day ``d`` ([interval] of each compared metric): each pool
+    on its own (its calls, its agents: ``staff[interval, group]`` of its groups, the
+    day's mean talk of each type, the exponential fit of patience), the pools' figures
+    weighted by calls."""
     cal = sc.calibration
     assert cal is not None
     fr = frame_of(sc)
-    talk = {t: dist_mean(c.talk_s) for t, c in zip(cal.types, sc.calls, strict=True)}
-    default = float(np.mean(list(talk.values())))
+    calibrated = {t: dist_mean(c.talk_s) for t, c in zip(cal.types, sc.calls, strict=True)}
+    default = float(np.mean(list(calibrated.values())))
+    talk = {
+        t: float(np.mean(v)) if v else calibrated.get(t, default)
+        for t in obs.types
+        for v in [obs.talk_values[d].get(t, []) if day_talk else []]
+    }
     out = {m: np.full(fr.n, np.nan) for m in COMPARED}
     for i in range(fr.n):
         n_calls = obs.arrivals[d, i]
         total = float(n_calls.sum())
         if total <= 0:
             continue
-        aht = (
-            sum(float(n) * talk.get(t, default) for t, n in zip(obs.types, n_calls, strict=True))
-            / total
-        )
-        rate = total / (fr.interval_min * 60)
-        a = erlang_a(rate, aht, cal.patience_exp_mean_s, staff[i], fr.sl_threshold_s)
-        out["abandon_rate"][i] = a.p_abandon
-        out["service_level"][i] = a.service_level
-        out["asa_s"][i] = a.asa_s if a.asa_s is not None else np.nan
-        out["mean_wait_s"][i] = a.mean_wait_s
+        acc = dict.fromkeys(("offered", "answered", "abandon", "sl", "asa", "wait"), 0.0)
+        for pool in pools.names:
+            mine = [
+                (float(n), talk[t])
+                for t, n in zip(obs.types, n_calls, strict=True)
+                if n > 0 and pools.of_type(t) == pool
+            ]
+            agents = sum(staff[i, j] for j, g in enumerate(obs.groups) if pools.of_group(g) == pool)
+            n = sum(x for x, _ in mine)
+            if n <= 0:
+                continue
+            aht = sum(x * a for x, a in mine) / n
+            a = erlang_a(
+                n / (fr.interval_min * 60), aht, cal.patience_exp_mean_s, round(float(agents)),
+                fr.sl_threshold_s,
+            )  # fmt: skip
+            answered = n * (1 - a.p_abandon)
+            acc["offered"] += n
+            acc["answered"] += answered
+            acc["abandon"] += n * a.p_abandon
+            acc["sl"] += n * a.service_level
+            acc["wait"] += n * a.mean_wait_s
+            acc["asa"] += answered * (a.asa_s if a.asa_s is not None else 0.0)
+        out["abandon_rate"][i] = acc["abandon"] / acc["offered"]
+        out["service_level"][i] = acc["sl"] / acc["offered"]
+        out["mean_wait_s"][i] = acc["wait"] / acc["offered"]
+        out["asa_s"][i] = acc["asa"] / acc["answered"] if acc["answered"] > 0 else np.nan
     return out
 
 
@@ -118,6 +197,7 @@ def compare(
     precision: Precision | None = None,
     max_replications: int = CAP,
     on_look: Looked | None = None,
+    model: Model | None = None,
 ) -> dict[str, Any]:
     """Each logged day predicted and set against the log. With ``precision``, every day's
     predicted headline figures (``analytics.precision``) are simulated to it (days added
@@ -129,14 +209,21 @@ def compare(
             "the scenario has no calibration block: make it with callsim "
             "calibrate (it keeps the availability factor compare needs)"
         )
-    if len(sc.calls) != len(cal.types) or len(sc.agents) != 1:
+    if len(sc.calls) != len(cal.types) or (
+        cal.priorities and len(cal.priorities) != len(cal.types)
+    ):
         raise InputError(
-            "the scenario is not as callsim calibrate wrote it (one call "
-            "stream per calibrated type, one agent group)"
+            "the scenario is not as callsim calibrate wrote it (calibration.types and "
+            f"calibration.priorities: one per call stream, {len(sc.calls)})"
         )
     fr = frame_of(sc)
-    obs = observe(log, days, fr)
-    scenarios = [day_scenario(sc, obs, d) for d in range(len(days))]
+    chosen = set(days)
+    model = model or Model()
+    pools = infer_pools([c for c in log.calls if c.day in chosen])
+    if not model.pools:
+        pools = one_pool(pools)
+    obs = observe(log, days, fr, pools)
+    scenarios = [day_scenario(sc, obs, d, pools, model) for d in range(len(days))]
     blobs = [s.model_dump_json() for s in scenarios]
 
     def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
@@ -158,11 +245,14 @@ def compare(
     cell_rows: list[dict[str, Any]] = []
     inside = {m: [0, 0] for m in COMPARED}
     for d, (day, reps, s) in enumerate(zip(days, results, scenarios, strict=True)):
-        fine = np.array([p.count for p in s.agents[0].on_duty or []], dtype=float)
-        staff = [round(float(v)) for v in fine.reshape(fr.n, -1).mean(axis=1)]  # per interval
-        cells = metric_samples(reps, None)
+        fine = np.array(
+            [[p.count for p in g.on_duty or []] for g in s.agents], dtype=float
+        ).T  # [slot, pool]
+        by_group = fine.reshape(fr.n, -1, len(s.agents)).mean(axis=1)  # [interval, group]
+        staff = [round(float(v)) for v in by_group.sum(axis=1)]
+        cells = metric_samples(reps, (1,))  # [replication, interval], queues summed
         totals = metric_samples(reps, (0, 1))
-        erl = _erlang(sc, obs, d, staff)
+        erl = _erlang(sc, obs, d, by_group, pools, model.day_talk)
         off = obs.offered[d]
         row: dict[str, Any] = {
             "day": day.isoformat(),
@@ -192,7 +282,7 @@ def compare(
                 "agents": staff[i],
             }
             for m in COMPARED:
-                sims = cells[m][:, i, 0]
+                sims = cells[m][:, i]
                 o = observed_cell[m][d, i]
                 lo, hi = (_quantile(sims, q) for q in BAND)
                 cell[m] = {
@@ -228,10 +318,21 @@ def compare(
         "band": list(BAND),
         "sl_threshold_s": fr.sl_threshold_s,
         "availability_factor": cal.availability_factor,
+        "availability_factors": cal.availability_factors,
+        "calibrated_pools": cal.pools,
+        "pools": {
+            name: {"types": pools.types[name], "agents": pools.agents[name]} for name in pools.names
+        },
+        "agent_groups": {
+            g: {"skills": pools.group_skills(g), "agents": agents}
+            for g, agents in pools.groups.items()
+        },
+        "calls_served_outside_their_pool": pools.outside_calls(),
         "summary": summary,
         "per_day": day_rows,
         "per_interval": cell_rows,
         "executor": run_on.name,
+        "without": model.off,
     }
 
 

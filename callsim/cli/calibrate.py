@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from callsim.analytics.precision import parse_precision
-from callsim.calibrate.build import Calibration, calibrate, day_types, tune_factor
+from callsim.calibrate.build import CHOICES, Calibration, Model, calibrate, day_types, tune_factor
 from callsim.calibrate.compare import COMPARED, compare
 from callsim.calibrate.fit import Frame, day_type, observe, select_days
 from callsim.calibrate.log import FORMATS, CallLog, read_log
@@ -33,6 +33,12 @@ DAYS = typer.Option(
     "ranges (1999-10-03,1999-10-05..1999-10-07).",
 )
 REPLICATIONS = typer.Option(20, "--replications", "-n", help="Simulated days per logged day.")
+WITHOUT = typer.Option(
+    None,
+    "--without",
+    help="Modelling choices left out (the ablation), comma-separated: "
+    f"{', '.join(CHOICES)}. Give calibrate and compare the same.",
+)
 CALIBRATE_FILES = (
     "calibration.json",
     "arrivals.png",
@@ -86,6 +92,7 @@ def calibrate_cmd(
         "lognormal", "--talk", help="Talk times: lognormal (fitted) or empirical (quantiles)."
     ),
     replications: int = REPLICATIONS,
+    without: str | None = WITHOUT,
     seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
@@ -107,11 +114,12 @@ def calibrate_cmd(
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
     if out.suffix not in (".yaml", ".yml"):
         raise InputError(f"--out: {str(out)!r} is not a .yaml file")
+    model = Model.without(without)
     log = read_log(log_path, fmt)
     if not quiet:
         _summary_of_log(log)
     chosen = select_days(log, days)
-    cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk)
+    cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk, model)
     with executor(workers, dask) as ex:
         total = len(chosen) * replications * 9
         with progress(
@@ -290,6 +298,7 @@ def compare_cmd(
     fmt: str = FORMAT,
     days: str = DAYS,
     replications: int = REPLICATIONS,
+    without: str | None = WITHOUT,
     precision: str | None = PRECISION,
     max_replications: int = MAX_REPLICATIONS,
     seed: int = SEED,
@@ -308,6 +317,7 @@ def compare_cmd(
     if not 2 <= replications <= 1000:
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
     bound = None if precision is None else parse_precision(precision)
+    model = Model.without(without)
     sc = load_scenario(scenario)
     log = read_log(log_path, fmt)
     if not quiet and not as_json:
@@ -339,6 +349,7 @@ def compare_cmd(
                 description=look_line(label, seen),
                 total=len(chosen) * (total or seen.replications),
             ),
+            model=model,
         )
     written: list[Path] = []
     if folder is not None:
