@@ -28,8 +28,8 @@ from callsim.calibrate.fit import (
     Frame,
     Observed,
     PatienceFit,
-    RetrialFit,
     Pools,
+    RetrialFit,
     TalkFit,
     WrapUpFit,
     day_type,
@@ -48,7 +48,7 @@ from callsim.sim.execute import Executor, Job
 
 QUEUE = "calls"  # the one queue and agent group without pools
 PRIORITY_CREDIT_S = 90.0  # the bank's queue credit per priority level (its documentation)
-MIN_PATIENCE_QUEUED = 300  # a group's own patience fit needs this many calls that queued
+MIN_PATIENCE_QUEUED = 150  # a group's own patience fit needs this many calls that queued
 MIN_PATIENCE_ABANDONED = 30  # ... and this many abandonments
 MIN_SHARE = 0.01  # a priority of less than this share of a type's queued calls joins the main
 FACTOR_RANGE = (0.3, 1.5)
@@ -76,7 +76,7 @@ class Model:
     priorities: bool = True  # callers' logged priority with the queue credit; else FIFO
     day_talk: bool = True  # a replay gets the day's talk; else the calibrated talk
     availability_by_interval: bool = True  # a factor per interval of the day; else one
-    patience_by_group: bool = True  # Kaplan-Meier per pool and priority; else all calls
+    patience_by_group: bool = True  # Kaplan-Meier per type and priority; else all calls
     wrap_up: bool = True  # after-call work from the gaps before waiting calls; else none
 
     @classmethod
@@ -128,11 +128,11 @@ class Calibration:
     pools: Pools
     talk: dict[str, TalkFit]
     patience: PatienceFit  # all calls that queued
-    patience_by_group: dict[tuple[str, int], PatienceFit]  # (pool, priority) -> its fit
+    patience_by_group: dict[tuple[str, int], PatienceFit]  # (type or pool, priority) -> fit
     retrials: RetrialFit
     wrap_up: WrapUpFit | None
     talk_model: str  # lognormal | empirical
-    model: Model = Model()  # noqa: RUF009 (frozen, never mutated)
+    model: Model = Model()
     factor: float = 1.0
     factors: list[float] | None = None  # per interval; none = ``factor`` in every one
     simulated_abandon: float | None = None
@@ -153,12 +153,16 @@ class Calibration:
             "cv": round(math.sqrt(math.exp(f.sigma**2) - 1), 3),
         }
 
-    def patience_of(self, pool: str, priority: int) -> PatienceFit:
+    def patience_of(self, t: str, priority: int) -> PatienceFit:
+        """The patience of type ``t``'s callers of ``priority``: the first group with a
+        fit of its own, of (type, priority), (type), (pool, priority), (pool), all calls."""
         if not self.model.patience_by_group:
             return self.patience
-        return self.patience_by_group.get(
-            (pool, priority), self.patience_by_group.get((pool, -1), self.patience)
-        )
+        pool = "pool " + self.pools.of_type(t)
+        for key in ((t, priority), (t, -1), (pool, priority), (pool, -1)):
+            if key in self.patience_by_group:
+                return self.patience_by_group[key]
+        return self.patience
 
     def interval_factors(self, factor: float | list[float] | None = None) -> list[float]:
         f = self.factors if factor is None else factor
@@ -185,7 +189,6 @@ class Calibration:
         for k, t in enumerate(obs.types):
             if t not in self.talk or arrivals[:, k].sum() <= 0:
                 continue
-            pool = self.pools.of_type(t)
             shares = priority_shares(queued[k], obs.levels) if self.model.priorities else {0: 1.0}
             for level, share in shares.items():
                 profile = [
@@ -199,7 +202,7 @@ class Calibration:
                     "talk_s": self.talk_dist(t),
                     "patience_s": {
                         "dist": "empirical",
-                        "values": self.patience_of(pool, level).values(),
+                        "values": self.patience_of(t, level).values(),
                     },
                     "priority": level,
                 }
@@ -294,14 +297,15 @@ def agent_groups(
 def fit_patience_by_group(
     calls: list[LoggedCall], pools: Pools
 ) -> dict[tuple[str, int], PatienceFit]:
-    """Kaplan-Meier patience per pool (key priority -1) and per pool and priority, where
-    the group has enough calls that queued and abandoned to stand on its own."""
+    """Kaplan-Meier patience per call type and per pool (``pool <name>``), each also per
+    priority (all priorities: -1), where the group has enough calls that queued and
+    abandoned to stand on its own."""
     groups: dict[tuple[str, int], list[LoggedCall]] = {}
     for c in calls:
         if c.wait_s > 0 or not c.answered:
-            pool = pools.of_type(c.type)
-            groups.setdefault((pool, -1), []).append(c)
-            groups.setdefault((pool, c.priority), []).append(c)
+            for who in (c.type, "pool " + pools.of_type(c.type)):
+                groups.setdefault((who, -1), []).append(c)
+                groups.setdefault((who, c.priority), []).append(c)
     out = {}
     for key, cs in sorted(groups.items()):
         if len(cs) >= MIN_PATIENCE_QUEUED and sum(not c.answered for c in cs) >= (

@@ -300,11 +300,18 @@ def compare(
         obs_v = np.array([r[m]["observed"] for r in day_rows], dtype=float)
         sim_v = np.array([r[m]["predicted"] for r in day_rows], dtype=float)
         erl_v = np.array([r[m]["erlang_a"] for r in day_rows], dtype=float)
+        io = np.array([c[m]["observed"] for c in cell_rows], dtype=float)
+        ip = np.array([c[m]["predicted"] for c in cell_rows], dtype=float)
+        ie = np.array([c[m]["erlang_a"] for c in cell_rows], dtype=float)
         summary[m] = {
             "mae": or_none(_nanmean(np.abs(sim_v - obs_v))),
             "bias": or_none(_nanmean(sim_v - obs_v)),
             "erlang_a_mae": or_none(_nanmean(np.abs(erl_v - obs_v))),
             "erlang_a_bias": or_none(_nanmean(erl_v - obs_v)),
+            "worst_day": _worst(days, sim_v - obs_v),
+            "erlang_a_worst_day": _worst(days, erl_v - obs_v),
+            "interval_mae": or_none(_nanmean(np.abs(ip - io))),
+            "erlang_a_interval_mae": or_none(_nanmean(np.abs(ie - io))),
             "intervals_in_band": inside[m][0] / inside[m][1] if inside[m][1] else None,
             "intervals": inside[m][1],
         }
@@ -334,6 +341,14 @@ def compare(
         "executor": run_on.name,
         "without": model.off,
     }
+
+
+def _worst(days: list[date], err: np.ndarray) -> dict[str, Any] | None:
+    """The day of the largest absolute error, and the error (predicted - observed)."""
+    if not np.isfinite(err).any():
+        return None
+    k = int(np.nanargmax(np.abs(err)))
+    return {"day": days[k].isoformat(), "error": float(err[k])}
 
 
 def _weighted(values: np.ndarray, offered: np.ndarray, answered: np.ndarray, m: str) -> float:

@@ -6,6 +6,7 @@ the agents at work per pool."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -106,10 +107,11 @@ class Pools:
     """Who served what: call types joined into pools, each pool served by its own agents.
 
     An agent's own types are those that make up at least ``OWN_SHARE`` of the calls they
-    answered, and at least ``OWN_MIN_CALLS`` of them. Types that are one agent's own belong to one pool (transitively: a union of
-    the agents' sets). A type that is nobody's own (a rare type every agent took now and
-    then) joins the pool whose agents answered most of it. An agent belongs to the pool of
-    their own types (one with none: of the type they answered most).
+    answered, and at least ``OWN_MIN_CALLS`` of them. Types that are one agent's own
+    belong to one pool (transitively: a union of the agents' sets). A type that is
+    nobody's own (a rare type every agent took now and then) joins the pool whose agents
+    answered most of it. An agent belongs to the pool of their own types (one with none:
+    of the type they answered most).
 
     Within the pools, an agent's skills are the types that make up at least
     ``SKILL_SHARE`` of their answered calls and at least ``SKILL_MIN_CALLS`` of them; a
@@ -192,9 +194,9 @@ def infer_pools(calls: list[LoggedCall], own_share: float = OWN_SHARE) -> Pools:
             continue
         took = {r: sum(served[a][t] for a in members[r]) for r in groups}
         groups[max(groups, key=lambda r: (took[r], len(members[r]), r))].add(t)
-    for a in served:  # an agent with no type of their own: the pool of their commonest
+    for a, row in served.items():  # an agent with no type of their own: their commonest's
         if not own[a]:
-            t = max(sorted(served[a]), key=lambda u: served[a][u])
+            t = max(sorted(row), key=lambda u: row[u])
             members[next(r for r in groups if t in groups[r])].append(a)
     skills: dict[str, set[str]] = {
         a: {t for t, n in row.items() if n >= max(SKILL_SHARE * sum(row.values()), SKILL_MIN_CALLS)}
@@ -547,7 +549,7 @@ def fit_wrap_up(calls: list[LoggedCall]) -> WrapUpFit | None:
     gaps = []
     for seq in by_agent.values():
         seq.sort(key=lambda c: c.arrival_s + c.wait_s)
-        for a, b in zip(seq, seq[1:], strict=False):
+        for a, b in itertools.pairwise(seq):
             end = a.arrival_s + a.wait_s + a.talk_s
             if b.wait_s > 0 and b.arrival_s < end:
                 gaps.append(b.arrival_s + b.wait_s - end)
