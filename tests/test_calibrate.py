@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callsim.calibrate.build import Model, availability_blocks, calibrate, one_pool
-from callsim.calibrate.compare import _erlang, day_scenario
+from callsim.calibrate.build import Model, availability_blocks, calibrate, day_scenario, one_pool
+from callsim.calibrate.compare import _erlang
 from callsim.calibrate.fit import (
     Frame,
     fit_patience,

@@ -15,6 +15,7 @@ staffing, abandon as many calls as the log says.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,12 +45,15 @@ from callsim.calibrate.fit import (
 from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
 from callsim.scenario import Scenario
+from callsim.scenario.model import minutes, span_min
 from callsim.sim.execute import Executor, Job
 
 QUEUE = "calls"  # the one queue and agent group without pools
 PRIORITY_CREDIT_S = 90.0  # the bank's queue credit per priority level (its documentation)
 MIN_PATIENCE_QUEUED = 150  # a group's own patience fit needs this many calls that queued
 MIN_PATIENCE_ABANDONED = 30  # ... and this many abandonments
+MIN_DAY_TALK = 30  # a type's talk in a replay is the day's own when it answered this many
+MIN_DAY_QUEUED = 10  # a type's day is split by priority as its queued calls when this many
 MIN_SHARE = 0.01  # a priority of less than this share of a type's queued calls joins the main
 FACTOR_RANGE = (0.3, 1.5)
 FACTOR_STEPS = 9  # bisection steps: the factor to within 0.003
@@ -294,6 +298,97 @@ def agent_groups(
     return out
 
 
+def frame_of(sc: Scenario) -> Frame:
+    start = minutes(sc.horizon.start)
+    return Frame(
+        start,
+        start + span_min(sc.horizon.start, sc.horizon.end),
+        sc.horizon.interval_min,
+        sc.service_level.sl_threshold_s,
+    )
+
+
+def day_scenario(
+    sc: Scenario, obs: Observed, d: int, pools: Pools, model: Model | None = None
+) -> Scenario:
+    """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
+    that queued were), each type a queue; its own talk times per type; its agents at work
+    per agent group of ``pools`` (the skills they showed) times the calibrated
+    availability of each interval; the calibrated patience of each type and priority."""
+    cal = sc.calibration
+    assert cal is not None
+    model = model or Model()
+    fr = frame_of(sc)
+    labels = fr.labels()
+    hours = fr.interval_min / 60
+    data = sc.model_dump(mode="json", exclude_unset=True)
+    prios = cal.priorities or [0] * len(cal.types)
+    base = {(t, p): stream for t, p, stream in zip(cal.types, prios, data["calls"], strict=True)}
+    rates = [sum(p["per_hour"] for p in s["arrivals"]["profile"]) for s in data["calls"]]
+    main = cal.types[int(np.argmax(rates))]
+    calls = []
+    for k, t in enumerate(obs.types):
+        counts = obs.arrivals[d, :, k]
+        if counts.sum() <= 0:
+            continue
+        queued = obs.queued_priority[d, k]
+        if not model.priorities:
+            shares = {0: 1.0}
+        elif queued.sum() >= MIN_DAY_QUEUED or t not in cal.types:
+            shares = priority_shares(queued, obs.levels)
+        else:  # too few of the day's calls queued to split it: the calibrated split
+            mine = [r for r, u in zip(rates, cal.types, strict=True) if u == t]
+            shares = {
+                p: r / sum(mine) for p, r, u in zip(prios, rates, cal.types, strict=True) if u == t
+            }
+        for level, share in shares.items():
+            kind = t if t in cal.types else main
+            near = min((p for u, p in base if u == kind), key=lambda p: (abs(p - level), -p))
+            stream = copy.deepcopy(base[(kind, near)])
+            stream.pop("retrial", None)
+            stream["queue"] = queue_name(t)
+            stream["priority"] = level
+            stream["arrivals"] = {
+                "profile": [
+                    *(
+                        {"at": at, "per_hour": float(n) * share / hours}
+                        for at, n in zip(labels, counts, strict=True)
+                    ),
+                    {"at": end_label(fr), "per_hour": 0},
+                ]
+            }
+            if model.day_talk:
+                stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
+            calls.append(stream)
+    factors = cal.availability_factors or [cal.availability_factor] * fr.n
+    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
+    aging = max((q.aging_per_s for q in sc.queues), default=0.0) if model.priorities else 0.0
+    data["queues"] = [
+        {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
+    ]
+    data["calls"] = calls
+    data["agents"] = agents
+    data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
+    return Scenario.model_validate(data)
+
+
+def day_talk(calibrated: dict[str, Any], day: list[float]) -> dict[str, Any]:
+    """A type's talk in a replay: the day's own talk times when it answered at least
+    ``MIN_DAY_TALK`` calls of it; with fewer, the calibrated distribution scaled to the
+    day's mean; with none, the calibrated distribution."""
+    if len(day) >= MIN_DAY_TALK:
+        return {"dist": "empirical", "values": [round(v, 1) for v in day]}
+    if not day or float(np.mean(day)) <= 0:
+        return calibrated
+    mean = float(np.mean(day))
+    if calibrated["dist"] == "empirical" and calibrated.get("values"):
+        ratio = mean / max(float(np.mean(calibrated["values"])), 1e-9)
+        return {"dist": "empirical", "values": [round(v * ratio, 1) for v in calibrated["values"]]}
+    if calibrated["dist"] in ("lognormal", "gamma", "exponential"):
+        return {**calibrated, "mean": round(mean, 1)}
+    return calibrated
+
+
 def fit_patience_by_group(
     calls: list[LoggedCall], pools: Pools
 ) -> dict[tuple[str, int], PatienceFit]:
@@ -382,8 +477,6 @@ def tune_factor(
     as many calls as the log says: in all (one factor), or in each block of the day (a
     factor per block: ``availability_blocks``). Abandonment falls as a factor grows: a
     bisection, of every block at once (a block's factor barely moves another's calls)."""
-    from callsim.calibrate.compare import day_scenario
-
     obs = cal.observed
     blocks = (
         availability_blocks(obs, cal.frame)

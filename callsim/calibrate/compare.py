@@ -11,7 +11,6 @@ same calls, staffing and mean talk, with the exponential fit of patience) stands
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from datetime import date
@@ -22,109 +21,16 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.build import Model, agent_groups, end_label, one_pool, priority_shares
-from callsim.calibrate.fit import Frame, Observed, Pools, infer_pools, observe, queue_name
+from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool
+from callsim.calibrate.fit import Observed, Pools, infer_pools, observe
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
-from callsim.scenario.model import dist_mean, minutes, span_min
+from callsim.scenario.model import dist_mean
 from callsim.sim.execute import Executor, Looked, run_days
 
 COMPARED = ("abandon_rate", "asa_s", "mean_wait_s", "service_level")
 BAND = (0.05, 0.95)
-MIN_DAY_TALK = 30  # a type's talk in a replay is the day's own when it answered this many
-MIN_DAY_QUEUED = 10  # a type's day is split by priority as its queued calls when this many
-
-
-def frame_of(sc: Scenario) -> Frame:
-    start = minutes(sc.horizon.start)
-    return Frame(
-        start,
-        start + span_min(sc.horizon.start, sc.horizon.end),
-        sc.horizon.interval_min,
-        sc.service_level.sl_threshold_s,
-    )
-
-
-def day_scenario(
-    sc: Scenario, obs: Observed, d: int, pools: Pools, model: Model | None = None
-) -> Scenario:
-    """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
-    that queued were), each type a queue; its own talk times per type; its agents at work
-    per agent group of ``pools`` (the skills they showed) times the calibrated
-    availability of each interval; the calibrated patience of each type and priority."""
-    cal = sc.calibration
-    assert cal is not None
-    model = model or Model()
-    fr = frame_of(sc)
-    labels = fr.labels()
-    hours = fr.interval_min / 60
-    data = sc.model_dump(mode="json", exclude_unset=True)
-    prios = cal.priorities or [0] * len(cal.types)
-    base = {(t, p): stream for t, p, stream in zip(cal.types, prios, data["calls"], strict=True)}
-    rates = [sum(p["per_hour"] for p in s["arrivals"]["profile"]) for s in data["calls"]]
-    main = cal.types[int(np.argmax(rates))]
-    calls = []
-    for k, t in enumerate(obs.types):
-        counts = obs.arrivals[d, :, k]
-        if counts.sum() <= 0:
-            continue
-        queued = obs.queued_priority[d, k]
-        if not model.priorities:
-            shares = {0: 1.0}
-        elif queued.sum() >= MIN_DAY_QUEUED or t not in cal.types:
-            shares = priority_shares(queued, obs.levels)
-        else:  # too few of the day's calls queued to split it: the calibrated split
-            mine = [r for r, u in zip(rates, cal.types, strict=True) if u == t]
-            shares = {
-                p: r / sum(mine) for p, r, u in zip(prios, rates, cal.types, strict=True) if u == t
-            }
-        for level, share in shares.items():
-            kind = t if t in cal.types else main
-            near = min((p for u, p in base if u == kind), key=lambda p: (abs(p - level), -p))
-            stream = copy.deepcopy(base[(kind, near)])
-            stream.pop("retrial", None)
-            stream["queue"] = queue_name(t)
-            stream["priority"] = level
-            stream["arrivals"] = {
-                "profile": [
-                    *(
-                        {"at": at, "per_hour": float(n) * share / hours}
-                        for at, n in zip(labels, counts, strict=True)
-                    ),
-                    {"at": end_label(fr), "per_hour": 0},
-                ]
-            }
-            if model.day_talk:
-                stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
-            calls.append(stream)
-    factors = cal.availability_factors or [cal.availability_factor] * fr.n
-    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
-    aging = max((q.aging_per_s for q in sc.queues), default=0.0) if model.priorities else 0.0
-    data["queues"] = [
-        {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
-    ]
-    data["calls"] = calls
-    data["agents"] = agents
-    data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
-    return Scenario.model_validate(data)
-
-
-def day_talk(calibrated: dict[str, Any], day: list[float]) -> dict[str, Any]:
-    """A type's talk in a replay: the day's own talk times when it answered at least
-    ``MIN_DAY_TALK`` calls of it; with fewer, the calibrated distribution scaled to the
-    day's mean; with none, the calibrated distribution."""
-    if len(day) >= MIN_DAY_TALK:
-        return {"dist": "empirical", "values": [round(v, 1) for v in day]}
-    if not day or float(np.mean(day)) <= 0:
-        return calibrated
-    mean = float(np.mean(day))
-    if calibrated["dist"] == "empirical" and calibrated.get("values"):
-        ratio = mean / max(float(np.mean(calibrated["values"])), 1e-9)
-        return {"dist": "empirical", "values": [round(v * ratio, 1) for v in calibrated["values"]]}
-    if calibrated["dist"] in ("lognormal", "gamma", "exponential"):
-        return {**calibrated, "mean": round(mean, 1)}
-    return calibrated
 
 
 def _erlang(

@@ -1001,8 +1001,7 @@ class Calibration(Strict):
     types: list[str] = Field(description="The call type of each of calls[], in order.")
     priorities: list[int] = Field(
         default_factory=list,
-        description="The logged caller priority of each of calls[], in order (empty: "
-        "all one).",
+        description="The logged caller priority of each of calls[], in order (empty: all one).",
     )
     pools: dict[str, list[str]] = Field(
         default_factory=dict,
