@@ -26,6 +26,7 @@ OWN_SHARE = 0.10  # a type that is this share of an agent's answered calls is on
 OWN_MIN_CALLS = 10  # ... and this many of them (a few calls say nothing)
 SKILL_SHARE = 0.02  # a type that is this share of an agent's answered calls is a skill
 SKILL_MIN_CALLS = 5  # ... and this many of them
+SKILL_TYPE_SHARE = 0.05  # ... or this share of the type's answered calls (a rare type)
 DAY_TYPES = {
     6: "weekday",
     0: "weekday",
@@ -113,9 +114,10 @@ class Pools:
     answered most of it. An agent belongs to the pool of their own types (one with none:
     of the type they answered most).
 
-    Within the pools, an agent's skills are the types that make up at least
-    ``SKILL_SHARE`` of their answered calls and at least ``SKILL_MIN_CALLS`` of them; a
-    type that is nobody's skill is a skill of every agent who answered it. Agents with
+    Within the pools, an agent's skills are the types of which they answered at least
+    ``SKILL_MIN_CALLS`` calls, and these made up at least ``SKILL_SHARE`` of their
+    answered calls or ``SKILL_TYPE_SHARE`` of the type's (a rare type's servers); a type
+    that is nobody's skill is a skill of every agent who answered it. Agents with
     the same skills form an agent group; each type is a queue of its own.
     """
 
@@ -198,8 +200,16 @@ def infer_pools(calls: list[LoggedCall], own_share: float = OWN_SHARE) -> Pools:
         if not own[a]:
             t = max(sorted(row), key=lambda u: row[u])
             members[next(r for r in groups if t in groups[r])].append(a)
+    of_type = Counter[str]()
+    for row in served.values():
+        of_type.update(row)
     skills: dict[str, set[str]] = {
-        a: {t for t, n in row.items() if n >= max(SKILL_SHARE * sum(row.values()), SKILL_MIN_CALLS)}
+        a: {
+            t
+            for t, n in row.items()
+            if n >= SKILL_MIN_CALLS
+            and (n >= SKILL_SHARE * sum(row.values()) or n >= SKILL_TYPE_SHARE * of_type[t])
+        }
         for a, row in served.items()
     }
     for t in types:
