@@ -1,16 +1,22 @@
 """A scenario from a call log (``callsim calibrate``), and each logged day as a scenario
-of its own (``callsim compare``).
+of its own (``day_scenario``: the replay ``callsim compare`` and the calibration share).
 
-The calibrated scenario is the selected days' average day: one queue; one call stream per
-call type with its arrival rate per interval (less the share of retrials, which the
-scenario's ``retrial`` block adds back), its talk-time fit, the Kaplan-Meier patience; and
-one agent group logged in by ``on_duty`` head counts: the agents at work in each interval
-times an **availability factor**. The log has no agent states, so an agent counts as at
-work through each spell of their calls (calls less than 30 minutes apart; the gaps were
-spent waiting for the next call, or in after-call work the log does not record). Not all
-of that time was available for calls (breaks, other work, after-call work): the factor is
-chosen, by bisection, so that the calibration days, simulated each with its own calls and
-staffing, abandon as many calls as the log says.
+The calibrated scenario is the selected days' average day:
+
+- one queue per call type; agent groups of the skills the log shows (``fit.infer_pools``:
+  who served what), each logged in by ``on_duty`` head counts, its agents at work in each
+  interval times that interval's **availability factor**;
+- per call type and logged priority a call stream: its arrival rate per interval (less
+  the share of retrials, which the ``retrial`` block adds back), its talk-time fit, the
+  Kaplan-Meier patience of its group, the after-call work the log shows; the queues age
+  waiting calls so that a priority level is worth ``PRIORITY_CREDIT_S`` of waiting.
+
+The log has no agent states, so an agent counts as at work through each spell of their
+calls (calls less than 30 minutes apart; the gaps were spent waiting for the next call,
+or in after-call work). Not all of that time was available for calls (breaks, other
+work): the factors, one per block of the day, are chosen by bisection so that the
+calibration days, each replayed with its own calls, talk and staffing, abandon in each
+block as many calls as the log says.
 """
 
 from __future__ import annotations

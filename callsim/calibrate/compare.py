@@ -1,12 +1,13 @@
 """Predictions against what happened (``callsim compare LOG SCENARIO``).
 
-Each logged day is rebuilt from the calibrated scenario: its call streams carry that
-day's arrivals per interval and call type as logged (retrials included, as they
-happened: the scenario's retrial block is left out), and its agents are that day's agents
-seen talking per interval times the calibrated availability factor. The day is simulated
-``replications`` times; per interval and per day the prediction is the mean, with the
-5-95 % band of the replications. The exact Erlang A prediction of the same intervals (the
-same calls, staffing and mean talk, with the exponential fit of patience) stands beside.
+Each logged day is replayed (``build.day_scenario``) with at least what the formula gets:
+its arrivals per interval, call type and priority as logged (retrials included, as they
+happened: the scenario's retrial block is left out), its own talk times, and its agents
+at work per agent group of the pools the compared days show, times the calibrated
+availability of each interval. The day is simulated ``replications`` times; per interval
+and per day the prediction is the mean, with the 5-95 % band of the replications. The
+exact Erlang A prediction of the same intervals stands beside it: per pool, the same
+calls and staffing, the day's mean talk per type, the exponential fit of patience.
 """
 
 from __future__ import annotations

@@ -110,7 +110,8 @@ def calibrate_cmd(
     no_plots: bool = flag("--no-plots", "Do not draw the PNG plots."),
     quiet: bool = flag("--quiet", "No progress bar and no tables."),
 ) -> None:
-    """Write a scenario calibrated from a call log: arrivals, talk, patience, staffing."""
+    """Write a scenario calibrated from a call log: pools and skills (who served what),
+    priorities, arrivals, talk, patience, after-call work, staffing and availability."""
     start, end = _hours(hours)
     if interval_min <= 0 or (end - start) % interval_min:
         raise InputError(
