@@ -398,6 +398,11 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
             "Error: --hours: '7-24' is not HH:MM-HH:MM (e.g. 07:00-24:00)",
         ),
         (
+            ["compare", str(OCTOBER), str(plain), "--without", "talk"],
+            "Error: --without: 'talk' is not one of pools, priorities, day_talk, "
+            "availability_by_interval, patience_by_group, wrap_up",
+        ),
+        (
             ["compare", str(OCTOBER), str(plain)],
             "Error: the scenario has no calibration block: make it with callsim calibrate (it "
             "keeps the availability factor compare needs)",
