@@ -131,9 +131,11 @@ class Pools:
         return self.skills[self.groups[group][0]] if self.groups[group] else []
 
     def of_group(self, group: str) -> str:
-        """The pool of most of the group's agents."""
-        pools = Counter(self.of_agent(a) for a in self.groups[group])
-        return pools.most_common(1)[0][0] if pools else self.names[0]
+        """The pool of the group's agents who answered most of its calls."""
+        pools = Counter[str]()
+        for a in self.groups[group]:
+            pools[self.of_agent(a)] += sum(self.served.get(a, {}).values())
+        return max(pools, key=lambda p: (pools[p], p)) if pools else self.names[0]
 
     @property
     def names(self) -> list[str]:
