@@ -12,10 +12,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callsim.calibrate.fit import Frame, fit_patience, fit_retrials, observe, select_days
-from callsim.calibrate.log import LoggedCall, read_log
+from callsim.calibrate.build import Model, availability_blocks, calibrate, day_scenario, one_pool
+from callsim.calibrate.compare import _erlang
+from callsim.calibrate.fit import (
+    Frame,
+    fit_patience,
+    fit_retrials,
+    fit_wrap_up,
+    infer_pools,
+    observe,
+    select_days,
+)
+from callsim.calibrate.log import CallLog, LoggedCall, read_log
 from callsim.errors import InputError
 from callsim.scenario import load_scenario
+from callsim.scenario.model import dist_mean
 from tests.test_cli import run
 
 BANK = Path(__file__).resolve().parent.parent / "scenarios" / "anonymous-bank-1999"
@@ -320,6 +331,12 @@ def test_calibrate_then_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert len(sc.calibration.types) == len(sc.calls)
     report = json.loads((tmp_path / "report" / "calibration.json").read_text())
     assert report["dropped"]["phantom"] == 240
+    assert "PS" in report["pools"]["ps"]["types"]  # pools found from who served what
+    assert sc.calibration.pools == {p: v["types"] for p, v in report["pools"].items()}
+    assert {q.name for q in sc.queues} == {t.lower() for t in sc.calibration.types}
+    assert len(sc.agents) == len(report["agent_groups"]) > 1
+    assert sc.calibration.availability_factors is not None
+    assert len(sc.calibration.availability_factors) == 34
     assert report["missing_days"] == ["1999-01-11", "1999-01-12"]
     for name in ("arrivals.png", "talk.png", "patience.png"):
         assert (tmp_path / "report" / name).stat().st_size > 10_000
@@ -340,13 +357,19 @@ def test_calibrate_then_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     )
     assert code == 0, err
     assert "Errors over 3 days" in stdout
+    assert "MAE ErlA" in stdout
+    assert "worst day sim" in stdout
     doc = json.loads((out / "compare.json").read_text())
     assert [r["day"] for r in doc["per_day"]] == ["1999-10-03", "1999-10-04", "1999-10-05"]
     for m in ("abandon_rate", "asa_s", "service_level"):
         s = doc["summary"][m]
         assert s["mae"] is not None
         assert s["erlang_a_mae"] is not None
+        assert s["interval_mae"] is not None
+        assert s["erlang_a_interval_mae"] is not None
+        assert s["worst_day"]["day"] in doc["days"]
         assert 0 <= s["intervals_in_band"] <= 1
+    assert doc["pools"]["in"]["types"] == ["IN"]  # October's internet desk, found
     first = doc["per_day"][0]["abandon_rate"]
     assert first["band"][0] <= first["predicted"] <= first["band"][1]
     assert (out / "days.png").stat().st_size > 10_000
@@ -375,6 +398,11 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
             "Error: --hours: '7-24' is not HH:MM-HH:MM (e.g. 07:00-24:00)",
         ),
         (
+            ["compare", str(OCTOBER), str(plain), "--without", "talk"],
+            "Error: --without: 'talk' is not one of pools, priorities, day_talk, "
+            "availability_by_interval, patience_by_group, wrap_up",
+        ),
+        (
             ["compare", str(OCTOBER), str(plain)],
             "Error: the scenario has no calibration block: make it with callsim calibrate (it "
             "keeps the availability factor compare needs)",
@@ -383,3 +411,130 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     for argv, line in cases:
         code, _, err = run(capsys, *argv)
         assert (code, err.strip().splitlines()[-1]) == (2, line), argv
+
+
+def _served(day: date, agent: str, t: str, k: int, talk: float = 120.0) -> LoggedCall:
+    """The ``k``-th answered call of ``agent`` on ``day``, of type ``t``."""
+    return LoggedCall(day, t, "", 8 * 3600 + 600.0 * k, 0.0, True, talk, agent)
+
+
+def test_pools_and_skills_from_who_served_what() -> None:
+    """Two desks, as the bank's October: agents a1-a3 take X and Y (a3 mostly X), b1-b2
+    take only Z, a1 took Z twice (a few calls make no pool) and everyone a rare W now and
+    then (nobody's own type: it joins the pool whose agents took most of it)."""
+    day = date(2024, 1, 1)
+    calls = []
+    plan = {
+        "a1": {"X": 60, "Y": 40, "Z": 2, "W": 1},
+        "a2": {"X": 50, "Y": 50, "W": 1},
+        "a3": {"X": 95, "Y": 1},
+        "b1": {"Z": 80},
+        "b2": {"Z": 70, "W": 1},
+    }
+    for agent, row in plan.items():
+        k = 0
+        for t, n in row.items():
+            for _ in range(n):
+                calls.append(_served(day, agent, t, k))
+                k += 1
+    pools = infer_pools(calls)
+    assert pools.types == {"x": ["W", "X", "Y"], "z": ["Z"]}
+    assert pools.agents == {"x": ["a1", "a2", "a3"], "z": ["b1", "b2"]}
+    assert pools.of_type("W") == "x"
+    # skills: what an agent took at least 2 % of and 5 times; W was nobody's skill, so
+    # everyone who took it has it
+    assert pools.skills == {
+        "a1": ["W", "X", "Y"],
+        "a2": ["W", "X", "Y"],
+        "a3": ["X"],
+        "b1": ["Z"],
+        "b2": ["W", "Z"],
+    }
+    assert pools.groups == {"w_x_y": ["a1", "a2"], "z": ["b1"], "x": ["a3"], "w_z": ["b2"]}
+    assert pools.outside_calls() == 2 + 1  # a1's two Z, b2's W
+    assert {g: pools.of_group(g) for g in pools.groups} == {
+        "w_x_y": "x",
+        "x": "x",
+        "z": "z",
+        "w_z": "z",
+    }
+    one = one_pool(pools)
+    assert one.types == {"calls": ["W", "X", "Y", "Z"]}
+    assert set(one.groups["calls"]) == set(plan)
+
+
+def _two_days() -> tuple[CallLog, list[date]]:
+    """Two days of one type served by two agents; talk 60 s on the first, 300 s on the
+    second; a third of the calls wait 30 s (priority 2 one day in two) and a few abandon."""
+    days = [date(2024, 1, 1), date(2024, 1, 2)]
+    calls = []
+    for d, talk in zip(days, (60.0, 300.0), strict=True):
+        for k in range(60):
+            at = 9 * 3600 + 50.0 * k
+            queued = k % 3 == 0
+            if k % 10 == 9:
+                calls.append(LoggedCall(d, "X", "", at, 40.0, False, 0.0, "", 1))
+                continue
+            calls.append(
+                LoggedCall(
+                    d, "X", "", at, 30.0 if queued else 0.0, True, talk, f"a{k % 2}",
+                    2 if queued and k % 2 else 1,
+                )
+            )  # fmt: skip
+    return CallLog("two-days", calls), days
+
+
+def test_a_replay_gets_the_days_own_talk_and_priorities() -> None:
+    log, days = _two_days()
+    frame = Frame(480, 720, 30, 20)
+    cal = calibrate(log, days, frame)
+    sc = cal.average_day(0.9)
+    assert sc.calibration is not None
+    assert sc.queues[0].aging_per_s == pytest.approx(1 / 90, rel=1e-3)  # the 90 s credit
+    assert sorted(sc.calibration.priorities) == [1, 2]
+    means = []
+    for d in range(2):
+        day = day_scenario(sc, cal.observed, d, cal.pools)
+        talk = {dist_mean(c.talk_s) for c in day.calls}
+        assert len(talk) == 1
+        means.append(talk.pop())
+        assert sorted(c.priority or 0 for c in day.calls) == [1, 2]
+    assert means == [pytest.approx(60), pytest.approx(300)]
+    # without the day's talk, both days get January's (here: the two days') fit
+    plain = [day_scenario(sc, cal.observed, d, cal.pools, Model(day_talk=False)) for d in range(2)]
+    assert dist_mean(plain[0].calls[0].talk_s) == dist_mean(plain[1].calls[0].talk_s)
+    # Erlang A is given the same day's talk: the second day, five times the work, waits more
+    staff = np.full((frame.n, len(cal.observed.groups)), 2.0)
+    first, second = (_erlang(sc, cal.observed, d, staff, cal.pools) for d in range(2))
+    assert np.nanmax(first["asa_s"]) < np.nanmax(second["asa_s"])
+    without = Model.without("pools,day_talk")
+    assert without.off == ["pools", "day_talk"]
+    with pytest.raises(InputError, match="--without: 'talk' is not one of pools, "):
+        Model.without("talk")
+
+
+def test_after_call_work_from_the_gaps_before_waiting_calls() -> None:
+    day = date(2024, 1, 1)
+    calls = []
+    for k in range(40):  # each call waited; the agent took it 6 s after the last ended
+        start = 1000.0 + k * 106.0
+        wait = 50.0 if k else 0.0
+        calls.append(LoggedCall(day, "X", "", start - wait, wait, True, 100.0, "a"))
+    fit = fit_wrap_up(calls)
+    assert fit is not None
+    assert (fit.gaps, fit.longer) == (39, 0)
+    assert fit.median_s == pytest.approx(6.0)
+
+
+def test_availability_blocks_merge_light_hours() -> None:
+    frame = Frame(420, 1440, 30, 20)
+    log, days = _two_days()
+    obs = observe(log, days, frame)
+    obs.abandoned[:] = 0
+    obs.abandoned[:, 4] = 60  # 09:00 and 15:00: the only abandonments, 120 each over the days
+    obs.abandoned[:, 16] = 60
+    # 07-09 had too few, so it joins 09-11; 11-13 and 13-15 join 15-17; the evening had
+    # none, so it joins the block before it
+    assert availability_blocks(obs, frame) == [list(range(8)), list(range(8, frame.n))]
+    obs.abandoned[:] = 0
+    assert availability_blocks(obs, frame) == [list(range(frame.n))]

@@ -1,20 +1,27 @@
 """A scenario from a call log (``callsim calibrate``), and each logged day as a scenario
-of its own (``callsim compare``).
+of its own (``day_scenario``: the replay ``callsim compare`` and the calibration share).
 
-The calibrated scenario is the selected days' average day: one queue; one call stream per
-call type with its arrival rate per interval (less the share of retrials, which the
-scenario's ``retrial`` block adds back), its talk-time fit, the Kaplan-Meier patience; and
-one agent group logged in by ``on_duty`` head counts: the agents at work in each interval
-times an **availability factor**. The log has no agent states, so an agent counts as at
-work through each spell of their calls (calls less than 30 minutes apart; the gaps were
-spent waiting for the next call, or in after-call work the log does not record). Not all
-of that time was available for calls (breaks, other work, after-call work): the factor is
-chosen, by bisection, so that the calibration days, simulated each with its own calls and
-staffing, abandon as many calls as the log says.
+The calibrated scenario is the selected days' average day:
+
+- one queue per call type; agent groups of the skills the log shows (``fit.infer_pools``:
+  who served what), each logged in by ``on_duty`` head counts, its agents at work in each
+  interval times that interval's **availability factor**;
+- per call type and logged priority a call stream: its arrival rate per interval (less
+  the share of retrials, which the ``retrial`` block adds back), its talk-time fit, the
+  Kaplan-Meier patience of its group, the after-call work the log shows; the queues age
+  waiting calls so that a priority level is worth ``PRIORITY_CREDIT_S`` of waiting.
+
+The log has no agent states, so an agent counts as at work through each spell of their
+calls (calls less than 30 minutes apart; the gaps were spent waiting for the next call,
+or in after-call work). Not all of that time was available for calls (breaks, other
+work): the factors, one per block of the day, are chosen by bisection so that the
+calibration days, each replayed with its own calls, talk and staffing, abandon in each
+block as many calls as the log says.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,21 +35,98 @@ from callsim.calibrate.fit import (
     Frame,
     Observed,
     PatienceFit,
+    Pools,
     RetrialFit,
     TalkFit,
+    WrapUpFit,
     day_type,
     fit_patience,
     fit_retrials,
     fit_talk,
+    fit_wrap_up,
+    infer_pools,
     observe,
+    queue_name,
 )
-from callsim.calibrate.log import CallLog
+from callsim.calibrate.log import CallLog, LoggedCall
+from callsim.errors import InputError
 from callsim.scenario import Scenario
+from callsim.scenario.model import minutes, span_min
 from callsim.sim.execute import Executor, Job
 
-QUEUE = "calls"
+QUEUE = "calls"  # the one queue and agent group without pools
+PRIORITY_CREDIT_S = 90.0  # the bank's queue credit per priority level (its documentation)
+MIN_PATIENCE_QUEUED = 150  # a group's own patience fit needs this many calls that queued
+MIN_PATIENCE_ABANDONED = 30  # ... and this many abandonments
+MIN_DAY_TALK = 30  # a type's talk in a replay is the day's own when it answered this many
+MIN_DAY_QUEUED = 10  # a type's day is split by priority as its queued calls when this many
+MIN_SHARE = 0.01  # a priority of less than this share of a type's queued calls joins the main
 FACTOR_RANGE = (0.3, 1.5)
 FACTOR_STEPS = 9  # bisection steps: the factor to within 0.003
+BLOCK_MIN = 120  # the day's blocks of one availability factor each
+MIN_BLOCK_ABANDONED = 100  # a block's factor needs this many abandonments over the days
+
+
+CHOICES = (
+    "pools",
+    "priorities",
+    "day_talk",
+    "availability_by_interval",
+    "patience_by_group",
+    "wrap_up",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """What calibrate and compare give the simulation, each choice on by default (the
+    ablation switches them off one at a time: ``--without``)."""
+
+    pools: bool = True  # queues and agent groups from who served what; else one of each
+    priorities: bool = True  # callers' logged priority with the queue credit; else FIFO
+    day_talk: bool = True  # a replay gets the day's talk; else the calibrated talk
+    availability_by_interval: bool = True  # a factor per interval of the day; else one
+    patience_by_group: bool = True  # Kaplan-Meier per type and priority; else all calls
+    wrap_up: bool = True  # after-call work from the gaps before waiting calls; else none
+
+    @classmethod
+    def without(cls, names: str | None) -> Model:
+        off = [n.strip() for n in (names or "").split(",") if n.strip()]
+        for n in off:
+            if n not in CHOICES:
+                raise InputError(f"--without: {n!r} is not one of {', '.join(CHOICES)}")
+        return cls(**dict.fromkeys(off, False))
+
+    @property
+    def off(self) -> list[str]:
+        return [n for n in CHOICES if not getattr(self, n)]
+
+
+def one_pool(pools: Pools) -> Pools:
+    """Every type and every agent in one pool (the model without pools)."""
+    types = sorted({t for ts in pools.types.values() for t in ts})
+    agents = sorted({a for ags in pools.agents.values() for a in ags})
+    return Pools(
+        pools.served, {QUEUE: types}, {QUEUE: agents}, dict.fromkeys(agents, types), {QUEUE: agents}
+    )
+
+
+def end_label(fr: Frame) -> str:
+    return f"{fr.end_min // 60:02d}:{fr.end_min % 60:02d}"
+
+
+def priority_shares(queued: np.ndarray, levels: list[int]) -> dict[int, float]:
+    """A type's calls split by priority as logged for those that queued ([level] counts):
+    the shares of levels with at least ``MIN_SHARE`` (the rest join the commonest); a type
+    that never queued is all of the lowest level."""
+    total = float(queued.sum())
+    if total <= 0:
+        return {levels[0]: 1.0}
+    share = {v: float(n) / total for v, n in zip(levels, queued, strict=True)}
+    main = max(share, key=lambda v: (share[v], v))
+    out = {v: x for v, x in share.items() if x >= MIN_SHARE}
+    out[main] = out.get(main, 0.0) + sum(x for x in share.values() if x < MIN_SHARE)
+    return dict(sorted(out.items()))
 
 
 @dataclass
@@ -51,13 +135,19 @@ class Calibration:
     days: list[date]
     frame: Frame
     observed: Observed
+    pools: Pools
     talk: dict[str, TalkFit]
-    patience: PatienceFit
+    patience: PatienceFit  # all calls that queued
+    patience_by_group: dict[tuple[str, int], PatienceFit]  # (type or pool, priority) -> fit
     retrials: RetrialFit
+    wrap_up: WrapUpFit | None
     talk_model: str  # lognormal | empirical
+    model: Model = Model()
     factor: float = 1.0
+    factors: list[float] | None = None  # per interval; none = ``factor`` in every one
     simulated_abandon: float | None = None
-    tuning: list[tuple[float, float]] | None = None  # (factor, simulated abandonment)
+    tuning: list[tuple[float, float]] | None = None  # (mean factor, simulated abandonment)
+    blocks: list[tuple[list[int], float, float]] | None = None  # intervals, factor, log's
 
     @property
     def observed_abandon(self) -> float:
@@ -73,77 +163,103 @@ class Calibration:
             "cv": round(math.sqrt(math.exp(f.sigma**2) - 1), 3),
         }
 
+    def patience_of(self, t: str, priority: int) -> PatienceFit:
+        """The patience of type ``t``'s callers of ``priority``: the first group with a
+        fit of its own, of (type, priority), (type), (pool, priority), (pool), all calls."""
+        if not self.model.patience_by_group:
+            return self.patience
+        pool = "pool " + self.pools.of_type(t)
+        for key in ((t, priority), (t, -1), (pool, priority), (pool, -1)):
+            if key in self.patience_by_group:
+                return self.patience_by_group[key]
+        return self.patience
+
+    def interval_factors(self, factor: float | list[float] | None = None) -> list[float]:
+        f = self.factors if factor is None else factor
+        if f is None:
+            f = self.factor
+        return [float(f)] * self.frame.n if isinstance(f, float | int) else list(f)
+
     def scenario(
         self,
         arrivals: np.ndarray,  # [interval, type] calls per interval
-        at_work: np.ndarray,  # [slot] agents at work, on the staffing grid
+        at_work: np.ndarray,  # [slot, pool] agents at work, on the staffing grid
         *,
         name: str,
         retrials: bool = True,
-        factor: float | None = None,
+        factor: float | list[float] | None = None,
     ) -> Scenario:
         fr = self.frame
+        obs = self.observed
         labels = fr.labels()
         hours = fr.interval_min / 60
         keep = 1 - self.retrials.share_of_calls if retrials else 1.0
-        calls, types = [], []
-        for k, t in enumerate(self.observed.types):
+        calls, types, priorities = [], [], []
+        queued = obs.queued_priority.sum(axis=0)  # [type, level]
+        for k, t in enumerate(obs.types):
             if t not in self.talk or arrivals[:, k].sum() <= 0:
                 continue
-            profile = [
-                {"at": at, "per_hour": round(float(n) * keep / hours, 3)}
-                for at, n in zip(labels, arrivals[:, k], strict=True)
-            ]
-            profile.append({"at": f"{fr.end_min // 60:02d}:{fr.end_min % 60:02d}", "per_hour": 0})
-            stream: dict[str, Any] = {
-                "queue": QUEUE,
-                "arrivals": {"profile": profile},
-                "talk_s": self.talk_dist(t),
-                "patience_s": {"dist": "empirical", "values": self.patience.values()},
-            }
-            if retrials and self.retrials.mean_delay_s:
-                stream["retrial"] = {
-                    "probability": round(self.retrials.probability, 4),
-                    "delay_s": {
-                        "dist": "exponential",
-                        "mean": round(self.retrials.mean_delay_s, 1),
+            shares = priority_shares(queued[k], obs.levels) if self.model.priorities else {0: 1.0}
+            for level, share in shares.items():
+                profile = [
+                    {"at": at, "per_hour": round(float(n) * share * keep / hours, 3)}
+                    for at, n in zip(labels, arrivals[:, k], strict=True)
+                ]
+                profile.append({"at": end_label(fr), "per_hour": 0})
+                stream: dict[str, Any] = {
+                    "queue": queue_name(t),
+                    "arrivals": {"profile": profile},
+                    "talk_s": self.talk_dist(t),
+                    "patience_s": {
+                        "dist": "empirical",
+                        "values": self.patience_of(t, level).values(),
                     },
-                    "max_attempts": 3,
+                    "priority": level,
                 }
-            calls.append(stream)
-            types.append(t)
-        f = self.factor if factor is None else factor
-        counts = [max(0, round(float(s) * f)) for s in at_work]
-        slots = fr.slot_labels(len(counts))
-        on_duty = [{"at": at, "count": n} for at, n in zip(slots, counts, strict=True)]
-        end = f"{fr.end_min // 60:02d}:{fr.end_min % 60:02d}"
+                if self.model.wrap_up and self.wrap_up is not None:
+                    stream["wrap_up_s"] = {"dist": "empirical", "values": list(self.wrap_up.values)}
+                if retrials and self.retrials.mean_delay_s:
+                    stream["retrial"] = {
+                        "probability": round(self.retrials.probability, 4),
+                        "delay_s": {
+                            "dist": "exponential",
+                            "mean": round(self.retrials.mean_delay_s, 1),
+                        },
+                        "max_attempts": 3,
+                    }
+                calls.append(stream)
+                types.append(t)
+                priorities.append(level)
+        factors = self.interval_factors(factor)
+        agents = agent_groups(at_work, factors, obs.groups, self.pools, fr)
+        aging = round(1 / PRIORITY_CREDIT_S, 6) if len(set(priorities)) > 1 else 0.0
+        mean_factor = float(np.mean(factors))
         data = {
             "name": name,
             "description": f"Calibrated from {self.source} ({len(self.days)} days, "
             f"{self.days[0]} to {self.days[-1]}) by callsim calibrate.",
             "horizon": {
                 "start": labels[0],
-                "end": end,
+                "end": end_label(fr),
                 "interval_min": fr.interval_min,
                 "warmup_min": 0,
             },
             "service_level": {"sl_threshold_s": fr.sl_threshold_s, "sl_target": 0.8},
             "routing": {"strategy": "longest_idle", "ring_timeout_s": 15},
-            "queues": [{"name": QUEUE, "skills": ["agent"]}],
-            "calls": calls,
-            "agents": [
-                {
-                    "name": "agents",
-                    "count": max(1, *counts),
-                    "skills": ["agent"],
-                    "on_duty": on_duty,
-                }
+            "queues": [
+                {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging}
+                for t in obs.types
             ],
+            "calls": calls,
+            "agents": agents,
             "calibration": {
                 "source": self.source,
                 "days": [d.isoformat() for d in self.days],
                 "types": types,
-                "availability_factor": f,
+                "priorities": priorities,
+                "pools": self.pools.types,
+                "availability_factor": round(mean_factor, 3),
+                "availability_factors": [round(f, 3) for f in factors],
                 "retrial_share": round(self.retrials.share_of_calls, 4),
                 "patience_exp_mean_s": round(self.patience.exp_mean_s, 1),
                 "observed_abandon_rate": round(self.observed_abandon, 4),
@@ -151,16 +267,163 @@ class Calibration:
         }
         return Scenario.model_validate(data)
 
-    def average_day(self, factor: float | None = None, name: str = "calibrated") -> Scenario:
+    def average_day(
+        self, factor: float | list[float] | None = None, name: str = "calibrated"
+    ) -> Scenario:
         obs = self.observed
         return self.scenario(
-            obs.arrivals.mean(axis=0), obs.present_fine.mean(axis=0), name=name, factor=factor
+            obs.arrivals.mean(axis=0), obs.present_group.mean(axis=0), name=name, factor=factor
         )
 
 
+def agent_groups(
+    at_work: np.ndarray, factors: list[float], groups: list[str], pools: Pools, fr: Frame
+) -> list[dict[str, Any]]:
+    """The agent groups of a scenario: each logged in by ``on_duty`` as its agents at work
+    ([slot, group]) times the availability of the slot's interval, rounded so that the
+    sum over the day keeps the unrounded agent-time (the remainder carried on)."""
+    per_slot = at_work.shape[0] // fr.n
+    slots = fr.slot_labels(at_work.shape[0])
+    out = []
+    for j, group in enumerate(groups):
+        counts, carry = [], 0.0
+        for k in range(at_work.shape[0]):
+            want = float(at_work[k, j]) * factors[k // per_slot] + carry
+            n = max(0, round(want))
+            carry = want - n
+            counts.append(n)
+        skills = [queue_name(t) for t in pools.group_skills(group)] if group in pools.groups else []
+        out.append(
+            {
+                "name": group,
+                "count": max(1, *counts),
+                "skills": skills,
+                "on_duty": [{"at": at, "count": n} for at, n in zip(slots, counts, strict=True)],
+            }
+        )
+    return out
+
+
+def frame_of(sc: Scenario) -> Frame:
+    start = minutes(sc.horizon.start)
+    return Frame(
+        start,
+        start + span_min(sc.horizon.start, sc.horizon.end),
+        sc.horizon.interval_min,
+        sc.service_level.sl_threshold_s,
+    )
+
+
+def day_scenario(
+    sc: Scenario, obs: Observed, d: int, pools: Pools, model: Model | None = None
+) -> Scenario:
+    """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
+    that queued were), each type a queue; its own talk times per type; its agents at work
+    per agent group of ``pools`` (the skills they showed) times the calibrated
+    availability of each interval; the calibrated patience of each type and priority."""
+    cal = sc.calibration
+    assert cal is not None
+    model = model or Model()
+    fr = frame_of(sc)
+    labels = fr.labels()
+    hours = fr.interval_min / 60
+    data = sc.model_dump(mode="json", exclude_unset=True)
+    prios = cal.priorities or [0] * len(cal.types)
+    base = {(t, p): stream for t, p, stream in zip(cal.types, prios, data["calls"], strict=True)}
+    rates = [sum(p["per_hour"] for p in s["arrivals"]["profile"]) for s in data["calls"]]
+    main = cal.types[int(np.argmax(rates))]
+    calls = []
+    for k, t in enumerate(obs.types):
+        counts = obs.arrivals[d, :, k]
+        if counts.sum() <= 0:
+            continue
+        queued = obs.queued_priority[d, k]
+        if not model.priorities:
+            shares = {0: 1.0}
+        elif queued.sum() >= MIN_DAY_QUEUED or t not in cal.types:
+            shares = priority_shares(queued, obs.levels)
+        else:  # too few of the day's calls queued to split it: the calibrated split
+            mine = [r for r, u in zip(rates, cal.types, strict=True) if u == t]
+            shares = {
+                p: r / sum(mine) for p, r, u in zip(prios, rates, cal.types, strict=True) if u == t
+            }
+        for level, share in shares.items():
+            kind = t if t in cal.types else main
+            near = min((p for u, p in base if u == kind), key=lambda p: (abs(p - level), -p))
+            stream = copy.deepcopy(base[(kind, near)])
+            stream.pop("retrial", None)
+            stream["queue"] = queue_name(t)
+            stream["priority"] = level
+            stream["arrivals"] = {
+                "profile": [
+                    *(
+                        {"at": at, "per_hour": float(n) * share / hours}
+                        for at, n in zip(labels, counts, strict=True)
+                    ),
+                    {"at": end_label(fr), "per_hour": 0},
+                ]
+            }
+            if model.day_talk:
+                stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
+            calls.append(stream)
+    factors = cal.availability_factors or [cal.availability_factor] * fr.n
+    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
+    aging = max((q.aging_per_s for q in sc.queues), default=0.0) if model.priorities else 0.0
+    data["queues"] = [
+        {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
+    ]
+    data["calls"] = calls
+    data["agents"] = agents
+    data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
+    return Scenario.model_validate(data)
+
+
+def day_talk(calibrated: dict[str, Any], day: list[float]) -> dict[str, Any]:
+    """A type's talk in a replay: the day's own talk times when it answered at least
+    ``MIN_DAY_TALK`` calls of it; with fewer, the calibrated distribution scaled to the
+    day's mean; with none, the calibrated distribution."""
+    if len(day) >= MIN_DAY_TALK:
+        return {"dist": "empirical", "values": [round(v, 1) for v in day]}
+    if not day or float(np.mean(day)) <= 0:
+        return calibrated
+    mean = float(np.mean(day))
+    if calibrated["dist"] == "empirical" and calibrated.get("values"):
+        ratio = mean / max(float(np.mean(calibrated["values"])), 1e-9)
+        return {"dist": "empirical", "values": [round(v * ratio, 1) for v in calibrated["values"]]}
+    if calibrated["dist"] in ("lognormal", "gamma", "exponential"):
+        return {**calibrated, "mean": round(mean, 1)}
+    return calibrated
+
+
+def fit_patience_by_group(
+    calls: list[LoggedCall], pools: Pools
+) -> dict[tuple[str, int], PatienceFit]:
+    """Kaplan-Meier patience per call type and per pool (``pool <name>``), each also per
+    priority (all priorities: -1), where the group has enough calls that queued and
+    abandoned to stand on its own."""
+    groups: dict[tuple[str, int], list[LoggedCall]] = {}
+    for c in calls:
+        if c.wait_s > 0 or not c.answered:
+            for who in (c.type, "pool " + pools.of_type(c.type)):
+                groups.setdefault((who, -1), []).append(c)
+                groups.setdefault((who, c.priority), []).append(c)
+    out = {}
+    for key, cs in sorted(groups.items()):
+        if len(cs) >= MIN_PATIENCE_QUEUED and sum(not c.answered for c in cs) >= (
+            MIN_PATIENCE_ABANDONED
+        ):
+            out[key] = fit_patience(cs)
+    return out
+
+
 def calibrate(
-    log: CallLog, days: list[date], frame: Frame, talk_model: str = "lognormal"
+    log: CallLog,
+    days: list[date],
+    frame: Frame,
+    talk_model: str = "lognormal",
+    model: Model | None = None,
 ) -> Calibration:
+    model = model or Model()
     chosen = set(days)
     calls = [c for c in log.calls if c.day in chosen]
     by_type: dict[str, list[Any]] = {}
@@ -171,16 +434,40 @@ def calibrate(
         for t, cs in sorted(by_type.items())
         if sum(1 for c in cs if c.answered and c.talk_s > 0) >= 10
     }
+    pools = infer_pools(calls) if model.pools else one_pool(infer_pools(calls))
     return Calibration(
         log.source,
         days,
         frame,
-        observe(log, days, frame),
+        observe(log, days, frame, pools),
+        pools,
         talk,
         fit_patience(calls),
+        fit_patience_by_group(calls, pools),
         fit_retrials(calls),
+        fit_wrap_up(calls),
         talk_model,
+        model,
     )
+
+
+def availability_blocks(obs: Observed, frame: Frame) -> list[list[int]]:
+    """The intervals grouped into blocks of ``BLOCK_MIN`` minutes, each given its own
+    availability factor; a block whose calls abandoned fewer than ``MIN_BLOCK_ABANDONED``
+    times over the days joins its neighbour (the last the one before it)."""
+    per = max(1, BLOCK_MIN // frame.interval_min)
+    blocks = [list(range(i, min(i + per, frame.n))) for i in range(0, frame.n, per)]
+    abandoned = obs.abandoned.sum(axis=0)
+    out: list[list[int]] = []
+    for b in blocks:
+        if out and abandoned[out[-1]].sum() < MIN_BLOCK_ABANDONED:
+            out[-1] = out[-1] + b
+        else:
+            out.append(b)
+    if len(out) > 1 and abandoned[out[-1]].sum() < MIN_BLOCK_ABANDONED:
+        last = out.pop()
+        out[-1] = out[-1] + last
+    return out
 
 
 def tune_factor(
@@ -191,34 +478,52 @@ def tune_factor(
     seed: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Calibration:
-    """The availability factor at which the calibration days, each simulated as
-    ``callsim compare`` rebuilds it (its own arrivals and agents seen), abandon as many
-    calls in all as the log says (abandonment falls as the factor grows: a bisection)."""
-    from callsim.calibrate.compare import day_scenario
-
-    goal = cal.observed_abandon
-    lo, hi = FACTOR_RANGE
+    """The availability factors at which the calibration days, each simulated as
+    ``callsim compare`` rebuilds it (its own arrivals, talk and agents at work), abandon
+    as many calls as the log says: in all (one factor), or in each block of the day (a
+    factor per block: ``availability_blocks``). Abandonment falls as a factor grows: a
+    bisection, of every block at once (a block's factor barely moves another's calls)."""
+    obs = cal.observed
+    blocks = (
+        availability_blocks(obs, cal.frame)
+        if cal.model.availability_by_interval
+        else [list(range(cal.frame.n))]
+    )
+    goal = np.array([obs.abandoned[:, b].sum() / max(obs.offered[:, b].sum(), 1) for b in blocks])
+    lo = np.full(len(blocks), FACTOR_RANGE[0])
+    hi = np.full(len(blocks), FACTOR_RANGE[1])
     tried = []
     for _ in range(FACTOR_STEPS):
         mid = (lo + hi) / 2
-        sc = cal.average_day(mid)
-        days = [day_scenario(sc, cal.observed, d) for d in range(len(cal.days))]
+        factors = _per_interval(mid, blocks, cal.frame.n)
+        sc = cal.average_day(factors)
+        days = [day_scenario(sc, obs, d, cal.pools, cal.model) for d in range(len(cal.days))]
         jobs = [Job(s.model_dump_json(), seed, replications) for s in days]
-        offered = abandoned = 0.0
+        offered = np.zeros(cal.frame.n)
+        abandoned = np.zeros(cal.frame.n)
         for reps in run_on.run(jobs, progress):
-            m = metric_samples(reps, (0, 1))
-            offered += float(m["offered"].sum())
-            abandoned += float(m["abandoned"].sum())
-        ab = abandoned / max(offered, 1)
-        tried.append((round(mid, 4), ab))
-        if ab > goal:
-            lo = mid
-        else:
-            hi = mid
-    cal.factor = round((lo + hi) / 2, 3)
+            m = metric_samples(reps, (1,))  # [replication, interval]
+            offered += m["offered"].sum(axis=0)
+            abandoned += m["abandoned"].sum(axis=0)
+        ab = np.array([abandoned[b].sum() / max(offered[b].sum(), 1) for b in blocks])
+        tried.append((round(float(np.mean(factors)), 4), float(abandoned.sum() / offered.sum())))
+        lo = np.where(ab > goal, mid, lo)
+        hi = np.where(ab > goal, hi, mid)
+    best = np.round((lo + hi) / 2, 3)
+    cal.factors = _per_interval(best, blocks, cal.frame.n)
+    cal.factor = round(float(np.mean(cal.factors)), 3)
+    cal.blocks = [(b, float(f), float(g)) for b, f, g in zip(blocks, best, goal, strict=True)]
     cal.tuning = tried
-    cal.simulated_abandon = min(tried, key=lambda p: abs(p[0] - cal.factor))[1]
+    cal.simulated_abandon = tried[-1][1]
     return cal
+
+
+def _per_interval(block_factors: np.ndarray, blocks: list[list[int]], n: int) -> list[float]:
+    out = [1.0] * n
+    for f, b in zip(block_factors, blocks, strict=True):
+        for i in b:
+            out[i] = float(f)
+    return out
 
 
 def day_types(days: list[date]) -> dict[str, int]:

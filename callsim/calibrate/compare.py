@@ -1,12 +1,13 @@
 """Predictions against what happened (``callsim compare LOG SCENARIO``).
 
-Each logged day is rebuilt from the calibrated scenario: its call streams carry that
-day's arrivals per interval and call type as logged (retrials included, as they
-happened: the scenario's retrial block is left out), and its agents are that day's agents
-seen talking per interval times the calibrated availability factor. The day is simulated
-``replications`` times; per interval and per day the prediction is the mean, with the
-5-95 % band of the replications. The exact Erlang A prediction of the same intervals (the
-same calls, staffing and mean talk, with the exponential fit of patience) stands beside.
+Each logged day is replayed (``build.day_scenario``) with at least what the formula gets:
+its arrivals per interval, call type and priority as logged (retrials included, as they
+happened: the scenario's retrial block is left out), its own talk times, and its agents
+at work per agent group of the pools the compared days show, times the calibrated
+availability of each interval. The day is simulated ``replications`` times; per interval
+and per day the prediction is the mean, with the 5-95 % band of the replications. The
+exact Erlang A prediction of the same intervals stands beside it: per pool, the same
+calls and staffing, the day's mean talk per type, the exponential fit of patience.
 """
 
 from __future__ import annotations
@@ -21,88 +22,73 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.fit import Frame, Observed, observe
+from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool
+from callsim.calibrate.fit import Observed, Pools, infer_pools, observe
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
-from callsim.scenario.model import dist_mean, minutes, span_min
+from callsim.scenario.model import dist_mean
 from callsim.sim.execute import Executor, Looked, run_days
 
 COMPARED = ("abandon_rate", "asa_s", "mean_wait_s", "service_level")
 BAND = (0.05, 0.95)
 
 
-def frame_of(sc: Scenario) -> Frame:
-    start = minutes(sc.horizon.start)
-    return Frame(
-        start,
-        start + span_min(sc.horizon.start, sc.horizon.end),
-        sc.horizon.interval_min,
-        sc.service_level.sl_threshold_s,
-    )
-
-
-def day_scenario(sc: Scenario, obs: Observed, d: int) -> Scenario:
-    """Logged day ``d`` as a scenario: its arrivals per type, its staffing."""
+def _erlang(
+    sc: Scenario,
+    obs: Observed,
+    d: int,
+    staff: np.ndarray,
+    pools: Pools,
+    day_talk: bool = True,
+) -> dict[str, np.ndarray]:
+    """Erlang A per interval of day ``d`` ([interval] of each compared metric): each pool
+    on its own (its calls, its agents: ``staff[interval, group]`` of its groups, the
+    day's mean talk of each type, the exponential fit of patience), the pools' figures
+    weighted by calls."""
     cal = sc.calibration
     assert cal is not None
     fr = frame_of(sc)
-    labels = fr.labels()
-    hours = fr.interval_min / 60
-    data = sc.model_dump(mode="json", exclude_unset=True)
-    counts = np.zeros((fr.n, len(cal.types)))
-    main = int(
-        np.argmax(
-            [
-                obs.arrivals[:, :, obs.types.index(t)].sum() if t in obs.types else 0
-                for t in cal.types
-            ]
-        )
-    )
-    for k, t in enumerate(obs.types):  # types never calibrated join the largest stream
-        j = cal.types.index(t) if t in cal.types else main
-        counts[:, j] += obs.arrivals[d, :, k]
-    end = f"{fr.end_min // 60:02d}:{fr.end_min % 60:02d}"
-    for j, stream in enumerate(data["calls"]):
-        profile = [
-            {"at": at, "per_hour": float(n) / hours}
-            for at, n in zip(labels, counts[:, j], strict=True)
-        ]
-        stream["arrivals"] = {"profile": [*profile, {"at": end, "per_hour": 0}]}
-        stream.pop("retrial", None)
-    staff = [max(0, round(float(s) * cal.availability_factor)) for s in obs.present_fine[d]]
-    group = data["agents"][0]
-    group["count"] = max(1, *staff)
-    slots = fr.slot_labels(len(staff))
-    group["on_duty"] = [{"at": at, "count": n} for at, n in zip(slots, staff, strict=True)]
-    data["agents"] = [group]
-    data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
-    return Scenario.model_validate(data)
-
-
-def _erlang(sc: Scenario, obs: Observed, d: int, staff: list[int]) -> dict[str, np.ndarray]:
-    """Erlang A per interval of day ``d``: [interval] of each compared metric."""
-    cal = sc.calibration
-    assert cal is not None
-    fr = frame_of(sc)
-    talk = {t: dist_mean(c.talk_s) for t, c in zip(cal.types, sc.calls, strict=True)}
-    default = float(np.mean(list(talk.values())))
+    calibrated = {t: dist_mean(c.talk_s) for t, c in zip(cal.types, sc.calls, strict=True)}
+    default = float(np.mean(list(calibrated.values())))
+    talk = {
+        t: float(np.mean(v)) if v else calibrated.get(t, default)
+        for t in obs.types
+        for v in [obs.talk_values[d].get(t, []) if day_talk else []]
+    }
     out = {m: np.full(fr.n, np.nan) for m in COMPARED}
     for i in range(fr.n):
         n_calls = obs.arrivals[d, i]
         total = float(n_calls.sum())
         if total <= 0:
             continue
-        aht = (
-            sum(float(n) * talk.get(t, default) for t, n in zip(obs.types, n_calls, strict=True))
-            / total
-        )
-        rate = total / (fr.interval_min * 60)
-        a = erlang_a(rate, aht, cal.patience_exp_mean_s, staff[i], fr.sl_threshold_s)
-        out["abandon_rate"][i] = a.p_abandon
-        out["service_level"][i] = a.service_level
-        out["asa_s"][i] = a.asa_s if a.asa_s is not None else np.nan
-        out["mean_wait_s"][i] = a.mean_wait_s
+        acc = dict.fromkeys(("offered", "answered", "abandon", "sl", "asa", "wait"), 0.0)
+        for pool in pools.names:
+            mine = [
+                (float(n), talk[t])
+                for t, n in zip(obs.types, n_calls, strict=True)
+                if n > 0 and pools.of_type(t) == pool
+            ]
+            agents = sum(staff[i, j] for j, g in enumerate(obs.groups) if pools.of_group(g) == pool)
+            n = sum(x for x, _ in mine)
+            if n <= 0:
+                continue
+            aht = sum(x * a for x, a in mine) / n
+            a = erlang_a(
+                n / (fr.interval_min * 60), aht, cal.patience_exp_mean_s, round(float(agents)),
+                fr.sl_threshold_s,
+            )  # fmt: skip
+            answered = n * (1 - a.p_abandon)
+            acc["offered"] += n
+            acc["answered"] += answered
+            acc["abandon"] += n * a.p_abandon
+            acc["sl"] += n * a.service_level
+            acc["wait"] += n * a.mean_wait_s
+            acc["asa"] += answered * (a.asa_s if a.asa_s is not None else 0.0)
+        out["abandon_rate"][i] = acc["abandon"] / acc["offered"]
+        out["service_level"][i] = acc["sl"] / acc["offered"]
+        out["mean_wait_s"][i] = acc["wait"] / acc["offered"]
+        out["asa_s"][i] = acc["asa"] / acc["answered"] if acc["answered"] > 0 else np.nan
     return out
 
 
@@ -118,6 +104,7 @@ def compare(
     precision: Precision | None = None,
     max_replications: int = CAP,
     on_look: Looked | None = None,
+    model: Model | None = None,
 ) -> dict[str, Any]:
     """Each logged day predicted and set against the log. With ``precision``, every day's
     predicted headline figures (``analytics.precision``) are simulated to it (days added
@@ -129,14 +116,21 @@ def compare(
             "the scenario has no calibration block: make it with callsim "
             "calibrate (it keeps the availability factor compare needs)"
         )
-    if len(sc.calls) != len(cal.types) or len(sc.agents) != 1:
+    if len(sc.calls) != len(cal.types) or (
+        cal.priorities and len(cal.priorities) != len(cal.types)
+    ):
         raise InputError(
-            "the scenario is not as callsim calibrate wrote it (one call "
-            "stream per calibrated type, one agent group)"
+            "the scenario is not as callsim calibrate wrote it (calibration.types and "
+            f"calibration.priorities: one per call stream, {len(sc.calls)})"
         )
     fr = frame_of(sc)
-    obs = observe(log, days, fr)
-    scenarios = [day_scenario(sc, obs, d) for d in range(len(days))]
+    chosen = set(days)
+    model = model or Model()
+    pools = infer_pools([c for c in log.calls if c.day in chosen])
+    if not model.pools:
+        pools = one_pool(pools)
+    obs = observe(log, days, fr, pools)
+    scenarios = [day_scenario(sc, obs, d, pools, model) for d in range(len(days))]
     blobs = [s.model_dump_json() for s in scenarios]
 
     def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
@@ -158,11 +152,14 @@ def compare(
     cell_rows: list[dict[str, Any]] = []
     inside = {m: [0, 0] for m in COMPARED}
     for d, (day, reps, s) in enumerate(zip(days, results, scenarios, strict=True)):
-        fine = np.array([p.count for p in s.agents[0].on_duty or []], dtype=float)
-        staff = [round(float(v)) for v in fine.reshape(fr.n, -1).mean(axis=1)]  # per interval
-        cells = metric_samples(reps, None)
+        fine = np.array(
+            [[p.count for p in g.on_duty or []] for g in s.agents], dtype=float
+        ).T  # [slot, pool]
+        by_group = fine.reshape(fr.n, -1, len(s.agents)).mean(axis=1)  # [interval, group]
+        staff = [round(float(v)) for v in by_group.sum(axis=1)]
+        cells = metric_samples(reps, (1,))  # [replication, interval], queues summed
         totals = metric_samples(reps, (0, 1))
-        erl = _erlang(sc, obs, d, staff)
+        erl = _erlang(sc, obs, d, by_group, pools, model.day_talk)
         off = obs.offered[d]
         row: dict[str, Any] = {
             "day": day.isoformat(),
@@ -192,7 +189,7 @@ def compare(
                 "agents": staff[i],
             }
             for m in COMPARED:
-                sims = cells[m][:, i, 0]
+                sims = cells[m][:, i]
                 o = observed_cell[m][d, i]
                 lo, hi = (_quantile(sims, q) for q in BAND)
                 cell[m] = {
@@ -210,11 +207,18 @@ def compare(
         obs_v = np.array([r[m]["observed"] for r in day_rows], dtype=float)
         sim_v = np.array([r[m]["predicted"] for r in day_rows], dtype=float)
         erl_v = np.array([r[m]["erlang_a"] for r in day_rows], dtype=float)
+        io = np.array([c[m]["observed"] for c in cell_rows], dtype=float)
+        ip = np.array([c[m]["predicted"] for c in cell_rows], dtype=float)
+        ie = np.array([c[m]["erlang_a"] for c in cell_rows], dtype=float)
         summary[m] = {
             "mae": or_none(_nanmean(np.abs(sim_v - obs_v))),
             "bias": or_none(_nanmean(sim_v - obs_v)),
             "erlang_a_mae": or_none(_nanmean(np.abs(erl_v - obs_v))),
             "erlang_a_bias": or_none(_nanmean(erl_v - obs_v)),
+            "worst_day": _worst(days, sim_v - obs_v),
+            "erlang_a_worst_day": _worst(days, erl_v - obs_v),
+            "interval_mae": or_none(_nanmean(np.abs(ip - io))),
+            "erlang_a_interval_mae": or_none(_nanmean(np.abs(ie - io))),
             "intervals_in_band": inside[m][0] / inside[m][1] if inside[m][1] else None,
             "intervals": inside[m][1],
         }
@@ -228,11 +232,30 @@ def compare(
         "band": list(BAND),
         "sl_threshold_s": fr.sl_threshold_s,
         "availability_factor": cal.availability_factor,
+        "availability_factors": cal.availability_factors,
+        "calibrated_pools": cal.pools,
+        "pools": {
+            name: {"types": pools.types[name], "agents": pools.agents[name]} for name in pools.names
+        },
+        "agent_groups": {
+            g: {"skills": pools.group_skills(g), "agents": agents}
+            for g, agents in pools.groups.items()
+        },
+        "calls_served_outside_their_pool": pools.outside_calls(),
         "summary": summary,
         "per_day": day_rows,
         "per_interval": cell_rows,
         "executor": run_on.name,
+        "without": model.off,
     }
+
+
+def _worst(days: list[date], err: np.ndarray) -> dict[str, Any] | None:
+    """The day of the largest absolute error, and the error (predicted - observed)."""
+    if not np.isfinite(err).any():
+        return None
+    k = int(np.nanargmax(np.abs(err)))
+    return {"day": days[k].isoformat(), "error": float(err[k])}
 
 
 def _weighted(values: np.ndarray, offered: np.ndarray, answered: np.ndarray, m: str) -> float:

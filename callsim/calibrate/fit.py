@@ -1,12 +1,14 @@
 """What a call log says, per day and interval, and the fits a scenario is built from:
-arrivals, talk times per call type (lognormal, with its Kolmogorov-Smirnov distance),
-patience (Kaplan-Meier from waits censored by answers, an exponential tail), retrials
-(callers identified by their ids) and the agents seen working."""
+the pools of agents and call types (who served what), arrivals, talk times per call type
+(lognormal, with its Kolmogorov-Smirnov distance), patience (Kaplan-Meier from waits
+censored by answers, an exponential tail), retrials (callers identified by their ids) and
+the agents at work per pool."""
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +23,11 @@ WORK_GAP_S = 1800.0  # a longer gap between an agent's calls is time away
 RETRIAL_WINDOW_S = 3600.0  # a call within this after an abandoned one is its retrial
 TAIL_AT_RISK = 30  # the Kaplan-Meier curve is kept while this many still wait
 QUANTILES = 200  # values of an empirical distribution written to the scenario
+OWN_SHARE = 0.10  # a type that is this share of an agent's answered calls is one of theirs
+OWN_MIN_CALLS = 10  # ... and this many of them (a few calls say nothing)
+SKILL_SHARE = 0.02  # a type that is this share of an agent's answered calls is a skill
+SKILL_MIN_CALLS = 5  # ... and this many of them
+SKILL_TYPE_SHARE = 0.05  # ... or this share of the type's answered calls (a rare type)
 DAY_TYPES = {
     6: "weekday",
     0: "weekday",
@@ -97,6 +104,157 @@ class Frame:
         return self.slot_labels(self.n)
 
 
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """Who served what: call types joined into pools, each pool served by its own agents.
+
+    An agent's own types are those that make up at least ``OWN_SHARE`` of the calls they
+    answered, and at least ``OWN_MIN_CALLS`` of them. Types that are one agent's own
+    belong to one pool (transitively: a union of the agents' sets). A type that is
+    nobody's own (a rare type every agent took now and then) joins the pool whose agents
+    answered most of it. An agent belongs to the pool of their own types (one with none:
+    of the type they answered most).
+
+    Within the pools, an agent's skills are the types of which they answered at least
+    ``SKILL_MIN_CALLS`` calls, and these made up at least ``SKILL_SHARE`` of their
+    answered calls or ``SKILL_TYPE_SHARE`` of the type's (a rare type's servers); a type
+    that is nobody's skill is a skill of every agent who answered it. Agents with
+    the same skills form an agent group; each type is a queue of its own.
+    """
+
+    served: dict[str, dict[str, int]]  # agent -> type -> answered calls
+    types: dict[str, list[str]]  # pool -> its call types (pools ordered by calls answered)
+    agents: dict[str, list[str]]  # pool -> its agents
+    skills: dict[str, list[str]]  # agent -> the types they serve (their skills)
+    groups: dict[str, list[str]]  # agent group (agents of one set of skills) -> its agents
+
+    def group_skills(self, group: str) -> list[str]:
+        return self.skills[self.groups[group][0]] if self.groups[group] else []
+
+    def of_group(self, group: str) -> str:
+        """The pool of the group's agents who answered most of its calls."""
+        pools = Counter[str]()
+        for a in self.groups[group]:
+            pools[self.of_agent(a)] += sum(self.served.get(a, {}).values())
+        return max(pools, key=lambda p: (pools[p], p)) if pools else self.names[0]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.types)
+
+    def of_type(self, t: str) -> str:
+        for name, ts in self.types.items():
+            if t in ts:
+                return name
+        return self.names[0]
+
+    def of_agent(self, a: str) -> str:
+        for name, agents in self.agents.items():
+            if a in agents:
+                return name
+        return self.names[0]
+
+    def outside_calls(self) -> int:
+        """Answered calls taken by an agent of another pool than the call type's."""
+        return sum(
+            n
+            for a, row in self.served.items()
+            for t, n in row.items()
+            if self.of_type(t) != self.of_agent(a)
+        )
+
+
+def infer_pools(calls: list[LoggedCall], own_share: float = OWN_SHARE) -> Pools:
+    types = sorted({c.type for c in calls})
+    served: dict[str, Counter[str]] = defaultdict(Counter)
+    for c in calls:
+        if c.answered and c.agent:
+            served[c.agent][c.type] += 1
+    parent = {t: t for t in types}
+
+    def root(t: str) -> str:
+        while parent[t] != t:
+            t = parent[t]
+        return t
+
+    own: dict[str, set[str]] = {}
+    for a, row in served.items():
+        total = sum(row.values())
+        own[a] = {t for t, n in row.items() if n >= max(own_share * total, OWN_MIN_CALLS)}
+        if own[a]:
+            first, *rest = sorted(own[a])
+            for t in rest:
+                parent[root(t)] = root(first)
+    owned = {t for ts in own.values() for t in ts}
+    groups: dict[str, set[str]] = defaultdict(set)
+    for t in owned:
+        groups[root(t)].add(t)
+    if not groups:  # nobody answered enough of anything: one pool of every type
+        groups[types[0]] = set()
+    members: dict[str, list[str]] = {
+        r: sorted(a for a in served if own[a] and root(next(iter(own[a]))) == r) for r in groups
+    }
+    for t in types:
+        if t in owned:
+            continue
+        took = {r: sum(served[a][t] for a in members[r]) for r in groups}
+        groups[max(groups, key=lambda r: (took[r], len(members[r]), r))].add(t)
+    for a, row in served.items():  # an agent with no type of their own: their commonest's
+        if not own[a]:
+            t = max(sorted(row), key=lambda u: row[u])
+            members[next(r for r in groups if t in groups[r])].append(a)
+    of_type = Counter[str]()
+    for row in served.values():
+        of_type.update(row)
+    skills: dict[str, set[str]] = {
+        a: {
+            t
+            for t, n in row.items()
+            if n >= SKILL_MIN_CALLS
+            and (n >= SKILL_SHARE * sum(row.values()) or n >= SKILL_TYPE_SHARE * of_type[t])
+        }
+        for a, row in served.items()
+    }
+    for t in types:
+        if not any(t in sk for sk in skills.values()):
+            for a, row in served.items():
+                if row[t] > 0:
+                    skills[a].add(t)
+    for a, row in served.items():
+        if not skills[a]:
+            skills[a] = {row.most_common(1)[0][0]}
+    by_set: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for a in sorted(served):
+        by_set[tuple(sorted(skills[a]))].append(a)
+    set_load = {k: sum(sum(served[a].values()) for a in v) for k, v in by_set.items()}
+    load = {r: sum(sum(served[a].values()) for a in members[r]) for r in groups}
+    order = sorted(groups, key=lambda r: (-load[r], r))
+    names = {r: _pool_name(groups[r], served, members[r]) for r in order}
+    return Pools(
+        {a: dict(row) for a, row in sorted(served.items())},
+        {names[r]: sorted(groups[r]) for r in order},
+        {names[r]: sorted(members[r]) for r in order},
+        {a: sorted(skills[a]) for a in sorted(served)},
+        {_name(k): by_set[k] for k in sorted(by_set, key=lambda k: (-set_load[k], k))},
+    )
+
+
+def queue_name(t: str) -> str:
+    """The queue of call type ``t`` (each type has its own)."""
+    return _name((t,))
+
+
+def _name(types: tuple[str, ...]) -> str:
+    return "_".join("".join(ch if ch.isalnum() else "_" for ch in t.lower()) for t in types)
+
+
+def _pool_name(types: set[str], served: dict[str, Counter[str]], agents: list[str]) -> str:
+    """A pool is named after its most answered type (lower case)."""
+    calls = Counter({t: sum(served[a][t] for a in agents) for t in types})
+    best = max(sorted(types), key=lambda t: calls[t])
+    return "".join(ch if ch.isalnum() else "_" for ch in best.lower()) or "pool"
+
+
 @dataclass
 class Observed:
     """Per day and interval ([day, interval]) what the log shows."""
@@ -115,6 +273,11 @@ class Observed:
     agents_present: np.ndarray  # agents at work: their spells of calls, gaps included
     present_fine: np.ndarray  # [day, slot]: the same every STAFF_STEP_MIN minutes
     outside: int  # calls of these days arriving outside the frame
+    groups: list[str]  # the agent groups whose agents present_group counts
+    present_group: np.ndarray  # [day, slot, group]: present_fine per agent group
+    talk_values: list[dict[str, list[float]]]  # per day, per type: the answered calls' talk
+    levels: list[int]  # the priorities logged for calls that queued
+    queued_priority: np.ndarray  # [day, type, level]: calls that queued, by priority
 
     def metrics(self, axis: int | None = None) -> dict[str, np.ndarray]:
         """abandon_rate, asa_s, mean_wait_s, service_level: per cell, or summed over
@@ -134,8 +297,17 @@ class Observed:
         }
 
 
-def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
+def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = None) -> Observed:
+    """The log's days per interval; agents at work counted per agent group of ``pools``
+    (one group, ``calls``, of every agent when none)."""
     types = sorted({c.type for c in log.calls})
+    names = list(pools.groups) if pools is not None else ["calls"]
+    p_index = {n: k for k, n in enumerate(names)}
+    group_of = {a: g for g, agents in (pools.groups if pools else {}).items() for a in agents}
+    levels = sorted({c.priority for c in log.calls if c.wait_s > 0 or not c.answered} | {0})
+    l_index = {v: k for k, v in enumerate(levels)}
+    queued_priority = np.zeros((len(days), len(types), len(levels)))
+    talk_values: list[dict[str, list[float]]] = [defaultdict(list) for _ in days]
     t_index = {t: k for k, t in enumerate(types)}
     d_index = {d: k for k, d in enumerate(days)}
     shape = (len(days), frame.n)
@@ -166,7 +338,10 @@ def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
             continue
         arrivals[d, i, t_index[c.type]] += 1
         cols["offered"][d, i] += 1
+        if c.wait_s > 0 or not c.answered:
+            queued_priority[d, t_index[c.type], l_index[c.priority]] += 1
         if c.answered:
+            talk_values[d][c.type].append(c.talk_s)
             cols["answered"][d, i] += 1
             cols["within"][d, i] += c.wait_s <= frame.sl_threshold_s
             cols["wait_answered_s"][d, i] += c.wait_s
@@ -184,14 +359,16 @@ def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
     # agents at work, on a finer grid than the intervals (they come and go within one)
     k_fine = frame.interval_min // STAFF_STEP_MIN if frame.interval_min % STAFF_STEP_MIN == 0 else 1
     fine_step = step / k_fine
-    fine = np.zeros((len(days), frame.n * k_fine))
+    by_pool = np.zeros((len(days), frame.n * k_fine, len(names)))
     lo0 = frame.start_min * 60.0
-    for (d, _), talks in spans.items():
+    for (d, agent), talks in spans.items():
+        j = p_index[group_of[agent]] if pools is not None else 0
         for a, b in _blocks(sorted(talks)):
             first = max(0, int((a - lo0) // fine_step))
-            for k in range(first, min(fine.shape[1], int((b - lo0) // fine_step) + 1)):
+            for k in range(first, min(by_pool.shape[1], int((b - lo0) // fine_step) + 1)):
                 s0 = lo0 + k * fine_step
-                fine[d, k] += max(0.0, min(b, s0 + fine_step) - max(a, s0)) / fine_step
+                by_pool[d, k, j] += max(0.0, min(b, s0 + fine_step) - max(a, s0)) / fine_step
+    fine = by_pool.sum(axis=2)
     present = fine.reshape(len(days), frame.n, k_fine).mean(axis=2)
     return Observed(
         days,
@@ -201,6 +378,11 @@ def observe(log: CallLog, days: list[date], frame: Frame) -> Observed:
         agents_present=present,
         present_fine=fine,
         outside=outside,
+        groups=names,
+        present_group=by_pool,
+        talk_values=[dict(v) for v in talk_values],
+        levels=levels,
+        queued_priority=queued_priority,
         **cols,
     )
 
@@ -351,4 +533,46 @@ def fit_retrials(calls: list[LoggedCall]) -> RetrialFit:
         retrials / identified if identified else 0.0,
         retried / abandoned if abandoned else 0.0,
         float(np.mean(delays)) if delays else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpFit:
+    """After-call work, as the log shows it: the gap from the end of an agent's call to
+    the start of their next, when that next call was already waiting as the first ended
+    (so nothing but the agent kept it waiting); gaps over ``WRAP_UP_MAX_S`` were pauses."""
+
+    gaps: int  # such gaps seen
+    longer: int  # of them, over WRAP_UP_MAX_S (left out)
+    mean_s: float
+    median_s: float
+    values: tuple[float, ...]  # QUANTILES quantiles of the gaps kept
+
+
+WRAP_UP_MAX_S = 120.0
+
+
+def fit_wrap_up(calls: list[LoggedCall]) -> WrapUpFit | None:
+    by_agent: dict[tuple[date, str], list[LoggedCall]] = defaultdict(list)
+    for c in calls:
+        if c.answered and c.agent:
+            by_agent[(c.day, c.agent)].append(c)
+    gaps = []
+    for seq in by_agent.values():
+        seq.sort(key=lambda c: c.arrival_s + c.wait_s)
+        for a, b in itertools.pairwise(seq):
+            end = a.arrival_s + a.wait_s + a.talk_s
+            if b.wait_s > 0 and b.arrival_s < end:
+                gaps.append(b.arrival_s + b.wait_s - end)
+    g = np.array(gaps)
+    kept = g[(g >= 0) & (g <= WRAP_UP_MAX_S)]
+    if len(kept) < 30:
+        return None
+    q = np.quantile(kept, (np.arange(QUANTILES) + 0.5) / QUANTILES)
+    return WrapUpFit(
+        len(g),
+        int((g > WRAP_UP_MAX_S).sum()),
+        float(kept.mean()),
+        float(np.median(kept)),
+        tuple(round(float(v), 1) for v in q),
     )

@@ -23,7 +23,8 @@ The generic CSV (one row per call, a header naming the columns, any order):
 - ``answered``: when an agent answered (empty if not);
 - ``abandoned``: when the caller hung up while waiting (empty if answered);
 - ``talk_s``: seconds talked (answered calls); ``agent``: who answered;
-- ``type`` (optional, default ``all``); ``caller`` (optional): a caller id, for retrials.
+- ``type`` (optional, default ``all``); ``caller`` (optional): a caller id, for retrials;
+- ``priority`` (optional, default 0): the caller's priority as the ACD saw it (higher first).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class LoggedCall:
     answered: bool
     talk_s: float
     agent: str  # "" when not answered
+    priority: int = 0  # as logged (the bank: 2 priority customers, 1 regular, 0 unknown)
 
 
 @dataclass
@@ -195,12 +197,26 @@ def _bank(path: Path, text: str) -> CallLog:
                 answered,
                 float(talk) if answered else 0.0,
                 server if answered else "",
+                _priority(f[3]),
             )
         )
     return log
 
 
-CSV_COLUMNS = ("arrival", "answered", "abandoned", "talk_s", "agent", "type", "caller")
+def _priority(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) <= 2 else 0
+
+
+CSV_COLUMNS = (
+    "arrival",
+    "answered",
+    "abandoned",
+    "talk_s",
+    "agent",
+    "type",
+    "caller",
+    "priority",
+)
 
 
 def _csv(path: Path, text: str) -> CallLog:
@@ -227,6 +243,7 @@ def _csv(path: Path, text: str) -> CallLog:
             answered_at = datetime.fromisoformat(row["answered"]) if row.get("answered") else None
             left_at = datetime.fromisoformat(row["abandoned"]) if row.get("abandoned") else None
             talk = float(row.get("talk_s") or 0)
+            priority = int(row.get("priority") or 0)
         except ValueError:
             log.drop("unreadable", n)
             continue
@@ -253,6 +270,7 @@ def _csv(path: Path, text: str) -> CallLog:
                 answered_at is not None,
                 talk if answered_at is not None else 0.0,
                 row.get("agent", ""),
+                max(0, priority),
             )
         )
     return log

@@ -12,7 +12,15 @@ from typing import Any
 import typer
 
 from callsim.analytics.precision import parse_precision
-from callsim.calibrate.build import Calibration, calibrate, day_types, tune_factor
+from callsim.calibrate.build import (
+    CHOICES,
+    Calibration,
+    Model,
+    calibrate,
+    day_types,
+    priority_shares,
+    tune_factor,
+)
 from callsim.calibrate.compare import COMPARED, compare
 from callsim.calibrate.fit import Frame, day_type, observe, select_days
 from callsim.calibrate.log import FORMATS, CallLog, read_log
@@ -33,6 +41,12 @@ DAYS = typer.Option(
     "ranges (1999-10-03,1999-10-05..1999-10-07).",
 )
 REPLICATIONS = typer.Option(20, "--replications", "-n", help="Simulated days per logged day.")
+WITHOUT = typer.Option(
+    None,
+    "--without",
+    help="Modelling choices left out (the ablation), comma-separated: "
+    f"{', '.join(CHOICES)}. Give calibrate and compare the same.",
+)
 CALIBRATE_FILES = (
     "calibration.json",
     "arrivals.png",
@@ -86,6 +100,7 @@ def calibrate_cmd(
         "lognormal", "--talk", help="Talk times: lognormal (fitted) or empirical (quantiles)."
     ),
     replications: int = REPLICATIONS,
+    without: str | None = WITHOUT,
     seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
@@ -95,7 +110,8 @@ def calibrate_cmd(
     no_plots: bool = flag("--no-plots", "Do not draw the PNG plots."),
     quiet: bool = flag("--quiet", "No progress bar and no tables."),
 ) -> None:
-    """Write a scenario calibrated from a call log: arrivals, talk, patience, staffing."""
+    """Write a scenario calibrated from a call log: pools and skills (who served what),
+    priorities, arrivals, talk, patience, after-call work, staffing and availability."""
     start, end = _hours(hours)
     if interval_min <= 0 or (end - start) % interval_min:
         raise InputError(
@@ -107,11 +123,12 @@ def calibrate_cmd(
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
     if out.suffix not in (".yaml", ".yml"):
         raise InputError(f"--out: {str(out)!r} is not a .yaml file")
+    model = Model.without(without)
     log = read_log(log_path, fmt)
     if not quiet:
         _summary_of_log(log)
     chosen = select_days(log, days)
-    cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk)
+    cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk, model)
     with executor(workers, dask) as ex:
         total = len(chosen) * replications * 9
         with progress(
@@ -209,6 +226,48 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
             "mean_delay_s": cal.retrials.mean_delay_s,
             "share_of_calls": cal.retrials.share_of_calls,
         },
+        "without": cal.model.off,
+        "pools": {
+            name: {"types": cal.pools.types[name], "agents": cal.pools.agents[name]}
+            for name in cal.pools.names
+        },
+        "agent_groups": {
+            g: {"skills": cal.pools.group_skills(g), "agents": agents}
+            for g, agents in cal.pools.groups.items()
+        },
+        "served": cal.pools.served,
+        "calls_served_outside_their_pool": cal.pools.outside_calls(),
+        "priority_shares": {
+            t: {str(k): v for k, v in priority_shares(q, obs.levels).items()}
+            for t, q in zip(obs.types, obs.queued_priority.sum(axis=0), strict=True)
+        },
+        "patience_by_group": {
+            f"{who} priority {'all' if level < 0 else level}": {
+                "queued": f.queued,
+                "abandoned": f.abandoned,
+                "km_median_s": f.median_s,
+                "exponential_mean_s": f.exp_mean_s,
+            }
+            for (who, level), f in cal.patience_by_group.items()
+        },
+        "wrap_up": None
+        if cal.wrap_up is None
+        else {
+            "gaps": cal.wrap_up.gaps,
+            "longer_left_out": cal.wrap_up.longer,
+            "mean_s": cal.wrap_up.mean_s,
+            "median_s": cal.wrap_up.median_s,
+        },
+        "availability_blocks": [
+            {
+                "from": cal.frame.labels()[b[0]],
+                "intervals": len(b),
+                "factor": f,
+                "observed_abandon_rate": goal,
+            }
+            for b, f, goal in cal.blocks or []
+        ],
+        "availability_factors": cal.factors,
         "availability_factor": cal.factor,
         "observed_abandon_rate": cal.observed_abandon,
         "simulated_abandon_rate": cal.simulated_abandon,
@@ -239,7 +298,66 @@ def _fit_tables(folder: Path, cal: Calibration) -> list[Path]:
     return [arrivals, talk]
 
 
+def _show_pools(doc: dict[str, Any]) -> None:
+    served = doc["served"]
+    types = sorted({t for row in served.values() for t in row})
+    group_of = {a: g for g, v in doc["agent_groups"].items() for a in v["agents"]}
+    pool_of = {a: p for p, v in doc["pools"].items() for a in v["agents"]}
+    rows = [
+        [
+            a,
+            *(str(served[a].get(t, 0) or "") for t in types),
+            pool_of.get(a, "-"),
+            ",".join(doc["agent_groups"][group_of[a]]["skills"]) if a in group_of else "-",
+        ]
+        for a in sorted(served, key=lambda a: (pool_of.get(a, ""), -sum(served[a].values())))
+    ]
+    print_table(
+        "Who served what: answered calls per agent and type; the pool of the agent's own "
+        "types (>= 10 % of their calls); skills: the types >= 2 % of their calls",
+        ["agent", *types, "pool", "skills"],
+        rows,
+    )
+    print_table(
+        "Pools found (each type its queue; agents of one set of skills one group)",
+        ["pool", "types", "agents"],
+        [[p, ", ".join(v["types"]), f"{len(v['agents'])}"] for p, v in doc["pools"].items()],
+    )
+    blocks = doc["availability_blocks"]
+    if blocks:
+        print_table(
+            "Availability of the agents at work, per block of the day (fitted so the "
+            "calibration days abandon as the log says)",
+            ["from", "intervals", "factor", "log abandonment"],
+            [
+                [
+                    b["from"],
+                    b["intervals"],
+                    f"{b['factor']:.3f}",
+                    f"{b['observed_abandon_rate']:.1%}",
+                ]
+                for b in blocks
+            ],
+        )
+    print_table(
+        "Patience per group (Kaplan-Meier; groups with >= 150 calls that queued and >= 30 "
+        "abandonments)",
+        ["group", "queued", "abandoned", "KM median s", "exponential mean s"],
+        [
+            [
+                k,
+                f"{v['queued']:,}",
+                f"{v['abandoned']:,}",
+                "-" if v["km_median_s"] is None else f"{v['km_median_s']:.0f}",
+                f"{v['exponential_mean_s']:.0f}",
+            ]
+            for k, v in doc["patience_by_group"].items()
+        ],
+    )
+
+
 def _show_calibration(doc: dict[str, Any]) -> None:
+    _show_pools(doc)
     arrivals = doc["arrivals_per_interval"]
     kinds = list(arrivals)
     rows = [
@@ -275,7 +393,14 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 f"{r['probability']:.1%} (of {r['abandoned_identified']:,} with caller ids)",
             ],
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
-            ["availability factor", f"{doc['availability_factor']:.3f}"],
+            ["availability factor (mean of the intervals')", f"{doc['availability_factor']:.3f}"],
+            [
+                "after-call work (gap before a waiting call)",
+                "-"
+                if doc["wrap_up"] is None
+                else f"mean {doc['wrap_up']['mean_s']:.1f} s, median "
+                f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['gaps']:,} gaps)",
+            ],
             [
                 "abandonment: log / calibrated",
                 f"{doc['observed_abandon_rate']:.2%} / {doc['simulated_abandon_rate']:.2%}",
@@ -290,6 +415,7 @@ def compare_cmd(
     fmt: str = FORMAT,
     days: str = DAYS,
     replications: int = REPLICATIONS,
+    without: str | None = WITHOUT,
     precision: str | None = PRECISION,
     max_replications: int = MAX_REPLICATIONS,
     seed: int = SEED,
@@ -308,6 +434,7 @@ def compare_cmd(
     if not 2 <= replications <= 1000:
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
     bound = None if precision is None else parse_precision(precision)
+    model = Model.without(without)
     sc = load_scenario(scenario)
     log = read_log(log_path, fmt)
     if not quiet and not as_json:
@@ -339,6 +466,7 @@ def compare_cmd(
                 description=look_line(label, seen),
                 total=len(chosen) * (total or seen.replications),
             ),
+            model=model,
         )
     written: list[Path] = []
     if folder is not None:
@@ -429,20 +557,52 @@ def _show_compare(doc: dict[str, Any]) -> None:
         f"Observed and predicted per day ({doc['replications']} simulated days each)", cols, rows
     )
     s = doc["summary"]
+
+    def worst(w: dict[str, Any] | None, m: str) -> str:
+        return "-" if w is None else f"{_f(w['error'], m)} ({w['day'][5:]})"
+
     rows = [
         [
             m,
             _f(s[m]["mae"], m),
-            _f(s[m]["bias"], m),
             _f(s[m]["erlang_a_mae"], m),
+            _f(s[m]["bias"], m),
             _f(s[m]["erlang_a_bias"], m),
+            worst(s[m].get("worst_day"), m),
+            worst(s[m].get("erlang_a_worst_day"), m),
+            _f(s[m].get("interval_mae"), m),
+            _f(s[m].get("erlang_a_interval_mae"), m),
             "-" if s[m]["intervals_in_band"] is None else f"{s[m]['intervals_in_band']:.0%}",
         ]
         for m in COMPARED
     ]
     print_table(
-        f"Errors over {len(doc['per_day'])} days: simulation against Erlang A "
-        "(per-day mean absolute error and bias; intervals inside the 5-95 % band)",
-        ["metric", "MAE", "bias", "Erl A MAE", "Erl A bias", "in band"],
+        f"Errors over {len(doc['per_day'])} days, simulation (sim) and Erlang A (ErlA) "
+        "given the same calls, agents and talk: per-day mean absolute error, bias and "
+        "worst day (predicted - observed); per-interval mean absolute error; share of "
+        f"{s['abandon_rate']['intervals']} intervals inside the simulation's 5-95 % band",
+        [
+            "metric",
+            "MAE sim",
+            "MAE ErlA",
+            "bias sim",
+            "bias ErlA",
+            "worst day sim",
+            "worst day ErlA",
+            "interval MAE sim",
+            "interval MAE ErlA",
+            "in band",
+        ],
         rows,
     )
+    pools = doc.get("pools") or {}
+    if pools:
+        err.print(
+            "Pools of the compared days (who served what): "
+            + "; ".join(
+                f"{p}: {', '.join(v['types'])} ({len(v['agents'])} agents)"
+                for p, v in pools.items()
+            )
+            + f"; {doc['calls_served_outside_their_pool']:,} calls answered outside their pool",
+            markup=False,
+        )

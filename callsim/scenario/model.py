@@ -1004,10 +1004,25 @@ class Calibration(Strict):
     source: str = Field(description="The call log calibrated on.")
     days: list[str] = Field(description="The days used, YYYY-MM-DD.")
     types: list[str] = Field(description="The call type of each of calls[], in order.")
+    priorities: list[int] = Field(
+        default_factory=list,
+        description="The logged caller priority of each of calls[], in order (empty: all one).",
+    )
+    pools: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Pools found in the log from who served what: queue (and agent group) "
+        "name -> the call types it holds; empty: one queue for every type.",
+        examples=[{"ps": ["NE", "NW", "PE", "PS", "TT"], "in": ["IN"]}],
+    )
     availability_factor: float = Field(
         gt=0,
         description="Agents logged in = agents at work in the interval (their spells "
-        "of calls) x this.",
+        "of calls) x this (the mean of availability_factors when those are given).",
+    )
+    availability_factors: list[Annotated[float, Field(gt=0)]] | None = Field(
+        None,
+        description="The availability factor of each interval of the horizon; none = "
+        "availability_factor in every one.",
     )
     retrial_share: float = Field(
         ge=0, lt=1, description="Share of logged calls that were retrials (left out of arrivals)."
