@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.prompt import Prompt
@@ -165,7 +166,9 @@ def drill(
     out().print(f"Score: {100 * total:.0f}%")
 
 
-def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
+def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
+    """The call's screen pop and what the caller says, in a panel at most 100 columns
+    wide; every line wraps (never cut: the callback number is at the end of the words)."""
     pop = card["screen_pop"]
     who = "new caller" if pop["new_caller"] else f"{pop['contact_name']} ({pop['category']})"
     lines = [
@@ -177,9 +180,15 @@ def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
         "",
         f'[italic]"{escape(card["says"])}"[/italic]',
     ]
-    width = min(out().width, 100)
     text = Text.from_markup("\n".join(lines), overflow="fold")
-    out().print(Panel(text, title=f"Call {k} of {n}", width=width))
+    # the console soft-wraps (it leaves long lines to the terminal), which crops a panel's
+    # lines at its border: a panel is printed wrapped
+    console.print(Panel(text, title=f"Call {k} of {n}", width=min(console.width, 100)),
+                  soft_wrap=False)  # fmt: skip
+
+
+def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
+    show_call(out(), card, k, n)
     answer = {"greeting": Prompt.ask("Your greeting", console=out())}
     answer["action"] = Prompt.ask("Action", choices=list(ACTIONS), console=out())
     took = None
