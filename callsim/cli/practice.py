@@ -292,10 +292,10 @@ def push_calls(
     sc = load_scenario(scenario)
     cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
     calls = push(cards["cards"], host, key, agent=agent, rate_per_min=rate_per_min,
-                 tag=f"{seed}-{difficulty}-{client or ''}",
                  placed=None if as_json else lambda card, call: err.print(
                      f"call {call['call_id']}: card {card['id']} to {card['client']}"))  # fmt: skip
-    views = scores(calls, host, key, wait) if wait else calls
+    # the calls as they are now (a call placed by an earlier push may have ended)
+    views = scores(calls, host, key, wait)
     rows = [
         {"call_id": v["call_id"], "card": c["id"], "client": c["client"], "status": v["status"],
          "score": ((v.get("practice") or {}).get("score") or {}).get("score")}

@@ -69,6 +69,14 @@ def policy_hash(spec: ClientSpec) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def cards_hash(cards: list[dict[str, Any]]) -> str:
+    """The hash of a set's cards (16 hex digits): what the trainee sheet, the answers and
+    the practice calls on the desk name, so that answers are never graded against another
+    set's cards."""
+    text = json.dumps(cards, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _clients(scenario: Scenario, only: str | None) -> list[_Client]:
     centre = centre_zone(scenario)
     out = []
@@ -455,6 +463,7 @@ def practice_set(
         "scenario": scenario.name,
         "seed": seed,
         "difficulty": difficulty,
+        "cards_hash": cards_hash(cards),
         "cards": cards,
         "unreachable": unreachable,
     }
