@@ -218,7 +218,9 @@ def _explain(result: dict[str, Any]) -> None:
 def grade(
     cards: Path = typer.Argument(..., help="Cards (JSON from practice generate)."),
     answers: Path = typer.Argument(
-        ..., help="CSV: trainee, card, greeting, action, forward_target, callback_number."
+        ...,
+        help="CSV (, ; or tab): trainee, card, greeting, action, forward_target, "
+        "callback_number, and cards_hash (the set's, from the trainee sheet).",
     ),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Folder for grades.csv, grades.json, scores.png."

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -69,7 +70,7 @@ def policy_hash(spec: ClientSpec) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def cards_hash(cards: list[dict[str, Any]]) -> str:
+def cards_hash(cards: Sequence[Mapping[str, Any]]) -> str:
     """The hash of a set's cards (16 hex digits): what the trainee sheet, the answers and
     the practice calls on the desk name, so that answers are never graded against another
     set's cards."""

@@ -66,7 +66,7 @@ def push(
             api("POST", "/v1/contacts", json={"numbers": [c["number"]], "name": c["name"],
                                               "category": c["category"],
                                               "language": c["language"]})  # fmt: skip
-    who = hashlib.sha256(f"{cards_hash(list(cards))}|{agent or ''}".encode()).hexdigest()[:24]
+    who = hashlib.sha256(f"{cards_hash(cards)}|{agent or ''}".encode()).hexdigest()[:24]
     calls = []
     start = time.monotonic()
     for k, card in enumerate(cards):
