@@ -77,12 +77,42 @@ def generate(
 
 
 def _show_coverage(rows: list[dict[str, Any]], only: str | None) -> None:
+    """The branches covered per client, then every missing branch on a line of its own
+    (whole: a long list is never cut to a column's width)."""
     rows = [r for r in rows if only is None or r["client"] == only]
     print_table(
         "Branches covered",
         ["client", "covered", "branches", "missing"],
-        [[r["client"], r["covered"], r["branches"], "; ".join(r["missing"])[:60]] for r in rows],
+        [[r["client"], r["covered"], r["branches"], len(r["missing"])] for r in rows],
     )
+    missing = [(r["client"], m) for r in rows for m in r["missing"]]
+    if missing:
+        console = out()
+        console.print("Missing branches:")
+        for name, branch in missing:
+            console.print(f"  {escape(name)}: {escape(branch)}", soft_wrap=True)
+
+
+@practice_app.command("coverage", cls=Command)
+def coverage_cmd(
+    scenario: Path = typer.Argument(..., help="Scenario file (YAML): the policies now."),
+    cards: Path = typer.Argument(..., help="Cards (JSON from practice generate)."),
+    client: str | None = typer.Option(None, "--client", help="Only this client's branches."),
+    as_json: bool = flag("--json", "Print the coverage as JSON."),
+) -> None:
+    """Which branches of each client's policy a set of cards covers, and which it misses."""
+    sc = load_scenario(scenario)
+    rows = coverage(sc, _load_cards(cards))
+    if client is not None:
+        rows = [r for r in rows if r["client"] == client]
+        if not rows:
+            names = ", ".join(c.name for c in sc.clients) or "none"
+            raise InputError(f"no client {client!r} in the scenario (clients: {names})",
+                             field="client")  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _show_coverage(rows, None)
 
 
 @practice_app.command("check", cls=Command)
@@ -177,6 +207,7 @@ def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
         f"Caller: {escape(pop['caller_number'])}, {escape(who)}",
         f"Hours: {escape(pop['hours'])}",
         *(f"[yellow]{escape(m)}[/yellow]" for m in pop["messages"]),
+        *_recording_line(pop.get("recording"), card["expected"].get("recording")),
         "",
         f'[italic]"{escape(card["says"])}"[/italic]',
     ]
@@ -185,6 +216,15 @@ def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
     # lines at its border: a panel is printed wrapped
     console.print(Panel(text, title=f"Call {k} of {n}", width=min(console.width, 100)),
                   soft_wrap=False)  # fmt: skip
+
+
+def _recording_line(mode: str | None, policy: dict[str, str] | None) -> list[str]:
+    """What the desk shows of the client's recording policy."""
+    if mode == "none":
+        return ["[red]Recording: forbidden by the client (not recorded)[/red]"]
+    if mode == "all" and policy:
+        return [f'Recording: all calls; announce "{escape(policy["say"])}"']
+    return []
 
 
 def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callsim.core import Instruction, Treatment, TreatmentKind, instruction_for
-from callsim.core.client import Client, check_callback
+from callsim.core.client import Client, RecordingMode, check_callback
 from callsim.core.contact import Category, Contact, screen_pop
 from callsim.core.inbound import PolicyResult, carry_out, chosen_treatment, writes_note
 from callsim.errors import InputError, PolicyError
@@ -35,6 +35,7 @@ from callsim.scenario.centre import client as build_client
 from callsim.scenario.model import ClientSpec, FaqSpec, Scenario
 
 DIFFICULTIES = ("easy", "normal", "hard")
+HARD_CALLBACK_SHARE = 0.6  # hard note cards whose caller gives the client's own number
 MAX_CARDS = 10_000
 FIRST = ("Kari", "Ola", "Ingrid", "Lars", "Nora", "Emil", "Sofie", "Jonas", "Maja", "Henrik",
          "Aisha", "Mateusz", "Linh", "Omar", "Elin", "Sven")  # fmt: skip
@@ -216,11 +217,12 @@ def expected_handling(
         "hours": ins.hours_text,
         "messages": list(ins.messages),
         "exception": ins.exception,
+        "recording": _recording(ins),
     }
     if request.get("advertising") and client.block_advertising:
         out.update(result=PolicyResult.BLOCKED.value, treatment=None, forward=None,
-                   note_fields=[], reason=f"{client.name} blocks advertising: the call is "
-                   "rejected before it reaches an agent")  # fmt: skip
+                   note_fields=[], recording=None, reason=f"{client.name} blocks "
+                   "advertising: the call is rejected before it reaches an agent")  # fmt: skip
         return out
     employee = request.get("employee")
     faq = request.get("faq") or ()
@@ -235,6 +237,20 @@ def expected_handling(
     )
     out["reason"] = _reason(client, ins, employee, faq, treatment, result, fwd)
     return out
+
+
+def _recording(ins: Instruction) -> dict[str, str] | None:
+    """What the agent says or must not do about recording, by the client's policy (None:
+    the client has none)."""
+    r = ins.recording
+    if r is None:
+        return None
+    if r.mode is RecordingMode.NONE:
+        return {"mode": r.mode.value, "say": "", "explain": f"{ins.client} forbids recording: "
+                "the call is not recorded; do not announce or offer a recording"}  # fmt: skip
+    say = r.announcement or "This call is recorded."
+    explain = f"{ins.client} records every call: after the greeting, say: {say}"
+    return {"mode": r.mode.value, "say": say, "explain": explain}
 
 
 def _reason(
@@ -352,6 +368,10 @@ def _card(
     answered = dict(branch.answered)
     if not expected_handling(c.client, at, request, answered, {})["note_fields"]:
         possible.remove("callback_is_client_number")  # no note is taken: no callback asked
+    elif difficulty == "hard" and rng.random() >= HARD_CALLBACK_SHARE:
+        # without this draw every hard note card had it (the other traps exclude each
+        # other, so three were never found without it): a trainee learnt to expect it
+        possible.remove("callback_is_client_number")
     traps = _pick_traps(rng, possible, want)
     if difficulty == "normal" and rng.random() < 0.5:
         traps = []
@@ -424,6 +444,7 @@ def _screen_pop(client: Client, at: datetime, caller: dict[str, Any]) -> dict[st
         "greeting": pop.greeting,
         "hours": pop.hours_text,
         "messages": list(pop.messages),
+        "recording": ins.recording.mode.value if ins.recording is not None else None,
     }
 
 

@@ -57,6 +57,16 @@ def _answer(card: dict[str, Any]) -> str:
     return "Take a note: " + ", ".join(e["note_fields"]) + "."
 
 
+def _recording(card: dict[str, Any]) -> str:
+    r = card["expected"]["recording"]
+    return f'say "{r["say"]}"' if r["say"] else str(r["explain"])
+
+
+def _pop_recording(card: dict[str, Any]) -> str:
+    mode = card["screen_pop"].get("recording")
+    return {"all": " Recorded.", "none": " Recording forbidden."}.get(mode or "", "")
+
+
 def _by_client(cards: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     ordered = sorted(cards, key=lambda c: (c["client"], c["id"]))
     return [(k, list(g)) for k, g in groupby(ordered, key=lambda c: c["client"])]
@@ -91,7 +101,8 @@ def _markdown(practice: dict[str, Any]) -> str:
         lines += [f"### {client}", ""]
         for c in cards:
             lines += [f"**Call {c['id']}**: {c['weekday']} {c['at'][:16].replace('T', ' ')}, "
-                      f"dialled {c['dialled']}. Screen pop: {_pop(c)}.", "",
+                      f"dialled {c['dialled']}. Screen pop: {_pop(c)}.{_pop_recording(c)}",
+                      "",
                       f"> {c['says']}", ""]  # fmt: skip
     lines += ["## Trainer's key", ""]
     for client, cards in _by_client(practice["cards"]):
@@ -102,6 +113,7 @@ def _markdown(practice: dict[str, Any]) -> str:
                       f"- Greeting ({e['tone']}): {e['greeting']}",
                       f"- {_answer(c)}", f"- Why: {e['reason']}"]  # fmt: skip
             lines += [f"- Say: {m}" for m in e["messages"]]
+            lines += [f"- Recording: {_recording(c)}"] if e.get("recording") else []
             lines += [f"- Trap: {t['explain']}" for t in c["traps"]]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -128,7 +140,7 @@ def _html(practice: dict[str, Any]) -> str:
             parts.append(
                 f"<div class='card'><strong>Call {esc(c['id'])}</strong>: {esc(c['weekday'])} "
                 f"{esc(c['at'][:16].replace('T', ' '))}, dialled {esc(c['dialled'])}. Screen pop: "
-                f"{esc(_pop(c))}.<p class='says'>{esc(c['says'])}</p></div>"
+                f"{esc(_pop(c))}.{esc(_pop_recording(c))}<p class='says'>{esc(c['says'])}</p></div>"
             )
     parts.append("<h2>Trainer's key</h2>")
     for client, cards in _by_client(practice["cards"]):
@@ -137,6 +149,7 @@ def _html(practice: dict[str, Any]) -> str:
             e = c["expected"]
             items = [f"Greeting ({esc(e['tone'])}): {esc(e['greeting'])}", esc(_answer(c)),
                      f"Why: {esc(e['reason'])}", *(f"Say: {esc(m)}" for m in e["messages"]),
+                     *([f"Recording: {esc(_recording(c))}"] if e.get("recording") else []),
                      *(f"<span class='trap'>Trap: {esc(t['explain'])}</span>"
                        for t in c["traps"])]  # fmt: skip
             parts.append(
