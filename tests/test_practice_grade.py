@@ -122,3 +122,20 @@ def test_the_answers_template_names_the_set_and_each_card(tmp_path: Path) -> Non
         {**r, **right(c), "trainee": "ana"} for r, c in zip(rows, found["cards"], strict=True)
     ]
     assert grade_class(found["cards"], filled, "t.csv")["trainees"] == {"ana": 1.0}
+
+
+def test_the_docs_examples_of_the_hash_are_what_the_commands_print() -> None:
+    """docs/practice.md's answers template and mismatch line, as written."""
+    page = (ROOT / "docs" / "practice.md").read_text()
+    blocks = [b for b in page.split("```") if b.startswith("\n$ callsim practice")]
+    template = next(b for b in blocks if "--format answers" in b).strip().splitlines()
+    run = callsim(*template[0].split()[2:])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == template[1:]
+    mismatch = next(b for b in blocks if "practice grade" in b).strip().splitlines()
+    seed5 = practice_set(load_scenario(SCENARIO), seed=5)["cards_hash"]
+    seed6 = practice_set(load_scenario(SCENARIO), seed=6)["cards_hash"]
+    assert mismatch[-1] == (
+        "Error: --answers: answers-of-seed-6.csv: line 2: the answers were taken on card set "
+        f"'{seed6}', not on this one ('{seed5}'): grade them against the cards of set {seed6}"
+    )
