@@ -86,3 +86,33 @@ def test_coverage_lists_every_missing_branch_whole_and_as_json(tmp_path: Path) -
     one = callsim("practice", "coverage", str(SCENARIO), str(cards_file), "--json", "--client",
                   "Nord Plumbing")  # fmt: skip
     assert json.loads(one.stdout) == [r for r in rows if r["client"] == "Nord Plumbing"]
+
+
+def test_a_card_of_a_client_set_is_the_same_card_as_in_the_full_set() -> None:
+    scenario = load_scenario(SCENARIO)
+    for difficulty in ("normal", "hard"):
+        full = practice_set(scenario, seed=3, difficulty=difficulty)["cards"]
+        one = practice_set(scenario, seed=3, difficulty=difficulty, client="Bergen Law Firm")
+        mine = [c for c in full if c["client"] == "Bergen Law Firm"]
+        assert len(one["cards"]) == len(mine) > 1
+
+        def same(card: dict) -> dict:
+            return {k: v for k, v in card.items() if k != "id"}
+
+        assert [same(c) for c in one["cards"]] == [same(c) for c in mine]
+        drawn = practice_set(scenario, count=5, seed=3, difficulty=difficulty,
+                             client="Bergen Law Firm")["cards"]  # fmt: skip
+        by_branch = {c["branch"]: same(c) for c in mine}
+        first = {}
+        for c in drawn:
+            first.setdefault(c["branch"], same(c))
+        assert all(first[b] == by_branch[b] for b in first)  # each branch's first card
+
+
+def test_a_blocked_advert_carries_no_trap() -> None:
+    scenario = load_scenario(SCENARIO)
+    cards = practice_set(scenario, seed=1, difficulty="hard")["cards"]
+    adverts = [c for c in cards if c["expected"]["result"] == "blocked"]
+    assert adverts
+    assert all(c["traps"] == [] for c in adverts)
+    assert all(c["caller"]["category"] == "regular" for c in adverts)

@@ -366,7 +366,9 @@ def _card(
     if "faq" in request:
         request["faq"] = list(request["faq"])
     answered = dict(branch.answered)
-    if not expected_handling(c.client, at, request, answered, {})["note_fields"]:
+    if request.get("advertising") and c.client.block_advertising:
+        possible = []  # rejected before it reaches an agent: no trap is the agent's
+    elif not expected_handling(c.client, at, request, answered, {})["note_fields"]:
         possible.remove("callback_is_client_number")  # no note is taken: no callback asked
     elif difficulty == "hard" and rng.random() >= HARD_CALLBACK_SHARE:
         # without this draw every hard note card had it (the other traps exclude each
@@ -505,8 +507,15 @@ def practice_set(
         order = order[:count]
     cards: list[dict[str, Any]] = []
     unreachable: list[str] = []
+    drawn: dict[tuple[str, str, str], int] = {}
     for c, b in order:
-        card = _card(c, b, len(cards) + 1, rng, difficulty, times[c.client.name])
+        # each card draws from its own stream, named by the seed, the client, the branch
+        # and how many cards of that branch came before: a card of a --client set (or of
+        # any --count) is the same card as in the full set, only its id differs
+        name = (c.client.name, b.context, b.key)
+        k = drawn[name] = drawn.get(name, -1) + 1
+        stream = random.Random(f"{seed}|{c.client.name}|{b.context}|{b.key}|{k}")
+        card = _card(c, b, len(cards) + 1, stream, difficulty, times[c.client.name])
         if card is None:
             unreachable.append(f"{c.client.name}: {b.key}")
         else:
