@@ -19,7 +19,7 @@ from callsim.cli.console import err, out, print_table, progress
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
-from callsim.practice.grade import ACTIONS, grade_class, grade_one, read_answers
+from callsim.practice.grade import ACTIONS, forward_walk, grade_class, grade_one, read_answers
 from callsim.practice.handout import FORMATS, render
 from callsim.report.files import run_dir, write_csv, write_json
 from callsim.report.plot import scores_by_branch
@@ -208,6 +208,7 @@ def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
         f"Hours: {escape(pop['hours'])}",
         *(f"[yellow]{escape(m)}[/yellow]" for m in pop["messages"]),
         *_recording_line(pop.get("recording"), card["expected"].get("recording")),
+        *_instruction_lines(pop),
         "",
         f'[italic]"{escape(card["says"])}"[/italic]',
     ]
@@ -216,6 +217,32 @@ def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
     # lines at its border: a panel is printed wrapped
     console.print(Panel(text, title=f"Call {k} of {n}", width=min(console.width, 100)),
                   soft_wrap=False)  # fmt: skip
+
+
+def _handling(t: dict[str, Any] | None) -> str:
+    if t is None:
+        return "the client's instruction"
+    info = f" ({t['info']})" if t.get("info") else ""
+    if t["kind"] == "forward":
+        return f"forward to {', then '.join(t['targets'])}; if nobody takes it, a note{info}"
+    return f"take a note{info}"
+
+
+def _instruction_lines(pop: dict[str, Any]) -> list[str]:
+    """The work instruction at the call's time, and the list entry the caller asks for."""
+    lines = []
+    if pop.get("instruction"):
+        lines.append(f"Instruction: {escape(_handling(pop['instruction']))}")
+    asked = pop.get("asked")
+    if asked and "employee" in asked:
+        dept = f" ({asked['department']})" if asked.get("department") else ""
+        lines.append(f"Employee {escape(asked['employee'] + dept)}: "
+                     f"{escape(_handling(asked['treatment']))}")  # fmt: skip
+    elif asked and "faq" in asked:
+        info = f"{asked['info']} " if asked.get("info") else ""
+        lines.append(f"FAQ {escape(' > '.join(asked['faq']))}: {escape(info)}"
+                     f"{escape(_handling(asked['treatment']))}")  # fmt: skip
+    return lines
 
 
 def _recording_line(mode: str | None, policy: dict[str, str] | None) -> list[str]:
@@ -234,12 +261,13 @@ def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
     took = None
     if answer["action"] == "forward":
         answer["forward_target"] = Prompt.ask("Forward to (first target)", console=out())
-        fwd = card["expected"].get("forward") or {}
-        for target in fwd.get("tried", []):  # what the world does, as the card says
-            took = target if target == fwd.get("took") else None
-            out().print(f"  {escape(target)} {'takes the call' if took else 'does not answer'}")
-            if took:
-                break
+        walked = forward_walk(card, answer["forward_target"])  # the world, as the card says
+        if walked is None:
+            out().print(f"  {escape(answer['forward_target'])} is not a forward target of "
+                        "this call: nobody takes it")  # fmt: skip
+        for target, answered in walked or []:
+            out().print(f"  {escape(target)} {'takes the call' if answered else 'does not answer'}")
+            took = target if answered else None
     if answer["action"] == "note" or (answer["action"] == "forward" and took is None):
         answer["callback_number"] = Prompt.ask("Callback number", console=out())
     return answer

@@ -400,7 +400,7 @@ def _card(
         "forward_answers": answered,
     }
     card["says"] = _says(card)
-    card["screen_pop"] = _screen_pop(c.client, at, caller)
+    card["screen_pop"] = _screen_pop(c.client, at, caller, request)
     card["expected"] = expected
     card["traps"] = _explain(c.client, traps, card)
     return card
@@ -427,7 +427,18 @@ def _ending_today(c: _Client, branch: Branch) -> datetime | None:
     return last if e.active(last) and _context(c.client, last) == branch.context else None
 
 
-def _screen_pop(client: Client, at: datetime, caller: dict[str, Any]) -> dict[str, Any]:
+def _treatment(t: Treatment | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {"kind": t.kind.value, "targets": list(t.targets), "info": t.info}
+
+
+def _screen_pop(
+    client: Client, at: datetime, caller: dict[str, Any], request: dict[str, Any]
+) -> dict[str, Any]:
+    """What the desk shows when the call rings: the pop, the work instruction at that
+    time (with its forward numbers), and the entry of the employee or FAQ topic the caller
+    asks for, as the agent finds it in the client's list."""
     known = caller["status"] == "known"
     contact = Contact(0, [caller["number"]])
     if known:
@@ -447,7 +458,28 @@ def _screen_pop(client: Client, at: datetime, caller: dict[str, Any]) -> dict[st
         "hours": pop.hours_text,
         "messages": list(pop.messages),
         "recording": ins.recording.mode.value if ins.recording is not None else None,
+        "instruction": _treatment(ins.treatment),
+        "asked": _asked(client, request),
     }
+
+
+def _asked(client: Client, request: dict[str, Any]) -> dict[str, Any] | None:
+    """The list entry of what the caller asks for: an employee or an FAQ topic."""
+    if request.get("employee"):
+        e = client.employees.named(request["employee"])
+        return {
+            "employee": e.name,
+            "department": e.department,
+            "treatment": _treatment(e.treatment),
+        }
+    if request.get("faq") and client.faq is not None:
+        node = client.faq.walk(request["faq"])
+        return {
+            "faq": list(request["faq"]),
+            "info": node.info,
+            "treatment": _treatment(node.treatment),
+        }
+    return None
 
 
 def _explain(client: Client, traps: list[str], card: dict[str, Any]) -> list[dict[str, str]]:

@@ -36,6 +36,24 @@ def expected_action(card: Mapping[str, Any]) -> str:
     return "forward" if e["treatment"]["kind"] == "forward" else "note"
 
 
+def forward_walk(card: Mapping[str, Any], first: str) -> list[tuple[str, bool]] | None:
+    """What the card's world does when the trainee forwards to ``first``: each target
+    dialled from ``first`` on, in the instruction's order, and whether it takes the call
+    (as the card's ``forward_answers`` say; a target they do not name does not answer),
+    up to the first that does. None when ``first`` is no forward target of the call."""
+    targets = ((card["expected"].get("treatment") or {}).get("targets")) or []
+    start = next((i for i, t in enumerate(targets) if same_number(first, t)), None)
+    if start is None:
+        return None
+    walked = []
+    for target in targets[start:]:
+        took = bool(card["forward_answers"].get(target))
+        walked.append((target, took))
+        if took:
+            break
+    return walked
+
+
 def _words(text: str) -> list[str]:
     return "".join(c if c.isalnum() else " " for c in text.casefold()).split()
 
