@@ -66,3 +66,27 @@ def test_the_same_set_pushed_to_a_second_trainee_rings_them_and_reports_now(
         assert [r["call_id"] for r in again] == [r["call_id"] for r in first]
         assert again[0]["status"] == "wrap_up"
         assert again[0]["status"] == s.ok("GET", f"/v1/calls/{first[0]['call_id']}")["status"]
+
+
+def test_a_known_caller_on_a_new_number_is_known_by_another_number_on_the_desk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--count", "2", "--seed", "1", "--client", "Nord Plumbing", "--difficulty", "hard"]
+    cards = practice_set(load_scenario(SCENARIO), count=2, seed=1, client="Nord Plumbing",
+                         difficulty="hard")["cards"]  # fmt: skip
+    [moved] = [c for c in cards if c["caller"]["status"] == "known_new_number"]
+    [old] = moved["caller"]["known_numbers"]
+    assert old != moved["caller"]["number"]
+    with clocked(SCENARIO, str(tmp_path / "moved.db")) as s:
+        trainer = s.key("trainer")
+        code, out, err = run(capsys, "practice", "push", str(SCENARIO), "--host", s.url, "--key",
+                             trainer, "--rate-per-min", "600", *args, "--json")  # fmt: skip
+        assert code == 0, err
+        [contact] = s.ok("GET", "/v1/contacts", params={"number": old})
+        assert contact["name"] == moved["caller"]["name"]
+        # the new number reaches the desk as a new caller (the service's placeholder)
+        [new] = s.ok("GET", "/v1/contacts", params={"number": moved["caller"]["number"]})
+        assert new["name"] == ""
+        assert new["contact_id"] != contact["contact_id"]
+        [row] = [r for r in json.loads(out) if r["card"] == moved["id"]]
+        assert s.ok("GET", f"/v1/calls/{row['call_id']}")["screen_pop"]["new_caller"]

@@ -284,7 +284,7 @@ def _persona(rng: random.Random, traps: list[str]) -> dict[str, Any]:
     elif rng.random() < 0.5 or {"vip", "problem"} & set(traps):
         status = "known"
     category = "vip" if "vip" in traps else "problem" if "problem" in traps else "regular"
-    return {
+    persona = {
         "name": name,
         "number": f"+479{rng.randrange(10**6, 10**7)}",
         "status": status,
@@ -293,6 +293,12 @@ def _persona(rng: random.Random, traps: list[str]) -> dict[str, Any]:
         "language": rng.choice(("no", "no", "no", "en")),
         "speech": rng.choice(SPEECH),
     }
+    if status == "known_new_number":  # the number the contact is known by (drawn last)
+        known = persona["number"]
+        while known == persona["number"]:
+            known = f"+479{rng.randrange(10**6, 10**7)}"
+        persona["known_numbers"] = [known]
+    return persona
 
 
 # ITU country codes of two digits (1 and 7 are one digit; all others are three)

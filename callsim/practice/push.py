@@ -60,10 +60,13 @@ def push(
     api = _Api(host, key)
     for card in cards:
         c = card["caller"]
-        if c["status"] == "known" and not api(
-            "GET", "/v1/contacts", params={"number": c["number"]}
-        ):
-            api("POST", "/v1/contacts", json={"numbers": [c["number"]], "name": c["name"],
+        # a known caller by this number; a known caller on a new number by the number the
+        # contact is known by (the trainee finds them by name and attaches the new one)
+        numbers = {"known": [c["number"]], "known_new_number": c.get("known_numbers")}.get(
+            c["status"]
+        )
+        if numbers and not api("GET", "/v1/contacts", params={"number": numbers[0]}):
+            api("POST", "/v1/contacts", json={"numbers": numbers, "name": c["name"],
                                               "category": c["category"],
                                               "language": c["language"]})  # fmt: skip
     who = hashlib.sha256(f"{cards_hash(cards)}|{agent or ''}".encode()).hexdigest()[:24]
