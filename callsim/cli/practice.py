@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.prompt import Prompt
@@ -18,7 +19,7 @@ from callsim.cli.console import err, out, print_table, progress
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
-from callsim.practice.grade import ACTIONS, grade_class, grade_one, read_answers
+from callsim.practice.grade import ACTIONS, forward_walk, grade_class, grade_one, read_answers
 from callsim.practice.handout import FORMATS, render
 from callsim.report.files import run_dir, write_csv, write_json
 from callsim.report.plot import scores_by_branch
@@ -76,12 +77,42 @@ def generate(
 
 
 def _show_coverage(rows: list[dict[str, Any]], only: str | None) -> None:
+    """The branches covered per client, then every missing branch on a line of its own
+    (whole: a long list is never cut to a column's width)."""
     rows = [r for r in rows if only is None or r["client"] == only]
     print_table(
         "Branches covered",
         ["client", "covered", "branches", "missing"],
-        [[r["client"], r["covered"], r["branches"], "; ".join(r["missing"])[:60]] for r in rows],
+        [[r["client"], r["covered"], r["branches"], len(r["missing"])] for r in rows],
     )
+    missing = [(r["client"], m) for r in rows for m in r["missing"]]
+    if missing:
+        console = out()
+        console.print("Missing branches:")
+        for name, branch in missing:
+            console.print(f"  {escape(name)}: {escape(branch)}", soft_wrap=True)
+
+
+@practice_app.command("coverage", cls=Command)
+def coverage_cmd(
+    scenario: Path = typer.Argument(..., help="Scenario file (YAML): the policies now."),
+    cards: Path = typer.Argument(..., help="Cards (JSON from practice generate)."),
+    client: str | None = typer.Option(None, "--client", help="Only this client's branches."),
+    as_json: bool = flag("--json", "Print the coverage as JSON."),
+) -> None:
+    """Which branches of each client's policy a set of cards covers, and which it misses."""
+    sc = load_scenario(scenario)
+    rows = coverage(sc, _load_cards(cards))
+    if client is not None:
+        rows = [r for r in rows if r["client"] == client]
+        if not rows:
+            names = ", ".join(c.name for c in sc.clients) or "none"
+            raise InputError(f"no client {client!r} in the scenario (clients: {names})",
+                             field="client")  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _show_coverage(rows, None)
 
 
 @practice_app.command("check", cls=Command)
@@ -165,7 +196,9 @@ def drill(
     out().print(f"Score: {100 * total:.0f}%")
 
 
-def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
+def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
+    """The call's screen pop and what the caller says, in a panel at most 100 columns
+    wide; every line wraps (never cut: the callback number is at the end of the words)."""
     pop = card["screen_pop"]
     who = "new caller" if pop["new_caller"] else f"{pop['contact_name']} ({pop['category']})"
     lines = [
@@ -174,23 +207,67 @@ def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
         f"Caller: {escape(pop['caller_number'])}, {escape(who)}",
         f"Hours: {escape(pop['hours'])}",
         *(f"[yellow]{escape(m)}[/yellow]" for m in pop["messages"]),
+        *_recording_line(pop.get("recording"), card["expected"].get("recording")),
+        *_instruction_lines(pop),
         "",
         f'[italic]"{escape(card["says"])}"[/italic]',
     ]
-    width = min(out().width, 100)
     text = Text.from_markup("\n".join(lines), overflow="fold")
-    out().print(Panel(text, title=f"Call {k} of {n}", width=width))
+    # the console soft-wraps (it leaves long lines to the terminal), which crops a panel's
+    # lines at its border: a panel is printed wrapped
+    console.print(Panel(text, title=f"Call {k} of {n}", width=min(console.width, 100)),
+                  soft_wrap=False)  # fmt: skip
+
+
+def _handling(t: dict[str, Any] | None) -> str:
+    if t is None:
+        return "the client's instruction"
+    info = f" ({t['info']})" if t.get("info") else ""
+    if t["kind"] == "forward":
+        return f"forward to {', then '.join(t['targets'])}; if nobody takes it, a note{info}"
+    return f"take a note{info}"
+
+
+def _instruction_lines(pop: dict[str, Any]) -> list[str]:
+    """The work instruction at the call's time, and the list entry the caller asks for."""
+    lines = []
+    if pop.get("instruction"):
+        lines.append(f"Instruction: {escape(_handling(pop['instruction']))}")
+    asked = pop.get("asked")
+    if asked and "employee" in asked:
+        dept = f" ({asked['department']})" if asked.get("department") else ""
+        lines.append(f"Employee {escape(asked['employee'] + dept)}: "
+                     f"{escape(_handling(asked['treatment']))}")  # fmt: skip
+    elif asked and "faq" in asked:
+        info = f"{asked['info']} " if asked.get("info") else ""
+        lines.append(f"FAQ {escape(' > '.join(asked['faq']))}: {escape(info)}"
+                     f"{escape(_handling(asked['treatment']))}")  # fmt: skip
+    return lines
+
+
+def _recording_line(mode: str | None, policy: dict[str, str] | None) -> list[str]:
+    """What the desk shows of the client's recording policy."""
+    if mode == "none":
+        return ["[red]Recording: forbidden by the client (not recorded)[/red]"]
+    if mode == "all" and policy:
+        return [f'Recording: all calls; announce "{escape(policy["say"])}"']
+    return []
+
+
+def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
+    show_call(out(), card, k, n)
     answer = {"greeting": Prompt.ask("Your greeting", console=out())}
     answer["action"] = Prompt.ask("Action", choices=list(ACTIONS), console=out())
     took = None
     if answer["action"] == "forward":
         answer["forward_target"] = Prompt.ask("Forward to (first target)", console=out())
-        fwd = card["expected"].get("forward") or {}
-        for target in fwd.get("tried", []):  # what the world does, as the card says
-            took = target if target == fwd.get("took") else None
-            out().print(f"  {escape(target)} {'takes the call' if took else 'does not answer'}")
-            if took:
-                break
+        walked = forward_walk(card, answer["forward_target"])  # the world, as the card says
+        if walked is None:
+            out().print(f"  {escape(answer['forward_target'])} is not a forward target of "
+                        "this call: nobody takes it")  # fmt: skip
+        for target, answered in walked or []:
+            out().print(f"  {escape(target)} {'takes the call' if answered else 'does not answer'}")
+            took = target if answered else None
     if answer["action"] == "note" or (answer["action"] == "forward" and took is None):
         answer["callback_number"] = Prompt.ask("Callback number", console=out())
     return answer
@@ -209,7 +286,9 @@ def _explain(result: dict[str, Any]) -> None:
 def grade(
     cards: Path = typer.Argument(..., help="Cards (JSON from practice generate)."),
     answers: Path = typer.Argument(
-        ..., help="CSV: trainee, card, greeting, action, forward_target, callback_number."
+        ...,
+        help="CSV (, ; or tab): trainee, card, greeting, action, forward_target, "
+        "callback_number, and cards_hash (the set's, from the trainee sheet).",
     ),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Folder for grades.csv, grades.json, scores.png."
@@ -283,10 +362,10 @@ def push_calls(
     sc = load_scenario(scenario)
     cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
     calls = push(cards["cards"], host, key, agent=agent, rate_per_min=rate_per_min,
-                 tag=f"{seed}-{difficulty}-{client or ''}",
                  placed=None if as_json else lambda card, call: err.print(
                      f"call {call['call_id']}: card {card['id']} to {card['client']}"))  # fmt: skip
-    views = scores(calls, host, key, wait) if wait else calls
+    # the calls as they are now (a call placed by an earlier push may have ended)
+    views = scores(calls, host, key, wait)
     rows = [
         {"call_id": v["call_id"], "card": c["id"], "client": c["client"], "status": v["status"],
          "score": ((v.get("practice") or {}).get("score") or {}).get("score")}

@@ -1,10 +1,13 @@
 """What each practice caller says, as speech: one WAV per card by espeak-ng (offline
 text-to-speech from Debian's packages), the voice, pitch and speed following the
-persona, so that trainees hear different callers; the same card gives the same bytes."""
+persona, so that trainees hear different callers; the same card gives the same bytes.
+Phone numbers are spoken as a person says them, digit by digit in groups ("plus 4 7,
+9 5 4, 3 1, 4 8 7"), never as one large number."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from callsim.errors import InputError
+from callsim.practice.cards import digit_groups
 
 VOICES = ("en-gb", "en-us", "en-gb-scotland", "en-029")
 VARIANTS = ("m1", "m3", "m7", "f2", "f3", "f4")
@@ -21,6 +25,26 @@ SPEED = {  # words per minute by how the caller speaks
     "gives the number in pieces": 140,
     "corrects themselves": 180,
 }
+
+
+# a phone number: digits with spaces or " ... " (a caller giving it in pieces) between
+NUMBER = re.compile(r"\+?\d+(?:(?: \.\.\. | )\d+)*")
+MIN_DIGITS = 5  # fewer digits are no phone number (a time, a count): read as written
+
+
+def _spoken_number(match: re.Match[str]) -> str:
+    text = match.group()
+    if sum(ch.isdigit() for ch in text) < MIN_DIGITS:
+        return text
+    groups = digit_groups(text.replace(" ... ", " "))
+    words = [("plus " if g.startswith("+") else "") + " ".join(g.lstrip("+")) for g in groups]
+    return (" ... " if " ... " in text else ", ").join(words)
+
+
+def spoken(text: str) -> str:
+    """The text given to espeak-ng: ``text`` with each phone number digit by digit, in
+    the groups a person says it in, a pause between groups."""
+    return NUMBER.sub(_spoken_number, text)
 
 
 def voice_of(card: dict[str, Any]) -> tuple[str, int, int]:
@@ -53,7 +77,7 @@ def speak(
         path = folder / f"call-{card['id']}.wav"
         ran = subprocess.run(
             [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), "--",
-             card["says"]],
+             spoken(card["says"])],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         if ran.returncode != 0:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from callsim.core import Instruction, Treatment, TreatmentKind, instruction_for
-from callsim.core.client import Client, check_callback
+from callsim.core.client import Client, RecordingMode, check_callback
 from callsim.core.contact import Category, Contact, screen_pop
 from callsim.core.inbound import PolicyResult, carry_out, chosen_treatment, writes_note
 from callsim.errors import InputError, PolicyError
@@ -34,6 +35,7 @@ from callsim.scenario.centre import client as build_client
 from callsim.scenario.model import ClientSpec, FaqSpec, Scenario
 
 DIFFICULTIES = ("easy", "normal", "hard")
+HARD_CALLBACK_SHARE = 0.6  # hard note cards whose caller gives the client's own number
 MAX_CARDS = 10_000
 FIRST = ("Kari", "Ola", "Ingrid", "Lars", "Nora", "Emil", "Sofie", "Jonas", "Maja", "Henrik",
          "Aisha", "Mateusz", "Linh", "Omar", "Elin", "Sven")  # fmt: skip
@@ -67,6 +69,14 @@ def policy_hash(spec: ClientSpec) -> str:
     traffic), to tell a card computed from an older policy."""
     data = spec.model_dump(mode="json", exclude={"arrivals", "advertising_share"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cards_hash(cards: Sequence[Mapping[str, Any]]) -> str:
+    """The hash of a set's cards (16 hex digits): what the trainee sheet, the answers and
+    the practice calls on the desk name, so that answers are never graded against another
+    set's cards."""
+    text = json.dumps(cards, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _clients(scenario: Scenario, only: str | None) -> list[_Client]:
@@ -207,11 +217,12 @@ def expected_handling(
         "hours": ins.hours_text,
         "messages": list(ins.messages),
         "exception": ins.exception,
+        "recording": _recording(ins),
     }
     if request.get("advertising") and client.block_advertising:
         out.update(result=PolicyResult.BLOCKED.value, treatment=None, forward=None,
-                   note_fields=[], reason=f"{client.name} blocks advertising: the call is "
-                   "rejected before it reaches an agent")  # fmt: skip
+                   note_fields=[], recording=None, reason=f"{client.name} blocks "
+                   "advertising: the call is rejected before it reaches an agent")  # fmt: skip
         return out
     employee = request.get("employee")
     faq = request.get("faq") or ()
@@ -226,6 +237,20 @@ def expected_handling(
     )
     out["reason"] = _reason(client, ins, employee, faq, treatment, result, fwd)
     return out
+
+
+def _recording(ins: Instruction) -> dict[str, str] | None:
+    """What the agent says or must not do about recording, by the client's policy (None:
+    the client has none)."""
+    r = ins.recording
+    if r is None:
+        return None
+    if r.mode is RecordingMode.NONE:
+        return {"mode": r.mode.value, "say": "", "explain": f"{ins.client} forbids recording: "
+                "the call is not recorded; do not announce or offer a recording"}  # fmt: skip
+    say = r.announcement or "This call is recorded."
+    explain = f"{ins.client} records every call: after the greeting, say: {say}"
+    return {"mode": r.mode.value, "say": say, "explain": explain}
 
 
 def _reason(
@@ -259,7 +284,7 @@ def _persona(rng: random.Random, traps: list[str]) -> dict[str, Any]:
     elif rng.random() < 0.5 or {"vip", "problem"} & set(traps):
         status = "known"
     category = "vip" if "vip" in traps else "problem" if "problem" in traps else "regular"
-    return {
+    persona = {
         "name": name,
         "number": f"+479{rng.randrange(10**6, 10**7)}",
         "status": status,
@@ -268,6 +293,43 @@ def _persona(rng: random.Random, traps: list[str]) -> dict[str, Any]:
         "language": rng.choice(("no", "no", "no", "en")),
         "speech": rng.choice(SPEECH),
     }
+    if status == "known_new_number":  # the number the contact is known by (drawn last)
+        known = persona["number"]
+        while known == persona["number"]:
+            known = f"+479{rng.randrange(10**6, 10**7)}"
+        persona["known_numbers"] = [known]
+    return persona
+
+
+# ITU country codes of two digits (1 and 7 are one digit; all others are three)
+_CC2 = frozenset({20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49,
+                  51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84,
+                  86, 90, 91, 92, 93, 94, 95, 98})  # fmt: skip
+
+
+def digit_groups(number: str) -> list[str]:
+    """A phone number in the groups a person says it in: the country code, then the
+    groups it is written in (``+47 21 50 22 94``), a group of more than four digits, or a
+    number written without spaces, in threes with the last four as two pairs
+    (``+4795431487`` is ``+47 954 31 487``: never a single digit left at the end)."""
+    parts = number.split()
+    groups: list[str] = []
+    first = "".join(ch for ch in parts[0] if ch.isdigit()) if parts else ""
+    if parts and parts[0].startswith("+") and first:
+        cc = 1 if first[0] in "17" else 2 if int(first[:2]) in _CC2 else 3
+        groups.append("+" + first[:cc])
+        parts[0] = first[cc:]
+    for part in parts:
+        digits = "".join(ch for ch in part if ch.isdigit())
+        while len(digits) > 4:
+            take = 2 if len(digits) == 5 else 3  # 5 digits: 2 + 3, never 4 + 1
+            groups.append(digits[:take])
+            digits = digits[take:]
+        if len(digits) == 4 and len(part) > 4:
+            groups += [digits[:2], digits[2:]]
+        elif digits:
+            groups.append(digits)
+    return groups
 
 
 def _says(card: dict[str, Any]) -> str:
@@ -285,8 +347,7 @@ def _says(card: dict[str, Any]) -> str:
         want = "I'd like to leave a message, please."
     number = card["callback"]
     if caller["speech"] == "gives the number in pieces":
-        digits = number.lstrip("+")
-        number = " ... ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
+        number = " ... ".join(digit_groups(number))
     fix = " No, sorry, I mean" if caller["speech"] == "corrects themselves" else ""
     return f"Hello, this is {name}.{fix} {want} You can call me back on {number}."
 
@@ -311,8 +372,14 @@ def _card(
     if "faq" in request:
         request["faq"] = list(request["faq"])
     answered = dict(branch.answered)
-    if not expected_handling(c.client, at, request, answered, {})["note_fields"]:
+    if request.get("advertising") and c.client.block_advertising:
+        possible = []  # rejected before it reaches an agent: no trap is the agent's
+    elif not expected_handling(c.client, at, request, answered, {})["note_fields"]:
         possible.remove("callback_is_client_number")  # no note is taken: no callback asked
+    elif difficulty == "hard" and rng.random() >= HARD_CALLBACK_SHARE:
+        # without this draw every hard note card had it (the other traps exclude each
+        # other, so three were never found without it): a trainee learnt to expect it
+        possible.remove("callback_is_client_number")
     traps = _pick_traps(rng, possible, want)
     if difficulty == "normal" and rng.random() < 0.5:
         traps = []
@@ -339,7 +406,7 @@ def _card(
         "forward_answers": answered,
     }
     card["says"] = _says(card)
-    card["screen_pop"] = _screen_pop(c.client, at, caller)
+    card["screen_pop"] = _screen_pop(c.client, at, caller, request)
     card["expected"] = expected
     card["traps"] = _explain(c.client, traps, card)
     return card
@@ -366,7 +433,18 @@ def _ending_today(c: _Client, branch: Branch) -> datetime | None:
     return last if e.active(last) and _context(c.client, last) == branch.context else None
 
 
-def _screen_pop(client: Client, at: datetime, caller: dict[str, Any]) -> dict[str, Any]:
+def _treatment(t: Treatment | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {"kind": t.kind.value, "targets": list(t.targets), "info": t.info}
+
+
+def _screen_pop(
+    client: Client, at: datetime, caller: dict[str, Any], request: dict[str, Any]
+) -> dict[str, Any]:
+    """What the desk shows when the call rings: the pop, the work instruction at that
+    time (with its forward numbers), and the entry of the employee or FAQ topic the caller
+    asks for, as the agent finds it in the client's list."""
     known = caller["status"] == "known"
     contact = Contact(0, [caller["number"]])
     if known:
@@ -385,7 +463,29 @@ def _screen_pop(client: Client, at: datetime, caller: dict[str, Any]) -> dict[st
         "greeting": pop.greeting,
         "hours": pop.hours_text,
         "messages": list(pop.messages),
+        "recording": ins.recording.mode.value if ins.recording is not None else None,
+        "instruction": _treatment(ins.treatment),
+        "asked": _asked(client, request),
     }
+
+
+def _asked(client: Client, request: dict[str, Any]) -> dict[str, Any] | None:
+    """The list entry of what the caller asks for: an employee or an FAQ topic."""
+    if request.get("employee"):
+        e = client.employees.named(request["employee"])
+        return {
+            "employee": e.name,
+            "department": e.department,
+            "treatment": _treatment(e.treatment),
+        }
+    if request.get("faq") and client.faq is not None:
+        node = client.faq.walk(request["faq"])
+        return {
+            "faq": list(request["faq"]),
+            "info": node.info,
+            "treatment": _treatment(node.treatment),
+        }
+    return None
 
 
 def _explain(client: Client, traps: list[str], card: dict[str, Any]) -> list[dict[str, str]]:
@@ -445,8 +545,15 @@ def practice_set(
         order = order[:count]
     cards: list[dict[str, Any]] = []
     unreachable: list[str] = []
+    drawn: dict[tuple[str, str, str], int] = {}
     for c, b in order:
-        card = _card(c, b, len(cards) + 1, rng, difficulty, times[c.client.name])
+        # each card draws from its own stream, named by the seed, the client, the branch
+        # and how many cards of that branch came before: a card of a --client set (or of
+        # any --count) is the same card as in the full set, only its id differs
+        name = (c.client.name, b.context, b.key)
+        k = drawn[name] = drawn.get(name, -1) + 1
+        stream = random.Random(f"{seed}|{c.client.name}|{b.context}|{b.key}|{k}")
+        card = _card(c, b, len(cards) + 1, stream, difficulty, times[c.client.name])
         if card is None:
             unreachable.append(f"{c.client.name}: {b.key}")
         else:
@@ -455,6 +562,7 @@ def practice_set(
         "scenario": scenario.name,
         "seed": seed,
         "difficulty": difficulty,
+        "cards_hash": cards_hash(cards),
         "cards": cards,
         "unreachable": unreachable,
     }

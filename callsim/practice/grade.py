@@ -4,6 +4,11 @@ An answer gives, per card: the greeting the trainee said, the action (``note``,
 ``forward`` or ``reject``), the first forward target when forwarding, and the callback
 number written in the note. Each part is graded only where the card asks for it, and
 each mistake is explained from the card's reason.
+
+Answers come as CSV as people save it: comma-, semicolon- or tab-separated (the header
+says which), with or without Excel's byte-order mark, card ``1`` for card ``0001``. A
+row may name the set it was taken on (``cards_hash``, printed on the trainee sheet and
+in the answers template); answers taken on another set are refused, never scored.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from typing import Any
 
 from callsim.core.client import normalise_number, same_number
 from callsim.errors import InputError
+from callsim.practice.cards import cards_hash
 
 ACTIONS = ("note", "forward", "reject")
 COLUMNS = ("trainee", "card", "greeting", "action", "forward_target", "callback_number")
+OPTIONAL = ("cards_hash",)  # the set the answers were taken on (from the trainee sheet)
+DELIMITERS = (",", ";", "\t")
 MAX_ROWS = 1_000_000
 
 
@@ -26,6 +34,24 @@ def expected_action(card: Mapping[str, Any]) -> str:
     if e["result"] == "blocked":
         return "reject"
     return "forward" if e["treatment"]["kind"] == "forward" else "note"
+
+
+def forward_walk(card: Mapping[str, Any], first: str) -> list[tuple[str, bool]] | None:
+    """What the card's world does when the trainee forwards to ``first``: each target
+    dialled from ``first`` on, in the instruction's order, and whether it takes the call
+    (as the card's ``forward_answers`` say; a target they do not name does not answer),
+    up to the first that does. None when ``first`` is no forward target of the call."""
+    targets = ((card["expected"].get("treatment") or {}).get("targets")) or []
+    start = next((i for i, t in enumerate(targets) if same_number(first, t)), None)
+    if start is None:
+        return None
+    walked = []
+    for target in targets[start:]:
+        took = bool(card["forward_answers"].get(target))
+        walked.append((target, took))
+        if took:
+            break
+    return walked
 
 
 def _words(text: str) -> list[str]:
@@ -74,13 +100,31 @@ def grade_one(card: Mapping[str, Any], answer: Mapping[str, str]) -> dict[str, A
             "score": round(score, 4), "parts": parts}  # fmt: skip
 
 
+def _column(name: str) -> str:
+    """A header cell as a column name: ``Callback number `` is ``callback_number``."""
+    return "_".join(name.strip().casefold().split())
+
+
+def card_key(card: str) -> str:
+    """A card id as answers may write it: ``1``, ``01`` and ``0001`` are one card."""
+    card = card.strip()
+    return str(int(card)) if card.isascii() and card.isdigit() else card
+
+
 def read_answers(text: str, where: str) -> list[dict[str, str]]:
-    """Answer rows from CSV text with the columns of ``COLUMNS`` (trainee optional)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("card", "action") if c not in (reader.fieldnames or [])]
+    """Answer rows from CSV text with the columns of ``COLUMNS`` (trainee optional), and
+    ``cards_hash`` when the sheet gave it; the delimiter is the header's."""
+    text = text.removeprefix("\ufeff")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    header = text.split("\n", 1)[0]
+    known = set(COLUMNS) | set(OPTIONAL)
+    delimiter = max(DELIMITERS, key=lambda d: sum(_column(h) in known for h in header.split(d)))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader.fieldnames = [_column(f) for f in reader.fieldnames or []]
+    missing = [c for c in ("card", "action") if c not in reader.fieldnames]
     if missing:
+        got = ", ".join(reader.fieldnames) or "none"
         raise InputError(
-            f"{where}: missing column {missing[0]!r} (columns: {', '.join(COLUMNS)})",
+            f"{where}: missing column {missing[0]!r} (columns: {', '.join(COLUMNS)}; got {got})",
             field="answers",
         )
     rows = []
@@ -93,18 +137,31 @@ def read_answers(text: str, where: str) -> list[dict[str, str]]:
                 f"{where}: line {i}: action {action!r} is not one of {', '.join(ACTIONS)}",
                 field="answers",
             )
-        rows.append({k: (row.get(k) or "").strip() for k in COLUMNS} | {"line": str(i)})
+        rows.append(
+            {k: (row.get(k) or "").strip() for k in (*COLUMNS, *OPTIONAL)} | {"line": str(i)}
+        )
     return rows
 
 
 def grade_class(
     cards: Iterable[Mapping[str, Any]], answers: list[dict[str, str]], where: str
 ) -> dict[str, Any]:
-    """Every answer graded; per trainee and per client scores; by branch kind."""
-    by_id = {c["id"]: c for c in cards}
+    """Every answer graded; per trainee and per client scores; by branch kind. Answers
+    that name another set (``cards_hash``) are refused."""
+    cards = list(cards)
+    mine = cards_hash(cards)
+    for a in answers:
+        given = a.get("cards_hash", "")
+        if given and given.casefold() != mine:
+            raise InputError(
+                f"{where}: line {a['line']}: the answers were taken on card set {given!r}, "
+                f"not on this one ({mine!r}): grade them against the cards of set {given}",
+                field="answers",
+            )
+    by_id = {card_key(c["id"]): c for c in cards}
     graded = []
     for a in answers:
-        card = by_id.get(a["card"])
+        card = by_id.get(card_key(a["card"]))
         if card is None:
             raise InputError(f"{where}: line {a['line']}: no card {a['card']!r} in the set",
                              field="answers")  # fmt: skip

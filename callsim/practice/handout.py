@@ -1,6 +1,7 @@
 """Practice sets as files: JSON (the cards, for ``check``), CSV (one row per card),
 Markdown and a printable HTML page, each with the trainee sheet (the calls, no answers)
-and the trainer's key (the answers and the reason for each), grouped by client."""
+and the trainer's key (the answers and the reason for each), grouped by client; and the
+answers template (CSV: the set's hash and the card of each row filled in, for ``grade``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import json
 from itertools import groupby
 from typing import Any
 
-FORMATS = ("json", "md", "html", "csv")
+from callsim.practice.cards import cards_hash
+from callsim.practice.grade import COLUMNS
+
+FORMATS = ("json", "md", "html", "csv", "answers")
 
 
 def render(practice: dict[str, Any], fmt: str) -> str:
@@ -21,7 +25,24 @@ def render(practice: dict[str, Any], fmt: str) -> str:
         return _csv(practice["cards"])
     if fmt == "md":
         return _markdown(practice)
+    if fmt == "answers":
+        return _answers_template(practice)
     return _html(practice)
+
+
+def set_hash(practice: dict[str, Any]) -> str:
+    """The set's ``cards_hash`` (computed for a set written before sets carried it)."""
+    return str(practice.get("cards_hash") or cards_hash(practice["cards"]))
+
+
+def _answers_template(practice: dict[str, Any]) -> str:
+    """One row per card to fill in (copy the rows once per trainee)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["trainee", "cards_hash", *COLUMNS[1:]])
+    for c in practice["cards"]:
+        w.writerow(["", set_hash(practice), c["id"], "", "", "", ""])
+    return out.getvalue()
 
 
 def _answer(card: dict[str, Any]) -> str:
@@ -34,6 +55,16 @@ def _answer(card: dict[str, Any]) -> str:
         took = f"{f['took']} takes it" if f["took"] else "nobody takes it: take a note"
         return f"Forward to {', then '.join(f['tried'])}: {took}."
     return "Take a note: " + ", ".join(e["note_fields"]) + "."
+
+
+def _recording(card: dict[str, Any]) -> str:
+    r = card["expected"]["recording"]
+    return f'say "{r["say"]}"' if r["say"] else str(r["explain"])
+
+
+def _pop_recording(card: dict[str, Any]) -> str:
+    mode = card["screen_pop"].get("recording")
+    return {"all": " Recorded.", "none": " Recording forbidden."}.get(mode or "", "")
 
 
 def _by_client(cards: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -63,12 +94,15 @@ def _pop(card: dict[str, Any]) -> str:
 def _markdown(practice: dict[str, Any]) -> str:
     lines = [f"# Practice calls: {practice['scenario']}", "",
              f"{len(practice['cards'])} calls, seed {practice['seed']}, "
-             f"difficulty {practice['difficulty']}.", "", "## Trainee sheet", ""]  # fmt: skip
+             f"difficulty {practice['difficulty']}, card set `{set_hash(practice)}` "
+             "(write it in the answers' cards_hash column).", "", "## Trainee sheet",
+             ""]  # fmt: skip
     for client, cards in _by_client(practice["cards"]):
         lines += [f"### {client}", ""]
         for c in cards:
             lines += [f"**Call {c['id']}**: {c['weekday']} {c['at'][:16].replace('T', ' ')}, "
-                      f"dialled {c['dialled']}. Screen pop: {_pop(c)}.", "",
+                      f"dialled {c['dialled']}. Screen pop: {_pop(c)}.{_pop_recording(c)}",
+                      "",
                       f"> {c['says']}", ""]  # fmt: skip
     lines += ["## Trainer's key", ""]
     for client, cards in _by_client(practice["cards"]):
@@ -79,6 +113,7 @@ def _markdown(practice: dict[str, Any]) -> str:
                       f"- Greeting ({e['tone']}): {e['greeting']}",
                       f"- {_answer(c)}", f"- Why: {e['reason']}"]  # fmt: skip
             lines += [f"- Say: {m}" for m in e["messages"]]
+            lines += [f"- Recording: {_recording(c)}"] if e.get("recording") else []
             lines += [f"- Trap: {t['explain']}" for t in c["traps"]]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -96,7 +131,8 @@ def _html(practice: dict[str, Any]) -> str:
         "@media print{body{margin:0}}</style></head><body>",
         f"<h1>Practice calls: {esc(practice['scenario'])}</h1>",
         f"<p>{len(practice['cards'])} calls, seed {practice['seed']}, difficulty "
-        f"{esc(practice['difficulty'])}.</p><h2>Trainee sheet</h2>",
+        f"{esc(practice['difficulty'])}, card set <code>{esc(set_hash(practice))}</code> "
+        "(write it in the answers' cards_hash column).</p><h2>Trainee sheet</h2>",
     ]
     for client, cards in _by_client(practice["cards"]):
         parts.append(f"<h3>{esc(client)}</h3>")
@@ -104,7 +140,7 @@ def _html(practice: dict[str, Any]) -> str:
             parts.append(
                 f"<div class='card'><strong>Call {esc(c['id'])}</strong>: {esc(c['weekday'])} "
                 f"{esc(c['at'][:16].replace('T', ' '))}, dialled {esc(c['dialled'])}. Screen pop: "
-                f"{esc(_pop(c))}.<p class='says'>{esc(c['says'])}</p></div>"
+                f"{esc(_pop(c))}.{esc(_pop_recording(c))}<p class='says'>{esc(c['says'])}</p></div>"
             )
     parts.append("<h2>Trainer's key</h2>")
     for client, cards in _by_client(practice["cards"]):
@@ -113,6 +149,7 @@ def _html(practice: dict[str, Any]) -> str:
             e = c["expected"]
             items = [f"Greeting ({esc(e['tone'])}): {esc(e['greeting'])}", esc(_answer(c)),
                      f"Why: {esc(e['reason'])}", *(f"Say: {esc(m)}" for m in e["messages"]),
+                     *([f"Recording: {esc(_recording(c))}"] if e.get("recording") else []),
                      *(f"<span class='trap'>Trap: {esc(t['explain'])}</span>"
                        for t in c["traps"])]  # fmt: skip
             parts.append(

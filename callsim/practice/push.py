@@ -5,6 +5,7 @@ complete it (``practice.score`` of ``GET /v1/calls/{id}``)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +14,7 @@ import requests
 
 from callsim.core import Outcome
 from callsim.errors import InputError
+from callsim.practice.cards import cards_hash
 
 ENDED = {o.value for o in Outcome}  # a call's status once its record is final
 
@@ -45,22 +47,29 @@ def push(
     *,
     agent: str | None = None,
     rate_per_min: float = 6.0,
-    tag: str = "",
     placed: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Place the cards as practice calls, ``rate_per_min`` a minute; returns the calls.
-    Known callers are registered as contacts first, so that the desk knows them."""
+    Known callers are registered as contacts first, so that the desk knows them.
+
+    Each call's idempotency key is made of the set's hash, the trainee and the card: the
+    same set pushed again to the same trainee places nothing new (the same calls come
+    back), pushed to another trainee places their own calls."""
     if not 0 < rate_per_min <= 600:
         raise InputError(f"{rate_per_min} is not in (0, 600]", field="rate_per_min")
     api = _Api(host, key)
     for card in cards:
         c = card["caller"]
-        if c["status"] == "known" and not api(
-            "GET", "/v1/contacts", params={"number": c["number"]}
-        ):
-            api("POST", "/v1/contacts", json={"numbers": [c["number"]], "name": c["name"],
+        # a known caller by this number; a known caller on a new number by the number the
+        # contact is known by (the trainee finds them by name and attaches the new one)
+        numbers = {"known": [c["number"]], "known_new_number": c.get("known_numbers")}.get(
+            c["status"]
+        )
+        if numbers and not api("GET", "/v1/contacts", params={"number": numbers[0]}):
+            api("POST", "/v1/contacts", json={"numbers": numbers, "name": c["name"],
                                               "category": c["category"],
                                               "language": c["language"]})  # fmt: skip
+    who = hashlib.sha256(f"{cards_hash(cards)}|{agent or ''}".encode()).hexdigest()[:24]
     calls = []
     start = time.monotonic()
     for k, card in enumerate(cards):
@@ -74,7 +83,15 @@ def push(
             "practice": {"card": card, "agent": agent},
         }
         call = api("POST", "/v1/calls", json=body,
-                   headers={"Idempotency-Key": f"practice-{tag}-{card['id']}"})  # fmt: skip
+                   headers={"Idempotency-Key": f"practice-{who}-{card['id']}"})  # fmt: skip
+        practice = call.get("practice") or {}
+        if (practice.get("card") or {}).get("id") != card["id"] or practice.get("agent") != agent:
+            raise InputError(
+                f"call {call.get('call_id')} answered for card {card['id']} is not that card's "
+                f"practice call for {agent or 'any agent'} (it is card "
+                f"{(practice.get('card') or {}).get('id')!r} for {practice.get('agent')!r})",
+                field="host",
+            )
         calls.append(call)
         if placed is not None:
             placed(card, call)

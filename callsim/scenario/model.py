@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from callsim.core import STRATEGIES
+from callsim.core.client import fold
 from callsim.core.config import FINAL, first_duplicate, move_cycles
 
 HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"  # 24:00 ends a day
@@ -1258,6 +1259,7 @@ class Scenario(Strict):
             for where, queue in _ivr_queues(cl.ivr, f"clients[{i}].ivr"):
                 if queue not in queues:
                     found.append(_at(where, f"unknown queue {queue!r} (queues: {known})"))
+            found += _duplicate_employees(cl, f"clients[{i}]")
             for n in cl.numbers:
                 key = "".join(ch for ch in n if ch.isdigit())
                 if key in seen:
@@ -1278,6 +1280,27 @@ class Scenario(Strict):
                     )
                 )
         return found
+
+
+def _duplicate_employees(client: ClientSpec, where: str) -> list[_LocatedError]:
+    """One problem per employee whose name another of the client's employees has already
+    (accents and case ignored, as the desk finds them): the caller asks for a name, so two
+    namesakes with different handling would give an agent, and a card, two answers."""
+    first: dict[str, int] = {}
+    found = []
+    for j, e in enumerate(client.employees):
+        k = first.setdefault(fold(e.name), j)
+        if k != j:
+            hint = f"{e.name} ({e.department})" if e.department else f"{e.name} 2"
+            found.append(
+                _at(
+                    f"{where}.employees[{j}].name",
+                    f"{e.name!r} is also the name of {where}.employees[{k}] "
+                    f"({client.employees[k].name!r}) of {client.name!r}; expected a name no "
+                    f"other employee of the client has, accents and case ignored (e.g. {hint!r})",
+                )
+            )
+    return found
 
 
 def _routing_loops(
