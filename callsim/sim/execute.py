@@ -34,8 +34,11 @@ PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next sce
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
+    # the inbound flow's facts only where there are client calls: without, every call's
+    # facts are the defaults reduce_replication assumes for None (a loop over every call)
+    facts = rep.facts() if plan.clients else None
     stats = reduce_replication(
-        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost,
+        plan.frame(), records, rep.spans(), rep.retrials, facts, rep.retrials_lost,
         callbacks=bool(rep.callbacks_offered),
     )  # fmt: skip
     if rep.served_first:  # a scenario with recalls or forwards
