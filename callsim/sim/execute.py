@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from callsim.analytics.cells import CellCounts, reduce_cells
 from callsim.analytics.metrics import ReplicationStats, reduce_replication
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
 from callsim.errors import InputError
@@ -29,6 +30,15 @@ from callsim.sim.engine import Replication
 from callsim.sim.plan import SimPlan, build_plan
 
 PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next scenarios)
+
+
+def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
+    """One replication's counts per (interval, queue) cell only (``analytics.cells``):
+    what the staffing search's verdicts read."""
+    rep = Replication(plan, seed, replication)
+    records = rep.run()
+    facts = rep.facts() if plan.clients else None
+    return reduce_cells(plan.frame(), records, facts, callbacks=bool(rep.callbacks_offered))
 
 
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
@@ -70,11 +80,13 @@ def _plan(blob: str) -> SimPlan:
 
 
 def run_chunk(
-    blob: str, seed: int, replications: Sequence[int]
-) -> list[tuple[int, ReplicationStats]]:
-    """Replications of one scenario (a task of any executor)."""
+    blob: str, seed: int, replications: Sequence[int], cells: bool = False
+) -> list[tuple[int, Any]]:
+    """Replications of one scenario (a task of any executor): each one's
+    ``ReplicationStats``, or with ``cells`` its ``CellCounts`` only."""
     plan = _plan(blob)
-    return [(r, run_replication(plan, seed, r)) for r in replications]
+    run = run_cells if cells else run_replication
+    return [(r, run(plan, seed, r)) for r in replications]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +113,28 @@ class Executor:
     def run(
         self, jobs: Sequence[Job], progress: Done | None = None
     ) -> list[list[ReplicationStats]]:
-        found: list[dict[int, ReplicationStats]] = [{} for _ in jobs]
-        for j, pairs in self._results(jobs):
+        return self._gather(jobs, progress, cells=False)
+
+    def run_cells(
+        self, jobs: Sequence[Job], progress: Done | None = None
+    ) -> list[list[CellCounts]]:
+        """As ``run``, each replication's counts per cell only (``run_cells``)."""
+        return self._gather(jobs, progress, cells=True)
+
+    def _gather(self, jobs: Sequence[Job], progress: Done | None, cells: bool) -> list[list[Any]]:
+        found: list[dict[int, Any]] = [{} for _ in jobs]
+        for j, pairs in self._results(jobs, cells):
             found[j].update(pairs)
             if progress:
                 progress(len(pairs))
         return [[got[r] for r in job.numbers] for got, job in zip(found, jobs, strict=True)]
 
     def _results(
-        self, jobs: Sequence[Job]
-    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        self, jobs: Sequence[Job], cells: bool = False
+    ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         for j, job in enumerate(jobs):
             for r in job.numbers:
-                yield j, run_chunk(job.scenario, job.seed, (r,))
+                yield j, run_chunk(job.scenario, job.seed, (r,), cells)
 
     def close(self) -> None:
         pass
@@ -133,12 +154,12 @@ class LocalProcesses(Executor):
         self._pool = ProcessPoolExecutor(workers)
 
     def _results(
-        self, jobs: Sequence[Job]
-    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        self, jobs: Sequence[Job], cells: bool = False
+    ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         futures: dict[Future[Any], int] = {}
         for j, job in enumerate(jobs):
             for r in job.numbers:
-                futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,))] = j
+                futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,), cells)] = j
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -180,8 +201,8 @@ class DaskCluster(Executor):
         self.name = f"Dask at {self._client.scheduler.address} ({threads} threads)"
 
     def _results(
-        self, jobs: Sequence[Job]
-    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        self, jobs: Sequence[Job], cells: bool = False
+    ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         import distributed
 
         dask_completed: Any = distributed.as_completed
@@ -193,7 +214,8 @@ class DaskCluster(Executor):
             blobs.append(blob)
             size = max(1, math.ceil(job.replications / (4 * self.slots)))
             for chunk in _chunks(job.numbers, size):
-                f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), pure=False)
+                f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), cells,
+                                        pure=False)  # fmt: skip
                 futures[f] = j
         for future in dask_completed(list(futures)):
             yield futures[future], future.result()
