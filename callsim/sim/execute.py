@@ -38,30 +38,38 @@ def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
     rep = Replication(plan, seed, replication)
     records = rep.run()
     facts = rep.facts() if plan.clients else None
-    return reduce_cells(plan.frame(), records, facts, callbacks=bool(rep.callbacks_offered))
+    callbacks = bool(rep.callbacks_offered)
+    del rep  # the day's per-call columns and event queue go before the reduction
+    return reduce_cells(plan.frame(), records, facts, callbacks=callbacks)
 
 
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
+    spans = rep.spans()
     # the inbound flow's facts only where there are client calls: without, every call's
     # facts are the defaults reduce_replication assumes for None (a loop over every call)
     facts = rep.facts() if plan.clients else None
-    stats = reduce_replication(
-        plan.frame(), records, rep.spans(), rep.retrials, facts, rep.retrials_lost,
-        callbacks=bool(rep.callbacks_offered),
-    )  # fmt: skip
+    counts = (rep.retrials, rep.retrials_lost, bool(rep.callbacks_offered))
+    extra: dict[str, Any] = {}
     if rep.served_first:  # a scenario with recalls or forwards
-        stats = replace(stats, served_first=rep.served_first, recalls=rep.recalls,
-                        recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
+        extra.update(served_first=rep.served_first, recalls=rep.recalls,
+                     recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
     if rep.dialled:
-        stats = replace(stats, dialled=rep.dialled, right_party=rep.right_party)
+        extra.update(dialled=rep.dialled, right_party=rep.right_party)
     if any(rep.next_day):
-        stats = replace(stats, next_day=tuple(rep.next_day))
+        extra.update(next_day=tuple(rep.next_day))
     if rep.balked or rep.retrials_busy or rep.callbacks_offered:
-        stats = replace(stats, balked=rep.balked, retrials_busy=rep.retrials_busy,
-                        callbacks_offered=rep.callbacks_offered)  # fmt: skip
-    return stats
+        extra.update(balked=rep.balked, retrials_busy=rep.retrials_busy,
+                     callbacks_offered=rep.callbacks_offered)  # fmt: skip
+    # the day's per-call columns (arrival, talk, patience, ...), event queue and core
+    # go before the reduction: only the records and spans are read from here on
+    del rep
+    retrials, retrials_lost, callbacks = counts
+    stats = reduce_replication(
+        plan.frame(), records, spans, retrials, facts, retrials_lost, callbacks=callbacks
+    )
+    return replace(stats, **extra) if extra else stats
 
 
 _plans: OrderedDict[str, SimPlan] = OrderedDict()  # this process's plans, by scenario JSON
