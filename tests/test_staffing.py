@@ -182,3 +182,32 @@ def test_a_share_of_days_is_judged_by_its_wilson_interval() -> None:
     k = round(needed * 160)
     assert verdict_share(np.arange(160)[:, None] < k, 0.9)[0] == 1
     assert verdict_share(np.arange(160)[:, None] < k - 1, 0.9)[0] == 0
+
+
+# -- the staffing search's counts per cell (analytics.cells) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["bank-day", "skills-centre", "answering-service", "callbacks", "blended-outbound"]
+)
+def test_the_cells_a_verdict_reads_are_the_whole_reductions(name: str) -> None:
+    """The staffing search reduces each day to its cells' offered, abandoned and answered
+    within the threshold (a fraction of the whole reduction's cost): the same counts, and
+    the same service levels and abandon rates, as the whole reduction gives (clients'
+    diverted calls, short abandons, callbacks and the warm-up left out alike)."""
+    from callsim.analytics.cells import cell_samples
+    from callsim.analytics.metrics import metric_samples
+    from callsim.scenario import load_scenario
+    from callsim.sim.execute import run_cells, run_replication
+    from callsim.sim.plan import build_plan
+
+    plan = build_plan(load_scenario(SCENARIOS / f"{name}.yaml"))
+    whole = [run_replication(plan, 3, r) for r in range(2)]
+    cells = [run_cells(plan, 3, r) for r in range(2)]
+    for w, c in zip(whole, cells, strict=True):
+        for field in ("offered", "abandoned", "within"):
+            assert np.array_equal(getattr(w, field), getattr(c, field)), field
+    for axis, by_queue in ((None, True), ((1,), False)):
+        m, got = metric_samples(whole, axis), cell_samples(cells, by_queue)
+        for key in ("offered", "service_level", "abandon_rate"):
+            np.testing.assert_array_equal(got[key], m[key])

@@ -85,7 +85,7 @@ class _At:
     callbacks: Any  # SimPy sets it to None once processed
 
     def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
-        self.callbacks = [callback]
+        self.callbacks = (callback,)  # SimPy iterates it once, then sets None
         self._value = value
         self._ok = True
 
@@ -459,7 +459,7 @@ class Replication:
         cid: int = ev._value
         if self.calls.answered[cid] or cid in self._called_back:
             return  # answered (or to be called back) before the caller ran out of patience
-        out = self.acd.handle(CallerHungUp(cid), self.env.now)
+        out = self._handle(CallerHungUp(cid), self.env._now)
         self._do(out)
         if any(type(c) is End and c.call == cid for c in out):  # abandoned
             self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
@@ -645,17 +645,17 @@ class Replication:
         self._do(self.acd.handle(OutboundUnanswered(ev._value), self.env._now))
 
     def _timer(self, ev: _At) -> None:
-        self._do(self.acd.handle(TimerExpired(ev._value), self.env.now))
+        self._do(self._handle(TimerExpired(ev._value), self.env._now))
 
     # -- agents ---------------------------------------------------------------------------
 
     def _answer(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self.acd.handle(AgentAnswered(agent, cid), self.env.now))
+        self._do(self._handle(AgentAnswered(agent, cid), self.env._now))
 
     def _ring_out(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self.acd.handle(RingTimedOut(agent, cid), self.env.now))
+        self._do(self._handle(RingTimedOut(agent, cid), self.env._now))
 
     def _agent_step(self, ev: _At) -> None:
         """The timetable: log in, take a break, end it, log out (valid in any state)."""
@@ -668,7 +668,7 @@ class Replication:
             event = AgentPaused(agent, BREAK)
         else:
             event = AgentReady(agent, BREAK)
-        self._do(self.acd.handle(event, self.env.now))
+        self._do(self._handle(event, self.env._now))
 
     # -- commands -------------------------------------------------------------------------
 
@@ -732,7 +732,7 @@ class Replication:
                 delay = float(pick_up(self._delay_rng, 1)[0])
             if delay < timeout:
                 if delay == 0.0:
-                    self._do(self.acd.handle(AgentAnswered(ring.agent, ring.call), self.env.now))
+                    self._do(self._handle(AgentAnswered(ring.agent, ring.call), self.env._now))
                 else:
                     self._start_patience(cid)
                     self._at(self.env._now + delay, self._answer, (ring.call, ring.agent))

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from callsim.analytics.cells import CellCounts, reduce_cells
 from callsim.analytics.metrics import ReplicationStats, reduce_replication
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
 from callsim.errors import InputError
@@ -31,24 +32,44 @@ from callsim.sim.plan import SimPlan, build_plan
 PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next scenarios)
 
 
+def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
+    """One replication's counts per (interval, queue) cell only (``analytics.cells``):
+    what the staffing search's verdicts read."""
+    rep = Replication(plan, seed, replication)
+    records = rep.run()
+    facts = rep.facts() if plan.clients else None
+    callbacks = bool(rep.callbacks_offered)
+    del rep  # the day's per-call columns and event queue go before the reduction
+    return reduce_cells(plan.frame(), records, facts, callbacks=callbacks)
+
+
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
     records = rep.run()
-    stats = reduce_replication(
-        plan.frame(), records, rep.spans(), rep.retrials, rep.facts(), rep.retrials_lost,
-        callbacks=bool(rep.callbacks_offered),
-    )  # fmt: skip
+    spans = rep.spans()
+    # the inbound flow's facts only where there are client calls: without, every call's
+    # facts are the defaults reduce_replication assumes for None (a loop over every call)
+    facts = rep.facts() if plan.clients else None
+    counts = (rep.retrials, rep.retrials_lost, bool(rep.callbacks_offered))
+    extra: dict[str, Any] = {}
     if rep.served_first:  # a scenario with recalls or forwards
-        stats = replace(stats, served_first=rep.served_first, recalls=rep.recalls,
-                        recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
+        extra.update(served_first=rep.served_first, recalls=rep.recalls,
+                     recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
     if rep.dialled:
-        stats = replace(stats, dialled=rep.dialled, right_party=rep.right_party)
+        extra.update(dialled=rep.dialled, right_party=rep.right_party)
     if any(rep.next_day):
-        stats = replace(stats, next_day=tuple(rep.next_day))
+        extra.update(next_day=tuple(rep.next_day))
     if rep.balked or rep.retrials_busy or rep.callbacks_offered:
-        stats = replace(stats, balked=rep.balked, retrials_busy=rep.retrials_busy,
-                        callbacks_offered=rep.callbacks_offered)  # fmt: skip
-    return stats
+        extra.update(balked=rep.balked, retrials_busy=rep.retrials_busy,
+                     callbacks_offered=rep.callbacks_offered)  # fmt: skip
+    # the day's per-call columns (arrival, talk, patience, ...), event queue and core
+    # go before the reduction: only the records and spans are read from here on
+    del rep
+    retrials, retrials_lost, callbacks = counts
+    stats = reduce_replication(
+        plan.frame(), records, spans, retrials, facts, retrials_lost, callbacks=callbacks
+    )
+    return replace(stats, **extra) if extra else stats
 
 
 _plans: OrderedDict[str, SimPlan] = OrderedDict()  # this process's plans, by scenario JSON
@@ -67,11 +88,13 @@ def _plan(blob: str) -> SimPlan:
 
 
 def run_chunk(
-    blob: str, seed: int, replications: Sequence[int]
-) -> list[tuple[int, ReplicationStats]]:
-    """Replications of one scenario (a task of any executor)."""
+    blob: str, seed: int, replications: Sequence[int], cells: bool = False
+) -> list[tuple[int, Any]]:
+    """Replications of one scenario (a task of any executor): each one's
+    ``ReplicationStats``, or with ``cells`` its ``CellCounts`` only."""
     plan = _plan(blob)
-    return [(r, run_replication(plan, seed, r)) for r in replications]
+    run = run_cells if cells else run_replication
+    return [(r, run(plan, seed, r)) for r in replications]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +121,28 @@ class Executor:
     def run(
         self, jobs: Sequence[Job], progress: Done | None = None
     ) -> list[list[ReplicationStats]]:
-        found: list[dict[int, ReplicationStats]] = [{} for _ in jobs]
-        for j, pairs in self._results(jobs):
+        return self._gather(jobs, progress, cells=False)
+
+    def run_cells(
+        self, jobs: Sequence[Job], progress: Done | None = None
+    ) -> list[list[CellCounts]]:
+        """As ``run``, each replication's counts per cell only (``run_cells``)."""
+        return self._gather(jobs, progress, cells=True)
+
+    def _gather(self, jobs: Sequence[Job], progress: Done | None, cells: bool) -> list[list[Any]]:
+        found: list[dict[int, Any]] = [{} for _ in jobs]
+        for j, pairs in self._results(jobs, cells):
             found[j].update(pairs)
             if progress:
                 progress(len(pairs))
         return [[got[r] for r in job.numbers] for got, job in zip(found, jobs, strict=True)]
 
     def _results(
-        self, jobs: Sequence[Job]
-    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        self, jobs: Sequence[Job], cells: bool = False
+    ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         for j, job in enumerate(jobs):
             for r in job.numbers:
-                yield j, run_chunk(job.scenario, job.seed, (r,))
+                yield j, run_chunk(job.scenario, job.seed, (r,), cells)
 
     def close(self) -> None:
         pass
@@ -130,12 +162,12 @@ class LocalProcesses(Executor):
         self._pool = ProcessPoolExecutor(workers)
 
     def _results(
-        self, jobs: Sequence[Job]
-    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        self, jobs: Sequence[Job], cells: bool = False
+    ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         futures: dict[Future[Any], int] = {}
         for j, job in enumerate(jobs):
             for r in job.numbers:
-                futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,))] = j
+                futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,), cells)] = j
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -177,8 +209,8 @@ class DaskCluster(Executor):
         self.name = f"Dask at {self._client.scheduler.address} ({threads} threads)"
 
     def _results(
-        self, jobs: Sequence[Job]
-    ) -> Iterator[tuple[int, list[tuple[int, ReplicationStats]]]]:
+        self, jobs: Sequence[Job], cells: bool = False
+    ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         import distributed
 
         dask_completed: Any = distributed.as_completed
@@ -190,7 +222,8 @@ class DaskCluster(Executor):
             blobs.append(blob)
             size = max(1, math.ceil(job.replications / (4 * self.slots)))
             for chunk in _chunks(job.numbers, size):
-                f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), pure=False)
+                f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), cells,
+                                        pure=False)  # fmt: skip
                 futures[f] = j
         for future in dask_completed(list(futures)):
             yield futures[future], future.result()
