@@ -12,19 +12,18 @@ not read there.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
 
+from callsim.analytics import kpi
 from callsim.analytics.metrics import (
-    _CALLBACK_S,
-    _DIVERTED,
     _OUTCOME_BY_ID,
     _OUTCOME_INDEX,
     CallFacts,
     Frame,
+    counted_cells,
 )
 from callsim.core import CallRecord, Outcome
 
@@ -47,7 +46,8 @@ def reduce_cells(
     callbacks: bool = False,
 ) -> CellCounts:
     """The cells' counts of one replication (``reduce_replication``'s ``offered``,
-    ``abandoned`` and ``within``, from the same arguments)."""
+    ``abandoned`` and ``within``, from the same arguments and the same rule,
+    ``metrics.counted_cells``)."""
     n_int, n_q = frame.n_intervals, len(frame.queues)
     n = len(records)
     qidx = {q: i for i, q in enumerate(frame.queues)}
@@ -57,22 +57,11 @@ def reduce_cells(
     )
     wait = np.fromiter(map(_AT["wait_s"], records), float, n)
     arrival = np.fromiter(map(_AT["arrival_s"], records), float, n)
+    ids = np.fromiter(map(_AT["call"], records), np.intp, n) if facts else np.zeros(0, np.intp)
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
-    short = abandoned & (wait < frame.short_abandon_s)
-    if facts:
-        ids = np.fromiter(map(_AT["call"], records), np.intp, n)
-        diverted = np.isin(facts.result[ids], _DIVERTED)
-    else:
-        diverted = np.isin(np.zeros(n, dtype=np.intp), _DIVERTED)
-    k = np.floor((arrival - frame.count_from_s) / frame.interval_s).astype(np.intp)
-    counted = (k >= 0) & (k < n_int) & ~short & ~diverted
-    if callbacks:
-        asked = np.fromiter(
-            (math.nan if v is None else v for v in map(itemgetter(_CALLBACK_S), records)), float, n
-        )
-        counted &= np.isnan(asked)
-    cell = k * n_q + queue
+    found = counted_cells(frame, records, queue, outcome, wait, arrival, ids, facts, callbacks)
+    counted, cell = found.counted, found.cell
 
     def count(mask: np.ndarray | None) -> np.ndarray:
         m = counted if mask is None else counted & mask
@@ -95,10 +84,8 @@ def cell_samples(cells: list[CellCounts], by_queue: bool = True) -> dict[str, np
         return arr if by_queue else arr.sum(axis=2)
 
     offered, abandoned, within = stack("offered"), stack("abandoned"), stack("within")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        safe = np.where(offered > 0, offered, 1)
-        return {
-            "offered": offered,
-            "service_level": np.where(offered > 0, within / safe, np.nan),
-            "abandon_rate": np.where(offered > 0, abandoned / safe, np.nan),
-        }
+    return {
+        "offered": offered,
+        "service_level": kpi.service_level(within, offered),
+        "abandon_rate": kpi.abandon_rate(abandoned, offered),
+    }

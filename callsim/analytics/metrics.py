@@ -208,6 +208,52 @@ def facts_of_results(client: list[int], results: list[str]) -> CallFacts:
     return CallFacts(np.asarray(client, dtype=np.intp), index, *flags)
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """Which calls count where, per call: its (interval, queue) ``cell``; ``in_day``: it
+    arrived in the counted day; ``short``: it abandoned quicker than ``short_abandon_s``;
+    ``diverted``: a client's policy ended it before the queue; ``counted``: an offered
+    call (in the day and none of those, nor a caller who asked for a callback, counted
+    apart); ``code``: its policy result; ``asked``: when it asked for a callback (None:
+    no caller could)."""
+
+    cell: np.ndarray
+    in_day: np.ndarray
+    short: np.ndarray
+    diverted: np.ndarray
+    counted: np.ndarray
+    code: np.ndarray
+    asked: np.ndarray | None
+
+
+def counted_cells(
+    frame: Frame,
+    records: list[CallRecord],
+    queue: np.ndarray,
+    outcome: np.ndarray,
+    wait: np.ndarray,
+    arrival: np.ndarray,
+    ids: np.ndarray,
+    facts: CallFacts | None,
+    callbacks: bool,
+) -> Counted:
+    """Which calls count where: the one rule (see ``Counted``)."""
+    n = len(records)
+    k = np.floor((arrival - frame.count_from_s) / frame.interval_s).astype(np.intp)
+    in_day = (k >= 0) & (k < frame.n_intervals)
+    short = (outcome == _OUTCOME_INDEX[Outcome.ABANDONED]) & (wait < frame.short_abandon_s)
+    code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
+    diverted = np.isin(code, _DIVERTED)
+    counted = in_day & ~short & ~diverted
+    asked = None
+    if callbacks:
+        asked = np.fromiter(
+            (math.nan if v is None else v for v in map(itemgetter(_CALLBACK_S), records)), float, n
+        )
+        counted &= np.isnan(asked)
+    return Counted(k * len(frame.queues) + queue, in_day, short, diverted, counted, code, asked)
+
+
 def reduce_replication(
     frame: Frame,
     records: list[CallRecord],
@@ -233,20 +279,13 @@ def reduce_replication(
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
     answer = np.where(answered, c["queued_s"] + wait, np.nan)
-    short = abandoned & (wait < frame.short_abandon_s)
     ids = c["call"]
-    code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
-    diverted = np.isin(code, _DIVERTED)
-    k = np.floor((c["arrival_s"] - frame.count_from_s) / frame.interval_s).astype(np.intp)
-    in_day = (k >= 0) & (k < n_int)
-    counted = in_day & ~short & ~diverted
+    cc = counted_cells(frame, records, queue, outcome, wait, c["arrival_s"], ids, facts, callbacks)
+    cell, in_day, short, diverted = cc.cell, cc.in_day, cc.short, cc.diverted
+    counted, code, asked = cc.counted, cc.code, cc.asked
     callback_counts = None
-    if callbacks:
-        asked = np.fromiter(
-            (math.nan if v is None else v for v in map(itemgetter(_CALLBACK_S), records)), float, n
-        )
+    if asked is not None:
         called = in_day & ~np.isnan(asked)
-        counted &= np.isnan(asked)
         connected = called & answered
         failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
         taken = connected | failed  # an agent took it and dialled
@@ -256,7 +295,6 @@ def reduce_replication(
             + [np.bincount(queue[taken], delay[taken], n_q)],
             axis=1,
         ).astype(float)
-    cell = k * n_q + queue  # the (interval, queue) of each call
 
     def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         m = counted & mask
