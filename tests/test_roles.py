@@ -205,6 +205,12 @@ def test_a_trainer_sees_practice_calls_only(scenario: Path, tmp_path: Path) -> N
                 "practice": {"card": card}}  # fmt: skip
         mine = s.ok("POST", "/v1/calls", trainer, json=body)
         assert s.ok("GET", f"/v1/calls/{mine['call_id']}", trainer)["practice"] is not None
+        # a practice card on a real caller's number shows the trainer no card of theirs
+        spy = s.ok("POST", "/v1/calls", trainer, json={**body, "ani": KARI})
+        assert (spy["screen_pop"], spy["tickets"]) == (None, [])
+        view = s.ok("GET", f"/v1/calls/{spy['call_id']}", trainer)
+        assert (view["screen_pop"], view["tickets"]) == (None, [])
+        assert s.ok("GET", f"/v1/calls/{spy['call_id']}")["screen_pop"]["warning"] == "secret"
         for method, path in (
             ("GET", f"/v1/calls/{real['call_id']}"),
             ("GET", f"/v1/calls/{real['call_id']}/notes"),
@@ -222,7 +228,7 @@ def test_a_trainer_sees_practice_calls_only(scenario: Path, tmp_path: Path) -> N
         refused = s.call("POST", "/v1/calls", trainer, json={"ani": KARI, "dnis": DENTAL})
         assert refused.status_code == 403
         assert "practice calls only" in refused.json()["message"]
-        assert len(s.ok("GET", "/v1/calls")) == 2  # the refused call was never placed
+        assert len(s.ok("GET", "/v1/calls")) == 3  # the refused call was never placed
         # whether a practice caller is in the book: its id and numbers, no card or note
         assert s.ok("GET", "/v1/contacts", trainer, params={"number": KARI}) == [
             {"contact_id": 1, "numbers": [KARI]}

@@ -6,7 +6,7 @@ dependencies they would answer 403 before FastAPI validated the request, so a ba
 from the wrong role would get 403 where it gets 422. The rule that an agent acts only on
 the calls it handles is ``own_call`` here, and nowhere else (the service is not told who
 asks). A trainer key sees and acts on practice calls only (``own_call``), a client key
-on its own calls and tickets, those inside its call's view included (``own_tickets``).
+on its own calls and tickets, those inside its call's view included (``seen_by``).
 Roles, and the table of who may call what, are ``callsim.api.roles``.
 
 A key is looked up once and cached; a revoked key leaves the cache at once
@@ -129,11 +129,15 @@ def checks_calls(who: Principal) -> bool:
     return who.role in ("agent", "client", "trainer")
 
 
-def own_tickets(who: Principal, call: dict[str, Any], client_of: Any) -> dict[str, Any]:
-    """A call's view as ``who`` may see it: a client key sees, among the caller's open
-    tickets, only its own client's (``client_of(ticket_id)``), as ``own_ticket`` does."""
+def seen_by(who: Principal, call: dict[str, Any], client_of: Any) -> dict[str, Any]:
+    """A call's view as ``who`` may see it. A client key sees, among the caller's open
+    tickets, only its own client's (``client_of(ticket_id)``), as ``own_ticket`` does; a
+    trainer key sees no screen pop and no tickets: a practice card's number may be a real
+    caller's, whose card (name, note, history) is not a trainer's to read."""
     if who.role == "client" and call.get("tickets"):
         call["tickets"] = [t for t in call["tickets"] if client_of(t["ticket_id"]) == who.client]
+    elif who.role == "trainer":
+        call = {**call, "screen_pop": None, "tickets": []}
     return call
 
 

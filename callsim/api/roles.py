@@ -7,7 +7,8 @@
   on the calls it handles, and on contacts and tickets;
 - ``client`` (bound to one client): reads only its own calls, notes, tickets, statistics;
 - ``trainer``: places practice calls and plays their callers (hang up, callback), reads
-  them (state, score, note, decisions), registers practice callers (a number's contact:
+  them (state, score, note, decisions; no screen pop or tickets: a card's number may be
+  a real caller's), registers practice callers (a number's contact:
   id and numbers only) and reads the client cards the cards' key is written from.
 
 ``TABLE`` is every endpoint x role: what the routes' checks (``callsim.api.access``) do,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from callsim.api.access import Svc, Who, allow, checks_calls, own_call, own_tickets, practice_only
+from callsim.api.access import Svc, Who, allow, checks_calls, own_call, practice_only, seen_by
 from callsim.api.http import MAX_ID, Id, aware
 from callsim.api.idempotency import IDEMPOTENT, Once
 from callsim.api.models import CallIn, CompleteIn, DraftIn, TransferIn
@@ -22,14 +22,18 @@ async def new_call(body: CallIn, who: Who, svc: Svc, once: Once) -> JSONResponse
     practice_only(who, body.practice is not None)
     return once(
         201,
-        lambda: svc.arrive(
-            body.ani,
-            body.dnis,
-            ivr_digits=body.ivr_digits,
-            language=body.language,
-            advertising=body.advertising,
-            queue=body.queue,
-            practice=body.practice.model_dump() if body.practice else None,
+        lambda: seen_by(
+            who,
+            svc.arrive(
+                body.ani,
+                body.dnis,
+                ivr_digits=body.ivr_digits,
+                language=body.language,
+                advertising=body.advertising,
+                queue=body.queue,
+                practice=body.practice.model_dump() if body.practice else None,
+            ),
+            None,
         ),
     )
 
@@ -68,7 +72,7 @@ async def get_call(call_id: Id, who: Who, svc: Svc) -> dict[str, Any]:
     allow(who, "supervisor", "trainer", "agent", "client")
     call = svc.call_view(call_id, current_position=True)
     own_call(who, call)
-    return own_tickets(who, call, lambda ticket_id: svc.ticket(ticket_id)["client"])
+    return seen_by(who, call, lambda ticket_id: svc.ticket(ticket_id)["client"])
 
 
 @router.post("/v1/calls/{call_id}/hangup", openapi_extra=IDEMPOTENT)
@@ -77,7 +81,7 @@ async def hang_up(call_id: Id, who: Who, svc: Svc, once: Once) -> JSONResponse:
     allow(who, "trainer")
     if checks_calls(who):
         own_call(who, svc.call_view(call_id))
-    return once(200, lambda: svc.hang_up(call_id))
+    return once(200, lambda: seen_by(who, svc.hang_up(call_id), None))
 
 
 @router.post("/v1/calls/{call_id}/callback", openapi_extra=IDEMPOTENT)
@@ -87,7 +91,7 @@ async def request_callback(call_id: Id, who: Who, svc: Svc, once: Once) -> JSONR
     allow(who, "trainer")
     if checks_calls(who):
         own_call(who, svc.call_view(call_id))
-    return once(200, lambda: svc.request_callback(call_id))
+    return once(200, lambda: seen_by(who, svc.request_callback(call_id), None))
 
 
 @router.post("/v1/calls/{call_id}/callback-unanswered", openapi_extra=IDEMPOTENT)
