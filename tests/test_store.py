@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
 
-from callsim.store import Store, tables
+from callsim.store import Store, hash_key, tables
 from callsim.store.db import MIGRATIONS
 from callsim.store.repository import Repository
 
@@ -41,14 +41,27 @@ def test_a_database_of_the_first_release_is_upgraded_keeping_its_calls(tmp_path:
                 "'withheld', 0, '', 0, 0, '[]', '[]')"
             )
         )
+        conn.execute(  # a key of the first release: it never expires and is not revoked
+            text(
+                "INSERT INTO keys (id, hash, role, label, created_unix) "
+                f"VALUES (3, '{hash_key('old-key')}', 'supervisor', 'Siri', 0)"
+            )
+        )
     engine.dispose()
     store = Store(url)
     try:
         cols = tables.calls.c
         (row,) = store.rows(select(cols.id, cols.transfers, cols.callback_s))
         assert (row.id, row.transfers, row.callback_s) == (7, "[]", None)
+        key = store.find_key("old-key")
+        assert (key.id, key.role, key.expires_unix, key.revoked_unix) == (
+            3,
+            "supervisor",
+            None,
+            None,
+        )
         head = MigrationContext.configure(store.conn).get_current_revision()
-        assert head == "0004"
+        assert head == "0005"
     finally:
         store.close()
 

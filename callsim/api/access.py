@@ -5,11 +5,17 @@ the ``own_*`` checks refuse with 403. A route calls its checks first thing: as
 dependencies they would answer 403 before FastAPI validated the request, so a bad request
 from the wrong role would get 403 where it gets 422. The rule that an agent acts only on
 the calls it handles is ``own_call`` here, and nowhere else (the service is not told who
-asks). Roles are ``callsim.api.roles``.
+asks). A trainer key sees and acts on practice calls only (``own_call``), a client key
+on its own calls and tickets, those inside its call's view included (``seen_by``).
+Roles, and the table of who may call what, are ``callsim.api.roles``.
+
+A key is looked up once and cached; a revoked key leaves the cache at once
+(``forget_keys``), an expired one is refused on its ``expires_unix`` (``now_unix``).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -27,6 +33,7 @@ class Principal:
     role: str
     agent: str | None
     client: str | None
+    expires_unix: float | None = None
 
     @property
     def as_agent(self) -> str | None:
@@ -64,9 +71,21 @@ async def principal(request: Request) -> Principal:
         row = state["store"].find_key(key)
         if row is None:
             raise RefusedError("this API key is not valid", 401)
-        found = Principal(row.id, row.role, row.agent, row.client)
+        found = Principal(row.id, row.role, row.agent, row.client, row.expires_unix)
         cache[key] = found
+    if found.expires_unix is not None and found.expires_unix <= now_unix():
+        raise RefusedError("this API key has expired", 401)
     return found
+
+
+def now_unix() -> float:
+    """The wall clock keys expire by (a test moves it)."""
+    return time.time()
+
+
+def forget_keys(request: Request) -> None:
+    """Drop the cached keys (after a revocation: the next request reads the store)."""
+    request.app.state.callsim["keys"].clear()
 
 
 async def service(request: Request) -> Service:
@@ -89,11 +108,37 @@ def allow(who: Principal, *roles: str, agent: str | None = None) -> None:
 
 
 def own_call(who: Principal, call: dict[str, Any]) -> None:
-    """An agent sees and acts on the calls it handles, a client sees its own calls."""
+    """An agent sees and acts on the calls it handles, a client sees its own calls, a
+    trainer its practice calls."""
     if who.role == "agent" and call.get("agent") != who.agent:
         raise RefusedError("an agent key sees only its own calls", 403)
     if who.role == "client" and call.get("client") != who.client:
         raise RefusedError("a client key sees only its own calls", 403)
+    if who.role == "trainer" and not call.get("practice"):
+        raise RefusedError("a trainer key sees only practice calls", 403)
+
+
+def practice_only(who: Principal, practice: bool) -> None:
+    """A trainer key places practice calls only (real traffic is an admin's: the load tool)."""
+    if who.role == "trainer" and not practice:
+        raise RefusedError("a trainer key places practice calls only", 403)
+
+
+def checks_calls(who: Principal) -> bool:
+    """Whether ``own_call`` can refuse ``who`` (admins and supervisors skip the read)."""
+    return who.role in ("agent", "client", "trainer")
+
+
+def seen_by(who: Principal, call: dict[str, Any], client_of: Any) -> dict[str, Any]:
+    """A call's view as ``who`` may see it. A client key sees, among the caller's open
+    tickets, only its own client's (``client_of(ticket_id)``), as ``own_ticket`` does; a
+    trainer key sees no screen pop and no tickets: a practice card's number may be a real
+    caller's, whose card (name, note, history) is not a trainer's to read."""
+    if who.role == "client" and call.get("tickets"):
+        call["tickets"] = [t for t in call["tickets"] if client_of(t["ticket_id"]) == who.client]
+    elif who.role == "trainer":
+        call = {**call, "screen_pop": None, "tickets": []}
+    return call
 
 
 def own_ticket(who: Principal, ticket: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException
 
 from callsim.api.gate import Gate
 from callsim.api.http import Json, error_body
-from callsim.api.keys import create_key
+from callsim.api.keys import create_key, ensure_admin_key
 from callsim.api.routes import agents, calls, desk, service, stats
 from callsim.errors import CallsimError, InputError
 from callsim.live.service import Service
@@ -67,7 +67,7 @@ def create_app(
         store = db if isinstance(db, Store) else Store(db)
         admin = os.environ.get(ADMIN_KEY_ENV)
         if admin:
-            ensure_key(store, admin, "admin", ADMIN_KEY_ENV)
+            ensure_admin_key(store, admin, ADMIN_KEY_ENV)  # a changed one retires the old
         svc = Service(
             scenario, store, speedup=speedup, scenario_name=str(scenario_path), clock=clock
         )
@@ -196,12 +196,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     operation["security"] = [{"apiKey": []}]
         app.openapi_schema = schema
     return app.openapi_schema
-
-
-def ensure_key(store: Store, key: str, role: str, label: str) -> None:
-    """Keep ``key`` valid with ``role`` (the admin key from the environment)."""
-    if store.find_key(key) is None:
-        store.add_key(key, role, agent=None, client=None, label=label, at=0.0)
 
 
 __all__ = ["create_app", "create_key", "hash_key", "serve"]

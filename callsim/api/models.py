@@ -164,3 +164,15 @@ class KeyIn(Body):
     agent: Short | None = None
     client: Short | None = None
     label: str = Field("", max_length=200)
+    expires_in_h: float | None = Field(
+        None, gt=0, le=24 * 366 * 10, description="The key expires this many hours from now."
+    )
+    expires_at: datetime | None = Field(
+        None, description="The key expires at this time (without a zone: the centre's)."
+    )
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> KeyIn:
+        if self.expires_in_h is not None and self.expires_at is not None:
+            raise ValueError("give expires_in_h or expires_at, not both")
+        return self

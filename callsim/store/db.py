@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Table, create_engine, event, insert, select
+from sqlalchemy import Connection, Table, create_engine, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
@@ -139,23 +139,79 @@ class Store:
     # -- keys -----------------------------------------------------------------------------
 
     def add_key(
-        self, key: str, role: str, *, agent: str | None, client: str | None, label: str, at: float
+        self,
+        key: str,
+        role: str,
+        *,
+        agent: str | None,
+        client: str | None,
+        label: str,
+        at: float,
+        expires_unix: float | None = None,
     ) -> int:
         with self.transaction() as conn:
             result = conn.execute(
                 insert(tables.keys).values(
                     hash=hash_key(key), role=role, agent=agent, client=client, label=label,
-                    created_unix=at,
+                    created_unix=at, expires_unix=expires_unix,
                 )
             )  # fmt: skip
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def find_key(self, key: str) -> Any:
-        """The key's row (id, role, agent, client), or None."""
+    def find_key(self, key: str, *, revoked: bool = False) -> Any:
+        """The key's row (id, role, agent, client, expires_unix, revoked_unix), or None;
+        a revoked key is None unless ``revoked``."""
         k = tables.keys.c
-        query = select(k.id, k.role, k.agent, k.client).where(k.hash == hash_key(key))
+        query = select(k.id, k.role, k.agent, k.client, k.expires_unix, k.revoked_unix).where(
+            k.hash == hash_key(key)
+        )
+        if not revoked:
+            query = query.where(k.revoked_unix.is_(None))
         with self.transaction() as conn:
             return conn.execute(query).first()
+
+    def api_keys(self) -> list[Any]:
+        """Every key's row without its hash (id, role, agent, client, label, created_unix,
+        expires_unix, revoked_unix), by id."""
+        k = tables.keys.c
+        return self.rows(
+            select(k.id, k.role, k.agent, k.client, k.label, k.created_unix, k.expires_unix,
+                   k.revoked_unix).order_by(k.id)
+        )  # fmt: skip
+
+    def revoke_key(self, key_id: int, at: float) -> bool:
+        """Revoke key ``key_id`` at ``at`` (a key revoked already keeps its time); False
+        if there is no such key."""
+        k = tables.keys.c
+        with self.transaction() as conn:
+            if conn.execute(select(k.id).where(k.id == key_id)).first() is None:
+                return False
+            conn.execute(
+                update(tables.keys)
+                .where(k.id == key_id, k.revoked_unix.is_(None))
+                .values(revoked_unix=at)
+            )
+            return True
+
+    def revoke_keys_labelled(self, label: str, keep: str, at: float) -> list[int]:
+        """Revoke every valid admin key labelled ``label`` but ``keep`` (the environment's admin
+        key when it changed); returns their ids."""
+        k = tables.keys.c
+        with self.transaction() as conn:
+            ids = [
+                r.id
+                for r in conn.execute(
+                    select(k.id).where(
+                        k.label == label,
+                        k.role == "admin",
+                        k.revoked_unix.is_(None),
+                        k.hash != hash_key(keep),
+                    )
+                )
+            ]
+            if ids:
+                conn.execute(update(tables.keys).where(k.id.in_(ids)).values(revoked_unix=at))
+            return ids
 
 
 def _url(url: str) -> str:

@@ -149,6 +149,8 @@ keys = Table(
     Column("client", String(200)),
     Column("label", String(200), nullable=False),
     Column("created_unix", Float, nullable=False),
+    Column("expires_unix", Float),  # NULL: never expires
+    Column("revoked_unix", Float),  # NULL: not revoked
 )
 
 idempotency = Table(

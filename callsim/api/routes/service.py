@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from callsim.api.access import Svc, Who, allow
-from callsim.api.keys import create_key
+from callsim.api.access import Svc, Who, allow, forget_keys, now_unix
+from callsim.api.http import Id, aware
+from callsim.api.keys import create_key, list_keys, revoke_key
 from callsim.api.models import KeyIn
 
 STATIC = Path(__file__).parent.parent / "static"  # the desk's and wallboard's files
@@ -46,7 +47,15 @@ async def healthz(svc: Svc) -> dict[str, Any]:
 
 @router.post("/v1/keys", status_code=201, tags=["keys"])
 async def new_key(body: KeyIn, who: Who, svc: Svc) -> dict[str, Any]:
+    """A new key, shown once; ``expires_in_h`` or ``expires_at`` limit its life (after it:
+    401)."""
     allow(who)  # admin keys only
+    now = now_unix()
+    expires = None
+    if body.expires_in_h is not None:
+        expires = now + body.expires_in_h * 3600
+    elif body.expires_at is not None:
+        expires = aware(body.expires_at, svc).timestamp()
     return create_key(
         svc.store,
         body.role,
@@ -55,7 +64,25 @@ async def new_key(body: KeyIn, who: Who, svc: Svc) -> dict[str, Any]:
         label=body.label,
         agents=svc.agent_names(),
         clients=list(svc.desk.client_names()),
+        at=now,
+        expires_unix=expires,
     )
+
+
+@router.get("/v1/keys", tags=["keys"])
+async def keys(who: Who, svc: Svc) -> list[dict[str, Any]]:
+    """Every key without its secret: role, binding, label, created, expires, revoked."""
+    allow(who)  # admin keys only
+    return list_keys(svc.store)
+
+
+@router.delete("/v1/keys/{key_id}", tags=["keys"])
+async def revoke(key_id: Id, who: Who, svc: Svc, request: Request) -> dict[str, Any]:
+    """Revoke a key: from now on it is a 401 (revoking it again changes nothing)."""
+    allow(who)  # admin keys only
+    out = revoke_key(svc.store, key_id, at=now_unix())
+    forget_keys(request)
+    return out
 
 
 @router.get("/v1/queues", tags=["service"])

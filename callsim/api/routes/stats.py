@@ -54,7 +54,7 @@ async def events(
     after: Annotated[int | None, Query(ge=0, description="Replay events after this id.")] = None,
     follow: bool = Query(True, description="Keep the stream open for new events."),
 ) -> Response:
-    allow(who, "supervisor", "trainer", "agent", "client")
+    allow(who, "supervisor", "agent", "client")
     if who.role == "agent":
         agent = who.agent
     if who.role == "client":
