@@ -195,7 +195,7 @@ class DaskCluster(Executor):
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: never one taken by another run
                 )
                 self._client = dist.Client(self._cluster)
             else:
