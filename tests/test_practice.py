@@ -7,13 +7,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from callsim.practice.grade import expected_action, grade_one
 from callsim.practice.handout import render
 from callsim.scenario import load_scenario
 from callsim.scenario.centre import clients
+from tests.test_practice_drill import drill_in_a_terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "answering-service.yaml"
@@ -207,32 +205,8 @@ def test_a_drill_in_a_pseudo_terminal_scores_and_explains() -> None:
         if c["expected"]["note_fields"]:  # a note, or a forward nobody took
             typed.append(a["callback_number"])
     typed[0] = "Good morning"  # the first greeting without the client's name: one mistake
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "callsim", "practice", "drill", str(SCENARIO), "--count", "3",
-         "--seed", "4", "--difficulty", "hard"],
-        stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env={**os.environ, "COLUMNS": "100"},
-    )  # fmt: skip
-    os.close(slave)
-    os.write(master, ("\n".join(typed) + "\n").encode())
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(10)
-    os.close(master)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", seen.decode(errors="replace"))  # no colours
-    assert proc.returncode == 0, text[-2000:]
+    shown = drill_in_a_terminal(["--count", "3", "--seed", "4", "--difficulty", "hard"], typed)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # no colours
     assert "Call 1 of 3" in text
     assert cards[0]["says"][:40] in text.replace("\r\n", "\n").replace("\n", " ")
     assert "wrong greeting: Greet with the client's name" in text
