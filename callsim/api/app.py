@@ -117,7 +117,10 @@ async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
 async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
     """A request FastAPI could not validate: 422 in the one error shape, every error listed."""
     errors = [
-        {"field": ".".join(str(p) for p in e["loc"][1:]) or e["loc"][0], "message": e["msg"]}
+        {
+            "field": ".".join(str(p) for p in e["loc"][1:]) or e["loc"][0],
+            "message": str(e["msg"]).removeprefix("Value error, "),
+        }
         for e in exc.errors()
     ]
     first = errors[0] if errors else {"field": None, "message": "invalid request"}
