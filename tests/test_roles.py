@@ -302,3 +302,34 @@ def test_a_changed_admin_key_retires_the_old_one(
         s.ok("DELETE", f"/v1/keys/{env[1]['key_id']}", "the-new-admin-key")
     with clocked(scenario, db) as s:
         assert s.call("GET", "/v1/queues", "the-new-admin-key").status_code == 401
+
+
+def test_a_trainees_desk_gets_no_answer_key_until_the_call_is_scored(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """The agent's accept and call view carry the practice card without what the trainee
+    is to find (the expected handling, the traps, the branch, the targets' answers); the
+    trainer sees it all along, the trainee once the call is scored (both got it before)."""
+    from callsim.practice.cards import ANSWER_KEY
+
+    with clocked(scenario, str(tmp_path / "key.db")) as s:
+        trainer, desk = s.key("trainer"), s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", desk)
+        card = practice_card(scenario)
+        assert set(ANSWER_KEY) <= set(card)
+        call = s.ok("POST", "/v1/calls", trainer, json={
+            "ani": card["caller"]["number"], "dnis": card["dialled"],
+            "practice": {"card": card, "agent": "desk-1"}})  # fmt: skip
+        (offer,) = s.ok("GET", "/v1/agents/desk-1/offers", desk, params={"wait_s": 5})
+        taken = s.ok("POST", f"/v1/offers/{offer['offer_id']}/accept", desk)
+        seen = s.ok("GET", f"/v1/calls/{call['call_id']}", desk)
+        for view in (taken, seen):
+            shown = view["practice"]["card"]
+            assert set(shown) == set(card) - set(ANSWER_KEY), sorted(shown)
+            assert shown["says"] == card["says"]  # what the caller says is the trainee's
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}", trainer)["practice"]["card"] == card
+        done = s.ok("POST", f"/v1/calls/{call['call_id']}/complete", desk,
+                    json={"note": "x", "callback_number": card["caller"]["number"]})  # fmt: skip
+        assert done["practice"]["score"] is not None
+        after = s.ok("GET", f"/v1/calls/{call['call_id']}", desk)["practice"]
+        assert after["card"]["expected"] == card["expected"]  # scored: the key explains it

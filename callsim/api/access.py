@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 
 from callsim.errors import CallsimError
 from callsim.live.service import Service
+from callsim.practice.cards import trainee_card
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,16 @@ def seen_by(who: Principal, call: dict[str, Any], client_of: Any) -> dict[str, A
     """A call's view as ``who`` may see it. A client key sees, among the caller's open
     tickets, only its own client's (``client_of(ticket_id)``), as ``own_ticket`` does; a
     trainer key sees no screen pop and no tickets: a practice card's number may be a real
-    caller's, whose card (name, note, history) is not a trainer's to read."""
+    caller's, whose card (name, note, history) is not a trainer's to read; an agent key
+    sees a practice call's card without its answer key until the call is scored."""
     if who.role == "client" and call.get("tickets"):
         call["tickets"] = [t for t in call["tickets"] if client_of(t["ticket_id"]) == who.client]
     elif who.role == "trainer":
         call = {**call, "screen_pop": None, "tickets": []}
+    practice = call.get("practice")
+    if who.role == "agent" and practice and practice.get("score") is None:
+        # the answer key is the trainer's until the call is scored (at its completion)
+        call = {**call, "practice": {**practice, "card": trainee_card(practice["card"])}}
     return call
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from callsim.api.access import Svc, Who, allow
+from callsim.api.access import Svc, Who, allow, seen_by
 from callsim.api.idempotency import IDEMPOTENT, Once
 from callsim.api.models import DialResultIn, LoginIn, PauseIn, SkillsIn
 from callsim.errors import InputError
@@ -94,7 +94,7 @@ async def offers(
 async def accept(offer_id: str, who: Who, svc: Svc, once: Once) -> JSONResponse:
     allow(who, "agent")  # the role first: nothing about offers leaks to other roles
     allow(who, "agent", agent=svc.offer(offer_id).agent)
-    return once(200, lambda: svc.accept(offer_id))
+    return once(200, lambda: seen_by(who, svc.accept(offer_id), None))
 
 
 @router.post("/v1/offers/{offer_id}/reject", tags=["offers"], openapi_extra=IDEMPOTENT)
