@@ -4,6 +4,7 @@
 
     CallsimError                            http_status
     ├── InputError(ValueError)              422  bad input: a parameter, file, row or field
+    │   ├── KeyReusedError                  409  an Idempotency-Key used for another request
     │   ├── ScenarioError                   422  a scenario file that does not validate
     │   └── ConfigError                     422  a configuration that contradicts itself
     ├── PolicyError(ValueError)             422  a handling rule refuses an action
@@ -51,6 +52,13 @@ class InputError(CallsimError, ValueError):
     """Bad input from a person (a parameter, a file, a CSV row). The CLI exits 2."""
 
     http_status = 422
+
+
+class KeyReusedError(InputError):
+    """An Idempotency-Key given before for another request: a conflict (409), not a
+    malformed request."""
+
+    http_status = 409
 
 
 class ScenarioError(InputError):

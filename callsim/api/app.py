@@ -33,9 +33,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from callsim.api.gate import Gate
-from callsim.api.http import Json, error_body
+from callsim.api.http import ERRORS, Json, error_body
 from callsim.api.keys import create_key, ensure_admin_key
 from callsim.api.routes import agents, calls, desk, service, stats
 from callsim.errors import CallsimError, InputError
@@ -98,7 +99,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=service.STATIC), name="static")
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERRORS)
     return app
 
 
@@ -106,12 +107,20 @@ async def _callsim_error(_request: Request, exc: CallsimError) -> JSONResponse:
     return Json(error_body(exc), status_code=exc.http_status)
 
 
-async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """What the framework refuses itself (an unknown path 404, a wrong method 405, a body
-    that is no JSON 400): the one error shape too."""
+    that is no JSON 400): the one error shape too; a 405 lists every method of the path
+    in ``Allow`` (the framework named only those of the first route it matched)."""
     phrase = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
     body = {"error": phrase, "field": None, "message": str(exc.detail)}
-    return Json(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        methods: set[str] = set()
+        for route in (r for router in ROUTERS for r in router.routes):
+            if route.matches(request.scope)[0] is not Match.NONE:
+                methods |= getattr(route, "methods", None) or set()
+        headers["Allow"] = ", ".join(sorted(methods - {"HEAD"}))
+    return Json(body, status_code=exc.status_code, headers=headers or None)
 
 
 async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from callsim.errors import CallsimError
 from callsim.live.service import Service, json_bytes
@@ -15,6 +16,33 @@ MAX_ID = 2**53  # ids are 64-bit integers in the database; larger ones exist now
 
 Id = Annotated[int, FastPath(ge=1, le=MAX_ID, description="An id the service gave out.")]
 ClientName = Annotated[str, FastPath(max_length=200, description="A client's name.")]
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every error answer."""
+
+    error: str
+    field: str | None
+    message: str
+    errors: list[dict[str, Any]] | None = None  # 422: every field problem
+
+
+# what any operation may answer besides its success, in the one error shape (the OpenAPI
+# document says so; each route adds none of its own)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": what}
+    for status, what in (
+        (400, "a body that is not JSON"),
+        (401, "no key, or a key unknown, expired or revoked"),
+        (403, "the key's role may not do this (docs/live.md, Keys and roles)"),
+        (404, "an id or name that nothing answers to"),
+        (409, "a state conflict: the call, agent or ticket cannot do this now"),
+        (410, "an offer that is over"),
+        (413, "a body over 64 KiB"),
+        (422, "bad input: every field problem is listed"),
+        (503, "the database is out or the service is stopping: no effect"),
+    )
+}
 
 
 class Json(JSONResponse):

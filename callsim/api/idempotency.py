@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from callsim.api.access import Principal, Svc, Who
 from callsim.api.http import Json, error_body
-from callsim.errors import CallsimError, InputError
+from callsim.errors import CallsimError, InputError, KeyReusedError
 from callsim.live.service import Service, dumps
 from callsim.store.repository import Repository
 
@@ -63,7 +63,7 @@ class Idempotent:
         first = self.service.uow.reader().idempotent_answer(principal, key)
         if first is not None:
             if first.request != what:
-                raise InputError(
+                raise KeyReusedError(
                     f"{key!r} was used for {first.request}, not {what}", field="Idempotency-Key"
                 )
             return Json(json.loads(first.body), status_code=first.status)

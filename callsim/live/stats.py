@@ -210,8 +210,11 @@ class Statistics:
         if self._today is not None and self._today.date == date:
             return self._today
         start = datetime.combine(date, datetime.min.time(), self.clock.zone)
-        end = datetime.combine(date + timedelta(days=1), datetime.min.time(), self.clock.zone)
-        day = _Day(date, start.timestamp(), end.timestamp())
+        if date < date.max:  # the next midnight (a DST day is 23 or 25 hours)
+            end = datetime.combine(date + timedelta(days=1), datetime.min.time(), self.clock.zone)
+            day = _Day(date, start.timestamp(), end.timestamp())
+        else:  # 9999-12-31 has no next day in Python's calendar
+            day = _Day(date, start.timestamp(), start.timestamp() + 86_400)
         for row in self.uow.reader().ended_between(day.midnight, day.end):
             day.add(row)
         if date == self.clock.today():

@@ -276,8 +276,11 @@ class Views:
     def offer(self, offer_id: str) -> OfferKey:
         offer = self.ledger.offers.get(offer_id)
         if offer is None:
-            call_part = offer_id.split("-", 1)[0]
-            if call_part.isdigit() and int(call_part) < self.ledger.next_call:
+            call_part, _, nth = offer_id.partition("-")  # an offer id is CALL-N
+            if (
+                call_part.isdigit() and nth.isdigit()
+                and 1 <= int(call_part) < self.ledger.next_call and int(nth) >= 1
+            ):  # fmt: skip
                 raise GoneError(f"offer {offer_id!r} is over (its call has ended)")
             raise NotFoundError(f"offer {offer_id!r} does not exist", field="offer_id")
         return offer

@@ -15,6 +15,14 @@ from callsim.live.service import dumps
 
 router = APIRouter()
 KEEP_ALIVE_S = 15.0  # an idle stream sends a comment this often
+Day = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        json_schema_extra={"format": "date"},
+        description="The centre's date, YYYY-MM-DD; today if none.",
+    ),
+]
 
 
 @router.get("/v1/stats/realtime", tags=["stats"])
@@ -24,9 +32,7 @@ async def realtime(who: Who, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/v1/stats/intervals", tags=["stats"])
-async def intervals(
-    who: Who, svc: Svc, date: Annotated[str | None, Query(max_length=10)] = None
-) -> dict[str, Any]:
+async def intervals(who: Who, svc: Svc, date: Day = None) -> dict[str, Any]:
     allow(who, "supervisor", "client")
     return svc.intervals(date, client=who.as_client)
 
@@ -35,7 +41,7 @@ async def intervals(
 async def fcr(
     who: Who,
     svc: Svc,
-    date: Annotated[str | None, Query(max_length=10)] = None,
+    date: Day = None,
     window_h: Annotated[float, Query(gt=0, le=24 * 31)] = 72.0,
 ) -> dict[str, Any]:
     """First-contact resolution of a day's answered calls from identified callers."""
