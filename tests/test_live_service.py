@@ -385,6 +385,12 @@ def test_first_contact_resolution_from_repeat_calls_and_tickets(
             4, 1, 1,
         )  # fmt: skip
         assert fcr["first_contact_resolution"] == 0.5
+        # the notes, paged by the last id seen (it returned the oldest 1,000, no more)
+        first = s.ok("GET", "/v1/notes", params={"limit": 3})
+        rest = s.ok("GET", "/v1/notes", params={"after": first[-1]["note_id"], "limit": 3})
+        assert [n["text"] for n in first + rest] == [
+            "Wants a quote", "Opening hours", "Opening hours", "Again",
+        ]  # fmt: skip
         assert fcr["complete"] is False  # the window runs for three more days
         bad = s.call("GET", "/v1/stats/fcr", params={"date": "yesterday"})
         assert (bad.status_code, bad.json()["field"]) == (422, "date")

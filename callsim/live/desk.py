@@ -131,8 +131,11 @@ class Desk:
 
     # -- notes and tickets ----------------------------------------------------------------
 
-    def notes(self, *, call: int | None = None, client: str | None = None) -> list[dict[str, Any]]:
-        rows = self.uow.reader().notes(call, client)
+    def notes(
+        self, *, call: int | None = None, client: str | None = None, after: int = 0,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        rows = self.uow.reader().notes(call, client, after, limit)
         return [
             {"note_id": r.id, **{k: v for k, v in r._mapping.items() if k != "id"}} for r in rows
         ]

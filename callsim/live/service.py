@@ -640,8 +640,11 @@ class Service:
     def search_contacts(self, text: str, limit: int) -> list[dict[str, Any]]:
         return self.desk.search_contacts(text, limit)
 
-    def notes(self, *, call: int | None = None, client: str | None = None) -> list[dict[str, Any]]:
-        return self.desk.notes(call=call, client=client)
+    def notes(
+        self, *, call: int | None = None, client: str | None = None, after: int = 0,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        return self.desk.notes(call=call, client=client, after=after, limit=limit)
 
     def open_ticket(
         self, contact: int, subject: str, by: str, *, client: str | None = None,

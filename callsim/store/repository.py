@@ -173,9 +173,12 @@ class Repository:
         query = select(e.data).where(e.id > last_id).order_by(e.id).limit(EVENT_PAGE)
         return [r.data for r in self.store.rows(query)]
 
-    def notes(self, call: int | None, client: str | None) -> list[Any]:
+    def notes(
+        self, call: int | None, client: str | None, after: int = 0, limit: int = 1000
+    ) -> list[Any]:
+        """Notes with ids above ``after``, by id, at most ``limit`` (a page)."""
         n = tables.notes.c
-        query = select(tables.notes).order_by(n.id).limit(1000)
+        query = select(tables.notes).where(n.id > after).order_by(n.id).limit(limit)
         if call is not None:
             query = query.where(n.call == call)
         if client is not None:

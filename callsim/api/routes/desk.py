@@ -9,7 +9,7 @@ from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
 
 from callsim.api.access import Svc, Who, allow, own_call, own_client, own_ticket
-from callsim.api.http import ClientName, Id, aware
+from callsim.api.http import MAX_ID, ClientName, Id, aware
 from callsim.api.idempotency import IDEMPOTENT, Once
 from callsim.api.models import ContactIn, NumberIn, TicketIn, TicketStatusIn
 
@@ -26,11 +26,19 @@ async def call_notes(call_id: Id, who: Who, svc: Svc) -> list[dict[str, Any]]:
 
 
 @router.get("/v1/notes", tags=["notes"])
-async def notes(who: Who, svc: Svc, client: str | None = None) -> list[dict[str, Any]]:
+async def notes(
+    who: Who,
+    svc: Svc,
+    client: Annotated[str | None, Query(max_length=200)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> list[dict[str, Any]]:
+    """Notes with ids above ``after``, oldest first (page with the last id seen, as
+    ``/v1/records``); a client key gets its own."""
     allow(who, "supervisor", "client")
     if who.role == "client":
         client = who.client
-    return svc.notes(client=client)
+    return svc.notes(client=client, after=after, limit=limit)
 
 
 # -- contacts ---------------------------------------------------------------------------
