@@ -310,7 +310,7 @@ def test_a_trainees_desk_gets_no_answer_key_until_the_call_is_scored(
     """The agent's accept and call view carry the practice card without what the trainee
     is to find (the expected handling, the traps, the branch, the targets' answers); the
     trainer sees it all along, the trainee once the call is scored (both got it before)."""
-    from callsim.practice.cards import ANSWER_KEY
+    from callsim.core.practice import ANSWER_KEY
 
     with clocked(scenario, str(tmp_path / "key.db")) as s:
         trainer, desk = s.key("trainer"), s.key("agent", agent="desk-1")

@@ -21,9 +21,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from callsim.core.practice import trainee_card
 from callsim.errors import CallsimError
 from callsim.live.service import Service
-from callsim.practice.cards import trainee_card
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,15 @@ from typing import Any
 
 from callsim.core.client import same_number
 
+# what a card holds for the trainer: the handling expected, the traps, the branch of the
+# policy it drills and the answers of the forward targets (the card's world)
+ANSWER_KEY = ("branch", "expected", "traps", "forward_answers")
+
+
+def trainee_card(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The card as the trainee may see it before the call is scored: no answer key."""
+    return {k: v for k, v in card.items() if k not in ANSWER_KEY}
+
 
 def score_handling(
     card: Mapping[str, Any],

@@ -412,16 +412,6 @@ def _card(
     return card
 
 
-# what a card holds for the trainer: the handling expected, the traps, the branch of the
-# policy it drills and the answers of the forward targets (the card's world)
-ANSWER_KEY = ("branch", "expected", "traps", "forward_answers")
-
-
-def trainee_card(card: dict[str, Any]) -> dict[str, Any]:
-    """The card as the trainee may see it before the call is scored: no answer key."""
-    return {k: v for k, v in card.items() if k not in ANSWER_KEY}
-
-
 EXCLUSIVE = frozenset({"vip", "problem", "known_new_number"})  # what the pop shows
 
 
