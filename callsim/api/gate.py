@@ -56,12 +56,8 @@ class Gate:
                     break
             replay = iter(body)
 
-            async def limited() -> Message:
+            async def replayed() -> Message:
                 return next(replay, None) or await receive()
-        else:
-
-            async def limited() -> Message:
-                return await receive()
 
         async def settled(message: Message) -> None:
             nonlocal failed
@@ -81,7 +77,7 @@ class Gate:
             if not failed:
                 await send(message)
 
-        await self.app(scope, limited, settled)
+        await self.app(scope, receive if declared is not None else replayed, settled)
 
 
 async def _too_large(send: Send) -> None:

@@ -129,21 +129,15 @@ class UnitOfWork:
                     "returns this request's answer"
                 )
                 error.__cause__ = exc
-                for w in waiters:
-                    if not w.done():
-                        w.set_exception(error)
+                _wake(waiters, error)
                 return
             except Exception as exc:  # refused by the database: every waiting answer says so
-                for w in waiters:
-                    if not w.done():
-                        w.set_exception(exc)
                 if not waiters:
                     raise
+                _wake(waiters, exc)
                 return
             events = batch.events
-        for w in waiters:
-            if not w.done():
-                w.set_result(None)
+        _wake(waiters, None)
         if events:
             self._publish(events)  # once durable; no reader can fail the commit
 
@@ -174,3 +168,13 @@ class UnitOfWork:
             [self._contact_row(i) for i in batch.contacts],
             batch.extra,
         )
+
+
+def _wake(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Answer the answers waiting for a commit: done, or ``error``."""
+    for w in waiters:
+        if not w.done():
+            if error is None:
+                w.set_result(None)
+            else:
+                w.set_exception(error)

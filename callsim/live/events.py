@@ -62,22 +62,22 @@ class EventStream:
                     break
 
     def _drop(self, queue: Inbox) -> None:
-        """The reader is ``SUBSCRIBER_BUFFER`` events behind: what it has not taken goes
-        (it resumes after the last id it got), ``LAGGED`` ends its stream."""
+        """The reader is ``SUBSCRIBER_BUFFER`` events behind: its stream ends."""
+        self._end(queue)
+        self.dropped += 1
+
+    def close(self) -> None:
+        """The service stops: every stream ends now."""
+        for queue in list(self._subscribers):
+            self._end(queue)
+
+    def _end(self, queue: Inbox) -> None:
+        """End a reader's stream: what it has not taken goes (it resumes with
+        Last-Event-ID after the last id it got), ``LAGGED`` is the last it reads."""
         self._subscribers.remove(queue)
         while not queue.empty():
             queue.get_nowait()
         queue.put_nowait(LAGGED)
-        self.dropped += 1
-
-    def close(self) -> None:
-        """The service stops: every stream ends now (what it has not taken goes; a client
-        resumes with Last-Event-ID at the next start)."""
-        for queue in list(self._subscribers):
-            self._subscribers.remove(queue)
-            while not queue.empty():
-                queue.get_nowait()
-            queue.put_nowait(LAGGED)
 
     def subscribe(self) -> Inbox:
         queue: Inbox = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
