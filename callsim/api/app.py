@@ -35,7 +35,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from callsim.api.gate import Gate
+from callsim.api.gate import KEEP_ALIVE_S, Gate, Protocol
 from callsim.api.http import ERRORS, Json, error_body
 from callsim.api.keys import create_key, ensure_admin_key
 from callsim.api.routes import agents, calls, desk, service, stats
@@ -152,7 +152,8 @@ def serve(
     port: int = 8000,
     speedup: float = 1.0,
 ) -> None:
-    """Run the service on uvicorn until SIGINT or SIGTERM (then it stops gracefully)."""
+    """Run the service on uvicorn until SIGINT or SIGTERM (then it stops gracefully),
+    cutting connections that do not keep up (``gate.Protocol``)."""
     import socket
 
     import uvicorn
@@ -189,6 +190,7 @@ def serve(
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_S,
+        http=Protocol, timeout_keep_alive=KEEP_ALIVE_S,  # peers that do not keep up are cut
     )  # fmt: skip
     Server(config).run()
 

@@ -1,23 +1,37 @@
-"""The body gate: what every HTTP request passes (an ASGI middleware).
+"""The gate: what every connection and HTTP request passes.
 
-A body over ``MAX_BODY`` bytes, declared or streamed, is refused with 413; a response
-waits until the changes staged so far have committed (the service commits each turn of
-the event loop in one transaction), so a 2xx means durable; if that commit fails, the
-answer is 503 instead.
+``Gate`` (an ASGI middleware): a body over ``MAX_BODY`` bytes, declared or streamed, is
+refused with 413; a response waits until the changes staged so far have committed (the
+service commits each turn of the event loop in one transaction), so a 2xx means durable;
+if that commit fails, the answer is 503 instead.
+
+``Protocol`` (uvicorn's HTTP/1.1 protocol, what ``serve`` runs): a peer that does not keep
+up is cut. A request, headers and body, must arrive whole within ``REQUEST_S`` of the
+connection opening or of the previous answer (a connection that sends nothing, or a
+request sent a byte at a time, is closed then); an idle keep-alive connection is closed
+after ``KEEP_ALIVE_S``; an answer its client stops reading is cut after ``STALL_S``
+with nothing taken. What comes after a whole request (an event stream, a long poll) has
+no bound of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
+import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from callsim.api.models import unstorable
 from callsim.errors import CallsimError
 from callsim.live.service import Service
 
 MAX_BODY = 64 * 1024  # bytes: a request body beyond it is refused with 413
+REQUEST_S = 10.0  # a request (headers and body) arrives whole within it, or is cut
+KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after it (uvicorn's timer)
+STALL_S = 30.0  # an answer its client has stopped reading is cut after it
 log = logging.getLogger("callsim.api")
 
 
@@ -92,3 +106,71 @@ async def _answer(
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with one deadline per connection: ``REQUEST_S`` while
+    the peer owes a request (from the connection's start or the last answer until the
+    request is whole), ``STALL_S`` while the transport holds more unread answer than it
+    takes (uvicorn's write pause); none otherwise. At the deadline the connection is
+    cut (its handler gets a disconnect)."""
+
+    deadline: asyncio.TimerHandle | None = None
+    waiting_for: str = ""  # "request" or "reader": what the armed deadline waits for
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._watch()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._watch()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._watch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._arm("", 0.0)
+        super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """The server stops: an answer nobody reads would hold the exit (to uvicorn's
+        graceful time-out, its task then cancelled with a traceback): cut it now."""
+        if self.flow.write_paused:
+            self._cut()
+        else:
+            super().shutdown()
+
+    def _watch(self) -> None:
+        if self.transport.is_closing():
+            self._arm("", 0.0)
+        elif self.flow.write_paused:
+            self._arm("reader", STALL_S)
+        elif self.conn.their_state is h11.IDLE or self.conn.their_state is h11.SEND_BODY:
+            self._arm("request", REQUEST_S)
+        else:
+            self._arm("", 0.0)
+
+    def _arm(self, waiting_for: str, seconds: float) -> None:
+        """A deadline for ``waiting_for`` (kept if already armed for it); "" for none."""
+        if waiting_for == self.waiting_for:
+            return
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.waiting_for = waiting_for
+        self.deadline = self.loop.call_later(seconds, self._cut) if waiting_for else None
+
+    def _cut(self) -> None:
+        """Close at once, dropping what is unsent (``close`` would wait for the peer to
+        take it): the handler sees the disconnect now."""
+        self.deadline, self.waiting_for = None, ""
+        self.transport.abort()
