@@ -6,6 +6,7 @@ and the other clients are served all along."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -190,3 +191,25 @@ def test_sigterm_with_a_reader_that_stopped_reading_exits_at_once(
     assert s.proc.returncode == 0, err
     assert "Traceback" not in err, err
     assert took < 3, took
+
+
+def test_a_request_that_is_no_http_gets_the_one_error_shape(scenario: Path, tmp_path: Path) -> None:
+    """A NUL in a header, or headers over h11's 16 KiB before their end: 400 in the documented error
+    shape (uvicorn answered in plain text), the connection closed."""
+    with serving(scenario, str(tmp_path / "live.db")) as s:
+        for request in (
+            b"GET /v1/calls HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",
+            b"GET /v1/calls HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20_000,  # never ends
+        ):
+            with socket.create_connection(("127.0.0.1", s.port), timeout=15) as raw:
+                raw.sendall(request)
+                got = b""
+                while chunk := raw.recv(65536):
+                    got += chunk
+            head, _, body = got.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400 "), head
+            assert b"content-type: application/json" in head.lower(), head
+            assert json.loads(body) == {
+                "error": "BadRequest", "field": None, "message": "Invalid HTTP request received.",
+            }  # fmt: skip
+        assert s.ok("GET", "/healthz")["status"] == "ok"

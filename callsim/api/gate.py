@@ -3,7 +3,8 @@
 ``Gate`` (an ASGI middleware): a body over ``MAX_BODY`` bytes, declared or streamed, is
 refused with 413; a response waits until the changes staged so far have committed (the
 service commits each turn of the event loop in one transaction), so a 2xx means durable;
-if that commit fails, the answer is 503 instead.
+if that commit fails, the answer is 503 instead. ``/healthz`` changes nothing and waits
+for no commit (in an outage it says so in a 200).
 
 ``Protocol`` (uvicorn's HTTP/1.1 protocol, what ``serve`` runs): a peer that does not keep
 up is cut. A request, headers and body, must arrive whole within ``REQUEST_S`` of the
@@ -42,7 +43,9 @@ class Gate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            # (health changes nothing: it waits for no commit, and an outage is in its
+            # answer, not a 503 of it)
             await self.app(scope, receive, send)
             return
         if unstorable(scope["path"]) or b"%00" in scope["query_string"]:
@@ -102,10 +105,14 @@ async def _answer(
     send: Send, status: int, error: str, message: str, field: str | None = None
 ) -> None:
     """An error answer in the one JSON shape, sent from an ASGI middleware."""
-    body = json.dumps({"error": error, "field": field, "message": message}).encode()
+    body = _shape(error, message, field)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _shape(error: str, message: str, field: str | None = None) -> bytes:
+    return json.dumps({"error": error, "field": field, "message": message}).encode()
 
 
 class Protocol(H11Protocol):
@@ -113,7 +120,8 @@ class Protocol(H11Protocol):
     the peer owes a request (from the connection's start or the last answer until the
     request is whole), ``STALL_S`` while the transport holds more unread answer than it
     takes (uvicorn's write pause); none otherwise. At the deadline the connection is
-    cut (its handler gets a disconnect)."""
+    cut (its handler gets a disconnect). A request that is no HTTP is a 400 in the one
+    error shape."""
 
     deadline: asyncio.TimerHandle | None = None
     waiting_for: str = ""  # "request" or "reader": what the armed deadline waits for
@@ -149,6 +157,20 @@ class Protocol(H11Protocol):
             self._cut()
         else:
             super().shutdown()
+
+    def send_400_response(self, msg: str) -> None:
+        """A request HTTP/1.1 cannot parse (a NUL in a header, a line too long): the
+        one error shape too (uvicorn answered in plain text), then the connection ends."""
+        body = _shape("BadRequest", msg)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        answer = (h11.Response(status_code=400, headers=headers), h11.Data(data=body))
+        for event in (*answer, h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
 
     def _watch(self) -> None:
         if self.transport.is_closing():

@@ -33,9 +33,11 @@ async def wallboard() -> FileResponse:
 
 @router.get("/healthz", tags=["service"])
 async def healthz(svc: Svc) -> dict[str, Any]:
-    """Liveness, the run, the scenario clock and the event loop's timer lag."""
+    """Liveness, the run, the scenario clock and the event loop's timer lag; ``database``
+    is ``out`` from a read or commit that could not reach it until one that does."""
     return {
         "status": "stopping" if svc.stopped else "ok",
+        "database": "out" if svc.uow.repository.out else "ok",
         "run": svc.run,
         "at_s": round(svc.now(), 3),
         "calls_open": len(svc.calls),
