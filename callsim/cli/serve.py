@@ -33,7 +33,10 @@ def serve(
         help="Run every core timer F times faster; times are reported in scenario seconds.",
     ),
 ) -> None:
-    """Route live calls through the core over HTTP (API under /v1, docs at /docs)."""
+    """Route live calls through the core over HTTP (API under /v1, docs at /docs).
+
+    SIGTERM stops it gracefully; slow or idle connections are cut (docs/live.md).
+    """
     from callsim.api import serve as run_server  # here: the web stack loads only to serve
 
     err.print(f"callsim serve: {scenario} on http://{host}:{port} (db {db}, speedup {speedup:g})")
