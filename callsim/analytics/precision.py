@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from callsim.analytics.metrics import mean_ci
+from callsim.analytics.metrics import controlled, mean_ci
 from callsim.errors import InputError
 
 HEADLINE = ("service_level", "abandon_rate", "asa_s", "occupancy")
@@ -112,6 +112,7 @@ class Figure:
     samples: np.ndarray
     kind: str
     level: float | None = None
+    controls: np.ndarray | None = None  # [replication, control]: its CI is ``controlled``
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,11 @@ def look(figures: Iterable[Figure], precision: Precision, replications: int) -> 
         values = np.asarray(f.samples, dtype=float)
         if np.count_nonzero(~np.isnan(values)) < 2:
             continue
-        mean, half = (float(x[0]) for x in mean_ci(values[:, None]))
+        if f.controls is None:
+            mean, half = (float(x[0]) for x in mean_ci(values[:, None]))
+        else:
+            est = controlled(values, f.controls)
+            mean, half = est.mean, est.ci95
         level = mean if f.level is None else f.level
         allowed = precision.allowed(f.kind, level)
         ratio = math.inf if math.isnan(half) else half / allowed
