@@ -213,3 +213,33 @@ def test_cli_run_with_control_variates(capsys: pytest.CaptureFixture[str], tmp_p
     assert code == 0, err
     assert "by control variates" in err
     assert "variance ratio" in out + err
+    code, out, err = run(capsys, "sweep", str(path), "--vary", "agents[0].count=10,11", "-n",
+                         "6", "--workers", "1", "--control-variates", "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["points"][1]["abandon_rate_diff_variance_ratio"] is not None
+
+
+def test_a_sweep_with_control_variates_keeps_its_paired_differences() -> None:
+    from callsim.scenario.vary import parse_vary
+    from callsim.sim.sweep import sweep
+
+    varies = [parse_vary("agents[0].count=10,11")]
+    plain = sweep(small(), varies, Executor(), replications=12, seed=3)
+    cv = sweep(small(), varies, Executor(), replications=12, seed=3, control_variates=True)
+    assert "control_variates" not in plain
+    assert cv["control_variates"] == list(CONTROLS)
+    assert cv["common_random_numbers"]
+    for before, after in zip(plain["points"], cv["points"], strict=True):
+        assert "service_level_variance_ratio" not in before
+        for m in HEADLINE:
+            assert abs(after[m] - before[m]) <= before[f"{m}_ci95"], m
+            assert after[f"{m}_variance_ratio"] is not None
+    other, was = cv["points"][1], plain["points"][1]
+    for m in HEADLINE:  # the same days at both points: the difference stays paired
+        assert abs(other[f"{m}_diff"] - was[f"{m}_diff"]) <= was[f"{m}_diff_ci95"], m
+        assert other[f"{m}_diff_ci95"] < other[f"{m}_diff_ci95_independent"], m
+        assert other[f"{m}_diff_variance_ratio"] is not None
+    done = sweep(small(), varies, Executor(), replications=10, seed=3,
+                 precision=parse_precision("10%"), control_variates=True)  # fmt: skip
+    assert done["stopping_rule"]["estimator"] == "control variates"
+    assert done["stopping_rule"]["within_bound"]

@@ -55,8 +55,8 @@ CONTROL_VARIATES = flag(
     "--control-variates",
     "Estimate the headline figures with control variates: each day's drawn calls and "
     "offered work, whose means the scenario gives exactly (a busier day than average "
-    "corrects its figures); the summary says how much each CI narrowed. --precision "
-    "then stops on those CIs.",
+    "corrects its figures; a sweep's paired differences too); the results say how much "
+    "each CI narrowed. --precision then stops on those CIs.",
 )
 
 
