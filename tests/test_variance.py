@@ -57,12 +57,10 @@ MIXED = {
 }
 
 
-def test_the_controls_means_are_exact() -> None:
-    """Days drawn but not run (the controls are drawn before the day): each control's
-    mean over 3,000 days is its exact mean within 4 standard errors, and 3 controls."""
-    plan = build_plan(Scenario.model_validate(MIXED))
-    assert plan.slots(CONTROL_STEP_S) == 8
-    days = 3000
+def drawn_controls(scenario: Scenario, days: int) -> np.ndarray:
+    """The controls of ``days`` days drawn but not run (the controls are drawn before
+    the day), minus their exact means."""
+    plan = build_plan(scenario)
     arrived, work = [], []
     for r in range(days):
         streams = Streams(11, r)
@@ -71,7 +69,7 @@ def test_the_controls_means_are_exact() -> None:
         arrived.append(calls.arrived)
         work.append(calls.offered_work_s)
     s = plan.streams
-    c = control_samples(
+    return control_samples(
         np.stack(arrived),
         np.stack(work),
         plan.expected_calls(CONTROL_STEP_S),
@@ -79,11 +77,39 @@ def test_the_controls_means_are_exact() -> None:
         np.array([x.handle_moment2_s2 for x in s]),
         np.array([x.day_to_day.cv if x.day_to_day else 0.0 for x in s]),
     )
-    assert c.shape == (days, len(CONTROLS))
-    z = c.mean(axis=0) / (c.std(axis=0, ddof=1) / np.sqrt(days))
+
+
+def within_noise(c: np.ndarray) -> np.ndarray:
+    """Each control's mean over the days in standard errors from 0."""
+    return np.asarray(c.mean(axis=0) / (c.std(axis=0, ddof=1) / np.sqrt(len(c))))
+
+
+def test_the_controls_means_are_exact() -> None:
+    """Each control's mean over 3,000 drawn days is its exact mean within 4 standard
+    errors, and 3 controls."""
+    plan = build_plan(Scenario.model_validate(MIXED))
+    assert plan.slots(CONTROL_STEP_S) == 8
+    c = drawn_controls(Scenario.model_validate(MIXED), 3000)
+    assert c.shape == (3000, len(CONTROLS))
+    z = within_noise(c)
     assert np.all(np.abs(z) < 4), z
+    # a wrong mean shows: the spread's without the day-to-day multiplier's part
+    work = plan.expected_calls(CONTROL_STEP_S) * [x.mean_handle_s for x in plan.streams]
+    volume = plan.streams[0].day_to_day
+    assert volume is not None
+    left_out = float(((volume.cv * work[:, 0]) ** 2).sum())
+    assert abs(within_noise(c + np.array([0.0, 0.0, left_out]))[2]) > 4
     # the expected calls are the rates' integral: 2 h of the profile, 30 + 90 an hour
     assert plan.expected_calls().sum() == pytest.approx(120 * 70 / 60 + 300 * 50 / 60 + 2 * 120)
+
+
+@pytest.mark.parametrize(
+    "name", ["answering-service.yaml", "blended-outbound.yaml", "week-connected.yaml"]
+)
+def test_the_controls_means_are_exact_on_shipped_scenarios(name: str) -> None:
+    """Clients' calls, a dialer's stream without arrivals, a connected week."""
+    z = within_noise(drawn_controls(load_scenario(ROOT / name), 300))
+    assert np.all(np.abs(z) < 4), z
 
 
 def _days(scenario: Scenario, seed: int, n: int) -> list:  # type: ignore[type-arg]
