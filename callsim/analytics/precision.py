@@ -14,7 +14,9 @@ floors bind only below 0.2 % (shares) or 0.2 s (ASA) at 5 %.
 Absolute (``0.01``): a half-width at most that, for the shares (service level,
 abandonment, occupancy: fractions 0..1); ASA, in seconds, is then not covered. A paired
 difference (a sweep's) is held to the bound of the figure it is a difference of, taken of
-the baseline's mean: a difference is known as precisely as the figure itself.
+the baseline's mean: a difference is known as precisely as the figure itself. A figure
+given controls (``--control-variates``) is judged on its control-variate CI
+(``metrics.controlled``).
 
 **The rule** (``StoppingRule``). A first batch of ``min_replications`` (10, or ``-n``: the
 least days a run to a precision makes), then looks
