@@ -293,8 +293,7 @@ def show(result: SimulationResult) -> None:
     )
     if vr := s.variance_reduction:
         print_table(
-            f"Headline figures by {vr.method} ({', '.join(vr.controls)}): the table's "
-            "'all queues' column; variance ratio: plain / controlled (2: worth twice the days)",
+            "Control variates: plain and controlled (the totals); ratio of their variances",
             ["metric", "plain", "controlled", "variance ratio"],
             [[m, _pm(f.plain), _pm(getattr(s.totals, m)),
               "-" if f.variance_ratio is None else f"{f.variance_ratio:.2f}"]
