@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from callsim.analytics.erlang import erlang_a, erlang_c
-from callsim.analytics.metrics import control_samples, controlled, metric_samples
+from callsim.analytics.metrics import control_samples, controlled, mean_ci, metric_samples
 from callsim.analytics.precision import parse_precision
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import simulate
@@ -269,3 +269,32 @@ def test_a_sweep_with_control_variates_keeps_its_paired_differences() -> None:
                  precision=parse_precision("10%"), control_variates=True)  # fmt: skip
     assert done["stopping_rule"]["estimator"] == "control variates"
     assert done["stopping_rule"]["within_bound"]
+
+
+def test_the_estimator_on_known_numbers() -> None:
+    """A figure that is a control plus noise: the controlled mean is the noise's, exact
+    for a figure that is the control itself; a control that does not vary or repeats
+    another is not counted; too few days for the controls: the plain mean and CI."""
+    rng = np.random.default_rng(3)
+    c = rng.normal(0, 1, (40, 1))  # a control minus its known mean 0
+    noise = rng.normal(0, 0.1, 40)
+    y = 5.0 + 2.0 * c[:, 0] + noise
+    est = controlled(y, c)
+    plain_mean, plain_half = float(np.mean(y)), float(mean_ci(y[:, None])[1][0])
+    assert est.controls == 1
+    assert abs(est.mean - 5.0) < est.ci95 < plain_half / 5
+    assert est.variance_ratio > 100
+    exact = controlled(5.0 + c[:, 0], c)
+    assert exact.mean == pytest.approx(5.0)
+    assert exact.ci95 == pytest.approx(0.0, abs=1e-9)
+    same = controlled(y, np.hstack([c, 2 * c, np.ones((40, 1))]))
+    assert same.controls == 1
+    assert (same.mean, same.ci95) == pytest.approx((est.mean, est.ci95))
+    few = controlled(y[:4], rng.normal(0, 1, (4, 3)))  # 4 days, 3 controls: 0 dof left
+    assert few.controls == 0
+    assert (few.mean, few.ci95, few.variance_ratio) == pytest.approx(
+        (float(np.mean(y[:4])), float(mean_ci(y[:4, None])[1][0]), 1.0)
+    )
+    with_nan = controlled(np.append(y, np.nan), np.vstack([c, [[9.0]]]))
+    assert (with_nan.mean, with_nan.ci95) == pytest.approx((est.mean, est.ci95))
+    assert plain_mean != est.mean
