@@ -67,6 +67,11 @@ class Frame:
     sl_threshold_s: float
     short_abandon_s: float
 
+    def interval_of(self, arrival: np.ndarray) -> np.ndarray:
+        """Each call's counted interval by its arrival (outside 0..n_intervals - 1: not
+        in the counted day)."""
+        return np.floor((arrival - self.count_from_s) / self.interval_s).astype(np.intp)
+
 
 @dataclass(frozen=True, slots=True)
 class ReplicationStats:
@@ -113,6 +118,11 @@ class ReplicationStats:
     # by first queue: [accepted, connected, failed (dialled, unanswered), the summed delay
     # from accepting to the agent taking it (connected and failed)]; none: no callbacks
     callbacks: np.ndarray | None = None
+    # the controls (``control_samples``): the day's first calls as drawn before the day is
+    # run, by quarter hour of the counted intervals and stream [slot, stream], and their
+    # drawn talk + wrap-up
+    arrived: np.ndarray | None = None
+    offered_work_s: np.ndarray | None = None
 
 
 def _columns(
@@ -239,7 +249,7 @@ def counted_cells(
 ) -> Counted:
     """Which calls count where: the one rule (see ``Counted``)."""
     n = len(records)
-    k = np.floor((arrival - frame.count_from_s) / frame.interval_s).astype(np.intp)
+    k = frame.interval_of(arrival)
     in_day = (k >= 0) & (k < frame.n_intervals)
     short = (outcome == _OUTCOME_INDEX[Outcome.ABANDONED]) & (wait < frame.short_abandon_s)
     code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
@@ -458,6 +468,79 @@ def mean_ci(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = _t975(np.maximum(valid - 1, 1))
         half = np.where(valid > 1, t * np.sqrt(var / np.maximum(valid, 1)), np.nan)
     return mean, half
+
+
+@dataclass(frozen=True, slots=True)
+class Controlled:
+    """A figure's control-variate estimate (``controlled``): ``mean`` and 95 % ``ci95``;
+    ``variance_ratio``, the plain mean's estimated variance over this one's (above 1:
+    the controls narrowed the CI; NaN: undefined); ``controls``, how many were used."""
+
+    mean: float
+    ci95: float
+    variance_ratio: float
+    controls: int
+
+
+def controlled(samples: np.ndarray, controls: np.ndarray) -> Controlled:
+    """The mean of ``samples`` (one figure's per-replication values) corrected by
+    ``controls`` ([replication, control]: quantities minus their exactly known means), with
+    its 95 % CI: the intercept of the least-squares fit of the samples on the controls,
+    its standard error that fit's, Student's t on n - 1 - (controls) degrees of freedom
+    (Lavenberg and Welch 1981; exact when samples and controls are jointly normal, which
+    sums over a day of calls nearly are). Replications without a value (NaN) are left
+    out; controls that do not vary (or repeat others) are not counted; with fewer than
+    two degrees of freedom left, the plain mean and CI (no control used)."""
+    y = np.asarray(samples, dtype=float)
+    ok = ~np.isnan(y)
+    y, c = y[ok], np.asarray(controls, dtype=float)[ok]
+    n = len(y)
+    mean, half = (float(v[0]) for v in mean_ci(y[:, None]))
+    plain_var = float(np.var(y, ddof=1)) / n if n > 1 else math.nan
+    spread = c.std(axis=0) if n else np.zeros(c.shape[1])
+    c = c[:, spread > 0] / spread[spread > 0]  # to one scale (the intercept is unchanged)
+    x = np.column_stack([np.ones(n), c])
+    rank = int(np.linalg.matrix_rank(x)) if n else 0
+    dof = n - rank
+    if n < 2 or rank < 2 or dof < 2:
+        return Controlled(mean, half, 1.0 if n > 1 else math.nan, 0)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ beta
+    sigma2 = float(residual @ residual) / dof
+    var = sigma2 * float(np.linalg.pinv(x.T @ x)[0, 0])
+    ratio = plain_var / var if var > 0 else (1.0 if plain_var == 0 else math.nan)
+    return Controlled(float(beta[0]), float(_t975(np.array(dof))) * math.sqrt(var), ratio,
+                      rank - 1)  # fmt: skip
+
+
+def control_samples(
+    arrived: np.ndarray,
+    offered_work_s: np.ndarray,
+    expected_calls: np.ndarray,
+    mean_work_s: np.ndarray,
+    work_moment2_s2: np.ndarray,
+    volume_cv: np.ndarray,
+) -> np.ndarray:
+    """[replication, 3]: the controls of each replication minus their exact means. Of
+    the day's first calls as drawn before the day is run (``arrived`` and their talk +
+    wrap-up ``offered_work_s``, each [replication, slot, stream]): how many arrived,
+    their work (the offered work), and that work's spread, the sum over slots of its
+    squared deviation from the slot's mean. The means, from ``expected_calls`` ([slot,
+    stream]: Λ, the calls a slot brings on average), each stream's mean work a call
+    ``mean_work_s`` (m) and mean squared work a call ``work_moment2_s2`` (m2), and its
+    day-to-day volume's ``volume_cv`` (c): Λ, Λ m and Λ m2 + (c Λ m)² (a compound
+    Poisson sum's variance, with the day's multiplier's; streams draw independently). A
+    day with more calls or work than that, or more unevenly spread, is a busier day."""
+    mean = expected_calls * mean_work_s
+    spread = (expected_calls * work_moment2_s2 + (volume_cv * mean) ** 2).sum()
+    work = offered_work_s.sum(axis=2)  # [replication, slot]
+    return np.column_stack(
+        [
+            arrived.sum(axis=(1, 2)) - expected_calls.sum(),
+            work.sum(axis=1) - mean.sum(),
+            ((work - mean.sum(axis=1)) ** 2).sum(axis=1) - spread,
+        ]
+    )
 
 
 METRICS = (

@@ -14,7 +14,9 @@ floors bind only below 0.2 % (shares) or 0.2 s (ASA) at 5 %.
 Absolute (``0.01``): a half-width at most that, for the shares (service level,
 abandonment, occupancy: fractions 0..1); ASA, in seconds, is then not covered. A paired
 difference (a sweep's) is held to the bound of the figure it is a difference of, taken of
-the baseline's mean: a difference is known as precisely as the figure itself.
+the baseline's mean: a difference is known as precisely as the figure itself. A figure
+given controls (``--control-variates``) is judged on its control-variate CI
+(``metrics.controlled``).
 
 **The rule** (``StoppingRule``). A first batch of ``min_replications`` (10, or ``-n``: the
 least days a run to a precision makes), then looks
@@ -38,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from callsim.analytics.metrics import mean_ci
+from callsim.analytics.metrics import controlled, mean_ci
 from callsim.errors import InputError
 
 HEADLINE = ("service_level", "abandon_rate", "asa_s", "occupancy")
@@ -112,6 +114,7 @@ class Figure:
     samples: np.ndarray
     kind: str
     level: float | None = None
+    controls: np.ndarray | None = None  # [replication, control]: its CI is ``controlled``
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,11 @@ def look(figures: Iterable[Figure], precision: Precision, replications: int) -> 
         values = np.asarray(f.samples, dtype=float)
         if np.count_nonzero(~np.isnan(values)) < 2:
             continue
-        mean, half = (float(x[0]) for x in mean_ci(values[:, None]))
+        if f.controls is None:
+            mean, half = (float(x[0]) for x in mean_ci(values[:, None]))
+        else:
+            est = controlled(values, f.controls)
+            mean, half = est.mean, est.ci95
         level = mean if f.level is None else f.level
         allowed = precision.allowed(f.kind, level)
         ratio = math.inf if math.isnan(half) else half / allowed

@@ -43,6 +43,26 @@ class Estimate:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlledFigure:
+    """A headline figure under control variates: how much they narrowed it
+    (``variance_ratio``: the plain mean's estimated variance over the controlled one's;
+    2.0 is a CI 1/sqrt(2) as wide, worth twice the days) and its ``plain`` estimate."""
+
+    variance_ratio: float | None
+    plain: Estimate
+
+
+@dataclass(frozen=True, slots=True)
+class VarianceReduction:
+    """How the headline figures were estimated: ``method``, the ``controls`` (each a
+    quantity whose mean the scenario gives exactly) and each figure's reduction."""
+
+    method: str
+    controls: Sequence[str]
+    figures: Mapping[str, ControlledFigure]
+
+
+@dataclass(frozen=True, slots=True)
 class WaitPercentile:
     """A percentile of answered calls' waits: ``mean`` and ``ci95`` of each
     replication's, and ``pooled``, that of all replications' waits together."""
@@ -222,6 +242,7 @@ class Summary:
     follow_ups: FollowUps | None = field(default=None, metadata=OPTIONAL)
     costs: Mapping[str, Any] | None = field(default=None, metadata=OPTIONAL)  # day_costs
     stopping_rule: Mapping[str, Any] | None = field(default=None, metadata=OPTIONAL)
+    variance_reduction: VarianceReduction | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True, slots=True)

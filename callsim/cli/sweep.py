@@ -11,6 +11,7 @@ from callsim.analytics.precision import MIN_REPLICATIONS, parse_precision
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.cli.simulate import (
+    CONTROL_VARIATES,
     MAX_REPLICATIONS,
     PRECISION,
     look_line,
@@ -46,6 +47,7 @@ def sweep_cmd(
     ),
     precision: str | None = PRECISION,
     max_replications: int = MAX_REPLICATIONS,
+    control_variates: bool = CONTROL_VARIATES,
     seed: int = SEED,
     baseline: int = typer.Option(
         1, "--baseline", help="The point (from 1, as numbered in the table) compared with."
@@ -95,6 +97,7 @@ def sweep_cmd(
                     description=look_line(label, seen),
                     total=n_points * (total or seen.replications),
                 ),
+                control_variates=control_variates,
             )
     written = []
     if folder is not None:

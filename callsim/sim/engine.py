@@ -61,7 +61,7 @@ from callsim.core import (
 from callsim.core.client import ClientBook
 from callsim.core.contact import Category, ContactBook
 from callsim.core.inbound import InboundCall, InboundFlow, writes_note
-from callsim.sim.plan import PlanClient, SimPlan, Step, Stream
+from callsim.sim.plan import CONTROL_STEP_S, PlanClient, SimPlan, Step, Stream
 from callsim.sim.sample import Streams, day_multipliers, poisson_times
 from callsim.sim.world import (
     Caller,
@@ -125,8 +125,8 @@ class Calls:
     tens of thousands of calls."""
 
     __slots__ = (
-        "answered", "arrival", "attempt", "client", "follow_up", "inbound", "n_first", "patience",
-        "priority", "queue", "stream", "talk", "wrap",
+        "answered", "arrival", "arrived", "attempt", "client", "follow_up", "inbound", "n_first",
+        "offered_work_s", "patience", "priority", "queue", "stream", "talk", "wrap",
     )  # fmt: skip
 
     def __init__(
@@ -171,6 +171,16 @@ class Calls:
                 patience[mask] = s.patience(draws["patience"], m)
             if s.wrap_up is not None:
                 wrap[mask] = s.wrap_up(draws["wrap_up"], m)
+        # the day's first calls and their work as drawn, by quarter hour of the counted
+        # intervals and stream: control variates, whose means the plan knows exactly
+        # (``expected_calls``)
+        slot = np.floor((t_all - plan.count_from_s) / CONTROL_STEP_S).astype(np.intp)
+        day = (t_all >= plan.count_from_s) & (t_all < plan.counted_end_s)
+        cell = slot[day] * len(plan.streams) + k_all[day]
+        shape = (plan.slots(CONTROL_STEP_S), len(plan.streams))
+        self.arrived = np.bincount(cell, None, shape[0] * shape[1]).reshape(shape).astype(float)
+        work = np.bincount(cell, (talk + wrap)[day], shape[0] * shape[1])
+        self.offered_work_s = work.reshape(shape)
         self.arrival: list[float] = t_all.tolist()
         self.stream: list[int] = k_all.tolist()
         self.talk: list[float] = talk.tolist()  # seconds

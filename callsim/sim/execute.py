@@ -51,7 +51,10 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     # facts are the defaults reduce_replication assumes for None (a loop over every call)
     facts = rep.facts() if plan.clients else None
     counts = (rep.retrials, rep.retrials_lost, bool(rep.callbacks_offered))
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {
+        "arrived": rep.calls.arrived,
+        "offered_work_s": rep.calls.offered_work_s,
+    }
     if rep.served_first:  # a scenario with recalls or forwards
         extra.update(served_first=rep.served_first, recalls=rep.recalls,
                      recalls_lost=rep.recalls_lost, forwarded=rep.forwarded)  # fmt: skip
@@ -69,7 +72,7 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     stats = reduce_replication(
         plan.frame(), records, spans, retrials, facts, retrials_lost, callbacks=callbacks
     )
-    return replace(stats, **extra) if extra else stats
+    return replace(stats, **extra)
 
 
 _plans: OrderedDict[str, SimPlan] = OrderedDict()  # this process's plans, by scenario JSON

@@ -39,19 +39,24 @@ from callsim.scenario.model import (
     AgentGroup,
     Arrivals,
     ClientSpec,
+    Constant,
     Contacts,
+    Empirical,
+    Exponential,
     FollowUp,
     Horizon,
     ProfilePoint,
     Retrial,
     Scenario,
+    Uniform,
     dist_mean,
     minutes,
     span_min,
 )
-from callsim.sim.sample import sampler
+from callsim.sim.sample import Dist, sampler
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
+CONTROL_STEP_S = 900.0  # the control variates' step: a quarter hour (``Calls.arrived``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,7 @@ class Stream:
     retrial_max: int = 0
     client: int = -1  # index into SimPlan.clients, or -1
     mean_handle_s: float = 0.0  # mean talk + wrap-up (the offered load per call)
+    handle_moment2_s2: float = 0.0  # the mean of (talk + wrap-up)², the same draws'
     mean_patience_s: float = float("inf")  # none: callers wait for ever
     day_to_day: DayToDay | None = None
     recall: Recall | None = None
@@ -186,6 +192,33 @@ class SimPlan:
             self.sl_threshold_s,
             self.short_abandon_s,
         )
+
+    @property
+    def counted_end_s(self) -> float:
+        """The end of the counted intervals on the clock."""
+        return self.count_from_s + self.n_intervals * self.interval_s
+
+    def slots(self, step_s: float) -> int:
+        """How many steps of ``step_s`` cover the counted intervals (the last one cut at
+        their end)."""
+        return math.ceil(self.n_intervals * self.interval_s / step_s)
+
+    def expected_calls(self, step_s: float | None = None) -> np.ndarray:
+        """[slot, stream]: the mean number of first calls arriving in each step of
+        ``step_s`` (default: each interval) of the counted intervals from each stream,
+        exactly, from its rates (a day-to-day volume multiplier has mean 1): what a
+        replication's drawn arrivals average to."""
+        step = step_s or self.interval_s
+        n, start, end = self.slots(step), self.count_from_s, self.counted_end_s
+        out = np.zeros((n, len(self.streams)))
+        for k, s in enumerate(self.streams):
+            for a, b, r in s.pieces:
+                for i in range(
+                    max(0, int((a - start) // step)), min(n, math.ceil((b - start) / step))
+                ):
+                    lo = start + i * step
+                    out[i, k] += r * max(0.0, min(b, lo + step, end) - max(a, lo))
+        return out
 
     def interval_labels(self) -> list[tuple[int, str]]:
         """(day, "HH:MM") of each interval's start; day k is the k-th 24 hours from the
@@ -311,6 +344,7 @@ def build_plan(s: Scenario) -> SimPlan:
             retrial_delay=sampler(c.retrial.delay_s) if c.retrial else None,
             retrial_max=c.retrial.max_attempts if c.retrial else 0,
             mean_handle_s=dist_mean(c.talk_s) + (dist_mean(c.wrap_up_s) if c.wrap_up_s else 0),
+            handle_moment2_s2=handle_moment2(c.talk_s, c.wrap_up_s),
             mean_patience_s=dist_mean(c.patience_s) if c.patience_s else float("inf"),
             day_to_day=_day_to_day(c.arrivals),
             recall=Recall(_chances(c.recall), sampler(c.recall.delay_s)) if c.recall else None,
@@ -345,6 +379,7 @@ def build_plan(s: Scenario) -> SimPlan:
                 client=i,
                 mean_handle_s=dist_mean(work.talk_s)
                 + (dist_mean(work.wrap_up_s) if work.wrap_up_s else 0),
+                handle_moment2_s2=handle_moment2(work.talk_s, work.wrap_up_s),
                 mean_patience_s=dist_mean(work.patience_s) if work.patience_s else float("inf"),
                 day_to_day=_day_to_day(cl.arrivals),
             )
@@ -449,6 +484,27 @@ def _steps(g: AgentGroup, origin: int, end_s: float) -> tuple[tuple[float, Step]
 def _chances(f: FollowUp) -> tuple[float, ...]:
     """The chance of a follow-up by the serving agent's level (index 0 unused)."""
     return (f.probability, *(f.by_level.get(k, f.probability) for k in range(1, 6)))
+
+
+def moment2(dist: Dist) -> float:
+    """The mean of a distribution's square, exactly (an empirical one's values'; 0 if it
+    has none)."""
+    if isinstance(dist, Constant):
+        return dist.value**2
+    if isinstance(dist, Uniform):
+        return (dist.low**2 + dist.low * dist.high + dist.high**2) / 3
+    if isinstance(dist, Empirical):
+        return sum(v * v for v in dist.values) / len(dist.values) if dist.values else 0.0
+    if isinstance(dist, Exponential):
+        return 2 * dist.mean**2
+    return dist.mean**2 * (1 + dist.cv**2)  # lognormal, gamma: by their cv
+
+
+def handle_moment2(talk: Dist, wrap_up: Dist | None) -> float:
+    """The mean of (talk + wrap-up)² of independent draws."""
+    if wrap_up is None:
+        return moment2(talk)
+    return moment2(talk) + 2 * dist_mean(talk) * dist_mean(wrap_up) + moment2(wrap_up)
 
 
 def _day_to_day(arrivals: Arrivals) -> DayToDay | None:

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,8 @@ from callsim.analytics.metrics import (
     OUTCOMES,
     WAIT_BINS,
     ReplicationStats,
+    control_samples,
+    controlled,
     mean_ci,
     metric_samples,
     or_none,
@@ -39,6 +41,7 @@ from callsim.analytics.summary import (
     Callbacks,
     CallerShares,
     ClientDay,
+    ControlledFigure,
     Day,
     Estimate,
     Flow,
@@ -49,6 +52,7 @@ from callsim.analytics.summary import (
     QueueSummary,
     ServiceLevelDefinitions,
     Summary,
+    VarianceReduction,
     WaitPercentiles,
     document,
 )
@@ -58,7 +62,7 @@ from callsim.scenario import Scenario, scenario_hash
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
 from callsim.sim.execute import Executor, Looked, executor, run_days
-from callsim.sim.plan import SimPlan, build_plan, paid_seconds
+from callsim.sim.plan import CONTROL_STEP_S, SimPlan, build_plan, paid_seconds
 
 DEFAULT_REPLICATIONS = 10
 MAX_REPLICATIONS = 10_000
@@ -128,12 +132,16 @@ def simulate(
     precision: Precision | None = None,
     max_replications: int = CAP,
     on_look: Looked | None = None,
+    control_variates: bool = False,
 ) -> SimulationResult:
     """Run ``replications`` independent days of ``scenario`` and combine them, on
     ``run_on`` (default: ``workers`` local processes, one per core). With ``precision``,
     ``replications`` is the first batch, and days are added in batches until the
     headline figures' CIs are within it, or ``max_replications``
-    (``analytics.precision``); ``on_look`` is told each look."""
+    (``analytics.precision``); ``on_look`` is told each look. With ``control_variates``,
+    the headline figures are estimated with the day's drawn calls and work as controls
+    (``controls``; the stopping rule judges those estimates), and the summary says by how
+    much that narrowed each one (``variance_reduction``)."""
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise InputError(
             f"{replications} is not from 1 to {MAX_REPLICATIONS:,} (a confidence interval "
@@ -151,7 +159,8 @@ def simulate(
     calls_in = inbound(plan)
 
     def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
-        return headline(metric_samples(runs[0], (0, 1), calls_in))
+        c = controls(plan, runs[0]) if control_variates else None
+        return headline(metric_samples(runs[0], (0, 1), calls_in), c)
 
     most = replications if precision is None else max_replications
     with (
@@ -162,12 +171,49 @@ def simulate(
             ex, [blob], seed, replications, precision, max_replications, figures, HEADLINE,
             progress, on_look,
         )  # fmt: skip
-    return _combine(scenario, plan, reps, seed, time.perf_counter() - started, stopping)
+    if control_variates and precision is not None:
+        stopping = {**stopping, "estimator": "control variates"}
+    return _combine(
+        scenario, plan, reps, seed, time.perf_counter() - started, stopping, control_variates
+    )
 
 
-def headline(samples: dict[str, np.ndarray]) -> list[Figure]:
-    """The headline figures (``analytics.precision.HEADLINE``) of a run's totals."""
-    return [Figure(m, samples[m], m) for m in HEADLINE]
+def headline(samples: dict[str, np.ndarray], controls: np.ndarray | None = None) -> list[Figure]:
+    """The headline figures (``analytics.precision.HEADLINE``) of a run's totals (with
+    ``controls``: estimated with them)."""
+    return [Figure(m, samples[m], m, controls=controls) for m in HEADLINE]
+
+
+CONTROLS = ("arrived", "offered_work_s", "offered_work_spread")  # as the summary says them
+
+
+def controls(plan: SimPlan, reps: list[ReplicationStats]) -> np.ndarray:
+    """[replication, control]: the day's first calls, their drawn work and its spread over
+    the quarter hours (``CONTROLS``) minus their exact means
+    (``analytics.metrics.control_samples``), over every stream with arrivals (the
+    dialer's has none)."""
+    s = plan.streams
+    return control_samples(
+        np.stack([r.arrived for r in reps]),  # type: ignore[misc]  # simulate's days have them
+        np.stack([r.offered_work_s for r in reps]),  # type: ignore[misc]
+        plan.expected_calls(CONTROL_STEP_S),
+        np.array([x.mean_handle_s for x in s]),
+        np.array([x.handle_moment2_s2 for x in s]),
+        np.array([x.day_to_day.cv if x.day_to_day else 0.0 for x in s]),
+    )
+
+
+def _controlled(
+    totals: Kpis, samples: dict[str, np.ndarray], c: np.ndarray
+) -> tuple[Kpis, VarianceReduction]:
+    """The headline figures of ``totals`` estimated with the controls ``c``, and what
+    that did to each."""
+    done = {m: controlled(samples[m], c) for m in HEADLINE}
+    figures = {
+        m: ControlledFigure(or_none(e.variance_ratio), getattr(totals, m)) for m, e in done.items()
+    }
+    better = {m: Estimate(or_none(e.mean), or_none(e.ci95)) for m, e in done.items()}
+    return replace(totals, **better), VarianceReduction("control variates", CONTROLS, figures)
 
 
 def _combine(
@@ -177,10 +223,14 @@ def _combine(
     seed: int,
     wall_s: float,
     stopping: Mapping[str, Any] | None = None,
+    control_variates: bool = False,
 ) -> SimulationResult:
     calls_in = inbound(plan)
     samples = metric_samples(reps, (0, 1), calls_in)
     totals = Kpis.of(samples)
+    reduction = None
+    if control_variates:
+        totals, reduction = _controlled(totals, samples, controls(plan, reps))
     per_queue = metric_samples(reps, (0,))
     offered_cb = np.array([r.callbacks_offered for r in reps], dtype=float)
     # virtual hold: counted apart from the queue's offered calls; by queue [rep, q, 4]
@@ -277,6 +327,7 @@ def _combine(
         follow_ups=follow_ups,
         costs=costs,
         stopping_rule=stopping,
+        variance_reduction=reduction,
     )
     starts = plan.interval_labels()
     several_days = starts[-1][0] > 1 if starts else False

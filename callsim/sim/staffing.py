@@ -144,13 +144,11 @@ def offered_load(plan: SimPlan) -> Load:
     n, q = plan.n_intervals, len(plan.queues)
     rate, handle, patience = np.zeros((n, q)), np.zeros((n, q)), np.zeros((n, q))
     index = {name: j for j, name in enumerate(plan.queues)}
-    for stream in plan.streams:
+    calls = plan.expected_calls()
+    for k, stream in enumerate(plan.streams):
         j = index[stream.queue]
         for i in range(n):
-            lo = plan.count_from_s + i * plan.interval_s
-            hi = lo + plan.interval_s
-            calls = sum(r * max(0.0, min(b, hi) - max(a, lo)) for a, b, r in stream.pieces)
-            lam = calls / plan.interval_s
+            lam = calls[i, k] / plan.interval_s
             rate[i, j] += lam
             handle[i, j] += lam * stream.mean_handle_s
             quit_rate = 0.0 if math.isinf(stream.mean_patience_s) else 1 / stream.mean_patience_s

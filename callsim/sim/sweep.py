@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from callsim.analytics.metrics import ReplicationStats, ci_of, metric_samples, or_none
+from callsim.analytics.metrics import (
+    ReplicationStats,
+    ci_of,
+    controlled,
+    metric_samples,
+    or_none,
+)
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
 from callsim.analytics.verdict import Verdict, verdict_at_least
 from callsim.errors import InputError
@@ -25,7 +31,7 @@ from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.execute import Executor, Looked, run_days
 from callsim.sim.plan import build_plan
-from callsim.sim.run import inbound, scenario_costs
+from callsim.sim.run import CONTROLS, controls, inbound, scenario_costs
 
 SWEPT = HEADLINE  # each point's figures and paired differences
 COSTED = ("total_cost", "margin")  # per day, when the scenario has costs
@@ -43,12 +49,16 @@ def sweep(
     precision: Precision | None = None,
     max_replications: int = CAP,
     on_look: Looked | None = None,
+    control_variates: bool = False,
 ) -> dict[str, Any]:
     """Simulate every point of the grid (``baseline``: the point, from 1, that the
     others are compared with) and return the sweep's document. With ``precision``, days
     are added to every point alike (``replications`` the first batch) until each point's figures
     and each paired difference to the baseline are within it (a difference held to the
-    bound of its figure at the baseline's mean), or ``max_replications``."""
+    bound of its figure at the baseline's mean), or ``max_replications``. With
+    ``control_variates``, every point's figures and paired differences are estimated
+    with the controls of its days (``sim.run.controls``; a difference with both points'),
+    and each row gives its figures' variance ratios."""
     if precision is None and not 2 <= replications <= 10_000:
         raise InputError(
             f"{replications} is not from 2 to 10,000 (a confidence interval "
@@ -68,24 +78,33 @@ def sweep(
     def figures_of(reps: list[list[ReplicationStats]]) -> list[dict[str, np.ndarray]]:
         return [metric_samples(r, (0, 1), m) for r, m in zip(reps, masks, strict=True)]
 
+    def controls_of(reps: list[list[ReplicationStats]]) -> list[np.ndarray] | None:
+        if not control_variates:
+            return None
+        return [controls(plan, r) for plan, r in zip(plans, reps, strict=True)]
+
     def figures(reps: list[list[ReplicationStats]]) -> list[Figure]:
-        return held(figures_of(reps), baseline - 1)
+        return held(figures_of(reps), baseline - 1, controls_of(reps))
 
     reps, stopping = run_days(
         run_on, blobs, seed, replications, precision, max_replications, figures, SWEPT,
         progress, on_look,
     )  # fmt: skip
+    if control_variates and precision is not None:
+        stopping = {**stopping, "estimator": "control variates"}
     replications = len(reps[0])
     samples = figures_of(reps)
+    ctrl = controls_of(reps)
     for p, plan, r, m in zip(points, plans, reps, samples, strict=True):  # costs, if any
         if p.scenario.costs is not None:
             c = scenario_costs(p.scenario, plan, r)
             m.update({k: np.array(v) for k, v in c["per_day"]["samples"].items()})
     base_samples = samples[baseline - 1]
     rows = [
-        _row(k, p, varies, s, base_samples, k == baseline - 1)
+        _row(k, p, varies, s, base_samples, k == baseline - 1,
+             None if ctrl is None else (ctrl[k], ctrl[baseline - 1]))
         for k, (p, s) in enumerate(zip(points, samples, strict=True))
-    ]
+    ]  # fmt: skip
     extra = {}
     if "total_cost" in samples[0]:
         extra["cheapest"] = _cheapest(samples, None)
@@ -97,6 +116,7 @@ def sweep(
         "replications": replications,
         "seed": seed,
         "common_random_numbers": True,
+        **({"control_variates": list(CONTROLS)} if control_variates else {}),
         "stopping_rule": stopping,
         "baseline": baseline,
         "sl_threshold_s": base.service_level.sl_threshold_s,
@@ -107,18 +127,23 @@ def sweep(
     }
 
 
-def held(samples: list[dict[str, np.ndarray]], base: int) -> list[Figure]:
+def held(
+    samples: list[dict[str, np.ndarray]], base: int, ctrl: list[np.ndarray] | None = None
+) -> list[Figure]:
     """What a sweep to a precision holds to the bound: every point's figures, and every
     other point's paired differences to point ``base`` (at the bound of the figure at the
-    baseline's mean)."""
+    baseline's mean); with ``ctrl``, each point's controls, estimated with them."""
     out = []
     for k, s in enumerate(samples):
+        mine = None if ctrl is None else ctrl[k]
+        both = None if ctrl is None else np.hstack([ctrl[k], ctrl[base]])
         for m in SWEPT:
-            out.append(Figure(f"point {k + 1} {m}", s[m], m))
+            out.append(Figure(f"point {k + 1} {m}", s[m], m, controls=mine))
             if k != base:
                 at_base = samples[base][m][~np.isnan(samples[base][m])]
                 level = float(at_base.mean()) if len(at_base) else 0.0
-                out.append(Figure(f"point {k + 1} diff {m}", s[m] - samples[base][m], m, level))
+                diff = s[m] - samples[base][m]
+                out.append(Figure(f"point {k + 1} diff {m}", diff, m, level, both))
     return out
 
 
@@ -158,18 +183,27 @@ def _row(
     s: dict[str, np.ndarray],
     base: dict[str, np.ndarray],
     is_base: bool,
+    ctrl: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
+    """A point's row; with ``ctrl`` (its controls and the baseline's) the swept figures
+    and their differences are estimated with them, and ``{m}_variance_ratio`` says what
+    that did (the paired difference's: ``{m}_diff_variance_ratio``)."""
     row: dict[str, Any] = {"point": k + 1, "baseline": is_base}
     row.update({v.path: x for v, x in zip(varies, point.values, strict=True)})
     row["agents"] = sum(g.count for g in point.scenario.agents)
     row["offered"] = or_none(float(np.mean(s["offered"])))
     for m in (*SWEPT, *(c for c in COSTED if c in s and c in base)):
-        mean, half = _ci(s[m])
+        c = ctrl if m in SWEPT else None
+        mean, half, ratio = _estimate(s[m], None if c is None else c[0])
         row[m], row[f"{m}_ci95"] = mean, half
+        if c is not None:
+            row[f"{m}_variance_ratio"] = ratio
         if is_base:
             continue
-        d_mean, d_half = _ci(s[m] - base[m])
+        d_mean, d_half, d_ratio = _estimate(s[m] - base[m], None if c is None else np.hstack(c))
         row[f"{m}_diff"], row[f"{m}_diff_ci95"] = d_mean, d_half
+        if c is not None:
+            row[f"{m}_diff_variance_ratio"] = d_ratio
         # what two independent runs of the same size would have given
         _, h_base = _ci(base[m])
         row[f"{m}_diff_ci95_independent"] = (
@@ -181,3 +215,14 @@ def _row(
 def _ci(x: np.ndarray) -> tuple[float | None, float | None]:
     c = ci_of(x)
     return c["mean"], c["ci95"]
+
+
+def _estimate(
+    x: np.ndarray, ctrl: np.ndarray | None
+) -> tuple[float | None, float | None, float | None]:
+    """Mean, 95 % half-width and (with ``ctrl``, estimated with those controls) the
+    variance ratio."""
+    if ctrl is None:
+        return (*_ci(x), None)
+    e = controlled(x, ctrl)
+    return or_none(e.mean), or_none(e.ci95), or_none(e.variance_ratio)
