@@ -16,6 +16,7 @@ from rich.text import Text
 
 from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import err, out, print_table, progress
+from callsim.core.practice import Ask, asks_of, caller_reply
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
@@ -254,9 +255,29 @@ def _recording_line(mode: str | None, policy: dict[str, str] | None) -> list[str
     return []
 
 
-def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
+def _talk(card: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Questions to the caller until an empty line; each answered from the card (name,
+    number, spelling, request, employee). What the trainee said and asked for."""
+    said: list[str] = []
+    asked: list[str] = []
+    out().print("[dim]Ask the caller (name, number, spelling, what they want, whom); "
+                "an empty line when done.[/dim]")  # fmt: skip
+    while line := Prompt.ask("You", default="", show_default=False, console=out()).strip():
+        said.append(line)
+        asks = asks_of(line)
+        answered: list[Ask | None] = [*asks] or [None]  # None: not understood
+        for ask in answered:
+            before = asked.count(ask.value) if ask else 0
+            reply = caller_reply(card, ask, before)
+            out().print(f'  Caller: [italic]"{escape(reply)}"[/italic]', soft_wrap=True)
+        asked += [a.value for a in asks]
+    return said, asked
+
+
+def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, Any]:
     show_call(out(), card, k, n)
-    answer = {"greeting": Prompt.ask("Your greeting", console=out())}
+    answer: dict[str, Any] = {"greeting": Prompt.ask("Your greeting", console=out())}
+    answer["said"], answer["asked"] = _talk(card)
     answer["action"] = Prompt.ask("Action", choices=list(ACTIONS), console=out())
     took = None
     if answer["action"] == "forward":
@@ -274,12 +295,20 @@ def _ask(card: dict[str, Any], k: int, n: int) -> dict[str, str]:
 
 
 def _explain(result: dict[str, Any]) -> None:
+    """Each criterion of the grade with its weight (and compliance), why when wrong;
+    the score against the pass mark."""
     for name, part in result["parts"].items():
+        weight = f"weight {part['weight']:g}" + (", compliance" if part["compliance"] else "")
         if part["ok"]:
-            out().print(f"  [green]ok[/green] {name}")
+            out().print(f"  [green]ok[/green] {name} ({weight})")
         else:
-            out().print(f"  [red]wrong[/red] {name}: {escape(part['explain'])}")
-    out().print(f"  score {100 * result['score']:.0f}%\n")
+            out().print(f"  [red]wrong[/red] {name} ({weight}): {escape(part['why'])}",
+                        soft_wrap=True)  # fmt: skip
+    verdict = "passed" if result["passed"] else "failed"
+    if result["compliance_failed"]:
+        verdict += " (compliance: " + ", ".join(result["compliance_failed"]) + ")"
+    out().print(f"  score {100 * result['score']:.0f}%, pass mark "
+                f"{100 * result['pass_mark']:.0f}%: {verdict}\n")  # fmt: skip
 
 
 @practice_app.command("grade", cls=Command)

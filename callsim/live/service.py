@@ -477,7 +477,9 @@ class Service:
         self.ledger.set(batch, call, policy_result=result.value)
         if call.practice is not None:
             score = score_handling(call.practice, result=result.value, employee=employee,
-                                   note=note, callback_number=callback_number)  # fmt: skip
+                                   note=note, callback_number=callback_number,
+                                   **self.desk.practice_talk(call.id))  # fmt: skip
+            self.desk.practice_scored(batch, call, score, at)  # the trainee's history
             stored = json.loads(call.row["practice"])
             self.ledger.set(batch, call, practice=dumps({**stored, "score": score}))
             self.events.emit(batch, "practice_scored", self.now(), call_id=call.id,
