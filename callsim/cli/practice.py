@@ -16,12 +16,13 @@ from rich.text import Text
 
 from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import err, out, print_table, progress
-from callsim.core.practice import Ask, asks_of, caller_reply
+from callsim.core.practice import Ask, Rubric, asks_of, caller_reply, rubric_data
 from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
 from callsim.practice.grade import ACTIONS, forward_walk, grade_class, grade_one, read_answers
 from callsim.practice.handout import FORMATS, render
+from callsim.practice.rubric import load_rubric
 from callsim.report.files import run_dir, write_csv, write_json
 from callsim.report.plot import scores_by_branch
 from callsim.scenario import load_scenario
@@ -171,28 +172,33 @@ def drill(
     answers: Path | None = typer.Option(
         None, "--answers", help="Grade these answers (CSV) instead of asking."
     ),
+    rubric: Path | None = typer.Option(
+        None, "--rubric", help="Rubric file (YAML): weights, compliance, pass marks."
+    ),
 ) -> None:
     """Take practice calls in the terminal: each screen pop and caller, your greeting,
     action, forward target and callback number, scored and explained."""
     sc = load_scenario(scenario)
     cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
+    marks = load_rubric(rubric) if rubric else None
     if answers is not None:
         rows = read_answers(_read(answers, "answers"), str(answers))
-        _show_class(grade_class(cards["cards"], rows, str(answers)), per_card=True)
+        _show_class(grade_class(cards["cards"], rows, str(answers), marks), per_card=True)
         return
     results = []
     for k, card in enumerate(cards["cards"], start=1):
         started = time.monotonic()
         answer = _ask(card, k, len(cards["cards"]))
-        result = grade_one(card, answer)
+        result = grade_one(card, answer, marks)
         result["seconds"] = round(time.monotonic() - started, 1)
         results.append(result)
         _explain(result)
     print_table(
         "Your drill",
-        ["call", "client", "score", "seconds"],
-        [[r["card"], r["client"], f"{100 * r['score']:.0f}%", r["seconds"]] for r in results],
-    )
+        ["call", "client", "score", "passed", "seconds"],
+        [[r["card"], r["client"], f"{100 * r['score']:.0f}%", "yes" if r["passed"] else "no",
+          r["seconds"]] for r in results],
+    )  # fmt: skip
     total = sum(r["score"] for r in results) / len(results)
     out().print(f"Score: {100 * total:.0f}%")
 
@@ -323,18 +329,22 @@ def grade(
         None, "--out", help="Folder for grades.csv, grades.json, scores.png."
     ),
     as_json: bool = flag("--json", "Print the grades as JSON."),
+    rubric: Path | None = typer.Option(
+        None, "--rubric", help="Rubric file (YAML): weights, compliance, pass marks."
+    ),
 ) -> None:
-    """Grade a class: one answer row per trainee and card, against the cards."""
+    """Grade a class: one answer row per trainee and card, against the cards, by the
+    rubric (each criterion, its weight and why; compliance items fail a call)."""
     found = _load_cards(cards)
     rows = read_answers(_read(answers, "answers"), str(answers))
-    graded = grade_class(found, rows, str(answers))
+    graded = grade_class(found, rows, str(answers), load_rubric(rubric) if rubric else None)
     if out_dir is not None:
         folder = run_dir(out_dir, "grades", ("grades.csv", "grades.json", "scores.png"))
         write_json(folder / "grades.json", graded)
         write_csv(
             folder / "grades.csv",
-            ["trainee", "card", "client", "branch", "score", "mistakes"],
-            [[g["trainee"], g["card"], g["client"], g["branch"], g["score"],
+            ["trainee", "card", "client", "branch", "score", "passed", "mistakes"],
+            [[g["trainee"], g["card"], g["client"], g["branch"], g["score"], g["passed"],
               "; ".join(k for k, p in g["parts"].items() if not p["ok"])]
              for g in graded["graded"]],
         )  # fmt: skip
@@ -383,13 +393,19 @@ def push_calls(
         0.0, "--wait", min=0, max=86_400, help="Seconds to wait for the scores (0: do not)."
     ),
     as_json: bool = flag("--json", "Print the calls (and scores) as JSON."),
+    rubric: Path | None = typer.Option(
+        None, "--rubric", help="Rubric file (YAML): weights, compliance, pass marks."
+    ),
 ) -> None:
     """Place practice calls into a running live service; with --wait, report the
-    trainee's score on each as the service graded it."""
+    trainee's score on each as the service graded it (by --rubric: each card carries it)."""
     from callsim.practice.push import push, scores
 
     sc = load_scenario(scenario)
     cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
+    if rubric is not None:
+        data = rubric_data(load_rubric(rubric))
+        cards["cards"] = [{**c, "rubric": data} for c in cards["cards"]]
     calls = push(cards["cards"], host, key, agent=agent, rate_per_min=rate_per_min,
                  placed=None if as_json else lambda card, call: err.print(
                      f"call {call['call_id']}: card {card['id']} to {card['client']}"))  # fmt: skip
@@ -409,3 +425,23 @@ def push_calls(
         [[r["call_id"], r["card"], r["client"], r["status"],
           "" if r["score"] is None else f"{100 * r['score']:.0f}%"] for r in rows],
     )  # fmt: skip
+
+
+@practice_app.command("rubric", cls=Command)
+def rubric_cmd(
+    rubric: Path | None = typer.Argument(None, help="Rubric file (YAML); none: the defaults."),
+    as_json: bool = flag("--json", "Print the rubric as JSON."),
+) -> None:
+    """The rubric grades use: each criterion, its weight, whether it is a compliance
+    item (failing it fails the call) and what it checks; the pass mark; per client."""
+    found = load_rubric(rubric) if rubric else Rubric()
+    if as_json:
+        typer.echo(json.dumps(rubric_data(found), indent=2, ensure_ascii=False))
+        return
+    for name, r in [("every client", found), *found.clients.items()]:
+        print_table(
+            f"Rubric for {name}: pass mark {100 * r.pass_mark:.0f}%",
+            ["criterion", "weight", "compliance", "checks"],
+            [[c.name, f"{c.weight:g}", "yes" if c.compliance else "", c.checks]
+             for c in r.criteria],
+        )  # fmt: skip

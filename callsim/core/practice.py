@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from callsim.core.client import normalise_number, same_number
+from callsim.errors import InputError
 
 # what a card holds for the trainer: the handling expected, the traps, the branch of the
 # policy it drills and the answers of the forward targets (the card's world)
@@ -159,13 +160,13 @@ class Criterion:
 
 CRITERIA: tuple[Criterion, ...] = (
     Criterion("greeting", 1.0, checks="the greeting names the client"),
-    Criterion("identification", 1.0, checks="a caller the pop does not know is asked their name"),
-    Criterion("treatment", 3.0, checks="the client's treatment now (and the employee asked for)"),
+    Criterion("identification", 1.0, checks="a new caller is asked their name"),
+    Criterion("treatment", 3.0, checks="the treatment now, employee asked"),
     Criterion("forward_order", 1.0, checks="a forward tries target 1 first"),
-    Criterion("note_fields", 1.0, checks="the note is written and names the caller"),
+    Criterion("note_fields", 1.0, checks="a note naming the caller"),
     Criterion("callback_guard", 2.0, True, "the callback number is the caller's"),
-    Criterion("recording", 1.0, True, "the recording announced (never, if forbidden)"),
-    Criterion("vip", 1.0, checks="a VIP on the pop is addressed by name"),
+    Criterion("recording", 1.0, True, "announced (or not, if forbidden)"),
+    Criterion("vip", 1.0, checks="a VIP is addressed by name"),
 )
 PASS_MARK = 0.8
 
@@ -180,6 +181,78 @@ class Rubric:
 
     def for_client(self, client: str) -> Rubric:
         return self.clients.get(client, self)
+
+
+def _criteria(base: tuple[Criterion, ...], data: Any, where: str) -> tuple[Criterion, ...]:
+    if data is None:
+        return base
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}criteria: expected a mapping of criterion: {{weight, "
+                         f"compliance}}, got {data!r}", field="rubric")  # fmt: skip
+    known = {c.name: c for c in base}
+    out = dict(known)
+    for name, spec in data.items():
+        at = f"{where}criteria.{name}"
+        if name not in known:
+            raise InputError(f"{at}: unknown criterion {name!r} (criteria: "
+                             f"{', '.join(known)})", field="rubric")  # fmt: skip
+        if not isinstance(spec, Mapping) or set(spec) - {"weight", "compliance"}:
+            raise InputError(f"{at}: expected {{weight: a number >= 0, compliance: true or "
+                             f"false}}, got {spec!r}", field="rubric")  # fmt: skip
+        weight = spec.get("weight", known[name].weight)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise InputError(f"{at}.weight: {weight!r} is not a number >= 0", field="rubric")
+        compliance = spec.get("compliance", known[name].compliance)
+        if not isinstance(compliance, bool):
+            raise InputError(f"{at}.compliance: {compliance!r} is not true or false",
+                             field="rubric")  # fmt: skip
+        out[name] = Criterion(name, float(weight), compliance, known[name].checks)
+    return tuple(out.values())
+
+
+def _pass_mark(value: Any, default: float, where: str) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InputError(f"{where}pass_mark: {value!r} is not a fraction from 0 to 1",
+                         field="rubric")  # fmt: skip
+    return float(value)
+
+
+def rubric_from(data: Mapping[str, Any], where: str = "") -> Rubric:
+    """A rubric from plain data (a YAML file's, or a card's ``rubric``): the defaults'
+    criteria with the weights and compliance given, a pass mark, and per client the
+    same on top of it. Every problem one line naming the key (``where``: the file)."""
+    extra = set(data) - {"pass_mark", "criteria", "clients"}
+    if extra:
+        raise InputError(f"{where}{sorted(extra)[0]}: unknown key (keys: pass_mark, criteria, "
+                         "clients)", field="rubric")  # fmt: skip
+    top = Rubric(_criteria(CRITERIA, data.get("criteria"), where),
+                 _pass_mark(data.get("pass_mark"), PASS_MARK, where))  # fmt: skip
+    clients = data.get("clients") or {}
+    if not isinstance(clients, Mapping):
+        raise InputError(f"{where}clients: expected a mapping of client name: rubric",
+                         field="rubric")  # fmt: skip
+    by_client = {}
+    for name, spec in clients.items():
+        at = f"{where}clients.{name}."
+        if not isinstance(spec, Mapping) or set(spec) - {"pass_mark", "criteria"}:
+            raise InputError(f"{at[:-1]}: expected {{pass_mark, criteria}}, got {spec!r}",
+                             field="rubric")  # fmt: skip
+        criteria = _criteria(top.criteria, spec.get("criteria"), at)
+        mark = _pass_mark(spec.get("pass_mark"), top.pass_mark, at)
+        by_client[str(name)] = Rubric(criteria, mark)
+    return Rubric(top.criteria, top.pass_mark, by_client)
+
+
+def rubric_data(rubric: Rubric) -> dict[str, Any]:
+    """A rubric as plain data (``rubric_from`` reads it back): what a card carries."""
+
+    def part(r: Rubric) -> dict[str, Any]:
+        marks = {c.name: {"weight": c.weight, "compliance": c.compliance} for c in r.criteria}
+        return {"pass_mark": r.pass_mark, "criteria": marks}
+
+    return {**part(rubric), "clients": {k: part(v) for k, v in rubric.clients.items()}}
 
 
 def expected_action(card: Mapping[str, Any]) -> str:
@@ -369,4 +442,5 @@ def score_handling(
         "note": note or "",
         "callback_number": callback_number or "",
     }
-    return grade(card, handling)
+    rubric = card.get("rubric")  # a trainer's, carried by the card (practice push --rubric)
+    return grade(card, handling, rubric_from(rubric) if rubric else None)
