@@ -112,6 +112,7 @@ TABLE: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/calls/{call_id}/practice/say"): _TAKE_OVER,
     ("GET", "/v1/calls/{call_id}/practice/audio"): _PRACTICE_CALL,
     ("GET", "/v1/practice/results"): _row(Y, Y, *(NOTES["agent"],) * 2, 403, 403, Y, Y),
+    ("GET", "/v1/practice/class"): _row(Y, Y, 403, 403, 403, 403, Y, Y),
 }
 """(method, OpenAPI path) -> one cell per column: ``yes`` (perhaps with what is seen) or
 the status that refuses it. Without a valid key every endpoint but ``/healthz`` is 401."""

@@ -22,6 +22,8 @@ from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
 from callsim.practice.grade import ACTIONS, forward_walk, grade_class, grade_one, read_answers
 from callsim.practice.handout import FORMATS, render
+from callsim.practice.progress import append_results, read_results
+from callsim.practice.progress import progress as class_progress
 from callsim.practice.rubric import load_rubric
 from callsim.report.files import run_dir, write_csv, write_json
 from callsim.report.plot import scores_by_branch
@@ -175,15 +177,23 @@ def drill(
     rubric: Path | None = typer.Option(
         None, "--rubric", help="Rubric file (YAML): weights, compliance, pass marks."
     ),
+    trainee: str = typer.Option("trainee", "--trainee", help="Who takes the drill."),
+    results_file: Path | None = typer.Option(
+        None, "--results", help="Append the graded calls to this file (JSON lines)."
+    ),
 ) -> None:
-    """Take practice calls in the terminal: each screen pop and caller, your greeting,
-    action, forward target and callback number, scored and explained."""
+    """Take practice calls in the terminal: each screen pop and caller (ask them for
+    their name, number, spelling, request, whom they want), your greeting, action,
+    forward target and callback number, graded by the rubric and explained."""
     sc = load_scenario(scenario)
     cards = practice_set(sc, count=count, seed=seed, difficulty=difficulty, client=client)
     marks = load_rubric(rubric) if rubric else None
     if answers is not None:
         rows = read_answers(_read(answers, "answers"), str(answers))
-        _show_class(grade_class(cards["cards"], rows, str(answers), marks), per_card=True)
+        graded = grade_class(cards["cards"], rows, str(answers), marks)
+        if results_file is not None:
+            append_results(results_file, trainee, graded["graded"], time.time())
+        _show_class(graded, per_card=True)
         return
     results = []
     for k, card in enumerate(cards["cards"], start=1):
@@ -201,6 +211,9 @@ def drill(
     )  # fmt: skip
     total = sum(r["score"] for r in results) / len(results)
     out().print(f"Score: {100 * total:.0f}%")
+    if results_file is not None:
+        append_results(results_file, trainee, results, time.time())
+        err.print(f"{len(results)} graded calls added to {results_file}")
 
 
 def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
@@ -332,12 +345,17 @@ def grade(
     rubric: Path | None = typer.Option(
         None, "--rubric", help="Rubric file (YAML): weights, compliance, pass marks."
     ),
+    results_file: Path | None = typer.Option(
+        None, "--results", help="Append the graded calls to this file (JSON lines)."
+    ),
 ) -> None:
     """Grade a class: one answer row per trainee and card, against the cards, by the
     rubric (each criterion, its weight and why; compliance items fail a call)."""
     found = _load_cards(cards)
     rows = read_answers(_read(answers, "answers"), str(answers))
     graded = grade_class(found, rows, str(answers), load_rubric(rubric) if rubric else None)
+    if results_file is not None:
+        append_results(results_file, "trainee", graded["graded"], time.time())
     if out_dir is not None:
         folder = run_dir(out_dir, "grades", ("grades.csv", "grades.json", "scores.png"))
         write_json(folder / "grades.json", graded)
@@ -445,3 +463,85 @@ def rubric_cmd(
             [[c.name, f"{c.weight:g}", "yes" if c.compliance else "", c.checks]
              for c in r.criteria],
         )  # fmt: skip
+
+
+@practice_app.command("report", cls=Command)
+def report(
+    results: list[Path] = typer.Argument(
+        None, help="Results files (JSON lines: practice drill/grade --results)."
+    ),
+    host: str | None = typer.Option(
+        None, "--host", help="And the live service's scored desk calls (with --key)."
+    ),
+    key: str | None = typer.Option(None, "--key", help="A trainer or supervisor API key."),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Folder for progress.json, progress.csv, criteria.png."
+    ),
+    count: int = typer.Option(10, "--count", min=1, max=100, help="Branches in a next set."),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="Write each trainee's next set as cards (next-<who>.json)."
+    ),
+    as_json: bool = flag("--json", "Print the progress as JSON."),
+) -> None:
+    """A class over weeks: each trainee's score per session, criterion and client, their
+    weakest branches and the next set to practise (spaced repetition)."""
+    rows = [r for path in results or [] for r in read_results(path)]
+    if host is not None:
+        from callsim.practice.push import desk_results
+
+        if key is None:
+            raise InputError("--host needs a trainer's or supervisor's key", field="key")
+        rows += desk_results(host, key)
+    if not rows:
+        raise InputError("no graded calls: give results files or --host and --key",
+                         field="results")  # fmt: skip
+    found = class_progress(rows, count=count)
+    if out_dir is not None:
+        own = ("progress.json", "progress.csv", "criteria.png")
+        folder = run_dir(out_dir, "progress", own)
+        write_json(folder / "progress.json", found)
+        write_csv(
+            folder / "progress.csv",
+            ["trainee", "session", "calls", "score", "passed", "criterion", "share_right"],
+            [[who, s["session"], s["calls"], s["score"], s["passed"], c, v]
+             for who, t in found["trainees"].items() for s in t["sessions"]
+             for c, v in s["criteria"].items()],
+        )  # fmt: skip
+        scores_by_branch(folder / "criteria.png", found["criteria"],
+                         "Practice calls: share right per criterion")  # fmt: skip
+        if scenario is not None:
+            sc = load_scenario(scenario)
+            for who, t in found["trainees"].items():
+                wanted = [(n["client"], n["branch"]) for n in t["next"]]
+                if wanted:
+                    cards = practice_set(sc, branches=wanted)
+                    write_json(folder / f"next-{_file_name(who)}.json", cards)
+        err.print(f"progress in {folder}")
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    print_table(
+        "Trainees",
+        ["trainee", "calls", "score", "passed", "sessions", "next set"],
+        [[who, t["calls"], f"{100 * t['score']:.0f}%", t["passed"], len(t["sessions"]),
+          len(t["next"])] for who, t in found["trainees"].items()],
+    )  # fmt: skip
+    console = out()
+    for who, t in found["trainees"].items():
+        for w in t["weakest"][:3]:  # whole, wrapped to the console
+            console.print(
+                f"{escape(who)}, weak: {100 * w['score']:.0f}% {escape(w['branch'])}",
+                soft_wrap=False,
+            )
+    print_table(
+        "Criteria (share right)",
+        ["criterion", "class", *found["trainees"]],
+        [[c, f"{100 * v:.0f}%",
+          *(f"{100 * t['criteria'][c]:.0f}%" if c in t["criteria"] else ""
+            for t in found["trainees"].values())]
+         for c, v in found["criteria"].items()],
+    )  # fmt: skip
+
+
+def _file_name(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)

@@ -396,12 +396,12 @@ class Desk:
         mine = [x for x in self._talk.get(call_id, []) if x["who"] == "trainee"]
         return {"said": [x["text"] for x in mine], "asked": [a for x in mine for a in x["ask"]]}
 
-    def practice_scored(
-        self, batch: Batch, call: OpenCall, score: Mapping[str, Any], at: float
-    ) -> None:
+    def practice_scored(self, batch: Batch, call: OpenCall, score: Mapping[str, Any]) -> None:
         """Stage the trainee's scored practice call (its grade and conversation) into
-        their history; the conversation is done with."""
+        their history, at the centre's calendar time (the class's sessions are its days);
+        the conversation is done with."""
         lines = self._talk.pop(call.id, [])
+        at = self.clock.unix(self.clock.now())
         batch.extra.append(
             (tables.practice_results,
              [practice_store.row(call.id, call.row["agent"] or "", score, lines, at)], True)

@@ -479,7 +479,7 @@ class Service:
             score = score_handling(call.practice, result=result.value, employee=employee,
                                    note=note, callback_number=callback_number,
                                    **self.desk.practice_talk(call.id))  # fmt: skip
-            self.desk.practice_scored(batch, call, score, at)  # the trainee's history
+            self.desk.practice_scored(batch, call, score)  # the trainee's history
             stored = json.loads(call.row["practice"])
             self.ledger.set(batch, call, practice=dumps({**stored, "score": score}))
             self.events.emit(batch, "practice_scored", self.now(), call_id=call.id,

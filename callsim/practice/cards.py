@@ -485,9 +485,12 @@ def practice_set(
     seed: int = 1,
     difficulty: str = "normal",
     client: str | None = None,
+    branches: Sequence[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A set of cards: every reachable branch of every client first (the default set,
-    when ``count`` is None), then random branches up to ``count``."""
+    when ``count`` is None), then random branches up to ``count``; or one card for each
+    (client, branch) of ``branches``, in their order (a trainee's next set; a branch the
+    policy no longer has is left out)."""
     if difficulty not in DIFFICULTIES:
         raise InputError(f"{difficulty!r} is not one of {', '.join(DIFFICULTIES)}",
                          field="difficulty")  # fmt: skip
@@ -501,7 +504,9 @@ def practice_set(
     times = {c.client.name: _times(c, around) for c in clients}
     pairs = [(c, b) for c in clients for b in c.branches]
     order = pairs if count is None else pairs[:]
-    if count is not None:
+    if branches is not None:
+        order = [p for want in branches for p in pairs if (p[0].client.name, p[1].key) == want]
+    elif count is not None:
         rng.shuffle(order)
         while len(order) < count:
             order.append(rng.choice(pairs))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from callsim.core.client import same_number
@@ -147,21 +147,12 @@ def grade_class(
                              field="answers")  # fmt: skip
         graded.append({"trainee": a["trainee"] or "trainee", **grade_one(card, a, rubric)})
 
-    def mean(rows: list[dict[str, Any]]) -> float:
-        return round(sum(r["score"] for r in rows) / len(rows), 4) if rows else 0.0
-
-    def by(key: Any) -> dict[str, float]:
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for g in graded:
-            groups.setdefault(key(g), []).append(g)
-        return {k: mean(v) for k, v in sorted(groups.items())}
-
     return {
         "answers": len(graded),
-        "score": mean(graded),
-        "trainees": by(lambda g: g["trainee"]),
-        "clients": by(lambda g: g["client"]),
-        "branches": by(lambda g: branch_kind(g["branch"])),
+        "score": mean_score(graded),
+        "trainees": scores_by(graded, lambda g: g["trainee"]),
+        "clients": scores_by(graded, lambda g: g["client"]),
+        "branches": scores_by(graded, lambda g: branch_kind(g["branch"])),
         "criteria": criteria_scores(graded),
         "passed": sum(g["passed"] for g in graded),
         "graded": graded,
@@ -178,6 +169,21 @@ def branch_kind(branch: str) -> str:
                 "FAQ" if what.startswith("FAQ") else "in hours")  # fmt: skip
     tail = "forward" if ": forward:" in branch else "note"
     return head if head == "advertising" else f"{head}, {tail}"
+
+
+def mean_score(graded: Sequence[Mapping[str, Any]]) -> float:
+    """The mean score of graded calls (0 for none)."""
+    return round(sum(g["score"] for g in graded) / len(graded), 4) if graded else 0.0
+
+
+def scores_by(
+    graded: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str]
+) -> dict[str, float]:
+    """The mean score of the graded calls per ``key`` of each, by key."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for g in graded:
+        groups.setdefault(key(g), []).append(g)
+    return {k: mean_score(v) for k, v in sorted(groups.items())}
 
 
 def criteria_scores(graded: Iterable[Mapping[str, Any]]) -> dict[str, float]:

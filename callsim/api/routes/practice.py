@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from callsim.api.access import Svc, Who, allow, own_call
 from callsim.api.http import MAX_ID, Id
 from callsim.api.models import Body
+from callsim.api.routes.service import STATIC
 from callsim.errors import InputError, InvalidEventError
 
 router = APIRouter(tags=["practice"])
@@ -82,3 +84,23 @@ async def results(
     if who.role == "agent":
         agent = who.agent
     return svc.desk.practice_results(agent, after, limit)
+
+
+@router.get("/v1/practice/class")
+async def class_progress(
+    who: Who, svc: Svc, count: Annotated[int, Query(ge=1, le=100)] = 10
+) -> dict[str, Any]:
+    """The class's progress from the scored practice calls: per trainee their sessions
+    (calendar days, UTC) with the score and each criterion's share right, per client,
+    the weakest branches and the next set to practise (``count`` branches, by spaced
+    repetition); and the class's. A trainer's or supervisor's."""
+    allow(who, "supervisor", "trainer")
+    from callsim.practice.progress import progress  # the page's numbers, on request
+
+    return progress(svc.desk.practice_results(None, 0, 1_000_000), count=count)
+
+
+@router.get("/trainer", include_in_schema=False)
+async def trainer() -> FileResponse:
+    """The trainer's page: the class's progress (the page asks for a trainer's key)."""
+    return FileResponse(STATIC / "trainer.html")

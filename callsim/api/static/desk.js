@@ -9,11 +9,7 @@ const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null
                lines: [] };  // a practice call's conversation
 const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
                     "employees-card", "faq-card", "talk-card"];
-// a rubric criterion in words
-const CRITERIA = { greeting: "greeting", identification: "identification",
-                   treatment: "treatment", forward_order: "forward order",
-                   note_fields: "note", callback_guard: "callback number",
-                   recording: "recording announcement", vip: "VIP handling" };
+const CRITERIA = callsim.criteria;
 // a refused field of the completion -> [its input, where its message goes]
 const FIELDS = { callback_number: ["callback", "callback-error"], note: ["note", "note-error"],
                  employee: ["employee-choice", "employee-error"],
