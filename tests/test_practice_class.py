@@ -202,3 +202,18 @@ def test_three_trainees_over_two_sessions_on_the_trainer_page(tmp_path: Path) ->
             assert not browser.find_element(By.ID, "alert").text
         finally:
             browser.quit()
+
+
+def test_practice_report_in_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from callsim.cli.app import main
+
+    results = tmp_path / "results.jsonl"
+    rows = [_row("ana", 0, "off hours: note", False, greeting=True),
+            _row("ana", 1, "off hours: note", True, greeting=True)]  # fmt: skip
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(SystemExit) as exc:
+        main(["practice", "report", str(results), "--json"])
+    assert not exc.value.code
+    ana = json.loads(capsys.readouterr().out)["trainees"]["ana"]
+    assert [s["score"] for s in ana["sessions"]] == [0.5, 1.0]
+    assert ana["next"] == []  # passed at the last session: due in 2

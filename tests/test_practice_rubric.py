@@ -113,3 +113,16 @@ def test_grade_and_desk_use_the_rubric(tmp_path: Path) -> None:
     assert score_handling(card, **handled)["passed"]
     carried = {**card, "rubric": rubric_data(load_rubric(path))}
     assert score_handling(carried, **handled)["compliance_failed"] == ["greeting"]
+
+
+def test_practice_rubric_in_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from callsim.cli.app import main
+
+    path = tmp_path / "rubric.yaml"
+    path.write_text(RUBRIC)
+    with pytest.raises(SystemExit) as exc:
+        main(["practice", "rubric", str(path), "--json"])
+    assert not exc.value.code
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == rubric_data(load_rubric(path))
+    assert shown["clients"]["Nord Plumbing"]["pass_mark"] == 0.5
