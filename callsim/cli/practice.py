@@ -21,7 +21,7 @@ from callsim.errors import InputError
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
 from callsim.practice.grade import ACTIONS, forward_walk, grade_class, grade_one, read_answers
-from callsim.practice.handout import FORMATS, render
+from callsim.practice.handout import FORMATS, handling_text, render
 from callsim.practice.progress import append_results, read_results
 from callsim.practice.progress import progress as class_progress
 from callsim.practice.rubric import load_rubric
@@ -239,29 +239,20 @@ def show_call(console: Console, card: dict[str, Any], k: int, n: int) -> None:
                   soft_wrap=False)  # fmt: skip
 
 
-def _handling(t: dict[str, Any] | None) -> str:
-    if t is None:
-        return "the client's instruction"
-    info = f" ({t['info']})" if t.get("info") else ""
-    if t["kind"] == "forward":
-        return f"forward to {', then '.join(t['targets'])}; if nobody takes it, a note{info}"
-    return f"take a note{info}"
-
-
 def _instruction_lines(pop: dict[str, Any]) -> list[str]:
     """The work instruction at the call's time, and the list entry the caller asks for."""
     lines = []
     if pop.get("instruction"):
-        lines.append(f"Instruction: {escape(_handling(pop['instruction']))}")
+        lines.append(f"Instruction: {escape(handling_text(pop['instruction']))}")
     asked = pop.get("asked")
     if asked and "employee" in asked:
         dept = f" ({asked['department']})" if asked.get("department") else ""
         lines.append(f"Employee {escape(asked['employee'] + dept)}: "
-                     f"{escape(_handling(asked['treatment']))}")  # fmt: skip
+                     f"{escape(handling_text(asked['treatment']))}")  # fmt: skip
     elif asked and "faq" in asked:
         info = f"{asked['info']} " if asked.get("info") else ""
         lines.append(f"FAQ {escape(' > '.join(asked['faq']))}: {escape(info)}"
-                     f"{escape(_handling(asked['treatment']))}")  # fmt: skip
+                     f"{escape(handling_text(asked['treatment']))}")  # fmt: skip
     return lines
 
 
