@@ -362,6 +362,8 @@ class Desk:
         _, card = self.practice_call(call_id)
         lines = self._talk.get(call_id)
         if lines is None:
+            for ended in [k for k in self._talk if k not in self.calls]:
+                del self._talk[ended]  # hung up or transferred: never scored
             first = {"line": 0, "who": "caller", "text": card["says"], "ask": None}
             lines = self._talk[call_id] = [first]
         return lines
