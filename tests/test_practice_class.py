@@ -138,7 +138,7 @@ def _handle(s: Any, who: str, key: str, card: dict[str, Any], slip: str) -> None
 @pytest.mark.live
 def test_three_trainees_over_two_sessions_on_the_trainer_page(tmp_path: Path) -> None:
     from tests.live_server import clocked
-    from tests.test_browser import CHROMIUM, DRIVER, shot, wait_for
+    from tests.test_browser import CHROMIUM, DRIVER, fits, shot, wait_for
 
     if CHROMIUM is None or DRIVER is None:
         pytest.skip("Chromium or its driver is not installed")
@@ -199,6 +199,9 @@ def test_three_trainees_over_two_sessions_on_the_trainer_page(tmp_path: Path) ->
             assert "Next set (spaced repetition)" in two_card.text
             assert "handled wrongly last time" in two_card.text
             shot(browser, tmp_path, "trainer-class")
+            browser.set_window_size(390, 844)
+            assert fits(browser)  # the wide tables scroll inside their cards
+            shot(browser, tmp_path, "trainer-phone")
             assert not browser.find_element(By.ID, "alert").text
         finally:
             browser.quit()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.live_server import serving
-from tests.test_browser import SCENARIO, browser, shot, wait_for  # noqa: F401 (a fixture)
+from tests.test_browser import SCENARIO, browser, fits, shot, wait_for  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
@@ -78,6 +78,10 @@ def test_a_trainee_talks_to_the_caller_is_graded_and_keeps_the_history(  # type:
         browser.find_element(By.CSS_SELECTOR, "[data-ask^='What number']").click()
         wait_for(browser, "#talk-lines", "call me back on")
         shot(browser, tmp_path, "practice-talk")
+        browser.set_window_size(390, 844)  # a phone: nothing wider than it
+        assert fits(browser)
+        shot(browser, tmp_path, "practice-talk-phone")
+        browser.set_window_size(1280, 800)
         browser.find_element(By.ID, "note").send_keys(f"{first['caller']['name']} wants a plumber")
         browser.find_element(By.ID, "callback").send_keys(first["screen_pop"]["caller_number"])
         browser.find_element(By.ID, "complete").click()
