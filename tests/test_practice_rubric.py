@@ -126,3 +126,22 @@ def test_practice_rubric_in_process(capsys: pytest.CaptureFixture[str], tmp_path
     shown = json.loads(capsys.readouterr().out)
     assert shown == rubric_data(load_rubric(path))
     assert shown["clients"]["Nord Plumbing"]["pass_mark"] == 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.live
+def test_a_pushed_card_with_a_bad_rubric_is_refused_before_it_rings(tmp_path: Path) -> None:
+    from tests.live_server import clocked
+
+    card = practice_set(load_scenario(SCENARIO), count=1, seed=1, client="Nord Plumbing")["cards"][
+        0
+    ]
+    with clocked(SCENARIO, str(tmp_path / "rubric.db")) as s:
+        trainer = s.key("trainer")
+        body = {"ani": card["caller"]["number"], "dnis": card["dialled"],
+                "practice": {"card": {**card, "rubric": {"pass_mark": 2}}}}  # fmt: skip
+        r = s.call("POST", "/v1/calls", trainer, json=body)
+        assert r.status_code == 422, r.text
+        assert r.json()["message"].endswith("practice.card.rubric: pass_mark: 2 is not a "
+                                            "fraction from 0 to 1")  # fmt: skip
+        assert s.ok("GET", "/v1/calls") == []  # nothing placed

@@ -223,6 +223,9 @@ def rubric_from(data: Mapping[str, Any], where: str = "") -> Rubric:
     """A rubric from plain data (a YAML file's, or a card's ``rubric``): the defaults'
     criteria with the weights and compliance given, a pass mark, and per client the
     same on top of it. Every problem one line naming the key (``where``: the file)."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}expected a mapping of pass_mark, criteria, clients, got "
+                         f"{data!r}", field="rubric")  # fmt: skip
     extra = set(data) - {"pass_mark", "criteria", "clients"}
     if extra:
         raise InputError(f"{where}{sorted(extra)[0]}: unknown key (keys: pass_mark, criteria, "

@@ -65,7 +65,7 @@ from callsim.core import (
     check_callback,
     writes_note,
 )
-from callsim.core.practice import score_handling
+from callsim.core.practice import rubric_from, score_handling
 from callsim.errors import InputError, InvalidEventError, PolicyError, RoutingError
 from callsim.live.clock import Clock, LagProbe
 from callsim.live.codec import contact_from, dumps, json_bytes, jsonable, record_of, ticket_from
@@ -366,6 +366,8 @@ class Service:
                              field="practice.card.at") from None  # fmt: skip
         if dated.tzinfo is None:
             raise InputError(f"{card['at']!r} has no time zone", field="practice.card.at")
+        if card.get("rubric") is not None:  # graded by it at completion: refused now if bad
+            rubric_from(card["rubric"], "practice.card.rubric: ")
         trainee = practice.get("agent")
         if trainee is not None:
             self.views.known_agent(trainee)
