@@ -420,19 +420,21 @@ def push_calls(
                      f"call {call['call_id']}: card {card['id']} to {card['client']}"))  # fmt: skip
     # the calls as they are now (a call placed by an earlier push may have ended)
     views = scores(calls, host, key, wait)
+    grades = [(v.get("practice") or {}).get("score") or {} for v in views]
     rows = [
         {"call_id": v["call_id"], "card": c["id"], "client": c["client"], "status": v["status"],
-         "score": ((v.get("practice") or {}).get("score") or {}).get("score")}
-        for v, c in zip(views, cards["cards"], strict=True)
+         "score": g.get("score"), "passed": g.get("passed")}
+        for v, c, g in zip(views, cards["cards"], grades, strict=True)
     ]  # fmt: skip
     if as_json:
         typer.echo(json.dumps(views if wait else rows, indent=2, ensure_ascii=False))
         return
     print_table(
         "Practice calls",
-        ["call", "card", "client", "status", "score"],
+        ["call", "card", "client", "status", "score", "passed"],
         [[r["call_id"], r["card"], r["client"], r["status"],
-          "" if r["score"] is None else f"{100 * r['score']:.0f}%"] for r in rows],
+          "" if r["score"] is None else f"{100 * r['score']:.0f}%",
+          "" if r["passed"] is None else "yes" if r["passed"] else "no"] for r in rows],
     )  # fmt: skip
 
 
