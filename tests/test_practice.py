@@ -13,15 +13,17 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from callsim.core.client import ClientBook
 from callsim.core.contact import ContactBook
 from callsim.core.inbound import InboundFlow
+from callsim.core.practice import Ask, caller_reply, expected_action
 from callsim.practice import coverage, practice_set
 from callsim.practice.audio import voice_of
-from callsim.practice.grade import expected_action, grade_one
+from callsim.practice.grade import grade_one
 from callsim.practice.handout import render
 from callsim.scenario import load_scenario
 from callsim.scenario.centre import clients
@@ -186,7 +188,8 @@ def _answers_for(cards: list[dict], right: bool) -> list[dict[str, str]]:
         action = expected_action(c)
         rows.append({
             "card": c["id"],
-            "greeting": e["greeting"] if right else "Hello?",
+            "greeting": f"{e['greeting']} {(e.get('recording') or {}).get('say', '')}".strip()
+            if right else "Hello?",
             "action": action if right else ("note" if action != "note" else "forward"),
             "forward_target": e["forward"]["tried"][0] if e.get("forward") else "",
             "callback_number": c["screen_pop"]["caller_number"] if right else c["callback"],
@@ -199,7 +202,8 @@ def test_a_drill_in_a_pseudo_terminal_scores_and_explains() -> None:
     cards = practice_set(scenario, count=3, seed=4, difficulty="hard")["cards"]
     typed = []
     for a, c in zip(_answers_for(cards, True), cards, strict=True):
-        typed += [a["greeting"], a["action"]]
+        # the greeting, then two questions to the caller and an empty line (done)
+        typed += [a["greeting"], "May I have your name?", "And your number?", "", a["action"]]
         if a["action"] == "forward":
             typed.append(a["forward_target"])
         if c["expected"]["note_fields"]:  # a note, or a forward nobody took
@@ -207,12 +211,20 @@ def test_a_drill_in_a_pseudo_terminal_scores_and_explains() -> None:
     typed[0] = "Good morning"  # the first greeting without the client's name: one mistake
     shown = drill_in_a_terminal(["--count", "3", "--seed", "4", "--difficulty", "hard"], typed)
     text = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # no colours
+    flat = " ".join(text.replace("\r\n", "\n").split())
     assert "Call 1 of 3" in text
-    assert cards[0]["says"][:40] in text.replace("\r\n", "\n").replace("\n", " ")
-    assert "wrong greeting: Greet with the client's name" in text
+    assert cards[0]["says"][:40] in flat
+    assert f'Caller: "{caller_reply(cards[0], Ask.NAME)}"' in flat  # the caller answers
+    assert "wrong greeting (weight 1): Greet with the client's name" in flat
     assert "Your drill" in text
-    first = grade_one(cards[0], {**_answers_for(cards, True)[0], "greeting": "Good morning"})
-    total = (first["score"] + 2) / 3  # the other two calls answered right
+    said = {"said": ["May I have your name?", "And your number?"], "asked": ["name", "number"]}
+    grades = [grade_one(c, {**a, **said}) for a, c in zip(_answers_for(cards, True), cards,
+                                                          strict=True)]  # fmt: skip
+    first = grade_one(
+        cards[0], {**_answers_for(cards, True)[0], **said, "greeting": "Good morning"}
+    )
+    assert first["score"] < grades[0]["score"]
+    total = (first["score"] + grades[1]["score"] + grades[2]["score"]) / 3
     assert f"Score: {100 * total:.0f}%" in text
 
 
@@ -236,12 +248,12 @@ def test_grading_a_class_from_a_csv(tmp_path: Path) -> None:
     assert graded["trainees"]["bo"] < 0.5
     assert graded["answers"] == 2 * len(cards)
     bo = [g for g in graded["graded"] if g["trainee"] == "bo"]
-    assert all(not g["parts"]["action"]["ok"] for g in bo)
-    assert all(g["parts"]["action"]["explain"].startswith("The handling is") for g in bo)
-    trap = [g for g in bo if "callback_number" in g["parts"]
+    assert all(not g["parts"]["treatment"]["ok"] for g in bo)
+    assert all(g["parts"]["treatment"]["why"].startswith("The handling is") for g in bo)
+    trap = [g for g in bo if "callback_guard" in g["parts"]
             and any(t["trap"] == "callback_is_client_number" for t in
                     next(c for c in cards if c["id"] == g["card"])["traps"])]  # fmt: skip
-    assert all("the client's own number" in g["parts"]["callback_number"]["explain"]
+    assert all("the client's own number" in g["parts"]["callback_guard"]["why"]
                for g in trap)  # fmt: skip
     for name in ("grades.csv", "grades.json", "scores.png"):
         assert (tmp_path / "grades" / name).stat().st_size > 0
@@ -306,6 +318,15 @@ def test_audio_without_espeak_is_a_clear_error(tmp_path: Path) -> None:
     assert "--audio: espeak-ng is not installed (apt-get install espeak-ng)" in run.stderr
 
 
+def say_it_right(s: Any, key: str, call_id: int, card: dict[str, Any]) -> None:
+    """The trainee talks to the caller as the rubric wants: the greeting with the
+    recording line the client asks for, the caller's name asked, a VIP named."""
+    recording = card["expected"].get("recording") or {}
+    greeting = f"{card['expected']['greeting']} {recording.get('say', '')}".strip()
+    for line in (greeting, "May I have your name?", f"Thank you, {card['caller']['name']}."):
+        s.ok("POST", f"/v1/calls/{call_id}/practice/say", key, json={"text": line})
+
+
 @pytest.mark.slow
 @pytest.mark.live
 def test_practice_calls_pushed_to_a_live_desk_are_scored_by_the_service(tmp_path: Path) -> None:
@@ -338,7 +359,8 @@ def test_practice_calls_pushed_to_a_live_desk_are_scored_by_the_service(tmp_path
             assert call["instruction"]["messages"] == card["expected"]["messages"]
             req = card["request"]
             right = k != 1  # the second call is handled without its callback number
-            body = {"note": "Caller wants a plumber", **({"employee": req["employee"]} if
+            say_it_right(s, trainee, row["call_id"], card)
+            body = {"note": f"{card['caller']['name']} wants a plumber", **({"employee": req["employee"]} if
                     req.get("employee") else {}), **({"faq": req["faq"]} if req.get("faq") else {})}  # fmt: skip
             if right:
                 body["callback_number"] = card["screen_pop"]["caller_number"]
@@ -353,9 +375,11 @@ def test_practice_calls_pushed_to_a_live_desk_are_scored_by_the_service(tmp_path
                 continue
             score = view["practice"]["score"]
             assert score["card"] == card["id"]
-            assert score["parts"]["handling"]["ok"], score
+            assert score["parts"]["treatment"]["ok"], score
             if k == 1 and card["expected"]["note_fields"]:
-                assert not score["parts"]["callback_number"]["ok"]
+                assert not score["parts"]["callback_guard"]["ok"]
+                assert score["compliance_failed"] == ["callback_guard"]
+                assert not score["passed"]
                 assert score["score"] < 1
             else:
                 assert score["score"] == 1.0, score

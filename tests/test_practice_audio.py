@@ -41,9 +41,9 @@ def test_the_text_given_to_espeak_speaks_each_digit_of_the_callback_number(
     assert {c["caller"]["speech"] for c in cards} >= {"plain", "gives the number in pieces"}
     given: list[list[str]] = []
 
-    def run(argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+    def run(argv: list[str], **_: Any) -> subprocess.CompletedProcess[bytes]:
         given.append(argv)
-        return subprocess.CompletedProcess(argv, 0, "", "")
+        return subprocess.CompletedProcess(argv, 0, b"", b"")
 
     monkeypatch.setattr(audio_module.shutil, "which", lambda _: "/usr/bin/espeak-ng")
     monkeypatch.setattr(audio_module.subprocess, "run", run)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,9 +46,15 @@ def test_cards_say_the_recording_announcement_or_the_ban() -> None:
     md = render(recorded, "md")
     key = md[md.index("## Trainer's key") :]
     assert f'- Recording: say "{ANNOUNCEMENT}"' in key
-    assert "Recorded." in md[: md.index("## Trainer's key")]
+    sheet = md[: md.index("## Trainer's key")]
+    assert f'Recorded: say "{ANNOUNCEMENT}"' in sheet  # the recording line, as the desk
+    times = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d( \(UTC[+-]\d\d:\d\d\))?", sheet)
+    assert times
+    assert all(times), times  # every time with its zone
+    assert "Instruction: take a note" in sheet or "Instruction: forward to" in sheet
     assert "Recording: Fjord Dental Clinic forbids recording" in render(banned, "md")
     assert "forbids recording" in render(banned, "html")
+    assert "Recording forbidden: do not announce one." in render(banned, "md")
     for found, shown in ((recorded, ANNOUNCEMENT), (banned, "forbidden by the client")):
         buffer = io.StringIO()
         show_call(Console(file=buffer, width=200), found["cards"][0], 1, 1)

@@ -84,7 +84,7 @@ def test_the_drill_panel_wraps_the_callers_words_and_never_cuts_them(width: int)
 def test_a_drill_in_a_wide_or_narrow_terminal_shows_the_callback_number(columns: str) -> None:
     """``practice drill S --count 1 --seed 3 --difficulty hard`` in a pseudo-terminal."""
     [card] = practice_set(load_scenario(SCENARIO), count=1, seed=3, difficulty="hard")["cards"]
-    typed = ["Hello", "reject"]  # one wrong action ends the card's questions
+    typed = ["Hello", "", "reject"]  # no question; one wrong action ends the card
     text = drill_in_a_terminal(["--count", "1", "--seed", "3", "--difficulty", "hard"], typed,
                                columns)  # fmt: skip
     panel = text[: text.index("Your greeting")]
@@ -100,18 +100,18 @@ def test_the_drill_shows_the_instruction_and_answers_for_the_target_dialled() ->
     [card] = practice_set(load_scenario(SCENARIO), count=1, seed=5,
                           client="Fjord Dental Clinic")["cards"]  # fmt: skip
     assert card["forward_answers"] == {"+47 9010 00 01": True}
-    typed = ["Hello Fjord Dental Clinic", "forward", "+47 9010 00 02", "+4790000000"]
+    typed = ["Hello Fjord Dental Clinic", "", "forward", "+47 9010 00 02", "+4790000000"]
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", drill_in_a_terminal(args, typed, "120"))
     assert "Instruction: forward to +47 9010 00 01, then +47 9010 00 02; if nobody takes it" in text
     assert "+47 9010 00 02 does not answer" in text
     assert "takes the call" not in text
     assert "Callback number" in text
-    assert "wrong forward_target: Target 1 is +47 9010 00 01" in text
+    assert "wrong forward_order (weight 1): Target 1 is +47 9010 00 01" in text
     other = drill_in_a_terminal(
-        args, ["Hello Fjord Dental Clinic", "forward", "+4712345678", "+4790000000"]
+        args, ["Hello Fjord Dental Clinic", "", "forward", "+4712345678", "+4790000000"]
     )
     assert "+4712345678 is not a forward target of this call: nobody takes it" in other
-    right = drill_in_a_terminal(args, ["Hello Fjord Dental Clinic", "forward", "+4790100001"])
+    right = drill_in_a_terminal(args, ["Hello Fjord Dental Clinic", "", "forward", "+4790100001"])
     assert "+47 9010 00 01 takes the call" in right
     assert "Callback number" not in right
 

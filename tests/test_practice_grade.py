@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from callsim.core.practice import expected_action
 from callsim.practice import practice_set
 from callsim.practice.cards import cards_hash
-from callsim.practice.grade import expected_action, grade_class, read_answers
+from callsim.practice.grade import grade_class, read_answers
 from callsim.practice.handout import render
 from callsim.scenario import load_scenario
 

@@ -61,7 +61,7 @@ def test_a_database_of_the_first_release_is_upgraded_keeping_its_calls(tmp_path:
             None,
         )
         head = MigrationContext.configure(store.conn).get_current_revision()
-        assert head == "0005"
+        assert head == "0006"
     finally:
         store.close()
 

@@ -38,7 +38,7 @@ from starlette.routing import Match
 from callsim.api.gate import KEEP_ALIVE_S, Gate, Protocol
 from callsim.api.http import ERRORS, Json, error_body
 from callsim.api.keys import create_key, ensure_admin_key
-from callsim.api.routes import agents, calls, desk, service, stats
+from callsim.api.routes import agents, calls, desk, practice, service, stats
 from callsim.errors import CallsimError, InputError
 from callsim.live.service import Service
 from callsim.scenario import load_scenario
@@ -47,7 +47,7 @@ from callsim.store import Store, hash_key
 ADMIN_KEY_ENV = "CALLSIM_ADMIN_KEY"
 MAX_SPEEDUP = 10_000.0
 SHUTDOWN_S = 10  # SIGTERM to exit, at most: then requests still open are cut
-ROUTERS = (service.router, calls.router, agents.router, desk.router, stats.router)
+ROUTERS = (service.router, calls.router, agents.router, desk.router, stats.router, practice.router)
 
 
 def create_app(

@@ -7,9 +7,10 @@
   on the calls it handles, and on contacts and tickets;
 - ``client`` (bound to one client): reads only its own calls, notes, tickets, statistics;
 - ``trainer``: places practice calls and plays their callers (hang up, callback), reads
-  them (state, score, note, decisions; no screen pop or tickets: a card's number may be
-  a real caller's), registers practice callers (a number's contact:
-  id and numbers only) and reads the client cards the cards' key is written from.
+  them (state, score, note, decisions, the conversation; no screen pop or tickets: a
+  card's number may be a real caller's), registers practice callers (a number's contact:
+  id and numbers only), reads the client cards the cards' key is written from and the
+  trainees' scored practice calls.
 
 ``TABLE`` is every endpoint x role: what the routes' checks (``callsim.api.access``) do,
 written down once; docs/live.md shows it (``markdown``) and tests/test_roles.py calls
@@ -61,6 +62,7 @@ _STATS = _row(Y, Y, 403, 403, NOTES["client"], NOTES["client"], 403, 403)
 _CLIENT_CARD = _row(Y, Y, Y, Y, Y, 403, Y, Y)
 _OWN = (NOTES["agent"],) * 2 + (NOTES["client"],) * 2
 _EVENTS = _row(Y, Y, *_OWN, 403, 403)
+_PRACTICE_CALL = _row(Y, Y, Y, 403, 403, 403, Y, 403)  # the trainee's, and its trainer's
 
 TABLE: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/healthz"): _ALL,  # no key needed
@@ -106,6 +108,11 @@ TABLE: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/stats/intervals"): _STATS,
     ("GET", "/v1/stats/fcr"): _STATS,
     ("GET", "/v1/events"): _EVENTS,
+    ("GET", "/v1/calls/{call_id}/practice/lines"): _PRACTICE_CALL,
+    ("POST", "/v1/calls/{call_id}/practice/say"): _TAKE_OVER,
+    ("GET", "/v1/calls/{call_id}/practice/audio"): _PRACTICE_CALL,
+    ("GET", "/v1/practice/results"): _row(Y, Y, *(NOTES["agent"],) * 2, 403, 403, Y, Y),
+    ("GET", "/v1/practice/class"): _row(Y, Y, 403, 403, 403, 403, Y, Y),
 }
 """(method, OpenAPI path) -> one cell per column: ``yes`` (perhaps with what is seen) or
 the status that refuses it. Without a valid key every endpoint but ``/healthz`` is 401."""

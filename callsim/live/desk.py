@@ -20,9 +20,11 @@ from callsim.core import (
     TicketBook,
     instruction_for,
 )
+from callsim.core.practice import Ask, asks_of, caller_reply
 from callsim.core.ticket import Ticket
 from callsim.errors import (
     InputError,
+    InvalidEventError,
     NotFoundError,
     PolicyError,
     UnknownClientError,
@@ -34,6 +36,7 @@ from callsim.live.codec import contact_fields, dumps, jsonable, ticket_view
 from callsim.live.commit import Batch, UnitOfWork
 from callsim.live.events import EventStream
 from callsim.live.ledger import OpenCall
+from callsim.store import practice as practice_store
 from callsim.store import tables
 
 
@@ -62,6 +65,7 @@ class Desk:
         self.calls = calls  # the open calls (the ledger's)
         self._client_by_name = {c.name: c for c in clients.clients.values()}
         self._counters: dict[str, int] = {}  # next ids of notes (max + 1 on first use)
+        self._talk: dict[int, list[dict[str, Any]]] = {}  # practice calls' conversations
 
     def client_names(self) -> list[str]:
         return list(self._client_by_name)
@@ -342,3 +346,71 @@ class Desk:
         directory = self._client(name).employees
         found = directory.search(text, limit) if text.strip() else directory.employees[:limit]
         return [jsonable(e) for e in found]
+
+    # -- practice calls: the caller who talks, the trainee's scored calls -----------------
+
+    def practice_call(self, call_id: int) -> tuple[OpenCall, Mapping[str, Any]]:
+        """An open practice call and its card (409 for any other call)."""
+        call = self.calls.get(call_id)
+        if call is None or call.practice is None:
+            raise InvalidEventError(f"call {call_id} is no open practice call")
+        return call, call.practice
+
+    def practice_lines(self, call_id: int) -> list[dict[str, Any]]:
+        """A practice call's conversation so far: the caller's first words (line 0),
+        then each line the trainee said and the caller's answers to it."""
+        _, card = self.practice_call(call_id)
+        lines = self._talk.get(call_id)
+        if lines is None:
+            for ended in [k for k in self._talk if k not in self.calls]:
+                del self._talk[ended]  # hung up or transferred: never scored
+            first = {"line": 0, "who": "caller", "text": card["says"], "ask": None}
+            lines = self._talk[call_id] = [first]
+        return lines
+
+    def practice_say(self, call_id: int, text: str) -> list[dict[str, Any]]:
+        """The trainee says ``text`` to a practice call's caller (talking only): the
+        caller answers each thing it asks for from the card (``caller_reply``). The new
+        lines: the trainee's, then the caller's."""
+        call, card = self.practice_call(call_id)
+        if call.row["status"] != "talking":
+            raise InvalidEventError(f"call {call_id} is {call.row['status']}, not talking")
+        if not text.strip():
+            raise InputError("say something to the caller", field="text")
+        lines = self.practice_lines(call_id)
+        asks = asks_of(text)
+        new = [{"line": len(lines), "who": "trainee", "text": text.strip(),
+                "ask": [a.value for a in asks]}]  # fmt: skip
+        if asks or len(lines) > 1:  # the first line is the greeting: the caller has spoken
+            answered: list[Ask | None] = [*asks] or [None]  # None: not understood
+            for ask in answered:
+                mine = [x for x in lines if x["who"] == "trainee"]
+                before = sum(ask.value in x["ask"] for x in mine) if ask else 0
+                reply = caller_reply(card, ask, before)
+                new.append({"line": len(lines) + len(new), "who": "caller", "text": reply,
+                            "ask": ask.value if ask else None})  # fmt: skip
+        lines += new
+        return new
+
+    def practice_talk(self, call_id: int) -> dict[str, list[str]]:
+        """What the trainee said to a practice call's caller (the first line their
+        greeting) and what they asked for: for the grade (``score_handling``)."""
+        mine = [x for x in self._talk.get(call_id, []) if x["who"] == "trainee"]
+        return {"said": [x["text"] for x in mine], "asked": [a for x in mine for a in x["ask"]]}
+
+    def practice_scored(self, batch: Batch, call: OpenCall, score: Mapping[str, Any]) -> None:
+        """Stage the trainee's scored practice call (its grade and conversation) into
+        their history, at the centre's calendar time (the class's sessions are its days);
+        the conversation is done with."""
+        lines = self._talk.pop(call.id, [])
+        at = self.clock.unix(self.clock.now())
+        batch.extra.append(
+            (tables.practice_results,
+             [practice_store.row(call.id, call.row["agent"] or "", score, lines, at)], True)
+        )  # fmt: skip
+
+    def practice_results(
+        self, agent: str | None, after: int = 0, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Scored practice calls (of ``agent``, or everyone's), by call id."""
+        return practice_store.results(self.uow.reader().store, agent, after, limit)

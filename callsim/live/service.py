@@ -65,7 +65,7 @@ from callsim.core import (
     check_callback,
     writes_note,
 )
-from callsim.core.practice import score_handling
+from callsim.core.practice import rubric_from, score_handling
 from callsim.errors import InputError, InvalidEventError, PolicyError, RoutingError
 from callsim.live.clock import Clock, LagProbe
 from callsim.live.codec import contact_from, dumps, json_bytes, jsonable, record_of, ticket_from
@@ -366,6 +366,8 @@ class Service:
                              field="practice.card.at") from None  # fmt: skip
         if dated.tzinfo is None:
             raise InputError(f"{card['at']!r} has no time zone", field="practice.card.at")
+        if card.get("rubric") is not None:  # graded by it at completion: refused now if bad
+            rubric_from(card["rubric"], "practice.card.rubric: ")
         trainee = practice.get("agent")
         if trainee is not None:
             self.views.known_agent(trainee)
@@ -477,7 +479,9 @@ class Service:
         self.ledger.set(batch, call, policy_result=result.value)
         if call.practice is not None:
             score = score_handling(call.practice, result=result.value, employee=employee,
-                                   note=note, callback_number=callback_number)  # fmt: skip
+                                   note=note, callback_number=callback_number,
+                                   **self.desk.practice_talk(call.id))  # fmt: skip
+            self.desk.practice_scored(batch, call, score)  # the trainee's history
             stored = json.loads(call.row["practice"])
             self.ledger.set(batch, call, practice=dumps({**stored, "score": score}))
             self.events.emit(batch, "practice_scored", self.now(), call_id=call.id,

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from callsim.core.practice import digit_groups
 from callsim.errors import InputError
-from callsim.practice.cards import digit_groups
 
 VOICES = ("en-gb", "en-us", "en-gb-scotland", "en-029")
 VARIANTS = ("m1", "m3", "m7", "f2", "f3", "f4")
@@ -55,17 +55,30 @@ def voice_of(card: dict[str, Any]) -> tuple[str, int, int]:
     return voice, SPEED.get(caller["speech"], 165), 30 + h[2] % 40
 
 
-def speak(
-    cards: Sequence[dict[str, Any]], folder: Path, done: Callable[[], None] | None = None
-) -> list[Path]:
-    """``folder/call-<id>.wav`` for each card: what the caller says (``done`` is called
-    after each file)."""
+def say(card: dict[str, Any], text: str) -> bytes:
+    """A WAV of the card's caller saying ``text`` (their voice, speed and pitch)."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise InputError(
             "espeak-ng is not installed (apt-get install espeak-ng); it speaks the callers",
             field="audio",
         )
+    voice, speed, pitch = voice_of(card)
+    ran = subprocess.run(
+        [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", "--", spoken(text)],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    if ran.returncode != 0:
+        problem = ran.stderr.decode(errors="replace").strip()
+        raise InputError(f"espeak-ng failed on card {card['id']}: {problem}", field="audio")
+    return ran.stdout
+
+
+def speak(
+    cards: Sequence[dict[str, Any]], folder: Path, done: Callable[[], None] | None = None
+) -> list[Path]:
+    """``folder/call-<id>.wav`` for each card: what the caller says (``done`` is called
+    after each file)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -73,16 +86,13 @@ def speak(
                          field="audio") from exc  # fmt: skip
     written = []
     for card in cards:
-        voice, speed, pitch = voice_of(card)
         path = folder / f"call-{card['id']}.wav"
-        ran = subprocess.run(
-            [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), "--",
-             spoken(card["says"])],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        if ran.returncode != 0:
-            raise InputError(f"espeak-ng failed on card {card['id']}: {ran.stderr.strip()}",
-                             field="audio")  # fmt: skip
+        wav = say(card, card["says"])
+        try:
+            path.write_bytes(wav)
+        except OSError as exc:
+            raise InputError(f"cannot write {str(path)!r} ({exc.strerror or exc})",
+                             field="audio") from exc  # fmt: skip
         written.append(path)
         if done is not None:
             done()

@@ -29,6 +29,7 @@ from callsim.core import Instruction, Treatment, TreatmentKind, instruction_for
 from callsim.core.client import Client, RecordingMode, check_callback
 from callsim.core.contact import Category, Contact, screen_pop
 from callsim.core.inbound import PolicyResult, carry_out, chosen_treatment, writes_note
+from callsim.core.practice import digit_groups, spelling, wants
 from callsim.errors import InputError, PolicyError
 from callsim.scenario.centre import centre_zone
 from callsim.scenario.centre import client as build_client
@@ -301,50 +302,12 @@ def _persona(rng: random.Random, traps: list[str]) -> dict[str, Any]:
     return persona
 
 
-# ITU country codes of two digits (1 and 7 are one digit; all others are three)
-_CC2 = frozenset({20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49,
-                  51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84,
-                  86, 90, 91, 92, 93, 94, 95, 98})  # fmt: skip
-
-
-def digit_groups(number: str) -> list[str]:
-    """A phone number in the groups a person says it in: the country code, then the
-    groups it is written in (``+47 21 50 22 94``), a group of more than four digits, or a
-    number written without spaces, in threes with the last four as two pairs
-    (``+4795431487`` is ``+47 954 31 487``: never a single digit left at the end)."""
-    parts = number.split()
-    groups: list[str] = []
-    first = "".join(ch for ch in parts[0] if ch.isdigit()) if parts else ""
-    if parts and parts[0].startswith("+") and first:
-        cc = 1 if first[0] in "17" else 2 if int(first[:2]) in _CC2 else 3
-        groups.append("+" + first[:cc])
-        parts[0] = first[cc:]
-    for part in parts:
-        digits = "".join(ch for ch in part if ch.isdigit())
-        while len(digits) > 4:
-            take = 2 if len(digits) == 5 else 3  # 5 digits: 2 + 3, never 4 + 1
-            groups.append(digits[:take])
-            digits = digits[take:]
-        if len(digits) == 4 and len(part) > 4:
-            groups += [digits[:2], digits[2:]]
-        elif digits:
-            groups.append(digits)
-    return groups
-
-
 def _says(card: dict[str, Any]) -> str:
     caller, req = card["caller"], card["request"]
     name = caller["name"]
     if caller["speech"] == "spells their name":
-        name += " (" + "-".join(caller["name"].split()[-1].upper()) + ")"
-    if req.get("advertising"):
-        want = "I'm calling about a great offer on advertising for your business."
-    elif req.get("employee"):
-        want = f"Could I speak to {req['employee']}, please?"
-    elif req.get("faq"):
-        want = f"I have a question about {req['faq'][-1].lower()}."
-    else:
-        want = "I'd like to leave a message, please."
+        name += f" ({spelling(name)})"
+    want = wants(req)
     number = card["callback"]
     if caller["speech"] == "gives the number in pieces":
         number = " ... ".join(digit_groups(number))
@@ -522,9 +485,12 @@ def practice_set(
     seed: int = 1,
     difficulty: str = "normal",
     client: str | None = None,
+    branches: Sequence[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A set of cards: every reachable branch of every client first (the default set,
-    when ``count`` is None), then random branches up to ``count``."""
+    when ``count`` is None), then random branches up to ``count``; or one card for each
+    (client, branch) of ``branches``, in their order (a trainee's next set; a branch the
+    policy no longer has is left out)."""
     if difficulty not in DIFFICULTIES:
         raise InputError(f"{difficulty!r} is not one of {', '.join(DIFFICULTIES)}",
                          field="difficulty")  # fmt: skip
@@ -538,7 +504,9 @@ def practice_set(
     times = {c.client.name: _times(c, around) for c in clients}
     pairs = [(c, b) for c in clients for b in c.branches]
     order = pairs if count is None else pairs[:]
-    if count is not None:
+    if branches is not None:
+        order = [p for want in branches for p in pairs if (p[0].client.name, p[1].key) == want]
+    elif count is not None:
         rng.shuffle(order)
         while len(order) < count:
             order.append(rng.choice(pairs))

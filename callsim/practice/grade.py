@@ -2,8 +2,10 @@
 
 An answer gives, per card: the greeting the trainee said, the action (``note``,
 ``forward`` or ``reject``), the first forward target when forwarding, and the callback
-number written in the note. Each part is graded only where the card asks for it, and
-each mistake is explained from the card's reason.
+number written in the note; optionally what else they said (``said``) and what they
+asked the caller (``asked``). The rubric (``callsim.core.practice.grade``, the desk's
+grading too) grades each criterion the card has and the answer shows, and explains each
+mistake from the card's reason.
 
 Answers come as CSV as people save it: comma-, semicolon- or tab-separated (the header
 says which), with or without Excel's byte-order mark, card ``1`` for card ``0001``. A
@@ -15,25 +17,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from callsim.core.client import normalise_number, same_number
+from callsim.core.client import same_number
+from callsim.core.practice import Rubric, grade
 from callsim.errors import InputError
 from callsim.practice.cards import cards_hash
 
 ACTIONS = ("note", "forward", "reject")
 COLUMNS = ("trainee", "card", "greeting", "action", "forward_target", "callback_number")
 OPTIONAL = ("cards_hash",)  # the set the answers were taken on (from the trainee sheet)
+SAID = ("said", "asked")  # what else the trainee said, what they asked ("|" between)
+HANDLING = ("greeting", "action", "forward_target", "callback_number")
 DELIMITERS = (",", ";", "\t")
 MAX_ROWS = 1_000_000
-
-
-def expected_action(card: Mapping[str, Any]) -> str:
-    e = card["expected"]
-    if e["result"] == "blocked":
-        return "reject"
-    return "forward" if e["treatment"]["kind"] == "forward" else "note"
 
 
 def forward_walk(card: Mapping[str, Any], first: str) -> list[tuple[str, bool]] | None:
@@ -54,50 +52,26 @@ def forward_walk(card: Mapping[str, Any], first: str) -> list[tuple[str, bool]] 
     return walked
 
 
-def _words(text: str) -> list[str]:
-    return "".join(c if c.isalnum() else " " for c in text.casefold()).split()
+def handling_of(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """What an answer row (or the drill) shows of the handling, for the rubric: the
+    greeting, action, forward target and callback number; what else the trainee said and
+    what they asked the caller (``said``, ``asked``: lists, or text split at ``|``) when
+    the answer has them."""
+    out: dict[str, Any] = {k: answer.get(k) or "" for k in HANDLING}
+    for k in ("said", "asked"):
+        value = answer.get(k)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split("|") if v.strip()]
+        if value is not None:
+            out[k] = list(value)
+    return out
 
 
-def grade_one(card: Mapping[str, Any], answer: Mapping[str, str]) -> dict[str, Any]:
-    """One card's parts: ok or the mistake with its explanation."""
-    e = card["expected"]
-    parts: dict[str, dict[str, Any]] = {}
-    said = answer.get("greeting", "")
-    client = _words(card["client"])
-    ok = bool(said.strip()) and all(w in _words(said) for w in client)
-    parts["greeting"] = {"ok": ok, "expected": e["greeting"], "given": said}
-    if not ok:
-        parts["greeting"]["explain"] = f'Greet with the client\'s name: "{e["greeting"]}"'
-    action = answer.get("action", "").strip().lower()
-    want = expected_action(card)
-    parts["action"] = {"ok": action == want, "expected": want, "given": action}
-    if action != want:
-        parts["action"]["explain"] = f"The handling is {want}: {e.get('reason', '')}"
-    if want == "forward":
-        first = e["forward"]["tried"][0]
-        given = answer.get("forward_target", "")
-        good = same_number(given, first)
-        parts["forward_target"] = {"ok": good, "expected": first, "given": given}
-        if not good:
-            parts["forward_target"]["explain"] = f"Target 1 is {first}; forward there first."
-    if e.get("note_fields"):
-        number = card["screen_pop"]["caller_number"]
-        given = answer.get("callback_number", "")
-        good = same_number(given, number)
-        parts["callback_number"] = {"ok": good, "expected": number, "given": given}
-        if not good:
-            own = {normalise_number(n) for n in (card["dialled"], card.get("callback", ""))}
-            trap = any(t["trap"] == "callback_is_client_number" for t in card["traps"])
-            if not normalise_number(given):
-                why = f"Write the caller's number as callback number: {number}."
-            elif trap and normalise_number(given) in own:
-                why = f"{given} is the client's own number: ask for the caller's ({number})."
-            else:
-                why = f"The caller's number is {number}, not {given}."
-            parts["callback_number"]["explain"] = why
-    score = sum(p["ok"] for p in parts.values()) / len(parts)
-    return {"card": card["id"], "client": card["client"], "branch": card["branch"],
-            "score": round(score, 4), "parts": parts}  # fmt: skip
+def grade_one(
+    card: Mapping[str, Any], answer: Mapping[str, Any], rubric: Rubric | None = None
+) -> dict[str, Any]:
+    """One card's grade by the rubric (``callsim.core.practice.grade``: the desk's too)."""
+    return grade(card, handling_of(answer), rubric)
 
 
 def _column(name: str) -> str:
@@ -116,7 +90,7 @@ def read_answers(text: str, where: str) -> list[dict[str, str]]:
     ``cards_hash`` when the sheet gave it; the delimiter is the header's."""
     text = text.removeprefix("\ufeff")  # Excel's "CSV UTF-8" starts with a byte-order mark
     header = text.split("\n", 1)[0]
-    known = set(COLUMNS) | set(OPTIONAL)
+    known = set(COLUMNS) | set(OPTIONAL) | set(SAID)
     delimiter = max(DELIMITERS, key=lambda d: sum(_column(h) in known for h in header.split(d)))
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     reader.fieldnames = [_column(f) for f in reader.fieldnames or []]
@@ -137,17 +111,23 @@ def read_answers(text: str, where: str) -> list[dict[str, str]]:
                 f"{where}: line {i}: action {action!r} is not one of {', '.join(ACTIONS)}",
                 field="answers",
             )
+        said = [k for k in SAID if k in reader.fieldnames]  # absent: not graded
         rows.append(
-            {k: (row.get(k) or "").strip() for k in (*COLUMNS, *OPTIONAL)} | {"line": str(i)}
+            {k: (row.get(k) or "").strip() for k in (*COLUMNS, *OPTIONAL, *said)} | {"line": str(i)}
         )
     return rows
 
 
 def grade_class(
-    cards: Iterable[Mapping[str, Any]], answers: list[dict[str, str]], where: str
+    cards: Iterable[Mapping[str, Any]],
+    answers: list[dict[str, str]],
+    where: str,
+    rubric: Rubric | None = None,
 ) -> dict[str, Any]:
-    """Every answer graded; per trainee and per client scores; by branch kind. Answers
-    that name another set (``cards_hash``) are refused."""
+    """Every answer graded by ``rubric``; per trainee, client, branch kind and criterion
+    the mean score (a criterion's: the share of the calls having it that got it right);
+    and how many calls passed. Answers that name another set (``cards_hash``) are
+    refused."""
     cards = list(cards)
     mine = cards_hash(cards)
     for a in answers:
@@ -165,23 +145,16 @@ def grade_class(
         if card is None:
             raise InputError(f"{where}: line {a['line']}: no card {a['card']!r} in the set",
                              field="answers")  # fmt: skip
-        graded.append({"trainee": a["trainee"] or "trainee", **grade_one(card, a)})
-
-    def mean(rows: list[dict[str, Any]]) -> float:
-        return round(sum(r["score"] for r in rows) / len(rows), 4) if rows else 0.0
-
-    def by(key: Any) -> dict[str, float]:
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for g in graded:
-            groups.setdefault(key(g), []).append(g)
-        return {k: mean(v) for k, v in sorted(groups.items())}
+        graded.append({"trainee": a["trainee"] or "trainee", **grade_one(card, a, rubric)})
 
     return {
         "answers": len(graded),
-        "score": mean(graded),
-        "trainees": by(lambda g: g["trainee"]),
-        "clients": by(lambda g: g["client"]),
-        "branches": by(lambda g: branch_kind(g["branch"])),
+        "score": mean_score(graded),
+        "trainees": scores_by(graded, lambda g: g["trainee"]),
+        "clients": scores_by(graded, lambda g: g["client"]),
+        "branches": scores_by(graded, lambda g: branch_kind(g["branch"])),
+        "criteria": criteria_scores(graded),
+        "passed": sum(g["passed"] for g in graded),
         "graded": graded,
     }
 
@@ -196,3 +169,27 @@ def branch_kind(branch: str) -> str:
                 "FAQ" if what.startswith("FAQ") else "in hours")  # fmt: skip
     tail = "forward" if ": forward:" in branch else "note"
     return head if head == "advertising" else f"{head}, {tail}"
+
+
+def mean_score(graded: Sequence[Mapping[str, Any]]) -> float:
+    """The mean score of graded calls (0 for none)."""
+    return round(sum(g["score"] for g in graded) / len(graded), 4) if graded else 0.0
+
+
+def scores_by(
+    graded: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str]
+) -> dict[str, float]:
+    """The mean score of the graded calls per ``key`` of each, by key."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for g in graded:
+        groups.setdefault(key(g), []).append(g)
+    return {k: mean_score(v) for k, v in sorted(groups.items())}
+
+
+def criteria_scores(graded: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """Per criterion, the share of the graded calls having it that got it right."""
+    seen: dict[str, list[bool]] = {}
+    for g in graded:
+        for name, part in g["parts"].items():
+            seen.setdefault(name, []).append(bool(part["ok"]))
+    return {k: round(sum(v) / len(v), 4) for k, v in sorted(seen.items())}

@@ -63,8 +63,36 @@ def _recording(card: dict[str, Any]) -> str:
 
 
 def _pop_recording(card: dict[str, Any]) -> str:
+    """The recording line as the desk shows it: the announcement to say, or the ban."""
     mode = card["screen_pop"].get("recording")
-    return {"all": " Recorded.", "none": " Recording forbidden."}.get(mode or "", "")
+    if mode == "all":
+        say = (card["expected"].get("recording") or {}).get("say", "")
+        return f' Recorded: say "{say}"' if say else " Recorded."
+    return " Recording forbidden: do not announce one." if mode == "none" else ""
+
+
+def handling_text(t: dict[str, Any] | None) -> str:
+    """A treatment as the desk's instruction says it."""
+    if t is None:
+        return "the client's instruction"
+    info = f" ({t['info']})" if t.get("info") else ""
+    if t["kind"] == "forward":
+        return f"forward to {', then '.join(t['targets'])}; if nobody takes it, a note{info}"
+    return f"take a note{info}"
+
+
+def _when(card: dict[str, Any]) -> str:
+    """The call's day and time with its time zone (the client's local time)."""
+    offset = card["at"][19:] or "+00:00"
+    return f"{card['weekday']} {card['at'][:16].replace('T', ' ')} (UTC{offset})"
+
+
+def _sheet(card: dict[str, Any]) -> str:
+    """A call on the trainee sheet: when, dialled, the pop, the recording line and the
+    instruction as the desk shows them."""
+    return (f"{_when(card)}, dialled {card['dialled']}. Screen pop: {_pop(card)}."
+            f"{_pop_recording(card)} Instruction: "
+            f"{handling_text(card['screen_pop'].get('instruction'))}.")  # fmt: skip
 
 
 def _by_client(cards: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -100,9 +128,7 @@ def _markdown(practice: dict[str, Any]) -> str:
     for client, cards in _by_client(practice["cards"]):
         lines += [f"### {client}", ""]
         for c in cards:
-            lines += [f"**Call {c['id']}**: {c['weekday']} {c['at'][:16].replace('T', ' ')}, "
-                      f"dialled {c['dialled']}. Screen pop: {_pop(c)}.{_pop_recording(c)}",
-                      "",
+            lines += [f"**Call {c['id']}**: {_sheet(c)}", "",
                       f"> {c['says']}", ""]  # fmt: skip
     lines += ["## Trainer's key", ""]
     for client, cards in _by_client(practice["cards"]):
@@ -138,9 +164,8 @@ def _html(practice: dict[str, Any]) -> str:
         parts.append(f"<h3>{esc(client)}</h3>")
         for c in cards:
             parts.append(
-                f"<div class='card'><strong>Call {esc(c['id'])}</strong>: {esc(c['weekday'])} "
-                f"{esc(c['at'][:16].replace('T', ' '))}, dialled {esc(c['dialled'])}. Screen pop: "
-                f"{esc(_pop(c))}.{esc(_pop_recording(c))}<p class='says'>{esc(c['says'])}</p></div>"
+                f"<div class='card'><strong>Call {esc(c['id'])}</strong>: {esc(_sheet(c))}"
+                f"<p class='says'>{esc(c['says'])}</p></div>"
             )
     parts.append("<h2>Trainer's key</h2>")
     for client, cards in _by_client(practice["cards"]):

@@ -109,3 +109,16 @@ def scores(
         if all(v["status"] in ENDED for v in views) or time.monotonic() >= deadline:
             return views
         time.sleep(1.0)
+
+
+def desk_results(host: str, key: str) -> list[dict[str, Any]]:
+    """Every scored practice call the live service keeps (``GET /v1/practice/results``,
+    page by page)."""
+    api = _Api(host, key)
+    rows: list[dict[str, Any]] = []
+    while True:
+        page = api("GET", "/v1/practice/results", params={"after": rows[-1]["call_id"] if rows
+                                                          else 0, "limit": 5000})  # fmt: skip
+        rows += page
+        if len(page) < 5000:
+            return rows

@@ -222,8 +222,10 @@ def ceiling_plot(path: Path, found: Mapping[str, Any]) -> Path:
     return path
 
 
-def scores_by_branch(path: Path, scores: Mapping[str, float]) -> Path:
-    """A class's mean score per kind of policy branch, worst first."""
+def scores_by_branch(
+    path: Path, scores: Mapping[str, float], title: str = "Practice calls: scores by policy branch"
+) -> Path:
+    """A class's mean score per kind of policy branch (or per ``title``'s), worst first."""
     plt = _pyplot()
     items = sorted(scores.items(), key=lambda kv: kv[1])
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(items) + 1.5), constrained_layout=True)
@@ -232,7 +234,7 @@ def scores_by_branch(path: Path, scores: Mapping[str, float]) -> Path:
         ax.text(100 * v + 1, y, f"{100 * v:.0f}%", va="center", fontsize=9)
     ax.set_xlim(0, 110)
     ax.set_xlabel("mean score (%)")
-    ax.set_title("Practice calls: scores by policy branch")
+    ax.set_title(title)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

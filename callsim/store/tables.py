@@ -180,3 +180,17 @@ decisions = Table(
     Column("call", BigInteger, nullable=False, index=True),
     Column("data", Text, nullable=False),
 )
+
+practice_results = Table(
+    "practice_results",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # the practice call
+    Column("agent", String(200), nullable=False, index=True),  # the trainee
+    Column("client", String(200), nullable=False),
+    Column("card", String(20), nullable=False),
+    Column("branch", String(300), nullable=False),
+    Column("score", Float, nullable=False),  # the rubric's weighted share right, 0..1
+    Column("passed", Boolean, nullable=False),
+    Column("grade", Text, nullable=False),  # the grade and the conversation (JSON)
+    Column("at_unix", Float, nullable=False),  # wall clock, when it was scored
+)

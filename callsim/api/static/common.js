@@ -69,6 +69,12 @@ const callsim = {
                              : `Every call is recorded${kept}`;
   },
 
+  // a practice rubric's criterion in words
+  criteria: { greeting: "greeting", identification: "identification", treatment: "treatment",
+              forward_order: "forward order", note_fields: "note",
+              callback_guard: "callback number", recording: "recording announcement",
+              vip: "VIP handling" },
+
   show(node, visible) { node.classList.toggle("hidden", !visible); },
 
   alert(message) { document.getElementById("alert").textContent = message || ""; },

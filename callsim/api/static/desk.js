@@ -5,9 +5,11 @@
 const { api, el, fields, show, alert, fail, treatmentText, recordingText } = callsim;
 const $ = id => document.getElementById(id);
 const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
-               countdown: null, wrapTimer: null, polling: false, queues: [], tones: [] };
+               countdown: null, wrapTimer: null, polling: false, queues: [], tones: [],
+               lines: [] };  // a practice call's conversation
 const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
-                    "employees-card", "faq-card"];
+                    "employees-card", "faq-card", "talk-card"];
+const CRITERIA = callsim.criteria;
 // a refused field of the completion -> [its input, where its message goes]
 const FIELDS = { callback_number: ["callback", "callback-error"], note: ["note", "note-error"],
                  employee: ["employee-choice", "employee-error"],
@@ -47,6 +49,7 @@ async function startDesk() {
     desk.queues = (await api("GET", "/v1/queues")).map(q => q.queue);
     $("transfer-queues").replaceChildren(...desk.queues.map(q => el("option", { value: q })));
   } catch (err) { fail(err); return; }
+  history();
   if (!desk.polling) pollOffers();
 }
 
@@ -140,6 +143,7 @@ async function reject() {
 
 async function showCall(call) {
   desk.call = call;
+  show($("done-card"), false);
   const pop = call.screen_pop || {};
   const ins = call.instruction || {};
   $("greeting").textContent = ins.greeting || pop.greeting || "";
@@ -147,6 +151,13 @@ async function showCall(call) {
     ? `Practice call: card ${call.practice.card.id}, ${call.practice.card.at.slice(0, 16).replace("T", " ")}`
     : "";
   show($("practice"), Boolean(call.practice));
+  desk.lines = [];
+  $("talk-lines").replaceChildren();
+  $("say-text").value = "";
+  if (call.practice) {
+    try { showLines(await api("GET", `/v1/calls/${call.call_id}/practice/lines`)); }
+    catch (err) { fail(err); }
+  }
   const dial = call.callback_s !== null && call.callback_s !== undefined;
   $("callback-call").firstElementChild.textContent =
     `Callback: dial ${call.ani || "the caller"}, then say who you are`;
@@ -165,13 +176,16 @@ async function showCall(call) {
       ? el("p", {}, el("strong", {}, "Say: "), ins.recording.announcement) : "");
   $("pop").replaceChildren(...screenPop(pop));
   ticketChoices(call.tickets || []);
-  ["note", "callback", "employee-choice", "transfer-to", "ticket-subject", "ticket-due"]
+  desk.faq = null;
+  ["note", "callback", "employee-choice", "faq-choice", "transfer-to", "ticket-subject",
+   "ticket-due"]
     .forEach(id => { $(id).value = ""; });
   ERRORS.forEach(id => { $(id).textContent = ""; });
   CALL_CARDS.forEach(id => show($(id), true));
+  show($("talk-card"), Boolean(call.practice));
   $("state").textContent = "talking";
   $("state").className = "badge talking";
-  $("note").focus();
+  (call.practice ? $("say-text") : $("note")).focus();
   if (call.client) {
     try {
       const card = await api("GET", `/v1/clients/${encodeURIComponent(call.client)}`);
@@ -292,11 +306,19 @@ function ticketBody() {
   return body;
 }
 
-function faqTree(node, top = true) {  // the top level open, the branches folded
+function faqTree(node, top = true, path = []) {  // the top level open, the branches folded
   const body = [];
   if (node.info) body.push(el("p", {}, node.info));
   if (node.treatment) body.push(el("p", {}, el("em", {}, treatmentText(node.treatment))));
-  for (const child of node.children || []) body.push(faqTree(child, false));
+  if (!top && !(node.children || []).length) {  // a leaf: the caller's topic, chosen
+    const pick = el("button", { type: "button", class: "secondary",
+                                "aria-label": `Choose ${path.join(" > ")}` }, "choose");
+    pick.addEventListener("click", () => { desk.faq = path; $("faq-choice").value = path.join(" > "); });
+    body.push(el("p", {}, pick));
+  }
+  for (const child of node.children || []) {
+    body.push(faqTree(child, false, [...path, child.title]));
+  }
   return el("details", { open: top }, el("summary", {}, node.title), ...body);
 }
 
@@ -326,6 +348,7 @@ async function complete(event) {
   if ($("note").value.trim()) body.note = $("note").value;
   if ($("callback").value.trim()) body.callback_number = $("callback").value.trim();
   if ($("employee-choice").value.trim()) body.employee = $("employee-choice").value.trim();
+  if ($("faq-choice").value.trim() && desk.faq) body.faq = desk.faq;
   body.ticket = ticketBody();
   let done;
   try {
@@ -349,14 +372,84 @@ async function complete(event) {
     ? ` Ticket #${done.ticket.ticket_id}: ${STATUS_TEXT[done.ticket.status]}.` : "";
   const scored = done.practice && done.practice.score;
   $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} completed.${ticket}`),
-    scored ? el("p", { role: "status" }, `Practice score: ${Math.round(100 * scored.score)}%`) : "",
-    scored ? el("ul", { class: "plain" }, ...Object.entries(scored.parts).map(([name, p]) =>
-      el("li", {}, `${p.ok ? "right" : "wrong"}: ${name.replace("_", " ")}`,
-         p.ok ? "" : ` (${p.why})`))) : "");
-  desk.call = null;
-  CALL_CARDS.forEach(id => show($(id), false));
+    ...(scored ? gradeNodes(scored) : []));
+  show($("done-card"), true);
+  endCall();
   alert("");
   wrapUp();
+  if (scored) history();
+}
+
+function endCall() {
+  desk.call = null;
+  CALL_CARDS.forEach(id => show($(id), false));
+}
+
+// -- a practice call's caller: the conversation, the caller's voice ----------------------
+
+function showLines(lines) {
+  for (const line of lines) {
+    desk.lines.push(line);
+    const caller = line.who === "caller";
+    const play = caller ? el("button", { type: "button", class: "secondary",
+                                         "aria-label": `Play line ${line.line}` }, "play") : "";
+    if (play) play.addEventListener("click", () => playLine(line.line));
+    const words = el("span", { class: caller ? "words" : "" }, ` ${line.text} `);
+    show(words, !caller || $("caller-words").checked);
+    $("talk-lines").append(el("li", { class: line.who },
+      el("strong", {}, caller ? "Caller:" : "You:"), words, play));
+  }
+}
+
+let voice = null;
+async function playLine(n) {  // the caller's line as speech (fetched with the key)
+  if (!desk.call) return;
+  try {
+    const response = await fetch(`/v1/calls/${desk.call.call_id}/practice/audio?line=${n}`,
+                                 { headers: { Authorization: "Bearer " + callsim.key() } });
+    if (!response.ok) throw { status: response.status, message: (await response.json()).message };
+    if (voice) voice.pause();
+    voice = new Audio(URL.createObjectURL(await response.blob()));
+    desk.played = n;
+    await voice.play().catch(() => {});  // a browser that may not play yet: the button can
+  } catch (err) { fail(err); }
+}
+
+async function say(text) {
+  if (!desk.call || !text.trim()) return;
+  try {
+    const lines = await api("POST", `/v1/calls/${desk.call.call_id}/practice/say`, { text });
+    showLines(lines);
+    $("say-text").value = "";
+    const reply = lines.filter(l => l.who === "caller").pop();
+    if (reply && $("caller-voice").checked) playLine(reply.line);
+  } catch (err) { fail(err); }
+}
+
+function gradeNodes(g) {  // a rubric's grade: each criterion, its weight, why when wrong
+  const verdict = g.passed ? "passed"
+    : g.compliance_failed.length ? `failed (compliance: ${g.compliance_failed
+        .map(c => CRITERIA[c] || c).join(", ")})` : "failed (under the pass mark)";
+  return [
+    el("p", { role: "status" }, `Practice score: ${Math.round(100 * g.score)}% ` +
+       `(pass mark ${Math.round(100 * g.pass_mark)}%): ${verdict}`),
+    el("ul", { class: "plain" }, ...Object.entries(g.parts).map(([name, p]) =>
+      el("li", {}, `${p.ok ? "right" : "wrong"}: ${CRITERIA[name] || name}`,
+         el("span", { class: "muted" }, ` (weight ${p.weight}${p.compliance ? ", compliance" : ""})`),
+         p.ok ? "" : ` ${p.why}`))),
+  ];
+}
+
+async function history() {  // the trainee's scored practice calls, newest first
+  try {
+    const rows = await api("GET", "/v1/practice/results");
+    show($("history-card"), rows.length > 0);
+    $("history").tBodies[0].replaceChildren(...rows.slice(-20).reverse().map(r => el("tr", {},
+      el("td", {}, r.call_id), el("td", {}, r.client), el("td", {}, `${Math.round(100 * r.score)}%`),
+      el("td", {}, r.passed ? "passed" : "failed"),
+      el("td", { class: "why" }, Object.entries(r.parts).filter(([, p]) => !p.ok)
+        .map(([name, p]) => `${CRITERIA[name] || name}: ${p.why}`).join(" ") || "none"))));
+  } catch (err) { fail(err); }
 }
 
 async function noAnswer() {  // a callback the caller did not pick up
@@ -364,8 +457,8 @@ async function noAnswer() {  // a callback the caller did not pick up
   try { await api("POST", `/v1/calls/${desk.call.call_id}/callback-unanswered`); }
   catch (err) { fail(err); return; }
   $("done").replaceChildren(el("p", {}, `Callback ${desk.call.call_id}: nobody answered.`));
-  desk.call = null;
-  CALL_CARDS.forEach(id => show($(id), false));
+  show($("done-card"), true);
+  endCall();
   alert("");
   wrapUp();
 }
@@ -384,8 +477,8 @@ async function transfer(event) {
     return;
   }
   $("done").replaceChildren(el("p", {}, `Call ${desk.call.call_id} transferred to ${to}.`));
-  desk.call = null;
-  CALL_CARDS.forEach(id => show($(id), false));
+  show($("done-card"), true);
+  endCall();
   wrapUp();
 }
 
@@ -439,6 +532,15 @@ $("pause").addEventListener("click", () => agentAction("pause", { reason: $("pau
 $("logout").addEventListener("click", logout);
 $("employee-search").addEventListener("input", searchEmployees);
 $("ticket-choice").addEventListener("change", ticketFields);
+$("say-form").addEventListener("submit", event => { event.preventDefault(); say($("say-text").value); });
+document.querySelectorAll("#ask-buttons [data-ask]").forEach(button =>
+  button.addEventListener("click", () => say(button.dataset.ask)));
+$("play-caller").addEventListener("click", () => {
+  const last = desk.lines.filter(l => l.who === "caller").pop();
+  if (last) playLine(last.line);
+});
+$("caller-words").addEventListener("change", () =>
+  document.querySelectorAll("#talk-lines .words").forEach(w => show(w, $("caller-words").checked)));
 let draftTimer = null;  // the note as it is written, for a supervisor monitoring the call
 $("note").addEventListener("input", () => {
   clearTimeout(draftTimer);
