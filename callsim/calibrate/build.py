@@ -482,7 +482,9 @@ def tune_factor(
     ``callsim compare`` rebuilds it (its own arrivals, talk and agents at work), abandon
     as many calls as the log says: in all (one factor), or in each block of the day (a
     factor per block: ``availability_blocks``). Abandonment falls as a factor grows: a
-    bisection, of every block at once (a block's factor barely moves another's calls)."""
+    bisection, of every block at once (a block's factor barely moves another's calls).
+    When the log records every agent's states (``Observed.from_states``), availability is
+    known: the factors are 1, simulated once for the report."""
     obs = cal.observed
     blocks = (
         availability_blocks(obs, cal.frame)
@@ -490,10 +492,11 @@ def tune_factor(
         else [list(range(cal.frame.n))]
     )
     goal = np.array([obs.abandoned[:, b].sum() / max(obs.offered[:, b].sum(), 1) for b in blocks])
-    lo = np.full(len(blocks), FACTOR_RANGE[0])
-    hi = np.full(len(blocks), FACTOR_RANGE[1])
+    known = obs.from_states  # the log's agent states say when agents were available: 1
+    lo = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[0])
+    hi = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[1])
     tried = []
-    for _ in range(FACTOR_STEPS):
+    for _ in range(1 if known else FACTOR_STEPS):
         mid = (lo + hi) / 2
         factors = _per_interval(mid, blocks, cal.frame.n)
         sc = cal.average_day(factors)

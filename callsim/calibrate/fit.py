@@ -19,7 +19,9 @@ from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
 
 STAFF_STEP_MIN = 5  # the grid of the staffing written to scenarios
-WORK_GAP_S = 1800.0  # a longer gap between an agent's calls is time away
+WORK_GAP_S = 7200.0  # a longer gap between an agent's calls is time away
+WAIT_GRACE_S = 15.0  # a call waiting longer than this had no free agent of its skills
+AFTER_CALL_S = 20.0  # after a call, the agent is at work this long (after-call work)
 RETRIAL_WINDOW_S = 3600.0  # a call within this after an abandoned one is its retrial
 TAIL_AT_RISK = 30  # the Kaplan-Meier curve is kept while this many still wait
 QUANTILES = 200  # values of an empirical distribution written to the scenario
@@ -278,6 +280,7 @@ class Observed:
     talk_values: list[dict[str, list[float]]]  # per day, per type: the answered calls' talk
     levels: list[int]  # the priorities logged for calls that queued
     queued_priority: np.ndarray  # [day, type, level]: calls that queued, by priority
+    from_states: bool = False  # every agent's day at work read from logged agent states
 
     def metrics(self, axis: int | None = None) -> dict[str, np.ndarray]:
         """abandon_rate, asa_s, mean_wait_s, service_level: per cell, or summed over
@@ -360,14 +363,17 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
     k_fine = frame.interval_min // STAFF_STEP_MIN if frame.interval_min % STAFF_STEP_MIN == 0 else 1
     fine_step = step / k_fine
     by_pool = np.zeros((len(days), frame.n * k_fine, len(names)))
-    lo0 = frame.start_min * 60.0
+    lo0 = int(frame.start_min * 60)
+    width = round(fine_step) * by_pool.shape[1]
+    waiting = _waiting(log, d_index, len(days), lo0, width)
+    from_states = bool(spans) and all((days[d], a) in log.staffed for d, a in spans)
     for (d, agent), talks in spans.items():
         j = p_index[group_of[agent]] if pools is not None else 0
-        for a, b in _blocks(sorted(talks)):
-            first = max(0, int((a - lo0) // fine_step))
-            for k in range(first, min(by_pool.shape[1], int((b - lo0) // fine_step) + 1)):
-                s0 = lo0 + k * fine_step
-                by_pool[d, k, j] += max(0.0, min(b, s0 + fine_step) - max(a, s0)) / fine_step
+        skills = pools.skills.get(agent, types) if pools is not None else types
+        busy = np.any(waiting[d][[t_index[t] for t in skills if t in t_index]], axis=0)
+        logged = log.staffed.get((days[d], agent))
+        at = _logged(logged, lo0, width) if logged else _at_work(sorted(talks), busy, lo0, width)
+        by_pool[d, :, j] += at.reshape(by_pool.shape[1], -1).mean(axis=1)
     fine = by_pool.sum(axis=2)
     present = fine.reshape(len(days), frame.n, k_fine).mean(axis=2)
     return Observed(
@@ -383,20 +389,62 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
         talk_values=[dict(v) for v in talk_values],
         levels=levels,
         queued_priority=queued_priority,
+        from_states=from_states,
         **cols,
     )
 
 
-def _blocks(talks: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """An agent's calls of a day merged into spells of work: from one call to the next
-    is work unless the gap is longer than ``WORK_GAP_S`` (then they were away)."""
-    out: list[tuple[float, float]] = []
-    for a, b in talks:
-        if out and a - out[-1][1] <= WORK_GAP_S:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
+def _waiting(
+    log: CallLog, d_index: dict[date, int], n_days: int, lo0: int, width: int
+) -> list[np.ndarray]:
+    """Per day, [type, second of the frame]: whether a call of the type had been waiting
+    longer than ``WAIT_GRACE_S`` (an agent free then, with the type's skill, would have
+    taken it)."""
+    types = sorted({c.type for c in log.calls})
+    t_index = {t: k for k, t in enumerate(types)}
+    out = [np.zeros((len(types), width), dtype=bool) for _ in range(n_days)]
+    for c in log.calls:
+        d = d_index.get(c.day)
+        if d is None or c.wait_s <= WAIT_GRACE_S:
+            continue
+        a = max(0, int(c.arrival_s + WAIT_GRACE_S) - lo0)
+        b = min(width, int(c.arrival_s + c.wait_s) - lo0)
+        if b > a:
+            out[d][t_index[c.type], a:b] = True
     return out
+
+
+def _logged(spells: list[tuple[float, float]], lo0: int, width: int) -> np.ndarray:
+    """An agent's day from a log of agent states: at work through its spells."""
+    at = np.zeros(width)
+    for a, b in spells:
+        i, j = max(0, int(a) - lo0), min(width, int(b) - lo0)
+        if j > i:
+            at[i:j] = 1.0
+    return at
+
+
+def _at_work(
+    talks: list[tuple[float, float]], waiting: np.ndarray, lo0: int, width: int
+) -> np.ndarray:
+    """An agent's day, second by second from ``lo0``: available for calls (1) or not.
+    Talking is; so is ``AFTER_CALL_S`` after each call (after-call work). A gap
+    between two calls up to ``WORK_GAP_S`` long is time at work, except while a call of
+    the agent's skills was waiting (``waiting``): had the agent been free, the ACD would
+    have given it to them. Before the first call and after the last, and in longer gaps,
+    the agent was away."""
+    at = np.zeros(width)
+    for k, (a, b) in enumerate(talks):
+        i, j = max(0, int(a) - lo0), min(width, int(b + AFTER_CALL_S) - lo0)
+        if j > i:
+            at[i:j] = 1.0
+        if k + 1 < len(talks):
+            nxt = talks[k + 1][0]
+            if nxt - b <= WORK_GAP_S:
+                g0, g1 = max(0, j), min(width, int(nxt) - lo0)
+                if g1 > g0:
+                    at[g0:g1] = np.maximum(at[g0:g1], ~waiting[g0:g1])
+    return at
 
 
 @dataclass(frozen=True, slots=True)

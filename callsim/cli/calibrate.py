@@ -14,6 +14,7 @@ import typer
 from callsim.analytics.precision import parse_precision
 from callsim.calibrate.build import (
     CHOICES,
+    FACTOR_STEPS,
     Calibration,
     Model,
     calibrate,
@@ -33,7 +34,15 @@ from callsim.scenario import load_scenario
 from callsim.scenario.shifts import scenario_yaml
 from callsim.sim.execute import executor
 
-FORMAT = typer.Option("anonymous-bank", "--format", help=f"Log format: {', '.join(FORMATS)}.")
+FORMAT = typer.Option(
+    "anonymous-bank",
+    "--format",
+    help=f"Log format: {', '.join(FORMATS)} (Asterisk's queue log, as callsim run --queue-log "
+    "writes it).",
+)
+TIME_ZONE = typer.Option(
+    "UTC", "--time-zone", help="The centre's time zone, for a queue_log's Unix times."
+)
 DAYS = typer.Option(
     "weekdays",
     "--days",
@@ -90,6 +99,7 @@ def calibrate_cmd(
     log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
     out: Path = typer.Option(..., "--out", help="The scenario file to write (YAML)."),
     fmt: str = FORMAT,
+    time_zone: str = TIME_ZONE,
     days: str = DAYS,
     interval_min: int = typer.Option(30, "--interval-min", help="Interval length, minutes."),
     hours: str = typer.Option("07:00-24:00", "--hours", help="The modelled day, HH:MM-HH:MM."),
@@ -124,13 +134,13 @@ def calibrate_cmd(
     if out.suffix not in (".yaml", ".yml"):
         raise InputError(f"--out: {str(out)!r} is not a .yaml file")
     model = Model.without(without)
-    log = read_log(log_path, fmt)
+    log = read_log(log_path, fmt, time_zone)
     if not quiet:
         _summary_of_log(log)
     chosen = select_days(log, days)
     cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk, model)
     with executor(workers, dask) as ex:
-        total = len(chosen) * replications * 9
+        total = len(chosen) * replications * (1 if cal.observed.from_states else FACTOR_STEPS)
         with progress(
             f"tuning the availability factor on {ex.name}", total, enabled=not quiet
         ) as bar:
@@ -413,6 +423,7 @@ def compare_cmd(
     log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
     scenario: Path = typer.Argument(..., help="A scenario written by callsim calibrate."),
     fmt: str = FORMAT,
+    time_zone: str = TIME_ZONE,
     days: str = DAYS,
     replications: int = REPLICATIONS,
     without: str | None = WITHOUT,
@@ -436,7 +447,7 @@ def compare_cmd(
     bound = None if precision is None else parse_precision(precision)
     model = Model.without(without)
     sc = load_scenario(scenario)
-    log = read_log(log_path, fmt)
+    log = read_log(log_path, fmt, time_zone)
     if not quiet and not as_json:
         _summary_of_log(log)
     chosen = select_days(log, days)
