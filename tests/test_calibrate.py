@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from callsim.calibrate.build import Model, availability_blocks, calibrate, day_scenario, one_pool
-from callsim.calibrate.compare import _erlang
+from callsim.calibrate.compare import _erlang, day_talk_means
 from callsim.calibrate.fit import (
     Frame,
     fit_patience,
@@ -400,7 +400,7 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         (
             ["compare", str(OCTOBER), str(plain), "--without", "talk"],
             "Error: --without: 'talk' is not one of pools, priorities, day_talk, "
-            "availability_by_interval, patience_by_group, wrap_up",
+            "availability_by_interval, availability_draws, patience_by_group, wrap_up",
         ),
         (
             ["compare", str(OCTOBER), str(plain)],
@@ -505,7 +505,13 @@ def test_a_replay_gets_the_days_own_talk_and_priorities() -> None:
     assert dist_mean(plain[0].calls[0].talk_s) == dist_mean(plain[1].calls[0].talk_s)
     # Erlang A is given the same day's talk: the second day, five times the work, waits more
     staff = np.full((frame.n, len(cal.observed.groups)), 2.0)
-    first, second = (_erlang(sc, cal.observed, d, staff, cal.pools) for d in range(2))
+    obs, pools = cal.observed, cal.pools
+    groups = [pools.of_group(g) for g in obs.groups]
+    of_type = {t: pools.of_type(t) for t in obs.types}
+    first, second = (
+        _erlang(sc, obs.types, obs.arrivals[d], day_talk_means(sc, obs, d), staff, groups, of_type)
+        for d in range(2)
+    )
     assert np.nanmax(first["asa_s"]) < np.nanmax(second["asa_s"])
     without = Model.without("pools,day_talk")
     assert without.off == ["pools", "day_talk"]
