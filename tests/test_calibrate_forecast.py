@@ -1,6 +1,5 @@
 """``callsim compare --forecast``: each day predicted as a planner would, without its own
-calls, talk or staffing, with prediction intervals from the calibration days' spread; and
-the replay's agents available drawn per simulated day (``build.available``)."""
+calls, talk or staffing, with prediction intervals from the calibration days' spread."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callsim.calibrate.build import available
+from callsim.calibrate.forecast import available
 from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,6 @@ block as many calls as the log says.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +72,6 @@ CHOICES = (
     "priorities",
     "day_talk",
     "availability_by_interval",
-    "availability_draws",
     "patience_by_group",
     "wrap_up",
 )
@@ -88,7 +86,6 @@ class Model:
     priorities: bool = True  # callers' logged priority with the queue credit; else FIFO
     day_talk: bool = True  # a replay gets the day's talk; else the calibrated talk
     availability_by_interval: bool = True  # a factor per interval of the day; else one
-    availability_draws: bool = True  # each simulated day draws who is available per slot
     patience_by_group: bool = True  # Kaplan-Meier per type and priority; else all calls
     wrap_up: bool = True  # after-call work from the gaps before waiting calls; else none
 
@@ -280,31 +277,21 @@ class Calibration:
 
 
 def agent_groups(
-    at_work: np.ndarray,
-    factors: list[float],
-    groups: list[str],
-    pools: Pools,
-    fr: Frame,
-    draws: np.random.Generator | None = None,
+    at_work: np.ndarray, factors: list[float], groups: list[str], pools: Pools, fr: Frame
 ) -> list[dict[str, Any]]:
     """The agent groups of a scenario: each logged in by ``on_duty`` as its agents at work
-    ([slot, group]) times the availability of the slot's interval. Without ``draws``,
-    rounded so that the sum over the day keeps the unrounded agent-time (the remainder
-    carried on); with them, drawn (``available``)."""
+    ([slot, group]) times the availability of the slot's interval, rounded so that the
+    sum over the day keeps the unrounded agent-time (the remainder carried on)."""
     per_slot = at_work.shape[0] // fr.n
     slots = fr.slot_labels(at_work.shape[0])
-    f = np.repeat(np.asarray(factors, dtype=float), per_slot)[: at_work.shape[0]]
     out = []
     for j, group in enumerate(groups):
-        if draws is not None:
-            counts = available(at_work[:, j], f, draws).tolist()
-        else:
-            counts, carry = [], 0.0
-            for k in range(at_work.shape[0]):
-                want = float(at_work[k, j]) * f[k] + carry
-                n = max(0, round(want))
-                carry = want - n
-                counts.append(n)
+        counts, carry = [], 0.0
+        for k in range(at_work.shape[0]):
+            want = float(at_work[k, j]) * factors[k // per_slot] + carry
+            n = max(0, round(want))
+            carry = want - n
+            counts.append(n)
         skills = [queue_name(t) for t in pools.group_skills(group)] if group in pools.groups else []
         out.append(
             {
@@ -315,19 +302,6 @@ def agent_groups(
             }
         )
     return out
-
-
-def available(at_work: np.ndarray, factor: np.ndarray, draws: np.random.Generator) -> np.ndarray:
-    """Agents available per slot on one simulated day, drawn: the slot's agents at work
-    (a fraction of one is at work with that chance), each available with chance
-    ``factor`` in each slot, on their own (breaks, other work: a short spell away is not
-    planned); a factor over 1 adds that share of agents the log did not see. The mean
-    is ``at_work * factor``; the draws make the capacity vary, as it did."""
-    whole = np.floor(at_work)
-    present = whole + (draws.random(at_work.shape) < at_work - whole)
-    base = draws.binomial(present.astype(np.int64), np.minimum(factor, 1.0))
-    extra = draws.binomial(present.astype(np.int64), np.clip(factor - 1.0, 0.0, 1.0))
-    return np.asarray(base + extra, dtype=np.int64)
 
 
 def frame_of(sc: Scenario) -> Frame:
@@ -346,13 +320,11 @@ def day_scenario(
     d: int,
     pools: Pools,
     model: Model | None = None,
-    draws: np.random.Generator | None = None,
 ) -> Scenario:
     """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
     that queued were), each type a queue; its own talk times per type; its agents at work
     per agent group of ``pools`` (the skills they showed) times the calibrated
-    availability of each interval (drawn with ``draws``: ``available``); the calibrated
-    patience of each type and priority."""
+    availability of each interval; the calibrated patience of each type and priority."""
     cal = sc.calibration
     assert cal is not None
     model = model or Model()
@@ -399,7 +371,7 @@ def day_scenario(
                 stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
             calls.append(stream)
     factors = cal.availability_factors or [cal.availability_factor] * fr.n
-    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr, draws)
+    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
     aging = max((q.aging_per_s for q in sc.queues), default=0.0) if model.priorities else 0.0
     data["queues"] = [
         {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
@@ -408,40 +380,6 @@ def day_scenario(
     data["agents"] = agents
     data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
     return Scenario.model_validate(data)
-
-
-def day_jobs(
-    sc: Scenario,
-    obs: Observed,
-    pools: Pools,
-    model: Model,
-    replications: int,
-    seed: int,
-) -> list[list[Job]]:
-    """The replications of every logged day: with ``model.availability_draws`` each
-    replication a scenario of its own, its agents available drawn (``available``; the
-    draws of day ``d``, replication ``r`` are the same for any factors, so a bisection of
-    the factors compares like with like); else one scenario per day."""
-    out = []
-    for d in range(len(obs.days)):
-        if not model.availability_draws:
-            out.append(
-                [Job(day_scenario(sc, obs, d, pools, model).model_dump_json(), seed, replications)]
-            )
-            continue
-        data = day_scenario(sc, obs, d, pools, model).model_dump(mode="json", exclude_unset=True)
-        cal = sc.calibration
-        assert cal is not None
-        factors = cal.availability_factors or [cal.availability_factor] * obs.arrivals.shape[1]
-        jobs = []
-        for r in range(replications):
-            draws = np.random.default_rng([seed, d, r])
-            data["agents"] = agent_groups(
-                obs.present_group[d], factors, obs.groups, pools, frame_of(sc), draws
-            )
-            jobs.append(Job(json.dumps(data), seed, 1, r))
-        out.append(jobs)
-    return out
 
 
 def day_talk(calibrated: dict[str, Any], day: list[float]) -> dict[str, Any]:
@@ -566,9 +504,8 @@ def tune_factor(
         mid = (lo + hi) / 2
         factors = _per_interval(mid, blocks, cal.frame.n)
         sc = cal.average_day(factors)
-        jobs = [
-            j for day in day_jobs(sc, obs, cal.pools, cal.model, replications, seed) for j in day
-        ]
+        days = [day_scenario(sc, obs, d, cal.pools, cal.model) for d in range(len(cal.days))]
+        jobs = [Job(s.model_dump_json(), seed, replications) for s in days]
         offered = np.zeros(cal.frame.n)
         abandoned = np.zeros(cal.frame.n)
         for reps in run_on.run(jobs, progress):

@@ -4,8 +4,7 @@ Each logged day is replayed (``build.day_scenario``) with at least what the form
 its arrivals per interval, call type and priority as logged (retrials included, as they
 happened: the scenario's retrial block is left out), its own talk times, and its agents
 at work per agent group of the pools the compared days show, times the calibrated
-availability of each interval (each simulated day draws who was available in each
-5-minute slot: ``build.available``). The day is simulated ``replications`` times; per interval
+availability of each interval. The day is simulated ``replications`` times; per interval
 and per day the prediction is the mean, with the 5-95 % band of the replications. The
 exact Erlang A prediction of the same intervals stands beside it: per pool, the same
 calls and staffing, the day's mean talk per type, the exponential fit of patience.
@@ -23,7 +22,7 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.build import Model, day_jobs, day_scenario, frame_of, one_pool
+from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool
 from callsim.calibrate.fit import Observed, infer_pools, observe
 from callsim.calibrate.forecast import plan, spread
 from callsim.calibrate.log import CallLog
@@ -189,16 +188,11 @@ def compare(
                 for m in HEADLINE
             ]
 
-        if precision is None and model.availability_draws:
-            jobs = day_jobs(sc, obs, pools, model, replications, seed)
-            results = _gather(run_on, jobs, progress)
-            stopping = {"precision": None, "replications": replications}
-        else:  # to a precision, run_days adds replications of one scenario per day
-            blobs = [s.model_dump_json() for s in scenarios]
-            results, stopping = run_days(
-                run_on, blobs, seed, replications, precision, max_replications, figures,
-                HEADLINE, progress, on_look,
-            )  # fmt: skip
+        blobs = [s.model_dump_json() for s in scenarios]
+        results, stopping = run_days(
+            run_on, blobs, seed, replications, precision, max_replications, figures, HEADLINE,
+            progress, on_look,
+        )  # fmt: skip
     replications = len(results[0])
     observed_cell = obs.metrics()
     observed_day = obs.metrics(axis=1)

@@ -7,8 +7,8 @@ their ``on_duty``). Its uncertainty is the calibration days' own day-to-day spre
 calibration day's volume, mean talk and agent-time as shares of their means (``Spread``).
 Each simulated day takes one calibration day's three shares together (they move
 together: a busy day is often a short-talk day) and multiplies the profile, the talk and
-the plan by them; who of the plan is available in each slot is drawn as in the replay
-(``build.available``). The 5-95 % band over those days is the prediction interval; the
+the plan by them; who of the plan is available in each 5-minute slot is drawn
+(``available``). The 5-95 % band over those days is the prediction interval; the
 report says how many observed days fall inside it.
 """
 
@@ -21,13 +21,25 @@ from typing import Any
 
 import numpy as np
 
-from callsim.calibrate.build import QUEUE, available, frame_of
+from callsim.calibrate.build import QUEUE, frame_of
 from callsim.calibrate.fit import infer_pools, observe, queue_name
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.scenario.model import dist_mean
 from callsim.sim.execute import Job
+
+
+def available(at_work: np.ndarray, factor: np.ndarray, draws: np.random.Generator) -> np.ndarray:
+    """Agents available per slot on one simulated day, drawn: the slot's agents (a
+    fraction of one is there with that chance), each available with chance ``factor``
+    in each slot, on their own; a factor over 1 adds that share of agents. The mean is
+    ``at_work * factor``."""
+    whole = np.floor(at_work)
+    present = whole + (draws.random(at_work.shape) < at_work - whole)
+    base = draws.binomial(present.astype(np.int64), np.minimum(factor, 1.0))
+    extra = draws.binomial(present.astype(np.int64), np.clip(factor - 1.0, 0.0, 1.0))
+    return np.asarray(base + extra, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
