@@ -343,7 +343,12 @@ def _weighted(values: np.ndarray, offered: np.ndarray, answered: np.ndarray, m: 
 
 
 def _quantile(x: np.ndarray, q: float) -> float:
-    return float(np.nanquantile(x, q)) if np.isfinite(x).any() else math.nan
+    """The band's ends as a prediction interval: of n simulated days, the value of rank
+    q (n + 1) (``weibull``). A new day like them falls between the ranks of q and 1 - q
+    with chance 1 - 2q; the plain sample quantiles of 20 days would cover about 81 %
+    where 90 % is meant."""
+    ok = x[np.isfinite(x)]
+    return float(np.quantile(ok, q, method="weibull")) if len(ok) else math.nan
 
 
 def _nanmean(x: np.ndarray) -> float:
