@@ -264,7 +264,7 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
         if cal.wrap_up is None
         else {
             "gaps": cal.wrap_up.gaps,
-            "longer_left_out": cal.wrap_up.longer,
+            "seen_whole": cal.wrap_up.whole,
             "mean_s": cal.wrap_up.mean_s,
             "median_s": cal.wrap_up.median_s,
         },
@@ -405,11 +405,12 @@ def _show_calibration(doc: dict[str, Any]) -> None:
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
             ["availability factor (mean of the intervals')", f"{doc['availability_factor']:.3f}"],
             [
-                "after-call work (gap before a waiting call)",
+                "after-call work (not ready after a call)",
                 "-"
                 if doc["wrap_up"] is None
                 else f"mean {doc['wrap_up']['mean_s']:.1f} s, median "
-                f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['gaps']:,} gaps)",
+                f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['seen_whole']:,} of "
+                f"{doc['wrap_up']['gaps']:,} gaps seen whole)",
             ],
             [
                 "abandonment: log / calibrated",
