@@ -130,3 +130,16 @@ def test_queue_log_round_trip(capsys: pytest.CaptureFixture[str], tmp_path: Path
     # 64.5 agent-hours of sales, 64.0 of support (shifts less breaks) over the 8 hours
     assert abs(np.mean(list(on["sales"].values())) - 64.5 / 8) < 0.15
     assert abs(np.mean(list(on["support"].values())) - 64.0 / 8) < 0.15
+
+
+def test_a_wrong_time_zone_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "queue_log"
+    path.write_text(f"{T0}|1|sales|NONE|ENTERQUEUE||\n")
+    code, _, err = run(
+        capsys, "calibrate", str(path), "--format", "queue_log", "--time-zone", "Mars/Base",
+        "--out", str(tmp_path / "s.yaml"),
+    )  # fmt: skip
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "Error: --time-zone: 'Mars/Base' is not a time zone (e.g. Europe/Oslo)"
+    )
