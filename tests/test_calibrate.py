@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from callsim.calibrate.build import Model, availability_blocks, calibrate, day_scenario, one_pool
-from callsim.calibrate.compare import _erlang
+from callsim.calibrate.compare import _erlang, day_talk_means
 from callsim.calibrate.fit import (
     Frame,
     fit_patience,
@@ -505,7 +505,13 @@ def test_a_replay_gets_the_days_own_talk_and_priorities() -> None:
     assert dist_mean(plain[0].calls[0].talk_s) == dist_mean(plain[1].calls[0].talk_s)
     # Erlang A is given the same day's talk: the second day, five times the work, waits more
     staff = np.full((frame.n, len(cal.observed.groups)), 2.0)
-    first, second = (_erlang(sc, cal.observed, d, staff, cal.pools) for d in range(2))
+    obs, pools = cal.observed, cal.pools
+    groups = [pools.of_group(g) for g in obs.groups]
+    of_type = {t: pools.of_type(t) for t in obs.types}
+    first, second = (
+        _erlang(sc, obs.types, obs.arrivals[d], day_talk_means(sc, obs, d), staff, groups, of_type)
+        for d in range(2)
+    )
     assert np.nanmax(first["asa_s"]) < np.nanmax(second["asa_s"])
     without = Model.without("pools,day_talk")
     assert without.off == ["pools", "day_talk"]
@@ -522,8 +528,30 @@ def test_after_call_work_from_the_gaps_before_waiting_calls() -> None:
         calls.append(LoggedCall(day, "X", "", start - wait, wait, True, 100.0, "a"))
     fit = fit_wrap_up(calls)
     assert fit is not None
-    assert (fit.gaps, fit.longer) == (39, 0)
+    assert (fit.gaps, fit.whole) == (39, 39)
     assert fit.median_s == pytest.approx(6.0)
+
+
+def test_after_call_work_of_the_agents_who_came_back_late() -> None:
+    """Agent b is back 60 s after each call while other callers wait all along: b's calls
+    were never waiting when b's last ended (a took the waiting ones), yet b was not ready
+    for 60 s. Where the queue emptied, b's time is only known to be longer (censored)."""
+    day = date(2024, 1, 1)
+    calls = [LoggedCall(day, "X", "", 0.0, 20_000.0, False, 0.0, "")]  # waits all along
+    for k in range(40):
+        start = 1000.0 + k * 160.0  # 100 s of talk, then 60 s not ready
+        calls.append(LoggedCall(day, "X", "", start, 0.0, True, 100.0, "b"))
+    fit = fit_wrap_up(calls)
+    assert fit is not None
+    assert (fit.gaps, fit.whole) == (39, 39)
+    assert fit.median_s == pytest.approx(60.0)
+    late = [
+        LoggedCall(day, "X", "", 30_000.0 + k * 160.0, 0.0, True, 100.0, "b") for k in range(40)
+    ]
+    fit = fit_wrap_up([*calls, *late])  # nobody waits after 20,000 s: censored at 0
+    assert fit is not None
+    assert (fit.gaps, fit.whole) == (78, 39)  # the 6-hour gap between the two: time away
+    assert fit.median_s == pytest.approx(60.0)
 
 
 def test_availability_blocks_merge_light_hours() -> None:

@@ -11,12 +11,13 @@ The calibrated scenario is the selected days' average day:
   Kaplan-Meier patience of its group, the after-call work the log shows; the queues age
   waiting calls so that a priority level is worth ``PRIORITY_CREDIT_S`` of waiting.
 
-The log has no agent states, so an agent counts as at work through each spell of their
-calls (calls less than 30 minutes apart; the gaps were spent waiting for the next call,
-or in after-call work). Not all of that time was available for calls (breaks, other
-work): the factors, one per block of the day, are chosen by bisection so that the
-calibration days, each replayed with its own calls, talk and staffing, abandon in each
-block as many calls as the log says.
+Without agent states in the log, an agent counts as at work through each spell of their
+calls (calls less than 2 hours apart); after each call they are not ready for a time
+(the after-call work, ``fit.fit_wrap_up``: seen whole while calls waited). With agent
+states (a queue log's logins and pauses) the spells are those. The factors, one per
+block of the day, are chosen by bisection so that the calibration days, each replayed
+with its own calls, talk and staffing, abandon in each block as many calls as the log
+says (1 when the log has agent states).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class Model:
     day_talk: bool = True  # a replay gets the day's talk; else the calibrated talk
     availability_by_interval: bool = True  # a factor per interval of the day; else one
     patience_by_group: bool = True  # Kaplan-Meier per type and priority; else all calls
-    wrap_up: bool = True  # after-call work from the gaps before waiting calls; else none
+    wrap_up: bool = True  # after-call not-ready time (Kaplan-Meier while calls waited); else none
 
     @classmethod
     def without(cls, names: str | None) -> Model:
@@ -315,7 +316,11 @@ def frame_of(sc: Scenario) -> Frame:
 
 
 def day_scenario(
-    sc: Scenario, obs: Observed, d: int, pools: Pools, model: Model | None = None
+    sc: Scenario,
+    obs: Observed,
+    d: int,
+    pools: Pools,
+    model: Model | None = None,
 ) -> Scenario:
     """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
     that queued were), each type a queue; its own talk times per type; its agents at work
@@ -445,7 +450,7 @@ def calibrate(
         fit_patience(calls),
         fit_patience_by_group(calls, pools),
         fit_retrials(calls),
-        fit_wrap_up(calls),
+        fit_wrap_up(calls, pools),
         talk_model,
         model,
     )
@@ -482,7 +487,9 @@ def tune_factor(
     ``callsim compare`` rebuilds it (its own arrivals, talk and agents at work), abandon
     as many calls as the log says: in all (one factor), or in each block of the day (a
     factor per block: ``availability_blocks``). Abandonment falls as a factor grows: a
-    bisection, of every block at once (a block's factor barely moves another's calls)."""
+    bisection, of every block at once (a block's factor barely moves another's calls).
+    When the log records every agent's states (``Observed.from_states``), availability is
+    known: the factors are 1, simulated once for the report."""
     obs = cal.observed
     blocks = (
         availability_blocks(obs, cal.frame)
@@ -490,10 +497,11 @@ def tune_factor(
         else [list(range(cal.frame.n))]
     )
     goal = np.array([obs.abandoned[:, b].sum() / max(obs.offered[:, b].sum(), 1) for b in blocks])
-    lo = np.full(len(blocks), FACTOR_RANGE[0])
-    hi = np.full(len(blocks), FACTOR_RANGE[1])
+    known = obs.from_states  # the log's agent states say when agents were available: 1
+    lo = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[0])
+    hi = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[1])
     tried = []
-    for _ in range(FACTOR_STEPS):
+    for _ in range(1 if known else FACTOR_STEPS):
         mid = (lo + hi) / 2
         factors = _per_interval(mid, blocks, cal.frame.n)
         sc = cal.average_day(factors)

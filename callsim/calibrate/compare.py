@@ -23,53 +23,63 @@ from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
 from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool
-from callsim.calibrate.fit import Observed, Pools, infer_pools, observe
+from callsim.calibrate.fit import Observed, infer_pools, observe
+from callsim.calibrate.forecast import plan, spread
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.scenario.model import dist_mean
-from callsim.sim.execute import Executor, Looked, run_days
+from callsim.sim.execute import Executor, Job, Looked, run_days
 
 COMPARED = ("abandon_rate", "asa_s", "mean_wait_s", "service_level")
 BAND = (0.05, 0.95)
 
 
-def _erlang(
-    sc: Scenario,
-    obs: Observed,
-    d: int,
-    staff: np.ndarray,
-    pools: Pools,
-    day_talk: bool = True,
-) -> dict[str, np.ndarray]:
-    """Erlang A per interval of day ``d`` ([interval] of each compared metric): each pool
-    on its own (its calls, its agents: ``staff[interval, group]`` of its groups, the
-    day's mean talk of each type, the exponential fit of patience), the pools' figures
-    weighted by calls."""
+def day_talk_means(sc: Scenario, obs: Observed, d: int, day_talk: bool = True) -> dict[str, float]:
+    """Erlang A's talk per call type on logged day ``d``: the day's mean (with
+    ``day_talk``), else the calibrated distribution's mean (their mean for a type the
+    calibration did not see)."""
     cal = sc.calibration
     assert cal is not None
-    fr = frame_of(sc)
     calibrated = {t: dist_mean(c.talk_s) for t, c in zip(cal.types, sc.calls, strict=True)}
     default = float(np.mean(list(calibrated.values())))
-    talk = {
+    return {
         t: float(np.mean(v)) if v else calibrated.get(t, default)
         for t in obs.types
         for v in [obs.talk_values[d].get(t, []) if day_talk else []]
     }
+
+
+def _erlang(
+    sc: Scenario,
+    types: list[str],
+    arrivals: np.ndarray,
+    talk: dict[str, float],
+    staff: np.ndarray,
+    pool_of_group: list[str],
+    pool_of_type: dict[str, str],
+) -> dict[str, np.ndarray]:
+    """Erlang A per interval ([interval] of each compared metric) of a day of
+    ``arrivals`` ([interval, type]), each pool on its own: its calls, its agents
+    (``staff[interval, group]`` of its groups), the mean ``talk`` of each type, the
+    exponential fit of patience; the pools' figures weighted by calls."""
+    cal = sc.calibration
+    assert cal is not None
+    fr = frame_of(sc)
     out = {m: np.full(fr.n, np.nan) for m in COMPARED}
     for i in range(fr.n):
-        n_calls = obs.arrivals[d, i]
+        n_calls = arrivals[i]
         total = float(n_calls.sum())
         if total <= 0:
             continue
         acc = dict.fromkeys(("offered", "answered", "abandon", "sl", "asa", "wait"), 0.0)
-        for pool in pools.names:
+        for pool in dict.fromkeys(pool_of_type.values()):
             mine = [
                 (float(n), talk[t])
-                for t, n in zip(obs.types, n_calls, strict=True)
-                if n > 0 and pools.of_type(t) == pool
+                for t, n in zip(types, n_calls, strict=True)
+                if n > 0 and pool_of_type.get(t) == pool
             ]
-            agents = sum(staff[i, j] for j, g in enumerate(obs.groups) if pools.of_group(g) == pool)
+            agents = sum(staff[i, j] for j, p in enumerate(pool_of_group) if p == pool)
             n = sum(x for x, _ in mine)
             if n <= 0:
                 continue
@@ -85,6 +95,8 @@ def _erlang(
             acc["sl"] += n * a.service_level
             acc["wait"] += n * a.mean_wait_s
             acc["asa"] += answered * (a.asa_s if a.asa_s is not None else 0.0)
+        if acc["offered"] <= 0:
+            continue
         out["abandon_rate"][i] = acc["abandon"] / acc["offered"]
         out["service_level"][i] = acc["sl"] / acc["offered"]
         out["mean_wait_s"][i] = acc["wait"] / acc["offered"]
@@ -105,11 +117,13 @@ def compare(
     max_replications: int = CAP,
     on_look: Looked | None = None,
     model: Model | None = None,
+    forecast: CallLog | None = None,
 ) -> dict[str, Any]:
     """Each logged day predicted and set against the log. With ``precision``, every day's
     predicted headline figures (``analytics.precision``) are simulated to it (days added
     to every logged day alike, ``replications`` the first batch), or to
-    ``max_replications``."""
+    ``max_replications``. With ``forecast`` (the log the scenario was calibrated on),
+    every day is predicted without its own calls, talk or staffing (``forecast.plan``)."""
     cal = sc.calibration
     if cal is None:
         raise InputError(
@@ -130,20 +144,55 @@ def compare(
     if not model.pools:
         pools = one_pool(pools)
     obs = observe(log, days, fr, pools)
-    scenarios = [day_scenario(sc, obs, d, pools, model) for d in range(len(days))]
-    blobs = [s.model_dump_json() for s in scenarios]
-
-    def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
-        return [
-            Figure(f"{day} {m}", metric_samples(reps, (0, 1))[m], m)
-            for day, reps in zip(days, runs, strict=True)
-            for m in HEADLINE
+    n_days = len(days)
+    pool_of_type = {t: pools.of_type(t) for t in obs.types}
+    spread_doc: dict[str, Any] | None = None
+    if forecast is not None:
+        sp = spread(sc, forecast)
+        fc = plan(sc, sp, replications, seed)
+        results = _gather(run_on, [fc.jobs], progress) * n_days
+        stopping: dict[str, Any] = {"precision": None, "replications": replications}
+        staffs = [fc.staff] * n_days
+        ea = _erlang(
+            sc, fc.types, fc.arrivals, fc.talk, fc.staff, fc.pool_of_group, fc.pool_of_type
+        )
+        erls = [ea] * n_days
+        calls = fc.arrivals.sum(axis=1)  # Erlang A's day: the forecast's calls weigh it
+        weights = [(calls, calls * (1 - np.nan_to_num(ea["abandon_rate"])))] * n_days
+        spread_doc = {
+            "calibration_log": forecast.source,
+            "calibration_days": [d.isoformat() for d in sp.days],
+            "cv": sp.cv(),
+        }
+    else:
+        scenarios = [day_scenario(sc, obs, d, pools, model) for d in range(n_days)]
+        staffs = [_staffing(s, fr.n) for s in scenarios]
+        erls = [
+            _erlang(
+                sc,
+                obs.types,
+                obs.arrivals[d],
+                day_talk_means(sc, obs, d, model.day_talk),
+                staffs[d],
+                [pools.of_group(g) for g in obs.groups],
+                pool_of_type,
+            )
+            for d in range(n_days)
         ]
+        weights = [(obs.offered[d], obs.answered[d]) for d in range(n_days)]
 
-    results, stopping = run_days(
-        run_on, blobs, seed, replications, precision, max_replications, figures, HEADLINE,
-        progress, on_look,
-    )  # fmt: skip
+        def figures(runs: list[list[ReplicationStats]]) -> list[Figure]:
+            return [
+                Figure(f"{day} {m}", metric_samples(reps, (0, 1))[m], m)
+                for day, reps in zip(days, runs, strict=True)
+                for m in HEADLINE
+            ]
+
+        blobs = [s.model_dump_json() for s in scenarios]
+        results, stopping = run_days(
+            run_on, blobs, seed, replications, precision, max_replications, figures, HEADLINE,
+            progress, on_look,
+        )  # fmt: skip
     replications = len(results[0])
     observed_cell = obs.metrics()
     observed_day = obs.metrics(axis=1)
@@ -151,15 +200,11 @@ def compare(
     day_rows: list[dict[str, Any]] = []
     cell_rows: list[dict[str, Any]] = []
     inside = {m: [0, 0] for m in COMPARED}
-    for d, (day, reps, s) in enumerate(zip(days, results, scenarios, strict=True)):
-        fine = np.array(
-            [[p.count for p in g.on_duty or []] for g in s.agents], dtype=float
-        ).T  # [slot, pool]
-        by_group = fine.reshape(fr.n, -1, len(s.agents)).mean(axis=1)  # [interval, group]
-        staff = [round(float(v)) for v in by_group.sum(axis=1)]
+    for d, (day, reps) in enumerate(zip(days, results, strict=True)):
+        staff = [round(float(v)) for v in staffs[d].sum(axis=1)]
         cells = metric_samples(reps, (1,))  # [replication, interval], queues summed
         totals = metric_samples(reps, (0, 1))
-        erl = _erlang(sc, obs, d, by_group, pools, model.day_talk)
+        erl = erls[d]
         off = obs.offered[d]
         row: dict[str, Any] = {
             "day": day.isoformat(),
@@ -176,7 +221,7 @@ def compare(
                     or_none(_quantile(sim_day, BAND[0])),
                     or_none(_quantile(sim_day, BAND[1])),
                 ],
-                "erlang_a": or_none(_weighted(erl[m], off, obs.answered[d], m)),
+                "erlang_a": or_none(_weighted(erl[m], *weights[d], m)),
             }
         day_rows.append(row)
         for i, at in enumerate(labels):
@@ -220,6 +265,7 @@ def compare(
             "interval_mae": or_none(_nanmean(np.abs(ip - io))),
             "erlang_a_interval_mae": or_none(_nanmean(np.abs(ie - io))),
             "intervals_in_band": inside[m][0] / inside[m][1] if inside[m][1] else None,
+            "days_in_band": _in_band(day_rows, m),
             "intervals": inside[m][1],
         }
     return {
@@ -247,7 +293,37 @@ def compare(
         "per_interval": cell_rows,
         "executor": run_on.name,
         "without": model.off,
+        "forecast": spread_doc,
     }
+
+
+def _in_band(rows: list[dict[str, Any]], m: str) -> float | None:
+    """The share of days whose observed figure ``m`` is inside the predicted band."""
+    got = [
+        r[m]["band"][0] - 1e-9 <= r[m]["observed"] <= r[m]["band"][1] + 1e-9
+        for r in rows
+        if r[m]["observed"] is not None and r[m]["band"][0] is not None
+    ]
+    return sum(got) / len(got) if got else None
+
+
+def _staffing(s: Scenario, n: int) -> np.ndarray:
+    """A day scenario's agents per interval and group (the mean of its slots)."""
+    fine = np.array([[p.count for p in g.on_duty or []] for g in s.agents], dtype=float).T
+    by_group: np.ndarray = fine.reshape(n, -1, len(s.agents)).mean(axis=1)
+    return by_group  # [interval, group]
+
+
+def _gather(
+    run_on: Executor, jobs: list[list[Job]], progress: Callable[[int], None] | None
+) -> list[list[ReplicationStats]]:
+    """Each day's replications, from its jobs (run all at once)."""
+    flat = run_on.run([j for day in jobs for j in day], progress)
+    out, k = [], 0
+    for day in jobs:
+        out.append([r for reps in flat[k : k + len(day)] for r in reps])
+        k += len(day)
+    return out
 
 
 def _worst(days: list[date], err: np.ndarray) -> dict[str, Any] | None:
@@ -267,7 +343,12 @@ def _weighted(values: np.ndarray, offered: np.ndarray, answered: np.ndarray, m: 
 
 
 def _quantile(x: np.ndarray, q: float) -> float:
-    return float(np.nanquantile(x, q)) if np.isfinite(x).any() else math.nan
+    """The band's ends as a prediction interval: of n simulated days, the value of rank
+    q (n + 1) (``weibull``). A new day like them falls between the ranks of q and 1 - q
+    with chance 1 - 2q; the plain sample quantiles of 20 days would cover about 81 %
+    where 90 % is meant."""
+    ok = x[np.isfinite(x)]
+    return float(np.quantile(ok, q, method="weibull")) if len(ok) else math.nan
 
 
 def _nanmean(x: np.ndarray) -> float:

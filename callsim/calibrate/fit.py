@@ -1,8 +1,9 @@
 """What a call log says, per day and interval, and the fits a scenario is built from:
 the pools of agents and call types (who served what), arrivals, talk times per call type
 (lognormal, with its Kolmogorov-Smirnov distance), patience (Kaplan-Meier from waits
-censored by answers, an exponential tail), retrials (callers identified by their ids) and
-the agents at work per pool."""
+censored by answers, an exponential tail), retrials (callers identified by their ids),
+after-call work (Kaplan-Meier of the time an agent was not ready after a call, censored
+when the queue emptied) and the agents at work per pool."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
 
 STAFF_STEP_MIN = 5  # the grid of the staffing written to scenarios
-WORK_GAP_S = 1800.0  # a longer gap between an agent's calls is time away
+WORK_GAP_S = 7200.0  # a longer gap between an agent's calls is time away
+AFTER_CALL_S = 20.0  # after a call, the agent is at work this long (after-call work)
 RETRIAL_WINDOW_S = 3600.0  # a call within this after an abandoned one is its retrial
 TAIL_AT_RISK = 30  # the Kaplan-Meier curve is kept while this many still wait
 QUANTILES = 200  # values of an empirical distribution written to the scenario
@@ -278,6 +280,7 @@ class Observed:
     talk_values: list[dict[str, list[float]]]  # per day, per type: the answered calls' talk
     levels: list[int]  # the priorities logged for calls that queued
     queued_priority: np.ndarray  # [day, type, level]: calls that queued, by priority
+    from_states: bool = False  # every agent's day at work read from logged agent states
 
     def metrics(self, axis: int | None = None) -> dict[str, np.ndarray]:
         """abandon_rate, asa_s, mean_wait_s, service_level: per cell, or summed over
@@ -360,14 +363,14 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
     k_fine = frame.interval_min // STAFF_STEP_MIN if frame.interval_min % STAFF_STEP_MIN == 0 else 1
     fine_step = step / k_fine
     by_pool = np.zeros((len(days), frame.n * k_fine, len(names)))
-    lo0 = frame.start_min * 60.0
+    lo0 = int(frame.start_min * 60)
+    width = round(fine_step) * by_pool.shape[1]
+    from_states = bool(spans) and all((days[d], a) in log.staffed for d, a in spans)
     for (d, agent), talks in spans.items():
         j = p_index[group_of[agent]] if pools is not None else 0
-        for a, b in _blocks(sorted(talks)):
-            first = max(0, int((a - lo0) // fine_step))
-            for k in range(first, min(by_pool.shape[1], int((b - lo0) // fine_step) + 1)):
-                s0 = lo0 + k * fine_step
-                by_pool[d, k, j] += max(0.0, min(b, s0 + fine_step) - max(a, s0)) / fine_step
+        logged = log.staffed.get((days[d], agent))
+        at = _logged(logged, lo0, width) if logged else _at_work(sorted(talks), lo0, width)
+        by_pool[d, :, j] += at.reshape(by_pool.shape[1], -1).mean(axis=1)
     fine = by_pool.sum(axis=2)
     present = fine.reshape(len(days), frame.n, k_fine).mean(axis=2)
     return Observed(
@@ -383,20 +386,50 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
         talk_values=[dict(v) for v in talk_values],
         levels=levels,
         queued_priority=queued_priority,
+        from_states=from_states,
         **cols,
     )
 
 
-def _blocks(talks: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """An agent's calls of a day merged into spells of work: from one call to the next
-    is work unless the gap is longer than ``WORK_GAP_S`` (then they were away)."""
-    out: list[tuple[float, float]] = []
-    for a, b in talks:
-        if out and a - out[-1][1] <= WORK_GAP_S:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
+def _waiting(
+    calls: list[LoggedCall], t_index: dict[str, int], d_index: dict[date, int], width: int
+) -> list[np.ndarray]:
+    """Per day, [type, second after midnight]: whether a call of the type was waiting."""
+    out = [np.zeros((len(t_index), width), dtype=bool) for _ in d_index]
+    for c in calls:
+        d = d_index.get(c.day)
+        a, b = int(c.arrival_s), min(width, int(c.arrival_s + c.wait_s))
+        if d is not None and b > a:
+            out[d][t_index[c.type], a:b] = True
     return out
+
+
+def _logged(spells: list[tuple[float, float]], lo0: int, width: int) -> np.ndarray:
+    """An agent's day from a log of agent states: at work through its spells."""
+    at = np.zeros(width)
+    for a, b in spells:
+        i, j = max(0, int(a) - lo0), min(width, int(b) - lo0)
+        if j > i:
+            at[i:j] = 1.0
+    return at
+
+
+def _at_work(talks: list[tuple[float, float]], lo0: int, width: int) -> np.ndarray:
+    """An agent's day, second by second from ``lo0``: at work (1) or not. Talking is, and
+    ``AFTER_CALL_S`` after each call; so is a gap between two calls up to ``WORK_GAP_S``
+    long (how much of it the agent was not ready for calls is the after-call work,
+    ``fit_wrap_up``). Before the first call and after the last, and in longer gaps, the
+    agent was away."""
+    at = np.zeros(width)
+    for k, (a, b) in enumerate(talks):
+        i, j = max(0, int(a) - lo0), min(width, int(b + AFTER_CALL_S) - lo0)
+        if j > i:
+            at[i:j] = 1.0
+        if k + 1 < len(talks) and talks[k + 1][0] - b <= WORK_GAP_S:
+            g0, g1 = max(0, j), min(width, int(talks[k + 1][0]) - lo0)
+            if g1 > g0:
+                at[g0:g1] = 1.0
+    return at
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,8 +500,14 @@ def fit_patience(calls: list[LoggedCall]) -> PatienceFit:
     queued = [c for c in calls if c.wait_s > 0 or not c.answered]
     if not queued:
         raise InputError("no call waited in the queue: patience cannot be estimated")
-    t = np.array([c.wait_s for c in queued])
-    event = np.array([not c.answered for c in queued])
+    return survival(
+        np.array([c.wait_s for c in queued]), np.array([not c.answered for c in queued])
+    )
+
+
+def survival(t: np.ndarray, event: np.ndarray) -> PatienceFit:
+    """Kaplan-Meier of times ``t`` that ended (``event``) or were cut short (censored),
+    kept while ``TAIL_AT_RISK`` are still at risk; an exponential tail beyond."""
     order = np.argsort(t, kind="stable")
     t, event = t[order], event[order]
     uniq, first = np.unique(t, return_index=True)
@@ -476,20 +515,20 @@ def fit_patience(calls: list[LoggedCall]) -> PatienceFit:
     at_risk = len(t) - first
     keep = at_risk >= TAIL_AT_RISK
     surv = np.cumprod(1 - deaths / at_risk)
-    times, survival = uniq[keep], surv[keep]
+    times, curve = uniq[keep], surv[keep]
     tail_from = float(times[-1]) if len(times) else 0.0
     beyond = t > tail_from
     exposure = float((t[beyond] - tail_from).sum())
     tail_events = int(event[beyond].sum())
-    abandoned = int(event.sum())
-    exp_mean = float(t.sum() / abandoned) if abandoned else math.inf
+    ended = int(event.sum())
+    exp_mean = float(t.sum() / ended) if ended else math.inf
     tail_mean = exposure / tail_events if tail_events else exp_mean
-    below = np.nonzero(survival <= 0.5)[0]
+    below = np.nonzero(curve <= 0.5)[0]
     return PatienceFit(
         len(t),
-        abandoned,
+        ended,
         times,
-        survival,
+        curve,
         exp_mean,
         tail_from,
         tail_mean,
@@ -538,41 +577,55 @@ def fit_retrials(calls: list[LoggedCall]) -> RetrialFit:
 
 @dataclass(frozen=True, slots=True)
 class WrapUpFit:
-    """After-call work, as the log shows it: the gap from the end of an agent's call to
-    the start of their next, when that next call was already waiting as the first ended
-    (so nothing but the agent kept it waiting); gaps over ``WRAP_UP_MAX_S`` were pauses."""
+    """After-call work, as the log shows it: after each answered call the agent was not
+    ready for a time (``fit_wrap_up``)."""
 
-    gaps: int  # such gaps seen
-    longer: int  # of them, over WRAP_UP_MAX_S (left out)
-    mean_s: float
+    gaps: int  # after-call times seen (the agent's gaps between calls)
+    whole: int  # of them, seen whole: calls of the agent's skills waited all through
+    mean_s: float  # of the fitted distribution (its quantiles)
     median_s: float
-    values: tuple[float, ...]  # QUANTILES quantiles of the gaps kept
+    values: tuple[float, ...]  # QUANTILES quantiles: the Kaplan-Meier curve, then its tail
 
 
-WRAP_UP_MAX_S = 120.0
-
-
-def fit_wrap_up(calls: list[LoggedCall]) -> WrapUpFit | None:
-    by_agent: dict[tuple[date, str], list[LoggedCall]] = defaultdict(list)
+def fit_wrap_up(calls: list[LoggedCall], pools: Pools | None = None) -> WrapUpFit | None:
+    """After each answered call the agent was not ready for a time. While calls of the
+    agent's skills (``pools``; every type without) waited, a ready agent would have
+    taken one: a gap to the agent's next call during which calls waited all through is
+    that time, seen whole; a gap in which the queue emptied says only that it lasted
+    beyond that moment (censored). Kaplan-Meier of these, with an exponential tail
+    (``survival``); gaps longer than ``WORK_GAP_S`` were time away. (The gaps alone,
+    before a call already waiting, see only the agents who came back first.)"""
+    types = sorted({c.type for c in calls})
+    t_index = {t: k for k, t in enumerate(types)}
+    days = sorted({c.day for c in calls})
+    d_index = {d: k for k, d in enumerate(days)}
+    width = 2 * 86_400
+    waiting = _waiting(calls, t_index, d_index, width)
+    by_agent: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     for c in calls:
         if c.answered and c.agent:
-            by_agent[(c.day, c.agent)].append(c)
-    gaps = []
-    for seq in by_agent.values():
-        seq.sort(key=lambda c: c.arrival_s + c.wait_s)
-        for a, b in itertools.pairwise(seq):
-            end = a.arrival_s + a.wait_s + a.talk_s
-            if b.wait_s > 0 and b.arrival_s < end:
-                gaps.append(b.arrival_s + b.wait_s - end)
-    g = np.array(gaps)
-    kept = g[(g >= 0) & (g <= WRAP_UP_MAX_S)]
-    if len(kept) < 30:
+            start = c.arrival_s + c.wait_s
+            by_agent[(d_index[c.day], c.agent)].append((start, start + c.talk_s))
+    times, ended = [], []
+    for (d, agent), spans in by_agent.items():
+        skills = pools.skills.get(agent, types) if pools is not None else types
+        busy = np.any(waiting[d][[t_index[t] for t in skills if t in t_index]], axis=0)
+        spans.sort()
+        for (_, end), (nxt, _) in itertools.pairwise(spans):
+            e, s = int(end), int(nxt)
+            if s <= e or s - e > WORK_GAP_S:
+                continue
+            idle = np.flatnonzero(~busy[e:s])
+            times.append(float(s - e) if not len(idle) else float(idle[0]))
+            ended.append(not len(idle))
+    if sum(ended) < 30:
         return None
-    q = np.quantile(kept, (np.arange(QUANTILES) + 0.5) / QUANTILES)
+    fit = survival(np.array(times), np.array(ended))
+    q = fit.values()
     return WrapUpFit(
-        len(g),
-        int((g > WRAP_UP_MAX_S).sum()),
-        float(kept.mean()),
-        float(np.median(kept)),
-        tuple(round(float(v), 1) for v in q),
+        len(times),
+        int(sum(ended)),
+        float(np.mean(q)),
+        fit.median_s if fit.median_s is not None else float(np.median(q)),
+        tuple(q),
     )

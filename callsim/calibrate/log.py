@@ -25,6 +25,9 @@ The generic CSV (one row per call, a header naming the columns, any order):
 - ``talk_s``: seconds talked (answered calls); ``agent``: who answered;
 - ``type`` (optional, default ``all``); ``caller`` (optional): a caller id, for retrials;
 - ``priority`` (optional, default 0): the caller's priority as the ACD saw it (higher first).
+
+The Asterisk ``queue_log`` (``epoch|callid|queue|agent|EVENT|data...``, as ``callsim run
+--queue-log`` writes it), read by ``QueueLogReader``: a call's queue is its type.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callsim.errors import InputError
 
-FORMATS = ("anonymous-bank", "csv")
+FORMATS = ("anonymous-bank", "csv", "queue_log")
 EXAMPLES = 3  # line numbers kept per reason
 
 
@@ -64,6 +68,9 @@ class CallLog:
     examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> line numbers
     repaired: Counter[str] = field(default_factory=Counter)
     rows: int = 0
+    # (day, agent) -> spells logged in and not paused (seconds after the day's midnight),
+    # when the log records agent states (queue_log: login, log-off, pause, unpause)
+    staffed: dict[tuple[date, str], list[tuple[float, float]]] = field(default_factory=dict)
 
     def drop(self, reason: str, line: int) -> None:
         self.dropped[reason] += 1
@@ -101,11 +108,18 @@ def _open_text(path: Path) -> str:
         return raw.decode("latin-1")
 
 
-def read_log(path: Path, fmt: str = "anonymous-bank") -> CallLog:
+def read_log(path: Path, fmt: str = "anonymous-bank", time_zone: str = "UTC") -> CallLog:
+    """The log at ``path`` in format ``fmt``; ``time_zone`` the centre's, for a log whose
+    times are Unix seconds (queue_log)."""
     if fmt not in FORMATS:
         raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     text = _open_text(path)
-    log = _bank(path, text) if fmt == "anonymous-bank" else _csv(path, text)
+    if fmt == "anonymous-bank":
+        log = _bank(path, text)
+    elif fmt == "csv":
+        log = _csv(path, text)
+    else:
+        log = QueueLogReader(path, _zone(time_zone)).read(text)
     if not log.calls:
         reasons = ", ".join(f"{n} {r}" for r, n in log.dropped.most_common()) or "no rows"
         raise InputError(
@@ -274,3 +288,166 @@ def _csv(path: Path, text: str) -> CallLog:
             )
         )
     return log
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"--time-zone: {name!r} is not a time zone (e.g. Europe/Oslo)") from None
+
+
+CALL_ENDS = {  # event -> the data field (from 0) with the talk time, for answered calls
+    "COMPLETEAGENT": 1,
+    "COMPLETECALLER": 1,
+    "BLINDTRANSFER": 3,
+    "ATTENDEDTRANSFER": 4,
+}
+LEFT = {  # event -> why an unanswered call is not one the model takes
+    "EXITWITHTIMEOUT": "left by the queue's timeout",
+    "EXITEMPTY": "left an empty queue",
+    "JOINEMPTY": "joined an empty queue",
+    "FULL": "queue full",
+    "EXITWITHKEY": "left with a key",
+}
+STAFF = {  # event -> what it does to an agent's state
+    "AGENTLOGIN": "in",
+    "ADDMEMBER": "in",
+    "AGENTLOGOFF": "out",
+    "REMOVEMEMBER": "out",
+    "PAUSE": "pause",
+    "PAUSEALL": "pause",
+    "UNPAUSE": "unpause",
+    "UNPAUSEALL": "unpause",
+}
+
+
+@dataclass
+class _Open:
+    line: int
+    entered: float
+    queue: str
+    caller: str
+    connected: float | None = None
+    agent: str = ""
+    done: bool = False
+
+
+class QueueLogReader:
+    """Asterisk ``queue_log`` lines into calls, and agents' spells of work from their
+    login, log-off, pause and unpause records. Rules:
+
+    - a line that is not at least 5 ``|``-separated fields with a whole epoch is dropped
+      (``broken row``); a call's events are matched by its call id;
+    - a call arrives at its first ``ENTERQUEUE`` (its queue is its type; a later
+      ENTERQUEUE of the same call while it lasts is counted as ``entered again`` and
+      ignored; a call id used again after its call ended is a new call); its caller is
+      ENTERQUEUE's caller id;
+    - answered at ``CONNECT`` by its agent, its talk the call time of COMPLETEAGENT,
+      COMPLETECALLER or a transfer; abandoned at ``ABANDON``;
+    - a call that left by a queue's rule (EXITWITHTIMEOUT, EXITEMPTY, JOINEMPTY, FULL,
+      EXITWITHKEY) is dropped by that reason: its caller did not choose to hang up;
+    - a call with no end in the log (``no outcome``) is dropped;
+    - an agent is at work from AGENTLOGIN (or ADDMEMBER) to AGENTLOGOFF (REMOVEMEMBER),
+      less the time between PAUSE and UNPAUSE; a spell still open at the end of the log
+      ends at the log's last time.
+    """
+
+    def __init__(self, path: Path, zone: ZoneInfo) -> None:
+        self.path = path
+        self.zone = zone
+
+    def _day(self, t: float) -> tuple[date, float]:
+        at = datetime.fromtimestamp(t, self.zone)
+        midnight = datetime.combine(at.date(), datetime.min.time(), self.zone)
+        return at.date(), t - midnight.timestamp()
+
+    def read(self, text: str) -> CallLog:
+        log = CallLog(str(self.path), [])
+        calls: dict[str, _Open] = {}
+        state: dict[str, tuple[bool, bool, float]] = {}  # agent -> in, paused, since
+        spells: list[tuple[str, float, float]] = []
+        last = 0.0
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            log.rows += 1
+            f = line.strip().split("|")
+            try:
+                t = float(int(f[0]))
+            except (ValueError, IndexError):
+                log.drop("broken row", n)
+                continue
+            if len(f) < 5:
+                log.drop("broken row", n)
+                continue
+            last = max(last, t)
+            callid, queue, agent, event, data = f[1], f[2], f[3], f[4], f[5:]
+            if event in STAFF:
+                self._staff(state, spells, agent, STAFF[event], t)
+                continue
+            c = calls.get(callid)
+            if event == "ENTERQUEUE":
+                if c is not None and not c.done:
+                    log.repaired["entered again"] += 1
+                    continue
+                caller = data[1] if len(data) > 1 and data[1] not in ("", "NONE") else ""
+                calls[callid] = _Open(n, t, queue, caller)
+            elif c is None or c.done:
+                continue
+            elif event == "CONNECT":
+                c.connected, c.agent = t, agent
+            elif event in CALL_ENDS and c.connected is not None:
+                c.done = True
+                talk = _number(data, CALL_ENDS[event])
+                if talk is None:
+                    log.drop("unreadable", n)
+                else:
+                    log.calls.append(self._call(c, c.connected - c.entered, True, talk))
+            elif event == "ABANDON":
+                c.done = True
+                log.calls.append(self._call(c, t - c.entered, False, 0.0))
+            elif event in LEFT:
+                c.done = True
+                log.drop(LEFT[event], n)
+        for c in calls.values():
+            if not c.done:
+                log.drop("no outcome", c.line)
+        for agent, (logged_in, paused, since) in state.items():
+            if logged_in and not paused and last > since:
+                spells.append((agent, since, last))
+        for agent, a, b in spells:
+            day, start = self._day(a)
+            log.staffed.setdefault((day, agent), []).append((start, start + b - a))
+        return log
+
+    def _call(self, c: _Open, wait: float, answered: bool, talk: float) -> LoggedCall:
+        day, at = self._day(c.entered)
+        agent = c.agent if answered else ""
+        return LoggedCall(day, c.queue, c.caller, at, max(0.0, wait), answered, talk, agent)
+
+    @staticmethod
+    def _staff(
+        state: dict[str, tuple[bool, bool, float]],
+        spells: list[tuple[str, float, float]],
+        agent: str,
+        what: str,
+        t: float,
+    ) -> None:
+        """An agent's state change; a spell of work ends when they log off or pause."""
+        logged_in, paused, since = state.get(agent, (False, False, t))
+        working = logged_in and not paused
+        logged_in = {"in": True, "out": False}.get(what, logged_in)
+        paused = {"pause": True, "unpause": False, "out": False}.get(what, paused)
+        if working and not (logged_in and not paused) and t > since:
+            spells.append((agent, since, t))
+        if not working and logged_in and not paused:
+            since = t
+        state[agent] = (logged_in, paused, since)
+
+
+def _number(data: list[str], k: int) -> float | None:
+    try:
+        return float(data[k])
+    except (IndexError, ValueError):
+        return None

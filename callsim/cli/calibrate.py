@@ -14,6 +14,7 @@ import typer
 from callsim.analytics.precision import parse_precision
 from callsim.calibrate.build import (
     CHOICES,
+    FACTOR_STEPS,
     Calibration,
     Model,
     calibrate,
@@ -33,7 +34,15 @@ from callsim.scenario import load_scenario
 from callsim.scenario.shifts import scenario_yaml
 from callsim.sim.execute import executor
 
-FORMAT = typer.Option("anonymous-bank", "--format", help=f"Log format: {', '.join(FORMATS)}.")
+FORMAT = typer.Option(
+    "anonymous-bank",
+    "--format",
+    help=f"Log format: {', '.join(FORMATS)} (Asterisk's queue log, as callsim run --queue-log "
+    "writes it).",
+)
+TIME_ZONE = typer.Option(
+    "UTC", "--time-zone", help="The centre's time zone, for a queue_log's Unix times."
+)
 DAYS = typer.Option(
     "weekdays",
     "--days",
@@ -90,6 +99,7 @@ def calibrate_cmd(
     log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
     out: Path = typer.Option(..., "--out", help="The scenario file to write (YAML)."),
     fmt: str = FORMAT,
+    time_zone: str = TIME_ZONE,
     days: str = DAYS,
     interval_min: int = typer.Option(30, "--interval-min", help="Interval length, minutes."),
     hours: str = typer.Option("07:00-24:00", "--hours", help="The modelled day, HH:MM-HH:MM."),
@@ -124,13 +134,13 @@ def calibrate_cmd(
     if out.suffix not in (".yaml", ".yml"):
         raise InputError(f"--out: {str(out)!r} is not a .yaml file")
     model = Model.without(without)
-    log = read_log(log_path, fmt)
+    log = read_log(log_path, fmt, time_zone)
     if not quiet:
         _summary_of_log(log)
     chosen = select_days(log, days)
     cal = calibrate(log, chosen, Frame(start, end, interval_min, sl_threshold_s), talk, model)
     with executor(workers, dask) as ex:
-        total = len(chosen) * replications * 9
+        total = len(chosen) * replications * (1 if cal.observed.from_states else FACTOR_STEPS)
         with progress(
             f"tuning the availability factor on {ex.name}", total, enabled=not quiet
         ) as bar:
@@ -254,7 +264,7 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
         if cal.wrap_up is None
         else {
             "gaps": cal.wrap_up.gaps,
-            "longer_left_out": cal.wrap_up.longer,
+            "seen_whole": cal.wrap_up.whole,
             "mean_s": cal.wrap_up.mean_s,
             "median_s": cal.wrap_up.median_s,
         },
@@ -395,11 +405,12 @@ def _show_calibration(doc: dict[str, Any]) -> None:
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
             ["availability factor (mean of the intervals')", f"{doc['availability_factor']:.3f}"],
             [
-                "after-call work (gap before a waiting call)",
+                "after-call work (not ready after a call)",
                 "-"
                 if doc["wrap_up"] is None
                 else f"mean {doc['wrap_up']['mean_s']:.1f} s, median "
-                f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['gaps']:,} gaps)",
+                f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['seen_whole']:,} of "
+                f"{doc['wrap_up']['gaps']:,} gaps seen whole)",
             ],
             [
                 "abandonment: log / calibrated",
@@ -413,6 +424,7 @@ def compare_cmd(
     log_path: Path = typer.Argument(..., help="Per-call log (.gz read directly)."),
     scenario: Path = typer.Argument(..., help="A scenario written by callsim calibrate."),
     fmt: str = FORMAT,
+    time_zone: str = TIME_ZONE,
     days: str = DAYS,
     replications: int = REPLICATIONS,
     without: str | None = WITHOUT,
@@ -426,17 +438,47 @@ def compare_cmd(
         "--out",
         help="Result folder (default results/compare-<time>/; with --json none unless given).",
     ),
+    forecast: bool = flag(
+        "--forecast",
+        "Predict each day without its own calls, talk or staffing: the calibrated average "
+        "day, the scenario's agents as the plan, and the calibration days' day-to-day "
+        "spread (read from --calibration-log).",
+    ),
+    calibration_log: Path | None = typer.Option(
+        None,
+        "--calibration-log",
+        help="With --forecast: the log the scenario was calibrated on (default: the "
+        "scenario's calibration.source), in the same --format.",
+    ),
     as_json: bool = flag("--json", "Print compare.json on stdout instead of tables."),
     no_plots: bool = flag("--no-plots", "Do not draw the PNG plots."),
     quiet: bool = flag("--quiet", "No progress bar and no tables."),
 ) -> None:
-    """Predict each logged day from a calibrated scenario and set it against the log."""
+    """Predict each logged day from a calibrated scenario and set it against the log:
+    replayed with its own calls, talk and staffing, or with --forecast as planned."""
     if not 2 <= replications <= 1000:
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
     bound = None if precision is None else parse_precision(precision)
+    if forecast and bound is not None:
+        raise InputError("--precision: not with --forecast (its days are drawn one by one)")
+    if calibration_log is not None and not forecast:
+        raise InputError("--calibration-log: only with --forecast")
     model = Model.without(without)
     sc = load_scenario(scenario)
-    log = read_log(log_path, fmt)
+    history = None
+    if forecast:
+        source = calibration_log or (
+            Path(sc.calibration.source) if sc.calibration is not None else None
+        )
+        if source is None:
+            raise InputError(f"{scenario}: no calibration block (make it with callsim calibrate)")
+        if not source.exists():
+            raise InputError(
+                f"--calibration-log: {str(source)!r} does not exist (the scenario's "
+                "calibration.source); give the log the scenario was calibrated on"
+            )
+        history = read_log(source, fmt, time_zone)
+    log = read_log(log_path, fmt, time_zone)
     if not quiet and not as_json:
         _summary_of_log(log)
     chosen = select_days(log, days)
@@ -445,7 +487,7 @@ def compare_cmd(
         executor(workers, dask) as ex,
         progress(
             f"simulating {len(chosen)} logged days on {ex.name}",
-            len(chosen) * replications,
+            replications if forecast else len(chosen) * replications,
             enabled=not quiet,
         ) as bar,
     ):
@@ -467,6 +509,7 @@ def compare_cmd(
                 total=len(chosen) * (total or seen.replications),
             ),
             model=model,
+            forecast=history,
         )
     written: list[Path] = []
     if folder is not None:
@@ -532,6 +575,10 @@ def _f(v: float | None, m: str) -> str:
     return f"{v:.1f}" if m.endswith("_s") else f"{v:.3f}"
 
 
+def _share(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0%}"
+
+
 def _show_compare(doc: dict[str, Any]) -> None:
     short = {"abandon_rate": "aband", "asa_s": "ASA s", "service_level": "SL"}
     cols = ["day", "calls"]
@@ -572,15 +619,22 @@ def _show_compare(doc: dict[str, Any]) -> None:
             worst(s[m].get("erlang_a_worst_day"), m),
             _f(s[m].get("interval_mae"), m),
             _f(s[m].get("erlang_a_interval_mae"), m),
-            "-" if s[m]["intervals_in_band"] is None else f"{s[m]['intervals_in_band']:.0%}",
+            f"{_share(s[m]['intervals_in_band'])} / {_share(s[m].get('days_in_band'))}",
         ]
         for m in COMPARED
     ]
+    given = (
+        "forecast from the calibrated day and the planned agents (no day's own calls, "
+        "talk or staffing)"
+        if doc.get("forecast")
+        else "given the same calls, agents and talk"
+    )
     print_table(
         f"Errors over {len(doc['per_day'])} days, simulation (sim) and Erlang A (ErlA) "
-        "given the same calls, agents and talk: per-day mean absolute error, bias and "
-        "worst day (predicted - observed); per-interval mean absolute error; share of "
-        f"{s['abandon_rate']['intervals']} intervals inside the simulation's 5-95 % band",
+        f"{given}: per-day mean absolute error, bias and worst day (predicted - "
+        "observed); per-interval mean absolute error; share of "
+        f"{s['abandon_rate']['intervals']} intervals / of the days inside the "
+        "simulation's 5-95 % band",
         [
             "metric",
             "MAE sim",
@@ -591,10 +645,19 @@ def _show_compare(doc: dict[str, Any]) -> None:
             "worst day ErlA",
             "interval MAE sim",
             "interval MAE ErlA",
-            "in band",
+            "in band: intervals / days",
         ],
         rows,
     )
+    fc = doc.get("forecast")
+    if fc:
+        cv = fc["cv"]
+        err.print(
+            f"Forecast: the day-to-day spread of {len(fc['calibration_days'])} calibration "
+            f"days ({fc['calibration_log']}): calls cv {cv['volume']:.3f}, mean talk cv "
+            f"{cv['talk']:.3f}, agent-time cv {cv['staffing']:.3f}",
+            markup=False,
+        )
     pools = doc.get("pools") or {}
     if pools:
         err.print(

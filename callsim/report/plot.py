@@ -500,7 +500,14 @@ def compare_plots(folder: Path, doc: Mapping[str, Any]) -> list[Path]:
     axes[-1].set_xticks(
         x, [f"{r['day'][5:]} {r['weekday']}" for r in days], rotation=45, ha="right"
     )
-    fig.suptitle("Each logged day: observed against predicted")
+    fig.suptitle(
+        "Each logged day: observed against "
+        + (
+            "forecast (no day's own calls, talk or staffing)"
+            if doc.get("forecast")
+            else "predicted"
+        )
+    )
     per_day = folder / "days.png"
     fig.savefig(per_day, dpi=110)
     plt.close(fig)
