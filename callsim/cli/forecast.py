@@ -199,11 +199,11 @@ def _tables(fc: Forecast, history: History) -> None:
         )
     start = (fc.first - history.first).days
     known = min(fc.days, history.days - start)
-    rows = []
+    days: list[list[Any]] = []
     for k in range(fc.days):
         day = slice(k * fc.per_day, (k + 1) * fc.per_day)
         logged = history.calls[ALL][(start + k) * fc.per_day : (start + k + 1) * fc.per_day]
-        rows.append([
+        days.append([
             fc.day(k).isoformat(), fc.day(k).strftime("%a"), round(float(fc.calls[ALL][day].sum())),
             round(float(fc.lo[ALL][day].sum())), round(float(fc.hi[ALL][day].sum())),
             round(float(fc.baseline[ALL][day].sum())),
@@ -212,7 +212,7 @@ def _tables(fc: Forecast, history: History) -> None:
     print_table(
         "Calls per day, all types (lo, hi: the interval bounds added up)",
         ["date", "day", "calls", "lo", "hi", "naive", "logged"],
-        rows,
+        days,
     )
 
 
