@@ -7,7 +7,7 @@ import csv
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,40 @@ def test_holidays_replaced_in_history_and_scaled_in_forecast(tmp_path: Path) -> 
     assert fc.calls[ALL][:16].sum() == 0
     assert fc.calls[ALL][32:48].sum() == 0
     assert np.all(fc.aht_s[ALL][16:32] == 180)
+
+
+def test_a_generic_csv_log_is_read_by_calibrates_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three weeks of a generic CSV log (docs/calibration.md): 16 days learnt, 5 forecast
+    and scored against the log."""
+    rng = np.random.default_rng(3)
+    log = tmp_path / "log.csv"
+    with log.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["arrival", "answered", "abandoned", "talk_s", "agent", "type"])
+        for k in range(21):
+            day = datetime(2027, 1, 3) + timedelta(days=k)
+            rate = 40 if day.weekday() < 5 else 10  # calls an hour, 09:00-17:00
+            for s in np.sort(rng.uniform(9 * 3600, 17 * 3600, rng.poisson(rate * 8))):
+                at = day + timedelta(seconds=float(s))
+                kind = "sales" if rng.random() < 0.25 else "support"
+                w.writerow([at.isoformat(), (at + timedelta(seconds=5)).isoformat(), "",
+                            240 if kind == "sales" else 180, "a1", kind])  # fmt: skip
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "forecast", str(log), "--format", "csv", "--until", "2027-01-18",
+                       "--days", "5", "--origins", "2", "--out", str(out), "--no-plots")  # fmt: skip
+    assert code == 0, err
+    with (out / "holdout.csv").open() as fh:
+        held = {(r["series"], r["model"]): r for r in csv.DictReader(fh)}
+    assert set(held) == {(s, m) for s in (ALL, "sales", "support")
+                         for m in ("MSTL", "SeasonalNaive")}  # fmt: skip
+    assert float(held[(ALL, "MSTL")]["wape"]) < 0.3  # Poisson noise of 20 calls: about 0.18
+    tuesday = load_forecast(out / "day-2027-01-19.csv")
+    assert [iv.start for iv in tuesday] == [f"{h:02d}:{m:02d}" for h in range(9, 17)
+                                             for m in (0, 30)]  # fmt: skip
+    assert 250 < sum(iv.calls for iv in tuesday) < 390
+    assert 180 < tuesday[0].aht_s < 240
 
 
 def test_too_little_history_and_bad_counts_say_so(

@@ -127,8 +127,9 @@ def test_small_roster_keeps_the_rules_and_covers(small: tuple[Path, Path]) -> No
     assert doc["required_agent_h"] == 7 * 16.0
     # 160 paid hours for 112 on the phones: room for every break, nothing short
     assert doc["short_agent_h"] == 0
-    assert doc["status"] in ("OPTIMAL", "FEASIBLE")
-    assert 0 <= doc["gap"] <= 1
+    assert (doc["status"], doc["gap"]) == ("OPTIMAL", 0.0)  # proven, in well under 1 s
+    weekend = [a["weekend_days"] for a in doc["agents"]]
+    assert max(weekend) - min(weekend) <= 1  # shared fairly
     with (folder / "coverage.csv").open() as fh:
         cover = list(csv.DictReader(fh))
     assert all(float(r["scheduled"]) >= int(r["required"]) for r in cover)
