@@ -177,6 +177,35 @@ def test_bank_two_weeks_keep_the_rules(tmp_path: Path, capsys: pytest.CaptureFix
     load_scenario(Path(doc["scenarios"][5]))  # a Friday
 
 
+def test_a_profile_of_staff_scenario_is_covered(
+    small: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """staff.csv of `callsim staff SCENARIO`: a column of agents per profile, no aht_s."""
+    people, _ = small
+    plan = tmp_path / "staff.csv"
+    with _plan(tmp_path / "plan.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    with plan.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["interval_start", "calls", "erlang_agents", "team", "others"])
+        w.writerows([r["interval_start"], r["calls"], 9, r["agents"], 7] for r in rows)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "roster", str(people), "--requirement", f"all={plan}",
+                       "--cover", "team", "--start", "2027-01-03", "--weeks", "1",
+                       "--time-limit-s", "10", "--out", str(out), "--no-plots")  # fmt: skip
+    assert code == 0, err
+    assert "no day scenarios: the plans have no aht_s" in err
+    doc = json.loads((out / "roster.json").read_text())
+    assert (doc["required_agent_h"], doc["short_agent_h"], doc["scenarios"]) == (112.0, 0, [])
+    code, _, err = run(capsys, "roster", str(people), "--requirement", f"all={plan}",
+                       "--cover", "teem", "--start", "2027-01-03")  # fmt: skip
+    assert (code, err.strip()) == (2, (
+        f"Error: {plan}: no column 'teem' of agents (expected a staffing plan of `callsim "
+        "staff`: interval_start, calls, and the agents' column; found: interval_start, "
+        "calls, erlang_agents, team, others)"
+    ))  # fmt: skip
+
+
 def test_an_agent_no_roster_can_hold_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

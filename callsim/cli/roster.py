@@ -36,8 +36,9 @@ def roster_cmd(
     requirement: list[str] = typer.Option(
         ...,
         "--requirement",
-        help="WHEN=PLAN: a staffing plan (plan.csv of `callsim staff --forecast`) for a "
-        "date (YYYY-MM-DD), a weekday (sun, mon, ...) or all; repeat the flag.",
+        help="WHEN=PLAN: a staffing plan (plan.csv of `callsim staff --forecast`, or "
+        "staff.csv of `callsim staff SCENARIO`) for a date (YYYY-MM-DD), a weekday (sun, "
+        "mon, ...) or all; repeat the flag.",
     ),
     start: str = typer.Option(..., "--start", help="First day of the roster, YYYY-MM-DD."),
     weeks: int = typer.Option(2, "--weeks", help="Weeks to roster, 1 to 6."),
@@ -45,7 +46,8 @@ def roster_cmd(
     cover: str = typer.Option(
         "agents_scheduled",
         "--cover",
-        help="The plans' column to cover: agents_scheduled (after shrinkage) or agents.",
+        help="The plans' column of agents to cover: agents_scheduled (after shrinkage) or "
+        "agents of plan.csv, or a profile of staff.csv (`callsim staff SCENARIO`).",
     ),
     time_limit_s: float = typer.Option(
         30.0, "--time-limit-s", help="CP-SAT's time limit, seconds (the gap is reported)."
@@ -122,8 +124,11 @@ def roster_cmd(
         f"{found.status} (gap {found.gap:.1%}, {found.wall_s:.1f} s); wrote {folder}/"
         f"roster.csv, coverage.csv, agents.csv, roster.json"
         + ("" if no_plots else ", roster.png")
-        + f" and {len(scenarios)} day scenarios (days/*.yaml: callsim run days/"
-        f"{first.isoformat()}.yaml)"
+        + (
+            f" and {len(scenarios)} day scenarios (days/*.yaml, for callsim run)"
+            if scenarios
+            else "; no day scenarios: the plans have no aht_s"
+        )
     )
 
 

@@ -31,10 +31,11 @@ def day_scenario(
     sl_threshold_s: float = 20.0,
     patience_s: float | None = None,
 ) -> Scenario | None:
-    """The roster's ``day`` as a scenario; None on a day without calls or agents."""
+    """The roster's ``day`` as a scenario; None on a day without calls or agents, or
+    whose plan has no handle time (``staff.csv`` of a scenario)."""
     work = [w for w in roster.work if w.day == day]
     open_ = np.nonzero(need.calls > 0)[0]
-    if not work or not len(open_):
+    if not work or not len(open_) or np.isnan(need.aht_s[open_]).all():
         return None
     iv = roster.interval_min
     start = min(int(open_[0]) * iv, *(w.shift.start_min for w in work))

@@ -1,6 +1,8 @@
 """The requirement a roster covers: the agents each interval of a day needs, as
-``callsim staff --forecast`` writes it (``plan.csv``: interval_start, calls, aht_s, ...,
-agents, agents_scheduled), given for dates or weekdays."""
+``callsim staff`` writes it, given for dates or weekdays: ``plan.csv`` of ``staff
+--forecast`` (interval_start, calls, aht_s, ..., agents, agents_scheduled) or
+``staff.csv`` of ``staff SCENARIO [--simulate]`` (interval_start, calls, ..., one column
+of agents per profile)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ import numpy as np
 from callsim.errors import InputError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-COLUMNS = ("interval_start", "calls", "aht_s")
-COVERED = ("agents_scheduled", "agents")
+COLUMNS = ("interval_start", "calls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +31,9 @@ class DayNeed:
 
 
 def read_need(path: Path, interval_min: int, column: str = "agents_scheduled") -> DayNeed:
-    """A staffing plan's ``column`` per interval (``agents_scheduled``: after shrinkage,
-    or ``agents``: on the phones)."""
-    if column not in COVERED:
-        raise InputError(f"{column!r} is not one of {', '.join(COVERED)}", field="cover")
+    """A staffing plan's ``column`` of agents per interval: ``agents_scheduled`` (after
+    shrinkage) or ``agents`` (on the phones) of ``plan.csv``, or a profile of
+    ``staff.csv``; ``aht_s`` where the plan has it."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -41,10 +41,11 @@ def read_need(path: Path, interval_min: int, column: str = "agents_scheduled") -
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in (*COLUMNS, column) if c not in header]
-    if missing:
+    if missing or column in (*COLUMNS, "aht_s"):
         raise InputError(
-            f"{path}: missing column {missing[0]!r} (expected a staffing plan as "
-            f"`callsim staff --forecast` writes: {', '.join(COLUMNS)}, ..., {column})"
+            f"{path}: no column {(missing or [column])[0]!r} of agents (expected a staffing "
+            "plan of `callsim staff`: interval_start, calls, and the agents' column; found: "
+            f"{', '.join(header) or 'none'})"
         )
     per_day = 1440 // interval_min
     agents, calls, aht = np.zeros(per_day), np.zeros(per_day), np.full(per_day, np.nan)
@@ -61,7 +62,8 @@ def read_need(path: Path, interval_min: int, column: str = "agents_scheduled") -
         i = at // interval_min
         agents[i] = _number(path, line, column, row[column])
         calls[i] = _number(path, line, "calls", row["calls"])
-        aht[i] = _number(path, line, "aht_s", row["aht_s"])
+        if row.get("aht_s"):
+            aht[i] = _number(path, line, "aht_s", row["aht_s"])
     return DayNeed(str(path), np.ceil(agents), calls, aht)
 
 
