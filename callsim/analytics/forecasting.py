@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from callsim.analytics.forecast import csv_number
 from callsim.errors import InputError
 
 ALL = "all"
@@ -166,8 +167,8 @@ def read_counts(path: Path, interval_min: int = 30) -> History:
                 f"{path}: row {line}: interval_start {row['interval_start']!r} is not a time "
                 f"HH:MM on the {interval_min}-minute grid"
             )
-        calls = _count(path, line, "calls", row["calls"])
-        aht = _count(path, line, "aht_s", row.get("aht_s") or "0")
+        calls = csv_number(path, line, "calls", row["calls"], positive=False)
+        aht = csv_number(path, line, "aht_s", row.get("aht_s") or "0", positive=False)
         rows.append((day, start // interval_min, row.get("type") or ALL, calls, aht))
     if not rows:
         raise InputError(f"{path}: no count rows (expected one row per date and interval)")
@@ -184,16 +185,6 @@ def read_counts(path: Path, interval_min: int = 30) -> History:
                 answered[name][i] += calls
                 talk[name][i] += calls * aht
     return History(first, interval_min, counts, talk, answered)
-
-
-def _count(path: Path, line: int, column: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and number >= 0):
-        raise InputError(f"{path}: row {line}: {column} {value!r} is not a number >= 0")
-    return number
 
 
 @dataclass(frozen=True, slots=True)

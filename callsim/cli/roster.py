@@ -15,7 +15,7 @@ import typer
 from callsim.cli.command import flag
 from callsim.cli.console import err, print_table
 from callsim.errors import InputError
-from callsim.plan.check import day_scenario
+from callsim.plan.check import day_scenario, hhmm
 from callsim.plan.people import load_people
 from callsim.plan.requirement import needs_by_day, read_need
 from callsim.plan.roster import Roster, roster
@@ -23,10 +23,6 @@ from callsim.report.files import json_text, run_dir, write_csv, write_json
 from callsim.scenario.shifts import scenario_yaml
 
 ROSTER_FILES = ("roster.csv", "coverage.csv", "agents.csv", "roster.json", "roster.png")
-
-
-def _hhmm(m: int) -> str:
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def roster_cmd(
@@ -134,9 +130,9 @@ def roster_cmd(
 
 def _shifts(r: Roster) -> list[list[Any]]:
     return [
-        [w.day.isoformat(), f"{w.day:%a}", w.agent, _hhmm(w.shift.start_min),
-         _hhmm(w.shift.start_min + w.shift.length_min), w.paid_h,
-         " ".join(f"{_hhmm(b)}+{n}" for b, n in w.shift.breaks)]
+        [w.day.isoformat(), f"{w.day:%a}", w.agent, hhmm(w.shift.start_min),
+         hhmm(w.shift.start_min + w.shift.length_min), w.paid_h,
+         " ".join(f"{hhmm(b)}+{n}" for b, n in w.shift.breaks)]
         for w in r.work
     ]  # fmt: skip
 
@@ -148,7 +144,7 @@ def _coverage(r: Roster) -> list[list[Any]]:
             need, have = r.required[d, i], r.scheduled[d, i]
             if need > 0 or have > 0:
                 rows.append([(r.first + timedelta(days=d)).isoformat(),
-                             _hhmm(i * r.interval_min), int(need), round(float(have), 2),
+                             hhmm(i * r.interval_min), int(need), round(float(have), 2),
                              round(float(max(need - have, 0)), 2)])  # fmt: skip
     return rows
 

@@ -17,7 +17,8 @@ from callsim.plan.roster import Roster
 from callsim.scenario.model import Scenario
 
 
-def _hhmm(m: int) -> str:
+def hhmm(m: int) -> str:
+    """Minutes after midnight as HH:MM (24:00 at the day's end)."""
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -42,13 +43,13 @@ def day_scenario(
     end = max((int(open_[-1]) + 1) * iv, *(w.shift.start_min + w.shift.length_min for w in work))
     answered = need.calls[open_]
     aht = float(np.nansum(need.aht_s[open_] * answered) / answered.sum())
-    profile = [{"at": _hhmm(start), "per_hour": 0.0}] if start < open_[0] * iv else []
+    profile = [{"at": hhmm(start), "per_hour": 0.0}] if start < open_[0] * iv else []
     profile += [
-        {"at": _hhmm(int(i) * iv), "per_hour": round(float(need.calls[i]) * 60 / iv, 3)}
+        {"at": hhmm(int(i) * iv), "per_hour": round(float(need.calls[i]) * 60 / iv, 3)}
         for i in range(int(open_[0]), int(open_[-1]) + 1)
     ]
     if (int(open_[-1]) + 1) * iv < end:
-        profile.append({"at": _hhmm((int(open_[-1]) + 1) * iv), "per_hour": 0.0})
+        profile.append({"at": hhmm((int(open_[-1]) + 1) * iv), "per_hour": 0.0})
     calls: dict[str, object] = {
         "queue": people.skill,
         "arrivals": {"profile": profile},
@@ -60,7 +61,7 @@ def day_scenario(
         "name": f"roster-{day.isoformat()}",
         "description": f"The roster's {day:%A} {day.isoformat()}: {len(work)} named agents "
         f"on their shifts; the requirement's calls ({need.source}).",
-        "horizon": {"start": _hhmm(start), "end": _hhmm(end) if end < 1440 else "24:00",
+        "horizon": {"start": hhmm(start), "end": hhmm(end),
                     "interval_min": iv},
         "service_level": {"sl_threshold_s": sl_threshold_s, "sl_target": sl_target},
         "routing": {"strategy": "longest_idle", "ring_timeout_s": 15},
@@ -71,10 +72,9 @@ def day_scenario(
                 "name": w.agent,
                 "count": 1,
                 "skills": [people.skill],
-                "shift": {"start": _hhmm(w.shift.start_min),
-                          "end": _hhmm(w.shift.start_min + w.shift.length_min)
-                          if w.shift.start_min + w.shift.length_min < 1440 else "24:00"},
-                "breaks": [{"start": _hhmm(b), "minutes": n} for b, n in w.shift.breaks],
+                "shift": {"start": hhmm(w.shift.start_min),
+                          "end": hhmm(w.shift.start_min + w.shift.length_min)},
+                "breaks": [{"start": hhmm(b), "minutes": n} for b, n in w.shift.breaks],
             }
             for w in work
         ],

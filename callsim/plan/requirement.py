@@ -7,13 +7,13 @@ of agents per profile)."""
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from callsim.analytics.forecast import csv_number
 from callsim.errors import InputError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,21 +60,11 @@ def read_need(path: Path, interval_min: int, column: str = "agents_scheduled") -
                 f"{interval_min}-minute grid"
             )
         i = at // interval_min
-        agents[i] = _number(path, line, column, row[column])
-        calls[i] = _number(path, line, "calls", row["calls"])
+        agents[i] = csv_number(path, line, column, row[column], positive=False)
+        calls[i] = csv_number(path, line, "calls", row["calls"], positive=False)
         if row.get("aht_s"):
-            aht[i] = _number(path, line, "aht_s", row["aht_s"])
+            aht[i] = csv_number(path, line, "aht_s", row["aht_s"], positive=True)
     return DayNeed(str(path), np.ceil(agents), calls, aht)
-
-
-def _number(path: Path, line: int, column: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and number >= 0):
-        raise InputError(f"{path}: row {line}: {column} {value!r} is not a number >= 0")
-    return number
 
 
 def needs_by_day(
