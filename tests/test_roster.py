@@ -233,6 +233,8 @@ def test_bad_roster_files_say_where(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = run(capsys, *args)
     assert code == 2
     assert err.splitlines()[0].startswith(f"Error: {people}: rules.max_consecutive_dayz")
+    code, _, err = run(capsys, *args, "--patience-s", "-5")
+    assert (code, err.strip()) == (2, "Error: --patience-s: -5.0 is not a positive number")
     code, _, err = run(capsys, *args[:3], f"fri={tmp_path / 'none.csv'}", *args[4:])
     assert code == 2
     assert err.startswith(f"Error: {tmp_path / 'none.csv'}: cannot read the requirement")

@@ -5,6 +5,7 @@ CP-SAT (callsim.plan.roster); each day written as a scenario ``callsim run`` sim
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,13 @@ def roster_cmd(
         raise InputError(f"--weeks: {weeks} is not a whole number of weeks in 1..6")
     if interval_min <= 0 or 1440 % interval_min:
         raise InputError(f"--interval-min: {interval_min} does not divide a day")
+    if workers < 1:
+        raise InputError(f"--workers: {workers} is not a whole number >= 1")
+    if not 0 < sl_target < 1:
+        raise InputError(f"--sl-target: {sl_target!r} is not a fraction in (0, 1)")
+    for name, value in (("--patience-s", patience_s), ("--sl-threshold-s", sl_threshold_s)):
+        if value is not None and not 0 < value < math.inf:
+            raise InputError(f"{name}: {value!r} is not a positive number")
     given = {}
     for item in requirement:
         when, sep, path = item.partition("=")
