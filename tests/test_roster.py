@@ -206,6 +206,31 @@ def test_a_profile_of_staff_scenario_is_covered(
     ))  # fmt: skip
 
 
+def test_dated_plans_are_found_by_a_pattern(
+    small: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dated=PATTERN`: the plans `staff --forecast` wrote for forecast's day files."""
+    people, _ = small
+    for k in (0, 1, 2):  # Sunday to Tuesday; the other days need nobody
+        folder = tmp_path / "plans" / f"day-2027-01-0{3 + k}"
+        folder.mkdir(parents=True)
+        _plan(folder / "plan.csv")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "roster", str(people), "--requirement",
+                       f"dated={tmp_path}/plans/*/plan.csv", "--start", "2027-01-03",
+                       "--weeks", "1", "--time-limit-s", "10", "--out", str(out), "--json")  # fmt: skip
+    assert code == 0, err
+    with (out / "coverage.csv").open() as fh:
+        days = {r["date"] for r in csv.DictReader(fh) if int(r["required"])}
+    assert days == {"2027-01-03", "2027-01-04", "2027-01-05"}
+    code, _, err = run(capsys, "roster", str(people), "--requirement",
+                       f"dated={tmp_path}/nothing/*.csv", "--start", "2027-01-03")  # fmt: skip
+    assert (code, err.strip()) == (
+        2,
+        f"Error: --requirement: dated={tmp_path}/nothing/*.csv: no file matches",
+    )
+
+
 def test_an_agent_no_roster_can_hold_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

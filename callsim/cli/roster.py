@@ -35,7 +35,8 @@ def roster_cmd(
         "--requirement",
         help="WHEN=PLAN: a staffing plan (plan.csv of `callsim staff --forecast`, or "
         "staff.csv of `callsim staff SCENARIO`) for a date (YYYY-MM-DD), a weekday (sun, "
-        "mon, ...) or all; repeat the flag.",
+        "mon, ...) or all; or dated=PATTERN: every plan the glob finds, for the date in its "
+        "path. Repeat the flag.",
     ),
     start: str = typer.Option(..., "--start", help="First day of the roster, YYYY-MM-DD."),
     weeks: int = typer.Option(2, "--weeks", help="Weeks to roster, 1 to 6."),
@@ -87,7 +88,8 @@ def roster_cmd(
         when, sep, path = item.partition("=")
         if not sep or not path:
             raise InputError(f"--requirement: {item!r} is not WHEN=PLAN (e.g. sun=plan.csv)")
-        given[when.strip().lower()] = read_need(Path(path), interval_min, cover)
+        for day, plan in _plans(when.strip().lower(), path):
+            given[day] = read_need(plan, interval_min, cover)
     staff = load_people(people)
     needs = needs_by_day(given, first, weeks * 7, interval_min)
     required = np.stack([n.agents for n in needs])
@@ -134,6 +136,26 @@ def roster_cmd(
             else "; no day scenarios: the plans have no aht_s"
         )
     )
+
+
+def _plans(when: str, path: str) -> list[tuple[str, Path]]:
+    """``dated=PATTERN``: every plan the glob pattern finds, for the date its path names
+    (as ``callsim forecast``'s day-YYYY-MM-DD files do); else the one plan for ``when``."""
+    if when != "dated":
+        return [(when, Path(path))]
+    import glob
+    import re
+
+    found = sorted(glob.glob(path))
+    if not found:
+        raise InputError(f"--requirement: dated={path}: no file matches")
+    out = []
+    for name in found:
+        dates = re.findall(r"\d{4}-\d{2}-\d{2}", name)
+        if not dates:
+            raise InputError(f"--requirement: {name}: no date YYYY-MM-DD in its path")
+        out.append((dates[-1], Path(name)))
+    return out
 
 
 def _shifts(r: Roster) -> list[list[Any]]:
