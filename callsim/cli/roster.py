@@ -88,8 +88,8 @@ def roster_cmd(
         when, sep, path = item.partition("=")
         if not sep or not path:
             raise InputError(f"--requirement: {item!r} is not WHEN=PLAN (e.g. sun=plan.csv)")
-        for day, plan in _plans(when.strip().lower(), path):
-            given[day] = read_need(plan, interval_min, cover)
+        for key, plan in _plans(when.strip().lower(), path):
+            given[key] = read_need(plan, interval_min, cover)
     staff = load_people(people)
     needs = needs_by_day(given, first, weeks * 7, interval_min)
     required = np.stack([n.agents for n in needs])
