@@ -101,7 +101,7 @@ def forecast_cmd(
             [s, round(float(c), 2), round(float(a))]
             for s, c, a, o in zip(fc.starts(), fc.calls[ALL][day], fc.aht_s[ALL][day], open_,
                                   strict=True)
-            if o
+            if o and round(float(c), 2) > 0  # staff's Erlang A takes no interval of 0 calls
         ]  # fmt: skip
         write_csv(folder / name, REQUIRED, rows)
     write_csv(folder / "backtest.csv", _ACCURACY, [_values(a) for a in fc.backtest])
