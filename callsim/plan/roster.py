@@ -138,7 +138,7 @@ def roster(
         raise InputError(f"{time_limit_s!r} is not a positive number", field="time_limit_s")
     types = shift_types(people.shifts)
     grid = _Grid(types, interval_min)
-    start = min(5.0, time_limit_s / 4)
+    start = time_limit_s / 4
     rules_only = _solve(people, first, required, grid, start, workers, seed)
     if rules_only is None:
         for k, person in enumerate(people.agents):
@@ -146,7 +146,10 @@ def roster(
                 alone = people.model_copy(update={"agents": [person]})
                 if _solve(alone, first, required, grid, 10.0, workers, seed) is None:
                     raise InputError(_why(people, person, first, days, k))
-        raise RosterError(f"no roster keeping the rules found within {start:g} s")
+        raise RosterError(
+            f"no roster keeping the rules found within {start:g} s, a quarter of the time "
+            "limit (every agent has one alone: give the solver more --time-limit-s)"
+        )
     found = _solve(people, first, required, grid, time_limit_s - start, workers, seed,
                    hint=rules_only)  # fmt: skip
     return _placed(people, first, required, grid, found or rules_only, workers, seed)
