@@ -19,8 +19,9 @@ Soft, in this order of weight (a lower one never costs a higher one):
 
 1. coverage: agent-minutes on the phones short of the requirement (minutes on the phones
    per interval, breaks left out, ``callsim.analytics.shifts.coverage``);
-2. weekends fairly shared: the spread between the most and the fewest weekend days any
-   agent works;
+2. weekends fairly shared: each agent available at weekends works the even share of
+   the weekend shifts, rounded down or up (the covering programme's weekend shifts
+   shared among them); each weekend day off that share costs;
 3. preferences: each day off wanted that is worked, each shift starting outside the
    agent's ``prefer_start``.
 
@@ -34,6 +35,7 @@ roster of their own: ``roster`` then finds and names them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -260,14 +262,23 @@ def _solve(
                 if (a, d, s) in x and not _preferred(person, start):
                     penalties.append(W_PREFERENCE * x[a, d, s])
     weekend = _weekend(people, first, days)
-    most, fewest = model.new_int_var(0, days, "most"), model.new_int_var(0, days, "fewest")
-    for a, person in enumerate(agents):
-        if person.available is not None and not set(person.available) & set(rules.weekend):
-            continue  # never works a weekend: not in the sharing
+    # the weekend days each agent available at weekends would work if the covering
+    # programme's weekend shifts were shared evenly: days off it or beyond it are penalised
+    # agent by agent (a spread of the most and the fewest moved only at its two ends)
+    sharing = [a for a, p in enumerate(agents)
+               if p.available is None or set(p.available) & set(rules.weekend)]  # fmt: skip
+    ideal = _ideal(people, required, grid)
+    shifts = sum(c for (d, _), c in ideal.items() if d in weekend)
+    share = shifts / len(sharing) if sharing else 0.0
+    for a in sharing:
         worked = sum(v for d in weekend for v in on_day.get((a, d), []))
-        model.add(most >= worked)
-        model.add(fewest <= worked)
-    penalties.append(W_WEEKEND * (most - fewest))
+        off_share = model.new_int_var(0, days, f"off_share{a}")
+        model.add(off_share >= worked - math.ceil(share))
+        model.add(off_share >= math.floor(share) - worked)
+        penalties.append(W_WEEKEND * off_share)
+        if hint is not None:
+            had = sum((b, d, s) in hint.worked for (b, d, s) in x if b == a and d in weekend)
+            model.add_hint(off_share, max(had - math.ceil(share), math.floor(share) - had, 0))
     by_shift: dict[tuple[int, int], list[Any]] = {}
     for (_, d, s), var in x.items():
         by_shift.setdefault((d, s), []).append(var)
@@ -276,7 +287,7 @@ def _solve(
         n[d, s] = model.new_int_var(0, len(on), f"n{d}_{s}")
         model.add(n[d, s] == sum(on))
     if hint is None:  # the shifts the covering programme would have, as far as the rules allow
-        for (d, s), count in _ideal(people, required, grid).items():
+        for (d, s), count in ideal.items():
             missing = model.new_int_var(0, count, f"missing{d}_{s}")
             model.add(missing >= count - n[d, s] if (d, s) in n else missing >= count)
             penalties.append(W_SHORT * base[s][1] * missing)
@@ -306,11 +317,6 @@ def _solve(
                 penalties.append(W_SHORT * short)
         for key, var in x.items():
             model.add_hint(var, key in hint.worked)
-        counts = [sum((a, d, s) in hint.worked for d in weekend for s in range(len(base)))
-                  for a, p in enumerate(agents)
-                  if p.available is None or set(p.available) & set(rules.weekend)]  # fmt: skip
-        model.add_hint(most, max(counts))
-        model.add_hint(fewest, min(counts))
     model.minimize(sum(penalties))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
