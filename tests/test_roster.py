@@ -9,11 +9,14 @@ import itertools
 import json
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from callsim.cli.app import main
 from callsim.plan.people import People, load_people, span_minutes
@@ -84,11 +87,14 @@ def check_rules(folder: Path, people: People, first: date, weeks: int) -> list[d
                 lo, hi = span_minutes(person.available[r["weekday"].lower()])  # type: ignore[index]
                 assert lo <= start
                 assert end <= hi
-            breaks = r["breaks"].split()
-            assert len(breaks) == (1 if end - start >= 6 * 60 else 0)
-            for b in breaks:
+            rules_of = [b for b in shifts.breaks if end - start >= b.from_length_h * 60]
+            breaks = sorted(r["breaks"].split())
+            assert len(breaks) == len(rules_of)
+            for b, rule in zip(breaks, rules_of, strict=True):
                 at, _, minutes = b.partition("+")
-                assert start + 120 <= _hhmm(at) <= end - 90 - int(minutes)
+                assert int(minutes) == rule.minutes
+                assert start + rule.after_min <= _hhmm(at)
+                assert _hhmm(at) <= end - rule.before_end_min - rule.minutes
         for a, b in itertools.pairwise(mine):  # rest between days in a row
             if date.fromisoformat(b["date"]) - date.fromisoformat(a["date"]) == timedelta(1):
                 rest = 1440 - _hhmm(a["end"]) + _hhmm(b["start"])
@@ -275,3 +281,61 @@ def test_subprocess_bad_requirement_is_one_line() -> None:
     assert result.stderr.strip() == (
         "Error: --requirement: 'plan.csv' is not WHEN=PLAN (e.g. sun=plan.csv)"
     )
+
+
+@st.composite
+def _inputs(draw: st.DrawFn) -> tuple[str, list[int]]:
+    """A random small roster file (YAML text) and a day's requirement 08:00-20:00."""
+    rules = {
+        "min_rest_h": draw(st.sampled_from([8, 11, 12])),
+        "max_consecutive_days": draw(st.integers(3, 5)),
+        "hours_tolerance_h": draw(st.sampled_from([0, 4])),
+    }
+    agents = []
+    for k in range(draw(st.integers(2, 5))):
+        agent: dict[str, object] = {
+            "name": f"a{k}",
+            "skills": ["general"],
+            "hours_per_week": draw(st.sampled_from([16, 24, 32])),
+        }
+        days = draw(st.sets(st.sampled_from(WEEKDAYS), min_size=2, max_size=7))
+        if len(days) < 7:
+            agent["available"] = dict.fromkeys(sorted(days), "08:00-20:00")
+        if draw(st.booleans()):
+            agent["days_off"] = [f"2027-01-0{draw(st.integers(3, 9))}"]
+        agents.append(agent)
+    people = {
+        "skill": "general",
+        "shifts": {"starts": ["08:00", "12:00"], "lengths_h": [4, 8],
+                   "breaks": [{"minutes": 30, "from_length_h": 6}]},
+        "rules": rules,
+        "agents": agents,
+    }  # fmt: skip
+    need = draw(st.lists(st.integers(0, 2), min_size=24, max_size=24))
+    return json.dumps(people), need  # JSON is YAML
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(inputs=_inputs())
+def test_any_roster_keeps_the_rules_or_names_an_agent(
+    inputs: tuple[str, list[int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, need = inputs
+    with tempfile.TemporaryDirectory() as tmp:
+        people, plan = Path(tmp) / "people.yaml", Path(tmp) / "plan.csv"
+        people.write_text(text)
+        with plan.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["interval_start", "calls", "aht_s", "agents_scheduled"])
+            for i, n in enumerate(need):
+                w.writerow([f"{8 + i // 2:02d}:{30 * (i % 2):02d}", 10, 120, n])
+        code, _, err = run(capsys, "roster", str(people), "--requirement", f"all={plan}",
+                           "--start", "2027-01-03", "--weeks", "1", "--time-limit-s", "4",
+                           "--out", str(Path(tmp) / "out"), "--no-plots")  # fmt: skip
+        if code == 2:  # an agent no week can hold: named, one line
+            assert err.startswith("Error: agents["), err
+            assert len(err.strip().splitlines()) == 1
+            return
+        assert code == 0, err
+        check_rules(Path(tmp) / "out", load_people(people), date(2027, 1, 3), 1)
