@@ -127,7 +127,7 @@ def roster_cmd(
         return
     _tables(found)
     err.print(
-        f"{found.status} (gap {found.gap:.1%}, {found.wall_s:.1f} s); wrote {folder}/"
+        f"{found.status} (gap {_gap(found.gap)}, {found.wall_s:.1f} s); wrote {folder}/"
         f"roster.csv, coverage.csv, agents.csv, roster.json"
         + ("" if no_plots else ", roster.png")
         + (
@@ -136,6 +136,10 @@ def roster_cmd(
             else "; no day scenarios: the plans have no aht_s"
         )
     )
+
+
+def _gap(gap: float) -> str:
+    return "unknown: no time left to improve the first roster" if math.isnan(gap) else f"{gap:.1%}"
 
 
 def _plans(when: str, path: str) -> list[tuple[str, Path]]:

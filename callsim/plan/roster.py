@@ -1,11 +1,11 @@
 """A roster of named agents over 1 to 6 weeks, solved with OR-Tools CP-SAT.
 
-Two stages. First ``x[a, d, s]``: agent *a* works shift *s* (a start and a length of the
-shift rules) on day *d*, each shift counted on the phones for its minutes of each
-interval averaged over where its breaks may fall. Then, day by day, the breaks: how many
-of a shift's agents take each placement (``callsim.analytics.shifts.shift_types``), so
-that the shortfall is least; breaks never move a shift, so the rules still hold.
-The optimality gap reported is the first stage's.
+Variables: ``x[a, d, s]``, agent *a* works shift *s* (a start and a length of the shift
+rules) on day *d*; ``m[d, k]``, how many of the day's agents on a shift take its break
+placement *k* (``callsim.analytics.shifts.shift_types``). Coverage counts each placement's
+minutes on the phones per interval. At the end, each day's breaks are placed once more,
+exactly, given its shifts (a small CP-SAT model a day); breaks never move a shift, so
+the rules still hold. The optimality gap reported is that of the main model.
 
 Hard rules (every roster returned keeps them):
 
@@ -35,6 +35,7 @@ roster of their own: ``roster`` then finds and names them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -154,7 +155,10 @@ def roster(
         )
     found = _solve(people, first, required, grid, time_limit_s - start, workers, seed,
                    hint=rules_only)  # fmt: skip
-    return _placed(people, first, required, grid, found or rules_only, workers, seed)
+    if found is None:  # no time left to improve it: the rules-only roster, no gap known
+        found = dataclasses.replace(rules_only, optimal=False, objective=math.nan,
+                                    bound=math.nan)  # fmt: skip
+    return _placed(people, first, required, grid, found, workers, seed)
 
 
 class _Grid:
@@ -169,10 +173,6 @@ class _Grid:
         starts = list(range(0, 1440, interval_min))
         # [interval, type]: whole minutes on the phones
         self.minutes = np.rint(coverage(types, starts, interval_min) * interval_min).astype(int)
-        # [interval, shift]: the mean over its break placements
-        self.mean_minutes = np.rint(
-            np.stack([self.minutes[:, ks].mean(axis=1) for ks in self.of_base], axis=1)
-        ).astype(int)
 
 
 @dataclass(frozen=True, slots=True)
