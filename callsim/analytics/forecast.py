@@ -72,9 +72,9 @@ def load_forecast(path: Path) -> list[Interval]:
         rows.append(
             Interval(
                 start=start,
-                calls=_number(path, line, "calls", row["calls"], positive=False),
-                aht_s=_number(path, line, "aht_s", row["aht_s"], positive=True),
-                patience_s=_number(path, line, "patience_s", patience, positive=True)
+                calls=csv_number(path, line, "calls", row["calls"], positive=False),
+                aht_s=csv_number(path, line, "aht_s", row["aht_s"], positive=True),
+                patience_s=csv_number(path, line, "patience_s", patience, positive=True)
                 if patience
                 else None,
             )
@@ -96,7 +96,8 @@ def _is_hhmm(value: str) -> bool:
     )
 
 
-def _number(path: Path, line: int, column: str, value: str, *, positive: bool) -> float:
+def csv_number(path: Path, line: int, column: str, value: str, *, positive: bool) -> float:
+    """A CSV cell as a number >= 0 (> 0 if ``positive``); errors name file, row, column."""
     try:
         number = float(value)
     except ValueError:

@@ -14,7 +14,17 @@ from collections.abc import Sequence
 import typer
 
 from callsim import __version__, core_compiled
-from callsim.cli import calibrate, erlang, load, practice, serve, simulate, sweep
+from callsim.cli import (
+    calibrate,
+    erlang,
+    forecast,
+    load,
+    practice,
+    roster,
+    serve,
+    simulate,
+    sweep,
+)
 from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import error_line, print_table
 from callsim.core import STRATEGIES
@@ -63,7 +73,9 @@ def strategies() -> None:
 # a group's commands before its sub-groups).
 app.command("calibrate", cls=Command)(calibrate.calibrate_cmd)
 app.command("compare", cls=Command)(calibrate.compare_cmd)
+app.command("forecast", cls=Command)(forecast.forecast_cmd)
 app.command("staff", cls=Command)(erlang.staff)
+app.command("roster", cls=Command)(roster.roster_cmd)
 app.command("load", cls=Command)(load.load)
 app.command("serve", cls=Command)(serve.serve)
 app.command("run", cls=Command)(simulate.run)
