@@ -293,8 +293,8 @@ PINNED = {
                   324839.132, 838.0, 334755.286),
     "blended-outbound": (1933, {"abandoned": 36, "answered": 1890, "interrupted": 7},
                          7090.376, 395539.983, 1162.0, 576218.978),
-    "bank-january": (1336, {"abandoned": 77, "answered": 1259}, 33138.212, 247124.98,
-                     960.0, 963022.087),
+    "bank-january": (1339, {"abandoned": 85, "answered": 1254}, 33580.19, 245570.06,
+                     975.0, 1082190.27),
 }  # fmt: skip
 
 
