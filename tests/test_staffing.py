@@ -211,3 +211,14 @@ def test_the_cells_a_verdict_reads_are_the_whole_reductions(name: str) -> None:
         m, got = metric_samples(whole, axis), cell_samples(cells, by_queue)
         for key in ("offered", "service_level", "abandon_rate"):
             np.testing.assert_array_equal(got[key], m[key])
+
+
+def test_an_interval_without_calls_needs_one_agent_and_nobody_waits_in_both_models() -> None:
+    """A forecast interval of 0 calls: Erlang A staffs it as Erlang C does (it stopped the
+    whole plan with "rate_per_s: 0.0 is not a positive number")."""
+    target = Target(sl_target=0.8, sl_threshold_s=20.0)
+    c = required_agents(0.0, 180.0, target)
+    a = required_agents(0.0, 180.0, target, model="a", patience_s=60.0)
+    for s in (c, a):
+        assert (s.agents, s.agents_fractional, s.service_level, s.asa_s) == (1, 0.0, 1.0, 0.0)
+    assert a.p_abandon == 0.0

@@ -173,8 +173,8 @@ def _staff_a(rate_per_s: float, aht_s: float, patience_s: float, target: Target)
     def at(n: int) -> ErlangA:
         return erlang_a(rate_per_s, aht_s, patience_s, n, target.sl_threshold_s)
 
-    if a == 0:
-        return _result(at(1), 0.0, target)
+    if a == 0:  # no calls: the formula has no rate to take; one agent, nobody waits
+        return _result(ErlangA("a", 0.0, 1, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0), 0.0, target)
     lo, hi = 0, max(1, math.ceil(a))  # lo is infeasible (no agents); grow hi until feasible
     best = at(hi)
     while not _feasible(best, target):
