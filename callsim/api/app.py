@@ -104,9 +104,9 @@ def create_app(
     app.add_exception_handler(CallsimError, _callsim_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.mount("/static", StaticFiles(directory=service.STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router, responses=ERRORS)
+    app.mount("/static", StaticFiles(directory=service.STATIC), name="static")  # after them
     return app
 
 
