@@ -398,7 +398,7 @@ class Acd:
 
     def _become(self, agent: Agent, state: AgentState) -> None:
         """Every change of an agent's state, counted in its queues' ``agents``."""
-        old, new = agent.state_index, STATE_INDEX[state]
+        old, new = agent.state_index, STATE_INDEX[state._value_]
         agent.state, agent.state_index = state, new
         for q in agent.queues:
             counts = q.agents
