@@ -96,8 +96,8 @@ async def service(request: Request) -> Service:
 
 async def asker(request: Request) -> tuple[Principal, Service]:
     """Who asks and the service, as ``Who`` and ``Svc`` give them, read in the route:
-    for the busiest routes (placing a call, an offer's long poll and answer), where
-    FastAPI solving three dependencies cost more than the service's own work."""
+    for the busiest routes (placing a call, an offer's long poll and answer, completing
+    a call), where FastAPI solving three dependencies cost more than routing the call."""
     return await principal(request), await service(request)
 
 
