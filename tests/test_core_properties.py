@@ -10,13 +10,15 @@ Checked after every event, against ground truth computed from agent and call sta
 - a ring never reaches an agent that was busy, in wrap-up, paused or offline (wrap-up is
   honoured across all queues), unless the event freed that agent;
 - ``ring_all`` (any strategy) never connects two agents to one call;
-- in the end every call has exactly one record with one outcome.
+- in the end every call has exactly one record with one outcome;
+- a queue's view counts its agents by state and its waiting calls as a scan does.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -247,6 +249,16 @@ class Harness:
 
     def check_invariants(self) -> None:
         acd = self.acd
+        for q in acd._queues.values():  # the counts a wallboard reads: a scan's
+            view = acd.queue_view(q.name)
+            scan = Counter(
+                a.state for a in acd._agents.values()
+                if a.state is not AgentState.OFFLINE and qualified(a, q)
+            )  # fmt: skip
+            assert {s: n for s, n in view.agents.items() if n} == scan, q.name
+            waiting = acd.waiting(q.name)  # sorted, the order they will be served
+            assert view.waiting == len(waiting)
+            assert view.oldest_s == min((t for _, t in waiting), default=None)
         for span in acd.spans:  # staffed spans are well formed and never overlap per agent
             assert span.start_s <= span.end_s <= self.now
         by_agent: dict[str, list[tuple[float, float]]] = {}

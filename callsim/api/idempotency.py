@@ -5,7 +5,7 @@ A route takes ``once: Once`` (a dependency bound to the request, its key and the
 service) and answers with ``once(status, action)`` after its own checks. The first
 answer is kept by the store's repository (``Repository.remember_answer``), staged with
 the changes the action made, so the two commit in one transaction; a retry reads it back
-(``Repository.idempotent_answer``) after committing what is staged.
+(``UnitOfWork.answer``: from what is staged, else stored, without a commit of its own).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Idempotent:
             raise InputError(f"at most {MAX_KEY} characters", field="Idempotency-Key")
         what = f"{self.request.method} {self.request.url.path}"[:300]
         principal = self.who.key_id
-        first = self.service.uow.reader().idempotent_answer(principal, key)
+        first = self.service.uow.answer(principal, key)
         if first is not None:
             if first.request != what:
                 raise KeyReusedError(

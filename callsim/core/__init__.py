@@ -111,7 +111,7 @@ from callsim.core.record import (
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.ticket import Status, TicketBook
-from callsim.core.view import AgentView, CallView, OfferView
+from callsim.core.view import AgentView, CallView, OfferView, QueueView
 
 __all__ = [
     "STRATEGIES",
@@ -186,6 +186,7 @@ __all__ = [
     "PlayMessage",
     "PolicyResult",
     "QueueConfig",
+    "QueueView",
     "Recording",
     "RecordingMode",
     "Ring",

@@ -33,7 +33,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from callsim.core.agent import Agent, AgentState
+from callsim.core.agent import STATE_INDEX, STATES, Agent, AgentState
 from callsim.core.call import Call, CallState
 from callsim.core.command import (
     Announce,
@@ -96,7 +96,7 @@ from callsim.core.record import (
     Transfer,
 )
 from callsim.core.strategy import STRATEGIES
-from callsim.core.view import AgentView, CallView, OfferView
+from callsim.core.view import AgentView, CallView, OfferView, QueueView
 from callsim.errors import InvalidEventError, UnknownAgentError, UnknownQueueError
 
 _TERMINAL = {
@@ -321,6 +321,18 @@ class Acd:
         live = sorted(e for e in state.heap if e[3].wait_token == e[2])
         return [(call.id, call.entered_s) for _, _, _, call in live]
 
+    def queue_view(self, queue: str) -> QueueView:
+        """``queue`` now (a read-only view): its agents by state are counted as they
+        change, its longest wait found in one pass over the calls waiting (no sort)."""
+        state = self._queues.get(queue)
+        if state is None:
+            raise UnknownQueueError(f"queue {queue!r} does not exist", field="queue")
+        oldest = min((e[3].entered_s for e in state.heap if e[3].wait_token == e[2]), default=None)
+        agents: dict[AgentState, int] = {
+            s: n for s, n in zip(STATES, state.agents, strict=True) if s is not AgentState.OFFLINE
+        }
+        return QueueView(queue, state.n_waiting, oldest, agents)
+
     def staffed_now(self, now: float) -> list[StaffedSpan]:
         """The staffed spans still open, cut at ``now`` (a read-only view): with the
         spans taken so far, an agent's whole staffed time up to now."""
@@ -370,7 +382,10 @@ class Acd:
         return agent
 
     def _index(self, agent: Agent) -> None:
-        """Recompute the queues the agent qualifies for (all of a queue's skills)."""
+        """Recompute the queues the agent qualifies for (all of a queue's skills); the
+        agent's state is counted in its new queues, no longer in its old."""
+        for q in agent.queues:
+            q.agents[agent.state_index] -= 1
         found: dict[str, QueueState] = {}
         for skill in agent.skills:
             for q in self._queues_by_skill.get(skill, ()):
@@ -378,6 +393,17 @@ class Acd:
                     found[q.name] = q
         agent.queues = sorted(found.values(), key=lambda q: self._queue_order[q.name])
         agent.pools = [q.pool for q in agent.queues]
+        for q in agent.queues:
+            q.agents[agent.state_index] += 1
+
+    def _become(self, agent: Agent, state: AgentState) -> None:
+        """Every change of an agent's state, counted in its queues' ``agents``."""
+        old, new = agent.state_index, STATE_INDEX[state._value_]
+        agent.state, agent.state_index = state, new
+        for q in agent.queues:
+            counts = q.agents
+            counts[old] -= 1
+            counts[new] += 1
 
     def _staff(self, agent: Agent, now: float) -> None:
         """The agent starts a staffed span (logged in, not paused)."""
@@ -454,10 +480,10 @@ class Acd:
             return
         blend = self._blend
         if blend is not None and self._n_idle >= self._reserve and blend in agent.queues:
-            agent.state = AgentState.DIALLING  # an outbound call, keeping the reserve idle
+            self._become(agent, AgentState.DIALLING)  # an outbound call, keeping the reserve idle
             out.append(Dial(agent.name, blend.name))
             return
-        agent.state = AgentState.READY
+        self._become(agent, AgentState.READY)
         agent.idle_since = now
         agent.idle_token += 1
         agent.in_pools = True
@@ -477,7 +503,7 @@ class Acd:
 
     def _pause(self, agent: Agent, reason: str, now: float) -> None:
         """The agent (in no idle pool) starts a pause."""
-        agent.state = AgentState.PAUSED
+        self._become(agent, AgentState.PAUSED)
         agent.pause_reason, agent.pending_pause = reason, None
         agent.pause_token += 1
         self._unstaff(agent, now)
@@ -485,7 +511,7 @@ class Acd:
 
     def _go_offline(self, agent: Agent, now: float, out: Out) -> None:
         self._unstaff(agent, now)
-        agent.state = AgentState.OFFLINE
+        self._become(agent, AgentState.OFFLINE)
         while agent.reserved:  # nobody waits for an agent who has left
             call, token = agent.reserved.popleft()
             if call.wait_token == token and call.state is CallState.WAITING:
@@ -647,7 +673,7 @@ class Acd:
         timeout = self.routing.ring_timeout_s
         for agent in agents:
             self._leave_idle(agent)
-            agent.state = AgentState.RINGING
+            self._become(agent, AgentState.RINGING)
             agent.call = call.id
             call.ringing[agent.name] = now
             call.tried.add(agent.name)
@@ -663,7 +689,7 @@ class Acd:
             call.answer_s = now
         call.connected_s = now
         call.agent = agent
-        agent.state = AgentState.TALKING
+        self._become(agent, AgentState.TALKING)
         agent.call = call.id
         agent.misses = 0
         agent.calls_taken += 1
@@ -872,7 +898,7 @@ class Acd:
         self, agent: Agent, wrap_up_s: float | None, queue: QueueState, now: float, out: Out
     ) -> None:
         wrap = wrap_up_s if wrap_up_s is not None else queue.config.wrap_up_s
-        agent.state = AgentState.WRAP_UP
+        self._become(agent, AgentState.WRAP_UP)
         agent.wrap_started_s = now
         agent.wrap_ends_s = None if wrap is None else now + max(wrap, 0.0)
         agent.wrap_token += 1
@@ -1038,7 +1064,7 @@ class Acd:
             )
         agent.misses += 1
         limit = self.routing.max_no_answer
-        agent.state = AgentState.PAUSED  # off the pools until released below
+        self._become(agent, AgentState.PAUSED)  # off the pools until released below
         agent.call = None
         paused = bool(limit) and agent.misses >= limit and not agent.pending_logout
         if paused:

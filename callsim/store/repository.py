@@ -9,6 +9,7 @@ from the endpoint to the row here: ``Service.arrive`` stages the call's row, the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Table, func, select, update
@@ -130,6 +131,19 @@ class Repository:
         turn's changes (a ``save`` extra), so the answer commits with what it did."""
         row = {"principal": principal, "key": key, "request": request, "status": status}
         return tables.idempotency, [{**row, "body": body}], False
+
+    @staticmethod
+    def staged_answer(
+        extra: Sequence[tuple[Table, Sequence[Row], bool]], principal: int, key: str
+    ) -> Any:
+        """The answer to ``key`` among writes not yet saved (``remember_answer``'s), as
+        ``idempotent_answer`` gives it, or None."""
+        for table, rows, _ in extra:
+            if table is tables.idempotency:
+                for row in rows:
+                    if row["principal"] == principal and row["key"] == key:
+                        return SimpleNamespace(**row)
+        return None
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from callsim.api.access import Svc, Who, allow, seen_by
-from callsim.api.idempotency import IDEMPOTENT, Once
+from callsim.api.access import Svc, Who, allow, asker, seen_by
+from callsim.api.idempotency import IDEMPOTENT, Idempotent, Once
 from callsim.api.models import DialResultIn, LoginIn, PauseIn, SkillsIn
 from callsim.errors import InputError
 
@@ -84,14 +84,17 @@ async def skills(agent: str, body: SkillsIn, who: Who, svc: Svc) -> dict[str, An
 
 @router.get("/v1/agents/{agent}/offers", tags=["offers"])
 async def offers(
-    agent: str, who: Who, svc: Svc, wait_s: Annotated[float, Query(ge=0, le=60)] = 0.0
+    agent: str, request: Request, wait_s: Annotated[float, Query(ge=0, le=60)] = 0.0
 ) -> list[dict[str, Any]]:
+    who, svc = await asker(request)
     allow(who, "agent", agent=agent)
     return await svc.wait_offers(agent, wait_s)
 
 
 @router.post("/v1/offers/{offer_id}/accept", tags=["offers"], openapi_extra=IDEMPOTENT)
-async def accept(offer_id: str, who: Who, svc: Svc, once: Once) -> JSONResponse:
+async def accept(offer_id: str, request: Request) -> JSONResponse:
+    who, svc = await asker(request)
+    once = Idempotent(request, who, svc)
     allow(who, "agent")  # the role first: nothing about offers leaks to other roles
     allow(who, "agent", agent=svc.offer(offer_id).agent)
     return once(200, lambda: seen_by(who, svc.accept(offer_id), None))

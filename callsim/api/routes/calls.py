@@ -5,19 +5,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from callsim.api.access import Svc, Who, allow, checks_calls, own_call, practice_only, seen_by
+from callsim.api.access import (
+    Svc,
+    Who,
+    allow,
+    asker,
+    checks_calls,
+    own_call,
+    practice_only,
+    seen_by,
+)
 from callsim.api.http import MAX_ID, Id, aware
-from callsim.api.idempotency import IDEMPOTENT, Once
+from callsim.api.idempotency import IDEMPOTENT, Idempotent, Once
 from callsim.api.models import CallIn, CompleteIn, DraftIn, TransferIn
 
 router = APIRouter(tags=["calls"])
 
 
 @router.post("/v1/calls", status_code=201, openapi_extra=IDEMPOTENT)
-async def new_call(body: CallIn, who: Who, svc: Svc, once: Once) -> JSONResponse:
+async def new_call(body: CallIn, request: Request) -> JSONResponse:
+    who, svc = await asker(request)
+    once = Idempotent(request, who, svc)
     allow(who, "trainer")
     practice_only(who, body.practice is not None)
     return once(
@@ -114,8 +125,10 @@ async def transfer(call_id: Id, body: TransferIn, who: Who, svc: Svc, once: Once
 
 
 @router.post("/v1/calls/{call_id}/complete", openapi_extra=IDEMPOTENT)
-async def complete(call_id: Id, body: CompleteIn, who: Who, svc: Svc, once: Once) -> JSONResponse:
+async def complete(call_id: Id, body: CompleteIn, request: Request) -> JSONResponse:
     """The agent on the call (or a supervisor taking it over) ends it."""
+    who, svc = await asker(request)
+    once = Idempotent(request, who, svc)
     allow(who, "supervisor", "agent")
     own_call(who, svc.call_view(call_id))
     ticket = body.ticket.model_dump() if body.ticket else None
