@@ -1074,3 +1074,36 @@ def test_a_refusal_is_the_first_answer_to_its_idempotency_key(
         assert s.ok("GET", "/v1/agents/desk-1", key)["state"] == "paused"
         fresh = s.call("POST", "/v1/agents/desk-1/ready", key, headers={"Idempotency-Key": "2"})
         assert fresh.json()["state"] == "ready"
+
+
+def test_an_accept_retried_after_its_offer_is_over_gets_its_first_answer(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """A desk whose accept answer was lost retries with the same key after the call ended:
+    it gets the first answer (it got 410: the route looked the offer up before the kept
+    answer); a reject likewise; another key still gets the 410."""
+    with clocked(scenario, str(tmp_path / "live.db")) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000001", "dnis": DENTAL})
+        offer = s.ok("GET", "/v1/agents/desk-1/offers", key, params={"wait_s": 5})[0]
+        accept = f"/v1/offers/{offer['offer_id']}/accept"
+        first = s.call("POST", accept, key, headers={"Idempotency-Key": "a1"})
+        assert first.status_code == 200, first.text
+        s.ok("POST", f"/v1/calls/{call['call_id']}/complete", key,
+             json={"note": "x", "callback_number": "+4790000001"})  # fmt: skip
+        s.advance(10.0)  # wrap-up over: the call is recorded, its offer long gone
+        retry = s.call("POST", accept, key, headers={"Idempotency-Key": "a1"})
+        assert (retry.status_code, retry.json()) == (200, first.json())
+        other = s.call("POST", accept, key, headers={"Idempotency-Key": "a2"})
+        assert (other.status_code, other.json()["error"]) == (410, "GoneError"), other.text
+        reused = s.call("POST", f"/v1/offers/{offer['offer_id']}/reject", key,
+                        headers={"Idempotency-Key": "a1"})  # fmt: skip
+        assert (reused.status_code, reused.json()["error"]) == (409, "KeyReusedError")
+        s.ok("POST", "/v1/calls", json={"ani": "+4790000002", "dnis": DENTAL})
+        second = s.ok("GET", "/v1/agents/desk-1/offers", key, params={"wait_s": 5})[0]
+        reject = f"/v1/offers/{second['offer_id']}/reject"
+        refused = s.call("POST", reject, key, headers={"Idempotency-Key": "r1"})
+        assert refused.status_code == 200, refused.text
+        again = s.call("POST", reject, key, headers={"Idempotency-Key": "r1"})
+        assert (again.status_code, again.json()) == (200, refused.json())

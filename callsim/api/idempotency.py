@@ -56,17 +56,11 @@ class Idempotent:
         key = self.key
         if key is None:
             return Json(action(), status_code=status)
-        if len(key) > MAX_KEY:
-            raise InputError(f"at most {MAX_KEY} characters", field="Idempotency-Key")
+        kept = self.kept()
+        if kept is not None:
+            return kept
         what = f"{self.request.method} {self.request.url.path}"[:300]
         principal = self.who.key_id
-        first = self.service.uow.answer(principal, key)
-        if first is not None:
-            if first.request != what:
-                raise KeyReusedError(
-                    f"{key!r} was used for {first.request}, not {what}", field="Idempotency-Key"
-                )
-            return Json(json.loads(first.body), status_code=first.status)
         batch = self.service.unit()
         try:
             body: Any = action()
@@ -76,6 +70,25 @@ class Idempotent:
             body, status = error_body(exc), exc.http_status
         batch.extra.append(Repository.remember_answer(principal, key, what, status, dumps(body)))
         return Json(body, status_code=status)
+
+    def kept(self) -> JSONResponse | None:
+        """The first answer to this request's key, if there was one. A route whose own
+        checks read state the action ends (an offer that is over) asks this first: the
+        retry of an accept whose answer was lost gets that answer, not a 410."""
+        key = self.key
+        if key is None:
+            return None
+        if len(key) > MAX_KEY:
+            raise InputError(f"at most {MAX_KEY} characters", field="Idempotency-Key")
+        what = f"{self.request.method} {self.request.url.path}"[:300]
+        first = self.service.uow.answer(self.who.key_id, key)
+        if first is None:
+            return None
+        if first.request != what:
+            raise KeyReusedError(
+                f"{key!r} was used for {first.request}, not {what}", field="Idempotency-Key"
+            )
+        return Json(json.loads(first.body), status_code=first.status)
 
 
 async def idempotent(request: Request, who: Who, service: Svc) -> Idempotent:

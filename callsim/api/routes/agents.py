@@ -96,6 +96,8 @@ async def accept(offer_id: str, request: Request) -> JSONResponse:
     who, svc = await asker(request)
     once = Idempotent(request, who, svc)
     allow(who, "agent")  # the role first: nothing about offers leaks to other roles
+    if (kept := once.kept()) is not None:  # the offer may be over since: its first answer
+        return kept
     allow(who, "agent", agent=svc.offer(offer_id).agent)
     return once(200, lambda: seen_by(who, svc.accept(offer_id), None))
 
@@ -103,5 +105,7 @@ async def accept(offer_id: str, request: Request) -> JSONResponse:
 @router.post("/v1/offers/{offer_id}/reject", tags=["offers"], openapi_extra=IDEMPOTENT)
 async def reject(offer_id: str, who: Who, svc: Svc, once: Once) -> JSONResponse:
     allow(who, "agent")  # the role first: nothing about offers leaks to other roles
+    if (kept := once.kept()) is not None:  # the offer may be over since: its first answer
+        return kept
     allow(who, "agent", agent=svc.offer(offer_id).agent)
     return once(200, lambda: svc.reject(offer_id))
