@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,35 +31,10 @@ class PlanRow:
 
 def load_forecast(path: Path) -> list[Interval]:
     """Read ``interval_start, calls, aht_s[, patience_s]`` rows; errors name file, row, column."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the forecast ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8 "
-            "text (save the file as UTF-8 CSV)"
-        ) from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InputError(
-            f"{path}: missing column {missing[0]!r} (expected columns: "
-            f"{', '.join(REQUIRED)}, optional {', '.join(OPTIONAL)}; "
-            f"found: {', '.join(header) or 'none'})"
-        )
-    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
-    if unknown:
-        raise InputError(
-            f"{path}: unknown column {unknown[0]!r} (expected: {', '.join(REQUIRED + OPTIONAL)})"
-        )
+    _, table = csv_table(path, "forecast", REQUIRED, OPTIONAL)
     rows = []
     seen: dict[str, int] = {}
-    for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-        if not any(row.values()):
-            continue
+    for line, row in table:
         start = row["interval_start"]
         if not _is_hhmm(start):
             raise InputError(f"{path}: row {line}: interval_start {start!r} is not a time HH:MM")
@@ -94,6 +70,40 @@ def _is_hhmm(value: str) -> bool:
         and int(mm) < 60
         and len(mm) == 2
     )
+
+
+def csv_table(
+    path: Path, what: str, required: Sequence[str], optional: Sequence[str] | None
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """A CSV file of ``what``: its header and its rows that are not blank, each with its
+    line number and its cells stripped. One line naming the file when it cannot be read,
+    is not UTF-8, lacks a ``required`` column or has one that is neither required nor
+    ``optional`` (``None``: any other column is allowed)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8 "
+            "text (save the file as UTF-8 CSV)"
+        ) from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in required if c not in header]
+    unknown = [] if optional is None else [c for c in header if c not in (*required, *optional)]
+    if missing or unknown:
+        problem = f"missing column {missing[0]!r}" if missing else f"unknown column {unknown[0]!r}"
+        expected = ", ".join(required) + (f", optional {', '.join(optional)}" if optional else "")
+        raise InputError(
+            f"{path}: {problem} (expected: {expected}; found: {', '.join(header) or 'none'})"
+        )
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        if any(row.values()):
+            rows.append((line, row))
+    return header, rows
 
 
 def csv_number(path: Path, line: int, column: str, value: str, *, positive: bool) -> float:

@@ -28,7 +28,6 @@ one call of any type. ``wape`` = sum |forecast - actual| / sum actual over them;
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from callsim.analytics.forecast import csv_number
+from callsim.analytics.forecast import csv_number, csv_table
 from callsim.errors import InputError
 
 ALL = "all"
@@ -132,25 +131,9 @@ def read_counts(path: Path, interval_min: int = 30) -> History:
     """A CSV of interval counts: ``date`` (YYYY-MM-DD), ``interval_start`` (HH:MM),
     ``calls``, optional ``type`` and ``aht_s``; intervals not listed had no calls."""
     _check_interval(interval_min)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the counts ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in COUNT_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COUNT_COLUMNS + COUNT_OPTIONAL]
-    if missing or unknown:
-        what = f"missing column {missing[0]!r}" if missing else f"unknown column {unknown[0]!r}"
-        raise InputError(
-            f"{path}: {what} (expected: {', '.join(COUNT_COLUMNS)}, optional "
-            f"{', '.join(COUNT_OPTIONAL)}; found: {', '.join(header) or 'none'})"
-        )
+    _, table = csv_table(path, "counts", COUNT_COLUMNS, COUNT_OPTIONAL)
     rows: list[tuple[date, int, str, float, float]] = []
-    for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-        if not any(row.values()):
-            continue
+    for line, row in table:
         try:
             day = date.fromisoformat(row["date"])
         except ValueError:

@@ -6,14 +6,13 @@ of agents per profile)."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from callsim.analytics.forecast import csv_number
+from callsim.analytics.forecast import csv_number, csv_table
 from callsim.errors import InputError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,12 +33,7 @@ def read_need(path: Path, interval_min: int, column: str = "agents_scheduled") -
     """A staffing plan's ``column`` of agents per interval: ``agents_scheduled`` (after
     shrinkage) or ``agents`` (on the phones) of ``plan.csv``, or a profile of
     ``staff.csv``; ``aht_s`` where the plan has it."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the requirement ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
+    header, table = csv_table(path, "requirement", (), None)
     missing = [c for c in (*COLUMNS, column) if c not in header]
     if missing or column in (*COLUMNS, "aht_s"):
         raise InputError(
@@ -49,8 +43,7 @@ def read_need(path: Path, interval_min: int, column: str = "agents_scheduled") -
         )
     per_day = 1440 // interval_min
     agents, calls, aht = np.zeros(per_day), np.zeros(per_day), np.full(per_day, np.nan)
-    for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+    for line, row in table:
         start = row["interval_start"]
         hh, _, mm = start.partition(":")
         at = int(hh) * 60 + int(mm) if hh.isdigit() and mm.isdigit() else -1
