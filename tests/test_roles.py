@@ -5,6 +5,7 @@ called with a key of its column. Keys are revoked and expire; a changed
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -307,16 +308,25 @@ def test_a_changed_admin_key_retires_the_old_one(
 def test_a_trainees_desk_gets_no_answer_key_until_the_call_is_scored(
     scenario: Path, tmp_path: Path
 ) -> None:
-    """The agent's accept and call view carry the practice card without what the trainee
-    is to find (the expected handling, the traps, the branch, the targets' answers); the
-    trainer sees it all along, the trainee once the call is scored (both got it before)."""
-    from callsim.core.practice import ANSWER_KEY
+    """Before the call is scored the agent's accept, call view and event stream carry of
+    the practice card only what a real agent's screen shows (``TRAINEE_SEES``): not what
+    the caller tells by talking (name, spelling, callback number, request: the trainee asks
+    the practice caller) nor what gives the handling away (the branch, the expected
+    handling, the traps, the card's pop); the trainer sees it all along, the trainee once
+    the call is scored (before the change the trainee got the caller, the request, the
+    callback, what the caller says and the card's pop)."""
+    from callsim.core.practice import TRAINEE_SEES
 
     with clocked(scenario, str(tmp_path / "key.db")) as s:
         trainer, desk = s.key("trainer"), s.key("agent", agent="desk-1")
         s.ok("POST", "/v1/agents/desk-1/login", desk)
         card = practice_card(scenario)
-        assert set(ANSWER_KEY) <= set(card)
+        hidden = set(card) - set(TRAINEE_SEES)
+        assert {"caller", "request", "callback", "says", "screen_pop", "branch", "expected",
+                "traps", "forward_answers", "difficulty"} <= hidden  # fmt: skip
+        # what only the card knows: the caller's name, their words, the handling's reason
+        secrets = [card["caller"]["name"], card["says"], card["branch"],
+                   card["expected"]["reason"]]  # fmt: skip
         call = s.ok("POST", "/v1/calls", trainer, json={
             "ani": card["caller"]["number"], "dnis": card["dialled"],
             "practice": {"card": card, "agent": "desk-1"}})  # fmt: skip
@@ -325,11 +335,27 @@ def test_a_trainees_desk_gets_no_answer_key_until_the_call_is_scored(
         seen = s.ok("GET", f"/v1/calls/{call['call_id']}", desk)
         for view in (taken, seen):
             shown = view["practice"]["card"]
-            assert set(shown) == set(card) - set(ANSWER_KEY), sorted(shown)
-            assert shown["says"] == card["says"]  # what the caller says is the trainee's
+            assert shown == {k: card[k] for k in TRAINEE_SEES}, sorted(shown)
+            for field in hidden:
+                assert field not in shown, field
+            assert view["screen_pop"]["caller_number"] == card["caller"]["number"]
+            assert not [x for x in secrets if x in json.dumps(view)]
+        stream = s.call("GET", "/v1/events", desk, params={"after": 0, "follow": "false"})
+        events = [json.loads(line[6:]) for line in stream.text.splitlines()
+                  if line.startswith("data: ")]  # fmt: skip
+        assert any(e.get("call_id") == call["call_id"] for e in events), events
+        for e in events:  # the agent's events name the card at most, never carry it
+            assert not hidden & set(e), e
+            assert not isinstance(e.get("card"), dict), e
+            assert not [x for x in secrets if x in json.dumps(e)], e
+        # the trainer reads the whole card; the trainee hears it from the caller
         assert s.ok("GET", f"/v1/calls/{call['call_id']}", trainer)["practice"]["card"] == card
+        said = s.ok("POST", f"/v1/calls/{call['call_id']}/practice/say", desk,
+                    json={"text": "May I have your name?"})  # fmt: skip
+        assert card["caller"]["name"] in said[-1]["text"]
         done = s.ok("POST", f"/v1/calls/{call['call_id']}/complete", desk,
                     json={"note": "x", "callback_number": card["caller"]["number"]})  # fmt: skip
         assert done["practice"]["score"] is not None
+        assert done["practice"]["card"] == card  # scored: the key explains the mistakes
         after = s.ok("GET", f"/v1/calls/{call['call_id']}", desk)["practice"]
-        assert after["card"]["expected"] == card["expected"]  # scored: the key explains it
+        assert after["card"] == card

@@ -21,14 +21,19 @@ from typing import Any
 from callsim.core.client import normalise_number, same_number
 from callsim.errors import InputError
 
-# what a card holds for the trainer: the handling expected, the traps, the branch of the
-# policy it drills and the answers of the forward targets (the card's world)
-ANSWER_KEY = ("branch", "expected", "traps", "forward_answers")
+# what a card shows the trainee before the call is scored: what a real agent's screen
+# shows for any call (the call view carries the live screen pop and the client's
+# instruction beside it). The rest is the trainer's: what the caller tells only by talking
+# (their name and its spelling, the callback number, the request, the employee: the
+# practice caller's conversation answers it) and what gives the handling away (the branch,
+# the difficulty, the expected handling, the traps, the targets' answers, the rubric, and
+# the card's own screen pop, which holds the caller's details and what they ask for).
+TRAINEE_SEES = ("id", "client", "dialled", "at", "weekday")
 
 
 def trainee_card(card: Mapping[str, Any]) -> dict[str, Any]:
-    """The card as the trainee may see it before the call is scored: no answer key."""
-    return {k: v for k, v in card.items() if k not in ANSWER_KEY}
+    """The card as the trainee may see it before the call is scored (``TRAINEE_SEES``)."""
+    return {k: v for k, v in card.items() if k in TRAINEE_SEES}
 
 
 # ITU country codes of two digits (1 and 7 are one digit; all others are three)
