@@ -142,7 +142,8 @@ def seen_by(who: Principal, call: dict[str, Any], client_of: Any) -> dict[str, A
     tickets, only its own client's (``client_of(ticket_id)``), as ``own_ticket`` does; a
     trainer key sees no screen pop and no tickets: a practice card's number may be a real
     caller's, whose card (name, note, history) is not a trainer's to read; an agent key
-    sees a practice call's card without its answer key until the call is scored."""
+    sees of a practice call's card only what a real agent's screen shows
+    (``core.practice.TRAINEE_SEES``) until the call is scored."""
     if who.role == "client" and call.get("tickets"):
         call["tickets"] = [t for t in call["tickets"] if client_of(t["ticket_id"]) == who.client]
     elif who.role == "trainer":
