@@ -197,3 +197,28 @@ def test_subprocess_bad_format_is_one_line() -> None:
     assert result.stderr.strip() == (
         "Error: --format: 'xls' is not one of anonymous-bank, csv, counts"
     )
+
+
+def test_an_asterisk_queue_log_is_forecast_in_the_centres_time_zone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every log `calibrate` reads is a history to forecast from, the queue_log too, its
+    Unix times read in the centre's --time-zone (forecast offered only two formats)."""
+    t0 = 1_767_596_400  # 2026-01-05 07:00:00 UTC, 08:00 in Oslo
+    lines = []
+    for day in range(21):
+        for k in range(4 + day % 7):  # a weekly pattern: 4 to 10 calls at 08:00-08:30 Oslo
+            at, cid = t0 + day * 86_400 + 60 * k, f"{day}-{k}"
+            lines += [f"{at}|{cid}|sales|NONE|ENTERQUEUE||", f"{at}|{cid}|sales|ann|CONNECT|0|x|1",
+                      f"{at + 100}|{cid}|sales|ann|COMPLETECALLER|0|100|1"]  # fmt: skip
+    log = tmp_path / "queue_log"
+    log.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "forecast", str(log), "--format", "queue_log", "--time-zone",
+                       "Europe/Oslo", "--until", "2026-01-25", "--days", "1", "--origins", "1",
+                       "--no-plots", "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    with (out / "forecast.csv").open() as f:
+        rows = [r for r in csv.DictReader(f) if r["type"] == ALL and float(r["calls"]) > 0.5]
+    assert [(r["date"], r["interval_start"]) for r in rows] == [("2026-01-26", "08:00")]
+    assert 3.0 < float(rows[0]["calls"]) < 6.0  # a Monday: 4 calls each Monday before

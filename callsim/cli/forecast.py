@@ -15,12 +15,14 @@ import typer
 
 from callsim.analytics.forecast import REQUIRED
 from callsim.analytics.forecasting import ALL, Accuracy, Forecast, History, forecast_calls
+from callsim.calibrate.log import FORMATS
+from callsim.cli.calibrate import TIME_ZONE
 from callsim.cli.command import flag
 from callsim.cli.console import err, print_table
 from callsim.errors import InputError
 from callsim.report.files import json_text, run_dir, write_csv, write_json
 
-FORECAST_FORMATS = ("anonymous-bank", "csv", "counts")
+FORECAST_FORMATS = (*FORMATS, "counts")
 FORECAST_FILES = ("forecast.csv", "backtest.csv", "holdout.csv", "forecast.json", "forecast.png")
 _COLUMNS = ["date", "type", "interval_start", "calls", "calls_lo", "calls_hi",
             "calls_baseline", "aht_s"]  # fmt: skip
@@ -34,7 +36,7 @@ def _date(flag_name: str, text: str) -> date:
         raise InputError(f"{flag_name}: {text!r} is not a date YYYY-MM-DD") from None
 
 
-def _history(log: Path, fmt: str, interval_min: int) -> History:
+def _history(log: Path, fmt: str, interval_min: int, time_zone: str) -> History:
     from callsim.analytics.forecasting import interval_counts, read_counts
 
     if fmt not in FORECAST_FORMATS:
@@ -43,7 +45,7 @@ def _history(log: Path, fmt: str, interval_min: int) -> History:
         return read_counts(log, interval_min)
     from callsim.calibrate.log import read_log
 
-    return interval_counts(read_log(log, fmt).calls, interval_min)
+    return interval_counts(read_log(log, fmt, time_zone).calls, interval_min)
 
 
 def forecast_cmd(
@@ -53,9 +55,10 @@ def forecast_cmd(
     fmt: str = typer.Option(
         "anonymous-bank",
         "--format",
-        help="anonymous-bank or csv (call logs, as `callsim calibrate`), or counts: a CSV "
-        "of date, interval_start, calls[, type, aht_s].",
+        help=f"{', '.join(FORMATS)} (call logs, as `callsim calibrate` reads them), or "
+        "counts: a CSV of date, interval_start, calls[, type, aht_s].",
     ),
+    time_zone: str = TIME_ZONE,
     until: str | None = typer.Option(
         None,
         "--until",
@@ -83,7 +86,7 @@ def forecast_cmd(
     """Forecast calls and handle time per interval and call type, with prediction
     intervals (statsforecast MSTL, daily and weekly seasons) beside the seasonal naive
     baseline; a rolling-origin backtest scores both (WAPE, interval coverage)."""
-    history = _history(log, fmt, interval_min)
+    history = _history(log, fmt, interval_min, time_zone)
     fc = forecast_calls(
         history,
         until=None if until is None else _date("--until", until),
