@@ -18,6 +18,7 @@ from callsim.cli import (
     calibrate,
     erlang,
     forecast,
+    intraday,
     load,
     practice,
     roster,
@@ -76,6 +77,7 @@ app.command("compare", cls=Command)(calibrate.compare_cmd)
 app.command("forecast", cls=Command)(forecast.forecast_cmd)
 app.command("staff", cls=Command)(erlang.staff)
 app.command("roster", cls=Command)(roster.roster_cmd)
+app.command("intraday", cls=Command)(intraday.intraday_cmd)
 app.command("load", cls=Command)(load.load)
 app.command("serve", cls=Command)(serve.serve)
 app.command("run", cls=Command)(simulate.run)
