@@ -124,7 +124,7 @@ def intraday_cmd(
         return
     print_table(
         f"Intraday reforecast from {summary['now']} ({forecast.name})",
-        ["interval", "forecast", "reforecast", "band", "required", "planned", "short", "SL"],
+        ["start", "forecast", "reforecast", "band", "required", "planned", "short", "SL"],
         [[r.start, f"{r.forecast:.1f}", f"{r.reforecast:.1f}", f"{r.lo:.0f}-{r.hi:.0f}",
           r.required.agents, r.planned, f"{r.short:+d}",
           "-" if r.service_level is None else f"{r.service_level:.2f}"] for r in rows],
