@@ -200,3 +200,18 @@ def test_bank_half_day_says_who_is_short_where(monday: dict[str, object]) -> Non
     assert all(r["short"] <= 0 for r in rows)
     assert any(r["short"] < 0 for r in rows)
     assert doc["service_level_rest_of_day"] > 0.8
+
+
+def test_live_json_with_a_bad_interval_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fc = write(tmp_path / "day.csv", "interval_start,calls,aht_s",
+               [f"{iv.start},{iv.calls},{iv.aht_s}" for iv in DAY])  # fmt: skip
+    (tmp_path / "stats.json").write_text(
+        json.dumps({"intervals": [{"interval_start": "8 am", "offered": 3}]})
+    )
+    code, _, err = run(capsys, "intraday", str(fc), "--plan", str(_plan(tmp_path, 16)),
+                       "--actuals", str(tmp_path / "stats.json"), "--json")  # fmt: skip
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert "stats.json: not the JSON of GET /v1/stats/intervals (interval_start '8 am'" in err
