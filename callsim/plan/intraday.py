@@ -111,7 +111,8 @@ def read_actuals(path: Path) -> dict[str, Actual]:
 
 def read_planned(path: Path, interval_min: int, day: str | None) -> dict[str, int]:
     """Agents on the phones per interval: ``agents`` of a ``staff --forecast`` plan.csv,
-    or ``scheduled`` of a roster's coverage.csv on ``day`` (its only date if not given)."""
+    or ``scheduled`` of a roster's coverage.csv on ``day`` (its only date if not given),
+    whose fractional agents (breaks in the interval) count as the whole ones."""
     header, table = csv_table(path, "plan", (), None)
     if "scheduled" not in header or "date" not in header:
         need = read_need(path, interval_min, "agents")
