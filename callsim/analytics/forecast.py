@@ -36,7 +36,7 @@ def load_forecast(path: Path) -> list[Interval]:
     seen: dict[str, int] = {}
     for line, row in table:
         start = row["interval_start"]
-        if not _is_hhmm(start):
+        if not is_hhmm(start):
             raise InputError(f"{path}: row {line}: interval_start {start!r} is not a time HH:MM")
         if start in seen:
             raise InputError(
@@ -60,7 +60,7 @@ def load_forecast(path: Path) -> list[Interval]:
     return rows
 
 
-def _is_hhmm(value: str) -> bool:
+def is_hhmm(value: str) -> bool:
     hh, sep, mm = value.partition(":")
     return (
         bool(sep)

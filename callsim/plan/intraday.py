@@ -21,7 +21,7 @@ from pathlib import Path
 from scipy import stats
 
 from callsim.analytics.erlang import erlang_a, erlang_c
-from callsim.analytics.forecast import Interval, _is_hhmm, csv_number, csv_table, plan_day
+from callsim.analytics.forecast import Interval, csv_number, csv_table, is_hhmm, plan_day
 from callsim.analytics.staffing import Staffing, Target
 from callsim.errors import InputError
 from callsim.plan.requirement import read_need
@@ -84,7 +84,7 @@ def read_actuals(path: Path) -> dict[str, Actual]:
             found: dict[str, float] = {}
             for row in rows:
                 start = _hhmm(str(row["interval_start"]))
-                if not _is_hhmm(start):
+                if not is_hhmm(start):
                     raise ValueError(f"interval_start {start!r} is not a time HH:MM")
                 found[start] = found.get(start, 0.0) + float(row["offered"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -97,7 +97,7 @@ def read_actuals(path: Path) -> dict[str, Actual]:
     out = {}
     for line, row in table:
         start = _hhmm(row["interval_start"])
-        if not _is_hhmm(start):
+        if not is_hhmm(start):
             raise InputError(f"{path}: row {line}: interval_start {start!r} is not a time HH:MM")
         aht = row.get("aht_s", "")
         out[start] = Actual(
@@ -212,7 +212,7 @@ def day_service_level(rows: list[Row]) -> float | None:
 
 
 def check_now(now: str) -> int:
-    if not _is_hhmm(now):
+    if not is_hhmm(now):
         raise InputError(f"{now!r} is not a time HH:MM", field="now")
     return minutes(now)
 
