@@ -119,6 +119,8 @@ class Views:
 
     def _offers(self, call: OpenCall) -> list[dict[str, Any]]:
         """An open call's offers, by name, each in the core's state (one view for all)."""
+        if not call.offers:  # a call just placed: no view of the core's to build
+            return []
         view = self.acd.call_view(call.id)
         results = {(o.agent, o.at_s): o.result for o in view.offers} if view is not None else {}
         return [
