@@ -2,20 +2,23 @@
 serving. A real SQLite file, a real second process in ``BEGIN EXCLUSIVE`` and a real
 uvicorn (``clocked``): while the lock is held ``/healthz`` and ``GET /v1/calls`` answer
 fast, a write answers 503 with no effect or kept, and once the lock goes every write is
-stored again, the kept ones once."""
+stored again, the kept ones once, and an event stream followed across the lock gets
+their events."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.live_server import clocked
+from tests.live_server import ADMIN, clocked
 from tests.test_live_service import DENTAL, SCENARIO
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
@@ -59,6 +62,20 @@ def test_a_write_lock_held_elsewhere_stalls_no_client(tmp_path: Path) -> None:
     db = str(tmp_path / "live.db")
     with clocked(scenario, db) as s:
         before = s.ok("POST", "/v1/calls", json={"ani": "+4790000001", "dnis": DENTAL})
+        streamed: list[str] = []  # an event stream followed across the lock
+
+        def follow() -> None:
+            with httpx.stream("GET", f"{s.url}/v1/events", timeout=60,
+                              headers={"Authorization": f"Bearer {ADMIN}"}) as r:  # fmt: skip
+                for line in r.iter_lines():
+                    streamed.append(line)
+                    if "+4790000010" in line:  # the kept call: the stream has done its part
+                        return
+
+        threading.Thread(target=follow, daemon=True).start()
+        deadline = time.monotonic() + 10
+        while s.ok("GET", "/healthz")["event_readers"] == 0:
+            assert time.monotonic() < deadline
         with locked(db):
             took = []
             answers = []
@@ -92,6 +109,11 @@ def test_a_write_lock_held_elsewhere_stalls_no_client(tmp_path: Path) -> None:
                 headers={"Idempotency-Key": f"lock-{i}"},
             )  # fmt: skip
         anis = [c["ani"] for c in s.ok("GET", "/v1/calls")]
+        # the stream followed all along gets the kept call's events once it is stored
+        deadline = time.monotonic() + 10
+        while not any("+4790000010" in line for line in streamed):
+            assert time.monotonic() < deadline, streamed[-5:]
+            time.sleep(0.05)
         assert before["ani"] in anis
         assert after["ani"] in anis
         for i in range(3):
