@@ -6,7 +6,8 @@ the answers waiting in ``settled`` (an answer leaves only once its changes are d
 and publishes the turn's events. Reads go through ``reader``, which commits what is
 staged first, so a read sees every change.
 
-A database outage: once a read or a commit has found it, until one goes through, a request
+A database outage (on SQLite: another process holding the write lock past
+``db.BUSY_MS``): once a read or a commit has found it, until one goes through, a request
 checks the database first (``check``) and is refused with ``UnavailableError`` (503) before
 it has any effect. A commit that finds it is kept, not lost: its batch is tried again every
 ``RETRY_S`` and goes with the next commit; its answers are 503 (a retry with the same
@@ -123,11 +124,7 @@ class UnitOfWork:
             except UnavailableError as exc:  # kept: stored when the database is back
                 self.staged.absorb(batch)
                 self._loop.call_later(RETRY_S, self.unit)
-                error = UnavailableError(
-                    "the database went out as this was stored: it is kept and stored when "
-                    "the database is back; a retry with the same Idempotency-Key then "
-                    "returns this request's answer"
-                )
+                error = _kept()
                 error.__cause__ = exc
                 _wake(waiters, error)
                 return
@@ -142,7 +139,11 @@ class UnitOfWork:
             self._publish(events)  # once durable; no reader can fail the commit
 
     async def settled(self) -> None:
-        """Return once everything staged so far has committed (at once if nothing is)."""
+        """Return once everything staged so far has committed (at once if nothing is).
+        While the database is out, what it kept is stored by the retry, not by a commit
+        tried for each answer on the event loop: the answer is the kept 503 at once."""
+        if self.repository.out and self.staged and not self._flush_due:
+            raise _kept()
         if self._flush_due or self.staged:
             self.unit()
             waiter = self._loop.create_future()
@@ -152,10 +153,13 @@ class UnitOfWork:
     def reader(self) -> Repository:
         """The repository, after committing what is staged: reads see every change
         (``UnavailableError`` while the database is out)."""
+        if self.repository.out and self.staged:  # what the outage kept is not stored yet
+            # (the retry commits it: a read does not wait for the database on the loop)
+            raise UnavailableError("the database cannot be reached; try again")
         if self.staged:
             self.flush()
-        if self.repository.out and self.staged:  # what the outage kept is not stored yet
-            raise UnavailableError("the database cannot be reached; try again")
+            if self.repository.out:  # this commit met the outage
+                raise UnavailableError("the database cannot be reached; try again")
         return self.repository
 
     def answer(self, principal: int, key: str) -> Any:
@@ -179,6 +183,15 @@ class UnitOfWork:
             [self._contact_row(i) for i in batch.contacts],
             batch.extra,
         )
+
+
+def _kept() -> UnavailableError:
+    """The 503 of an answer whose commit an outage kept."""
+    return UnavailableError(
+        "the database went out as this was stored: it is kept and stored when the "
+        "database is back; a retry with the same Idempotency-Key then returns this "
+        "request's answer"
+    )
 
 
 def _wake(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:

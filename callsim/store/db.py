@@ -1,8 +1,9 @@
 """The database of the live service: one connection, one transaction per unit of work.
 
-``Store(url)`` opens ``sqlite:///FILE`` (WAL, synchronous=NORMAL, busy_timeout: a commit
-is durable against a crash of the process, and of the machine up to the last checkpoint;
-checkpoints run on a thread of their own, ``_Checkpointer``, never in a commit)
+``Store(url)`` opens ``sqlite:///FILE`` (WAL, synchronous=NORMAL: a commit is durable
+against a crash of the process, and of the machine up to the last checkpoint; checkpoints
+run on a thread of their own, ``_Checkpointer``, never in a commit; a busy time-out of
+``BUSY_MS``: another process's write lock is an outage, not a stalled event loop)
 or ``postgresql+psycopg://...`` and applies the migrations (Alembic) before anything else.
 The service runs on one event-loop thread, so one connection serves it; ``write`` commits
 a batch of rows in one transaction and returns only once it is committed.
@@ -31,6 +32,11 @@ from callsim.store import tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CHECKPOINT_S = 1.0  # SQLite: the WAL is copied into the database this often
+# SQLite: how long the service's connection waits for another process's write lock before
+# its commit fails as an outage (the event loop waits with it); the migrations at start
+# wait MIGRATE_BUSY_MS
+BUSY_MS = 50
+MIGRATE_BUSY_MS = 5000
 DIALECTS = ("sqlite", "postgresql")
 
 
@@ -69,9 +75,23 @@ class Store:
     def _migrate(self) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.conn.begin():
+        with self._busy(MIGRATE_BUSY_MS), self.conn.begin():
             config.attributes["connection"] = self.conn
             command.upgrade(config, "head")
+
+    @contextmanager
+    def _busy(self, ms: int) -> Iterator[None]:
+        """SQLite: wait up to ``ms`` for another process's lock in the block, then
+        ``BUSY_MS`` again."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        driver = self.conn.connection.driver_connection  # no SQLAlchemy transaction
+        driver.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
+        try:
+            yield
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={BUSY_MS}")  # type: ignore[union-attr]
 
     def close(self) -> None:
         if self._checkpointer is not None:
@@ -83,14 +103,25 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """One transaction on the service's connection: committed when the block ends. A
         database that cannot be reached is an ``UnavailableError`` (the connection is
-        made anew at the next use)."""
+        made anew at the next use); ``out`` says so until a transaction goes through
+        (see ``_wrote``)."""
         try:
             with self.conn.begin():
                 yield self.conn
+                back = not self.out or self._wrote()
         except OperationalError as exc:
             self.out = True
             raise UnavailableError("the database cannot be reached; try again") from exc
-        self.out = False
+        if back:
+            self.out = False
+
+    def _wrote(self) -> bool:
+        """Does the transaction ending tell that the database is back? On SQLite only one
+        that wrote (and so took the write lock): reads go on while another process holds
+        it."""
+        if self.dialect != "sqlite":
+            return True
+        return bool(self.conn.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
 
     def upsert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert ``rows`` or replace those whose primary key exists."""
@@ -135,9 +166,15 @@ class Store:
 
     def ping(self) -> None:
         """A round trip to the database (after an outage the connection is made anew:
-        SQLAlchemy reconnects an invalidated connection on its next use)."""
-        with self.transaction() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        SQLAlchemy reconnects an invalidated connection on its next use). On SQLite, where
+        reads go on while another process holds the write lock, it takes that lock
+        (writing nothing) and does not wait for it."""
+        if self.dialect != "sqlite":
+            with self.transaction() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return
+        with self._busy(0), self.transaction() as conn:
+            conn.exec_driver_sql(f"DELETE FROM {tables.keys.name} WHERE 0")
 
     def scalar(self, query: Any) -> Any:
         with self.transaction() as conn:
@@ -255,7 +292,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
     cursor.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's (see _Checkpointer)
     cursor.close()
 
