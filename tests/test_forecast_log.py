@@ -195,7 +195,7 @@ def test_subprocess_bad_format_is_one_line() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "Error: --format: 'xls' is not one of anonymous-bank, csv, counts"
+        "Error: --format: 'xls' is not one of anonymous-bank, csv, queue_log, counts"
     )
 
 
