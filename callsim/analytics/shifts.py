@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callsim.errors import InputError
+from callsim.scenario.model import hhmm
 from callsim.scenario.shifts import ShiftRules
 
 MAX_COLUMNS = 200_000
@@ -32,12 +33,8 @@ class ShiftType:
 
     @property
     def label(self) -> str:
-        out = f"{_hhmm(self.start_min)}-{_hhmm(self.start_min + self.length_min)}"
-        return out + "".join(f" b{_hhmm(b)}+{m}" for b, m in self.breaks)
-
-
-def _hhmm(m: int) -> str:
-    return f"{m // 60:02d}:{m % 60:02d}"
+        out = f"{hhmm(self.start_min)}-{hhmm(self.start_min + self.length_min)}"
+        return out + "".join(f" b{hhmm(b)}+{m}" for b, m in self.breaks)
 
 
 def shift_types(rules: ShiftRules) -> list[ShiftType]:

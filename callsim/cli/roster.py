@@ -16,11 +16,12 @@ import typer
 from callsim.cli.command import flag
 from callsim.cli.console import err, print_table
 from callsim.errors import InputError
-from callsim.plan.check import day_scenario, hhmm
+from callsim.plan.check import day_scenario
 from callsim.plan.people import load_people
 from callsim.plan.requirement import needs_by_day, read_need
 from callsim.plan.roster import Roster, roster
 from callsim.report.files import json_text, run_dir, write_csv, write_json
+from callsim.scenario.model import hhmm
 from callsim.scenario.shifts import scenario_yaml
 
 ROSTER_FILES = ("roster.csv", "coverage.csv", "agents.csv", "roster.json", "roster.png")

@@ -14,12 +14,7 @@ import numpy as np
 from callsim.plan.people import People
 from callsim.plan.requirement import DayNeed
 from callsim.plan.roster import Roster
-from callsim.scenario.model import Scenario
-
-
-def hhmm(m: int) -> str:
-    """Minutes after midnight as HH:MM (24:00 at the day's end)."""
-    return f"{m // 60:02d}:{m % 60:02d}"
+from callsim.scenario.model import Scenario, hhmm
 
 
 def day_scenario(

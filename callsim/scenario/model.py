@@ -37,6 +37,11 @@ def minutes(hhmm: str) -> int:
     return int(hh) * 60 + int(mm)
 
 
+def hhmm(m: int) -> str:
+    """Minutes after midnight as "HH:MM" (1440 is 24:00), as ``minutes`` reads it."""
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
 def span_min(start: str, end: str) -> int:
     """Minutes from ``start`` to ``end``; an end at or before the start is on the next day
     (22:00 to 06:00 is 480 minutes; 00:00 to 24:00, and 08:00 to 08:00, a whole day)."""

@@ -60,7 +60,7 @@ from callsim.analytics.verdict import (
 )
 from callsim.errors import InputError
 from callsim.scenario import Scenario
-from callsim.scenario.model import AgentGroup
+from callsim.scenario.model import AgentGroup, hhmm
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.execute import Executor, Job
 from callsim.sim.plan import SimPlan, build_plan
@@ -714,14 +714,10 @@ def with_shifts(s: Scenario, profs: list[Profile], plans: list[ShiftPlan]) -> Sc
         first = groups[prof.groups[0]]
         for t, n in zip(shifts.types, shifts.counts, strict=True):
             end = t.start_min + t.length_min
-            name = f"{prof.name}-{_hhmm(t.start_min)}-{_hhmm(end)}".replace(":", "")
-            name += "".join(f"-b{_hhmm(b)}".replace(":", "") for b, _ in t.breaks)
-            shift = {"start": _hhmm(t.start_min), "end": _hhmm(end % 1440)}
-            breaks = [{"start": _hhmm(b), "minutes": m} for b, m in t.breaks]
+            name = f"{prof.name}-{hhmm(t.start_min)}-{hhmm(end)}".replace(":", "")
+            name += "".join(f"-b{hhmm(b)}".replace(":", "") for b, _ in t.breaks)
+            shift = {"start": hhmm(t.start_min), "end": hhmm(end % 1440)}
+            breaks = [{"start": hhmm(b), "minutes": m} for b, m in t.breaks]
             new.append(_group(first, name, int(n), shift=shift, breaks=breaks))
             of[name] = prof
     return _restaffed(s, new, of)
-
-
-def _hhmm(m: int) -> str:
-    return f"{m // 60:02d}:{m % 60:02d}"
