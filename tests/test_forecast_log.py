@@ -49,7 +49,7 @@ def test_october_beats_the_seasonal_naive_baseline(
     mstl, naive = held[(ALL, "MSTL")], held[(ALL, "SeasonalNaive")]
     assert mstl["actual_calls"] == 8837  # 22-31 October's calls on open intervals
     assert mstl["wape"] < naive["wape"]  # measured 0.217 against 0.262
-    assert 0.7 <= mstl["coverage"] <= 0.97  # an 80 % band: measured 0.89
+    assert 0.7 <= mstl["coverage"] <= 0.9  # an 80 % band: measured 0.81
     # the busiest type too
     assert held[("PS", "MSTL")]["wape"] < held[("PS", "SeasonalNaive")]["wape"]
 
@@ -67,6 +67,29 @@ def test_october_backtest_per_horizon(october: tuple[Path, dict[str, object]]) -
     assert wape["MSTL"] < wape["SeasonalNaive"]
     with (folder / "backtest.csv").open() as fh:
         assert len(list(csv.DictReader(fh))) == 7 * 7 * 2  # series x horizons x models
+
+
+def test_october_band_covers_at_its_rate_from_the_first_day(
+    october: tuple[Path, dict[str, object]],
+) -> None:
+    """The 80 % band is conformal (the backtest's errors, each origin scored with the
+    others'): it covers about 80 % a day ahead too, where MSTL's own covered 0.55."""
+    _, doc = october
+    assert str(doc["band"]).startswith("conformal")
+    rows = [a for a in doc["backtest"] if a["series"] == ALL and a["model"] == "MSTL"]  # type: ignore[attr-defined]
+    cover = {a["horizon_day"]: a["coverage"] for a in rows}
+    # measured 0.774, 0.803, 0.786, 0.789, 0.817 on 208 to 109 intervals
+    assert all(0.72 <= cover[k] <= 0.88 for k in range(1, 6)), cover
+
+
+def test_conformal_band_takes_the_errors_quantiles() -> None:
+    from callsim.analytics.forecasting import conformal_band
+
+    errors = np.arange(-50, 51) / 10.0  # -5.0 .. 5.0, 101 scaled errors
+    lo, hi = conformal_band(np.array([0.0, 4.0, 100.0]), errors, 80.0)
+    # 10 % and 90 % quantiles: -4 and +4, times sqrt(max(f, 1)): 1, 2, 10; cut at 0
+    assert lo.tolist() == [0.0, 0.0, 60.0]
+    assert hi.tolist() == [4.0, 12.0, 140.0]
 
 
 def test_october_files_feed_staff(october: tuple[Path, dict[str, object]]) -> None:

@@ -20,6 +20,15 @@ Handle time is not modelled as a series: an interval's ``aht_s`` is the mean tal
 history's answered calls of that type on the same weekday and interval (the type's mean
 where that cell answered none).
 
+The forecast's prediction interval is conformal: MSTL's own band (its trend model's
+errors) is far too narrow a day ahead, as it leaves out how a whole day's level varies.
+So the band is drawn from the backtest's errors instead: each error is scaled by the
+square root of its forecast (Poisson-like: a busier interval errs more), and the band is
+the forecast plus the errors' central ``level`` % quantiles so scaled. The backtest
+scores that band on each origin with the quantiles of the *other* origins' errors only
+(leave one origin out), so its coverage is out of sample. Without two origins the band
+is MSTL's own (``Forecast.band`` says which).
+
 Accuracy (backtest and, where the log holds the forecast days, the holdout) counts the
 *open* intervals only: those (weekday, interval) cells in which the history has at least
 one call of any type. ``wape`` = sum |forecast - actual| / sum actual over them;
@@ -203,6 +212,7 @@ class Forecast:
     holiday_ratio: float | None  # learnt from them; applied to forecast holidays
     backtest: list[Accuracy] = field(default_factory=list)
     holdout: list[Accuracy] = field(default_factory=list)  # the forecast days the log holds
+    band: str = "MSTL"  # "conformal" (from the backtest's errors) or MSTL's own
 
     @property
     def per_day(self) -> int:
@@ -265,6 +275,26 @@ def _band(fit: dict[str, np.ndarray], model: str, level: float) -> tuple[np.ndar
         np.maximum(fit[f"{model}-lo-{lv}"], 0.0),
         np.maximum(fit[f"{model}-hi-{lv}"], 0.0),
     )
+
+
+MIN_ERRORS = 30  # fewer backtest errors than this: MSTL's own band
+
+
+def _spread(f: np.ndarray) -> np.ndarray:
+    """The scale of an interval's error: the square root of its forecast (at least 1)."""
+    return np.sqrt(np.maximum(f, 1.0))
+
+
+def conformal_band(
+    f: np.ndarray, errors: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` % band around forecasts ``f`` from scaled errors ``(actual - f) /
+    _spread(f)`` of other forecasts: their central quantiles, scaled back, cut at 0."""
+    tail = (100 - level) / 200
+    q_lo = float(np.quantile(errors, tail, method="lower"))
+    q_hi = float(np.quantile(errors, 1 - tail, method="higher"))
+    s = _spread(f)
+    return np.maximum(f + q_lo * s, 0.0), np.maximum(f + q_hi * s, 0.0)
 
 
 def _accuracy(
@@ -348,6 +378,7 @@ def forecast_calls(
         ratio = float(was / now) if now > 0 else None
     fits = _fit(ys, history.first, history.interval_min, days * per_day, level)
     cells = _open_cells(history, n_hist)
+    backtest, errors = _backtest(ys, history, n_hist, cells, days, level, origins)
     open_ = np.concatenate([cells[(n_hist + k) % 7] for k in range(days)])
     scale = open_.astype(float)  # a cell the history never saw a call in stays closed
     for k in range(days):
@@ -357,6 +388,9 @@ def forecast_calls(
     for name in history.series:
         f, low, high = _band(fits[name], "MSTL", level)
         calls[name], lo[name], hi[name] = f * scale, low * scale, high * scale
+        if name in errors:
+            low, high = conformal_band(calls[name], errors[name], level)
+            lo[name], hi[name] = low * open_, high * open_
         f, low, high = _band(fits[name], "SeasonalNaive", level)
         base[name], base_lo[name], base_hi[name] = f * scale, low * scale, high * scale
         aht[name] = _aht_profile(history, name, n_hist, days)
@@ -376,8 +410,9 @@ def forecast_calls(
         open=open_,
         holidays=[history.first + timedelta(days=k) for k in hist_holidays],
         holiday_ratio=ratio,
+        backtest=backtest,
+        band="conformal" if errors else "MSTL",
     )
-    result.backtest.extend(_backtest(ys, history, n_hist, cells, days, level, origins))
     known = min(days, history.days - n_hist)
     if known > 0:
         result.holdout.extend(_holdout(result, history, n_hist, known))
@@ -406,9 +441,12 @@ def _backtest(
     days: int,
     level: float,
     origins: int,
-) -> list[Accuracy]:
+) -> tuple[list[Accuracy], dict[str, np.ndarray]]:
     """Rolling origins at the ends of the history's last ``origins`` days (each with two
-    weeks before it), forecasting up to ``min(days, 7)`` days ahead within the history."""
+    weeks before it), forecasting up to ``min(days, 7)`` days ahead within the history;
+    with the scaled errors of MSTL per series (all origins), for the forecast's band.
+    MSTL's band is the conformal one of the other origins' errors (its own where there
+    are too few)."""
     per_day = history.per_day
     horizon = min(days, BACKTEST_HORIZON_DAYS)
     ends = [o for o in range(n_hist - origins, n_hist) if o >= MIN_HISTORY_DAYS]
@@ -429,9 +467,38 @@ def _backtest(
                     day = slice(k * per_day, (k + 1) * per_day)
                     actual = history.calls[name][(o + k) * per_day : (o + k + 1) * per_day]
                     m = cells[(o + k) % 7]
-                    piece = (f[day][m], lo[day][m], hi[day][m], actual[m])
+                    piece = (f[day][m], lo[day][m], hi[day][m], actual[m], o)
                     pieces.setdefault((name, model, k + 1), []).append(piece)
-    return [_accuracy(n, m, k, p) for (n, m, k), p in sorted(pieces.items(), key=_order)]
+    scaled: dict[tuple[str, int], list[np.ndarray]] = {}
+    for (name, model, _), ps in pieces.items():
+        if model == "MSTL":
+            for f, _lo, _hi, a, o in ps:
+                scaled.setdefault((name, o), []).append((a - f) / _spread(f))
+    errors = {}
+    for name in ys:
+        mine = [np.concatenate(scaled[name, o]) for o in ends if (name, o) in scaled]
+        if len(mine) >= 2 and sum(len(e) for e in mine) >= MIN_ERRORS:
+            errors[name] = np.concatenate(mine)
+    out = []
+    for (name, model, k), ps in sorted(pieces.items(), key=_order):
+        if model == "MSTL" and name in errors:
+            ps = [(f, *_others_band(f, name, o, ends, scaled, level), a, o)
+                  for f, _lo, _hi, a, o in ps]  # fmt: skip
+        out.append(_accuracy(name, model, k, [p[:4] for p in ps]))
+    return out, errors
+
+
+def _others_band(
+    f: np.ndarray,
+    name: str,
+    origin: int,
+    ends: list[int],
+    scaled: dict[tuple[str, int], list[np.ndarray]],
+    level: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The conformal band of ``f`` from the errors of every origin but ``origin``."""
+    others = [e for o in ends if o != origin for e in scaled.get((name, o), [])]
+    return conformal_band(f, np.concatenate(others), level)
 
 
 def _order(item: tuple[tuple[str, str, int], Any]) -> tuple[bool, str, int, int]:

@@ -162,6 +162,7 @@ def _summary(log: Path, fc: Forecast, folder: Path) -> dict[str, Any]:
         "days": fc.days,
         "interval_min": fc.interval_min,
         "level": fc.level,
+        "band": _BAND[fc.band],
         "models": {"forecast": "MSTL (daily and weekly seasons, AutoETS trend)",
                    "baseline": "SeasonalNaive (the same interval a week before)"},
         "counted": "accuracy over open intervals: (weekday, interval) cells with a call in "
@@ -176,6 +177,14 @@ def _summary(log: Path, fc: Forecast, folder: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+_BAND = {
+    "conformal": "conformal: the forecast plus the backtest's errors' central quantiles, "
+    "each error scaled by the square root of its forecast (scored on each origin with the "
+    "other origins' errors)",
+    "MSTL": "MSTL's own (its trend model's errors): fewer than two backtest origins",
+}
+
+
 def _tables(fc: Forecast, history: History) -> None:
     pairs: dict[tuple[str, int], dict[str, Accuracy]] = {}
     for a in fc.backtest + fc.holdout:
@@ -186,7 +195,7 @@ def _tables(fc: Forecast, history: History) -> None:
     ]  # fmt: skip
     if rows:
         print_table(
-            f"Backtest, all calls: rolling origins, {fc.level:g} % interval",
+            f"Backtest, all calls: rolling origins, {fc.level:g} % {fc.band} band",
             ["day_ahead", "origins", "intervals", "wape", "wape_naive", "cover", "cover_naive"],
             rows,
         )
