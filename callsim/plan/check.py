@@ -3,7 +3,12 @@ day is a group of one with their shift and breaks, and the requirement's skill (
 requirement's queue is the only one, so an agent's other skills are left out); the day's
 calls come from the requirement's plan (its calls per interval, and their handle time,
 exponential with the day's call-weighted mean). The plan is so checked by the real
-routing."""
+routing.
+
+A shift that ends after midnight (a start plus a length past 24:00) is written as the
+scenario reads it, a clock time at or before its start (22:00-02:00); so are its breaks
+and the horizon's end, and the arrivals, on the plan's 24-hour grid, are 0 after
+midnight."""
 
 from __future__ import annotations
 
@@ -15,6 +20,12 @@ from callsim.plan.people import People
 from callsim.plan.requirement import DayNeed
 from callsim.plan.roster import Roster
 from callsim.scenario.model import Scenario, hhmm
+
+
+def clock(m: int) -> str:
+    """Minutes after the day's midnight as the scenario's HH:MM: past 24:00, the next
+    day's clock (26:00 is 02:00; 24:00 stays, the day's end)."""
+    return hhmm(m - 1440 if m > 1440 else m)
 
 
 def day_scenario(
@@ -36,9 +47,12 @@ def day_scenario(
     iv = roster.interval_min
     start = min(int(open_[0]) * iv, *(w.shift.start_min for w in work))
     end = max((int(open_[-1]) + 1) * iv, *(w.shift.start_min + w.shift.length_min for w in work))
+    end = min(end, start + 1440)  # a day at most
     answered = need.calls[open_]
     aht = float(np.nansum(need.aht_s[open_] * answered) / answered.sum())
     profile = [{"at": hhmm(start), "per_hour": 0.0}] if start < open_[0] * iv else []
+    if end > 1440 and start > 0:  # the first point's rate holds from 00:00: none after midnight
+        profile.insert(0, {"at": "00:00", "per_hour": 0.0})
     profile += [
         {"at": hhmm(int(i) * iv), "per_hour": round(float(need.calls[i]) * 60 / iv, 3)}
         for i in range(int(open_[0]), int(open_[-1]) + 1)
@@ -56,7 +70,7 @@ def day_scenario(
         "name": f"roster-{day.isoformat()}",
         "description": f"The roster's {day:%A} {day.isoformat()}: {len(work)} named agents "
         f"on their shifts; the requirement's calls ({need.source}).",
-        "horizon": {"start": hhmm(start), "end": hhmm(end),
+        "horizon": {"start": hhmm(start), "end": clock(end),
                     "interval_min": iv},
         "service_level": {"sl_threshold_s": sl_threshold_s, "sl_target": sl_target},
         "routing": {"strategy": "longest_idle", "ring_timeout_s": 15},
@@ -67,9 +81,9 @@ def day_scenario(
                 "name": w.agent,
                 "count": 1,
                 "skills": [people.skill],
-                "shift": {"start": hhmm(w.shift.start_min),
-                          "end": hhmm(w.shift.start_min + w.shift.length_min)},
-                "breaks": [{"start": hhmm(b), "minutes": n} for b, n in w.shift.breaks],
+                "shift": {"start": clock(w.shift.start_min),
+                          "end": clock(w.shift.start_min + w.shift.length_min)},
+                "breaks": [{"start": clock(b), "minutes": n} for b, n in w.shift.breaks],
             }
             for w in work
         ],
