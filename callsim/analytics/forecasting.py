@@ -282,7 +282,7 @@ MIN_ERRORS = 30  # fewer backtest errors than this: MSTL's own band
 
 def _spread(f: np.ndarray) -> np.ndarray:
     """The scale of an interval's error: the square root of its forecast (at least 1)."""
-    return np.sqrt(np.maximum(f, 1.0))
+    return np.asarray(np.sqrt(np.maximum(f, 1.0)), dtype=float)
 
 
 def conformal_band(
