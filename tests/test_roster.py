@@ -279,7 +279,8 @@ def test_subprocess_bad_requirement_is_one_line() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "Error: --requirement: 'plan.csv' is not WHEN=PLAN (e.g. sun=plan.csv)"
+        "Error: --requirement: 'plan.csv' is not WHEN=PLAN (e.g. sun=plan.csv) or a folder of "
+        "plans (`callsim staff --forecast FOLDER`'s)"
     )
 
 

@@ -249,7 +249,9 @@ def staff(
     forecast: Path | None = typer.Option(
         None,
         "--forecast",
-        help="CSV with interval_start, calls, aht_s[, patience_s]: plan a whole day.",
+        help="CSV with interval_start, calls, aht_s[, patience_s]: plan a whole day; or "
+        "the folder `callsim forecast` wrote: plan each of its days (day-YYYY-MM-DD.csv), "
+        "one plan.csv each in --out/day-YYYY-MM-DD/, for `callsim roster`.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -323,6 +325,9 @@ def staff(
     target.check()
     if model not in ("c", "a"):
         raise InputError(f"--model: {model!r} is not one of c, a")
+    if forecast is not None and forecast.is_dir():
+        _staff_days(forecast, interval_min, target, model, patience_s, out, as_json)
+        return
     if forecast is not None:
         _staff_day(forecast, interval_min, target, model, patience_s, out, no_plots, as_json)
         return
@@ -344,16 +349,10 @@ def staff(
 STAFF_FILES = ("plan.csv", "plan.json", "plan.png")
 
 
-def _staff_day(
-    forecast: Path,
-    interval_min: float,
-    target: Target,
-    model: str,
-    patience_s: float | None,
-    out: Path | None,
-    no_plots: bool,
-    as_json: bool,
-) -> None:
+def _day_plan(
+    forecast: Path, interval_min: float, target: Target, model: str, patience_s: float | None
+) -> tuple[list[Any], list[list[Any]], dict[str, Any]]:
+    """A forecast day's plan: its intervals' staffing, plan.csv's rows and plan.json."""
     intervals = load_forecast(forecast)
     if model == "a" and patience_s is None and any(iv.patience_s is None for iv in intervals):
         raise InputError(f"{forecast}: model a needs a patience_s column or --patience-s")
@@ -367,17 +366,34 @@ def _staff_day(
         ]
         for p in plan
     ]  # fmt: skip
-    summary = {
-        "forecast": str(forecast),
-        "model": model,
-        "interval_min": interval_min,
-        "target": dataclasses.asdict(target),
-        "total_agent_hours": sum(p.staffing.agents for p in plan) * interval_min / 60.0,
-        "total_scheduled_hours": sum(p.staffing.agents_scheduled for p in plan)
-        * interval_min
-        / 60.0,
-        "intervals": [dict(zip(_PLAN_COLUMNS, r, strict=True)) for r in rows],
-    }
+    return (
+        plan,
+        rows,
+        {
+            "forecast": str(forecast),
+            "model": model,
+            "interval_min": interval_min,
+            "target": dataclasses.asdict(target),
+            "total_agent_hours": sum(p.staffing.agents for p in plan) * interval_min / 60.0,
+            "total_scheduled_hours": sum(p.staffing.agents_scheduled for p in plan)
+            * interval_min
+            / 60.0,
+            "intervals": [dict(zip(_PLAN_COLUMNS, r, strict=True)) for r in rows],
+        },
+    )
+
+
+def _staff_day(
+    forecast: Path,
+    interval_min: float,
+    target: Target,
+    model: str,
+    patience_s: float | None,
+    out: Path | None,
+    no_plots: bool,
+    as_json: bool,
+) -> None:
+    plan, rows, summary = _day_plan(forecast, interval_min, target, model, patience_s)
     # --json alone prints and writes nothing, as `callsim run` does
     folder = run_dir(out, "staff", STAFF_FILES) if out is not None or not as_json else None
     if folder is not None:
@@ -419,3 +435,55 @@ def _staff_day(
             f"Agent-hours on phones: {summary['total_agent_hours']:.1f}; "
             f"wrote {folder}/plan.csv, plan.json" + ("" if no_plots else ", plan.png")
         )
+
+
+def _staff_days(
+    folder: Path,
+    interval_min: float,
+    target: Target,
+    model: str,
+    patience_s: float | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Each day file of `callsim forecast`'s folder planned as ``_staff_day`` plans one,
+    into ``out/day-YYYY-MM-DD/plan.csv`` (the dated plans `callsim roster` reads)."""
+    days = sorted(folder.glob("day-????-??-??.csv"))
+    if not days:
+        raise InputError(
+            f"--forecast: {folder} holds no day-YYYY-MM-DD.csv (expected a forecast CSV, or "
+            "the folder `callsim forecast` wrote)"
+        )
+    target_dir = run_dir(out, "staff", ())
+    table, docs = [], []
+    for path in days:
+        plan, rows, summary = _day_plan(path, interval_min, target, model, patience_s)
+        where = target_dir / path.stem
+        where.mkdir(exist_ok=True)
+        write_csv(where / "plan.csv", _PLAN_COLUMNS, rows)
+        write_json(where / "plan.json", summary)
+        docs.append({"day": path.stem[4:], "plan": str(where / "plan.csv"),
+                     "total_agent_hours": summary["total_agent_hours"],
+                     "total_scheduled_hours": summary["total_scheduled_hours"]})  # fmt: skip
+        levels = [p.staffing.service_level for p in plan]
+        table.append([path.stem[4:], round(sum(p.interval.calls for p in plan)), len(plan),
+                      max((p.staffing.agents for p in plan), default=0),
+                      round(summary["total_agent_hours"], 1),
+                      round(summary["total_scheduled_hours"], 1),
+                      round(min(levels), 3) if levels else "-"])  # fmt: skip
+    doc = {"forecast": str(folder), "model": model, "target": dataclasses.asdict(target),
+           "days": docs}  # fmt: skip
+    write_json(target_dir / "plans.json", doc)
+    if as_json:
+        typer.echo(json_text(doc), nl=False)
+        return
+    print_table(
+        f"Staffing plans ({folder}, Erlang {model.upper()}, {target.sl_target:.0%} in "
+        f"{target.sl_threshold_s:g} s)",
+        ["date", "calls", "intervals", "peak", "agent_h", "scheduled_h", "min_sl"],
+        table,
+    )
+    err.print(
+        f"wrote {len(days)} plans ({target_dir}/day-*/plan.csv, for `callsim roster "
+        f"--requirement {target_dir}`) and plans.json"
+    )

@@ -14,14 +14,14 @@ import numpy as np
 import typer
 
 from callsim.cli.command import flag
-from callsim.cli.console import err, print_table
+from callsim.cli.console import err, print_table, progress
 from callsim.errors import InputError
 from callsim.plan.check import day_scenario
 from callsim.plan.people import load_people
 from callsim.plan.requirement import needs_by_day, read_need
 from callsim.plan.roster import Roster, roster
 from callsim.report.files import json_text, run_dir, write_csv, write_json
-from callsim.scenario.model import hhmm
+from callsim.scenario.model import Scenario, hhmm
 from callsim.scenario.shifts import scenario_yaml
 
 ROSTER_FILES = ("roster.csv", "coverage.csv", "agents.csv", "roster.json", "roster.png")
@@ -37,7 +37,8 @@ def roster_cmd(
         help="WHEN=PLAN: a staffing plan (plan.csv of `callsim staff --forecast`, or "
         "staff.csv of `callsim staff SCENARIO`) for a date (YYYY-MM-DD), a weekday (sun, "
         "mon, ...) or all; or dated=PATTERN: every plan the glob finds, for the date in its "
-        "path. Repeat the flag.",
+        "path; or the folder `callsim staff --forecast FOLDER` wrote (its dated plans). "
+        "Repeat the flag.",
     ),
     start: str = typer.Option(..., "--start", help="First day of the roster, YYYY-MM-DD."),
     weeks: int = typer.Option(2, "--weeks", help="Weeks to roster, 1 to 6."),
@@ -63,12 +64,20 @@ def roster_cmd(
     out: Path | None = typer.Option(
         None, "--out", help="Directory for the files (default results/roster-<time>/)."
     ),
+    check: int = typer.Option(
+        0,
+        "--check",
+        help="Simulate each day scenario on this many days (replications) with the real "
+        "routing and report its service level per day (check.csv); 0: no check.",
+    ),
     no_plots: bool = flag("--no-plots", "Do not draw roster.png."),
     as_json: bool = flag("--json", "Print roster.json on stdout instead of tables."),
 ) -> None:
     """Roster named agents over weeks: shifts from the allowed patterns with their breaks,
     legal rest, at most so many days in a row, hours within contract, weekends shared
     fairly, preferences where the coverage allows (OR-Tools CP-SAT)."""
+    if not 0 <= check <= 1000:
+        raise InputError(f"--check: {check} is not a number of simulated days in 0..1000")
     try:
         first = date.fromisoformat(start)
     except ValueError:
@@ -87,8 +96,13 @@ def roster_cmd(
     given = {}
     for item in requirement:
         when, sep, path = item.partition("=")
+        if not sep and Path(item).is_dir():  # the folder of `staff --forecast FOLDER`
+            when, sep, path = "dated", "=", str(Path(item) / "*" / "plan.csv")
         if not sep or not path:
-            raise InputError(f"--requirement: {item!r} is not WHEN=PLAN (e.g. sun=plan.csv)")
+            raise InputError(
+                f"--requirement: {item!r} is not WHEN=PLAN (e.g. sun=plan.csv) or a folder of "
+                "plans (`callsim staff --forecast FOLDER`'s)"
+            )
         for key, plan in _plans(when.strip().lower(), path):
             given[key] = read_need(plan, interval_min, cover)
     staff = load_people(people)
@@ -104,7 +118,7 @@ def roster_cmd(
     weeks_h = [f"week_{k + 1}_h" for k in range(weeks)]
     write_csv(folder / "agents.csv", ["agent", "contract_h", *weeks_h, "days", "weekend_days",
               "preferences", "preferences_met"], _agents(found))  # fmt: skip
-    scenarios = []
+    scenarios, written_days = [], []
     (folder / "days").mkdir(exist_ok=True)
     for k, need in enumerate(needs):
         day = first + timedelta(days=k)
@@ -115,7 +129,14 @@ def roster_cmd(
             written.write_text(scenario_yaml(scenario, f"written by callsim roster {people}"),
                                encoding="utf-8")  # fmt: skip
             scenarios.append(str(written))
+            written_days.append((day, scenario))
     summary = _summary(found, scenarios)
+    checked = _check(written_days, check, seed, sl_target) if check else []
+    if checked:
+        write_csv(folder / "check.csv", CHECK_COLUMNS, checked)
+        summary["check"] = {"replications": check, "seed": seed, "sl_target": sl_target,
+                            "days": [dict(zip(CHECK_COLUMNS, r, strict=True))
+                                     for r in checked]}  # fmt: skip
     write_json(folder / "roster.json", summary)
     if not no_plots:
         from callsim.report.roster import plot_roster
@@ -127,16 +148,56 @@ def roster_cmd(
         typer.echo(json_text(summary), nl=False)
         return
     _tables(found)
+    if checked:
+        print_table(
+            f"Simulated check ({check} days each; mean ± 95 % CI; below: intervals under "
+            f"{sl_target:g}; worst: the lowest)",
+            ["date", "calls", "service_level", "abandon", "occ", "below", "worst"],
+            [[r[0], round(r[2]), f"{r[3]:.3f}±{r[4]:.3f}", round(r[5], 3), round(r[6], 2),
+              r[7], f"{r[8]} {r[9]:.2f}"] for r in checked],
+        )  # fmt: skip
     err.print(
-        f"{found.status} (gap {_gap(found.gap)}, {found.wall_s:.1f} s); wrote {folder}/"
+        f"{found.status} (gap {_gap(found.gap)}, {found.wall_s:.1f} s): "
+        f"{found.short_agent_h:g} of {float(found.required.sum()) * interval_min / 60:g} "
+        f"required agent-hours short; wrote {folder}/"
         f"roster.csv, coverage.csv, agents.csv, roster.json"
         + ("" if no_plots else ", roster.png")
+        + (", check.csv" if checked else "")
         + (
             f" and {len(scenarios)} day scenarios (days/*.yaml, for callsim run)"
             if scenarios
             else "; no day scenarios: the plans have no aht_s"
         )
     )
+
+
+CHECK_COLUMNS = ["date", "weekday", "calls", "service_level", "service_level_ci95",
+                 "abandon_rate", "occupancy", "intervals_below", "worst_interval",
+                 "worst_service_level"]  # fmt: skip
+
+
+def _check(
+    days: list[tuple[date, Scenario]], replications: int, seed: int, sl_target: float
+) -> list[list[Any]]:
+    """Each day scenario simulated (``callsim run``'s simulator): its day's figures, the
+    intervals whose mean service level is under the target, and the lowest one."""
+    from callsim.sim import simulate
+
+    rows = []
+    with progress("simulating the roster's days", len(days)) as bar:
+        for day, scenario in days:
+            result = simulate(scenario, replications=replications, seed=seed)
+            totals = result.summary["totals"]
+            levels = [(r.service_level, r.interval_start) for r in result.interval_rows
+                      if r.service_level is not None and r.offered]  # fmt: skip
+            worst = min(levels, default=(math.nan, "-"))
+            rows.append([day.isoformat(), f"{day:%a}", totals["offered"]["mean"],
+                         totals["service_level"]["mean"], totals["service_level"]["ci95"],
+                         totals["abandon_rate"]["mean"], totals["occupancy"]["mean"],
+                         sum(v < sl_target for v, _ in levels), worst[1],
+                         worst[0]])  # fmt: skip
+            bar.advance(bar.task_ids[0])
+    return rows
 
 
 def _gap(gap: float) -> str:
