@@ -11,7 +11,7 @@ import typer
 
 from callsim.analytics.forecast import load_forecast
 from callsim.analytics.staffing import Target
-from callsim.cli.command import flag
+from callsim.cli.command import SEED, flag
 from callsim.cli.console import err, print_table
 from callsim.errors import InputError
 from callsim.plan.intraday import (
@@ -23,12 +23,15 @@ from callsim.plan.intraday import (
     read_actuals,
     read_planned,
     reforecast,
+    rest_scenario,
 )
 from callsim.report.files import json_text, run_dir, write_csv, write_json
+from callsim.scenario.model import Scenario
 
-FILES = ("intraday.csv", "intraday.json", "intraday.png")
+FILES = ("intraday.csv", "intraday.json", "intraday.png", "rest.yaml")
 COLUMNS = ["interval_start", "forecast", "reforecast", "reforecast_lo", "reforecast_hi",
-           "aht_s", "required", "planned", "short", "service_level"]  # fmt: skip
+           "aht_s", "required", "planned", "short", "service_level",
+           "service_level_simulated"]  # fmt: skip
 
 
 def intraday_cmd(
@@ -75,6 +78,14 @@ def intraday_cmd(
         help="Directory for intraday.csv, .json and .png "
         "(default results/intraday-<time>/; with --json none unless given).",
     ),
+    replications: int = typer.Option(
+        20,
+        "--replications",
+        "-n",
+        help="Simulate the rest of the day on this many days with the planned agents, from "
+        "the state the last hour's actual calls leave (0: Erlang only).",
+    ),
+    seed: int = SEED,
     no_plots: bool = flag("--no-plots", "Do not draw the PNG."),
     as_json: bool = flag("--json", "Print JSON on stdout instead of a table."),
 ) -> None:
@@ -98,8 +109,15 @@ def intraday_cmd(
     est = ratio(intervals, got, at, level)
     rows = reforecast(intervals, planned, est, at, interval_min, target, model=model,
                       patience_s=patience_s)  # fmt: skip
+    if not 0 <= replications <= 1000:
+        raise InputError(f"--replications: {replications} is not a number of days in 0..1000")
     sl = day_service_level(rows)
-    table = [_values(r) for r in rows]
+    rest = rest_scenario(rows, got, planned, interval_min, target,
+                         patience_s=patience_s if model == "a" else None,
+                         name=f"intraday-{forecast.stem}")  # fmt: skip
+    simulated = _simulate(rest, replications, seed) if rest and replications else None
+    by_start = simulated["intervals"] if simulated else {}
+    table = [[*_values(r), by_start.get(r.start)] for r in rows]
     summary: dict[str, Any] = {
         "forecast": str(forecast),
         "plan": str(plan),
@@ -111,12 +129,19 @@ def intraday_cmd(
         "short_agent_intervals": sum(max(r.short, 0) for r in rows),
         "over_agent_intervals": sum(max(-r.short, 0) for r in rows),
         "service_level_rest_of_day": sl,
+        "simulated": simulated,
         "intervals": [dict(zip(COLUMNS, v, strict=True)) for v in table],
     }
     folder = run_dir(out, "intraday", FILES) if out is not None or not as_json else None
     if folder is not None:
         write_csv(folder / "intraday.csv", COLUMNS, table)
         write_json(folder / "intraday.json", summary)
+        if rest is not None:
+            from callsim.scenario.shifts import scenario_yaml
+
+            (folder / "rest.yaml").write_text(
+                scenario_yaml(rest, f"written by callsim intraday {forecast}"), encoding="utf-8"
+            )
         if not no_plots:
             _plot(folder / "intraday.png", rows, summary)
     if as_json:
@@ -124,19 +149,50 @@ def intraday_cmd(
         return
     print_table(
         f"Intraday reforecast from {summary['now']} ({forecast.name})",
-        ["start", "forecast", "reforecast", "band", "required", "planned", "short", "SL"],
+        ["start", "forecast", "reforecast", "band", "need", "plan", "short", "SL", "sim"],
         [[r.start, f"{r.forecast:.1f}", f"{r.reforecast:.1f}", f"{r.lo:.0f}-{r.hi:.0f}",
-          r.required.agents, r.planned, f"{r.short:+d}",
-          "-" if r.service_level is None else f"{r.service_level:.2f}"] for r in rows],
+          r.required.agents, r.planned, f"{r.short:+d}", _two(r.service_level),
+          _two(by_start.get(r.start))] for r in rows],
     )  # fmt: skip
     err.print(
         f"Calls so far {est.actual_calls:g} against {est.forecast_calls:.1f} forecast: ratio "
         f"{est.estimate:.3f} ({level:g} % band {est.lo:.3f}-{est.hi:.3f}); service level "
-        f"for the rest of the day with the planned agents: "
+        f"for the rest of the day with the planned agents: Erlang "
         + ("-" if sl is None else f"{sl:.1%}")
+        + (
+            f", simulated {simulated['service_level']:.1%} ± {simulated['service_level_ci95']:.1%}"
+            f" ({simulated['replications']} days from the last hour's state)"
+            if simulated and simulated["service_level"] is not None
+            else ""
+        )
         + ("" if folder is None else f"; wrote {folder}/intraday.csv, intraday.json")
         + ("" if folder is None or no_plots else ", intraday.png")
     )
+
+
+def _two(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _simulate(rest: Scenario, replications: int, seed: int) -> dict[str, Any]:
+    """The rest of the day simulated: its service level (and abandon rate) with 95 % CI
+    half-widths, and each interval's mean service level."""
+    from callsim.sim import simulate
+
+    result = simulate(rest, replications=replications, seed=seed)
+    totals = result.summary["totals"]
+    return {
+        "replications": replications,
+        "seed": seed,
+        "warmup_min": rest.horizon.warmup_min,
+        "counted": "the rest of the day's calls (not the warm-up's); service level: share "
+        "answered within the threshold",
+        "service_level": totals["service_level"]["mean"],
+        "service_level_ci95": totals["service_level"]["ci95"],
+        "abandon_rate": totals["abandon_rate"]["mean"],
+        "abandon_rate_ci95": totals["abandon_rate"]["ci95"],
+        "intervals": {r.interval_start: r.service_level for r in result.interval_rows},
+    }
 
 
 def _values(r: Row) -> list[Any]:
@@ -148,7 +204,7 @@ def _plot(path: Path, rows: list[Row], summary: dict[str, Any]) -> None:
     from callsim.report.plot import _interval_axis, _pyplot
 
     plt = _pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    fig, (top, bottom, sl) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
     x = list(range(len(rows)))
     top.plot(x, [r.forecast for r in rows], "--", color="grey", label="forecast")
     top.plot(x, [r.reforecast for r in rows], color="C0", label="reforecast")
@@ -164,7 +220,21 @@ def _plot(path: Path, rows: list[Row], summary: dict[str, Any]) -> None:
     bottom.bar(x, short, color="C3", alpha=0.5, label="short")
     bottom.set_ylabel("agents on the phones")
     bottom.legend()
-    _interval_axis(bottom, [r.start for r in rows])
+    nan = float("nan")
+    sl.plot(x, [nan if r.service_level is None else r.service_level for r in rows], "o-",
+            label="Erlang, planned agents")  # fmt: skip
+    simulated = summary.get("simulated")
+    if simulated:
+        sim = [simulated["intervals"].get(r.start) for r in rows]
+        day = f"{simulated['service_level']:.3f} ± {simulated['service_level_ci95']:.3f}"
+        sl.plot(x, [nan if v is None else v for v in sim], "s-",
+                label=f"simulated from the last hour's state ({simulated['replications']} "
+                f"days): day {day}")  # fmt: skip
+    sl.axhline(summary["target"]["sl_target"], color="grey", linestyle=":", label="target")
+    sl.set_ylabel("service level")
+    sl.set_ylim(0, 1.02)
+    sl.legend(loc="lower left")
+    _interval_axis(sl, [r.start for r in rows])
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -28,6 +28,25 @@ def clock(m: int) -> str:
     return hhmm(m - 1440 if m > 1440 else m)
 
 
+def call_stream(
+    queue: str, profile: list[dict[str, object]], aht_s: float, patience_s: float | None
+) -> dict[str, object]:
+    """A plan's calls as the scenario's call stream: the arrivals ``profile``, talk
+    exponential with mean ``aht_s`` (Erlang's assumption), and exponential patience of
+    mean ``patience_s`` (none: callers never hang up, as Erlang C's)."""
+    calls: dict[str, object] = {
+        "queue": queue,
+        "arrivals": {"profile": profile},
+        "talk_s": {"dist": "exponential", "mean": round(aht_s, 1)},
+    }
+    if patience_s is not None:
+        calls["patience_s"] = {"dist": "exponential", "mean": patience_s}
+    return calls
+
+
+ROUTING = {"strategy": "longest_idle", "ring_timeout_s": 15}  # a plan's scenarios route so
+
+
 def day_scenario(
     roster: Roster,
     day: date,
@@ -59,13 +78,7 @@ def day_scenario(
     ]
     if (int(open_[-1]) + 1) * iv < end:
         profile.append({"at": hhmm((int(open_[-1]) + 1) * iv), "per_hour": 0.0})
-    calls: dict[str, object] = {
-        "queue": people.skill,
-        "arrivals": {"profile": profile},
-        "talk_s": {"dist": "exponential", "mean": round(aht, 1)},
-    }
-    if patience_s is not None:
-        calls["patience_s"] = {"dist": "exponential", "mean": patience_s}
+    calls = call_stream(people.skill, profile, aht, patience_s)
     data = {
         "name": f"roster-{day.isoformat()}",
         "description": f"The roster's {day:%A} {day.isoformat()}: {len(work)} named agents "
@@ -73,7 +86,7 @@ def day_scenario(
         "horizon": {"start": hhmm(start), "end": clock(end),
                     "interval_min": iv},
         "service_level": {"sl_threshold_s": sl_threshold_s, "sl_target": sl_target},
-        "routing": {"strategy": "longest_idle", "ring_timeout_s": 15},
+        "routing": ROUTING,
         "queues": [{"name": people.skill, "skills": [people.skill]}],
         "calls": [calls],
         "agents": [

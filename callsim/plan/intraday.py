@@ -10,6 +10,13 @@ central ``level`` % interval is the ratio's band. A remaining interval's reforec
 ``r_hat * f_i`` and its band the predictive interval of its calls (Poisson given r, r
 from that gamma: negative binomial with n = A + 1/2, p = F / (F + f_i)), so it holds
 both the ratio's uncertainty and the interval's own Poisson noise.
+
+The rest of the day is also written as a scenario (``rest_scenario``) that the simulator
+runs: the reforecast's calls per interval, the planned agents logged in per interval,
+and the current state approximated by a warm-up: the run starts an hour before ``now``
+with the actual calls of that hour and its planned agents, so the calls waiting and the
+agents busy at ``now`` are those the morning's last hour leaves (the simulator cannot be
+started from a given queue; those warm-up calls are not counted).
 """
 
 from __future__ import annotations
@@ -24,7 +31,12 @@ from callsim.analytics.erlang import erlang_a, erlang_c
 from callsim.analytics.forecast import Interval, csv_number, csv_table, is_hhmm, plan_day
 from callsim.analytics.staffing import Staffing, Target
 from callsim.errors import InputError
+from callsim.plan.check import ROUTING, call_stream
 from callsim.plan.requirement import read_need
+from callsim.scenario.model import Scenario, hhmm
+
+WARMUP_MIN = 60  # the actual morning simulated before now, to set the current state
+QUEUE = "calls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,3 +232,51 @@ def check_now(now: str) -> int:
 def default_now(actuals: dict[str, Actual], interval_min: int) -> int:
     """The end of the last interval with actual calls."""
     return max(minutes(s) for s in actuals) + interval_min if actuals else 0
+
+
+def rest_scenario(
+    rows: list[Row],
+    actuals: dict[str, Actual],
+    planned: dict[str, int],
+    interval_min: int,
+    target: Target,
+    *,
+    patience_s: float | None = None,
+    name: str = "intraday",
+) -> Scenario | None:
+    """The rest of the day (``rows`` of ``reforecast``) as a scenario: reforecast calls
+    and planned agents per interval, after a warm-up of up to an hour of the actual
+    calls and planned agents before it; None when no call is reforecast."""
+    if not rows or sum(r.reforecast for r in rows) <= 0:
+        return None
+    start = minutes(rows[0].start)
+    end = minutes(rows[-1].start) + interval_min
+    warm = min(WARMUP_MIN - WARMUP_MIN % interval_min, start)
+    before = [hhmm(m) for m in range(start - warm, start, interval_min)]
+    per_hour = 60.0 / interval_min
+    profile: list[dict[str, object]] = [
+        {"at": at, "per_hour": round((actuals[at].calls if at in actuals else 0.0) * per_hour, 3)}
+        for at in before
+    ]
+    profile += [{"at": r.start, "per_hour": round(r.reforecast * per_hour, 3)} for r in rows]
+    counts = [(at, planned.get(at, 0)) for at in before] + [(r.start, r.planned) for r in rows]
+    if end < 1440:
+        profile.append({"at": hhmm(end), "per_hour": 0.0})
+    calls = sum(r.reforecast for r in rows)
+    aht = sum(r.reforecast * r.aht_s for r in rows) / calls
+    data = {
+        "name": name,
+        "description": f"The rest of the day from {rows[0].start}: the reforecast's calls "
+        f"and the planned agents, after a warm-up of the actual {warm} minutes before.",
+        "horizon": {"start": rows[0].start, "end": hhmm(end), "interval_min": interval_min,
+                    "warmup_min": warm},
+        "service_level": {"sl_threshold_s": target.sl_threshold_s,
+                          "sl_target": target.sl_target},
+        "routing": ROUTING,
+        "queues": [{"name": QUEUE, "skills": [QUEUE]}],
+        "calls": [call_stream(QUEUE, profile, aht, patience_s)],
+        "agents": [{"name": "planned", "count": max(1, *(n for _, n in counts)),
+                    "skills": [QUEUE],
+                    "on_duty": [{"at": at, "count": n} for at, n in counts]}],
+    }  # fmt: skip
+    return Scenario.model_validate(data)
