@@ -107,6 +107,14 @@ def roster_cmd(
             given[key] = read_need(plan, interval_min, cover)
     staff = load_people(people)
     needs = needs_by_day(given, first, weeks * 7, interval_min)
+    unplanned = [first + timedelta(days=k) for k, n in enumerate(needs) if n.source == "none"]
+    if unplanned and not as_json:
+        err.print(
+            f"Warning: no requirement for {len(unplanned)} of the roster's days "
+            f"({', '.join(f'{d:%a} {d.isoformat()}' for d in unplanned[:3])}"
+            + (", ..." if len(unplanned) > 3 else "")
+            + "): nobody is needed there (expected a plan for each date, weekday or all)"
+        )
     required = np.stack([n.agents for n in needs])
     found = roster(staff, first, required, interval_min, time_limit_s=time_limit_s,
                    workers=workers, seed=seed)  # fmt: skip
