@@ -87,3 +87,21 @@ def test_a_folder_without_forecast_days_is_one_line(
                          "--start", "1999-10-24", "--check", "-1")  # fmt: skip
     assert code == 2
     assert err.strip() == "Error: --check: -1 is not a number of simulated days in 0..1000"
+
+
+def test_roster_days_without_a_plan_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = tmp_path / "plans"
+    for day in ("1999-10-24", "1999-10-25"):  # Sunday and Monday only
+        (plans / f"day-{day}").mkdir(parents=True)
+        plan = ROOT / "scenarios" / "roster" / "bank-plan-sun.csv"
+        (plans / f"day-{day}" / "plan.csv").write_text(plan.read_text())
+    code, _, err = run(capsys, "roster", str(AGENTS), "--requirement", str(plans),
+                       "--start", "1999-10-24", "--weeks", "1", "--time-limit-s", "4",
+                       "--out", str(tmp_path / "r"), "--no-plots")  # fmt: skip
+    assert code == 0, err
+    assert (
+        "Warning: no requirement for 5 of the roster's days (Tue 1999-10-26, Wed 1999-10-27, "
+        "Thu 1999-10-28, ...): nobody is needed there" in " ".join(err.split())
+    ), err

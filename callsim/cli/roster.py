@@ -158,8 +158,7 @@ def roster_cmd(
     _tables(found)
     if checked:
         print_table(
-            f"Simulated check ({check} days each; mean ± 95 % CI; below: intervals under "
-            f"{sl_target:g}; worst: the lowest)",
+            f"Simulated check ({check} days each; below: intervals under {sl_target:g})",
             ["date", "calls", "service_level", "abandon", "occ", "below", "worst"],
             [[r[0], round(r[2]), f"{r[3]:.3f}±{r[4]:.3f}", round(r[5], 3), round(r[6], 2),
               r[7], f"{r[8]} {r[9]:.2f}"] for r in checked],
