@@ -32,15 +32,20 @@ def test_the_rest_of_the_day_is_a_scenario_after_the_actual_last_hour() -> None:
     assert scenario is not None
     h = scenario.horizon  # type: ignore[attr-defined]
     assert (h.start, h.end, h.warmup_min) == ("09:00", "11:00", 60)
-    profile = scenario.calls[0].arrivals.profile  # type: ignore[attr-defined]
-    # the warm-up's actual calls (120 a half hour), then the reforecast (100 x 1.2)
-    assert [(p.at, p.per_hour) for p in profile] == [
-        ("08:00", 240.0), ("08:30", 240.0), ("09:00", 240.0), ("09:30", 240.0),
-        ("10:00", 240.0), ("10:30", 240.0), ("11:00", 0.0),
+    streams = scenario.calls  # type: ignore[attr-defined]
+    # one stream an interval: the warm-up's actual calls (120 a half hour), then the
+    # reforecast (100 x 1.2), each with its handle time, none after 11:00
+    assert [[(p.at, p.per_hour) for p in c.arrivals.profile] for c in streams[:1]] == [
+        [("00:00", 0.0), ("08:00", 240.0), ("08:30", 0.0)]
+    ]
+    assert [next(p.at for p in c.arrivals.profile if p.per_hour) for c in streams] == [
+        "08:00", "08:30", "09:00", "09:30", "10:00", "10:30",
     ]  # fmt: skip
+    assert {p.per_hour for c in streams for p in c.arrivals.profile} == {0.0, 240.0}
+    assert {c.talk_s.mean for c in streams} == {180.0}
+    assert streams[-1].arrivals.profile[-1].at == "11:00"
     on_duty = scenario.agents[0].on_duty  # type: ignore[attr-defined]
     assert [(p.at, p.count) for p in on_duty][:3] == [("08:00", 14), ("08:30", 14), ("09:00", 14)]
-    assert scenario.calls[0].talk_s.mean == 180.0  # type: ignore[attr-defined]
     assert scenario.calls[0].patience_s is None  # type: ignore[attr-defined]
 
 

@@ -38,7 +38,9 @@ def test_clock_wraps_past_midnight_only() -> None:
 def test_a_shift_past_midnight_is_written_as_the_next_days_clock_and_simulated() -> None:
     calls = np.zeros(48)
     calls[16:48] = 10.0  # 10 calls a half hour from 08:00 to midnight
-    need = DayNeed("test", np.ones(48), calls, np.full(48, 120.0))
+    aht = np.full(48, 120.0)
+    aht[16] = 60.0  # 08:00's calls are short
+    need = DayNeed("test", np.ones(48), calls, aht)
     work = [
         Work("Day", DAY, ShiftType(8 * 60, 8 * 60, ((12 * 60, 30),))),
         Work("Night", DAY, ShiftType(16 * 60, 10 * 60, ((23 * 60 + 30, 30),))),  # 16:00-02:00
@@ -52,6 +54,11 @@ def test_a_shift_past_midnight_is_written_as_the_next_days_clock_and_simulated()
     assert (night.shift.start, night.shift.end) == ("16:00", "02:00")
     assert [b.start for b in night.breaks] == ["23:30"]
     assert (scenario.horizon.start, scenario.horizon.end) == ("08:00", "02:00")
+    # one call stream an interval, each with the plan's handle time of its interval
+    talk = [(next(p.at for p in c.arrivals.profile if p.per_hour), c.talk_s.mean)
+            for c in scenario.calls]  # type: ignore[union-attr]  # fmt: skip
+    assert talk[:2] == [("08:00", 60.0), ("08:30", 120.0)]
+    assert len(talk) == 32
     result = simulate(scenario, replications=2, seed=3, workers=1)
     staffed = {r.interval_start: r.agents_staffed for r in result.interval_rows}
     assert staffed["01:00"] == 1.0  # Night, on the phones after midnight

@@ -17,8 +17,8 @@ forecast day that is a holiday is scaled by the ratio the history's holidays had
 their replacement (none learnt: forecast as a normal day, and said).
 
 Handle time is not modelled as a series: an interval's ``aht_s`` is the mean talk of the
-history's answered calls of that type on the same weekday and interval (the type's mean
-where that cell answered none).
+history's answered calls of that type in the same interval, on every day (the type's
+mean where it answered none).
 
 The forecast's prediction interval is conformal: MSTL's own band (its trend model's
 errors) is far too narrow a day ahead, as it leaves out how a whole day's level varies.
@@ -420,17 +420,18 @@ def forecast_calls(
 
 
 def _aht_profile(history: History, name: str, n_hist: int, days: int) -> np.ndarray:
+    """Each interval's mean talk of the history's answered calls in that interval on every
+    day (the type's mean where it answered none): one weekday's cell holds a fifth of
+    those calls, and on the bank's October predicted the next days' interval handle times
+    no better (absolute error 42.8 s a call against 41.4 s), while its noise (a Sunday
+    17:00 of 118 s in a day of 180 s) thinned the plans."""
     per_day = history.per_day
-    talk = history.talk_s[name][: n_hist * per_day].reshape(n_hist, per_day)
-    answered = history.answered[name][: n_hist * per_day].reshape(n_hist, per_day)
+    talk = history.talk_s[name][: n_hist * per_day].reshape(n_hist, per_day).sum(axis=0)
+    answered = history.answered[name][: n_hist * per_day].reshape(n_hist, per_day).sum(axis=0)
     overall = talk.sum() / answered.sum() if answered.sum() > 0 else math.nan
-    out = np.empty(days * per_day)
-    for k in range(days):
-        weekday = (n_hist + k) % 7  # same weekday rows: k' = weekday, weekday + 7, ...
-        t, a = talk[weekday::7].sum(axis=0), answered[weekday::7].sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[k * per_day : (k + 1) * per_day] = np.where(a > 0, t / a, overall)
-    return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profile = np.where(answered > 0, talk / answered, overall)
+    return np.tile(profile, days)
 
 
 def _backtest(

@@ -1,14 +1,13 @@
 """A roster day as a scenario ``callsim run`` simulates: each named agent who works that
 day is a group of one with their shift and breaks, and the requirement's skill (the
 requirement's queue is the only one, so an agent's other skills are left out); the day's
-calls come from the requirement's plan (its calls per interval, and their handle time,
-exponential with the day's call-weighted mean). The plan is so checked by the real
-routing.
+calls come from the requirement's plan: its calls per interval, each interval a call
+stream with its own handle time (exponential), as the plan staffed it. The plan is so
+checked by the real routing.
 
 A shift that ends after midnight (a start plus a length past 24:00) is written as the
 scenario reads it, a clock time at or before its start (22:00-02:00); so are its breaks
-and the horizon's end, and the arrivals, on the plan's 24-hour grid, are 0 after
-midnight."""
+and the horizon's end; the plan's calls (a 24-hour grid) end at midnight."""
 
 from __future__ import annotations
 
@@ -28,20 +27,34 @@ def clock(m: int) -> str:
     return hhmm(m - 1440 if m > 1440 else m)
 
 
-def call_stream(
-    queue: str, profile: list[dict[str, object]], aht_s: float, patience_s: float | None
-) -> dict[str, object]:
-    """A plan's calls as the scenario's call stream: the arrivals ``profile``, talk
-    exponential with mean ``aht_s`` (Erlang's assumption), and exponential patience of
-    mean ``patience_s`` (none: callers never hang up, as Erlang C's)."""
-    calls: dict[str, object] = {
-        "queue": queue,
-        "arrivals": {"profile": profile},
-        "talk_s": {"dist": "exponential", "mean": round(aht_s, 1)},
-    }
-    if patience_s is not None:
-        calls["patience_s"] = {"dist": "exponential", "mean": patience_s}
-    return calls
+def call_streams(
+    queue: str,
+    intervals: list[tuple[int, float, float]],
+    interval_min: int,
+    patience_s: float | None,
+) -> list[dict[str, object]]:
+    """A plan's calls as the scenario's call streams, one per interval ``(start minute,
+    calls, aht_s)``: its calls in that interval only, talk exponential with its handle
+    time (Erlang's assumption, each interval its own, as the plan staffed it), and
+    exponential patience of mean ``patience_s`` (none: callers never hang up, as Erlang
+    C's)."""
+    streams = []
+    for start, calls, aht_s in intervals:
+        if calls <= 0:
+            continue
+        profile = [{"at": "00:00", "per_hour": 0.0}] if start > 0 else []
+        profile.append({"at": hhmm(start), "per_hour": round(calls * 60 / interval_min, 3)})
+        if start + interval_min < 1440:
+            profile.append({"at": hhmm(start + interval_min), "per_hour": 0.0})
+        stream: dict[str, object] = {
+            "queue": queue,
+            "arrivals": {"profile": profile},
+            "talk_s": {"dist": "exponential", "mean": round(aht_s, 1)},
+        }
+        if patience_s is not None:
+            stream["patience_s"] = {"dist": "exponential", "mean": patience_s}
+        streams.append(stream)
+    return streams
 
 
 ROUTING = {"strategy": "longest_idle", "ring_timeout_s": 15}  # a plan's scenarios route so
@@ -68,17 +81,10 @@ def day_scenario(
     end = max((int(open_[-1]) + 1) * iv, *(w.shift.start_min + w.shift.length_min for w in work))
     end = min(end, start + 1440)  # a day at most
     answered = need.calls[open_]
-    aht = float(np.nansum(need.aht_s[open_] * answered) / answered.sum())
-    profile = [{"at": hhmm(start), "per_hour": 0.0}] if start < open_[0] * iv else []
-    if end > 1440 and start > 0:  # the first point's rate holds from 00:00: none after midnight
-        profile.insert(0, {"at": "00:00", "per_hour": 0.0})
-    profile += [
-        {"at": hhmm(int(i) * iv), "per_hour": round(float(need.calls[i]) * 60 / iv, 3)}
-        for i in range(int(open_[0]), int(open_[-1]) + 1)
-    ]
-    if (int(open_[-1]) + 1) * iv < end:
-        profile.append({"at": hhmm((int(open_[-1]) + 1) * iv), "per_hour": 0.0})
-    calls = call_stream(people.skill, profile, aht, patience_s)
+    day_aht = float(np.nansum(need.aht_s[open_] * answered) / answered.sum())
+    per_interval = [(int(i) * iv, float(need.calls[i]),
+                     day_aht if np.isnan(need.aht_s[i]) else float(need.aht_s[i]))
+                    for i in open_]  # fmt: skip
     data = {
         "name": f"roster-{day.isoformat()}",
         "description": f"The roster's {day:%A} {day.isoformat()}: {len(work)} named agents "
@@ -88,7 +94,7 @@ def day_scenario(
         "service_level": {"sl_threshold_s": sl_threshold_s, "sl_target": sl_target},
         "routing": ROUTING,
         "queues": [{"name": people.skill, "skills": [people.skill]}],
-        "calls": [calls],
+        "calls": call_streams(people.skill, per_interval, iv, patience_s),
         "agents": [
             {
                 "name": w.agent,

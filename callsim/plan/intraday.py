@@ -12,7 +12,8 @@ from that gamma: negative binomial with n = A + 1/2, p = F / (F + f_i)), so it h
 both the ratio's uncertainty and the interval's own Poisson noise.
 
 The rest of the day is also written as a scenario (``rest_scenario``) that the simulator
-runs: the reforecast's calls per interval, the planned agents logged in per interval,
+runs: the reforecast's calls per interval (each with its handle time), the planned
+agents logged in per interval,
 and the current state approximated by a warm-up: the run starts an hour before ``now``
 with the actual calls of that hour and its planned agents, so the calls waiting and the
 agents busy at ``now`` are those the morning's last hour leaves (the simulator cannot be
@@ -31,7 +32,7 @@ from callsim.analytics.erlang import erlang_a, erlang_c
 from callsim.analytics.forecast import Interval, csv_number, csv_table, is_hhmm, plan_day
 from callsim.analytics.staffing import Staffing, Target
 from callsim.errors import InputError
-from callsim.plan.check import ROUTING, call_stream
+from callsim.plan.check import ROUTING, call_streams
 from callsim.plan.requirement import read_need
 from callsim.scenario.model import Scenario, hhmm
 
@@ -253,17 +254,11 @@ def rest_scenario(
     end = minutes(rows[-1].start) + interval_min
     warm = min(WARMUP_MIN - WARMUP_MIN % interval_min, start)
     before = [hhmm(m) for m in range(start - warm, start, interval_min)]
-    per_hour = 60.0 / interval_min
-    profile: list[dict[str, object]] = [
-        {"at": at, "per_hour": round((actuals[at].calls if at in actuals else 0.0) * per_hour, 3)}
-        for at in before
-    ]
-    profile += [{"at": r.start, "per_hour": round(r.reforecast * per_hour, 3)} for r in rows]
+    first_aht = rows[0].aht_s  # the warm-up's calls take the first interval's handle time
+    streams = [(minutes(at), actuals[at].calls if at in actuals else 0.0, first_aht)
+               for at in before]  # fmt: skip
+    streams += [(minutes(r.start), r.reforecast, r.aht_s) for r in rows]
     counts = [(at, planned.get(at, 0)) for at in before] + [(r.start, r.planned) for r in rows]
-    if end < 1440:
-        profile.append({"at": hhmm(end), "per_hour": 0.0})
-    calls = sum(r.reforecast for r in rows)
-    aht = sum(r.reforecast * r.aht_s for r in rows) / calls
     data = {
         "name": name,
         "description": f"The rest of the day from {rows[0].start}: the reforecast's calls "
@@ -274,7 +269,7 @@ def rest_scenario(
                           "sl_target": target.sl_target},
         "routing": ROUTING,
         "queues": [{"name": QUEUE, "skills": [QUEUE]}],
-        "calls": [call_stream(QUEUE, profile, aht, patience_s)],
+        "calls": call_streams(QUEUE, streams, interval_min, patience_s),
         "agents": [{"name": "planned", "count": max(1, *(n for _, n in counts)),
                     "skills": [QUEUE],
                     "on_duty": [{"at": at, "count": n} for at, n in counts]}],
