@@ -299,7 +299,7 @@ def staff(
     """Fewest agents meeting a service-level target (and optional abandon/occupancy caps).
 
     One interval: --calls (or --arrivals-per-hour) and --aht-s.
-    A whole day: --forecast CSV.
+    A whole day: --forecast CSV; every day `callsim forecast` wrote: --forecast FOLDER.
     A scenario's day per interval and agent profile: SCENARIO (--simulate: its routing).
     """
     if scenario is not None:

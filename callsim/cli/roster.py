@@ -53,7 +53,7 @@ def roster_cmd(
         30.0, "--time-limit-s", help="CP-SAT's time limit, seconds (the gap is reported)."
     ),
     workers: int = typer.Option(2, "--workers", help="CP-SAT's search workers."),
-    seed: int = typer.Option(1, "--seed", help="CP-SAT's random seed."),
+    seed: int = typer.Option(1, "--seed", help="CP-SAT's random seed, and --check's."),
     patience_s: float | None = typer.Option(
         None, "--patience-s", help="The day scenarios' mean patience, seconds (exponential)."
     ),
