@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -162,3 +163,46 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
         else:
             out.append((a, b))
     return out
+
+
+def channel_document(r: ChannelResults) -> dict[str, Any]:
+    """The results as JSON data (``channels.json``, the ``channels`` of ``--json``)."""
+
+    def est(e: Estimate) -> dict[str, float | None]:
+        return {"mean": e.mean, "ci95": e.ci95}
+
+    return {
+        "replications": r.replications,
+        "counts": "contacts that arrived in the counted day, by their queue's channel; "
+        "service_level: answered within sl_threshold_s (email: within its queue's due_h) "
+        "of offered; occupancy: time on the channel of all staffed time",
+        "channels": {c.channel.value: {f: est(getattr(c, f)) for f in FIGURES} for c in r.channels},
+        "email_backlog": [
+            {"at_s": t, **est(e)} for t, e in zip(r.backlog_at_s, r.backlog, strict=True)
+        ],
+    }
+
+
+def channel_rows(r: ChannelResults) -> list[list[str]]:
+    """The per-channel table's rows (``CHANNEL_COLUMNS``): mean ± CI half-width."""
+    return [
+        [
+            c.channel.value,
+            _pm(c.offered, 0),
+            _pm(c.service_level, 3),
+            _pm(c.abandon_rate, 3),
+            _pm(c.asa_s, 1),
+            _pm(c.occupancy, 3),
+        ]
+        for c in r.channels
+    ]
+
+
+CHANNEL_COLUMNS = ["channel", "offered", "SL/due", "abandon", "ASA s", "occupancy"]
+
+
+def _pm(e: Estimate, digits: int) -> str:
+    if e.mean is None:
+        return "-"
+    ci = "" if e.ci95 is None else f"±{e.ci95:.{digits}f}"
+    return f"{e.mean:.{digits}f}{ci}"
