@@ -1353,8 +1353,11 @@ class Acd:
                 raise UnknownAgentError(
                     _refused(ev, f"agent {ev.agent!r} is not known; give skills to create it")
                 )
+            if ev.chats < 1:
+                raise InvalidEventError(_refused(ev, f"chats {ev.chats} is not >= 1"))
             agent = self._create_agent(ev.agent, ev.skills)
             agent.ring_timeout_s = ev.ring_timeout_s
+            agent.max_chats = ev.chats
         elif ev.skills is not None:
             self._set_skills(agent, ev.skills, now, out)
         if agent.state is not AgentState.OFFLINE:

@@ -212,6 +212,7 @@ class Views:
             "wrap_up_left_s": None if wrap_ends is None else round(max(wrap_ends - now, 0), 3),
             "call_id": call if call is not None and self.acd.handler(call) == agent else None,
             "offer_id": offer.id if offer else None,
+            "chat_ids": list(core.chats) if core is not None else [],  # chats held
         }
 
     def agents_view(self) -> list[dict[str, Any]]:

@@ -1,0 +1,68 @@
+"""Chats and emails through the live service: the same core routes them, so a chat is a
+call whose agent may hold several, pushed to the agent at once (no offer to accept), and
+an email waits while a call waits for the same agent. A real uvicorn on loopback with a
+real SQLite file, on a clock the test moves (``tests/live_server.clocked``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import clocked
+
+pytestmark = [pytest.mark.slow, pytest.mark.live]
+
+SCENARIO = """
+name: live-channels
+horizon: {start: "00:00", end: "24:00", interval_min: 60}
+queues:
+  - {name: phone, skills: [service]}
+  - {name: chat, skills: [service], channel: chat}
+  - {name: email, skills: [service], channel: email}
+calls:
+  - {queue: phone, arrivals: {per_hour: 10}, talk_s: {dist: exponential, mean: 120}}
+  - {queue: chat, arrivals: {per_hour: 10}, talk_s: {dist: exponential, mean: 120}}
+  - {queue: email, arrivals: {per_hour: 10}, talk_s: {dist: exponential, mean: 120}}
+agents:
+  - {name: desk, count: 1, skills: [service], chats: 2}
+"""
+
+
+def test_an_agent_holds_two_chats_and_takes_the_waiting_call_before_the_email(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "channels.yaml"
+    path.write_text(SCENARIO)
+    with clocked(path, str(tmp_path / "live.db")) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        first = s.ok("POST", "/v1/calls", json={"ani": "+4790000001", "queue": "chat"})
+        second = s.ok("POST", "/v1/calls", json={"ani": "+4790000002", "queue": "chat"})
+        third = s.ok("POST", "/v1/calls", json={"ani": "+4790000003", "queue": "chat"})
+        assert [c["status"] for c in (first, second, third)] == ["talking", "talking", "waiting"]
+        assert first["agent"] == second["agent"] == "desk-1"
+        desk = s.ok("GET", "/v1/agents/desk-1", key)
+        assert desk["chat_ids"] == [first["call_id"], second["call_id"]]
+        assert (desk["state"], desk["call_id"]) == ("talking", second["call_id"])
+        email = s.ok("POST", "/v1/calls", json={"ani": "+4790000004", "queue": "email"})
+        call = s.ok("POST", "/v1/calls", json={"ani": "+4790000005", "queue": "phone"})
+        assert (email["status"], call["status"]) == ("waiting", "waiting")
+        s.advance(30.0)
+        # one chat ends: its place goes to the waiting chat at once (no wrap-up)
+        done = s.ok("POST", f"/v1/calls/{first['call_id']}/complete", key, json={})
+        assert (done["outcome"], done["talk_s"], done["wrap_up_s"]) == ("answered", 30.0, 0.0)
+        assert s.ok("GET", f"/v1/calls/{third['call_id']}")["status"] == "talking"
+        s.ok("POST", f"/v1/calls/{second['call_id']}/complete", key, json={})
+        s.ok("POST", f"/v1/calls/{third['call_id']}/complete", key, json={})
+        # chats over: the call before the email, which waits (deferrable work)
+        assert s.ok("GET", f"/v1/calls/{call['call_id']}")["status"] == "ringing"
+        assert s.ok("GET", f"/v1/calls/{email['call_id']}")["status"] == "waiting"
+        offers = s.ok("GET", "/v1/agents/desk-1/offers", key, params={"wait_s": 5})
+        s.ok("POST", f"/v1/offers/{offers[0]['offer_id']}/accept", key)
+        s.advance(60.0)
+        s.ok("POST", f"/v1/calls/{call['call_id']}/complete", key, json={})
+        s.advance(1.0)  # the phone queue's wrap-up (none here) is over
+        # nothing else waits: the email is pushed to the agent, no offer to accept
+        assert s.ok("GET", f"/v1/calls/{email['call_id']}")["status"] == "talking"
+        assert s.ok("GET", "/v1/agents/desk-1", key)["call_id"] == email["call_id"]
