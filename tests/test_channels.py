@@ -7,6 +7,7 @@ while a call or chat its agent could take waits, emails never abandon."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,37 @@ def test_chats_within_capacity_nothing_beside_them_and_email_only_when_nothing_w
                 for q in QUEUES:
                     if q.channel is not Channel.EMAIL and all(s in skills for s in q.skills):
                         assert acd.waiting(q.name) == [], (cmd, q.name)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from callsim.cli.app import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_callsim_run_reports_per_channel_in_tables_json_and_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenario = str(ROOT / "scenarios" / "channels.yaml")
+    code, out, _ = cli(capsys, "run", scenario, "-n", "2", "--json", "--workers", "1")
+    assert code == 0
+    doc = json.loads(out)["channels"]
+    assert list(doc["channels"]) == ["voice", "chat", "email"]
+    assert set(doc["channels"]["email"]) == {
+        "offered", "answered", "service_level", "abandon_rate", "asa_s", "occupancy"
+    }  # fmt: skip
+    assert len(doc["email_backlog"]) == 16
+    code, out, err = cli(
+        capsys, "run", scenario, "-n", "2", "--no-plots", "--workers", "1",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    table = out.split("Per channel", 1)[1]
+    assert all(len(line) <= 80 for line in table.splitlines())
+    assert [line.split()[1] for line in table.splitlines() if line[:2] in ("│ ", "| ")][:3] == [
+        "voice", "chat", "email"
+    ]  # fmt: skip
+    assert json.loads((tmp_path / "out" / "channels.json").read_text()) == doc
