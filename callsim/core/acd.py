@@ -1362,6 +1362,8 @@ class Acd:
             self._set_skills(agent, ev.skills, now, out)
         if agent.state is not AgentState.OFFLINE:
             agent.pending_logout = False
+            if agent.chats:  # staying on: room for chats again
+                self._chat_room(agent, now, out)
             return
         for q in agent.queues:
             q.n_logged_in += 1
@@ -1390,6 +1392,8 @@ class Acd:
                 self._unpause(agent, now, out)
         elif state is AgentState.WRAP_UP and reason is None:
             self._end_wrap(agent, now, out)
+        elif agent.chats:  # no pause to come: room for chats again
+            self._chat_room(agent, now, out)
 
     def _on_paused(self, ev: AgentPaused, now: float, out: Out) -> None:
         agent = self._agent(ev.agent, ev)
