@@ -100,7 +100,8 @@ def run(
         "--queue-log", "Write queue_log: replication 0 as Asterisk queue_log lines."
     ),
 ) -> None:
-    """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
+    """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs
+    (and per channel when it has chat or email queues: docs/channels.md)."""
     bound = None if precision is None else parse_precision(precision)
     n = replications or (DEFAULT_REPLICATIONS if bound is None else MIN_REPLICATIONS)
     sc = load_scenario(scenario)
