@@ -175,8 +175,12 @@ class Views:
         return [dict(r._mapping) for r in rows]
 
     def queue_list(self) -> list[dict[str, Any]]:
-        """The queues, with the skills an agent needs for each (transfer targets)."""
-        return [{"queue": q.name, "skills": list(q.skills)} for q in self.scenario.queues]
+        """The queues, with the skills an agent needs for each (transfer targets) and
+        their channel (voice, chat or email)."""
+        return [
+            {"queue": q.name, "skills": list(q.skills), "channel": q.channel.value}
+            for q in self.scenario.queues
+        ]
 
     # -- agents and offers -----------------------------------------------------------------
 
