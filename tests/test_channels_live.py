@@ -66,3 +66,32 @@ def test_an_agent_holds_two_chats_and_takes_the_waiting_call_before_the_email(
         # nothing else waits: the email is pushed to the agent, no offer to accept
         assert s.ok("GET", f"/v1/calls/{email['call_id']}")["status"] == "talking"
         assert s.ok("GET", "/v1/agents/desk-1", key)["call_id"] == email["call_id"]
+
+
+def test_an_agent_holding_two_chats_is_one_agent_busy_in_the_live_statistics(
+    tmp_path: Path,
+) -> None:
+    """Two chats held together for 60 s of 100 s staffed: the agent was busy 60 s (the
+    union of the chats' time, as the per-channel table counts), not 120 s."""
+    path = tmp_path / "channels.yaml"
+    path.write_text(SCENARIO)
+    with clocked(path, str(tmp_path / "live.db")) as s:
+        key = s.key("agent", agent="desk-1")
+        s.ok("POST", "/v1/agents/desk-1/login", key)
+        chats = [
+            s.ok("POST", "/v1/calls", json={"ani": f"+479000000{i}", "queue": "chat"})["call_id"]
+            for i in (1, 2)
+        ]
+        s.advance(40.0)
+        s.ok("POST", f"/v1/calls/{chats[0]}/complete", key, json={})
+        s.advance(20.0)
+        s.ok("POST", f"/v1/calls/{chats[1]}/complete", key, json={})
+        s.advance(40.0)
+        rows = [r for r in s.ok("GET", "/v1/stats/intervals")["intervals"] if r["queue"] == "chat"]
+        interval_s = s.ok("GET", "/v1/stats/intervals")["interval_min"] * 60
+        staffed = sum(r["agents_staffed"] * interval_s for r in rows)
+        busy = sum(r["occupancy"] * r["agents_staffed"] * interval_s for r in rows)
+        assert sum(r["answered"] for r in rows) == 2
+        # agents_staffed is rounded to 3 digits: to 3.6 s of an hour
+        assert staffed == pytest.approx(100.0, abs=2.0)
+        assert busy == pytest.approx(60.0, abs=2.0)  # not 100 s: each chat's talk counted

@@ -17,7 +17,7 @@ What each figure counts, per channel, over the contacts that arrived in the coun
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +101,7 @@ def channel_day(
             sums[k, 4] += r.wait_s
         sums[k, 3] += r.outcome is Outcome.ABANDONED
     for held in chat_spans.values():
-        sums[order.index(Channel.CHAT), 5] += sum(_clip(a, b, window) for a, b in _union(held))
+        sums[order.index(Channel.CHAT), 5] += sum(_clip(a, b, window) for a, b in union(held))
     staffed = sum(_clip(s.start_s, s.end_s, window) for s in spans)
     figures = np.column_stack(
         (
@@ -154,7 +154,7 @@ def _clip(a: float, b: float, window: Window) -> float:
     return max(0.0, min(b, window.end_s) - max(a, window.start_s))
 
 
-def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def union(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """Overlapping spans merged (an agent's time holding at least one chat)."""
     out: list[tuple[float, float]] = []
     for a, b in sorted(spans):
@@ -162,6 +162,31 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
+    return out
+
+
+def chats_held_once(
+    records: Sequence[CallRecord], chat_queues: Collection[str]
+) -> list[CallRecord]:
+    """The records with each agent's overlapping chats as one stretch of busy time (the
+    ``union`` of their talk): the first chat of a stretch talks for all of it, the others
+    for none. For agents' busy time (occupancy) only: an agent holding two chats is one
+    agent busy, not two."""
+    held: dict[str, list[tuple[float, float, int]]] = {}
+    for i, r in enumerate(records):
+        if r.queue in chat_queues and r.agent is not None and r.answer_s is not None:
+            held.setdefault(r.agent, []).append((r.answer_s, r.answer_s + r.talk_s, i))
+    out = list(records)
+    for chats in held.values():
+        chats.sort()
+        stretches = iter(union([(a, b) for a, b, _ in chats]))
+        end = -np.inf
+        for a, _, i in chats:
+            talk = 0.0
+            if a > end:  # the first chat of the next stretch
+                start, end = next(stretches)
+                talk = end - start
+            out[i] = records[i]._replace(talk_s=talk)
     return out
 
 

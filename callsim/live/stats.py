@@ -1,10 +1,12 @@
 """The live service's statistics: selection only. The formulas are the simulator's
 (``analytics.metrics.reduce_replication``) and Erlang's (``analytics.erlang``); here the
 calls and spans of a day are selected (today's kept in memory as they are recorded) and
-the results laid out as the API shows them."""
+the results laid out as the API shows them. Occupancy counts an agent holding several
+chats once (``analytics.channels.chats_held_once``, as the per-channel table counts)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics import kpi
+from callsim.analytics.channels import chats_held_once
 from callsim.analytics.erlang import erlang_a, erlang_c
 from callsim.analytics.kpi import IntervalRow
 from callsim.analytics.metrics import (
@@ -25,7 +28,7 @@ from callsim.analytics.metrics import (
     first_contact_resolution,
     reduce_replication,
 )
-from callsim.core import Acd, CallRecord, StaffedSpan, TicketBook
+from callsim.core import Acd, CallRecord, Channel, StaffedSpan, TicketBook
 from callsim.errors import InputError
 from callsim.live.clock import Clock
 from callsim.live.codec import record_of
@@ -73,6 +76,7 @@ class Statistics:
         self.uow = uow
         self.tickets = tickets
         self.queues = tuple(q.name for q in scenario.queues)
+        self.chat_queues = frozenset(q.name for q in scenario.queues if q.channel is Channel.CHAT)
         self.interval_s = scenario.horizon.interval_min * 60.0
         self._today: _Day | None = None  # today's records, from the first statistics asked
 
@@ -183,7 +187,17 @@ class Statistics:
                 )
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
         frame = self._frame(calls, agents)
-        stats = reduce_replication(frame, records, spans, 0, calls.facts(picked), callbacks=True)
+        facts = calls.facts(picked)
+        stats = reduce_replication(frame, records, spans, 0, facts, callbacks=True)
+        if any(r.queue in self.chat_queues for r in records):  # an agent's chats: busy once
+            held = chats_held_once(records, self.chat_queues)
+            once = reduce_replication(frame, held, spans, 0, facts, callbacks=True)
+            stats = dataclasses.replace(
+                stats,
+                busy_s=once.busy_s,
+                busy_total_s=once.busy_total_s,
+                agent_busy_s=once.agent_busy_s,
+            )
         return self._interval_table(calls.date.isoformat(), stats, frame)
 
     def _frame(self, day: _Day, agents: tuple[str, ...]) -> Frame:
