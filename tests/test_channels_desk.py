@@ -90,3 +90,20 @@ def test_the_desk_holds_two_chats_completes_each_then_takes_the_email(  # type: 
         wait_for(browser, "#done", f"Call {email['call_id']} completed")
         done = s.ok("GET", f"/v1/calls/{email['call_id']}")
         assert (done["outcome"], done["agent"]) == ("answered", "desk-1")
+
+        # the supervisor's wallboard: the day per channel beside the queues
+        browser.execute_script("sessionStorage.clear()")  # the agent's key: signed out
+        browser.get(f"{s.url}/wallboard")
+        browser.find_element(By.ID, "board-key").send_keys(s.key("supervisor"))
+        browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait_for(browser, "#channels", "email")
+        rows = {
+            tr.find_element(By.TAG_NAME, "td").text: [
+                td.text for td in tr.find_elements(By.TAG_NAME, "td")
+            ]
+            for tr in browser.find_elements(By.CSS_SELECTOR, "#channels tbody tr")
+        }
+        assert rows["chat"][1:4] == ["3", "3", "100%"]
+        assert rows["email"][1:4] == ["1", "1", "100%"]
+        assert fits(browser)
+        shot(browser, tmp_path, "wallboard-channels")

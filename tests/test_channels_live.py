@@ -95,3 +95,17 @@ def test_an_agent_holding_two_chats_is_one_agent_busy_in_the_live_statistics(
         # agents_staffed is rounded to 3 digits: to 3.6 s of an hour
         assert staffed == pytest.approx(100.0, abs=2.0)
         assert busy == pytest.approx(60.0, abs=2.0)  # not 100 s: each chat's talk counted
+        # the day per channel, as callsim run's per-channel table counts: the email
+        # judged by its due time (24 h here), occupancy of all staffed time
+        email = s.ok("POST", "/v1/calls", json={"ani": "+4790000009", "queue": "email"})
+        assert email["status"] == "talking"  # nothing waits: pushed to the idle agent
+        s.advance(10.0)
+        s.ok("POST", f"/v1/calls/{email['call_id']}/complete", key, json={})
+        channels = s.ok("GET", "/v1/stats/intervals")["channels"]
+        assert set(channels) == {"voice", "chat", "email"}
+        assert (channels["voice"]["offered"], channels["voice"]["service_level"]) == (0, None)
+        chat, mail = channels["chat"], channels["email"]
+        assert (chat["offered"], chat["answered"], chat["service_level"]) == (2, 2, 1.0)
+        assert chat["occupancy"] == pytest.approx(60.0 / 110.0, abs=1e-6)
+        assert (mail["offered"], mail["service_level"], mail["abandon_rate"]) == (1, 1.0, 0.0)
+        assert mail["occupancy"] == pytest.approx(10.0 / 110.0, abs=1e-6)

@@ -26,8 +26,10 @@ import numpy as np
 from callsim.analytics.kpi import abandon_rate, asa_s, occupancy, service_level, shown
 from callsim.analytics.metrics import mean_ci
 from callsim.core import CallRecord, Channel, Outcome, StaffedSpan
+from callsim.scenario.model import Scenario
 
 FIGURES = ("offered", "answered", "service_level", "abandon_rate", "asa_s", "occupancy")
+EMAIL_DUE_H = 24.0  # an email queue's due time when it sets none
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,24 @@ class ChannelResults:
     backlog_at_s: tuple[float, ...]
     backlog: tuple[Estimate, ...]
     replications: int
+
+
+def has_channels(scenario: Scenario) -> bool:
+    """Whether the scenario has chat or email queues."""
+    return any(q.channel is not Channel.VOICE for q in scenario.queues)
+
+
+def judged_by(scenario: Scenario) -> tuple[dict[str, Channel], dict[str, float]]:
+    """Each queue's channel, and the wait it is judged by: the scenario's
+    ``sl_threshold_s``, or an email queue's due time (``EMAIL_DUE_H`` when it sets none)."""
+    sl = scenario.service_level.sl_threshold_s
+    return (
+        {q.name: q.channel for q in scenario.queues},
+        {
+            q.name: (q.due_h or EMAIL_DUE_H) * 3600.0 if q.channel is Channel.EMAIL else sl
+            for q in scenario.queues
+        },
+    )
 
 
 def channel_day(

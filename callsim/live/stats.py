@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics import kpi
-from callsim.analytics.channels import chats_held_once
+from callsim.analytics.channels import (
+    FIGURES,
+    Window,
+    channel_day,
+    chats_held_once,
+    has_channels,
+    judged_by,
+)
 from callsim.analytics.erlang import erlang_a, erlang_c
 from callsim.analytics.kpi import IntervalRow
 from callsim.analytics.metrics import (
@@ -198,7 +205,24 @@ class Statistics:
                 busy_total_s=once.busy_total_s,
                 agent_busy_s=once.agent_busy_s,
             )
-        return self._interval_table(calls.date.isoformat(), stats, frame)
+        table = self._interval_table(calls.date.isoformat(), stats, frame)
+        if has_channels(self.scenario):
+            table["channels"] = self._channels(calls, records, spans)
+        return table
+
+    def _channels(
+        self, day: _Day, records: Sequence[CallRecord], spans: Sequence[StaffedSpan]
+    ) -> dict[str, dict[str, Any]]:
+        """The day per channel, as ``callsim run``'s per-channel table counts (one day:
+        no CI): calls and chats judged by ``sl_threshold_s``, emails by their due time."""
+        window = Window(0.0, day.end - day.midnight, self.interval_s, *judged_by(self.scenario))
+        figures, _ = channel_day(window, records, spans)
+        present = {q.channel for q in self.scenario.queues}
+        return {
+            kind.value: {f: kpi.shown(figures[k, j], 6) for j, f in enumerate(FIGURES)}
+            for k, kind in enumerate(Channel)
+            if kind in present
+        }
 
     def _frame(self, day: _Day, agents: tuple[str, ...]) -> Frame:
         """A day's intervals by queue, on the day's clock, as the simulator counts."""

@@ -4,34 +4,25 @@ emails answered when due, the email backlog over the day, occupancy)."""
 
 from __future__ import annotations
 
-from callsim.analytics.channels import ChannelResults, Window, channel_day, combine
-from callsim.core import Channel
+from callsim.analytics.channels import (
+    ChannelResults,
+    Window,
+    channel_day,
+    combine,
+    has_channels,
+    judged_by,
+)
 from callsim.scenario import Scenario
 from callsim.sim.engine import Replication
 from callsim.sim.plan import build_plan
 
-EMAIL_DUE_H = 24.0  # an email queue's due time when it sets none
+__all__ = ["channel_window", "has_channels", "simulate_channels"]  # has_channels: for cli
 
 
 def channel_window(scenario: Scenario) -> Window:
     """Where the scenario's contacts are counted and what each queue is judged by."""
     plan = build_plan(scenario)
-    sl = scenario.service_level.sl_threshold_s
-    return Window(
-        plan.count_from_s,
-        plan.arrivals_end_s,
-        plan.interval_s,
-        {q.name: q.channel for q in scenario.queues},
-        {
-            q.name: (q.due_h or EMAIL_DUE_H) * 3600.0 if q.channel is Channel.EMAIL else sl
-            for q in scenario.queues
-        },
-    )
-
-
-def has_channels(scenario: Scenario) -> bool:
-    """Whether the scenario has chat or email queues."""
-    return any(q.channel is not Channel.VOICE for q in scenario.queues)
+    return Window(plan.count_from_s, plan.arrivals_end_s, plan.interval_s, *judged_by(scenario))
 
 
 def simulate_channels(scenario: Scenario, *, replications: int, seed: int) -> ChannelResults:
