@@ -92,6 +92,8 @@ def test_an_agent_holding_two_chats_is_one_agent_busy_in_the_live_statistics(
         staffed = sum(r["agents_staffed"] * interval_s for r in rows)
         busy = sum(r["occupancy"] * r["agents_staffed"] * interval_s for r in rows)
         assert sum(r["answered"] for r in rows) == 2
+        # two chats at once: Erlang A (one chat per agent) is no prediction for them
+        assert [r["predicted"] for r in rows if r["offered"]] == [None]
         # agents_staffed is rounded to 3 digits: to 3.6 s of an hour
         assert staffed == pytest.approx(100.0, abs=2.0)
         assert busy == pytest.approx(60.0, abs=2.0)  # not 100 s: each chat's talk counted

@@ -84,6 +84,9 @@ class Statistics:
         self.tickets = tickets
         self.queues = tuple(q.name for q in scenario.queues)
         self.chat_queues = frozenset(q.name for q in scenario.queues if q.channel is Channel.CHAT)
+        # Erlang A is a chat queue's closed form only when each agent holds one chat
+        several = any(a.chats > 1 for a in scenario.agents)
+        self.no_closed_form = self.chat_queues if several else frozenset()
         self.interval_s = scenario.horizon.interval_min * 60.0
         self._today: _Day | None = None  # today's records, from the first statistics asked
 
@@ -264,7 +267,10 @@ class Statistics:
                 if not st.offered[k, j] and not st.staffed_s[k, j]:
                     continue
                 row = interval_row(st, k, j, label, q, frame.interval_s)
-                rows.append(row.to_dict() | {"predicted": _predicted(row, frame, patience.get(q))})
+                predicted = (
+                    None if q in self.no_closed_form else _predicted(row, frame, patience.get(q))
+                )
+                rows.append(row.to_dict() | {"predicted": predicted})
         total = _queue_totals(frame.queues, *(getattr(st, name).sum(axis=0) for name in COUNTED))
         return {
             "date": date,
