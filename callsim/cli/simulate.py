@@ -14,6 +14,12 @@ from typing import Any
 
 import typer
 
+from callsim.analytics.channels import (
+    CHANNEL_COLUMNS,
+    ChannelResults,
+    channel_document,
+    channel_rows,
+)
 from callsim.analytics.kpi import INTERVAL_COLUMNS, IntervalRow
 from callsim.analytics.precision import CAP, FLOOR, MIN_REPLICATIONS, Look, parse_precision
 from callsim.analytics.summary import (
@@ -35,6 +41,7 @@ from callsim.report.files import (
 )
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
+from callsim.sim.channels import has_channels, simulate_channels
 from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
 from callsim.sim.execute import executor
 from callsim.sim.run import trace_replication
@@ -93,7 +100,8 @@ def run(
         "--queue-log", "Write queue_log: replication 0 as Asterisk queue_log lines."
     ),
 ) -> None:
-    """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs."""
+    """Simulate a scenario: service level, waits, abandonment and occupancy with 95 % CIs
+    (and per channel when it has chat or email queues: docs/channels.md)."""
     bound = None if precision is None else parse_precision(precision)
     n = replications or (DEFAULT_REPLICATIONS if bound is None else MIN_REPLICATIONS)
     sc = load_scenario(scenario)
@@ -123,6 +131,9 @@ def run(
             control_variates=control_variates,
         )
     written = write_results(folder, sc, result, plots=not no_plots) if folder else []
+    channels = simulate_channels(sc, replications=n, seed=seed) if has_channels(sc) else None
+    if folder and channels is not None:
+        written.append(write_json(folder / "channels.json", channel_document(channels)))
     if folder and (trace or queue_log):
         core = trace_replication(sc, seed)
         if trace:
@@ -130,10 +141,13 @@ def run(
         if queue_log:
             written.append(write_lines(folder / "queue_log", core.queue_log))
     if as_json:
-        typer.echo(json_text(result.summary), nl=False)
+        extra = {"channels": channel_document(channels)} if channels is not None else {}
+        typer.echo(json_text(result.summary | extra), nl=False)
         return
     if not quiet:
         show(result)
+        if channels is not None:
+            show_channels(channels, result.labels)
         if bound is not None:
             assert result.stats.stopping_rule is not None
             err.print(stopped(result.stats.stopping_rule))
@@ -168,6 +182,22 @@ RUN_FILES = (
     "summary.json", "intervals.csv", "agents.csv", "clients.csv",
     "service_level.png", "occupancy.png", "waits.png", "trace.jsonl", "queue_log",
 )  # fmt: skip
+
+
+def show_channels(channels: ChannelResults, labels: list[str]) -> None:
+    """The per-channel table and the email backlog at the end of each interval."""
+    print_table(
+        f"Per channel, {channels.replications} days (SL/due: of offered, answered within "
+        "sl_threshold_s; email: due_h)",
+        CHANNEL_COLUMNS,
+        channel_rows(channels),
+    )
+    if any(c.channel.value == "email" for c in channels.channels):
+        rows = [
+            [label, "-" if e.mean is None else f"{e.mean:.1f}"]
+            for label, e in zip(labels, channels.backlog, strict=False)
+        ]
+        print_table("Email backlog: unanswered at the interval's end", ["from", "emails"], rows)
 
 
 def write_results(

@@ -21,7 +21,11 @@ Events that contradict the state (an answer from an agent never offered the call
 
 Invariants kept after every event (and tested as properties):
 
-- an agent holds at most one call (ringing, talking or in wrap-up);
+- an agent holds at most one call (ringing, talking or in wrap-up), or else up to its
+  ``chats`` chats and nothing more (``Channel.CHAT``: an agent holding a chat takes no
+  call and no email);
+- deferrable work (``Channel.EMAIL``) never starts while a call or chat the agent could
+  take waits (``_best_waiting``, the one place that chooses what a free agent takes);
 - a call that waits has no idle qualified agent (it would have been offered);
 - within a queue and a priority, calls leave the queue in the order they entered;
 - every call ends in exactly one ``Outcome`` and gets exactly one ``CallRecord``.
@@ -111,6 +115,7 @@ NO_ANSWER = "no_answer"  # the reason of the pause after missed offers
 _AGENT_RULE = "agent became available: highest aged priority, then longest waiting"
 _PREFERRED_RULE = "the caller's preferred agent first"
 _TRANSFER_RULE = "transferred to this agent"
+_CHAT_RULE = "agent holding chats with room: fewest chats held, then position"
 
 Out = list[Command]
 # NamedTuple's __new__ is a Python function; tuple.__new__ builds the same record in C
@@ -155,6 +160,8 @@ class Acd:
         for ac in config.agents:
             agent = self._create_agent(ac.name, ac.skills, ac.position, ac.weight, ac.extension)
             agent.ring_timeout_s = ac.ring_timeout_s
+            agent.max_chats = ac.chats
+        self._room: dict[str, Agent] = {}  # agents holding chats with room for more
         self._calls: dict[CallId, Call] = {}
         self._entries = 0  # entry numbers into queues: FIFO order within a priority
         self._arrivals = 0  # arrival order of calls: "longest waiting" across queues
@@ -287,7 +294,8 @@ class Acd:
         """The agent as a frozen view (``UnknownAgentError`` if the core does not know it)."""
         a = self._agent(agent, None)
         wrap_ends = a.wrap_ends_s if a.state is AgentState.WRAP_UP else None
-        return AgentView(a.name, a.state, dict(a.skills), a.pause_reason, a.call, wrap_ends)
+        chats = tuple(c.id for c in a.chats)
+        return AgentView(a.name, a.state, dict(a.skills), a.pause_reason, a.call, wrap_ends, chats)
 
     def roster(self) -> list[AgentView]:
         """Every agent the core knows, as frozen views, in the order it met them."""
@@ -460,21 +468,7 @@ class Acd:
             if waiting.wait_token == token and waiting.state is CallState.WAITING:
                 self._ring(waiting, waiting.queue, [agent], now, out, _PREFERRED_RULE)
                 return
-        best: Call | None = None
-        best_queue: QueueState | None = None
-        best_score = 0.0
-        for q in agent.queues:
-            if q.n_waiting:
-                call = q.head()
-                if call is None:
-                    continue
-                score = q.score(call, now)
-                if (
-                    best is None
-                    or score > best_score
-                    or (score == best_score and call.seq < best.seq)
-                ):
-                    best, best_queue, best_score = call, q, score
+        best, best_queue = self._best_waiting(agent, now, False)
         if best is not None and best_queue is not None:
             self._ring(best, best_queue, [agent], now, out, _AGENT_RULE)
             return
@@ -490,6 +484,81 @@ class Acd:
         self._n_idle += 1
         for pool in agent.pools:
             pool.add(agent)
+
+    def _best_waiting(
+        self, agent: Agent, now: float, chats: bool
+    ) -> tuple[Call | None, QueueState | None]:
+        """The waiting call a free agent takes across its queues (only chats with
+        ``chats``): the highest priority now, aging included, then the earliest arrival;
+        deferrable work (email) only when no call or chat it could take waits."""
+        best: Call | None = None
+        best_queue: QueueState | None = None
+        best_score = 0.0
+        deferred = False  # best is deferrable work
+        for q in agent.queues:
+            if q.n_waiting and (q.chat or not chats):
+                call = q.head()
+                if call is None:
+                    continue
+                score = q.score(call, now)
+                later = q.deferrable
+                if (
+                    best is None
+                    or (deferred and not later)
+                    or (
+                        later is deferred
+                        and (score > best_score or (score == best_score and call.seq < best.seq))
+                    )
+                ):
+                    best, best_queue, best_score, deferred = call, q, score, later
+        return best, best_queue
+
+    def _room_changed(self, agent: Agent) -> None:
+        """Keep ``_room``: the agents holding chats that may take one more."""
+        if (
+            0 < len(agent.chats) < agent.max_chats
+            and not agent.pending_logout
+            and agent.pending_pause is None
+        ):
+            self._room[agent.name] = agent
+        else:
+            self._room.pop(agent.name, None)
+
+    def _chat_room(self, agent: Agent, now: float, out: Out) -> None:
+        """The agent holds chats and may have room for one more: it takes the best
+        waiting chat of its queues, if any (each connect comes back here)."""
+        self._room_changed(agent)
+        if agent.name in self._room:
+            best, best_queue = self._best_waiting(agent, now, True)
+            if best is not None and best_queue is not None:
+                self._ring(best, best_queue, [agent], now, out, _AGENT_RULE)
+
+    def _roomiest(self, queue: QueueState, tried: set[str]) -> Agent | None:
+        """The agent holding chats to push a new chat of ``queue`` to: the fewest chats
+        held, then the lowest position (idle agents, holding none, are offered first)."""
+        best: Agent | None = None
+        for a in self._room.values():
+            if (
+                queue in a.queues
+                and a.name not in tried
+                and not a.pending_logout
+                and a.pending_pause is None
+                and (
+                    best is None
+                    or len(a.chats) < len(best.chats)
+                    or (len(a.chats) == len(best.chats) and a.position < best.position)
+                )
+            ):
+                best = a
+        return best
+
+    def _drop_chat(self, call: Call, agent: Agent) -> bool:
+        """The chat leaves the agent; whether the agent now holds no chat."""
+        agent.chats.remove(call)
+        if agent.chats:
+            agent.call = agent.chats[-1].id
+        self._room_changed(agent)
+        return not agent.chats
 
     def _release(self, agent: Agent, now: float, out: Out) -> None:
         """The agent is done with its ring or call: pending logout, pending pause, or work."""
@@ -639,18 +708,22 @@ class Acd:
         """Offer the call to the best untried idle agent of its queues, primary first."""
         for q in call.queues:
             pool = q.pool
-            if pool.live <= 0:
-                continue
-            if q.strategy.rings_all:
-                agents = [a for a in pool.members() if a.name not in call.tried]
-                if agents:
-                    self._ring(call, q, agents, now, out)
+            if pool.live > 0:
+                if q.strategy.rings_all:
+                    agents = [a for a in pool.members() if a.name not in call.tried]
+                    if agents:
+                        self._ring(call, q, agents, now, out)
+                        return True
+                else:
+                    agent = pool.pick(call.tried)
+                    if agent is not None:
+                        self._ring(call, q, [agent], now, out)
+                        return True
+            if q.chat and self._room:  # idle agents first, then those holding chats
+                held = self._roomiest(q, call.tried)
+                if held is not None:
+                    self._ring(call, q, [held], now, out, _CHAT_RULE)
                     return True
-                continue
-            agent = pool.pick(call.tried)
-            if agent is not None:
-                self._ring(call, q, [agent], now, out)
-                return True
         return False
 
     def _ring(
@@ -666,7 +739,7 @@ class Acd:
             self._decide(call, queue, agents, now, rule)
         if call.state is CallState.WAITING:
             self._unwait(call)
-        if self._auto_answer:
+        if self._auto_answer or queue.pushed:  # chats and emails are pushed: no ringing
             self._connect(call, agents[0], now, now, out)
             return
         call.state = CallState.RINGING
@@ -700,6 +773,9 @@ class Acd:
             self._log(
                 now, call.id, call.queue.name, agent.name, JournalKind.CONNECT, hold, "", ring
             )
+        if call.queue.chat:
+            agent.chats.append(call)
+            self._chat_room(agent, now, out)
 
     def _decide(
         self, call: Call, queue: QueueState, agents: list[Agent], now: float, rule: str | None
@@ -885,6 +961,16 @@ class Acd:
                 round(talk),
                 call.orig_position,
             )
+        if call.queue.chat:  # a chat has no wrap-up: it is over, the agent goes on
+            del self._calls[call.id]
+            call.state = CallState.DONE
+            call.queue.handled(call.talk_s)
+            self.records.append(self._record(call, Outcome.ANSWERED, 0.0))
+            if self._drop_chat(call, agent):
+                self._release(agent, now, out)
+            else:
+                self._chat_room(agent, now, out)
+            return
         self._start_wrap(agent, wrap_up_s, call.queue, now, out)
 
     def _leg_over(self, call: Call, agent: Agent, now: float) -> float:
@@ -1176,6 +1262,8 @@ class Acd:
             raise InvalidEventError(_refused(ev, f"call {ev.call!r} is not connected ({state})"))
         if (ev.queue is None) == (ev.agent is None):
             raise InvalidEventError(_refused(ev, "name a queue or an agent to transfer to"))
+        if call.queue.chat:
+            raise InvalidEventError(_refused(ev, f"call {ev.call!r} is a chat: not transferred"))
         queue = self._queues.get(ev.queue) if ev.queue is not None else None
         if ev.queue is not None and queue is None:
             raise UnknownQueueError(f"{ev.queue!r} does not exist", field="queue")
@@ -1265,12 +1353,17 @@ class Acd:
                 raise UnknownAgentError(
                     _refused(ev, f"agent {ev.agent!r} is not known; give skills to create it")
                 )
+            if ev.chats < 1:
+                raise InvalidEventError(_refused(ev, f"chats {ev.chats} is not >= 1"))
             agent = self._create_agent(ev.agent, ev.skills)
             agent.ring_timeout_s = ev.ring_timeout_s
+            agent.max_chats = ev.chats
         elif ev.skills is not None:
             self._set_skills(agent, ev.skills, now, out)
         if agent.state is not AgentState.OFFLINE:
             agent.pending_logout = False
+            if agent.chats:  # staying on: room for chats again
+                self._chat_room(agent, now, out)
             return
         for q in agent.queues:
             q.n_logged_in += 1
@@ -1299,6 +1392,8 @@ class Acd:
                 self._unpause(agent, now, out)
         elif state is AgentState.WRAP_UP and reason is None:
             self._end_wrap(agent, now, out)
+        elif agent.chats:  # no pause to come: room for chats again
+            self._chat_room(agent, now, out)
 
     def _on_paused(self, ev: AgentPaused, now: float, out: Out) -> None:
         agent = self._agent(ev.agent, ev)
@@ -1348,7 +1443,8 @@ class Acd:
             elif state is CallState.TALKING:
                 assert call.agent is not None
                 self._leg_over(call, call.agent, now)
-                freed.append(call.agent)
+                if not call.queue.chat or self._drop_chat(call, call.agent):
+                    freed.append(call.agent)  # a chat's agent: once its last chat ends
             else:
                 continue  # wrap-up: the call is over, its record comes below
             self._log(now, call.id, call.queue.name, None, JournalKind.INTERRUPTED)

@@ -38,10 +38,12 @@ class Agent:
     __slots__ = (
         "call",
         "calls_taken",
+        "chats",
         "extension",
         "idle_since",
         "idle_token",
         "in_pools",
+        "max_chats",
         "misses",
         "n_skills",
         "name",
@@ -93,7 +95,9 @@ class Agent:
         self.calls_taken = 0
         self.talk_s_total = 0.0
         self.misses = 0
-        self.call: CallId | None = None
+        self.call: CallId | None = None  # with chats: the latest chat still held
+        self.chats: list[Call] = []  # the chats held (talking), oldest first
+        self.max_chats = 1  # how many chats it may hold at once
         self.wrap_started_s = 0.0
         self.wrap_ends_s: float | None = None  # when the wrap-up timer ends it (None: open)
         self.wrap_token = 0

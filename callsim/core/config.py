@@ -14,6 +14,23 @@ from callsim.core.strategy import STRATEGIES
 from callsim.errors import ConfigError
 
 
+class Channel(enum.Enum):
+    """How a contact reaches the centre, and so how agents work it.
+
+    - ``VOICE``: a call; it rings an agent and takes the whole agent.
+    - ``CHAT``: pushed to an agent at once (no ringing); an agent holds up to its
+      ``AgentConfig.chats`` chats at once and, while it holds any, nothing else (no call,
+      no email). A chat has no wrap-up: its writing is part of its handle time.
+    - ``EMAIL``: an email or back-office item: deferrable work, pushed to an agent at once
+      and taking the whole agent (wrap-up as calls); an agent starts one only when no
+      call or chat it could take waits (``Acd`` decides this in one place).
+    """
+
+    VOICE = "voice"
+    CHAT = "chat"
+    EMAIL = "email"
+
+
 class ActionKind(enum.Enum):
     """What happens to a call that leaves the normal queue flow."""
 
@@ -86,7 +103,8 @@ class AgentConfig:
     for the ``linear`` and ``round_robin`` strategies (default: order of declaration);
     ``weight`` is the relative chance under ``weighted_random``. ``device``: the
     personal device (a mobile number) the agent's offers are forwarded to, which ring
-    for ``ring_timeout_s`` (None: the routing's) since forwarding takes time.
+    for ``ring_timeout_s`` (None: the routing's) since forwarding takes time. ``chats``:
+    how many chats the agent may hold at once (``Channel.CHAT``).
     """
 
     name: str
@@ -96,6 +114,7 @@ class AgentConfig:
     extension: str = ""
     device: str = ""
     ring_timeout_s: float | None = None
+    chats: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +144,8 @@ class QueueConfig:
       running mean behind announced expected waits starts; 0 = from the first call.
     - ``wrap_up_s``: wrap-up after each call when the end-of-call event names none;
       None means the agent stays in wrap-up until they say they are ready.
+    - ``channel``: voice calls, chats or emails (``Channel``); moves and overflow stay
+      within one channel.
     """
 
     name: str
@@ -145,6 +166,7 @@ class QueueConfig:
     announce_every_s: float | None = None
     callback_above_s: float | None = None
     wrap_up_s: float | None = 0.0
+    channel: Channel = Channel.VOICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,12 +259,19 @@ class AcdConfig:
                     raise ConfigError(
                         f"{where}: {target!r} is not another queue (queues: {', '.join(names)})"
                     )
+                other = self.queues[names.index(target)].channel
+                if other is not q.channel:
+                    raise ConfigError(
+                        f"{where}: {target!r} is a {other.value} queue, not {q.channel.value}"
+                    )
         if self.routing.on_hunt_exhausted.kind in (ActionKind.QUEUE, ActionKind.BUSY):
             kind = self.routing.on_hunt_exhausted.kind.value
             raise ConfigError(f"routing.on_hunt_exhausted: {kind!r} is not allowed here")
         blend = self.routing.blend
         if blend is not None and blend.queue not in names:
             raise ConfigError(f"routing.blend.queue: {blend.queue!r} is not a queue")
+        if blend is not None and self.queues[names.index(blend.queue)].channel is not Channel.VOICE:
+            raise ConfigError(f"routing.blend.queue: {blend.queue!r} is not a voice queue")
         if blend is not None and blend.reserve < 0:
             raise ConfigError(f"routing.blend.reserve: {blend.reserve} is not >= 0")
         if self.routing.lines is not None and self.routing.lines < 1:
@@ -257,6 +286,8 @@ class AcdConfig:
         for i, a in enumerate(self.agents):
             if a.ring_timeout_s is not None and not a.ring_timeout_s > 0:
                 raise ConfigError(f"agents[{i}].ring_timeout_s: {a.ring_timeout_s} is not > 0")
+            if a.chats < 1:
+                raise ConfigError(f"agents[{i}].chats: {a.chats} is not >= 1")
             if not a.weight > 0:  # weighted_random samples by rejection: 0 would never accept
                 raise ConfigError(f"agents[{i}].weight: {a.weight!r} is not > 0")
             for skill, level in a.skills.items():

@@ -105,13 +105,15 @@ class AgentLoggedIn:
     """An agent logs in (ready, or paused with ``paused_reason``).
 
     An agent not in the configuration is created if ``skills`` is given, with its own
-    ``ring_timeout_s`` if given (offers forwarded to a personal device ring longer).
+    ``ring_timeout_s`` if given (offers forwarded to a personal device ring longer) and
+    the ``chats`` it may hold at once.
     """
 
     agent: str
     skills: Mapping[str, int] | None = None
     paused_reason: str | None = None
     ring_timeout_s: float | None = None
+    chats: int = 1
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ import heapq
 from typing import TYPE_CHECKING
 
 from callsim.core.agent import STATES
-from callsim.core.config import QueueConfig
+from callsim.core.config import Channel, QueueConfig
 from callsim.core.pool import Pool
 from callsim.core.strategy import Strategy
 
@@ -36,7 +36,9 @@ class QueueState:
     __slots__ = (
         "agents",
         "aging",
+        "chat",
         "config",
+        "deferrable",
         "handle_s",
         "heap",
         "n_logged_in",
@@ -44,6 +46,7 @@ class QueueState:
         "name",
         "order",
         "pool",
+        "pushed",
         "skills",
         "strategy",
     )
@@ -55,6 +58,9 @@ class QueueState:
         self.strategy = strategy
         self.pool = pool
         self.aging = config.aging_per_s
+        self.chat = config.channel is Channel.CHAT  # an agent may hold several
+        self.deferrable = config.channel is Channel.EMAIL  # taken when nothing else waits
+        self.pushed = config.channel is not Channel.VOICE  # connected at once, no ringing
         self.handle_s = config.handle_s  # running mean handling time (talk + wrap-up)
         self.heap: list[tuple[float, int, int, Call]] = []
         self.order: list[tuple[float, int]] = []  # live (rank, entry), sorted

@@ -52,8 +52,9 @@ class CallView:
 @dataclasses.dataclass(frozen=True, slots=True)
 class AgentView:
     """An agent the core knows: state, skills (proficiency by skill), pause reason while
-    paused, the call it holds (ringing, talking or wrap-up) and when its wrap-up ends by
-    its timer (None: not in wrap-up, or open-ended)."""
+    paused, the call it holds (ringing, talking or wrap-up), when its wrap-up ends by
+    its timer (None: not in wrap-up, or open-ended) and the chats it holds, oldest first
+    (``call`` is then the latest)."""
 
     name: str
     state: AgentState
@@ -61,6 +62,7 @@ class AgentView:
     pause_reason: str | None
     call: CallId | None
     wrap_ends_s: float | None
+    chats: tuple[CallId, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

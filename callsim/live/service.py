@@ -117,6 +117,7 @@ class Service:
         config = acd_config(scenario, wrap_up_s=queue_means(scenario, "wrap_up_s"))
         # agents on a personal device: the number their offers go to, and the ring time
         devices = {a.name: (a.device, a.ring_timeout_s) for a in config.agents if a.device}
+        self.chats = {a.name: a.chats for a in config.agents}  # held at once, at login
         self.acd = Acd(dataclasses.replace(config, agents=()), trace=True)
         self.clients = ClientBook(clients(scenario))
         self.contacts = ContactBook()
@@ -508,7 +509,8 @@ class Service:
         self.ledger.agent_event(batch, agent, "login", paused_reason, self.now())
         devices = self.ledger.devices
         timeout = devices[agent][1] if agent in devices else None
-        self.centre.handle(AgentLoggedIn(agent, skills, paused_reason, timeout))
+        chats = self.chats.get(agent, 1)
+        self.centre.handle(AgentLoggedIn(agent, skills, paused_reason, timeout, chats))
         return self.agent_view(agent)
 
     def ready(self, agent: str) -> dict[str, Any]:

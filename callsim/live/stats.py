@@ -1,10 +1,12 @@
 """The live service's statistics: selection only. The formulas are the simulator's
 (``analytics.metrics.reduce_replication``) and Erlang's (``analytics.erlang``); here the
 calls and spans of a day are selected (today's kept in memory as they are recorded) and
-the results laid out as the API shows them."""
+the results laid out as the API shows them. Occupancy counts an agent holding several
+chats once (``analytics.channels.chats_held_once``, as the per-channel table counts)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -14,6 +16,14 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics import kpi
+from callsim.analytics.channels import (
+    FIGURES,
+    Window,
+    channel_day,
+    chats_held_once,
+    has_channels,
+    judged_by,
+)
 from callsim.analytics.erlang import erlang_a, erlang_c
 from callsim.analytics.kpi import IntervalRow
 from callsim.analytics.metrics import (
@@ -25,7 +35,7 @@ from callsim.analytics.metrics import (
     first_contact_resolution,
     reduce_replication,
 )
-from callsim.core import Acd, CallRecord, StaffedSpan, TicketBook
+from callsim.core import Acd, CallRecord, Channel, StaffedSpan, TicketBook
 from callsim.errors import InputError
 from callsim.live.clock import Clock
 from callsim.live.codec import record_of
@@ -73,6 +83,10 @@ class Statistics:
         self.uow = uow
         self.tickets = tickets
         self.queues = tuple(q.name for q in scenario.queues)
+        self.chat_queues = frozenset(q.name for q in scenario.queues if q.channel is Channel.CHAT)
+        # Erlang A is a chat queue's closed form only when each agent holds one chat
+        several = any(a.chats > 1 for a in scenario.agents)
+        self.no_closed_form = self.chat_queues if several else frozenset()
         self.interval_s = scenario.horizon.interval_min * 60.0
         self._today: _Day | None = None  # today's records, from the first statistics asked
 
@@ -183,8 +197,35 @@ class Statistics:
                 )
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
         frame = self._frame(calls, agents)
-        stats = reduce_replication(frame, records, spans, 0, calls.facts(picked), callbacks=True)
-        return self._interval_table(calls.date.isoformat(), stats, frame)
+        facts = calls.facts(picked)
+        stats = reduce_replication(frame, records, spans, 0, facts, callbacks=True)
+        if any(r.queue in self.chat_queues for r in records):  # an agent's chats: busy once
+            held = chats_held_once(records, self.chat_queues)
+            once = reduce_replication(frame, held, spans, 0, facts, callbacks=True)
+            stats = dataclasses.replace(
+                stats,
+                busy_s=once.busy_s,
+                busy_total_s=once.busy_total_s,
+                agent_busy_s=once.agent_busy_s,
+            )
+        table = self._interval_table(calls.date.isoformat(), stats, frame)
+        if has_channels(self.scenario):
+            table["channels"] = self._channels(calls, records, spans)
+        return table
+
+    def _channels(
+        self, day: _Day, records: Sequence[CallRecord], spans: Sequence[StaffedSpan]
+    ) -> dict[str, dict[str, Any]]:
+        """The day per channel, as ``callsim run``'s per-channel table counts (one day:
+        no CI): calls and chats judged by ``sl_threshold_s``, emails by their due time."""
+        window = Window(0.0, day.end - day.midnight, self.interval_s, *judged_by(self.scenario))
+        figures, _ = channel_day(window, records, spans)
+        present = {q.channel for q in self.scenario.queues}
+        return {
+            kind.value: {f: kpi.shown(figures[k, j], 6) for j, f in enumerate(FIGURES)}
+            for k, kind in enumerate(Channel)
+            if kind in present
+        }
 
     def _frame(self, day: _Day, agents: tuple[str, ...]) -> Frame:
         """A day's intervals by queue, on the day's clock, as the simulator counts."""
@@ -226,7 +267,10 @@ class Statistics:
                 if not st.offered[k, j] and not st.staffed_s[k, j]:
                     continue
                 row = interval_row(st, k, j, label, q, frame.interval_s)
-                rows.append(row.to_dict() | {"predicted": _predicted(row, frame, patience.get(q))})
+                predicted = (
+                    None if q in self.no_closed_form else _predicted(row, frame, patience.get(q))
+                )
+                rows.append(row.to_dict() | {"predicted": predicted})
         total = _queue_totals(frame.queues, *(getattr(st, name).sum(axis=0) for name in COUNTED))
         return {
             "date": date,

@@ -175,8 +175,12 @@ class Views:
         return [dict(r._mapping) for r in rows]
 
     def queue_list(self) -> list[dict[str, Any]]:
-        """The queues, with the skills an agent needs for each (transfer targets)."""
-        return [{"queue": q.name, "skills": list(q.skills)} for q in self.scenario.queues]
+        """The queues, with the skills an agent needs for each (transfer targets) and
+        their channel (voice, chat or email)."""
+        return [
+            {"queue": q.name, "skills": list(q.skills), "channel": q.channel.value}
+            for q in self.scenario.queues
+        ]
 
     # -- agents and offers -----------------------------------------------------------------
 
@@ -212,6 +216,7 @@ class Views:
             "wrap_up_left_s": None if wrap_ends is None else round(max(wrap_ends - now, 0), 3),
             "call_id": call if call is not None and self.acd.handler(call) == agent else None,
             "offer_id": offer.id if offer else None,
+            "chat_ids": list(core.chats) if core is not None else [],  # chats held
         }
 
     def agents_view(self) -> list[dict[str, Any]]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from callsim.analytics.channels import ChannelResults
 
 
 def _pyplot() -> Any:
@@ -120,6 +123,39 @@ def plot_day(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="best")
     ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_email_backlog(
+    path: Path, labels: Sequence[str], results: ChannelResults, *, title: str
+) -> Path:
+    """Emails waiting (arrived, not yet answered) at the end of each interval over the
+    simulated days: a count, its 95 % band cut at 0 only; interval ``i`` ends at
+    ``i + 1`` on the axis of interval starts (``labels``)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(11, 4.5), constrained_layout=True)
+    ends = [i + 1 for i in range(len(results.backlog))]
+    mean = [float("nan") if e.mean is None else e.mean for e in results.backlog]
+    half = [0.0 if e.ci95 is None else e.ci95 for e in results.backlog]
+    ax.plot(ends, mean, "o-", markersize=3, color="tab:purple", label="emails waiting (mean)")
+    ax.fill_between(
+        ends,
+        [max(m - h, 0.0) for m, h in zip(mean, half, strict=True)],
+        [m + h for m, h in zip(mean, half, strict=True)],
+        alpha=0.2,
+        color="tab:purple",
+        label=f"95 % CI over {results.replications} days",
+    )
+    _interval_axis(ax, labels)
+    ax.set_xlim(-0.2, len(ends) + 0.2)
+    ax.set_xlabel("time of day (each point: the end of an interval)")
+    ax.set_ylabel("emails arrived, not yet answered")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="best")
+    ax.set_title(f"{title}: the email backlog over the day")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

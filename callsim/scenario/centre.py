@@ -81,6 +81,7 @@ def acd_config(
             weight=groups[group].weight,
             device=device.number if (device := groups[group].device) else "",
             ring_timeout_s=device.ring_timeout_s if device else None,
+            chats=groups[group].chats,
         )
         for name, group in agent_names(s)
     )
@@ -212,6 +213,7 @@ def _queue(q: Queue, wrap_up_s: float, handle_s: float) -> QueueConfig:
         handle_s=handle_s,
         announce_every_s=q.announce_every_s,
         callback_above_s=q.callback_above_s,
+        channel=q.channel,
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from callsim.core import STRATEGIES
 from callsim.core.client import fold
-from callsim.core.config import FINAL, first_duplicate, move_cycles
+from callsim.core.config import FINAL, Channel, first_duplicate, move_cycles
 
 HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"  # 24:00 ends a day
 # a name in any language with any punctuation, on one line
@@ -359,6 +359,32 @@ class Queue(Strict):
         "their place) when the announced expected wait is above this, seconds; none = never.",
         examples=[120],
     )
+    channel: Channel = Field(
+        Channel.VOICE,
+        description="voice (calls: they ring, an agent takes one at a time), chat (pushed "
+        "to an agent, who holds up to its group's `chats` at once and, while it holds any, "
+        "takes no call and no email; no wrap-up) or email (e-mails and back-office items: "
+        "deferrable work, taken only when no call or chat the agent could take waits; "
+        "no patience).",
+        examples=["chat"],
+    )
+    slowdown: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Chat queues: each chat's handle time is its talk_s draw x (1 + "
+        "slowdown x (held - 1)), held = the chats its agent holds when it starts, itself "
+        "included; fixed at the start. 0 = no slowdown.",
+        examples=[0.25],
+    )
+    due_h: float | None = Field(
+        None,
+        gt=0,
+        le=24 * 14,
+        description="Email queues: an item is due this many hours after it arrives "
+        "(results: the share answered within it); none = 24 hours.",
+        examples=[4],
+    )
 
     @field_validator("strategy")
     @classmethod
@@ -627,6 +653,13 @@ class AgentGroup(Strict):
     )
     weight: float = Field(
         1.0, gt=0, description="Relative chance under weighted_random.", examples=[2]
+    )
+    chats: int = Field(
+        1,
+        ge=1,
+        le=20,
+        description="Chats each agent may hold at once (queues of channel chat).",
+        examples=[3],
     )
     on_duty: list[OnDutyPoint] | None = Field(
         None,
@@ -1151,6 +1184,7 @@ class Scenario(Strict):
         found += _routing_loops(names, moves)
         if not self.calls and not self.clients:
             found.append(_at("calls", "give at least one call stream (calls) or client (clients)"))
+        found += _check_channels(self)
         for i, c in enumerate(self.calls):
             if c.queue not in names:
                 found.append(
@@ -1337,6 +1371,54 @@ def _ivr_queues(menu: IvrMenu | None, where: str) -> list[tuple[str, str]]:
         if choice.queue is not None:
             found.append((f"{where}.options.{key}.queue", choice.queue))
         found += _ivr_queues(choice.menu, f"{where}.options.{key}.menu")
+    return found
+
+
+def _check_channels(s: Scenario) -> list[_LocatedError]:
+    """What channels refuse: emails never abandon (no patience_s), chats have no
+    wrap-up, moves and overflow stay within a channel, the dialer calls a voice queue,
+    slowdown is a chat's and due_h an email's."""
+    found: list[_LocatedError] = []
+    channel = {q.name: q.channel for q in s.queues}
+    for i, q in enumerate(s.queues):
+        if q.slowdown and q.channel is not Channel.CHAT:
+            found.append(_at(f"queues[{i}].slowdown", "is for chat queues only"))
+        if q.due_h is not None and q.channel is not Channel.EMAIL:
+            found.append(_at(f"queues[{i}].due_h", "is for email queues only"))
+        targets = [("overflow.to", t) for t in (q.overflow.to if q.overflow else [])]
+        targets += [
+            (f"{f}.queue", a.queue) for f in FINAL if isinstance(a := getattr(q, f), ToQueue)
+        ]
+        for where, target in targets:
+            other = channel.get(target)
+            if other is not None and other is not q.channel:
+                found.append(
+                    _at(
+                        f"queues[{i}].{where}",
+                        f"{target!r} is a {other.value} queue, not {q.channel.value} "
+                        "(contacts stay in their channel)",
+                    )
+                )
+    for i, c in enumerate(s.calls):
+        kind = channel.get(c.queue)
+        if kind is Channel.EMAIL and c.patience_s is not None:
+            found.append(
+                _at(
+                    f"calls[{i}].patience_s", f"{c.queue!r} is an email queue: emails never abandon"
+                )
+            )
+        if kind is Channel.CHAT and c.wrap_up_s is not None:
+            found.append(
+                _at(
+                    f"calls[{i}].wrap_up_s",
+                    f"{c.queue!r} is a chat queue: chats have no wrap-up (put it in talk_s)",
+                )
+            )
+    if s.outbound is not None and channel.get(s.outbound.queue, Channel.VOICE) is not Channel.VOICE:
+        found.append(_at("outbound.queue", f"{s.outbound.queue!r} is not a voice queue"))
+    for i, cl in enumerate(s.clients):
+        if channel.get(cl.queue, Channel.VOICE) is not Channel.VOICE:
+            found.append(_at(f"clients[{i}].queue", f"{cl.queue!r} is not a voice queue"))
     return found
 
 

@@ -68,6 +68,7 @@ from callsim.sim.world import (
     Callers,
     FollowUp,
     balk_chance,
+    chat_talk_s,
     follow_up,
     talk_s,
     target_answers,
@@ -313,6 +314,9 @@ class Replication:
         self._handle = self.acd.handle
         self._on_arrive = self._arrive
         self._on_talk_end = self._talk_end
+        self._slowdown = tuple(s.slowdown for s in plan.streams)  # chats: () if none
+        if not any(self._slowdown):
+            self._slowdown = ()
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -699,6 +703,9 @@ class Replication:
                     if client < 0
                     else self._client_work(cid, self.plan.clients[client], now, cmd.agent)
                 )
+                if self._slowdown and (slow := self._slowdown[self.calls.stream[cid]]):
+                    held = len(self.acd.agent_view(cmd.agent).chats)
+                    talk = chat_talk_s(talk, held, slow)
                 self._at(now + talk, self._on_talk_end, cid)
             elif kind is End:
                 if cmd.outcome is _BUSY:

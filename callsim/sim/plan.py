@@ -139,6 +139,7 @@ class Stream:
     retrial_next_day: float = 0.0  # callers who call the next day instead
     balking: Balking | None = None
     callback: Callback | None = None
+    slowdown: float = 0.0  # a chat queue's (world.chat_talk_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +362,7 @@ def build_plan(s: Scenario) -> SimPlan:
             )
             if c.balking
             else None,
+            slowdown=next((q.slowdown for q in s.queues if q.name == c.queue), 0.0),
         )
         for c in s.calls
     ]

@@ -156,6 +156,13 @@ def talk_s(
     return talk
 
 
+def chat_talk_s(talk: float, held: int, slowdown: float) -> float:
+    """A chat's handle time: its drawn talk ``talk`` x (1 + ``slowdown`` x (``held`` -
+    1)), ``held`` = the chats its agent holds as it starts (itself included, and every
+    chat starting at that instant), fixed at the start: k = 1 is a call's talk."""
+    return talk * (1.0 + slowdown * (held - 1))
+
+
 def balk_chance(table: Balking, wait_s: float) -> float:
     """The chance a caller hangs up on hearing the expected wait: linear between the
     curve's points (``(waits, chances)``), flat beyond them."""

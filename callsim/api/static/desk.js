@@ -1,12 +1,15 @@
 // The agent desk: sign in, take offers (long poll), read greeting, instruction, screen
-// pop, employees and FAQ, write the note, complete, wrap up. Every rule (who rings,
-// what the instruction is, the callback-number guard) is the service's; this page shows.
+// pop, employees and FAQ, write the note, complete, wrap up; hold several chats at once
+// and take the emails pushed to the agent. Every rule (who rings, who holds what, what
+// the instruction is, the callback-number guard) is the service's; this page shows.
 "use strict";
 const { api, el, fields, show, alert, fail, treatmentText, recordingText } = callsim;
 const $ = id => document.getElementById(id);
 const desk = { agent: sessionStorage.getItem("callsim.agent") || "", offer: null, call: null,
                countdown: null, wrapTimer: null, polling: false, queues: [], tones: [],
-               lines: [] };  // a practice call's conversation
+               lines: [],  // a practice call's conversation
+               channels: {},  // queue -> voice, chat or email
+               chats: "", ended: new Set(), watch: null };  // chats shown; calls done here
 const CALL_CARDS = ["greeting-card", "instruction-card", "pop-card", "note-card",
                     "employees-card", "faq-card", "talk-card"];
 const CRITERIA = callsim.criteria;
@@ -23,7 +26,47 @@ async function refreshState() {
   const badge = $("state");
   badge.textContent = me.state.replace("_", "-") + (me.reason ? ` (${me.reason})` : "");
   badge.className = "badge " + me.state;
+  showChats(me.chat_ids || []);
+  if (me.state === "talking" && me.call_id !== null && !desk.call && !desk.offer &&
+      !(me.chat_ids || []).includes(me.call_id) && !desk.ended.has(me.call_id)) {
+    takePushed(me.call_id);  // an email pushed to the agent (no offer), or a reload
+  }
   return me;
+}
+
+async function takePushed(callId) {
+  desk.call = { call_id: callId };  // held while it loads: taken once
+  try { await showCall(await api("GET", `/v1/calls/${callId}`)); }
+  catch (err) { desk.call = null; fail(err); }
+}
+
+async function showChats(ids) {  // the chats held, each with its own complete button
+  const key = ids.join(",");
+  if (key === desk.chats) return;
+  desk.chats = key;
+  show($("chats-card"), ids.length > 0);
+  $("chats-title").textContent = ids.length ? `Chats held: ${ids.length}` : "Chats";
+  const items = await Promise.all(ids.map(async id => {
+    let chat = {};
+    try { chat = await api("GET", `/v1/calls/${id}`); } catch (err) { fail(err); }
+    const done = el("button", { type: "button", "aria-label": `Complete chat ${id}` },
+                    "Complete chat");
+    done.addEventListener("click", () => completeChat(id, done));
+    return el("li", { id: `chat-${id}` }, el("strong", {}, `Chat ${id}`), " ",
+              el("span", { class: "muted" }, [chat.client || chat.queue, chat.ani]
+                .filter(Boolean).join(" · ")), " ", done);
+  }));
+  if (key === desk.chats) $("chats").replaceChildren(...items);
+}
+
+async function completeChat(id, button) {
+  button.disabled = true;
+  try {
+    await api("POST", `/v1/calls/${id}/complete`, {});
+    desk.ended.add(id);
+    alert("");
+  } catch (err) { button.disabled = false; fail(err); }
+  refreshState().catch(fail);
 }
 
 async function signIn(event) {
@@ -46,11 +89,17 @@ async function startDesk() {
   $("who").textContent = desk.agent;
   try {
     await refreshState();
-    desk.queues = (await api("GET", "/v1/queues")).map(q => q.queue);
+    const queues = await api("GET", "/v1/queues");
+    desk.queues = queues.map(q => q.queue);
+    desk.channels = Object.fromEntries(queues.map(q => [q.queue, q.channel || "voice"]));
     $("transfer-queues").replaceChildren(...desk.queues.map(q => el("option", { value: q })));
   } catch (err) { fail(err); return; }
   history();
   if (!desk.polling) pollOffers();
+  clearInterval(desk.watch);  // chats and emails come without an offer: look every second
+  desk.watch = setInterval(() => {
+    if (desk.agent && !desk.offer) refreshState().catch(() => {});
+  }, 1000);
 }
 
 async function pollOffers() {
@@ -151,6 +200,10 @@ async function showCall(call) {
     ? `Practice call: card ${call.practice.card.id}, ${call.practice.card.at.slice(0, 16).replace("T", " ")}`
     : "";
   show($("practice"), Boolean(call.practice));
+  const channel = desk.channels[call.queue] || "voice";
+  $("channel").textContent = channel === "email" ? `Email from ${call.ani || "withheld"}` : "";
+  show($("channel"), channel === "email");
+  $("complete-what").textContent = channel === "email" ? "email" : "call";
   desk.lines = [];
   $("talk-lines").replaceChildren();
   $("say-text").value = "";
@@ -381,6 +434,7 @@ async function complete(event) {
 }
 
 function endCall() {
+  desk.ended.add(desk.call.call_id);
   desk.call = null;
   CALL_CARDS.forEach(id => show($(id), false));
 }
@@ -514,6 +568,7 @@ async function agentAction(action, body) {
 async function logout() {
   await agentAction("logout");
   desk.agent = "";
+  clearInterval(desk.watch);
   sessionStorage.removeItem("callsim.agent");
   sessionStorage.removeItem("callsim.key");
   show($("actions"), false);

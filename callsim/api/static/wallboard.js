@@ -33,6 +33,12 @@ async function refresh() {
         el("td", {}, q.offered), el("td", {}, q.answered), el("td", {}, q.abandoned),
         el("td", {}, pct(q.service_level)), el("td", {}, p && p.w ? pct(p.sl / p.w) : "–"));
     }));
+    const channels = Object.entries(day.channels || {});  // a centre with chats or emails
+    show($("channels-card"), channels.length > 0);
+    rows("channels", channels.map(([name, c]) => el("tr", {}, el("td", {}, name),
+      el("td", {}, c.offered), el("td", {}, c.answered), el("td", {}, pct(c.service_level)),
+      el("td", {}, pct(c.abandon_rate)), el("td", {}, c.asa_s === null ? "–" : `${c.asa_s.toFixed(1)} s`),
+      el("td", {}, pct(c.occupancy)))));
     const busy = day.intervals.filter(r => r.offered);
     rows("intervals", busy.map(r => el("tr", {}, el("td", {}, r.interval_start), el("td", {}, r.queue),
       el("td", {}, r.offered), el("td", {}, r.answered), el("td", {}, r.abandoned),
