@@ -23,6 +23,7 @@ from callsim.analytics.metrics import (
     _OUTCOME_INDEX,
     CallFacts,
     Frame,
+    callback_times,
     counted_cells,
 )
 from callsim.core import CallRecord, Outcome
@@ -60,7 +61,8 @@ def reduce_cells(
     ids = np.fromiter(map(_AT["call"], records), np.intp, n) if facts else np.zeros(0, np.intp)
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
-    found = counted_cells(frame, records, queue, outcome, wait, arrival, ids, facts, callbacks)
+    asked = callback_times(records) if callbacks else None
+    found = counted_cells(frame, asked, queue, outcome, wait, arrival, ids, facts)
     counted, cell = found.counted, found.cell
 
     def count(mask: np.ndarray | None) -> np.ndarray:

@@ -35,7 +35,6 @@ from callsim.core.inbound import Identification, InboundCall, PolicyResult
 OUTCOMES = [o.value for o in Outcome]
 _OUTCOME_INDEX = {o: i for i, o in enumerate(Outcome)}
 _OUTCOME_BY_ID = {id(o): i for i, o in enumerate(Outcome)}
-_CALLBACK_S = CallRecord._fields.index("callback_s")
 _RESULTS = [r for r in PolicyResult if r is not PolicyResult.NONE]
 _RESULT_INDEX = {r: i for i, r in enumerate(PolicyResult)}
 # ended before the queue: not the queue's calls
@@ -125,38 +124,88 @@ class ReplicationStats:
     offered_work_s: np.ndarray | None = None
 
 
-def _columns(
-    records: list[CallRecord], qidx: dict[str, int], aidx: dict[str, int]
-) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class CallColumns:
+    """Call records as typed columns (``call_columns``), all a replication's reduction
+    reads of them: a day's records can be turned into columns as they are written and
+    dropped (the calls of a day cost a tenth of their records' memory this way)."""
+
+    call: np.ndarray
+    queue: np.ndarray  # index in the frame's queues
+    final_queue: np.ndarray
+    outcome: np.ndarray  # index in OUTCOMES
+    agent: np.ndarray  # index in the frame's agents, -1: none
+    overflowed: np.ndarray  # bool: also offered to other queues' agents
+    arrival_s: np.ndarray
+    queued_s: np.ndarray
+    wait_s: np.ndarray
+    ring_s: np.ndarray
+    talk_s: np.ndarray
+    wrap_up_s: np.ndarray
+    callback_s: np.ndarray | None  # NaN: no callback asked; None: not read
+    overflowed_to: dict[int, tuple[str, ...]]  # by row, the calls that overflowed: where
+
+    def __len__(self) -> int:
+        return len(self.call)
+
+    @classmethod
+    def joined(cls, parts: list[CallColumns]) -> CallColumns:
+        """The columns of ``parts``, one after the other."""
+        rows = np.cumsum([0, *map(len, parts)])
+        arrays: dict[str, Any] = {
+            f: np.concatenate([getattr(p, f) for p in parts])
+            if parts and getattr(parts[0], f) is not None
+            else None
+            for f in _ARRAYS
+        }
+        overflowed_to = {
+            int(at + i): to
+            for at, p in zip(rows, parts, strict=False)  # rows: one more
+            for i, to in p.overflowed_to.items()
+        }
+        return cls(**arrays, overflowed_to=overflowed_to)
+
+
+_ARRAYS = tuple(f for f in CallColumns.__dataclass_fields__ if f != "overflowed_to")
+
+
+def call_columns(records: list[CallRecord], frame: Frame, callbacks: bool = True) -> CallColumns:
     """The records as typed columns, without a Python loop per record: each field is read
     by a C-level ``map`` of its ``itemgetter`` (no transposed tuples for the garbage
     collector to scan), names become indexes through dict look-ups (an enum member by its
-    identity: ``Enum.__hash__`` is Python code)."""
-    n = len(records)
-    at = {name: itemgetter(i) for i, name in enumerate(CallRecord._fields)}
+    identity: ``Enum.__hash__`` is Python code). ``callbacks``: read ``callback_s`` too."""
+    qidx = {q: i for i, q in enumerate(frame.queues)}
+    agents: dict[Any, int] = {None: -1, **{a: i for i, a in enumerate(frame.agents)}}
 
-    def column(
-        name: str, dtype: Any, table: dict[Any, int] | None = None, key: Any = None
-    ) -> np.ndarray:
-        values = map(at[name], records)
-        if key is not None:
-            values = map(key, values)
+    def column(name: str, dtype: Any, table: dict[Any, int] | None = None) -> np.ndarray:
+        values = map(_AT[name], records)
+        if name == "outcome":
+            values = map(id, values)
         if table is not None:
             values = map(table.__getitem__, values)
-        return np.fromiter(values, dtype, n)
+        return np.array(list(values), dtype)
 
-    agents: dict[Any, int] = {None: -1, **aidx}
-    out = {
-        "call": column("call", np.intp),
-        "queue": column("queue", np.intp, qidx),
-        "final_queue": column("final_queue", np.intp, qidx),
-        "outcome": column("outcome", np.intp, _OUTCOME_BY_ID, id),
-        "agent": column("agent", np.intp, agents),
-        "overflowed": np.fromiter(map(bool, map(at["overflowed"], records)), bool, n),
-    }
-    for name in ("arrival_s", "queued_s", "wait_s", "ring_s", "talk_s", "wrap_up_s"):
-        out[name] = column(name, float)
-    return out
+    overflowed = np.array(list(map(bool, map(_AT["overflowed"], records))), bool)
+    return CallColumns(
+        call=column("call", np.intp),
+        queue=column("queue", np.intp, qidx),
+        final_queue=column("final_queue", np.intp, qidx),
+        outcome=column("outcome", np.intp, _OUTCOME_BY_ID),
+        agent=column("agent", np.intp, agents),
+        overflowed=overflowed,
+        **{name: column(name, float) for name in _TIMES},
+        callback_s=callback_times(records) if callbacks else None,
+        overflowed_to={int(i): records[i].overflowed for i in np.flatnonzero(overflowed)},
+    )
+
+
+_AT = {name: itemgetter(i) for i, name in enumerate(CallRecord._fields)}
+_TIMES = ("arrival_s", "queued_s", "wait_s", "ring_s", "talk_s", "wrap_up_s")
+
+
+def callback_times(records: list[CallRecord]) -> np.ndarray:
+    """Each call's ``callback_s`` (NaN: its caller asked for no callback)."""
+    return np.array([math.nan if v is None else v for v in map(_AT["callback_s"], records)], float)
 
 
 def _spread(
@@ -238,59 +287,64 @@ class Counted:
 
 def counted_cells(
     frame: Frame,
-    records: list[CallRecord],
+    callback_s: np.ndarray | None,
     queue: np.ndarray,
     outcome: np.ndarray,
     wait: np.ndarray,
     arrival: np.ndarray,
     ids: np.ndarray,
     facts: CallFacts | None,
-    callbacks: bool,
 ) -> Counted:
-    """Which calls count where: the one rule (see ``Counted``)."""
-    n = len(records)
+    """Which calls count where: the one rule (see ``Counted``); ``callback_s`` each
+    call's (``callback_times``), None when no caller was offered a callback."""
+    n = len(queue)
     k = frame.interval_of(arrival)
     in_day = (k >= 0) & (k < frame.n_intervals)
     short = (outcome == _OUTCOME_INDEX[Outcome.ABANDONED]) & (wait < frame.short_abandon_s)
     code = facts.result[ids] if facts else np.zeros(n, dtype=np.intp)
     diverted = np.isin(code, _DIVERTED)
     counted = in_day & ~short & ~diverted
-    asked = None
-    if callbacks:
-        asked = np.fromiter(
-            (math.nan if v is None else v for v in map(itemgetter(_CALLBACK_S), records)), float, n
-        )
-        counted &= np.isnan(asked)
-    return Counted(k * len(frame.queues) + queue, in_day, short, diverted, counted, code, asked)
+    if callback_s is not None:
+        counted &= np.isnan(callback_s)
+    return Counted(
+        k * len(frame.queues) + queue, in_day, short, diverted, counted, code, callback_s
+    )
 
 
 def reduce_replication(
     frame: Frame,
-    records: list[CallRecord],
+    records: list[CallRecord] | CallColumns,
     spans: list[StaffedSpan],
     retrials: int,
     facts: CallFacts | None = None,
     retrials_lost: int = 0,
     callbacks: bool = False,
 ) -> ReplicationStats:
-    """Sum one replication up. With ``callbacks`` (some caller asked for one), the calls
-    of callers who asked are not counted as offered: they are counted apart."""
+    """Sum one replication up (its records, or their columns). With ``callbacks`` (some
+    caller asked for one), the calls of callers who asked are not counted as offered:
+    they are counted apart."""
     n_int, n_q = frame.n_intervals, len(frame.queues)
     bounds = frame.count_from_s + frame.interval_s * np.arange(n_int + 1)
     qidx = {q: i for i, q in enumerate(frame.queues)}
     agents = frame.agents
     aidx = {a: i for i, a in enumerate(agents)}
-    n = len(records)
-    c = _columns(records, qidx, aidx)
+    c = records if isinstance(records, CallColumns) else call_columns(records, frame, callbacks)
+    n = len(c)
     queue, outcome, wait, talk, wrap, agent = (
-        c["queue"], c["outcome"], c["wait_s"], c["talk_s"], c["wrap_up_s"], c["agent"],
-    )  # fmt: skip
-    queued = wait - c["ring_s"] > 1e-9  # waited in queue (ringing time is not queueing)
+        c.queue,
+        c.outcome,
+        c.wait_s,
+        c.talk_s,
+        c.wrap_up_s,
+        c.agent,
+    )
+    queued = wait - c.ring_s > 1e-9  # waited in queue (ringing time is not queueing)
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
-    answer = np.where(answered, c["queued_s"] + wait, np.nan)
-    ids = c["call"]
-    cc = counted_cells(frame, records, queue, outcome, wait, c["arrival_s"], ids, facts, callbacks)
+    answer = np.where(answered, c.queued_s + wait, np.nan)
+    ids = c.call
+    asked = c.callback_s if callbacks else None
+    cc = counted_cells(frame, asked, queue, outcome, wait, c.arrival_s, ids, facts)
     cell, in_day, short, diverted = cc.cell, cc.in_day, cc.short, cc.diverted
     counted, code, asked = cc.counted, cc.code, cc.asked
     callback_counts = None
@@ -299,7 +353,7 @@ def reduce_replication(
         connected = called & answered
         failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
         taken = connected | failed  # an agent took it and dialled
-        delay = c["queued_s"] + wait - asked  # to the agent's answer
+        delay = c.queued_s + wait - asked  # to the agent's answer
         callback_counts = np.stack(
             [np.bincount(queue[m], None, n_q) for m in (called, connected, failed)]
             + [np.bincount(queue[taken], delay[taken], n_q)],
@@ -344,12 +398,12 @@ def reduce_replication(
     overflowed = np.zeros((n_q, n_q))
     overflowed_answered = np.zeros((n_q, n_q))
     moved = np.zeros((n_q, n_q))
-    sent_on = np.flatnonzero(counted & (c["final_queue"] != queue))
-    for i in np.flatnonzero(counted & c["overflowed"]):
-        for to in records[i].overflowed:  # only the calls that overflowed: few
+    sent_on = np.flatnonzero(counted & (c.final_queue != queue))
+    for i in np.flatnonzero(counted & c.overflowed):
+        for to in c.overflowed_to[int(i)]:  # only the calls that overflowed: few
             overflowed[queue[i], qidx[to]] += 1
             overflowed_answered[queue[i], qidx[to]] += answered[i]
-    np.add.at(moved, (queue[sent_on], c["final_queue"][sent_on]), 1.0)
+    np.add.at(moved, (queue[sent_on], c.final_queue[sent_on]), 1.0)
     waits = np.round(wait[counted & answered], 6)  # to the microsecond: clock noise off
     return ReplicationStats(
         offered=count(everything),

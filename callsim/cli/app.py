@@ -1,6 +1,7 @@
 """The ``callsim`` command: the root typer app, which registers every command module's
 commands and groups (no command module imports it), and the one place errors become
-exit codes.
+exit codes. A command module is imported only when its command runs (or --help lists
+it): ``callsim run`` loads neither the forecaster, the rosterer nor scipy.
 
 Exit codes: 0 ok, 1 domain failure, 2 usage or input error. Errors print one line,
 ``Error: <what>``, on stderr; ``--debug`` shows the traceback instead.
@@ -8,31 +9,67 @@ Exit codes: 0 ok, 1 domain failure, 2 usage or input error. Errors print one lin
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from callsim import __version__, core_compiled
-from callsim.cli import (
-    calibrate,
-    erlang,
-    forecast,
-    intraday,
-    load,
-    practice,
-    roster,
-    serve,
-    simulate,
-    sweep,
-)
 from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import error_line, print_table
 from callsim.core import STRATEGIES
 from callsim.errors import CallsimError, InputError
 
+# Every command module's commands and groups, in the order --help lists them (typer lists
+# a group's commands before its sub-groups): name -> (module in callsim.cli, its function
+# or its typer app of a group)
+LAZY = {
+    "calibrate": ("calibrate", "calibrate_cmd"),
+    "compare": ("calibrate", "compare_cmd"),
+    "forecast": ("forecast", "forecast_cmd"),
+    "staff": ("erlang", "staff"),
+    "roster": ("roster", "roster_cmd"),
+    "intraday": ("intraday", "intraday_cmd"),
+    "load": ("load", "load"),
+    "serve": ("serve", "serve"),
+    "run": ("simulate", "run"),
+    "validate": ("simulate", "validate"),
+    "schema": ("simulate", "schema"),
+    "sweep": ("sweep", "sweep_cmd"),
+    "erlang": ("erlang", "erlang_app"),
+    "practice": ("practice", "practice_app"),
+    "keys": ("serve", "keys_app"),
+}
+
+
+class _Root(Group):
+    """The root group: its own commands, then ``LAZY``'s, each built from its module on
+    first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in LAZY if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in LAZY:
+            module, name = LAZY[cmd_name]
+            target = getattr(importlib.import_module(f"callsim.cli.{module}"), name)
+            command: Any
+            if isinstance(target, typer.Typer):
+                command = typer.main.get_group(target)
+            else:
+                one = typer.Typer(add_completion=False)
+                one.command(cmd_name, cls=Command)(target)
+                command = typer.main.get_command(one)
+            command.name = cmd_name
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
-    cls=Group,
+    cls=_Root,
     name="callsim",
     help="Inbound call-centre simulator, Erlang analytics and load-testing toolkit.",
     no_args_is_help=True,
@@ -68,25 +105,6 @@ def strategies() -> None:
         ["strategy", "rule"],
         [(s.name, s.rule) for s in STRATEGIES.values()],
     )
-
-
-# Every command module's commands and groups, in the order --help lists them (typer lists
-# a group's commands before its sub-groups).
-app.command("calibrate", cls=Command)(calibrate.calibrate_cmd)
-app.command("compare", cls=Command)(calibrate.compare_cmd)
-app.command("forecast", cls=Command)(forecast.forecast_cmd)
-app.command("staff", cls=Command)(erlang.staff)
-app.command("roster", cls=Command)(roster.roster_cmd)
-app.command("intraday", cls=Command)(intraday.intraday_cmd)
-app.command("load", cls=Command)(load.load)
-app.command("serve", cls=Command)(serve.serve)
-app.command("run", cls=Command)(simulate.run)
-app.command("validate", cls=Command)(simulate.validate)
-app.command("schema", cls=Command)(simulate.schema)
-app.command("sweep", cls=Command)(sweep.sweep_cmd)
-app.add_typer(erlang.erlang_app, name="erlang")
-app.add_typer(practice.practice_app, name="practice")
-app.add_typer(serve.keys_app, name="keys")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -140,5 +158,7 @@ def _flags() -> set[str]:
     while todo:
         command = todo.pop()
         found.update(o for p in command.params for o in getattr(p, "opts", ()))
-        todo.extend(getattr(command, "commands", {}).values())
+        if isinstance(command, TyperGroup):
+            ctx = typer.Context(command)
+            todo.extend(c for n in command.list_commands(ctx) if (c := command.get_command(ctx, n)))
     return found

@@ -337,14 +337,17 @@ class Replication:
         same queue in the same order, without its attribute look-ups per happening."""
         heappush(self._queue, (at, NORMAL, next(self._eid), _At(value, fn)))
 
-    def run(self) -> list[CallRecord]:
-        """Simulate the day. The cyclic garbage collector is paused meanwhile: calls and
-        records form no reference cycles (reference counting frees them), and its scans of
-        the growing record list otherwise make each call dearer the longer the day."""
+    def run(self, take: Callable[[list[CallRecord]], None] | None = None) -> list[CallRecord]:
+        """Simulate the day; the call records. With ``take``, the records are handed to it
+        as they are written, an interval's at a time, and the last ones returned (a day's
+        records need not be held at once). The cyclic garbage collector is paused
+        meanwhile: calls and records form no reference cycles (reference counting frees
+        them), and its scans of the growing record list otherwise make each call dearer
+        the longer the day."""
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._run()
+            return self._run(take)
         finally:
             # break the cycles through the bound methods, so reference counting frees
             # this replication as soon as it is dropped (memory stays flat over many)
@@ -352,13 +355,19 @@ class Replication:
             if was_enabled:
                 gc.enable()
 
-    def _run(self) -> list[CallRecord]:
+    def _run(self, take: Callable[[list[CallRecord]], None] | None) -> list[CallRecord]:
         env = self.env
         for timetable in self.plan.timetables:
             for at, kind in timetable.steps:
                 self._at(at, self._agent_step, (timetable.agent, kind))
         if self.calls.arrival:
             self._at(self.calls.arrival[0], self._arrive, 0)
+        if take is not None:  # SimPy's stop at each cut comes before the cut's happenings
+            cut = self.plan.interval_s
+            while cut < self.plan.run_end_s:
+                env.run(until=cut)
+                take(self.acd.take_records())
+                cut += self.plan.interval_s
         env.run(until=self.plan.run_end_s)
         self._do(self.acd.handle(ServiceStopped(), env.now))
         return self.acd.take_records()

@@ -22,8 +22,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from callsim.analytics.cells import CellCounts, reduce_cells
-from callsim.analytics.metrics import ReplicationStats, reduce_replication
+from callsim.analytics.metrics import (
+    CallColumns,
+    ReplicationStats,
+    call_columns,
+    reduce_replication,
+)
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
+from callsim.core import CallRecord
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.sim.engine import Replication
@@ -45,7 +51,17 @@ def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
 
 def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
     rep = Replication(plan, seed, replication)
-    records = rep.run()
+    # the records as columns, an interval's at a time: a day's records are never all held
+    frame = plan.frame()
+    asked = any(s.callback for s in plan.streams)  # a caller may ask for a callback
+
+    def columns(records: list[CallRecord]) -> CallColumns:
+        return call_columns(records, frame, asked)
+
+    parts: list[CallColumns] = []
+    last = rep.run(lambda records: parts.append(columns(records)))
+    parts.append(columns(last))
+    del last
     spans = rep.spans()
     # the inbound flow's facts only where there are client calls: without, every call's
     # facts are the defaults reduce_replication assumes for None (a loop over every call)
@@ -66,11 +82,13 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
         extra.update(balked=rep.balked, retrials_busy=rep.retrials_busy,
                      callbacks_offered=rep.callbacks_offered)  # fmt: skip
     # the day's per-call columns (arrival, talk, patience, ...), event queue and core
-    # go before the reduction: only the records and spans are read from here on
+    # go before the reduction: only the records' columns and spans are read from here on
     del rep
     retrials, retrials_lost, callbacks = counts
+    calls = CallColumns.joined(parts)
+    parts.clear()
     stats = reduce_replication(
-        plan.frame(), records, spans, retrials, facts, retrials_lost, callbacks=callbacks
+        frame, calls, spans, retrials, facts, retrials_lost, callbacks=callbacks
     )
     return replace(stats, **extra)
 
