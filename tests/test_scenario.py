@@ -217,3 +217,21 @@ def test_recording_policy_errors(tmp_path: Path, recording: str, message: str) -
         load_scenario(path)
     assert message in str(info.value), str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_scenarios_hash_ignores_fields_left_at_their_defaults(tmp_path: Path) -> None:
+    """A result names its input by ``scenario_hash``: writing a default out (as a field a
+    later version adds, such as a queue's ``channel``) keeps the hash; a change moves it."""
+    from callsim.scenario import scenario_hash
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "skills-centre.yaml"
+    text = path.read_text()
+    plain = scenario_hash(load_scenario(path))
+    spelt = text.replace("{name: support-en, skills", "{name: support-en, channel: voice, skills")
+    assert spelt != text
+    assert scenario_hash(load_scenario(write(tmp_path, spelt))) == plain
+    moved = text.replace("sl_threshold_s: 30", "sl_threshold_s: 20")
+    assert scenario_hash(load_scenario(write(tmp_path, moved))) != plain
+    # pinned: a field added to the format with a default (channels, 2026-12-07, moved it
+    # before defaults were left out) must leave a scenario's hash where it was
+    assert scenario_hash(load_scenario(write(tmp_path, MINIMAL))) == "6c92a0bb5aff6f01"

@@ -107,9 +107,12 @@ class ScenarioKeyError(yaml.YAMLError):
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A stable hash of the validated scenario (what a result was computed from)."""
-    blob = json.dumps(scenario.model_dump(mode="json"), sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    """A stable hash of the validated scenario (what a result was computed from).
+
+    Fields left at their defaults are not hashed, so a field a later version adds (with a
+    default that keeps the old behaviour) leaves an old scenario's hash as it was."""
+    text = json.dumps(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # what pydantic's error types mean, in a planner's words
