@@ -22,7 +22,7 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool
+from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool, replays
 from callsim.calibrate.fit import Observed, infer_pools, observe
 from callsim.calibrate.forecast import plan, spread
 from callsim.calibrate.log import CallLog
@@ -165,7 +165,8 @@ def compare(
             "cv": sp.cv(),
         }
     else:
-        scenarios = [day_scenario(sc, obs, d, pools, model) for d in range(n_days)]
+        replayed = replays(log, obs, fr, pools, model)
+        scenarios = [day_scenario(sc, r.observed, 0, r.pools, model, r.ranked) for r in replayed]
         staffs = [_staffing(s, fr.n) for s in scenarios]
         erls = [
             _erlang(
@@ -174,10 +175,10 @@ def compare(
                 obs.arrivals[d],
                 day_talk_means(sc, obs, d, model.day_talk),
                 staffs[d],
-                [pools.of_group(g) for g in obs.groups],
+                [r.pools.of_group(g) for g in r.observed.groups],
                 pool_of_type,
             )
-            for d in range(n_days)
+            for d, r in enumerate(replayed)
         ]
         weights = [(obs.offered[d], obs.answered[d]) for d in range(n_days)]
 
