@@ -16,8 +16,9 @@ calls (calls less than 2 hours apart); after each call they are not ready for a 
 (the after-call work, ``fit.fit_wrap_up``: seen whole while calls waited). With agent
 states (a queue log's logins and pauses) the spells are those. The factors, one per
 block of the day, are chosen by bisection so that the calibration days, each replayed
-with its own calls, talk and staffing, abandon in each block as many calls as the log
-says (1 when the log has agent states).
+with its own calls, talk, staffing, skills of the day and queue discipline
+(``replays``), abandon in each block as many calls as the log says (1 when the log has
+agent states).
 """
 
 from __future__ import annotations

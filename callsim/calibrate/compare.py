@@ -2,12 +2,14 @@
 
 Each logged day is replayed (``build.day_scenario``) with at least what the formula gets:
 its arrivals per interval, call type and priority as logged (retrials included, as they
-happened: the scenario's retrial block is left out), its own talk times, and its agents
-at work per agent group of the pools the compared days show, times the calibrated
-availability of each interval. The day is simulated ``replications`` times; per interval
-and per day the prediction is the mean, with the 5-95 % band of the replications. The
-exact Erlang A prediction of the same intervals stands beside it: per pool, the same
-calls and staffing, the day's mean talk per type, the exponential fit of patience.
+happened: the scenario's retrial block is left out), its own talk times, its queue
+discipline (priority or first come, ``fit.discipline``), and its agents at work per
+agent group of the skills they had that day (``fit.day_pools``, within the pools the
+compared days show), times the calibrated availability of each interval. The day is
+simulated ``replications`` times; per interval and per day the prediction is the mean,
+with the 5-95 % band of the replications. The exact Erlang A prediction of the same
+intervals stands beside it: per pool, the same calls and staffing, the day's mean talk
+per type, the exponential fit of patience.
 """
 
 from __future__ import annotations
