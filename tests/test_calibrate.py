@@ -400,7 +400,7 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         (
             ["compare", str(OCTOBER), str(plain), "--without", "talk"],
             "Error: --without: 'talk' is not one of pools, priorities, day_talk, "
-            "availability_by_interval, patience_by_group, wrap_up",
+            "availability_by_interval, patience_by_group, wrap_up, day_skills",
         ),
         (
             ["compare", str(OCTOBER), str(plain)],

@@ -16,8 +16,9 @@ calls (calls less than 2 hours apart); after each call they are not ready for a 
 (the after-call work, ``fit.fit_wrap_up``: seen whole while calls waited). With agent
 states (a queue log's logins and pauses) the spells are those. The factors, one per
 block of the day, are chosen by bisection so that the calibration days, each replayed
-with its own calls, talk and staffing, abandon in each block as many calls as the log
-says (1 when the log has agent states).
+with its own calls, talk, staffing, skills of the day and queue discipline
+(``replays``), abandon in each block as many calls as the log says (1 when the log has
+agent states).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 
 from callsim.analytics.metrics import metric_samples
 from callsim.calibrate.fit import (
+    PRIORITY_CREDIT_S,
     Frame,
     Observed,
     PatienceFit,
@@ -40,6 +42,7 @@ from callsim.calibrate.fit import (
     RetrialFit,
     TalkFit,
     WrapUpFit,
+    day_pools,
     day_type,
     fit_patience,
     fit_retrials,
@@ -56,7 +59,6 @@ from callsim.scenario.model import minutes, span_min
 from callsim.sim.execute import Executor, Job
 
 QUEUE = "calls"  # the one queue and agent group without pools
-PRIORITY_CREDIT_S = 90.0  # the bank's queue credit per priority level (its documentation)
 MIN_PATIENCE_QUEUED = 150  # a group's own patience fit needs this many calls that queued
 MIN_PATIENCE_ABANDONED = 30  # ... and this many abandonments
 MIN_DAY_TALK = 30  # a type's talk in a replay is the day's own when it answered this many
@@ -75,6 +77,7 @@ CHOICES = (
     "availability_by_interval",
     "patience_by_group",
     "wrap_up",
+    "day_skills",
 )
 
 
@@ -89,6 +92,7 @@ class Model:
     availability_by_interval: bool = True  # a factor per interval of the day; else one
     patience_by_group: bool = True  # Kaplan-Meier per type and priority; else all calls
     wrap_up: bool = True  # after-call not-ready time (Kaplan-Meier while calls waited); else none
+    day_skills: bool = True  # a replay's agents have the skills of their day; else the period's
 
     @classmethod
     def without(cls, names: str | None) -> Model:
@@ -149,6 +153,7 @@ class Calibration:
     simulated_abandon: float | None = None
     tuning: list[tuple[float, float]] | None = None  # (mean factor, simulated abandonment)
     blocks: list[tuple[list[int], float, float]] | None = None  # intervals, factor, log's
+    days_replayed: list[Replay] | None = None  # each day as tune_factor replays it
 
     @property
     def observed_abandon(self) -> float:
@@ -197,6 +202,7 @@ class Calibration:
         keep = 1 - self.retrials.share_of_calls if retrials else 1.0
         calls, types, priorities = [], [], []
         queued = obs.queued_priority.sum(axis=0)  # [type, level]
+        ranked = obs.ranked()  # the discipline of most days: by priority, or first come
         for k, t in enumerate(obs.types):
             if t not in self.talk or arrivals[:, k].sum() <= 0:
                 continue
@@ -215,7 +221,7 @@ class Calibration:
                         "dist": "empirical",
                         "values": self.patience_of(t, level).values(),
                     },
-                    "priority": level,
+                    "priority": level if ranked else 0,
                 }
                 if self.model.wrap_up and self.wrap_up is not None:
                     stream["wrap_up_s"] = {"dist": "empirical", "values": list(self.wrap_up.values)}
@@ -233,7 +239,7 @@ class Calibration:
                 priorities.append(level)
         factors = self.interval_factors(factor)
         agents = agent_groups(at_work, factors, obs.groups, self.pools, fr)
-        aging = round(1 / PRIORITY_CREDIT_S, 6) if len(set(priorities)) > 1 else 0.0
+        aging = round(1 / PRIORITY_CREDIT_S, 6) if ranked and len(set(priorities)) > 1 else 0.0
         mean_factor = float(np.mean(factors))
         data = {
             "name": name,
@@ -315,12 +321,38 @@ def frame_of(sc: Scenario) -> Frame:
     )
 
 
+@dataclass
+class Replay:
+    """What a replay of one logged day is given beside its calls: the day observed on
+    its own (``observed``, its index 0) with the agent groups of the day's skills
+    (``pools``, ``fit.day_pools``) and the day's queue discipline (``ranked``)."""
+
+    observed: Observed
+    pools: Pools
+    ranked: bool
+
+
+def replays(log: CallLog, obs: Observed, frame: Frame, pools: Pools, model: Model) -> list[Replay]:
+    """Each of ``obs``'s days as ``day_scenario`` replays it: with the skills of the day
+    (``model.day_skills``; else the period's ``pools``) and its queue discipline."""
+    by_day: dict[date, list[LoggedCall]] = {d: [] for d in obs.days}
+    for c in log.calls:
+        if c.day in by_day:
+            by_day[c.day].append(c)
+    out = []
+    for d, day in enumerate(obs.days):
+        mine = day_pools(pools, by_day[day]) if model.day_skills and model.pools else pools
+        out.append(Replay(observe(log, [day], frame, mine), mine, obs.ranked(d)))
+    return out
+
+
 def day_scenario(
     sc: Scenario,
     obs: Observed,
     d: int,
     pools: Pools,
     model: Model | None = None,
+    ranked: bool | None = None,
 ) -> Scenario:
     """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
     that queued were), each type a queue; its own talk times per type; its agents at work
@@ -337,6 +369,8 @@ def day_scenario(
     base = {(t, p): stream for t, p, stream in zip(cal.types, prios, data["calls"], strict=True)}
     rates = [sum(p["per_hour"] for p in s["arrivals"]["profile"]) for s in data["calls"]]
     main = cal.types[int(np.argmax(rates))]
+    # the day's own queue discipline, as its calls show it: priority or first come
+    ranked = model.priorities and (obs.ranked(d) if ranked is None else ranked)
     calls = []
     for k, t in enumerate(obs.types):
         counts = obs.arrivals[d, :, k]
@@ -358,7 +392,7 @@ def day_scenario(
             stream = copy.deepcopy(base[(kind, near)])
             stream.pop("retrial", None)
             stream["queue"] = queue_name(t)
-            stream["priority"] = level
+            stream["priority"] = level if ranked else 0
             stream["arrivals"] = {
                 "profile": [
                     *(
@@ -373,7 +407,8 @@ def day_scenario(
             calls.append(stream)
     factors = cal.availability_factors or [cal.availability_factor] * fr.n
     agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
-    aging = max((q.aging_per_s for q in sc.queues), default=0.0) if model.priorities else 0.0
+    several = len({c["priority"] for c in calls}) > 1
+    aging = round(1 / PRIORITY_CREDIT_S, 6) if ranked and several else 0.0
     data["queues"] = [
         {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
     ]
@@ -440,20 +475,24 @@ def calibrate(
         if sum(1 for c in cs if c.answered and c.talk_s > 0) >= 10
     }
     pools = infer_pools(calls) if model.pools else one_pool(infer_pools(calls))
-    return Calibration(
+    obs = observe(log, days, frame, pools)
+    replayed = replays(log, obs, frame, pools, model)
+    cal = Calibration(
         log.source,
         days,
         frame,
-        observe(log, days, frame, pools),
+        obs,
         pools,
         talk,
         fit_patience(calls),
         fit_patience_by_group(calls, pools),
         fit_retrials(calls),
-        fit_wrap_up(calls, pools),
+        fit_wrap_up(calls, pools, {d: r.pools for d, r in zip(days, replayed, strict=True)}),
         talk_model,
         model,
     )
+    cal.days_replayed = replayed
+    return cal
 
 
 def availability_blocks(obs: Observed, frame: Frame) -> list[list[int]]:
@@ -501,11 +540,12 @@ def tune_factor(
     lo = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[0])
     hi = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[1])
     tried = []
+    replayed = cal.days_replayed or []
     for _ in range(1 if known else FACTOR_STEPS):
         mid = (lo + hi) / 2
         factors = _per_interval(mid, blocks, cal.frame.n)
         sc = cal.average_day(factors)
-        days = [day_scenario(sc, obs, d, cal.pools, cal.model) for d in range(len(cal.days))]
+        days = [day_scenario(sc, r.observed, 0, r.pools, cal.model, r.ranked) for r in replayed]
         jobs = [Job(s.model_dump_json(), seed, replications) for s in days]
         offered = np.zeros(cal.frame.n)
         abandoned = np.zeros(cal.frame.n)

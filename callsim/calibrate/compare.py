@@ -2,12 +2,14 @@
 
 Each logged day is replayed (``build.day_scenario``) with at least what the formula gets:
 its arrivals per interval, call type and priority as logged (retrials included, as they
-happened: the scenario's retrial block is left out), its own talk times, and its agents
-at work per agent group of the pools the compared days show, times the calibrated
-availability of each interval. The day is simulated ``replications`` times; per interval
-and per day the prediction is the mean, with the 5-95 % band of the replications. The
-exact Erlang A prediction of the same intervals stands beside it: per pool, the same
-calls and staffing, the day's mean talk per type, the exponential fit of patience.
+happened: the scenario's retrial block is left out), its own talk times, its queue
+discipline (priority or first come, ``fit.discipline``), and its agents at work per
+agent group of the skills they had that day (``fit.day_pools``, within the pools the
+compared days show), times the calibrated availability of each interval. The day is
+simulated ``replications`` times; per interval and per day the prediction is the mean,
+with the 5-95 % band of the replications. The exact Erlang A prediction of the same
+intervals stands beside it: per pool, the same calls and staffing, the day's mean talk
+per type, the exponential fit of patience.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool
+from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool, replays
 from callsim.calibrate.fit import Observed, infer_pools, observe
 from callsim.calibrate.forecast import plan, spread
 from callsim.calibrate.log import CallLog
@@ -165,7 +167,8 @@ def compare(
             "cv": sp.cv(),
         }
     else:
-        scenarios = [day_scenario(sc, obs, d, pools, model) for d in range(n_days)]
+        replayed = replays(log, obs, fr, pools, model)
+        scenarios = [day_scenario(sc, r.observed, 0, r.pools, model, r.ranked) for r in replayed]
         staffs = [_staffing(s, fr.n) for s in scenarios]
         erls = [
             _erlang(
@@ -174,10 +177,10 @@ def compare(
                 obs.arrivals[d],
                 day_talk_means(sc, obs, d, model.day_talk),
                 staffs[d],
-                [pools.of_group(g) for g in obs.groups],
+                [r.pools.of_group(g) for g in r.observed.groups],
                 pool_of_type,
             )
-            for d in range(n_days)
+            for d, r in enumerate(replayed)
         ]
         weights = [(obs.offered[d], obs.answered[d]) for d in range(n_days)]
 

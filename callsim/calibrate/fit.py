@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -30,6 +30,10 @@ OWN_MIN_CALLS = 10  # ... and this many of them (a few calls say nothing)
 SKILL_SHARE = 0.02  # a type that is this share of an agent's answered calls is a skill
 SKILL_MIN_CALLS = 5  # ... and this many of them
 SKILL_TYPE_SHARE = 0.05  # ... or this share of the type's answered calls (a rare type)
+DAY_SKILL_EXPECTED = 3.0  # a skill not used in a day was off if it would have shown this often
+PRIORITY_CREDIT_S = 90.0  # the bank's queue credit per priority level (its documentation)
+MIN_PRIORITY_PAIRS = 10  # a day's queue discipline is read from this many overtaking chances
+PRIORITY_MARGIN = 0.25  # priority: a higher priority overtakes this much more than an equal
 DAY_TYPES = {
     6: "weekday",
     0: "weekday",
@@ -73,6 +77,52 @@ def select_days(log: CallLog, spec: str) -> list[date]:
             f"--days: {spec!r} selects none of the log's days ({have[0]} to {have[-1]})"
         )
     return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Discipline:
+    """A day's queue discipline as its calls show it: of the pairs of calls of one type
+    that both queued and were answered, the later arriving while the earlier waited and
+    less than ``PRIORITY_CREDIT_S`` per priority level after it, the share the later one
+    was answered first, when it had a higher priority (``overtaken``, of ``pairs``) and
+    when it had the same (``same``, skills and chance). Priorities were in effect when a
+    higher priority overtook ``PRIORITY_MARGIN`` more often than an equal one; ``on`` is
+    None when the day has fewer than ``MIN_PRIORITY_PAIRS`` such pairs (it cannot tell)."""
+
+    pairs: int
+    overtaken: float
+    same: float
+
+    @property
+    def on(self) -> bool | None:
+        if self.pairs < MIN_PRIORITY_PAIRS:
+            return None
+        return self.overtaken >= self.same + PRIORITY_MARGIN
+
+
+def discipline(calls: list[LoggedCall]) -> Discipline:
+    """The queue discipline of one day's ``calls`` (``Discipline``)."""
+    by_type: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    for c in calls:
+        if c.answered and c.wait_s > 0:
+            by_type[c.type].append((c.arrival_s, c.arrival_s + c.wait_s, c.priority))
+    counts = {True: [0, 0], False: [0, 0]}  # higher priority later?: [overtook, pairs]
+    for rows in by_type.values():
+        rows.sort()
+        for k, (arrived, answered, prio) in enumerate(rows):
+            for later, later_answered, later_prio in rows[k + 1 :]:
+                if later >= answered:
+                    break
+                if later_prio < prio:
+                    continue
+                higher = later_prio > prio
+                credit = PRIORITY_CREDIT_S * (later_prio - prio) if higher else PRIORITY_CREDIT_S
+                if later - arrived >= credit:
+                    continue
+                counts[higher][0] += later_answered < answered
+                counts[higher][1] += 1
+    (over, pairs), (same, n_same) = counts[True], counts[False]
+    return Discipline(pairs, over / pairs if pairs else 0.0, same / n_same if n_same else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +291,44 @@ def infer_pools(calls: list[LoggedCall], own_share: float = OWN_SHARE) -> Pools:
     )
 
 
+def day_pools(pools: Pools, calls: list[LoggedCall]) -> Pools:
+    """The skills of one day, as its ``calls`` show them, within the period's ``pools``.
+    Agents were given types for a day (in October, an agent took prospects on 4 of their
+    19 days, internet calls on 1 of 15). An agent has that day every type they answered
+    that day, and each of their period's skills (``pools``) that the day could not show
+    missing: one they would have answered fewer than ``DAY_SKILL_EXPECTED`` calls of
+    (their calls that day times the type's share of the calls answered by the day's
+    agents who took it). Agents with the same skills form the day's agent groups."""
+    served: dict[str, Counter[str]] = defaultdict(Counter)
+    for c in calls:
+        if c.answered and c.agent:
+            served[c.agent][c.type] += 1
+    share = {}
+    for t in {t for row in served.values() for t in row}:
+        takers = [row for row in served.values() if row[t] > 0]
+        share[t] = sum(row[t] for row in takers) / sum(sum(row.values()) for row in takers)
+    skills: dict[str, list[str]] = {}
+    for a, row in served.items():
+        total = sum(row.values())
+        kept = {
+            t
+            for t in pools.skills.get(a, [])
+            if row[t] > 0 or total * share.get(t, 0.0) < DAY_SKILL_EXPECTED
+        }
+        skills[a] = sorted(kept | set(row))
+    by_set: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for a in sorted(served):
+        by_set[tuple(skills[a])].append(a)
+    load = {k: sum(sum(served[a].values()) for a in v) for k, v in by_set.items()}
+    return Pools(
+        {a: dict(row) for a, row in sorted(served.items())},
+        pools.types,
+        pools.agents,
+        skills,
+        {_name(k): by_set[k] for k in sorted(by_set, key=lambda k: (-load[k], k))},
+    )
+
+
 def queue_name(t: str) -> str:
     """The queue of call type ``t`` (each type has its own)."""
     return _name((t,))
@@ -281,6 +369,16 @@ class Observed:
     levels: list[int]  # the priorities logged for calls that queued
     queued_priority: np.ndarray  # [day, type, level]: calls that queued, by priority
     from_states: bool = False  # every agent's day at work read from logged agent states
+    disciplines: list[Discipline] = field(default_factory=list)  # per day: priorities?
+
+    def ranked(self, d: int | None = None) -> bool:
+        """Whether the queues ranked callers by priority on day ``d`` (``Discipline``; a
+        day that cannot tell, or ``None``: as most of the days that can)."""
+        on = self.disciplines[d].on if d is not None and self.disciplines else None
+        if on is not None:
+            return on
+        known = [x.on for x in self.disciplines if x.on is not None]
+        return 2 * sum(known) >= len(known)
 
     def metrics(self, axis: int | None = None) -> dict[str, np.ndarray]:
         """abandon_rate, asa_s, mean_wait_s, service_level: per cell, or summed over
@@ -331,10 +429,12 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
     spans: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     outside = 0
     step = frame.interval_min * 60
+    by_day: dict[date, list[LoggedCall]] = {d: [] for d in days}
     for c in log.calls:
         d = d_index.get(c.day)
         if d is None:
             continue
+        by_day[c.day].append(c)
         i = frame.index(c.arrival_s)
         if i < 0:
             outside += 1
@@ -387,6 +487,7 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
         levels=levels,
         queued_priority=queued_priority,
         from_states=from_states,
+        disciplines=[discipline(by_day[d]) for d in days],
         **cols,
     )
 
@@ -587,14 +688,19 @@ class WrapUpFit:
     values: tuple[float, ...]  # QUANTILES quantiles: the Kaplan-Meier curve, then its tail
 
 
-def fit_wrap_up(calls: list[LoggedCall], pools: Pools | None = None) -> WrapUpFit | None:
+def fit_wrap_up(
+    calls: list[LoggedCall],
+    pools: Pools | None = None,
+    by_day: dict[date, Pools] | None = None,
+) -> WrapUpFit | None:
     """After each answered call the agent was not ready for a time. While calls of the
-    agent's skills (``pools``; every type without) waited, a ready agent would have
-    taken one: a gap to the agent's next call during which calls waited all through is
-    that time, seen whole; a gap in which the queue emptied says only that it lasted
-    beyond that moment (censored). Kaplan-Meier of these, with an exponential tail
-    (``survival``); gaps longer than ``WORK_GAP_S`` were time away. (The gaps alone,
-    before a call already waiting, see only the agents who came back first.)"""
+    agent's skills (that day's, ``by_day``, else ``pools``; every type without) waited,
+    a ready agent would have taken one: a gap to the agent's next call during which
+    calls waited all through is that time, seen whole; a gap in which the queue emptied
+    says only that it lasted beyond that moment (censored). Kaplan-Meier of these, with
+    an exponential tail (``survival``); gaps longer than ``WORK_GAP_S`` were time away.
+    (The gaps alone, before a call already waiting, see only the agents who came back
+    first.)"""
     types = sorted({c.type for c in calls})
     t_index = {t: k for k, t in enumerate(types)}
     days = sorted({c.day for c in calls})
@@ -608,7 +714,11 @@ def fit_wrap_up(calls: list[LoggedCall], pools: Pools | None = None) -> WrapUpFi
             by_agent[(d_index[c.day], c.agent)].append((start, start + c.talk_s))
     times, ended = [], []
     for (d, agent), spans in by_agent.items():
-        skills = pools.skills.get(agent, types) if pools is not None else types
+        skills = types
+        if by_day is not None and days[d] in by_day:
+            skills = by_day[days[d]].skills.get(agent, types)
+        elif pools is not None:
+            skills = pools.skills.get(agent, types)
         busy = np.any(waiting[d][[t_index[t] for t in skills if t in t_index]], axis=0)
         spans.sort()
         for (_, end), (nxt, _) in itertools.pairwise(spans):

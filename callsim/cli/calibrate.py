@@ -246,6 +246,19 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
             for g, agents in cal.pools.groups.items()
         },
         "served": cal.pools.served,
+        "queue_discipline": {
+            d.isoformat(): {
+                "pairs": x.pairs,
+                "overtaken": x.overtaken,
+                "overtaken_by_equal": x.same,
+                "by_priority": x.on,
+            }
+            for d, x in zip(cal.days, obs.disciplines, strict=True)
+        },
+        "day_skills": {
+            d.isoformat(): r.pools.skills
+            for d, r in zip(cal.days, cal.days_replayed or [], strict=True)
+        },
         "calls_served_outside_their_pool": cal.pools.outside_calls(),
         "priority_shares": {
             t: {str(k): v for k, v in priority_shares(q, obs.levels).items()}
@@ -403,6 +416,7 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 f"{r['probability']:.1%} (of {r['abandoned_identified']:,} with caller ids)",
             ],
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
+            ["queue discipline, days", _discipline_line(doc["queue_discipline"])],
             ["availability factor (mean of the intervals')", f"{doc['availability_factor']:.3f}"],
             [
                 "after-call work (not ready after a call)",
@@ -418,6 +432,17 @@ def _show_calibration(doc: dict[str, Any]) -> None:
             ],
         ],
     )
+
+
+def _discipline_line(days: dict[str, dict[str, Any]]) -> str:
+    """How many days ranked callers by priority, and which answered them first come."""
+    fifo = [d for d, x in days.items() if x["by_priority"] is False]
+    ranked = sum(x["by_priority"] is True for x in days.values())
+    unknown = sum(x["by_priority"] is None for x in days.values())
+    line = f"{ranked} by priority, {len(fifo)} first come"
+    if fifo:
+        line += f" ({', '.join(d[5:] for d in fifo)})"
+    return line + (f", {unknown} cannot tell" if unknown else "")
 
 
 def compare_cmd(
