@@ -99,6 +99,20 @@ def judged_by(scenario: Scenario) -> tuple[dict[str, Channel], dict[str, float]]
     )
 
 
+def erlang_caveat(scenario: Scenario) -> str | None:
+    """Why Erlang's figures do not hold for the scenario's chats, if they do not: agents
+    who hold k > 1 chats at once have no closed form (Erlang A holds for k = 1)."""
+    chats = [q.name for q in scenario.queues if q.channel is Channel.CHAT]
+    k = max((g.chats for g in scenario.agents), default=1)
+    if not chats or k <= 1:
+        return None
+    return (
+        f"agents hold up to {k} chats at once ({', '.join(map(repr, chats))}): Erlang has "
+        "no closed form for that and staffs each chat as taking its agent whole; "
+        "--simulate staffs them by the routing"
+    )
+
+
 def channel_day(
     window: Window,
     calls: Sequence[CallRecord] | CallColumns,
