@@ -17,6 +17,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callsim.analytics.channels import ChannelResults
 from callsim.analytics.erlang import erlang_a
 from callsim.core import (
     Acd,
@@ -36,14 +37,21 @@ from callsim.core import (
     RoutingConfig,
 )
 from callsim.errors import ConfigError, ScenarioError
-from callsim.scenario import load_scenario
-from callsim.sim.channels import simulate_channels
+from callsim.scenario import Scenario, load_scenario
 from callsim.sim.engine import Replication
 from callsim.sim.plan import build_plan
+from callsim.sim.run import simulate
 from callsim.sim.world import chat_talk_s
 
 ROOT = Path(__file__).resolve().parent.parent
 T975 = {10: 2.262}  # Student's t, 0.975, 9 degrees of freedom
+
+
+def per_channel(scenario: Scenario, *, replications: int, seed: int) -> ChannelResults:
+    """The per-channel results of ``simulate``'s days."""
+    result = simulate(scenario, replications=replications, seed=seed, workers=1)
+    assert result.channels is not None
+    return result.channels
 
 
 def chat_only(tmp_path: Path, chats: int, agents: int) -> Path:
@@ -70,7 +78,7 @@ def chat_only(tmp_path: Path, chats: int, agents: int) -> Path:
 def test_a_chat_only_centre_with_one_chat_per_agent_matches_erlang_a(tmp_path: Path) -> None:
     """k = 1: each chat takes its agent whole, pushed at once: M/M/c+M."""
     n = 10
-    result = simulate_channels(load_scenario(chat_only(tmp_path, 1, 40)), replications=n, seed=3)
+    result = per_channel(load_scenario(chat_only(tmp_path, 1, 40)), replications=n, seed=3)
     (chat,) = result.channels
     exact = erlang_a(600 / 3600, 240, 180, 40, 20)
     for name, value in (
@@ -86,8 +94,8 @@ def test_a_chat_only_centre_with_one_chat_per_agent_matches_erlang_a(tmp_path: P
 def test_holding_three_chats_serves_what_one_chat_at_a_time_cannot(tmp_path: Path) -> None:
     """The same 30 agents: one chat at a time loses callers, three at a time (no
     slowdown) hardly any: the capacity is used."""
-    one = simulate_channels(load_scenario(chat_only(tmp_path, 1, 30)), replications=3, seed=1)
-    three = simulate_channels(load_scenario(chat_only(tmp_path, 3, 30)), replications=3, seed=1)
+    one = per_channel(load_scenario(chat_only(tmp_path, 1, 30)), replications=3, seed=1)
+    three = per_channel(load_scenario(chat_only(tmp_path, 3, 30)), replications=3, seed=1)
     assert one.channels[0].abandon_rate.mean > 0.1
     assert three.channels[0].abandon_rate.mean < 0.01
 
@@ -98,7 +106,7 @@ def test_a_chats_handle_time_grows_with_the_chats_held() -> None:
 
 
 def test_the_shipped_channels_scenario_reports_every_channel() -> None:
-    result = simulate_channels(
+    result = per_channel(
         load_scenario(ROOT / "scenarios" / "channels.yaml"), replications=2, seed=1
     )
     assert [c.channel for c in result.channels] == [Channel.VOICE, Channel.CHAT, Channel.EMAIL]

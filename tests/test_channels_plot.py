@@ -10,7 +10,7 @@ import pytest
 
 from callsim.analytics.channels import channel_document
 from callsim.scenario import load_scenario
-from callsim.sim.channels import simulate_channels
+from callsim.sim.run import simulate
 from tests.live_server import ROOT
 
 pytest.importorskip("matplotlib", reason="matplotlib is not installed")
@@ -22,7 +22,8 @@ def test_the_email_backlog_is_drawn_as_counts_over_the_day(tmp_path: Path) -> No
     from callsim.report.plot import plot_email_backlog
 
     scenario = load_scenario(ROOT / "scenarios" / "channels.yaml")
-    result = simulate_channels(scenario, replications=3, seed=1)
+    result = simulate(scenario, replications=3, seed=1, workers=1).channels
+    assert result is not None
     backlog = [(e.mean, e.ci95) for e in result.backlog]
     assert max(m for m, _ in backlog if m is not None) > 1  # counts: a share's cut would show
     labels = [f"{8 + i // 2:02d}:{30 * (i % 2):02d}" for i in range(len(backlog))]

@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 
 from callsim.analytics.kpi import abandon_rate, asa_s, occupancy, service_level, shown
-from callsim.analytics.metrics import mean_ci
+from callsim.analytics.metrics import (
+    OUTCOMES,
+    CallColumns,
+    Frame,
+    call_columns,
+    held_once,
+    mean_ci,
+    union,
+)
 from callsim.core import CallRecord, Channel, Outcome, StaffedSpan
 from callsim.scenario.model import Scenario
 
@@ -91,53 +99,77 @@ def judged_by(scenario: Scenario) -> tuple[dict[str, Channel], dict[str, float]]
     )
 
 
+def erlang_caveat(scenario: Scenario) -> str | None:
+    """Why Erlang's figures do not hold for the scenario's chats, if they do not: agents
+    who hold k > 1 chats at once have no closed form (Erlang A holds for k = 1)."""
+    chats = [q.name for q in scenario.queues if q.channel is Channel.CHAT]
+    k = max((g.chats for g in scenario.agents), default=1)
+    if not chats or k <= 1:
+        return None
+    return (
+        f"agents hold up to {k} chats at once ({', '.join(map(repr, chats))}): Erlang has "
+        "no closed form for that and staffs each chat as taking its agent whole; "
+        "--simulate staffs them by the routing"
+    )
+
+
 def channel_day(
-    window: Window, records: Sequence[CallRecord], spans: Sequence[StaffedSpan]
+    window: Window,
+    calls: Sequence[CallRecord] | CallColumns,
+    spans: Sequence[StaffedSpan],
+    queues: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One replication: (figures by channel x ``FIGURES``, email backlog by interval)."""
+    """One replication, from its records or their columns (``queues``: the columns'
+    queue order): (figures by channel x ``FIGURES``, email backlog by interval)."""
     order = list(Channel)
     n_int = max(1, round((window.end_s - window.start_s) / window.interval_s))
     ends = window.start_s + window.interval_s * np.arange(1, n_int + 1)
-    sums = np.zeros((len(order), 6))  # offered, answered, within, abandoned, wait, busy
-    chat_spans: dict[str, list[tuple[float, float]]] = {}
-    emails: list[tuple[float, float]] = []  # (arrival, answer or inf)
-    for r in records:
-        kind = window.channel[r.queue]
-        k = order.index(kind)
-        answered = r.answer_s is not None and r.outcome is not Outcome.CALLBACK_FAILED
-        if kind is Channel.EMAIL:
-            emails.append((r.arrival_s, r.answer_s if r.answer_s is not None else np.inf))
-        if answered and r.agent is not None and r.answer_s is not None:  # the agent's time
-            if kind is Channel.CHAT:
-                chat_spans.setdefault(r.agent, []).append((r.answer_s, r.answer_s + r.talk_s))
-            else:
-                sums[k, 5] += _clip(r.answer_s, r.answer_s + r.talk_s + r.wrap_up_s, window)
-        if not window.start_s <= r.arrival_s < window.end_s:
-            continue
-        sums[k, 0] += 1
-        if answered:
-            sums[k, 1] += 1
-            sums[k, 2] += r.wait_s <= window.threshold_s[r.queue]
-            sums[k, 4] += r.wait_s
-        sums[k, 3] += r.outcome is Outcome.ABANDONED
-    for held in chat_spans.values():
-        sums[order.index(Channel.CHAT), 5] += sum(_clip(a, b, window) for a, b in union(held))
-    staffed = sum(_clip(s.start_s, s.end_s, window) for s in spans)
+    if not isinstance(calls, CallColumns):
+        queues = tuple(window.channel)
+        agents = tuple(sorted({r.agent for r in calls if r.agent is not None}))
+        frame = Frame(window.start_s, window.interval_s, n_int, queues, agents, 0, 0.0, 0.0)
+        calls = call_columns(list(calls), frame, False)
+    assert queues is not None
+    kind = np.array([order.index(window.channel[q]) for q in queues], np.intp)[calls.queue]
+    threshold = np.array([window.threshold_s[q] for q in queues])[calls.queue]
+    answered = calls.outcome == OUTCOMES.index(Outcome.ANSWERED.value)
+    answer = calls.queued_s + calls.wait_s  # when an agent took it (the answered)
+    wait = calls.wait_s
+    in_day = (calls.arrival_s >= window.start_s) & (calls.arrival_s < window.end_s)
+
+    def by_channel(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(kind[mask], None if weights is None else weights[mask], len(order))
+
+    def clipped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            np.maximum(0.0, np.minimum(b, window.end_s) - np.maximum(a, window.start_s))
+        )
+
+    offered = by_channel(in_day)
+    taken = in_day & answered
+    chat = kind == order.index(Channel.CHAT)
+    # the agents' time: talk + wrap-up, a chat agent's talk once while it holds several
+    busy = by_channel(answered & ~chat, clipped(answer, answer + calls.talk_s + calls.wrap_up_s))
+    held = answered & chat
+    a, b, _ = held_once(answer[held], answer[held] + calls.talk_s[held], calls.agent[held])
+    busy[order.index(Channel.CHAT)] += clipped(a, b).sum()
+    staffed = sum(max(0.0, min(s.end_s, window.end_s) - max(s.start_s, window.start_s))
+                  for s in spans)  # fmt: skip
+    abandoned = by_channel(in_day & (calls.outcome == OUTCOMES.index(Outcome.ABANDONED.value)))
     figures = np.column_stack(
         (
-            sums[:, 0],
-            sums[:, 1],
-            service_level(sums[:, 2], sums[:, 0]),
-            abandon_rate(sums[:, 3], sums[:, 0]),
-            asa_s(sums[:, 4], sums[:, 1]),
-            occupancy(sums[:, 5], np.full(len(order), staffed)),
+            offered,
+            by_channel(taken),
+            service_level(by_channel(taken & (wait <= threshold)), offered),
+            abandon_rate(abandoned, offered),
+            asa_s(by_channel(taken, wait), by_channel(taken)),
+            occupancy(busy, np.full(len(order), staffed)),
         )
     )
-    arrived = np.array([a for a, _ in emails])
-    answered_at = np.array([b for _, b in emails])
-    backlog = np.array(
-        [np.sum((arrived <= t) & (answered_at > t)) for t in ends] if emails else np.zeros(n_int)
-    )
+    email = kind == order.index(Channel.EMAIL)
+    arrived = calls.arrival_s[email]
+    answered_at = np.where(answered, answer, np.inf)[email]
+    backlog = np.array([np.sum((arrived <= t) & (answered_at > t)) for t in ends])
     return figures, backlog.astype(float)
 
 
@@ -168,21 +200,6 @@ def combine(window: Window, days: Sequence[tuple[np.ndarray, np.ndarray]]) -> Ch
 
 def _estimate(mean: float, half: float) -> Estimate:
     return Estimate(shown(mean), shown(half))
-
-
-def _clip(a: float, b: float, window: Window) -> float:
-    return max(0.0, min(b, window.end_s) - max(a, window.start_s))
-
-
-def union(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Overlapping spans merged (an agent's time holding at least one chat)."""
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def chats_held_once(

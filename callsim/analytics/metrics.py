@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -122,6 +122,9 @@ class ReplicationStats:
     # drawn talk + wrap-up
     arrived: np.ndarray | None = None
     offered_work_s: np.ndarray | None = None
+    # per channel (``analytics.channels.channel_day``): the day's figures [channel, figure]
+    # and email backlog [interval]; None: a voice-only scenario
+    channels: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,32 @@ _TIMES = ("arrival_s", "queued_s", "wait_s", "ring_s", "talk_s", "wrap_up_s")
 def callback_times(records: list[CallRecord]) -> np.ndarray:
     """Each call's ``callback_s`` (NaN: its caller asked for no callback)."""
     return np.array([math.nan if v is None else v for v in map(_AT["callback_s"], records)], float)
+
+
+def union(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping spans merged (an agent's time holding at least one chat)."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def held_once(
+    start: np.ndarray, stop: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each owner's overlapping [start, stop) spans merged (``union``): an agent holding
+    two chats is one agent busy, not two. (start, stop, owner) of the merged spans."""
+    by: dict[int, list[tuple[float, float]]] = {}
+    for a, b, o in zip(start.tolist(), stop.tolist(), owner.tolist(), strict=True):
+        by.setdefault(o, []).append((a, b))
+    merged = [(a, b, o) for o, spans in by.items() for a, b in union(spans)]
+    if not merged:
+        return start, stop, owner
+    a, b, o = (np.array(x) for x in zip(*merged, strict=True))
+    return a.astype(float), b.astype(float), o.astype(np.intp)
 
 
 def _spread(
@@ -319,10 +348,13 @@ def reduce_replication(
     facts: CallFacts | None = None,
     retrials_lost: int = 0,
     callbacks: bool = False,
+    held: np.ndarray | None = None,
 ) -> ReplicationStats:
     """Sum one replication up (its records, or their columns). With ``callbacks`` (some
     caller asked for one), the calls of callers who asked are not counted as offered:
-    they are counted apart."""
+    they are counted apart. ``held``: which of the frame's queues are chat queues (an
+    agent may hold several of their contacts at once); when any was answered, each
+    agent's overlapping busy spans count once (``held_once``) in the occupancy."""
     n_int, n_q = frame.n_intervals, len(frame.queues)
     bounds = frame.count_from_s + frame.interval_s * np.arange(n_int + 1)
     qidx = {q: i for i, q in enumerate(frame.queues)}
@@ -374,7 +406,11 @@ def reduce_replication(
     n_agents = len(agents)
     start = answer[answered]
     stop = start + talk[answered] + wrap[answered]
-    agent_busy_iv = _spread(start, stop, bounds, agent[answered], n_agents)
+    busy_spans = start, stop, agent[answered]
+    if held is not None and held[queue[answered]].any():  # chats: merged (days with none,
+        busy_spans = held_once(*busy_spans)  # calls only, skip this loop over the calls)
+    busy_from, busy_to, busy_agent = busy_spans
+    agent_busy_iv = _spread(busy_from, busy_to, bounds, busy_agent, n_agents)
     span_start = np.array([s.start_s for s in spans])
     span_end = np.array([s.end_s for s in spans])
     per_span = _spread(span_start, span_end, bounds, np.arange(len(spans)), len(spans))

@@ -31,6 +31,7 @@ from callsim.analytics.summary import (
 )
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
+from callsim.core import Channel
 from callsim.report.files import (
     json_text,
     run_dir,
@@ -41,7 +42,6 @@ from callsim.report.files import (
 )
 from callsim.scenario import Scenario, load_scenario
 from callsim.sim import DEFAULT_REPLICATIONS, METRICS, SimulationResult, simulate
-from callsim.sim.channels import has_channels, simulate_channels
 from callsim.sim.check import Level, Problem, check_scenario, refuse_errors
 from callsim.sim.execute import executor
 from callsim.sim.run import trace_replication
@@ -131,9 +131,14 @@ def run(
             control_variates=control_variates,
         )
     written = write_results(folder, sc, result, plots=not no_plots) if folder else []
-    channels = simulate_channels(sc, replications=n, seed=seed) if has_channels(sc) else None
+    channels = result.channels
     if folder and channels is not None:
         written.append(write_json(folder / "channels.json", channel_document(channels)))
+        if not no_plots and any(c.channel is Channel.EMAIL for c in channels.channels):
+            from callsim.report.plot import plot_email_backlog  # matplotlib: when drawn
+
+            png = folder / "email_backlog.png"
+            written.append(plot_email_backlog(png, result.labels, channels, title=sc.name))
     if folder and (trace or queue_log):
         core = trace_replication(sc, seed)
         if trace:
@@ -181,6 +186,7 @@ def stopped(rule: Mapping[str, Any], what: str = "every headline figure") -> str
 RUN_FILES = (
     "summary.json", "intervals.csv", "agents.csv", "clients.csv",
     "service_level.png", "occupancy.png", "waits.png", "trace.jsonl", "queue_log",
+    "channels.json", "email_backlog.png",
 )  # fmt: skip
 
 
@@ -192,7 +198,7 @@ def show_channels(channels: ChannelResults, labels: list[str]) -> None:
         CHANNEL_COLUMNS,
         channel_rows(channels),
     )
-    if any(c.channel.value == "email" for c in channels.channels):
+    if any(c.channel is Channel.EMAIL for c in channels.channels):
         rows = [
             [label, "-" if e.mean is None else f"{e.mean:.1f}"]
             for label, e in zip(labels, channels.backlog, strict=False)

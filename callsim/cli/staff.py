@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import typer
 
+from callsim.analytics.channels import erlang_caveat
 from callsim.analytics.metrics import mean_ci, or_none
 from callsim.analytics.shifts import ShiftPlan, plan_shifts
 from callsim.analytics.staffing import Target
@@ -91,6 +92,10 @@ def staff_scenario(
     by_shifts = None  # the scenario staffed by the shifts
     checked = None  # the shifts, simulated
     if not simulate:
+        caveat = erlang_caveat(sc)  # chats held k > 1 at once: no closed form
+        if caveat is not None:
+            err.print(f"Warning: {path}: {caveat}", markup=False, highlight=False)
+            doc["warning"] = caveat
         start = erlang_start(sc, target)
         chosen, found = start.agents, None
         staffed = with_plan(sc, start.profiles, chosen, start.starts)

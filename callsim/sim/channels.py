@@ -1,37 +1,20 @@
-"""Results per channel: replications of a scenario with chats or emails, summed up by
-``analytics.channels`` (service level and abandonment of calls and chats, the share of
-emails answered when due, the email backlog over the day, occupancy)."""
+"""Where a scenario's contacts are counted per channel: each replication of a scenario
+with chats or emails sums its day up per channel (``analytics.channels.channel_day``,
+in ``execute.run_replication``), and ``simulate`` combines the days
+(``SimulationResult.channels``)."""
 
 from __future__ import annotations
 
-from callsim.analytics.channels import (
-    ChannelResults,
-    Window,
-    channel_day,
-    combine,
-    has_channels,
-    judged_by,
-)
+from callsim.analytics.channels import Window, has_channels, judged_by
 from callsim.scenario import Scenario
-from callsim.sim.engine import Replication
-from callsim.sim.plan import build_plan
+from callsim.sim.plan import SimPlan
 
-__all__ = ["channel_window", "has_channels", "simulate_channels"]  # has_channels: for cli
+__all__ = ["channel_window", "has_channels"]  # has_channels: for cli
 
 
-def channel_window(scenario: Scenario) -> Window:
-    """Where the scenario's contacts are counted and what each queue is judged by."""
-    plan = build_plan(scenario)
+def channel_window(scenario: Scenario, plan: SimPlan) -> Window | None:
+    """Where the scenario's contacts are counted and what each queue is judged by; None
+    for a voice-only scenario (no per-channel results)."""
+    if not has_channels(scenario):
+        return None
     return Window(plan.count_from_s, plan.arrivals_end_s, plan.interval_s, *judged_by(scenario))
-
-
-def simulate_channels(scenario: Scenario, *, replications: int, seed: int) -> ChannelResults:
-    """``replications`` days (the same draws as ``simulate``'s days), per channel."""
-    plan = build_plan(scenario)
-    window = channel_window(scenario)
-    days = []
-    for k in range(replications):
-        rep = Replication(plan, seed, k)
-        records = rep.run()
-        days.append(channel_day(window, records, rep.spans()))
-    return combine(window, days)

@@ -21,7 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from callsim.analytics.cells import CellCounts, reduce_cells
+from callsim.analytics.channels import Window, channel_day
 from callsim.analytics.metrics import (
     CallColumns,
     ReplicationStats,
@@ -29,9 +32,10 @@ from callsim.analytics.metrics import (
     reduce_replication,
 )
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
-from callsim.core import CallRecord
+from callsim.core import CallRecord, Channel
 from callsim.errors import InputError
 from callsim.scenario import Scenario
+from callsim.sim.channels import channel_window
 from callsim.sim.engine import Replication
 from callsim.sim.plan import SimPlan, build_plan
 
@@ -49,7 +53,11 @@ def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
     return reduce_cells(plan.frame(), records, facts, callbacks=callbacks)
 
 
-def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationStats:
+def run_replication(
+    plan: SimPlan, seed: int, replication: int, window: Window | None = None
+) -> ReplicationStats:
+    """One replication summed up; with ``window`` (a scenario with chats or emails:
+    ``channels.channel_window``) per channel too."""
     rep = Replication(plan, seed, replication)
     # the records as columns, an interval's at a time: a day's records are never all held
     frame = plan.frame()
@@ -87,25 +95,31 @@ def run_replication(plan: SimPlan, seed: int, replication: int) -> ReplicationSt
     retrials, retrials_lost, callbacks = counts
     calls = CallColumns.joined(parts)
     parts.clear()
+    held = None
+    if window is not None:
+        held = np.array([window.channel[q] is Channel.CHAT for q in frame.queues])
+        extra.update(channels=channel_day(window, calls, spans, frame.queues))
     stats = reduce_replication(
-        frame, calls, spans, retrials, facts, retrials_lost, callbacks=callbacks
+        frame, calls, spans, retrials, facts, retrials_lost, callbacks=callbacks, held=held
     )
     return replace(stats, **extra)
 
 
-_plans: OrderedDict[str, SimPlan] = OrderedDict()  # this process's plans, by scenario JSON
+# this process's plans and channel windows, by scenario JSON
+_plans: OrderedDict[str, tuple[SimPlan, Window | None]] = OrderedDict()
 
 
-def _plan(blob: str) -> SimPlan:
-    plan = _plans.get(blob)
-    if plan is None:
-        plan = build_plan(Scenario.model_validate_json(blob))
-        _plans[blob] = plan
+def _plan(blob: str) -> tuple[SimPlan, Window | None]:
+    got = _plans.get(blob)
+    if got is None:
+        scenario = Scenario.model_validate_json(blob)
+        plan = build_plan(scenario)
+        got = _plans[blob] = plan, channel_window(scenario, plan)
         if len(_plans) > PLANS_KEPT:
             _plans.popitem(last=False)
     else:
         _plans.move_to_end(blob)
-    return plan
+    return got
 
 
 def run_chunk(
@@ -113,9 +127,10 @@ def run_chunk(
 ) -> list[tuple[int, Any]]:
     """Replications of one scenario (a task of any executor): each one's
     ``ReplicationStats``, or with ``cells`` its ``CellCounts`` only."""
-    plan = _plan(blob)
-    run = run_cells if cells else run_replication
-    return [(r, run(plan, seed, r)) for r in replications]
+    plan, window = _plan(blob)
+    if cells:
+        return [(r, run_cells(plan, seed, r)) for r in replications]
+    return [(r, run_replication(plan, seed, r, window)) for r in replications]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import numpy as np
 
 from callsim import __version__, core_compiled
 from callsim.analytics import kpi
+from callsim.analytics.channels import ChannelResults, combine
 from callsim.analytics.costs import day_costs
 from callsim.analytics.kpi import IntervalRow
 from callsim.analytics.metrics import (
@@ -59,6 +60,7 @@ from callsim.analytics.summary import (
 from callsim.core import queue_log_lines
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
+from callsim.sim.channels import channel_window
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.engine import Replication
 from callsim.sim.execute import Executor, Looked, executor, run_days
@@ -76,6 +78,8 @@ class SimulationResult:
     wait_bins: np.ndarray
     wait_hist: np.ndarray  # mean count per replication
     labels: list[str] = field(default_factory=list)  # each interval's start, for people
+    # per channel, from the same days (a scenario with chats or emails; docs/channels.md)
+    channels: ChannelResults | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -333,8 +337,18 @@ def _combine(
     several_days = starts[-1][0] > 1 if starts else False
     labels = [f"d{d} {hhmm}" if several_days else hhmm for d, hhmm in starts]
     hist = np.stack([r.wait_hist.sum(axis=0) for r in reps]).mean(axis=0)
+    window = channel_window(scenario, plan)
+    channels = None
+    if window is not None:
+        channels = combine(window, [r.channels for r in reps if r.channels is not None])
     return SimulationResult(
-        summary, _interval_rows(plan, reps), _agent_rows(plan, reps), WAIT_BINS, hist, labels
+        summary,
+        _interval_rows(plan, reps),
+        _agent_rows(plan, reps),
+        WAIT_BINS,
+        hist,
+        labels,
+        channels,
     )
 
 
