@@ -17,7 +17,7 @@ What each figure counts, per channel, over the contacts that arrived in the coun
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,6 @@ from callsim.analytics.metrics import (
     call_columns,
     held_once,
     mean_ci,
-    union,
 )
 from callsim.core import CallRecord, Channel, Outcome, StaffedSpan
 from callsim.scenario.model import Scenario
@@ -200,31 +199,6 @@ def combine(window: Window, days: Sequence[tuple[np.ndarray, np.ndarray]]) -> Ch
 
 def _estimate(mean: float, half: float) -> Estimate:
     return Estimate(shown(mean), shown(half))
-
-
-def chats_held_once(
-    records: Sequence[CallRecord], chat_queues: Collection[str]
-) -> list[CallRecord]:
-    """The records with each agent's overlapping chats as one stretch of busy time (the
-    ``union`` of their talk): the first chat of a stretch talks for all of it, the others
-    for none. For agents' busy time (occupancy) only: an agent holding two chats is one
-    agent busy, not two."""
-    held: dict[str, list[tuple[float, float, int]]] = {}
-    for i, r in enumerate(records):
-        if r.queue in chat_queues and r.agent is not None and r.answer_s is not None:
-            held.setdefault(r.agent, []).append((r.answer_s, r.answer_s + r.talk_s, i))
-    out = list(records)
-    for chats in held.values():
-        chats.sort()
-        stretches = iter(union([(a, b) for a, b, _ in chats]))
-        end = -np.inf
-        for a, _, i in chats:
-            talk = 0.0
-            if a > end:  # the first chat of the next stretch
-                start, end = next(stretches)
-                talk = end - start
-            out[i] = records[i]._replace(talk_s=talk)
-    return out
 
 
 def channel_document(r: ChannelResults) -> dict[str, Any]:

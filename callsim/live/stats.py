@@ -2,11 +2,10 @@
 (``analytics.metrics.reduce_replication``) and Erlang's (``analytics.erlang``); here the
 calls and spans of a day are selected (today's kept in memory as they are recorded) and
 the results laid out as the API shows them. Occupancy counts an agent holding several
-chats once (``analytics.channels.chats_held_once``, as the per-channel table counts)."""
+chats once (``reduce_replication``'s ``held``, as the simulator counts)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from callsim.analytics.channels import (
     FIGURES,
     Window,
     channel_day,
-    chats_held_once,
     has_channels,
     judged_by,
 )
@@ -198,16 +196,8 @@ class Statistics:
         agents = tuple(sorted({sp.agent for sp in spans} | {r.agent for r in records if r.agent}))
         frame = self._frame(calls, agents)
         facts = calls.facts(picked)
-        stats = reduce_replication(frame, records, spans, 0, facts, callbacks=True)
-        if any(r.queue in self.chat_queues for r in records):  # an agent's chats: busy once
-            held = chats_held_once(records, self.chat_queues)
-            once = reduce_replication(frame, held, spans, 0, facts, callbacks=True)
-            stats = dataclasses.replace(
-                stats,
-                busy_s=once.busy_s,
-                busy_total_s=once.busy_total_s,
-                agent_busy_s=once.agent_busy_s,
-            )
+        held = np.array([q in self.chat_queues for q in frame.queues])  # chats: busy once
+        stats = reduce_replication(frame, records, spans, 0, facts, callbacks=True, held=held)
         table = self._interval_table(calls.date.isoformat(), stats, frame)
         if has_channels(self.scenario):
             table["channels"] = self._channels(calls, records, spans)
