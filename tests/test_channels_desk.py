@@ -11,27 +11,13 @@ import pytest
 
 from tests.live_server import serving
 from tests.test_browser import browser, fits, shot, wait_for  # noqa: F401 (a fixture)
+from tests.test_channels_live import SCENARIO  # a phone, a chat and an email queue
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-SCENARIO = """
-name: desk-channels
-horizon: {start: "00:00", end: "24:00", interval_min: 60}
-queues:
-  - {name: phone, skills: [service]}
-  - {name: chat, skills: [service], channel: chat}
-  - {name: email, skills: [service], channel: email}
-calls:
-  - {queue: phone, arrivals: {per_hour: 10}, talk_s: {dist: exponential, mean: 120}}
-  - {queue: chat, arrivals: {per_hour: 10}, talk_s: {dist: exponential, mean: 120}}
-  - {queue: email, arrivals: {per_hour: 10}, talk_s: {dist: exponential, mean: 120}}
-agents:
-  - {name: desk, count: 1, skills: [service], chats: 2}
-"""
 
 
 def _chats(driver: webdriver.Chrome) -> list[str]:
