@@ -124,7 +124,7 @@ def run(
         progress(f"simulating {sc.name} on {ex.name}", n, enabled=not quiet) as bar,
     ):
         task = bar.task_ids[0]
-        label = f"simulating {sc.name} to {precision} on {ex.name}"
+        label = f"simulating {sc.name} to {precision}{' in pairs' * antithetic} on {ex.name}"
         result = simulate(
             sc,
             replications=n,
@@ -178,7 +178,7 @@ def stopped(rule: Mapping[str, Any], what: str = "every headline figure") -> str
         else f"CAP HIT at {rule['max_replications']:,} replications, not within "
         f"±{rule['precision']}"
     )
-    how += " by control variates" if rule.get("estimator") == "control variates" else ""
+    how += f" by {rule['estimator']}" if rule.get("estimator") else ""
     return (
         f"Stopped after {rule['replications']:,} replications in {len(rule['batches'])} "
         f"batches ({', '.join(map(str, rule['batches']))}): {how} "
