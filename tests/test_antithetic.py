@@ -182,3 +182,22 @@ def test_cli_run_with_antithetic(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert code == 0, err
     assert "by antithetic pairs" in out + err
     assert "Antithetic pairs: plain and improved" in out
+
+
+def test_a_sweep_in_pairs_keeps_its_paired_differences(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every point runs the same pairs of days: each figure and paired difference is
+    estimated from the pairs' means, and the rows say the variance ratio."""
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    code, out, err = run(capsys, "sweep", str(path), "--vary", "agents[0].count=10,11", "-n",
+                         "8", "--workers", "1", "--antithetic", "--json")  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["antithetic"] is True
+    assert doc["replications"] == 8
+    second = doc["points"][1]
+    assert second["abandon_rate_variance_ratio"] is not None
+    assert second["abandon_rate_diff_variance_ratio"] is not None
+    assert second["abandon_rate_diff"] < 0  # one more agent: fewer abandon
