@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
 
 from callsim.analytics.erlang import cut_normal
 from callsim.core.ivr import Exit, Menu
@@ -80,15 +79,21 @@ class Inverse:
         return -mean * np.log1p(-self.random(n))
 
     def standard_normal(self, n: int | None = None) -> Any:
+        from scipy import special  # here: scipy's import is most of a second
+
         return special.ndtri(self.random(n))
 
     def lognormal(self, mu: float, sigma: float, n: int | None = None) -> Any:
         return np.exp(mu + sigma * self.standard_normal(n))
 
     def gamma(self, shape: float, scale: float, n: int | None = None) -> Any:
+        from scipy import special
+
         return scale * special.gammaincinv(shape, self.random(n))
 
     def poisson(self, lam: float, n: int | None = None) -> Any:
+        from scipy import stats
+
         k = stats.poisson.ppf(self.random(n, self._counts), lam)
         return k.astype(np.int64) if n is not None else int(k)
 
