@@ -205,3 +205,13 @@ def test_a_sweep_in_pairs_keeps_its_paired_differences(
     assert second["abandon_rate_variance_ratio"] is not None
     assert second["abandon_rate_diff_variance_ratio"] is not None
     assert second["abandon_rate_diff"] < 0  # one more agent: fewer abandon
+
+
+def test_pairs_are_the_same_days_on_any_workers() -> None:
+    """Worker processes run a pair's days as this process does (the job carries the
+    option), and a run in pairs differs from a plain one."""
+    one = simulate(small(), seed=4, workers=1, replications=6, antithetic=True).summary
+    two = simulate(small(), seed=4, workers=2, replications=6, antithetic=True).summary
+    plain = simulate(small(), seed=4, workers=1, replications=6).summary
+    assert one["totals"] == two["totals"]
+    assert one["totals"]["offered"] != plain["totals"]["offered"]
