@@ -9,9 +9,10 @@
     SimPy, 15x Ciw, at most 2x SimPy's memory);
 (c) the time to a 95 % confidence interval of +-5 % (relative) on the abandon rate of the
     Erlang-A day, on all cores;
-(d) the time to +-5 % on every headline figure of that day (``--precision 5%``), plain
-    and with control variates, on all cores, and their ratio in this run (the issue's
-    target: 15 s where the plain estimate took 90 s).
+(d) the time to +-5 % on every headline figure of that day (``--precision 5%``), plain,
+    with control variates, in antithetic pairs and with both, on all cores, and their
+    ratios to the plain estimate in this run (the issue's target: 15 s where the plain
+    estimate took 90 s).
 
 Run: ``pytest benchmarks/test_whole_run.py --benchmark-only --benchmark-enable`` (minutes).
 The asserts are regression floors only; docs/simulator.md reports the measured ratios.
@@ -219,32 +220,42 @@ def test_time_to_a_5_percent_interval_on_abandonment(benchmark) -> None:
         assert best_s(benchmark) < 120
 
 
-def _to_precision(control_variates: bool, bound: str, first: int) -> dict[str, Any]:
+def _to_precision(
+    control_variates: bool, antithetic: bool, bound: str, first: int
+) -> dict[str, Any]:
     """``simulate`` of the Erlang-A day to ``bound`` on all cores, ``first`` days the
     first batch: its summary."""
     scenario = load_scenario(SCENARIO)
     return simulate(
         scenario, replications=first, seed=3, precision=parse_precision(bound),
-        control_variates=control_variates,
+        control_variates=control_variates, antithetic=antithetic,
     ).summary  # fmt: skip
 
 
-@pytest.mark.parametrize("control_variates", [False, True], ids=["plain", "control_variates"])
-def test_time_to_5_percent_on_every_headline_figure(benchmark, control_variates: bool) -> None:
+ESTIMATORS = {  # name: (control variates, antithetic)
+    "plain": (False, False),
+    "control_variates": (True, False),
+    "antithetic": (False, True),
+    "both": (True, True),
+}
+
+
+@pytest.mark.parametrize("key", list(ESTIMATORS))
+def test_time_to_5_percent_on_every_headline_figure(benchmark, key: str) -> None:
     """``--precision 5%`` (untimed: 25 % from a first batch of 4 days, the same rule
-    sooner done), plain and with ``--control-variates``: the seconds and the days each
-    took."""
+    sooner done), plain, with ``--control-variates``, ``--antithetic`` and both: the
+    seconds and the days each took."""
     benchmark.group = "time to +-5 % on the headline figures, all cores"
-    args = (control_variates, "5%", 10) if timed(benchmark) else (control_variates, "25%", 4)
+    cv, anti = ESTIMATORS[key]
+    args = (cv, anti, "5%", 10) if timed(benchmark) else (cv, anti, "25%", 4)
     summary = benchmark.pedantic(_to_precision, args=args, rounds=1)
     rule = summary["stopping_rule"]
     assert rule["within_bound"]
-    key = "control_variates" if control_variates else "plain"
     _seconds[f"precision_{key}"] = best_s(benchmark)
     _seconds[f"precision_{key}_days"] = rule["replications"]
     benchmark.extra_info["replications"] = rule["replications"]
     benchmark.extra_info["batches"] = rule["batches"]
-    if control_variates:
+    if cv or anti:
         ratios = {
             m: f["variance_ratio"] for m, f in summary["variance_reduction"]["figures"].items()
         }
@@ -252,12 +263,20 @@ def test_time_to_5_percent_on_every_headline_figure(benchmark, control_variates:
 
 
 def test_time_to_precision_ratio_in_this_run(benchmark) -> None:
-    """Control variates against the plain estimate of this run: the share of the time and
-    of the days they need for the same bound (the issue's target, 15 s for 90 s: 1/6)."""
-    if "precision_plain" not in _seconds or "precision_control_variates" not in _seconds:
+    """Control variates (and antithetic pairs, and both) against the plain estimate of
+    this run: the share of the time and of the days each needs for the same bound (the
+    issue's target, 15 s for 90 s: 1/6)."""
+    if any(f"precision_{key}" not in _seconds for key in ESTIMATORS):
         pytest.skip("run the whole module")
     benchmark.group = "time to +-5 % on the headline figures, ratio"
     benchmark(lambda: None)
+    for key in ("antithetic", "both"):
+        benchmark.extra_info[f"{key}_time_share"] = round(
+            _seconds[f"precision_{key}"] / _seconds["precision_plain"], 3
+        )
+        benchmark.extra_info[f"{key}_days_share"] = round(
+            _seconds[f"precision_{key}_days"] / _seconds["precision_plain_days"], 3
+        )
     share = _seconds["precision_control_variates"] / _seconds["precision_plain"]
     days = _seconds["precision_control_variates_days"] / _seconds["precision_plain_days"]
     benchmark.extra_info["time_share"] = round(share, 3)

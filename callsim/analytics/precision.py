@@ -35,12 +35,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from callsim.analytics.metrics import controlled, mean_ci
+from callsim.analytics.metrics import Controlled, controlled
 from callsim.errors import InputError
 
 HEADLINE = ("service_level", "abandon_rate", "asa_s", "occupancy")
@@ -132,10 +132,41 @@ class Look:
         return self.ratio <= 1.0
 
 
-def look(figures: Iterable[Figure], precision: Precision, replications: int) -> Look:
-    """The figures' CIs against the bound. A figure without a value on two days (an ASA
-    with no answered call) cannot be judged and does not hold the run up; one whose CI is
-    undefined for another reason counts as infinitely wide."""
+def pair_means(x: np.ndarray) -> np.ndarray:
+    """The means of consecutive rows (replications 2k and 2k + 1: an antithetic pair),
+    the pair's figure when one of them has none (NaN)."""
+    x = np.asarray(x, dtype=float)
+    pairs = x[: len(x) // 2 * 2].reshape(len(x) // 2, 2, *x.shape[1:])
+    have = (~np.isnan(pairs)).sum(axis=1)
+    return np.where(have > 0, np.nansum(pairs, axis=1) / np.maximum(have, 1), np.nan)
+
+
+def estimate(samples: np.ndarray, controls: np.ndarray | None, pairs: bool) -> Controlled:
+    """A figure's mean and 95 % CI from its per-replication ``samples``: with ``pairs``
+    (antithetic), of the pairs' means, each pair one independent observation; with
+    ``controls`` ([replication, control]), corrected by them (``metrics.controlled``, on
+    the pairs' means of both where paired). ``variance_ratio``: the plain mean's
+    estimated variance (the replications taken as independent) over this estimate's."""
+    y = np.asarray(samples, dtype=float)
+    c = np.zeros((len(y), 0)) if controls is None else np.asarray(controls, dtype=float)
+    if not pairs:
+        return controlled(y, c)
+    est = controlled(pair_means(y), pair_means(c))
+    singles, means = y[~np.isnan(y)], pair_means(y)
+    means = means[~np.isnan(means)]
+    if len(singles) < 2 or len(means) < 2 or not np.var(means, ddof=1) > 0:
+        return est
+    gain = (np.var(singles, ddof=1) / len(singles)) / (np.var(means, ddof=1) / len(means))
+    return replace(est, variance_ratio=est.variance_ratio * float(gain))
+
+
+def look(
+    figures: Iterable[Figure], precision: Precision, replications: int, pairs: bool = False
+) -> Look:
+    """The figures' CIs against the bound (``pairs``: of antithetic pairs' means,
+    ``estimate``). A figure without a value on two days (an ASA with no answered call)
+    cannot be judged and does not hold the run up; one whose CI is undefined for another
+    reason counts as infinitely wide."""
     worst = Look(replications, "", 0.0, math.inf, 0.0)
     for f in figures:
         if not precision.covers(f.kind):
@@ -143,11 +174,8 @@ def look(figures: Iterable[Figure], precision: Precision, replications: int) -> 
         values = np.asarray(f.samples, dtype=float)
         if np.count_nonzero(~np.isnan(values)) < 2:
             continue
-        if f.controls is None:
-            mean, half = (float(x[0]) for x in mean_ci(values[:, None]))
-        else:
-            est = controlled(values, f.controls)
-            mean, half = est.mean, est.ci95
+        est = estimate(values, f.controls, pairs)
+        mean, half = est.mean, est.ci95
         level = mean if f.level is None else f.level
         allowed = precision.allowed(f.kind, level)
         ratio = math.inf if math.isnan(half) else half / allowed
@@ -161,6 +189,7 @@ class StoppingRule:
     precision: Precision
     min_replications: int = MIN_REPLICATIONS
     max_replications: int = CAP
+    pairs: bool = False  # antithetic: days in pairs, every total even
 
     def __post_init__(self) -> None:
         if self.max_replications > MOST:
@@ -172,7 +201,7 @@ class StoppingRule:
                 f"{self.min_replications} is below 2 (the first batch of days: a CI needs two)",
                 field="replications",
             )
-        if self.max_replications < self.min_replications:
+        if self.cap < self.first:
             raise InputError(
                 f"{self.max_replications:,} is below the first batch of "
                 f"{self.min_replications:,} days",
@@ -181,17 +210,21 @@ class StoppingRule:
 
     @property
     def first(self) -> int:
-        return self.min_replications
+        return self.min_replications + self.min_replications % 2 * self.pairs
+
+    @property
+    def cap(self) -> int:
+        return self.max_replications - self.max_replications % 2 * self.pairs
 
     def next_total(self, seen: Look, batches: int) -> int | None:
         """The days to have after the next batch, or None: stop (within the bound after at
         least ``MIN_BATCHES`` batches, or at the cap)."""
         n = seen.replications
-        if (seen.within and batches >= MIN_BATCHES) or n >= self.max_replications:
+        if (seen.within and batches >= MIN_BATCHES) or n >= self.cap:
             return None
         need = n * min(seen.ratio, 1e6) ** 2 * 1.1
         total = min(max(math.ceil(need), n + self.min_replications), GROWTH * n)
-        return min(total, self.max_replications)
+        return min(total + total % 2 * self.pairs, self.cap)
 
     def record(self, looks: list[Look], figures: list[str]) -> dict[str, Any]:
         """What a result says of the rule (``figures``: those held to the bound) and how
@@ -203,6 +236,7 @@ class StoppingRule:
             "min_replications": self.min_replications,
             "max_replications": self.max_replications,
             "min_batches": MIN_BATCHES,
+            **({"antithetic": "pairs of days, the pair the unit of the CIs"} if self.pairs else {}),
             "batches": [x.replications for x in looks],
             "replications": last.replications,
             "within_bound": last.within,

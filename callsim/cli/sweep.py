@@ -11,6 +11,7 @@ from callsim.analytics.precision import MIN_REPLICATIONS, parse_precision
 from callsim.cli.command import DASK, SEED, WORKERS, flag
 from callsim.cli.console import err, print_table, progress
 from callsim.cli.simulate import (
+    ANTITHETIC,
     CONTROL_VARIATES,
     MAX_REPLICATIONS,
     PRECISION,
@@ -48,6 +49,7 @@ def sweep_cmd(
     precision: str | None = PRECISION,
     max_replications: int = MAX_REPLICATIONS,
     control_variates: bool = CONTROL_VARIATES,
+    antithetic: bool = ANTITHETIC,
     seed: int = SEED,
     baseline: int = typer.Option(
         1, "--baseline", help="The point (from 1, as numbered in the table) compared with."
@@ -98,6 +100,7 @@ def sweep_cmd(
                     total=n_points * (total or seen.replications),
                 ),
                 control_variates=control_variates,
+                antithetic=antithetic,
             )
     written = []
     if folder is not None:

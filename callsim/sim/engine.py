@@ -266,9 +266,10 @@ class Replication:
         journal: bool = False,
         trace: bool = False,
         arrivals: Sequence[tuple[float, int]] | None = None,
+        antithetic: bool = False,
     ) -> None:
         self.plan = plan
-        streams = Streams(seed, replication)
+        streams = Streams(seed, replication, antithetic)
         self.acd = Acd(plan.acd, streams.python("tie_break"), journal=journal, trace=trace)
         self.env = simpy.Environment()
         self._answer_rng = streams.python("answer")

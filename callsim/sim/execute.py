@@ -42,10 +42,10 @@ from callsim.sim.plan import SimPlan, build_plan
 PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next scenarios)
 
 
-def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
+def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = False) -> CellCounts:
     """One replication's counts per (interval, queue) cell only (``analytics.cells``):
     what the staffing search's verdicts read."""
-    rep = Replication(plan, seed, replication)
+    rep = Replication(plan, seed, replication, antithetic=antithetic)
     records = rep.run()
     facts = rep.facts() if plan.clients else None
     callbacks = bool(rep.callbacks_offered)
@@ -54,11 +54,16 @@ def run_cells(plan: SimPlan, seed: int, replication: int) -> CellCounts:
 
 
 def run_replication(
-    plan: SimPlan, seed: int, replication: int, window: Window | None = None
+    plan: SimPlan,
+    seed: int,
+    replication: int,
+    window: Window | None = None,
+    antithetic: bool = False,
 ) -> ReplicationStats:
     """One replication summed up; with ``window`` (a scenario with chats or emails:
-    ``channels.channel_window``) per channel too."""
-    rep = Replication(plan, seed, replication)
+    ``channels.channel_window``) per channel too; ``antithetic``: in pairs
+    (``sample.Streams``)."""
+    rep = Replication(plan, seed, replication, antithetic=antithetic)
     # the records as columns, an interval's at a time: a day's records are never all held
     frame = plan.frame()
     asked = any(s.callback for s in plan.streams)  # a caller may ask for a callback
@@ -123,14 +128,16 @@ def _plan(blob: str) -> tuple[SimPlan, Window | None]:
 
 
 def run_chunk(
-    blob: str, seed: int, replications: Sequence[int], cells: bool = False
-) -> list[tuple[int, Any]]:
+    blob: str, seed: int, replications: Sequence[int], cells: bool = False,
+    antithetic: bool = False,
+) -> list[tuple[int, Any]]:  # fmt: skip
     """Replications of one scenario (a task of any executor): each one's
-    ``ReplicationStats``, or with ``cells`` its ``CellCounts`` only."""
+    ``ReplicationStats``, or with ``cells`` its ``CellCounts`` only; ``antithetic``: in
+    pairs (``sample.Streams``)."""
     plan, window = _plan(blob)
     if cells:
-        return [(r, run_cells(plan, seed, r)) for r in replications]
-    return [(r, run_replication(plan, seed, r, window)) for r in replications]
+        return [(r, run_cells(plan, seed, r, antithetic)) for r in replications]
+    return [(r, run_replication(plan, seed, r, window, antithetic)) for r in replications]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,7 @@ class Job:
     seed: int
     replications: int  # how many: replications first .. first + replications - 1
     first: int = 0
+    antithetic: bool = False  # replications 2k and 2k + 1 a pair (``sample.Streams``)
 
     @property
     def numbers(self) -> range:
@@ -178,7 +186,7 @@ class Executor:
     ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         for j, job in enumerate(jobs):
             for r in job.numbers:
-                yield j, run_chunk(job.scenario, job.seed, (r,), cells)
+                yield j, run_chunk(job.scenario, job.seed, (r,), cells, job.antithetic)
 
     def close(self) -> None:
         pass
@@ -203,7 +211,11 @@ class LocalProcesses(Executor):
         futures: dict[Future[Any], int] = {}
         for j, job in enumerate(jobs):
             for r in job.numbers:
-                futures[self._pool.submit(run_chunk, job.scenario, job.seed, (r,), cells)] = j
+                futures[
+                    self._pool.submit(
+                        run_chunk, job.scenario, job.seed, (r,), cells, job.antithetic
+                    )
+                ] = j
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -259,7 +271,7 @@ class DaskCluster(Executor):
             size = max(1, math.ceil(job.replications / (4 * self.slots)))
             for chunk in _chunks(job.numbers, size):
                 f = self._client.submit(run_chunk, blob, job.seed, tuple(chunk), cells,
-                                        pure=False)  # fmt: skip
+                                        job.antithetic, pure=False)  # fmt: skip
                 futures[f] = j
         for future in dask_completed(list(futures)):
             yield futures[future], future.result()
@@ -286,15 +298,18 @@ def run_days(
     names: Sequence[str],
     progress: Done | None = None,
     on_look: Looked | None = None,
+    antithetic: bool = False,
 ) -> tuple[list[list[ReplicationStats]], dict[str, Any]]:
     """Replications 0, 1, ... of every scenario (JSON): ``replications`` of them, or with
     ``precision`` (``replications`` the first batch) as many as its stopping rule needs
     for the ``figures`` (``run_until``); with the record of the stopping rule, whose
-    covered figures are those of ``names`` the bound holds."""
+    covered figures are those of ``names`` the bound holds. ``antithetic``: the days in
+    pairs (``replications`` rounded up to even), the pair the unit of the CIs."""
     if precision is None:
-        reps = run_on.run([Job(s, seed, replications) for s in scenarios], progress)
+        n = replications + replications % 2 if antithetic else replications
+        reps = run_on.run([Job(s, seed, n, 0, antithetic) for s in scenarios], progress)
         return reps, {"precision": None, "replications": len(reps[0])}
-    rule = StoppingRule(precision, replications, max_replications)
+    rule = StoppingRule(precision, replications, max_replications, antithetic)
     reps, looks = run_until(run_on, scenarios, seed, rule, figures, progress, on_look)
     return reps, rule.record(looks, [m for m in names if precision.covers(m)])
 
@@ -311,16 +326,18 @@ def run_until(
     """Replications 0, 1, ... of every scenario (JSON), in batches, until the stopping
     rule says the ``figures`` of what has run are precise enough, or its cap is hit.
     Every scenario runs the same days (common random numbers); a batch is one call of
-    ``run_on`` and brings each scenario to the same total."""
+    ``run_on`` and brings each scenario to the same total; the rule's ``pairs``: the days
+    run in antithetic pairs (``sample.Streams``), each batch a whole number of them."""
     reps: list[list[ReplicationStats]] = [[] for _ in scenarios]
     looks: list[Look] = []
     total: int | None = rule.first
     while total is not None:
         done = len(reps[0])
-        batch = run_on.run([Job(s, seed, total - done, done) for s in scenarios], progress)
+        jobs = [Job(s, seed, total - done, done, rule.pairs) for s in scenarios]
+        batch = run_on.run(jobs, progress)
         for got, new in zip(reps, batch, strict=True):
             got.extend(new)
-        seen = look(figures(reps), rule.precision, total)
+        seen = look(figures(reps), rule.precision, total, rule.pairs)
         looks.append(seen)
         total = rule.next_total(seen, len(looks))
         if on_look:

@@ -29,13 +29,12 @@ from callsim.analytics.metrics import (
     WAIT_BINS,
     ReplicationStats,
     control_samples,
-    controlled,
     mean_ci,
     metric_samples,
     or_none,
     wait_percentiles,
 )
-from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, estimate
 from callsim.analytics.summary import (
     AgentRow,
     BusyAndBalking,
@@ -137,6 +136,7 @@ def simulate(
     max_replications: int = CAP,
     on_look: Looked | None = None,
     control_variates: bool = False,
+    antithetic: bool = False,
 ) -> SimulationResult:
     """Run ``replications`` independent days of ``scenario`` and combine them, on
     ``run_on`` (default: ``workers`` local processes, one per core). With ``precision``,
@@ -145,7 +145,8 @@ def simulate(
     (``analytics.precision``); ``on_look`` is told each look. With ``control_variates``,
     the headline figures are estimated with the day's drawn calls and work as controls
     (``controls``; the stopping rule judges those estimates), and the summary says by how
-    much that narrowed each one (``variance_reduction``)."""
+    much that narrowed each one (``variance_reduction``); with ``antithetic``, the days
+    run in pairs (``analytics.precision.estimate``), likewise."""
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise InputError(
             f"{replications} is not from 1 to {MAX_REPLICATIONS:,} (a confidence interval "
@@ -173,13 +174,15 @@ def simulate(
     ):  # fmt: skip
         [reps], stopping = run_days(
             ex, [blob], seed, replications, precision, max_replications, figures, HEADLINE,
-            progress, on_look,
+            progress, on_look, antithetic,
         )  # fmt: skip
-    if control_variates and precision is not None:
-        stopping = {**stopping, "estimator": "control variates"}
+    method = estimator(control_variates, antithetic)
+    if method and precision is not None:
+        stopping = {**stopping, "estimator": method}
     return _combine(
-        scenario, plan, reps, seed, time.perf_counter() - started, stopping, control_variates
-    )
+        scenario, plan, reps, seed, time.perf_counter() - started, stopping, control_variates,
+        antithetic,
+    )  # fmt: skip
 
 
 def headline(samples: dict[str, np.ndarray], controls: np.ndarray | None = None) -> list[Figure]:
@@ -207,17 +210,25 @@ def controls(plan: SimPlan, reps: list[ReplicationStats]) -> np.ndarray:
     )
 
 
+def estimator(control_variates: bool, antithetic: bool) -> str | None:
+    """What the headline figures are estimated with, as the results say it."""
+    used = ["antithetic pairs"] * antithetic + ["control variates"] * control_variates
+    return " + ".join(used) or None
+
+
 def _controlled(
-    totals: Kpis, samples: dict[str, np.ndarray], c: np.ndarray
+    totals: Kpis, samples: dict[str, np.ndarray], c: np.ndarray | None, pairs: bool
 ) -> tuple[Kpis, VarianceReduction]:
-    """The headline figures of ``totals`` estimated with the controls ``c``, and what
-    that did to each."""
-    done = {m: controlled(samples[m], c) for m in HEADLINE}
+    """The headline figures of ``totals`` estimated with the controls ``c`` (None: none)
+    and ``pairs`` (antithetic), and what that did to each."""
+    done = {m: estimate(samples[m], c, pairs) for m in HEADLINE}
     figures = {
         m: ControlledFigure(or_none(e.variance_ratio), getattr(totals, m)) for m, e in done.items()
     }
     better = {m: Estimate(or_none(e.mean), or_none(e.ci95)) for m, e in done.items()}
-    return replace(totals, **better), VarianceReduction("control variates", CONTROLS, figures)
+    method = estimator(c is not None, pairs) or ""
+    return replace(totals, **better), VarianceReduction(method, CONTROLS if c is not None else (),
+                                                        figures)  # fmt: skip
 
 
 def _combine(
@@ -228,13 +239,15 @@ def _combine(
     wall_s: float,
     stopping: Mapping[str, Any] | None = None,
     control_variates: bool = False,
+    antithetic: bool = False,
 ) -> SimulationResult:
     calls_in = inbound(plan)
     samples = metric_samples(reps, (0, 1), calls_in)
     totals = Kpis.of(samples)
     reduction = None
-    if control_variates:
-        totals, reduction = _controlled(totals, samples, controls(plan, reps))
+    if control_variates or antithetic:
+        c = controls(plan, reps) if control_variates else None
+        totals, reduction = _controlled(totals, samples, c, antithetic)
     per_queue = metric_samples(reps, (0,))
     offered_cb = np.array([r.callbacks_offered for r in reps], dtype=float)
     # virtual hold: counted apart from the queue's offered calls; by queue [rep, q, 4]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,18 +33,73 @@ class Streams:
     two independent children, one for numpy's generator and one for ``random.Random``
     (the core's tie-breaks and per-call policy draws)."""
 
-    def __init__(self, seed: int, replication: int) -> None:
+    def __init__(self, seed: int, replication: int, antithetic: bool = False) -> None:
+        # antithetic: replications 2k and 2k + 1 are a pair drawing from one set of
+        # streams (the pair's k, under its own spawn key), the second with 1 - U
+        key = (replication // 2, len(STREAMS)) if antithetic else (replication,)
         self._seqs = {
-            name: np.random.SeedSequence(entropy=seed, spawn_key=(replication, i)).spawn(2)
+            name: np.random.SeedSequence(entropy=seed, spawn_key=(*key, i)).spawn(2)
             for i, name in enumerate(STREAMS)
         }
+        self._flip = replication % 2 == 1 if antithetic else None
 
     def numpy(self, name: str) -> np.random.Generator:
-        return np.random.default_rng(self._seqs[name][0])
+        seq = self._seqs[name][0]
+        if self._flip is None:
+            return np.random.default_rng(seq)
+        counts = np.random.default_rng(seq.spawn(1)[0])
+        return Inverse(np.random.default_rng(seq), counts, self._flip)  # type: ignore[return-value]
 
     def python(self, name: str) -> random.Random:
         state = self._seqs[name][1].generate_state(4)  # 128 bits
         return random.Random(int.from_bytes(state.tobytes(), "little"))
+
+
+class Inverse:
+    """A generator whose every draw is an inverse CDF of one uniform U, or of 1 - U
+    (``flip``): the antithetic twin of the same generator unflipped. It draws what the
+    simulator's samplers ask of a numpy generator, each exactly by its distribution.
+    Counts (``poisson``) come from their own uniforms (``counts``), so that a pair whose
+    counts differ still pairs its next counts, U with 1 - U."""
+
+    def __init__(self, rng: np.random.Generator, counts: np.random.Generator, flip: bool) -> None:
+        self._rng = rng
+        self._counts = counts
+        self._flip = flip
+
+    def random(self, n: int | None = None, rng: np.random.Generator | None = None) -> Any:
+        # in (0, 1): neither U nor 1 - U is ever 0, whose inverse CDF may be infinite
+        u = (np.floor((rng or self._rng).random(n) * 2.0**52) + 0.5) / 2.0**52
+        return 1.0 - u if self._flip else u
+
+    def uniform(self, low: float, high: float, n: int | None = None) -> Any:
+        return low + (high - low) * self.random(n)
+
+    def exponential(self, mean: float, n: int | None = None) -> Any:
+        return -mean * np.log1p(-self.random(n))
+
+    def standard_normal(self, n: int | None = None) -> Any:
+        from scipy import special  # here: scipy's import is most of a second
+
+        return special.ndtri(self.random(n))
+
+    def lognormal(self, mu: float, sigma: float, n: int | None = None) -> Any:
+        return np.exp(mu + sigma * self.standard_normal(n))
+
+    def gamma(self, shape: float, scale: float, n: int | None = None) -> Any:
+        from scipy import special
+
+        return scale * special.gammaincinv(shape, self.random(n))
+
+    def poisson(self, lam: float, n: int | None = None) -> Any:
+        from scipy import stats
+
+        k = stats.poisson.ppf(self.random(n, self._counts), lam)
+        return k.astype(np.int64) if n is not None else int(k)
+
+    def choice(self, values: np.ndarray, n: int) -> Any:
+        index = np.minimum((self.random(n) * len(values)).astype(np.int64), len(values) - 1)
+        return np.asarray(values)[index]
 
 
 def sampler(dist: Dist) -> Callable[[np.random.Generator, int], np.ndarray]:

@@ -19,11 +19,10 @@ import numpy as np
 from callsim.analytics.metrics import (
     ReplicationStats,
     ci_of,
-    controlled,
     metric_samples,
     or_none,
 )
-from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
+from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision, estimate
 from callsim.analytics.verdict import Verdict, verdict_at_least
 from callsim.errors import InputError
 from callsim.scenario import Scenario, scenario_hash
@@ -31,7 +30,7 @@ from callsim.scenario.vary import Point, Vary, grid
 from callsim.sim.check import check_scenario, refuse_errors
 from callsim.sim.execute import Executor, Looked, run_days
 from callsim.sim.plan import build_plan
-from callsim.sim.run import CONTROLS, controls, inbound, scenario_costs
+from callsim.sim.run import CONTROLS, controls, estimator, inbound, scenario_costs
 
 SWEPT = HEADLINE  # each point's figures and paired differences
 COSTED = ("total_cost", "margin")  # per day, when the scenario has costs
@@ -50,6 +49,7 @@ def sweep(
     max_replications: int = CAP,
     on_look: Looked | None = None,
     control_variates: bool = False,
+    antithetic: bool = False,
 ) -> dict[str, Any]:
     """Simulate every point of the grid (``baseline``: the point, from 1, that the
     others are compared with) and return the sweep's document. With ``precision``, days
@@ -58,7 +58,8 @@ def sweep(
     bound of its figure at the baseline's mean), or ``max_replications``. With
     ``control_variates``, every point's figures and paired differences are estimated
     with the controls of its days (``sim.run.controls``; a difference with both points'),
-    and each row gives its figures' variance ratios."""
+    and each row gives its figures' variance ratios; with ``antithetic``, the days run in
+    antithetic pairs, each pair's mean one observation (``precision.estimate``), likewise."""
     if precision is None and not 2 <= replications <= 10_000:
         raise InputError(
             f"{replications} is not from 2 to 10,000 (a confidence interval "
@@ -88,10 +89,11 @@ def sweep(
 
     reps, stopping = run_days(
         run_on, blobs, seed, replications, precision, max_replications, figures, SWEPT,
-        progress, on_look,
+        progress, on_look, antithetic,
     )  # fmt: skip
-    if control_variates and precision is not None:
-        stopping = {**stopping, "estimator": "control variates"}
+    method = estimator(control_variates, antithetic)
+    if method and precision is not None:
+        stopping = {**stopping, "estimator": method}
     replications = len(reps[0])
     samples = figures_of(reps)
     ctrl = controls_of(reps)
@@ -102,7 +104,7 @@ def sweep(
     base_samples = samples[baseline - 1]
     rows = [
         _row(k, p, varies, s, base_samples, k == baseline - 1,
-             None if ctrl is None else (ctrl[k], ctrl[baseline - 1]))
+             None if ctrl is None else (ctrl[k], ctrl[baseline - 1]), antithetic)
         for k, (p, s) in enumerate(zip(points, samples, strict=True))
     ]  # fmt: skip
     extra = {}
@@ -117,6 +119,7 @@ def sweep(
         "seed": seed,
         "common_random_numbers": True,
         **({"control_variates": list(CONTROLS)} if control_variates else {}),
+        **({"antithetic": True} if antithetic else {}),
         "stopping_rule": stopping,
         "baseline": baseline,
         "sl_threshold_s": base.service_level.sl_threshold_s,
@@ -184,6 +187,7 @@ def _row(
     base: dict[str, np.ndarray],
     is_base: bool,
     ctrl: tuple[np.ndarray, np.ndarray] | None = None,
+    pairs: bool = False,
 ) -> dict[str, Any]:
     """A point's row; with ``ctrl`` (its controls and the baseline's) the swept figures
     and their differences are estimated with them, and ``{m}_variance_ratio`` says what
@@ -194,15 +198,18 @@ def _row(
     row["offered"] = or_none(float(np.mean(s["offered"])))
     for m in (*SWEPT, *(c for c in COSTED if c in s and c in base)):
         c = ctrl if m in SWEPT else None
-        mean, half, ratio = _estimate(s[m], None if c is None else c[0])
+        better = c is not None or pairs
+        mean, half, ratio = _estimate(s[m], None if c is None else c[0], pairs)
         row[m], row[f"{m}_ci95"] = mean, half
-        if c is not None:
+        if better:
             row[f"{m}_variance_ratio"] = ratio
         if is_base:
             continue
-        d_mean, d_half, d_ratio = _estimate(s[m] - base[m], None if c is None else np.hstack(c))
+        d_mean, d_half, d_ratio = _estimate(
+            s[m] - base[m], None if c is None else np.hstack(c), pairs
+        )
         row[f"{m}_diff"], row[f"{m}_diff_ci95"] = d_mean, d_half
-        if c is not None:
+        if better:
             row[f"{m}_diff_variance_ratio"] = d_ratio
         # what two independent runs of the same size would have given
         _, h_base = _ci(base[m])
@@ -218,11 +225,11 @@ def _ci(x: np.ndarray) -> tuple[float | None, float | None]:
 
 
 def _estimate(
-    x: np.ndarray, ctrl: np.ndarray | None
+    x: np.ndarray, ctrl: np.ndarray | None, pairs: bool = False
 ) -> tuple[float | None, float | None, float | None]:
-    """Mean, 95 % half-width and (with ``ctrl``, estimated with those controls) the
-    variance ratio."""
-    if ctrl is None:
+    """Mean, 95 % half-width and (with ``ctrl``, estimated with those controls; with
+    ``pairs``, of antithetic pairs' means) the variance ratio."""
+    if ctrl is None and not pairs:
         return (*_ci(x), None)
-    e = controlled(x, ctrl)
+    e = estimate(x, ctrl, pairs)
     return or_none(e.mean), or_none(e.ci95), or_none(e.variance_ratio)
