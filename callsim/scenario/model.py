@@ -12,7 +12,15 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from callsim.core import STRATEGIES
 from callsim.core.client import fold
@@ -359,7 +367,11 @@ class Queue(Strict):
         "their place) when the announced expected wait is above this, seconds; none = never.",
         examples=[120],
     )
-    channel: Channel = Field(
+    # the core's enum as a plain string enum: compiled by mypyc, its docstring (pydantic's
+    # description of an enum) would differ between the pure and the compiled build
+    channel: Annotated[
+        Channel, WithJsonSchema({"type": "string", "enum": [c.value for c in Channel]})
+    ] = Field(
         Channel.VOICE,
         description="voice (calls: they ring, an agent takes one at a time), chat (pushed "
         "to an agent, who holds up to its group's `chats` at once and, while it holds any, "
