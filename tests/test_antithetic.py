@@ -14,7 +14,6 @@ import pytest
 import yaml
 from scipy import stats
 
-from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import metric_samples
 from callsim.analytics.precision import (
     Look,
@@ -30,7 +29,7 @@ from callsim.sim.plan import build_plan
 from callsim.sim.run import CONTROLS, controls
 from callsim.sim.sample import Streams, poisson_times, sampler
 from tests.test_cli import run
-from tests.test_precision import AGENTS, AHT_S, PATIENCE_S, RATE_H, SMALL, THRESHOLD_S, small
+from tests.test_precision import SMALL, exact_truth, small
 
 HEADLINE = ("service_level", "abandon_rate", "asa_s", "occupancy")
 DISTS = {
@@ -118,13 +117,7 @@ def test_the_estimator_is_unbiased_and_its_ci_covers_exact_erlang_a() -> None:
     too few degrees of freedom; 2.5 %); over all days the pairs' mean is within 3
     standard errors of exact Erlang A (no bias beyond noise), and the pairs narrow the
     CIs."""
-    exact = erlang_a(RATE_H / 3600, AHT_S, PATIENCE_S, AGENTS, THRESHOLD_S)
-    truth = {
-        "service_level": exact.service_level,
-        "abandon_rate": exact.p_abandon,
-        "asa_s": exact.asa_s,
-        "occupancy": exact.occupancy,
-    }
+    truth = exact_truth()
     sc = small()
     plan = build_plan(sc)
     days = Executor().run([Job(sc.model_dump_json(), 2027, 1500, 0, True)])[0]

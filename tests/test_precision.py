@@ -49,6 +49,17 @@ SMALL = {
 HEADLINE = ("service_level", "abandon_rate", "asa_s", "occupancy")
 
 
+def exact_truth() -> dict[str, float]:
+    """``small()``'s headline figures by exact Erlang A: the truth the CIs must cover."""
+    exact = erlang_a(RATE_H / 3600, AHT_S, PATIENCE_S, AGENTS, THRESHOLD_S)
+    return {
+        "service_level": exact.service_level,
+        "abandon_rate": exact.p_abandon,
+        "asa_s": exact.asa_s,
+        "occupancy": exact.occupancy,
+    }
+
+
 def small() -> Scenario:
     return Scenario.model_validate(SMALL)
 
@@ -190,13 +201,7 @@ COVERAGE_BOUND = "15%"
 def coverage(runs: int, bound: str) -> tuple[dict[str, float], list[int]]:
     """Each headline figure's share of ``runs`` runs to ``bound`` (seeds 1000..) whose
     95 % CI covers exact Erlang A; and each run's replications."""
-    exact = erlang_a(RATE_H / 3600, AHT_S, PATIENCE_S, AGENTS, THRESHOLD_S)
-    truth = {
-        "service_level": exact.service_level,
-        "abandon_rate": exact.p_abandon,
-        "asa_s": exact.asa_s,
-        "occupancy": exact.occupancy,
-    }
+    truth = exact_truth()
     sc, here, p = small(), Executor(), parse_precision(bound)
     covered = dict.fromkeys(truth, 0)
     used = []

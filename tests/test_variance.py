@@ -24,7 +24,16 @@ from callsim.sim.plan import CONTROL_STEP_S, build_plan
 from callsim.sim.run import CONTROLS, controls
 from callsim.sim.sample import Streams
 from tests.test_cli import run
-from tests.test_precision import AGENTS, AHT_S, PATIENCE_S, RATE_H, SMALL, THRESHOLD_S, small
+from tests.test_precision import (
+    AGENTS,
+    AHT_S,
+    PATIENCE_S,
+    RATE_H,
+    SMALL,
+    THRESHOLD_S,
+    exact_truth,
+    small,
+)
 
 HEADLINE = ("service_level", "abandon_rate", "asa_s", "occupancy")
 ROOT = Path(__file__).resolve().parent.parent / "scenarios"
@@ -122,13 +131,7 @@ def test_the_estimator_is_unbiased_and_its_ci_covers_exact_erlang_a() -> None:
     runs (95 % stated; 150 runs: a binomial standard error of 1.8 %), and its mean
     differs from the plain mean of the same days by no more than noise (3 standard
     errors of the differences)."""
-    exact = erlang_a(RATE_H / 3600, AHT_S, PATIENCE_S, AGENTS, THRESHOLD_S)
-    truth = {
-        "service_level": exact.service_level,
-        "abandon_rate": exact.p_abandon,
-        "asa_s": exact.asa_s,
-        "occupancy": exact.occupancy,
-    }
+    truth = exact_truth()
     runs, each = 150, 10
     sc = small()
     plan = build_plan(sc)
