@@ -40,6 +40,17 @@ _AGENTS = typer.Option(..., "--agents", help="Agents on the phones.")
 _THRESHOLD = typer.Option(20.0, "--sl-threshold-s", help="Service-level threshold, seconds.")
 _PATIENCE = typer.Option(..., "--patience-s", help="Mean caller patience, seconds (exponential).")
 _JSON = flag("--json", "Print JSON on stdout instead of a table.")
+# the staffing rule's options, shared by `staff` and `intraday`
+MODEL = typer.Option(
+    "c", "--model", help="c: Erlang C (no abandonment); a: Erlang A (needs --patience-s)."
+)
+PATIENCE = typer.Option(None, "--patience-s", help="Mean caller patience, seconds (model a).")
+MAX_ABANDON = typer.Option(
+    None, "--max-abandon", help="Highest acceptable abandon rate, fraction (model a)."
+)
+MAX_OCCUPANCY = typer.Option(
+    None, "--max-occupancy", help="Highest acceptable occupancy, fraction."
+)
 _FORECAST_CV = typer.Option(
     None,
     "--forecast-cv",
@@ -231,18 +242,10 @@ def staff(
     calls: float | None = _CALLS,
     interval_min: float = _INTERVAL,
     arrivals_per_hour: float | None = _RATE,
-    model: str = typer.Option(
-        "c", "--model", help="c: Erlang C (no abandonment); a: Erlang A (needs --patience-s)."
-    ),
-    patience_s: float | None = typer.Option(
-        None, "--patience-s", help="Mean caller patience, seconds (model a)."
-    ),
-    max_abandon: float | None = typer.Option(
-        None, "--max-abandon", help="Highest acceptable abandon rate, fraction (model a)."
-    ),
-    max_occupancy: float | None = typer.Option(
-        None, "--max-occupancy", help="Highest acceptable occupancy, fraction."
-    ),
+    model: str = MODEL,
+    patience_s: float | None = PATIENCE,
+    max_abandon: float | None = MAX_ABANDON,
+    max_occupancy: float | None = MAX_OCCUPANCY,
     shrinkage: float = typer.Option(
         0.0, "--shrinkage", help="Share of paid time off the phones, fraction in [0, 1)."
     ),
@@ -349,13 +352,20 @@ def staff(
 STAFF_FILES = ("plan.csv", "plan.json", "plan.png")
 
 
+def forecast_day(forecast: Path, model: str, patience_s: float | None) -> list[Any]:
+    """A forecast CSV's intervals, refused for Erlang A when neither the file nor
+    --patience-s gives the patience."""
+    intervals = load_forecast(forecast)
+    if model == "a" and patience_s is None and any(iv.patience_s is None for iv in intervals):
+        raise InputError(f"{forecast}: model a needs a patience_s column or --patience-s")
+    return intervals
+
+
 def _day_plan(
     forecast: Path, interval_min: float, target: Target, model: str, patience_s: float | None
 ) -> tuple[list[Any], list[list[Any]], dict[str, Any]]:
     """A forecast day's plan: its intervals' staffing, plan.csv's rows and plan.json."""
-    intervals = load_forecast(forecast)
-    if model == "a" and patience_s is None and any(iv.patience_s is None for iv in intervals):
-        raise InputError(f"{forecast}: model a needs a patience_s column or --patience-s")
+    intervals = forecast_day(forecast, model, patience_s)
     plan = plan_day(intervals, interval_min, target, model=model, patience_s=patience_s)
     rows = [
         [

@@ -9,10 +9,10 @@ from typing import Any
 
 import typer
 
-from callsim.analytics.forecast import load_forecast
 from callsim.analytics.staffing import Target
 from callsim.cli.command import SEED, flag
 from callsim.cli.console import err, print_table
+from callsim.cli.erlang import MAX_ABANDON, MAX_OCCUPANCY, MODEL, PATIENCE, forecast_day
 from callsim.errors import InputError
 from callsim.plan.intraday import (
     Row,
@@ -62,16 +62,10 @@ def intraday_cmd(
     sl_threshold_s: float = typer.Option(
         20.0, "--sl-threshold-s", help="Service-level threshold, seconds."
     ),
-    model: str = typer.Option("c", "--model", help="c: Erlang C; a: Erlang A (patience)."),
-    patience_s: float | None = typer.Option(
-        None, "--patience-s", help="Mean caller patience, seconds (model a)."
-    ),
-    max_abandon: float | None = typer.Option(
-        None, "--max-abandon", help="Highest acceptable abandon rate (model a)."
-    ),
-    max_occupancy: float | None = typer.Option(
-        None, "--max-occupancy", help="Highest acceptable occupancy."
-    ),
+    model: str = MODEL,
+    patience_s: float | None = PATIENCE,
+    max_abandon: float | None = MAX_ABANDON,
+    max_occupancy: float | None = MAX_OCCUPANCY,
     out: Path | None = typer.Option(
         None,
         "--out",
@@ -100,9 +94,7 @@ def intraday_cmd(
         raise InputError(f"--model: {model!r} is not one of c, a")
     target = Target(sl_target, sl_threshold_s, max_abandon, max_occupancy)
     target.check()
-    intervals = load_forecast(forecast)
-    if model == "a" and patience_s is None and any(iv.patience_s is None for iv in intervals):
-        raise InputError(f"{forecast}: model a needs a patience_s column or --patience-s")
+    intervals = forecast_day(forecast, model, patience_s)
     got = read_actuals(actuals)
     planned = read_planned(plan, interval_min, day)
     at = check_now(now) if now is not None else default_now(got, interval_min)
