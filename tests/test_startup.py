@@ -42,6 +42,7 @@ def test_a_run_loads_no_module_of_the_other_commands(tmp_path: Path) -> None:
     assert "simpy" in loaded  # it did simulate
     assert (tmp_path / "summary.json").exists()
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+    assert "rich" not in loaded  # quiet: no table, no bar (rich is 54 modules, ~2 MB)
 
 
 def test_help_lists_every_command_in_its_order() -> None:
