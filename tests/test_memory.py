@@ -32,3 +32,21 @@ def test_no_finished_day_is_held_while_the_next_runs() -> None:
         if was:
             gc.enable()
     assert alive == [0, 0, 0]
+
+
+def test_what_the_caller_froze_stays_frozen_and_nothing_else() -> None:
+    """simulate freezes what lives before the days run (so that collecting each day's
+    garbage scans none of it) and thaws it after, but never thaws a caller's freeze."""
+    scenario = load_scenario(ROOT / "scenarios" / "erlang-c-twin.yaml")
+    assert gc.get_freeze_count() == 0
+    simulate(scenario, replications=1, seed=1, workers=1)
+    assert gc.get_freeze_count() == 0  # thawed
+    mine = [["frozen by the caller"]]  # a list: tracked by the collector
+    gc.freeze()
+    try:
+        simulate(scenario, replications=1, seed=1, workers=1)
+        assert gc.get_freeze_count() > 0
+        assert not any(o is mine for o in gc.get_objects())  # still frozen: not listed
+    finally:
+        gc.unfreeze()
+    assert any(o is mine for o in gc.get_objects())  # the check can see it

@@ -176,7 +176,11 @@ def simulate(
             progress(k)
 
     most = replications if precision is None else max_replications
-    gc.freeze()  # what lives now (modules, scenario, plan): not scanned by those collections
+    # what lives now (modules, scenario, plan) is not scanned by those collections (unless
+    # the caller froze objects of its own: then they are its to thaw)
+    freeze = not gc.get_freeze_count()
+    if freeze:
+        gc.freeze()
     try:
         with (
             executor(min(workers or os.cpu_count() or 1, most)) if run_on is None
@@ -187,7 +191,8 @@ def simulate(
                 HEADLINE, done, on_look, antithetic,
             )  # fmt: skip
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
     method = estimator(control_variates, antithetic)
     if method and precision is not None:
         stopping = {**stopping, "estimator": method}
