@@ -8,6 +8,7 @@ never the calls, so memory stays flat however many replications run.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -167,15 +168,31 @@ def simulate(
         c = controls(plan, runs[0]) if control_variates else None
         return headline(metric_samples(runs[0], (0, 1), calls_in), c)
 
+    def done(k: int) -> None:
+        # a finished day's core (its agents, queues and clock refer to each other) is
+        # cyclic garbage: freed now rather than held through the next day's peak
+        gc.collect()
+        if progress is not None:
+            progress(k)
+
     most = replications if precision is None else max_replications
-    with (
-        executor(min(workers or os.cpu_count() or 1, most)) if run_on is None
-        else nullcontext(run_on) as ex
-    ):  # fmt: skip
-        [reps], stopping = run_days(
-            ex, [blob], seed, replications, precision, max_replications, figures, HEADLINE,
-            progress, on_look, antithetic,
-        )  # fmt: skip
+    # what lives now (modules, scenario, plan) is not scanned by those collections (unless
+    # the caller froze objects of its own: then they are its to thaw)
+    freeze = not gc.get_freeze_count()
+    if freeze:
+        gc.freeze()
+    try:
+        with (
+            executor(min(workers or os.cpu_count() or 1, most)) if run_on is None
+            else nullcontext(run_on) as ex
+        ):  # fmt: skip
+            [reps], stopping = run_days(
+                ex, [blob], seed, replications, precision, max_replications, figures,
+                HEADLINE, done, on_look, antithetic,
+            )  # fmt: skip
+    finally:
+        if freeze:
+            gc.unfreeze()
     method = estimator(control_variates, antithetic)
     if method and precision is not None:
         stopping = {**stopping, "estimator": method}
