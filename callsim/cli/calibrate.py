@@ -280,6 +280,14 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
             "seen_whole": cal.wrap_up.whole,
             "mean_s": cal.wrap_up.mean_s,
             "median_s": cal.wrap_up.median_s,
+            "scenario_mean_s": math.fsum(v := cal.wrap_up_values()) / len(v),
+        },
+        "handover": None
+        if cal.handover is None
+        else {
+            "mean_s": cal.handover.mean_s,
+            "level_per_s": cal.handover.level,
+            "answered_after_queueing_by_second": list(cal.handover.ramp),
         },
         "availability_blocks": [
             {
@@ -424,7 +432,12 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 if doc["wrap_up"] is None
                 else f"mean {doc['wrap_up']['mean_s']:.1f} s, median "
                 f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['seen_whole']:,} of "
-                f"{doc['wrap_up']['gaps']:,} gaps seen whole)",
+                f"{doc['wrap_up']['gaps']:,} gaps seen whole); the scenario's mean "
+                f"{doc['wrap_up']['scenario_mean_s']:.1f} s",
+            ],
+            [
+                "hand-over of a call that waited",
+                "-" if doc["handover"] is None else f"mean {doc['handover']['mean_s']:.1f} s",
             ],
             [
                 "abandonment: log / calibrated",
