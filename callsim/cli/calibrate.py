@@ -15,6 +15,7 @@ from callsim.analytics.precision import parse_precision
 from callsim.calibrate.build import (
     CHOICES,
     FACTOR_STEPS,
+    WRAP_UP_MAX_S,
     Calibration,
     Model,
     calibrate,
@@ -432,9 +433,9 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 if doc["wrap_up"] is None
                 else f"mean {doc['wrap_up']['mean_s']:.1f} s, median "
                 f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['seen_whole']:,} of "
-                f"{doc['wrap_up']['gaps']:,} gaps seen whole); the scenario's mean "
-                f"{doc['wrap_up']['scenario_mean_s']:.1f} s",
+                f"{doc['wrap_up']['gaps']:,} gaps seen whole)",
             ],
+            ["after-call work in the scenario", _wrap_up_given(doc)],
             [
                 "hand-over of a call that waited",
                 "-" if doc["handover"] is None else f"mean {doc['handover']['mean_s']:.1f} s",
@@ -445,6 +446,14 @@ def _show_calibration(doc: dict[str, Any]) -> None:
             ],
         ],
     )
+
+
+def _wrap_up_given(doc: dict[str, Any]) -> str:
+    """The after-call work the scenario was given: the log's, ended by WRAP_UP_MAX_S."""
+    if doc["wrap_up"] is None:
+        return "-"
+    ended = "" if "wrap_up_max" in doc["without"] else f" (ended by {WRAP_UP_MAX_S:.0f} s)"
+    return f"mean {doc['wrap_up']['scenario_mean_s']:.1f} s{ended}"
 
 
 def _discipline_line(days: dict[str, dict[str, Any]]) -> str:
