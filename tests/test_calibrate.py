@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callsim.calibrate.build import Model, availability_blocks, calibrate, day_scenario, one_pool
+from callsim.calibrate.build import (
+    WRAP_UP_MAX_S,
+    Model,
+    availability_blocks,
+    calibrate,
+    day_scenario,
+    one_pool,
+)
 from callsim.calibrate.compare import _erlang, day_talk_means
 from callsim.calibrate.fit import (
     Frame,
@@ -338,6 +345,14 @@ def test_calibrate_then_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert sc.calibration.availability_factors is not None
     assert len(sc.calibration.availability_factors) == 34
     assert report["missing_days"] == ["1999-01-11", "1999-01-12"]
+    # the ACD's hand-over of a call that waited, from the log's waits: 2-5 s
+    assert sc.routing.handover_s is not None
+    assert 2.5 < report["handover"]["mean_s"] < 4.5
+    assert report["handover"]["answered_after_queueing_by_second"][:2] == [0, 0]
+    # after-call work ends by WRAP_UP_MAX_S: a longer gap while calls waited was time away
+    wrap_ups = [c.model_dump(mode="json")["wrap_up_s"]["values"] for c in sc.calls]
+    assert max(max(v) for v in wrap_ups) == WRAP_UP_MAX_S
+    assert report["wrap_up"]["scenario_mean_s"] < report["wrap_up"]["mean_s"]
     for name in ("arrivals.png", "talk.png", "patience.png"):
         assert (tmp_path / "report" / name).stat().st_size > 10_000
     out = tmp_path / "cmp"
@@ -400,7 +415,8 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         (
             ["compare", str(OCTOBER), str(plain), "--without", "talk"],
             "Error: --without: 'talk' is not one of pools, priorities, day_talk, "
-            "availability_by_interval, patience_by_group, wrap_up, day_skills",
+            "availability_by_interval, patience_by_group, wrap_up, day_skills, handover, "
+            "wrap_up_max",
         ),
         (
             ["compare", str(OCTOBER), str(plain)],

@@ -36,6 +36,7 @@ from callsim.analytics.metrics import metric_samples
 from callsim.calibrate.fit import (
     PRIORITY_CREDIT_S,
     Frame,
+    HandoverFit,
     Observed,
     PatienceFit,
     Pools,
@@ -44,6 +45,7 @@ from callsim.calibrate.fit import (
     WrapUpFit,
     day_pools,
     day_type,
+    fit_handover,
     fit_patience,
     fit_retrials,
     fit_talk,
@@ -68,6 +70,7 @@ FACTOR_RANGE = (0.3, 1.5)
 FACTOR_STEPS = 9  # bisection steps: the factor to within 0.003
 BLOCK_MIN = 120  # the day's blocks of one availability factor each
 MIN_BLOCK_ABANDONED = 100  # a block's factor needs this many abandonments over the days
+WRAP_UP_MAX_S = 120.0  # after-call work ends by then: a longer not-ready gap was time away
 
 
 CHOICES = (
@@ -78,6 +81,8 @@ CHOICES = (
     "patience_by_group",
     "wrap_up",
     "day_skills",
+    "handover",
+    "wrap_up_max",
 )
 
 
@@ -93,6 +98,8 @@ class Model:
     patience_by_group: bool = True  # Kaplan-Meier per type and priority; else all calls
     wrap_up: bool = True  # after-call not-ready time (Kaplan-Meier while calls waited); else none
     day_skills: bool = True  # a replay's agents have the skills of their day; else the period's
+    handover: bool = True  # a call that waited is handed over as the log's waits show; else at once
+    wrap_up_max: bool = True  # after-call work ends by WRAP_UP_MAX_S (beyond: time away); else not
 
     @classmethod
     def without(cls, names: str | None) -> Model:
@@ -148,6 +155,7 @@ class Calibration:
     wrap_up: WrapUpFit | None
     talk_model: str  # lognormal | empirical
     model: Model = Model()
+    handover: HandoverFit | None = None  # the ACD's hand-over of a call that waited
     factor: float = 1.0
     factors: list[float] | None = None  # per interval; none = ``factor`` in every one
     simulated_abandon: float | None = None
@@ -224,7 +232,7 @@ class Calibration:
                     "priority": level if ranked else 0,
                 }
                 if self.model.wrap_up and self.wrap_up is not None:
-                    stream["wrap_up_s"] = {"dist": "empirical", "values": list(self.wrap_up.values)}
+                    stream["wrap_up_s"] = {"dist": "empirical", "values": self.wrap_up_values()}
                 if retrials and self.retrials.mean_delay_s:
                     stream["retrial"] = {
                         "probability": round(self.retrials.probability, 4),
@@ -252,7 +260,7 @@ class Calibration:
                 "warmup_min": 0,
             },
             "service_level": {"sl_threshold_s": fr.sl_threshold_s, "sl_target": 0.8},
-            "routing": {"strategy": "longest_idle", "ring_timeout_s": 15},
+            "routing": self.routing(),
             "queues": [
                 {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging}
                 for t in obs.types
@@ -273,6 +281,20 @@ class Calibration:
             },
         }
         return Scenario.model_validate(data)
+
+    def wrap_up_values(self) -> list[float]:
+        """The after-call work the scenario is given: the log's (``fit.fit_wrap_up``),
+        ended by ``WRAP_UP_MAX_S`` (``model.wrap_up_max``): a longer gap while calls
+        waited was time away, which the availability factors stand for."""
+        assert self.wrap_up is not None
+        top = WRAP_UP_MAX_S if self.model.wrap_up_max else math.inf
+        return [min(v, top) for v in self.wrap_up.values]
+
+    def routing(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"strategy": "longest_idle", "ring_timeout_s": 15}
+        if self.model.handover and self.handover is not None:
+            out["handover_s"] = {"dist": "empirical", "values": list(self.handover.values)}
+        return out
 
     def average_day(
         self, factor: float | list[float] | None = None, name: str = "calibrated"
@@ -415,6 +437,8 @@ def day_scenario(
     data["calls"] = calls
     data["agents"] = agents
     data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
+    if not model.handover:
+        data["routing"].pop("handover_s", None)
     return Scenario.model_validate(data)
 
 
@@ -477,6 +501,7 @@ def calibrate(
     pools = infer_pools(calls) if model.pools else one_pool(infer_pools(calls))
     obs = observe(log, days, frame, pools)
     replayed = replays(log, obs, frame, pools, model)
+    handover = fit_handover(calls) if model.handover else None
     cal = Calibration(
         log.source,
         days,
@@ -487,9 +512,15 @@ def calibrate(
         fit_patience(calls),
         fit_patience_by_group(calls, pools),
         fit_retrials(calls),
-        fit_wrap_up(calls, pools, {d: r.pools for d, r in zip(days, replayed, strict=True)}),
+        fit_wrap_up(
+            calls,
+            pools,
+            {d: r.pools for d, r in zip(days, replayed, strict=True)},
+            handover.mean_s if handover is not None else 0.0,
+        ),
         talk_model,
         model,
+        handover,
     )
     cal.days_replayed = replayed
     return cal

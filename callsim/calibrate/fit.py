@@ -688,10 +688,55 @@ class WrapUpFit:
     values: tuple[float, ...]  # QUANTILES quantiles: the Kaplan-Meier curve, then its tail
 
 
+@dataclass(frozen=True, slots=True)
+class HandoverFit:
+    """The time the ACD took to hand a call that waited to the agent who freed up
+    (``fit_handover``)."""
+
+    level: float  # answered calls that queued, per second of wait, once the ramp is over
+    ramp: tuple[int, ...]  # of them, per whole second of wait 0, 1, ... HANDOVER_STEADY_S[0]
+    mean_s: float
+    values: tuple[float, ...]  # QUANTILES quantiles of the hand-over
+
+
+HANDOVER_STEADY_S = (6, 15)  # waits (whole seconds) past any hand-over: the steady level
+MIN_HANDOVER_LEVEL = 10  # answered calls that queued per second of wait, to read a ramp
+
+
+def fit_handover(calls: list[LoggedCall]) -> HandoverFit | None:
+    """A call that queued is answered no sooner than the ACD hands it to a freed agent.
+    Agents free up at any moment, so without a hand-over the answered calls that queued
+    would be as many at a wait of 1 s as at 10 s; a hand-over H makes the count at wait
+    w (to the nearest second) the steady level times P(H <= w). So the counts per second of
+    wait, over their level at ``HANDOVER_STEADY_S``, are H's distribution function
+    (piecewise linear between whole seconds). None when the level is under
+    ``MIN_HANDOVER_LEVEL`` or the count at 1 s already reaches half of it: the log's
+    seconds cannot show a hand-over."""
+    lo, hi = HANDOVER_STEADY_S
+    counts = np.zeros(hi + 1)
+    for c in calls:
+        if c.answered and 0 < c.wait_s < hi + 0.5:
+            counts[round(c.wait_s)] += 1  # a log's whole seconds: a wait to the nearest
+    level = float(np.median(counts[lo : hi + 1]))
+    if level < MIN_HANDOVER_LEVEL or counts[1] >= level / 2:
+        return None
+    cdf = np.minimum(np.maximum.accumulate(counts[: lo + 1] / level), 1.0)
+    cdf[0], cdf[lo] = 0.0, 1.0
+    top = int(np.argmax(cdf >= 1.0))  # the first whole second the ramp is over
+    start = int(np.flatnonzero(cdf[:top] <= 0)[-1])  # the last second with none
+    x, y = np.arange(start, top + 1, dtype=float), cdf[start : top + 1]
+    y[-1] = 1.0
+    u = (np.arange(QUANTILES) + 0.5) / QUANTILES
+    q = np.interp(u, y, x)  # the inverse of the piecewise-linear distribution function
+    ramp = tuple(int(n) for n in counts[: lo + 1])
+    return HandoverFit(level, ramp, float(np.mean(q)), tuple(round(float(v), 2) for v in q))
+
+
 def fit_wrap_up(
     calls: list[LoggedCall],
     pools: Pools | None = None,
     by_day: dict[date, Pools] | None = None,
+    handover_s: float = 0.0,
 ) -> WrapUpFit | None:
     """After each answered call the agent was not ready for a time. While calls of the
     agent's skills (that day's, ``by_day``, else ``pools``; every type without) waited,
@@ -700,7 +745,8 @@ def fit_wrap_up(
     says only that it lasted beyond that moment (censored). Kaplan-Meier of these, with
     an exponential tail (``survival``); gaps longer than ``WORK_GAP_S`` were time away.
     (The gaps alone, before a call already waiting, see only the agents who came back
-    first.)"""
+    first.) A gap that ends with a call that waited holds that call's hand-over too
+    (``fit_handover``): ``handover_s`` (its mean) is taken off every gap."""
     types = sorted({c.type for c in calls})
     t_index = {t: k for k, t in enumerate(types)}
     days = sorted({c.day for c in calls})
@@ -726,7 +772,8 @@ def fit_wrap_up(
             if s <= e or s - e > WORK_GAP_S:
                 continue
             idle = np.flatnonzero(~busy[e:s])
-            times.append(float(s - e) if not len(idle) else float(idle[0]))
+            seen = float(s - e) if not len(idle) else float(idle[0])
+            times.append(max(seen - handover_s, 0.0))
             ended.append(not len(idle))
     if sum(ended) < 30:
         return None

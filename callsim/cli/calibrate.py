@@ -15,6 +15,7 @@ from callsim.analytics.precision import parse_precision
 from callsim.calibrate.build import (
     CHOICES,
     FACTOR_STEPS,
+    WRAP_UP_MAX_S,
     Calibration,
     Model,
     calibrate,
@@ -280,6 +281,14 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
             "seen_whole": cal.wrap_up.whole,
             "mean_s": cal.wrap_up.mean_s,
             "median_s": cal.wrap_up.median_s,
+            "scenario_mean_s": math.fsum(v := cal.wrap_up_values()) / len(v),
+        },
+        "handover": None
+        if cal.handover is None
+        else {
+            "mean_s": cal.handover.mean_s,
+            "level_per_s": cal.handover.level,
+            "answered_after_queueing_by_second": list(cal.handover.ramp),
         },
         "availability_blocks": [
             {
@@ -426,12 +435,25 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['seen_whole']:,} of "
                 f"{doc['wrap_up']['gaps']:,} gaps seen whole)",
             ],
+            ["after-call work in the scenario", _wrap_up_given(doc)],
+            [
+                "hand-over of a call that waited",
+                "-" if doc["handover"] is None else f"mean {doc['handover']['mean_s']:.1f} s",
+            ],
             [
                 "abandonment: log / calibrated",
                 f"{doc['observed_abandon_rate']:.2%} / {doc['simulated_abandon_rate']:.2%}",
             ],
         ],
     )
+
+
+def _wrap_up_given(doc: dict[str, Any]) -> str:
+    """The after-call work the scenario was given: the log's, ended by WRAP_UP_MAX_S."""
+    if doc["wrap_up"] is None:
+        return "-"
+    ended = "" if "wrap_up_max" in doc["without"] else f" (ended by {WRAP_UP_MAX_S:.0f} s)"
+    return f"mean {doc['wrap_up']['scenario_mean_s']:.1f} s{ended}"
 
 
 def _discipline_line(days: dict[str, dict[str, Any]]) -> str:

@@ -265,6 +265,13 @@ class Routing(Strict):
         description="Time an agent takes to pick up a ring; none = at once.",
         examples=[{"dist": "uniform", "low": 1, "high": 6}],
     )
+    handover_s: Distribution | None = Field(
+        None,
+        description="Time the ACD takes to hand a call that waited to the agent who "
+        "freed up, seconds, instead of answer_delay_s (a call answered on arrival is "
+        "not delayed); none = at once.",
+        examples=[{"dist": "uniform", "low": 2, "high": 4}],
+    )
 
     @field_validator("strategy")
     @classmethod

@@ -755,6 +755,8 @@ class Replication:
         if self._answer_rng.random() < self._p_answer[ring.agent]:
             delay = 0.0
             pick_up = self._delay_of[ring.agent]
+            if self.plan.handover is not None and self.env._now > self.calls.arrival[cid]:
+                pick_up = self.plan.handover  # the call waited: handed over (handover_s)
             if pick_up is not None:
                 delay = float(pick_up(self._delay_rng, 1)[0])
             if delay < timeout:

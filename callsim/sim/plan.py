@@ -170,6 +170,7 @@ class SimPlan:
     short_abandon_s: float
     answer_delay: Sampler | None
     ring_timeout_s: float
+    handover: Sampler | None = None  # a call that waited: the ACD's hand-over, not answer_delay
     clients: tuple[PlanClient, ...] = ()
     calendar_start: datetime | None = None  # the clock's 0 as an aware date and time
     formal_factor: float = 1.0
@@ -421,8 +422,10 @@ def build_plan(s: Scenario) -> SimPlan:
         delay = sampler(g.device.answer_delay_s) if g.device is not None else None
         timetables.append(Timetable(name, g.name, p_answer, steps, delay))
     # agents who always answer at once: their phones answer by themselves
-    auto_answer = s.routing.answer_delay_s is None and all(
-        t.answer_probability >= 1.0 and t.answer_delay is None for t in timetables
+    auto_answer = (
+        s.routing.answer_delay_s is None
+        and s.routing.handover_s is None
+        and all(t.answer_probability >= 1.0 and t.answer_delay is None for t in timetables)
     )
     r = s.routing
     return SimPlan(
@@ -440,6 +443,7 @@ def build_plan(s: Scenario) -> SimPlan:
         sl_threshold_s=s.service_level.sl_threshold_s,
         short_abandon_s=s.service_level.short_abandon_s,
         answer_delay=sampler(r.answer_delay_s) if r.answer_delay_s else None,
+        handover=sampler(r.handover_s) if r.handover_s else None,
         ring_timeout_s=r.ring_timeout_s,
         clients=tuple(_client(spec, c) for spec, c in zip(s.clients, clients(s), strict=True)),
         calendar_start=calendar_start,
