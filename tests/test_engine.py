@@ -293,8 +293,8 @@ PINNED = {
                   324839.132, 838.0, 334755.286),
     "blended-outbound": (1933, {"abandoned": 36, "answered": 1890, "interrupted": 7},
                          7090.376, 395539.983, 1162.0, 576218.978),
-    "bank-january": (1326, {"abandoned": 66, "answered": 1260}, 29341.893, 249916.217,
-                     1025.0, 1068215.274),
+    "bank-january": (1339, {"abandoned": 85, "answered": 1254}, 35747.997, 246825.857,
+                     940.0, 971523.749),
 }  # fmt: skip
 
 
