@@ -13,10 +13,10 @@ A pool holds an agent while ``agent.idle_token`` equals the token it was added w
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import random
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Collection, Iterator
+from heapq import heapify, heappop, heappush
 from itertools import islice
 from typing import Any
 
@@ -81,10 +81,12 @@ class HeapPool(Pool):
     def add(self, agent: Agent) -> None:
         self.live += 1
         self._seq += 1
-        heapq.heappush(self._heap, (*self._key(agent), self._seq, agent.idle_token, agent))
+        # a concatenation, not (*key, ...): compiled, that builds a list first
+        entry = self._key(agent) + (self._seq, agent.idle_token, agent)  # noqa: RUF005
+        heappush(self._heap, entry)
         if len(self._heap) > 2 * self.live + 64:  # too many stale entries: compact
             self._heap = [e for e in self._heap if _valid(e[-1], e[-2])]
-            heapq.heapify(self._heap)
+            heapify(self._heap)
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         heap = self._heap
@@ -94,7 +96,7 @@ class HeapPool(Pool):
             agent: Agent = top[-1]
             if agent.idle_token == top[-2] and agent.state is ready:
                 break
-            heapq.heappop(heap)
+            heappop(heap)
         else:
             return None
         if not exclude or agent.name not in exclude:
@@ -102,7 +104,7 @@ class HeapPool(Pool):
         skipped = []
         found = None
         while heap:
-            entry = heapq.heappop(heap)
+            entry = heappop(heap)
             if not _valid(entry[-1], entry[-2]):
                 continue
             skipped.append(entry)
@@ -110,7 +112,7 @@ class HeapPool(Pool):
                 found = entry[-1]
                 break
         for entry in skipped:
-            heapq.heappush(heap, entry)
+            heappush(heap, entry)
         return found
 
     def members(self) -> list[Agent]:
@@ -122,12 +124,12 @@ class HeapPool(Pool):
         heap = self._heap
         frontier = [(heap[0], 0)] if heap else []
         while frontier:
-            entry, i = heapq.heappop(frontier)
+            entry, i = heappop(frontier)
             if _valid(entry[-1], entry[-2]):
                 yield entry[-1]
             for child in (2 * i + 1, 2 * i + 2):
                 if child < len(heap):
-                    heapq.heappush(frontier, (heap[child], child))
+                    heappush(frontier, (heap[child], child))
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         return self._key(agent)
@@ -144,19 +146,19 @@ class CyclicPool(Pool):
 
     def add(self, agent: Agent) -> None:
         self.live += 1
-        bisect.insort(self._positions, agent.position)
+        insort(self._positions, agent.position)
         self._agents[agent.position] = agent
 
     def discard(self, agent: Agent) -> None:
         self.live -= 1
-        i = bisect.bisect_left(self._positions, agent.position)
+        i = bisect_left(self._positions, agent.position)
         del self._positions[i]
         del self._agents[agent.position]
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         positions = self._positions
         n = len(positions)
-        start = bisect.bisect_right(positions, self.last)
+        start = bisect_right(positions, self.last)
         for k in range(n):
             agent = self._agents[positions[(start + k) % n]]
             if agent.name not in exclude:
@@ -169,7 +171,7 @@ class CyclicPool(Pool):
 
     def _ordered(self) -> Iterator[Agent]:
         positions = self._positions
-        start = bisect.bisect_right(positions, self.last)
+        start = bisect_right(positions, self.last)
         for k in range(len(positions)):
             yield self._agents[positions[(start + k) % len(positions)]]
 
