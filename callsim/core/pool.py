@@ -1,8 +1,9 @@
 """Indexes of idle agents, one per queue, so a routing decision never scans all agents.
 
 - ``HeapPool``: agents ordered by a key fixed when they became idle (longest idle,
-  fewest skills, least talk time, fewest calls, linear order). O(log n) add and pick;
-  agents that leave idle are dropped lazily when they surface.
+  fewest skills, least talk time, fewest calls, linear order), in a sorted list: O(1)
+  add for keys that grow with time, O(log n) for others; agents that leave idle are
+  dropped lazily when they surface.
 - ``CyclicPool``: round robin with memory: the next idle agent after the last one
   offered, in position order. O(log n) search in a sorted list.
 - ``ArrayPool``: unordered, for random, weighted random (rejection sampling, O(1)
@@ -16,7 +17,6 @@ from __future__ import annotations
 import random
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Collection, Iterator
-from heapq import heapify, heappop, heappush
 from itertools import islice
 from typing import Any
 
@@ -67,8 +67,11 @@ class Pool:
 
 
 class HeapPool(Pool):
-    """Entries are flat tuples ``(*key, seq, token, agent)``: comparing a nested key
-    tuple costs twice as much, and the heap compares on every add and pick."""
+    """Entries are flat tuples ``(*key, seq, token, agent)`` (comparing a nested key
+    tuple costs twice as much), kept in a sorted list (a sorted list is a heap: the best
+    entry first). Keys that grow with time (an agent idle since now) are appended with
+    one comparison, and the best is taken from the front by a memory move: a heap's
+    push and pop compare a dozen tuples each, on every add and pick."""
 
     __slots__ = ("_heap", "_key", "_seq")
 
@@ -83,10 +86,13 @@ class HeapPool(Pool):
         self._seq += 1
         # a concatenation, not (*key, ...): compiled, that builds a list first
         entry = self._key(agent) + (self._seq, agent.idle_token, agent)  # noqa: RUF005
-        heappush(self._heap, entry)
-        if len(self._heap) > 2 * self.live + 64:  # too many stale entries: compact
-            self._heap = [e for e in self._heap if _valid(e[-1], e[-2])]
-            heapify(self._heap)
+        heap = self._heap
+        if not heap or heap[-1] < entry:  # entries are unique (by seq): no tie
+            heap.append(entry)
+        else:
+            insort(heap, entry)
+        if len(heap) > 2 * self.live + 64:  # too many stale entries: compact (in order)
+            self._heap = [e for e in heap if _valid(e[-1], e[-2])]
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         heap = self._heap
@@ -96,40 +102,29 @@ class HeapPool(Pool):
             agent: Agent = top[-1]
             if agent.idle_token == top[-2] and agent.state is ready:
                 break
-            heappop(heap)
+            del heap[0]
         else:
             return None
         if not exclude or agent.name not in exclude:
             return agent
-        skipped = []
         found = None
-        while heap:
-            entry = heappop(heap)
+        i = 0
+        while i < len(heap):
+            entry = heap[i]
             if not _valid(entry[-1], entry[-2]):
+                del heap[i]
                 continue
-            skipped.append(entry)
             if entry[-1].name not in exclude:
                 found = entry[-1]
                 break
-        for entry in skipped:
-            heappush(heap, entry)
+            i += 1
         return found
 
     def members(self) -> list[Agent]:
-        return [e[-1] for e in sorted(self._heap) if _valid(e[-1], e[-2])]
+        return list(self._ordered())
 
     def _ordered(self) -> Iterator[Agent]:
-        # best-first walk of the heap's tree: the next entry is always the smallest
-        # child of one already taken, so k entries cost O(k log k), not a sort
-        heap = self._heap
-        frontier = [(heap[0], 0)] if heap else []
-        while frontier:
-            entry, i = heappop(frontier)
-            if _valid(entry[-1], entry[-2]):
-                yield entry[-1]
-            for child in (2 * i + 1, 2 * i + 2):
-                if child < len(heap):
-                    heappush(frontier, (heap[child], child))
+        return (e[-1] for e in self._heap if _valid(e[-1], e[-2]))
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         return self._key(agent)
