@@ -80,15 +80,18 @@ class _At:
 
     ``Environment.step`` reads only ``callbacks``, ``_ok`` and ``_value`` of what it pops
     (SimPy 4), so this slotted object stands in for a ``simpy.Event``: a Timeout without
-    its extras, at a third of the cost. ``Replication._at`` schedules it."""
+    its extras, at a third of the cost. ``Replication._at`` schedules it; ``at`` is its
+    time, SimPy's ``now`` when it happens (read here directly, not from the
+    environment)."""
 
-    __slots__ = ("_ok", "_value", "callbacks")
+    __slots__ = ("_ok", "_value", "at", "callbacks")
     callbacks: Any  # SimPy sets it to None once processed
 
-    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None]]) -> None:
+    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None]], at: float) -> None:
         self.callbacks = callbacks  # SimPy iterates it once, then sets None (not the tuple)
         self._value = value
         self._ok = True
+        self.at = at
 
 
 def _unbound(ev: _At) -> None:
@@ -193,12 +196,13 @@ class Calls:
         self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
         self.follow_up = [False] * n  # a recall or a forward of a served call
         self.n_first = n
-        queue_of = [s.queue for s in plan.streams]
-        prio_of = [s.priority for s in plan.streams]
-        client_of = [s.client for s in plan.streams]
-        self.queue = [queue_of[k] for k in self.stream]
-        self.priority = [prio_of[k] for k in self.stream]
-        self.client = [client_of[k] for k in self.stream]  # client index, -1: a queue's call
+        # by stream, then each call's (numpy's indexing: no Python loop over the calls)
+        queue_of = np.array([s.queue for s in plan.streams], dtype=object)
+        prio_of = np.array([s.priority for s in plan.streams], dtype=object)
+        client_of = np.array([s.client for s in plan.streams], dtype=object)
+        self.queue: list[str] = queue_of[k_all].tolist()
+        self.priority: list[int | None] = prio_of[k_all].tolist()
+        self.client: list[int] = client_of[k_all].tolist()  # client index, -1: a queue's call
         # the inbound flow's record of each client call (None for calls to a queue)
         self.inbound: list[InboundCall | None] = [None] * n
 
@@ -345,7 +349,7 @@ class Replication:
         """Call the one callback of ``callbacks`` at time ``at`` (>= now):
         ``Environment.schedule`` inlined, into the same queue in the same order, without
         its attribute look-ups per happening."""
-        heappush(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks)))
+        heappush(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks, at)))
 
     def run(self, take: Callable[[list[CallRecord]], None] | None = None) -> list[CallRecord]:
         """Simulate the day; the call records. With ``take``, the records are handed to it
@@ -398,8 +402,8 @@ class Replication:
         (SimPy would pop it next: the same order, one event fewer)."""
         cid: int = ev._value
         calls, env, queue = self.calls, self.env, self._queue
+        now = ev.at
         while True:
-            now = env._now
             client = calls.client[cid]
             if client < 0:
                 arrived = CallArrived(cid, calls.queue[cid], "", "", calls.priority[cid])
@@ -413,7 +417,7 @@ class Replication:
             if not (queue and at < queue[0][0]):
                 self._schedule(at, self._on_arrive, cid)
                 return
-            env._now = at
+            env._now = now = at
 
     # -- answering-service callers: people and the world ----------------------------------
 
@@ -607,7 +611,7 @@ class Replication:
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), self.env._now))
+        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at))
         if self._follow_ups and not self.calls.follow_up[cid]:
             self._follow(cid)
 
