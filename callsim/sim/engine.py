@@ -106,7 +106,8 @@ _NOTHING_TO_DO = frozenset(
 )
 BREAK = "break"  # the pause reason of a timetable's breaks
 _BUSY: Final = Outcome.BUSY
-_NORMAL: Final = NORMAL  # compiled: a constant, not a look-up per happening
+_NORMAL: Final = NORMAL  # compiled: constants, not look-ups per happening
+_push: Final = heappush
 _NEVER: Final = float("inf")  # no patience timer to set (compiled: not parsed per call)
 
 
@@ -349,7 +350,7 @@ class Replication:
         """Call the one callback of ``callbacks`` at time ``at`` (>= now):
         ``Environment.schedule`` inlined, into the same queue in the same order, without
         its attribute look-ups per happening."""
-        heappush(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks, at)))
+        _push(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks, at)))
 
     def run(self, take: Callable[[list[CallRecord]], None] | None = None) -> list[CallRecord]:
         """Simulate the day; the call records. With ``take``, the records are handed to it
