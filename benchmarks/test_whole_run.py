@@ -105,7 +105,7 @@ def _days(benchmark: Any) -> int:
     return 20 if timed(benchmark) else 3
 
 
-def test_callsim_run_20_replicationsprocess(benchmark) -> None:
+def test_callsim_run_20_replications_process(benchmark) -> None:
     benchmark.group = "whole process, 20 days, one worker"
     out = tempfile.mkdtemp()
     exe = [sys.executable, "-m", "callsim", "run", str(SCENARIO), "-n", str(_days(benchmark))]
@@ -135,7 +135,7 @@ def test_callsim_startup_process(benchmark) -> None:
     benchmark.extra_info["numpy_simpy_rss_mb"] = round(bare_rss / 1024, 1)
 
 
-def test_idiomatic_simpy_20_daysprocess(benchmark) -> None:
+def test_idiomatic_simpy_20_days_process(benchmark) -> None:
     benchmark.group = "whole process, 20 days, one worker"
     code = (
         "from benchmarks.idiomatic_simpy import simulate_idiomatic\n"

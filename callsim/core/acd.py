@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
-from callsim.core.agent import STATE_INDEX, STATES, Agent, AgentState
+from callsim.core.agent import STATES, Agent, AgentState, state_index
 from callsim.core.call import Call, CallState
 from callsim.core.command import (
     Announce,
@@ -119,7 +119,7 @@ _CHAT_RULE = "agent holding chats with room: fewest chats held, then position"
 
 Out = list[Command]
 # NamedTuple's __new__ is a Python function; tuple.__new__ builds the same record in C
-_tuple = tuple.__new__
+_tuple: Final = tuple.__new__
 
 
 class Acd:
@@ -406,12 +406,12 @@ class Acd:
 
     def _become(self, agent: Agent, state: AgentState) -> None:
         """Every change of an agent's state, counted in its queues' ``agents``."""
-        old, new = agent.state_index, STATE_INDEX[state._value_]
+        old, new = agent.state_index, state_index(state)
         agent.state, agent.state_index = state, new
         for q in agent.queues:
             counts = q.agents
-            counts[old] -= 1
-            counts[new] += 1
+            counts[old] = counts[old] - 1  # not -=: compiled, that is generic arithmetic
+            counts[new] = counts[new] + 1
 
     def _staff(self, agent: Agent, now: float) -> None:
         """The agent starts a staffed span (logged in, not paused)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from callsim.core.event import CallId
 from callsim.core.record import Offer, Party, Transfer
@@ -11,6 +11,8 @@ from callsim.core.record import Offer, Party, Transfer
 if TYPE_CHECKING:
     from callsim.core.agent import Agent
     from callsim.core.queue import QueueState
+
+_LONG_AGO: Final = -float("inf")  # a constant: compiled, not parsed per call
 
 
 class CallState(enum.Enum):
@@ -99,5 +101,5 @@ class Call:
         self.callback_s: float | None = None  # the caller asked for a callback (hung up)
         self.callback_offered = False
         self.callback_failed = False
-        self.moved_s = -float("inf")  # when ``moves`` were made: the queues it left at that instant
+        self.moved_s = _LONG_AGO  # when ``moves`` were made: the queues it left at that instant
         self.moves: tuple[str, ...] = ()  # no list per call: moves are rare

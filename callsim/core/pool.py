@@ -1,8 +1,9 @@
 """Indexes of idle agents, one per queue, so a routing decision never scans all agents.
 
 - ``HeapPool``: agents ordered by a key fixed when they became idle (longest idle,
-  fewest skills, least talk time, fewest calls, linear order). O(log n) add and pick;
-  agents that leave idle are dropped lazily when they surface.
+  fewest skills, least talk time, fewest calls, linear order), in a sorted list: O(1)
+  add for keys that grow with time, O(log n) for others; agents that leave idle are
+  dropped lazily when they surface.
 - ``CyclicPool``: round robin with memory: the next idle agent after the last one
   offered, in position order. O(log n) search in a sorted list.
 - ``ArrayPool``: unordered, for random, weighted random (rejection sampling, O(1)
@@ -13,9 +14,8 @@ A pool holds an agent while ``agent.idle_token`` equals the token it was added w
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import random
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Collection, Iterator
 from itertools import islice
 from typing import Any
@@ -67,8 +67,11 @@ class Pool:
 
 
 class HeapPool(Pool):
-    """Entries are flat tuples ``(*key, seq, token, agent)``: comparing a nested key
-    tuple costs twice as much, and the heap compares on every add and pick."""
+    """Entries are flat tuples ``(*key, seq, token, agent)`` (comparing a nested key
+    tuple costs twice as much), kept in a sorted list (a sorted list is a heap: the best
+    entry first). Keys that grow with time (an agent idle since now) are appended with
+    one comparison, and the best is taken from the front by a memory move: a heap's
+    push and pop compare a dozen tuples each, on every add and pick."""
 
     __slots__ = ("_heap", "_key", "_seq")
 
@@ -81,10 +84,15 @@ class HeapPool(Pool):
     def add(self, agent: Agent) -> None:
         self.live += 1
         self._seq += 1
-        heapq.heappush(self._heap, (*self._key(agent), self._seq, agent.idle_token, agent))
-        if len(self._heap) > 2 * self.live + 64:  # too many stale entries: compact
-            self._heap = [e for e in self._heap if _valid(e[-1], e[-2])]
-            heapq.heapify(self._heap)
+        # a concatenation, not (*key, ...): compiled, that builds a list first
+        entry = self._key(agent) + (self._seq, agent.idle_token, agent)  # noqa: RUF005
+        heap = self._heap
+        if not heap or heap[-1] < entry:  # entries are unique (by seq): no tie
+            heap.append(entry)
+        else:
+            insort(heap, entry)
+        if len(heap) > 2 * self.live + 64:  # too many stale entries: compact (in order)
+            self._heap = [e for e in heap if _valid(e[-1], e[-2])]
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         heap = self._heap
@@ -94,40 +102,29 @@ class HeapPool(Pool):
             agent: Agent = top[-1]
             if agent.idle_token == top[-2] and agent.state is ready:
                 break
-            heapq.heappop(heap)
+            del heap[0]
         else:
             return None
         if not exclude or agent.name not in exclude:
             return agent
-        skipped = []
         found = None
-        while heap:
-            entry = heapq.heappop(heap)
+        i = 0
+        while i < len(heap):
+            entry = heap[i]
             if not _valid(entry[-1], entry[-2]):
+                del heap[i]
                 continue
-            skipped.append(entry)
             if entry[-1].name not in exclude:
                 found = entry[-1]
                 break
-        for entry in skipped:
-            heapq.heappush(heap, entry)
+            i += 1
         return found
 
     def members(self) -> list[Agent]:
-        return [e[-1] for e in sorted(self._heap) if _valid(e[-1], e[-2])]
+        return list(self._ordered())
 
     def _ordered(self) -> Iterator[Agent]:
-        # best-first walk of the heap's tree: the next entry is always the smallest
-        # child of one already taken, so k entries cost O(k log k), not a sort
-        heap = self._heap
-        frontier = [(heap[0], 0)] if heap else []
-        while frontier:
-            entry, i = heapq.heappop(frontier)
-            if _valid(entry[-1], entry[-2]):
-                yield entry[-1]
-            for child in (2 * i + 1, 2 * i + 2):
-                if child < len(heap):
-                    heapq.heappush(frontier, (heap[child], child))
+        return (e[-1] for e in self._heap if _valid(e[-1], e[-2]))
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         return self._key(agent)
@@ -144,19 +141,19 @@ class CyclicPool(Pool):
 
     def add(self, agent: Agent) -> None:
         self.live += 1
-        bisect.insort(self._positions, agent.position)
+        insort(self._positions, agent.position)
         self._agents[agent.position] = agent
 
     def discard(self, agent: Agent) -> None:
         self.live -= 1
-        i = bisect.bisect_left(self._positions, agent.position)
+        i = bisect_left(self._positions, agent.position)
         del self._positions[i]
         del self._agents[agent.position]
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         positions = self._positions
         n = len(positions)
-        start = bisect.bisect_right(positions, self.last)
+        start = bisect_right(positions, self.last)
         for k in range(n):
             agent = self._agents[positions[(start + k) % n]]
             if agent.name not in exclude:
@@ -169,7 +166,7 @@ class CyclicPool(Pool):
 
     def _ordered(self) -> Iterator[Agent]:
         positions = self._positions
-        start = bisect.bisect_right(positions, self.last)
+        start = bisect_right(positions, self.last)
         for k in range(len(positions)):
             yield self._agents[positions[(start + k) % len(positions)]]
 

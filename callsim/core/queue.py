@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
-import heapq
+from bisect import bisect_left
+from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 from callsim.core.agent import STATES
@@ -72,13 +72,13 @@ class QueueState:
         """Add a waiting call with its entry number; returns its 1-based position."""
         aging = self.aging  # self.rank(call), written out: once per waiting call
         rank = aging * call.queued_s - call.priority if aging else float(-call.priority)
-        heapq.heappush(self.heap, (rank, entry, call.wait_token, call))
+        heappush(self.heap, (rank, entry, call.wait_token, call))
         self.n_waiting += 1
         if len(self.heap) > 2 * self.n_waiting + 64:  # many stale entries: compact
             self.heap = [e for e in self.heap if e[3].wait_token == e[2]]
-            heapq.heapify(self.heap)
+            heapify(self.heap)
         key = (rank, entry)
-        i = bisect.bisect_left(self.order, key)
+        i = bisect_left(self.order, key)
         self.order.insert(i, key)
         return i + 1
 
@@ -88,7 +88,7 @@ class QueueState:
         aging = self.aging  # self.rank(call), written out: once per call leaving
         rank = aging * call.queued_s - call.priority if aging else float(-call.priority)
         key = (rank, call.entries[self.name])
-        i = bisect.bisect_left(order, key)
+        i = bisect_left(order, key)
         assert order[i] == key, f"call {call.id} is not waiting in {self.name}"
         del order[i]
         self.n_waiting -= 1
@@ -100,12 +100,12 @@ class QueueState:
             _, _, token, call = heap[0]
             if call.wait_token == token:
                 return call
-            heapq.heappop(heap)
+            heappop(heap)
         return None
 
     def position(self, call: Call) -> int:
         """The waiting call's current 1-based position (O(log n))."""
-        return bisect.bisect_left(self.order, (self.rank(call), call.entries[self.name])) + 1
+        return bisect_left(self.order, (self.rank(call), call.entries[self.name])) + 1
 
     def rank(self, call: Call) -> float:
         """The call's order key here (lower first); see the class."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from heapq import heappush
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
@@ -80,15 +80,18 @@ class _At:
 
     ``Environment.step`` reads only ``callbacks``, ``_ok`` and ``_value`` of what it pops
     (SimPy 4), so this slotted object stands in for a ``simpy.Event``: a Timeout without
-    its extras, at a third of the cost. ``Replication._at`` schedules it."""
+    its extras, at a third of the cost. ``Replication._at`` schedules it; ``at`` is its
+    time, SimPy's ``now`` when it happens (read here directly, not from the
+    environment)."""
 
-    __slots__ = ("_ok", "_value", "callbacks")
+    __slots__ = ("_ok", "_value", "at", "callbacks")
     callbacks: Any  # SimPy sets it to None once processed
 
-    def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
-        self.callbacks = (callback,)  # SimPy iterates it once, then sets None
+    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None]], at: float) -> None:
+        self.callbacks = callbacks  # SimPy iterates it once, then sets None (not the tuple)
         self._value = value
         self._ok = True
+        self.at = at
 
 
 def _unbound(ev: _At) -> None:
@@ -102,7 +105,10 @@ _NOTHING_TO_DO = frozenset(
     (CancelRing, PlayMessage, SendToVoicemail, TakeNote, Forward, PauseAgent, HoldPlace)
 )
 BREAK = "break"  # the pause reason of a timetable's breaks
-_BUSY = Outcome.BUSY
+_BUSY: Final = Outcome.BUSY
+_NORMAL: Final = NORMAL  # compiled: constants, not look-ups per happening
+_push: Final = heappush
+_NEVER: Final = float("inf")  # no patience timer to set (compiled: not parsed per call)
 
 
 def _this_day(
@@ -191,12 +197,13 @@ class Calls:
         self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
         self.follow_up = [False] * n  # a recall or a forward of a served call
         self.n_first = n
-        queue_of = [s.queue for s in plan.streams]
-        prio_of = [s.priority for s in plan.streams]
-        client_of = [s.client for s in plan.streams]
-        self.queue = [queue_of[k] for k in self.stream]
-        self.priority = [prio_of[k] for k in self.stream]
-        self.client = [client_of[k] for k in self.stream]  # client index, -1: a queue's call
+        # by stream, then each call's (numpy's indexing: no Python loop over the calls)
+        queue_of = np.array([s.queue for s in plan.streams], dtype=object)
+        prio_of = np.array([s.priority for s in plan.streams], dtype=object)
+        client_of = np.array([s.client for s in plan.streams], dtype=object)
+        self.queue: list[str] = queue_of[k_all].tolist()
+        self.priority: list[int | None] = prio_of[k_all].tolist()
+        self.client: list[int] = client_of[k_all].tolist()  # client index, -1: a queue's call
         # the inbound flow's record of each client call (None for calls to a queue)
         self.inbound: list[InboundCall | None] = [None] * n
 
@@ -309,12 +316,14 @@ class Replication:
         self._levels: dict[tuple[str, str], int] = {}
         self._make_flow(streams.python("caller").random)
         self._queue: list[Any] = self.env._queue  # SimPy's event queue and ids, kept
-        self._eid = self.env._eid  # for the life of the environment
-        # bound once for the day: a method looked up per happening is a new object each
-        # time (run() unbinds them: they refer back to this object)
+        self._next_eid = self.env._eid.__next__  # for the life of the environment
+        # the callbacks of each call's happenings, bound once for the day and held in the
+        # tuple SimPy iterates (a method looked up per happening is a new object each
+        # time; run() unbinds them: they refer back to this object)
         self._handle = self.acd.handle
-        self._on_arrive = self._arrive
-        self._on_talk_end = self._talk_end
+        self._on_arrive: tuple[Callable[[_At], None]] = (self._arrive,)
+        self._on_talk_end: tuple[Callable[[_At], None]] = (self._talk_end,)
+        self._on_give_up: tuple[Callable[[_At], None]] = (self._give_up,)
         self._slowdown = tuple(s.slowdown for s in plan.streams)  # chats: () if none
         if not any(self._slowdown):
             self._slowdown = ()
@@ -334,9 +343,14 @@ class Replication:
     # -- scheduling -----------------------------------------------------------------------
 
     def _at(self, at: float, fn: Callable[[Any], None], value: Any) -> None:
-        """Call ``fn`` at time ``at`` (>= now): ``Environment.schedule`` inlined, into the
-        same queue in the same order, without its attribute look-ups per happening."""
-        heappush(self._queue, (at, NORMAL, next(self._eid), _At(value, fn)))
+        """Call ``fn`` at time ``at`` (>= now)."""
+        self._schedule(at, (fn,), value)
+
+    def _schedule(self, at: float, callbacks: tuple[Callable[[Any], None]], value: Any) -> None:
+        """Call the one callback of ``callbacks`` at time ``at`` (>= now):
+        ``Environment.schedule`` inlined, into the same queue in the same order, without
+        its attribute look-ups per happening."""
+        _push(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks, at)))
 
     def run(self, take: Callable[[list[CallRecord]], None] | None = None) -> list[CallRecord]:
         """Simulate the day; the call records. With ``take``, the records are handed to it
@@ -352,7 +366,7 @@ class Replication:
         finally:
             # break the cycles through the bound methods, so reference counting frees
             # this replication as soon as it is dropped (memory stays flat over many)
-            self._on_arrive = self._on_talk_end = _unbound
+            self._on_arrive = self._on_talk_end = self._on_give_up = (_unbound,)
             if was_enabled:
                 gc.enable()
 
@@ -384,17 +398,27 @@ class Replication:
     # -- callbacks ------------------------------------------------------------------------
 
     def _arrive(self, ev: _At) -> None:
+        """The day's first calls, one after the other: the next one is scheduled, or,
+        when it comes before every happening SimPy holds, arrives at once in this event
+        (SimPy would pop it next: the same order, one event fewer)."""
         cid: int = ev._value
-        now = self.env._now
-        client = self.calls.client[cid]
-        if client < 0:
-            arrived = CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid])
-            self._do(self._handle(arrived, now))
-        else:
-            self._client_call(cid, self.plan.clients[client], now)
-        nxt = cid + 1
-        if nxt < self.calls.n_first:
-            self._at(self.calls.arrival[nxt], self._on_arrive, nxt)
+        calls, env, queue = self.calls, self.env, self._queue
+        now = ev.at
+        while True:
+            client = calls.client[cid]
+            if client < 0:
+                arrived = CallArrived(cid, calls.queue[cid], "", "", calls.priority[cid])
+                self._do(self._handle(arrived, now))
+            else:
+                self._client_call(cid, self.plan.clients[client], now)
+            cid += 1
+            if cid >= calls.n_first:
+                return
+            at = calls.arrival[cid]
+            if not (queue and at < queue[0][0]):
+                self._schedule(at, self._on_arrive, cid)
+                return
+            env._now = now = at
 
     # -- answering-service callers: people and the world ----------------------------------
 
@@ -553,7 +577,7 @@ class Replication:
             return False
         self.balked += 1
         self._left.add(cid)
-        self._at(self.env._now, self._give_up, cid)  # as an abandoner: may call again
+        self._schedule(self.env._now, self._on_give_up, cid)  # as an abandoner: may call again
         return True
 
     def _offered_callback(self, offer: OfferCallback) -> None:
@@ -588,7 +612,7 @@ class Replication:
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), self.env._now))
+        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at))
         if self._follow_ups and not self.calls.follow_up[cid]:
             self._follow(cid)
 
@@ -700,25 +724,28 @@ class Replication:
         for cmd in commands:
             kind = type(cmd)
             if kind is Connect:
-                cid = cmd.call
-                self.calls.answered[cid] = True
+                connect: Connect = cmd  # typed: compiled, its fields are read directly
+                cid: int = connect.call  # type: ignore[assignment]  # calls are numbered here
+                calls = self.calls
+                calls.answered[cid] = True
                 now = self.env._now
                 if self._called_back and cid in self._called_back and not self._dial(cid, now):
                     continue
                 if self._follow_ups:
-                    self._served_by[cid] = cmd.agent
-                client = self.calls.client[cid]
+                    self._served_by[cid] = connect.agent
+                client = calls.client[cid]
                 talk = (
-                    self.calls.talk[cid]
+                    calls.talk[cid]
                     if client < 0
-                    else self._client_work(cid, self.plan.clients[client], now, cmd.agent)
+                    else self._client_work(cid, self.plan.clients[client], now, connect.agent)
                 )
-                if self._slowdown and (slow := self._slowdown[self.calls.stream[cid]]):
-                    held = len(self.acd.agent_view(cmd.agent).chats)
+                if self._slowdown and (slow := self._slowdown[calls.stream[cid]]):
+                    held = len(self.acd.agent_view(connect.agent).chats)
                     talk = chat_talk_s(talk, held, slow)
-                self._at(now + talk, self._on_talk_end, cid)
+                self._schedule(now + talk, self._on_talk_end, cid)
             elif kind is End:
-                if cmd.outcome is _BUSY:
+                end: End = cmd  # typed: compiled, its field is read directly
+                if end.outcome is _BUSY:
                     self._busy(cmd.call)
             elif kind is Ring:
                 self._ring(cmd)
@@ -742,10 +769,10 @@ class Replication:
         (set once per call, when it first has to wait or ring; none for calls answered at
         once)."""
         patience = self.calls.patience[cid]
-        if patience != float("inf"):
+        if patience != _NEVER:
             at = max(self.env._now, self.calls.arrival[cid] + patience)
-            self._at(at, self._give_up, cid)
-            self.calls.patience[cid] = float("inf")
+            self._schedule(at, self._on_give_up, cid)
+            self.calls.patience[cid] = _NEVER
 
     def _ring(self, ring: Ring) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):
