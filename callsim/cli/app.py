@@ -22,7 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from callsim import __version__, core_compiled
-from callsim.cli.command import Command, Group, flag
+from callsim.cli.command import Command, Group, flag, listed
 from callsim.cli.console import error_line, print_table
 from callsim.core import STRATEGIES
 from callsim.errors import CallsimError, InputError
@@ -69,7 +69,8 @@ class _Root(Group):
         if cmd_name not in self.commands and cmd_name in LAZY:
             module, name = LAZY[cmd_name]
             if self._listing and (text := listed_help(module, name)) is not None:
-                return Command(cmd_name, help=text)  # a line of the list, not imported
+                # a line of the list, not imported
+                return Command(cmd_name, help=text, short_help=listed(text))
             target = getattr(_imported(f"callsim.cli.{module}"), name)
             command: Any
             if isinstance(target, typer.Typer):

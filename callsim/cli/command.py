@@ -27,6 +27,19 @@ class Command(_HelpFlag, TyperCommand):
 class Group(_HelpFlag, TyperGroup):
     """A group of callsim commands."""
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not command.short_help:
+            command.short_help = listed(command.help)
+        return command
+
+
+def listed(help: str | None) -> str | None:
+    """A command's line in its group's list: the first paragraph of its help, its lines
+    joined (typer's listing keeps a docstring's line breaks, which fall mid-sentence in
+    80 columns)."""
+    return None if help is None else " ".join(help.split("\n\n")[0].split())
+
 
 def flag(name: str, help: str, **kw: Any) -> Any:
     """A boolean option shown as a flag in --help (no value after it)."""
