@@ -90,14 +90,14 @@ def test_simulate_ratios_in_this_run(benchmark) -> None:
     benchmark.extra_info["core_compiled"] = core_compiled()
     benchmark.extra_info["x_idiomatic_simpy"] = round(x_simpy, 2)
     benchmark.extra_info["x_idiomatic_simpy_target_met"] = x_simpy >= 4
-    if timed(benchmark):
-        assert x_simpy >= (2.5 if core_compiled() else 1.3)
+    floors = [x_simpy >= (2.5 if core_compiled() else 1.3)]
     if "ciw" in _rates:
         x_ciw = _rates["callsim"] / _rates["ciw"]
         benchmark.extra_info["x_ciw"] = round(x_ciw, 2)
         benchmark.extra_info["x_ciw_target_met"] = x_ciw >= 15
-        if timed(benchmark):
-            assert x_ciw >= (10.0 if core_compiled() else 5.0)
+        floors.append(x_ciw >= (10.0 if core_compiled() else 5.0))
+    if timed(benchmark):  # every figure recorded first: a failed floor loses none
+        assert all(floors), benchmark.extra_info
 
 
 def _days(benchmark: Any) -> int:
@@ -176,24 +176,24 @@ def test_process_ratio_in_this_run(benchmark) -> None:
         pytest.skip("run the whole module")
     benchmark.group = "whole process, ratio"
     benchmark(lambda: None)
+    # every figure recorded first, the floors asserted after: a failed floor loses none
     ratio = _seconds["simpy"] / _seconds["callsim"]
     benchmark.extra_info["x_idiomatic_simpy"] = round(ratio, 2)
     benchmark.extra_info["x_idiomatic_simpy_target_met"] = ratio >= 4
-    if timed(benchmark):
-        assert ratio >= (2.5 if core_compiled() else 1.3)
+    floors = [ratio >= (2.5 if core_compiled() else 1.3)]
     if _rss.get("callsim") and _rss.get("simpy"):
         memory = _rss["callsim"] / _rss["simpy"]
         benchmark.extra_info["rss_over_simpy"] = round(memory, 2)
         benchmark.extra_info["rss_target_met"] = memory <= 2
-        if timed(benchmark):
-            assert memory <= 4
+        floors.append(memory <= 4)
     if "ciw" in _seconds:
         rate = _seconds["callsim_calls"] / _seconds["callsim"]
         x_ciw = rate / (_seconds["ciw_calls"] / _seconds["ciw"])
         benchmark.extra_info["x_ciw"] = round(x_ciw, 2)
         benchmark.extra_info["x_ciw_target_met"] = x_ciw >= 15
-        if timed(benchmark):
-            assert x_ciw >= (8.0 if core_compiled() else 4.0)
+        floors.append(x_ciw >= (8.0 if core_compiled() else 4.0))
+    if timed(benchmark):
+        assert all(floors), benchmark.extra_info
 
 
 def test_time_to_a_5_percent_interval_on_abandonment(benchmark) -> None:
