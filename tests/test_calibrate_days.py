@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 from callsim.calibrate.build import Model, calibrate, day_scenario, replays
 from callsim.calibrate.fit import (
@@ -18,9 +17,8 @@ from callsim.calibrate.fit import (
     observe,
 )
 from callsim.calibrate.log import CallLog, read_log
+from tests.test_calibrate import JANUARY
 
-BANK = Path(__file__).resolve().parent.parent / "scenarios" / "anonymous-bank-1999"
-JANUARY = BANK / "anonymous_bank_1999_01_january.txt.gz"
 DAY = date(2024, 1, 7)
 
 

@@ -12,12 +12,10 @@ import pytest
 
 from callsim.calibrate.compare import _quantile
 from callsim.calibrate.forecast import available
+from tests.test_calibrate import JANUARY, OCTOBER
 from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
-BANK = ROOT / "scenarios" / "anonymous-bank-1999"
-JANUARY = BANK / "anonymous_bank_1999_01_january.txt.gz"
-OCTOBER = BANK / "anonymous_bank_1999_10_october.txt.gz"
 SHIPPED = ROOT / "scenarios" / "bank-january.yaml"
 
 
