@@ -3,6 +3,7 @@ SQLite file, and a real PostgreSQL cluster when its server binaries are on the m
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -125,6 +126,19 @@ def test_a_call_through_the_api(scenario: Path, tmp_path: Path) -> None:
         ids = [int(line[4:]) for line in events.splitlines() if line.startswith("id: ")]
         assert ids == sorted(ids)
         assert len(set(ids)) == len(ids)
+
+
+def test_an_in_process_service_gives_the_collector_back(scenario: Path, tmp_path: Path) -> None:
+    """The service freezes its start-up heap and slows the collector while it runs
+    (api.app); run inside a longer process, it restores both when it stops."""
+    gc.unfreeze()
+    before = gc.get_threshold()
+    with clocked(scenario, str(tmp_path / "gc.db")) as s:
+        assert s.http.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() != before
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_a_known_caller_on_a_new_number_a_refused_ticket_and_the_recording(

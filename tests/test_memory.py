@@ -38,7 +38,7 @@ def test_what_the_caller_froze_stays_frozen_and_nothing_else() -> None:
     """simulate freezes what lives before the days run (so that collecting each day's
     garbage scans none of it) and thaws it after, but never thaws a caller's freeze."""
     scenario = load_scenario(ROOT / "scenarios" / "erlang-c-twin.yaml")
-    gc.unfreeze()  # an in-process service of an earlier test froze its start-up (api.app)
+    gc.unfreeze()  # whatever an earlier in-process user of the collector left frozen
     assert gc.get_freeze_count() == 0
     simulate(scenario, replications=1, seed=1, workers=1)
     assert gc.get_freeze_count() == 0  # thawed

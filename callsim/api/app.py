@@ -78,6 +78,7 @@ def create_app(
         # moved out of the collector's reach, its full passes no longer stall the loop
         # for it (100+ ms with a few thousand calls open, 20 ms after)
         gc.collect()
+        thresholds, thaw = gc.get_threshold(), not gc.get_freeze_count()
         gc.freeze()
         # and the collector runs far less often: a request allocates hundreds of objects,
         # so the young generations were collected every few requests and the whole heap
@@ -90,6 +91,11 @@ def create_app(
         finally:
             svc.stop()
             store.close()
+            # run inside a longer process (a test, a host app), it gives the collector
+            # back as it found it (a host's own freeze is the host's to thaw)
+            gc.set_threshold(*thresholds)
+            if thaw:
+                gc.unfreeze()
 
     app = FastAPI(
         title="callsim live service",
