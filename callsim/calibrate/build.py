@@ -67,9 +67,11 @@ MIN_DAY_TALK = 30  # a type's talk in a replay is the day's own when it answered
 MIN_DAY_QUEUED = 10  # a type's day is split by priority as its queued calls when this many
 MIN_SHARE = 0.01  # a priority of less than this share of a type's queued calls joins the main
 FACTOR_RANGE = (0.3, 1.5)
+READY_RANGE = (0.1, 1.5)  # the ready agents' factor (those logged in less the standby)
 FACTOR_STEPS = 9  # bisection steps: the factor to within 0.003
 BLOCK_MIN = 120  # the day's blocks of one availability factor each
 MIN_BLOCK_ABANDONED = 100  # a block's factor needs this many abandonments over the days
+STANDBY_AFTER_S = 20.0  # a call waits this long before standby agents take it
 WRAP_UP_MAX_S = 120.0  # after-call work ends by then: a longer not-ready gap was time away
 
 
@@ -84,6 +86,7 @@ CHOICES = (
     "handover",
     "wrap_up_max",
 )
+STANDBY = "_standby"  # a standby group's and queue's name: its agent group's or type's and this
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,9 @@ class Model:
     day_skills: bool = True  # a replay's agents have the skills of their day; else the period's
     handover: bool = True  # a call that waited is handed over as the log's waits show; else at once
     wrap_up_max: bool = True  # after-call work ends by WRAP_UP_MAX_S (beyond: time away); else not
+    # agents at work split into ready and standby (who take a call once it has waited
+    # STANDBY_AFTER_S), fitted to the log's service level; off unless asked (--standby)
+    standby: bool = False
 
     @classmethod
     def without(cls, names: str | None) -> Model:
@@ -141,6 +147,19 @@ def priority_shares(queued: np.ndarray, levels: list[int]) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A block of the day (``availability_blocks``) as ``tune_factor`` fitted it: its
+    agents logged in (ready and standby) and its ready agents, each as a factor of the
+    agents at work, fitted to the log's abandonment and service level of the block."""
+
+    intervals: list[int]
+    factor: float
+    ready: float
+    abandon_rate: float  # the log's
+    service_level: float  # the log's
+
+
 @dataclass
 class Calibration:
     source: str
@@ -159,9 +178,13 @@ class Calibration:
     factor: float = 1.0
     factors: list[float] | None = None  # per interval; none = ``factor`` in every one
     simulated_abandon: float | None = None
-    tuning: list[tuple[float, float]] | None = None  # (mean factor, simulated abandonment)
-    blocks: list[tuple[list[int], float, float]] | None = None  # intervals, factor, log's
+    # per bisection step: the mean factor (ready and standby), the simulated abandonment,
+    # the mean ready factor, the simulated service level
+    tuning: list[tuple[float, float, float, float]] | None = None
+    blocks: list[Block] | None = None  # the day's blocks, each with its factors and goals
     days_replayed: list[Replay] | None = None  # each day as tune_factor replays it
+    standby: list[float] | None = None  # per interval: agents at work on standby (x this)
+    standby_after_s: float = STANDBY_AFTER_S  # a call waits this long for a standby agent
 
     @property
     def observed_abandon(self) -> float:
@@ -202,6 +225,7 @@ class Calibration:
         name: str,
         retrials: bool = True,
         factor: float | list[float] | None = None,
+        standby: list[float] | None = None,
     ) -> Scenario:
         fr = self.frame
         obs = self.observed
@@ -246,7 +270,10 @@ class Calibration:
                 types.append(t)
                 priorities.append(level)
         factors = self.interval_factors(factor)
-        agents = agent_groups(at_work, factors, obs.groups, self.pools, fr)
+        standby = standby if standby is not None else self.standby
+        if not self.model.standby:
+            standby = None
+        agents = agent_groups(at_work, factors, obs.groups, self.pools, fr, standby)
         aging = round(1 / PRIORITY_CREDIT_S, 6) if ranked and len(set(priorities)) > 1 else 0.0
         mean_factor = float(np.mean(factors))
         data = {
@@ -261,10 +288,9 @@ class Calibration:
             },
             "service_level": {"sl_threshold_s": fr.sl_threshold_s, "sl_target": 0.8},
             "routing": self.routing(),
-            "queues": [
-                {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging}
-                for t in obs.types
-            ],
+            "queues": queues(
+                obs.types, aging, self.standby_after_s if standby is not None else None
+            ),
             "calls": calls,
             "agents": agents,
             "calibration": {
@@ -275,6 +301,7 @@ class Calibration:
                 "pools": self.pools.types,
                 "availability_factor": round(mean_factor, 3),
                 "availability_factors": [round(f, 3) for f in factors],
+                "standby_factors": [round(f, 3) for f in standby] if standby else None,
                 "retrial_share": round(self.retrials.share_of_calls, 4),
                 "patience_exp_mean_s": round(self.patience.exp_mean_s, 1),
                 "observed_abandon_rate": round(self.observed_abandon, 4),
@@ -297,40 +324,82 @@ class Calibration:
         return out
 
     def average_day(
-        self, factor: float | list[float] | None = None, name: str = "calibrated"
+        self,
+        factor: float | list[float] | None = None,
+        name: str = "calibrated",
+        standby: list[float] | None = None,
     ) -> Scenario:
         obs = self.observed
         return self.scenario(
-            obs.arrivals.mean(axis=0), obs.present_group.mean(axis=0), name=name, factor=factor
+            obs.arrivals.mean(axis=0),
+            obs.present_group.mean(axis=0),
+            name=name,
+            factor=factor,
+            standby=standby,
         )
 
 
 def agent_groups(
-    at_work: np.ndarray, factors: list[float], groups: list[str], pools: Pools, fr: Frame
+    at_work: np.ndarray,
+    factors: list[float],
+    groups: list[str],
+    pools: Pools,
+    fr: Frame,
+    standby: list[float] | None = None,
 ) -> list[dict[str, Any]]:
     """The agent groups of a scenario: each logged in by ``on_duty`` as its agents at work
     ([slot, group]) times the availability of the slot's interval, rounded so that the
-    sum over the day keeps the unrounded agent-time (the remainder carried on)."""
-    per_slot = at_work.shape[0] // fr.n
-    slots = fr.slot_labels(at_work.shape[0])
+    sum over the day keeps the unrounded agent-time (the remainder carried on). With
+    ``standby`` (a factor per interval), each group also has its standby agents, at work
+    times that factor: ``<group>_standby``, whose skills are the standby queues of the
+    group's types (``queues``), which calls of the types overflow to once they waited."""
     out = []
     for j, group in enumerate(groups):
-        counts, carry = [], 0.0
-        for k in range(at_work.shape[0]):
-            want = float(at_work[k, j]) * factors[k // per_slot] + carry
-            n = max(0, round(want))
-            carry = want - n
-            counts.append(n)
         skills = [queue_name(t) for t in pools.group_skills(group)] if group in pools.groups else []
-        out.append(
-            {
-                "name": group,
-                "count": max(1, *counts),
-                "skills": skills,
-                "on_duty": [{"at": at, "count": n} for at, n in zip(slots, counts, strict=True)],
-            }
-        )
+        out.append(_group(group, skills, at_work[:, j], factors, fr))
+    if standby is not None:
+        for j, group in enumerate(groups):
+            skills = [s + STANDBY for s in out[j]["skills"]]
+            out.append(_group(group + STANDBY, skills, at_work[:, j], standby, fr))
     return out
+
+
+def _group(
+    name: str, skills: list[str], at_work: np.ndarray, factors: list[float], fr: Frame
+) -> dict[str, Any]:
+    per_slot = at_work.shape[0] // fr.n
+    counts, carry = [], 0.0
+    for k in range(at_work.shape[0]):
+        want = float(at_work[k]) * factors[k // per_slot] + carry
+        n = max(0, round(want))
+        carry = want - n
+        counts.append(n)
+    return {
+        "name": name,
+        "count": max(1, *counts),
+        "skills": skills,
+        "on_duty": [
+            {"at": at, "count": n}
+            for at, n in zip(fr.slot_labels(len(counts)), counts, strict=True)
+        ],
+    }
+
+
+def queues(types: list[str], aging: float, standby_after_s: float | None) -> list[dict[str, Any]]:
+    """A queue per call type; with ``standby_after_s``, each type's calls overflow after
+    that wait to its standby queue (``<type>_standby``, a skill of the standby agents
+    only: ``agent_groups``), which no stream calls."""
+    out: list[dict[str, Any]] = [
+        {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in types
+    ]
+    if standby_after_s is None:
+        return out
+    for q in out:
+        q["overflow"] = {"after_s": standby_after_s, "to": [q["name"] + STANDBY]}
+    return out + [
+        {"name": q["name"] + STANDBY, "skills": [q["name"] + STANDBY], "aging_per_s": aging}
+        for q in out
+    ]
 
 
 def frame_of(sc: Scenario) -> Frame:
@@ -428,18 +497,27 @@ def day_scenario(
                 stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
             calls.append(stream)
     factors = cal.availability_factors or [cal.availability_factor] * fr.n
-    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr)
+    after_s = standby_after(sc)  # the scenario's standby agents, if calibrate fitted them
+    standby = cal.standby_factors if after_s is not None else None
+    agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr, standby)
     several = len({c["priority"] for c in calls}) > 1
     aging = round(1 / PRIORITY_CREDIT_S, 6) if ranked and several else 0.0
-    data["queues"] = [
-        {"name": queue_name(t), "skills": [queue_name(t)], "aging_per_s": aging} for t in obs.types
-    ]
+    data["queues"] = queues(obs.types, aging, after_s if standby else None)
     data["calls"] = calls
     data["agents"] = agents
     data["name"] = f"{sc.name}-{obs.days[d].isoformat()}"
     if not model.handover:
         data["routing"].pop("handover_s", None)
     return Scenario.model_validate(data)
+
+
+def standby_after(sc: Scenario) -> float | None:
+    """The wait after which a calibrated scenario's calls overflow to its standby agents
+    (``queues``); None when it has none."""
+    for q in sc.queues:
+        if q.overflow is not None and q.overflow.to[0] == q.name + STANDBY:
+            return q.overflow.after_s
+    return None
 
 
 def day_talk(calibrated: dict[str, Any], day: list[float]) -> dict[str, Any]:
@@ -556,10 +634,17 @@ def tune_factor(
     """The availability factors at which the calibration days, each simulated as
     ``callsim compare`` rebuilds it (its own arrivals, talk and agents at work), abandon
     as many calls as the log says: in all (one factor), or in each block of the day (a
-    factor per block: ``availability_blocks``). Abandonment falls as a factor grows: a
-    bisection, of every block at once (a block's factor barely moves another's calls).
-    When the log records every agent's states (``Observed.from_states``), availability is
-    known: the factors are 1, simulated once for the report."""
+    factor per block: ``availability_blocks``), and, with standby agents
+    (``model.standby``), answer as many calls within the service level's threshold as the
+    log says. A block's factor counts its agents logged in, ready and standby; the ready
+    share (one for the day) splits them: the ready take calls at once, the standby once
+    a call has waited ``standby_after_s``. Abandonment falls as a factor grows, the
+    service level grows with the ready share (more calls answered at once): a bisection of
+    every factor and the share at once (a block's factor barely moves another's calls, the
+    share barely moves abandonment: the standby answer the calls that waited, which the
+    ready would have answered a little sooner). When the log records every agent's
+    states (``Observed.from_states``), availability is known: the factors are 1, no
+    standby, simulated once for the report."""
     obs = cal.observed
     blocks = (
         availability_blocks(obs, cal.frame)
@@ -567,31 +652,54 @@ def tune_factor(
         else [list(range(cal.frame.n))]
     )
     goal = np.array([obs.abandoned[:, b].sum() / max(obs.offered[:, b].sum(), 1) for b in blocks])
+    sl_goal = np.array([obs.within[:, b].sum() / max(obs.offered[:, b].sum(), 1) for b in blocks])
     known = obs.from_states  # the log's agent states say when agents were available: 1
+    standby = cal.model.standby and not known
     lo = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[0])
     hi = np.full(len(blocks), 1.0 if known else FACTOR_RANGE[1])
+    ready_lo, ready_hi = np.full(len(blocks), READY_RANGE[0]), np.full(len(blocks), READY_RANGE[1])
     tried = []
     replayed = cal.days_replayed or []
+    n = cal.frame.n
     for _ in range(1 if known else FACTOR_STEPS):
         mid = (lo + hi) / 2
-        factors = _per_interval(mid, blocks, cal.frame.n)
-        sc = cal.average_day(factors)
+        ready = np.minimum((ready_lo + ready_hi) / 2, mid) if standby else mid
+        factors = _per_interval(ready, blocks, n)
+        on_standby = _per_interval(mid - ready, blocks, n) if standby else None
+        sc = cal.average_day(factors, standby=on_standby)
         days = [day_scenario(sc, r.observed, 0, r.pools, cal.model, r.ranked) for r in replayed]
         jobs = [Job(s.model_dump_json(), seed, replications) for s in days]
-        offered = np.zeros(cal.frame.n)
-        abandoned = np.zeros(cal.frame.n)
+        offered = np.zeros(n)
+        abandoned = np.zeros(n)
+        within = np.zeros(n)
         for reps in run_on.run(jobs, progress):
             m = metric_samples(reps, (1,))  # [replication, interval]
             offered += m["offered"].sum(axis=0)
             abandoned += m["abandoned"].sum(axis=0)
+            within += np.nan_to_num(m["service_level"] * m["offered"]).sum(axis=0)
         ab = np.array([abandoned[b].sum() / max(offered[b].sum(), 1) for b in blocks])
-        tried.append((round(float(np.mean(factors)), 4), float(abandoned.sum() / offered.sum())))
+        sl = np.array([within[b].sum() / max(offered[b].sum(), 1) for b in blocks])
+        tried.append(
+            (
+                round(float(np.mean(_per_interval(mid, blocks, n))), 4),
+                float(abandoned.sum() / offered.sum()),
+                round(float(np.mean(factors)), 4),
+                float(within.sum() / offered.sum()),
+            )
+        )
         lo = np.where(ab > goal, mid, lo)
         hi = np.where(ab > goal, hi, mid)
+        ready_lo = np.where(sl < sl_goal, ready, ready_lo)  # too few answered in time
+        ready_hi = np.where(sl < sl_goal, ready_hi, ready)
     best = np.round((lo + hi) / 2, 3)
-    cal.factors = _per_interval(best, blocks, cal.frame.n)
+    ready = np.round(np.minimum((ready_lo + ready_hi) / 2, best), 3) if standby else best
+    cal.factors = _per_interval(ready, blocks, n)
+    cal.standby = _per_interval(np.round(best - ready, 3), blocks, n) if standby else None
     cal.factor = round(float(np.mean(cal.factors)), 3)
-    cal.blocks = [(b, float(f), float(g)) for b, f, g in zip(blocks, best, goal, strict=True)]
+    cal.blocks = [
+        Block(b, float(f), float(r), float(g), float(s))
+        for b, f, r, g, s in zip(blocks, best, ready, goal, sl_goal, strict=True)
+    ]
     cal.tuning = tried
     cal.simulated_abandon = tried[-1][1]
     return cal

@@ -24,7 +24,14 @@ import numpy as np
 from callsim.analytics.erlang import erlang_a
 from callsim.analytics.metrics import ReplicationStats, metric_samples, or_none
 from callsim.analytics.precision import CAP, HEADLINE, Figure, Precision
-from callsim.calibrate.build import Model, day_scenario, frame_of, one_pool, replays
+from callsim.calibrate.build import (
+    STANDBY,
+    Model,
+    day_scenario,
+    frame_of,
+    one_pool,
+    replays,
+)
 from callsim.calibrate.fit import Observed, infer_pools, observe
 from callsim.calibrate.forecast import plan, spread
 from callsim.calibrate.log import CallLog
@@ -177,7 +184,7 @@ def compare(
                 obs.arrivals[d],
                 day_talk_means(sc, obs, d, model.day_talk),
                 staffs[d],
-                [r.pools.of_group(g) for g in r.observed.groups],
+                [r.pools.of_group(g.name.removesuffix(STANDBY)) for g in scenarios[d].agents],
                 pool_of_type,
             )
             for d, r in enumerate(replayed)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from callsim.calibrate.build import QUEUE, frame_of
+from callsim.calibrate.build import QUEUE, STANDBY, frame_of
 from callsim.calibrate.fit import infer_pools, observe, queue_name
 from callsim.calibrate.log import CallLog
 from callsim.errors import InputError
@@ -150,7 +150,13 @@ def plan(sc: Scenario, sp: Spread, replications: int, seed: int) -> Plan:
     )
     queue_type = {queue_name(t): t for t in cal.types}
     pool_of_group = [
-        next((pool_of_type.get(queue_type.get(s, ""), QUEUE) for s in g.skills), QUEUE)
+        next(
+            (
+                pool_of_type.get(queue_type.get(s.removesuffix(STANDBY), ""), QUEUE)
+                for s in g.skills
+            ),
+            QUEUE,
+        )
         for g in sc.agents
     ]
     types = sorted(set(cal.types))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from callsim.analytics.precision import parse_precision
 from callsim.calibrate.build import (
     CHOICES,
     FACTOR_STEPS,
+    STANDBY_AFTER_S,
     WRAP_UP_MAX_S,
     Calibration,
     Model,
@@ -112,6 +114,12 @@ def calibrate_cmd(
     ),
     replications: int = REPLICATIONS,
     without: str | None = WITHOUT,
+    standby: bool = flag(
+        "--standby",
+        "Split the agents at work into ready and standby agents, who take a call once it "
+        f"has waited {STANDBY_AFTER_S:.0f} s, fitted to the log's service level (a "
+        "month's own; see docs/calibration.md).",
+    ),
     seed: int = SEED,
     workers: int | None = WORKERS,
     dask: str | None = DASK,
@@ -134,7 +142,7 @@ def calibrate_cmd(
         raise InputError(f"--replications: {replications} is not from 2 to 1,000")
     if out.suffix not in (".yaml", ".yml"):
         raise InputError(f"--out: {str(out)!r} is not a .yaml file")
-    model = Model.without(without)
+    model = replace(Model.without(without), standby=standby)
     log = read_log(log_path, fmt, time_zone)
     if not quiet:
         _summary_of_log(log)
@@ -292,18 +300,34 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
         },
         "availability_blocks": [
             {
-                "from": cal.frame.labels()[b[0]],
-                "intervals": len(b),
-                "factor": f,
-                "observed_abandon_rate": goal,
+                "from": cal.frame.labels()[b.intervals[0]],
+                "intervals": len(b.intervals),
+                "factor": b.factor,
+                "ready": b.ready,
+                "observed_abandon_rate": b.abandon_rate,
+                "observed_service_level": b.service_level,
             }
-            for b, f, goal in cal.blocks or []
+            for b in cal.blocks or []
         ],
         "availability_factors": cal.factors,
         "availability_factor": cal.factor,
         "observed_abandon_rate": cal.observed_abandon,
         "simulated_abandon_rate": cal.simulated_abandon,
-        "tuning": [{"factor": f, "abandon_rate": a} for f, a in cal.tuning or []],
+        "standby": None
+        if cal.standby is None
+        else {
+            "after_s": cal.standby_after_s,
+            "factors": cal.standby,
+            "share": math.fsum(cal.standby) / math.fsum([*cal.standby, *(cal.factors or [])]),
+            "observed_service_level": float(
+                cal.observed.within.sum() / max(cal.observed.offered.sum(), 1)
+            ),
+            "simulated_service_level": (cal.tuning or [(0.0, 0.0, 0.0, math.nan)])[-1][3],
+        },
+        "tuning": [
+            {"factor": f, "abandon_rate": a, "ready": r, "service_level": sl}
+            for f, a, r, sl in cal.tuning or []
+        ],
     }
 
 
@@ -359,14 +383,17 @@ def _show_pools(doc: dict[str, Any]) -> None:
     if blocks:
         print_table(
             "Availability of the agents at work, per block of the day (fitted so the "
-            "calibration days abandon as the log says)",
-            ["from", "intervals", "factor", "log abandonment"],
+            "calibration days abandon as the log says: agents logged in, ready and "
+            "standby; the ready, so that they answer as many in time)",
+            ["from", "intervals", "factor", "ready", "log abandonment", "log SL"],
             [
                 [
                     b["from"],
                     b["intervals"],
                     f"{b['factor']:.3f}",
+                    f"{b['ready']:.3f}",
                     f"{b['observed_abandon_rate']:.1%}",
+                    f"{b['observed_service_level']:.3f}",
                 ]
                 for b in blocks
             ],
@@ -426,7 +453,11 @@ def _show_calibration(doc: dict[str, Any]) -> None:
             ],
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
             ["queue discipline, days", _discipline_line(doc["queue_discipline"])],
-            ["availability factor (mean of the intervals')", f"{doc['availability_factor']:.3f}"],
+            [
+                "availability factor, ready (mean of the intervals')",
+                f"{doc['availability_factor']:.3f}",
+            ],
+            ["standby agents", _standby_line(doc["standby"])],
             [
                 "after-call work (not ready after a call)",
                 "-"
@@ -445,6 +476,17 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 f"{doc['observed_abandon_rate']:.2%} / {doc['simulated_abandon_rate']:.2%}",
             ],
         ],
+    )
+
+
+def _standby_line(sb: dict[str, Any] | None) -> str:
+    """The standby split: the ready share and the wait after which the standby answer."""
+    if sb is None:
+        return "-"
+    return (
+        f"{sb['share']:.0%} of those logged in, after {sb['after_s']:.0f} s "
+        f"(service level: log {sb['observed_service_level']:.3f}, calibrated "
+        f"{sb['simulated_service_level']:.3f})"
     )
 
 

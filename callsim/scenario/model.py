@@ -1082,6 +1082,12 @@ class Calibration(Strict):
         description="The availability factor of each interval of the horizon; none = "
         "availability_factor in every one.",
     )
+    standby_factors: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="Per interval of the horizon, agents at work x this are standby: "
+        "not ready, they take a call once it has waited its queue's overflow to its standby "
+        "queue (<queue>_standby); none = no standby agents.",
+    )
     retrial_share: float = Field(
         ge=0, lt=1, description="Share of logged calls that were retrials (left out of arrivals)."
     )
