@@ -453,11 +453,8 @@ def _show_calibration(doc: dict[str, Any]) -> None:
             ],
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
             ["queue discipline, days", _discipline_line(doc["queue_discipline"])],
-            [
-                "availability factor, ready (mean of the intervals')",
-                f"{doc['availability_factor']:.3f}",
-            ],
-            ["standby agents", _standby_line(doc["standby"])],
+            ["availability factor, ready (interval mean)", f"{doc['availability_factor']:.3f}"],
+            *_standby_rows(doc["standby"]),
             [
                 "after-call work (not ready after a call)",
                 "-"
@@ -479,15 +476,18 @@ def _show_calibration(doc: dict[str, Any]) -> None:
     )
 
 
-def _standby_line(sb: dict[str, Any] | None) -> str:
-    """The standby split: the ready share and the wait after which the standby answer."""
+def _standby_rows(sb: dict[str, Any] | None) -> list[list[str]]:
+    """The standby split: its share of the agents logged in, the wait after which the
+    standby answer, and the service level it was fitted to."""
     if sb is None:
-        return "-"
-    return (
-        f"{sb['share']:.0%} of those logged in, after {sb['after_s']:.0f} s "
-        f"(service level: log {sb['observed_service_level']:.3f}, calibrated "
-        f"{sb['simulated_service_level']:.3f})"
-    )
+        return [["standby agents", "-"]]
+    return [
+        ["standby agents", f"{sb['share']:.0%} of those logged in, after {sb['after_s']:.0f} s"],
+        [
+            "service level: log / calibrated",
+            f"{sb['observed_service_level']:.3f} / {sb['simulated_service_level']:.3f}",
+        ],
+    ]
 
 
 def _wrap_up_given(doc: dict[str, Any]) -> str:
