@@ -17,6 +17,7 @@ from callsim.calibrate.build import (
     tune_factor,
 )
 from callsim.calibrate.fit import Frame, select_days
+from callsim.calibrate.forecast import plan, spread
 from callsim.calibrate.log import read_log
 from callsim.scenario import load_scenario
 from callsim.sim.engine import Replication
@@ -84,6 +85,9 @@ def test_a_calibrated_scenario_has_its_standby_agents() -> None:
     on_duty = {g.name: sum(p.count for p in g.on_duty or []) for g in day.agents}
     ready = sum(v for k, v in on_duty.items() if not k.endswith(STANDBY))
     assert sum(on_duty.values()) - ready == pytest.approx(ready * 0.4 / 0.5, rel=0.1)
+    # a forecast's Erlang A counts the standby agents in their pool, as agents
+    fc = plan(sc, spread(sc, log), 2, 1)
+    assert fc.pool_of_group == [cal.pools.of_type("X")] * len(sc.agents)
     # without standby, calibrate writes none, and a replay has none
     plain = calibrate(log, days, frame).average_day([0.5] * frame.n)
     assert plain.calibration is not None
