@@ -599,7 +599,8 @@ class Acd:
     def _enter(self, call: Call, queue: QueueState, now: float, out: Out) -> None:
         """The call joins ``queue`` as its primary queue."""
         call.queue = queue
-        call.queues = [queue]
+        if len(call.queues) != 1 or call.queues[0] is not queue:  # on arrival it is
+            call.queues = [queue]
         call.entered_s = now
         call.queue_token += 1
         call.timers_started = False
@@ -984,7 +985,8 @@ class Acd:
         self, agent: Agent, wrap_up_s: float | None, queue: QueueState, now: float, out: Out
     ) -> None:
         wrap = wrap_up_s if wrap_up_s is not None else queue.config.wrap_up_s
-        self._become(agent, AgentState.WRAP_UP)
+        if wrap is None or wrap > 0:  # none: the agent's wrap-up ends at once, and its
+            self._become(agent, AgentState.WRAP_UP)  # state changes once, on release
         agent.wrap_started_s = now
         agent.wrap_ends_s = None if wrap is None else now + max(wrap, 0.0)
         agent.wrap_token += 1

@@ -319,8 +319,9 @@ class Replication:
         self._next_eid = self.env._eid.__next__  # for the life of the environment
         # the callbacks of each call's happenings, bound once for the day and held in the
         # tuple SimPy iterates (a method looked up per happening is a new object each
-        # time; run() unbinds them: they refer back to this object)
-        self._handle = self.acd.handle
+        # time; run() unbinds them: they refer back to this object). The core is called
+        # as ``self.acd.handle``: compiled, a direct call (a bound method held in an
+        # attribute is called through Python's calling convention, arguments parsed)
         self._on_arrive: tuple[Callable[[_At], None]] = (self._arrive,)
         self._on_talk_end: tuple[Callable[[_At], None]] = (self._talk_end,)
         self._on_give_up: tuple[Callable[[_At], None]] = (self._give_up,)
@@ -384,7 +385,7 @@ class Replication:
                 take(self.acd.take_records())
                 cut += self.plan.interval_s
         env.run(until=self.plan.run_end_s)
-        self._do(self.acd.handle(ServiceStopped(), env.now))
+        self._event(ServiceStopped(), env.now)
         return self.acd.take_records()
 
     def spans(self) -> list[StaffedSpan]:
@@ -408,7 +409,7 @@ class Replication:
             client = calls.client[cid]
             if client < 0:
                 arrived = CallArrived(cid, calls.queue[cid], "", "", calls.priority[cid])
-                self._do(self._handle(arrived, now))
+                self._event(arrived, now)
             else:
                 self._client_call(cid, self.plan.clients[client], now)
             cid += 1
@@ -458,7 +459,7 @@ class Replication:
                 ("arrive", now, cid, c.ani, c.dnis, c.keys, c.advertising, c.language)
             )
         self.calls.inbound[cid] = inbound
-        self._do(self._handle(inbound.event, now))
+        self._event(inbound.event, now)
 
     def _client_work(self, cid: int, pc: PlanClient, now: float, agent: str) -> float:
         """The agent serves a client call: the flow gives the instruction and decides the
@@ -496,19 +497,16 @@ class Replication:
 
     def _arrive_retrial(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(
-            self.acd.handle(
-                CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid]),
-                self.env._now,
-            )
-        )
+        arrived = CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid])
+        self._event(arrived, self.env._now)
 
     def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
         if self.calls.answered[cid] or cid in self._called_back:
             return  # answered (or to be called back) before the caller ran out of patience
-        out = self._handle(CallerHungUp(cid), self.env._now)
-        self._do(out)
+        now = self.env._now
+        out = self.acd.handle(CallerHungUp(cid), now)
+        self._do(out, now)
         if any(type(c) is End and c.call == cid for c in out):  # abandoned
             self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
 
@@ -595,7 +593,7 @@ class Replication:
     def _accept_callback(self, ev: _At) -> None:
         cid: int = ev._value
         if not self.calls.answered[cid]:
-            self._do(self.acd.handle(CallbackRequested(cid), self.env._now))
+            self._event(CallbackRequested(cid), self.env._now)
 
     def _dial(self, cid: int, now: float) -> bool:
         """An agent took a callback and dials the caller: whether they answer (if not,
@@ -608,11 +606,11 @@ class Replication:
         return False
 
     def _unanswered(self, ev: _At) -> None:
-        self._do(self.acd.handle(CallbackUnanswered(ev._value, 0.0), self.env._now))
+        self._event(CallbackUnanswered(ev._value, 0.0), self.env._now)
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at))
+        self._event(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at)
         if self._follow_ups and not self.calls.follow_up[cid]:
             self._follow(cid)
 
@@ -687,23 +685,23 @@ class Replication:
 
     def _party(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self.acd.handle(OutboundAnswered(cid, agent), self.env._now))
+        self._event(OutboundAnswered(cid, agent), self.env._now)
 
     def _no_party(self, ev: _At) -> None:
-        self._do(self.acd.handle(OutboundUnanswered(ev._value), self.env._now))
+        self._event(OutboundUnanswered(ev._value), self.env._now)
 
     def _timer(self, ev: _At) -> None:
-        self._do(self._handle(TimerExpired(ev._value), self.env._now))
+        self._event(TimerExpired(ev._value), self.env._now)
 
     # -- agents ---------------------------------------------------------------------------
 
     def _answer(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self._handle(AgentAnswered(agent, cid), self.env._now))
+        self._event(AgentAnswered(agent, cid), self.env._now)
 
     def _ring_out(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self._handle(RingTimedOut(agent, cid), self.env._now))
+        self._event(RingTimedOut(agent, cid), self.env._now)
 
     def _agent_step(self, ev: _At) -> None:
         """The timetable: log in, take a break, end it, log out (valid in any state)."""
@@ -716,11 +714,16 @@ class Replication:
             event = AgentPaused(agent, BREAK)
         else:
             event = AgentReady(agent, BREAK)
-        self._do(self._handle(event, self.env._now))
+        self._event(event, self.env._now)
 
     # -- commands -------------------------------------------------------------------------
 
-    def _do(self, commands: list[Any]) -> None:
+    def _event(self, event: Any, now: float) -> None:
+        """The core takes ``event`` at ``now``; its commands are carried out."""
+        self._do(self.acd.handle(event, now), now)
+
+    def _do(self, commands: list[Any], now: float) -> None:
+        """Carry out the core's commands of an event at ``now`` (SimPy's clock)."""
         for cmd in commands:
             kind = type(cmd)
             if kind is Connect:
@@ -728,7 +731,6 @@ class Replication:
                 cid: int = connect.call  # type: ignore[assignment]  # calls are numbered here
                 calls = self.calls
                 calls.answered[cid] = True
-                now = self.env._now
                 if self._called_back and cid in self._called_back and not self._dial(cid, now):
                     continue
                 if self._follow_ups:
@@ -748,12 +750,12 @@ class Replication:
                 if end.outcome is _BUSY:
                     self._busy(cmd.call)
             elif kind is Ring:
-                self._ring(cmd)
+                self._ring(cmd, now)
             elif kind is Enqueue:
                 if not (self._balks and self._balk(cmd)):
-                    self._start_patience(cmd.call)
+                    self._start_patience(cmd.call, now)
             elif kind is StartTimer:
-                self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
+                self._at(now + cmd.delay_s, self._timer, cmd.timer)
             elif kind is Announce:
                 if self._balks:
                     self._balk(cmd)
@@ -764,17 +766,17 @@ class Replication:
             elif kind not in _NOTHING_TO_DO:
                 raise TypeError(f"the simulator cannot carry out {cmd!r}")
 
-    def _start_patience(self, cid: int) -> None:
+    def _start_patience(self, cid: int, now: float) -> None:
         """The caller hears hold music or ringing: their patience runs from the arrival
         (set once per call, when it first has to wait or ring; none for calls answered at
         once)."""
         patience = self.calls.patience[cid]
         if patience != _NEVER:
-            at = max(self.env._now, self.calls.arrival[cid] + patience)
+            at = max(now, self.calls.arrival[cid] + patience)
             self._schedule(at, self._on_give_up, cid)
             self.calls.patience[cid] = _NEVER
 
-    def _ring(self, ring: Ring) -> None:
+    def _ring(self, ring: Ring, now: float) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):
         the agent answers after a delay, or the ring times out."""
         timeout = ring.timeout_s
@@ -782,16 +784,16 @@ class Replication:
         if self._answer_rng.random() < self._p_answer[ring.agent]:
             delay = 0.0
             pick_up = self._delay_of[ring.agent]
-            if self.plan.handover is not None and self.env._now > self.calls.arrival[cid]:
+            if self.plan.handover is not None and now > self.calls.arrival[cid]:
                 pick_up = self.plan.handover  # the call waited: handed over (handover_s)
             if pick_up is not None:
                 delay = float(pick_up(self._delay_rng, 1)[0])
             if delay < timeout:
                 if delay == 0.0:
-                    self._do(self._handle(AgentAnswered(ring.agent, ring.call), self.env._now))
+                    self._event(AgentAnswered(ring.agent, ring.call), now)
                 else:
-                    self._start_patience(cid)
-                    self._at(self.env._now + delay, self._answer, (ring.call, ring.agent))
+                    self._start_patience(cid, now)
+                    self._at(now + delay, self._answer, (ring.call, ring.agent))
                 return
-        self._start_patience(cid)
-        self._at(self.env._now + timeout, self._ring_out, (ring.call, ring.agent))
+        self._start_patience(cid, now)
+        self._at(now + timeout, self._ring_out, (ring.call, ring.agent))
