@@ -87,7 +87,7 @@ class _At:
     __slots__ = ("_ok", "_value", "at", "callbacks")
     callbacks: Any  # SimPy sets it to None once processed
 
-    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None]], at: float) -> None:
+    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None], ...], at: float) -> None:
         self.callbacks = callbacks  # SimPy iterates it once, then sets None (not the tuple)
         self._value = value
         self._ok = True
@@ -325,6 +325,13 @@ class Replication:
         self._on_arrive: tuple[Callable[[_At], None]] = (self._arrive,)
         self._on_talk_end: tuple[Callable[[_At], None]] = (self._talk_end,)
         self._on_give_up: tuple[Callable[[_At], None]] = (self._give_up,)
+        self._then_due: Callable[[_At], None] = self._due_after
+        # the day's next first call, held here until SimPy would take it (``_due``): its
+        # id (n_first: none), time and place in SimPy's order (the event id it would have)
+        self._next_call = 0
+        self._next_at = 0.0
+        self._next_id = 0
+        self._held = False  # it is held here, not in SimPy's queue
         self._slowdown = tuple(s.slowdown for s in plan.streams)  # chats: () if none
         if not any(self._slowdown):
             self._slowdown = ()
@@ -344,11 +351,13 @@ class Replication:
     # -- scheduling -----------------------------------------------------------------------
 
     def _at(self, at: float, fn: Callable[[Any], None], value: Any) -> None:
-        """Call ``fn`` at time ``at`` (>= now)."""
-        self._schedule(at, (fn,), value)
+        """Call ``fn`` at time ``at`` (>= now); then the calls due arrive (``_due``)."""
+        self._schedule(at, (fn, self._then_due), value)
 
-    def _schedule(self, at: float, callbacks: tuple[Callable[[Any], None]], value: Any) -> None:
-        """Call the one callback of ``callbacks`` at time ``at`` (>= now):
+    def _schedule(
+        self, at: float, callbacks: tuple[Callable[[Any], None], ...], value: Any
+    ) -> None:
+        """Call the callbacks of ``callbacks`` at time ``at`` (>= now), in order:
         ``Environment.schedule`` inlined, into the same queue in the same order, without
         its attribute look-ups per happening."""
         _push(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks, at)))
@@ -368,6 +377,7 @@ class Replication:
             # break the cycles through the bound methods, so reference counting frees
             # this replication as soon as it is dropped (memory stays flat over many)
             self._on_arrive = self._on_talk_end = self._on_give_up = (_unbound,)
+            self._then_due = _unbound
             if was_enabled:
                 gc.enable()
 
@@ -377,11 +387,14 @@ class Replication:
             for at, kind in timetable.steps:
                 self._at(at, self._agent_step, (timetable.agent, kind))
         if self.calls.arrival:
-            self._at(self.calls.arrival[0], self._arrive, 0)
+            self._schedule(self.calls.arrival[0], self._on_arrive, 0)
+        else:
+            self._next_call = self.calls.n_first
         if take is not None:  # SimPy's stop at each cut comes before the cut's happenings
             cut = self.plan.interval_s
             while cut < self.plan.run_end_s:
                 env.run(until=cut)
+                self._hand_over()
                 take(self.acd.take_records())
                 cut += self.plan.interval_s
         env.run(until=self.plan.run_end_s)
@@ -399,12 +412,19 @@ class Replication:
     # -- callbacks ------------------------------------------------------------------------
 
     def _arrive(self, ev: _At) -> None:
-        """The day's first calls, one after the other: the next one is scheduled, or,
-        when it comes before every happening SimPy holds, arrives at once in this event
-        (SimPy would pop it next: the same order, one event fewer)."""
-        cid: int = ev._value
+        """A first call whose event SimPy held (the day's first, or one handed over at a
+        cut), and the ones due after it (``_arrivals``)."""
+        self._arrivals(ev._value, ev.at)
+
+    def _arrivals(self, cid: int, now: float) -> None:
+        """The day's first calls from ``cid`` on, one after the other, while the next one
+        comes before every happening SimPy holds (SimPy would pop it next: it arrives at
+        once). The next one after those is held here, with the event id SimPy would have
+        given it (its place among happenings at the same time), and arrives in whichever
+        event comes before it (``_due``): the same order as its own event's, with no event
+        pushed and popped per call."""
         calls, env, queue = self.calls, self.env, self._queue
-        now = ev.at
+        self._held = False
         while True:
             client = calls.client[cid]
             if client < 0:
@@ -414,12 +434,48 @@ class Replication:
                 self._client_call(cid, self.plan.clients[client], now)
             cid += 1
             if cid >= calls.n_first:
+                self._next_call = cid
                 return
             at = calls.arrival[cid]
             if not (queue and at < queue[0][0]):
-                self._schedule(at, self._on_arrive, cid)
+                self._next_call, self._next_at, self._next_id = cid, at, self._next_eid()
+                self._held = True
                 return
             env._now = now = at
+
+    def _due(self) -> None:
+        """After a happening: the held call arrives now if SimPy would take its event
+        next (before the head of SimPy's queue, by SimPy's own order: time, priority,
+        event id), and the ones due after it."""
+        if not self._held:
+            return
+        at = self._next_at
+        queue = self._queue
+        if queue:
+            head = queue[0]
+            t: float = head[0]
+            if at > t:
+                return
+            if at == t:
+                priority: int = head[1]
+                if priority < _NORMAL or (priority == _NORMAL and head[2] < self._next_id):
+                    return
+        self.env._now = at
+        self._arrivals(self._next_call, at)
+
+    def _due_after(self, ev: _At) -> None:
+        """The last callback of a happening (``_at``): the calls due arrive."""
+        self._due()
+
+    def _hand_over(self) -> None:
+        """SimPy stopped at a cut (its own event, which calls nothing here): the held call
+        goes into SimPy's queue as the event it would have been, with its id."""
+        if self._held:
+            self._held = False
+            at = self._next_at
+            _push(
+                self._queue, (at, _NORMAL, self._next_id, _At(self._next_call, self._on_arrive, at))
+            )
 
     # -- answering-service callers: people and the world ----------------------------------
 
@@ -502,13 +558,14 @@ class Replication:
 
     def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
-        if self.calls.answered[cid] or cid in self._called_back:
-            return  # answered (or to be called back) before the caller ran out of patience
-        now = self.env._now
-        out = self.acd.handle(CallerHungUp(cid), now)
-        self._do(out, now)
-        if any(type(c) is End and c.call == cid for c in out):  # abandoned
-            self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
+        # unless answered (or to be called back) before the caller ran out of patience
+        if not (self.calls.answered[cid] or cid in self._called_back):
+            now = self.env._now
+            out = self.acd.handle(CallerHungUp(cid), now)
+            self._do(out, now)
+            if any(type(c) is End and c.call == cid for c in out):  # abandoned
+                self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
+        self._due()
 
     def _call_again(self, cid: int, p: float) -> bool:
         """The caller of call ``cid``, who abandoned, balked or heard busy, calls again
@@ -613,6 +670,7 @@ class Replication:
         self._event(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at)
         if self._follow_ups and not self.calls.follow_up[cid]:
             self._follow(cid)
+        self._due()
 
     def _level(self, agent: str, queue: str) -> int:
         """The agent's proficiency for a queue (the core's rule: 0 for a skill an overflow
