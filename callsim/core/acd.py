@@ -120,6 +120,10 @@ _CHAT_RULE = "agent holding chats with room: fewest chats held, then position"
 Out = list[Command]
 # NamedTuple's __new__ is a Python function; tuple.__new__ builds the same record in C
 _tuple: Final = tuple.__new__
+# compiled, a Final is a C static: a NamedTuple class (no native class) named directly is
+# looked up in the module's dict at each use, once or twice per call
+_RECORD: Final = CallRecord
+_OFFER: Final = Offer
 
 
 class Acd:
@@ -757,7 +761,7 @@ class Acd:
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
         self._leave_idle(agent)
-        call.offers += (_tuple(Offer, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
+        call.offers += (_tuple(_OFFER, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
         call.state = CallState.TALKING
         if call.answer_s is None:  # a transferred call keeps its first answer
             call.answer_s = now
@@ -908,7 +912,7 @@ class Acd:
         for offer in call.offers:
             ring_s += offer[3]
         return _tuple(
-            CallRecord,
+            _RECORD,
             (
                 call.id,
                 call.first_queue,
