@@ -1,8 +1,11 @@
 """One replication: SimPy's clock drives the ACD core's events and carries out its commands.
 
-No per-call process: every happening is one lean object with one callback in SimPy's event
-queue, processed by SimPy's own ``Environment.step`` (this relies on SimPy 4's event
-protocol and queue layout; pyproject pins simpy below 5). Per-call attributes (arrival,
+No per-call process: every happening is one lean object with its callbacks in SimPy's
+event queue, processed by SimPy's own ``Environment.step`` (this relies on SimPy 4's event
+protocol and queue layout; pyproject pins simpy below 5). The day's first calls, known up
+front, take no event each: the next one is held with the event id SimPy would have given
+it and arrives at the end of the happening SimPy would have popped it after
+(``Replication._due``), in SimPy's very order. Per-call attributes (arrival,
 talk, patience, wrap-up) are drawn up front in numpy from named streams; a caller's
 patience timer is set only when the call has to wait or ring, and a late one (after the
 answer) is dropped when it fires (lazy cancellation).
@@ -76,7 +79,7 @@ from callsim.sim.world import (
 
 
 class _At:
-    """A happening with one callback, for SimPy's event loop.
+    """A happening with its callbacks (one, or its own and ``_due``), for SimPy's loop.
 
     ``Environment.step`` reads only ``callbacks``, ``_ok`` and ``_value`` of what it pops
     (SimPy 4), so this slotted object stands in for a ``simpy.Event``: a Timeout without
