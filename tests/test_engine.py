@@ -159,9 +159,9 @@ def test_staffed_spans_follow_the_shift_and_its_breaks(tmp_path: Path) -> None:
 
 def test_the_engine_refuses_a_command_it_does_not_know(tmp_path: Path) -> None:
     rep = Replication(plan(tmp_path), 1, 0)
-    rep._do([End(1, Outcome.ANSWERED)])  # known: nothing to do
+    rep._do([End(1, Outcome.ANSWERED)], 0.0)  # known: nothing to do
     with pytest.raises(TypeError, match="cannot carry out"):
-        rep._do([object()])
+        rep._do([object()], 0.0)
 
 
 def test_a_queues_occupancy_is_how_busy_its_agents_are(tmp_path: Path) -> None:

@@ -120,6 +120,10 @@ _CHAT_RULE = "agent holding chats with room: fewest chats held, then position"
 Out = list[Command]
 # NamedTuple's __new__ is a Python function; tuple.__new__ builds the same record in C
 _tuple: Final = tuple.__new__
+# compiled, a Final is a C static: a NamedTuple class (no native class) named directly is
+# looked up in the module's dict at each use, once or twice per call
+_RECORD: Final = CallRecord
+_OFFER: Final = Offer
 
 
 class Acd:
@@ -599,7 +603,8 @@ class Acd:
     def _enter(self, call: Call, queue: QueueState, now: float, out: Out) -> None:
         """The call joins ``queue`` as its primary queue."""
         call.queue = queue
-        call.queues = [queue]
+        if len(call.queues) != 1 or call.queues[0] is not queue:  # on arrival it is
+            call.queues = [queue]
         call.entered_s = now
         call.queue_token += 1
         call.timers_started = False
@@ -756,7 +761,7 @@ class Acd:
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
         self._leave_idle(agent)
-        call.offers += (_tuple(Offer, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
+        call.offers += (_tuple(_OFFER, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
         call.state = CallState.TALKING
         if call.answer_s is None:  # a transferred call keeps its first answer
             call.answer_s = now
@@ -907,7 +912,7 @@ class Acd:
         for offer in call.offers:
             ring_s += offer[3]
         return _tuple(
-            CallRecord,
+            _RECORD,
             (
                 call.id,
                 call.first_queue,
@@ -984,7 +989,8 @@ class Acd:
         self, agent: Agent, wrap_up_s: float | None, queue: QueueState, now: float, out: Out
     ) -> None:
         wrap = wrap_up_s if wrap_up_s is not None else queue.config.wrap_up_s
-        self._become(agent, AgentState.WRAP_UP)
+        if wrap is None or wrap > 0:  # none: the agent's wrap-up ends at once, and its
+            self._become(agent, AgentState.WRAP_UP)  # state changes once, on release
         agent.wrap_started_s = now
         agent.wrap_ends_s = None if wrap is None else now + max(wrap, 0.0)
         agent.wrap_token += 1

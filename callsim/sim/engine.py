@@ -1,8 +1,11 @@
 """One replication: SimPy's clock drives the ACD core's events and carries out its commands.
 
-No per-call process: every happening is one lean object with one callback in SimPy's event
-queue, processed by SimPy's own ``Environment.step`` (this relies on SimPy 4's event
-protocol and queue layout; pyproject pins simpy below 5). Per-call attributes (arrival,
+No per-call process: every happening is one lean object with its callbacks in SimPy's
+event queue, processed by SimPy's own ``Environment.step`` (this relies on SimPy 4's event
+protocol and queue layout; pyproject pins simpy below 5). The day's first calls, known up
+front, take no event each: the next one is held with the event id SimPy would have given
+it and arrives at the end of the happening SimPy would have popped it after
+(``Replication._due``), in SimPy's very order. Per-call attributes (arrival,
 talk, patience, wrap-up) are drawn up front in numpy from named streams; a caller's
 patience timer is set only when the call has to wait or ring, and a late one (after the
 answer) is dropped when it fires (lazy cancellation).
@@ -76,7 +79,7 @@ from callsim.sim.world import (
 
 
 class _At:
-    """A happening with one callback, for SimPy's event loop.
+    """A happening with its callbacks (one, or its own and ``_due``), for SimPy's loop.
 
     ``Environment.step`` reads only ``callbacks``, ``_ok`` and ``_value`` of what it pops
     (SimPy 4), so this slotted object stands in for a ``simpy.Event``: a Timeout without
@@ -87,7 +90,7 @@ class _At:
     __slots__ = ("_ok", "_value", "at", "callbacks")
     callbacks: Any  # SimPy sets it to None once processed
 
-    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None]], at: float) -> None:
+    def __init__(self, value: Any, callbacks: tuple[Callable[[Any], None], ...], at: float) -> None:
         self.callbacks = callbacks  # SimPy iterates it once, then sets None (not the tuple)
         self._value = value
         self._ok = True
@@ -319,11 +322,19 @@ class Replication:
         self._next_eid = self.env._eid.__next__  # for the life of the environment
         # the callbacks of each call's happenings, bound once for the day and held in the
         # tuple SimPy iterates (a method looked up per happening is a new object each
-        # time; run() unbinds them: they refer back to this object)
-        self._handle = self.acd.handle
+        # time; run() unbinds them: they refer back to this object). The core is called
+        # as ``self.acd.handle``: compiled, a direct call (a bound method held in an
+        # attribute is called through Python's calling convention, arguments parsed)
         self._on_arrive: tuple[Callable[[_At], None]] = (self._arrive,)
         self._on_talk_end: tuple[Callable[[_At], None]] = (self._talk_end,)
         self._on_give_up: tuple[Callable[[_At], None]] = (self._give_up,)
+        self._then_due: Callable[[_At], None] = self._due_after
+        # the day's next first call, held here until SimPy would take it (``_due``): its
+        # id (n_first: none), time and place in SimPy's order (the event id it would have)
+        self._next_call = 0
+        self._next_at = 0.0
+        self._next_id = 0
+        self._held = False  # it is held here, not in SimPy's queue
         self._slowdown = tuple(s.slowdown for s in plan.streams)  # chats: () if none
         if not any(self._slowdown):
             self._slowdown = ()
@@ -343,11 +354,13 @@ class Replication:
     # -- scheduling -----------------------------------------------------------------------
 
     def _at(self, at: float, fn: Callable[[Any], None], value: Any) -> None:
-        """Call ``fn`` at time ``at`` (>= now)."""
-        self._schedule(at, (fn,), value)
+        """Call ``fn`` at time ``at`` (>= now); then the calls due arrive (``_due``)."""
+        self._schedule(at, (fn, self._then_due), value)
 
-    def _schedule(self, at: float, callbacks: tuple[Callable[[Any], None]], value: Any) -> None:
-        """Call the one callback of ``callbacks`` at time ``at`` (>= now):
+    def _schedule(
+        self, at: float, callbacks: tuple[Callable[[Any], None], ...], value: Any
+    ) -> None:
+        """Call the callbacks of ``callbacks`` at time ``at`` (>= now), in order:
         ``Environment.schedule`` inlined, into the same queue in the same order, without
         its attribute look-ups per happening."""
         _push(self._queue, (at, _NORMAL, self._next_eid(), _At(value, callbacks, at)))
@@ -367,6 +380,7 @@ class Replication:
             # break the cycles through the bound methods, so reference counting frees
             # this replication as soon as it is dropped (memory stays flat over many)
             self._on_arrive = self._on_talk_end = self._on_give_up = (_unbound,)
+            self._then_due = _unbound
             if was_enabled:
                 gc.enable()
 
@@ -376,15 +390,18 @@ class Replication:
             for at, kind in timetable.steps:
                 self._at(at, self._agent_step, (timetable.agent, kind))
         if self.calls.arrival:
-            self._at(self.calls.arrival[0], self._arrive, 0)
+            self._schedule(self.calls.arrival[0], self._on_arrive, 0)
+        else:
+            self._next_call = self.calls.n_first
         if take is not None:  # SimPy's stop at each cut comes before the cut's happenings
             cut = self.plan.interval_s
             while cut < self.plan.run_end_s:
                 env.run(until=cut)
+                self._hand_over()
                 take(self.acd.take_records())
                 cut += self.plan.interval_s
         env.run(until=self.plan.run_end_s)
-        self._do(self.acd.handle(ServiceStopped(), env.now))
+        self._event(ServiceStopped(), env.now)
         return self.acd.take_records()
 
     def spans(self) -> list[StaffedSpan]:
@@ -398,27 +415,70 @@ class Replication:
     # -- callbacks ------------------------------------------------------------------------
 
     def _arrive(self, ev: _At) -> None:
-        """The day's first calls, one after the other: the next one is scheduled, or,
-        when it comes before every happening SimPy holds, arrives at once in this event
-        (SimPy would pop it next: the same order, one event fewer)."""
-        cid: int = ev._value
+        """A first call whose event SimPy held (the day's first, or one handed over at a
+        cut), and the ones due after it (``_arrivals``)."""
+        self._arrivals(ev._value, ev.at)
+
+    def _arrivals(self, cid: int, now: float) -> None:
+        """The day's first calls from ``cid`` on, one after the other, while the next one
+        comes before every happening SimPy holds (SimPy would pop it next: it arrives at
+        once). The next one after those is held here, with the event id SimPy would have
+        given it (its place among happenings at the same time), and arrives in whichever
+        event comes before it (``_due``): the same order as its own event's, with no event
+        pushed and popped per call."""
         calls, env, queue = self.calls, self.env, self._queue
-        now = ev.at
+        self._held = False
         while True:
             client = calls.client[cid]
             if client < 0:
                 arrived = CallArrived(cid, calls.queue[cid], "", "", calls.priority[cid])
-                self._do(self._handle(arrived, now))
+                self._event(arrived, now)
             else:
                 self._client_call(cid, self.plan.clients[client], now)
             cid += 1
             if cid >= calls.n_first:
+                self._next_call = cid
                 return
             at = calls.arrival[cid]
             if not (queue and at < queue[0][0]):
-                self._schedule(at, self._on_arrive, cid)
+                self._next_call, self._next_at, self._next_id = cid, at, self._next_eid()
+                self._held = True
                 return
             env._now = now = at
+
+    def _due(self) -> None:
+        """After a happening: the held call arrives now if SimPy would take its event
+        next (before the head of SimPy's queue, by SimPy's own order: time, priority,
+        event id), and the ones due after it."""
+        if not self._held:
+            return
+        at = self._next_at
+        queue = self._queue
+        if queue:
+            head = queue[0]
+            t: float = head[0]
+            if at > t:
+                return
+            if at == t:
+                priority: int = head[1]
+                if priority < _NORMAL or (priority == _NORMAL and head[2] < self._next_id):
+                    return
+        self.env._now = at
+        self._arrivals(self._next_call, at)
+
+    def _due_after(self, ev: _At) -> None:
+        """The last callback of a happening (``_at``): the calls due arrive."""
+        self._due()
+
+    def _hand_over(self) -> None:
+        """SimPy stopped at a cut (its own event, which calls nothing here): the held call
+        goes into SimPy's queue as the event it would have been, with its id."""
+        if self._held:
+            self._held = False
+            at = self._next_at
+            _push(
+                self._queue, (at, _NORMAL, self._next_id, _At(self._next_call, self._on_arrive, at))
+            )
 
     # -- answering-service callers: people and the world ----------------------------------
 
@@ -458,7 +518,7 @@ class Replication:
                 ("arrive", now, cid, c.ani, c.dnis, c.keys, c.advertising, c.language)
             )
         self.calls.inbound[cid] = inbound
-        self._do(self._handle(inbound.event, now))
+        self._event(inbound.event, now)
 
     def _client_work(self, cid: int, pc: PlanClient, now: float, agent: str) -> float:
         """The agent serves a client call: the flow gives the instruction and decides the
@@ -496,21 +556,19 @@ class Replication:
 
     def _arrive_retrial(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(
-            self.acd.handle(
-                CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid]),
-                self.env._now,
-            )
-        )
+        arrived = CallArrived(cid, self.calls.queue[cid], "", "", self.calls.priority[cid])
+        self._event(arrived, self.env._now)
 
     def _give_up(self, ev: _At) -> None:
         cid: int = ev._value
-        if self.calls.answered[cid] or cid in self._called_back:
-            return  # answered (or to be called back) before the caller ran out of patience
-        out = self._handle(CallerHungUp(cid), self.env._now)
-        self._do(out)
-        if any(type(c) is End and c.call == cid for c in out):  # abandoned
-            self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
+        # unless answered (or to be called back) before the caller ran out of patience
+        if not (self.calls.answered[cid] or cid in self._called_back):
+            now = self.env._now
+            out = self.acd.handle(CallerHungUp(cid), now)
+            self._do(out, now)
+            if any(type(c) is End and c.call == cid for c in out):  # abandoned
+                self._call_again(cid, self.plan.streams[self.calls.stream[cid]].retrial_p)
+        self._due()
 
     def _call_again(self, cid: int, p: float) -> bool:
         """The caller of call ``cid``, who abandoned, balked or heard busy, calls again
@@ -595,7 +653,7 @@ class Replication:
     def _accept_callback(self, ev: _At) -> None:
         cid: int = ev._value
         if not self.calls.answered[cid]:
-            self._do(self.acd.handle(CallbackRequested(cid), self.env._now))
+            self._event(CallbackRequested(cid), self.env._now)
 
     def _dial(self, cid: int, now: float) -> bool:
         """An agent took a callback and dials the caller: whether they answer (if not,
@@ -608,13 +666,14 @@ class Replication:
         return False
 
     def _unanswered(self, ev: _At) -> None:
-        self._do(self.acd.handle(CallbackUnanswered(ev._value, 0.0), self.env._now))
+        self._event(CallbackUnanswered(ev._value, 0.0), self.env._now)
 
     def _talk_end(self, ev: _At) -> None:
         cid: int = ev._value
-        self._do(self._handle(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at))
+        self._event(CallEnded(cid, Party.AGENT, self.calls.wrap[cid]), ev.at)
         if self._follow_ups and not self.calls.follow_up[cid]:
             self._follow(cid)
+        self._due()
 
     def _level(self, agent: str, queue: str) -> int:
         """The agent's proficiency for a queue (the core's rule: 0 for a skill an overflow
@@ -687,23 +746,23 @@ class Replication:
 
     def _party(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self.acd.handle(OutboundAnswered(cid, agent), self.env._now))
+        self._event(OutboundAnswered(cid, agent), self.env._now)
 
     def _no_party(self, ev: _At) -> None:
-        self._do(self.acd.handle(OutboundUnanswered(ev._value), self.env._now))
+        self._event(OutboundUnanswered(ev._value), self.env._now)
 
     def _timer(self, ev: _At) -> None:
-        self._do(self._handle(TimerExpired(ev._value), self.env._now))
+        self._event(TimerExpired(ev._value), self.env._now)
 
     # -- agents ---------------------------------------------------------------------------
 
     def _answer(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self._handle(AgentAnswered(agent, cid), self.env._now))
+        self._event(AgentAnswered(agent, cid), self.env._now)
 
     def _ring_out(self, ev: _At) -> None:
         cid, agent = ev._value
-        self._do(self._handle(RingTimedOut(agent, cid), self.env._now))
+        self._event(RingTimedOut(agent, cid), self.env._now)
 
     def _agent_step(self, ev: _At) -> None:
         """The timetable: log in, take a break, end it, log out (valid in any state)."""
@@ -716,11 +775,16 @@ class Replication:
             event = AgentPaused(agent, BREAK)
         else:
             event = AgentReady(agent, BREAK)
-        self._do(self._handle(event, self.env._now))
+        self._event(event, self.env._now)
 
     # -- commands -------------------------------------------------------------------------
 
-    def _do(self, commands: list[Any]) -> None:
+    def _event(self, event: Any, now: float) -> None:
+        """The core takes ``event`` at ``now``; its commands are carried out."""
+        self._do(self.acd.handle(event, now), now)
+
+    def _do(self, commands: list[Any], now: float) -> None:
+        """Carry out the core's commands of an event at ``now`` (SimPy's clock)."""
         for cmd in commands:
             kind = type(cmd)
             if kind is Connect:
@@ -728,7 +792,6 @@ class Replication:
                 cid: int = connect.call  # type: ignore[assignment]  # calls are numbered here
                 calls = self.calls
                 calls.answered[cid] = True
-                now = self.env._now
                 if self._called_back and cid in self._called_back and not self._dial(cid, now):
                     continue
                 if self._follow_ups:
@@ -748,12 +811,12 @@ class Replication:
                 if end.outcome is _BUSY:
                     self._busy(cmd.call)
             elif kind is Ring:
-                self._ring(cmd)
+                self._ring(cmd, now)
             elif kind is Enqueue:
                 if not (self._balks and self._balk(cmd)):
-                    self._start_patience(cmd.call)
+                    self._start_patience(cmd.call, now)
             elif kind is StartTimer:
-                self._at(self.env._now + cmd.delay_s, self._timer, cmd.timer)
+                self._at(now + cmd.delay_s, self._timer, cmd.timer)
             elif kind is Announce:
                 if self._balks:
                     self._balk(cmd)
@@ -764,17 +827,17 @@ class Replication:
             elif kind not in _NOTHING_TO_DO:
                 raise TypeError(f"the simulator cannot carry out {cmd!r}")
 
-    def _start_patience(self, cid: int) -> None:
+    def _start_patience(self, cid: int, now: float) -> None:
         """The caller hears hold music or ringing: their patience runs from the arrival
         (set once per call, when it first has to wait or ring; none for calls answered at
         once)."""
         patience = self.calls.patience[cid]
         if patience != _NEVER:
-            at = max(self.env._now, self.calls.arrival[cid] + patience)
+            at = max(now, self.calls.arrival[cid] + patience)
             self._schedule(at, self._on_give_up, cid)
             self.calls.patience[cid] = _NEVER
 
-    def _ring(self, ring: Ring) -> None:
+    def _ring(self, ring: Ring, now: float) -> None:
         """An offer rings (agents do not all answer at once, or the core would auto-answer):
         the agent answers after a delay, or the ring times out."""
         timeout = ring.timeout_s
@@ -782,16 +845,16 @@ class Replication:
         if self._answer_rng.random() < self._p_answer[ring.agent]:
             delay = 0.0
             pick_up = self._delay_of[ring.agent]
-            if self.plan.handover is not None and self.env._now > self.calls.arrival[cid]:
+            if self.plan.handover is not None and now > self.calls.arrival[cid]:
                 pick_up = self.plan.handover  # the call waited: handed over (handover_s)
             if pick_up is not None:
                 delay = float(pick_up(self._delay_rng, 1)[0])
             if delay < timeout:
                 if delay == 0.0:
-                    self._do(self._handle(AgentAnswered(ring.agent, ring.call), self.env._now))
+                    self._event(AgentAnswered(ring.agent, ring.call), now)
                 else:
-                    self._start_patience(cid)
-                    self._at(self.env._now + delay, self._answer, (ring.call, ring.agent))
+                    self._start_patience(cid, now)
+                    self._at(now + delay, self._answer, (ring.call, ring.agent))
                 return
-        self._start_patience(cid)
-        self._at(self.env._now + timeout, self._ring_out, (ring.call, ring.agent))
+        self._start_patience(cid, now)
+        self._at(now + timeout, self._ring_out, (ring.call, ring.agent))
