@@ -62,7 +62,7 @@ def test_a_day_holds_little_per_call_and_less_once_its_calls_have_ended() -> Non
     Python's allocator counts them (tracemalloc: objects and numpy arrays alike). A
     dozen Python lists a call held 205 bytes a call and peaked at 255; what calls share
     is now held once and their drawn times as floats only while their block of calls is
-    in the centre: about 61 and 131."""
+    in the centre: about 61 and 123."""
     plan = build_plan(load_scenario(ROOT / "scenarios" / "erlang-a-large.yaml"))
     was = tracemalloc.is_tracing()
     if not was:

@@ -125,8 +125,11 @@ def _this_day(
     )
 
 
-_SHIFT: Final = 11  # the day's first calls in blocks of 2,048 (about 20 minutes of a busy day)
+# the day's first calls in blocks of 256 (under 3 minutes of the large Erlang-A day): a
+# block's count of calls not yet ended stays a small int, which Python never allocates
+_SHIFT: Final = 8
 _MASK: Final = (1 << _SHIFT) - 1
+_KIND_FIELDS: Final = 6  # a kind's row: stream, queue, priority, client, attempt, follow_up
 T = TypeVar("T")
 
 
@@ -182,40 +185,44 @@ class _Drawn:
 class _Kinds:
     """What calls share: stream, queue, priority, client, attempt and whether the call
     follows up a served one, one row per distinct combination (the day's first calls:
-    their stream's row), and each call's row number: 8 bytes a call for all six."""
+    their stream's row), and each call's row number: 8 bytes a call for all six.
+    ``fields``: each field's value by row."""
 
-    __slots__ = ("_index", "of_call", "rows")
+    __slots__ = ("_index", "fields", "of_call", "rows")
 
     def __init__(self, rows: list[tuple[Any, ...]], of_call: list[int]) -> None:
         self.rows = rows
         self.of_call = of_call
         self._index = {row: k for k, row in enumerate(rows)}
+        self.fields: list[list[Any]] = [[row[i] for row in rows] for i in range(_KIND_FIELDS)]
 
     def kind(self, row: tuple[Any, ...]) -> int:
         k = self._index.get(row)
         if k is None:
             k = self._index[row] = len(self.rows)
             self.rows.append(row)
+            for values, value in zip(self.fields, row, strict=True):
+                values.append(value)
         return k
 
 
 class _Shared(Generic[T]):
     """One field of the calls' kinds, by call id (``calls.queue[cid]``)."""
 
-    __slots__ = ("_at", "_kinds", "_of_call", "_rows")
+    __slots__ = ("_at", "_kinds", "_of_call", "_values")
 
     def __init__(self, kinds: _Kinds, at: int) -> None:
         self._kinds = kinds
         self._of_call = kinds.of_call  # the lists themselves, for one look-up less
-        self._rows = kinds.rows
+        self._values = kinds.fields[at]
         self._at = at
 
     def __getitem__(self, cid: int) -> T:
-        value: T = self._rows[self._of_call[cid]][self._at]
+        value: T = self._values[self._of_call[cid]]
         return value
 
     def __setitem__(self, cid: int, value: T) -> None:
-        row = list(self._rows[self._of_call[cid]])
+        row = list(self._kinds.rows[self._of_call[cid]])
         row[self._at] = value
         self._of_call[cid] = self._kinds.kind(tuple(row))
 
@@ -315,13 +322,14 @@ class Calls:
         """The calls of ``records`` have ended (a call's record is written once, when it
         and its wrap-up are over): a block of first calls all ended lets its drawn times
         go. Returns ``records``."""
-        n, still = self.n_first, self._open
+        n, still = self.n_first, self._open  # by block: at most 256, small ints
         for record in records:
             cid = record.call
             if isinstance(cid, int) and cid < n:
                 b = cid >> _SHIFT
-                still[b] -= 1
-                if still[b] == 0:
+                left: int = still[b] - 1
+                still[b] = left
+                if left == 0:
                     for column in (self.arrival, self.talk, self.patience, self.wrap):
                         column.drop(b)
         return records
