@@ -11,7 +11,7 @@ answer) is dropped when it fires (lazy cancellation).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from heapq import heappush
 from typing import Any, Final, Generic, TypeVar
 
@@ -170,6 +170,9 @@ class _Drawn:
     def __bool__(self) -> bool:
         return self._n + len(self._tail) > 0
 
+    def __iter__(self) -> Iterator[float]:
+        return iter([self[cid] for cid in range(len(self))])
+
     def _fill(self, b: int) -> list[float]:
         block: list[float] = self._drawn[b << _SHIFT : (b + 1) << _SHIFT].tolist()
         self._blocks[b] = block
@@ -220,6 +223,12 @@ class _Shared(Generic[T]):
     def __getitem__(self, cid: int) -> T:
         value: T = self._values[self._of_call[cid]]
         return value
+
+    def __len__(self) -> int:
+        return len(self._of_call)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter([self._values[k] for k in self._of_call])
 
     def __setitem__(self, cid: int, value: T) -> None:
         row = list(self._kinds.rows[self._of_call[cid]])
