@@ -14,9 +14,9 @@ answer) is dropped when it fires (lazy cancellation).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from heapq import heappush
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 import numpy as np
 import simpy
@@ -128,15 +128,130 @@ def _this_day(
     )
 
 
+# the day's first calls in blocks of 256 (under 3 minutes of the large Erlang-A day): a
+# block's count of calls not yet ended stays a small int, which Python never allocates
+_SHIFT: Final = 8
+_MASK: Final = (1 << _SHIFT) - 1
+_KIND_FIELDS: Final = 6  # a kind's row: stream, queue, priority, client, attempt, follow_up
+T = TypeVar("T")
+
+
+class _Drawn:
+    """A float per call, by call id (``calls.talk[cid]``): the day's first calls' values
+    as drawn (numpy, 8 bytes a call), turned into Python floats a block of calls at a
+    time when first read, and let go once every call of the block has ended (``drop``:
+    no output reads them after); later calls' values appended."""
+
+    __slots__ = ("_blocks", "_drawn", "_n", "_tail")
+
+    def __init__(self, drawn: np.ndarray) -> None:
+        self._drawn = drawn
+        self._n: int = len(drawn)
+        self._blocks: list[list[float] | None] = [None] * ((self._n + _MASK) >> _SHIFT)
+        self._tail: list[float] = []
+
+    def __getitem__(self, cid: int) -> float:
+        if cid >= self._n:
+            return self._tail[cid - self._n]
+        block = self._blocks[cid >> _SHIFT]
+        if block is None:
+            block = self._fill(cid >> _SHIFT)
+        return block[cid & _MASK]
+
+    def __setitem__(self, cid: int, value: float) -> None:
+        if cid >= self._n:
+            self._tail[cid - self._n] = value
+            return
+        block = self._blocks[cid >> _SHIFT]
+        if block is None:
+            block = self._fill(cid >> _SHIFT)
+        block[cid & _MASK] = value
+
+    def __len__(self) -> int:
+        return self._n + len(self._tail)
+
+    def __bool__(self) -> bool:
+        return self._n + len(self._tail) > 0
+
+    def __iter__(self) -> Iterator[float]:
+        return iter([self[cid] for cid in range(len(self))])
+
+    def _fill(self, b: int) -> list[float]:
+        block: list[float] = self._drawn[b << _SHIFT : (b + 1) << _SHIFT].tolist()
+        self._blocks[b] = block
+        return block
+
+    def append(self, value: float) -> None:
+        self._tail.append(value)
+
+    def drop(self, b: int) -> None:
+        self._blocks[b] = None
+
+
+class _Kinds:
+    """What calls share: stream, queue, priority, client, attempt and whether the call
+    follows up a served one, one row per distinct combination (the day's first calls:
+    their stream's row), and each call's row number: 8 bytes a call for all six.
+    ``fields``: each field's value by row."""
+
+    __slots__ = ("_index", "fields", "of_call", "rows")
+
+    def __init__(self, rows: list[tuple[Any, ...]], of_call: list[int]) -> None:
+        self.rows = rows
+        self.of_call = of_call
+        self._index = {row: k for k, row in enumerate(rows)}
+        self.fields: list[list[Any]] = [[row[i] for row in rows] for i in range(_KIND_FIELDS)]
+
+    def kind(self, row: tuple[Any, ...]) -> int:
+        k = self._index.get(row)
+        if k is None:
+            k = self._index[row] = len(self.rows)
+            self.rows.append(row)
+            for values, value in zip(self.fields, row, strict=True):
+                values.append(value)
+        return k
+
+
+class _Shared(Generic[T]):
+    """One field of the calls' kinds, by call id (``calls.queue[cid]``)."""
+
+    __slots__ = ("_at", "_kinds", "_of_call", "_values")
+
+    def __init__(self, kinds: _Kinds, at: int) -> None:
+        self._kinds = kinds
+        self._of_call = kinds.of_call  # the lists themselves, for one look-up less
+        self._values = kinds.fields[at]
+        self._at = at
+
+    def __getitem__(self, cid: int) -> T:
+        value: T = self._values[self._of_call[cid]]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._of_call)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter([self._values[k] for k in self._of_call])
+
+    def __setitem__(self, cid: int, value: T) -> None:
+        row = list(self._kinds.rows[self._of_call[cid]])
+        row[self._at] = value
+        self._of_call[cid] = self._kinds.kind(tuple(row))
+
+
 class Calls:
     """Everything the simulator knows of each call, by call id (0, 1, ...), in one place:
     the day's first calls drawn up front, in numpy, from named streams; each retrial
-    appended as it happens (``retrial``). Columns, not objects: a simulated day holds
-    tens of thousands of calls."""
+    appended as it happens (``retrial``). Columns, not objects, read as lists
+    (``calls.talk[cid]``): a simulated day holds tens of thousands of calls, so what a
+    call shares with others (its stream's queue, priority, client, ...) is held once
+    (``_Kinds``), and its drawn times as Python floats only while its block of calls is
+    in the centre (``_Drawn``; ``ended`` lets them go)."""
 
     __slots__ = (
-        "answered", "arrival", "arrived", "attempt", "client", "follow_up", "inbound", "n_first",
-        "offered_work_s", "patience", "priority", "queue", "stream", "talk", "wrap",
+        "_clients", "_kinds", "_open", "answered", "arrival", "arrived", "attempt", "client",
+        "follow_up", "inbound", "n_first", "offered_work_s", "patience", "priority", "queue",
+        "stream", "talk", "wrap",
     )  # fmt: skip
 
     def __init__(
@@ -191,32 +306,58 @@ class Calls:
         self.arrived = np.bincount(cell, None, shape[0] * shape[1]).reshape(shape).astype(float)
         work = np.bincount(cell, (talk + wrap)[day], shape[0] * shape[1])
         self.offered_work_s = work.reshape(shape)
-        self.arrival: list[float] = t_all.tolist()
-        self.stream: list[int] = k_all.tolist()
-        self.talk: list[float] = talk.tolist()  # seconds
-        self.patience: list[float] = patience.tolist()  # inf once its timer is set
-        self.wrap: list[float] = wrap.tolist()  # wrap-up, seconds (a note adds to it)
+        self.arrival = _Drawn(t_all)
+        self.talk = _Drawn(talk)  # seconds
+        self.patience = _Drawn(patience)  # inf once its timer is set
+        self.wrap = _Drawn(wrap)  # wrap-up, seconds (a note adds to it)
         self.answered = [False] * n  # learnt from the core's Connect
-        self.attempt = [0] * n  # 0: a first call; k: its k-th retrial
-        self.follow_up = [False] * n  # a recall or a forward of a served call
         self.n_first = n
-        # by stream, then each call's (numpy's indexing: no Python loop over the calls)
-        queue_of = np.array([s.queue for s in plan.streams], dtype=object)
-        prio_of = np.array([s.priority for s in plan.streams], dtype=object)
-        client_of = np.array([s.client for s in plan.streams], dtype=object)
-        self.queue: list[str] = queue_of[k_all].tolist()
-        self.priority: list[int | None] = prio_of[k_all].tolist()
-        self.client: list[int] = client_of[k_all].tolist()  # client index, -1: a queue's call
-        # the inbound flow's record of each client call (None for calls to a queue)
-        self.inbound: list[InboundCall | None] = [None] * n
+        # a first call's kind is its stream's (row k: stream k); attempt 0: a first call,
+        # k: its k-th retrial; follow_up: a recall or a forward of a served call; client:
+        # its index, -1: a queue's call
+        rows = [(k, s.queue, s.priority, s.client, 0, False) for k, s in enumerate(plan.streams)]
+        self._kinds = kinds = _Kinds(rows, k_all.tolist())
+        self.stream: _Shared[int] = _Shared(kinds, 0)
+        self.queue: _Shared[str] = _Shared(kinds, 1)
+        self.priority: _Shared[int | None] = _Shared(kinds, 2)
+        self.client: _Shared[int] = _Shared(kinds, 3)
+        self.attempt: _Shared[int] = _Shared(kinds, 4)
+        self.follow_up: _Shared[bool] = _Shared(kinds, 5)
+        # the inbound flow's record of each client call (None for calls to a queue; no
+        # list without clients)
+        self._clients = bool(plan.clients)
+        self.inbound: list[InboundCall | None] = [None] * n if self._clients else []
+        # the first calls of each block not yet ended (their records not yet written)
+        self._open = [1 << _SHIFT] * (n >> _SHIFT) + ([n & _MASK] if n & _MASK else [])
+
+    def ended(self, records: list[CallRecord]) -> list[CallRecord]:
+        """The calls of ``records`` have ended (a call's record is written once, when it
+        and its wrap-up are over): a block of first calls all ended lets its drawn times
+        go. Returns ``records``."""
+        n, still = self.n_first, self._open  # by block: at most 256, small ints
+        for record in records:
+            cid = record.call
+            if isinstance(cid, int) and cid < n:
+                b = cid >> _SHIFT
+                left: int = still[b] - 1
+                still[b] = left
+                if left == 0:
+                    for column in (self.arrival, self.talk, self.patience, self.wrap):
+                        column.drop(b)
+        return records
+
+    def facts(self) -> CallFacts:
+        """What the inbound flow decided for each client call, by call id."""
+        n = len(self.answered)
+        inbound: list[InboundCall | None] = self.inbound if self._clients else [None] * n
+        return CallFacts.of([self.client[cid] for cid in range(n)], inbound)
 
     def followed(self, of: int, queue: str, talk: float, patience: float, wrap: float) -> int:
         """After served call ``of``, its caller calls ``queue`` (again): a new call."""
-        cid = self.retrial(of, 0.0, talk, patience, wrap)
-        self.attempt[cid] = 0
-        self.follow_up[cid] = True
-        self.queue[cid] = queue
-        return cid
+        return self._append(
+            0.0, self.stream[of], talk, patience, wrap, 0, True, queue, self.priority[of],
+            self.client[of],
+        )  # fmt: skip
 
     def outbound(self, stream: int, queue: str, at: float, talk: float, wrap: float) -> int:
         """A right-party call of the dialer, connected at ``at``: a new call (no
@@ -234,19 +375,16 @@ class Calls:
         self, at: float, stream: int, talk: float, patience: float, wrap: float, attempt: int,
         follow_up: bool, queue: str, priority: int | None, client: int,
     ) -> int:  # fmt: skip
-        cid = len(self.arrival)
+        cid = len(self.answered)
         self.arrival.append(at)
-        self.stream.append(stream)
         self.talk.append(talk)
         self.patience.append(patience)
         self.wrap.append(wrap)
         self.answered.append(False)
-        self.attempt.append(attempt)
-        self.follow_up.append(follow_up)
-        self.queue.append(queue)
-        self.priority.append(priority)
-        self.client.append(client)
-        self.inbound.append(None)
+        row = (stream, queue, priority, client, attempt, follow_up)
+        self._kinds.of_call.append(self._kinds.kind(row))
+        if self._clients:
+            self.inbound.append(None)
         return cid
 
 
@@ -398,7 +536,7 @@ class Replication:
             while cut < self.plan.run_end_s:
                 env.run(until=cut)
                 self._hand_over()
-                take(self.acd.take_records())
+                take(self.calls.ended(self.acd.take_records()))
                 cut += self.plan.interval_s
         env.run(until=self.plan.run_end_s)
         self._event(ServiceStopped(), env.now)
@@ -410,7 +548,7 @@ class Replication:
 
     def facts(self) -> CallFacts:
         """What the inbound flow decided for each client call, by call id."""
-        return CallFacts.of(self.calls.client, self.calls.inbound)
+        return self.calls.facts()
 
     # -- callbacks ------------------------------------------------------------------------
 
