@@ -16,7 +16,7 @@ import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -203,6 +203,10 @@ class LocalProcesses(Executor):
     def __init__(self, workers: int) -> None:
         self.slots = workers
         self.name = f"{workers} local processes"
+        # imported here: a run on one worker starts no process, and multiprocessing's
+        # modules are about 1 MB of a whole run's peak memory
+        from concurrent.futures import ProcessPoolExecutor
+
         self._pool = ProcessPoolExecutor(workers)
 
     def _results(
