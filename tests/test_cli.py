@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -218,6 +219,25 @@ def test_piped_tables_keep_their_width(capsys: pytest.CaptureFixture[str]) -> No
     assert "Havn Pest Control AS" in out
     assert "…" not in out
     assert max(len(line) for line in out.splitlines()) > 150
+
+
+def test_terminal_tables_fit_its_width_titles_too() -> None:
+    """On an 80-column terminal a table's long title goes on over lines (the calibrate
+    fit report's titles are sentences): no line is wider than the terminal."""
+    code = (
+        "from callsim.cli.console import print_table\n"
+        "print_table('Availability of the agents at work, per block of the day (fitted so "
+        "the calibration days abandon as the log says)', ['figure', 'value'], "
+        "[['calls that queued', '15,752']])"
+    )
+    env = {"PATH": "/usr/bin:/bin", "TTY_COMPATIBLE": "1", "COLUMNS": "80", "NO_COLOR": "1"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in shown.splitlines()]
+    assert "15,752" in shown
+    assert len(lines) >= 6  # the title's two lines and the table's
+    assert max(len(line) for line in lines) <= 80, lines
 
 
 def test_erlang_c_says_unstable_and_refuses_no_agents(capsys: pytest.CaptureFixture[str]) -> None:

@@ -67,6 +67,7 @@ CALIBRATE_FILES = (
     "arrivals.csv",
     "talk.csv",
 )
+FIFO_SHOWN = 4  # first-come days named in the fit report (every one in calibration.json)
 COMPARE_FILES = ("compare.json", "days.csv", "intervals.csv", "days.png", "intervals.png")
 
 
@@ -452,17 +453,10 @@ def _show_calibration(doc: dict[str, Any]) -> None:
                 f"{r['probability']:.1%} (of {r['abandoned_identified']:,} with caller ids)",
             ],
             ["retrials, share of calls", f"{r['share_of_calls']:.1%}"],
-            ["queue discipline, days", _discipline_line(doc["queue_discipline"])],
+            *_discipline_rows(doc["queue_discipline"]),
             ["availability factor, ready (interval mean)", f"{doc['availability_factor']:.3f}"],
             *_standby_rows(doc["standby"]),
-            [
-                "after-call work (not ready after a call)",
-                "-"
-                if doc["wrap_up"] is None
-                else f"mean {doc['wrap_up']['mean_s']:.1f} s, median "
-                f"{doc['wrap_up']['median_s']:.0f} s ({doc['wrap_up']['seen_whole']:,} of "
-                f"{doc['wrap_up']['gaps']:,} gaps seen whole)",
-            ],
+            *_wrap_up_rows(doc["wrap_up"]),
             ["after-call work in the scenario", _wrap_up_given(doc)],
             [
                 "hand-over of a call that waited",
@@ -498,15 +492,33 @@ def _wrap_up_given(doc: dict[str, Any]) -> str:
     return f"mean {doc['wrap_up']['scenario_mean_s']:.1f} s{ended}"
 
 
-def _discipline_line(days: dict[str, dict[str, Any]]) -> str:
-    """How many days ranked callers by priority, and which answered them first come."""
-    fifo = [d for d, x in days.items() if x["by_priority"] is False]
+def _discipline_rows(days: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """How many days ranked callers by priority, which answered them first come (the
+    first few: calibration.json has every day's), and how many the calls cannot tell;
+    short values, so that the table fits 80 columns."""
+    fifo = [d[5:] for d, x in days.items() if x["by_priority"] is False]
     ranked = sum(x["by_priority"] is True for x in days.values())
     unknown = sum(x["by_priority"] is None for x in days.values())
-    line = f"{ranked} by priority, {len(fifo)} first come"
+    rows = [["queue discipline, days", f"{ranked} by priority, {len(fifo)} first come"]]
     if fifo:
-        line += f" ({', '.join(d[5:] for d in fifo)})"
-    return line + (f", {unknown} cannot tell" if unknown else "")
+        more = f" +{len(fifo) - FIFO_SHOWN}" if len(fifo) > FIFO_SHOWN else ""
+        rows.append(["first-come days", ", ".join(fifo[:FIFO_SHOWN]) + more])
+    if unknown:
+        rows.append(["days the calls cannot tell", str(unknown)])
+    return rows
+
+
+def _wrap_up_rows(wrap_up: dict[str, Any] | None) -> list[list[str]]:
+    """The not-ready time after a call as the log shows it, in rows that fit 80 columns."""
+    if wrap_up is None:
+        return [["after-call work (not ready after a call)", "-"]]
+    return [
+        [
+            "after-call work (not ready after a call)",
+            f"mean {wrap_up['mean_s']:.1f} s, median {wrap_up['median_s']:.0f} s",
+        ],
+        ["after-call gaps seen whole", f"{wrap_up['seen_whole']:,} of {wrap_up['gaps']:,}"],
+    ]
 
 
 def compare_cmd(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -50,12 +51,14 @@ def print_json(data: Any) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table on stdout. On a terminal, columns that would not fit its width go on into
-    further tables (the first column repeated), so no number is ever cut; piped into a
-    file or a log, the table keeps its natural width."""
+    further tables (the first column repeated), so no number is ever cut, and a long
+    title goes on over lines of the terminal's width; piped into a file or a log, the
+    table keeps its natural width."""
     console = out()
     cells = [[_cell(v) for v in row] for row in rows]
     if console.is_terminal:
         chunks = fit_columns(columns, cells, console.width)
+        title = "\n".join(textwrap.wrap(title, console.width))
     else:
         chunks = [list(range(1, len(columns)))]
     from rich.table import Table
