@@ -159,6 +159,10 @@ def test_empirical_file_errors(tmp_path: Path) -> None:
     (tmp_path / "talk.csv").write_text("10\nabc\n")
     with pytest.raises(ScenarioError, match=r"talk\.csv line 2: 'abc' is not a number"):
         load_scenario(path)
+    (tmp_path / "talk.csv").write_bytes(b"10\n12\n\xe9t\xe9\n")  # Latin-1, not UTF-8
+    expected = r"calls\[0\].talk_s.file: talk\.csv: line 3: byte 0xe9 is not UTF-8 text"
+    with pytest.raises(ScenarioError, match=expected):
+        load_scenario(path)
 
 
 def test_checked_in_schema_is_fresh() -> None:

@@ -136,7 +136,7 @@ def test_forecast_errors_name_file_row_column_and_value(
 def test_forecasts_that_are_not_utf8_or_repeat_an_interval(tmp_path: Path) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(InputError, match=r"odd.csv: byte 0xff at offset 0 is not UTF-8"):
+    with pytest.raises(InputError, match=r"odd.csv: line 1: byte 0xff is not UTF-8 text"):
         load_forecast(odd)
     twice = tmp_path / "twice.csv"
     twice.write_text("interval_start,calls,aht_s\n08:00,100,180\n08:00,90,180\n")

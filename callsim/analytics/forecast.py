@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callsim.analytics.staffing import Staffing, Target, required_agents
-from callsim.errors import InputError
+from callsim.errors import InputError, utf8_text
 
 REQUIRED = ("interval_start", "calls", "aht_s")
 OPTIONAL = ("patience_s",)
@@ -80,14 +80,10 @@ def csv_table(
     is not UTF-8, lacks a ``required`` column or has one that is neither required nor
     ``optional`` (``None``: any other column is allowed)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8 "
-            "text (save the file as UTF-8 CSV)"
-        ) from None
+    text = utf8_text(data, str(path))
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]

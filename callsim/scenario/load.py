@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from callsim.errors import ScenarioError
+from callsim.errors import ScenarioError, utf8_text
 from callsim.scenario.model import HHMM, HOURS_SPAN, NAME, PHONE, Scenario
 
 MAX_PROBLEMS = 20  # reported at once; the rest are counted
@@ -40,14 +40,7 @@ def yaml_fields(path: Path, what: str) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            f"{path}: line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text "
-            "(save the file as UTF-8)"
-        ) from None
+    text = utf8_text(raw, str(path), ScenarioError)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except ScenarioKeyError as exc:
@@ -385,14 +378,10 @@ def _read_empirical_files(data: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def _read_values(file: Path, where: str) -> list[float]:
     try:
-        rows = list(csv.reader(file.read_text(encoding="utf-8-sig").splitlines()))
+        raw = file.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{where}: cannot read {str(file)!r} ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{where}: {file.name}: byte {exc.object[exc.start]:#04x} at offset {exc.start} "
-            "is not UTF-8 text"
-        ) from None
+    rows = list(csv.reader(utf8_text(raw, f"{where}: {file.name}", ScenarioError).splitlines()))
     values: list[float] = []
     for n, row in enumerate(rows, start=1):
         if not row or not row[0].strip():
