@@ -72,17 +72,20 @@ class ConfigError(InputError):
     """A configuration that contradicts itself (unknown queue in an overflow, ...)."""
 
 
-def utf8_text(raw: bytes, where: str, error: type[InputError] = InputError) -> str:
+def utf8_text(
+    raw: bytes, where: str, error: type[InputError] = InputError, field: str | None = None
+) -> str:
     """The text of a user's file (a byte-order mark dropped, as Excel's "CSV UTF-8"
-    writes it), or ``error`` naming ``where`` (the file), the line and the byte that is
-    not UTF-8."""
+    writes it), or ``error`` naming ``field`` (the parameter that gave the file), ``where``
+    (the file), the line and the byte that is not UTF-8."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise error(
             f"{where}: line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text "
-            "(save the file as UTF-8)"
+            "(save the file as UTF-8)",
+            field=field,
         ) from None
 
 

@@ -140,3 +140,32 @@ def test_the_docs_examples_of_the_hash_are_what_the_commands_print() -> None:
         "Error: --answers: answers-of-seed-6.csv: line 2: the answers were taken on card set "
         f"'{seed6}', not on this one ('{seed5}'): grade them against the cards of set {seed6}"
     )
+
+
+def test_a_trainers_files_not_in_utf8_are_refused_in_one_line(
+    tmp_path: Path, cards_file: Path
+) -> None:
+    """Answers and results saved in Latin-1 name the flag, the file, the line and the
+    byte (errors.utf8_text, the one reader of a user's text file); a cards file that a
+    Windows editor saved with a byte-order mark is read."""
+    cards = json.loads(cards_file.read_text())["cards"]
+    latin = answers(tmp_path / "a.csv", cards)
+    latin.write_bytes(latin.read_bytes().replace(b"Hello?", b"Ol\xe1?"))
+    line = latin.read_bytes()[: latin.read_bytes().index(b"\xe1")].count(b"\n") + 1
+    run = callsim("practice", "grade", str(cards_file), str(latin))
+    assert run.returncode == 2, run.stdout
+    assert run.stderr.strip() == (f"Error: --answers: {latin}: line {line}: byte 0xe1 is not "
+                                  "UTF-8 text (save the file as UTF-8)")  # fmt: skip
+    results = tmp_path / "results.jsonl"
+    results.write_bytes(b'{"trainee": "Jo\xe3o"}\n')
+    run = callsim("practice", "report", str(results))
+    assert run.returncode == 2, run.stdout
+    assert run.stderr.strip().endswith(f"{results}: line 1: byte 0xe3 is not UTF-8 text "
+                                       "(save the file as UTF-8)")  # fmt: skip
+    assert len(run.stderr.strip().splitlines()) == 1
+    bom = tmp_path / "cards-bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + cards_file.read_bytes())
+    ok = answers(tmp_path / "b.csv", cards)
+    run = callsim("practice", "grade", str(bom), str(ok), "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["trainees"]["ana"] == 1.0

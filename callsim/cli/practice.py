@@ -17,7 +17,7 @@ from rich.text import Text
 from callsim.cli.command import Command, Group, flag
 from callsim.cli.console import err, out, print_table, progress
 from callsim.core.practice import Ask, Rubric, asks_of, caller_reply, rubric_data
-from callsim.errors import InputError
+from callsim.errors import InputError, utf8_text
 from callsim.practice import check, coverage, practice_set
 from callsim.practice.cards import DIFFICULTIES
 from callsim.practice.grade import ACTIONS, forward_walk, grade_class, grade_one, read_answers
@@ -380,11 +380,10 @@ def _read(path: Path, field: str) -> str:
     try:
         if path.stat().st_size > 100 * 2**20:
             raise InputError(f"{path}: larger than 100 MiB", field=field)
-        return path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})", field=field) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})", field=field) from exc
+    return utf8_text(raw, str(path), field=field)
 
 
 @practice_app.command("push", cls=Command)

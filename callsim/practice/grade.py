@@ -88,7 +88,6 @@ def card_key(card: str) -> str:
 def read_answers(text: str, where: str) -> list[dict[str, str]]:
     """Answer rows from CSV text with the columns of ``COLUMNS`` (trainee optional), and
     ``cards_hash`` when the sheet gave it; the delimiter is the header's."""
-    text = text.removeprefix("\ufeff")  # Excel's "CSV UTF-8" starts with a byte-order mark
     header = text.split("\n", 1)[0]
     known = set(COLUMNS) | set(OPTIONAL) | set(SAID)
     delimiter = max(DELIMITERS, key=lambda d: sum(_column(h) in known for h in header.split(d)))

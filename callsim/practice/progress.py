@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from callsim.errors import InputError
+from callsim.errors import InputError, utf8_text
 from callsim.practice.grade import criteria_scores, mean_score, scores_by
 
 INTERVALS = (1, 2, 4, 8, 16)  # sessions until a branch comes back, by its box (1 = new)
@@ -94,10 +94,10 @@ def read_results(path: Path) -> list[dict[str, Any]]:
     """Graded calls from a results file (JSON lines, as ``practice drill --results``
     and ``practice grade --results`` append them); every problem one line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})",
-                         field="results") from exc  # fmt: skip
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})", field="results") from exc
+    text = utf8_text(raw, str(path), field="results")
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
