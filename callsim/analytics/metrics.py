@@ -252,22 +252,46 @@ def _spread(
     start: np.ndarray, stop: np.ndarray, bounds: np.ndarray, owner: np.ndarray, n_owner: int
 ) -> np.ndarray:
     """Time each [start, stop) spends in each interval of ``bounds`` (equal steps), summed
-    per owner: [owner, interval]. A pass per interval a span reaches into (a call: one or
-    two), each a ``bincount``: no dense spans x intervals matrix."""
+    per owner: [owner, interval] (``_spread_into``, ``_spread_sum``)."""
+    passes: list[np.ndarray] = []
+    _spread_into(passes, start, stop, bounds, owner, n_owner)
+    return _spread_sum(passes, bounds, n_owner)
+
+
+def _spread_into(
+    passes: list[np.ndarray],
+    start: np.ndarray,
+    stop: np.ndarray,
+    bounds: np.ndarray,
+    owner: np.ndarray,
+    n_owner: int,
+) -> None:
+    """The time of some spans in each interval, per owner, added to ``passes``: pass d
+    holds the time spans spend in the d-th interval they reach into (a call: one or two
+    passes), added span by span in their order (``np.add.at``), so spans given a part at
+    a time sum to the same bits as all at once. No dense spans x intervals matrix."""
     n_int = len(bounds) - 1
-    out = np.zeros(n_owner * n_int)
     if not len(start) or not n_int:
-        return out.reshape(n_owner, n_int)
+        return
     step = bounds[1] - bounds[0]
     k0 = np.clip(np.floor((start - bounds[0]) / step), 0, n_int - 1).astype(np.intp)
     k1 = np.clip(np.floor((stop - bounds[0]) / step), 0, n_int - 1).astype(np.intp)
     for d in range(int((k1 - k0).max()) + 1):
+        if d == len(passes):
+            passes.append(np.zeros(n_owner * n_int))
         k = k0 + d
         on = k <= k1
         kk = k[on]
         part = np.minimum(stop[on], bounds[kk + 1]) - np.maximum(start[on], bounds[kk])
-        out += np.bincount(owner[on] * n_int + kk, np.clip(part, 0.0, None), len(out))
-    return out.reshape(n_owner, n_int)
+        np.add.at(passes[d], owner[on] * n_int + kk, np.clip(part, 0.0, None))
+
+
+def _spread_sum(passes: list[np.ndarray], bounds: np.ndarray, n_owner: int) -> np.ndarray:
+    """[owner, interval]: the ``passes`` of ``_spread_into`` summed, in order."""
+    out = np.zeros(n_owner * (len(bounds) - 1))
+    for times in passes:
+        out += times
+    return out.reshape(n_owner, len(bounds) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,7 +432,12 @@ class DaySums:
         self.wait_hist = np.zeros(n_q * (len(WAIT_BINS) - 1), dtype=np.int64)
         self.client_counts = np.zeros((frame.n_clients, len(CLIENT_FIELDS)))
         none, no_index = np.empty(0), np.empty(0, dtype=np.int32)
-        self.busy = [(none, none, no_index)]  # answered calls' start, stop, agent
+        # the answered calls' busy time by agent and interval (``_spread_into``); with
+        # chat queues, their spans (start, stop, agent) to the day's end: an agent's
+        # overlapping chats are merged over the whole day
+        self.busy_passes: list[np.ndarray] = []
+        self.merge = held is not None and bool(held.any())
+        self.busy = [(none, none, no_index)]
         self.waits = [(none, no_index)]  # counted answered calls' wait, queue
         self.chats = False  # a chat was answered
 
@@ -461,7 +490,11 @@ class DaySums:
         start = answer[answered]
         stop = start + talk[answered] + wrap[answered]
         ans_agent = agent[answered]
-        self.busy.append((start, stop, ans_agent))
+        if self.merge:
+            self.busy.append((start, stop, ans_agent))
+        else:
+            n_agents = len(self.agent_calls)
+            _spread_into(self.busy_passes, start, stop, self.bounds, ans_agent, n_agents)
         if self.held is not None and not self.chats:
             self.chats = bool(self.held[queue[answered]].any())
         ans_in_day = (start >= self.bounds[0]) & (start < self.bounds[-1])
@@ -493,11 +526,13 @@ class DaySums:
         bounds = self.bounds
         aidx = {a: i for i, a in enumerate(frame.agents)}
         n_agents = len(frame.agents)
-        busy_spans = tuple(np.concatenate(x) for x in zip(*self.busy, strict=True))
-        if self.chats:  # chats: merged (days with none, calls only, skip this loop)
-            busy_spans = held_once(*busy_spans)
-        busy_from, busy_to, busy_agent = busy_spans
-        agent_busy_iv = _spread(busy_from, busy_to, bounds, busy_agent, n_agents)
+        if self.merge:
+            busy_spans = tuple(np.concatenate(x) for x in zip(*self.busy, strict=True))
+            if self.chats:  # chats: merged (days with none, calls only, skip this loop)
+                busy_spans = held_once(*busy_spans)
+            busy_from, busy_to, busy_agent = busy_spans
+            _spread_into(self.busy_passes, busy_from, busy_to, bounds, busy_agent, n_agents)
+        agent_busy_iv = _spread_sum(self.busy_passes, bounds, n_agents)
         span_start = np.array([s.start_s for s in spans])
         span_end = np.array([s.end_s for s in spans])
         per_span = _spread(span_start, span_end, bounds, np.arange(len(spans)), len(spans))
