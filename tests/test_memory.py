@@ -102,7 +102,7 @@ def test_a_day_is_summed_up_as_it_runs_not_held_to_its_end() -> None:
     records handed over an interval at a time, its statistics): its peak in bytes a
     call, as tracemalloc counts them. Each interval's columns are added to the day's sums
     (``DaySums``) and dropped; the day's columns held to its end, joined, and reduced at
-    once peaked at 205 bytes a call, against about 141 now (the day itself, its per-call
+    once peaked at 205 bytes a call, against about 134 now (the day itself, its per-call
     draws and the calls in the centre, about 123)."""
     plan = build_plan(load_scenario(ROOT / "scenarios" / "erlang-a-large.yaml"))
     run_replication(plan, 1, 0)  # what a first day builds once (caches) is not the day's

@@ -403,8 +403,9 @@ class DaySums:
     counts and histograms are summed exactly, and each sum of times adds its calls one
     by one in record order (``np.add.at``), as a ``bincount`` over the whole day does:
     the same bits however the day was cut. Kept to the day's end (``stats``): the
-    answered calls' busy spans (an agent's chats are merged over the day) and waits (a
-    wait that recurs anywhere in the day is an atom of the distribution)."""
+    answered calls' waits other than zero (a wait that recurs anywhere in the day is an
+    atom of the distribution) and, with chat queues, their busy spans (an agent's chats
+    are merged over the day)."""
 
     def __init__(
         self,
@@ -439,6 +440,10 @@ class DaySums:
         self.merge = held is not None and bool(held.any())
         self.busy = [(none, none, no_index)]
         self.waits = [(none, no_index)]  # counted answered calls' wait, queue
+        # of the waits of zero (most, where most calls are answered at once), only the
+        # first of each queue is kept (it stands for its run) and the others counted
+        self.zeros = np.zeros(n_q, dtype=np.int64)
+        self.zero_seen = np.zeros(n_q, dtype=bool)
         self.chats = False  # a chat was answered
 
     def add(self, c: CallColumns) -> None:
@@ -509,9 +514,16 @@ class DaySums:
                 overflowed_answered[queue[i], self.qidx[to]] += answered[i]
         sent_on = np.flatnonzero(counted & (c.final_queue != queue))
         np.add.at(moved, (queue[sent_on], c.final_queue[sent_on]), 1.0)
-        waits = np.round(wait[ok], 6)  # to the microsecond: clock noise off
-        self.wait_hist += _wait_hist(waits, queue[ok], n_q)
-        self.waits.append((waits, queue[ok]))
+        waits, wait_queue = np.round(wait[ok], 6), queue[ok]  # to the µs: clock noise off
+        self.wait_hist += _wait_hist(waits, wait_queue, n_q)
+        zero = np.flatnonzero(waits == 0)
+        queues, first = np.unique(wait_queue[zero], return_index=True)
+        new = ~self.zero_seen[queues]
+        self.zero_seen[queues] = True
+        keep = waits != 0
+        keep[zero[first[new]]] = True
+        self.zeros += np.bincount(wait_queue[~keep], minlength=n_q)
+        self.waits.append((waits[keep], wait_queue[keep]))
         _client_counts(
             self.client_counts, frame, ids, in_day, counted, answered, abandoned, wait, code,
             self.facts,
@@ -571,7 +583,7 @@ class DaySums:
             busy_total_s=agent_busy_iv.sum(axis=0),
             staffed_total_s=agent_staffed_iv.sum(axis=0),
             wait_hist=self.wait_hist.reshape(n_q, -1).astype(float),
-            wait_atoms=_wait_atoms(waits, wait_queue),
+            wait_atoms=_wait_atoms(waits, wait_queue, self.zeros),
             agent_calls=self.agent_calls.astype(float),
             agent_talk_s=self.agent_times[0],
             agent_wrap_s=self.agent_times[1],
@@ -856,17 +868,22 @@ def _wait_hist(wait: np.ndarray, queue: np.ndarray, n_q: int) -> np.ndarray:
     return np.bincount(queue * n_bins + _bin_of(wait), minlength=n_q * n_bins)
 
 
-def _wait_atoms(wait: np.ndarray, queue: np.ndarray) -> np.ndarray:
+def _wait_atoms(wait: np.ndarray, queue: np.ndarray, zeros: np.ndarray | None = None) -> np.ndarray:
     """[k, 3] rows (queue, wait_s, count) of the waits that are points of their queue's
     distribution, not spread: zero (answered at once) and every wait that recurs exactly
-    (a constant answer delay, a ring timeout); a wait drawn from a continuum does not."""
+    (a constant answer delay, a ring timeout); a wait drawn from a continuum does not.
+    ``zeros``: by queue, waits of zero given apart (counted only, each queue's run of
+    zeros standing in ``wait`` by its first)."""
     order = np.lexsort((wait, queue))  # by queue, then wait: runs of equal waits
     q, w = queue[order], wait[order]
     first = np.ones(len(w), dtype=bool)
     first[1:] = (q[1:] != q[:-1]) | (w[1:] != w[:-1])
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, len(w)))
-    atom = (counts > 1) | (w[starts] == 0)
+    zero = w[starts] == 0
+    if zeros is not None:
+        counts[zero] += zeros[q[starts][zero]]
+    atom = (counts > 1) | zero
     return np.column_stack([q[starts][atom], w[starts][atom], counts[atom]]).astype(float)
 
 
