@@ -46,11 +46,19 @@ def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = Fal
     """One replication's counts per (interval, queue) cell only (``analytics.cells``):
     what the staffing search's verdicts read."""
     rep = Replication(plan, seed, replication, antithetic=antithetic)
-    records = rep.run()
+    frame = plan.frame()
+    if not plan.clients and not any(s.callback for s in plan.streams):
+        # counted as the records are written, an interval's at a time (whole numbers:
+        # the same counts): a day's records are never all held
+        parts: list[CellCounts] = []
+        last = rep.run(lambda records: parts.append(reduce_cells(frame, records)))
+        parts.append(reduce_cells(frame, last))
+        return CellCounts(*(sum(getattr(p, f) for p in parts) for f in CellCounts.__slots__))
+    records = rep.run()  # the counts read the day's end: its facts, who was offered a callback
     facts = rep.facts() if plan.clients else None
     callbacks = bool(rep.callbacks_offered)
     del rep  # the day's per-call columns and event queue go before the reduction
-    return reduce_cells(plan.frame(), records, facts, callbacks=callbacks)
+    return reduce_cells(frame, records, facts, callbacks=callbacks)
 
 
 def run_replication(
