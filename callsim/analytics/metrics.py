@@ -252,22 +252,46 @@ def _spread(
     start: np.ndarray, stop: np.ndarray, bounds: np.ndarray, owner: np.ndarray, n_owner: int
 ) -> np.ndarray:
     """Time each [start, stop) spends in each interval of ``bounds`` (equal steps), summed
-    per owner: [owner, interval]. A pass per interval a span reaches into (a call: one or
-    two), each a ``bincount``: no dense spans x intervals matrix."""
+    per owner: [owner, interval] (``_spread_into``, ``_spread_sum``)."""
+    passes: list[np.ndarray] = []
+    _spread_into(passes, start, stop, bounds, owner, n_owner)
+    return _spread_sum(passes, bounds, n_owner)
+
+
+def _spread_into(
+    passes: list[np.ndarray],
+    start: np.ndarray,
+    stop: np.ndarray,
+    bounds: np.ndarray,
+    owner: np.ndarray,
+    n_owner: int,
+) -> None:
+    """The time of some spans in each interval, per owner, added to ``passes``: pass d
+    holds the time spans spend in the d-th interval they reach into (a call: one or two
+    passes), added span by span in their order (``np.add.at``), so spans given a part at
+    a time sum to the same bits as all at once. No dense spans x intervals matrix."""
     n_int = len(bounds) - 1
-    out = np.zeros(n_owner * n_int)
     if not len(start) or not n_int:
-        return out.reshape(n_owner, n_int)
+        return
     step = bounds[1] - bounds[0]
     k0 = np.clip(np.floor((start - bounds[0]) / step), 0, n_int - 1).astype(np.intp)
     k1 = np.clip(np.floor((stop - bounds[0]) / step), 0, n_int - 1).astype(np.intp)
     for d in range(int((k1 - k0).max()) + 1):
+        if d == len(passes):
+            passes.append(np.zeros(n_owner * n_int))
         k = k0 + d
         on = k <= k1
         kk = k[on]
         part = np.minimum(stop[on], bounds[kk + 1]) - np.maximum(start[on], bounds[kk])
-        out += np.bincount(owner[on] * n_int + kk, np.clip(part, 0.0, None), len(out))
-    return out.reshape(n_owner, n_int)
+        np.add.at(passes[d], owner[on] * n_int + kk, np.clip(part, 0.0, None))
+
+
+def _spread_sum(passes: list[np.ndarray], bounds: np.ndarray, n_owner: int) -> np.ndarray:
+    """[owner, interval]: the ``passes`` of ``_spread_into`` summed, in order."""
+    out = np.zeros(n_owner * (len(bounds) - 1))
+    for times in passes:
+        out += times
+    return out.reshape(n_owner, len(bounds) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,135 +385,223 @@ def reduce_replication(
     callbacks: bool = False,
     held: np.ndarray | None = None,
 ) -> ReplicationStats:
-    """Sum one replication up (its records, or their columns). With ``callbacks`` (some
-    caller asked for one), the calls of callers who asked are not counted as offered:
-    they are counted apart. ``held``: which of the frame's queues are chat queues (an
-    agent may hold several of their contacts at once); when any was answered, each
-    agent's overlapping busy spans count once (``held_once``) in the occupancy."""
-    n_int, n_q = frame.n_intervals, len(frame.queues)
-    bounds = frame.count_from_s + frame.interval_s * np.arange(n_int + 1)
-    qidx = {q: i for i, q in enumerate(frame.queues)}
-    agents = frame.agents
-    aidx = {a: i for i, a in enumerate(agents)}
+    """Sum one replication up (its records, or their columns): ``DaySums`` given them at
+    once. With ``callbacks`` (some caller asked for one), the calls of callers who asked
+    are not counted as offered: they are counted apart. ``held``: which of the frame's
+    queues are chat queues (an agent may hold several of their contacts at once); when
+    any was answered, each agent's overlapping busy spans count once (``held_once``) in
+    the occupancy."""
     c = records if isinstance(records, CallColumns) else call_columns(records, frame, callbacks)
-    n = len(c)
-    queue, outcome, wait, talk, wrap, agent = (
-        c.queue,
-        c.outcome,
-        c.wait_s,
-        c.talk_s,
-        c.wrap_up_s,
-        c.agent,
-    )
-    queued = wait - c.ring_s > 1e-9  # waited in queue (ringing time is not queueing)
-    answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
-    abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
-    answer = np.where(answered, c.queued_s + wait, np.nan)
-    ids = c.call
-    asked = c.callback_s if callbacks else None
-    cc = counted_cells(frame, asked, queue, outcome, wait, c.arrival_s, ids, facts)
-    cell, in_day, short, diverted = cc.cell, cc.in_day, cc.short, cc.diverted
-    counted, code, asked = cc.counted, cc.code, cc.asked
-    callback_counts = None
-    if asked is not None:
-        called = in_day & ~np.isnan(asked)
-        connected = called & answered
-        failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
-        taken = connected | failed  # an agent took it and dialled
-        delay = c.queued_s + wait - asked  # to the agent's answer
-        callback_counts = np.stack(
-            [np.bincount(queue[m], None, n_q) for m in (called, connected, failed)]
-            + [np.bincount(queue[taken], delay[taken], n_q)],
-            axis=1,
-        ).astype(float)
+    day = DaySums(frame, facts, callbacks, held)
+    day.add(c)
+    return day.stats(spans, retrials, retrials_lost)
 
-    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        m = counted & mask
-        w = None if weights is None else weights[m]
-        return np.bincount(cell[m], w, n_int * n_q).reshape(n_int, n_q)
 
-    everything = np.ones(n, dtype=bool)
-    n_o = len(OUTCOMES)
-    outcomes = np.bincount(cell[counted] * n_o + outcome[counted], None, n_int * n_q * n_o)
-    outcomes = outcomes.reshape(n_int, n_q, n_o).astype(float)
+class DaySums:
+    """A replication's sums, built from its calls' columns a part at a time (``add``,
+    the parts in record order) so that a day's columns need never be held at once:
+    counts and histograms are summed exactly, and each sum of times adds its calls one
+    by one in record order (``np.add.at``), as a ``bincount`` over the whole day does:
+    the same bits however the day was cut. Kept to the day's end (``stats``): the
+    answered calls' waits other than zero (a wait that recurs anywhere in the day is an
+    atom of the distribution) and, with chat queues, their busy spans (an agent's chats
+    are merged over the day)."""
 
-    # busy time by clock, over every answered call (warm-up calls keep agents busy too)
-    n_agents = len(agents)
-    start = answer[answered]
-    stop = start + talk[answered] + wrap[answered]
-    busy_spans = start, stop, agent[answered]
-    if held is not None and held[queue[answered]].any():  # chats: merged (days with none,
-        busy_spans = held_once(*busy_spans)  # calls only, skip this loop over the calls)
-    busy_from, busy_to, busy_agent = busy_spans
-    agent_busy_iv = _spread(busy_from, busy_to, bounds, busy_agent, n_agents)
-    span_start = np.array([s.start_s for s in spans])
-    span_end = np.array([s.end_s for s in spans])
-    per_span = _spread(span_start, span_end, bounds, np.arange(len(spans)), len(spans))
-    span_agent = np.array([aidx[s.agent] for s in spans], dtype=np.intp)
-    agent_staffed_iv = np.zeros((n_agents, n_int))
-    np.add.at(agent_staffed_iv, span_agent, per_span)  # a few spans per agent
-    # a queue's agents: staffed while serving it, busy on any call meanwhile (an agent's
-    # busy time shared among its spans in an interval by their staffed time)
-    busy = np.zeros((n_int, n_q))
-    staffed = np.zeros((n_int, n_q))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.nan_to_num(per_span / agent_staffed_iv[span_agent])
-    for j, span in enumerate(spans):  # a few per agent and day
-        for q in span.queues:
-            staffed[:, qidx[q]] += per_span[j]
-            busy[:, qidx[q]] += agent_busy_iv[span_agent[j]] * share[j]
-    agent_staffed = agent_staffed_iv.sum(axis=1)
+    def __init__(
+        self,
+        frame: Frame,
+        facts: CallFacts | None = None,
+        callbacks: bool = False,
+        held: np.ndarray | None = None,
+    ) -> None:
+        self.frame, self.facts, self.callbacks, self.held = frame, facts, callbacks, held
+        n_int, n_q = frame.n_intervals, len(frame.queues)
+        self.qidx = {q: i for i, q in enumerate(frame.queues)}
+        self.bounds = frame.count_from_s + frame.interval_s * np.arange(n_int + 1)
+        self.n = 0
+        cells = n_int * n_q
+        # [offered, answered, abandoned, within, waited, short abandoned]: counts by cell
+        self.counts = np.zeros((6, cells), dtype=np.int64)
+        self.times = np.zeros((3, cells))  # wait answered, wait abandoned, handle: by cell
+        self.outcomes = np.zeros(cells * len(OUTCOMES), dtype=np.int64)
+        n_agents = len(frame.agents)
+        self.agent_calls = np.zeros(n_agents, dtype=np.int64)
+        self.agent_times = np.zeros((2, n_agents))  # talk, wrap-up
+        self.flows = np.zeros((3, n_q, n_q))  # overflowed, of them answered, moved
+        self.callback_counts = np.zeros((3, n_q), dtype=np.int64)  # called, connected, failed
+        self.callback_delay = np.zeros(n_q)
+        self.wait_hist = np.zeros(n_q * (len(WAIT_BINS) - 1), dtype=np.int64)
+        self.client_counts = np.zeros((frame.n_clients, len(CLIENT_FIELDS)))
+        none, no_index = np.empty(0), np.empty(0, dtype=np.int32)
+        # the answered calls' busy time by agent and interval (``_spread_into``); with
+        # chat queues, their spans (start, stop, agent) to the day's end: an agent's
+        # overlapping chats are merged over the whole day
+        self.busy_passes: list[np.ndarray] = []
+        self.merge = held is not None and bool(held.any())
+        self.busy = [(none, none, no_index)]
+        self.waits = [(none, no_index)]  # counted answered calls' wait, queue
+        # of the waits of zero (most, where most calls are answered at once), only the
+        # first of each queue is kept (it stands for its run) and the others counted
+        self.zeros = np.zeros(n_q, dtype=np.int64)
+        self.zero_seen = np.zeros(n_q, dtype=bool)
+        self.chats = False  # a chat was answered
 
-    ans_agent = agent[answered]
-    ans_in_day = (start >= bounds[0]) & (start < bounds[-1])
-    overflowed = np.zeros((n_q, n_q))
-    overflowed_answered = np.zeros((n_q, n_q))
-    moved = np.zeros((n_q, n_q))
-    sent_on = np.flatnonzero(counted & (c.final_queue != queue))
-    for i in np.flatnonzero(counted & c.overflowed):
-        for to in c.overflowed_to[int(i)]:  # only the calls that overflowed: few
-            overflowed[queue[i], qidx[to]] += 1
-            overflowed_answered[queue[i], qidx[to]] += answered[i]
-    np.add.at(moved, (queue[sent_on], c.final_queue[sent_on]), 1.0)
-    waits = np.round(wait[counted & answered], 6)  # to the microsecond: clock noise off
-    return ReplicationStats(
-        offered=count(everything),
-        answered=count(answered),
-        abandoned=count(abandoned),
-        within=count(answered & (wait <= frame.sl_threshold_s)),
-        waited=count(queued),
-        wait_answered_s=count(answered, wait),
-        wait_abandoned_s=count(abandoned, wait),
-        short_abandoned=np.bincount(cell[in_day & short & ~diverted], None, n_int * n_q)
-        .reshape(n_int, n_q)
-        .astype(float),
-        handle_s=count(answered, talk + wrap),
-        outcomes=outcomes,
-        busy_s=busy,
-        staffed_s=staffed,
-        busy_total_s=agent_busy_iv.sum(axis=0),
-        staffed_total_s=agent_staffed_iv.sum(axis=0),
-        wait_hist=_wait_hist(waits, queue[counted & answered], n_q),
-        wait_atoms=_wait_atoms(waits, queue[counted & answered]),
-        agent_calls=np.bincount(ans_agent[ans_in_day], minlength=n_agents).astype(float),
-        agent_talk_s=np.bincount(ans_agent[ans_in_day], talk[answered][ans_in_day], n_agents),
-        agent_wrap_s=np.bincount(ans_agent[ans_in_day], wrap[answered][ans_in_day], n_agents),
-        agent_busy_s=agent_busy_iv.sum(axis=1),
-        agent_staffed_s=agent_staffed,
-        calls_simulated=n,
-        retrials=retrials,
-        client_counts=_client_counts(
-            frame, ids, in_day, counted, answered, abandoned, wait, code, facts
-        ),
-        overflowed=overflowed,
-        overflowed_answered=overflowed_answered,
-        moved=moved,
-        callbacks=callback_counts,
-        retrials_lost=retrials_lost,
-    )
+    def add(self, c: CallColumns) -> None:
+        """The sums of some of the day's calls (the next in record order) added."""
+        frame, n_q = self.frame, len(self.frame.queues)
+        self.n += len(c)
+        queue, outcome, wait, talk, wrap, agent = (
+            c.queue,
+            c.outcome,
+            c.wait_s,
+            c.talk_s,
+            c.wrap_up_s,
+            c.agent,
+        )
+        queued = wait - c.ring_s > 1e-9  # waited in queue (ringing time is not queueing)
+        answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
+        abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
+        answer = np.where(answered, c.queued_s + wait, np.nan)
+        ids = c.call
+        asked = c.callback_s if self.callbacks else None
+        cc = counted_cells(frame, asked, queue, outcome, wait, c.arrival_s, ids, self.facts)
+        cell, in_day, short, diverted = cc.cell, cc.in_day, cc.short, cc.diverted
+        counted, code, asked = cc.counted, cc.code, cc.asked
+        if asked is not None:
+            called = in_day & ~np.isnan(asked)
+            connected = called & answered
+            failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
+            taken = connected | failed  # an agent took it and dialled
+            delay = c.queued_s + wait - asked  # to the agent's answer
+            for j, m in enumerate((called, connected, failed)):
+                self.callback_counts[j] += np.bincount(queue[m], None, n_q)
+            np.add.at(self.callback_delay, queue[taken], delay[taken])
+
+        ok = counted & answered
+        for j, mask in enumerate(
+            (counted, ok, counted & abandoned, ok & (wait <= frame.sl_threshold_s),
+             counted & queued, in_day & short & ~diverted)
+        ):  # fmt: skip
+            self.counts[j] += np.bincount(cell[mask], None, self.counts.shape[1])
+        for j, (mask, weights) in enumerate(
+            ((ok, wait), (counted & abandoned, wait), (ok, talk + wrap))
+        ):
+            np.add.at(self.times[j], cell[mask], weights[mask])
+        n_o = len(OUTCOMES)
+        self.outcomes += np.bincount(cell[counted] * n_o + outcome[counted], None,
+                                     len(self.outcomes))  # fmt: skip
+
+        # busy time by clock, over every answered call (warm-up calls keep agents busy too)
+        start = answer[answered]
+        stop = start + talk[answered] + wrap[answered]
+        ans_agent = agent[answered]
+        if self.merge:
+            self.busy.append((start, stop, ans_agent))
+        else:
+            n_agents = len(self.agent_calls)
+            _spread_into(self.busy_passes, start, stop, self.bounds, ans_agent, n_agents)
+        if self.held is not None and not self.chats:
+            self.chats = bool(self.held[queue[answered]].any())
+        ans_in_day = (start >= self.bounds[0]) & (start < self.bounds[-1])
+        self.agent_calls += np.bincount(ans_agent[ans_in_day], minlength=len(self.agent_calls))
+        np.add.at(self.agent_times[0], ans_agent[ans_in_day], talk[answered][ans_in_day])
+        np.add.at(self.agent_times[1], ans_agent[ans_in_day], wrap[answered][ans_in_day])
+
+        overflowed, overflowed_answered, moved = self.flows
+        for i in np.flatnonzero(counted & c.overflowed):
+            for to in c.overflowed_to[int(i)]:  # only the calls that overflowed: few
+                overflowed[queue[i], self.qidx[to]] += 1
+                overflowed_answered[queue[i], self.qidx[to]] += answered[i]
+        sent_on = np.flatnonzero(counted & (c.final_queue != queue))
+        np.add.at(moved, (queue[sent_on], c.final_queue[sent_on]), 1.0)
+        waits, wait_queue = np.round(wait[ok], 6), queue[ok]  # to the µs: clock noise off
+        self.wait_hist += _wait_hist(waits, wait_queue, n_q)
+        zero = np.flatnonzero(waits == 0)
+        queues, first = np.unique(wait_queue[zero], return_index=True)
+        new = ~self.zero_seen[queues]
+        self.zero_seen[queues] = True
+        keep = waits != 0
+        keep[zero[first[new]]] = True
+        self.zeros += np.bincount(wait_queue[~keep], minlength=n_q)
+        self.waits.append((waits[keep], wait_queue[keep]))
+        _client_counts(
+            self.client_counts, frame, ids, in_day, counted, answered, abandoned, wait, code,
+            self.facts,
+        )  # fmt: skip
+
+    def stats(
+        self, spans: list[StaffedSpan], retrials: int, retrials_lost: int = 0
+    ) -> ReplicationStats:
+        """The day's ``ReplicationStats``, with the agents' staffed ``spans``."""
+        frame = self.frame
+        n_int, n_q = frame.n_intervals, len(frame.queues)
+        bounds = self.bounds
+        aidx = {a: i for i, a in enumerate(frame.agents)}
+        n_agents = len(frame.agents)
+        if self.merge:
+            busy_spans = tuple(np.concatenate(x) for x in zip(*self.busy, strict=True))
+            if self.chats:  # chats: merged (days with none, calls only, skip this loop)
+                busy_spans = held_once(*busy_spans)
+            busy_from, busy_to, busy_agent = busy_spans
+            _spread_into(self.busy_passes, busy_from, busy_to, bounds, busy_agent, n_agents)
+        agent_busy_iv = _spread_sum(self.busy_passes, bounds, n_agents)
+        span_start = np.array([s.start_s for s in spans])
+        span_end = np.array([s.end_s for s in spans])
+        per_span = _spread(span_start, span_end, bounds, np.arange(len(spans)), len(spans))
+        span_agent = np.array([aidx[s.agent] for s in spans], dtype=np.intp)
+        agent_staffed_iv = np.zeros((n_agents, n_int))
+        np.add.at(agent_staffed_iv, span_agent, per_span)  # a few spans per agent
+        # a queue's agents: staffed while serving it, busy on any call meanwhile (an agent's
+        # busy time shared among its spans in an interval by their staffed time)
+        busy = np.zeros((n_int, n_q))
+        staffed = np.zeros((n_int, n_q))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.nan_to_num(per_span / agent_staffed_iv[span_agent])
+        for j, span in enumerate(spans):  # a few per agent and day
+            for q in span.queues:
+                staffed[:, self.qidx[q]] += per_span[j]
+                busy[:, self.qidx[q]] += agent_busy_iv[span_agent[j]] * share[j]
+        waits, wait_queue = (np.concatenate(x) for x in zip(*self.waits, strict=True))
+        counts = self.counts.reshape(6, n_int, n_q)
+        times = self.times.reshape(3, n_int, n_q)
+        callbacks = None
+        if self.callbacks:
+            callbacks = np.column_stack([*self.callback_counts, self.callback_delay]).astype(float)
+        return ReplicationStats(
+            offered=counts[0],
+            answered=counts[1],
+            abandoned=counts[2],
+            within=counts[3],
+            waited=counts[4],
+            wait_answered_s=times[0],
+            wait_abandoned_s=times[1],
+            short_abandoned=counts[5].astype(float),
+            handle_s=times[2],
+            outcomes=self.outcomes.reshape(n_int, n_q, len(OUTCOMES)).astype(float),
+            busy_s=busy,
+            staffed_s=staffed,
+            busy_total_s=agent_busy_iv.sum(axis=0),
+            staffed_total_s=agent_staffed_iv.sum(axis=0),
+            wait_hist=self.wait_hist.reshape(n_q, -1).astype(float),
+            wait_atoms=_wait_atoms(waits, wait_queue, self.zeros),
+            agent_calls=self.agent_calls.astype(float),
+            agent_talk_s=self.agent_times[0],
+            agent_wrap_s=self.agent_times[1],
+            agent_busy_s=agent_busy_iv.sum(axis=1),
+            agent_staffed_s=agent_staffed_iv.sum(axis=1),
+            calls_simulated=self.n,
+            retrials=retrials,
+            client_counts=self.client_counts,
+            overflowed=self.flows[0],
+            overflowed_answered=self.flows[1],
+            moved=self.flows[2],
+            callbacks=callbacks,
+            retrials_lost=retrials_lost,
+        )
 
 
 def _client_counts(
+    out: np.ndarray,
     frame: Frame,
     ids: np.ndarray,
     in_day: np.ndarray,
@@ -499,10 +611,10 @@ def _client_counts(
     wait: np.ndarray,
     code: np.ndarray,
     facts: CallFacts | None,
-) -> np.ndarray:
-    out = np.zeros((frame.n_clients, len(CLIENT_FIELDS)))
+) -> None:
+    """Some calls' counts by client added to ``out`` [client, CLIENT_FIELDS]."""
     if not frame.n_clients or facts is None:
-        return out
+        return
     client = facts.client[ids]
     mine = in_day & (client >= 0)
     columns = (
@@ -519,10 +631,10 @@ def _client_counts(
         mine & counted & answered & (wait <= frame.sl_threshold_s),
     )
     for j, mask in enumerate(columns):
-        out[:, j] = np.bincount(client[mask], minlength=frame.n_clients)
+        out[:, j] += np.bincount(client[mask], minlength=frame.n_clients)
     waited = mine & counted & answered
-    out[:, -1] = np.bincount(client[waited], wait[waited], minlength=frame.n_clients)
-    return out
+    column = out[:, -1]  # a view: added to in place
+    np.add.at(column, client[waited], wait[waited])
 
 
 # -- across replications ------------------------------------------------------------------
@@ -751,23 +863,27 @@ def _bin_of(wait: np.ndarray) -> np.ndarray:
 
 
 def _wait_hist(wait: np.ndarray, queue: np.ndarray, n_q: int) -> np.ndarray:
-    """[queue, bin] counts of waits over ``WAIT_BINS``."""
+    """[queue, bin] counts of waits over ``WAIT_BINS``, flat (queue by queue)."""
     n_bins = len(WAIT_BINS) - 1
-    flat = np.bincount(queue * n_bins + _bin_of(wait), minlength=n_q * n_bins)
-    return flat.reshape(n_q, n_bins).astype(float)
+    return np.bincount(queue * n_bins + _bin_of(wait), minlength=n_q * n_bins)
 
 
-def _wait_atoms(wait: np.ndarray, queue: np.ndarray) -> np.ndarray:
+def _wait_atoms(wait: np.ndarray, queue: np.ndarray, zeros: np.ndarray | None = None) -> np.ndarray:
     """[k, 3] rows (queue, wait_s, count) of the waits that are points of their queue's
     distribution, not spread: zero (answered at once) and every wait that recurs exactly
-    (a constant answer delay, a ring timeout); a wait drawn from a continuum does not."""
+    (a constant answer delay, a ring timeout); a wait drawn from a continuum does not.
+    ``zeros``: by queue, waits of zero given apart (counted only, each queue's run of
+    zeros standing in ``wait`` by its first)."""
     order = np.lexsort((wait, queue))  # by queue, then wait: runs of equal waits
     q, w = queue[order], wait[order]
     first = np.ones(len(w), dtype=bool)
     first[1:] = (q[1:] != q[:-1]) | (w[1:] != w[:-1])
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, len(w)))
-    atom = (counts > 1) | (w[starts] == 0)
+    zero = w[starts] == 0
+    if zeros is not None:
+        counts[zero] += zeros[q[starts][zero]]
+    atom = (counts > 1) | zero
     return np.column_stack([q[starts][atom], w[starts][atom], counts[atom]]).astype(float)
 
 

@@ -27,9 +27,9 @@ from callsim.analytics.cells import CellCounts, reduce_cells
 from callsim.analytics.channels import Window, channel_day
 from callsim.analytics.metrics import (
     CallColumns,
+    DaySums,
     ReplicationStats,
     call_columns,
-    reduce_replication,
 )
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
 from callsim.core import CallRecord, Channel
@@ -46,11 +46,19 @@ def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = Fal
     """One replication's counts per (interval, queue) cell only (``analytics.cells``):
     what the staffing search's verdicts read."""
     rep = Replication(plan, seed, replication, antithetic=antithetic)
-    records = rep.run()
+    frame = plan.frame()
+    if not plan.clients and not any(s.callback for s in plan.streams):
+        # counted as the records are written, an interval's at a time (whole numbers:
+        # the same counts): a day's records are never all held
+        parts: list[CellCounts] = []
+        last = rep.run(lambda records: parts.append(reduce_cells(frame, records)))
+        parts.append(reduce_cells(frame, last))
+        return CellCounts(*(sum(getattr(p, f) for p in parts) for f in CellCounts.__slots__))
+    records = rep.run()  # the counts read the day's end: its facts, who was offered a callback
     facts = rep.facts() if plan.clients else None
     callbacks = bool(rep.callbacks_offered)
     del rep  # the day's per-call columns and event queue go before the reduction
-    return reduce_cells(plan.frame(), records, facts, callbacks=callbacks)
+    return reduce_cells(frame, records, facts, callbacks=callbacks)
 
 
 def run_replication(
@@ -64,20 +72,30 @@ def run_replication(
     ``channels.channel_window``) per channel too; ``antithetic``: in pairs
     (``sample.Streams``)."""
     rep = Replication(plan, seed, replication, antithetic=antithetic)
-    # the records as columns, an interval's at a time: a day's records are never all held
     frame = plan.frame()
     asked = any(s.callback for s in plan.streams)  # a caller may ask for a callback
-
-    def columns(records: list[CallRecord]) -> CallColumns:
-        return call_columns(records, frame, asked)
-
+    held = None
+    if window is not None:
+        held = np.array([window.channel[q] is Channel.CHAT for q in frame.queues])
+    # the day summed up as its records are written, an interval's at a time, each part's
+    # columns dropped once added: neither the day's records nor their columns are ever all
+    # held. Unless the sums need what is known at the day's end only (the inbound flow's
+    # facts, whether a caller was offered a callback) or the channels' figures read the
+    # whole day's columns: then the parts are kept and added after the day.
+    day = None if plan.clients or asked or window is not None else DaySums(frame, held=held)
     parts: list[CallColumns] = []
-    last = rep.run(lambda records: parts.append(columns(records)))
-    parts.append(columns(last))
-    del last
+
+    def take(records: list[CallRecord]) -> None:
+        columns = call_columns(records, frame, asked)
+        if day is not None:
+            day.add(columns)
+        else:
+            parts.append(columns)
+
+    take(rep.run(take))
     spans = rep.spans()
     # the inbound flow's facts only where there are client calls: without, every call's
-    # facts are the defaults reduce_replication assumes for None (a loop over every call)
+    # facts are the defaults DaySums assumes for None (a loop over every call)
     facts = rep.facts() if plan.clients else None
     counts = (rep.retrials, rep.retrials_lost, bool(rep.callbacks_offered))
     extra: dict[str, Any] = {
@@ -95,18 +113,17 @@ def run_replication(
         extra.update(balked=rep.balked, retrials_busy=rep.retrials_busy,
                      callbacks_offered=rep.callbacks_offered)  # fmt: skip
     # the day's per-call columns (arrival, talk, patience, ...), event queue and core
-    # go before the reduction: only the records' columns and spans are read from here on
+    # go before the parts kept are summed: only the records' columns and spans are read
     del rep
     retrials, retrials_lost, callbacks = counts
-    calls = CallColumns.joined(parts)
-    parts.clear()
-    held = None
+    if day is None:
+        day = DaySums(frame, facts, callbacks, held)
+        for part in parts:
+            day.add(part)
     if window is not None:
-        held = np.array([window.channel[q] is Channel.CHAT for q in frame.queues])
-        extra.update(channels=channel_day(window, calls, spans, frame.queues))
-    stats = reduce_replication(
-        frame, calls, spans, retrials, facts, retrials_lost, callbacks=callbacks, held=held
-    )
+        extra.update(channels=channel_day(window, CallColumns.joined(parts), spans, frame.queues))
+    parts.clear()
+    stats = day.stats(spans, retrials, retrials_lost)
     return replace(stats, **extra)
 
 
