@@ -1088,6 +1088,13 @@ class Calibration(Strict):
         "not ready, they take a call once it has waited its queue's overflow to its standby "
         "queue (<queue>_standby); none = no standby agents.",
     )
+    standby_per_idle_share: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="Per interval of the horizon: a replayed day's standby share of its "
+        "agents logged in = this x the day's idle share (its agents' time at work more "
+        "than 20 s into a gap between calls while calls of their skills waited); none = "
+        "standby_factors on every day.",
+    )
     retrial_share: float = Field(
         ge=0, lt=1, description="Share of logged calls that were retrials (left out of arrivals)."
     )
