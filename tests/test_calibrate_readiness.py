@@ -1,7 +1,7 @@
 """How ready a day's agents were, from the day's log (``fit.idle_waiting``): the time its
 agents at work sat out a gap between calls while calls of their skills waited. With
-standby agents (``calibrate --standby``), a replay splits its agents logged in by that
-measure of its own day (``build.standby_split``), as it gets its own staffing."""
+standby agents (``calibrate --standby``), a replay's ready agents follow that measure of
+its own day (``build.standby_split``), as it gets its own staffing."""
 
 from __future__ import annotations
 
@@ -78,11 +78,20 @@ def test_each_replayed_day_gets_its_own_readiness() -> None:
     sc = cal.average_day([0.6] * frame.n, standby=[0.4] * frame.n)
     assert sc.calibration is not None
     assert sc.calibration.standby_per_idle_share == [round(0.4 / cal.idle_share, 3)] * frame.n
-    standby = []
+    ready, standby = [], []
     for r in cal.days_replayed:
         day = day_scenario(sc, r.observed, 0, r.pools, cal.model, r.ranked)
-        on = [p.count for g in day.agents if g.name.endswith(STANDBY) for p in g.on_duty or []]
-        standby.append(sum(on))
-    # the day whose agents sat out while calls waited has standby agents; the other none
-    assert standby[0] > 0
-    assert standby[1] == 0
+        count = {g.name: sum(p.count for p in g.on_duty or []) for g in day.agents}
+        ready.append(sum(n for g, n in count.items() if not g.endswith(STANDBY)))
+        standby.append(sum(n for g, n in count.items() if g.endswith(STANDBY)))
+    # both days' agents at work, times 0.6 ready and 0.4 standby on the days' mean idle
+    # share; a day's standby are the average day's, its ready follow its own idle share:
+    # the day whose agents never sat out while calls waited has all of the 1.0 ready
+    at_work = [r.observed.present_group[0].sum() for r in cal.days_replayed]
+    assert standby[0] == pytest.approx(0.4 * at_work[0], abs=1)
+    assert standby[1] == pytest.approx(0.4 * at_work[1], abs=1)
+    assert ready[1] == pytest.approx(1.0 * at_work[1], abs=1)
+    assert ready[0] == pytest.approx(
+        1.0 * (1 - 0.4 * shares[0] / cal.idle_share) * at_work[0], abs=1
+    )
+    assert ready[0] < 0.6 * at_work[0]  # sat out more than the mean: fewer than the average

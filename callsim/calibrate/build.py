@@ -105,8 +105,8 @@ class Model:
     handover: bool = True  # a call that waited is handed over as the log's waits show; else at once
     wrap_up_max: bool = True  # after-call work ends by WRAP_UP_MAX_S (beyond: time away); else not
     # agents at work split into ready and standby (who take a call once it has waited
-    # STANDBY_AFTER_S), fitted to the log's service level, each day's share following
-    # its agents' idle share (``standby_split``); off unless asked (--standby)
+    # STANDBY_AFTER_S), fitted to the log's service level, each day's ready agents
+    # following its agents' idle share (``standby_split``); off unless asked (--standby)
     standby: bool = False
 
     @classmethod
@@ -511,7 +511,7 @@ def day_scenario(
     standby = cal.standby_factors if after_s is not None else None
     if standby is not None and cal.standby_per_idle_share:  # the day's own readiness
         logged_in = [f + x for f, x in zip(factors, standby, strict=True)]
-        factors, standby = standby_split(logged_in, cal.standby_per_idle_share, obs.idle_share(d))
+        factors, _ = standby_split(logged_in, cal.standby_per_idle_share, obs.idle_share(d))
     agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr, standby)
     several = len({c["priority"] for c in calls}) > 1
     aging = round(1 / PRIORITY_CREDIT_S, 6) if ranked and several else 0.0
@@ -527,10 +527,12 @@ def day_scenario(
 def standby_split(
     logged_in: list[float], slope: list[float], idle: float
 ) -> tuple[list[float], list[float]]:
-    """A day's agents logged in (per interval, a factor of its agents at work) as ready
-    and standby agents: the standby share of each interval is its ``slope`` times the
-    day's idle share (``Observed.idle_share``: how much of their time at work its agents
-    sat out while calls of their skills waited), at most ``MAX_STANDBY``."""
+    """The average day's agents logged in (per interval, a factor of the agents at work)
+    as ready and standby agents: the standby share of each interval is its ``slope``
+    times the ``idle`` share (``Observed.idle_share``: how much of their time at work the
+    agents sat out while calls of their skills waited), at most ``MAX_STANDBY``. A
+    replayed day's ready agents are the ready of its own idle share; its standby agents
+    are the average day's (``day_scenario``)."""
     share = [min(MAX_STANDBY, k * idle) for k in slope]
     ready = [f * (1 - x) for f, x in zip(logged_in, share, strict=True)]
     return ready, [f * x for f, x in zip(logged_in, share, strict=True)]
@@ -663,9 +665,9 @@ def tune_factor(
     (``model.standby``), answer as many calls within the service level's threshold as the
     log says. A block's factor counts its agents logged in, ready and standby; a ready
     factor splits them: the ready take calls at once, the standby once a call has
-    waited ``standby_after_s``. Each replayed day's standby share is the block's share
-    times the day's idle share over the days' mean (``standby_split``: a day whose
-    agents sat out more while calls waited has more on standby). Abandonment falls as a
+    waited ``standby_after_s``. Each replayed day's ready agents follow its own idle
+    share (``standby_split``: a day whose agents sat out more while calls waited has
+    fewer ready); its standby agents are the average day's. Abandonment falls as a
     factor grows, the service level grows with the ready factor (more calls answered at
     once): a bisection of every factor and ready factor at once (a block's factor barely
     moves another's calls, the split barely moves abandonment: the standby answer the

@@ -119,7 +119,7 @@ def calibrate_cmd(
         "--standby",
         "Split the agents at work into ready and standby agents, who take a call once it "
         f"has waited {STANDBY_AFTER_S:.0f} s, fitted to the log's service level; a "
-        "replayed day's share follows how much its agents sat out while calls waited "
+        "replayed day's ready agents follow how much its agents sat out while calls waited "
         "(see docs/calibration.md).",
     ),
     seed: int = SEED,
