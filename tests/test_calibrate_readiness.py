@@ -17,8 +17,10 @@ from callsim.calibrate.build import (
     day_scenario,
     standby_split,
 )
+from callsim.calibrate.compare import compare
 from callsim.calibrate.fit import Frame, idle_waiting, observe
 from callsim.calibrate.log import CallLog, LoggedCall
+from callsim.sim.execute import executor
 from tests.test_calibrate import _two_days
 
 DAY = date(2024, 3, 4)
@@ -95,3 +97,23 @@ def test_each_replayed_day_gets_its_own_readiness() -> None:
         1.0 * (1 - 0.4 * shares[0] / cal.idle_share) * at_work[0], abs=1
     )
     assert ready[0] < 0.6 * at_work[0]  # sat out more than the mean: fewer than the average
+
+
+def test_a_forecast_keeps_the_calibrated_split() -> None:
+    log, days = _two_days()
+    frame = Frame(480, 720, 30, 20.0)
+    cal = calibrate(log, days, frame, model=Model(standby=True))
+    cal.idle_share = 0.05
+    cal.standby_slope = [8.0] * frame.n
+    sc = cal.average_day([0.6] * frame.n, standby=[0.4] * frame.n)
+    with executor(1) as ex:
+        doc = compare(sc, log, days, ex, replications=2, forecast=log)
+    assert doc["forecast"]["readiness"] == "calibrated"  # and says so
+    # every day is the calibrated day: the planned agents, not a day's own split
+    assert len({d["agent_intervals"] for d in doc["per_day"]}) == 1
+    plain = calibrate(log, days, frame).average_day([0.9] * frame.n)
+    with executor(1) as ex:
+        assert (
+            compare(plain, log, days, ex, replications=2, forecast=log)["forecast"]["readiness"]
+            is None
+        )

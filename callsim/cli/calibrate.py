@@ -768,6 +768,12 @@ def _show_compare(doc: dict[str, Any]) -> None:
             f"{cv['talk']:.3f}, agent-time cv {cv['staffing']:.3f}",
             markup=False,
         )
+        if fc.get("readiness"):
+            err.print(
+                "Forecast: ready and standby agents as calibrated (the average day's); a "
+                "replay splits by its day's idle share, which a future day does not have",
+                markup=False,
+            )
     pools = doc.get("pools") or {}
     if pools:
         err.print(
