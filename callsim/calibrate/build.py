@@ -68,6 +68,7 @@ MIN_DAY_QUEUED = 10  # a type's day is split by priority as its queued calls whe
 MIN_SHARE = 0.01  # a priority of less than this share of a type's queued calls joins the main
 FACTOR_RANGE = (0.3, 1.5)
 READY_RANGE = (0.1, 1.5)  # the ready agents' factor (those logged in less the standby)
+MAX_STANDBY = 0.9  # at most this share of the agents logged in are on standby
 FACTOR_STEPS = 9  # bisection steps: the factor to within 0.003
 BLOCK_MIN = 120  # the day's blocks of one availability factor each
 MIN_BLOCK_ABANDONED = 100  # a block's factor needs this many abandonments over the days
@@ -104,7 +105,8 @@ class Model:
     handover: bool = True  # a call that waited is handed over as the log's waits show; else at once
     wrap_up_max: bool = True  # after-call work ends by WRAP_UP_MAX_S (beyond: time away); else not
     # agents at work split into ready and standby (who take a call once it has waited
-    # STANDBY_AFTER_S), fitted to the log's service level; off unless asked (--standby)
+    # STANDBY_AFTER_S), fitted to the log's service level, each day's ready agents
+    # following its agents' idle share (``standby_split``); off unless asked (--standby)
     standby: bool = False
 
     @classmethod
@@ -155,9 +157,10 @@ class Block:
 
     intervals: list[int]
     factor: float
-    ready: float
+    ready: float  # on the calibration days' mean idle share (``standby_share``)
     abandon_rate: float  # the log's
     service_level: float  # the log's
+    slope: float = 0.0  # standby share per idle share (``standby_share``)
 
 
 @dataclass
@@ -185,6 +188,10 @@ class Calibration:
     days_replayed: list[Replay] | None = None  # each day as tune_factor replays it
     standby: list[float] | None = None  # per interval: agents at work on standby (x this)
     standby_after_s: float = STANDBY_AFTER_S  # a call waits this long for a standby agent
+    # per interval: a day's standby share of those logged in per its idle share
+    # (``standby_share``); the calibration days' mean idle share gives the average day's
+    standby_slope: list[float] | None = None
+    idle_share: float = 0.0
 
     @property
     def observed_abandon(self) -> float:
@@ -302,6 +309,9 @@ class Calibration:
                 "availability_factor": round(mean_factor, 3),
                 "availability_factors": [round(f, 3) for f in factors],
                 "standby_factors": [round(f, 3) for f in standby] if standby else None,
+                "standby_per_idle_share": [round(k, 3) for k in self.standby_slope]
+                if standby and self.standby_slope
+                else None,
                 "retrial_share": round(self.retrials.share_of_calls, 4),
                 "patience_exp_mean_s": round(self.patience.exp_mean_s, 1),
                 "observed_abandon_rate": round(self.observed_abandon, 4),
@@ -499,6 +509,9 @@ def day_scenario(
     factors = cal.availability_factors or [cal.availability_factor] * fr.n
     after_s = standby_after(sc)  # the scenario's standby agents, if calibrate fitted them
     standby = cal.standby_factors if after_s is not None else None
+    if standby is not None and cal.standby_per_idle_share:  # the day's own readiness
+        logged_in = [f + x for f, x in zip(factors, standby, strict=True)]
+        factors, _ = standby_split(logged_in, cal.standby_per_idle_share, obs.idle_share(d))
     agents = agent_groups(obs.present_group[d], factors, obs.groups, pools, fr, standby)
     several = len({c["priority"] for c in calls}) > 1
     aging = round(1 / PRIORITY_CREDIT_S, 6) if ranked and several else 0.0
@@ -509,6 +522,20 @@ def day_scenario(
     if not model.handover:
         data["routing"].pop("handover_s", None)
     return Scenario.model_validate(data)
+
+
+def standby_split(
+    logged_in: list[float], slope: list[float], idle: float
+) -> tuple[list[float], list[float]]:
+    """The average day's agents logged in (per interval, a factor of the agents at work)
+    as ready and standby agents: the standby share of each interval is its ``slope``
+    times the ``idle`` share (``Observed.idle_share``: how much of their time at work the
+    agents sat out while calls of their skills waited), at most ``MAX_STANDBY``. A
+    replayed day's ready agents are the ready of its own idle share; its standby agents
+    are the average day's (``day_scenario``)."""
+    share = [min(MAX_STANDBY, k * idle) for k in slope]
+    ready = [f * (1 - x) for f, x in zip(logged_in, share, strict=True)]
+    return ready, [f * x for f, x in zip(logged_in, share, strict=True)]
 
 
 def standby_after(sc: Scenario) -> float | None:
@@ -636,15 +663,17 @@ def tune_factor(
     as many calls as the log says: in all (one factor), or in each block of the day (a
     factor per block: ``availability_blocks``), and, with standby agents
     (``model.standby``), answer as many calls within the service level's threshold as the
-    log says. A block's factor counts its agents logged in, ready and standby; the ready
-    share (one for the day) splits them: the ready take calls at once, the standby once
-    a call has waited ``standby_after_s``. Abandonment falls as a factor grows, the
-    service level grows with the ready share (more calls answered at once): a bisection of
-    every factor and the share at once (a block's factor barely moves another's calls, the
-    share barely moves abandonment: the standby answer the calls that waited, which the
-    ready would have answered a little sooner). When the log records every agent's
-    states (``Observed.from_states``), availability is known: the factors are 1, no
-    standby, simulated once for the report."""
+    log says. A block's factor counts its agents logged in, ready and standby; a ready
+    factor splits them: the ready take calls at once, the standby once a call has
+    waited ``standby_after_s``. Each replayed day's ready agents follow its own idle
+    share (``standby_split``: a day whose agents sat out more while calls waited has
+    fewer ready); its standby agents are the average day's. Abandonment falls as a
+    factor grows, the service level grows with the ready factor (more calls answered at
+    once): a bisection of every factor and ready factor at once (a block's factor barely
+    moves another's calls, the split barely moves abandonment: the standby answer the
+    calls that waited, which the ready would have answered a little sooner). When the
+    log records every agent's states (``Observed.from_states``), availability is known:
+    the factors are 1, no standby, simulated once for the report."""
     obs = cal.observed
     blocks = (
         availability_blocks(obs, cal.frame)
@@ -660,12 +689,12 @@ def tune_factor(
     ready_lo, ready_hi = np.full(len(blocks), READY_RANGE[0]), np.full(len(blocks), READY_RANGE[1])
     tried = []
     replayed = cal.days_replayed or []
+    cal.idle_share = float(np.mean([r.observed.idle_share(0) for r in replayed] or [0.0]))
     n = cal.frame.n
     for _ in range(1 if known else FACTOR_STEPS):
         mid = (lo + hi) / 2
-        ready = np.minimum((ready_lo + ready_hi) / 2, mid) if standby else mid
-        factors = _per_interval(ready, blocks, n)
-        on_standby = _per_interval(mid - ready, blocks, n) if standby else None
+        ready = np.minimum((ready_lo + ready_hi) / 2, mid)
+        factors, on_standby = _split(cal, mid, ready if standby else None, blocks)
         sc = cal.average_day(factors, standby=on_standby)
         days = [day_scenario(sc, r.observed, 0, r.pools, cal.model, r.ranked) for r in replayed]
         jobs = [Job(s.model_dump_json(), seed, replications) for s in days]
@@ -693,16 +722,35 @@ def tune_factor(
         ready_hi = np.where(sl < sl_goal, ready_hi, ready)
     best = np.round((lo + hi) / 2, 3)
     ready = np.round(np.minimum((ready_lo + ready_hi) / 2, best), 3) if standby else best
-    cal.factors = _per_interval(ready, blocks, n)
-    cal.standby = _per_interval(np.round(best - ready, 3), blocks, n) if standby else None
+    cal.factors, cal.standby = _split(cal, best, ready if standby else None, blocks)
     cal.factor = round(float(np.mean(cal.factors)), 3)
+    slopes = cal.standby_slope or [0.0] * n
     cal.blocks = [
-        Block(b, float(f), float(r), float(g), float(s))
+        Block(b, float(f), float(r), float(g), float(s), slopes[b[0]])
         for b, f, r, g, s in zip(blocks, best, ready, goal, sl_goal, strict=True)
     ]
     cal.tuning = tried
     cal.simulated_abandon = tried[-1][1]
     return cal
+
+
+def _split(
+    cal: Calibration, logged_in: np.ndarray, ready: np.ndarray | None, blocks: list[list[int]]
+) -> tuple[list[float], list[float] | None]:
+    """The average day's ready and standby factors per interval from each block's
+    factors of agents logged in and, with standby agents, of ``ready`` agents. A block's
+    standby share is proportional to a day's idle share (``standby_split``): the slope
+    is its share over the calibration days' mean idle share, kept in
+    ``cal.standby_slope`` for the replays, which split by their own day's."""
+    n = cal.frame.n
+    factors = _per_interval(logged_in, blocks, n)
+    if ready is None:
+        return factors, None
+    share = 1 - ready / logged_in
+    slope = share / cal.idle_share if cal.idle_share > 0 else share * 0
+    cal.standby_slope = [round(k, 4) for k in _per_interval(slope, blocks, n)]
+    on, off = standby_split(factors, cal.standby_slope, cal.idle_share)
+    return [round(f, 4) for f in on], [round(f, 4) for f in off]
 
 
 def _per_interval(block_factors: np.ndarray, blocks: list[list[int]], n: int) -> list[float]:

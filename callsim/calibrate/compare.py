@@ -172,6 +172,8 @@ def compare(
             "calibration_log": forecast.source,
             "calibration_days": [d.isoformat() for d in sp.days],
             "cv": sp.cv(),
+            # a future day's idle share is not known: its standby split is the average day's
+            "readiness": "calibrated" if cal.standby_per_idle_share else None,
         }
     else:
         replayed = replays(log, obs, fr, pools, model)

@@ -370,6 +370,19 @@ class Observed:
     queued_priority: np.ndarray  # [day, type, level]: calls that queued, by priority
     from_states: bool = False  # every agent's day at work read from logged agent states
     disciplines: list[Discipline] = field(default_factory=list)  # per day: priorities?
+    # [day, interval]: agent-seconds at work more than AFTER_CALL_S into a gap between
+    # the agent's calls while calls of their skills waited (``idle_waiting``)
+    idle_waiting_s: np.ndarray | None = None
+    interval_s: float = 1800.0
+
+    def idle_share(self, d: int) -> float:
+        """Day ``d``'s agents at work not ready while calls waited: the share of their
+        time at work that they spent more than ``AFTER_CALL_S`` into a gap between calls
+        while calls of their skills waited (``idle_waiting``); 0 without the measure."""
+        at_work = float(self.agents_present[d].sum()) * self.interval_s
+        if self.idle_waiting_s is None or at_work <= 0:
+            return 0.0
+        return float(self.idle_waiting_s[d].sum()) / at_work
 
     def ranked(self, d: int | None = None) -> bool:
         """Whether the queues ranked callers by priority on day ``d`` (``Discipline``; a
@@ -473,6 +486,10 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
         by_pool[d, :, j] += at.reshape(by_pool.shape[1], -1).mean(axis=1)
     fine = by_pool.sum(axis=2)
     present = fine.reshape(len(days), frame.n, k_fine).mean(axis=2)
+    skills = pools.skills if pools is not None else {}
+    idle = np.array([idle_waiting(by_day[day], frame, t_index, skills) for day in days]).reshape(
+        shape
+    )
     return Observed(
         days,
         types,
@@ -488,8 +505,46 @@ def observe(log: CallLog, days: list[date], frame: Frame, pools: Pools | None = 
         queued_priority=queued_priority,
         from_states=from_states,
         disciplines=[discipline(by_day[d]) for d in days],
+        idle_waiting_s=idle,
+        interval_s=float(step),
         **cols,
     )
+
+
+def idle_waiting(
+    calls: list[LoggedCall], frame: Frame, t_index: dict[str, int], skills: dict[str, list[str]]
+) -> np.ndarray:
+    """A day's agents not ready while calls waited, per interval ([interval]): the
+    agent-seconds more than ``AFTER_CALL_S`` into a gap between two of an agent's calls
+    (up to ``WORK_GAP_S`` long) while calls of the agent's ``skills`` (every type of
+    ``t_index`` when not given) waited. A ready agent would have taken such a call; the
+    gap's first ``AFTER_CALL_S`` are the after-call work of most calls (``fit_wrap_up``)."""
+    out = np.zeros(frame.n)
+    if not calls:
+        return out
+    waiting = _waiting(calls, t_index, {calls[0].day: 0}, 2 * 86_400)[0]
+    talks: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for c in calls:
+        if c.answered and c.agent:
+            start = c.arrival_s + c.wait_s
+            talks[c.agent].append((start, start + c.talk_s))
+    every = list(range(len(t_index)))
+    lo0, step = frame.start_min * 60, frame.interval_min * 60
+    for agent, spans in talks.items():
+        mine = [t_index[t] for t in skills[agent] if t in t_index] if agent in skills else every
+        busy = np.any(waiting[mine], axis=0)
+        spans.sort()
+        for (_, end), (nxt, _) in itertools.pairwise(spans):
+            if nxt - end > WORK_GAP_S:
+                continue
+            e, s = int(end + AFTER_CALL_S), int(nxt)
+            if s <= e:
+                continue
+            seconds = np.flatnonzero(busy[e:s]) + e
+            i = (seconds - lo0) // step
+            i = i[(i >= 0) & (i < frame.n)]
+            out += np.bincount(i, minlength=frame.n)[: frame.n]
+    return out
 
 
 def _waiting(

@@ -118,8 +118,9 @@ def calibrate_cmd(
     standby: bool = flag(
         "--standby",
         "Split the agents at work into ready and standby agents, who take a call once it "
-        f"has waited {STANDBY_AFTER_S:.0f} s, fitted to the log's service level (a "
-        "month's own; see docs/calibration.md).",
+        f"has waited {STANDBY_AFTER_S:.0f} s, fitted to the log's service level; a "
+        "replayed day's ready agents follow how much its agents sat out while calls waited "
+        "(see docs/calibration.md).",
     ),
     seed: int = SEED,
     workers: int | None = WORKERS,
@@ -305,6 +306,7 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
                 "intervals": len(b.intervals),
                 "factor": b.factor,
                 "ready": b.ready,
+                "standby_per_idle_share": b.slope,
                 "observed_abandon_rate": b.abandon_rate,
                 "observed_service_level": b.service_level,
             }
@@ -320,6 +322,12 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
             "after_s": cal.standby_after_s,
             "factors": cal.standby,
             "share": math.fsum(cal.standby) / math.fsum([*cal.standby, *(cal.factors or [])]),
+            "idle_share": cal.idle_share,
+            "idle_share_by_day": {
+                r.observed.days[0].isoformat(): r.observed.idle_share(0)
+                for r in cal.days_replayed or []
+            },
+            "per_idle_share": cal.standby_slope,
             "observed_service_level": float(
                 cal.observed.within.sum() / max(cal.observed.offered.sum(), 1)
             ),
@@ -477,6 +485,7 @@ def _standby_rows(sb: dict[str, Any] | None) -> list[list[str]]:
         return [["standby agents", "-"]]
     return [
         ["standby agents", f"{sb['share']:.0%} of those logged in, after {sb['after_s']:.0f} s"],
+        ["idle while calls waited", f"{sb['idle_share']:.1%} of the time at work"],
         [
             "service level: log / calibrated",
             f"{sb['observed_service_level']:.3f} / {sb['simulated_service_level']:.3f}",
@@ -759,6 +768,12 @@ def _show_compare(doc: dict[str, Any]) -> None:
             f"{cv['talk']:.3f}, agent-time cv {cv['staffing']:.3f}",
             markup=False,
         )
+        if fc.get("readiness"):
+            err.print(
+                "Forecast: ready and standby agents as calibrated (the average day's); a "
+                "replay splits by its day's idle share, which a future day does not have",
+                markup=False,
+            )
     pools = doc.get("pools") or {}
     if pools:
         err.print(

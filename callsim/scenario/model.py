@@ -1088,6 +1088,14 @@ class Calibration(Strict):
         "not ready, they take a call once it has waited its queue's overflow to its standby "
         "queue (<queue>_standby); none = no standby agents.",
     )
+    standby_per_idle_share: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="Per interval of the horizon: a replayed day's ready agents = agents "
+        "at work x (availability_factors + standby_factors) x (1 - this x the day's idle "
+        "share: its agents' time at work more than 20 s into a gap between calls while "
+        "calls of their skills waited); its standby agents are standby_factors'. None = "
+        "availability_factors on every day.",
+    )
     retrial_share: float = Field(
         ge=0, lt=1, description="Share of logged calls that were retrials (left out of arrivals)."
     )
