@@ -445,9 +445,13 @@ class DaySums:
         self.zeros = np.zeros(n_q, dtype=np.int64)
         self.zero_seen = np.zeros(n_q, dtype=bool)
         self.chats = False  # a chat was answered
+        self.asked = False  # the calls' callback times were read (callbacks: counted)
+        self.read = False  # ``stats`` was called: the sums are the day's, and final
 
     def add(self, c: CallColumns) -> None:
         """The sums of some of the day's calls (the next in record order) added."""
+        if self.read:
+            raise RuntimeError("a day's sums were read: no call can be added after")
         frame, n_q = self.frame, len(self.frame.queues)
         self.n += len(c)
         queue, outcome, wait, talk, wrap, agent = (
@@ -468,6 +472,7 @@ class DaySums:
         cell, in_day, short, diverted = cc.cell, cc.in_day, cc.short, cc.diverted
         counted, code, asked = cc.counted, cc.code, cc.asked
         if asked is not None:
+            self.asked = True
             called = in_day & ~np.isnan(asked)
             connected = called & answered
             failed = called & (outcome == _OUTCOME_INDEX[Outcome.CALLBACK_FAILED])
@@ -532,7 +537,11 @@ class DaySums:
     def stats(
         self, spans: list[StaffedSpan], retrials: int, retrials_lost: int = 0
     ) -> ReplicationStats:
-        """The day's ``ReplicationStats``, with the agents' staffed ``spans``."""
+        """The day's ``ReplicationStats``, with the agents' staffed ``spans``: once (its
+        arrays are the sums' own)."""
+        if self.read:
+            raise RuntimeError("a day's sums are read once")
+        self.read = True
         frame = self.frame
         n_int, n_q = frame.n_intervals, len(frame.queues)
         bounds = self.bounds
@@ -565,7 +574,7 @@ class DaySums:
         counts = self.counts.reshape(6, n_int, n_q)
         times = self.times.reshape(3, n_int, n_q)
         callbacks = None
-        if self.callbacks:
+        if self.asked:  # as a whole day's reduction: only where callback times were read
             callbacks = np.column_stack([*self.callback_counts, self.callback_delay]).astype(float)
         return ReplicationStats(
             offered=counts[0],

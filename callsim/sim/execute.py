@@ -42,12 +42,19 @@ from callsim.sim.plan import SimPlan, build_plan
 PLANS_KEPT = 8  # plans a worker keeps (a staffing search's current and next scenarios)
 
 
+def _day_end_read(plan: SimPlan) -> bool:
+    """Whether a day's sums read what is known only at its end: the inbound flow's facts
+    (client calls) or whether a caller was offered a callback. Then a day's parts are
+    kept and summed after it; otherwise each is summed as it is written and dropped."""
+    return bool(plan.clients) or any(s.callback for s in plan.streams)
+
+
 def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = False) -> CellCounts:
     """One replication's counts per (interval, queue) cell only (``analytics.cells``):
     what the staffing search's verdicts read."""
     rep = Replication(plan, seed, replication, antithetic=antithetic)
     frame = plan.frame()
-    if not plan.clients and not any(s.callback for s in plan.streams):
+    if not _day_end_read(plan):
         # counted as the records are written, an interval's at a time (whole numbers:
         # the same counts): a day's records are never all held
         parts: list[CellCounts] = []
@@ -79,10 +86,10 @@ def run_replication(
         held = np.array([window.channel[q] is Channel.CHAT for q in frame.queues])
     # the day summed up as its records are written, an interval's at a time, each part's
     # columns dropped once added: neither the day's records nor their columns are ever all
-    # held. Unless the sums need what is known at the day's end only (the inbound flow's
-    # facts, whether a caller was offered a callback) or the channels' figures read the
-    # whole day's columns: then the parts are kept and added after the day.
-    day = None if plan.clients or asked or window is not None else DaySums(frame, held=held)
+    # held. Unless the sums read the day's end (_day_end_read) or the channels' figures
+    # read the whole day's columns: then the parts are kept and added after the day.
+    summed_after = _day_end_read(plan) or window is not None
+    day = None if summed_after else DaySums(frame, held=held)
     parts: list[CallColumns] = []
 
     def take(records: list[CallRecord]) -> None:
