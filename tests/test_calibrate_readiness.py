@@ -16,10 +16,12 @@ from callsim.calibrate.build import (
     calibrate,
     day_scenario,
     standby_split,
+    tune_factor,
 )
 from callsim.calibrate.compare import compare
 from callsim.calibrate.fit import Frame, idle_waiting, observe
 from callsim.calibrate.log import CallLog, LoggedCall
+from callsim.errors import InputError
 from callsim.sim.execute import executor
 from tests.test_calibrate import _two_days
 
@@ -109,11 +111,41 @@ def test_a_forecast_keeps_the_calibrated_split() -> None:
     with executor(1) as ex:
         doc = compare(sc, log, days, ex, replications=2, forecast=log)
     assert doc["forecast"]["readiness"] == "calibrated"  # and says so
-    # every day is the calibrated day: the planned agents, not a day's own split
-    assert len({d["agent_intervals"] for d in doc["per_day"]}) == 1
     plain = calibrate(log, days, frame).average_day([0.9] * frame.n)
     with executor(1) as ex:
         assert (
             compare(plain, log, days, ex, replications=2, forecast=log)["forecast"]["readiness"]
             is None
         )
+
+
+def test_standby_on_days_where_nobody_sat_out_is_refused() -> None:
+    """A split by the days' idle share when no agent sat out while calls waited would
+    silently give all agents ready: refused, naming the option."""
+    log, days = _two_days()
+    frame = Frame(480, 720, 30, 20.0)
+    cal = calibrate(log, days[1:], frame, model=Model(standby=True))
+    assert [r.observed.idle_share(0) for r in cal.days_replayed or []] == [0.0]
+    with executor(1) as ex, pytest.raises(InputError, match=r"^standby: .*idle share 0"):
+        tune_factor(cal, ex, replications=1)
+
+
+@pytest.mark.parametrize(
+    "name", ["availability_factors", "standby_factors", "standby_per_idle_share"]
+)
+def test_a_hand_edited_factor_list_of_the_wrong_length_is_named(name: str) -> None:
+    log, days = _two_days()
+    frame = Frame(480, 720, 30, 20.0)
+    cal = calibrate(log, days, frame, model=Model(standby=True))
+    cal.idle_share = 0.05
+    cal.standby_slope = [8.0] * frame.n
+    sc = cal.average_day([0.6] * frame.n, standby=[0.4] * frame.n)
+    assert sc.calibration is not None
+    short = getattr(sc.calibration, name)[:-1]
+    edited = sc.model_copy(update={"calibration": sc.calibration.model_copy(update={name: short})})
+    with executor(1) as ex, pytest.raises(InputError) as err:
+        compare(edited, log, days, ex, replications=1)
+    assert str(err.value) == (
+        f"calibration.{name}: {frame.n - 1} values, expected one per interval of the "
+        f"horizon ({frame.n}): the scenario is not as callsim calibrate wrote it"
+    )

@@ -157,10 +157,10 @@ class Block:
 
     intervals: list[int]
     factor: float
-    ready: float  # on the calibration days' mean idle share (``standby_share``)
+    ready: float  # on the calibration days' mean idle share (``standby_split``)
     abandon_rate: float  # the log's
     service_level: float  # the log's
-    slope: float = 0.0  # standby share per idle share (``standby_share``)
+    slope: float = 0.0  # standby share per idle share (``standby_split``)
 
 
 @dataclass
@@ -189,7 +189,7 @@ class Calibration:
     standby: list[float] | None = None  # per interval: agents at work on standby (x this)
     standby_after_s: float = STANDBY_AFTER_S  # a call waits this long for a standby agent
     # per interval: a day's standby share of those logged in per its idle share
-    # (``standby_share``); the calibration days' mean idle share gives the average day's
+    # (``standby_split``); the calibration days' mean idle share gives the average day's
     standby_slope: list[float] | None = None
     idle_share: float = 0.0
 
@@ -690,6 +690,13 @@ def tune_factor(
     tried = []
     replayed = cal.days_replayed or []
     cal.idle_share = float(np.mean([r.observed.idle_share(0) for r in replayed] or [0.0]))
+    if standby and cal.idle_share <= 0:  # a split by the days' idle share: nothing to split
+        raise InputError(
+            "the calibration days' log shows no agent sitting out a gap between calls while "
+            "calls of their skills waited (idle share 0): there are no standby agents to fit; "
+            "calibrate without it",
+            field="standby",
+        )
     n = cal.frame.n
     for _ in range(1 if known else FACTOR_STEPS):
         mid = (lo + hi) / 2

@@ -147,6 +147,14 @@ def compare(
             f"calibration.priorities: one per call stream, {len(sc.calls)})"
         )
     fr = frame_of(sc)
+    for name in ("availability_factors", "standby_factors", "standby_per_idle_share"):
+        given = getattr(cal, name)
+        if given is not None and len(given) != fr.n:
+            raise InputError(
+                f"{len(given)} values, expected one per interval of the horizon ({fr.n}): "
+                "the scenario is not as callsim calibrate wrote it",
+                field=f"calibration.{name}",
+            )
     chosen = set(days)
     model = model or Model()
     pools = infer_pools([c for c in log.calls if c.day in chosen])
@@ -173,7 +181,7 @@ def compare(
             "calibration_days": [d.isoformat() for d in sp.days],
             "cv": sp.cv(),
             # a future day's idle share is not known: its standby split is the average day's
-            "readiness": "calibrated" if cal.standby_per_idle_share else None,
+            "readiness": "calibrated" if any(cal.standby_per_idle_share or []) else None,
         }
     else:
         replayed = replays(log, obs, fr, pools, model)

@@ -1093,7 +1093,8 @@ class Calibration(Strict):
         description="Per interval of the horizon: a replayed day's ready agents = agents "
         "at work x (availability_factors + standby_factors) x (1 - this x the day's idle "
         "share: its agents' time at work more than 20 s into a gap between calls while "
-        "calls of their skills waited); its standby agents are standby_factors'. None = "
+        "calls of their skills waited; the product at most 0.9); its standby agents are "
+        "standby_factors'. None = "
         "availability_factors on every day.",
     )
     retrial_share: float = Field(
