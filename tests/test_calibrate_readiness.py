@@ -22,6 +22,7 @@ from callsim.calibrate.compare import compare
 from callsim.calibrate.fit import Frame, idle_waiting, observe
 from callsim.calibrate.log import CallLog, LoggedCall
 from callsim.errors import InputError
+from callsim.scenario import Scenario
 from callsim.sim.execute import executor
 from tests.test_calibrate import _two_days
 
@@ -101,13 +102,19 @@ def test_each_replayed_day_gets_its_own_readiness() -> None:
     assert ready[0] < 0.6 * at_work[0]  # sat out more than the mean: fewer than the average
 
 
-def test_a_forecast_keeps_the_calibrated_split() -> None:
+def _standby_scenario() -> tuple[CallLog, list[date], Frame, Scenario]:
+    """Two logged days calibrated with standby agents: 0.6 ready and 0.4 standby on the
+    average day, a slope of 8 (the log, its days, the frame and the scenario)."""
     log, days = _two_days()
     frame = Frame(480, 720, 30, 20.0)
     cal = calibrate(log, days, frame, model=Model(standby=True))
     cal.idle_share = 0.05
     cal.standby_slope = [8.0] * frame.n
-    sc = cal.average_day([0.6] * frame.n, standby=[0.4] * frame.n)
+    return log, days, frame, cal.average_day([0.6] * frame.n, standby=[0.4] * frame.n)
+
+
+def test_a_forecast_keeps_the_calibrated_split() -> None:
+    log, days, frame, sc = _standby_scenario()
     with executor(1) as ex:
         doc = compare(sc, log, days, ex, replications=2, forecast=log)
     assert doc["forecast"]["readiness"] == "calibrated"  # and says so
@@ -134,12 +141,7 @@ def test_standby_on_days_where_nobody_sat_out_is_refused() -> None:
     "name", ["availability_factors", "standby_factors", "standby_per_idle_share"]
 )
 def test_a_hand_edited_factor_list_of_the_wrong_length_is_named(name: str) -> None:
-    log, days = _two_days()
-    frame = Frame(480, 720, 30, 20.0)
-    cal = calibrate(log, days, frame, model=Model(standby=True))
-    cal.idle_share = 0.05
-    cal.standby_slope = [8.0] * frame.n
-    sc = cal.average_day([0.6] * frame.n, standby=[0.4] * frame.n)
+    log, days, frame, sc = _standby_scenario()
     assert sc.calibration is not None
     short = getattr(sc.calibration, name)[:-1]
     edited = sc.model_copy(update={"calibration": sc.calibration.model_copy(update={name: short})})

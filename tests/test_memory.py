@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from callsim.core import Acd
 from callsim.scenario import load_scenario
@@ -13,6 +15,8 @@ from callsim.sim import simulate
 from callsim.sim.engine import Replication
 from callsim.sim.execute import run_cells, run_replication
 from callsim.sim.plan import build_plan
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +101,24 @@ def test_a_call_read_after_its_block_was_let_go_reads_as_drawn() -> None:
         assert ran.calls.queue[cid] == fresh.calls.queue[cid]
 
 
+def _second_day_peak(day: Callable[[int], T]) -> tuple[T, int]:
+    """``day(1)``'s result and its peak above what was held before it, in bytes
+    (tracemalloc), after ``day(0)`` built what a first day builds once (caches)."""
+    day(0)
+    gc.collect()
+    was = tracemalloc.is_tracing()
+    if not was:
+        tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        got = day(1)
+        return got, tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was:
+            tracemalloc.stop()
+
+
 def test_a_day_is_summed_up_as_it_runs_not_held_to_its_end() -> None:
     """A whole replication of the large Erlang-A day (``run_replication``: the day, its
     records handed over an interval at a time, its statistics): its peak in bytes a
@@ -105,19 +127,7 @@ def test_a_day_is_summed_up_as_it_runs_not_held_to_its_end() -> None:
     once peaked at 205 bytes a call, against about 134 now (the day itself, its per-call
     draws and the calls in the centre, about 123)."""
     plan = build_plan(load_scenario(ROOT / "scenarios" / "erlang-a-large.yaml"))
-    run_replication(plan, 1, 0)  # what a first day builds once (caches) is not the day's
-    gc.collect()
-    was = tracemalloc.is_tracing()
-    if not was:
-        tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        stats = run_replication(plan, 1, 1)
-        peak = tracemalloc.get_traced_memory()[1] - before
-    finally:
-        if not was:
-            tracemalloc.stop()
+    stats, peak = _second_day_peak(lambda r: run_replication(plan, 1, r))
     n = stats.calls_simulated
     assert n > 50_000
     assert peak / n < 170, f"{peak / n:.0f} bytes a call at the replication's peak"
@@ -129,19 +139,7 @@ def test_a_staffing_days_cells_are_counted_as_it_runs() -> None:
     interval at a time, not all held to the day's end (about 900 bytes a counted call
     that way; about 140 now, the day's own state)."""
     plan = build_plan(load_scenario(ROOT / "scenarios" / "erlang-a-large.yaml"))
-    run_cells(plan, 1, 0)
-    gc.collect()
-    was = tracemalloc.is_tracing()
-    if not was:
-        tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        cells = run_cells(plan, 1, 1)
-        peak = tracemalloc.get_traced_memory()[1] - before
-    finally:
-        if not was:
-            tracemalloc.stop()
+    cells, peak = _second_day_peak(lambda r: run_cells(plan, 1, r))
     n = int(cells.offered.sum())  # the counted calls: most of the day's
     assert n > 40_000
     assert peak / n < 250, f"{peak / n:.0f} bytes a counted call at the day's peak"
