@@ -754,7 +754,7 @@ def _split(
     if ready is None:
         return factors, None
     share = 1 - ready / logged_in
-    slope = share / cal.idle_share if cal.idle_share > 0 else share * 0
+    slope = share / cal.idle_share  # > 0: tune_factor refuses standby on days without
     cal.standby_slope = [round(k, 4) for k in _per_interval(slope, blocks, n)]
     on, off = standby_split(factors, cal.standby_slope, cal.idle_share)
     return [round(f, 4) for f in on], [round(f, 4) for f in off]

@@ -88,8 +88,7 @@ def run_replication(
     # columns dropped once added: neither the day's records nor their columns are ever all
     # held. Unless the sums read the day's end (_day_end_read) or the channels' figures
     # read the whole day's columns: then the parts are kept and added after the day.
-    summed_after = _day_end_read(plan) or window is not None
-    day = None if summed_after else DaySums(frame, held=held)
+    day = None if _day_end_read(plan) or window is not None else DaySums(frame)
     parts: list[CallColumns] = []
 
     def take(records: list[CallRecord]) -> None:
