@@ -353,6 +353,10 @@ def test_calibrate_then_compare(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     wrap_ups = [c.model_dump(mode="json")["wrap_up_s"]["values"] for c in sc.calls]
     assert max(max(v) for v in wrap_ups) == WRAP_UP_MAX_S
     assert report["wrap_up"]["scenario_mean_s"] < report["wrap_up"]["mean_s"]
+    # each day's own after-call work, as its replays are given it: ended as the scenario's
+    own = report["day_wrap_up_mean_s"]
+    assert len(own) == len(sc.calibration.days)
+    assert all(0 < v < WRAP_UP_MAX_S for v in own.values())
     for name in ("arrivals.png", "talk.png", "patience.png"):
         assert (tmp_path / "report" / name).stat().st_size > 10_000
     out = tmp_path / "cmp"
@@ -416,7 +420,7 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
             ["compare", str(OCTOBER), str(plain), "--without", "talk"],
             "Error: --without: 'talk' is not one of pools, priorities, day_talk, "
             "availability_by_interval, patience_by_group, wrap_up, day_skills, handover, "
-            "wrap_up_max",
+            "wrap_up_max, day_wrap_up",
         ),
         (
             ["compare", str(OCTOBER), str(plain)],

@@ -86,6 +86,7 @@ CHOICES = (
     "day_skills",
     "handover",
     "wrap_up_max",
+    "day_wrap_up",
 )
 STANDBY = "_standby"  # a standby group's and queue's name: its agent group's or type's and this
 
@@ -104,6 +105,7 @@ class Model:
     day_skills: bool = True  # a replay's agents have the skills of their day; else the period's
     handover: bool = True  # a call that waited is handed over as the log's waits show; else at once
     wrap_up_max: bool = True  # after-call work ends by WRAP_UP_MAX_S (beyond: time away); else not
+    day_wrap_up: bool = True  # a replay gets the day's own after-call work; else the calibrated
     # agents at work split into ready and standby (who take a call once it has waited
     # STANDBY_AFTER_S), fitted to the log's service level, each day's ready agents
     # following its agents' idle share (``standby_split``); off unless asked (--standby)
@@ -321,11 +323,9 @@ class Calibration:
 
     def wrap_up_values(self) -> list[float]:
         """The after-call work the scenario is given: the log's (``fit.fit_wrap_up``),
-        ended by ``WRAP_UP_MAX_S`` (``model.wrap_up_max``): a longer gap while calls
-        waited was time away, which the availability factors stand for."""
+        ended by ``WRAP_UP_MAX_S`` (``wrap_up_values``)."""
         assert self.wrap_up is not None
-        top = WRAP_UP_MAX_S if self.model.wrap_up_max else math.inf
-        return [min(v, top) for v in self.wrap_up.values]
+        return wrap_up_values(self.wrap_up, self.model)
 
     def routing(self) -> dict[str, Any]:
         out: dict[str, Any] = {"strategy": "longest_idle", "ring_timeout_s": 15}
@@ -347,6 +347,14 @@ class Calibration:
             factor=factor,
             standby=standby,
         )
+
+
+def wrap_up_values(fit: WrapUpFit, model: Model) -> list[float]:
+    """After-call work as a scenario is given it: the fit's quantiles, ended by
+    ``WRAP_UP_MAX_S`` (``model.wrap_up_max``): a longer gap while calls waited was time
+    away, which the availability factors stand for."""
+    top = WRAP_UP_MAX_S if model.wrap_up_max else math.inf
+    return [min(v, top) for v in fit.values]
 
 
 def agent_groups(
@@ -426,16 +434,28 @@ def frame_of(sc: Scenario) -> Frame:
 class Replay:
     """What a replay of one logged day is given beside its calls: the day observed on
     its own (``observed``, its index 0) with the agent groups of the day's skills
-    (``pools``, ``fit.day_pools``) and the day's queue discipline (``ranked``)."""
+    (``pools``, ``fit.day_pools``), the day's queue discipline (``ranked``) and the
+    day's own after-call work (``wrap_up``, ``fit.fit_wrap_up`` on the day's calls; None
+    when the day shows too few gaps, or without ``model.day_wrap_up``)."""
 
     observed: Observed
     pools: Pools
     ranked: bool
+    wrap_up: WrapUpFit | None = None
 
 
-def replays(log: CallLog, obs: Observed, frame: Frame, pools: Pools, model: Model) -> list[Replay]:
+def replays(
+    log: CallLog,
+    obs: Observed,
+    frame: Frame,
+    pools: Pools,
+    model: Model,
+    handover_s: float = 0.0,
+) -> list[Replay]:
     """Each of ``obs``'s days as ``day_scenario`` replays it: with the skills of the day
-    (``model.day_skills``; else the period's ``pools``) and its queue discipline."""
+    (``model.day_skills``; else the period's ``pools``), its queue discipline, and its
+    own after-call work (``model.day_wrap_up``), read as the calibration reads the
+    period's (``fit.fit_wrap_up``, the gaps less ``handover_s``, the mean hand-over)."""
     by_day: dict[date, list[LoggedCall]] = {d: [] for d in obs.days}
     for c in log.calls:
         if c.day in by_day:
@@ -443,7 +463,12 @@ def replays(log: CallLog, obs: Observed, frame: Frame, pools: Pools, model: Mode
     out = []
     for d, day in enumerate(obs.days):
         mine = day_pools(pools, by_day[day]) if model.day_skills and model.pools else pools
-        out.append(Replay(observe(log, [day], frame, mine), mine, obs.ranked(d)))
+        own = (
+            fit_wrap_up(by_day[day], mine, {day: mine}, handover_s)
+            if model.wrap_up and model.day_wrap_up
+            else None
+        )
+        out.append(Replay(observe(log, [day], frame, mine), mine, obs.ranked(d), own))
     return out
 
 
@@ -454,11 +479,13 @@ def day_scenario(
     pools: Pools,
     model: Model | None = None,
     ranked: bool | None = None,
+    wrap_up: WrapUpFit | None = None,
 ) -> Scenario:
     """Logged day ``d`` as a scenario: its arrivals per type (split by priority as its calls
-    that queued were), each type a queue; its own talk times per type; its agents at work
-    per agent group of ``pools`` (the skills they showed) times the calibrated
-    availability of each interval; the calibrated patience of each type and priority."""
+    that queued were), each type a queue; its own talk times per type; its own after-call
+    work (``wrap_up``: ``Replay.wrap_up``; else the calibrated); its agents at work per
+    agent group of ``pools`` (the skills they showed) times the calibrated availability
+    of each interval; the calibrated patience of each type and priority."""
     cal = sc.calibration
     assert cal is not None
     model = model or Model()
@@ -505,6 +532,9 @@ def day_scenario(
             }
             if model.day_talk:
                 stream["talk_s"] = day_talk(stream["talk_s"], obs.talk_values[d].get(t, []))
+            if model.day_wrap_up and wrap_up is not None and "wrap_up_s" in stream:
+                own = wrap_up_values(wrap_up, model)
+                stream["wrap_up_s"] = {"dist": "empirical", "values": own}
             calls.append(stream)
     factors = cal.availability_factors or [cal.availability_factor] * fr.n
     after_s = standby_after(sc)  # the scenario's standby agents, if calibrate fitted them
@@ -605,8 +635,10 @@ def calibrate(
     }
     pools = infer_pools(calls) if model.pools else one_pool(infer_pools(calls))
     obs = observe(log, days, frame, pools)
-    replayed = replays(log, obs, frame, pools, model)
     handover = fit_handover(calls) if model.handover else None
+    # the days' gaps less the hand-over the scenario carries (``compare`` reads its mean)
+    given = sum(handover.values) / len(handover.values) if handover else 0.0
+    replayed = replays(log, obs, frame, pools, model, given)
     cal = Calibration(
         log.source,
         days,
@@ -703,7 +735,10 @@ def tune_factor(
         ready = np.minimum((ready_lo + ready_hi) / 2, mid)
         factors, on_standby = _split(cal, mid, ready if standby else None, blocks)
         sc = cal.average_day(factors, standby=on_standby)
-        days = [day_scenario(sc, r.observed, 0, r.pools, cal.model, r.ranked) for r in replayed]
+        days = [
+            day_scenario(sc, r.observed, 0, r.pools, cal.model, r.ranked, r.wrap_up)
+            for r in replayed
+        ]
         jobs = [Job(s.model_dump_json(), seed, replications) for s in days]
         offered = np.zeros(n)
         abandoned = np.zeros(n)

@@ -2,10 +2,11 @@
 
 Each logged day is replayed (``build.day_scenario``) with at least what the formula gets:
 its arrivals per interval, call type and priority as logged (retrials included, as they
-happened: the scenario's retrial block is left out), its own talk times, its queue
-discipline (priority or first come, ``fit.discipline``), and its agents at work per
-agent group of the skills they had that day (``fit.day_pools``, within the pools the
-compared days show), times the calibrated availability of each interval. The day is
+happened: the scenario's retrial block is left out), its own talk times and after-call
+work (``build.replays``), its queue discipline (priority or first come,
+``fit.discipline``), and its agents at work per agent group of the skills they had that
+day (``fit.day_pools``, within the pools the compared days show), times the calibrated
+availability of each interval. The day is
 simulated ``replications`` times; per interval and per day the prediction is the mean,
 with the 5-95 % band of the replications. The exact Erlang A prediction of the same
 intervals stands beside it: per pool, the same calls and staffing, the day's mean talk
@@ -184,8 +185,12 @@ def compare(
             "readiness": "calibrated" if any(cal.standby_per_idle_share or []) else None,
         }
     else:
-        replayed = replays(log, obs, fr, pools, model)
-        scenarios = [day_scenario(sc, r.observed, 0, r.pools, model, r.ranked) for r in replayed]
+        given = sc.routing.handover_s  # the calibrated hand-over: taken off the day's gaps
+        handover_s = dist_mean(given) if given is not None and model.handover else 0.0
+        replayed = replays(log, obs, fr, pools, model, handover_s)
+        scenarios = [
+            day_scenario(sc, r.observed, 0, r.pools, model, r.ranked, r.wrap_up) for r in replayed
+        ]
         staffs = [_staffing(s, fr.n) for s in scenarios]
         erls = [
             _erlang(

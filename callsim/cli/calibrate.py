@@ -24,6 +24,7 @@ from callsim.calibrate.build import (
     day_types,
     priority_shares,
     tune_factor,
+    wrap_up_values,
 )
 from callsim.calibrate.compare import COMPARED, compare
 from callsim.calibrate.fit import Frame, day_type, observe, select_days
@@ -268,6 +269,12 @@ def _calibration_doc(cal: Calibration, log: CallLog) -> dict[str, Any]:
         },
         "day_skills": {
             d.isoformat(): r.pools.skills
+            for d, r in zip(cal.days, cal.days_replayed or [], strict=True)
+        },
+        "day_wrap_up_mean_s": {
+            d.isoformat(): None
+            if r.wrap_up is None
+            else math.fsum(v := wrap_up_values(r.wrap_up, cal.model)) / len(v)
             for d, r in zip(cal.days, cal.days_replayed or [], strict=True)
         },
         "calls_served_outside_their_pool": cal.pools.outside_calls(),
