@@ -100,6 +100,42 @@ class CallRecord(NamedTuple):
     callback_s: float | None = None  # the caller asked to be called back (virtual hold)
 
 
+class RecordColumns:
+    """Call records as columns, one list per field a day's statistics read: what an
+    ``Acd`` created with ``columns=True`` writes where it would append a ``CallRecord``
+    (``Acd._record`` decides both: the same fields, from the same rule). A simulated day
+    of tens of thousands of calls then builds no record tuple per call, and the shell
+    reads each list into an array without transposing records.
+
+    Rows are in the order the records would have been written. ``queue`` and
+    ``final_queue`` are indexes into the ACD's queues (``Acd.queue_names``), ``agent``
+    into its agents (``Acd.agent_names``; -1: none); ``outcome`` holds the ``Outcome``
+    members; ``overflowed`` each call's overflow queues (mostly ``()``)."""
+
+    __slots__ = (
+        "agent", "arrival_s", "call", "callback_s", "final_queue", "outcome", "overflowed",
+        "queue", "queued_s", "ring_s", "talk_s", "wait_s", "wrap_up_s",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.call: list[CallId] = []
+        self.queue: list[int] = []
+        self.final_queue: list[int] = []
+        self.outcome: list[Outcome] = []
+        self.agent: list[int] = []
+        self.arrival_s: list[float] = []
+        self.queued_s: list[float] = []
+        self.wait_s: list[float] = []
+        self.ring_s: list[float] = []
+        self.talk_s: list[float] = []
+        self.wrap_up_s: list[float] = []
+        self.callback_s: list[float | None] = []
+        self.overflowed: list[tuple[str, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.call)
+
+
 class StaffedSpan(NamedTuple):
     """A stretch of time an agent was staffed: logged in and not paused (ready, ringing,
     talking or in wrap-up), serving ``queues``. Written when it ends (a pause, a log-out,

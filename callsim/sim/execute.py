@@ -29,10 +29,10 @@ from callsim.analytics.metrics import (
     CallColumns,
     DaySums,
     ReplicationStats,
-    call_columns,
+    record_columns,
 )
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
-from callsim.core import CallRecord, Channel
+from callsim.core import Channel, RecordColumns
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.sim.channels import channel_window
@@ -78,7 +78,9 @@ def run_replication(
     """One replication summed up; with ``window`` (a scenario with chats or emails:
     ``channels.channel_window``) per channel too; ``antithetic``: in pairs
     (``sample.Streams``)."""
-    rep = Replication(plan, seed, replication, antithetic=antithetic)
+    # the core writes the records as columns (no record per call): all the sums read
+    rep = Replication(plan, seed, replication, antithetic=antithetic, columns=True)
+    queues, agents = rep.acd.queue_names(), rep.acd.agent_names()
     frame = plan.frame()
     asked = any(s.callback for s in plan.streams)  # a caller may ask for a callback
     held = None
@@ -91,14 +93,14 @@ def run_replication(
     day = None if _day_end_read(plan) or window is not None else DaySums(frame)
     parts: list[CallColumns] = []
 
-    def take(records: list[CallRecord]) -> None:
-        columns = call_columns(records, frame, asked)
+    def take(records: RecordColumns) -> None:
+        columns = record_columns(records, frame, queues, agents, asked)
         if day is not None:
             day.add(columns)
         else:
             parts.append(columns)
 
-    take(rep.run(take))
+    take(rep.run_columns(take))
     spans = rep.spans()
     # the inbound flow's facts only where there are client calls: without, every call's
     # facts are the defaults DaySums assumes for None (a loop over every call)
