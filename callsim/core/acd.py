@@ -264,9 +264,7 @@ class Acd:
         found = self._calls.get(call)
         if found is None:
             return None
-        offers = [
-            OfferView(o.agent, o.at_s, self._ring_timeout(o.agent), o.result) for o in found.offers
-        ]
+        offers = [OfferView(o[1], o[0], self._ring_timeout(o[1]), o[2]) for o in found.offers]
         for name, start in found.ringing.items():
             offers.append(OfferView(name, start, self._ring_timeout(name), OfferResult.RINGING))
         offers.sort(key=_at)  # in the order they were made
@@ -775,15 +773,14 @@ class Acd:
             self._leave_idle(agent)
             self._become(agent, AgentState.RINGING)
             agent.call = call.id
-            call.ringing[agent.name] = now
-            call.tried.add(agent.name)
+            call.ring(agent.name, now)
             own = agent.ring_timeout_s  # an offer forwarded to a personal device rings longer
             out.append(Ring(call.id, agent.name, timeout if own is None else own))
 
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
         self._leave_idle(agent)
-        call.offers += (_tuple(_OFFER, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
+        call.offers += ((rang_s, agent.name, OfferResult.ANSWERED, now - rang_s),)
         call.state = CallState.TALKING
         if call.answer_s is None:  # a transferred call keeps its first answer
             call.answer_s = now
@@ -834,10 +831,10 @@ class Acd:
         freed = []
         for name, start in call.ringing.items():
             out.append(CancelRing(call.id, name))
-            call.offers += (Offer(start, name, OfferResult.CANCELLED, now - start),)
+            call.offers += ((start, name, OfferResult.CANCELLED, now - start),)
             self._log(now, call.id, call.queue.name, name, JournalKind.RINGCANCELED)
             freed.append(self._agents[name])
-        call.ringing = {}
+        call.rings_over()
         return freed
 
     def _after_miss(self, call: Call, now: float, out: Out) -> None:
@@ -967,7 +964,7 @@ class Acd:
                     call.priority,
                     call.arrival_s,
                     call.queued_s,
-                    call.offers,
+                    tuple([_tuple(_OFFER, offer) for offer in call.offers]),
                     call.answer_s,
                     call.end_s,
                     outcome,
@@ -1163,7 +1160,7 @@ class Acd:
         if call is not None and ev.agent in call.ringing:
             return call
         self._agent(ev.agent, ev)
-        if call is not None and not any(o.agent == ev.agent for o in call.offers):
+        if call is not None and not any(o[1] == ev.agent for o in call.offers):
             raise InvalidEventError(
                 _refused(ev, f"call {ev.call!r} was never offered to agent {ev.agent!r}")
             )
@@ -1190,7 +1187,7 @@ class Acd:
 
     def _missed(self, call: Call, agent: Agent, result: OfferResult, now: float, out: Out) -> None:
         start = call.ringing.pop(agent.name)
-        call.offers += (Offer(start, agent.name, result, now - start),)
+        call.offers += ((start, agent.name, result, now - start),)
         if self.journal is not None:
             self._log(
                 now,
@@ -1472,7 +1469,7 @@ class Acd:
             assert agent.call is not None
             call = self._calls[agent.call]
             start = call.ringing.pop(agent.name)
-            call.offers += (Offer(start, agent.name, OfferResult.CANCELLED, now - start),)
+            call.offers += ((start, agent.name, OfferResult.CANCELLED, now - start),)
             out.append(CancelRing(call.id, agent.name))
             agent.call = None
             self._go_offline(agent, now, out)
