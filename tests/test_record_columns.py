@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callsim.analytics.metrics import call_columns, record_columns
-from callsim.core import CallRecord, RecordColumns
+from callsim.analytics.metrics import OUTCOMES, call_columns, record_columns
+from callsim.core import CallRecord, Outcome, RecordColumns
+from callsim.core.record import outcome_index
 from callsim.scenario import load_scenario
 from callsim.sim.engine import Replication
 from callsim.sim.plan import build_plan
@@ -66,3 +67,8 @@ def test_a_replication_of_columns_returns_no_records() -> None:
     plain = Replication(plan, 1, 0)
     assert len(plain.run()) > 100
     assert len(plain.acd.take_columns()) == 0
+
+
+def test_an_outcome_is_written_as_its_place_in_outcomes_order() -> None:
+    assert [outcome_index(o) for o in Outcome] == list(range(len(Outcome)))
+    assert OUTCOMES[outcome_index(Outcome.ABANDONED)] == "abandoned"

@@ -236,7 +236,7 @@ def record_columns(
         call=_packed(got.call, "i", np.int32),
         queue=queue_of[_packed(got.queue, "i", np.int32)],
         final_queue=queue_of[_packed(got.final_queue, "i", np.int32)],
-        outcome=np.fromiter(map(_OUTCOME_BY_ID.__getitem__, map(id, got.outcome)), np.int32, n),
+        outcome=_packed(got.outcome, "i", np.int32),  # Outcome's order, as OUTCOMES
         agent=agent_of[_packed(got.agent, "i", np.int32)],
         overflowed=overflowed,
         **{name: _packed(getattr(got, name), "d", float) for name in _TIMES},

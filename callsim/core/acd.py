@@ -99,6 +99,7 @@ from callsim.core.record import (
     RecordColumns,
     StaffedSpan,
     Transfer,
+    outcome_index,
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.view import AgentView, CallView, OfferView, QueueView
@@ -941,7 +942,7 @@ class Acd:
             columns.call.append(call.id)
             columns.queue.append(self._queues[call.first_queue].index)
             columns.final_queue.append(call.queue.index)
-            columns.outcome.append(outcome)
+            columns.outcome.append(outcome_index(outcome))
             columns.agent.append(agent.index if agent is not None else -1)
             columns.arrival_s.append(call.arrival_s)
             columns.queued_s.append(call.queued_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 CallId = int | str
 
@@ -109,8 +109,9 @@ class RecordColumns:
 
     Rows are in the order the records would have been written. ``queue`` and
     ``final_queue`` are indexes into the ACD's queues (``Acd.queue_names``), ``agent``
-    into its agents (``Acd.agent_names``; -1: none); ``outcome`` holds the ``Outcome``
-    members; ``overflowed`` each call's overflow queues (mostly ``()``)."""
+    into its agents (``Acd.agent_names``; -1: none), ``outcome`` into ``Outcome``'s
+    members in their order (``outcome_index``); ``overflowed`` each call's overflow
+    queues (mostly ``()``)."""
 
     __slots__ = (
         "agent", "arrival_s", "call", "callback_s", "final_queue", "outcome", "overflowed",
@@ -121,7 +122,7 @@ class RecordColumns:
         self.call: list[CallId] = []
         self.queue: list[int] = []
         self.final_queue: list[int] = []
-        self.outcome: list[Outcome] = []
+        self.outcome: list[int] = []
         self.agent: list[int] = []
         self.arrival_s: list[float] = []
         self.queued_s: list[float] = []
@@ -134,6 +135,18 @@ class RecordColumns:
 
     def __len__(self) -> int:
         return len(self.call)
+
+
+_OUTCOMES: Final = tuple(Outcome)
+
+
+def outcome_index(outcome: Outcome) -> int:
+    """The outcome's place in ``Outcome``'s order, found by identity (an enum member's
+    hash is Python code)."""
+    for i, member in enumerate(_OUTCOMES):
+        if member is outcome:
+            return i
+    raise ValueError(f"outcome: {outcome!r} is not an Outcome")
 
 
 class StaffedSpan(NamedTuple):
