@@ -52,15 +52,21 @@ def _day_end_read(plan: SimPlan) -> bool:
 def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = False) -> CellCounts:
     """One replication's counts per (interval, queue) cell only (``analytics.cells``):
     what the staffing search's verdicts read."""
-    rep = Replication(plan, seed, replication, antithetic=antithetic)
     frame = plan.frame()
     if not _day_end_read(plan):
         # counted as the records are written, an interval's at a time (whole numbers:
-        # the same counts): a day's records are never all held
+        # the same counts): a day's records are never all held, and the core writes them
+        # as columns (no record per call)
+        rep = Replication(plan, seed, replication, antithetic=antithetic, columns=True)
+        queues, agents = rep.acd.queue_names(), rep.acd.agent_names()
         parts: list[CellCounts] = []
-        last = rep.run(lambda records: parts.append(reduce_cells(frame, records)))
-        parts.append(reduce_cells(frame, last))
+
+        def take(got: RecordColumns) -> None:
+            parts.append(reduce_cells(frame, record_columns(got, frame, queues, agents, False)))
+
+        take(rep.run_columns(take))
         return CellCounts(*(sum(getattr(p, f) for p in parts) for f in CellCounts.__slots__))
+    rep = Replication(plan, seed, replication, antithetic=antithetic)
     records = rep.run()  # the counts read the day's end: its facts, who was offered a callback
     facts = rep.facts() if plan.clients else None
     callbacks = bool(rep.callbacks_offered)
