@@ -32,7 +32,9 @@ from callsim.core import (
     End,
     Enqueue,
     HoldPlace,
+    Offer,
     OfferCallback,
+    OfferResult,
     OutboundAnswered,
     OutboundUnanswered,
     Outcome,
@@ -83,6 +85,35 @@ def test_a_call_waits_then_goes_to_the_next_free_agent() -> None:
         "+4711",
         Party.CALLER,
     )
+
+
+def test_a_call_rings_with_offers_of_its_own() -> None:
+    """A call holds the agents it rings and has tried as its own (``Call.ring``); a call
+    that rang nobody shares an empty table that no ring adds to, so another call's rings
+    never show in its view. The offers it holds become ``Offer``s in its record."""
+    acd = make_acd({"a": ["general"], "b": ["general"]})
+    assert rung(acd.handle(CallArrived(1, "general"), 0)) == ["a"]
+    assert rung(acd.handle(CallArrived(2, "general"), 1)) == ["b"]
+    acd.handle(CallArrived(3, "general"), 2)  # waits: it rang nobody
+    for call, agent in ((1, "a"), (2, "b")):
+        view = acd.call_view(call)
+        assert view is not None
+        assert [(o.agent, o.result) for o in view.offers] == [(agent, OfferResult.RINGING)]
+    waiting = acd.call_view(3)
+    assert waiting is not None
+    assert waiting.offers == ()
+    acd.handle(RingTimedOut("a", 1), 15)  # 1 rang out on a, rings a again (requeue)
+    acd.handle(AgentAnswered("a", 1), 16)
+    acd.handle(CallEnded(1), 20)  # a takes 3
+    acd.handle(CallerHungUp(2), 21)  # its ring on b is cancelled
+    first, second = sorted(acd.take_records(), key=lambda r: r.call)
+    assert first.offers == (
+        Offer(0, "a", OfferResult.NO_ANSWER, 15),
+        Offer(15, "a", OfferResult.ANSWERED, 1),
+    )
+    assert all(type(o) is Offer for o in first.offers + second.offers)
+    assert second.offers == (Offer(1, "b", OfferResult.CANCELLED, 20),)
+    assert (first.ring_s, second.ring_s) == (16, 20)
 
 
 def test_abandon_while_waiting_and_while_ringing() -> None:

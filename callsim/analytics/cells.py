@@ -21,6 +21,7 @@ from callsim.analytics import kpi
 from callsim.analytics.metrics import (
     _OUTCOME_BY_ID,
     _OUTCOME_INDEX,
+    CallColumns,
     CallFacts,
     Frame,
     callback_times,
@@ -42,26 +43,33 @@ class CellCounts:
 
 def reduce_cells(
     frame: Frame,
-    records: list[CallRecord],
+    records: list[CallRecord] | CallColumns,
     facts: CallFacts | None = None,
     callbacks: bool = False,
 ) -> CellCounts:
     """The cells' counts of one replication (``reduce_replication``'s ``offered``,
     ``abandoned`` and ``within``, from the same arguments and the same rule,
-    ``metrics.counted_cells``)."""
+    ``metrics.counted_cells``), of its records or their columns."""
     n_int, n_q = frame.n_intervals, len(frame.queues)
-    n = len(records)
-    qidx = {q: i for i, q in enumerate(frame.queues)}
-    queue = np.fromiter(map(qidx.__getitem__, map(_AT["queue"], records)), np.intp, n)
-    outcome = np.fromiter(
-        map(_OUTCOME_BY_ID.__getitem__, map(id, map(_AT["outcome"], records))), np.intp, n
-    )
-    wait = np.fromiter(map(_AT["wait_s"], records), float, n)
-    arrival = np.fromiter(map(_AT["arrival_s"], records), float, n)
-    ids = np.fromiter(map(_AT["call"], records), np.intp, n) if facts else np.zeros(0, np.intp)
+    if isinstance(records, CallColumns):
+        queue, outcome, wait, arrival = (
+            records.queue, records.outcome, records.wait_s, records.arrival_s,
+        )  # fmt: skip
+        ids = records.call if facts else np.zeros(0, np.intp)
+        asked = records.callback_s if callbacks else None
+    else:
+        n = len(records)
+        qidx = {q: i for i, q in enumerate(frame.queues)}
+        queue = np.fromiter(map(qidx.__getitem__, map(_AT["queue"], records)), np.intp, n)
+        outcome = np.fromiter(
+            map(_OUTCOME_BY_ID.__getitem__, map(id, map(_AT["outcome"], records))), np.intp, n
+        )
+        wait = np.fromiter(map(_AT["wait_s"], records), float, n)
+        arrival = np.fromiter(map(_AT["arrival_s"], records), float, n)
+        ids = np.fromiter(map(_AT["call"], records), np.intp, n) if facts else np.zeros(0, np.intp)
+        asked = callback_times(records) if callbacks else None
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
-    asked = callback_times(records) if callbacks else None
     found = counted_cells(frame, asked, queue, outcome, wait, arrival, ids, facts)
     counted, cell = found.counted, found.cell
 

@@ -107,6 +107,7 @@ from callsim.core.record import (
     Offer,
     OfferResult,
     Outcome,
+    RecordColumns,
     StaffedSpan,
     Transfer,
 )
@@ -189,6 +190,7 @@ __all__ = [
     "PolicyResult",
     "QueueConfig",
     "QueueView",
+    "RecordColumns",
     "Recording",
     "RecordingMode",
     "Ring",

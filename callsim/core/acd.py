@@ -96,8 +96,10 @@ from callsim.core.record import (
     Offer,
     OfferResult,
     Outcome,
+    RecordColumns,
     StaffedSpan,
     Transfer,
+    outcome_index,
 )
 from callsim.core.strategy import STRATEGIES
 from callsim.core.view import AgentView, CallView, OfferView, QueueView
@@ -132,7 +134,10 @@ class Acd:
     ``journal=True`` keeps the typed event stream in ``self.journal`` (export it with
     ``callsim.core.queue_log``); ``trace=True`` keeps a ``Decision`` per offer in
     ``self.decisions``. Finished calls accumulate in ``self.records``; a long-running
-    shell takes them with ``take_records()``.
+    shell takes them with ``take_records()``. ``columns=True`` writes them into
+    ``self.columns`` instead (``RecordColumns``: a list per field a day's statistics read,
+    no record per call), taken with ``take_columns()``: for a shell that reads a day's
+    calls as columns only (the simulator's replications).
     """
 
     def __init__(
@@ -142,6 +147,7 @@ class Acd:
         *,
         journal: bool = False,
         trace: bool = False,
+        columns: bool = False,
     ) -> None:
         config.check()
         self.config = config
@@ -155,6 +161,7 @@ class Acd:
             strategy = STRATEGIES[qc.strategy or self.routing.strategy]
             prefix = _proficiency_key(qc.skills) if self.routing.use_proficiency else None
             queue = QueueState(qc, strategy, strategy.make_pool(prefix, self._rng))
+            queue.index = i
             self._queues[qc.name] = queue
             self._queue_order[qc.name] = i
             for skill in qc.skills:
@@ -176,6 +183,7 @@ class Acd:
         self._blend = self._queues[blend.queue] if blend is not None else None
         self._reserve = blend.reserve if blend is not None else 0
         self.records: list[CallRecord] = []
+        self.columns: RecordColumns | None = RecordColumns() if columns else None
         self.spans: list[StaffedSpan] = []
         self.journal: list[JournalEntry] | None = [] if journal else None
         self.decisions: list[Decision] | None = [] if trace else None
@@ -222,6 +230,15 @@ class Acd:
         records, self.records = self.records, []
         return records
 
+    def take_columns(self) -> RecordColumns:
+        """Return the call records written since the last call as columns and forget them
+        (``columns=True``; empty columns otherwise)."""
+        columns = self.columns
+        if columns is None:
+            return RecordColumns()
+        self.columns = RecordColumns()
+        return columns
+
     def take_spans(self) -> list[StaffedSpan]:
         """Return the agents' staffed spans ended since the last call and forget them."""
         spans, self.spans = self.spans, []
@@ -248,9 +265,7 @@ class Acd:
         found = self._calls.get(call)
         if found is None:
             return None
-        offers = [
-            OfferView(o.agent, o.at_s, self._ring_timeout(o.agent), o.result) for o in found.offers
-        ]
+        offers = [OfferView(o[1], o[0], self._ring_timeout(o[1]), o[2]) for o in found.offers]
         for name, start in found.ringing.items():
             offers.append(OfferView(name, start, self._ring_timeout(name), OfferResult.RINGING))
         offers.sort(key=_at)  # in the order they were made
@@ -304,6 +319,11 @@ class Acd:
     def roster(self) -> list[AgentView]:
         """Every agent the core knows, as frozen views, in the order it met them."""
         return [self.agent_view(name) for name in self._agents]
+
+    def agent_names(self) -> tuple[str, ...]:
+        """The agents the core knows, in the order it met them (``RecordColumns.agent``'s
+        indexes)."""
+        return tuple(self._agents)
 
     def queue_names(self) -> tuple[str, ...]:
         """The queues, in the configuration's order."""
@@ -389,6 +409,7 @@ class Acd:
             position = self._next_position
         self._next_position = max(self._next_position, position + 1)
         agent = Agent(name, skills, position, weight, extension)
+        agent.index = len(self._agents)
         self._agents[name] = agent
         self._index(agent)
         return agent
@@ -753,15 +774,14 @@ class Acd:
             self._leave_idle(agent)
             self._become(agent, AgentState.RINGING)
             agent.call = call.id
-            call.ringing[agent.name] = now
-            call.tried.add(agent.name)
+            call.ring(agent.name, now)
             own = agent.ring_timeout_s  # an offer forwarded to a personal device rings longer
             out.append(Ring(call.id, agent.name, timeout if own is None else own))
 
     def _connect(self, call: Call, agent: Agent, rang_s: float, now: float, out: Out) -> None:
         """The agent answers the call (offered since ``rang_s``)."""
         self._leave_idle(agent)
-        call.offers += (_tuple(_OFFER, (rang_s, agent.name, OfferResult.ANSWERED, now - rang_s)),)
+        call.offers += ((rang_s, agent.name, OfferResult.ANSWERED, now - rang_s),)
         call.state = CallState.TALKING
         if call.answer_s is None:  # a transferred call keeps its first answer
             call.answer_s = now
@@ -812,10 +832,10 @@ class Acd:
         freed = []
         for name, start in call.ringing.items():
             out.append(CancelRing(call.id, name))
-            call.offers += (Offer(start, name, OfferResult.CANCELLED, now - start),)
+            call.offers += ((start, name, OfferResult.CANCELLED, now - start),)
             self._log(now, call.id, call.queue.name, name, JournalKind.RINGCANCELED)
             freed.append(self._agents[name])
-        call.ringing = {}
+        call.rings_over()
         return freed
 
     def _after_miss(self, call: Call, now: float, out: Out) -> None:
@@ -903,39 +923,63 @@ class Acd:
         if call.callback_s is None:
             self._on_line -= 1
         out.append(End(call.id, outcome))
-        self.records.append(self._record(call, outcome, 0.0))
+        self._record(call, outcome, 0.0)
 
-    def _record(self, call: Call, outcome: Outcome, wrap_up_s: float) -> CallRecord:
+    def _record(self, call: Call, outcome: Outcome, wrap_up_s: float) -> None:
+        """The call's record, written once when it is over: the one place its fields are
+        decided, appended to ``records`` as a ``CallRecord`` or, with ``columns``, to the
+        columns (the fields a day's statistics read)."""
         answered = call.answer_s is not None
         stop = call.answer_s if call.answer_s is not None else call.end_s
         ring_s = 0.0
         for offer in call.offers:
             ring_s += offer[3]
-        return _tuple(
-            _RECORD,
-            (
-                call.id,
-                call.first_queue,
-                call.queue.name,
-                call.ani,
-                call.dnis,
-                call.priority,
-                call.arrival_s,
-                call.queued_s,
-                call.offers,
-                call.answer_s,
-                call.end_s,
-                outcome,
-                call.agent.name if call.agent is not None else None,
-                stop - call.queued_s,  # wait_s
-                ring_s,
-                call.talk_s if answered else 0.0,
-                wrap_up_s,
-                call.ended_by,
-                call.overflowed,
-                call.transfers,
-                call.callback_s,
-            ),
+        wait_s = stop - call.queued_s
+        talk_s = call.talk_s if answered else 0.0
+        agent = call.agent
+        columns = self.columns
+        if columns is not None:
+            columns.call.append(call.id)
+            columns.queue.append(self._queues[call.first_queue].index)
+            columns.final_queue.append(call.queue.index)
+            columns.outcome.append(outcome_index(outcome))
+            columns.agent.append(agent.index if agent is not None else -1)
+            columns.arrival_s.append(call.arrival_s)
+            columns.queued_s.append(call.queued_s)
+            columns.wait_s.append(wait_s)
+            columns.ring_s.append(ring_s)
+            columns.talk_s.append(talk_s)
+            columns.wrap_up_s.append(wrap_up_s)
+            columns.callback_s.append(call.callback_s)
+            columns.overflowed.append(call.overflowed)
+            return
+        self.records.append(
+            _tuple(
+                _RECORD,
+                (
+                    call.id,
+                    call.first_queue,
+                    call.queue.name,
+                    call.ani,
+                    call.dnis,
+                    call.priority,
+                    call.arrival_s,
+                    call.queued_s,
+                    tuple([_tuple(_OFFER, offer) for offer in call.offers]),
+                    call.answer_s,
+                    call.end_s,
+                    outcome,
+                    agent.name if agent is not None else None,
+                    wait_s,
+                    ring_s,
+                    talk_s,
+                    wrap_up_s,
+                    call.ended_by,
+                    call.overflowed,
+                    call.transfers,
+                    call.callback_s,
+                ),
+            )
         )
 
     def _end_talk(
@@ -970,7 +1014,7 @@ class Acd:
             del self._calls[call.id]
             call.state = CallState.DONE
             call.queue.handled(call.talk_s)
-            self.records.append(self._record(call, Outcome.ANSWERED, 0.0))
+            self._record(call, Outcome.ANSWERED, 0.0)
             if self._drop_chat(call, agent):
                 self._release(agent, now, out)
             else:
@@ -1014,10 +1058,10 @@ class Acd:
             del self._calls[call.id]
             call.state = CallState.DONE
             if call.callback_failed:
-                self.records.append(self._record(call, Outcome.CALLBACK_FAILED, wrap))
+                self._record(call, Outcome.CALLBACK_FAILED, wrap)
             else:
                 call.queue.handled(call.talk_s + wrap)
-                self.records.append(self._record(call, Outcome.ANSWERED, wrap))
+                self._record(call, Outcome.ANSWERED, wrap)
         self._release(agent, now, out)
 
     def _overflow(self, call: Call, now: float, out: Out) -> None:
@@ -1117,7 +1161,7 @@ class Acd:
         if call is not None and ev.agent in call.ringing:
             return call
         self._agent(ev.agent, ev)
-        if call is not None and not any(o.agent == ev.agent for o in call.offers):
+        if call is not None and not any(o[1] == ev.agent for o in call.offers):
             raise InvalidEventError(
                 _refused(ev, f"call {ev.call!r} was never offered to agent {ev.agent!r}")
             )
@@ -1144,7 +1188,7 @@ class Acd:
 
     def _missed(self, call: Call, agent: Agent, result: OfferResult, now: float, out: Out) -> None:
         start = call.ringing.pop(agent.name)
-        call.offers += (Offer(start, agent.name, result, now - start),)
+        call.offers += ((start, agent.name, result, now - start),)
         if self.journal is not None:
             self._log(
                 now,
@@ -1426,7 +1470,7 @@ class Acd:
             assert agent.call is not None
             call = self._calls[agent.call]
             start = call.ringing.pop(agent.name)
-            call.offers += (Offer(start, agent.name, OfferResult.CANCELLED, now - start),)
+            call.offers += ((start, agent.name, OfferResult.CANCELLED, now - start),)
             out.append(CancelRing(call.id, agent.name))
             agent.call = None
             self._go_offline(agent, now, out)

@@ -50,6 +50,7 @@ class Agent:
         "idle_since",
         "idle_token",
         "in_pools",
+        "index",
         "max_chats",
         "misses",
         "n_skills",
@@ -86,6 +87,7 @@ class Agent:
         self.skills: dict[str, int] = dict(skills)
         self.n_skills = len(self.skills)
         self.position = position
+        self.index = -1  # its place in the order the ACD met its agents (``Acd.agent_names``)
         self.weight = weight
         self.extension = extension
         self.ring_timeout_s: float | None = None  # own ring time (a personal device)

@@ -6,13 +6,21 @@ import enum
 from typing import TYPE_CHECKING, Final
 
 from callsim.core.event import CallId
-from callsim.core.record import Offer, Party, Transfer
+from callsim.core.record import OfferResult, Party, Transfer
 
 if TYPE_CHECKING:
     from callsim.core.agent import Agent
     from callsim.core.queue import QueueState
 
 _LONG_AGO: Final = -float("inf")  # a constant: compiled, not parsed per call
+# an offer as the call holds it: ``record.Offer``'s fields (at_s, agent, result, ring_s) in
+# a plain tuple, made an ``Offer`` only where a record or a view is built (a NamedTuple
+# costs several times a tuple to create, and most calls' offers are never read as one)
+OfferRow = tuple[float, str, OfferResult, float]
+# what a call that has rung nobody holds: shared, never added to (``Call.ring`` makes the
+# call its own on the first ring; with agents answering at once, most calls never ring)
+_NOT_RINGING: Final[dict[str, float]] = {}
+_UNTRIED: Final[set[str]] = set()
 
 
 class CallState(enum.Enum):
@@ -80,9 +88,9 @@ class Call:
         self.state = CallState.NEW
         self.wait_token = 0
         self.queue_token = 0
-        self.ringing: dict[str, float] = {}  # agent -> ring start
-        self.tried: set[str] = set()
-        self.offers: tuple[Offer, ...] = ()  # most calls get one: no list to copy
+        self.ringing: dict[str, float] = _NOT_RINGING  # agent -> ring start (``ring``)
+        self.tried: set[str] = _UNTRIED  # the agents offered it in this hunt (``ring``)
+        self.offers: tuple[OfferRow, ...] = ()  # most calls get one: no list to copy
         self.answer_s: float | None = None  # the first answer (a transfer keeps it)
         self.connected_s = 0.0  # when the current agent answered
         self.talk_s = 0.0  # talk over, with every agent so far
@@ -103,3 +111,17 @@ class Call:
         self.callback_failed = False
         self.moved_s = _LONG_AGO  # when ``moves`` were made: the queues it left at that instant
         self.moves: tuple[str, ...] = ()  # no list per call: moves are rare
+
+    def ring(self, agent: str, now: float) -> None:
+        """An offer rings ``agent`` from ``now``: in ``ringing`` and ``tried``, the call's
+        own from its first ring on."""
+        if self.ringing is _NOT_RINGING:
+            self.ringing = {}
+        if self.tried is _UNTRIED:
+            self.tried = set()
+        self.ringing[agent] = now
+        self.tried.add(agent)
+
+    def rings_over(self) -> None:
+        """No offer of the call rings any more."""
+        self.ringing = _NOT_RINGING

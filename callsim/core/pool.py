@@ -70,14 +70,18 @@ class HeapPool(Pool):
     """Entries are flat tuples ``(*key, seq, token, agent)`` (comparing a nested key
     tuple costs twice as much), kept in a sorted list (a sorted list is a heap: the best
     entry first). Keys that grow with time (an agent idle since now) are appended with
-    one comparison, and the best is taken from the front by a memory move: a heap's
-    push and pop compare a dozen tuples each, on every add and pick."""
+    one comparison, and the best is found from the front: a heap's push and pop compare
+    a dozen tuples each, on every add and pick. The stale entries before the best are
+    stepped over (``_head``), not deleted one by one (a memory move of the list each);
+    a stale entry never becomes valid again (tokens only grow), and the compaction
+    drops them with the others."""
 
-    __slots__ = ("_heap", "_key", "_seq")
+    __slots__ = ("_head", "_heap", "_key", "_seq")
 
     def __init__(self, key: Key) -> None:
         super().__init__()
         self._heap: list[tuple[Any, ...]] = []
+        self._head = 0  # entries before it are stale
         self._key = key
         self._seq = 0
 
@@ -90,25 +94,33 @@ class HeapPool(Pool):
         if not heap or heap[-1] < entry:  # entries are unique (by seq): no tie
             heap.append(entry)
         else:
-            insort(heap, entry)
+            insort(heap, entry, self._head)
         if len(heap) > 2 * self.live + 64:  # too many stale entries: compact (in order)
-            self._heap = [e for e in heap if _valid(e[-1], e[-2])]
+            if self._head:  # those stepped over first: one memory move
+                del heap[: self._head]
+                self._head = 0
+            if len(heap) > 2 * self.live + 64:
+                self._heap = [e for e in heap if _valid(e[-1], e[-2])]
 
     def pick(self, exclude: Collection[str]) -> Agent | None:
         heap = self._heap
         ready = AgentState.READY
-        while heap:
-            top = heap[0]
+        head = self._head
+        n = len(heap)
+        while head < n:
+            top = heap[head]
             agent: Agent = top[-1]
             if agent.idle_token == top[-2] and agent.state is ready:
                 break
-            del heap[0]
+            head += 1
         else:
+            self._heap, self._head = [], 0  # all stale
             return None
+        self._head = head
         if not exclude or agent.name not in exclude:
             return agent
         found = None
-        i = 0
+        i = head
         while i < len(heap):
             entry = heap[i]
             if not _valid(entry[-1], entry[-2]):
@@ -124,7 +136,7 @@ class HeapPool(Pool):
         return list(self._ordered())
 
     def _ordered(self) -> Iterator[Agent]:
-        return (e[-1] for e in self._heap if _valid(e[-1], e[-2]))
+        return (e[-1] for e in self._heap[self._head :] if _valid(e[-1], e[-2]))
 
     def score(self, agent: Agent) -> tuple[float, ...]:
         return self._key(agent)

@@ -41,6 +41,7 @@ class QueueState:
         "deferrable",
         "handle_s",
         "heap",
+        "index",
         "n_logged_in",
         "n_waiting",
         "name",
@@ -54,6 +55,7 @@ class QueueState:
     def __init__(self, config: QueueConfig, strategy: Strategy, pool: Pool) -> None:
         self.config = config
         self.name = config.name
+        self.index = 0  # its place in the configuration's queues (``Acd.queue_names``)
         self.skills = config.skills
         self.strategy = strategy
         self.pool = pool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 CallId = int | str
 
@@ -98,6 +98,55 @@ class CallRecord(NamedTuple):
     overflowed: tuple[str, ...] = ()  # the queues whose agents it was also offered to
     transfers: tuple[Transfer, ...] = ()
     callback_s: float | None = None  # the caller asked to be called back (virtual hold)
+
+
+class RecordColumns:
+    """Call records as columns, one list per field a day's statistics read: what an
+    ``Acd`` created with ``columns=True`` writes where it would append a ``CallRecord``
+    (``Acd._record`` decides both: the same fields, from the same rule). A simulated day
+    of tens of thousands of calls then builds no record tuple per call, and the shell
+    reads each list into an array without transposing records.
+
+    Rows are in the order the records would have been written. ``queue`` and
+    ``final_queue`` are indexes into the ACD's queues (``Acd.queue_names``), ``agent``
+    into its agents (``Acd.agent_names``; -1: none), ``outcome`` into ``Outcome``'s
+    members in their order (``outcome_index``); ``overflowed`` each call's overflow
+    queues (mostly ``()``)."""
+
+    __slots__ = (
+        "agent", "arrival_s", "call", "callback_s", "final_queue", "outcome", "overflowed",
+        "queue", "queued_s", "ring_s", "talk_s", "wait_s", "wrap_up_s",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.call: list[CallId] = []
+        self.queue: list[int] = []
+        self.final_queue: list[int] = []
+        self.outcome: list[int] = []
+        self.agent: list[int] = []
+        self.arrival_s: list[float] = []
+        self.queued_s: list[float] = []
+        self.wait_s: list[float] = []
+        self.ring_s: list[float] = []
+        self.talk_s: list[float] = []
+        self.wrap_up_s: list[float] = []
+        self.callback_s: list[float | None] = []
+        self.overflowed: list[tuple[str, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.call)
+
+
+_OUTCOMES: Final = tuple(Outcome)
+
+
+def outcome_index(outcome: Outcome) -> int:
+    """The outcome's place in ``Outcome``'s order, found by identity (an enum member's
+    hash is Python code)."""
+    for i, member in enumerate(_OUTCOMES):
+        if member is outcome:
+            return i
+    raise ValueError(f"outcome: {outcome!r} is not an Outcome")
 
 
 class StaffedSpan(NamedTuple):

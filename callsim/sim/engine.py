@@ -36,6 +36,7 @@ from callsim.core import (
     CallbackUnanswered,
     CallEnded,
     CallerHungUp,
+    CallId,
     CallRecord,
     CancelRing,
     Connect,
@@ -51,6 +52,7 @@ from callsim.core import (
     Party,
     PauseAgent,
     PlayMessage,
+    RecordColumns,
     Ring,
     RingTimedOut,
     SendToVoicemail,
@@ -134,6 +136,7 @@ _SHIFT: Final = 8
 _MASK: Final = (1 << _SHIFT) - 1
 _KIND_FIELDS: Final = 6  # a kind's row: stream, queue, priority, client, attempt, follow_up
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class _Drawn:
@@ -331,12 +334,15 @@ class Calls:
         self._open = [1 << _SHIFT] * (n >> _SHIFT) + ([n & _MASK] if n & _MASK else [])
 
     def ended(self, records: list[CallRecord]) -> list[CallRecord]:
-        """The calls of ``records`` have ended (a call's record is written once, when it
-        and its wrap-up are over): a block of first calls all ended lets its drawn times
-        go. Returns ``records``."""
+        """The calls of ``records`` have ended (``ended_ids``). Returns ``records``."""
+        self.ended_ids([record.call for record in records])
+        return records
+
+    def ended_ids(self, ids: list[CallId]) -> None:
+        """The calls ``ids`` have ended (a call's record is written once, when it and its
+        wrap-up are over): a block of first calls all ended lets its drawn times go."""
         n, still = self.n_first, self._open  # by block: at most 256, small ints
-        for record in records:
-            cid = record.call
+        for cid in ids:
             if isinstance(cid, int) and cid < n:
                 b = cid >> _SHIFT
                 left: int = still[b] - 1
@@ -344,7 +350,6 @@ class Calls:
                 if left == 0:
                     for column in (self.arrival, self.talk, self.patience, self.wrap):
                         column.drop(b)
-        return records
 
     def facts(self) -> CallFacts:
         """What the inbound flow decided for each client call, by call id."""
@@ -397,6 +402,8 @@ class Replication:
     the core: the ACD (``Acd``) and, for answering-service clients, the inbound flow
     (``InboundFlow``), driven through events, commands and read-only views only.
 
+    ``columns=True``: the core writes the calls' records as columns (``RecordColumns``),
+    which ``run_columns`` hands over, and ``run`` returns no records.
     ``inputs=True`` keeps every input given to the inbound flow, in order, in
     ``flow_inputs`` (a replay of them through a fresh flow makes the same decisions);
     ``journal`` and ``trace`` keep the core's journal and decisions (``acd.journal``,
@@ -415,10 +422,13 @@ class Replication:
         trace: bool = False,
         arrivals: Sequence[tuple[float, int]] | None = None,
         antithetic: bool = False,
+        columns: bool = False,
     ) -> None:
         self.plan = plan
         streams = Streams(seed, replication, antithetic)
-        self.acd = Acd(plan.acd, streams.python("tie_break"), journal=journal, trace=trace)
+        self.acd = Acd(
+            plan.acd, streams.python("tie_break"), journal=journal, trace=trace, columns=columns
+        )
         self.env = simpy.Environment()
         self._answer_rng = streams.python("answer")
         self._retrial_rng = streams.python("retrial")
@@ -506,14 +516,33 @@ class Replication:
     def run(self, take: Callable[[list[CallRecord]], None] | None = None) -> list[CallRecord]:
         """Simulate the day; the call records. With ``take``, the records are handed to it
         as they are written, an interval's at a time, and the last ones returned (a day's
-        records need not be held at once). The cyclic garbage collector is paused
-        meanwhile: calls and records form no reference cycles (reference counting frees
-        them), and its scans of the growing record list otherwise make each call dearer
-        the longer the day."""
+        records need not be held at once)."""
+        return self._paused(take, self._take_records, self.acd.take_records)
+
+    def run_columns(self, take: Callable[[RecordColumns], None] | None = None) -> RecordColumns:
+        """As ``run``, the records as the core's columns (created with ``columns=True``)."""
+        return self._paused(take, self._take_columns, self.acd.take_columns)
+
+    def _take_records(self) -> list[CallRecord]:
+        """The records written so far (their calls' drawn times let go: ``Calls.ended``)."""
+        return self.calls.ended(self.acd.take_records())
+
+    def _take_columns(self) -> RecordColumns:
+        """The columns written so far (their calls' drawn times let go)."""
+        columns = self.acd.take_columns()
+        self.calls.ended_ids(columns.call)
+        return columns
+
+    def _paused(
+        self, take: Callable[[R], None] | None, taken: Callable[[], R], last: Callable[[], R]
+    ) -> R:
+        """Run the day (``_run``) with the cyclic garbage collector paused: calls and
+        records form no reference cycles (reference counting frees them), and its scans
+        of the growing record list otherwise make each call dearer the longer the day."""
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._run(take)
+            return self._run(take, taken, last)
         finally:
             # break the cycles through the bound methods, so reference counting frees
             # this replication as soon as it is dropped (memory stays flat over many)
@@ -522,7 +551,9 @@ class Replication:
             if was_enabled:
                 gc.enable()
 
-    def _run(self, take: Callable[[list[CallRecord]], None] | None) -> list[CallRecord]:
+    def _run(
+        self, take: Callable[[R], None] | None, taken: Callable[[], R], last: Callable[[], R]
+    ) -> R:
         env = self.env
         for timetable in self.plan.timetables:
             for at, kind in timetable.steps:
@@ -536,11 +567,11 @@ class Replication:
             while cut < self.plan.run_end_s:
                 env.run(until=cut)
                 self._hand_over()
-                take(self.calls.ended(self.acd.take_records()))
+                take(taken())
                 cut += self.plan.interval_s
         env.run(until=self.plan.run_end_s)
         self._event(ServiceStopped(), env.now)
-        return self.acd.take_records()
+        return last()
 
     def spans(self) -> list[StaffedSpan]:
         """The agents' staffed time as the core held it (after ``run``)."""

@@ -29,10 +29,10 @@ from callsim.analytics.metrics import (
     CallColumns,
     DaySums,
     ReplicationStats,
-    call_columns,
+    record_columns,
 )
 from callsim.analytics.precision import Figure, Look, Precision, StoppingRule, look
-from callsim.core import CallRecord, Channel
+from callsim.core import Channel, RecordColumns
 from callsim.errors import InputError
 from callsim.scenario import Scenario
 from callsim.sim.channels import channel_window
@@ -52,15 +52,21 @@ def _day_end_read(plan: SimPlan) -> bool:
 def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = False) -> CellCounts:
     """One replication's counts per (interval, queue) cell only (``analytics.cells``):
     what the staffing search's verdicts read."""
-    rep = Replication(plan, seed, replication, antithetic=antithetic)
     frame = plan.frame()
     if not _day_end_read(plan):
         # counted as the records are written, an interval's at a time (whole numbers:
-        # the same counts): a day's records are never all held
+        # the same counts): a day's records are never all held, and the core writes them
+        # as columns (no record per call)
+        rep = Replication(plan, seed, replication, antithetic=antithetic, columns=True)
+        queues, agents = rep.acd.queue_names(), rep.acd.agent_names()
         parts: list[CellCounts] = []
-        last = rep.run(lambda records: parts.append(reduce_cells(frame, records)))
-        parts.append(reduce_cells(frame, last))
+
+        def take(got: RecordColumns) -> None:
+            parts.append(reduce_cells(frame, record_columns(got, frame, queues, agents, False)))
+
+        take(rep.run_columns(take))
         return CellCounts(*(sum(getattr(p, f) for p in parts) for f in CellCounts.__slots__))
+    rep = Replication(plan, seed, replication, antithetic=antithetic)
     records = rep.run()  # the counts read the day's end: its facts, who was offered a callback
     facts = rep.facts() if plan.clients else None
     callbacks = bool(rep.callbacks_offered)
@@ -78,7 +84,9 @@ def run_replication(
     """One replication summed up; with ``window`` (a scenario with chats or emails:
     ``channels.channel_window``) per channel too; ``antithetic``: in pairs
     (``sample.Streams``)."""
-    rep = Replication(plan, seed, replication, antithetic=antithetic)
+    # the core writes the records as columns (no record per call): all the sums read
+    rep = Replication(plan, seed, replication, antithetic=antithetic, columns=True)
+    queues, agents = rep.acd.queue_names(), rep.acd.agent_names()
     frame = plan.frame()
     asked = any(s.callback for s in plan.streams)  # a caller may ask for a callback
     held = None
@@ -91,14 +99,14 @@ def run_replication(
     day = None if _day_end_read(plan) or window is not None else DaySums(frame)
     parts: list[CallColumns] = []
 
-    def take(records: list[CallRecord]) -> None:
-        columns = call_columns(records, frame, asked)
+    def take(records: RecordColumns) -> None:
+        columns = record_columns(records, frame, queues, agents, asked)
         if day is not None:
             day.add(columns)
         else:
             parts.append(columns)
 
-    take(rep.run(take))
+    take(rep.run_columns(take))
     spans = rep.spans()
     # the inbound flow's facts only where there are client calls: without, every call's
     # facts are the defaults DaySums assumes for None (a loop over every call)
