@@ -19,7 +19,8 @@ FRAME = Frame(480, 720, 30, 20)
 def _backlog(day: date, gap_s: float, n: int = 40) -> list[LoggedCall]:
     """One agent and a queue that never empties: a call every 5 s from 08:00, each
     talking 50-70 s, the agent taking the next ``gap_s`` after the last ended (every gap
-    seen whole: calls waited all through it); every fifth caller hangs up after 30 s."""
+    seen whole: calls waited all through it); beside each answered call, a caller who hangs
+    up after 30 s."""
     calls = []
     start = 8 * 3600.0
     for k in range(n):

@@ -6,15 +6,28 @@ last bit, on the same day run twice."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from callsim.analytics.metrics import OUTCOMES, call_columns, record_columns
-from callsim.core import CallRecord, Outcome, RecordColumns
-from callsim.core.record import outcome_index
+from callsim.analytics.metrics import Frame, call_columns, record_columns
+from callsim.core import (
+    Acd,
+    AcdConfig,
+    AgentAnswered,
+    AgentConfig,
+    AgentLoggedIn,
+    CallArrived,
+    CallEnded,
+    CallRecord,
+    QueueConfig,
+    RecordColumns,
+    Ring,
+    RoutingConfig,
+)
 from callsim.scenario import load_scenario
 from callsim.sim.engine import Replication
 from callsim.sim.plan import build_plan
@@ -36,14 +49,12 @@ def test_the_cores_columns_are_the_records_columns(name: str) -> None:
     records.append(rep.run(records.append))
     columns: list[RecordColumns] = []
     core = Replication(plan, 11, 2, columns=True)
-    queues, agents = core.acd.queue_names(), core.acd.agent_names()
     columns.append(core.run_columns(columns.append))
-    assert core.acd.take_records() == []  # none written as records
     assert [len(c) for c in columns] == [len(r) for r in records]
     assert sum(map(len, records)) > 100
     overflowed = 0
     for got, want in zip(columns, records, strict=True):
-        a = record_columns(got, frame, queues, agents)
+        a = record_columns(got, frame)
         b = call_columns(want, frame)
         for f in fields(b):
             x, y = getattr(a, f.name), getattr(b, f.name)
@@ -57,18 +68,37 @@ def test_the_cores_columns_are_the_records_columns(name: str) -> None:
         assert overflowed > 0
 
 
-def test_a_replication_of_columns_returns_no_records() -> None:
-    """The records are the columns' or the list's, never both (and the default is the
+def test_a_replication_of_columns_has_no_records_to_take() -> None:
+    """The records are the columns' or the list's, never both, and asking an ACD for the
+    output it does not write is an error, not a day of zero calls (the default is the
     list: the live service, traces and ``take_records`` readers)."""
     plan = build_plan(load_scenario(SCENARIOS / "erlang-c-twin.yaml"))
     rep = Replication(plan, 1, 0, columns=True)
-    assert rep.run() == []
-    assert len(rep.acd.take_columns()) > 100  # written as columns, still to be taken
+    with pytest.raises(RuntimeError, match="take_columns"):
+        rep.run()
+    assert len(Replication(plan, 1, 0, columns=True).run_columns()) > 100
     plain = Replication(plan, 1, 0)
-    assert len(plain.run()) > 100
-    assert len(plain.acd.take_columns()) == 0
+    with pytest.raises(RuntimeError, match="take_records"):
+        plain.run_columns()
+    assert len(Replication(plan, 1, 0).run()) > 100
 
 
-def test_an_outcome_is_written_as_its_place_in_outcomes_order() -> None:
-    assert [outcome_index(o) for o in Outcome] == list(range(len(Outcome)))
-    assert OUTCOMES[outcome_index(Outcome.ABANDONED)] == "abandoned"
+def test_an_agent_the_core_meets_during_the_day_is_named_in_its_columns() -> None:
+    """Columns name the queues and agents their indexes point to as the core knew them when
+    they were taken: an agent who logs in with skills of their own after the ACD was made
+    answers a call, and the columns say it was that agent (not "no agent")."""
+    config = AcdConfig(
+        queues=(QueueConfig("general", ("general",)),),
+        agents=(AgentConfig("a", {"general": 1}),),
+        routing=RoutingConfig(),
+    )
+    acd = Acd(config, random.Random(1), columns=True)
+    acd.handle(AgentLoggedIn("b", skills={"general": 1}), 0.0)
+    offered = acd.handle(CallArrived(1, "general"), 1.0)
+    (agent,) = {c.agent for c in offered if isinstance(c, Ring)}
+    acd.handle(AgentAnswered(agent, 1), 2.0)
+    acd.handle(CallEnded(1), 30.0)
+    got = acd.take_columns()
+    assert got.agents == ("a", "b")
+    frame = Frame(0.0, 1800.0, 2, ("general",), ("b", "a"), 0, 20.0, 0.0)
+    assert record_columns(got, frame, False).agent.tolist() == [frame.agents.index(agent)]

@@ -56,6 +56,8 @@ def reduce_cells(
             records.queue, records.outcome, records.wait_s, records.arrival_s,
         )  # fmt: skip
         ids = records.call if facts else np.zeros(0, np.intp)
+        # columns read without callback times cannot say who asked for one
+        assert not callbacks or records.callback_s is not None
         asked = records.callback_s if callbacks else None
     else:
         n = len(records)

@@ -209,24 +209,18 @@ def call_columns(records: list[CallRecord], frame: Frame, callbacks: bool = True
     )
 
 
-def record_columns(
-    got: RecordColumns,
-    frame: Frame,
-    queues: Sequence[str],
-    agents: Sequence[str],
-    callbacks: bool = True,
-) -> CallColumns:
+def record_columns(got: RecordColumns, frame: Frame, callbacks: bool = True) -> CallColumns:
     """The core's record columns (``Acd(columns=True)``) as typed columns: the same as
     ``call_columns`` of the same calls' records, with no record built nor transposed:
     each list packed into its array (``_packed``), and the core's queue and agent indexes
-    (``queues``, ``agents``: its names in its order) turned into the frame's by one take
-    each."""
+    (``got.queues``, ``got.agents``: its names in its order) turned into the frame's by
+    one take each."""
     n = len(got.call)
     qidx = {q: i for i, q in enumerate(frame.queues)}
     aidx = {a: i for i, a in enumerate(frame.agents)}
-    queue_of = np.array([qidx[q] for q in queues], np.int32)
+    queue_of = np.array([qidx[q] for q in got.queues], np.int32)
     # the core's agents in the frame's order; its -1 (no agent) reads the last: -1
-    agent_of = np.array([*(aidx[a] for a in agents), -1], np.int32)
+    agent_of = np.array([*(aidx[a] for a in got.agents), -1], np.int32)
     # most calls overflow nowhere: their () is one object, counted at C speed
     if got.overflowed.count(()) == n:
         overflowed = np.zeros(n, bool)

@@ -436,7 +436,7 @@ class Replay:
     its own (``observed``, its index 0) with the agent groups of the day's skills
     (``pools``, ``fit.day_pools``), the day's queue discipline (``ranked``) and the
     day's own after-call work (``wrap_up``, ``fit.fit_wrap_up`` on the day's calls; None
-    when the day shows too few gaps, or without ``model.day_wrap_up``)."""
+    when the day shows too few gaps, or without ``model.wrap_up`` or ``model.day_wrap_up``)."""
 
     observed: Observed
     pools: Pools
@@ -636,7 +636,8 @@ def calibrate(
     pools = infer_pools(calls) if model.pools else one_pool(infer_pools(calls))
     obs = observe(log, days, frame, pools)
     handover = fit_handover(calls) if model.handover else None
-    # the days' gaps less the hand-over the scenario carries (``compare`` reads its mean)
+    # the gaps (the period's and each day's) less the hand-over the scenario carries: its
+    # quantiles' mean, as ``compare`` reads it back (``dist_mean``)
     given = sum(handover.values) / len(handover.values) if handover else 0.0
     replayed = replays(log, obs, frame, pools, model, given)
     cal = Calibration(
@@ -653,7 +654,7 @@ def calibrate(
             calls,
             pools,
             {d: r.pools for d, r in zip(days, replayed, strict=True)},
-            handover.mean_s if handover is not None else 0.0,
+            given,
         ),
         talk_model,
         model,

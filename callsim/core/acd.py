@@ -156,14 +156,12 @@ class Acd:
         self._rng = rng if rng is not None else random.Random(0)
         self._queues: dict[str, QueueState] = {}
         self._queues_by_skill: dict[str, list[QueueState]] = {}
-        self._queue_order: dict[str, int] = {}
         for i, qc in enumerate(config.queues):
             strategy = STRATEGIES[qc.strategy or self.routing.strategy]
             prefix = _proficiency_key(qc.skills) if self.routing.use_proficiency else None
             queue = QueueState(qc, strategy, strategy.make_pool(prefix, self._rng))
-            queue.index = i
+            queue.index = i  # its place in the configuration's order
             self._queues[qc.name] = queue
-            self._queue_order[qc.name] = i
             for skill in qc.skills:
                 self._queues_by_skill.setdefault(skill, []).append(queue)
         self._agents: dict[str, Agent] = {}
@@ -226,17 +224,22 @@ class Acd:
         return out
 
     def take_records(self) -> list[CallRecord]:
-        """Return the call records written since the last call and forget them."""
+        """Return the call records written since the last call and forget them (an ACD
+        that writes columns has none: asking is a shell's mistake, not zero calls)."""
+        if self.columns is not None:
+            raise RuntimeError("this ACD writes its records as columns: take_columns()")
         records, self.records = self.records, []
         return records
 
     def take_columns(self) -> RecordColumns:
         """Return the call records written since the last call as columns and forget them
-        (``columns=True``; empty columns otherwise)."""
+        (``columns=True`` only: an ACD that writes records has no columns)."""
         columns = self.columns
         if columns is None:
-            return RecordColumns()
+            raise RuntimeError("this ACD writes CallRecords: take_records()")
         self.columns = RecordColumns()
+        columns.queues = tuple(self._queues)
+        columns.agents = tuple(self._agents)
         return columns
 
     def take_spans(self) -> list[StaffedSpan]:
@@ -424,7 +427,7 @@ class Acd:
             for q in self._queues_by_skill.get(skill, ()):
                 if q.name not in found and qualified(agent.skills, q.skills):
                     found[q.name] = q
-        agent.queues = sorted(found.values(), key=lambda q: self._queue_order[q.name])
+        agent.queues = sorted(found.values(), key=lambda q: q.index)
         agent.pools = [q.pool for q in agent.queues]
         for q in agent.queues:
             q.agents[agent.state_index] += 1

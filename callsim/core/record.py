@@ -111,14 +111,19 @@ class RecordColumns:
     ``final_queue`` are indexes into the ACD's queues (``Acd.queue_names``), ``agent``
     into its agents (``Acd.agent_names``; -1: none), ``outcome`` into ``Outcome``'s
     members in their order (``outcome_index``); ``overflowed`` each call's overflow
-    queues (mostly ``()``)."""
+    queues (mostly ``()``). ``queues`` and ``agents`` are those names in the ACD's order
+    as it knew them when the columns were taken (``Acd.take_columns``): an agent it met
+    during the day has an index too."""
 
     __slots__ = (
-        "agent", "arrival_s", "call", "callback_s", "final_queue", "outcome", "overflowed",
-        "queue", "queued_s", "ring_s", "talk_s", "wait_s", "wrap_up_s",
+        "agent", "agents", "arrival_s", "call", "callback_s", "final_queue", "outcome",
+        "overflowed", "queue", "queued_s", "queues", "ring_s", "talk_s", "wait_s",
+        "wrap_up_s",
     )  # fmt: skip
 
     def __init__(self) -> None:
+        self.queues: tuple[str, ...] = ()
+        self.agents: tuple[str, ...] = ()
         self.call: list[CallId] = []
         self.queue: list[int] = []
         self.final_queue: list[int] = []

@@ -58,11 +58,10 @@ def run_cells(plan: SimPlan, seed: int, replication: int, antithetic: bool = Fal
         # the same counts): a day's records are never all held, and the core writes them
         # as columns (no record per call)
         rep = Replication(plan, seed, replication, antithetic=antithetic, columns=True)
-        queues, agents = rep.acd.queue_names(), rep.acd.agent_names()
         parts: list[CellCounts] = []
 
         def take(got: RecordColumns) -> None:
-            parts.append(reduce_cells(frame, record_columns(got, frame, queues, agents, False)))
+            parts.append(reduce_cells(frame, record_columns(got, frame, False)))
 
         take(rep.run_columns(take))
         return CellCounts(*(sum(getattr(p, f) for p in parts) for f in CellCounts.__slots__))
@@ -86,7 +85,6 @@ def run_replication(
     (``sample.Streams``)."""
     # the core writes the records as columns (no record per call): all the sums read
     rep = Replication(plan, seed, replication, antithetic=antithetic, columns=True)
-    queues, agents = rep.acd.queue_names(), rep.acd.agent_names()
     frame = plan.frame()
     asked = any(s.callback for s in plan.streams)  # a caller may ask for a callback
     held = None
@@ -100,7 +98,7 @@ def run_replication(
     parts: list[CallColumns] = []
 
     def take(records: RecordColumns) -> None:
-        columns = record_columns(records, frame, queues, agents, asked)
+        columns = record_columns(records, frame, asked)
         if day is not None:
             day.add(columns)
         else:
