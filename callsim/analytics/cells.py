@@ -13,23 +13,19 @@ not read there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
 
 import numpy as np
 
 from callsim.analytics import kpi
 from callsim.analytics.metrics import (
-    _OUTCOME_BY_ID,
     _OUTCOME_INDEX,
     CallColumns,
     CallFacts,
     Frame,
-    callback_times,
+    call_columns,
     counted_cells,
 )
 from callsim.core import CallRecord, Outcome
-
-_AT = {name: itemgetter(i) for i, name in enumerate(CallRecord._fields)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +47,13 @@ def reduce_cells(
     ``abandoned`` and ``within``, from the same arguments and the same rule,
     ``metrics.counted_cells``), of its records or their columns."""
     n_int, n_q = frame.n_intervals, len(frame.queues)
-    if isinstance(records, CallColumns):
-        queue, outcome, wait, arrival = (
-            records.queue, records.outcome, records.wait_s, records.arrival_s,
-        )  # fmt: skip
-        ids = records.call if facts else np.zeros(0, np.intp)
-        # columns read without callback times cannot say who asked for one
-        assert not callbacks or records.callback_s is not None
-        asked = records.callback_s if callbacks else None
-    else:
-        n = len(records)
-        qidx = {q: i for i, q in enumerate(frame.queues)}
-        queue = np.fromiter(map(qidx.__getitem__, map(_AT["queue"], records)), np.intp, n)
-        outcome = np.fromiter(
-            map(_OUTCOME_BY_ID.__getitem__, map(id, map(_AT["outcome"], records))), np.intp, n
-        )
-        wait = np.fromiter(map(_AT["wait_s"], records), float, n)
-        arrival = np.fromiter(map(_AT["arrival_s"], records), float, n)
-        ids = np.fromiter(map(_AT["call"], records), np.intp, n) if facts else np.zeros(0, np.intp)
-        asked = callback_times(records) if callbacks else None
+    # records are read as the replication reads them (``call_columns``)
+    c = records if isinstance(records, CallColumns) else call_columns(records, frame, callbacks)
+    queue, outcome, wait, arrival = c.queue, c.outcome, c.wait_s, c.arrival_s
+    ids = c.call if facts else np.zeros(0, np.intp)
+    # columns read without callback times cannot say who asked for one
+    assert not callbacks or c.callback_s is not None
+    asked = c.callback_s if callbacks else None
     answered = outcome == _OUTCOME_INDEX[Outcome.ANSWERED]
     abandoned = outcome == _OUTCOME_INDEX[Outcome.ABANDONED]
     found = counted_cells(frame, asked, queue, outcome, wait, arrival, ids, facts)

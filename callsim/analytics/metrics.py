@@ -24,7 +24,6 @@ import math
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -249,13 +248,7 @@ def _packed(values: Sequence[Any], code: str, dtype: Any) -> np.ndarray:
 
 
 _FIELD = {name: i for i, name in enumerate(CallRecord._fields)}
-_AT = {name: itemgetter(i) for i, name in enumerate(CallRecord._fields)}
 _TIMES = ("arrival_s", "queued_s", "wait_s", "ring_s", "talk_s", "wrap_up_s")
-
-
-def callback_times(records: list[CallRecord]) -> np.ndarray:
-    """Each call's ``callback_s`` (NaN: its caller asked for no callback)."""
-    return _or_nan(map(_AT["callback_s"], records))
 
 
 def _or_nan(values: Iterable[float | None]) -> np.ndarray:
@@ -400,7 +393,8 @@ def counted_cells(
     facts: CallFacts | None,
 ) -> Counted:
     """Which calls count where: the one rule (see ``Counted``); ``callback_s`` each
-    call's (``callback_times``), None when no caller was offered a callback."""
+    call's (``CallColumns.callback_s``: NaN, none asked), None when no caller was offered a
+    callback."""
     n = len(queue)
     k = frame.interval_of(arrival)
     in_day = (k >= 0) & (k < frame.n_intervals)

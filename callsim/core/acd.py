@@ -323,11 +323,6 @@ class Acd:
         """Every agent the core knows, as frozen views, in the order it met them."""
         return [self.agent_view(name) for name in self._agents]
 
-    def agent_names(self) -> tuple[str, ...]:
-        """The agents the core knows, in the order it met them (``RecordColumns.agent``'s
-        indexes)."""
-        return tuple(self._agents)
-
     def queue_names(self) -> tuple[str, ...]:
         """The queues, in the configuration's order."""
         return tuple(self._queues)

@@ -87,7 +87,7 @@ class Agent:
         self.skills: dict[str, int] = dict(skills)
         self.n_skills = len(self.skills)
         self.position = position
-        self.index = -1  # its place in the order the ACD met its agents (``Acd.agent_names``)
+        self.index = -1  # its place in the order the ACD met its agents (``RecordColumns.agents``)
         self.weight = weight
         self.extension = extension
         self.ring_timeout_s: float | None = None  # own ring time (a personal device)

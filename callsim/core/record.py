@@ -109,7 +109,7 @@ class RecordColumns:
 
     Rows are in the order the records would have been written. ``queue`` and
     ``final_queue`` are indexes into the ACD's queues (``Acd.queue_names``), ``agent``
-    into its agents (``Acd.agent_names``; -1: none), ``outcome`` into ``Outcome``'s
+    into its agents (``agents``; -1: none), ``outcome`` into ``Outcome``'s
     members in their order (``outcome_index``); ``overflowed`` each call's overflow
     queues (mostly ``()``). ``queues`` and ``agents`` are those names in the ACD's order
     as it knew them when the columns were taken (``Acd.take_columns``): an agent it met
